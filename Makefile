@@ -1,0 +1,111 @@
+# Tally - build, run and test.
+#
+#   make            build/kernel.elf
+#   make run        boot it in QEMU (installs missing tools first)
+#   make test       host unit tests + QEMU tests; ends with "N passed, N failed"
+#   make debug      boot halted, waiting for gdb-multiarch on :1234
+#   make host-mm    build/host/libmm.a, the mm stack compiled for the host
+
+CROSS   ?= riscv64-unknown-elf-
+CC      := $(CROSS)gcc
+OBJCOPY := $(CROSS)objcopy
+NM      := $(CROSS)nm
+HOST_CC ?= cc
+QEMU    ?= qemu-system-riscv64
+OPENSBI ?= /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
+MEM     ?= 128M
+SMP     ?= 1
+APPEND  ?=
+
+B := build
+
+WARN   := -Wall -Wextra -Werror
+CFLAGS := -std=c11 $(WARN) -ffreestanding -nostdlib -mcmodel=medany \
+          -fno-omit-frame-pointer -g -O2 -march=rv64gc -mabi=lp64d \
+          -mno-relax -fno-pic -fno-tree-loop-distribute-patterns -MMD -MP \
+          -Iinclude -Iinclude/klibc
+ASFLAGS := $(CFLAGS) -D__ASSEMBLY__
+LDFLAGS := -nostdlib -static -T src/arch/riscv/kernel.ld -Wl,--gc-sections \
+           -Wl,-z,max-page-size=4096
+
+# Kernel sources: every .c/.S under src/ except the host-only glue.
+KSRC := $(sort $(wildcard src/arch/riscv/*.S src/arch/riscv/*.c src/kernel/*.c \
+          src/drivers/*.c src/lib/*.c src/mm/*.c src/fs/*.c src/shell/*.c))
+KOBJ := $(patsubst src/%,$(B)/k/%.o,$(KSRC))
+
+# Host builds of the portable layers (mm, fs) plus the host glue.
+HSRC := $(sort $(wildcard src/mm/*.c src/fs/*.c src/host/*.c))
+HOST_WARN   := -std=c11 $(WARN) -Iinclude -D_GNU_SOURCE
+HOST_SAN    := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=all
+HOST_TESTS  := $(patsubst tests/host/%.c,$(B)/host/tests/%,$(wildcard tests/host/test_*.c))
+
+.PHONY: all deps run debug test test-host test-qemu host-mm clean
+all: $(B)/kernel.elf
+
+deps:
+	@tools/deps.sh
+
+Q := @
+$(B)/k/%.c.o: src/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/k/%.S.o: src/%.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(ASFLAGS) -c $< -o $@
+
+$(B)/kernel.elf: $(KOBJ) src/arch/riscv/kernel.ld
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(KOBJ) -o $@
+
+QEMU_ARGS = -machine virt -nographic -bios $(OPENSBI) -kernel $(B)/kernel.elf \
+            -m $(MEM) -smp $(SMP) $(if $(APPEND),-append "$(APPEND)")
+
+run: deps $(B)/kernel.elf
+	$(QEMU) $(QEMU_ARGS)
+
+debug: deps $(B)/kernel.elf
+	@echo "waiting for gdb: gdb-multiarch $(B)/kernel.elf -ex 'target remote :1234'"
+	$(QEMU) $(QEMU_ARGS) -s -S
+
+# ---- host builds ---------------------------------------------------------
+$(B)/host/san/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_WARN) $(HOST_SAN) -MMD -MP -c $< -o $@
+
+$(B)/host/opt/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_WARN) -O2 -g -MMD -MP -c $< -o $@
+
+$(B)/host/libmm_san.a: $(patsubst src/%.c,$(B)/host/san/%.o,$(HSRC))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/host/libmm.a: $(patsubst src/%.c,$(B)/host/opt/%.o,$(HSRC))
+	@rm -f $@
+	ar rcs $@ $^
+
+host-mm: $(B)/host/libmm.a
+
+$(B)/host/tests/%: tests/host/%.c $(B)/host/libmm_san.a
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_WARN) $(HOST_SAN) -MMD -MP $< $(B)/host/libmm_san.a -o $@
+
+# ---- tests ---------------------------------------------------------------
+test: deps $(B)/kernel.elf $(HOST_TESTS)
+	@python3 tests/run.py $(HOST_TESTS) $(sort $(wildcard tests/qemu/test_*.py))
+
+test-host: $(HOST_TESTS)
+	@python3 tests/run.py $(HOST_TESTS)
+
+test-qemu: deps $(B)/kernel.elf
+	@python3 tests/run.py $(sort $(wildcard tests/qemu/test_*.py))
+
+clean:
+	rm -rf $(B)
+
+-include $(KOBJ:.o=.d)
+-include $(wildcard $(B)/host/*/*/*.d $(B)/host/*/*.d $(B)/host/tests/*.d)

@@ -1,0 +1,40 @@
+/* ktest.h - in-kernel test suites that print KTAP (KTAP version 1).
+ *
+ * A suite is a named array of cases placed in the .ktest section by
+ * KTEST_SUITE(); `selftest [suite]` and the boot argument selftest=NAME|all
+ * run them. A case reports its checks with KT_EXPECT; a failed check prints
+ * a diagnostic line and marks the case "not ok". */
+#ifndef TALLY_KTEST_H
+#define TALLY_KTEST_H
+
+struct ktest {
+	int failed;
+};
+
+struct ktest_case {
+	const char *name;
+	void (*fn)(struct ktest *t);
+};
+
+struct ktest_suite {
+	const char *name;
+	const struct ktest_case *cases;
+	int ncases;
+};
+
+#define KTEST_SUITE(ident, sname, case_array)                                 \
+	static const struct ktest_suite ident                                 \
+	__attribute__((section(".ktest"), used, aligned(8))) = {              \
+		sname, case_array, (int)(sizeof(case_array) / sizeof(case_array[0])) }
+
+void ktest_check(struct ktest *t, int cond, const char *expr, const char *file, int line);
+#define KT_EXPECT(t, cond) ktest_check((t), !!(cond), #cond, __FILE__, __LINE__)
+
+/* Run the suite named `name` ("all" or NULL for every suite). Prints KTAP;
+ * returns the number of failed cases, or -1 when no suite has that name. */
+int ktest_run(const char *name);
+
+/* Print the suite names, one per line. */
+void ktest_list(void);
+
+#endif

@@ -1,0 +1,39 @@
+/* sbi.h - calls into OpenSBI (RISC-V SBI spec v1.0). */
+#ifndef TALLY_SBI_H
+#define TALLY_SBI_H
+
+#include <stdint.h>
+
+#define SBI_EXT_BASE  0x10
+#define SBI_EXT_TIME  0x54494D45
+#define SBI_EXT_HSM   0x48534D
+#define SBI_EXT_SRST  0x53525354
+
+#define SBI_HSM_STARTED        0
+#define SBI_HSM_STOPPED        1
+#define SBI_HSM_START_PENDING  2
+#define SBI_HSM_STOP_PENDING   3
+#define SBI_HSM_SUSPENDED      4
+
+#define SBI_SRST_SHUTDOWN      0
+#define SBI_SRST_REASON_NONE   0
+#define SBI_SRST_REASON_FAIL   1
+
+struct sbiret {
+	long error;
+	long value;
+};
+
+struct sbiret sbi_call(long ext, long fid, long a0, long a1, long a2);
+
+/* 1 when the extension is implemented (SBI base: probe_extension). */
+int sbi_probe(long ext);
+void sbi_set_timer(uint64_t when);
+/* The HSM state of a hart, or a negative SBI error. */
+long sbi_hart_status(unsigned long hartid);
+/* Returns only if the reset failed. */
+void sbi_system_reset(uint32_t type, uint32_t reason);
+/* Legacy console putchar (v0.1 extension 1): for output before the UART. */
+void sbi_console_putchar(int c);
+
+#endif

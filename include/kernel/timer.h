@@ -1,0 +1,17 @@
+/* timer.h - the periodic tick (SBI TIME extension) and uptime. */
+#ifndef TALLY_TIMER_H
+#define TALLY_TIMER_H
+
+#include <stdint.h>
+
+#define TIMER_HZ 100
+
+/* Arm the first tick and enable timer interrupts. */
+void timer_init(void);
+/* Called from the trap handler on a supervisor timer interrupt. */
+void timer_tick(void);
+uint64_t timer_ticks(void);
+/* Microseconds since boot, from the time CSR and the timebase. */
+uint64_t uptime_us(void);
+
+#endif

@@ -1,0 +1,25 @@
+/* trap.h - the saved register state of a trap, and the trap entry points. */
+#ifndef TALLY_TRAP_H
+#define TALLY_TRAP_H
+
+#include <stdint.h>
+
+/* Laid out as src/arch/riscv/trapvec.S stores it: x[0] is unused. */
+struct trap_frame {
+	uint64_t x[32];
+	uint64_t sepc, sstatus, scause, stval;
+};
+
+/* Install the trap vector and the trap stack; interrupts stay off. */
+void trap_init(void);
+
+/* Called by trapvec.S for every trap. */
+void trap_handle(struct trap_frame *tf);
+
+/* Print a frame-pointer backtrace starting at frame pointer fp. */
+void backtrace_from(uint64_t fp, uint64_t pc);
+
+/* Register the handler for supervisor external interrupts (the PLIC). */
+void trap_set_external_handler(void (*fn)(void));
+
+#endif

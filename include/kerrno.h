@@ -1,0 +1,51 @@
+/* kerrno.h - the negative error codes Tally's functions return.
+ *
+ * Values match Linux (and glibc), so host builds that also include
+ * <errno.h> see the same numbers. */
+#ifndef TALLY_KERRNO_H
+#define TALLY_KERRNO_H
+
+#ifndef ENOENT
+#define ENOENT 2
+#endif
+#ifndef EIO
+#define EIO 5
+#endif
+#ifndef ENOMEM
+#define ENOMEM 12
+#endif
+#ifndef EFAULT
+#define EFAULT 14
+#endif
+#ifndef EBUSY
+#define EBUSY 16
+#endif
+#ifndef EEXIST
+#define EEXIST 17
+#endif
+#ifndef ENODEV
+#define ENODEV 19
+#endif
+#ifndef ENOTDIR
+#define ENOTDIR 20
+#endif
+#ifndef EISDIR
+#define EISDIR 21
+#endif
+#ifndef EINVAL
+#define EINVAL 22
+#endif
+#ifndef ENOSPC
+#define ENOSPC 28
+#endif
+#ifndef ERANGE
+#define ERANGE 34
+#endif
+#ifndef ENAMETOOLONG
+#define ENAMETOOLONG 36
+#endif
+#ifndef ELOOP
+#define ELOOP 40
+#endif
+
+#endif

@@ -1,0 +1,17 @@
+/* gfp.h - allocation flags shared by every allocator in the mm layer.
+ *
+ * A flags value of 0 (GFP_KERNEL) is an ordinary request: any zone, never
+ * below a zone's min watermark, subject to fault injection. */
+#ifndef TALLY_MM_GFP_H
+#define TALLY_MM_GFP_H
+
+typedef unsigned int gfp_t;
+
+#define GFP_KERNEL     0u
+#define GFP_DMA        (1u << 0) /* only from ZONE_DMA (device buffers) */
+#define GFP_DMA32      (1u << 1) /* below 4 GiB: ZONE_NORMAL, then ZONE_DMA */
+#define GFP_RESERVE    (1u << 2) /* emergency: may take a zone below min */
+#define GFP_ZERO       (1u << 3) /* zero the memory before returning it */
+#define GFP_NOINJECT   (1u << 4) /* never a target of fault injection */
+
+#endif

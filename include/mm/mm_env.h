@@ -1,0 +1,22 @@
+/* mm_env.h - what the mm layer needs from its environment.
+ *
+ * src/mm is compiled unchanged for the kernel and for the host. Everything
+ * that differs between the two is behind these few functions: the kernel
+ * implements them in src/kernel/mm_env.c (spinlock with interrupts off,
+ * kprintf), the host in src/host/mm_env_host.c (nothing / stderr).
+ *
+ * mm_report() formats with the subset of printf both sides share:
+ * %d %i %u %x %lx %lu %ld %zu %p %s %c %% with widths, '0' and '-'. */
+#ifndef TALLY_MM_ENV_H
+#define TALLY_MM_ENV_H
+
+#include <stdarg.h>
+
+/* Take / release the one mm lock. Returns state to hand back on release. */
+unsigned long mm_lock(void);
+void mm_unlock(unsigned long state);
+
+/* Print a diagnostic line (no trailing newline needed; one is added). */
+void mm_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

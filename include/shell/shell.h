@@ -1,0 +1,34 @@
+/* shell.h - the serial shell and how commands plug into it.
+ *
+ * A command is declared anywhere with SH_COMMAND(); the linker gathers them
+ * (sorted by name) into the .shcmd section, so adding a command touches
+ * one file. A handler gets argc/argv (argv[0] is the command name) and
+ * returns 0, or SH_USAGE to have the shell print the usage line. */
+#ifndef TALLY_SHELL_H
+#define TALLY_SHELL_H
+
+#define SH_USAGE (-1000)
+
+struct sh_cmd {
+	const char *name;
+	const char *usage;   /* arguments, e.g. "[text...]" */
+	const char *help;    /* one line */
+	int (*fn)(int argc, char **argv);
+};
+
+#define SH_COMMAND(cname, cusage, chelp, cfn)                                  \
+	static const struct sh_cmd sh_cmd_##cfn                                \
+	__attribute__((section(".shcmd." cname), used, aligned(8))) = {        \
+		cname, cusage, chelp, cfn }
+
+/* Run the interactive shell; never returns. */
+__attribute__((noreturn)) void sh_run(void);
+
+/* Execute one command line; returns the handler's result (or -1 when the
+ * command is unknown). */
+int sh_exec(char *line);
+
+const struct sh_cmd *sh_find(const char *name);
+void sh_print_usage(const struct sh_cmd *c);
+
+#endif

@@ -1,0 +1,115 @@
+/* trapvec.S - the supervisor trap vector.
+ *
+ * Every trap switches to the dedicated trap stack (its top is kept in
+ * sscratch; sscratch is 0 while a trap is being handled), saves all 31
+ * registers plus sepc/sstatus/scause/stval as a struct trap_frame
+ * (include/kernel/trap.h), and calls trap_handle(frame). Using a separate
+ * stack means a kernel stack overflow into its guard page is still
+ * reported instead of faulting again forever. A nested trap (a fault
+ * inside the handler) stays on the trap stack below the first frame. */
+#define FRAME	(36 * 8)
+#define REG(n)	((n) * 8)
+#define EPC	(32 * 8)
+#define STATUS	(33 * 8)
+#define CAUSE	(34 * 8)
+#define TVAL	(35 * 8)
+
+	.section .text
+	.globl trap_vector
+	.align 4
+trap_vector:
+	csrrw	sp, sscratch, sp
+	bnez	sp, 1f
+	/* nested: sscratch was 0, sp held our own trap-stack pointer */
+	csrrw	sp, sscratch, zero
+	addi	sp, sp, -FRAME
+	sd	t0, REG(5)(sp)
+	addi	t0, sp, FRAME
+	sd	t0, REG(2)(sp)
+	j	2f
+1:	addi	sp, sp, -FRAME
+	sd	t0, REG(5)(sp)
+	csrrw	t0, sscratch, zero	/* t0 = interrupted sp; mark "in trap" */
+	sd	t0, REG(2)(sp)
+2:
+	sd	x1, REG(1)(sp)
+	sd	x3, REG(3)(sp)
+	sd	x4, REG(4)(sp)
+	sd	x6, REG(6)(sp)
+	sd	x7, REG(7)(sp)
+	sd	x8, REG(8)(sp)
+	sd	x9, REG(9)(sp)
+	sd	x10, REG(10)(sp)
+	sd	x11, REG(11)(sp)
+	sd	x12, REG(12)(sp)
+	sd	x13, REG(13)(sp)
+	sd	x14, REG(14)(sp)
+	sd	x15, REG(15)(sp)
+	sd	x16, REG(16)(sp)
+	sd	x17, REG(17)(sp)
+	sd	x18, REG(18)(sp)
+	sd	x19, REG(19)(sp)
+	sd	x20, REG(20)(sp)
+	sd	x21, REG(21)(sp)
+	sd	x22, REG(22)(sp)
+	sd	x23, REG(23)(sp)
+	sd	x24, REG(24)(sp)
+	sd	x25, REG(25)(sp)
+	sd	x26, REG(26)(sp)
+	sd	x27, REG(27)(sp)
+	sd	x28, REG(28)(sp)
+	sd	x29, REG(29)(sp)
+	sd	x30, REG(30)(sp)
+	sd	x31, REG(31)(sp)
+	csrr	t0, sepc
+	sd	t0, EPC(sp)
+	csrr	t0, sstatus
+	sd	t0, STATUS(sp)
+	csrr	t0, scause
+	sd	t0, CAUSE(sp)
+	csrr	t0, stval
+	sd	t0, TVAL(sp)
+
+	mv	a0, sp
+	mv	s0, zero	/* the backtrace of the handler stops here */
+	call	trap_handle
+
+	/* back to the interrupted code: re-arm sscratch with the stack top */
+	addi	t0, sp, FRAME
+	csrw	sscratch, t0
+	ld	t0, EPC(sp)
+	csrw	sepc, t0
+	ld	t0, STATUS(sp)
+	csrw	sstatus, t0
+	ld	x1, REG(1)(sp)
+	ld	x3, REG(3)(sp)
+	ld	x4, REG(4)(sp)
+	ld	x5, REG(5)(sp)
+	ld	x6, REG(6)(sp)
+	ld	x7, REG(7)(sp)
+	ld	x8, REG(8)(sp)
+	ld	x9, REG(9)(sp)
+	ld	x10, REG(10)(sp)
+	ld	x11, REG(11)(sp)
+	ld	x12, REG(12)(sp)
+	ld	x13, REG(13)(sp)
+	ld	x14, REG(14)(sp)
+	ld	x15, REG(15)(sp)
+	ld	x16, REG(16)(sp)
+	ld	x17, REG(17)(sp)
+	ld	x18, REG(18)(sp)
+	ld	x19, REG(19)(sp)
+	ld	x20, REG(20)(sp)
+	ld	x21, REG(21)(sp)
+	ld	x22, REG(22)(sp)
+	ld	x23, REG(23)(sp)
+	ld	x24, REG(24)(sp)
+	ld	x25, REG(25)(sp)
+	ld	x26, REG(26)(sp)
+	ld	x27, REG(27)(sp)
+	ld	x28, REG(28)(sp)
+	ld	x29, REG(29)(sp)
+	ld	x30, REG(30)(sp)
+	ld	x31, REG(31)(sp)
+	ld	x2, REG(2)(sp)
+	sret

@@ -1,0 +1,101 @@
+/* main.c - the boot sequence, in order. entry.S calls kmain on the boot
+ * hart with paging off, interrupts off and .bss cleared. */
+#include <stdint.h>
+#include "kernel/console.h"
+#include "kernel/ktest.h"
+#include "kernel/platform.h"
+#include "kernel/power.h"
+#include "kernel/sbi.h"
+#include "kernel/sections.h"
+#include "kernel/timer.h"
+#include "kernel/trap.h"
+#include "kernel/version.h"
+#include "shell/shell.h"
+#include "arch/riscv.h"
+
+static void report_memory(void)
+{
+	uint64_t total = 0;
+
+	for (int i = 0; i < platform.nram; i++)
+		total += platform.ram[i].size;
+	kprintf("memory: %lu MiB RAM in %d range%s from %lx, %d reserved range%s\n",
+		(unsigned long)(total >> 20), platform.nram, platform.nram == 1 ? "" : "s",
+		(unsigned long)platform.ram[0].base, platform.nreserved,
+		platform.nreserved == 1 ? "" : "s");
+}
+
+static void report_devices(void)
+{
+	kprintf("devices: uart@%lx plic@%lx (%u irqs) test@%lx virtio-mmio x%d\n",
+		(unsigned long)platform.uart.base, (unsigned long)platform.plic.base,
+		platform.plic_ndev, (unsigned long)platform.test.base, platform.nvirtio);
+}
+
+/* OpenSBI starts only the boot hart; any other stays stopped in SBI HSM.
+ * Report their state so a hart running wild would be noticed. */
+static void report_harts(unsigned long boot_hart)
+{
+	int stopped = 0;
+
+	if (!sbi_probe(SBI_EXT_HSM)) {
+		kprintf("harts: %d (no SBI HSM; others left to firmware)\n", platform.ncpus);
+		return;
+	}
+	for (int h = 0; h < platform.ncpus; h++)
+		if ((unsigned long)h != boot_hart && sbi_hart_status(h) == SBI_HSM_STOPPED)
+			stopped++;
+	kprintf("harts: %d, booted on hart %lu, %d parked (SBI HSM stopped)\n",
+		platform.ncpus, boot_hart, stopped);
+}
+
+static void run_boot_selftest(void)
+{
+	char suite[32];
+	int failed;
+
+	if (!bootarg("selftest", suite, sizeof(suite)))
+		return;
+	failed = ktest_run(suite[0] ? suite : "all");
+	if (failed < 0)
+		kprintf("selftest: no suite named %s\n", suite);
+	kprintf("selftest: %s\n", failed ? "FAIL" : "PASS");
+	if (failed)
+		power_fail(EXIT_TEST_FAILED);
+	poweroff();
+}
+
+static void run_boot_crash(void)
+{
+	char kind[16];
+	char line[32] = "crash ";
+
+	if (!bootarg("crash", kind, sizeof(kind)))
+		return;
+	for (int i = 0; kind[i] && i < 16; i++)
+		line[6 + i] = kind[i];
+	sh_exec(line);
+}
+
+void kmain(unsigned long hartid, const void *dtb)
+{
+	trap_init();
+	if (devtree_parse(dtb)) {
+		kprintf("tally: no usable device tree at %p\n", dtb);
+		power_fail(EXIT_BOOT_FAILED);
+	}
+	console_init();
+	kprintf("\n%s\n", TALLY_VERSION_STRING);
+	report_memory();
+	report_devices();
+	report_harts(hartid);
+	timer_init();
+	kprintf("timer: %lu Hz timebase, %d Hz tick\n",
+		(unsigned long)platform.timebase_hz, TIMER_HZ);
+	if (platform.bootargs[0])
+		kprintf("bootargs: %s\n", platform.bootargs);
+	csr_set(sstatus, SSTATUS_SIE);
+	run_boot_selftest();
+	run_boot_crash();
+	sh_run();
+}

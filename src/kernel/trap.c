@@ -1,0 +1,125 @@
+/* trap.c - trap dispatch and the fatal-trap report.
+ *
+ * Interrupts (timer, external) are handled and return. Every exception is
+ * unexpected in a kernel with no user mode: it is reported with its cause,
+ * sepc, stval, all registers and a frame-pointer backtrace, and the machine
+ * powers off with EXIT_FATAL_TRAP. Nothing here allocates memory. */
+#include "kernel/trap.h"
+#include "kernel/console.h"
+#include "kernel/power.h"
+#include "kernel/sections.h"
+#include "kernel/timer.h"
+#include "arch/riscv.h"
+
+extern void trap_vector(void);
+static void (*external_handler)(void);
+
+static const char *const exc_names[] = {
+	[0] = "instruction address misaligned",
+	[1] = "instruction access fault",
+	[2] = "illegal instruction",
+	[3] = "breakpoint",
+	[4] = "load address misaligned",
+	[5] = "load access fault",
+	[6] = "store address misaligned",
+	[7] = "store access fault",
+	[8] = "environment call from U-mode",
+	[9] = "environment call from S-mode",
+	[12] = "instruction page fault",
+	[13] = "load page fault",
+	[15] = "store page fault",
+};
+
+static const char *const reg_names[32] = {
+	"zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0",
+	"a1", "a2", "a3", "a4", "a5", "a6", "a7", "s2", "s3", "s4", "s5",
+	"s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
+};
+
+void trap_init(void)
+{
+	csr_write(sscratch, (uint64_t)(uintptr_t)_trap_stack_top);
+	csr_write(stvec, (uint64_t)(uintptr_t)trap_vector);
+}
+
+void trap_set_external_handler(void (*fn)(void))
+{
+	external_handler = fn;
+}
+
+static int in_stack(uint64_t a)
+{
+	return (a >= (uintptr_t)_boot_stack_bottom && a <= (uintptr_t)_boot_stack_top) ||
+	       (a >= (uintptr_t)_trap_stack_bottom && a <= (uintptr_t)_trap_stack_top);
+}
+
+static int in_text(uint64_t a)
+{
+	return a >= (uintptr_t)_text_start && a < (uintptr_t)_text_end;
+}
+
+/* RISC-V frame layout with -fno-omit-frame-pointer: fp points just above
+ * the frame; the return address is at fp-8 and the caller's fp at fp-16.
+ * A leaf function saves only fp (at fp-8): its caller is then found
+ * through that saved fp, and its return address is still in ra. */
+void backtrace_from(uint64_t fp, uint64_t pc)
+{
+	int leaf_seen = 0;
+
+	kprintf("backtrace:\n  #0  %016lx\n", pc);
+	for (int depth = 1; depth < 32 && in_stack(fp) && !(fp & 7); depth++) {
+		uint64_t ra = ((uint64_t *)(uintptr_t)fp)[-1];
+		uint64_t prev = ((uint64_t *)(uintptr_t)fp)[-2];
+
+		if (depth == 1 && !leaf_seen && !in_text(ra) && in_stack(ra)) {
+			leaf_seen = 1;
+			fp = ra;	/* leaf frame: [-1] held the caller's fp */
+			depth--;
+			continue;
+		}
+		if (!in_text(ra))
+			break;
+		kprintf("  #%-2d %016lx\n", depth, ra);
+		if (prev <= fp)
+			break;
+		fp = prev;
+	}
+}
+
+static void dump_registers(const struct trap_frame *tf)
+{
+	for (int i = 1; i < 32; i++)
+		kprintf("%4s=%016lx%s", reg_names[i], tf->x[i], i % 4 == 3 ? "\n" : " ");
+	kprintf("\n");
+}
+
+static __attribute__((noreturn)) void fatal_trap(const struct trap_frame *tf)
+{
+	uint64_t code = tf->scause & ~SCAUSE_INTR;
+	const char *name = code < sizeof(exc_names) / sizeof(exc_names[0]) && exc_names[code]
+				   ? exc_names[code] : "unknown exception";
+
+	kprintf("\n*** KERNEL FAULT: %s (scause %lu)\n", name, tf->scause);
+	kprintf("sepc=%016lx stval=%016lx sstatus=%016lx\n", tf->sepc, tf->stval, tf->sstatus);
+	if (code == 12 || code == 13 || code == 15 || code == 5 || code == 7)
+		kprintf("faulting address: %016lx\n", tf->stval);
+	dump_registers(tf);
+	backtrace_from(tf->x[8], tf->sepc);
+	power_fail(EXIT_FATAL_TRAP);
+}
+
+void trap_handle(struct trap_frame *tf)
+{
+	if (tf->scause & SCAUSE_INTR) {
+		uint64_t irq = tf->scause & ~SCAUSE_INTR;
+
+		if (irq == IRQ_S_TIMER)
+			timer_tick();
+		else if (irq == IRQ_S_EXT && external_handler)
+			external_handler();
+		else
+			kprintf("trap: unexpected interrupt %lu\n", irq);
+		return;
+	}
+	fatal_trap(tf);
+}

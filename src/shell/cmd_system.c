@@ -1,0 +1,129 @@
+/* cmd_system.c - the basic commands: help, echo, version, uptime,
+ * poweroff, crash (deliberate faults, to see the trap report), selftest. */
+#include <string.h>
+#include "shell/shell.h"
+#include "kernel/console.h"
+#include "kernel/ktest.h"
+#include "kernel/power.h"
+#include "kernel/sections.h"
+#include "kernel/timer.h"
+#include "kernel/version.h"
+
+extern const struct sh_cmd _shcmd_start[], _shcmd_end[];
+
+static int cmd_help(int argc, char **argv)
+{
+	if (argc > 2)
+		return SH_USAGE;
+	if (argc == 2) {
+		const struct sh_cmd *c = sh_find(argv[1]);
+
+		if (!c) {
+			kprintf("unknown command: %s\n", argv[1]);
+			return -1;
+		}
+		kprintf("%s - %s\n", c->name, c->help);
+		sh_print_usage(c);
+		return 0;
+	}
+	for (const struct sh_cmd *c = _shcmd_start; c < _shcmd_end; c++)
+		kprintf("  %-10s %s\n", c->name, c->help);
+	return 0;
+}
+SH_COMMAND("help", "[command]", "list commands, or show one command's usage", cmd_help);
+
+static int cmd_echo(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		kprintf("%s%s", argv[i], i + 1 < argc ? " " : "");
+	kprintf("\n");
+	return 0;
+}
+SH_COMMAND("echo", "[text...]", "print the arguments", cmd_echo);
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		return SH_USAGE;
+	kprintf("%s\n", TALLY_VERSION_STRING);
+	return 0;
+}
+SH_COMMAND("version", "", "print the kernel version", cmd_version);
+
+static int cmd_uptime(int argc, char **argv)
+{
+	uint64_t us = uptime_us();
+
+	(void)argv;
+	if (argc != 1)
+		return SH_USAGE;
+	kprintf("uptime: %lu.%03lu s\n", (unsigned long)(us / 1000000),
+		(unsigned long)(us / 1000 % 1000));
+	kprintf("ticks: %lu\n", (unsigned long)timer_ticks());
+	return 0;
+}
+SH_COMMAND("uptime", "", "time since boot and timer ticks", cmd_uptime);
+
+static int cmd_poweroff(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		return SH_USAGE;
+	poweroff();
+}
+SH_COMMAND("poweroff", "", "shut the machine down (QEMU exits 0)", cmd_poweroff);
+
+static volatile int crash_limit = 1 << 30;
+
+/* Recurses until the stack runs into its guard page (the limit is only
+ * there to tell the compiler the recursion can end). */
+static int recurse_deep(int depth)
+{
+	volatile char pad[256];
+
+	pad[0] = (char)depth;
+	if (depth >= crash_limit)
+		return pad[0];
+	return recurse_deep(depth + 1) + pad[0];
+}
+
+static int cmd_crash(int argc, char **argv)
+{
+	if (argc != 2)
+		return SH_USAGE;
+	if (!strcmp(argv[1], "null"))
+		return *(volatile int *)0;
+	if (!strcmp(argv[1], "text")) {
+		*(volatile uint32_t *)(uintptr_t)_text_start = 0;
+		return 0;
+	}
+	if (!strcmp(argv[1], "illegal")) {
+		__asm__ volatile(".word 0");
+		return 0;
+	}
+	if (!strcmp(argv[1], "stack"))
+		return recurse_deep(0);
+	return SH_USAGE;
+}
+SH_COMMAND("crash", "null|text|illegal|stack", "fault on purpose to show the trap report", cmd_crash);
+
+static int cmd_selftest(int argc, char **argv)
+{
+	int failed;
+
+	if (argc > 2)
+		return SH_USAGE;
+	if (argc == 2 && !strcmp(argv[1], "list")) {
+		ktest_list();
+		return 0;
+	}
+	failed = ktest_run(argc == 2 ? argv[1] : "all");
+	if (failed < 0) {
+		kprintf("selftest: no suite named %s\n", argv[1]);
+		return SH_USAGE;
+	}
+	kprintf("selftest: %s\n", failed ? "FAIL" : "PASS");
+	return failed ? -1 : 0;
+}
+SH_COMMAND("selftest", "[list|all|SUITE]", "run the in-kernel KTAP test suites", cmd_selftest);

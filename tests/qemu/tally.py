@@ -1,0 +1,163 @@
+"""Drive a Tally kernel in QEMU over its serial console.
+
+Tally(...) boots build/kernel.elf with the given memory size, disk and boot
+arguments. Every wait has a time limit: a hung kernel raises Timeout and
+fails the test instead of hanging it. Output is read through a pipe; input
+is typed one command at a time after the prompt appears.
+
+Tests use TAP helpers from this module: ok(cond, name) prints one TAP line;
+finish() prints the plan and returns the exit status.
+"""
+import os
+import select
+import subprocess
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+KERNEL = os.path.join(ROOT, "build", "kernel.elf")
+OPENSBI = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
+PROMPT = "tally> "
+
+
+class Timeout(Exception):
+    pass
+
+
+class Tally:
+    def __init__(self, mem="128M", drive=None, append=None, smp=1, extra=(),
+                 boot_timeout=60):
+        cmd = ["qemu-system-riscv64", "-machine", "virt", "-nographic",
+               "-bios", OPENSBI, "-kernel", KERNEL, "-m", mem, "-smp", str(smp)]
+        if drive:
+            cmd += ["-drive", f"file={drive},if=none,format=raw,id=hd0",
+                    "-device", "virtio-blk-device,drive=hd0"]
+        if append:
+            cmd += ["-append", append]
+        cmd += list(extra)
+        self.argv = cmd
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        self.buf = b""
+        self.log = b""
+        self.boot_timeout = boot_timeout
+
+    # -- reading -----------------------------------------------------------
+    def _fill(self, deadline):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        r, _, _ = select.select([self.proc.stdout], [], [], left)
+        if not r:
+            return False
+        data = os.read(self.proc.stdout.fileno(), 65536)
+        if not data:
+            return None
+        self.buf += data
+        self.log += data
+        return True
+
+    def expect(self, text, timeout=30):
+        """Wait for text; return everything before it (consumed)."""
+        want = text.encode()
+        deadline = time.monotonic() + timeout
+        while want not in self.buf:
+            got = self._fill(deadline)
+            if got is False:
+                raise Timeout(f"no {text!r} within {timeout} s; last output:\n"
+                              + self.buf[-800:].decode(errors="replace"))
+            if got is None:
+                raise Timeout(f"QEMU exited before {text!r}; output:\n"
+                              + self.buf[-800:].decode(errors="replace"))
+        i = self.buf.index(want)
+        before = self.buf[:i]
+        self.buf = self.buf[i + len(want):]
+        return before.decode(errors="replace").replace("\r\n", "\n")
+
+    def wait_prompt(self, timeout=None):
+        return self.expect("\n" + PROMPT, timeout or self.boot_timeout)
+
+    def boot(self):
+        """Wait for the first prompt; return the boot log."""
+        return self.wait_prompt(self.boot_timeout)
+
+    # -- writing -----------------------------------------------------------
+    def send(self, data):
+        self.proc.stdin.write(data.encode() if isinstance(data, str) else data)
+        self.proc.stdin.flush()
+
+    def cmd(self, line, timeout=30):
+        """Type one command and return its output (without echo and prompt)."""
+        self.send(line + "\n")
+        out = self.expect("\n" + PROMPT, timeout)
+        # drop the echoed command line
+        first_nl = out.find("\n")
+        return out[first_nl + 1:] if first_nl >= 0 else ""
+
+    def wait_exit(self, timeout=30):
+        """Wait for QEMU to exit; return (exit status, remaining output)."""
+        deadline = time.monotonic() + timeout
+        while self._fill(deadline) is True:
+            pass
+        try:
+            code = self.proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise Timeout(f"QEMU still running after {timeout} s")
+        rest = self.buf.decode(errors="replace").replace("\r\n", "\n")
+        self.buf = b""
+        return code, rest
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.kill()
+        return False
+
+
+def parse_kv(text):
+    """key: value lines -> dict (first occurrence wins)."""
+    out = {}
+    for line in text.splitlines():
+        if ": " in line:
+            k, v = line.split(": ", 1)
+            out.setdefault(k.strip(), v.strip())
+    return out
+
+
+_count = 0
+_failed = 0
+
+
+def ok(cond, name, detail=""):
+    global _count, _failed
+    _count += 1
+    if not cond:
+        _failed += 1
+    print(f"{'' if cond else 'not '}ok {_count} - {name}", flush=True)
+    if not cond and detail:
+        for line in str(detail).splitlines()[-40:]:
+            print("# " + line)
+    return cond
+
+
+def diag(msg):
+    print("# " + msg, flush=True)
+
+
+def guarded(fn, name):
+    """Run fn(); a Timeout or error becomes one failed check."""
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001 - a test harness reports everything
+        ok(False, f"{name}: {type(e).__name__}", str(e))
+
+
+def finish():
+    print(f"1..{_count}", flush=True)
+    return 1 if _failed else 0

@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Fault tests: a deliberate kernel fault prints the trap report (cause,
+sepc, stval, registers, backtrace) and QEMU exits non-zero; the boot-time
+self-tests print KTAP and set the exit status."""
+import re
+import sys
+
+from tally import Tally, finish, guarded, ok
+
+EXIT_FATAL_TRAP = 3
+
+
+def crash(kind, cause, addr=None, via_bootarg=False):
+    def run():
+        with Tally(append=f"crash={kind}" if via_bootarg else None) as t:
+            if not via_bootarg:
+                t.boot()
+                t.send(f"crash {kind}\n")
+            code, out = t.wait_exit()
+            how = "boot argument" if via_bootarg else "shell"
+            ok(f"KERNEL FAULT: {cause}" in out, f"crash {kind} ({how}): cause named", out)
+            ok(re.search(r"sepc=[0-9a-f]{16} stval=[0-9a-f]{16}", out) is not None,
+               f"crash {kind} ({how}): sepc and stval shown", out)
+            ok(" ra=" in out and " sp=" in out and "t6=" in out,
+               f"crash {kind} ({how}): registers dumped", out)
+            ok(re.search(r"backtrace:\n  #0 +[0-9a-f]{16}\n  #1 +[0-9a-f]{16}", out) is not None,
+               f"crash {kind} ({how}): backtrace has frames", out)
+            if addr is not None:
+                ok(f"faulting address: {addr:016x}" in out,
+                   f"crash {kind} ({how}): faulting address named", out)
+            ok(code == EXIT_FATAL_TRAP, f"crash {kind} ({how}): exit status {EXIT_FATAL_TRAP} (got {code})")
+    guarded(run, f"crash {kind}")
+
+
+def selftest_boot():
+    with Tally(append="selftest=all") as t:
+        code, out = t.wait_exit(timeout=120)
+        ok(out.count("KTAP version 1") >= 2, "selftest=all prints KTAP", out)
+        ok(re.search(r"^1\.\.\d+$", out, re.M) is not None, "KTAP plan line present", out)
+        ok("not ok" not in out, "every in-kernel test passes", out)
+        ok(code == 0, f"selftest pass: exit status 0 (got {code})")
+
+
+def selftest_unknown():
+    with Tally(append="selftest=nosuchsuite") as t:
+        code, out = t.wait_exit()
+        ok("no suite named nosuchsuite" in out, "unknown suite is named", out)
+        ok(code == 1, f"unknown suite: exit status 1 (got {code})")
+
+
+crash("null", "load access fault", addr=0)
+crash("illegal", "illegal instruction")
+crash("null", "load access fault", addr=0, via_bootarg=True)
+guarded(selftest_boot, "selftest boot")
+guarded(selftest_unknown, "selftest unknown")
+sys.exit(finish())
