@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include "kernel/console.h"
 #include "kernel/ktest.h"
+#include "kernel/memory.h"
 #include "kernel/platform.h"
 #include "kernel/power.h"
 #include "kernel/sbi.h"
@@ -89,6 +90,10 @@ void kmain(unsigned long hartid, const void *dtb)
 	report_memory();
 	report_devices();
 	report_harts(hartid);
+	if (mem_init() || kvm_init()) {
+		kprintf("tally: memory set-up failed\n");
+		power_fail(EXIT_BOOT_FAILED);
+	}
 	timer_init();
 	kprintf("timer: %lu Hz timebase, %d Hz tick\n",
 		(unsigned long)platform.timebase_hz, TIMER_HZ);

@@ -86,6 +86,17 @@ void backtrace_from(uint64_t fp, uint64_t pc)
 	}
 }
 
+static const char *guard_note(uint64_t a)
+{
+	if (a >= (uintptr_t)_boot_stack_guard && a < (uintptr_t)_boot_stack_bottom)
+		return " (boot stack guard page: stack overflow)";
+	if (a >= (uintptr_t)_trap_stack_guard && a < (uintptr_t)_trap_stack_bottom)
+		return " (trap stack guard page: stack overflow)";
+	if (a < 4096)
+		return " (null page)";
+	return "";
+}
+
 static void dump_registers(const struct trap_frame *tf)
 {
 	for (int i = 1; i < 32; i++)
@@ -102,7 +113,7 @@ static __attribute__((noreturn)) void fatal_trap(const struct trap_frame *tf)
 	kprintf("\n*** KERNEL FAULT: %s (scause %lu)\n", name, tf->scause);
 	kprintf("sepc=%016lx stval=%016lx sstatus=%016lx\n", tf->sepc, tf->stval, tf->sstatus);
 	if (code == 12 || code == 13 || code == 15 || code == 5 || code == 7)
-		kprintf("faulting address: %016lx\n", tf->stval);
+		kprintf("faulting address: %016lx%s\n", tf->stval, guard_note(tf->stval));
 	dump_registers(tf);
 	backtrace_from(tf->x[8], tf->sepc);
 	power_fail(EXIT_FATAL_TRAP);

@@ -48,9 +48,9 @@ def selftest_unknown():
         ok(code == 1, f"unknown suite: exit status 1 (got {code})")
 
 
-crash("null", "load access fault", addr=0)
+crash("null", "load page fault", addr=0)
 crash("illegal", "illegal instruction")
-crash("null", "load access fault", addr=0, via_bootarg=True)
+crash("null", "load page fault", addr=0, via_bootarg=True)
 guarded(selftest_boot, "selftest boot")
 guarded(selftest_unknown, "selftest unknown")
 sys.exit(finish())

@@ -1,0 +1,179 @@
+/* page.h - physical page frames and zones: the frame array (Linux's mem_map).
+ *
+ * One struct page describes each 4 KiB frame from the lowest to the highest
+ * RAM frame the device tree reports; frames in holes or reserved ranges are
+ * described too (PG_RESERVED) so pfn -> struct page is one subtraction.
+ * This header is the frame metadata and the zone layout; the allocator that
+ * hands frames out is in mm/buddy.h. It is not a virtual-memory layer:
+ * memory is reached through one fixed offset, virt = phys + mm_virt_offset
+ * (0 in the kernel's identity map; an arena's address on the host).
+ *
+ * Frame states (flags) and what the other fields mean in each:
+ *   free block head    PG_BUDDY     order = block order, lru on zone free list
+ *   allocated head     PG_HEAD      order = allocated order, owner says who
+ *   compound tail      PG_TAIL      head_off = pfn distance to its head
+ *   reserved           PG_RESERVED  owner RESERVED or KERNEL; never allocated
+ *   interior frame     0            inside a free or allocated block
+ * Only block heads carry PG_BUDDY / PG_HEAD, so a block's extent is always
+ * [head pfn, head pfn + 2^order). */
+#ifndef TALLY_MM_PAGE_H
+#define TALLY_MM_PAGE_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include "lib/list.h"
+
+typedef uint64_t phys_addr_t;
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE  (1UL << PAGE_SHIFT)
+#define PAGE_MASK  (~(PAGE_SIZE - 1))
+#define MAX_ORDER  10 /* orders 0..10: 4 KiB .. 4 MiB blocks */
+
+/* struct page.flags */
+#define PG_BUDDY    (1u << 0) /* head of a free block on a zone free list */
+#define PG_HEAD     (1u << 1) /* head of an allocated block */
+#define PG_TAIL     (1u << 2) /* tail of a compound block (head_off valid) */
+#define PG_RESERVED (1u << 3) /* never handed out (hole, firmware, kernel, ...) */
+#define PG_COMPOUND (1u << 4) /* allocated head whose tails carry PG_TAIL */
+
+/* Who holds a frame; set on block heads (and reserved frames). */
+enum page_owner {
+	PAGE_OWNER_FREE,     /* in the buddy allocator (or interior of a block) */
+	PAGE_OWNER_RESERVED, /* firmware, DTB, frame array, hole */
+	PAGE_OWNER_KERNEL,   /* kernel image */
+	PAGE_OWNER_PAGES,    /* plain alloc_pages() */
+	PAGE_OWNER_SLAB,
+	PAGE_OWNER_HEAP,
+	PAGE_OWNER_PGTABLE,
+	PAGE_OWNER_LARGE,    /* kmalloc large allocation */
+	PAGE_OWNER_NR
+};
+
+/* 48 bytes on LP64. */
+struct page {
+	struct list_head lru; /* buddy: free-list link (PG_BUDDY); slab: slab lists */
+	uint32_t flags;       /* PG_* above */
+	uint8_t order;        /* block order, valid on PG_BUDDY / PG_HEAD frames */
+	uint8_t zone;         /* enum zone_id of this frame (fixed at init) */
+	uint8_t owner;        /* enum page_owner, valid on heads and reserved frames */
+	uint8_t _pad;
+	uint32_t head_off;    /* PG_TAIL: this pfn minus the head's pfn */
+	uint32_t inuse;       /* slab: objects in use */
+	void *priv;           /* owner's object (slab cache, heap run); NULL on alloc */
+	void *freelist;       /* slab: first free object; NULL on alloc */
+};
+
+/* Zones by physical address (see page_alloc_init for exact bounds). */
+enum zone_id { ZONE_DMA, ZONE_NORMAL, ZONE_HIGH, NR_ZONES };
+
+#define ZONE_DMA_SIZE  (16UL << 20)     /* lowest 16 MiB of RAM */
+#define ZONE_HIGH_BASE 0x100000000ULL   /* 4 GiB */
+
+struct free_area {
+	struct list_head free_list; /* PG_BUDDY heads of this order */
+	unsigned long nr_free;      /* blocks on free_list */
+};
+
+/* Watermarks (pages): min = clamp(present/256, 16, 1024), never more than
+ * present/8; low = min*5/4; high = min*3/2. Ordinary requests fail rather
+ * than take free_pages below min; GFP_RESERVE requests may. low and high
+ * are for reclaim (shrinkers) to aim at. */
+struct zone {
+	const char *name;            /* "DMA", "Normal", "High" */
+	uint64_t start_pfn, end_pfn; /* span [start, end); empty when equal */
+	unsigned long present_pages; /* usable frames this zone manages */
+	unsigned long free_pages;    /* of those, free now */
+	unsigned long wmark_min, wmark_low, wmark_high;
+	struct free_area area[MAX_ORDER + 1];
+};
+
+struct mm_region {
+	uint64_t base, size;
+};
+
+struct mm_layout {
+	const struct mm_region *ram;      int nram;      /* usable RAM (device tree) */
+	const struct mm_region *reserved; int nreserved; /* never handed out */
+	uintptr_t virt_offset;                           /* virt = phys + virt_offset */
+	struct mm_region kernel; /* kernel image (owner KERNEL); size 0 = none */
+};
+
+/* The frame array; valid after page_alloc_init(). Use the helpers. */
+extern struct page *page_map;
+extern uint64_t page_base_pfn;  /* pfn described by page_map[0] */
+extern uint64_t page_nr_frames; /* entries in page_map */
+extern uintptr_t mm_virt_offset;
+
+/* Build the frame array and zones, and give every usable frame to the buddy
+ * allocator as maximal aligned blocks. RAM regions are rounded inward to
+ * pages, reserved regions (and l->kernel) outward. The array goes in the
+ * lowest free spot above the DMA zone (anywhere, if none). Zones: DMA = [lowest RAM, +16 MiB) below 4 GiB,
+ * Normal = the rest below 4 GiB, High = 4 GiB and up. Resets all global mm
+ * page state, so the host may call it again.
+ * Returns 0; -EINVAL when l or l->ram is NULL, nram <= 0, no whole frame of
+ * RAM, a region wraps around, RAM regions overlap, virt_offset is not page
+ * aligned or the span exceeds 2^32 frames; -ENOMEM when no free spot of RAM
+ * holds the frame array. On error no RAM is managed (allocations fail). */
+int page_alloc_init(const struct mm_layout *l);
+
+/* The zone with that id, or NULL for an id >= NR_ZONES. An absent zone is
+ * returned with present_pages == 0 and an empty span. */
+const struct zone *zone_get(enum zone_id id);
+
+/* "free", "reserved", "kernel", "pages", "slab", "heap", "pgtable",
+ * "large"; "?" for an unknown value. */
+const char *page_owner_name(unsigned owner);
+
+/* Mark the 2^order - 1 frames after head PG_TAIL with head_off, and head
+ * PG_COMPOUND, so compound_head() maps interior pages to the head. O(2^order).
+ * free_pages() clears the marks itself; page_clear_compound() undoes them. */
+void page_set_compound(struct page *head, unsigned order);
+void page_clear_compound(struct page *head, unsigned order);
+
+/* Record who holds an allocated block (on its head). */
+void page_set_owner(struct page *head, unsigned owner);
+
+/* The struct page of pfn, or NULL when pfn is outside the frame array. */
+static inline struct page *pfn_to_page(uint64_t pfn)
+{
+	uint64_t idx = pfn - page_base_pfn; /* wraps when pfn < base */
+
+	return idx < page_nr_frames ? &page_map[idx] : NULL;
+}
+
+static inline uint64_t page_to_pfn(const struct page *pg)
+{
+	return page_base_pfn + (uint64_t)(pg - page_map);
+}
+
+static inline phys_addr_t page_to_phys(const struct page *pg)
+{
+	return page_to_pfn(pg) << PAGE_SHIFT;
+}
+
+static inline void *page_address(const struct page *pg)
+{
+	return (void *)(uintptr_t)(page_to_phys(pg) + mm_virt_offset);
+}
+
+static inline phys_addr_t virt_to_phys(const void *p)
+{
+	return (phys_addr_t)((uintptr_t)p - mm_virt_offset);
+}
+
+/* The struct page of the frame holding p, or NULL when no frame of the
+ * array holds it. Safe on untrusted pointers. */
+static inline struct page *virt_to_page(const void *p)
+{
+	return pfn_to_page(virt_to_phys(p) >> PAGE_SHIFT);
+}
+
+/* The head of the compound block pg is in (pg itself when not a tail). */
+static inline struct page *compound_head(struct page *pg)
+{
+	return (pg->flags & PG_TAIL) ? pg - pg->head_off : pg;
+}
+
+#endif

@@ -1,0 +1,69 @@
+/* vm.h - Sv39 page tables (RISC-V privileged spec v1.12, section 4.4).
+ *
+ * Builds and edits page tables in memory; it does not switch address
+ * spaces (the kernel writes satp, see src/kernel/kvm.c), so it runs on the
+ * host too. Table pages come from the buddy allocator (owner PGTABLE) and
+ * are reached through page_address(). Each table page's struct page counts
+ * its valid entries in `inuse`, so a table that empties is freed at once.
+ *
+ * Layout: three levels of 512 eight-byte PTEs; VA bits 38..30, 29..21 and
+ * 20..12 index levels 2, 1 and 0. A leaf at level 2 maps 1 GiB, at level 1
+ * 2 MiB, at level 0 4 KiB. VAs must be canonical (bits 63..39 copy bit 38). */
+#ifndef TALLY_MM_VM_H
+#define TALLY_MM_VM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "mm/page.h"
+
+typedef uint64_t pte_t;
+
+/* Permission bits, as in the PTE. */
+#define VM_R     (1u << 1)
+#define VM_W     (1u << 2)
+#define VM_X     (1u << 3)
+#define VM_U     (1u << 4)
+#define VM_G     (1u << 5)
+/* Allow 2 MiB / 1 GiB leaves where va, pa and the remaining size line up. */
+#define VM_LARGE (1u << 16)
+
+#define SV39_VA_BITS 39
+
+struct vm_space {
+	pte_t *root;            /* level-2 table */
+	unsigned long tables;   /* table pages in use, root included */
+};
+
+/* A fresh, empty address space. Returns 0, or -ENOMEM. */
+int vm_create(struct vm_space *vs);
+
+/* Free every table page of vs (not the memory it maps). */
+void vm_destroy(struct vm_space *vs);
+
+/* Map [va, va+size) to [pa, pa+size) with perm (VM_R/W/X/U/G, at least one
+ * of R or X; W needs R). All or nothing: on any error every entry this call
+ * made is removed and every table it created is freed before it returns.
+ * Returns 0; -EINVAL for unaligned va/pa/size, size 0, a non-canonical or
+ * wrapping range, or bad perm; -EEXIST when part of the range is already
+ * mapped; -ENOMEM when a table page cannot be allocated. */
+int vm_map(struct vm_space *vs, uintptr_t va, phys_addr_t pa, size_t size, unsigned perm);
+
+/* Remove the mappings in [va, va+size); holes are skipped. Tables that
+ * become empty are freed. Returns 0; -EINVAL for an unaligned or
+ * non-canonical range, or when the range cuts a large leaf in two (nothing
+ * is changed then). */
+int vm_unmap(struct vm_space *vs, uintptr_t va, size_t size);
+
+/* Look va up. Returns 0 with *pa (the byte's physical address) and *perm
+ * (VM_* bits) filled, or -ENOENT when va is not mapped, -EINVAL when it is
+ * not canonical. pa or perm may be NULL. */
+int vm_translate(const struct vm_space *vs, uintptr_t va, phys_addr_t *pa, unsigned *perm);
+
+/* Number of leaf entries in vs and, per level, how many (for reports). */
+struct vm_counts {
+	unsigned long leaves[3];  /* [0] 4 KiB, [1] 2 MiB, [2] 1 GiB */
+	unsigned long tables;
+};
+void vm_count(const struct vm_space *vs, struct vm_counts *out);
+
+#endif

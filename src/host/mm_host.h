@@ -1,0 +1,12 @@
+/* mm_host.h - test hooks of the host mm environment (src/host/mm_env_host.c).
+ * Host only; the kernel has no such thing. */
+#ifndef TALLY_MM_HOST_H
+#define TALLY_MM_HOST_H
+
+/* Lines mm_report() has produced since start (tests assert "reported"). */
+extern unsigned long mm_host_reports;
+
+/* Non-zero: count reports but do not print them (noisy tests). */
+extern int mm_host_quiet;
+
+#endif

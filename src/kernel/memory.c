@@ -1,0 +1,150 @@
+/* memory.c - physical memory and paging bring-up, from `struct platform`.
+ *
+ * The kernel page table is an identity map (virtual == physical), which
+ * keeps the frame array, device-tree pointers and DMA addresses valid
+ * without translation. What it maps:
+ *   RAM outside the kernel image   R W      (2 MiB / 1 GiB leaves where aligned)
+ *   kernel .text                   R X
+ *   kernel .rodata                 R
+ *   kernel .data/.bss, stacks      R W      (never X)
+ *   stack guard pages              unmapped (an overflow faults)
+ *   device MMIO from the DT        R W
+ *   page 0 (null)                  unmapped
+ */
+#include "kernel/memory.h"
+#include "kernel/console.h"
+#include "kernel/platform.h"
+#include "kernel/sections.h"
+#include "mm/buddy.h"
+#include "arch/riscv.h"
+#include "kerrno.h"
+
+#define SATP_SV39 (8ull << 60)
+
+struct vm_space kernel_vm;
+
+static uintptr_t addr(const char *sym)
+{
+	return (uintptr_t)sym;
+}
+
+static void print_zone(const struct zone *z)
+{
+	uint64_t start = z->start_pfn << PAGE_SHIFT, end = z->end_pfn << PAGE_SHIFT;
+
+	kprintf("zone %-6s %09lx-%09lx %6lu MiB, %lu pages free, min %lu\n", z->name,
+		(unsigned long)start, (unsigned long)end,
+		(unsigned long)((end - start) >> 20), z->free_pages, z->wmark_min);
+}
+
+int mem_init(void)
+{
+	struct mm_region ram[PLAT_MAX_RAM], resv[PLAT_MAX_RESERVED + 1];
+	struct mm_layout l = { ram, platform.nram, resv, 0, 0,
+			       { addr(_kernel_start), addr(_kernel_end) - addr(_kernel_start) } };
+	int rc;
+
+	for (int i = 0; i < platform.nram; i++)
+		ram[i] = (struct mm_region){ platform.ram[i].base, platform.ram[i].size };
+	for (int i = 0; i < platform.nreserved; i++)
+		resv[l.nreserved++] = (struct mm_region){ platform.reserved[i].base,
+							  platform.reserved[i].size };
+	resv[l.nreserved++] = (struct mm_region){ platform.dtb_base, platform.dtb_size };
+	rc = page_alloc_init(&l);
+	if (rc)
+		return rc;
+	for (int z = 0; z < NR_ZONES; z++)
+		if (zone_get(z)->present_pages)
+			print_zone(zone_get(z));
+	return 0;
+}
+
+static int map_identity(uintptr_t start, uintptr_t end, unsigned perm)
+{
+	start &= PAGE_MASK;
+	end = (end + PAGE_SIZE - 1) & PAGE_MASK;
+	return start < end ? vm_map(&kernel_vm, start, start, end - start, perm) : 0;
+}
+
+/* Devices may share a page (or a large leaf) with another device. */
+static int map_mmio(const struct plat_device *d)
+{
+	uintptr_t start = d->base & PAGE_MASK, end = (d->base + d->size + PAGE_SIZE - 1) & PAGE_MASK;
+	int rc;
+
+	if (!d->size)
+		return 0;
+	rc = map_identity(start, end, VM_R | VM_W | VM_LARGE);
+	for (uintptr_t p = start; rc == -EEXIST && p < end; p += PAGE_SIZE) {
+		if (vm_translate(&kernel_vm, p, NULL, NULL) == -ENOENT &&
+		    (rc = map_identity(p, p + PAGE_SIZE, VM_R | VM_W)) != 0)
+			return rc;
+		rc = p + PAGE_SIZE < end ? -EEXIST : 0;
+	}
+	return rc;
+}
+
+static int map_ram(void)
+{
+	uintptr_t ks = addr(_kernel_start), ke = addr(_kernel_end);
+	int rc = 0;
+
+	for (int i = 0; i < platform.nram && !rc; i++) {
+		uintptr_t s = platform.ram[i].base, e = s + platform.ram[i].size;
+
+		if (ks >= s && ke <= e) {
+			rc = map_identity(s, ks, VM_R | VM_W | VM_LARGE);
+			if (!rc)
+				rc = map_identity(ke, e, VM_R | VM_W | VM_LARGE);
+		} else {
+			rc = map_identity(s, e, VM_R | VM_W | VM_LARGE);
+		}
+	}
+	return rc;
+}
+
+static int map_kernel(void)
+{
+	int rc;
+
+	if ((rc = map_identity(addr(_text_start), addr(_text_end), VM_R | VM_X)) ||
+	    (rc = map_identity(addr(_rodata_start), addr(_rodata_end), VM_R)) ||
+	    (rc = map_identity(addr(_data_start), addr(_boot_stack_guard), VM_R | VM_W)) ||
+	    (rc = map_identity(addr(_boot_stack_bottom), addr(_trap_stack_guard), VM_R | VM_W)) ||
+	    (rc = map_identity(addr(_trap_stack_bottom), addr(_kernel_end), VM_R | VM_W)))
+		return rc;
+	return 0;
+}
+
+static int map_devices(void)
+{
+	int rc;
+
+	if ((rc = map_mmio(&platform.uart)) || (rc = map_mmio(&platform.plic)) ||
+	    (rc = map_mmio(&platform.test)))
+		return rc;
+	for (int i = 0; i < platform.nvirtio; i++)
+		if ((rc = map_mmio(&platform.virtio[i])))
+			return rc;
+	return 0;
+}
+
+int kvm_init(void)
+{
+	struct vm_counts c;
+	int rc = vm_create(&kernel_vm);
+
+	if (!rc && !(rc = map_ram()) && !(rc = map_kernel()))
+		rc = map_devices();
+	if (rc) {
+		vm_destroy(&kernel_vm);
+		return rc;
+	}
+	sfence_vma();
+	csr_write(satp, SATP_SV39 | (virt_to_phys(kernel_vm.root) >> PAGE_SHIFT));
+	sfence_vma();
+	vm_count(&kernel_vm, &c);
+	kprintf("paging: Sv39 identity map, %lu tables, leaves %lu x 1G %lu x 2M %lu x 4K\n",
+		c.tables, c.leaves[2], c.leaves[1], c.leaves[0]);
+	return 0;
+}

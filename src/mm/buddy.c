@@ -1,0 +1,418 @@
+/* buddy.c - binary buddy allocator over the zones of the frame array.
+ *
+ * Serves naturally aligned blocks of 2^order frames, order 0..MAX_ORDER,
+ * and checks its own invariants. Not the frame-array set-up (page.c) and
+ * not a small-object allocator.
+ *
+ * Layout and invariants:
+ *  - Blocks are naturally aligned on the absolute pfn; a block's buddy is
+ *    pfn ^ (1 << order). Two blocks merge only when the buddy lies inside
+ *    the same zone span and is a free head (PG_BUDDY) of the same order, so
+ *    no block ever crosses a zone boundary, a hole or a reserved frame
+ *    (those are PG_RESERVED, never PG_BUDDY).
+ *  - A free block is its head frame only: PG_BUDDY, order, owner FREE, lru
+ *    linked on zone->area[order].free_list. Nothing is ever written into
+ *    free memory. Interior frames of any block have flags 0 (allocated
+ *    compound blocks: PG_TAIL with head_off).
+ *  - An allocated block's head has PG_HEAD and the order it was allocated
+ *    with; free_pages() must name the same order.
+ *  - Free blocks are fully coalesced: no free head has a free buddy of the
+ *    same order.
+ *  - zone->area[o].nr_free counts the list; zone->free_pages is the sum of
+ *    nr_free[o] << o; free_pages + pages in allocated blocks ==
+ *    present_pages; the allocated total is stats.pages_in_use.
+ * buddy_check() (buddy_check.c) verifies all of the above.
+ * Every public entry point holds mm_lock() while it changes any of this. */
+#include "mm/buddy.h"
+#include "mm/mm_env.h"
+#include "kerrno.h"
+#include "mm_internal.h"
+
+#include <string.h>
+
+struct buddy_stats buddy_stats; /* shared with buddy_check.c */
+
+/* Why a free was refused. */
+enum buddy_free_err {
+	BF_OK,
+	BF_NULL,
+	BF_NOT_FRAME,
+	BF_ADDR_UNALIGNED,
+	BF_ADDR_NOT_RAM,
+	BF_BAD_ORDER,
+	BF_RESERVED,
+	BF_FREE,
+	BF_IN_FREE,
+	BF_TAIL,
+	BF_INTERIOR,
+	BF_UNALIGNED,
+	BF_WRONG_ORDER,
+};
+
+static const char *const buddy_free_msg[] = {
+	[BF_OK] = "ok",
+	[BF_NULL] = "NULL page",
+	[BF_NOT_FRAME] = "not a struct page of the frame array",
+	[BF_ADDR_UNALIGNED] = "address not page aligned",
+	[BF_ADDR_NOT_RAM] = "address not covered by the frame array",
+	[BF_BAD_ORDER] = "order above MAX_ORDER",
+	[BF_RESERVED] = "reserved frame",
+	[BF_FREE] = "frame already free",
+	[BF_IN_FREE] = "frame inside a free block; head pfn",
+	[BF_TAIL] = "tail of a compound block; head pfn",
+	[BF_INTERIOR] = "not the head of an allocated block; head pfn",
+	[BF_UNALIGNED] = "block not aligned to its order",
+	[BF_WRONG_ORDER] = "wrong order; allocated with order",
+};
+
+static struct page *buddy_pfn_page(uint64_t pfn)
+{
+	return &page_map[pfn - page_base_pfn];
+}
+
+static void buddy_list_add(struct zone *z, struct page *pg, unsigned order)
+{
+	pg->flags = PG_BUDDY;
+	pg->order = (uint8_t)order;
+	pg->owner = PAGE_OWNER_FREE;
+	list_add(&pg->lru, &z->area[order].free_list);
+	z->area[order].nr_free++;
+	z->free_pages += 1UL << order;
+}
+
+static void buddy_list_del(struct zone *z, struct page *pg)
+{
+	list_del(&pg->lru);
+	z->area[pg->order].nr_free--;
+	z->free_pages -= 1UL << pg->order;
+	pg->flags = 0;
+}
+
+void buddy_reset(void)
+{
+	memset(&buddy_stats, 0, sizeof(buddy_stats));
+	for (int z = 0; z < NR_ZONES; z++) {
+		for (int o = 0; o <= MAX_ORDER; o++) {
+			list_init(&mm_zones[z].area[o].free_list);
+			mm_zones[z].area[o].nr_free = 0;
+		}
+		mm_zones[z].free_pages = 0;
+	}
+}
+
+void buddy_add_initial_block(struct zone *z, uint64_t pfn, unsigned order)
+{
+	z->present_pages += 1UL << order;
+	buddy_list_add(z, buddy_pfn_page(pfn), order);
+}
+
+void buddy_zone_set_watermarks(struct zone *z)
+{
+	unsigned long min = z->present_pages / 256;
+
+	if (min < 16)
+		min = 16;
+	if (min > 1024)
+		min = 1024;
+	if (min > z->present_pages / 8)
+		min = z->present_pages / 8;
+	z->wmark_min = min;
+	z->wmark_low = min * 5 / 4;
+	z->wmark_high = min * 3 / 2;
+}
+
+/* ---- allocation ---------------------------------------------------------- */
+
+/* Fault injection (a later issue) plugs in here: return true to make this
+ * request fail as if memory ran out. GFP_NOINJECT requests must be exempt. */
+static bool buddy_should_fail(gfp_t flags, unsigned order)
+{
+	(void)flags;
+	(void)order;
+	return false;
+}
+
+/* Put the upper halves of a 2^high block back until 2^low is left. */
+static void buddy_split(struct zone *z, struct page *pg, unsigned high,
+			unsigned low)
+{
+	while (high > low) {
+		high--;
+		buddy_list_add(z, pg + (1UL << high), high);
+	}
+}
+
+/* Take a 2^order block from z, or NULL (empty, fragmented, or below min). */
+static struct page *buddy_zone_take(struct zone *z, unsigned order, gfp_t flags)
+{
+	if (!(flags & GFP_RESERVE) &&
+	    z->free_pages < z->wmark_min + (1UL << order))
+		return NULL;
+	for (unsigned o = order; o <= MAX_ORDER; o++) {
+		struct page *pg;
+
+		if (list_empty(&z->area[o].free_list))
+			continue;
+		pg = list_first_entry(&z->area[o].free_list, struct page, lru);
+		buddy_list_del(z, pg);
+		buddy_split(z, pg, o, order);
+		return pg;
+	}
+	return NULL;
+}
+
+/* Try the zones flags allow, preferred first (ids descend: High, Normal, DMA). */
+static struct page *buddy_take(gfp_t flags, unsigned order)
+{
+	int first = (flags & GFP_DMA) ? ZONE_DMA :
+		    (flags & GFP_DMA32) ? ZONE_NORMAL : ZONE_HIGH;
+
+	for (int z = first; z >= ZONE_DMA; z--) {
+		struct page *pg = buddy_zone_take(&mm_zones[z], order, flags);
+
+		if (pg)
+			return pg;
+	}
+	return NULL;
+}
+
+static void buddy_prep_head(struct page *pg, unsigned order)
+{
+	pg->flags = PG_HEAD;
+	pg->order = (uint8_t)order;
+	pg->owner = PAGE_OWNER_PAGES;
+	pg->head_off = 0;
+	pg->inuse = 0;
+	pg->priv = NULL;
+	pg->freelist = NULL;
+	list_init(&pg->lru);
+	buddy_stats.successes++;
+	buddy_stats.pages_in_use += 1UL << order;
+	if (buddy_stats.pages_in_use > buddy_stats.peak_pages_in_use)
+		buddy_stats.peak_pages_in_use = buddy_stats.pages_in_use;
+}
+
+int buddy_try_alloc(gfp_t flags, unsigned order, struct page **out)
+{
+	struct page *pg = NULL;
+	unsigned long irq;
+
+	if (out)
+		*out = NULL;
+	irq = mm_lock();
+	buddy_stats.requests++;
+	if (!out || order > MAX_ORDER) {
+		buddy_stats.fail_inval++;
+		mm_unlock(irq);
+		return -EINVAL;
+	}
+	if (!buddy_should_fail(flags, order))
+		pg = buddy_take(flags, order);
+	if (!pg) {
+		buddy_stats.fail_nomem++;
+		mm_unlock(irq);
+		return -ENOMEM;
+	}
+	buddy_prep_head(pg, order);
+	mm_unlock(irq);
+	if (flags & GFP_ZERO)
+		memset(page_address(pg), 0, PAGE_SIZE << order);
+	*out = pg;
+	return 0;
+}
+
+struct page *alloc_pages(gfp_t flags, unsigned order)
+{
+	struct page *pg;
+
+	return buddy_try_alloc(flags, order, &pg) ? NULL : pg;
+}
+
+/* ---- free ------------------------------------------------------------- */
+
+/* For a frame that heads nothing: the free or allocated block holding it.
+ * *head_pfn is UINT64_MAX when no block holds it (a broken invariant). */
+static enum buddy_free_err buddy_find_container(uint64_t pfn, uint64_t *head_pfn)
+{
+	for (unsigned o = 1; o <= MAX_ORDER; o++) {
+		uint64_t h = pfn & ~((1ULL << o) - 1);
+		const struct page *hp = pfn_to_page(h);
+
+		if (!hp)
+			break;
+		if ((hp->flags & (PG_BUDDY | PG_HEAD)) &&
+		    pfn - h < (1ULL << hp->order)) {
+			*head_pfn = h;
+			return (hp->flags & PG_BUDDY) ? BF_IN_FREE : BF_INTERIOR;
+		}
+	}
+	*head_pfn = UINT64_MAX;
+	return BF_INTERIOR;
+}
+
+/* Whether pg/order names an allocated block; never trusts pg. */
+static enum buddy_free_err buddy_free_check(const struct page *pg, unsigned order,
+					    uint64_t *info)
+{
+	uintptr_t off = (uintptr_t)pg - (uintptr_t)page_map;
+	uint64_t pfn;
+
+	if (!pg)
+		return BF_NULL;
+	if (!page_map || off % sizeof(struct page) ||
+	    off / sizeof(struct page) >= page_nr_frames)
+		return BF_NOT_FRAME;
+	if (order > MAX_ORDER)
+		return BF_BAD_ORDER;
+	pfn = page_to_pfn(pg);
+	if (pg->flags & PG_RESERVED)
+		return BF_RESERVED;
+	if (pg->flags & PG_BUDDY)
+		return BF_FREE;
+	if (pg->flags & PG_TAIL) {
+		*info = pfn - pg->head_off;
+		return BF_TAIL;
+	}
+	if (!(pg->flags & PG_HEAD))
+		return buddy_find_container(pfn, info);
+	if (pfn & ((1ULL << order) - 1))
+		return BF_UNALIGNED;
+	*info = pg->order;
+	return pg->order != order ? BF_WRONG_ORDER : BF_OK;
+}
+
+/* Report a refused free in one line, naming the caller. */
+static int buddy_report_refusal(enum buddy_free_err err, const void *what,
+				unsigned order, uint64_t info, void *caller)
+{
+	if (err == BF_WRONG_ORDER || (err >= BF_IN_FREE && err <= BF_INTERIOR))
+		mm_report("buddy: refused free of %p order %u from %p: %s %s%lx",
+			  what, order, caller, buddy_free_msg[err],
+			  err == BF_WRONG_ORDER ? "" : "0x", (unsigned long)info);
+	else
+		mm_report("buddy: refused free of %p order %u from %p: %s",
+			  what, order, caller, buddy_free_msg[err]);
+	return -EINVAL;
+}
+
+/* Count and report a free refused before it reached the frame array. */
+static int buddy_refuse(enum buddy_free_err err, const void *what,
+			unsigned order, void *caller)
+{
+	unsigned long irq = mm_lock();
+
+	buddy_stats.wrong_frees++;
+	mm_unlock(irq);
+	return buddy_report_refusal(err, what, order, 0, caller);
+}
+
+/* Return the block to its zone, merging with free buddies upward. */
+static void buddy_merge(struct page *pg, unsigned order)
+{
+	struct zone *z = &mm_zones[pg->zone];
+	uint64_t pfn = page_to_pfn(pg);
+
+	while (order < MAX_ORDER) {
+		uint64_t bpfn = pfn ^ (1ULL << order);
+		struct page *b;
+
+		if (bpfn < z->start_pfn || bpfn + (1ULL << order) > z->end_pfn)
+			break;
+		b = buddy_pfn_page(bpfn);
+		if (!(b->flags & PG_BUDDY) || b->order != order)
+			break;
+		buddy_list_del(z, b);
+		pfn &= ~(1ULL << order);
+		order++;
+	}
+	buddy_list_add(z, buddy_pfn_page(pfn), order);
+}
+
+/* Give a checked allocated block back. Called with mm_lock held. */
+static void buddy_release(struct page *pg, unsigned order)
+{
+	if (pg->flags & PG_COMPOUND)
+		page_clear_compound(pg, order);
+	pg->flags = 0;
+	pg->priv = NULL;
+	pg->freelist = NULL;
+	pg->inuse = 0;
+	buddy_merge(pg, order);
+	buddy_stats.frees++;
+	buddy_stats.pages_in_use -= 1UL << order;
+}
+
+/* Check and release under one lock hold, so two racing frees of one block
+ * cannot both pass; report outside it. */
+static int buddy_free(struct page *pg, unsigned order, void *caller)
+{
+	uint64_t info = 0;
+	unsigned long irq = mm_lock();
+	enum buddy_free_err err = buddy_free_check(pg, order, &info);
+
+	if (err == BF_OK)
+		buddy_release(pg, order);
+	else
+		buddy_stats.wrong_frees++;
+	mm_unlock(irq);
+	if (err != BF_OK)
+		return buddy_report_refusal(err, pg, order, info, caller);
+	return 0;
+}
+
+int free_pages(struct page *pg, unsigned order)
+{
+	return buddy_free(pg, order, __builtin_return_address(0));
+}
+
+int free_pages_addr(const void *addr, unsigned order)
+{
+	void *caller = __builtin_return_address(0);
+	struct page *pg;
+
+	if ((uintptr_t)addr & (PAGE_SIZE - 1))
+		return buddy_refuse(BF_ADDR_UNALIGNED, addr, order, caller);
+	pg = virt_to_page(addr);
+	if (!pg)
+		return buddy_refuse(BF_ADDR_NOT_RAM, addr, order, caller);
+	return buddy_free(pg, order, caller);
+}
+
+/* ---- statistics ------------------------------------------------------- */
+
+unsigned long buddy_free_pages(void)
+{
+	unsigned long irq = mm_lock(), n = 0;
+
+	for (int z = 0; z < NR_ZONES; z++)
+		n += mm_zones[z].free_pages;
+	mm_unlock(irq);
+	return n;
+}
+
+void buddy_get_stats(struct buddy_stats *out)
+{
+	unsigned long irq = mm_lock();
+
+	*out = buddy_stats;
+	mm_unlock(irq);
+}
+
+unsigned buddy_unusable_index(enum zone_id zi, unsigned order)
+{
+	unsigned long irq, free, suitable = 0;
+	const struct zone *z = zone_get(zi);
+
+	if (!z)
+		return 0;
+	irq = mm_lock();
+	free = z->free_pages;
+	for (unsigned o = order; o <= MAX_ORDER; o++)
+		suitable += z->area[o].nr_free << o;
+	mm_unlock(irq);
+	if (!free)
+		return 0;
+	if (suitable > free)
+		suitable = free;
+	return (unsigned)((free - suitable) * 1000 / free);
+}

@@ -1,0 +1,308 @@
+/* vm.c - Sv39 page-table construction: map, unmap, translate.
+ *
+ * Not an address-space switcher and not a fault handler: it edits tables
+ * in memory and leaves satp and TLB flushes to the kernel (kvm.c).
+ *
+ * Invariants:
+ *   - every table page is a buddy order-0 block with owner PGTABLE; its
+ *     struct page `inuse` equals the number of valid PTEs in it;
+ *   - a non-root table with inuse == 0 does not stay linked: unmap frees it;
+ *   - vm_map never overwrites a valid entry (-EEXIST instead);
+ *   - a table created by a vm_map call carries that call's token in its
+ *     struct page `priv`, so a failed call frees exactly what it created
+ *     and leaves tables that existed before (even empty ones) in place. */
+#include <string.h>
+#include "mm/vm.h"
+#include "mm/buddy.h"
+#include "kerrno.h"
+
+#define PTE_V        (1ull << 0)
+#define PTE_A        (1ull << 6)
+#define PTE_D        (1ull << 7)
+#define PTE_RWX      (VM_R | VM_W | VM_X)
+#define PTE_PERMS    (VM_R | VM_W | VM_X | VM_U | VM_G)
+#define PTE_PPN_SHIFT 10
+#define LEVELS       3
+#define TOKEN_ANY    ((void *)0)
+
+static uintptr_t next_token = 1;
+
+static inline unsigned vpn(uintptr_t va, int level)
+{
+	return (va >> (PAGE_SHIFT + 9 * level)) & 511;
+}
+
+static inline uint64_t level_size(int level)
+{
+	return 1ull << (PAGE_SHIFT + 9 * level);
+}
+
+static inline int pte_is_leaf(pte_t e)
+{
+	return (e & PTE_V) && (e & PTE_RWX);
+}
+
+static inline phys_addr_t pte_pa(pte_t e)
+{
+	return (e >> PTE_PPN_SHIFT) << PAGE_SHIFT;
+}
+
+static inline pte_t *pte_table(pte_t e)
+{
+	return (pte_t *)(uintptr_t)(pte_pa(e) + mm_virt_offset);
+}
+
+static inline struct page *table_page(const pte_t *slot)
+{
+	return virt_to_page(slot);
+}
+
+static inline int canonical(uintptr_t va)
+{
+	uint64_t top = (uint64_t)va >> (SV39_VA_BITS - 1);
+
+	return top == 0 || top == (~0ull >> (SV39_VA_BITS - 1));
+}
+
+static pte_t *table_alloc(struct vm_space *vs, void *token)
+{
+	struct page *pg = alloc_pages(GFP_ZERO, 0);
+
+	if (!pg)
+		return NULL;
+	page_set_owner(pg, PAGE_OWNER_PGTABLE);
+	pg->inuse = 0;
+	pg->priv = token;
+	vs->tables++;
+	return page_address(pg);
+}
+
+static void table_free(struct vm_space *vs, pte_t *table)
+{
+	free_pages(virt_to_page(table), 0);
+	vs->tables--;
+}
+
+int vm_create(struct vm_space *vs)
+{
+	vs->tables = 0;
+	vs->root = table_alloc(vs, TOKEN_ANY);
+	return vs->root ? 0 : -ENOMEM;
+}
+
+static void destroy_level(struct vm_space *vs, pte_t *table, int level)
+{
+	for (int i = 0; level > 0 && i < 512; i++)
+		if ((table[i] & PTE_V) && !pte_is_leaf(table[i]))
+			destroy_level(vs, pte_table(table[i]), level - 1);
+	table_free(vs, table);
+}
+
+void vm_destroy(struct vm_space *vs)
+{
+	if (vs->root)
+		destroy_level(vs, vs->root, LEVELS - 1);
+	vs->root = NULL;
+}
+
+/* The slot for va at `level`, creating missing tables above it with
+ * `token`. NULL with *err = -ENOMEM, or -EEXIST when a leaf is in the way. */
+static pte_t *walk_create(struct vm_space *vs, uintptr_t va, int level,
+			  void *token, int *err)
+{
+	pte_t *table = vs->root;
+
+	for (int l = LEVELS - 1; l > level; l--) {
+		pte_t *slot = &table[vpn(va, l)];
+
+		if (pte_is_leaf(*slot)) {
+			*err = -EEXIST;
+			return NULL;
+		}
+		if (!(*slot & PTE_V)) {
+			pte_t *next = table_alloc(vs, token);
+
+			if (!next) {
+				*err = -ENOMEM;
+				return NULL;
+			}
+			*slot = (virt_to_phys(next) >> PAGE_SHIFT << PTE_PPN_SHIFT) | PTE_V;
+			table_page(table)->inuse++;
+		}
+		table = pte_table(*slot);
+	}
+	return &table[vpn(va, level)];
+}
+
+/* The deepest slot on va's path (a leaf, or the invalid entry where the
+ * walk stops); *level receives its level. */
+static pte_t *walk_find(const struct vm_space *vs, uintptr_t va, int *level)
+{
+	pte_t *table = vs->root;
+	int l = LEVELS - 1;
+
+	for (;; l--) {
+		pte_t *slot = &table[vpn(va, l)];
+
+		if (l == 0 || !(*slot & PTE_V) || pte_is_leaf(*slot)) {
+			*level = l;
+			return slot;
+		}
+		table = pte_table(*slot);
+	}
+}
+
+/* Free the empty tables on va's path, bottom up (never the root). Only
+ * tables carrying `token` are freed, unless token is TOKEN_ANY. */
+static void prune_path(struct vm_space *vs, uintptr_t va, void *token)
+{
+	pte_t *path[LEVELS];
+	pte_t *table = vs->root;
+	int l;
+
+	for (l = LEVELS - 1;; l--) {
+		pte_t e;
+
+		path[l] = table;
+		if (l == 0)
+			break;
+		e = table[vpn(va, l)];
+		if (!(e & PTE_V) || pte_is_leaf(e))
+			break;
+		table = pte_table(e);
+	}
+	for (int k = l; k < LEVELS - 1; k++) {
+		struct page *pg = table_page(path[k]);
+
+		if (pg->inuse || (token != TOKEN_ANY && pg->priv != token))
+			return;
+		table_free(vs, path[k]);
+		path[k + 1][vpn(va, k + 1)] = 0;
+		table_page(path[k + 1])->inuse--;
+	}
+}
+
+static int choose_level(uintptr_t va, phys_addr_t pa, uint64_t left, unsigned perm)
+{
+	for (int l = (perm & VM_LARGE) ? LEVELS - 1 : 0; l > 0; l--) {
+		uint64_t sz = level_size(l);
+
+		if (!(va & (sz - 1)) && !(pa & (sz - 1)) && left >= sz)
+			return l;
+	}
+	return 0;
+}
+
+/* Remove leaves in [va, va+size) that are known to be whole; prune with
+ * token. Used by vm_unmap and to roll back a failed vm_map. */
+static void clear_range(struct vm_space *vs, uintptr_t va, uint64_t size, void *token)
+{
+	uint64_t off = 0;
+
+	while (off < size) {
+		int level;
+		pte_t *slot = walk_find(vs, va + off, &level);
+		uint64_t sz = level_size(level);
+
+		if (pte_is_leaf(*slot)) {
+			*slot = 0;
+			table_page(slot)->inuse--;
+			prune_path(vs, va + off, token);
+		}
+		off = ((va + off) & ~(sz - 1)) + sz - va;
+	}
+}
+
+static int check_args(uintptr_t va, uint64_t pa, uint64_t size)
+{
+	if ((va | pa | size) & (PAGE_SIZE - 1) || size == 0)
+		return -EINVAL;
+	if (va + size < va || !canonical(va) || !canonical(va + size - 1))
+		return -EINVAL;
+	return 0;
+}
+
+int vm_map(struct vm_space *vs, uintptr_t va, phys_addr_t pa, size_t size, unsigned perm)
+{
+	void *token = (void *)next_token++;
+	unsigned prot = perm & PTE_PERMS;
+	uint64_t off;
+	int err = 0;
+
+	if (check_args(va, pa, size) || pa + size < pa || !(prot & (VM_R | VM_X)) ||
+	    ((prot & VM_W) && !(prot & VM_R)) || (perm & ~(PTE_PERMS | VM_LARGE)))
+		return -EINVAL;
+	for (off = 0; off < size;) {
+		int level = choose_level(va + off, pa + off, size - off, perm);
+		pte_t *slot = walk_create(vs, va + off, level, token, &err);
+
+		if (slot && (*slot & PTE_V))
+			err = -EEXIST;
+		if (err) {
+			/* tables the walk just created are empty: free them */
+			prune_path(vs, va + off, token);
+			clear_range(vs, va, off, token);
+			return err;
+		}
+		*slot = ((pa + off) >> PAGE_SHIFT << PTE_PPN_SHIFT) | prot | PTE_A | PTE_D | PTE_V;
+		table_page(slot)->inuse++;
+		off += level_size(level);
+	}
+	return 0;
+}
+
+int vm_unmap(struct vm_space *vs, uintptr_t va, size_t size)
+{
+	uint64_t off = 0;
+
+	if (check_args(va, 0, size))
+		return -EINVAL;
+	while (off < size) {   /* refuse to cut a large leaf, before any change */
+		int level;
+		pte_t *slot = walk_find(vs, va + off, &level);
+		uint64_t sz = level_size(level), start = (va + off) & ~(sz - 1);
+
+		if (pte_is_leaf(*slot) && (start < va || start + sz > va + size))
+			return -EINVAL;
+		off = start + sz - va;
+	}
+	clear_range(vs, va, size, TOKEN_ANY);
+	return 0;
+}
+
+int vm_translate(const struct vm_space *vs, uintptr_t va, phys_addr_t *pa, unsigned *perm)
+{
+	int level;
+	pte_t *slot;
+
+	if (!canonical(va))
+		return -EINVAL;
+	slot = walk_find(vs, va, &level);
+	if (!pte_is_leaf(*slot))
+		return -ENOENT;
+	if (pa)
+		*pa = pte_pa(*slot) + (va & (level_size(level) - 1));
+	if (perm)
+		*perm = (unsigned)(*slot & PTE_PERMS);
+	return 0;
+}
+
+static void count_level(const pte_t *table, int level, struct vm_counts *out)
+{
+	out->tables++;
+	for (int i = 0; i < 512; i++) {
+		if (!(table[i] & PTE_V))
+			continue;
+		if (pte_is_leaf(table[i]))
+			out->leaves[level]++;
+		else if (level > 0)
+			count_level(pte_table(table[i]), level - 1, out);
+	}
+}
+
+void vm_count(const struct vm_space *vs, struct vm_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (vs->root)
+		count_level(vs->root, LEVELS - 1, out);
+}

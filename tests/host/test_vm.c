@@ -1,0 +1,181 @@
+/* test_vm.c - Sv39 page tables on the host: map/translate/unmap, large
+ * leaves, argument errors, and the all-or-nothing rule of vm_map with a
+ * page-table allocation failing at every possible step. */
+#include <stdlib.h>
+#include <string.h>
+#include "tap.h"
+#include "kerrno.h"
+#include "mm/buddy.h"
+#include "mm/vm.h"
+
+#define ARENA_SIZE (32ul << 20)
+#define PHYS_BASE  0x80000000ul
+#define GiB        (1ul << 30)
+#define MiB        (1ul << 20)
+
+static void *arena;
+
+static void setup(void)
+{
+	struct mm_region ram = { PHYS_BASE, ARENA_SIZE };
+	struct mm_layout l = { .ram = &ram, .nram = 1,
+			       .virt_offset = (uintptr_t)arena - PHYS_BASE };
+
+	if (page_alloc_init(&l) != 0) {
+		tap_ok(0, "page_alloc_init");
+		exit(tap_end());
+	}
+}
+
+static int mapped_as(struct vm_space *vs, uintptr_t va, phys_addr_t want, unsigned perm)
+{
+	phys_addr_t pa;
+	unsigned p;
+
+	return vm_translate(vs, va, &pa, &p) == 0 && pa == want && p == perm;
+}
+
+static void test_basic(void)
+{
+	struct vm_space vs;
+	unsigned long base_free;
+	struct vm_counts c;
+
+	setup();
+	base_free = buddy_free_pages();
+	tap_ok(vm_create(&vs) == 0 && vs.tables == 1, "vm_create makes a root table");
+	tap_ok(vm_map(&vs, 0x40000000, 0x80100000, 3 * PAGE_SIZE, VM_R | VM_W) == 0, "map 3 pages");
+	tap_ok(mapped_as(&vs, 0x40000000, 0x80100000, VM_R | VM_W) &&
+	       mapped_as(&vs, 0x40002123, 0x80102123, VM_R | VM_W), "translate inside the range");
+	tap_ok(vm_translate(&vs, 0x40003000, NULL, NULL) == -ENOENT, "page after the range unmapped");
+	tap_ok(vm_translate(&vs, 0, NULL, NULL) == -ENOENT, "null page unmapped");
+	vm_count(&vs, &c);
+	tap_ok(c.leaves[0] == 3 && c.tables == 3 && vs.tables == 3, "3 leaves in 3 tables");
+	tap_ok(vm_map(&vs, 0x40001000, 0x90000000, PAGE_SIZE, VM_R) == -EEXIST,
+	       "mapping over a mapping is -EEXIST");
+	tap_ok(mapped_as(&vs, 0x40001000, 0x80101000, VM_R | VM_W), "and leaves the old entry");
+	tap_ok(vm_unmap(&vs, 0x40000000, 3 * PAGE_SIZE) == 0, "unmap the range");
+	tap_ok(vs.tables == 1, "emptied tables freed on unmap");
+	vm_destroy(&vs);
+	tap_ok(buddy_free_pages() == base_free, "vm_destroy gives every table back");
+}
+
+static void test_large(void)
+{
+	struct vm_space vs;
+	struct vm_counts c;
+
+	setup();
+	vm_create(&vs);
+	tap_ok(vm_map(&vs, 2 * GiB, 2 * GiB, GiB + 4 * MiB + 2 * PAGE_SIZE,
+		      VM_R | VM_W | VM_LARGE) == 0, "map 1 GiB + 4 MiB + 8 KiB with large leaves");
+	vm_count(&vs, &c);
+	tap_ok(c.leaves[2] == 1 && c.leaves[1] == 2 && c.leaves[0] == 2,
+	       "one 1 GiB, two 2 MiB and two 4 KiB leaves (%lu/%lu/%lu)",
+	       c.leaves[2], c.leaves[1], c.leaves[0]);
+	tap_ok(mapped_as(&vs, 2 * GiB + 12345, 2 * GiB + 12345, VM_R | VM_W) &&
+	       mapped_as(&vs, 3 * GiB + 3 * MiB + 7, 3 * GiB + 3 * MiB + 7, VM_R | VM_W),
+	       "translate through large leaves");
+	tap_ok(vm_unmap(&vs, 2 * GiB, PAGE_SIZE) == -EINVAL, "unmap cutting a 1 GiB leaf refused");
+	tap_ok(mapped_as(&vs, 2 * GiB, 2 * GiB, VM_R | VM_W), "and changes nothing");
+	tap_ok(vm_unmap(&vs, 2 * GiB, GiB + 4 * MiB + 2 * PAGE_SIZE) == 0 && vs.tables == 1,
+	       "unmap all of it");
+	vm_destroy(&vs);
+}
+
+static void test_args(void)
+{
+	struct vm_space vs;
+
+	setup();
+	vm_create(&vs);
+	tap_ok(vm_map(&vs, 0x1001, 0x80000000, PAGE_SIZE, VM_R) == -EINVAL, "unaligned va");
+	tap_ok(vm_map(&vs, 0x1000, 0x80000010, PAGE_SIZE, VM_R) == -EINVAL, "unaligned pa");
+	tap_ok(vm_map(&vs, 0x1000, 0x80000000, 0, VM_R) == -EINVAL, "size 0");
+	tap_ok(vm_map(&vs, 0x1000, 0x80000000, PAGE_SIZE, VM_W) == -EINVAL, "write without read");
+	tap_ok(vm_map(&vs, 0x1000, 0x80000000, PAGE_SIZE, 0) == -EINVAL, "no permission");
+	tap_ok(vm_map(&vs, 1ul << 38, 0x80000000, PAGE_SIZE, VM_R) == -EINVAL, "non-canonical va");
+	tap_ok(vm_map(&vs, (1ul << 38) - PAGE_SIZE, 0x80000000, 2 * PAGE_SIZE, VM_R) == -EINVAL,
+	       "range running past the canonical half");
+	tap_ok(vm_translate(&vs, 1ul << 40, NULL, NULL) == -EINVAL, "translate non-canonical");
+	tap_ok(vm_unmap(&vs, 0x1000, 123) == -EINVAL, "unmap unaligned size");
+	tap_ok(vs.tables == 1, "no table created by refused calls");
+	vm_destroy(&vs);
+}
+
+/* Hold every allocatable page but `leave`; returns the held pages. */
+static struct page **squeeze(unsigned long leave, unsigned long *n)
+{
+	unsigned long cap = buddy_free_pages() + 1, cnt = 0;
+	struct page **held = calloc(cap, sizeof(*held));
+	struct page *pg;
+
+	while (cnt < cap && (pg = alloc_pages(0, 0)))
+		held[cnt++] = pg;
+	for (; leave && cnt; leave--)
+		free_pages(held[--cnt], 0);
+	*n = cnt;
+	return held;
+}
+
+static void release(struct page **held, unsigned long n)
+{
+	while (n)
+		free_pages(held[--n], 0);
+	free(held);
+}
+
+/* A range crossing a 1 GiB boundary needs 2 level-1 and 2 level-0 tables;
+ * with a pre-existing mapping in the space, some tables already exist. */
+static void test_all_or_nothing(void)
+{
+	uintptr_t va = GiB - 2 * MiB;
+	size_t size = 4 * MiB;
+	unsigned long step, n;
+	int fails = 0, unchanged = 1;
+
+	setup();
+	for (step = 0;; step++) {
+		struct vm_space vs;
+		struct vm_counts before, after;
+		unsigned long free_before;
+		struct page **held;
+		int rc;
+
+		vm_create(&vs);
+		vm_map(&vs, va - 3 * PAGE_SIZE, 0x80000000, PAGE_SIZE, VM_R); /* existing */
+		vm_count(&vs, &before);
+		held = squeeze(step, &n);
+		free_before = buddy_free_pages();
+		rc = vm_map(&vs, va, 0x90000000, size, VM_R | VM_W);
+		vm_count(&vs, &after);
+		if (rc == 0) {
+			release(held, n);
+			vm_destroy(&vs);
+			break;
+		}
+		fails++;
+		unchanged &= rc == -ENOMEM && buddy_free_pages() == free_before &&
+			     memcmp(&before, &after, sizeof(before)) == 0 &&
+			     vm_translate(&vs, va, NULL, NULL) == -ENOENT &&
+			     vm_translate(&vs, va + size - PAGE_SIZE, NULL, NULL) == -ENOENT &&
+			     vm_translate(&vs, va - 3 * PAGE_SIZE, NULL, NULL) == 0;
+		release(held, n);
+		vm_destroy(&vs);
+	}
+	tap_ok(fails == 3, "vm_map failed at each of its %d table allocations", fails);
+	tap_ok(unchanged, "every failure: -ENOMEM, no page leaked, table unchanged");
+	tap_ok(buddy_check() == 0, "buddy allocator consistent afterwards");
+}
+
+int main(void)
+{
+	arena = aligned_alloc(1 << 21, ARENA_SIZE);
+	tap_begin();
+	test_basic();
+	test_large();
+	test_args();
+	test_all_or_nothing();
+	free(arena);
+	return tap_end();
+}
