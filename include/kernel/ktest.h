@@ -9,6 +9,7 @@
 
 struct ktest {
 	int failed;
+	const char *skip;   /* set by KT_SKIP: the case did not apply */
 };
 
 struct ktest_case {
@@ -29,6 +30,9 @@ struct ktest_suite {
 
 void ktest_check(struct ktest *t, int cond, const char *expr, const char *file, int line);
 #define KT_EXPECT(t, cond) ktest_check((t), !!(cond), #cond, __FILE__, __LINE__)
+
+/* Mark the case skipped (reported "ok N name # SKIP reason"). */
+#define KT_SKIP(t, reason) ((t)->skip = (reason))
 
 /* Run the suite named `name` ("all" or NULL for every suite). Prints KTAP;
  * returns the number of failed cases, or -1 when no suite has that name. */

@@ -28,7 +28,8 @@ static int run_suite(const struct ktest_suite *s, int index)
 		struct ktest t = { 0 };
 
 		s->cases[i].fn(&t);
-		kprintf("    %sok %d %s\n", t.failed ? "not " : "", i + 1, s->cases[i].name);
+		kprintf("    %sok %d %s%s%s\n", t.failed ? "not " : "", i + 1, s->cases[i].name,
+			t.skip ? " # SKIP " : "", t.skip ? t.skip : "");
 		failed += t.failed != 0;
 	}
 	kprintf("%sok %d %s\n", failed ? "not " : "", index, s->name);

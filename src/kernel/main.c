@@ -5,14 +5,17 @@
 #include "kernel/ktest.h"
 #include "kernel/memory.h"
 #include "kernel/platform.h"
+#include "kernel/plic.h"
 #include "kernel/power.h"
 #include "kernel/sbi.h"
 #include "kernel/sections.h"
 #include "kernel/timer.h"
 #include "kernel/trap.h"
 #include "kernel/version.h"
+#include "kernel/virtio_blk.h"
 #include "shell/shell.h"
 #include "arch/riscv.h"
+#include "kerrno.h"
 
 static void report_memory(void)
 {
@@ -48,6 +51,21 @@ static void report_harts(unsigned long boot_hart)
 			stopped++;
 	kprintf("harts: %d, booted on hart %lu, %d parked (SBI HSM stopped)\n",
 		platform.ncpus, boot_hart, stopped);
+}
+
+static void report_disk(void)
+{
+	int rc = vblk_init();
+	struct blkdev *d = vblk_dev();
+
+	if (rc == -ENODEV)
+		kprintf("disk: none\n");
+	else if (rc)
+		kprintf("disk: virtio-blk set-up failed (%d)\n", rc);
+	else
+		kprintf("disk: virtio-blk (%s), %lu sectors of %u bytes (%lu MiB)\n",
+			vblk_transport(), (unsigned long)d->capacity, d->sector_size,
+			(unsigned long)(d->capacity * d->sector_size >> 20));
 }
 
 static void run_boot_selftest(void)
@@ -94,6 +112,8 @@ void kmain(unsigned long hartid, const void *dtb)
 		kprintf("tally: memory set-up failed\n");
 		power_fail(EXIT_BOOT_FAILED);
 	}
+	plic_init(hartid);
+	report_disk();
 	timer_init();
 	kprintf("timer: %lu Hz timebase, %d Hz tick\n",
 		(unsigned long)platform.timebase_hz, TIMER_HZ);
