@@ -29,6 +29,10 @@ __attribute__((noreturn)) void sh_run(void);
 int sh_exec(char *line);
 
 const struct sh_cmd *sh_find(const char *name);
+
+/* Tab completion for arguments (e.g. paths); see shell/readline.h. */
+#include "shell/readline.h"
+void sh_set_arg_completer(rl_complete_fn fn);
 void sh_print_usage(const struct sh_cmd *c);
 
 #endif

@@ -1,10 +1,9 @@
-/* shell.c - the read-eval loop: prompt, line input, tokenizing, dispatch.
- *
- * Lines are edited in place (backspace/DEL, Ctrl-C drops the line, Ctrl-U
- * erases it); a line longer than SH_LINE_MAX is refused whole. Arguments
- * are split on blanks; double quotes group words ("a b"). */
+/* shell.c - the read-eval loop: prompt, tokenizing, dispatch, completion.
+ * Line editing is readline.c's. Arguments are split on blanks; double
+ * quotes group words ("a b"). */
 #include <string.h>
 #include "shell/shell.h"
+#include "shell/readline.h"
 #include "kernel/console.h"
 
 #define SH_LINE_MAX 256
@@ -80,52 +79,32 @@ int sh_exec(char *line)
 	return rc;
 }
 
-/* Read one line with echo. Returns its length, or -1 when it was dropped
- * (Ctrl-C) or refused (too long). */
-static int sh_readline(char *buf, int cap)
+static rl_complete_fn arg_completer;
+
+void sh_set_arg_completer(rl_complete_fn fn)
 {
-	int len = 0, overflow = 0;
+	arg_completer = fn;
+}
 
-	for (;;) {
-		int c = console_getc_wait();
-
-		if (c == '\r' || c == '\n') {
-			kputs("\n");
-			if (overflow) {
-				kprintf("error: line longer than %d bytes refused\n", cap - 1);
-				return -1;
-			}
-			buf[len] = 0;
-			return len;
-		} else if (c == 3) {            /* Ctrl-C */
-			kputs("^C\n");
-			return -1;
-		} else if (c == 21) {           /* Ctrl-U */
-			for (; len > 0; len--)
-				kputs("\b \b");
-		} else if (c == 8 || c == 127) {
-			if (len > 0) {
-				len--;
-				kputs("\b \b");
-			}
-		} else if (c >= 32 && c < 127) {
-			if (len < cap - 1) {
-				buf[len++] = (char)c;
-				kputc((char)c);
-			} else {
-				overflow = 1;
-			}
-		}
+/* Tab: command names for the first word, the registered argument
+ * completer (paths, once a filesystem is mounted) for the others. */
+static void sh_complete(const char *word, int first, rl_emit_fn emit, void *ctx)
+{
+	if (!first) {
+		if (arg_completer)
+			arg_completer(word, 0, emit, ctx);
+		return;
 	}
+	for (const struct sh_cmd *c = _shcmd_start; c < _shcmd_end; c++)
+		emit(c->name, ctx);
 }
 
 void sh_run(void)
 {
 	static char line[SH_LINE_MAX];
 
-	for (;;) {
-		kputs(PROMPT);
-		if (sh_readline(line, sizeof(line)) >= 0)
+	rl_set_completer(sh_complete);
+	for (;;)
+		if (rl_readline(PROMPT, line, sizeof(line)) >= 0)
 			sh_exec(line);
-	}
 }

@@ -1,0 +1,25 @@
+/* readline.h - line editing on the serial console.
+ *
+ * Keys: printable text inserts at the cursor; Backspace/DEL deletes before
+ * it; Left/Right (ESC [ D / C), Home/End (ESC [ H / F, Ctrl-A / Ctrl-E)
+ * move; Up/Down (ESC [ A / B) walk the history; Ctrl-U erases the line;
+ * Ctrl-C drops it; Tab completes through the completer. A line longer than
+ * the buffer is refused whole with a message. */
+#ifndef TALLY_READLINE_H
+#define TALLY_READLINE_H
+
+#define RL_HISTORY 32
+
+/* Completion: offer every candidate that starts with `word` through emit.
+ * `first` is nonzero when the word is the first on the line (a command). */
+typedef void (*rl_emit_fn)(const char *candidate, void *ctx);
+typedef void (*rl_complete_fn)(const char *word, int first, rl_emit_fn emit, void *ctx);
+
+void rl_set_completer(rl_complete_fn fn);
+
+/* Read one line into buf (cap bytes including the NUL), echoing it after
+ * `prompt`. Returns its length, or -1 when it was dropped (Ctrl-C) or
+ * refused (too long). Non-empty lines go into the history. */
+int rl_readline(const char *prompt, char *buf, int cap);
+
+#endif

@@ -1,0 +1,227 @@
+/* readline.c - the shell's line editor (see include/shell/readline.h).
+ * Redraws with plain VT100 sequences: "\b" to move left, and the tail of
+ * the line rewritten after an edit in the middle. */
+#include <string.h>
+#include "shell/readline.h"
+#include "kernel/console.h"
+
+#define KEY_CTRL(c) ((c) & 0x1f)
+#define MAX_CANDIDATES 64
+
+struct line {
+	char *buf;
+	int cap, len, pos, overflow;
+	const char *prompt;
+};
+
+static char history[RL_HISTORY][256];
+static int hist_count;   /* entries ever added */
+static rl_complete_fn completer;
+
+void rl_set_completer(rl_complete_fn fn)
+{
+	completer = fn;
+}
+
+static void move_left(int n)
+{
+	while (n-- > 0)
+		kputc('\b');
+}
+
+/* Rewrite from the cursor to the end (plus `erase` blanks), return cursor. */
+static void redraw_tail(struct line *l, int erase)
+{
+	for (int i = l->pos; i < l->len; i++)
+		kputc(l->buf[i]);
+	for (int i = 0; i < erase; i++)
+		kputc(' ');
+	move_left(l->len - l->pos + erase);
+}
+
+static void insert(struct line *l, const char *s, int n)
+{
+	if (l->len + n > l->cap - 1) {
+		l->overflow = 1;
+		return;
+	}
+	memmove(l->buf + l->pos + n, l->buf + l->pos, (size_t)(l->len - l->pos));
+	memcpy(l->buf + l->pos, s, (size_t)n);
+	l->len += n;
+	for (int i = 0; i < n; i++)
+		kputc(s[i]);
+	l->pos += n;
+	redraw_tail(l, 0);
+}
+
+static void backspace(struct line *l)
+{
+	if (l->pos == 0)
+		return;
+	memmove(l->buf + l->pos - 1, l->buf + l->pos, (size_t)(l->len - l->pos));
+	l->pos--;
+	l->len--;
+	kputc('\b');
+	redraw_tail(l, 1);
+}
+
+/* Replace the whole line with s. */
+static void set_line(struct line *l, const char *s)
+{
+	int old = l->len;
+	int n = (int)strlen(s);
+
+	move_left(l->pos);
+	if (n > l->cap - 1)
+		n = l->cap - 1;
+	memcpy(l->buf, s, (size_t)n);
+	l->len = l->pos = n;
+	for (int i = 0; i < n; i++)
+		kputc(s[i]);
+	for (int i = n; i < old; i++)
+		kputc(' ');
+	move_left(old > n ? old - n : 0);
+}
+
+static void history_add(const char *s)
+{
+	if (!*s || (hist_count && !strcmp(history[(hist_count - 1) % RL_HISTORY], s)))
+		return;
+	strncpy(history[hist_count % RL_HISTORY], s, sizeof(history[0]) - 1);
+	history[hist_count % RL_HISTORY][sizeof(history[0]) - 1] = 0;
+	hist_count++;
+}
+
+struct matches {
+	const char *word;
+	int wlen, n;
+	char common[128];
+	const char *all[MAX_CANDIDATES];
+};
+
+static void collect(const char *cand, void *ctx)
+{
+	struct matches *m = ctx;
+	int i;
+
+	if (strncmp(cand, m->word, (size_t)m->wlen))
+		return;
+	if (m->n == 0)
+		strncpy(m->common, cand, sizeof(m->common) - 1);
+	for (i = 0; m->common[i] && m->common[i] == cand[i]; i++)
+		;
+	m->common[i] = 0;
+	if (m->n < MAX_CANDIDATES)
+		m->all[m->n] = cand;
+	m->n++;
+}
+
+static void complete(struct line *l, int again)
+{
+	static struct matches m;
+	int start = l->pos;
+	char word[128];
+
+	while (start > 0 && l->buf[start - 1] != ' ')
+		start--;
+	if (!completer || l->pos - start >= (int)sizeof(word))
+		return;
+	memcpy(word, l->buf + start, (size_t)(l->pos - start));
+	word[l->pos - start] = 0;
+	memset(&m, 0, sizeof(m));
+	m.word = word;
+	m.wlen = l->pos - start;
+	completer(word, start == 0, collect, &m);
+	if (m.n == 0)
+		return;
+	if ((int)strlen(m.common) > m.wlen)
+		insert(l, m.common + m.wlen, (int)strlen(m.common) - m.wlen);
+	if (m.n == 1 && m.common[strlen(m.common) - 1] != '/')
+		insert(l, " ", 1);
+	else if (m.n > 1 && again) {
+		kputs("\n");
+		for (int i = 0; i < m.n && i < MAX_CANDIDATES; i++)
+			kprintf("%s%s", m.all[i], i + 1 < m.n ? "  " : "\n");
+		kputs(l->prompt);
+		for (int i = 0; i < l->len; i++)
+			kputc(l->buf[i]);
+		move_left(l->len - l->pos);
+	}
+}
+
+/* ESC [ x sequences; returns after consuming one. */
+static void escape(struct line *l, int *hist_pos)
+{
+	int c = console_getc_wait();
+
+	if (c != '[')
+		return;
+	c = console_getc_wait();
+	if (c == 'D' && l->pos > 0) {
+		kputc('\b');
+		l->pos--;
+	} else if (c == 'C' && l->pos < l->len) {
+		kputc(l->buf[l->pos++]);
+	} else if (c == 'H') {
+		move_left(l->pos);
+		l->pos = 0;
+	} else if (c == 'F') {
+		redraw_tail(l, 0);
+		while (l->pos < l->len)
+			kputc(l->buf[l->pos++]);
+	} else if (c == 'A' || c == 'B') {
+		int oldest = hist_count > RL_HISTORY ? hist_count - RL_HISTORY : 0;
+		int next = *hist_pos + (c == 'A' ? -1 : 1);
+
+		if (next < oldest || next > hist_count)
+			return;
+		*hist_pos = next;
+		set_line(l, next == hist_count ? "" : history[next % RL_HISTORY]);
+	}
+}
+
+int rl_readline(const char *prompt, char *buf, int cap)
+{
+	struct line l = { buf, cap, 0, 0, 0, prompt };
+	int hist_pos = hist_count, last = 0;
+
+	kputs(prompt);
+	for (;;) {
+		int c = console_getc_wait();
+
+		if (c == '\r' || c == '\n') {
+			kputs("\n");
+			buf[l.len] = 0;
+			if (l.overflow) {
+				kprintf("error: line longer than %d bytes refused\n", cap - 1);
+				return -1;
+			}
+			history_add(buf);
+			return l.len;
+		}
+		if (c == KEY_CTRL('C')) {
+			kputs("^C\n");
+			return -1;
+		} else if (c == KEY_CTRL('U')) {
+			set_line(&l, "");
+			l.overflow = 0;
+		} else if (c == 8 || c == 127) {
+			backspace(&l);
+		} else if (c == KEY_CTRL('A')) {
+			move_left(l.pos);
+			l.pos = 0;
+		} else if (c == KEY_CTRL('E')) {
+			while (l.pos < l.len)
+				kputc(l.buf[l.pos++]);
+		} else if (c == '\t') {
+			complete(&l, last == '\t');
+		} else if (c == 27) {
+			escape(&l, &hist_pos);
+		} else if (c >= 32 && c < 127) {
+			char ch = (char)c;
+
+			insert(&l, &ch, 1);
+		}
+		last = c;
+	}
+}
