@@ -15,4 +15,8 @@ int mem_init(void);
  * -ENOMEM when the tables cannot be allocated (paging stays off then). */
 int kvm_init(void);
 
+/* Start the object allocators (slab caches, heap, kmalloc modes); one
+ * boot line. Returns 0 or -ENOMEM. */
+int kmem_init(void);
+
 #endif

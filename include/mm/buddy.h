@@ -16,6 +16,7 @@ struct buddy_stats {
 	unsigned long successes;
 	unsigned long fail_nomem;        /* no zone could serve */
 	unsigned long fail_inval;        /* order > MAX_ORDER */
+	unsigned long fail_injected;     /* failed by fault injection (mm/faultinj.h) */
 	unsigned long frees;             /* accepted frees */
 	unsigned long wrong_frees;       /* refused frees */
 	unsigned long pages_in_use;      /* frames in allocated blocks now */

@@ -108,7 +108,7 @@ void kmain(unsigned long hartid, const void *dtb)
 	report_memory();
 	report_devices();
 	report_harts(hartid);
-	if (mem_init() || kvm_init()) {
+	if (mem_init() || kvm_init() || kmem_init()) {
 		kprintf("tally: memory set-up failed\n");
 		power_fail(EXIT_BOOT_FAILED);
 	}

@@ -16,6 +16,7 @@
 #include "kernel/platform.h"
 #include "kernel/sections.h"
 #include "mm/buddy.h"
+#include "mm/kmalloc.h"
 #include "arch/riscv.h"
 #include "kerrno.h"
 
@@ -57,6 +58,16 @@ int mem_init(void)
 		if (zone_get(z)->present_pages)
 			print_zone(zone_get(z));
 	return 0;
+}
+
+int kmem_init(void)
+{
+	int rc = kmalloc_init();
+
+	if (!rc)
+		kprintf("kmalloc: mode %s, %d slab size classes, SimpleHeap on demand\n",
+			mm_mode_name(), KMALLOC_NR_CLASSES);
+	return rc;
 }
 
 static int map_identity(uintptr_t start, uintptr_t end, unsigned perm)

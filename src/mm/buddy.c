@@ -24,6 +24,7 @@
  * buddy_check() (buddy_check.c) verifies all of the above.
  * Every public entry point holds mm_lock() while it changes any of this. */
 #include "mm/buddy.h"
+#include "mm/faultinj.h"
 #include "mm/mm_env.h"
 #include "kerrno.h"
 #include "mm_internal.h"
@@ -125,12 +126,6 @@ void buddy_zone_set_watermarks(struct zone *z)
 
 /* Fault injection (a later issue) plugs in here: return true to make this
  * request fail as if memory ran out. GFP_NOINJECT requests must be exempt. */
-static bool buddy_should_fail(gfp_t flags, unsigned order)
-{
-	(void)flags;
-	(void)order;
-	return false;
-}
 
 /* Put the upper halves of a 2^high block back until 2^low is left. */
 static void buddy_split(struct zone *z, struct page *pg, unsigned high,
@@ -206,8 +201,12 @@ int buddy_try_alloc(gfp_t flags, unsigned order, struct page **out)
 		mm_unlock(irq);
 		return -EINVAL;
 	}
-	if (!buddy_should_fail(flags, order))
-		pg = buddy_take(flags, order);
+	if (faultinj_should_fail(FI_PAGE, PAGE_SIZE << order, flags)) {
+		buddy_stats.fail_injected++;
+		mm_unlock(irq);
+		return -ENOMEM;
+	}
+	pg = buddy_take(flags, order);
 	if (!pg) {
 		buddy_stats.fail_nomem++;
 		mm_unlock(irq);

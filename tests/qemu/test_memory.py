@@ -33,14 +33,14 @@ def zones():
             ok("paging: Sv39" in log, f"-m {mem}: paging on", log)
 
 
-def selftest_mm():
+def selftest_all():
     for mem in ("64M", "128M", "1G", "3G"):
-        with Tally(mem=mem, append="selftest=mm") as t:
+        with Tally(mem=mem, append="selftest=all") as t:
             code, out = t.wait_exit(timeout=120)
             cases = re.findall(r"^    (not )?ok \d+ (\S+)", out, re.M)
             for bad, name in cases:
-                ok(not bad, f"-m {mem}: mm/{name}", out)
-            ok(len(cases) >= 7 and code == 0, f"-m {mem}: selftest=mm exits 0 (got {code})", out)
+                ok(not bad, f"-m {mem}: {name}", out)
+            ok(len(cases) >= 15 and code == 0, f"-m {mem}: selftest=all exits 0 (got {code})", out)
 
 
 def fault(kind, addr, note):
@@ -56,7 +56,7 @@ def fault(kind, addr, note):
 
 
 guarded(zones, "zones")
-guarded(selftest_mm, "selftest mm")
+guarded(selftest_all, "selftest all")
 text = symbol("_text_start")
 guard = symbol("_boot_stack_guard")
 guarded(lambda: fault("text", lambda a: a == text, ""), "crash text")

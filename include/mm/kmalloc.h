@@ -1,0 +1,121 @@
+/* kmalloc.h - the kernel's general allocator and its mode router.
+ *
+ * What every subsystem calls. Three modes, switchable at any time with
+ * allocations live:
+ *   MM_MODE_SIMPLE   every request from the SimpleHeap (mm/heap.h);
+ *   MM_MODE_TWOTIER  <= 4096 bytes from the kmalloc-N slab caches
+ *                    (8 16 32 64 96 128 192 256 512 1024 2048 4096),
+ *                    larger straight from the buddy allocator (smallest
+ *                    order that fits, owner PAGE_OWNER_LARGE);
+ *   MM_MODE_HYBRID   TwoTier first, the heap when TwoTier fails (default).
+ * Zone-constrained requests (GFP_DMA, GFP_DMA32) go to the buddy
+ * allocator in every mode, as whole pages: slabs and heap runs are shared
+ * by all callers and sit in whatever zone they were cut from.
+ * kfree, ksize and krealloc find a block's owner from its frame's struct
+ * page (owner SLAB / HEAP / LARGE), never from the current mode.
+ * Running out is NULL or -ENOMEM; nothing here panics. Wrong frees are
+ * refused, reported once with the caller, counted. Not a page allocator
+ * (mm/buddy.h) and not a leak tracker. */
+#ifndef TALLY_MM_KMALLOC_H
+#define TALLY_MM_KMALLOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "mm/gfp.h"
+
+enum mm_mode { MM_MODE_SIMPLE, MM_MODE_TWOTIER, MM_MODE_HYBRID, MM_MODE_NR };
+
+/* Which allocator served (and owns) a block. */
+enum kmalloc_backend { KM_BACKEND_SLAB, KM_BACKEND_LARGE, KM_BACKEND_HEAP,
+		       KM_BACKEND_NR };
+
+#define KMALLOC_NR_CLASSES     12
+#define KMALLOC_MAX_CACHE_SIZE 4096
+#define KMALLOC_MAX_ALIGN      4096
+#define KMALLOC_MIN_ALIGN      8    /* what align 0 means */
+/* Sizes above this are "size overflow" (-EINVAL): rounding them up could
+ * wrap. Sizes below it that memory cannot hold are -ENOMEM. */
+#define KMALLOC_MAX_REQUEST    (SIZE_MAX / 2)
+
+struct mm_alloc_counters {
+	unsigned long requests, successes, fail_nomem, fail_inval;
+	unsigned long frees, wrong_frees;
+	uint64_t bytes_requested, bytes_granted;  /* granted = usable size */
+	uint64_t bytes_in_use, peak_bytes_in_use;
+};
+
+/* mode[m]: requests made while m was the mode (requests, successes,
+ * failures, bytes requested / granted; frees are not attributed to modes).
+ * backend[b]: blocks b served and b's frees (successes, frees, wrong_frees,
+ * bytes granted, in use, peak). Only kmalloc-made blocks are counted. */
+struct kmalloc_stats {
+	struct mm_alloc_counters mode[MM_MODE_NR];
+	struct mm_alloc_counters backend[KM_BACKEND_NR];
+	unsigned long hybrid_fallbacks; /* Hybrid requests the heap served */
+	unsigned long mode_switches;
+	unsigned long wrong_frees;      /* refused kfree / krealloc, any cause */
+};
+
+/* Reset the whole object layer (slab caches, heap, debug switches, stats,
+ * mode = Hybrid) and create the kmalloc caches. Call after
+ * page_alloc_init(); the host may call both again for a fresh arena.
+ * Returns 0; -ENOMEM when the caches cannot be created. */
+int kmalloc_init(void);
+
+/* The fallible core. Returns 0 and *out = a block of >= size bytes aligned
+ * to align (0 = KMALLOC_MIN_ALIGN); GFP_ZERO zeroes it. Errors (*out =
+ * NULL): -EINVAL when out is NULL, size is 0, size > KMALLOC_MAX_REQUEST,
+ * align is not a power of two or > KMALLOC_MAX_ALIGN; -ENOMEM when the
+ * current mode cannot find the memory (including sizes above all RAM). */
+int kmem_try_alloc(size_t size, size_t align, gfp_t flags, void **out);
+
+/* kmem_try_alloc(size, 0, flags) returning the block or NULL (size 0 is
+ * NULL too). */
+void *kmalloc(size_t size, gfp_t flags);
+void *kzalloc(size_t size, gfp_t flags);
+
+/* n * size zeroed bytes; NULL when n * size overflows (counted as inval),
+ * is 0, or memory runs out. */
+void *kcalloc(size_t n, size_t size, gfp_t flags);
+
+/* Resize p to size bytes. p NULL: kmalloc. size 0: kfree(p), NULL. If p's
+ * block already holds size bytes p is returned; else a new block is taken
+ * in the current mode, the contents copied and p freed. Returns NULL,
+ * leaving p valid and untouched, when memory runs out, size >
+ * KMALLOC_MAX_REQUEST, or p is not an allocated block (then reported and
+ * counted as a wrong free). */
+void *krealloc(const void *p, size_t size, gfp_t flags);
+
+/* Free p; NULL is a no-op. A pointer that is not an allocated block is
+ * refused (reported with the caller, counted), never freed. */
+void kfree(const void *p);
+
+/* Usable bytes of the block p (>= what was asked), 0 for NULL or a
+ * pointer that is not an allocated block. */
+size_t ksize(const void *p);
+
+/* Switch mode. Returns 0; -EINVAL for an unknown mode. */
+int mm_set_mode(int mode);
+int mm_get_mode(void);
+
+/* "simple", "twotier", "hybrid" for the current mode / for mode (NULL for
+ * an unknown one); mm_mode_parse() is the inverse (-EINVAL if unknown). */
+const char *mm_mode_name(void);
+const char *mm_mode_str(int mode);
+int mm_mode_parse(const char *name);
+
+/* Release what the caches hold without anyone using it: every empty slab
+ * and every fully free heap run. Returns the frames given back. After it,
+ * with no block allocated, buddy_free_pages() is what it was right after
+ * kmalloc_init(): the baseline the tests compare against. */
+unsigned long kmalloc_shrink(void);
+
+/* slab_check() + heap_check(): violations found (0 = sound). */
+int kmalloc_check(void);
+
+void kmalloc_get_stats(struct kmalloc_stats *out);
+
+/* kmalloc-N cache for class index i (0..KMALLOC_NR_CLASSES-1), else NULL. */
+struct kmem_cache *kmalloc_cache(unsigned i);
+
+#endif

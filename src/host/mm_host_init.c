@@ -1,0 +1,31 @@
+/* mm_host_init.c - mm_host_init() (mm/mm_host.h): one arena as all of RAM.
+ *
+ * Host glue only; nothing here is compiled into the kernel. */
+#include "mm/mm_host.h"
+#include "mm/page.h"
+#include "mm/kmalloc.h"
+#include "kerrno.h"
+
+int mm_host_init(void *arena, size_t bytes)
+{
+	uintptr_t start = (uintptr_t)arena, base, end;
+	struct mm_region ram;
+	struct mm_layout l = { 0 };
+	int ret;
+
+	if (!arena || start + bytes < start)
+		return -EINVAL;
+	base = (start + PAGE_SIZE - 1) & PAGE_MASK;
+	end = (start + bytes) & PAGE_MASK;
+	if (end <= base)
+		return -EINVAL;
+	ram.base = MM_HOST_PHYS_BASE;
+	ram.size = end - base;
+	l.ram = &ram;
+	l.nram = 1;
+	l.virt_offset = base - (uintptr_t)MM_HOST_PHYS_BASE;
+	ret = page_alloc_init(&l);
+	if (ret)
+		return ret;
+	return kmalloc_init();
+}

@@ -1,0 +1,98 @@
+/* faultinj.c - deterministic fault injection for the allocators (see
+ * include/mm/faultinj.h for the decision order). One global configuration;
+ * callers ask under their own lock, so the state is read and updated under
+ * mm_lock here too (the kernel lock nests). */
+#include <string.h>
+#include "mm/faultinj.h"
+#include "mm/mm_env.h"
+#include "kerrno.h"
+
+static struct faultinj_config cfg;
+static struct faultinj_stats stats;
+static uint64_t rng;
+
+int faultinj_set(const struct faultinj_config *c)
+{
+	unsigned long irq;
+
+	if (!c || c->probability > 100 || !(c->scope & FI_ALL) || (c->scope & ~FI_ALL) ||
+	    c->times < -1)
+		return -EINVAL;
+	irq = mm_lock();
+	cfg = *c;
+	rng = c->seed ? c->seed : 0x9e3779b97f4a7c15ull;
+	memset(&stats, 0, sizeof(stats));
+	stats.enabled = 1;
+	mm_unlock(irq);
+	return 0;
+}
+
+void faultinj_off(void)
+{
+	unsigned long irq = mm_lock();
+
+	stats.enabled = 0;
+	mm_unlock(irq);
+}
+
+void faultinj_get(struct faultinj_config *c, struct faultinj_stats *st)
+{
+	unsigned long irq = mm_lock();
+
+	if (c)
+		*c = cfg;
+	if (st)
+		*st = stats;
+	mm_unlock(irq);
+}
+
+static unsigned scope_index(unsigned scope)
+{
+	return scope == FI_PAGE ? 0 : scope == FI_SLAB ? 1 : 2;
+}
+
+const char *faultinj_scope_name(unsigned scope)
+{
+	static const char *const names[] = { "page", "slab", "heap" };
+
+	return names[scope_index(scope)];
+}
+
+static unsigned random_percent(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng % 100);
+}
+
+static int decide(unsigned scope, size_t bytes, gfp_t flags)
+{
+	if (!stats.enabled || !(cfg.scope & scope) || (flags & GFP_NOINJECT) ||
+	    ((flags & GFP_RESERVE) && !cfg.reserve_too))
+		return 0;
+	stats.calls++;
+	if (cfg.times == 0)
+		return 0;
+	if (cfg.space > bytes) {
+		cfg.space -= bytes;
+		return 0;
+	}
+	if (cfg.interval > 1 && stats.calls % cfg.interval)
+		return 0;
+	if (cfg.probability <= random_percent())
+		return 0;
+	if (cfg.times > 0)
+		cfg.times--;
+	stats.injected[scope_index(scope)]++;
+	return 1;
+}
+
+int faultinj_should_fail(unsigned scope, size_t bytes, gfp_t flags)
+{
+	unsigned long irq = mm_lock();
+	int fail = decide(scope, bytes, flags);
+
+	mm_unlock(irq);
+	return fail;
+}

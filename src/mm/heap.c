@@ -1,0 +1,797 @@
+/* heap.c - SimpleHeap (mm/heap.h): first fit over address-ordered free
+ * lists, boundary tags for O(1) split and coalesce.
+ *
+ * Not a size-class allocator and not lock-free; the mm lock guards it.
+ *
+ * Run layout (a run is one buddy block of 2^order frames, order >=
+ * HEAP_MIN_ORDER; head frame owner PAGE_OWNER_HEAP, compound, priv = run):
+ *
+ *   run                                                         run + 4K<<order
+ *   | struct heap_run | sentinel footer | chunk | chunk | ... | end sentinel |
+ *   0                 56                64                     -16
+ *
+ * Chunk layout (every chunk 16-byte aligned, size a multiple of 16, >= 48):
+ *
+ *   +0   sf     size | flags (USED, RZ, POISON)          \ header, 16 bytes
+ *   +8   req    requested bytes (USED)                   |
+ *   +12  check  HEAP_MAGIC ^ hash(address, sf, req)      /
+ *   +16  payload; a free chunk keeps its list link here (16 bytes)
+ *   size-8      footer: a copy of sf (the boundary tag)
+ *
+ *   - the left neighbour of chunk c is c - size(footer at c - 8); the
+ *     sentinel footer (size 0, USED) stops the walk at the run start;
+ *   - the right neighbour is c + size; the end sentinel header (size 0,
+ *     USED) stops it at the run end;
+ *   - usable bytes of a block are size - 24 (req when it has a red zone).
+ *
+ * Invariants (heap_check verifies them):
+ *   - chunks tile each run's chunk area exactly; every header's check
+ *     matches and its footer equals sf;
+ *   - no two free chunks are adjacent (coalescing is eager);
+ *   - each run's free list holds exactly its free chunks, in address
+ *     order, and run->free_bytes is their total size; runs are kept in
+ *     address order, so the lists together are one address-ordered list;
+ *   - RZ chunk: bytes [payload + req, footer) are 0xcc;
+ *   - POISON free chunk: bytes [c + 32, footer) are 0x6b;
+ *   - at most HEAP_SPARE_RUNS runs are entirely free after a free.
+ *
+ * Debug: a block allocated with MM_DEBUG_REDZONE gets >= 8 bytes of 0xcc
+ * after the requested size (the header before it is guarded by its check
+ * word); the RZ flag is per block, so toggling is safe. A block freed with
+ * MM_DEBUG_POISON is filled with 0x6b and flagged; a merge keeps the flag
+ * only if both sides had it, and poisons the tags that became interior. */
+#include <string.h>
+#include "mm/heap.h"
+#include "mm/buddy.h"
+#include "mm/faultinj.h"
+#include "mm/mm_debug.h"
+#include "mm/mm_env.h"
+#include "kerrno.h"
+#include "heap_internal.h"
+
+#define HEAP_MAGIC     0x4ea9c0deu
+#define RUN_MAGIC      0x4ea9a11cu
+#define CH_USED        1u
+#define CH_RZ          2u
+#define CH_POISON      4u
+#define CH_FLAGS       15u
+#define HDR            16u
+#define FTR            8u
+#define MIN_CHUNK      48u
+#define RUN_HDR        64u /* struct heap_run + sentinel footer */
+#define RUN_OVERHEAD   (RUN_HDR + HDR)
+
+struct hchunk {
+	uint64_t sf;
+	uint32_t req;
+	uint32_t check;
+};
+
+struct heap_run {
+	uint32_t magic;
+	uint32_t order;
+	struct list_head link;   /* heap.runs, address order */
+	struct list_head free;   /* free chunks, address order */
+	size_t free_bytes;
+};
+
+static struct {
+	struct list_head runs;
+	unsigned long nruns, free_runs, used_blocks;
+	size_t arena_bytes, free_bytes;
+	struct heap_stats st; /* the counters part */
+} heap;
+
+/* ---- tiny accessors ------------------------------------------------------ */
+
+static size_t round_up(size_t x, size_t a)
+{
+	return (x + a - 1) & ~(a - 1);
+}
+
+static size_t ch_size(const struct hchunk *c)
+{
+	return (size_t)(c->sf & ~(uint64_t)CH_FLAGS);
+}
+
+static unsigned ch_flags(const struct hchunk *c)
+{
+	return (unsigned)(c->sf & CH_FLAGS);
+}
+
+static bool ch_used(const struct hchunk *c)
+{
+	return c->sf & CH_USED;
+}
+
+static uint32_t ch_sum(const struct hchunk *c)
+{
+	uintptr_t a = (uintptr_t)c;
+
+	return HEAP_MAGIC ^ (uint32_t)(a >> 4) ^ (uint32_t)((uint64_t)a >> 36) ^
+	       (uint32_t)c->sf ^ (uint32_t)(c->sf >> 32) ^ (c->req * 0x9e3779b1u);
+}
+
+static bool ch_sane(const struct hchunk *c)
+{
+	return c->check == ch_sum(c);
+}
+
+static uint64_t *ch_footer(const struct hchunk *c)
+{
+	return (uint64_t *)((char *)c + ch_size(c) - FTR);
+}
+
+/* Write header and footer (a size-0 sentinel has no footer). */
+static void ch_set(struct hchunk *c, size_t size, unsigned flags, uint32_t req)
+{
+	c->sf = (uint64_t)size | flags;
+	c->req = req;
+	c->check = ch_sum(c);
+	if (size)
+		*ch_footer(c) = c->sf;
+}
+
+static struct hchunk *ch_next(const struct hchunk *c)
+{
+	return (struct hchunk *)((char *)c + ch_size(c));
+}
+
+/* Left neighbour, or NULL at the run start. */
+static struct hchunk *ch_prev(const struct hchunk *c)
+{
+	size_t ps = (size_t)(((const uint64_t *)c)[-1] & ~(uint64_t)CH_FLAGS);
+
+	return ps ? (struct hchunk *)((char *)c - ps) : NULL;
+}
+
+static struct list_head *ch_node(struct hchunk *c)
+{
+	return (struct list_head *)(c + 1);
+}
+
+static struct hchunk *node_ch(struct list_head *n)
+{
+	return (struct hchunk *)n - 1;
+}
+
+static char *ch_payload(const struct hchunk *c)
+{
+	return (char *)(c + 1);
+}
+
+static size_t ch_usable(const struct hchunk *c)
+{
+	return (ch_flags(c) & CH_RZ) ? c->req : ch_size(c) - HDR - FTR;
+}
+
+static size_t run_bytes(const struct heap_run *r)
+{
+	return PAGE_SIZE << r->order;
+}
+
+static struct hchunk *run_first(const struct heap_run *r)
+{
+	return (struct hchunk *)((char *)r + RUN_HDR);
+}
+
+static struct hchunk *run_end(const struct heap_run *r)
+{
+	return (struct hchunk *)((char *)r + run_bytes(r) - HDR);
+}
+
+static size_t run_area(const struct heap_run *r)
+{
+	return run_bytes(r) - RUN_OVERHEAD;
+}
+
+static size_t chunk_need(size_t size, bool rz)
+{
+	size_t n = round_up(HDR + size + (rz ? 8 : 0) + FTR, 16);
+
+	return n < MIN_CHUNK ? MIN_CHUNK : n;
+}
+
+/* ---- runs ----------------------------------------------------------------- */
+
+void heap_init(void)
+{
+	memset(&heap, 0, sizeof(heap));
+	list_init(&heap.runs);
+}
+
+static void run_insert(struct heap_run *r)
+{
+	struct list_head *pos;
+
+	list_for_each(pos, &heap.runs)
+		if ((uintptr_t)list_entry(pos, struct heap_run, link) > (uintptr_t)r)
+			break;
+	list_insert_between(&r->link, pos->prev, pos);
+}
+
+/* A new run with one free chunk covering its area, or NULL. */
+static struct heap_run *run_new(size_t need, size_t align, gfp_t gfp)
+{
+	size_t bytes = RUN_OVERHEAD + need + (align > 16 ? align + MIN_CHUNK : 0);
+	unsigned order = 0, want;
+	struct page *pg;
+	struct heap_run *r;
+
+	while ((PAGE_SIZE << order) < bytes)
+		if (++order > MAX_ORDER)
+			return NULL;
+	want = order < HEAP_MIN_ORDER ? HEAP_MIN_ORDER : order;
+	pg = alloc_pages(gfp & ~GFP_ZERO, want);
+	if (!pg && want > order)
+		pg = alloc_pages(gfp & ~GFP_ZERO, want = order);
+	if (!pg)
+		return NULL;
+	page_set_compound(pg, want);
+	page_set_owner(pg, PAGE_OWNER_HEAP);
+	r = page_address(pg);
+	pg->priv = r;
+	r->magic = RUN_MAGIC;
+	r->order = want;
+	list_init(&r->free);
+	((uint64_t *)run_first(r))[-1] = CH_USED; /* sentinel footer */
+	ch_set(run_end(r), 0, CH_USED, 0);
+	ch_set(run_first(r), run_area(r), 0, 0);
+	list_add(ch_node(run_first(r)), &r->free);
+	r->free_bytes = run_area(r);
+	run_insert(r);
+	heap.nruns++;
+	heap.free_runs++;
+	heap.arena_bytes += run_bytes(r);
+	heap.free_bytes += r->free_bytes;
+	return r;
+}
+
+static bool run_is_free(const struct heap_run *r)
+{
+	return r->free_bytes == run_area(r);
+}
+
+static void run_release(struct heap_run *r)
+{
+	struct page *pg = virt_to_page(r);
+
+	list_del(&r->link);
+	heap.nruns--;
+	heap.free_runs--;
+	heap.arena_bytes -= run_bytes(r);
+	heap.free_bytes -= r->free_bytes;
+	r->magic = 0;
+	pg->priv = NULL;
+	if (free_pages(pg, r->order) != 0) {
+		mm_debug_count_corruption();
+		mm_report("heap: buddy refused run %p", (void *)r);
+	}
+}
+
+unsigned long heap_shrink(void)
+{
+	unsigned long s = mm_lock(), frames = 0;
+	struct list_head *pos, *n;
+
+	list_for_each_safe(pos, n, &heap.runs) {
+		struct heap_run *r = list_entry(pos, struct heap_run, link);
+
+		if (run_is_free(r)) {
+			frames += 1UL << r->order;
+			run_release(r);
+		}
+	}
+	mm_unlock(s);
+	return frames;
+}
+
+/* ---- allocation ----------------------------------------------------------- */
+
+/* Does free chunk c hold need bytes with the payload aligned? *lead is the
+ * free gap left in front (0 or >= MIN_CHUNK). */
+static bool ch_fit(const struct hchunk *c, size_t need, size_t align,
+		   size_t *lead)
+{
+	uintptr_t a = (uintptr_t)c;
+	uintptr_t p = round_up(a + HDR, align);
+
+	if (p - HDR != a && p - HDR - a < MIN_CHUNK)
+		p = round_up(a + HDR + MIN_CHUNK, align);
+	*lead = p - HDR - a;
+	return *lead + need <= ch_size(c);
+}
+
+static struct hchunk *run_find(struct heap_run *r, size_t need, size_t align,
+			       size_t *lead)
+{
+	struct list_head *pos;
+
+	if (r->free_bytes < need)
+		return NULL;
+	list_for_each(pos, &r->free)
+		if (ch_fit(node_ch(pos), need, align, lead))
+			return node_ch(pos);
+	return NULL;
+}
+
+static struct hchunk *heap_find(size_t need, size_t align, size_t *lead,
+				struct heap_run **run)
+{
+	struct list_head *pos;
+	struct hchunk *c;
+
+	list_for_each(pos, &heap.runs) {
+		*run = list_entry(pos, struct heap_run, link);
+		c = run_find(*run, need, align, lead);
+		if (c)
+			return c;
+	}
+	return NULL;
+}
+
+/* Before carving [c, c + size) out of poisoned free chunk f: its interior
+ * [f + 32, f_end - 8) must still be 0x6b where the new block's payload is. */
+static void poison_verify(const struct hchunk *f, const struct hchunk *c,
+			  size_t size, void *caller)
+{
+	char *lo = (char *)f + HDR + 16, *hi = (char *)c + size - FTR;
+	size_t bad;
+
+	if (lo < ch_payload(c))
+		lo = ch_payload(c);
+	if (hi <= lo)
+		return;
+	bad = mm_debug_find_not(lo, (size_t)(hi - lo), MM_POISON_FREE);
+	if (bad == (size_t)(hi - lo))
+		return;
+	mm_debug_count_poison();
+	mm_report("heap: poison overwritten at %p (use after free), found at "
+		  "alloc by %p", (void *)(lo + bad), caller);
+}
+
+/* Split free chunk f at lead and after need; return the used chunk. */
+static struct hchunk *ch_carve(struct heap_run *r, struct hchunk *f,
+			       size_t lead, size_t need, void *caller)
+{
+	unsigned pf = ch_flags(f) & CH_POISON;
+	size_t total = ch_size(f);
+	struct hchunk *c = (struct hchunk *)((char *)f + lead);
+
+	if (total - lead - need < MIN_CHUNK)
+		need = total - lead;
+	if (pf)
+		poison_verify(f, c, need, caller);
+	if (lead) {
+		ch_set(f, lead, pf, 0);
+		ch_set(c, total - lead, pf, 0);
+		list_add(ch_node(c), ch_node(f));
+	}
+	if (ch_size(c) > need) {
+		struct hchunk *rest = (struct hchunk *)((char *)c + need);
+
+		ch_set(rest, ch_size(c) - need, pf, 0);
+		list_add(ch_node(rest), ch_node(c));
+	}
+	list_del(ch_node(c));
+	if (run_is_free(r))
+		heap.free_runs--;
+	r->free_bytes -= need;
+	heap.free_bytes -= need;
+	ch_set(c, need, CH_USED, 0);
+	return c; /* the caller sets flags and req */
+}
+
+static void heap_count_alloc(size_t size, const struct hchunk *c)
+{
+	heap.used_blocks++;
+	heap.st.successes++;
+	heap.st.bytes_requested += size;
+	heap.st.bytes_granted += ch_usable(c);
+	heap.st.bytes_in_use += ch_usable(c);
+	if (heap.st.bytes_in_use > heap.st.peak_bytes_in_use)
+		heap.st.peak_bytes_in_use = heap.st.bytes_in_use;
+}
+
+static int heap_fail(void **out, int err)
+{
+	if (out)
+		*out = NULL;
+	if (err == -EINVAL)
+		heap.st.fail_inval++;
+	else
+		heap.st.fail_nomem++;
+	return err;
+}
+
+int __heap_alloc(size_t size, size_t align, gfp_t gfp, void **out,
+		 void *caller)
+{
+	bool rz = mm_debug_flags & MM_DEBUG_REDZONE;
+	struct heap_run *r = NULL;
+	struct hchunk *c;
+	size_t need, lead;
+
+	heap.st.requests++;
+	if (!out || !size || (align & (align - 1)) || align > HEAP_MAX_ALIGN)
+		return heap_fail(out, -EINVAL);
+	if (size > HEAP_MAX_ALLOC)
+		return heap_fail(out, -ENOMEM);
+	if (faultinj_should_fail(FI_HEAP, size, gfp)) {
+		heap.st.fail_injected++;
+		return heap_fail(out, -ENOMEM);
+	}
+	align = align < 16 ? 16 : align;
+	need = chunk_need(size, rz);
+	c = heap_find(need, align, &lead, &r);
+	if (!c) {
+		r = run_new(need, align, gfp);
+		c = r ? run_find(r, need, align, &lead) : NULL;
+		if (!c)
+			return heap_fail(out, -ENOMEM);
+	}
+	c = ch_carve(r, c, lead, need, caller);
+	ch_set(c, ch_size(c), CH_USED | (rz ? CH_RZ : 0), (uint32_t)size);
+	if (rz) {
+		memset(ch_payload(c) + size, MM_REDZONE_BYTE,
+		       ch_size(c) - HDR - FTR - size);
+	}
+	if (gfp & GFP_ZERO)
+		memset(ch_payload(c), 0, ch_usable(c));
+	heap_count_alloc(size, c);
+	*out = ch_payload(c);
+	return 0;
+}
+
+int heap_alloc(size_t size, size_t align, gfp_t gfp, void **out)
+{
+	unsigned long s = mm_lock();
+	int ret = __heap_alloc(size, align, gfp, out,
+			       __builtin_return_address(0));
+
+	mm_unlock(s);
+	return ret;
+}
+
+/* ---- free ------------------------------------------------------------------ */
+
+/* The run holding p, or NULL with *why set. */
+static struct heap_run *heap_run_of(const void *p, const char **why)
+{
+	struct page *pg = p ? virt_to_page(p) : NULL;
+	struct heap_run *r;
+
+	*why = "not in any page frame";
+	if (!pg)
+		return NULL;
+	pg = compound_head(pg);
+	*why = "not in the heap";
+	if (!(pg->flags & PG_HEAD) || pg->owner != PAGE_OWNER_HEAP)
+		return NULL;
+	r = pg->priv;
+	*why = "heap run metadata corrupt";
+	if (r != page_address(pg) || r->magic != RUN_MAGIC)
+		return NULL;
+	return r;
+}
+
+/* Are c's tags consistent with each other and with both neighbours? */
+static bool ch_linked(const struct heap_run *r, const struct hchunk *c)
+{
+	size_t size = ch_size(c), ps;
+	const struct hchunk *n, *p;
+
+	if (size < MIN_CHUNK || size > (size_t)((char *)run_end(r) - (char *)c) ||
+	    *ch_footer(c) != c->sf)
+		return false;
+	n = ch_next(c);
+	if (!ch_sane(n) || (n != run_end(r) &&
+	    (ch_size(n) > (size_t)((char *)run_end(r) - (char *)n) ||
+	     *ch_footer(n) != n->sf)))
+		return false;
+	ps = (size_t)(((const uint64_t *)c)[-1] & ~(uint64_t)CH_FLAGS);
+	if (!ps)
+		return c == run_first(r);
+	p = (const struct hchunk *)((const char *)c - ps);
+	return ps <= (size_t)((char *)c - (char *)run_first(r)) && ch_sane(p) &&
+	       ch_size(p) == ps;
+}
+
+/* The allocated chunk whose payload is p, or NULL with *why set. */
+static struct hchunk *heap_block_of(const void *p, struct heap_run **rp,
+				    const char **why)
+{
+	struct heap_run *r = heap_run_of(p, why);
+	struct hchunk *c;
+
+	if (!r)
+		return NULL;
+	c = (struct hchunk *)p - 1;
+	*why = "not the start of a block (interior pointer or never allocated)";
+	if ((uintptr_t)p % 16 || (uintptr_t)c < (uintptr_t)run_first(r) ||
+	    (uintptr_t)c >= (uintptr_t)run_end(r) || !ch_sane(c))
+		return NULL;
+	*why = "block is free (double free or pointer into free space)";
+	if (!ch_used(c))
+		return NULL;
+	*why = "block tags or a neighbour's overwritten";
+	if (!ch_linked(r, c))
+		return NULL;
+	*rp = r;
+	return c;
+}
+
+static void rz_verify(const struct hchunk *c, void *caller)
+{
+	char *z = ch_payload(c) + c->req;
+	size_t n = ch_size(c) - HDR - FTR - c->req;
+	size_t bad = mm_debug_find_not(z, n, MM_REDZONE_BYTE);
+
+	if (bad == n)
+		return;
+	mm_debug_count_redzone();
+	mm_report("heap: red zone overwritten at %p+%zu (past the %u-byte "
+		  "block), found at free by %p", (void *)ch_payload(c),
+		  (size_t)c->req + bad, (unsigned)c->req, caller);
+}
+
+/* Put free chunk c on r's free list in address order; next_free, when
+ * non-NULL, is c's free right neighbour (c goes just before it). */
+static void run_link_free(struct heap_run *r, struct hchunk *c,
+			  struct hchunk *next_free)
+{
+	struct list_head *pos;
+
+	if (next_free) {
+		pos = ch_node(next_free);
+	} else {
+		list_for_each(pos, &r->free)
+			if ((uintptr_t)node_ch(pos) > (uintptr_t)c)
+				break;
+	}
+	list_insert_between(ch_node(c), pos->prev, pos);
+}
+
+/* Merge free chunk b into its free left neighbour a. */
+static void ch_merge(struct hchunk *a, struct hchunk *b)
+{
+	unsigned pf = ch_flags(a) & ch_flags(b) & CH_POISON;
+	size_t size = ch_size(a) + ch_size(b);
+
+	if (pf)
+		memset((char *)b - FTR, MM_POISON_FREE, FTR + HDR + 16);
+	ch_set(a, size, pf, 0);
+}
+
+static void ch_release(struct heap_run *r, struct hchunk *c)
+{
+	struct hchunk *prev = ch_prev(c), *next = ch_next(c);
+	size_t size = ch_size(c);
+	unsigned pf = 0;
+
+	if (mm_debug_flags & MM_DEBUG_POISON) {
+		memset(ch_payload(c) + 16, MM_POISON_FREE, size - HDR - 16 - FTR);
+		pf = CH_POISON;
+	}
+	ch_set(c, size, pf, 0); /* a stale header left by a merge reads "free" */
+	if (next == run_end(r) || ch_used(next))
+		next = NULL;
+	if (prev && !ch_used(prev)) {
+		ch_merge(prev, c);
+		c = prev;
+	} else {
+		run_link_free(r, c, next);
+	}
+	if (next) {
+		list_del(ch_node(next));
+		ch_merge(c, next);
+	}
+	r->free_bytes += size;
+	heap.free_bytes += size;
+}
+
+static int heap_wrong_free(const void *p, void *caller, const char *why)
+{
+	heap.st.wrong_frees++;
+	mm_report("heap: wrong free of %p by %p: %s", p, caller, why);
+	return -EINVAL;
+}
+
+int __heap_free(void *p, void *caller)
+{
+	struct heap_run *r;
+	const char *why;
+	struct hchunk *c = heap_block_of(p, &r, &why);
+
+	if (!c)
+		return heap_wrong_free(p, caller, why);
+	if (ch_flags(c) & CH_RZ)
+		rz_verify(c, caller);
+	heap.st.frees++;
+	heap.st.bytes_in_use -= ch_usable(c);
+	heap.used_blocks--;
+	ch_release(r, c);
+	if (run_is_free(r)) {
+		if (heap.free_runs >= HEAP_SPARE_RUNS) {
+			heap.free_runs++;
+			run_release(r);
+		} else {
+			heap.free_runs++;
+		}
+	}
+	return 0;
+}
+
+int heap_free(void *p)
+{
+	unsigned long s = mm_lock();
+	int ret = __heap_free(p, __builtin_return_address(0));
+
+	mm_unlock(s);
+	return ret;
+}
+
+size_t __heap_usable_size(const void *p)
+{
+	struct heap_run *r;
+	const char *why;
+	struct hchunk *c = heap_block_of(p, &r, &why);
+
+	return c ? ch_usable(c) : 0;
+}
+
+size_t heap_usable_size(const void *p)
+{
+	unsigned long s = mm_lock();
+	size_t n = __heap_usable_size(p);
+
+	mm_unlock(s);
+	return n;
+}
+
+/* ---- statistics and integrity ------------------------------------------- */
+
+void heap_get_stats(struct heap_stats *out)
+{
+	unsigned long s = mm_lock();
+	struct list_head *rp, *fp;
+
+	*out = heap.st;
+	out->arena_bytes = heap.arena_bytes;
+	out->free_bytes = heap.free_bytes;
+	out->runs = heap.nruns;
+	out->free_runs = heap.free_runs;
+	out->used_blocks = heap.used_blocks;
+	list_for_each(rp, &heap.runs) {
+		struct heap_run *r = list_entry(rp, struct heap_run, link);
+
+		list_for_each(fp, &r->free) {
+			size_t u = ch_size(node_ch(fp)) - HDR - FTR;
+
+			out->free_blocks++;
+			if (u > out->largest_free)
+				out->largest_free = u;
+		}
+	}
+	mm_unlock(s);
+}
+
+static int hcheck_fail(const void *where, const char *what)
+{
+	mm_report("heap_check: %p: %s", where, what);
+	return 1;
+}
+
+/* Debug bytes of one chunk (red zone of a used one, poison of a free one). */
+static int check_debug_bytes(const struct hchunk *c)
+{
+	size_t n;
+
+	if (ch_used(c) && (ch_flags(c) & CH_RZ)) {
+		n = ch_size(c) - HDR - FTR;
+		if (c->req > n || mm_debug_find_not(ch_payload(c) + c->req,
+				n - c->req, MM_REDZONE_BYTE) != n - c->req)
+			return hcheck_fail(c, "red zone broken");
+	} else if (!ch_used(c) && (ch_flags(c) & CH_POISON)) {
+		n = ch_size(c) - HDR - 16 - FTR;
+		if (mm_debug_find_not(ch_payload(c) + 16, n, MM_POISON_FREE) != n)
+			return hcheck_fail(c, "poison broken");
+	}
+	return 0;
+}
+
+/* Walk the chunks of r; count free chunks and bytes. */
+static int check_chunks(const struct heap_run *r, unsigned long *nfree,
+			size_t *free_bytes)
+{
+	const struct hchunk *c = run_first(r);
+	bool prev_free = false;
+	int bad = 0;
+
+	*nfree = 0;
+	*free_bytes = 0;
+	while (c != run_end(r)) {
+		size_t size = ch_size(c);
+
+		if (!ch_sane(c) || size < MIN_CHUNK || size % 16 ||
+		    size > (size_t)((char *)run_end(r) - (char *)c) ||
+		    *ch_footer(c) != c->sf)
+			return bad + hcheck_fail(c, "chunk header/footer broken");
+		if (!ch_used(c)) {
+			if (prev_free)
+				bad += hcheck_fail(c, "two adjacent free chunks");
+			(*nfree)++;
+			*free_bytes += size;
+		}
+		prev_free = !ch_used(c);
+		bad += check_debug_bytes(c);
+		c = ch_next(c);
+	}
+	if (!ch_sane(c) || !ch_used(c) || ch_size(c))
+		bad += hcheck_fail(c, "end sentinel broken");
+	return bad;
+}
+
+static int check_free_list(struct heap_run *r, unsigned long nfree)
+{
+	struct list_head *pos;
+	uintptr_t last = 0;
+	unsigned long n = 0;
+
+	list_for_each(pos, &r->free) {
+		struct hchunk *c = node_ch(pos);
+
+		if ((uintptr_t)c <= last || (uintptr_t)c < (uintptr_t)run_first(r) ||
+		    (uintptr_t)c >= (uintptr_t)run_end(r) || ch_used(c) ||
+		    ++n > nfree)
+			return hcheck_fail(c, "free list out of order or foreign");
+		last = (uintptr_t)c;
+	}
+	return n == nfree ? 0 : hcheck_fail(r, "free list misses chunks");
+}
+
+static int check_run(struct heap_run *r)
+{
+	struct page *pg = virt_to_page(r);
+	unsigned long nfree;
+	size_t fb;
+	int bad;
+
+	if (!pg || !(pg->flags & PG_HEAD) || pg->owner != PAGE_OWNER_HEAP ||
+	    pg->priv != r || r->magic != RUN_MAGIC || pg->order != r->order)
+		return hcheck_fail(r, "run metadata broken");
+	if (((uint64_t *)run_first(r))[-1] != CH_USED)
+		return hcheck_fail(r, "start sentinel broken");
+	bad = check_chunks(r, &nfree, &fb);
+	if (bad)
+		return bad;
+	if (fb != r->free_bytes)
+		bad += hcheck_fail(r, "free byte count wrong");
+	return bad + check_free_list(r, nfree);
+}
+
+int heap_check(void)
+{
+	unsigned long s = mm_lock(), runs = 0, free_runs = 0;
+	struct list_head *pos;
+	uintptr_t last = 0;
+	size_t arena = 0;
+	int bad = 0;
+
+	list_for_each(pos, &heap.runs) {
+		struct heap_run *r = list_entry(pos, struct heap_run, link);
+
+		if ((uintptr_t)r <= last)
+			bad += hcheck_fail(r, "run list out of order");
+		last = (uintptr_t)r;
+		bad += check_run(r);
+		runs++;
+		free_runs += run_is_free(r);
+		arena += run_bytes(r);
+	}
+	if (runs != heap.nruns || free_runs != heap.free_runs ||
+	    arena != heap.arena_bytes)
+		bad += hcheck_fail(&heap, "run counters wrong");
+	mm_unlock(s);
+	return bad;
+}

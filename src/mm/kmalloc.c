@@ -1,0 +1,434 @@
+/* kmalloc.c - the mode router (mm/kmalloc.h): size classes on slab caches,
+ * large blocks from the buddy allocator, the SimpleHeap, and the owner
+ * lookup that lets any mode free any block.
+ *
+ * Owner lookup (the reason modes can switch with blocks live):
+ *   p -> virt_to_page(p) -> compound_head() -> head->owner
+ *     PAGE_OWNER_SLAB   slab object; head->priv is its cache (slab.c)
+ *     PAGE_OWNER_HEAP   SimpleHeap block; head->priv is its run (heap.c)
+ *     PAGE_OWNER_LARGE  kmalloc large block; p must be the head's address,
+ *                       the order is head->order
+ *     anything else     not a kmalloc block: refused
+ * Each allocator validates the pointer fully and reports a refusal itself,
+ * so every wrong free is reported exactly once.
+ *
+ * Not here: per-CPU caches, fault injection, transactions (later issues). */
+#include <string.h>
+#include "mm/kmalloc.h"
+#include "mm/slab.h"
+#include "mm/heap.h"
+#include "mm/buddy.h"
+#include "mm/mm_debug.h"
+#include "mm/mm_env.h"
+#include "kerrno.h"
+#include "slab_internal.h"
+#include "heap_internal.h"
+
+static const struct {
+	const char *name;
+	uint16_t size, align; /* align: the largest power of two dividing size */
+} km_classes[KMALLOC_NR_CLASSES] = {
+	{ "kmalloc-8", 8, 8 },         { "kmalloc-16", 16, 16 },
+	{ "kmalloc-32", 32, 32 },      { "kmalloc-64", 64, 64 },
+	{ "kmalloc-96", 96, 32 },      { "kmalloc-128", 128, 128 },
+	{ "kmalloc-192", 192, 64 },    { "kmalloc-256", 256, 256 },
+	{ "kmalloc-512", 512, 512 },   { "kmalloc-1024", 1024, 1024 },
+	{ "kmalloc-2048", 2048, 2048 }, { "kmalloc-4096", 4096, 4096 },
+};
+
+static const char *const mode_names[MM_MODE_NR] = {
+	"simple", "twotier", "hybrid"
+};
+
+static struct kmem_cache *km_caches[KMALLOC_NR_CLASSES];
+static int km_mode = MM_MODE_HYBRID;
+static struct kmalloc_stats km_stats;
+
+/* ---- set-up, modes ------------------------------------------------------ */
+
+int kmalloc_init(void)
+{
+	unsigned long s = mm_lock();
+	unsigned i;
+	int ret = 0;
+
+	slab_init();
+	heap_init();
+	mm_debug_reset();
+	memset(&km_stats, 0, sizeof(km_stats));
+	km_mode = MM_MODE_HYBRID;
+	for (i = 0; i < KMALLOC_NR_CLASSES; i++) {
+		km_caches[i] = kmem_cache_create(km_classes[i].name,
+						 km_classes[i].size,
+						 km_classes[i].align, SLAB_KMALLOC);
+		if (!km_caches[i])
+			ret = -ENOMEM;
+	}
+	mm_unlock(s);
+	return ret;
+}
+
+struct kmem_cache *kmalloc_cache(unsigned i)
+{
+	return i < KMALLOC_NR_CLASSES ? km_caches[i] : NULL;
+}
+
+int mm_set_mode(int mode)
+{
+	unsigned long s;
+
+	if (mode < 0 || mode >= MM_MODE_NR)
+		return -EINVAL;
+	s = mm_lock();
+	if (mode != km_mode)
+		km_stats.mode_switches++;
+	km_mode = mode;
+	mm_unlock(s);
+	return 0;
+}
+
+int mm_get_mode(void)
+{
+	return km_mode;
+}
+
+const char *mm_mode_str(int mode)
+{
+	return mode >= 0 && mode < MM_MODE_NR ? mode_names[mode] : NULL;
+}
+
+const char *mm_mode_name(void)
+{
+	return mode_names[km_mode];
+}
+
+int mm_mode_parse(const char *name)
+{
+	int m;
+
+	for (m = 0; name && m < MM_MODE_NR; m++)
+		if (strcmp(name, mode_names[m]) == 0)
+			return m;
+	return -EINVAL;
+}
+
+/* ---- the backends -------------------------------------------------------- */
+
+/* Smallest class holding size with at least align alignment, or -1. */
+static int km_class(size_t size, size_t align)
+{
+	int i;
+
+	for (i = 0; i < KMALLOC_NR_CLASSES; i++)
+		if (km_classes[i].size >= size && km_classes[i].align >= align)
+			return i;
+	return -1;
+}
+
+static int large_alloc(size_t size, gfp_t flags, void **out)
+{
+	unsigned order = 0;
+	struct page *pg;
+
+	while ((PAGE_SIZE << order) < size)
+		if (++order > MAX_ORDER)
+			return -ENOMEM;
+	if (buddy_try_alloc(flags, order, &pg) != 0)
+		return -ENOMEM;
+	if (order)
+		page_set_compound(pg, order);
+	page_set_owner(pg, PAGE_OWNER_LARGE);
+	*out = page_address(pg);
+	return 0;
+}
+
+static int twotier_alloc(size_t size, size_t align, gfp_t flags, void **out,
+			 int *backend, void *caller)
+{
+	int ci = km_class(size, align);
+
+	if (ci < 0) {
+		*backend = KM_BACKEND_LARGE;
+		return large_alloc(size, flags, out);
+	}
+	*backend = KM_BACKEND_SLAB;
+	*out = __kmem_cache_alloc(km_caches[ci], flags, caller);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* Route one validated request by mode; *backend says who served it. */
+static int km_route(size_t size, size_t align, gfp_t flags, void **out,
+		    int *backend, void *caller)
+{
+	int ret;
+
+	if (flags & (GFP_DMA | GFP_DMA32)) { /* only the buddy honours zones */
+		*backend = KM_BACKEND_LARGE;
+		return large_alloc(size, flags, out);
+	}
+	if (km_mode == MM_MODE_SIMPLE) {
+		*backend = KM_BACKEND_HEAP;
+		return __heap_alloc(size, align, flags, out, caller);
+	}
+	ret = twotier_alloc(size, align, flags, out, backend, caller);
+	if (ret == -ENOMEM && km_mode == MM_MODE_HYBRID) {
+		*backend = KM_BACKEND_HEAP;
+		ret = __heap_alloc(size, align, flags, out, caller);
+		if (ret == 0)
+			km_stats.hybrid_fallbacks++;
+	}
+	return ret;
+}
+
+/* ---- accounting ------------------------------------------------------------ */
+
+static void count_fail(struct mm_alloc_counters *c, int err)
+{
+	if (err == -EINVAL)
+		c->fail_inval++;
+	else
+		c->fail_nomem++;
+}
+
+static void count_grant(struct mm_alloc_counters *c, size_t size,
+			size_t granted)
+{
+	c->successes++;
+	c->bytes_requested += size;
+	c->bytes_granted += granted;
+	c->bytes_in_use += granted;
+	if (c->bytes_in_use > c->peak_bytes_in_use)
+		c->peak_bytes_in_use = c->bytes_in_use;
+}
+
+/* Owner of p: a KM_BACKEND_* or -1, and its usable size (0 if p is not an
+ * allocated block of that owner). */
+static int km_owner(const void *p, size_t *usable)
+{
+	struct page *pg = virt_to_page(p);
+	struct kmem_cache *c;
+
+	*usable = 0;
+	if (!pg)
+		return -1;
+	pg = compound_head(pg);
+	if (!(pg->flags & PG_HEAD))
+		return -1;
+	switch (pg->owner) {
+	case PAGE_OWNER_SLAB:
+		c = slab_obj_cache(p);
+		*usable = kmem_cache_size(c);
+		return KM_BACKEND_SLAB;
+	case PAGE_OWNER_HEAP:
+		*usable = __heap_usable_size(p);
+		return KM_BACKEND_HEAP;
+	case PAGE_OWNER_LARGE:
+		if (p == page_address(pg))
+			*usable = PAGE_SIZE << pg->order;
+		return KM_BACKEND_LARGE;
+	default:
+		return -1;
+	}
+}
+
+/* ---- allocation entry points ---------------------------------------------- */
+
+static int km_alloc(size_t size, size_t align, gfp_t flags, void **out,
+		    void *caller)
+{
+	struct mm_alloc_counters *m = &km_stats.mode[km_mode];
+	int backend, ret;
+	size_t granted;
+
+	m->requests++;
+	if (!out || !size || size > KMALLOC_MAX_REQUEST ||
+	    (align & (align - 1)) || align > KMALLOC_MAX_ALIGN) {
+		ret = -EINVAL;
+	} else {
+		ret = km_route(size, align ? align : KMALLOC_MIN_ALIGN, flags,
+			       out, &backend, caller);
+	}
+	if (ret) {
+		if (out)
+			*out = NULL;
+		count_fail(m, ret);
+		return ret;
+	}
+	km_owner(*out, &granted);
+	count_grant(m, size, granted);
+	count_grant(&km_stats.backend[backend], size, granted);
+	return 0;
+}
+
+int kmem_try_alloc(size_t size, size_t align, gfp_t flags, void **out)
+{
+	unsigned long s = mm_lock();
+	int ret = km_alloc(size, align, flags, out, __builtin_return_address(0));
+
+	mm_unlock(s);
+	return ret;
+}
+
+static void *km_alloc_ptr(size_t size, gfp_t flags, void *caller)
+{
+	unsigned long s = mm_lock();
+	void *p;
+
+	km_alloc(size, 0, flags, &p, caller);
+	mm_unlock(s);
+	return p;
+}
+
+void *kmalloc(size_t size, gfp_t flags)
+{
+	return km_alloc_ptr(size, flags, __builtin_return_address(0));
+}
+
+void *kzalloc(size_t size, gfp_t flags)
+{
+	return km_alloc_ptr(size, flags | GFP_ZERO, __builtin_return_address(0));
+}
+
+void *kcalloc(size_t n, size_t size, gfp_t flags)
+{
+	void *caller = __builtin_return_address(0);
+	unsigned long s;
+
+	if (n && size > SIZE_MAX / n) {
+		s = mm_lock();
+		km_stats.mode[km_mode].requests++;
+		km_stats.mode[km_mode].fail_inval++;
+		mm_unlock(s);
+		return NULL;
+	}
+	return km_alloc_ptr(n * size, flags | GFP_ZERO, caller);
+}
+
+/* ---- free -------------------------------------------------------------------- */
+
+static int km_wrong(const void *p, void *caller, const char *why)
+{
+	km_stats.wrong_frees++;
+	mm_report("kmalloc: wrong free of %p by %p: %s", p, caller, why);
+	return -EINVAL;
+}
+
+static int large_free(const void *p, void *caller)
+{
+	struct page *pg = compound_head(virt_to_page(p));
+
+	if (p != page_address(pg))
+		return km_wrong(p, caller, "interior pointer into a large block");
+	if (free_pages(pg, pg->order) != 0) {
+		km_stats.wrong_frees++; /* reported by the buddy allocator */
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int backend_free(int backend, const void *p, void *caller)
+{
+	int ret;
+
+	if (backend == KM_BACKEND_LARGE)
+		return large_free(p, caller);
+	if (backend == KM_BACKEND_SLAB)
+		ret = __kmem_cache_free(NULL, (void *)p, caller);
+	else
+		ret = __heap_free((void *)p, caller);
+	if (ret)
+		km_stats.wrong_frees++; /* reported by slab / heap */
+	return ret;
+}
+
+/* Free p with the mm lock held; 0 or -EINVAL (refused, reported). */
+static int km_free(const void *p, void *caller)
+{
+	size_t usable;
+	int backend = km_owner(p, &usable);
+	struct mm_alloc_counters *b;
+	struct kmem_cache *c = NULL;
+
+	if (backend < 0)
+		return km_wrong(p, caller, "not a kmalloc block");
+	b = &km_stats.backend[backend];
+	if (backend == KM_BACKEND_SLAB)
+		c = slab_obj_cache(p);
+	if (backend_free(backend, p, caller) != 0) {
+		b->wrong_frees++;
+		return -EINVAL;
+	}
+	if (backend != KM_BACKEND_SLAB || (c && kmem_cache_is_kmalloc(c))) {
+		b->frees++;
+		b->bytes_in_use -= usable;
+	}
+	return 0;
+}
+
+void kfree(const void *p)
+{
+	void *caller = __builtin_return_address(0);
+	unsigned long s;
+
+	if (!p)
+		return;
+	s = mm_lock();
+	km_free(p, caller);
+	mm_unlock(s);
+}
+
+size_t ksize(const void *p)
+{
+	unsigned long s;
+	size_t usable = 0;
+
+	if (!p)
+		return 0;
+	s = mm_lock();
+	km_owner(p, &usable);
+	mm_unlock(s);
+	return usable;
+}
+
+void *krealloc(const void *p, size_t size, gfp_t flags)
+{
+	void *caller = __builtin_return_address(0), *q = NULL;
+	unsigned long s;
+	size_t old;
+
+	if (!p)
+		return km_alloc_ptr(size, flags, caller);
+	s = mm_lock();
+	if (km_owner(p, &old) < 0 || !old) {
+		km_wrong(p, caller, "krealloc of a pointer that is not a block");
+	} else if (!size) {
+		km_free(p, caller);
+	} else if (size <= old) {
+		q = (void *)p;
+	} else if (km_alloc(size, 0, flags, &q, caller) == 0) {
+		memcpy(q, p, old);
+		km_free(p, caller);
+	}
+	mm_unlock(s);
+	return q;
+}
+
+/* ---- whole-layer helpers ------------------------------------------------- */
+
+unsigned long kmalloc_shrink(void)
+{
+	return kmem_cache_shrink(NULL) + heap_shrink();
+}
+
+int kmalloc_check(void)
+{
+	return slab_check() + heap_check();
+}
+
+void kmalloc_get_stats(struct kmalloc_stats *out)
+{
+	unsigned long s = mm_lock();
+
+	*out = km_stats;
+	mm_unlock(s);
+}

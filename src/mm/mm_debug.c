@@ -1,0 +1,70 @@
+/* mm_debug.c - the switches and counters behind mm/mm_debug.h.
+ *
+ * Only state and byte scanning live here; each allocator decides where its
+ * poison and red zones go. Callers hold the mm lock when they count. */
+#include "mm/mm_debug.h"
+#include "mm/mm_env.h"
+#include "kerrno.h"
+
+unsigned mm_debug_flags;
+static struct mm_debug_stats debug_stats;
+
+int mm_debug_set(unsigned mask, bool on)
+{
+	unsigned long s;
+
+	if (mask & ~MM_DEBUG_ALL)
+		return -EINVAL;
+	s = mm_lock();
+	if (on)
+		mm_debug_flags |= mask;
+	else
+		mm_debug_flags &= ~mask;
+	mm_unlock(s);
+	return 0;
+}
+
+unsigned mm_debug_get(void)
+{
+	return mm_debug_flags;
+}
+
+void mm_debug_get_stats(struct mm_debug_stats *out)
+{
+	unsigned long s = mm_lock();
+
+	*out = debug_stats;
+	mm_unlock(s);
+}
+
+void mm_debug_reset(void)
+{
+	mm_debug_flags = 0;
+	debug_stats = (struct mm_debug_stats){ 0 };
+}
+
+void mm_debug_count_poison(void)
+{
+	debug_stats.poison_violations++;
+}
+
+void mm_debug_count_redzone(void)
+{
+	debug_stats.redzone_violations++;
+}
+
+void mm_debug_count_corruption(void)
+{
+	debug_stats.corruptions++;
+}
+
+size_t mm_debug_find_not(const void *p, size_t n, unsigned char c)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (b[i] != c)
+			return i;
+	return n;
+}

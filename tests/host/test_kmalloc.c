@@ -1,0 +1,623 @@
+/* test_kmalloc.c - host tests of kmalloc and its modes (mm/kmalloc.h).
+ *
+ * A 64 MiB host arena is the RAM (mm_host_init); the exhaustion tests use
+ * a 24 MiB one. Per mode: routing and owners, the API contracts (EINVAL,
+ * ENOMEM, kcalloc overflow, krealloc), a randomized differential run of
+ * 200k operations (sizes 1 B..64 KiB weighted to small, random alignments,
+ * each block filled with a pattern from its id and checked before it is
+ * freed, live blocks checked for overlap), exhaustion back to the exact
+ * baseline, every kind of wrong free, poison and red zones. One more
+ * random run switches modes (and debug checks) at random points. */
+#include "tap.h"
+#include "kerrno.h"
+#include "mm/buddy.h"
+#include "mm/heap.h"
+#include "mm/kmalloc.h"
+#include "mm/mm_debug.h"
+#include "mm/mm_host.h"
+#include "mm/page.h"
+#include "mm/slab.h"
+#include "../../src/host/mm_host.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#define ARENA      (64u << 20)
+#define EXH_ARENA  (24u << 20)
+#define NLIVE      2048
+#define RANDOM_OPS 200000
+
+static unsigned char *arena;
+static unsigned long baseline;
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static void fresh(size_t bytes)
+{
+	if (mm_host_init(arena, bytes) != 0) {
+		printf("Bail out! mm_host_init failed\n");
+		exit(1);
+	}
+	baseline = buddy_free_pages();
+}
+
+static unsigned owner_of(const void *p)
+{
+	struct page *pg = virt_to_page(p);
+
+	return pg ? compound_head(pg)->owner : PAGE_OWNER_NR;
+}
+
+static struct kmalloc_stats ks(void)
+{
+	struct kmalloc_stats st;
+
+	kmalloc_get_stats(&st);
+	return st;
+}
+
+static bool at_baseline(void)
+{
+	kmalloc_shrink();
+	return buddy_free_pages() == baseline;
+}
+
+/* ---- API contracts ------------------------------------------------------- */
+
+static void test_modes(void)
+{
+	tap_ok(mm_get_mode() == MM_MODE_HYBRID && strcmp(mm_mode_name(), "hybrid") == 0,
+	       "default mode is hybrid");
+	tap_ok(mm_set_mode(MM_MODE_NR) == -EINVAL && mm_set_mode(-1) == -EINVAL &&
+	       mm_get_mode() == MM_MODE_HYBRID, "unknown modes -> -EINVAL, mode kept");
+	tap_ok(mm_set_mode(MM_MODE_SIMPLE) == 0 && mm_get_mode() == MM_MODE_SIMPLE &&
+	       strcmp(mm_mode_name(), "simple") == 0, "set simple");
+	tap_ok(mm_mode_parse("twotier") == MM_MODE_TWOTIER &&
+	       mm_mode_parse("bogus") == -EINVAL && mm_mode_str(7) == NULL,
+	       "mode names parse");
+	mm_set_mode(MM_MODE_HYBRID);
+	tap_ok(ks().mode_switches == 2, "mode switches counted");
+}
+
+static void test_einval(int mode)
+{
+	const char *mn = mm_mode_str(mode);
+	void *p = (void *)1;
+	unsigned long inval;
+
+	mm_set_mode(mode);
+	inval = ks().mode[mode].fail_inval;
+	tap_ok(kmem_try_alloc(0, 0, 0, &p) == -EINVAL && p == NULL, "%s: size 0 -> -EINVAL", mn);
+	tap_ok(kmem_try_alloc(8, 3, 0, &p) == -EINVAL, "%s: align 3 -> -EINVAL", mn);
+	tap_ok(kmem_try_alloc(8, 8192, 0, &p) == -EINVAL, "%s: align 8192 -> -EINVAL", mn);
+	tap_ok(kmem_try_alloc(SIZE_MAX, 0, 0, &p) == -EINVAL, "%s: SIZE_MAX -> -EINVAL", mn);
+	tap_ok(kmem_try_alloc(8, 0, 0, NULL) == -EINVAL, "%s: out NULL -> -EINVAL", mn);
+	tap_ok(kcalloc(SIZE_MAX / 2, 3, 0) == NULL, "%s: kcalloc overflow -> NULL", mn);
+	tap_ok(kmalloc(0, 0) == NULL, "%s: kmalloc(0) -> NULL", mn);
+	tap_ok(ks().mode[mode].fail_inval == inval + 7, "%s: 7 inval failures counted", mn);
+	tap_ok(kmem_try_alloc((size_t)1 << 40, 0, 0, &p) == -ENOMEM && p == NULL,
+	       "%s: 1 TiB -> -ENOMEM", mn);
+	tap_ok(kmem_try_alloc(5u << 20, 0, 0, &p) == -ENOMEM,
+	       "%s: 5 MiB (over the largest block) -> -ENOMEM", mn);
+	tap_ok(buddy_free_pages() == baseline, "%s: failures took nothing", mn);
+}
+
+static void test_basic(int mode)
+{
+	static const size_t sizes[] = { 1, 8, 9, 96, 100, 192, 4096, 4097, 100000 };
+	const char *mn = mm_mode_str(mode);
+	unsigned i, bad = 0, bad_owner = 0;
+	unsigned char *p, *q;
+	void *ps[9];
+
+	mm_set_mode(mode);
+	for (i = 0; i < 9; i++) {
+		unsigned o;
+
+		ps[i] = kmalloc(sizes[i], 0);
+		o = owner_of(ps[i]);
+		if (!ps[i] || ksize(ps[i]) < sizes[i] || (uintptr_t)ps[i] % 8)
+			bad++;
+		if (mode == MM_MODE_SIMPLE ? o != PAGE_OWNER_HEAP :
+		    o != (sizes[i] <= 4096 ? PAGE_OWNER_SLAB : PAGE_OWNER_LARGE))
+			bad_owner++;
+	}
+	tap_ok(!bad && !bad_owner, "%s: kmalloc sizes 1..100000: usable, owners %s",
+	       mn, mode == MM_MODE_SIMPLE ? "heap" : "slab/large");
+	tap_ok(mode == MM_MODE_SIMPLE || (ksize(ps[4]) == 128 && ksize(ps[7]) == 8192),
+	       "%s: ksize reports the class / page size", mn);
+	for (i = 0; i < 9; i++)
+		kfree(ps[i]);
+	kfree(NULL);
+	p = kzalloc(300, 0);
+	for (i = 0, bad = 0; i < 300; i++)
+		bad += p[i] != 0;
+	q = kcalloc(10, 30, 0);
+	for (i = 0; i < 300; i++)
+		bad += q[i] != 0;
+	tap_ok(!bad, "%s: kzalloc and kcalloc zero", mn);
+	kfree(q);
+	memset(p, 0x3c, 300);
+	q = krealloc(p, 5000, 0);
+	for (i = 0, bad = 0; i < 300; i++)
+		bad += q[i] != 0x3c;
+	tap_ok(q && !bad && ksize(q) >= 5000, "%s: krealloc grows, contents kept", mn);
+	tap_ok(krealloc(q, 10, 0) == q, "%s: krealloc shrinking keeps the block", mn);
+	tap_ok(krealloc(q, 0, 0) == NULL && ks().wrong_frees == 0,
+	       "%s: krealloc to 0 frees", mn);
+	p = krealloc(NULL, 50, 0);
+	tap_ok(p && ksize(p) >= 50, "%s: krealloc(NULL) allocates", mn);
+	kfree(p);
+	tap_ok(kmalloc_check() == 0 && at_baseline(), "%s: basic leaves the baseline", mn);
+}
+
+/* A request aligned beyond a class's natural alignment picks a bigger class. */
+static void test_alignment(void)
+{
+	unsigned a, bad = 0;
+	int m;
+
+	for (m = 0; m < MM_MODE_NR; m++) {
+		mm_set_mode(m);
+		for (a = 0; a <= 12; a++) {
+			void *p;
+
+			if (kmem_try_alloc(24, (size_t)1 << a, 0, &p) != 0 ||
+			    (uintptr_t)p % ((size_t)1 << a))
+				bad++;
+			kfree(p);
+		}
+	}
+	tap_ok(!bad, "every mode: 24 bytes aligned to 1..4096");
+	tap_ok(at_baseline(), "alignment test leaves the baseline");
+}
+
+/* ---- randomized differential test ----------------------------------------- */
+
+struct blk {
+	unsigned char *p;
+	size_t size;
+	uint32_t id;
+};
+
+static struct blk live[NLIVE];
+
+static unsigned char pat(uint32_t id)
+{
+	return (unsigned char)(id * 131 + 7);
+}
+
+static void fill(struct blk *b)
+{
+	memset(b->p, pat(b->id), b->size);
+	if (b->size >= 4)
+		memcpy(b->p, &b->id, 4);
+}
+
+static bool intact(const struct blk *b, size_t n)
+{
+	unsigned char c = pat(b->id);
+	size_t i = 0;
+	uint32_t id;
+
+	if (b->size >= 4) {
+		memcpy(&id, b->p, 4);
+		if (id != b->id)
+			return false;
+		i = 4;
+	}
+	for (; i < n; i++)
+		if (b->p[i] != c)
+			return false;
+	return true;
+}
+
+static size_t rand_size(void)
+{
+	unsigned r = rnd() % 100;
+
+	if (r < 75)
+		return 1 + rnd() % 256;
+	if (r < 95)
+		return 257 + rnd() % 3840;
+	return 4097 + rnd() % (65536 - 4096);
+}
+
+static size_t rand_align(void)
+{
+	return rnd() % 2 ? 0 : (size_t)1 << (rnd() % 13);
+}
+
+static int cmp_blk(const void *a, const void *b)
+{
+	const struct blk *x = a, *y = b;
+
+	return (uintptr_t)x->p < (uintptr_t)y->p ? -1 : (uintptr_t)x->p > (uintptr_t)y->p;
+}
+
+/* Do any two live blocks overlap? */
+static unsigned overlaps(void)
+{
+	static struct blk s[NLIVE];
+	unsigned i, n = 0, bad = 0;
+
+	for (i = 0; i < NLIVE; i++)
+		if (live[i].p)
+			s[n++] = live[i];
+	qsort(s, n, sizeof(s[0]), cmp_blk);
+	for (i = 1; i < n; i++)
+		bad += s[i - 1].p + s[i - 1].size > s[i].p;
+	return bad;
+}
+
+static bool owner_ok(int mode, const struct blk *b)
+{
+	unsigned o = owner_of(b->p);
+
+	if (mode == MM_MODE_SIMPLE)
+		return o == PAGE_OWNER_HEAP;
+	if (mode == MM_MODE_TWOTIER)
+		return o == PAGE_OWNER_SLAB || o == PAGE_OWNER_LARGE;
+	return o == PAGE_OWNER_SLAB || o == PAGE_OWNER_LARGE || o == PAGE_OWNER_HEAP;
+}
+
+struct run_result {
+	unsigned long bad_pattern, bad_align, bad_owner, fails, overlap;
+	unsigned long switches, reallocs, checks;
+};
+
+static void op_alloc(struct blk *b, uint32_t id, struct run_result *r)
+{
+	size_t align = rand_align();
+	void *p;
+
+	b->size = rand_size();
+	b->id = id;
+	if (kmem_try_alloc(b->size, align, 0, &p) != 0) {
+		r->fails++;
+		b->p = NULL;
+		return;
+	}
+	b->p = p;
+	if (align && (uintptr_t)p % align)
+		r->bad_align++;
+	if (!owner_ok(mm_get_mode(), b))
+		r->bad_owner++;
+	fill(b);
+}
+
+static void op_realloc(struct blk *b, struct run_result *r)
+{
+	size_t n = rand_size(), keep = n < b->size ? n : b->size;
+	unsigned char *q = krealloc(b->p, n, 0);
+
+	r->reallocs++;
+	if (!q) {
+		r->fails++;
+		return;
+	}
+	b->p = q;
+	if (!intact(b, keep))
+		r->bad_pattern++;
+	b->size = n;
+	fill(b);
+}
+
+static void random_run(int mode, bool switching, uint64_t seed)
+{
+	const char *mn = switching ? "switching" : mm_mode_str(mode);
+	struct run_result r = { 0 };
+	unsigned long ops;
+	uint32_t next_id = 1;
+	unsigned i;
+
+	rng_state = seed;
+	tap_seed(mn, seed);
+	mm_set_mode(mode);
+	memset(live, 0, sizeof(live));
+	for (ops = 0; ops < RANDOM_OPS; ops++) {
+		struct blk *b = &live[rnd() % NLIVE];
+
+		if (switching && rnd() % 1000 == 0) {
+			mm_set_mode((int)(rnd() % MM_MODE_NR));
+			r.switches++;
+		}
+		if (switching && rnd() % 5000 == 0) {
+			mm_debug_set(MM_DEBUG_ALL, false);
+			mm_debug_set((unsigned)(rnd() % 4), true);
+		}
+		if (!b->p) {
+			op_alloc(b, next_id++, &r);
+		} else if (rnd() % 8 == 0) {
+			op_realloc(b, &r);
+		} else {
+			if (!intact(b, b->size))
+				r.bad_pattern++;
+			kfree(b->p);
+			b->p = NULL;
+		}
+		if (ops % 20000 == 0) {
+			r.overlap += overlaps();
+			r.checks += kmalloc_check() != 0;
+		}
+	}
+	r.overlap += overlaps();
+	for (i = 0; i < NLIVE; i++) {
+		if (live[i].p && !intact(&live[i], live[i].size))
+			r.bad_pattern++;
+		kfree(live[i].p);
+		live[i].p = NULL;
+	}
+	tap_ok(!r.bad_pattern && !r.bad_align && !r.bad_owner && !r.fails && !r.overlap,
+	       "%s: %d ops: patterns %lu bad, align %lu bad, owner %lu bad, "
+	       "%lu failures, %lu overlaps (%lu reallocs, %lu switches)", mn,
+	       RANDOM_OPS, r.bad_pattern, r.bad_align, r.bad_owner, r.fails,
+	       r.overlap, r.reallocs, r.switches);
+	mm_debug_set(MM_DEBUG_ALL, false);
+	{
+		struct mm_debug_stats d;
+
+		mm_debug_get_stats(&d);
+		tap_ok(!d.poison_violations && !d.redzone_violations && !d.corruptions,
+		       "%s: no false poison / red-zone alarms", mn);
+	}
+	tap_ok(!r.checks && kmalloc_check() == 0 && buddy_check() == 0,
+	       "%s: slab_check/heap_check/buddy_check clean throughout", mn);
+	tap_ok(ks().wrong_frees == 0 && at_baseline(),
+	       "%s: no wrong frees; everything freed -> baseline", mn);
+}
+
+/* ---- exhaustion ---------------------------------------------------------- */
+
+#define EXH_MAX 400000
+static void *exh[EXH_MAX];
+
+/* Allocate each size until it fails; every failure must be -ENOMEM. */
+static unsigned long exhaust(unsigned long *bad_err)
+{
+	static const size_t sizes[] = { 1u << 20, 65536, 16384, 5000, 4096, 2048,
+		1024, 512, 256, 192, 128, 96, 64, 32, 16, 8, 1 };
+	unsigned long n = 0, misses = 0;
+	unsigned i;
+	int ret = 0;
+
+	while (n < EXH_MAX && misses < 64) { /* random sizes: fragmentation */
+		size_t sz = rand_size();
+
+		ret = kmem_try_alloc(sz, rand_align(), 0, &exh[n]);
+		if (ret == 0) {
+			memset(exh[n++], 0x77, sz < 64 ? sz : 64);
+			misses = 0;
+		} else {
+			misses++;
+			*bad_err += ret != -ENOMEM;
+		}
+	}
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		while (n < EXH_MAX &&
+		       (ret = kmem_try_alloc(sizes[i], 0, 0, &exh[n])) == 0)
+			memset(exh[n++], 0x77, sizes[i] < 64 ? sizes[i] : 64);
+		if (ret != -ENOMEM)
+			(*bad_err)++;
+	}
+	return n;
+}
+
+static void test_exhaust(int mode)
+{
+	const char *mn = mm_mode_str(mode);
+	unsigned long n, i, bad_err = 0, reports;
+	unsigned char *keep;
+	void *p;
+	size_t ks0;
+	int ret, intact_ok = 1;
+
+	fresh(EXH_ARENA);
+	rng_state = 777 + (uint64_t)mode;
+	tap_seed(mn, rng_state);
+	if (mode == MM_MODE_HYBRID) { /* leave the heap a spare run */
+		mm_set_mode(MM_MODE_SIMPLE);
+		kfree(kmalloc(100, 0));
+	}
+	mm_set_mode(mode);
+	keep = kmalloc(100, 0);
+	memset(keep, 0xab, 100);
+	ks0 = ksize(keep);
+	reports = mm_host_reports;
+	n = exhaust(&bad_err);
+	tap_ok(n > 1000 && n < EXH_MAX && !bad_err,
+	       "%s: exhausted after %lu blocks, every failure -ENOMEM", mn, n);
+	ret = kmem_try_alloc(8, 0, 0, &p);
+	tap_ok(ret == -ENOMEM && p == NULL && kmalloc(1, 0) == NULL &&
+	       kzalloc(3000, 0) == NULL && kcalloc(4, 4, 0) == NULL,
+	       "%s: exhausted: more requests fail cleanly", mn);
+	p = krealloc(keep, 1u << 20, 0);
+	for (i = 0; i < 100; i++)
+		intact_ok &= keep[i] == 0xab;
+	tap_ok(p == NULL && intact_ok && ksize(keep) == ks0,
+	       "%s: krealloc failure leaves the old block intact", mn);
+	tap_ok(mm_host_reports == reports, "%s: running out reported nothing", mn);
+	if (mode == MM_MODE_HYBRID)
+		tap_ok(ks().hybrid_fallbacks > 0,
+		       "hybrid: %lu requests fell back to the heap",
+		       ks().hybrid_fallbacks);
+	tap_ok(kmalloc_check() == 0 && buddy_check() == 0, "%s: exhausted, sound", mn);
+	for (i = 1; i < n; i += 2) /* odd ones first: holes, then merges */
+		kfree(exh[i]);
+	for (i = 0; i < n; i += 2)
+		kfree(exh[i]);
+	kfree(keep);
+	tap_ok(ks().wrong_frees == 0 && kmalloc_check() == 0,
+	       "%s: freed everything, no refusals", mn);
+	tap_ok(at_baseline(), "%s: free pages exactly at the baseline (%lu)", mn, baseline);
+}
+
+/* ---- wrong frees --------------------------------------------------------- */
+
+static void wrong_case(const void *p, const char *mn, const char *what)
+{
+	unsigned long w = ks().wrong_frees, rep = mm_host_reports;
+
+	kfree(p);
+	tap_ok(ks().wrong_frees == w + 1 && mm_host_reports == rep + 1 &&
+	       kmalloc_check() == 0 && buddy_check() == 0,
+	       "%s: kfree(%s) refused, reported once, counted", mn, what);
+}
+
+static void test_wrong_frees(int mode)
+{
+	const char *mn = mm_mode_str(mode);
+	unsigned char *slab, *heap, *large, *hfree, *pages;
+	void *hostp = malloc(64), *p;
+	unsigned long w, rep;
+	int local;
+
+	fresh(ARENA);
+	mm_set_mode(MM_MODE_TWOTIER);
+	slab = kmalloc(512, 0);
+	large = kmalloc(20000, 0);
+	mm_set_mode(MM_MODE_SIMPLE);
+	heap = kmalloc(300, 0);
+	hfree = kmalloc(300, 0);
+	p = kmalloc(300, 0);
+	kfree(hfree);
+	pages = page_address(alloc_pages(0, 0));
+	mm_set_mode(mode);
+	mm_host_quiet = 1;
+	wrong_case(&local, mn, "stack address");
+	wrong_case(hostp, mn, "host malloc block");
+	wrong_case(pages, mn, "alloc_pages page");
+	wrong_case(slab + 8, mn, "slab interior");
+	wrong_case(slab + 512, mn, "slab object never allocated");
+	wrong_case(heap + 16, mn, "heap interior");
+	wrong_case(large + 4096, mn, "large interior");
+	wrong_case(hfree, mn, "freed heap block");
+	wrong_case(hfree + 32, mn, "pointer into a free heap block");
+	kfree(slab);
+	wrong_case(slab, mn, "slab double free");
+	kfree(heap);
+	wrong_case(heap, mn, "heap double free");
+	kfree(large);
+	wrong_case(large, mn, "large double free");
+	w = ks().wrong_frees;
+	rep = mm_host_reports;
+	tap_ok(krealloc(slab, 9000, 0) == NULL && ks().wrong_frees == w + 1 &&
+	       mm_host_reports == rep + 1, "%s: krealloc of a freed block refused", mn);
+	mm_host_quiet = 0;
+	kfree(p);
+	free_pages_addr(pages, 0);
+	free(hostp);
+	tap_ok(kmalloc_check() == 0 && at_baseline(),
+	       "%s: after every wrong free, baseline restored", mn);
+}
+
+/* ---- debug checks through kmalloc ---------------------------------------- */
+
+static void test_debug(int mode)
+{
+	const char *mn = mm_mode_str(mode);
+	struct mm_debug_stats d0, d1;
+	unsigned char *p, *q, *guard;
+	size_t n;
+
+	mm_set_mode(mode);
+	mm_debug_set(MM_DEBUG_REDZONE, true);
+	p = kmalloc(64, 0);
+	n = ksize(p);
+	p[n] = 0; /* one past the usable end */
+	mm_debug_get_stats(&d0);
+	mm_host_quiet = 1;
+	kfree(p);
+	mm_host_quiet = 0;
+	mm_debug_get_stats(&d1);
+	tap_ok(d1.redzone_violations == d0.redzone_violations + 1,
+	       "%s: write past the end caught at kfree", mn);
+	mm_debug_set(MM_DEBUG_REDZONE, false);
+	mm_debug_set(MM_DEBUG_POISON, true);
+	p = kmalloc(64, 0);
+	guard = kmalloc(64, 0);
+	kfree(p);
+	p[20] = 0x99; /* use after free */
+	mm_host_quiet = 1;
+	q = kmalloc(64, 0);
+	mm_host_quiet = 0;
+	mm_debug_get_stats(&d0);
+	tap_ok(q == p && d0.poison_violations == d1.poison_violations + 1,
+	       "%s: write after free caught when the block is reused", mn);
+	kfree(q);
+	kfree(guard);
+	mm_debug_set(MM_DEBUG_POISON, false);
+	tap_ok(kmalloc_check() == 0 && at_baseline(), "%s: debug test leaves the baseline", mn);
+}
+
+/* ---- statistics ---------------------------------------------------------- */
+
+static void test_stats(void)
+{
+	struct kmalloc_stats st;
+	void *a, *b, *c;
+
+	fresh(ARENA);
+	mm_set_mode(MM_MODE_TWOTIER);
+	a = kmalloc(100, 0);
+	b = kmalloc(10000, 0);
+	mm_set_mode(MM_MODE_SIMPLE);
+	c = kmalloc(100, 0);
+	st = ks();
+	tap_ok(st.mode[MM_MODE_TWOTIER].successes == 2 &&
+	       st.mode[MM_MODE_TWOTIER].bytes_requested == 10100 &&
+	       st.mode[MM_MODE_TWOTIER].bytes_granted == 128 + 16384 &&
+	       st.mode[MM_MODE_SIMPLE].successes == 1, "per-mode counters");
+	tap_ok(st.backend[KM_BACKEND_SLAB].bytes_in_use == 128 &&
+	       st.backend[KM_BACKEND_LARGE].bytes_in_use == 16384 &&
+	       st.backend[KM_BACKEND_HEAP].bytes_in_use >= 100, "per-backend bytes in use");
+	kfree(a);
+	kfree(b);
+	kfree(c);
+	a = kmalloc(100, GFP_DMA);
+	tap_ok(a && owner_of(a) == PAGE_OWNER_LARGE &&
+	       virt_to_page(a)->zone == ZONE_DMA, "GFP_DMA: whole page from ZONE_DMA");
+	kfree(a);
+	st = ks();
+	tap_ok(st.backend[KM_BACKEND_SLAB].bytes_in_use == 0 &&
+	       st.backend[KM_BACKEND_LARGE].bytes_in_use == 0 &&
+	       st.backend[KM_BACKEND_HEAP].bytes_in_use == 0 &&
+	       st.backend[KM_BACKEND_LARGE].peak_bytes_in_use == 16384 &&
+	       st.backend[KM_BACKEND_SLAB].frees == 1, "frees bring in-use to 0, peak kept");
+}
+
+int main(void)
+{
+	int m;
+
+	tap_begin();
+	arena = aligned_alloc(4096, ARENA);
+	fresh(ARENA);
+	test_modes();
+	for (m = 0; m < MM_MODE_NR; m++) {
+		test_einval(m);
+		test_basic(m);
+		test_debug(m);
+	}
+	test_alignment();
+	for (m = 0; m < MM_MODE_NR; m++) {
+		fresh(ARENA);
+		random_run(m, false, 1000 + (uint64_t)m);
+	}
+	fresh(ARENA);
+	random_run(MM_MODE_HYBRID, true, 4242);
+	for (m = 0; m < MM_MODE_NR; m++)
+		test_exhaust(m);
+	for (m = 0; m < MM_MODE_NR; m++)
+		test_wrong_frees(m);
+	test_stats();
+	free(arena);
+	return tap_end();
+}

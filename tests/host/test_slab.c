@@ -1,0 +1,401 @@
+/* test_slab.c - host tests of the slab caches (mm/slab.h).
+ *
+ * A 32 MiB host arena is the RAM (mm_host_init). Covers create/alloc/free,
+ * alignment, the free-list and reserve policy, shrink back to the exact
+ * buddy baseline, every kind of wrong free, exhaustion, poison and red-zone
+ * violations (also with the switch toggled while objects are live), free
+ * list repair, and slabinfo iteration. Seeds are fixed and printed. */
+#include "tap.h"
+#include "kerrno.h"
+#include "mm/buddy.h"
+#include "mm/kmalloc.h"
+#include "mm/mm_debug.h"
+#include "mm/mm_host.h"
+#include "mm/slab.h"
+#include "../../src/host/mm_host.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#define ARENA (32u << 20)
+#define NOBJ  3000
+
+static unsigned char *arena;
+static unsigned long baseline;
+static void *objs[NOBJ];
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static void fresh(void)
+{
+	if (mm_host_init(arena, ARENA) != 0) {
+		printf("Bail out! mm_host_init failed\n");
+		exit(1);
+	}
+	baseline = buddy_free_pages();
+}
+
+static struct kmem_cache_stats stats_of(struct kmem_cache *c)
+{
+	struct kmem_cache_stats st;
+
+	memset(&st, 0, sizeof(st));
+	kmem_cache_get_stats(c, &st);
+	return st;
+}
+
+static void test_create(void)
+{
+	struct kmem_cache *c;
+
+	tap_ok(kmem_cache_create(NULL, 8, 0, 0) == NULL, "create: NULL name refused");
+	tap_ok(kmem_cache_create("x", 0, 0, 0) == NULL, "create: size 0 refused");
+	tap_ok(kmem_cache_create("x", 8, 3, 0) == NULL, "create: align 3 refused");
+	tap_ok(kmem_cache_create("x", 8, 8192, 0) == NULL, "create: align 8192 refused");
+	tap_ok(kmem_cache_create("x", (1u << 20) + 1, 0, 0) == NULL,
+	       "create: size over 1 MiB refused");
+	c = kmem_cache_create("a-very-long-cache-name-that-is-cut", 40, 0, 0);
+	tap_ok(c && strlen(stats_of(c).name) == SLAB_NAME_MAX - 1,
+	       "create: long name cut to %d chars", SLAB_NAME_MAX - 1);
+	tap_ok(kmem_cache_destroy(c) == 0, "destroy of an unused cache");
+	tap_ok(kmem_cache_destroy(c) == -EINVAL, "destroy twice -> -EINVAL");
+	tap_ok(buddy_free_pages() == baseline, "create/destroy took no pages");
+}
+
+/* Objects are distinct, aligned, hold their pattern; stats follow. */
+static void test_basic(size_t size, size_t align)
+{
+	struct kmem_cache *c = kmem_cache_create("basic", size, align, 0);
+	size_t a = align ? align : 8;
+	int i, bad_align = 0, bad_pat = 0, n = size > 10000 ? 100 : 500;
+	struct kmem_cache_stats st;
+
+	for (i = 0; i < n; i++) {
+		objs[i] = kmem_cache_alloc(c, 0);
+		if (!objs[i] || (uintptr_t)objs[i] % a)
+			bad_align++;
+		else
+			memset(objs[i], i & 0xff, size);
+	}
+	for (i = 0; i < n; i++)
+		if (objs[i] && ((unsigned char *)objs[i])[size - 1] != (i & 0xff))
+			bad_pat++;
+	st = stats_of(c);
+	tap_ok(!bad_align && !bad_pat && st.active_objs == (unsigned long)n,
+	       "basic size %zu align %zu: %d objects aligned, patterns intact",
+	       size, align, n);
+	tap_ok(slab_check() == 0, "basic size %zu: slab_check clean", size);
+	for (i = 0; i < n; i++)
+		kmem_cache_free(c, objs[i]);
+	st = stats_of(c);
+	tap_ok(st.active_objs == 0 && st.frees == (unsigned long)n && st.requests == (unsigned long)n &&
+	       st.slabs <= 2 * SLAB_RESERVE,
+	       "basic size %zu: all freed, %lu slab(s) kept as reserve", size,
+	       st.slabs);
+	tap_ok(kmem_cache_destroy(c) == 0 && buddy_free_pages() == baseline,
+	       "basic size %zu: destroy returns every page", size);
+}
+
+static void test_zero_and_reserve(void)
+{
+	struct kmem_cache *c = kmem_cache_create("zr", 200, 0, 0);
+	unsigned char *p = kmem_cache_alloc(c, 0);
+	struct kmem_cache_stats st;
+	int i, zero = 1;
+
+	memset(p, 0xa5, 200);
+	kmem_cache_free(c, p);
+	p = kmem_cache_alloc(c, GFP_ZERO);
+	for (i = 0; i < 200; i++)
+		zero &= p[i] == 0;
+	tap_ok(zero, "GFP_ZERO zeroes a reused object");
+	kmem_cache_free(c, p);
+	for (i = 0; i < 400; i++)
+		objs[i] = kmem_cache_alloc(c, 0);
+	st = stats_of(c);
+	tap_ok(st.slabs >= 4, "400 objects of 200 B span %lu slabs", st.slabs);
+	for (i = 0; i < 400; i++)
+		kmem_cache_free(c, objs[i]);
+	st = stats_of(c);
+	tap_ok(st.slabs == SLAB_RESERVE && st.empty == SLAB_RESERVE,
+	       "after freeing, only the reserve (%d empty slab) stays",
+	       SLAB_RESERVE);
+	tap_ok(kmem_cache_shrink(c) == st.pages && stats_of(c).slabs == 0,
+	       "shrink releases the reserve (%lu frames)", st.pages);
+	tap_ok(buddy_free_pages() == baseline, "free pages back to the baseline");
+	kmem_cache_destroy(c);
+}
+
+static int wrong_case(struct kmem_cache *c, void *p, const char *what)
+{
+	unsigned long before = stats_of(c).wrong_frees, rep = mm_host_reports;
+	int ret = kmem_cache_free(c, p);
+
+	return tap_ok(ret == -EINVAL && stats_of(c).wrong_frees == before + 1 &&
+		      mm_host_reports == rep + 1 && slab_check() == 0,
+		      "wrong free refused, reported once, counted: %s", what);
+}
+
+static void test_wrong_frees(void)
+{
+	struct kmem_cache *c = kmem_cache_create("wf", 48, 0, 0);
+	struct kmem_cache *d = kmem_cache_create("wf-other", 48, 0, 0);
+	char *a = kmem_cache_alloc(c, 0), *b = kmem_cache_alloc(c, 0);
+	char *o = kmem_cache_alloc(d, 0);
+	void *pages = page_address(alloc_pages(0, 0));
+	int local;
+	unsigned long rep;
+
+	mm_host_quiet = 1;
+	wrong_case(c, NULL, "NULL");
+	wrong_case(c, &local, "stack pointer (no frame)");
+	wrong_case(c, arena + ARENA + 4096, "pointer past the arena");
+	wrong_case(c, pages, "plain alloc_pages page");
+	wrong_case(c, a + 1, "interior pointer");
+	wrong_case(c, a + 48 * 4, "object never allocated");
+	wrong_case(c, o, "object of another cache");
+	tap_ok(kmem_cache_free(c, b) == 0, "a real free still works");
+	wrong_case(c, b, "double free");
+	rep = mm_host_reports;
+	tap_ok(kmem_cache_free(NULL, a) == -EINVAL && mm_host_reports == rep + 1,
+	       "free with a NULL cache refused and reported");
+	mm_host_quiet = 0;
+	tap_ok(stats_of(c).active_objs == 1 && kmem_cache_free(c, a) == 0 &&
+	       kmem_cache_free(d, o) == 0, "live objects unaffected by refusals");
+	free_pages_addr(pages, 0);
+	kmem_cache_destroy(c);
+	kmem_cache_destroy(d);
+	tap_ok(buddy_free_pages() == baseline && buddy_check() == 0,
+	       "wrong frees changed nothing: baseline restored");
+}
+
+static void test_destroy_busy(void)
+{
+	struct kmem_cache *c = kmem_cache_create("busy", 64, 0, 0);
+	void *p = kmem_cache_alloc(c, 0);
+
+	mm_host_quiet = 1;
+	tap_ok(kmem_cache_destroy(c) == -EBUSY, "destroy with a live object -> -EBUSY");
+	mm_host_quiet = 0;
+	tap_ok(kmem_cache_free(c, p) == 0 && kmem_cache_destroy(c) == 0,
+	       "cache intact after refused destroy; destroy once empty");
+}
+
+static void test_exhaust(void)
+{
+	struct kmem_cache *c = kmem_cache_create("exh", 2000, 0, 0);
+	static void *many[32768];
+	unsigned long n = 0, i;
+	struct kmem_cache_stats st;
+
+	while (n < 32768 && (many[n] = kmem_cache_alloc(c, 0)) != NULL)
+		n++;
+	st = stats_of(c);
+	tap_ok(n > 1000 && n < 32768 && st.failures == 1,
+	       "exhaustion: %lu objects, then NULL (failure counted)", n);
+	tap_ok(kmem_cache_alloc(c, 0) == NULL && stats_of(c).failures == 2,
+	       "exhausted cache keeps returning NULL");
+	tap_ok(slab_check() == 0 && buddy_check() == 0, "exhausted: checks clean");
+	for (i = 0; i < n; i++)
+		kmem_cache_free(c, many[i]);
+	kmem_cache_shrink(NULL);
+	tap_ok(buddy_free_pages() == baseline, "exhaustion: baseline restored");
+	kmem_cache_destroy(c);
+}
+
+static void test_poison(void)
+{
+	struct kmem_cache *c = kmem_cache_create("poi", 64, 0, 0);
+	struct mm_debug_stats d0, d1;
+	unsigned char *p, *q;
+
+	tap_ok(mm_debug_set(1u << 7, true) == -EINVAL, "mm_debug_set: unknown bit -> -EINVAL");
+	mm_debug_set(MM_DEBUG_POISON, true);
+	p = kmem_cache_alloc(c, 0);
+	kmem_cache_free(c, p);
+	tap_ok(p[8] == MM_POISON_FREE && p[63] == MM_POISON_FREE,
+	       "freed object poisoned with 0x6b");
+	tap_ok(slab_check() == 0, "poisoned object passes slab_check");
+	mm_debug_get_stats(&d0);
+	q = kmem_cache_alloc(c, 0);
+	mm_debug_get_stats(&d1);
+	tap_ok(q == p && d1.poison_violations == d0.poison_violations,
+	       "intact poison: no violation on reuse");
+	kmem_cache_free(c, q);
+	p[40] = 0; /* use after free */
+	tap_ok(slab_check() == 1, "slab_check sees the broken poison");
+	mm_host_quiet = 1;
+	q = kmem_cache_alloc(c, 0);
+	mm_host_quiet = 0;
+	mm_debug_get_stats(&d1);
+	tap_ok(q == p && d1.poison_violations == d0.poison_violations + 1,
+	       "write after free caught on reuse and counted");
+	kmem_cache_free(c, q);
+	mm_debug_set(MM_DEBUG_POISON, false);
+	q = kmem_cache_alloc(c, 0);
+	kmem_cache_free(c, q);
+	tap_ok(slab_check() == 0 && mm_debug_get() == 0, "poison off: clean");
+	kmem_cache_destroy(c);
+}
+
+static void test_redzone(void)
+{
+	struct kmem_cache *c = kmem_cache_create("rz", 40, 8, 0);
+	struct mm_debug_stats d0, d1;
+	unsigned char *p, *q, *r;
+
+	mm_debug_set(MM_DEBUG_REDZONE, true);
+	p = kmem_cache_alloc(c, 0);
+	q = kmem_cache_alloc(c, 0);
+	tap_ok(p[40] == MM_REDZONE_BYTE && p[-1] == MM_REDZONE_BYTE,
+	       "red zones of 0xcc on both sides");
+	memset(p, 0x11, 40);
+	p[40] = 0x42; /* one past the end */
+	q[-3] = 0x42; /* before the start */
+	tap_ok(slab_check() == 2, "slab_check sees both broken red zones");
+	mm_debug_get_stats(&d0);
+	mm_host_quiet = 1;
+	kmem_cache_free(c, p);
+	kmem_cache_free(c, q);
+	mm_host_quiet = 0;
+	mm_debug_get_stats(&d1);
+	tap_ok(d1.redzone_violations == d0.redzone_violations + 2,
+	       "overflow and underflow caught at free, counted");
+	/* toggle with live objects */
+	r = kmem_cache_alloc(c, 0);
+	mm_debug_set(MM_DEBUG_REDZONE, false);
+	p = kmem_cache_alloc(c, 0);
+	tap_ok(stats_of(c).debug_slabs >= 1 && stats_of(c).slabs >= 2,
+	       "red-zone and plain slabs coexist");
+	r[41] = 0;
+	mm_host_quiet = 1;
+	kmem_cache_free(c, r);
+	mm_host_quiet = 0;
+	mm_debug_get_stats(&d0);
+	tap_ok(d0.redzone_violations == d1.redzone_violations + 1,
+	       "object allocated with red zones still checked after switch-off");
+	mm_debug_set(MM_DEBUG_REDZONE, true);
+	kmem_cache_free(c, p);
+	mm_debug_get_stats(&d1);
+	tap_ok(d1.redzone_violations == d0.redzone_violations,
+	       "plain object freed with red zones on: no false alarm");
+	mm_debug_set(MM_DEBUG_REDZONE, false);
+	tap_ok(slab_check() == 0 && kmem_cache_destroy(c) == 0 &&
+	       buddy_free_pages() == baseline, "red-zone test leaves nothing behind");
+}
+
+static void test_freelist_repair(void)
+{
+	struct kmem_cache *c = kmem_cache_create("fl", 32, 0, 0);
+	unsigned char *p = kmem_cache_alloc(c, 0);
+	struct mm_debug_stats d0, d1;
+	int i, dup = 0, j;
+
+	kmem_cache_free(c, p);
+	memset(p, 0x5a, 8); /* smash the free pointer: write after free */
+	mm_debug_get_stats(&d0);
+	mm_host_quiet = 1;
+	for (i = 0; i < 200; i++)
+		objs[i] = kmem_cache_alloc(c, 0);
+	mm_host_quiet = 0;
+	mm_debug_get_stats(&d1);
+	for (i = 0; i < 200; i++)
+		for (j = 0; j < i; j++)
+			dup += objs[i] == objs[j] || !objs[i];
+	tap_ok(d1.corruptions == d0.corruptions + 1 && !dup,
+	       "smashed free pointer detected, list rebuilt, objects distinct");
+	for (i = 0; i < 200; i++)
+		kmem_cache_free(c, objs[i]);
+	tap_ok(slab_check() == 0 && kmem_cache_destroy(c) == 0,
+	       "after repair: slab_check clean");
+}
+
+static void test_random(void)
+{
+	struct kmem_cache *c[4];
+	static const size_t sz[4] = { 8, 72, 500, 3000 };
+	static unsigned owner[NOBJ];
+	unsigned long ops, bad = 0;
+	int i;
+
+	rng_state = 0x5eed51ab;
+	tap_seed("slab random", rng_state);
+	for (i = 0; i < 4; i++)
+		c[i] = kmem_cache_create("rand", sz[i], 0, 0);
+	memset(objs, 0, sizeof(objs));
+	for (ops = 0; ops < 100000; ops++) {
+		unsigned k = rnd() % NOBJ;
+
+		if (objs[k]) {
+			bad += ((unsigned char *)objs[k])[sz[owner[k]] - 1] != (k & 0xff);
+			bad += kmem_cache_free(c[owner[k]], objs[k]) != 0;
+			objs[k] = NULL;
+		} else {
+			owner[k] = rnd() % 4;
+			objs[k] = kmem_cache_alloc(c[owner[k]], 0);
+			if (objs[k])
+				memset(objs[k], k & 0xff, sz[owner[k]]);
+			else
+				bad++;
+		}
+		if (ops % 20000 == 0)
+			bad += slab_check();
+	}
+	for (i = 0; i < NOBJ; i++)
+		if (objs[i])
+			bad += kmem_cache_free(c[owner[i]], objs[i]) != 0;
+	tap_ok(bad == 0, "100k random alloc/free over 4 caches: patterns, checks ok");
+	for (i = 0; i < 4; i++)
+		kmem_cache_destroy(c[i]);
+	tap_ok(buddy_free_pages() == baseline, "random: baseline restored");
+}
+
+static void test_slabinfo(void)
+{
+	struct kmem_cache_stats st;
+	unsigned i, n = 0, found = 0;
+
+	for (i = 0; kmem_cache_info(i, &st) == 0; i++) {
+		n++;
+		found += strcmp(st.name, "kmalloc-96") == 0 && st.object_size == 96;
+	}
+	tap_ok(n == KMALLOC_NR_CLASSES && found == 1,
+	       "slabinfo iterates %u caches (kmalloc-96 among them)", n);
+	tap_ok(kmem_cache_info(n, &st) == -ENOENT && kmem_cache_info(0, NULL) == -EINVAL,
+	       "slabinfo: -ENOENT past the end, -EINVAL for NULL");
+}
+
+int main(void)
+{
+	tap_begin();
+	arena = aligned_alloc(4096, ARENA);
+	fresh();
+	test_create();
+	test_basic(8, 0);
+	test_basic(24, 0);
+	test_basic(100, 64);
+	test_basic(1000, 0);
+	test_basic(4096, 4096);
+	test_basic(70000, 0);
+	test_zero_and_reserve();
+	test_wrong_frees();
+	test_destroy_busy();
+	test_exhaust();
+	test_poison();
+	test_redzone();
+	test_freelist_repair();
+	test_random();
+	test_slabinfo();
+	fresh();
+	tap_ok(buddy_free_pages() == baseline, "re-init on the same arena works");
+	free(arena);
+	return tap_end();
+}
