@@ -49,6 +49,10 @@ void faultinj_off(void);
 void faultinj_get(struct faultinj_config *cfg, struct faultinj_stats *st);
 /* Should this allocation fail? `scope` is one FI_* bit. */
 int faultinj_should_fail(unsigned scope, size_t bytes, gfp_t flags);
+/* Failures injected since boot, all scopes (read under the mm lock by the
+ * allocators to tell injected failures from real ones). */
+extern unsigned long faultinj_injected_total;
+
 /* Scope bit -> "page" / "slab" / "heap". */
 const char *faultinj_scope_name(unsigned scope);
 

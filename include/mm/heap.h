@@ -26,6 +26,7 @@ struct heap_stats {
 	size_t arena_bytes;            /* bytes in all runs */
 	size_t free_bytes;             /* in free chunks (headers included) */
 	size_t largest_free;           /* usable bytes of the largest free chunk */
+	size_t largest_free_chunk;     /* the same chunk with its tags (as free_bytes) */
 	unsigned long runs, free_runs; /* free_runs: runs entirely free */
 	unsigned long used_blocks, free_blocks;
 	unsigned long requests, successes, fail_nomem, fail_inval;

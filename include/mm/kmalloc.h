@@ -39,6 +39,7 @@ enum kmalloc_backend { KM_BACKEND_SLAB, KM_BACKEND_LARGE, KM_BACKEND_HEAP,
 
 struct mm_alloc_counters {
 	unsigned long requests, successes, fail_nomem, fail_inval;
+	unsigned long fail_injected;  /* of fail_nomem: fault injection fired */
 	unsigned long frees, wrong_frees;
 	uint64_t bytes_requested, bytes_granted;  /* granted = usable size */
 	uint64_t bytes_in_use, peak_bytes_in_use;

@@ -35,6 +35,7 @@ struct kmem_cache_stats {
 	unsigned long slabs;        /* slabs of both layouts */
 	unsigned long full, partial, empty; /* slabs on each list */
 	unsigned long debug_slabs;  /* slabs with red-zone layout */
+	unsigned long partial_free; /* free objects in partial slabs */
 	unsigned long pages;        /* frames held */
 	unsigned long requests, failures, frees, wrong_frees;
 	unsigned long injected;     /* of the failures, by fault injection */

@@ -10,6 +10,7 @@
 static struct faultinj_config cfg;
 static struct faultinj_stats stats;
 static uint64_t rng;
+unsigned long faultinj_injected_total;
 
 int faultinj_set(const struct faultinj_config *c)
 {
@@ -85,6 +86,7 @@ static int decide(unsigned scope, size_t bytes, gfp_t flags)
 	if (cfg.times > 0)
 		cfg.times--;
 	stats.injected[scope_index(scope)]++;
+	faultinj_injected_total++;
 	return 1;
 }
 

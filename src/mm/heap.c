@@ -666,11 +666,13 @@ void heap_get_stats(struct heap_stats *out)
 		struct heap_run *r = list_entry(rp, struct heap_run, link);
 
 		list_for_each(fp, &r->free) {
-			size_t u = ch_size(node_ch(fp)) - HDR - FTR;
+			size_t sz = ch_size(node_ch(fp));
 
 			out->free_blocks++;
-			if (u > out->largest_free)
-				out->largest_free = u;
+			if (sz > out->largest_free_chunk) {
+				out->largest_free_chunk = sz;
+				out->largest_free = sz - HDR - FTR;
+			}
 		}
 	}
 	mm_unlock(s);

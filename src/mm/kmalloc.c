@@ -19,6 +19,9 @@
 #include "mm/heap.h"
 #include "mm/buddy.h"
 #include "mm/mm_debug.h"
+#include "mm/faultinj.h"
+#include "mm/leak.h"
+#include "mm/stats.h"
 #include "mm/mm_env.h"
 #include "kerrno.h"
 #include "slab_internal.h"
@@ -55,6 +58,8 @@ int kmalloc_init(void)
 	slab_init();
 	heap_init();
 	mm_debug_reset();
+	leak_reset();
+	mm_stats_reset();
 	memset(&km_stats, 0, sizeof(km_stats));
 	km_mode = MM_MODE_HYBRID;
 	for (i = 0; i < KMALLOC_NR_CLASSES; i++) {
@@ -182,12 +187,18 @@ static int km_route(size_t size, size_t align, gfp_t flags, void **out,
 
 /* ---- accounting ------------------------------------------------------------ */
 
-static void count_fail(struct mm_alloc_counters *c, int err)
+/* A failure is "injected" when fault injection fired during the request
+ * (at any layer below); it is counted in fail_nomem too, since that is
+ * what the caller saw. */
+static void count_fail(struct mm_alloc_counters *c, int err, unsigned long injected_before)
 {
-	if (err == -EINVAL)
+	if (err == -EINVAL) {
 		c->fail_inval++;
-	else
-		c->fail_nomem++;
+		return;
+	}
+	c->fail_nomem++;
+	if (faultinj_injected_total != injected_before)
+		c->fail_injected++;
 }
 
 static void count_grant(struct mm_alloc_counters *c, size_t size,
@@ -237,6 +248,7 @@ static int km_alloc(size_t size, size_t align, gfp_t flags, void **out,
 		    void *caller)
 {
 	struct mm_alloc_counters *m = &km_stats.mode[km_mode];
+	unsigned long injected_before = faultinj_injected_total;
 	int backend, ret;
 	size_t granted;
 
@@ -251,12 +263,16 @@ static int km_alloc(size_t size, size_t align, gfp_t flags, void **out,
 	if (ret) {
 		if (out)
 			*out = NULL;
-		count_fail(m, ret);
+		count_fail(m, ret, injected_before);
+		mm_stats_note_request(true);
 		return ret;
 	}
 	km_owner(*out, &granted);
 	count_grant(m, size, granted);
 	count_grant(&km_stats.backend[backend], size, granted);
+	mm_stats_note_request(false);
+	if (leak_tracking_on)
+		leak_note_alloc(*out, size, caller);
 	return 0;
 }
 
@@ -362,6 +378,8 @@ static int km_free(const void *p, void *caller)
 		b->frees++;
 		b->bytes_in_use -= usable;
 	}
+	if (leak_tracking_on)
+		leak_note_free(p);
 	return 0;
 }
 

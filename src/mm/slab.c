@@ -714,6 +714,8 @@ static void cache_stats(const struct kmem_cache *c, struct kmem_cache_stats *o)
 	o->empty = p->count[SLAB_EMPTY] + r->count[SLAB_EMPTY];
 	o->slabs = o->full + o->partial + o->empty;
 	o->debug_slabs = r->count[0] + r->count[1] + r->count[2];
+	o->partial_free = c->total_objs - c->active -
+			  p->count[SLAB_EMPTY] * p->nobjs - r->count[SLAB_EMPTY] * r->nobjs;
 	o->pages = c->pages;
 	o->requests = c->requests;
 	o->failures = c->failures;

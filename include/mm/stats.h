@@ -1,0 +1,75 @@
+/* stats.h - one picture of how memory is doing, for the shell, the tests
+ * and the benchmarks alike: totals, request counters, failure rates,
+ * fragmentation and a health verdict, all computed from live state when
+ * mm_stats_get() is called.
+ *
+ * Definitions (docs/ARCHITECTURE.md, "Accounting and health"):
+ *   failure rate     failed kmalloc-level requests / requests, since boot
+ *                    and over the last MM_STATS_WINDOW requests
+ *   frag_buddy       Linux's unusable free space index for order
+ *                    MM_FRAG_ORDER over all zones: the share of free pages
+ *                    in blocks too small for a 2^order request
+ *   frag_heap        1 - largest free heap block / free heap bytes
+ *   frag_slab        free objects in partial slabs / all slab objects
+ *   frag             the measure of the current mode: heap for simple,
+ *                    slab for twotier and hybrid
+ * Rates and fractions are in per mille (0..1000).
+ *
+ * Health, the first rule that holds, always with its reason:
+ *   critical  a zone below its min watermark; the last integrity check
+ *             found violations; window failure rate >= 50%
+ *   degraded  a zone below its low watermark; wrong frees refused since
+ *             boot; window failure rate >= 5%; frag >= 50%
+ *   healthy   otherwise */
+#ifndef TALLY_MM_STATS_H
+#define TALLY_MM_STATS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "mm/buddy.h"
+#include "mm/faultinj.h"
+#include "mm/heap.h"
+#include "mm/kmalloc.h"
+#include "mm/leak.h"
+#include "mm/mm_debug.h"
+
+#define MM_STATS_WINDOW 1024
+#define MM_FRAG_ORDER   3   /* 32 KiB: the largest slab a cache asks for */
+
+enum mm_health { MM_HEALTHY, MM_DEGRADED, MM_CRITICAL };
+
+struct mm_stats {
+	int mode;
+	uint64_t total_bytes, free_bytes, used_bytes;   /* managed RAM */
+	unsigned long requests, allocs, frees, failures; /* kmalloc level, all modes */
+	unsigned long fail_nomem, fail_inval, fail_injected;
+	unsigned failure_rate_pm;
+	unsigned window_requests, window_failures, window_failure_rate_pm;
+	unsigned frag_buddy_pm, frag_heap_pm, frag_slab_pm, frag_pm;
+	const char *frag_measure;                       /* "heap" or "slab" */
+	unsigned long wrong_frees;                      /* every layer */
+	unsigned long checks_run;
+	int last_check_violations;
+	enum mm_health health;
+	char reason[96];
+	struct buddy_stats buddy;
+	struct kmalloc_stats km;
+	struct heap_stats heap;
+	struct mm_debug_stats debug;
+	struct faultinj_stats faultinj;
+	struct leak_stats leak;
+};
+
+void mm_stats_get(struct mm_stats *out);
+const char *mm_health_name(enum mm_health h);
+
+/* Run every integrity check (buddy, slab, heap, with poison and red zones
+ * when those are on); each violation is reported. Returns their number
+ * and remembers it for the health verdict. */
+int mm_check(void);
+
+/* Hooks: kmalloc.c notes each request's outcome (mm lock held). */
+void mm_stats_note_request(bool failed);
+void mm_stats_reset(void);
+
+#endif

@@ -1,0 +1,178 @@
+/* stats.c - accounting and health (include/mm/stats.h): gathers the
+ * allocators' own counters, computes rates and fragmentation, and judges
+ * health. It owns only two pieces of state: the window of recent request
+ * outcomes and the result of the last integrity check. */
+#include <string.h>
+#include "mm/stats.h"
+#include "mm/slab.h"
+#include "mm/mm_env.h"
+#include "lib/printf.h"
+
+static uint64_t window[MM_STATS_WINDOW / 64];  /* bit set: that request failed */
+static unsigned window_pos, window_fill, window_fails;
+static unsigned long checks_run;
+static int last_violations;
+
+void mm_stats_reset(void)
+{
+	memset(window, 0, sizeof(window));
+	window_pos = window_fill = window_fails = 0;
+	checks_run = 0;
+	last_violations = 0;
+}
+
+void mm_stats_note_request(bool failed)
+{
+	uint64_t bit = 1ull << (window_pos % 64);
+	uint64_t *w = &window[window_pos / 64];
+
+	window_fails -= (*w & bit) != 0;
+	*w = failed ? (*w | bit) : (*w & ~bit);
+	window_fails += failed;
+	window_pos = (window_pos + 1) % MM_STATS_WINDOW;
+	if (window_fill < MM_STATS_WINDOW)
+		window_fill++;
+}
+
+int mm_check(void)
+{
+	int v = buddy_check() + slab_check() + heap_check();
+	unsigned long irq = mm_lock();
+
+	checks_run++;
+	last_violations = v;
+	mm_unlock(irq);
+	return v;
+}
+
+static unsigned per_mille(uint64_t part, uint64_t whole)
+{
+	return whole ? (unsigned)(part * 1000 / whole) : 0;
+}
+
+static unsigned frag_buddy(void)
+{
+	uint64_t free = 0, usable = 0;
+
+	for (int z = 0; z < NR_ZONES; z++) {
+		const struct zone *zn = zone_get(z);
+
+		free += zn->free_pages;
+		for (int o = MM_FRAG_ORDER; o <= MAX_ORDER; o++)
+			usable += (uint64_t)zn->area[o].nr_free << o;
+	}
+	return per_mille(free - usable, free);
+}
+
+static unsigned frag_slab(void)
+{
+	struct kmem_cache_stats cs;
+	uint64_t partial_free = 0, total = 0;
+
+	for (unsigned i = 0; kmem_cache_info(i, &cs) == 0; i++) {
+		partial_free += cs.partial_free;
+		total += cs.total_objs;
+	}
+	return per_mille(partial_free, total);
+}
+
+static void totals(struct mm_stats *s)
+{
+	uint64_t present = 0;
+
+	for (int z = 0; z < NR_ZONES; z++)
+		present += zone_get(z)->present_pages;
+	s->total_bytes = present * PAGE_SIZE;
+	s->free_bytes = (uint64_t)buddy_free_pages() * PAGE_SIZE;
+	s->used_bytes = s->total_bytes - s->free_bytes;
+	for (int m = 0; m < MM_MODE_NR; m++) {
+		const struct mm_alloc_counters *c = &s->km.mode[m];
+
+		s->requests += c->requests;
+		s->allocs += c->successes;
+		s->fail_nomem += c->fail_nomem;
+		s->fail_inval += c->fail_inval;
+		s->fail_injected += c->fail_injected;
+	}
+	for (int b = 0; b < KM_BACKEND_NR; b++)
+		s->frees += s->km.backend[b].frees;
+	s->failures = s->fail_nomem + s->fail_inval;
+	s->failure_rate_pm = per_mille(s->failures, s->requests);
+	s->wrong_frees = s->buddy.wrong_frees + s->km.wrong_frees;
+}
+
+/* The first zone below the watermark `which` (0 min, 1 low), or NULL. */
+static const struct zone *zone_below(int which)
+{
+	for (int z = 0; z < NR_ZONES; z++) {
+		const struct zone *zn = zone_get(z);
+		unsigned long mark = which ? zn->wmark_low : zn->wmark_min;
+
+		if (zn->present_pages && zn->free_pages < mark)
+			return zn;
+	}
+	return NULL;
+}
+
+static void judge(struct mm_stats *s)
+{
+	const struct zone *z;
+
+	s->health = MM_CRITICAL;
+	if ((z = zone_below(0)))
+		ksnprintf(s->reason, sizeof(s->reason), "zone %s below its min watermark", z->name);
+	else if (s->last_check_violations)
+		ksnprintf(s->reason, sizeof(s->reason), "integrity check found %d violations",
+			  s->last_check_violations);
+	else if (s->window_failure_rate_pm >= 500)
+		ksnprintf(s->reason, sizeof(s->reason), "%u.%u%% of recent requests failed",
+			  s->window_failure_rate_pm / 10, s->window_failure_rate_pm % 10);
+	else if ((s->health = MM_DEGRADED), (z = zone_below(1)))
+		ksnprintf(s->reason, sizeof(s->reason), "zone %s below its low watermark", z->name);
+	else if (s->wrong_frees)
+		ksnprintf(s->reason, sizeof(s->reason), "%lu wrong frees refused", s->wrong_frees);
+	else if (s->window_failure_rate_pm >= 50)
+		ksnprintf(s->reason, sizeof(s->reason), "%u.%u%% of recent requests failed",
+			  s->window_failure_rate_pm / 10, s->window_failure_rate_pm % 10);
+	else if (s->frag_pm >= 500)
+		ksnprintf(s->reason, sizeof(s->reason), "%s fragmentation %u%%",
+			  s->frag_measure, s->frag_pm / 10);
+	else {
+		s->health = MM_HEALTHY;
+		s->reason[0] = 0;
+	}
+}
+
+void mm_stats_get(struct mm_stats *s)
+{
+	unsigned long irq;
+
+	memset(s, 0, sizeof(*s));
+	s->mode = mm_get_mode();
+	buddy_get_stats(&s->buddy);
+	kmalloc_get_stats(&s->km);
+	heap_get_stats(&s->heap);
+	mm_debug_get_stats(&s->debug);
+	faultinj_get(NULL, &s->faultinj);
+	leak_get_stats(&s->leak);
+	totals(s);
+	irq = mm_lock();
+	s->window_requests = window_fill;
+	s->window_failures = window_fails;
+	s->checks_run = checks_run;
+	s->last_check_violations = last_violations;
+	s->frag_buddy_pm = frag_buddy();
+	mm_unlock(irq);
+	s->window_failure_rate_pm = per_mille(s->window_failures, s->window_requests);
+	s->frag_heap_pm = s->heap.free_bytes ?
+		1000 - per_mille(s->heap.largest_free_chunk, s->heap.free_bytes) : 0;
+	s->frag_slab_pm = frag_slab();
+	s->frag_measure = s->mode == MM_MODE_SIMPLE ? "heap" : "slab";
+	s->frag_pm = s->mode == MM_MODE_SIMPLE ? s->frag_heap_pm : s->frag_slab_pm;
+	judge(s);
+}
+
+const char *mm_health_name(enum mm_health h)
+{
+	return h == MM_HEALTHY ? "healthy" : h == MM_DEGRADED ? "degraded" : "critical";
+}

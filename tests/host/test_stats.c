@@ -1,0 +1,238 @@
+/* test_stats.c - accounting, health, leak tracking and the integrity
+ * check on the host: every figure mm_stats_get() reports is compared with
+ * the state it claims to describe. */
+#include <stdlib.h>
+#include <string.h>
+#include "tap.h"
+#include "kerrno.h"
+#include "mm/mm_host.h"
+#include "mm/slab.h"
+#include "mm/stats.h"
+#include "../../src/host/mm_host.h"
+
+#define ARENA (16ul << 20)
+
+static void *arena;
+
+static void fresh(void)
+{
+	mm_host_init(arena, ARENA);
+	mm_host_quiet = 1;
+}
+
+static void test_totals(void)
+{
+	struct mm_stats s;
+	void *p[10];
+
+	fresh();
+	mm_stats_get(&s);
+	tap_ok(s.health == MM_HEALTHY && s.reason[0] == 0, "fresh arena is healthy");
+	tap_ok(s.free_bytes == buddy_free_pages() * PAGE_SIZE &&
+	       s.used_bytes == s.total_bytes - s.free_bytes, "free/used from the buddy allocator");
+	for (int i = 0; i < 10; i++)
+		p[i] = kmalloc(100, 0);
+	for (int i = 0; i < 4; i++)
+		kfree(p[i]);
+	kmalloc(0, 0);
+	mm_stats_get(&s);
+	tap_ok(s.allocs == 10 && s.frees == 4 && s.requests == 11 && s.failures == 1 &&
+	       s.fail_inval == 1, "allocs 10, frees 4, one invalid request");
+	tap_ok(s.failure_rate_pm == 90, "failure rate 1/11 = 90 per mille (%u)", s.failure_rate_pm);
+	for (int i = 4; i < 10; i++)
+		kfree(p[i]);
+}
+
+static void test_window_and_health(void)
+{
+	struct faultinj_config fi = { .probability = 100, .interval = 1, .times = -1,
+				      .scope = FI_ALL, .seed = 1 };
+	struct mm_stats s;
+	int local;
+
+	fresh();
+	faultinj_set(&fi);
+	for (int i = 0; i < 100; i++)
+		kmalloc(64, 0);
+	faultinj_off();
+	mm_stats_get(&s);
+	tap_ok(s.window_requests == 100 && s.window_failures == 100 && s.fail_injected == 100,
+	       "window counts 100 injected failures");
+	tap_ok(s.health == MM_CRITICAL && strstr(s.reason, "recent requests failed"),
+	       "all recent requests failing is critical (%s)", s.reason);
+	for (int i = 0; i < MM_STATS_WINDOW; i++)
+		kfree(kmalloc(64, 0));
+	mm_stats_get(&s);
+	tap_ok(s.window_failures == 0 && s.window_requests == MM_STATS_WINDOW &&
+	       s.failure_rate_pm > 0, "window forgets old failures, the total does not");
+	tap_ok(s.health == MM_HEALTHY, "healthy again (%s)", s.reason);
+	kfree(&local);
+	mm_stats_get(&s);
+	tap_ok(s.health == MM_DEGRADED && strstr(s.reason, "1 wrong frees"),
+	       "a refused free degrades health (%s)", s.reason);
+}
+
+static void test_watermark_health(void)
+{
+	struct page *chain = NULL, *pg;
+	struct mm_stats s;
+
+	fresh();
+	while ((pg = alloc_pages(GFP_RESERVE, 0))) {
+		*(struct page **)page_address(pg) = chain;
+		chain = pg;
+	}
+	mm_stats_get(&s);
+	tap_ok(s.health == MM_CRITICAL && strstr(s.reason, "below its min watermark"),
+	       "memory exhausted past min is critical (%s)", s.reason);
+	while (chain) {
+		pg = chain;
+		chain = *(struct page **)page_address(pg);
+		free_pages(pg, 0);
+	}
+	mm_stats_get(&s);
+	tap_ok(s.health == MM_HEALTHY, "and healthy once released");
+}
+
+static void test_fragmentation(void)
+{
+	struct heap_stats hs;
+	struct mm_stats s;
+	void *p[64];
+
+	fresh();
+	mm_set_mode(MM_MODE_SIMPLE);
+	for (int i = 0; i < 64; i++)
+		p[i] = kmalloc(1000, 0);
+	for (int i = 0; i < 64; i += 2)
+		kfree(p[i]);
+	mm_stats_get(&s);
+	heap_get_stats(&hs);
+	tap_ok(!strcmp(s.frag_measure, "heap") && s.frag_pm == s.frag_heap_pm,
+	       "simple mode reports heap fragmentation");
+	tap_ok(s.frag_heap_pm == 1000 - hs.largest_free_chunk * 1000 / hs.free_bytes &&
+	       s.frag_heap_pm > 500, "heap: 1 - largest free / free = %u per mille", s.frag_heap_pm);
+	for (int i = 1; i < 64; i += 2)
+		kfree(p[i]);
+	mm_set_mode(MM_MODE_TWOTIER);
+	for (int i = 0; i < 64; i++)
+		p[i] = kmalloc(64, 0);
+	for (int i = 0; i < 64; i += 2)
+		kfree(p[i]);
+	mm_stats_get(&s);
+	struct kmem_cache_stats cs;
+	kmem_cache_get_stats(kmalloc_cache(3), &cs);
+	tap_ok(!strcmp(s.frag_measure, "slab") && cs.partial_free > 0 &&
+	       s.frag_slab_pm == cs.partial_free * 1000 / cs.total_objs,
+	       "slab: free objects in partial slabs / capacity = %u per mille", s.frag_slab_pm);
+	for (int i = 1; i < 64; i += 2)
+		kfree(p[i]);
+	mm_set_mode(MM_MODE_HYBRID);
+	mm_stats_get(&s);
+	tap_ok(s.frag_buddy_pm <= 1000, "buddy unusable index computed (%u)", s.frag_buddy_pm);
+}
+
+static __attribute__((noinline)) void *site_a(void) { return kmalloc(100, 0); }
+static __attribute__((noinline)) void *site_b(void) { return kmalloc(300, 0); }
+static __attribute__((noinline)) void *site_c(void) { return kzalloc(50, 0); }
+
+static int caller_in(const struct leak_site *s, void *fn)
+{
+	return (uintptr_t)s->caller > (uintptr_t)fn && (uintptr_t)s->caller - (uintptr_t)fn < 256;
+}
+
+static void test_leaks(void)
+{
+	struct leak_site sites[8];
+	struct leak_stats ls;
+	void *a[5], *b[3], *c[2];
+	unsigned long free0;
+	int n;
+
+	fresh();
+	free0 = buddy_free_pages();
+	kfree(kmalloc(10, 0));                 /* before tracking: not tracked */
+	leak_track(true);
+	for (int i = 0; i < 5; i++)
+		a[i] = site_a();
+	for (int i = 0; i < 3; i++)
+		b[i] = site_b();
+	kfree(a[0]);
+	kfree(a[1]);
+	n = leak_report(sites, 8, false);
+	tap_ok(n == 2 && sites[0].blocks == 3 && sites[0].bytes == 900 && caller_in(&sites[0], site_b) &&
+	       sites[1].blocks == 3 && sites[1].bytes == 300 && caller_in(&sites[1], site_a),
+	       "live blocks grouped by call site, most bytes first");
+	leak_mark();
+	c[0] = site_c();
+	c[1] = site_c();
+	n = leak_report(sites, 8, true);
+	tap_ok(n == 1 && sites[0].blocks == 2 && caller_in(&sites[0], site_c),
+	       "since the mark: only the two new blocks");
+	leak_get_stats(&ls);
+	tap_ok(ls.live == 8 && ls.tracking && ls.untracked == 0, "8 blocks tracked live");
+	for (int i = 2; i < 5; i++)
+		kfree(a[i]);
+	for (int i = 0; i < 3; i++)
+		kfree(b[i]);
+	kfree(c[0]);
+	kfree(c[1]);
+	tap_ok(leak_report(sites, 8, false) == 0, "all freed: nothing reported");
+	leak_track(false);
+	kmalloc_shrink();
+	tap_ok(buddy_free_pages() == free0, "tracking off gives its pages back");
+}
+
+/* Corrupt one structure of each allocator; mm_check() must see it and
+ * health must say so; undoing the damage makes it clean again. */
+static void test_integrity(void)
+{
+	struct mm_stats s;
+	unsigned char *h, saved;
+	struct page *pg;
+	uint32_t flags;
+
+	fresh();
+	tap_ok(mm_check() == 0, "fresh arena passes mm_check");
+	mm_set_mode(MM_MODE_SIMPLE);
+	h = kmalloc(200, 0);
+	saved = h[-4];
+	h[-4] ^= 0x5a;                          /* the heap header's check word */
+	tap_ok(mm_check() > 0, "heap header corruption found");
+	mm_stats_get(&s);
+	tap_ok(s.health == MM_CRITICAL && strstr(s.reason, "integrity check"),
+	       "and health is critical (%s)", s.reason);
+	h[-4] = saved;
+	kfree(h);
+	mm_set_mode(MM_MODE_TWOTIER);
+	pg = virt_to_page(kmalloc(64, 0));
+	pg = compound_head(pg);
+	pg->inuse++;                            /* slab count disagrees with its map */
+	tap_ok(mm_check() > 0, "slab count corruption found");
+	pg->inuse--;
+	pg = NULL;
+	for (int z = 0; z < NR_ZONES && !pg; z++)
+		for (int o = 0; o <= MAX_ORDER && !pg; o++)
+			if (!list_empty(&zone_get(z)->area[o].free_list))
+				pg = list_first_entry(&zone_get(z)->area[o].free_list, struct page, lru);
+	flags = pg->flags;
+	pg->flags &= ~PG_BUDDY;                 /* a free block that forgot it is free */
+	tap_ok(mm_check() > 0, "buddy free-list corruption found");
+	pg->flags = flags;
+	tap_ok(mm_check() == 0, "undone: clean again");
+	mm_set_mode(MM_MODE_HYBRID);
+}
+
+int main(void)
+{
+	arena = aligned_alloc(1 << 21, ARENA);
+	tap_begin();
+	test_totals();
+	test_window_and_health();
+	test_watermark_health();
+	test_fragmentation();
+	test_leaks();
+	test_integrity();
+	free(arena);
+	return tap_end();
+}
