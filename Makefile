@@ -58,9 +58,25 @@ $(B)/k/%.S.o: src/%.S
 	@echo "  AS      $<"
 	$(Q)$(CC) $(ASFLAGS) -c $< -o $@
 
-$(B)/kernel.elf: $(KOBJ) src/arch/riscv/kernel.ld
+# Two links: the first with an empty symbol table, whose function addresses
+# tools/gensyms.py turns into the real table for the second (see ksyms.h).
+$(B)/ksyms0.c:
+	@mkdir -p $(B)
+	@printf '#include "kernel/ksyms.h"\nconst struct ksym ksyms[1];\nconst unsigned ksyms_count;\n' > $@
+
+$(B)/%.ksyms.o: $(B)/%.c
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/kernel.pass1.elf: $(KOBJ) $(B)/ksyms0.ksyms.o src/arch/riscv/kernel.ld
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(KOBJ) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(KOBJ) $(B)/ksyms0.ksyms.o -o $@
+
+$(B)/ksyms.c: $(B)/kernel.pass1.elf tools/gensyms.py
+	$(Q)python3 tools/gensyms.py $(NM) $< $@
+
+$(B)/kernel.elf: $(KOBJ) $(B)/ksyms.ksyms.o src/arch/riscv/kernel.ld
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(KOBJ) $(B)/ksyms.ksyms.o -o $@
 
 QEMU_ARGS = -machine virt -nographic -bios $(OPENSBI) -kernel $(B)/kernel.elf \
             -m $(MEM) -smp $(SMP) $(if $(APPEND),-append "$(APPEND)")

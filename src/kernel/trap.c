@@ -6,6 +6,7 @@
  * powers off with EXIT_FATAL_TRAP. Nothing here allocates memory. */
 #include "kernel/trap.h"
 #include "kernel/console.h"
+#include "kernel/ksyms.h"
 #include "kernel/power.h"
 #include "kernel/sections.h"
 #include "kernel/timer.h"
@@ -53,6 +54,17 @@ static int in_stack(uint64_t a)
 	       (a >= (uintptr_t)_trap_stack_bottom && a <= (uintptr_t)_trap_stack_top);
 }
 
+static void print_frame(int depth, uint64_t pc)
+{
+	uintptr_t off;
+	const char *name = ksym_lookup(pc, &off);
+
+	if (name)
+		kprintf("  #%-2d %016lx %s+0x%lx\n", depth, pc, name, (unsigned long)off);
+	else
+		kprintf("  #%-2d %016lx\n", depth, pc);
+}
+
 static int in_text(uint64_t a)
 {
 	return a >= (uintptr_t)_text_start && a < (uintptr_t)_text_end;
@@ -66,7 +78,8 @@ void backtrace_from(uint64_t fp, uint64_t pc)
 {
 	int leaf_seen = 0;
 
-	kprintf("backtrace:\n  #0  %016lx\n", pc);
+	kprintf("backtrace:\n");
+	print_frame(0, pc);
 	for (int depth = 1; depth < 32 && in_stack(fp) && !(fp & 7); depth++) {
 		uint64_t ra = ((uint64_t *)(uintptr_t)fp)[-1];
 		uint64_t prev = ((uint64_t *)(uintptr_t)fp)[-2];
@@ -79,7 +92,7 @@ void backtrace_from(uint64_t fp, uint64_t pc)
 		}
 		if (!in_text(ra))
 			break;
-		kprintf("  #%-2d %016lx\n", depth, ra);
+		print_frame(depth, ra);
 		if (prev <= fp)
 			break;
 		fp = prev;

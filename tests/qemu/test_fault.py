@@ -23,8 +23,9 @@ def crash(kind, cause, addr=None, via_bootarg=False):
                f"crash {kind} ({how}): sepc and stval shown", out)
             ok(" ra=" in out and " sp=" in out and "t6=" in out,
                f"crash {kind} ({how}): registers dumped", out)
-            ok(re.search(r"backtrace:\n  #0 +[0-9a-f]{16}\n  #1 +[0-9a-f]{16}", out) is not None,
-               f"crash {kind} ({how}): backtrace has frames", out)
+            ok(re.search(r"backtrace:\n  #0 +[0-9a-f]{16} cmd_crash\+0x[0-9a-f]+\n"
+                         r"  #1 +[0-9a-f]{16} sh_exec\+0x[0-9a-f]+\n", out) is not None,
+               f"crash {kind} ({how}): backtrace names the functions", out)
             if addr is not None:
                 ok(f"faulting address: {addr:016x}" in out,
                    f"crash {kind} ({how}): faulting address named", out)
