@@ -1,0 +1,204 @@
+/* cmd_memdebug.c - the tools for making memory misbehave and finding out
+ * why: memdebug (poison, red zones, tracking), memleak, faultinj, hog. */
+#include <string.h>
+#include "shell/shell.h"
+#include "shell/args.h"
+#include "kernel/console.h"
+#include "kernel/ksyms.h"
+#include "mm/buddy.h"
+#include "mm/faultinj.h"
+#include "mm/leak.h"
+#include "mm/mm_debug.h"
+
+static int on_off(const char *s)
+{
+	return !strcmp(s, "on") ? 1 : !strcmp(s, "off") ? 0 : -1;
+}
+
+static int cmd_memdebug(int argc, char **argv)
+{
+	unsigned f;
+	int on;
+
+	if (argc == 3 && (on = on_off(argv[2])) >= 0) {
+		if (!strcmp(argv[1], "track"))
+			leak_track(on);
+		else if (!strcmp(argv[1], "poison"))
+			mm_debug_set(MM_DEBUG_POISON, on);
+		else if (!strcmp(argv[1], "redzone"))
+			mm_debug_set(MM_DEBUG_REDZONE, on);
+		else
+			return SH_USAGE;
+	} else if (argc != 1) {
+		return SH_USAGE;
+	}
+	f = mm_debug_get();
+	kprintf("poison: %s\nredzone: %s\ntrack: %s\n", f & MM_DEBUG_POISON ? "on" : "off",
+		f & MM_DEBUG_REDZONE ? "on" : "off", leak_tracking_on ? "on" : "off");
+	return 0;
+}
+SH_COMMAND("memdebug", "[poison|redzone|track on|off]",
+	   "switch poisoning, red zones and allocation tracking", cmd_memdebug);
+
+static void print_site(const struct leak_site *s)
+{
+	uintptr_t off;
+	const char *fn = ksym_lookup((uintptr_t)s->caller, &off);
+
+	if (fn)
+		kprintf("%8lu %10lu  %s+0x%lx\n", s->blocks, (unsigned long)s->bytes, fn,
+			(unsigned long)off);
+	else
+		kprintf("%8lu %10lu  %p\n", s->blocks, (unsigned long)s->bytes, s->caller);
+}
+
+static int cmd_memleak(int argc, char **argv)
+{
+	static struct leak_site sites[32];
+	struct leak_stats st;
+	int since = 0, n;
+
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "mark") && strcmp(argv[1], "new")))
+		return SH_USAGE;
+	leak_get_stats(&st);
+	if (!st.tracking) {
+		kprintf("memleak: tracking is off (memdebug track on)\n");
+		return -1;
+	}
+	if (argc == 2 && !strcmp(argv[1], "mark")) {
+		leak_mark();
+		kprintf("memleak: mark at %u\n", st.seq);
+		return 0;
+	}
+	since = argc == 2;
+	n = leak_report(sites, 32, since);
+	kprintf("%8s %10s  %s\n", "blocks", "bytes", "allocated at");
+	for (int i = 0; i < n && i < 32; i++)
+		print_site(&sites[i]);
+	kprintf("memleak: sites=%d live=%lu untracked=%lu%s\n", n, st.live, st.untracked,
+		since ? " (since mark)" : "");
+	return 0;
+}
+SH_COMMAND("memleak", "[mark|new]",
+	   "live tracked blocks by call site (new: since the mark)", cmd_memleak);
+
+static void faultinj_show(void)
+{
+	struct faultinj_config c;
+	struct faultinj_stats s;
+
+	faultinj_get(&c, &s);
+	kprintf("faultinj: %s\n", s.enabled ? "on" : "off");
+	if (!s.enabled)
+		return;
+	kprintf("probability: %u\ninterval: %lu\ntimes: %ld\nspace: %lu\n", c.probability,
+		c.interval, c.times, c.space);
+	kprintf("scope:%s%s%s\nreserve: %s\nseed: %lu\n", c.scope & FI_PAGE ? " page" : "",
+		c.scope & FI_SLAB ? " slab" : "", c.scope & FI_HEAP ? " heap" : "",
+		c.reserve_too ? "yes" : "exempt", (unsigned long)c.seed);
+	kprintf("calls: %lu\ninjected: page %lu, slab %lu, heap %lu\n", s.calls,
+		s.injected[0], s.injected[1], s.injected[2]);
+}
+
+static int parse_scope(const char *v, unsigned *scope)
+{
+	*scope = !strcmp(v, "page") ? FI_PAGE : !strcmp(v, "slab") ? FI_SLAB :
+		 !strcmp(v, "heap") ? FI_HEAP : !strcmp(v, "all") ? FI_ALL : 0;
+	return *scope ? 0 : -1;
+}
+
+static int parse_knob(struct faultinj_config *c, const char *a)
+{
+	const char *v;
+	uint64_t n;
+
+	if ((v = sh_kv(a, "scope")))
+		return parse_scope(v, &c->scope);
+	if ((v = sh_kv(a, "times")) && !strcmp(v, "-1"))
+		return (c->times = -1), 0;
+	if ((v = sh_kv(a, "probability")) && !sh_parse_u64(v, &n) && n <= 100)
+		return (c->probability = (unsigned)n), 0;
+	if ((v = sh_kv(a, "interval")) && !sh_parse_u64(v, &n))
+		return (c->interval = n), 0;
+	if ((v = sh_kv(a, "times")) && !sh_parse_u64(v, &n) && n < (1ull << 62))
+		return (c->times = (long)n), 0;
+	if ((v = sh_kv(a, "space")) && !sh_parse_size(v, &n))
+		return (c->space = n), 0;
+	if ((v = sh_kv(a, "seed")) && !sh_parse_u64(v, &n))
+		return (c->seed = n), 0;
+	if ((v = sh_kv(a, "reserve")) && on_off(v) >= 0)
+		return (c->reserve_too = on_off(v)), 0;
+	return -1;
+}
+
+static int cmd_faultinj(int argc, char **argv)
+{
+	struct faultinj_config c = { .probability = 100, .interval = 1, .times = -1,
+				     .scope = FI_ALL, .seed = 1 };
+
+	if (argc == 2 && !strcmp(argv[1], "off")) {
+		faultinj_off();
+	} else if (argc > 1) {
+		for (int i = 1; i < argc; i++)
+			if (parse_knob(&c, argv[i]))
+				return SH_USAGE;
+		if (faultinj_set(&c))
+			return SH_USAGE;
+	}
+	faultinj_show();
+	return 0;
+}
+SH_COMMAND("faultinj",
+	   "[off | probability=P interval=N times=N space=SIZE scope=page|slab|heap|all seed=N reserve=on|off]",
+	   "show or set allocation fault injection", cmd_faultinj);
+
+/* Memory held by `hog`, chained through the first word of each block. */
+static struct page *hog_chain;
+static unsigned long hog_pages;
+
+static void hog_take(unsigned long pages)
+{
+	for (int order = MAX_ORDER; order >= 0 && pages; order--) {
+		struct page *pg;
+
+		while (pages >= (1ul << order) && (pg = alloc_pages(GFP_NOINJECT, order))) {
+			*(struct page **)page_address(pg) = hog_chain;
+			hog_chain = pg;
+			hog_pages += 1ul << order;
+			pages -= 1ul << order;
+		}
+	}
+}
+
+static void hog_release(void)
+{
+	while (hog_chain) {
+		struct page *pg = hog_chain;
+
+		hog_chain = *(struct page **)page_address(pg);
+		free_pages(pg, pg->order);
+	}
+	hog_pages = 0;
+}
+
+static int cmd_hog(int argc, char **argv)
+{
+	uint64_t bytes;
+	unsigned long free_pg = buddy_free_pages();
+
+	if (argc == 2 && !strcmp(argv[1], "release")) {
+		hog_release();
+	} else if (argc == 2 && !sh_parse_size(argv[1], &bytes)) {
+		hog_take((unsigned long)((bytes + PAGE_SIZE - 1) / PAGE_SIZE));
+	} else if (argc == 3 && !strcmp(argv[1], "leave") && !sh_parse_size(argv[2], &bytes)) {
+		unsigned long keep = (unsigned long)((bytes + PAGE_SIZE - 1) / PAGE_SIZE);
+
+		hog_take(free_pg > keep ? free_pg - keep : 0);
+	} else {
+		return SH_USAGE;
+	}
+	kprintf("hog: holding %lu KiB, free %lu KiB\n", hog_pages * 4, buddy_free_pages() * 4);
+	return 0;
+}
+SH_COMMAND("hog", "SIZE | leave SIZE | release", "hold memory to create pressure on purpose",
+	   cmd_hog);

@@ -1,0 +1,191 @@
+/* cmd_memstat.c - `memstat`: how memory is doing, from mm_stats_get().
+ * The summary is key: value lines (exactly the keys scripts rely on); the
+ * details follow Linux's /proc/buddyinfo and /proc/slabinfo layouts. */
+#include <string.h>
+#include "shell/shell.h"
+#include "shell/args.h"
+#include "kernel/console.h"
+#include "mm/slab.h"
+#include "mm/stats.h"
+
+static void kv_pm(const char *key, unsigned pm, const char *suffix)
+{
+	kprintf("%s: ", key);
+	sh_print_pm(pm);
+	kprintf("%%%s\n", suffix);
+}
+
+static void summary(const struct mm_stats *s)
+{
+	kprintf("mode: %s\n", mm_mode_str(s->mode));
+	kprintf("total: %lu KiB\n", (unsigned long)(s->total_bytes >> 10));
+	kprintf("free: %lu KiB\n", (unsigned long)(s->free_bytes >> 10));
+	kprintf("used: %lu KiB\n", (unsigned long)(s->used_bytes >> 10));
+	kprintf("allocs: %lu\n", s->allocs);
+	kprintf("frees: %lu\n", s->frees);
+	kprintf("failures: %lu\n", s->failures);
+	kprintf("failure_rate: ");
+	sh_print_pm(s->failure_rate_pm);
+	kprintf("%% (last %u requests: ", s->window_requests);
+	sh_print_pm(s->window_failure_rate_pm);
+	kprintf("%%)\n");
+	kprintf("fragmentation: ");
+	sh_print_pm(s->frag_pm);
+	kprintf("%% (%s)\n", s->frag_measure);
+	if (s->health == MM_HEALTHY)
+		kprintf("health: healthy\n");
+	else
+		kprintf("health: %s (%s)\n", mm_health_name(s->health), s->reason);
+}
+
+static void zones(void)
+{
+	kprintf("%-7s %-9s %-9s %8s %8s %6s %6s %6s\n", "zone", "start", "end",
+		"pages", "free", "min", "low", "high");
+	for (int z = 0; z < NR_ZONES; z++) {
+		const struct zone *zn = zone_get(z);
+
+		if (!zn->present_pages)
+			continue;
+		kprintf("%-7s %09lx %09lx %8lu %8lu %6lu %6lu %6lu\n", zn->name,
+			(unsigned long)(zn->start_pfn << PAGE_SHIFT),
+			(unsigned long)(zn->end_pfn << PAGE_SHIFT), zn->present_pages,
+			zn->free_pages, zn->wmark_min, zn->wmark_low, zn->wmark_high);
+	}
+}
+
+/* /proc/buddyinfo: free blocks per order, one line per zone. */
+static void buddyinfo(void)
+{
+	for (int z = 0; z < NR_ZONES; z++) {
+		const struct zone *zn = zone_get(z);
+
+		if (!zn->present_pages)
+			continue;
+		kprintf("Node 0, zone %8s", zn->name);
+		for (int o = 0; o <= MAX_ORDER; o++)
+			kprintf(" %6lu", zn->area[o].nr_free);
+		kprintf("\n");
+	}
+}
+
+/* /proc/slabinfo's leading columns. */
+static void slabinfo(void)
+{
+	struct kmem_cache_stats cs;
+
+	kprintf("# name            <active_objs> <num_objs> <objsize> <objperslab> "
+		"<pagesperslab> : slabdata <active_slabs> <num_slabs>\n");
+	for (unsigned i = 0; kmem_cache_info(i, &cs) == 0; i++)
+		kprintf("%-17s %13lu %10lu %9zu %12u %15u : slabdata %14lu %11lu\n",
+			cs.name, cs.active_objs, cs.total_objs, cs.stride, cs.objs_per_slab,
+			1u << cs.order, cs.full + cs.partial, cs.slabs);
+}
+
+static void heapinfo(const struct mm_stats *s)
+{
+	const struct heap_stats *h = &s->heap;
+
+	kprintf("heap_arena: %lu KiB in %lu runs (%lu entirely free)\n",
+		(unsigned long)(h->arena_bytes >> 10), h->runs, h->free_runs);
+	kprintf("heap_blocks: %lu used, %lu free\n", h->used_blocks, h->free_blocks);
+	kprintf("heap_free: %zu bytes, largest block %zu bytes\n", h->free_bytes, h->largest_free);
+	kprintf("heap_in_use: %lu bytes (peak %lu)\n", (unsigned long)h->bytes_in_use,
+		(unsigned long)h->peak_bytes_in_use);
+	kv_pm("heap_fragmentation", s->frag_heap_pm, "");
+}
+
+static void counter_line(const char *name, const struct mm_alloc_counters *c)
+{
+	kprintf("%-8s %9lu %9lu %7lu %7lu %7lu %9lu %6lu %10lu %10lu\n", name, c->requests,
+		c->successes, c->fail_nomem, c->fail_inval, c->fail_injected, c->frees,
+		c->wrong_frees, (unsigned long)(c->bytes_in_use >> 10),
+		(unsigned long)(c->peak_bytes_in_use >> 10));
+}
+
+static void counters(const struct mm_stats *s)
+{
+	static const char *const backends[KM_BACKEND_NR] = { "slab", "large", "heap" };
+	const struct buddy_stats *b = &s->buddy;
+
+	kprintf("%-8s %9s %9s %7s %7s %7s %9s %6s %10s %10s\n", "by", "requests", "ok",
+		"nomem", "inval", "inject", "frees", "wrong", "inuse_KiB", "peak_KiB");
+	for (int m = 0; m < MM_MODE_NR; m++)
+		counter_line(mm_mode_str(m), &s->km.mode[m]);
+	for (int k = 0; k < KM_BACKEND_NR; k++)
+		counter_line(backends[k], &s->km.backend[k]);
+	kprintf("buddy    %9lu %9lu %7lu %7lu %7lu %9lu %6lu %10lu %10lu\n", b->requests,
+		b->successes, b->fail_nomem, b->fail_inval, b->fail_injected, b->frees,
+		b->wrong_frees, b->pages_in_use * 4, b->peak_pages_in_use * 4);
+	kprintf("hybrid_fallbacks: %lu\nmode_switches: %lu\n", s->km.hybrid_fallbacks,
+		s->km.mode_switches);
+	kv_pm("buddy_unusable_index", s->frag_buddy_pm, " (order 3)");
+	kv_pm("slab_fragmentation", s->frag_slab_pm, "");
+	kprintf("debug_violations: poison %lu, redzone %lu, corrupt %lu\n",
+		s->debug.poison_violations, s->debug.redzone_violations, s->debug.corruptions);
+	kprintf("integrity_checks: %lu run, last found %d\n", s->checks_run,
+		s->last_check_violations);
+}
+
+static int cmd_memstat(int argc, char **argv)
+{
+	static struct mm_stats s;
+	const char *what = argc > 1 ? argv[1] : "";
+	int all = !strcmp(what, "all");
+
+	if (argc > 2)
+		return SH_USAGE;
+	if (argc == 2 && !all && strcmp(what, "zones") && strcmp(what, "buddy") &&
+	    strcmp(what, "slab") && strcmp(what, "heap") && strcmp(what, "counters"))
+		return SH_USAGE;
+	mm_stats_get(&s);
+	if (argc == 1 || all)
+		summary(&s);
+	if (all || !strcmp(what, "zones"))
+		zones();
+	if (all || !strcmp(what, "buddy"))
+		buddyinfo();
+	if (all || !strcmp(what, "slab"))
+		slabinfo();
+	if (all || !strcmp(what, "heap"))
+		heapinfo(&s);
+	if (all || !strcmp(what, "counters"))
+		counters(&s);
+	return 0;
+}
+SH_COMMAND("memstat", "[zones|buddy|slab|heap|counters|all]",
+	   "memory summary and health, or one detail", cmd_memstat);
+
+static int cmd_setmode(int argc, char **argv)
+{
+	int mode;
+
+	if (argc > 2)
+		return SH_USAGE;
+	if (argc == 2) {
+		mode = mm_mode_parse(argv[1]);
+		if (mode < 0)
+			return SH_USAGE;
+		mm_set_mode(mode);
+	}
+	kprintf("mode: %s\n", mm_mode_name());
+	return 0;
+}
+SH_COMMAND("setmode", "[simple|twotier|hybrid]", "switch the kmalloc mode live, or show it",
+	   cmd_setmode);
+
+static int cmd_memcheck(int argc, char **argv)
+{
+	int v;
+
+	(void)argv;
+	if (argc != 1)
+		return SH_USAGE;
+	v = mm_check();
+	if (v)
+		kprintf("memcheck: %d violations\n", v);
+	else
+		kprintf("memcheck: ok\n");
+	return v ? -1 : 0;
+}
+SH_COMMAND("memcheck", "", "check every allocator's invariants", cmd_memcheck);
