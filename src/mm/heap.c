@@ -33,7 +33,8 @@
  *     address order, so the lists together are one address-ordered list;
  *   - RZ chunk: bytes [payload + req, footer) are 0xcc;
  *   - POISON free chunk: bytes [c + 32, footer) are 0x6b;
- *   - at most HEAP_SPARE_RUNS runs are entirely free after a free.
+ *   - at most HEAP_SPARE_RUNS runs are entirely free after a free (while a
+ *     transaction is undone, all stay and txn.c trims them after).
  *
  * Debug: a block allocated with MM_DEBUG_REDZONE gets >= 8 bytes of 0xcc
  * after the requested size (the header before it is guarded by its check
@@ -48,6 +49,7 @@
 #include "mm/mm_env.h"
 #include "kerrno.h"
 #include "heap_internal.h"
+#include "txn_internal.h"
 
 #define HEAP_MAGIC     0x4ea9c0deu
 #define RUN_MAGIC      0x4ea9a11cu
@@ -612,7 +614,7 @@ int __heap_free(void *p, void *caller)
 	heap.used_blocks--;
 	ch_release(r, c);
 	if (run_is_free(r)) {
-		if (heap.free_runs >= HEAP_SPARE_RUNS) {
+		if (heap.free_runs >= HEAP_SPARE_RUNS && !mm_txn_holding) {
 			heap.free_runs++;
 			run_release(r);
 		} else {
@@ -647,6 +649,44 @@ size_t heap_usable_size(const void *p)
 
 	mm_unlock(s);
 	return n;
+}
+
+/* ---- transactions (mm/txn.c, txn_internal.h) ----------------------------- */
+
+unsigned heap_txn_retained(struct page **out, unsigned max)
+{
+	struct list_head *pos;
+	unsigned n = 0;
+
+	list_for_each(pos, &heap.runs) {
+		struct heap_run *r = list_entry(pos, struct heap_run, link);
+
+		if (!run_is_free(r))
+			continue;
+		if (n < max)
+			out[n] = virt_to_page(r);
+		n++;
+	}
+	return n;
+}
+
+unsigned long heap_txn_trim(struct page *const *keep, unsigned n)
+{
+	struct list_head *pos, *nx;
+	unsigned long frames = 0;
+	unsigned i;
+
+	list_for_each_safe(pos, nx, &heap.runs) {
+		struct heap_run *r = list_entry(pos, struct heap_run, link);
+
+		for (i = 0; i < n && keep[i] != virt_to_page(r); i++)
+			;
+		if (!run_is_free(r) || i < n)
+			continue;
+		frames += 1UL << r->order;
+		run_release(r);
+	}
+	return frames;
 }
 
 /* ---- statistics and integrity ------------------------------------------- */

@@ -34,8 +34,9 @@
  *     (inuse == 0) of its layout, and the list counters match;
  *   - inuse == popcount(alloc map); the free list holds exactly the n -
  *     inuse objects whose alloc bit is clear, each once;
- *   - at most SLAB_RESERVE empty slabs per layout stay after a free;
- *     kmem_cache_shrink() releases those too. */
+ *   - at most SLAB_RESERVE empty slabs per layout stay after a free
+ *     (while a transaction is undone, all stay and txn.c trims them after:
+ *     txn_internal.h); kmem_cache_shrink() releases those too. */
 #include <string.h>
 #include "mm/slab.h"
 #include "mm/buddy.h"
@@ -44,6 +45,7 @@
 #include "mm/mm_env.h"
 #include "kerrno.h"
 #include "slab_internal.h"
+#include "txn_internal.h"
 
 #define SLAB_MAGIC      0x51ab0b1eu
 #define SLAB_MAX_SIZE   (1UL << 20)
@@ -627,7 +629,7 @@ static void slab_put(struct kmem_cache *c, struct page *pg, int li, char *obj,
 	slab_link(c, pg, li);
 	c->active--;
 	c->frees++;
-	if (pg->inuse == 0)
+	if (pg->inuse == 0 && !mm_txn_holding) /* txn.c trims after undo */
 		layout_shrink(c, li, SLAB_RESERVE);
 }
 
@@ -692,6 +694,60 @@ struct kmem_cache *slab_obj_cache(const void *obj)
 	if (i < 0 || !bit_get(slab_map(pg, c->lay[li].nobjs), (unsigned)i))
 		return NULL;
 	return c;
+}
+
+/* ---- transactions (mm/txn.c, txn_internal.h) ----------------------------- */
+
+unsigned slab_txn_retained(struct page **out, unsigned max)
+{
+	struct list_head *pos;
+	unsigned n = 0;
+	int i, li;
+
+	for (i = 0; i < SLAB_MAX_CACHES; i++) {
+		if (!caches[i].live)
+			continue;
+		for (li = 0; li < NR_LAYOUTS; li++) {
+			list_for_each(pos, &caches[i].lay[li].lists[SLAB_EMPTY]) {
+				if (n < max)
+					out[n] = list_entry(pos, struct page, lru);
+				n++;
+			}
+		}
+	}
+	return n;
+}
+
+static bool page_listed(const struct page *pg, struct page *const *v,
+			unsigned n)
+{
+	while (n--)
+		if (v[n] == pg)
+			return true;
+	return false;
+}
+
+unsigned long slab_txn_trim(struct page *const *keep, unsigned n)
+{
+	struct list_head *pos, *nx;
+	unsigned long freed = 0;
+	int i, li;
+
+	for (i = 0; i < SLAB_MAX_CACHES; i++) {
+		struct kmem_cache *c = &caches[i];
+
+		for (li = 0; c->live && li < NR_LAYOUTS; li++) {
+			list_for_each_safe(pos, nx, &c->lay[li].lists[SLAB_EMPTY]) {
+				struct page *pg = list_entry(pos, struct page, lru);
+
+				if (page_listed(pg, keep, n))
+					continue;
+				slab_release(c, pg, li);
+				freed += 1UL << c->lay[li].order;
+			}
+		}
+	}
+	return freed;
 }
 
 /* ---- statistics ---------------------------------------------------------- */
