@@ -1,7 +1,8 @@
 # Tally - build, run and test.
 #
 #   make            build/kernel.elf
-#   make run        boot it in QEMU (installs missing tools first)
+#   make image      build/disk.img, a FAT32 volume made from rootfs/
+#   make run        boot both in QEMU (installs missing tools first)
 #   make test       host unit tests + QEMU tests; ends with "N passed, N failed"
 #   make debug      boot halted, waiting for gdb-multiarch on :1234
 #   make host-mm    build/host/libmm.a, the mm stack compiled for the host
@@ -41,7 +42,7 @@ HOST_SAN    := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=all
 HOST_TESTS  := $(patsubst tests/host/%.c,$(B)/host/tests/%,$(wildcard tests/host/test_*.c))
 
-.PHONY: all deps run debug test test-host test-qemu host-mm clean
+.PHONY: all deps image run debug test test-host test-qemu host-mm clean
 all: $(B)/kernel.elf
 
 deps:
@@ -78,13 +79,24 @@ $(B)/kernel.elf: $(KOBJ) $(B)/ksyms.ksyms.o src/arch/riscv/kernel.ld
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(KOBJ) $(B)/ksyms.ksyms.o -o $@
 
+IMAGE := $(B)/disk.img
 QEMU_ARGS = -machine virt -nographic -bios $(OPENSBI) -kernel $(B)/kernel.elf \
-            -m $(MEM) -smp $(SMP) $(if $(APPEND),-append "$(APPEND)")
+            -m $(MEM) -smp $(SMP) $(if $(APPEND),-append "$(APPEND)") \
+            -drive file=$(IMAGE),if=none,format=raw,id=hd0 \
+            -device virtio-blk-device,drive=hd0
 
-run: deps $(B)/kernel.elf
+# rootfs/ has names with spaces: escape them for make.
+ROOTFS := $(shell find rootfs -type f 2>/dev/null | sed 's/ /\\ /g')
+$(IMAGE): tools/mkimage.py $(ROOTFS)
+	@echo "  IMAGE   $@"
+	$(Q)python3 tools/mkimage.py $@
+
+image: deps $(IMAGE)
+
+run: deps $(B)/kernel.elf $(IMAGE)
 	$(QEMU) $(QEMU_ARGS)
 
-debug: deps $(B)/kernel.elf
+debug: deps $(B)/kernel.elf $(IMAGE)
 	@echo "waiting for gdb: gdb-multiarch $(B)/kernel.elf -ex 'target remote :1234'"
 	$(QEMU) $(QEMU_ARGS) -s -S
 
@@ -111,14 +123,17 @@ $(B)/host/tests/%: tests/host/%.c $(B)/host/libmm_san.a
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_WARN) $(HOST_SAN) -MMD -MP $< $(B)/host/libmm_san.a -o $@
 
+include mk/fuzz.mk
+
 # ---- tests ---------------------------------------------------------------
-test: deps $(B)/kernel.elf $(HOST_TESTS)
-	@python3 tests/run.py $(HOST_TESTS) $(sort $(wildcard tests/qemu/test_*.py))
+test: deps $(B)/kernel.elf $(IMAGE) $(HOST_TESTS)
+	@python3 tests/run.py $(HOST_TESTS) $(sort $(wildcard tests/qemu/test_*.py)) \
+		tests/fuzz/smoke.py
 
 test-host: $(HOST_TESTS)
 	@python3 tests/run.py $(HOST_TESTS)
 
-test-qemu: deps $(B)/kernel.elf
+test-qemu: deps $(B)/kernel.elf $(IMAGE)
 	@python3 tests/run.py $(sort $(wildcard tests/qemu/test_*.py))
 
 clean:

@@ -14,6 +14,9 @@ mcopy mtools
 gdb-multiarch gdb-multiarch
 python3 python3
 cc gcc
+clang clang
+/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a libclang-rt-14-dev
+fsck.fat dosfstools
 "
 
 missing=""

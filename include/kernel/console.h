@@ -8,6 +8,8 @@
 void console_init(void);
 void kputc(char c);
 void kputs(const char *s);
+/* Start a new line unless the cursor is already at the start of one. */
+void console_fresh_line(void);
 int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int kvprintf(const char *fmt, va_list ap);
 /* A received byte, or -1 when none is waiting. */

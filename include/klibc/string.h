@@ -14,5 +14,6 @@ int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 char *strncpy(char *restrict d, const char *restrict s, size_t n);
 char *strchr(const char *s, int c);
+char *strrchr(const char *s, int c);
 
 #endif

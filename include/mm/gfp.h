@@ -13,5 +13,6 @@ typedef unsigned int gfp_t;
 #define GFP_RESERVE    (1u << 2) /* emergency: may take a zone below min */
 #define GFP_ZERO       (1u << 3) /* zero the memory before returning it */
 #define GFP_NOINJECT   (1u << 4) /* never a target of fault injection */
+#define GFP_NOSHRINK   (1u << 5) /* fail rather than ask shrinkers for memory */
 
 #endif

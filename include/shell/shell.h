@@ -33,6 +33,14 @@ const struct sh_cmd *sh_find(const char *name);
 /* Tab completion for arguments (e.g. paths); see shell/readline.h. */
 #include "shell/readline.h"
 void sh_set_arg_completer(rl_complete_fn fn);
+
+/* Paths complete with Tab once the root filesystem is mounted. */
+void sh_fs_init(void);
+
+struct fat_fs;
+/* SHA-256 of a file as 64 hex digits, read the fallible way (one buffer,
+ * or streamed when memory is short). 0 or a negative errno. */
+int sh_sha256_file(struct fat_fs *fs, const char *path, char hex[65]);
 void sh_print_usage(const struct sh_cmd *c);
 
 #endif

@@ -10,6 +10,7 @@
 #include "arch/riscv.h"
 
 static int have_uart;
+static int at_line_start = 1;
 
 void console_init(void)
 {
@@ -19,14 +20,26 @@ void console_init(void)
 	}
 }
 
-void kputc(char c)
+static void raw_putc(char c)
 {
-	if (c == '\n')
-		kputc('\r');
 	if (have_uart)
 		uart_putc(c);
 	else
 		sbi_console_putchar(c);
+}
+
+void kputc(char c)
+{
+	if (c == '\n')
+		raw_putc('\r');
+	raw_putc(c);
+	at_line_start = c == '\n';
+}
+
+void console_fresh_line(void)
+{
+	if (!at_line_start)
+		kputc('\n');
 }
 
 void kputs(const char *s)

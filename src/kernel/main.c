@@ -2,6 +2,7 @@
  * hart with paging off, interrupts off and .bss cleared. */
 #include <stdint.h>
 #include "kernel/console.h"
+#include "kernel/disk.h"
 #include "kernel/ktest.h"
 #include "kernel/memory.h"
 #include "kernel/platform.h"
@@ -114,6 +115,8 @@ void kmain(unsigned long hartid, const void *dtb)
 	}
 	plic_init(hartid);
 	report_disk();
+	if (disk_mount() == 0)
+		sh_fs_init();
 	timer_init();
 	kprintf("timer: %lu Hz timebase, %d Hz tick\n",
 		(unsigned long)platform.timebase_hz, TIMER_HZ);

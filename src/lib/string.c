@@ -99,6 +99,18 @@ char *strncpy(char *restrict d, const char *restrict s, size_t n)
 	return d;
 }
 
+char *strrchr(const char *s, int c)
+{
+	const char *last = NULL;
+
+	for (;; s++) {
+		if (*s == (char)c)
+			last = s;
+		if (!*s)
+			return (char *)last;
+	}
+}
+
 char *strchr(const char *s, int c)
 {
 	for (;; s++) {

@@ -22,6 +22,7 @@
 #include "mm/faultinj.h"
 #include "mm/leak.h"
 #include "mm/stats.h"
+#include "mm/shrinker.h"
 #include "mm/mm_env.h"
 #include "kerrno.h"
 #include "slab_internal.h"
@@ -42,6 +43,8 @@ static const struct {
 static const char *const mode_names[MM_MODE_NR] = {
 	"simple", "twotier", "hybrid"
 };
+
+#define KM_RECLAIM_BATCH (32 * PAGE_SIZE)
 
 static struct kmem_cache *km_caches[KMALLOC_NR_CLASSES];
 static int km_mode = MM_MODE_HYBRID;
@@ -244,8 +247,34 @@ static int km_owner(const void *p, size_t *usable)
 
 /* ---- allocation entry points ---------------------------------------------- */
 
+/* Route a request once; when memory ran out and shrinkers may help, drop
+ * the caller's mm lock (*lock), let them release memory, and route again.
+ * The lock is dropped so a shrinker's kfree never nests inside an
+ * allocation (what a real spinlock would need). Shrinkers are asked for a
+ * batch (at least KM_RECLAIM_BATCH bytes), and the slabs their frees
+ * emptied go back to the buddy allocator, so the retry can get a page
+ * whatever size class it needs. */
+static int km_route_reclaim(size_t size, size_t align, gfp_t flags, void **out,
+			    int *backend, void *caller, unsigned long *lock)
+{
+	int ret = km_route(size, align, flags, out, backend, caller);
+
+	if (ret == -ENOMEM && !(flags & GFP_NOSHRINK)) {
+		unsigned long freed;
+
+		mm_unlock(*lock);
+		freed = mm_shrink(size > KM_RECLAIM_BATCH ? size : KM_RECLAIM_BATCH);
+		if (freed)
+			kmem_cache_shrink(NULL);
+		*lock = mm_lock();
+		if (freed)
+			ret = km_route(size, align, flags, out, backend, caller);
+	}
+	return ret;
+}
+
 static int km_alloc(size_t size, size_t align, gfp_t flags, void **out,
-		    void *caller)
+		    void *caller, unsigned long *lock)
 {
 	struct mm_alloc_counters *m = &km_stats.mode[km_mode];
 	unsigned long injected_before = faultinj_injected_total;
@@ -257,8 +286,8 @@ static int km_alloc(size_t size, size_t align, gfp_t flags, void **out,
 	    (align & (align - 1)) || align > KMALLOC_MAX_ALIGN) {
 		ret = -EINVAL;
 	} else {
-		ret = km_route(size, align ? align : KMALLOC_MIN_ALIGN, flags,
-			       out, &backend, caller);
+		ret = km_route_reclaim(size, align ? align : KMALLOC_MIN_ALIGN, flags,
+				       out, &backend, caller, lock);
 	}
 	if (ret) {
 		if (out)
@@ -279,7 +308,7 @@ static int km_alloc(size_t size, size_t align, gfp_t flags, void **out,
 int kmem_try_alloc(size_t size, size_t align, gfp_t flags, void **out)
 {
 	unsigned long s = mm_lock();
-	int ret = km_alloc(size, align, flags, out, __builtin_return_address(0));
+	int ret = km_alloc(size, align, flags, out, __builtin_return_address(0), &s);
 
 	mm_unlock(s);
 	return ret;
@@ -290,7 +319,7 @@ static void *km_alloc_ptr(size_t size, gfp_t flags, void *caller)
 	unsigned long s = mm_lock();
 	void *p;
 
-	km_alloc(size, 0, flags, &p, caller);
+	km_alloc(size, 0, flags, &p, caller, &s);
 	mm_unlock(s);
 	return p;
 }
@@ -423,7 +452,7 @@ void *krealloc(const void *p, size_t size, gfp_t flags)
 		km_free(p, caller);
 	} else if (size <= old) {
 		q = (void *)p;
-	} else if (km_alloc(size, 0, flags, &q, caller) == 0) {
+	} else if (km_alloc(size, 0, flags, &q, caller, &s) == 0) {
 		memcpy(q, p, old);
 		km_free(p, caller);
 	}

@@ -54,15 +54,21 @@ static void insert(struct line *l, const char *s, int n)
 	redraw_tail(l, 0);
 }
 
+/* Delete the character before the cursor: one byte, or a whole UTF-8
+ * sequence (its continuation bytes are 10xxxxxx). */
 static void backspace(struct line *l)
 {
+	int n = 1;
+
 	if (l->pos == 0)
 		return;
-	memmove(l->buf + l->pos - 1, l->buf + l->pos, (size_t)(l->len - l->pos));
-	l->pos--;
-	l->len--;
+	while (n < l->pos && n < 4 && ((unsigned char)l->buf[l->pos - n] & 0xc0) == 0x80)
+		n++;
+	memmove(l->buf + l->pos - n, l->buf + l->pos, (size_t)(l->len - l->pos));
+	l->pos -= n;
+	l->len -= n;
 	kputc('\b');
-	redraw_tail(l, 1);
+	redraw_tail(l, n);
 }
 
 /* Replace the whole line with s. */
@@ -185,6 +191,7 @@ int rl_readline(const char *prompt, char *buf, int cap)
 	struct line l = { buf, cap, 0, 0, 0, prompt };
 	int hist_pos = hist_count, last = 0;
 
+	console_fresh_line();   /* the prompt always starts a line */
 	kputs(prompt);
 	for (;;) {
 		int c = console_getc_wait();
@@ -217,7 +224,7 @@ int rl_readline(const char *prompt, char *buf, int cap)
 			complete(&l, last == '\t');
 		} else if (c == 27) {
 			escape(&l, &hist_pos);
-		} else if (c >= 32 && c < 127) {
+		} else if (c >= 32 && c != 127) {   /* text, UTF-8 bytes included */
 			char ch = (char)c;
 
 			insert(&l, &ch, 1);

@@ -71,7 +71,8 @@ class Tally:
         i = self.buf.index(want)
         before = self.buf[:i]
         self.buf = self.buf[i + len(want):]
-        return before.decode(errors="replace").replace("\r\n", "\n")
+        text = before.decode(errors="replace").replace("\r\n", "\n")
+        return text[:-1] if text.endswith("\r") else text
 
     def wait_prompt(self, timeout=None):
         return self.expect("\n" + PROMPT, timeout or self.boot_timeout)
@@ -86,12 +87,12 @@ class Tally:
         self.proc.stdin.flush()
 
     def cmd(self, line, timeout=30):
-        """Type one command and return its output (without echo and prompt)."""
+        """Type one command and return its output: the lines between the
+        echoed command and the next prompt, each ending in a newline."""
         self.send(line + "\n")
         out = self.expect("\n" + PROMPT, timeout)
-        # drop the echoed command line
-        first_nl = out.find("\n")
-        return out[first_nl + 1:] if first_nl >= 0 else ""
+        first_nl = out.find("\n")   # drop the echoed command line
+        return out[first_nl + 1:] + "\n" if first_nl >= 0 else ""
 
     def wait_exit(self, timeout=30):
         """Wait for QEMU to exit; return (exit status, remaining output)."""

@@ -1,0 +1,196 @@
+/* fat32.h - a read-only FAT32 reader over a block device.
+ *
+ * Follows Microsoft's "FAT: General Overview of On-Disk Format" (field
+ * names BPB_BytsPerSec, BPB_SecPerClus, ... below are the spec's). Mount
+ * validates the boot sector field by field and refuses anything that is not
+ * FAT32 by the spec's rule (type by cluster count only), naming the field.
+ * Long names (VFAT LFN) are decoded to UTF-8; 8.3 names are shown with the
+ * Windows NT lower-case flags and code page 850 for bytes >= 0x80 (what
+ * mtools uses). Lookup is case-insensitive for ASCII letters only; other
+ * characters must match exactly. Paths use '/'; a path not starting with
+ * '/' is relative to the volume's current directory (fat_chdir). Every FAT
+ * chain walk is bounded by the cluster count and checked for loops.
+ *
+ * Not a writer, not a VFS, not thread-safe (the caller serializes). Memory
+ * comes only from kmalloc (the fs and its block cache at mount; nothing per
+ * lookup or read except fat_read_whole's buffer). Stack use per call is at
+ * most about 3 KiB on riscv64 (struct fat_dirent is ~850 bytes).
+ *
+ * Errors are negative errno values; after a failure fat_last_error() says
+ * what was wrong in words (the field, the cluster, the entry). */
+#ifndef TALLY_FS_FAT32_H
+#define TALLY_FS_FAT32_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "fs/blkdev.h"
+
+#define FAT_NAME_MAX 765   /* UTF-8 bytes of a 255-unit long name */
+#define FAT_PATH_MAX 1024  /* bytes of a cwd path, NUL included */
+#define FAT_ERR_MAX  160   /* bytes of an error message, NUL included */
+
+/* DIR_Attr bits */
+#define FAT_ATTR_READ_ONLY 0x01
+#define FAT_ATTR_HIDDEN    0x02
+#define FAT_ATTR_SYSTEM    0x04
+#define FAT_ATTR_VOLUME_ID 0x08
+#define FAT_ATTR_DIRECTORY 0x10
+#define FAT_ATTR_ARCHIVE   0x20
+
+struct fat_fs;
+
+/* A decoded FAT date/time. year 0 = the field was 0 (not set). */
+struct fat_time {
+	uint16_t year;
+	uint8_t month, day, hour, min, sec;
+	uint8_t centi;     /* hundredths (creation time only) */
+};
+
+struct fat_dirent {
+	char name[FAT_NAME_MAX + 1];  /* UTF-8: the long name, else the 8.3 */
+	char short_name[36];          /* 8.3 as stored ("NAME.EXT"), UTF-8 */
+	uint8_t attr;                 /* FAT_ATTR_* */
+	uint32_t size;                /* DIR_FileSize (0 for directories) */
+	uint32_t first_cluster;       /* DIR_FstClusHI:LO; root: BPB_RootClus */
+	struct fat_time ctime;        /* DIR_CrtDate/Time/TimeTenth */
+	struct fat_time mtime;        /* DIR_WrtDate/Time */
+	struct fat_time adate;        /* DIR_LstAccDate (date only) */
+};
+
+/* Position on a cluster chain, walked with a step bound and Brent's loop
+ * check. Internal state; embedded so that nothing needs allocating. */
+struct fat_chain {
+	uint32_t clus;                /* current cluster */
+	uint32_t idx;                 /* its index in the chain */
+	uint32_t tortoise, power, lam;
+};
+
+/* A directory being read; the caller owns the memory (no allocation). */
+struct fat_dir {
+	struct fat_fs *fs;
+	uint32_t first;               /* first cluster */
+	struct fat_chain ch;          /* cluster being read */
+	uint32_t off;                 /* byte offset in it */
+	uint32_t index;               /* entries consumed */
+	bool done, dots;
+	uint8_t lfn_next, lfn_sum, lfn_count;
+	uint16_t lfn[260];            /* UTF-16 units, 13 per LFN entry */
+};
+
+/* An open file; the caller owns the memory. */
+struct fat_file {
+	struct fat_fs *fs;
+	uint32_t first, size;
+	uint64_t pos;
+	struct fat_chain ch;          /* ch.idx-th cluster of the file */
+};
+
+struct fat_stats {
+	unsigned long lookups;        /* path components resolved */
+	unsigned long entries;        /* directory entries decoded */
+	unsigned long lfn_ignored;    /* orphaned / mismatched LFN entries */
+	unsigned long opens, reads;
+	unsigned long long bytes_read;
+	unsigned long whole_reads;    /* fat_read_whole: one buffer */
+	unsigned long streamed_reads; /* fat_read_whole: through the sink */
+	unsigned long stream_stack;   /* ... with the 512-byte stack buffer */
+	unsigned long errors;         /* calls that returned an error */
+};
+
+/* The volume's geometry as mounted (for `fsinfo`-style shell output). */
+struct fat_info {
+	uint32_t bytes_per_sector, sectors_per_cluster, cluster_bytes;
+	uint32_t reserved_sectors, num_fats, fat_sectors, root_cluster;
+	uint32_t clusters;            /* CountofClusters */
+	uint64_t total_sectors;
+	uint32_t serial;              /* BS_VolID */
+	char label[12];               /* BS_VolLab, trailing blanks cut */
+};
+
+/* Mount the FAT32 volume on dev (from its sector 0). Returns 0 and *out;
+ * -EINVAL when dev is unusable or the volume is not valid FAT32 (a field
+ * out of range, FAT12/FAT16 by cluster count, a total size beyond the
+ * device, arithmetic overflow): msg (if not NULL) then names the field;
+ * -EIO when sector 0 or the root's FAT entry cannot be read or the root
+ * chain is broken; -ENOMEM when the fs or its cache cannot be allocated.
+ * Nothing is left allocated on failure. */
+int fat_mount(struct blkdev *dev, struct fat_fs **out, char *msg, size_t msglen);
+
+/* Free the fs and its block cache. NULL is a no-op. */
+void fat_unmount(struct fat_fs *fs);
+
+/* The message of the last failed call on fs ("" when none). */
+const char *fat_last_error(const struct fat_fs *fs);
+
+/* Resolve path (absolute, or relative to the cwd) and decode its entry.
+ * The root is reported as name "/", attr DIRECTORY. Returns 0;
+ * -ENOENT when a component does not exist (or path is empty); -ENOTDIR
+ * when a non-final component is a file; -ENAMETOOLONG for a component
+ * over FAT_NAME_MAX bytes; -EIO / -ELOOP for a broken directory chain or
+ * a device error. */
+int fat_stat(struct fat_fs *fs, const char *path, struct fat_dirent *st);
+
+/* Open the directory at path for fat_readdir(). Returns 0; fat_stat()'s
+ * errors; -ENOTDIR when path is a file; -EIO when the entry's first
+ * cluster is out of range. */
+int fat_opendir(struct fat_fs *fs, const char *path, struct fat_dir *d);
+
+/* Next entry of d, skipping deleted entries, volume labels, "." and "..".
+ * Returns 1 and *ent; 0 at the end; -EIO for a device error, a bad or
+ * out-of-range FAT entry, or a directory of more than 65536 entries;
+ * -ELOOP for a loop in the directory's chain. */
+int fat_readdir(struct fat_dir *d, struct fat_dirent *ent);
+
+/* Nothing to free; for symmetry. */
+void fat_closedir(struct fat_dir *d);
+
+/* Change the current directory. Returns 0; fat_stat()'s errors; -ENOTDIR
+ * for a file; -ENAMETOOLONG when the new path exceeds FAT_PATH_MAX. */
+int fat_chdir(struct fat_fs *fs, const char *path);
+
+/* The current directory as an absolute path with on-disk names. */
+const char *fat_getcwd(const struct fat_fs *fs);
+
+/* Open the file at path, checking its whole cluster chain. Returns 0;
+ * fat_stat()'s errors; -EISDIR for a directory; -EIO when the first
+ * cluster is out of range (0 or 1 with a non-zero size), the chain holds a
+ * free, bad (0x0FFFFFF7) or out-of-range entry, or is shorter than the
+ * size; -ELOOP when the chain loops. */
+int fat_open(struct fat_fs *fs, const char *path, struct fat_file *f);
+
+/* Read up to len bytes at the file position and advance it. Whole sectors
+ * go straight to buf in one device request per run of contiguous clusters
+ * (bcache_read_direct); partial sectors go through the cache. Returns the
+ * bytes read (0 at end of file); -EIO / -ELOOP as fat_open(); -EINVAL for
+ * NULL buf with len > 0. */
+long fat_read(struct fat_file *f, void *buf, size_t len);
+
+/* Set the position (may equal the size). Returns 0; -EINVAL past it. */
+int fat_seek(struct fat_file *f, uint64_t pos);
+
+/* fat_seek(pos) then fat_read(). */
+long fat_pread(struct fat_file *f, uint64_t pos, void *buf, size_t len);
+
+void fat_close(struct fat_file *f);
+
+/* Receives a streamed file's bytes in order; non-zero (negative errno)
+ * stops the read and is returned. */
+typedef int (*fat_sink_fn)(void *ctx, const void *data, size_t len);
+
+/* Read the whole file at path the fallible way: first try one buffer of
+ * the file's size (kmem_try_alloc); if that is -ENOMEM and sink is set,
+ * stream the file through a 4 KiB buffer (or, if even that cannot be had,
+ * 512 bytes on the stack) into sink instead. Returns 0 with *buf (kfree
+ * it; NULL for an empty file) and *len; 1 when streamed (*buf NULL, *len
+ * bytes delivered); fat_open()'s and fat_read()'s errors; -ENOMEM when no
+ * buffer and no sink; the sink's error. Counted in fat_stats. */
+int fat_read_whole(struct fat_fs *fs, const char *path, void **buf,
+		   size_t *len, fat_sink_fn sink, void *ctx);
+
+void fat_get_info(const struct fat_fs *fs, struct fat_info *out);
+void fat_get_stats(const struct fat_fs *fs, struct fat_stats *out);
+/* The fs's block cache (for its stats; owned by fs). */
+struct bcache *fat_bcache(const struct fat_fs *fs);
+
+#endif

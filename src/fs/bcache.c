@@ -1,0 +1,409 @@
+/* bcache.c - the block cache (fs/bcache.h).
+ *
+ * Layout and invariants:
+ *  - Every buffer is on bc->all. A buffer with refs == 0 is on bc->lru
+ *    (most recently used at the head); a held buffer (refs > 0) is on no
+ *    LRU list and is never freed or recycled.
+ *  - A buffer is on a hash chain iff valid: its data is block `blockno` as
+ *    the device returned it. Buffers that are not valid sit at the LRU
+ *    tail, so they are reused before any cached block is evicted.
+ *  - A read fills a buffer that is off every list; only on success does
+ *    it become valid and hashed. A failed read leaves it invalid: bad data
+ *    is never found by a lookup.
+ *  - Reserve buffers are ordinary buffers the shrinker skips, so the
+ *    cache never shrinks below `reserve` buffers.
+ * New buffers are allocated before any list is touched: an allocation may
+ * run the shrinker (ours included), which then sees consistent lists. */
+#include "fs/bcache.h"
+#include "lib/list.h"
+#include "mm/kmalloc.h"
+#include "mm/mm_env.h"
+#include "mm/shrinker.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#define BCACHE_HASH 64u                 /* buckets, a power of two */
+#define BCACHE_MAX_BLOCK (64u * 1024)
+
+struct bcache_buf {
+	struct list_head all;
+	struct list_head lru;
+	struct list_head hash;
+	uint64_t blockno;
+	uint8_t *data;
+	unsigned refs;
+	bool valid;
+	bool reserve;
+};
+
+struct bcache {
+	struct blkdev *dev;
+	uint32_t block_size;
+	uint32_t spb;                 /* device sectors per block */
+	uint64_t nr_blocks;
+	struct list_head all, lru;
+	struct list_head hash[BCACHE_HASH];
+	struct shrinker shrinker;
+	struct bcache_stats st;
+};
+
+static struct list_head *bucket(struct bcache *bc, uint64_t blockno)
+{
+	uint64_t h = blockno * 0x9E3779B97F4A7C15ull;
+
+	return &bc->hash[(h >> 32) & (BCACHE_HASH - 1)];
+}
+
+static unsigned long buf_bytes(const struct bcache *bc)
+{
+	return bc->block_size + sizeof(struct bcache_buf);
+}
+
+/* A new invalid buffer, on no list; NULL when memory runs out. The cache
+ * does not ask the shrinkers (itself among them) to make room for its own
+ * growth: when memory is short it reuses its least recently used buffer. */
+static struct bcache_buf *buf_alloc(struct bcache *bc)
+{
+	struct bcache_buf *b;
+	void *data;
+
+	if (kmem_try_alloc(sizeof(*b), 0, GFP_ZERO | GFP_NOSHRINK, (void **)&b))
+		return NULL;
+	if (kmem_try_alloc(bc->block_size, 0, GFP_NOSHRINK, &data)) {
+		kfree(b);
+		return NULL;
+	}
+	b->data = data;
+	list_init(&b->all);
+	list_init(&b->lru);
+	list_init(&b->hash);
+	return b;
+}
+
+static void buf_free(struct bcache *bc, struct bcache_buf *b)
+{
+	list_del(&b->hash);
+	list_del(&b->lru);
+	list_del(&b->all);
+	kfree(b->data);
+	kfree(b);
+	bc->st.buffers--;
+}
+
+/* Forget the block b holds (it stays on its LRU position). */
+static void buf_unhash(struct bcache_buf *b)
+{
+	list_del(&b->hash);
+	b->valid = false;
+}
+
+static unsigned long lru_count(struct shrinker *s)
+{
+	struct bcache *bc = container_of(s, struct bcache, shrinker);
+	unsigned long n = 0;
+	struct list_head *p;
+
+	list_for_each(p, &bc->lru)
+		if (!list_entry(p, struct bcache_buf, lru)->reserve)
+			n++;
+	return n * buf_bytes(bc);
+}
+
+static unsigned long lru_scan(struct shrinker *s, unsigned long nr_bytes)
+{
+	struct bcache *bc = container_of(s, struct bcache, shrinker);
+
+	bc->st.shrinker_calls++;
+	return bcache_shrink(bc, nr_bytes);
+}
+
+unsigned long bcache_shrink(struct bcache *bc, unsigned long nr_bytes)
+{
+	struct list_head *p = bc->lru.prev, *prev;
+	unsigned long freed = 0;
+
+	while (p != &bc->lru && freed < nr_bytes) {
+		struct bcache_buf *b = list_entry(p, struct bcache_buf, lru);
+
+		prev = p->prev;
+		if (!b->reserve) {
+			buf_free(bc, b);
+			bc->st.shrinker_freed++;
+			freed += buf_bytes(bc);
+		}
+		p = prev;
+	}
+	return freed;
+}
+
+static bool block_size_ok(const struct blkdev *dev, uint32_t bs)
+{
+	if (dev->sector_size == 0 || bs < dev->sector_size ||
+	    bs > BCACHE_MAX_BLOCK || (bs & (bs - 1)) ||
+	    bs % dev->sector_size)
+		return false;
+	return true;
+}
+
+/* Allocate the reserve buffers onto the LRU; false when memory runs out. */
+static bool reserve_fill(struct bcache *bc, unsigned reserve)
+{
+	for (unsigned i = 0; i < reserve; i++) {
+		struct bcache_buf *b = buf_alloc(bc);
+
+		if (!b)
+			return false;
+		b->reserve = true;
+		list_add_tail(&b->all, &bc->all);
+		list_add_tail(&b->lru, &bc->lru);
+		bc->st.buffers++;
+	}
+	return true;
+}
+
+int bcache_create(struct blkdev *dev, uint32_t block_size, unsigned reserve,
+		  struct bcache **out)
+{
+	struct bcache *bc;
+
+	if (!dev || !out || !dev->read || !block_size_ok(dev, block_size) ||
+	    reserve == 0 || reserve > BCACHE_DEFAULT_LIMIT)
+		return -EINVAL;
+	if (kmem_try_alloc(sizeof(*bc), 0, GFP_ZERO, (void **)&bc))
+		return -ENOMEM;
+	bc->dev = dev;
+	bc->block_size = block_size;
+	bc->spb = block_size / dev->sector_size;
+	bc->nr_blocks = dev->capacity / bc->spb;
+	list_init(&bc->all);
+	list_init(&bc->lru);
+	for (unsigned i = 0; i < BCACHE_HASH; i++)
+		list_init(&bc->hash[i]);
+	bc->st.block_size = block_size;
+	bc->st.limit = BCACHE_DEFAULT_LIMIT;
+	bc->st.reserve = reserve;
+	if (!reserve_fill(bc, reserve))
+		goto undo_buffers;
+	bc->shrinker.count = lru_count;
+	bc->shrinker.scan = lru_scan;
+	shrinker_register(&bc->shrinker);
+	*out = bc;
+	return 0;
+
+undo_buffers:
+	while (!list_empty(&bc->all))
+		buf_free(bc, list_first_entry(&bc->all, struct bcache_buf, all));
+	kfree(bc);
+	return -ENOMEM;
+}
+
+void bcache_destroy(struct bcache *bc)
+{
+	if (!bc)
+		return;
+	shrinker_unregister(&bc->shrinker);
+	if (bc->st.held)
+		mm_report("bcache_destroy: %lu buffers of %s still held",
+			  bc->st.held, bc->dev->name ? bc->dev->name : "?");
+	while (!list_empty(&bc->all))
+		buf_free(bc, list_first_entry(&bc->all, struct bcache_buf, all));
+	kfree(bc);
+}
+
+int bcache_set_limit(struct bcache *bc, unsigned long limit)
+{
+	struct list_head *p, *prev;
+
+	if (!bc || limit < bc->st.reserve)
+		return -EINVAL;
+	bc->st.limit = limit;
+	for (p = bc->lru.prev; p != &bc->lru && bc->st.buffers > limit; p = prev) {
+		struct bcache_buf *b = list_entry(p, struct bcache_buf, lru);
+
+		prev = p->prev;
+		if (!b->reserve)
+			buf_free(bc, b);
+	}
+	return 0;
+}
+
+static struct bcache_buf *lookup(struct bcache *bc, uint64_t blockno)
+{
+	struct list_head *head = bucket(bc, blockno), *p;
+
+	list_for_each(p, head) {
+		struct bcache_buf *b = list_entry(p, struct bcache_buf, hash);
+
+		if (b->blockno == blockno)
+			return b;
+	}
+	return NULL;
+}
+
+/* A buffer for a new block, taken off the LRU (refs still 0): an empty
+ * one, else a newly allocated one, else the least recently used. */
+static struct bcache_buf *buf_obtain(struct bcache *bc)
+{
+	struct bcache_buf *b;
+
+	if (!list_empty(&bc->lru)) {
+		b = list_entry(bc->lru.prev, struct bcache_buf, lru);
+		if (!b->valid)
+			goto take;
+	}
+	if (bc->st.buffers < bc->st.limit) {
+		b = buf_alloc(bc);
+		if (b) {
+			list_add_tail(&b->all, &bc->all);
+			bc->st.buffers++;
+			return b;
+		}
+		bc->st.alloc_failures++;
+	}
+	if (list_empty(&bc->lru))
+		return NULL;
+	b = list_entry(bc->lru.prev, struct bcache_buf, lru);
+	if (b->valid) {
+		buf_unhash(b);
+		bc->st.evictions++;
+	}
+take:
+	list_del(&b->lru);
+	return b;
+}
+
+int bcache_get(struct bcache *bc, uint64_t blockno, struct bcache_buf **out)
+{
+	struct bcache_buf *b;
+	int ret;
+
+	if (!bc || !out || blockno >= bc->nr_blocks)
+		return -EINVAL;
+	b = lookup(bc, blockno);
+	if (b) {
+		bc->st.hits++;
+		if (b->refs++ == 0) {
+			list_del(&b->lru);
+			bc->st.held++;
+		}
+		*out = b;
+		return 0;
+	}
+	bc->st.misses++;
+	b = buf_obtain(bc);
+	if (!b)
+		return -ENOMEM;
+	bc->st.reads++;
+	ret = blk_read(bc->dev, blockno * bc->spb, bc->spb, b->data);
+	if (ret) {
+		bc->st.read_errors++;
+		list_add_tail(&b->lru, &bc->lru);  /* invalid: reused first */
+		return ret == -EINVAL ? -EINVAL : -EIO;
+	}
+	b->blockno = blockno;
+	b->valid = true;
+	b->refs = 1;
+	bc->st.held++;
+	list_add(&b->hash, bucket(bc, blockno));
+	*out = b;
+	return 0;
+}
+
+void bcache_put(struct bcache *bc, struct bcache_buf *b)
+{
+	if (!bc || !b)
+		return;
+	if (b->refs == 0) {
+		mm_report("bcache_put: buffer of block %lu not held",
+			  (unsigned long)b->blockno);
+		return;
+	}
+	if (--b->refs == 0) {
+		list_add(&b->lru, &bc->lru);
+		bc->st.held--;
+	}
+}
+
+const uint8_t *bcache_data(const struct bcache_buf *b)
+{
+	return b->data;
+}
+
+int bcache_read(struct bcache *bc, uint64_t blockno, uint32_t offset,
+		uint32_t len, void *dst)
+{
+	struct bcache_buf *b;
+	int ret;
+
+	if (!bc || (len && !dst) || offset > bc->block_size ||
+	    len > bc->block_size - offset)
+		return -EINVAL;
+	ret = bcache_get(bc, blockno, &b);
+	if (ret)
+		return ret;
+	memcpy(dst, b->data + offset, len);
+	bcache_put(bc, b);
+	return 0;
+}
+
+int bcache_read_direct(struct bcache *bc, uint64_t blockno, uint32_t count,
+		       void *dst)
+{
+	uint8_t *p = dst;
+	uint32_t per;
+
+	if (!bc || !dst || count == 0 || blockno >= bc->nr_blocks ||
+	    count > bc->nr_blocks - blockno)
+		return -EINVAL;
+	per = BCACHE_DIRECT_MAX / bc->block_size;
+	if (per == 0)
+		per = 1;
+	while (count) {
+		uint32_t n = count < per ? count : per;
+		int ret;
+
+		bc->st.reads++;
+		bc->st.direct_reads++;
+		ret = blk_read(bc->dev, blockno * bc->spb, n * bc->spb, p);
+		if (ret) {
+			bc->st.read_errors++;
+			return ret == -EINVAL ? -EINVAL : -EIO;
+		}
+		bc->st.direct_blocks += n;
+		blockno += n;
+		count -= n;
+		p += (size_t)n * bc->block_size;
+	}
+	return 0;
+}
+
+void bcache_invalidate(struct bcache *bc)
+{
+	struct list_head *p, *n;
+
+	list_for_each_safe(p, n, &bc->lru) {
+		struct bcache_buf *b = list_entry(p, struct bcache_buf, lru);
+
+		if (b->valid) {
+			buf_unhash(b);
+			list_del(&b->lru);
+			list_add_tail(&b->lru, &bc->lru);
+		}
+	}
+}
+
+uint32_t bcache_block_size(const struct bcache *bc)
+{
+	return bc->block_size;
+}
+
+uint64_t bcache_nr_blocks(const struct bcache *bc)
+{
+	return bc->nr_blocks;
+}
+
+void bcache_get_stats(const struct bcache *bc, struct bcache_stats *out)
+{
+	*out = bc->st;
+}

@@ -1,0 +1,404 @@
+/* fat32.c - FAT32 mount, FAT entries and chain walks (fs/fat32.h).
+ *
+ * Mount reads sector 0 and checks the BPB field by field against
+ * Microsoft's FAT specification ("FAT: General Overview of On-Disk
+ * Format", section 3 "Boot Sector and BPB" and section 3.5 "FAT Type
+ * Determination"), with every sum done in 64 bits and compared against
+ * 32-bit limits. Then it makes the block cache (block = one FAT sector) and
+ * checks the root directory's first FAT entry. Directories are in
+ * fat32_dir.c, names in fat32_name.c, file reads in fat32_file.c.
+ * Not a writer: FSInfo, the second FAT and the dirty bits are never used. */
+#include "fat32_internal.h"
+#include "mm/kmalloc.h"
+
+#include <string.h>
+
+#define NOVAL UINT64_MAX
+
+/* ---- messages ---------------------------------------------------------- */
+
+void fat_msg_init(struct fat_msg *m, char *buf, size_t cap)
+{
+	m->buf = buf;
+	m->cap = cap;
+	m->len = 0;
+	if (cap)
+		buf[0] = '\0';
+}
+
+void fat_msg_str(struct fat_msg *m, const char *s)
+{
+	while (*s && m->len + 1 < m->cap)
+		m->buf[m->len++] = *s++;
+	if (m->cap)
+		m->buf[m->len] = '\0';
+}
+
+static void msg_num(struct fat_msg *m, uint64_t v, unsigned base)
+{
+	char tmp[24];
+	int i = 0;
+
+	do {
+		tmp[i++] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	while (i > 0 && m->len + 1 < m->cap)
+		m->buf[m->len++] = tmp[--i];
+	if (m->cap)
+		m->buf[m->len] = '\0';
+}
+
+void fat_msg_u64(struct fat_msg *m, uint64_t v)
+{
+	msg_num(m, v, 10);
+}
+
+void fat_msg_hex(struct fat_msg *m, uint64_t v)
+{
+	fat_msg_str(m, "0x");
+	msg_num(m, v, 16);
+}
+
+int fat_fail(struct fat_fs *fs, int err, const char *what, uint64_t val,
+	     const char *why)
+{
+	struct fat_msg m;
+
+	fat_msg_init(&m, fs->err, sizeof(fs->err));
+	fat_msg_str(&m, what);
+	if (val != NOVAL) {
+		fat_msg_str(&m, " ");
+		fat_msg_u64(&m, val);
+	}
+	fat_msg_str(&m, ": ");
+	fat_msg_str(&m, why);
+	fs->st.errors++;
+	return err;
+}
+
+const char *fat_last_error(const struct fat_fs *fs)
+{
+	return fs ? fs->err : "no filesystem";
+}
+
+/* ---- boot sector ------------------------------------------------------- */
+
+static bool pow2(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+/* Fields that need nothing else: section 3.1 of the spec. */
+static int bpb_check_fields(struct fat_fs *fs, const uint8_t *b)
+{
+	uint32_t bps = le16(b + 11), spc = b[13];
+
+	if (b[510] != 0x55 || b[511] != 0xAA)
+		return fat_fail(fs, -EINVAL, "boot sector signature (offset 510)",
+				le16(b + 510), "not 0xAA55");
+	if (b[0] != 0xEB && b[0] != 0xE9)
+		return fat_fail(fs, -EINVAL, "BS_jmpBoot[0]", b[0],
+				"not a jump (0xEB or 0xE9)");
+	if (bps < 512 || bps > 4096 || !pow2(bps))
+		return fat_fail(fs, -EINVAL, "BPB_BytsPerSec", bps,
+				"not 512, 1024, 2048 or 4096");
+	if (bps < fs->dev->sector_size)
+		return fat_fail(fs, -EINVAL, "BPB_BytsPerSec", bps,
+				"smaller than the device's sector size");
+	if (!pow2(spc))
+		return fat_fail(fs, -EINVAL, "BPB_SecPerClus", spc,
+				"not a power of two (1..128)");
+	if (bps * spc > 65536)
+		return fat_fail(fs, -EINVAL, "BPB_SecPerClus", spc,
+				"clusters above 64 KiB");
+	if (le16(b + 14) == 0)
+		return fat_fail(fs, -EINVAL, "BPB_RsvdSecCnt", 0, "must not be 0");
+	if (b[16] == 0)
+		return fat_fail(fs, -EINVAL, "BPB_NumFATs", 0, "must not be 0");
+	if (b[21] != 0xF0 && b[21] < 0xF8)
+		return fat_fail(fs, -EINVAL, "BPB_Media", b[21],
+				"not 0xF0 or 0xF8..0xFF");
+	fs->bps = bps;
+	fs->spc = spc;
+	fs->clus_bytes = bps * spc;
+	fs->rsvd = le16(b + 14);
+	fs->nfats = b[16];
+	return 0;
+}
+
+/* Region sizes and the FAT type by cluster count: spec section 3.5. */
+static int bpb_check_layout(struct fat_fs *fs, const uint8_t *b)
+{
+	uint32_t root_ents = le16(b + 17);
+	uint64_t fatsz = le16(b + 22) ? le16(b + 22) : le32(b + 36);
+	uint64_t tot = le16(b + 19) ? le16(b + 19) : le32(b + 32);
+	uint64_t root_secs = ((uint64_t)root_ents * 32 + fs->bps - 1) / fs->bps;
+	uint64_t meta, count;
+
+	if (fatsz == 0)
+		return fat_fail(fs, -EINVAL, "BPB_FATSz32", 0, "must not be 0");
+	if (tot == 0)
+		return fat_fail(fs, -EINVAL, "BPB_TotSec32", 0, "must not be 0");
+	if (fatsz * fs->nfats > UINT32_MAX)
+		return fat_fail(fs, -EINVAL, "BPB_FATSz32", fatsz,
+				"times BPB_NumFATs overflows 32 bits");
+	meta = fs->rsvd + fatsz * fs->nfats + root_secs;
+	if (meta >= tot)
+		return fat_fail(fs, -EINVAL, "BPB_TotSec32", tot,
+				"no room for data after reserved sectors and FATs");
+	count = (tot - meta) / fs->spc;
+	if (count < 4085)
+		return fat_fail(fs, -EINVAL, "cluster count", count,
+				"FAT12 (< 4085 clusters), not FAT32");
+	if (count < 65525)
+		return fat_fail(fs, -EINVAL, "cluster count", count,
+				"FAT16 (< 65525 clusters), not FAT32");
+	if (count > 0x0FFFFFF5)
+		return fat_fail(fs, -EINVAL, "cluster count", count,
+				"above FAT32's 0x0FFFFFF5");
+	fs->fat_sz = (uint32_t)fatsz;
+	fs->tot_sec = tot;
+	fs->nclusters = (uint32_t)count;
+	fs->data_start = meta;
+	return 0;
+}
+
+/* The FAT32-only fields (spec section 3.3) and the volume's fit. */
+static int bpb_check_fat32(struct fat_fs *fs, const uint8_t *b)
+{
+	uint32_t ext = le16(b + 40), root = le32(b + 44), active = 0;
+	uint64_t dev_secs = fs->tot_sec * (fs->bps / fs->dev->sector_size);
+
+	if (le16(b + 17) != 0)
+		return fat_fail(fs, -EINVAL, "BPB_RootEntCnt", le16(b + 17),
+				"must be 0 on FAT32");
+	if (le16(b + 22) != 0)
+		return fat_fail(fs, -EINVAL, "BPB_FATSz16", le16(b + 22),
+				"must be 0 on FAT32");
+	if (le16(b + 42) != 0)
+		return fat_fail(fs, -EINVAL, "BPB_FSVer", le16(b + 42),
+				"unknown version (only 0.0)");
+	if (ext & 0x80) {
+		active = ext & 0x0F;
+		if (active >= fs->nfats)
+			return fat_fail(fs, -EINVAL, "BPB_ExtFlags", ext,
+					"active FAT beyond BPB_NumFATs");
+	}
+	if ((uint64_t)fs->fat_sz * fs->bps / 4 < (uint64_t)fs->nclusters + 2)
+		return fat_fail(fs, -EINVAL, "BPB_FATSz32", fs->fat_sz,
+				"too small for the cluster count");
+	if (dev_secs > fs->dev->capacity)
+		return fat_fail(fs, -EINVAL, "BPB_TotSec32", fs->tot_sec,
+				"beyond the device (truncated volume)");
+	if (!fat_clus_valid(fs, root))
+		return fat_fail(fs, -EINVAL, "BPB_RootClus", root,
+				"outside the volume's clusters");
+	fs->root = root;
+	fs->fat_start = fs->rsvd + (uint64_t)active * fs->fat_sz;
+	fs->serial = le32(b + 67);
+	return 0;
+}
+
+static void bpb_label(struct fat_fs *fs, const uint8_t *b)
+{
+	int n = 11;
+
+	if (b[66] != 0x29) {   /* BS_BootSig: BS_VolID/VolLab present */
+		fs->label[0] = '\0';
+		return;
+	}
+	while (n > 0 && b[71 + n - 1] == ' ')
+		n--;
+	for (int i = 0; i < n; i++)
+		fs->label[i] = (b[71 + i] >= 0x20 && b[71 + i] < 0x7F) ?
+			       (char)b[71 + i] : '?';
+	fs->label[n] = '\0';
+}
+
+/* Read sector 0 and validate it into fs. */
+static int mount_bpb(struct fat_fs *fs)
+{
+	struct blkdev *dev = fs->dev;
+	uint8_t *b;
+	int ret;
+
+	ret = kmem_try_alloc(dev->sector_size, 0, 0, (void **)&b);
+	if (ret)
+		return fat_fail(fs, -ENOMEM, "boot sector", NOVAL, "no memory");
+	ret = blk_read(dev, 0, 1, b);
+	if (ret)
+		ret = fat_fail(fs, -EIO, "boot sector", NOVAL, "read error");
+	if (!ret)
+		ret = bpb_check_fields(fs, b);
+	if (!ret)
+		ret = bpb_check_layout(fs, b);
+	if (!ret)
+		ret = bpb_check_fat32(fs, b);
+	if (!ret)
+		bpb_label(fs, b);
+	kfree(b);
+	return ret;
+}
+
+static bool dev_usable(const struct blkdev *dev)
+{
+	return dev && dev->read && dev->capacity > 0 &&
+	       dev->sector_size >= 512 && dev->sector_size <= 4096 &&
+	       pow2(dev->sector_size);
+}
+
+/* The root must start a readable chain. */
+static int mount_root(struct fat_fs *fs)
+{
+	uint32_t v;
+	int ret = fat_entry(fs, fs->root, &v);
+
+	if (ret)
+		return ret;
+	if (v < 2 || v == FAT_BAD || (v < FAT_EOC_MIN && !fat_clus_valid(fs, v)))
+		return fat_fail(fs, -EIO, "BPB_RootClus", fs->root,
+				"its FAT entry is free, bad or out of range");
+	return 0;
+}
+
+int fat_mount(struct blkdev *dev, struct fat_fs **out, char *msg, size_t msglen)
+{
+	struct fat_fs *fs;
+	struct fat_msg m;
+	int ret;
+
+	fat_msg_init(&m, msg, msg ? msglen : 0);
+	if (!out || !dev_usable(dev)) {
+		fat_msg_str(&m, "device: missing, or sector size not 512..4096");
+		return -EINVAL;
+	}
+	if (kmem_try_alloc(sizeof(*fs), 0, GFP_ZERO, (void **)&fs)) {
+		fat_msg_str(&m, "no memory for the filesystem");
+		return -ENOMEM;
+	}
+	fs->dev = dev;
+	ret = mount_bpb(fs);
+	if (!ret) {
+		ret = bcache_create(dev, fs->bps, FAT_BC_RESERVE, &fs->bc);
+		if (ret)
+			fat_fail(fs, ret, "block cache", NOVAL, "cannot be created");
+	}
+	if (!ret)
+		ret = mount_root(fs);
+	if (ret) {
+		fat_msg_str(&m, fs->err);
+		bcache_destroy(fs->bc);
+		kfree(fs);
+		return ret;
+	}
+	fs->cwd_clus = fs->root;
+	strncpy(fs->cwd, "/", sizeof(fs->cwd));
+	*out = fs;
+	return 0;
+}
+
+void fat_unmount(struct fat_fs *fs)
+{
+	if (!fs)
+		return;
+	bcache_destroy(fs->bc);
+	kfree(fs);
+}
+
+/* ---- FAT entries and chains ------------------------------------------ */
+
+int fat_entry(struct fat_fs *fs, uint32_t c, uint32_t *val)
+{
+	uint64_t off = (uint64_t)c * 4;
+	uint8_t raw[4];
+	int ret;
+
+	if (!fat_clus_valid(fs, c))
+		return fat_fail(fs, -EIO, "cluster", c, "outside the volume");
+	ret = bcache_read(fs->bc, fs->fat_start + off / fs->bps,
+			  (uint32_t)(off % fs->bps), 4, raw);
+	if (ret)
+		return fat_fail(fs, ret == -ENOMEM ? -ENOMEM : -EIO,
+				"FAT entry of cluster", c, "read error");
+	*val = le32(raw) & FAT_MASK;
+	return 0;
+}
+
+void fat_chain_start(struct fat_chain *ch, uint32_t first)
+{
+	ch->clus = first;
+	ch->idx = 0;
+	ch->tortoise = first;
+	ch->power = 1;
+	ch->lam = 0;
+}
+
+int fat_chain_next(struct fat_fs *fs, struct fat_chain *ch)
+{
+	uint32_t next;
+	int ret = fat_entry(fs, ch->clus, &next);
+
+	if (ret)
+		return ret;
+	if (next >= FAT_EOC_MIN)
+		return 1;
+	if (next == FAT_BAD)
+		return fat_fail(fs, -EIO, "cluster", ch->clus,
+				"chain reaches a bad cluster (0x0FFFFFF7)");
+	if (next < 2)
+		return fat_fail(fs, -EIO, "cluster", ch->clus,
+				"chain continues into a free or reserved entry");
+	if (!fat_clus_valid(fs, next))
+		return fat_fail(fs, -EIO, "cluster", ch->clus,
+				"chain runs past the end of the volume");
+	if (next == ch->tortoise || ch->idx + 1 >= fs->nclusters)
+		return fat_fail(fs, -ELOOP, "cluster", next,
+				"loop in the cluster chain");
+	ch->clus = next;
+	ch->idx++;
+	if (++ch->lam == ch->power) {   /* Brent: move the tortoise */
+		ch->tortoise = next;
+		ch->power <<= 1;
+		ch->lam = 0;
+	}
+	return 0;
+}
+
+int fat_clus_read(struct fat_fs *fs, uint32_t c, uint32_t off, void *dst,
+		  uint32_t len)
+{
+	uint64_t sec = fat_clus_sector(fs, c) + off / fs->bps;
+	int ret = bcache_read(fs->bc, sec, off % fs->bps, len, dst);
+
+	if (ret)
+		return fat_fail(fs, ret == -ENOMEM ? -ENOMEM : -EIO, "cluster", c,
+				"read error");
+	return 0;
+}
+
+void fat_get_info(const struct fat_fs *fs, struct fat_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->bytes_per_sector = fs->bps;
+	out->sectors_per_cluster = fs->spc;
+	out->cluster_bytes = fs->clus_bytes;
+	out->reserved_sectors = fs->rsvd;
+	out->num_fats = fs->nfats;
+	out->fat_sectors = fs->fat_sz;
+	out->root_cluster = fs->root;
+	out->clusters = fs->nclusters;
+	out->total_sectors = fs->tot_sec;
+	out->serial = fs->serial;
+	memcpy(out->label, fs->label, sizeof(out->label));
+}
+
+void fat_get_stats(const struct fat_fs *fs, struct fat_stats *out)
+{
+	*out = fs->st;
+}
+
+struct bcache *fat_bcache(const struct fat_fs *fs)
+{
+	return fs->bc;
+}

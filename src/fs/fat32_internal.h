@@ -1,0 +1,120 @@
+/* fat32_internal.h - what fat32.c, fat32_dir.c, fat32_name.c and
+ * fat32_file.c share: the mounted volume, little-endian field readers,
+ * FAT entry access, the bounded chain walk and error messages. Not an
+ * interface for anyone else (that is fs/fat32.h). */
+#ifndef TALLY_FS_FAT32_INTERNAL_H
+#define TALLY_FS_FAT32_INTERNAL_H
+
+#include "fs/fat32.h"
+#include "fs/bcache.h"
+
+#define FAT_EOC_MIN   0x0FFFFFF8u   /* end of chain: >= this */
+#define FAT_BAD       0x0FFFFFF7u   /* bad cluster marker */
+#define FAT_MASK      0x0FFFFFFFu   /* entries are 28 bits */
+#define FAT_DIR_MAX   65536u        /* entries a directory may have */
+#define FAT_BC_RESERVE 4u           /* cache buffers set aside at mount */
+#define FAT_DIRENT_SIZE 32u
+
+struct fat_fs {
+	struct blkdev *dev;
+	struct bcache *bc;
+	uint32_t bps;          /* BPB_BytsPerSec */
+	uint32_t spc;          /* BPB_SecPerClus */
+	uint32_t clus_bytes;
+	uint32_t rsvd;         /* BPB_RsvdSecCnt */
+	uint32_t nfats;        /* BPB_NumFATs */
+	uint32_t fat_sz;       /* BPB_FATSz32 */
+	uint64_t fat_start;    /* first sector of the FAT in use */
+	uint64_t data_start;   /* first sector of cluster 2 */
+	uint64_t tot_sec;
+	uint32_t nclusters;    /* CountofClusters; valid: 2..nclusters+1 */
+	uint32_t root;         /* BPB_RootClus */
+	uint32_t cwd_clus;
+	uint32_t serial;
+	char label[12];
+	char cwd[FAT_PATH_MAX];
+	char cwd_new[FAT_PATH_MAX];   /* fat_chdir's scratch */
+	char err[FAT_ERR_MAX];
+	struct fat_stats st;
+};
+
+static inline uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static inline uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) |
+	       ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static inline bool fat_clus_valid(const struct fat_fs *fs, uint32_t c)
+{
+	return c >= 2 && c - 2 < fs->nclusters;
+}
+
+static inline uint64_t fat_clus_sector(const struct fat_fs *fs, uint32_t c)
+{
+	return fs->data_start + (uint64_t)(c - 2) * fs->spc;
+}
+
+/* Message builder: a tiny formatter because src/fs has no printf. */
+struct fat_msg {
+	char *buf;
+	size_t len, cap;
+};
+void fat_msg_init(struct fat_msg *m, char *buf, size_t cap);
+void fat_msg_str(struct fat_msg *m, const char *s);
+void fat_msg_u64(struct fat_msg *m, uint64_t v);
+void fat_msg_hex(struct fat_msg *m, uint64_t v);
+
+/* Record an error on fs: "what N: why" (N omitted when has_val is false).
+ * Returns err so callers can `return fat_fail(...)`. */
+int fat_fail(struct fat_fs *fs, int err, const char *what, uint64_t val,
+	     const char *why);
+
+/* Read FAT entry c (28 bits). Returns 0; -EIO on a device error or c out
+ * of range. */
+int fat_entry(struct fat_fs *fs, uint32_t c, uint32_t *val);
+
+/* Start a walk at cluster first (must be valid). The walk is bounded and
+ * loop-checked: Brent's cycle detection finds a loop within about twice
+ * its length, and the step count is capped at the cluster count. */
+void fat_chain_start(struct fat_chain *ch, uint32_t first);
+
+/* Advance ch to the next cluster of its chain. Returns 0 (moved); 1 at
+ * end of chain (ch unchanged); -EIO for a free, reserved, bad or
+ * out-of-range entry or a device error; -ELOOP for a loop or more steps
+ * than clusters. */
+int fat_chain_next(struct fat_fs *fs, struct fat_chain *ch);
+
+/* Copy bytes at byte offset off of cluster c (within one sector). */
+int fat_clus_read(struct fat_fs *fs, uint32_t c, uint32_t off, void *dst,
+		  uint32_t len);
+
+/* fat32_name.c: names. */
+/* UTF-16 units -> UTF-8 (unpaired surrogates become U+FFFD). Returns the
+ * byte length, or -ENAMETOOLONG when it does not fit cap - 1. */
+int fat_utf16_to_utf8(const uint16_t *u, unsigned n, char *out, size_t cap);
+/* The 8.3 name of raw entry e as UTF-8 ("NAME.EXT"; 0x05 is 0xE5; bytes
+ * >= 0x80 through code page 850); with nt_case, DIR_NTRes's lower-case
+ * flags applied (what Windows and mtools display). out holds 36 bytes. */
+void fat_short_name(const uint8_t *e, bool nt_case, char out[36]);
+uint8_t fat_lfn_checksum(const uint8_t *short_name11);
+/* Case-insensitive (ASCII) equality of a[0..alen) and NUL-terminated b. */
+bool fat_name_eq(const char *a, size_t alen, const char *b);
+
+/* fat32_dir.c: path resolution. Resolve path to *ent; when cwd_out is not
+ * NULL build the resulting absolute path there (FAT_PATH_MAX bytes). */
+int fat_resolve(struct fat_fs *fs, const char *path, struct fat_dirent *ent,
+		char *cwd_out);
+/* The cluster a directory entry's contents start at (0 only for an empty
+ * file); -EIO when an entry that must have clusters points at 0, 1 or past
+ * the volume. */
+int fat_entry_cluster(struct fat_fs *fs, const struct fat_dirent *ent,
+		      uint32_t *clus);
+/* Open the directory whose first cluster is clus (0 = root). */
+int fat_dir_open_clus(struct fat_fs *fs, uint32_t clus, struct fat_dir *d);
+
+#endif

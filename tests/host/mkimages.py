@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""Build the FAT32 test images for tests/host/test_fat32.c.
+
+    python3 tests/host/mkimages.py [OUTDIR]     (default build/host/fatimg)
+
+Every image is made the way a user would: a sparse file, mkfs.fat, then
+mtools (mmd, mcopy, mdel) from a source tree written here. No root, no loop
+mounts. OUTDIR gets, per image NAME:
+    NAME.img     the volume
+    NAME.list    what `mdir -/ -b` lists, one absolute path a line ("/a/b",
+                 directories with a trailing "/"): the oracle for listings
+    src/NAME/    the source tree: the oracle for file contents
+and manifest.txt, one line per image:
+    NAME BYTES_PER_SECTOR SECTORS_PER_CLUSTER FSCK_OK KIND
+where KIND is fat32 (must mount), or fat12 / fat16 (must be refused).
+Re-running is cheap: a stamp holding this script's hash skips the work.
+
+Two things mtools cannot do are patched in afterwards:
+  * a name needing a UTF-16 surrogate pair (mtools 4.0 truncates code points
+    above U+FFFF): the file is copied as "XXsmile.txt" and the two X units in
+    its LFN entry are overwritten with U+1F600 as D83D DE00 (the LFN
+    checksum covers only the short name, so it stays valid);
+  * a fragmented file: mtools allocates after the last allocated cluster,
+    so after deleting every other fill file FSI_Nxt_Free (FSInfo offset 492)
+    is set to 2, and the next file is laid into the holes.
+Python standard library only; needs mkfs.fat, fsck.fat and mtools.
+"""
+import hashlib
+import os
+import random
+import shutil
+import struct
+import subprocess
+import sys
+
+MiB = 1024 * 1024
+EMOJI = "\U0001F600smile.txt"
+PLACEHOLDER = "XXsmile.txt"
+
+# name, bytes/sector, sectors/cluster, image MiB, full tree?
+IMAGES = [
+    ("s512c1", 512, 1, 40, True),
+    ("s512c8", 512, 8, 300, False),
+    ("s512c64", 512, 64, 2100, False),
+    ("s4096c1", 4096, 1, 300, False),
+    ("s4096c8", 4096, 8, 2100, True),
+]
+
+ENV = dict(os.environ, MTOOLS_SKIP_CHECK="1", LANG="C.UTF-8", LC_ALL="C.UTF-8")
+
+
+def run(*args, check=True):
+    return subprocess.run(args, env=ENV, check=check, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+
+
+def write(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def common_tree(src, cb, rnd):
+    """Files every image gets; cb = cluster bytes."""
+    write(f"{src}/README.TXT", b"Tally FAT32 test image\n")
+    write(f"{src}/notes.txt", b"lower-case 8.3 name: NT case flags, no LFN\n")
+    write(f"{src}/MixedCase.Txt", b"mixed case needs a long name\n")
+    write(f"{src}/Gr\u00fc\u00dfe.txt", "Grüße aus Tally\n".encode())
+    write(f"{src}/\u65e5\u672c\u8a9e.txt", "日本語のファイル\n".encode())
+    write(f"{src}/{EMOJI}", "a name with a surrogate pair\n".encode())
+    write(f"{src}/\u00dcn\u00efc\u00f6d\u00e9 dir/inner file.txt", b"inside\n")
+    write(f"{src}/a/b/c/file.txt", b"three levels\n")
+    for name, size in [("empty.bin", 0), ("one.bin", 1), ("cm1.bin", cb - 1),
+                       ("c.bin", cb), ("cp1.bin", cb + 1),
+                       ("big.bin", 3 * MiB + 12345)]:
+        write(f"{src}/sizes/{name}", rnd.randbytes(size))
+
+
+def full_tree(src, rnd):
+    """The big directory, the deep path and the long names."""
+    for i in range(1100):
+        name = f"F{i:05d}.TXT" if i % 2 else f"long file name number {i:04d}.txt"
+        write(f"{src}/many/{name}", f"entry {i}\n".encode() * (i % 7))
+    deep = "/".join(f"level{i:02d}" for i in range(1, 21))
+    write(f"{src}/deep/{deep}/leaf.txt", b"twenty levels down\n")
+    for n in (255, 254):
+        write(f"{src}/lfn/{'L' * (n - 4)}.txt", f"name of {n} units\n".encode())
+
+
+def fill_fragmented(img, src, cb, rnd):
+    """frag/: 24 fill files of 2 clusters, every other one deleted, then
+    frag/scattered.bin (40 clusters) written into the holes."""
+    tmp = f"{src}.frag"
+    os.makedirs(tmp, exist_ok=True)
+    run("mmd", "-i", img, "::/frag")
+    names = []
+    for i in range(24):
+        p = f"{tmp}/fill{i:02d}.bin"
+        write(p, rnd.randbytes(2 * cb))
+        names.append(p)
+    run("mcopy", "-i", img, *names, "::/frag/")
+    for i in range(1, 24, 2):
+        run("mdel", "-i", img, f"::/frag/fill{i:02d}.bin")
+    for i in range(0, 24, 2):
+        write(f"{src}/frag/fill{i:02d}.bin", open(names[i], "rb").read())
+    set_next_free(img, 2)
+    write(f"{src}/frag/scattered.bin", rnd.randbytes(40 * cb - 100))
+    run("mcopy", "-i", img, f"{src}/frag/scattered.bin", "::/frag/")
+    shutil.rmtree(tmp)
+
+
+def bpb(img):
+    with open(img, "rb") as f:
+        b = f.read(512)
+    bps, spc, rsvd, nfats = struct.unpack_from("<HBHB", b, 11)
+    fatsz, root, fsinfo = struct.unpack_from("<I", b, 36)[0], \
+        struct.unpack_from("<I", b, 44)[0], struct.unpack_from("<H", b, 48)[0]
+    return bps, spc, rsvd, nfats, fatsz, root, fsinfo
+
+
+def set_next_free(img, cluster):
+    bps, _, _, _, _, _, fsinfo = bpb(img)
+    with open(img, "r+b") as f:
+        f.seek(fsinfo * bps + 492)      # FSI_Nxt_Free
+        f.write(struct.pack("<I", cluster))
+
+
+def patch_emoji(img):
+    """Turn the LFN of ::/XXsmile.txt into U+1F600 'smile.txt'."""
+    bps, spc, rsvd, nfats, fatsz, root, _ = bpb(img)
+    off = (rsvd + nfats * fatsz + (root - 2) * spc) * bps
+    with open(img, "r+b") as f:
+        f.seek(off)
+        clus = f.read(bps * spc)
+        at = clus.find("XXsmi".encode("utf-16-le"))
+        if at < 0 or at % 32 != 1:
+            sys.exit(f"{img}: placeholder LFN not in the root's first cluster")
+        f.seek(off + at)
+        f.write(struct.pack("<HH", 0xD83D, 0xDE00))
+
+
+def listing(img):
+    """mdir's recursive listing, the placeholder shown as its real name."""
+    out = run("mdir", "-/", "-b", "-i", img, "::/").stdout
+    paths = []
+    for line in out.splitlines():
+        if not line.startswith("::/"):
+            continue
+        p = line[2:]
+        paths.append("/" + EMOJI if p == "/" + PLACEHOLDER else p)
+    return sorted(paths)
+
+
+def make_fat32(out, name, bps, spc, mib, full):
+    img, src = f"{out}/{name}.img", f"{out}/src/{name}"
+    cb = bps * spc
+    rnd = random.Random(f"tally-{name}")
+    shutil.rmtree(src, ignore_errors=True)
+    common_tree(src, cb, rnd)
+    if full:
+        full_tree(src, rnd)
+    if os.path.exists(img):
+        os.unlink(img)
+    with open(img, "wb") as f:
+        f.truncate(mib * MiB)
+    run("mkfs.fat", "-F", "32", "-S", str(bps), "-s", str(spc),
+        "-i", "7A11E006", "-n", "TALLY", img)
+    fill_fragmented(img, src, cb, rnd)
+    run("mcopy", "-i", img, f"{src}/{EMOJI}", f"::/{PLACEHOLDER}")
+    top = sorted(e for e in os.listdir(src) if e not in ("frag", EMOJI))
+    run("mcopy", "-s", "-i", img, *[f"{src}/{e}" for e in top], "::/")
+    with open(f"{out}/{name}.list", "w", encoding="utf-8") as f:
+        f.write("\n".join(listing(img)) + "\n")   # before the patch
+    patch_emoji(img)
+    fsck = run("fsck.fat", "-n", img, check=False)
+    return f"{name} {bps} {spc} {int(fsck.returncode == 0)} fat32"
+
+
+def make_small(out, name, fat, mib):
+    img = f"{out}/{name}.img"
+    if os.path.exists(img):
+        os.unlink(img)
+    with open(img, "wb") as f:
+        f.truncate(mib * MiB)
+    run("mkfs.fat", "-F", str(fat), "-i", "7A11E006", img)
+    return f"{name} 512 0 1 fat{fat}"
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else "build/host/fatimg"
+    me = hashlib.sha256(open(__file__, "rb").read()).hexdigest()
+    stamp = f"{out}/stamp"
+    if os.path.exists(stamp) and open(stamp).read() == me and \
+       os.path.exists(f"{out}/manifest.txt"):
+        return
+    os.makedirs(f"{out}/src", exist_ok=True)
+    lines = [make_fat32(out, *spec) for spec in IMAGES]
+    lines.append(make_small(out, "fat16", 16, 16))
+    lines.append(make_small(out, "fat12", 12, 2))
+    with open(f"{out}/manifest.txt", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(stamp, "w") as f:
+        f.write(me)
+
+
+if __name__ == "__main__":
+    main()

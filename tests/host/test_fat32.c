@@ -1,0 +1,888 @@
+/* test_fat32.c - host tests of the FAT32 reader (fs/fat32.h) against
+ * volumes made by mkfs.fat and mtools (tests/host/mkimages.py).
+ *
+ * For every image: it mounts (fsck.fat -n accepted it), its recursive
+ * listing equals what `mdir -/ -b` lists, and every file reads back byte for
+ * byte equal to its source, whole and in seeded random pieces. 4096-byte
+ * sector volumes are also mounted over a 512-byte-sector device. Then
+ * paths (relative, "..", case, short names, errors), multi-sector reads
+ * and a fragmented file, fat_read_whole under memory pressure, device
+ * errors, hand-written directory entries (LFN checksum, orphans, 0x05,
+ * labels, NT case), FAT12/16 refusal and broken volumes: each corruption is
+ * written into the test device's overlay (blkdev_host.h), never into the
+ * image, and must give its error code and a message naming the field. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "tap.h"
+#include "blkdev_host.h"
+#include "fs/bcache.h"
+#include "fs/fat32.h"
+#include "mm/faultinj.h"
+#include "mm/kmalloc.h"
+#include "mm/mm_host.h"
+#include "../../src/host/mm_host.h"
+
+#define IMGDIR "build/host/fatimg"
+#define ARENA  (64u << 20)
+#define MAXIMG 16
+
+struct image {
+	char name[32], kind[8];
+	unsigned bps, spc;
+	int fsck_ok;
+};
+
+static struct image images[MAXIMG];
+static int nimages;
+static void *arena;
+static unsigned long long seed = 20240606;
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	if (fread(buf, 1, (size_t)n, f) != (size_t)n)
+		n = 0;
+	buf[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static void load_manifest(void)
+{
+	FILE *f;
+	struct image *im;
+
+	if (system("python3 tests/host/mkimages.py " IMGDIR) != 0)
+		tap_diag("mkimages.py failed");
+	f = fopen(IMGDIR "/manifest.txt", "r");
+	if (!f)
+		return;
+	while (nimages < MAXIMG) {
+		im = &images[nimages];
+		if (fscanf(f, "%31s %u %u %d %7s", im->name, &im->bps, &im->spc,
+			   &im->fsck_ok, im->kind) != 5)
+			break;
+		nimages++;
+	}
+	fclose(f);
+}
+
+static struct image *find_image(const char *name)
+{
+	for (int i = 0; i < nimages; i++)
+		if (!strcmp(images[i].name, name))
+			return &images[i];
+	return NULL;
+}
+
+static int open_image(struct hdev *h, const char *name, unsigned sector)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), IMGDIR "/%s.img", name);
+	return hdev_open(h, path, sector);
+}
+
+static void fresh_mm(void)
+{
+	if (mm_host_init(arena, ARENA))
+		abort();
+}
+
+static unsigned long long rnd(void)
+{
+	seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+	return seed >> 33;
+}
+
+/* ---- listing ------------------------------------------------------------ */
+
+struct strlist {
+	char **v;
+	size_t n, cap;
+};
+
+static void sl_add(struct strlist *l, const char *s)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		l->v = realloc(l->v, l->cap * sizeof(char *));
+	}
+	l->v[l->n++] = strdup(s);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void sl_free(struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Recursive listing of dir (absolute path "" for root) into l. */
+static int walk(struct fat_fs *fs, const char *dir, struct strlist *l, int depth)
+{
+	struct fat_dir d;
+	struct fat_dirent *e = malloc(sizeof(*e));
+	char path[4096];
+	int ret = fat_opendir(fs, *dir ? dir : "/", &d);
+
+	while (!ret && (ret = fat_readdir(&d, e)) == 1) {
+		int isdir = (e->attr & FAT_ATTR_DIRECTORY) != 0;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, e->name);
+		sl_add(l, isdir ? strcat(path, "/") : path);
+		if (isdir && depth < 40) {
+			path[strlen(path) - 1] = '\0';
+			ret = walk(fs, path, l, depth + 1);
+		}
+		ret = ret == 1 ? 0 : ret;
+	}
+	free(e);
+	return ret;
+}
+
+static int read_list_file(const char *name, struct strlist *l)
+{
+	char path[256], *buf, *p, *nl;
+	size_t len;
+
+	snprintf(path, sizeof(path), IMGDIR "/%s.list", name);
+	buf = slurp(path, &len);
+	if (!buf)
+		return -1;
+	for (p = buf; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		if (*p)
+			sl_add(l, p);
+	}
+	free(buf);
+	return 0;
+}
+
+/* ---- per-image checks ------------------------------------------------- */
+
+/* Every file reads back equal to its source; returns files that differ. */
+static int check_contents(struct fat_fs *fs, const struct image *im,
+			  const struct strlist *l, unsigned long *files)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		char src[4096];
+		size_t slen, flen;
+		char *want;
+		void *got;
+		int ret;
+
+		if (l->v[i][strlen(l->v[i]) - 1] == '/')
+			continue;
+		snprintf(src, sizeof(src), IMGDIR "/src/%s%s", im->name, l->v[i]);
+		want = slurp(src, &slen);
+		ret = fat_read_whole(fs, l->v[i], &got, &flen, NULL, NULL);
+		if (!want || ret != 0 || flen != slen || (slen && memcmp(got, want, slen))) {
+			if (bad++ < 5)
+				tap_diag("%s: %s differs (ret %d, %zu vs %zu bytes): %s",
+					 im->name, l->v[i], ret, flen, slen, fat_last_error(fs));
+		}
+		kfree(got);
+		free(want);
+		(*files)++;
+	}
+	return bad;
+}
+
+/* Seeded random pieces of one file against its source. */
+static int check_pieces(struct fat_fs *fs, const struct image *im, const char *path)
+{
+	char src[512];
+	struct fat_file f;
+	size_t slen;
+	char *want, *buf;
+	int bad = 0;
+
+	snprintf(src, sizeof(src), IMGDIR "/src/%s%s", im->name, path);
+	want = slurp(src, &slen);
+	buf = malloc(slen + 1);
+	if (!want || fat_open(fs, path, &f) != 0) {
+		free(want);
+		free(buf);
+		return 1;
+	}
+	for (int i = 0; i < 200 && slen; i++) {
+		uint64_t off = rnd() % slen, len = rnd() % (i % 4 ? 5000 : 300000);
+		long n = fat_pread(&f, off, buf, len);
+		uint64_t exp = len < slen - off ? len : slen - off;
+
+		if (n != (long)exp || memcmp(buf, want + off, exp))
+			bad++;
+	}
+	if (fat_pread(&f, slen, buf, 10) != 0 || fat_seek(&f, slen + 1) != -EINVAL)
+		bad++;
+	fat_close(&f);
+	free(want);
+	free(buf);
+	return bad;
+}
+
+static void check_image(const struct image *im, unsigned sector)
+{
+	struct hdev h;
+	struct fat_fs *fs;
+	struct fat_info info;
+	struct strlist got = { 0 }, want = { 0 };
+	char msg[FAT_ERR_MAX];
+	unsigned long files = 0;
+	int ret, same;
+
+	fresh_mm();
+	if (open_image(&h, im->name, sector)) {
+		tap_ok(0, "%s: image opens", im->name);
+		return;
+	}
+	ret = fat_mount(&h.dev, &fs, msg, sizeof(msg));
+	tap_ok(ret == 0 && im->fsck_ok, "%s (%u-byte device sectors): fsck.fat -n accepts it and it mounts (%s)",
+	       im->name, sector, ret ? msg : "ok");
+	if (ret) {
+		hdev_close(&h);
+		return;
+	}
+	fat_get_info(fs, &info);
+	tap_ok(info.bytes_per_sector == im->bps && info.sectors_per_cluster == im->spc &&
+	       info.clusters >= 65525 && !strcmp(info.label, "TALLY") && info.serial == 0x7A11E006,
+	       "%s: geometry %u x %u, %u clusters, label '%s'", im->name,
+	       info.bytes_per_sector, info.sectors_per_cluster, info.clusters, info.label);
+	ret = walk(fs, "", &got, 0);
+	read_list_file(im->name, &want);
+	qsort(got.v, got.n, sizeof(char *), cmp_str);
+	same = ret == 0 && got.n == want.n && want.n > 0;
+	for (size_t i = 0; same && i < got.n; i++)
+		if (strcmp(got.v[i], want.v[i])) {
+			tap_diag("first difference: '%s' vs mdir '%s'", got.v[i], want.v[i]);
+			same = 0;
+		}
+	tap_ok(same, "%s: listing of %zu entries equals mdir's (%zu)", im->name, got.n, want.n);
+	ret = check_contents(fs, im, &want, &files);
+	tap_ok(ret == 0 && files > 20, "%s: all %lu files equal their sources", im->name, files);
+	tap_ok(check_pieces(fs, im, "/sizes/big.bin") == 0 &&
+	       check_pieces(fs, im, "/frag/scattered.bin") == 0 &&
+	       check_pieces(fs, im, "/sizes/cp1.bin") == 0,
+	       "%s: 600 random pieces (offset, length) read right", im->name);
+	sl_free(&got);
+	sl_free(&want);
+	fat_unmount(fs);
+	tap_ok(kmalloc_check() == 0, "%s: mm sound after unmount", im->name);
+	hdev_close(&h);
+}
+
+/* ---- paths on s512c1 -------------------------------------------------- */
+
+static void test_paths(struct fat_fs *fs)
+{
+	struct fat_dirent *st = malloc(sizeof(*st));
+	struct fat_file f;
+	char longname[900];
+	const char *deep = "/deep/level01/level02/level03/level04/level05/level06/"
+		"level07/level08/level09/level10/level11/level12/level13/level14/"
+		"level15/level16/level17/level18/level19/level20";
+
+	tap_ok(fat_stat(fs, "/", st) == 0 && (st->attr & FAT_ATTR_DIRECTORY) &&
+	       !strcmp(st->name, "/"), "stat / is the root directory");
+	tap_ok(fat_stat(fs, "readme.txt", st) == 0 && !strcmp(st->name, "README.TXT"),
+	       "case-insensitive lookup: readme.txt finds README.TXT");
+	tap_ok(fat_stat(fs, "/NOTES.TXT", st) == 0 && !strcmp(st->name, "notes.txt") &&
+	       !strcmp(st->short_name, "NOTES.TXT"), "NT lower-case flags: shown as notes.txt");
+	tap_ok(fat_stat(fs, "/MIXEDC~1.TXT", st) == 0 && !strcmp(st->name, "MixedCase.Txt"),
+	       "lookup by short name MIXEDC~1.TXT");
+	tap_ok(fat_stat(fs, "/grüße.TXT", st) == 0 && fat_stat(fs, "/GRÜSSE.txt", st) == -ENOENT,
+	       "ASCII-only case folding: grüße.TXT found, GRÜSSE.txt not");
+	tap_ok(fat_stat(fs, "/\xF0\x9F\x98\x80smile.txt", st) == 0 && st->size == 29,
+	       "surrogate-pair name decoded to UTF-8 U+1F600");
+	tap_ok(fat_stat(fs, "/日本語.txt", st) == 0 && fat_stat(fs, "/Ünïcödé dir/inner file.txt", st) == 0,
+	       "non-ASCII names: 日本語.txt, Ünïcödé dir/inner file.txt");
+	tap_ok(fat_stat(fs, "/sizes/big.bin", st) == 0 && st->size == 3 * 1048576 + 12345 &&
+	       st->mtime.year >= 2020 && st->mtime.month >= 1 && st->mtime.month <= 12 &&
+	       st->ctime.year >= 2020 && st->first_cluster >= 2,
+	       "stat: size, first cluster %u, mtime %04u-%02u-%02u %02u:%02u:%02u",
+	       st->first_cluster, st->mtime.year, st->mtime.month, st->mtime.day,
+	       st->mtime.hour, st->mtime.min, st->mtime.sec);
+	tap_ok(fat_stat(fs, "//a///b/./c/../c/file.txt", st) == 0 && st->size == 13,
+	       "., .. and repeated slashes");
+	tap_ok(fat_stat(fs, "/a/b/..", st) == 0 && !strcmp(st->name, "a") &&
+	       (st->attr & FAT_ATTR_DIRECTORY), "/a/b/.. is the entry of /a ('%s')", st->name);
+	tap_ok(fat_stat(fs, "/..", st) == 0 && !strcmp(st->name, "/"), "/.. is /");
+	tap_ok(fat_chdir(fs, deep) == 0 && !strcmp(fat_getcwd(fs), deep),
+	       "chdir 20 levels deep; getcwd agrees");
+	tap_ok(fat_stat(fs, "leaf.txt", st) == 0 && st->size == 19, "relative path from there");
+	tap_ok(fat_stat(fs, "../../level19/level20/leaf.txt", st) == 0, "relative path with ..");
+	tap_ok(fat_chdir(fs, "../..") == 0 && fat_chdir(fs, "LEVEL19") == 0 &&
+	       !strcmp(fat_getcwd(fs) + strlen(fat_getcwd(fs)) - 7, "level19"),
+	       "chdir .. and a case-folded name: cwd %s", fat_getcwd(fs));
+	tap_ok(fat_chdir(fs, "/") == 0 && fat_chdir(fs, "..") == 0 &&
+	       !strcmp(fat_getcwd(fs), "/"), "chdir .. at / stays /");
+	tap_ok(fat_chdir(fs, "/Ünïcödé dir") == 0 && fat_stat(fs, "inner file.txt", st) == 0 &&
+	       fat_chdir(fs, "/") == 0, "chdir into a non-ASCII directory");
+	tap_ok(fat_stat(fs, "/nonexistent", st) == -ENOENT, "missing name is -ENOENT");
+	tap_ok(fat_stat(fs, "", st) == -ENOENT, "empty path is -ENOENT");
+	tap_ok(fat_stat(fs, "/README.TXT/x", st) == -ENOTDIR, "a file used as a directory is -ENOTDIR");
+	tap_ok(fat_chdir(fs, "/README.TXT") == -ENOTDIR, "chdir to a file is -ENOTDIR");
+	tap_ok(fat_open(fs, "/a", &f) == -EISDIR, "open of a directory is -EISDIR");
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	tap_ok(fat_stat(fs, longname, st) == -ENAMETOOLONG, "component over 765 bytes is -ENAMETOOLONG");
+	free(st);
+}
+
+/* Names at the LFN limit and the big directory. */
+static void test_names(struct fat_fs *fs)
+{
+	struct fat_dirent *st = malloc(sizeof(*st));
+	struct fat_dir d;
+	char path[400];
+	int n = 0, ret;
+
+	memset(path, 0, sizeof(path));
+	strcpy(path, "/lfn/");
+	memset(path + 5, 'L', 251);
+	strcat(path, ".txt");
+	tap_ok(fat_stat(fs, path, st) == 0 && strlen(st->name) == 255,
+	       "255-character long name found");
+	path[6] = 'l';
+	tap_ok(fat_stat(fs, path, st) == 0, "... case-insensitively");
+	tap_ok(fat_opendir(fs, "/many", &d) == 0, "opendir /many");
+	while ((ret = fat_readdir(&d, st)) == 1)
+		n++;
+	tap_ok(ret == 0 && n == 1100, "readdir /many: %d entries over many clusters", n);
+	tap_ok(fat_stat(fs, "/many/long file name number 1098.txt", st) == 0 &&
+	       st->size == 11 * (1098 % 7) && fat_stat(fs, "/many/f01099.txt", st) == 0,
+	       "last entries of /many found by name");
+	free(st);
+}
+
+/* Multi-sector reads: one device request per contiguous run. */
+static void test_multisector(struct fat_fs *fs, struct hdev *h)
+{
+	struct fat_file f;
+	struct bcache_stats st0, st1;
+	char *buf = malloc(4 << 20);
+	unsigned long req;
+	long n;
+
+	fat_open(fs, "/sizes/big.bin", &f);
+	bcache_get_stats(fat_bcache(fs), &st0);
+	h->requests = 0;
+	n = fat_read(&f, buf, 4 << 20);
+	req = h->requests;
+	bcache_get_stats(fat_bcache(fs), &st1);
+	tap_ok(n == 3 * 1048576 + 12345 && req <= 30,
+	       "3 MiB contiguous file: %lu device requests (%lu direct, 256 KiB each)",
+	       req, st1.direct_reads - st0.direct_reads);
+	fat_open(fs, "/frag/scattered.bin", &f);
+	bcache_get_stats(fat_bcache(fs), &st0);
+	n = fat_read(&f, buf, 4 << 20);
+	bcache_get_stats(fat_bcache(fs), &st1);
+	tap_ok(n == 40 * 512 - 100 && st1.direct_reads - st0.direct_reads >= 12,
+	       "fragmented file: %lu direct runs (holes of the deleted files)",
+	       st1.direct_reads - st0.direct_reads);
+	free(buf);
+}
+
+static int sink_cmp(void *ctx, const void *data, size_t len)
+{
+	const char **want = ctx;
+
+	if (memcmp(*want, data, len))
+		return -EIO;
+	*want += len;
+	return 0;
+}
+
+static int sink_fail(void *ctx, const void *data, size_t len)
+{
+	(void)ctx;
+	(void)data;
+	(void)len;
+	return -ERANGE;
+}
+
+/* fat_read_whole: one buffer when it can, streamed when memory is out. */
+static void test_read_whole(struct fat_fs *fs)
+{
+	struct fat_stats st0, st1;
+	size_t slen, len;
+	char *want = slurp(IMGDIR "/src/s512c1/sizes/big.bin", &slen);
+	const char *cursor = want;
+	void *buf, *hog;
+	int ret;
+
+	fat_get_stats(fs, &st0);
+	ret = fat_read_whole(fs, "/sizes/big.bin", &buf, &len, sink_cmp, &cursor);
+	tap_ok(ret == 0 && len == slen && !memcmp(buf, want, slen), "read_whole: one buffer");
+	kfree(buf);
+	hog = hog_all();
+	ret = fat_read_whole(fs, "/sizes/big.bin", &buf, &len, sink_cmp, &cursor);
+	tap_ok(ret == 1 && buf == NULL && len == slen && cursor == want + slen,
+	       "read_whole with zero free memory: streamed, bytes equal");
+	ret = fat_read_whole(fs, "/sizes/big.bin", &buf, &len, NULL, NULL);
+	tap_ok(ret == -ENOMEM && buf == NULL, "read_whole without memory or sink: -ENOMEM");
+	ret = fat_read_whole(fs, "/sizes/big.bin", &buf, &len, sink_fail, NULL);
+	tap_ok(ret == -ERANGE, "the sink's error stops the stream and is returned");
+	hog_release(hog);
+	fat_get_stats(fs, &st1);
+	tap_ok(st1.whole_reads == st0.whole_reads + 1 &&
+	       st1.streamed_reads == st0.streamed_reads + 2 &&
+	       st1.stream_stack == st0.stream_stack + 2,
+	       "stats: %lu whole, %lu streamed (%lu on the stack buffer)",
+	       st1.whole_reads - st0.whole_reads, st1.streamed_reads - st0.streamed_reads,
+	       st1.stream_stack - st0.stream_stack);
+	ret = fat_read_whole(fs, "/sizes/empty.bin", &buf, &len, NULL, NULL);
+	tap_ok(ret == 0 && buf == NULL && len == 0, "read_whole of an empty file");
+	free(want);
+}
+
+/* A device error mid-file is -EIO; a retry reads the right bytes. */
+static void test_io_errors(struct fat_fs *fs, struct hdev *h)
+{
+	struct fat_file f;
+	size_t slen;
+	char *want = slurp(IMGDIR "/src/s512c1/sizes/cp1.bin", &slen);
+	char buf[1024];
+	struct fat_dirent *st = malloc(sizeof(*st));
+	int ok = 1;
+
+	bcache_invalidate(fat_bcache(fs));
+	tap_ok(fat_open(fs, "/sizes/cp1.bin", &f) == 0, "open cp1.bin");
+	for (unsigned long k = 1; k <= 3; k++) {
+		bcache_invalidate(fat_bcache(fs));
+		h->requests = 0;
+		h->fail_at = k;
+		ok &= fat_pread(&f, 0, buf, slen) == -EIO;
+		h->fail_at = 0;
+		ok &= fat_pread(&f, 0, buf, slen) == (long)slen && !memcmp(buf, want, slen);
+	}
+	tap_ok(ok, "failing request 1..3 of a read: -EIO, then the right bytes");
+	h->fail_at = 1;
+	h->fail_every = 1;
+	h->requests = 0;
+	bcache_invalidate(fat_bcache(fs));
+	tap_ok(fat_stat(fs, "/sizes/cp1.bin", st) == -EIO,
+	       "lookup on a dead device is -EIO: %s", fat_last_error(fs));
+	h->fail_at = h->fail_every = 0;
+	free(st);
+	free(want);
+}
+
+/* ---- hand-written directory entries ---------------------------------- */
+
+static void put_short(uint8_t *e, const char *name11, uint8_t attr, uint8_t ntres,
+		      uint32_t clus)
+{
+	memset(e, 0, 32);
+	memcpy(e, name11, 11);
+	e[11] = attr;
+	e[12] = ntres;
+	e[20] = (uint8_t)(clus >> 16);
+	e[21] = (uint8_t)(clus >> 24);
+	e[26] = (uint8_t)clus;
+	e[27] = (uint8_t)(clus >> 8);
+}
+
+static uint8_t lfn_sum(const char *n)
+{
+	uint8_t s = 0;
+
+	for (int i = 0; i < 11; i++)
+		s = (uint8_t)(((s & 1) << 7) + (s >> 1) + (uint8_t)n[i]);
+	return s;
+}
+
+/* One LFN entry: units[0..13). */
+static void put_lfn(uint8_t *e, uint8_t ord, uint8_t sum, const uint16_t *u)
+{
+	static const int pos[13] = { 1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30 };
+
+	memset(e, 0, 32);
+	e[0] = ord;
+	e[11] = 0x0F;
+	e[13] = sum;
+	for (int i = 0; i < 13; i++) {
+		e[pos[i]] = (uint8_t)u[i];
+		e[pos[i] + 1] = (uint8_t)(u[i] >> 8);
+	}
+}
+
+static void lfn_units(const char *ascii, uint16_t *u, int n)
+{
+	int i = 0;
+
+	for (; ascii[i] && i < n; i++)
+		u[i] = (uint8_t)ascii[i];
+	if (i < n)
+		u[i++] = 0;
+	for (; i < n; i++)
+		u[i] = 0xFFFF;
+}
+
+static void test_synthetic_dir(const struct image *im)
+{
+	static const char *expect[] = { "Hello World.txt", "ORPHAN.TXT", "MISMATCH.TXT",
+					"\xC3\x95" "BC.TXT", "lower.txt", "SUBDIR",
+					"x\xEF\xBF\xBDy" };
+	uint8_t e[16][32];
+	uint16_t u[26];
+	struct hdev h;
+	struct fat_fs *fs;
+	struct fat_dir d;
+	struct fat_dirent *ent = malloc(sizeof(*ent));
+	struct fat_info info;
+	struct fat_stats st;
+	int n = 0, ok = 1, ret;
+
+	fresh_mm();
+	open_image(&h, im->name, 512);
+	fat_mount(&h.dev, &fs, NULL, 0);
+	fat_get_info(fs, &info);
+	put_short(e[0], "MYLABEL    ", FAT_ATTR_VOLUME_ID, 0, 0);
+	lfn_units("Hello World.txt", u, 26);
+	put_lfn(e[1], 0x42, lfn_sum("HELLOW~1TXT"), u + 13);
+	put_lfn(e[2], 0x01, lfn_sum("HELLOW~1TXT"), u);
+	put_short(e[3], "HELLOW~1TXT", 0x20, 0, 0);
+	put_lfn(e[4], 0x41, 0x12, u);                       /* orphan ... */
+	put_short(e[5], "\xE5" "ELETED TXT", 0x20, 0, 0);    /* ... ended by a deleted entry */
+	put_short(e[6], "ORPHAN  TXT", 0x20, 0, 0);
+	put_lfn(e[7], 0x41, (uint8_t)(lfn_sum("MISMATCHTXT") + 1), u);
+	put_short(e[8], "MISMATCHTXT", 0x20, 0, 0);          /* checksum differs */
+	put_short(e[9], "\x05" "BC     TXT", 0x20, 0, 0);    /* 0x05 = 0xE5 = 'Õ' in CP850 */
+	put_short(e[10], "LOWER   TXT", 0x20, 0x18, 0);
+	put_short(e[11], "SUBDIR     ", FAT_ATTR_DIRECTORY, 0, 1);
+	lfn_units("x?y", u, 13);
+	u[1] = 0xD800;                                       /* unpaired surrogate */
+	put_lfn(e[12], 0x41, lfn_sum("XY      BIN"), u);
+	put_short(e[13], "XY      BIN", 0x20, 0, 0);
+	memset(e[14], 0, 32);                                /* end of directory */
+	put_short(e[15], "AFTER   TXT", 0x20, 0, 0);
+	for (int i = 0; i < 16; i++) {   /* s512c1: the root's first cluster is 512 bytes */
+		uint64_t off = ((uint64_t)info.reserved_sectors + (uint64_t)info.num_fats *
+				info.fat_sectors + (info.root_cluster - 2)) * 512 + i * 32;
+		hdev_patch(&h, off, e[i], 32);
+	}
+	bcache_invalidate(fat_bcache(fs));
+	fat_opendir(fs, "/", &d);
+	while ((ret = fat_readdir(&d, ent)) == 1) {
+		if (n < 7 && strcmp(ent->name, expect[n])) {
+			tap_diag("entry %d: '%s', expected '%s'", n, ent->name, expect[n]);
+			ok = 0;
+		}
+		n++;
+	}
+	fat_get_stats(fs, &st);
+	tap_ok(ok && ret == 0 && n == 7, "hand-written root: label skipped, LFN used, orphan/mismatch ignored, "
+	       "0x05, NT case, unpaired surrogate, nothing after 0x00 (%d entries)", n);
+	tap_ok(st.lfn_ignored >= 2, "ignored LFN entries counted (%lu)", st.lfn_ignored);
+	tap_ok(fat_stat(fs, "/hello world.TXT", ent) == 0 && fat_stat(fs, "/HELLOW~1.TXT", ent) == 0,
+	       "lookup by long and short name");
+	ret = fat_opendir(fs, "/SUBDIR", &d);
+	tap_ok(ret == -EIO && strstr(fat_last_error(fs), "DIR_FstClus"),
+	       "directory entry pointing at cluster 1: -EIO (%s)", fat_last_error(fs));
+	fat_unmount(fs);
+	hdev_close(&h);
+	free(ent);
+}
+
+static uint64_t bytes_in_use(void)
+{
+	struct kmalloc_stats st;
+	uint64_t sum = 0;
+
+	kmalloc_get_stats(&st);
+	for (int b = 0; b < KM_BACKEND_NR; b++)
+		sum += st.backend[b].bytes_in_use;
+	return sum;
+}
+
+/* Fail the k-th allocation of a mount for every k: each is -ENOMEM (or the
+ * mount did not need that many) and nothing is left allocated. */
+static void test_mount_nomem(const struct image *im)
+{
+	struct faultinj_config fi = { .probability = 100, .times = 1, .scope = FI_ALL,
+				      .seed = 1 };
+	int nomem = 0, ok = 1, k;
+
+	for (k = 1; k < 40; k++) {
+		struct hdev h;
+		struct fat_fs *fs = NULL;
+		char msg[FAT_ERR_MAX];
+		uint64_t base;
+		int ret;
+
+		fresh_mm();
+		mm_set_mode(MM_MODE_TWOTIER);   /* no Hybrid fallback to hide the failure */
+		open_image(&h, im->name, 512);
+		base = bytes_in_use();
+		fi.interval = (unsigned long)k;
+		faultinj_set(&fi);
+		ret = fat_mount(&h.dev, &fs, msg, sizeof(msg));
+		faultinj_off();
+		if (ret == 0)
+			fat_unmount(fs);
+		nomem += ret == -ENOMEM;
+		ok &= (ret == 0 || (ret == -ENOMEM && fs == NULL)) &&
+		      bytes_in_use() == base && kmalloc_check() == 0;
+		hdev_close(&h);
+		if (ret == 0 && k > 12)
+			break;
+	}
+	tap_ok(ok && nomem > 0, "mount with the k-th allocation failing: %d x -ENOMEM, "
+	       "never a leak", nomem);
+}
+
+/* ---- broken volumes --------------------------------------------------- */
+
+struct bpb_case {
+	const char *what;
+	unsigned off, len;
+	uint64_t val;
+	int err;
+	const char *field;
+};
+
+static void test_broken_bpb(const struct image *im)
+{
+	static const struct bpb_case cases[] = {
+		{ "bad signature", 510, 2, 0x1234, -EINVAL, "signature" },
+		{ "sectors per cluster 0", 13, 1, 0, -EINVAL, "BPB_SecPerClus" },
+		{ "sectors per cluster 3", 13, 1, 3, -EINVAL, "BPB_SecPerClus" },
+		{ "bytes per sector 1000", 11, 2, 1000, -EINVAL, "BPB_BytsPerSec" },
+		{ "bytes per sector 8192", 11, 2, 8192, -EINVAL, "BPB_BytsPerSec" },
+		{ "reserved sectors 0", 14, 2, 0, -EINVAL, "BPB_RsvdSecCnt" },
+		{ "number of FATs 0", 16, 1, 0, -EINVAL, "BPB_NumFATs" },
+		{ "FAT size 0", 36, 4, 0, -EINVAL, "BPB_FATSz32" },
+		{ "FAT size x count overflows", 36, 4, 0x80000000u, -EINVAL, "BPB_FATSz32" },
+		{ "root cluster 0x0FFFFFF0", 44, 4, 0x0FFFFFF0, -EINVAL, "BPB_RootClus" },
+		{ "root cluster 1", 44, 4, 1, -EINVAL, "BPB_RootClus" },
+		{ "total sectors 0", 32, 4, 0, -EINVAL, "BPB_TotSec32" },
+		{ "FAT version 1.0", 42, 2, 0x100, -EINVAL, "BPB_FSVer" },
+		{ "media byte 0x12", 21, 1, 0x12, -EINVAL, "BPB_Media" },
+		{ "not a jump", 0, 1, 0x00, -EINVAL, "BS_jmpBoot" },
+		{ "root entries on FAT32", 17, 2, 512, -EINVAL, "BPB_RootEntCnt" },
+	};
+	char msg[FAT_ERR_MAX];
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct bpb_case *c = &cases[i];
+		struct hdev h;
+		struct fat_fs *fs = NULL;
+		int ret;
+
+		fresh_mm();
+		open_image(&h, im->name, 512);
+		hdev_patch_le(&h, c->off, c->val, c->len);
+		msg[0] = '\0';
+		ret = fat_mount(&h.dev, &fs, msg, sizeof(msg));
+		tap_ok(ret == c->err && fs == NULL && strstr(msg, c->field),
+		       "%s: refused with %d, '%s'", c->what, ret, msg);
+		hdev_close(&h);
+	}
+}
+
+static void test_truncated(const struct image *im)
+{
+	struct hdev h;
+	struct fat_fs *fs;
+	char msg[FAT_ERR_MAX];
+	int ret;
+
+	fresh_mm();
+	open_image(&h, im->name, 512);
+	h.dev.capacity -= 1;
+	ret = fat_mount(&h.dev, &fs, msg, sizeof(msg));
+	tap_ok(ret == -EINVAL && strstr(msg, "BPB_TotSec32") && strstr(msg, "truncated"),
+	       "truncated volume: %d, '%s'", ret, msg);
+	h.dev.capacity = 0;
+	ret = fat_mount(&h.dev, &fs, msg, sizeof(msg));
+	tap_ok(ret == -EINVAL && strstr(msg, "device"), "empty device: %d, '%s'", ret, msg);
+	h.dev.capacity = 1000;
+	h.requests = 0;
+	h.fail_at = 1;
+	ret = fat_mount(&h.dev, &fs, msg, sizeof(msg));
+	tap_ok(ret == -EIO && strstr(msg, "boot sector"), "unreadable sector 0: %d, '%s'", ret, msg);
+	hdev_close(&h);
+	tap_ok(kmalloc_check() == 0 && mm_host_reports == 0, "failed mounts leave mm sound");
+}
+
+static void test_not_fat32(void)
+{
+	const char *which[] = { "fat16", "fat12" };
+
+	for (int i = 0; i < 2; i++) {
+		struct image *im = find_image(which[i]);
+		struct hdev h;
+		struct fat_fs *fs;
+		char msg[FAT_ERR_MAX] = "";
+		int ret = -1;
+
+		fresh_mm();
+		if (im && open_image(&h, im->name, 512) == 0) {
+			ret = fat_mount(&h.dev, &fs, msg, sizeof(msg));
+			hdev_close(&h);
+		}
+		tap_ok(ret == -EINVAL && strstr(msg, "cluster count") &&
+		       strstr(msg, i ? "FAT12" : "FAT16"),
+		       "mkfs.fat -F %s volume refused: '%s'", which[i] + 3, msg);
+	}
+}
+
+/* Host-side FAT access to aim the chain corruptions. */
+static uint32_t host_fat(struct hdev *h, const struct fat_info *in, uint32_t c)
+{
+	uint8_t b[4];
+
+	pread(h->fd, b, 4, (off_t)in->reserved_sectors * in->bytes_per_sector + c * 4);
+	return (b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24) & 0x0FFFFFFF;
+}
+
+struct chain_case {
+	const char *what;
+	int step;        /* patch the entry of the file's step-th cluster */
+	int target;      /* -1: to the first cluster; else an absolute value */
+	uint32_t value;
+	int err;
+	const char *words;
+};
+
+static void test_broken_chains(const struct image *im)
+{
+	const struct chain_case cases[] = {
+		{ "loop back to the first cluster", 5, -1, 0, -ELOOP, "loop" },
+		{ "cluster pointing at itself", 3, -2, 0, -ELOOP, "loop" },
+		{ "chain running past the volume", 4, 0, 0x0FFFFF00, -EIO, "past the end" },
+		{ "bad cluster in the chain", 2, 0, 0x0FFFFFF7, -EIO, "bad cluster" },
+		{ "free entry in the chain", 2, 0, 0, -EIO, "free" },
+		{ "chain ends early", 1, 0, 0x0FFFFFFF, -EIO, "shorter" },
+	};
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct chain_case *c = &cases[i];
+		struct hdev h;
+		struct fat_fs *fs;
+		struct fat_dirent st;
+		struct fat_info in;
+		struct fat_file f;
+		uint32_t clus, val;
+		int ret;
+
+		fresh_mm();
+		open_image(&h, im->name, 512);
+		fat_mount(&h.dev, &fs, NULL, 0);
+		fat_get_info(fs, &in);
+		fat_stat(fs, "/frag/scattered.bin", &st);
+		clus = st.first_cluster;
+		for (int s = 0; s < c->step; s++)
+			clus = host_fat(&h, &in, clus);
+		val = c->target == -1 ? st.first_cluster : c->target == -2 ? clus : c->value;
+		for (uint32_t k = 0; k < in.num_fats; k++)
+			hdev_patch_le(&h, ((uint64_t)in.reserved_sectors + k * in.fat_sectors) *
+				      512 + clus * 4, val, 4);
+		bcache_invalidate(fat_bcache(fs));
+		ret = fat_open(fs, "/frag/scattered.bin", &f);
+		tap_ok(ret == c->err && strstr(fat_last_error(fs), c->words),
+		       "%s: %d, '%s'", c->what, ret, fat_last_error(fs));
+		fat_unmount(fs);
+		hdev_close(&h);
+	}
+}
+
+/* The root directory's chain loops; a directory entry points at 0. */
+static void test_broken_dirs(const struct image *im)
+{
+	struct hdev h;
+	struct fat_fs *fs;
+	struct fat_info in;
+	struct fat_dir d;
+	struct fat_dirent *ent = malloc(sizeof(*ent));
+	uint32_t c;
+	int ret, n = 0;
+
+	fresh_mm();
+	open_image(&h, im->name, 512);
+	fat_mount(&h.dev, &fs, NULL, 0);
+	fat_get_info(fs, &in);
+	fat_stat(fs, "/many", ent);
+	c = ent->first_cluster;
+	hdev_patch_le(&h, (uint64_t)in.reserved_sectors * 512 + host_fat(&h, &in, c) * 4, c, 4);
+	bcache_invalidate(fat_bcache(fs));
+	fat_opendir(fs, "/many", &d);
+	while ((ret = fat_readdir(&d, ent)) == 1)
+		n++;
+	tap_ok(ret == -ELOOP && n < 100, "loop in a directory chain: -ELOOP after %d entries", n);
+	fat_unmount(fs);
+	hdev_close(&h);
+	free(ent);
+}
+
+int main(void)
+{
+	struct image *main_im;
+	struct hdev h;
+	struct fat_fs *fs;
+	time_t t0 = time(NULL);
+
+	tap_begin();
+	tap_seed("test_fat32", seed);
+	arena = aligned_alloc(4096, ARENA);
+	load_manifest();
+	tap_ok(nimages >= 7, "images built (%d in the manifest)", nimages);
+	for (int i = 0; i < nimages; i++) {
+		if (strcmp(images[i].kind, "fat32"))
+			continue;
+		check_image(&images[i], images[i].bps);
+		if (images[i].bps > 512)
+			check_image(&images[i], 512);
+	}
+	main_im = find_image("s512c1");
+	if (!main_im || open_image(&h, "s512c1", 512))
+		return tap_ok(0, "s512c1 present"), tap_end();
+	fresh_mm();
+	fat_mount(&h.dev, &fs, NULL, 0);
+	test_paths(fs);
+	test_names(fs);
+	test_multisector(fs, &h);
+	test_read_whole(fs);
+	test_io_errors(fs, &h);
+	fat_unmount(fs);
+	hdev_close(&h);
+	test_synthetic_dir(main_im);
+	test_mount_nomem(main_im);
+	test_broken_bpb(main_im);
+	test_truncated(main_im);
+	test_not_fat32();
+	test_broken_chains(main_im);
+	test_broken_dirs(main_im);
+	tap_diag("took %ld s", (long)(time(NULL) - t0));
+	free(arena);
+	return tap_end();
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""The FAT32 volume through the shell: build/disk.img as a legacy and as a
+modern virtio device; ls, cat, stat, hexdump, cd/pwd; sha256sum of every
+file equals the host's SHA256SUMS; no disk and a non-FAT disk are named."""
+import os
+import random
+import re
+import sys
+
+from tally import ROOT, Tally, finish, guarded, ok, parse_kv
+
+IMG = os.path.join(ROOT, "build", "disk.img")
+SUMS = IMG + ".sha256sums"
+ROOTFS = os.path.join(ROOT, "rootfs")
+
+
+def host_sums():
+    sums = {}
+    with open(SUMS) as f:
+        for line in f:
+            digest, path = line.rstrip("\n").split("  ", 1)
+            sums[path] = digest
+    return sums
+
+
+def volume(transport):
+    extra = ["-global", "virtio-mmio.force-legacy=false"] if transport == "modern" else []
+    with Tally(drive=IMG, extra=extra) as t:
+        log = t.boot()
+        ok('fat32: mounted "TALLY"' in log, f"{transport}: volume mounted at boot", log)
+        top = t.cmd("ls /").split()
+        ok(all(n in top for n in ("README.txt", "docs/", "big/", "frag/", "SHA256SUMS", "empty.txt")),
+           f"{transport}: ls / lists the root", top)
+        with open(os.path.join(ROOTFS, "README.txt")) as f:
+            ok(t.cmd("cat /README.txt") == f.read(), f"{transport}: cat equals the source file")
+        for path, digest in host_sums().items():
+            out = t.cmd(f'sha256sum "{path}"', timeout=60).strip()
+            ok(out == f"{digest}  {path}", f"{transport}: sha256sum {path}", out)
+        if transport == "modern":
+            return
+        docs = t.cmd("ls docs").split("\n")
+        ok("Grüße.txt" in docs and "日本語のファイル.txt" in docs and
+           "A file with a rather long name for FAT.txt" in docs, "long and non-ASCII names", docs)
+        st = parse_kv(t.cmd("stat /docs/Grüße.txt"))
+        ok(st.get("size") == str(len("Grüße aus dem Kernel.\n".encode())) and
+           st.get("type") == "file" and "first_cluster" in st and "modified" in st,
+           "stat prints size, type, cluster and times", st)
+        hd = t.cmd("hexdump /README.txt 0 16").strip()
+        ok(hd.startswith("00000000  54 61 6c 6c 79 27 73 20") and hd.endswith("|Tally's disk.===|"),
+           "hexdump shows offset, bytes and text", hd)
+        t.cmd('cd "/src/mm/deeper/still deeper"')
+        ok(t.cmd("pwd").strip() == "/src/mm/deeper/still deeper", "cd into a nested path with spaces")
+        ok(t.cmd("ls").strip() == "deep file.txt", "relative ls after cd")
+        t.cmd("cd ../..")
+        ok(t.cmd("pwd").strip() == "/src/mm", "cd .. twice")
+        ok(t.cmd("cat nope.txt").strip() == "cat: nope.txt: no such file or directory",
+           "missing file named")
+        ok(t.cmd("cat /docs").strip() == "cat: /docs: is a directory", "cat of a directory refused")
+        ok(t.cmd("ls /README.txt/x").strip().endswith("not a directory"), "path through a file refused")
+
+
+def no_disk():
+    with Tally() as t:
+        t.boot()
+        ok(t.cmd("ls").strip() == "error: no filesystem: no disk", "no disk: ls says so")
+
+
+def not_fat():
+    junk = os.path.join(ROOT, "build", "test", "junk.img")
+    os.makedirs(os.path.dirname(junk), exist_ok=True)
+    with open(junk, "wb") as f:
+        f.write(random.Random(7).randbytes(8 << 20))
+    with Tally(drive=junk) as t:
+        log = t.boot()
+        m = re.search(r"^fat32: not mounted: (.+)$", log, re.M)
+        ok(m is not None, "non-FAT disk: refused at boot with a reason", log)
+        out = t.cmd("ls").strip()
+        ok(m is not None and out == f"error: no filesystem: {m.group(1)}", "and ls repeats the reason", out)
+
+
+guarded(lambda: volume("legacy"), "legacy volume")
+guarded(lambda: volume("modern"), "modern volume")
+guarded(no_disk, "no disk")
+guarded(not_fat, "not FAT")
+sys.exit(finish())
