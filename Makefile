@@ -34,9 +34,9 @@ KSRC := $(sort $(wildcard src/arch/riscv/*.S src/arch/riscv/*.c src/kernel/*.c \
           src/drivers/*.c src/lib/*.c src/mm/*.c src/fs/*.c src/shell/*.c))
 KOBJ := $(patsubst src/%,$(B)/k/%.o,$(KSRC))
 
-# Host builds of the portable layers (mm, fs, the printf engine) plus the
-# host glue.
-HSRC := $(sort $(wildcard src/mm/*.c src/fs/*.c src/host/*.c) src/lib/printf.c)
+# Host builds of the portable layers (mm, fs, the printf engine, the
+# benchmark workloads) plus the host glue.
+HSRC := $(sort $(wildcard src/mm/*.c src/fs/*.c src/host/*.c) src/lib/printf.c src/lib/workload.c)
 HOST_WARN   := -std=c11 $(WARN) -Iinclude -D_GNU_SOURCE
 HOST_SAN    := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=all
