@@ -19,7 +19,9 @@
  *   critical  a zone below its min watermark; the last integrity check
  *             found violations; window failure rate >= 50%
  *   degraded  a zone below its low watermark; wrong frees refused since
- *             boot; window failure rate >= 5%; frag >= 50%
+ *             boot; window failure rate >= 5%; frag >= 50% while the
+ *             measured allocator holds at least MM_FRAG_MIN_BYTES (a few
+ *             objects in a fresh slab are not fragmentation worth a word)
  *   healthy   otherwise */
 #ifndef TALLY_MM_STATS_H
 #define TALLY_MM_STATS_H
@@ -35,6 +37,7 @@
 
 #define MM_STATS_WINDOW 1024
 #define MM_FRAG_ORDER   3   /* 32 KiB: the largest slab a cache asks for */
+#define MM_FRAG_MIN_BYTES (1u << 20)
 
 enum mm_health { MM_HEALTHY, MM_DEGRADED, MM_CRITICAL };
 
@@ -47,6 +50,7 @@ struct mm_stats {
 	unsigned window_requests, window_failures, window_failure_rate_pm;
 	unsigned frag_buddy_pm, frag_heap_pm, frag_slab_pm, frag_pm;
 	const char *frag_measure;                       /* "heap" or "slab" */
+	uint64_t frag_held_bytes;   /* memory the measured allocator holds */
 	unsigned long wrong_frees;                      /* every layer */
 	unsigned long checks_run;
 	int last_check_violations;

@@ -11,6 +11,8 @@ struct gen {
 	uint32_t slot_list[WL_MAX_SLOTS];  /* live slots, unordered */
 	uint32_t pos[WL_MAX_SLOTS];        /* slot -> index in slot_list */
 	uint16_t size[WL_MAX_SLOTS];       /* slot -> size of its live block */
+	uint32_t free_slots[WL_MAX_SLOTS]; /* freed slots, reused last-in first */
+	uint32_t nfree, fresh;             /* stack depth; next never-used slot */
 	uint64_t rng;
 };
 
@@ -46,13 +48,12 @@ static void emit(uint32_t op)
 	g.t->n++;
 }
 
-/* Allocate `size` bytes into a new slot (the lowest free one after hint). */
+/* Allocate `size` bytes into a slot: the last one freed, or a fresh one,
+ * so slot numbers stay below the peak live count. */
 static void op_alloc(uint32_t size)
 {
-	uint32_t s = g.nlive;   /* slots stay dense: slot numbers < peak live */
+	uint32_t s = g.nfree ? g.free_slots[--g.nfree] : g.fresh++;
 
-	while (g.live[s / 8] & (1u << (s % 8)))
-		s = (s + 1) % g.t->slots;
 	g.live[s / 8] |= (uint8_t)(1u << (s % 8));
 	g.pos[s] = g.nlive;
 	g.size[s] = (uint16_t)size;
@@ -67,6 +68,7 @@ static void op_free_index(uint32_t i)
 	uint32_t s = g.slot_list[i];
 
 	g.live[s / 8] &= (uint8_t)~(1u << (s % 8));
+	g.free_slots[g.nfree++] = s;
 	g.slot_list[i] = g.slot_list[--g.nlive];
 	g.pos[g.slot_list[i]] = i;
 	emit(WL_FREE | s << 16);

@@ -64,14 +64,16 @@ static unsigned frag_buddy(void)
 	return per_mille(free - usable, free);
 }
 
-static unsigned frag_slab(void)
+static unsigned frag_slab(uint64_t *held)
 {
 	struct kmem_cache_stats cs;
 	uint64_t partial_free = 0, total = 0;
 
+	*held = 0;
 	for (unsigned i = 0; kmem_cache_info(i, &cs) == 0; i++) {
 		partial_free += cs.partial_free;
 		total += cs.total_objs;
+		*held += (uint64_t)cs.pages * PAGE_SIZE;
 	}
 	return per_mille(partial_free, total);
 }
@@ -134,7 +136,7 @@ static void judge(struct mm_stats *s)
 	else if (s->window_failure_rate_pm >= 50)
 		ksnprintf(s->reason, sizeof(s->reason), "%u.%u%% of recent requests failed",
 			  s->window_failure_rate_pm / 10, s->window_failure_rate_pm % 10);
-	else if (s->frag_pm >= 500)
+	else if (s->frag_pm >= 500 && s->frag_held_bytes >= MM_FRAG_MIN_BYTES)
 		ksnprintf(s->reason, sizeof(s->reason), "%s fragmentation %u%%",
 			  s->frag_measure, s->frag_pm / 10);
 	else {
@@ -145,6 +147,7 @@ static void judge(struct mm_stats *s)
 
 void mm_stats_get(struct mm_stats *s)
 {
+	uint64_t slab_held;
 	unsigned long irq;
 
 	memset(s, 0, sizeof(*s));
@@ -166,9 +169,10 @@ void mm_stats_get(struct mm_stats *s)
 	s->window_failure_rate_pm = per_mille(s->window_failures, s->window_requests);
 	s->frag_heap_pm = s->heap.free_bytes ?
 		1000 - per_mille(s->heap.largest_free_chunk, s->heap.free_bytes) : 0;
-	s->frag_slab_pm = frag_slab();
+	s->frag_slab_pm = frag_slab(&slab_held);
 	s->frag_measure = s->mode == MM_MODE_SIMPLE ? "heap" : "slab";
 	s->frag_pm = s->mode == MM_MODE_SIMPLE ? s->frag_heap_pm : s->frag_slab_pm;
+	s->frag_held_bytes = s->mode == MM_MODE_SIMPLE ? s->heap.arena_bytes : slab_held;
 	judge(s);
 }
 

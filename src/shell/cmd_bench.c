@@ -1,0 +1,248 @@
+/* cmd_bench.c - `bench [workload|all] [mode,...|all]`: the live comparison.
+ * Runs the same generated trace (include/lib/workload.h) in each mode, one
+ * after another in the same boot, and reports per operation (an allocation
+ * or a free) the instructions retired (rdinstret: exact under QEMU's
+ * -icount shift=0) and timer ticks (rdtime), net of the replay loop's own
+ * cost (measured by replaying the trace against a no-op allocator).
+ * At the trace's measuring point (`keep`) it records fragmentation (the
+ * mode's measure, see mm/stats.h) and the overhead per live object:
+ * (pages the allocators hold - bytes the live objects asked for) / live
+ * objects. peak_kib is the most memory taken from the buddy allocator,
+ * sampled every BENCH_CHUNK operations outside the timed regions. */
+#include <string.h>
+#include "shell/shell.h"
+#include "shell/args.h"
+#include "kernel/console.h"
+#include "lib/printf.h"
+#include "lib/workload.h"
+#include "mm/stats.h"
+#include "arch/riscv.h"
+
+#define BENCH_CHUNK 1024
+#define BENCH_OPS   100000
+
+struct bench_result {
+	uint64_t ops;
+	uint64_t instr, ticks;       /* net of the loop, whole trace */
+	unsigned long peak_pages, failures;
+	unsigned frag_pm;
+	uint64_t overhead_x10;       /* bytes per live object, x10 */
+	int done;
+};
+
+static void *slot[WL_MAX_SLOTS];
+static uint16_t slot_size[WL_MAX_SLOTS];
+static uint8_t live_scratch[WL_MAX_SLOTS / 8];
+static struct bench_result results[WL_NR][MM_MODE_NR];
+static struct wl_trace trace;
+static struct page *trace_pages;
+static unsigned trace_order;
+
+static int no_alloc;   /* replay against nothing: measures the loop */
+
+/* Replay ops [from, to); returns allocation failures. */
+static unsigned long replay(size_t from, size_t to)
+{
+	unsigned long fail = 0;
+
+	for (size_t i = from; i < to; i++) {
+		uint32_t op = trace.ops[i], s = WL_SLOT(op);
+
+		if (op & WL_FREE) {
+			if (!no_alloc)
+				kfree(slot[s]);
+		} else {
+			slot[s] = no_alloc ? &slot[s] : kmalloc(WL_SIZE(op), 0);
+			slot_size[s] = (uint16_t)WL_SIZE(op);
+			fail += slot[s] == NULL;
+		}
+	}
+	return fail;
+}
+
+/* Overhead per live object at the measuring point, x10. */
+static uint64_t overhead_x10(unsigned long free_before)
+{
+	uint64_t live = 0, asked = 0, held;
+
+	for (uint32_t s = 0; s < trace.slots; s++)
+		if (slot[s]) {
+			live++;
+			asked += slot_size[s];
+		}
+	held = (uint64_t)(free_before - buddy_free_pages()) * PAGE_SIZE;
+	return live && held > asked ? (held - asked) * 10 / live : 0;
+}
+
+static void run_one(struct bench_result *r, int mode)
+{
+	unsigned long free_before, used;
+	struct mm_stats st;
+
+	memset(slot, 0, sizeof(slot));
+	mm_set_mode(mode);
+	kmalloc_shrink();
+	free_before = buddy_free_pages();
+	memset(r, 0, sizeof(*r));
+	for (size_t at = 0; at < trace.n;) {
+		size_t to = at + BENCH_CHUNK < trace.n ? at + BENCH_CHUNK : trace.n;
+		uint64_t i0, t0;
+
+		if (at < trace.keep && to > trace.keep)
+			to = trace.keep;
+		i0 = rdinstret();
+		t0 = rdtime();
+		r->failures += replay(at, to);
+		r->instr += rdinstret() - i0;
+		r->ticks += rdtime() - t0;
+		used = free_before - buddy_free_pages();
+		if (used > r->peak_pages)
+			r->peak_pages = used;
+		if (to == trace.keep && !no_alloc) {
+			mm_stats_get(&st);
+			r->frag_pm = st.frag_pm;
+			r->overhead_x10 = overhead_x10(free_before);
+		}
+		at = to;
+	}
+	kmalloc_shrink();
+	r->ops = trace.n;
+	r->done = 1;
+}
+
+static int make_trace(enum wl_kind k, size_t ops)
+{
+	size_t need = wl_ops_needed(k, ops) * sizeof(uint32_t);
+	unsigned order = 0;
+
+	while ((PAGE_SIZE << order) < need)
+		order++;
+	if (trace_pages)
+		free_pages(trace_pages, trace_order);
+	trace_pages = order <= MAX_ORDER ? alloc_pages(GFP_NOINJECT, order) : NULL;
+	trace_order = order;
+	if (!trace_pages)
+		return -1;
+	trace = (struct wl_trace){ .ops = page_address(trace_pages), .cap = need / sizeof(uint32_t) };
+	return wl_generate(k, ops, 0x7a11 + (uint64_t)k, &trace, live_scratch);
+}
+
+static void print_fixed1(uint64_t x10)
+{
+	kprintf("%lu.%lu", (unsigned long)(x10 / 10), (unsigned long)(x10 % 10));
+}
+
+static void print_line(enum wl_kind k, int mode, const struct bench_result *r)
+{
+	kprintf("bench %s %s ops=%lu instr_per_op=", wl_name(k), mm_mode_str(mode),
+		(unsigned long)r->ops);
+	print_fixed1(r->instr * 10 / r->ops);
+	kprintf(" ticks_per_op=");
+	print_fixed1(r->ticks * 10 / r->ops);
+	kprintf(" peak_kib=%lu frag_pct=", r->peak_pages * 4);
+	print_fixed1(r->frag_pm);
+	kprintf(" failures=%lu overhead_per_obj=", r->failures);
+	print_fixed1(r->overhead_x10);
+	kprintf("\n");
+}
+
+/* A right-aligned fixed-point column: width includes ".d". */
+static void col1(uint64_t x10, int width)
+{
+	char buf[24];
+
+	ksnprintf(buf, sizeof(buf), "%lu.%lu", (unsigned long)(x10 / 10), (unsigned long)(x10 % 10));
+	kprintf(" %*s", width, buf);
+}
+
+static void print_table(unsigned kinds, unsigned modes)
+{
+	kprintf("\n%-6s %-8s %10s %9s %9s %6s %9s\n", "work", "mode", "instr/op", "ticks/op",
+		"peak KiB", "frag%", "ovh B/obj");
+	for (int k = 0; k < WL_NR; k++)
+		for (int m = 0; m < MM_MODE_NR; m++) {
+			const struct bench_result *r = &results[k][m];
+
+			if (!(kinds & (1u << k)) || !(modes & (1u << m)) || !r->done)
+				continue;
+			kprintf("%-6s %-8s", wl_name(k), mm_mode_str(m));
+			col1(r->instr * 10 / r->ops, 10);
+			col1(r->ticks * 10 / r->ops, 9);
+			kprintf(" %9lu", r->peak_pages * 4);
+			col1(r->frag_pm, 6);
+			col1(r->overhead_x10, 9);
+			kprintf("\n");
+		}
+}
+
+/* "all" or one name -> bit mask; 0 when unknown. */
+static unsigned parse_kinds(const char *a)
+{
+	int k;
+
+	if (!strcmp(a, "all"))
+		return (1u << WL_NR) - 1;
+	k = wl_parse(a);
+	return k < 0 ? 0 : 1u << k;
+}
+
+static unsigned parse_modes(char *a)
+{
+	unsigned mask = 0;
+
+	if (!strcmp(a, "all"))
+		return (1u << MM_MODE_NR) - 1;
+	for (char *p = a; p && *p;) {
+		char *comma = strchr(p, ',');
+		int m;
+
+		if (comma)
+			*comma = 0;
+		m = mm_mode_parse(p);
+		if (m < 0)
+			return 0;
+		mask |= 1u << m;
+		p = comma ? comma + 1 : NULL;
+	}
+	return mask;
+}
+
+static int cmd_bench(int argc, char **argv)
+{
+	unsigned kinds = argc > 1 ? parse_kinds(argv[1]) : (1u << WL_NR) - 1;
+	unsigned modes = argc > 2 ? parse_modes(argv[2]) : (1u << MM_MODE_NR) - 1;
+	uint64_t ops = BENCH_OPS;
+	int old = mm_get_mode();
+
+	if (argc > 4 || !kinds || !modes || (argc > 3 && (sh_parse_u64(argv[3], &ops) || !ops)))
+		return SH_USAGE;
+	memset(results, 0, sizeof(results));
+	for (int k = 0; k < WL_NR; k++) {
+		struct bench_result base;
+
+		if (!(kinds & (1u << k)))
+			continue;
+		if (make_trace(k, ops)) {
+			kprintf("bench: no memory for the %s trace\n", wl_name(k));
+			break;
+		}
+		no_alloc = 1;
+		run_one(&base, old);
+		no_alloc = 0;
+		for (int m = 0; m < MM_MODE_NR; m++) {
+			struct bench_result *r = &results[k][m];
+
+			if (!(modes & (1u << m)))
+				continue;
+			run_one(r, m);
+			r->instr = r->instr > base.instr ? r->instr - base.instr : 0;
+			r->ticks = r->ticks > base.ticks ? r->ticks - base.ticks : 0;
+			print_line(k, m, r);
+		}
+	}
+	print_table(kinds, modes);
+	mm_set_mode(old);
+	return 0;
+}
+SH_COMMAND("bench", "[small|mixed|large|frag|all] [MODE[,MODE]|all] [ops]",
+	   "run the workloads in each mode and compare", cmd_bench);

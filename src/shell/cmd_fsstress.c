@@ -1,0 +1,163 @@
+/* cmd_fsstress.c - `fsstress [rounds] [path]`: read every file under path,
+ * round after round, and check each against /SHA256SUMS (which `make image`
+ * writes into the volume). Meant to run while `hog` or `faultinj` squeezes
+ * memory: reads take one buffer when they can and stream when they cannot,
+ * and the summary says how often each happened. */
+#include <string.h>
+#include "shell/shell.h"
+#include "shell/args.h"
+#include "kernel/console.h"
+#include "kernel/disk.h"
+#include "lib/printf.h"
+#include "mm/kmalloc.h"
+#include "mm/shrinker.h"
+#include "mm/stats.h"
+#include "kerrno.h"
+
+#define SUMS_MAX 16384
+#define PATH_MAX_LEN 512
+
+struct fsstress {
+	struct fat_fs *fs;
+	char sums[SUMS_MAX];          /* /SHA256SUMS, NUL-terminated */
+	unsigned long files, mismatches, errors;
+	uint64_t bytes;
+};
+
+static struct fsstress st;
+static struct fat_dirent dent;
+
+/* The digest SHA256SUMS lists for path, or NULL. Lines: "<64 hex>  /path". */
+static const char *expected(const char *path)
+{
+	size_t plen = strlen(path);
+
+	for (const char *l = st.sums; *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l) : strlen(l);
+
+		if (len == 66 + plen && !strncmp(l + 66, path, plen))
+			return l;
+		l += len + (nl != NULL);
+	}
+	return NULL;
+}
+
+static void check_file(const char *path, uint32_t size)
+{
+	const char *want = expected(path);
+	char hex[65];
+	int rc;
+
+	if (!want) {
+		if (strcmp(path, "/SHA256SUMS")) {
+			kprintf("fsstress: %s: not in /SHA256SUMS\n", path);
+			st.mismatches++;
+		}
+		return;
+	}
+	rc = sh_sha256_file(st.fs, path, hex);
+	st.files++;
+	if (rc) {
+		kprintf("fsstress: %s: read failed (%d)\n", path, rc);
+		st.errors++;
+	} else if (strncmp(hex, want, 64)) {
+		kprintf("fsstress: %s: sha256 mismatch\n", path);
+		st.mismatches++;
+	} else {
+		st.bytes += size;
+	}
+}
+
+/* Depth-first walk; `path` is a buffer of PATH_MAX_LEN holding the
+ * directory's path, extended in place for each entry. */
+static void walk(char *path)
+{
+	struct fat_dir d;
+	size_t len = strlen(path);
+	int rc = fat_opendir(st.fs, path, &d);
+
+	while (!rc && (rc = fat_readdir(&d, &dent)) == 1) {
+		int is_dir = (dent.attr & FAT_ATTR_DIRECTORY) != 0;
+		uint32_t size = dent.size;
+
+		rc = 0;
+		if (len + 1 + strlen(dent.name) >= PATH_MAX_LEN)
+			continue;
+		ksnprintf(path + len, PATH_MAX_LEN - len, "%s%s", len > 1 ? "/" : "", dent.name);
+		if (is_dir)
+			walk(path);
+		else
+			check_file(path, size);
+		path[len] = 0;
+	}
+	fat_closedir(&d);
+	if (rc < 0) {
+		kprintf("fsstress: %s: %d\n", path, rc);
+		st.errors++;
+	}
+}
+
+static int load_sums(void)
+{
+	struct fat_file f;
+	long n;
+	int rc = fat_open(st.fs, "/SHA256SUMS", &f);
+
+	if (rc)
+		return rc;
+	n = fat_read(&f, st.sums, SUMS_MAX - 1);
+	fat_close(&f);
+	if (n < 0)
+		return (int)n;
+	st.sums[n] = 0;
+	return 0;
+}
+
+static uint64_t kmalloc_in_use(void)
+{
+	struct kmalloc_stats ks;
+	uint64_t sum = 0;
+
+	kmalloc_get_stats(&ks);
+	for (int b = 0; b < KM_BACKEND_NR; b++)
+		sum += ks.backend[b].bytes_in_use;
+	return sum;
+}
+
+static int cmd_fsstress(int argc, char **argv)
+{
+	static char path[PATH_MAX_LEN];
+	uint64_t rounds = 1, before, leaked;
+	struct fat_stats f0, f1;
+	const char *why = "no disk";
+	int pass;
+
+	if (argc > 3 || (argc > 1 && (sh_parse_u64(argv[1], &rounds) || rounds == 0)) ||
+	    (argc > 2 && strlen(argv[2]) >= PATH_MAX_LEN))
+		return SH_USAGE;
+	memset(&st, 0, sizeof(st));
+	if (!(st.fs = disk_fs(&why)))
+		return kprintf("error: no filesystem: %s\n", why), -1;
+	if (load_sums())
+		return kprintf("fsstress: cannot read /SHA256SUMS\n"), -1;
+	mm_shrink(~0ul);    /* cached blocks are not leaks: start and end empty */
+	before = kmalloc_in_use();
+	fat_get_stats(st.fs, &f0);
+	for (uint64_t r = 0; r < rounds; r++) {
+		strncpy(path, argc > 2 ? argv[2] : "/", PATH_MAX_LEN - 1);
+		walk(path);
+	}
+	fat_get_stats(st.fs, &f1);
+	mm_shrink(~0ul);
+	leaked = kmalloc_in_use() - before;
+	pass = st.mismatches == 0 && st.errors == 0 && leaked == 0 && st.files > 0;
+	kprintf("fsstress: files=%lu bytes=%lu enomem=%lu fallbacks=%lu mismatches=%lu "
+		"leaked_bytes=%lu result=%s\n", st.files, (unsigned long)st.bytes,
+		(f1.streamed_reads - f0.streamed_reads) + (f1.stream_stack - f0.stream_stack),
+		f1.streamed_reads - f0.streamed_reads, st.mismatches, (unsigned long)leaked,
+		pass ? "PASS" : "FAIL");
+	return pass ? 0 : -1;
+}
+SH_COMMAND("fsstress", "[rounds] [path]",
+	   "read every file, verify against /SHA256SUMS, count fallbacks", cmd_fsstress);
