@@ -1,0 +1,112 @@
+/* cmd_memmap.c - `memmap [DMA|Normal|High]`: physical memory as text, one
+ * character per block of frames (a power of two chosen so the map fits in
+ * MAP_LINES lines of MAP_COLS), each showing who holds most of its frames.
+ * The map is built in one pass over the frame array, from block heads, so
+ * it costs time linear in RAM and no memory. */
+#include <string.h>
+#include "shell/shell.h"
+#include "kernel/console.h"
+#include "mm/buddy.h"
+
+#define MAP_COLS  64
+#define MAP_LINES 16
+#define MAP_CELLS (MAP_COLS * MAP_LINES)
+
+static const char owner_char[PAGE_OWNER_NR] = {
+	[PAGE_OWNER_FREE] = '.', [PAGE_OWNER_RESERVED] = 'R', [PAGE_OWNER_KERNEL] = 'K',
+	[PAGE_OWNER_PAGES] = 'P', [PAGE_OWNER_SLAB] = 'S', [PAGE_OWNER_HEAP] = 'H',
+	[PAGE_OWNER_PGTABLE] = 'T', [PAGE_OWNER_LARGE] = 'P',
+};
+
+static uint32_t cells[MAP_CELLS][PAGE_OWNER_NR];
+
+/* The run starting at pfn: its owner and length in frames. */
+static uint64_t run_at(uint64_t pfn, unsigned *owner)
+{
+	struct page *pg = pfn_to_page(pfn);
+
+	if (pg->flags & PG_BUDDY) {
+		*owner = PAGE_OWNER_FREE;
+		return 1ull << pg->order;
+	}
+	if (pg->flags & PG_HEAD) {
+		*owner = pg->owner < PAGE_OWNER_NR ? pg->owner : PAGE_OWNER_RESERVED;
+		return 1ull << pg->order;
+	}
+	*owner = pg->flags & PG_RESERVED ? pg->owner : PAGE_OWNER_RESERVED;
+	return 1;
+}
+
+static void count(uint64_t start, uint64_t end, uint64_t per)
+{
+	memset(cells, 0, sizeof(cells));
+	for (uint64_t pfn = start; pfn < end;) {
+		unsigned owner;
+		uint64_t n = run_at(pfn, &owner);
+
+		if (pfn + n > end)
+			n = end - pfn;
+		while (n) {
+			uint64_t cell = (pfn - start) / per;
+			uint64_t take = (cell + 1) * per + start - pfn;
+
+			take = take < n ? take : n;
+			cells[cell][owner < PAGE_OWNER_NR ? owner : 0] += (uint32_t)take;
+			pfn += take;
+			n -= take;
+		}
+	}
+}
+
+static char cell_char(int c)
+{
+	unsigned best = PAGE_OWNER_FREE;
+
+	for (unsigned o = 0; o < PAGE_OWNER_NR; o++)
+		if (cells[c][o] > cells[c][best])
+			best = o;
+	return owner_char[best];
+}
+
+static void draw(uint64_t start, uint64_t end)
+{
+	uint64_t frames = end - start, per = 1;
+	int ncells;
+
+	while (frames > per * MAP_CELLS)
+		per *= 2;
+	ncells = (int)((frames + per - 1) / per);
+	count(start, end, per);
+	kprintf("memmap: %09lx-%09lx, %lu frames, %lu KiB per character\n",
+		(unsigned long)(start << PAGE_SHIFT), (unsigned long)(end << PAGE_SHIFT),
+		(unsigned long)frames, (unsigned long)(per * 4));
+	for (int c = 0; c < ncells; c++) {
+		if (c % MAP_COLS == 0)
+			kprintf("%09lx ", (unsigned long)((start + c * per) << PAGE_SHIFT));
+		kputc(cell_char(c));
+		if (c % MAP_COLS == MAP_COLS - 1 || c == ncells - 1)
+			kputc('\n');
+	}
+	kprintf("legend: . free  K kernel  R reserved  S slab  H heap  P pages  T page table\n");
+}
+
+static int cmd_memmap(int argc, char **argv)
+{
+	if (argc > 2)
+		return SH_USAGE;
+	if (argc == 1) {
+		draw(page_base_pfn, page_base_pfn + page_nr_frames);
+		return 0;
+	}
+	for (int z = 0; z < NR_ZONES; z++) {
+		const struct zone *zn = zone_get(z);
+
+		if (!strcmp(argv[1], zn->name) && zn->present_pages) {
+			draw(zn->start_pfn, zn->end_pfn);
+			return 0;
+		}
+	}
+	return SH_USAGE;
+}
+SH_COMMAND("memmap", "[DMA|Normal|High]", "a picture of physical memory, by owner",
+	   cmd_memmap);
