@@ -156,8 +156,9 @@ static int cmd_mmstress(int argc, char **argv)
 SH_COMMAND("mmstress", "[ops] [seed]",
 	   "random kmalloc/krealloc/kfree/transactions with pattern checks", cmd_mmstress);
 
-/* `txn N K`: a transaction of N allocations whose K-th fails (injected);
- * the stats before and after show that the abort left nothing behind. */
+/* `txn N K`: a transaction of N allocations whose K-th fails (fault
+ * injection on every allocator for that one request, so no fallback can
+ * save it); the stats before and after show the abort left nothing. */
 static void txn_show(const char *when)
 {
 	struct mm_stats s;
@@ -170,7 +171,7 @@ static void txn_show(const char *when)
 static int cmd_txn(int argc, char **argv)
 {
 	uint64_t n = 8, k = 5;
-	struct faultinj_config fi = { .probability = 100, .interval = 1, .times = 1,
+	struct faultinj_config fi = { .probability = 100, .interval = 1, .times = -1,
 				      .scope = FI_ALL, .seed = 1 };
 	struct mm_txn t;
 	void *p;
