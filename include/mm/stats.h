@@ -18,7 +18,8 @@
  * Health, the first rule that holds, always with its reason:
  *   critical  a zone below its min watermark; the last integrity check
  *             found violations; window failure rate >= 50%
- *   degraded  a zone below its low watermark; wrong frees refused since
+ *   degraded  a zone below its low watermark; less than MM_LOW_FREE_PCT
+ *             percent of memory free; wrong frees refused since
  *             boot; window failure rate >= 5%; frag >= 50% while the
  *             measured allocator holds at least MM_FRAG_MIN_BYTES (a few
  *             objects in a fresh slab are not fragmentation worth a word)
@@ -38,6 +39,7 @@
 #define MM_STATS_WINDOW 1024
 #define MM_FRAG_ORDER   3   /* 32 KiB: the largest slab a cache asks for */
 #define MM_FRAG_MIN_BYTES (1u << 20)
+#define MM_LOW_FREE_PCT 5
 
 enum mm_health { MM_HEALTHY, MM_DEGRADED, MM_CRITICAL };
 

@@ -131,6 +131,9 @@ static void judge(struct mm_stats *s)
 			  s->window_failure_rate_pm / 10, s->window_failure_rate_pm % 10);
 	else if ((s->health = MM_DEGRADED), (z = zone_below(1)))
 		ksnprintf(s->reason, sizeof(s->reason), "zone %s below its low watermark", z->name);
+	else if (s->free_bytes * 100 < s->total_bytes * MM_LOW_FREE_PCT)
+		ksnprintf(s->reason, sizeof(s->reason), "only %lu KiB of %lu KiB free",
+			  (unsigned long)(s->free_bytes >> 10), (unsigned long)(s->total_bytes >> 10));
 	else if (s->wrong_frees)
 		ksnprintf(s->reason, sizeof(s->reason), "%lu wrong frees refused", s->wrong_frees);
 	else if (s->window_failure_rate_pm >= 50)

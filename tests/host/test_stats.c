@@ -85,6 +85,14 @@ static void test_watermark_health(void)
 	mm_stats_get(&s);
 	tap_ok(s.health == MM_CRITICAL && strstr(s.reason, "below its min watermark"),
 	       "memory exhausted past min is critical (%s)", s.reason);
+	while (chain && buddy_free_pages() * 100 < (ARENA / PAGE_SIZE) * 3) {
+		pg = chain;               /* give back until about 3% is free */
+		chain = *(struct page **)page_address(pg);
+		free_pages(pg, 0);
+	}
+	mm_stats_get(&s);
+	tap_ok(s.health == MM_DEGRADED && strstr(s.reason, "KiB free"),
+	       "under 5%% free is degraded (%s)", s.reason);
 	while (chain) {
 		pg = chain;
 		chain = *(struct page **)page_address(pg);

@@ -119,7 +119,7 @@ def pressure(t):
     h = t.cmd("hog leave 1M")
     ok(re.search(r"hog: holding \d+ KiB, free 1024 KiB", h) is not None, "hog leave 1M", h)
     health = parse_kv(t.cmd("memstat"))["health"]
-    ok(re.match(r"(degraded|critical) \(zone \w+ below its (low|min) watermark\)", health),
+    ok(re.match(r"(degraded|critical) \((zone \w+ below its (low|min) watermark|only \d+ KiB of \d+ KiB free)\)", health),
        "squeezed memory shows in health, with the reason", health)
     out = t.cmd("fsstress 3", timeout=300)
     m = re.search(r"fsstress: files=(\d+) bytes=(\d+) enomem=(\d+) fallbacks=(\d+) "
