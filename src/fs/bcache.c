@@ -12,8 +12,9 @@
  *    is never found by a lookup.
  *  - Reserve buffers are ordinary buffers the shrinker skips, so the
  *    cache never shrinks below `reserve` buffers.
- * New buffers are allocated before any list is touched: an allocation may
- * run the shrinker (ours included), which then sees consistent lists. */
+ * New buffers are allocated with GFP_NOSHRINK (the cache recycles its own
+ * LRU buffer rather than ask the shrinkers, itself among them), and before
+ * any list is touched, so even a shrinker run would see consistent lists. */
 #include "fs/bcache.h"
 #include "lib/list.h"
 #include "mm/kmalloc.h"
