@@ -6,6 +6,8 @@
 #   make test       host unit tests + QEMU tests; ends with "N passed, N failed"
 #   make debug      boot halted, waiting for gdb-multiarch on :1234
 #   make host-mm    build/host/libmm.a, the mm stack compiled for the host
+#   make bench      in-kernel benchmarks (mk/kbench.mk); bench-host, fuzz:
+#                   see mk/bench.mk and mk/fuzz.mk
 
 CROSS   ?= riscv64-unknown-elf-
 CC      := $(CROSS)gcc
@@ -124,11 +126,12 @@ $(B)/host/tests/%: tests/host/%.c $(B)/host/libmm_san.a
 	$(HOST_CC) $(HOST_WARN) $(HOST_SAN) -MMD -MP $< $(B)/host/libmm_san.a -o $@
 
 include mk/fuzz.mk
+include mk/kbench.mk
 
 # ---- tests ---------------------------------------------------------------
 test: deps $(B)/kernel.elf $(IMAGE) $(HOST_TESTS)
 	@python3 tests/run.py $(HOST_TESTS) $(sort $(wildcard tests/qemu/test_*.py)) \
-		tests/fuzz/smoke.py
+		tests/fuzz/smoke.py $(sort $(wildcard tests/bench/smoke_*.py))
 
 test-host: $(HOST_TESTS)
 	@python3 tests/run.py $(HOST_TESTS)

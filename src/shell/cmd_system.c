@@ -10,6 +10,7 @@
 #include "kernel/version.h"
 
 extern const struct sh_cmd _shcmd_start[], _shcmd_end[];
+extern uint64_t boot_instret;
 
 static int cmd_help(int argc, char **argv)
 {
@@ -61,6 +62,7 @@ static int cmd_uptime(int argc, char **argv)
 	kprintf("uptime: %lu.%03lu s\n", (unsigned long)(us / 1000000),
 		(unsigned long)(us / 1000 % 1000));
 	kprintf("ticks: %lu\n", (unsigned long)timer_ticks());
+	kprintf("boot_instructions: %lu\n", (unsigned long)boot_instret);
 	return 0;
 }
 SH_COMMAND("uptime", "", "time since boot and timer ticks", cmd_uptime);

@@ -1,0 +1,24 @@
+#!/usr/bin/env python3
+"""TAP wrapper: `make bench` runs to completion on a tiny size. Timings are
+not asserted (docs/BENCHMARKS.md has the numbers); only that every
+workload and mode produced its line and the boots were counted."""
+import os
+import subprocess
+import sys
+
+root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+out = os.path.join(root, "build", "bench", "kernel-smoke.txt")
+print("TAP version 13")
+proc = subprocess.run([sys.executable, os.path.join(root, "tools", "bench", "kernel_bench.py"),
+                       "--ops", "2000", "--out", out], stdout=subprocess.PIPE,
+                      stderr=subprocess.STDOUT, text=True, errors="replace")
+lines = open(out).read().splitlines() if os.path.exists(out) else []
+ok = (proc.returncode == 0 and sum(l.startswith("bench ") for l in lines) == 12 and
+      sum(l.startswith("benchfile ") for l in lines) == 2 and
+      sum(l.startswith("boot ") for l in lines) == 2)
+if not ok:
+    for line in proc.stdout.splitlines()[-30:]:
+        print("# " + line)
+print(f"{'' if ok else 'not '}ok 1 - make bench completes on a tiny size ({len(lines)} lines)")
+print("1..1")
+sys.exit(0 if ok else 1)
