@@ -47,8 +47,14 @@ int faultinj_set(const struct faultinj_config *cfg);
 void faultinj_off(void);
 /* The configuration as it stands (times and space count down) and counters. */
 void faultinj_get(struct faultinj_config *cfg, struct faultinj_stats *st);
-/* Should this allocation fail? `scope` is one FI_* bit. */
-int faultinj_should_fail(unsigned scope, size_t bytes, gfp_t flags);
+/* Should this allocation fail? `scope` is one FI_* bit. Costs one load
+ * and a branch while injection is off. */
+extern int faultinj_enabled;
+int faultinj_decide(unsigned scope, size_t bytes, gfp_t flags);
+static inline int faultinj_should_fail(unsigned scope, size_t bytes, gfp_t flags)
+{
+	return faultinj_enabled && faultinj_decide(scope, bytes, flags);
+}
 /* Failures injected since boot, all scopes (read under the mm lock by the
  * allocators to tell injected failures from real ones). */
 extern unsigned long faultinj_injected_total;

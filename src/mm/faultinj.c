@@ -11,6 +11,7 @@ static struct faultinj_config cfg;
 static struct faultinj_stats stats;
 static uint64_t rng;
 unsigned long faultinj_injected_total;
+int faultinj_enabled;
 
 int faultinj_set(const struct faultinj_config *c)
 {
@@ -24,6 +25,7 @@ int faultinj_set(const struct faultinj_config *c)
 	rng = c->seed ? c->seed : 0x9e3779b97f4a7c15ull;
 	memset(&stats, 0, sizeof(stats));
 	stats.enabled = 1;
+	faultinj_enabled = 1;
 	mm_unlock(irq);
 	return 0;
 }
@@ -33,6 +35,7 @@ void faultinj_off(void)
 	unsigned long irq = mm_lock();
 
 	stats.enabled = 0;
+	faultinj_enabled = 0;
 	mm_unlock(irq);
 }
 
@@ -90,7 +93,7 @@ static int decide(unsigned scope, size_t bytes, gfp_t flags)
 	return 1;
 }
 
-int faultinj_should_fail(unsigned scope, size_t bytes, gfp_t flags)
+int faultinj_decide(unsigned scope, size_t bytes, gfp_t flags)
 {
 	unsigned long irq = mm_lock();
 	int fail = decide(scope, bytes, flags);

@@ -50,6 +50,20 @@ static struct kmem_cache *km_caches[KMALLOC_NR_CLASSES];
 static int km_mode = MM_MODE_HYBRID;
 static struct kmalloc_stats km_stats;
 
+/* Smallest class for a size, by 8-byte steps: filled by kmalloc_init. */
+static uint8_t km_class_of[KMALLOC_MAX_CACHE_SIZE / 8 + 1];
+
+static void km_class_table(void)
+{
+	unsigned ci = 0;
+
+	for (unsigned i = 0; i <= KMALLOC_MAX_CACHE_SIZE / 8; i++) {
+		while (km_classes[ci].size < i * 8)
+			ci++;
+		km_class_of[i] = (uint8_t)ci;
+	}
+}
+
 /* ---- set-up, modes ------------------------------------------------------ */
 
 int kmalloc_init(void)
@@ -60,6 +74,7 @@ int kmalloc_init(void)
 
 	slab_init();
 	heap_init();
+	km_class_table();
 	mm_debug_reset();
 	leak_reset();
 	mm_stats_reset();
@@ -123,17 +138,20 @@ int mm_mode_parse(const char *name)
 /* ---- the backends -------------------------------------------------------- */
 
 /* Smallest class holding size with at least align alignment, or -1. */
+/* The class for size at align, or -1 when the request is large. */
 static int km_class(size_t size, size_t align)
 {
 	int i;
 
-	for (i = 0; i < KMALLOC_NR_CLASSES; i++)
-		if (km_classes[i].size >= size && km_classes[i].align >= align)
-			return i;
-	return -1;
+	if (size > KMALLOC_MAX_CACHE_SIZE)
+		return -1;
+	i = km_class_of[(size + 7) / 8];
+	while (i < KMALLOC_NR_CLASSES && km_classes[i].align < align)
+		i++;
+	return i < KMALLOC_NR_CLASSES ? i : -1;
 }
 
-static int large_alloc(size_t size, gfp_t flags, void **out)
+static int large_alloc(size_t size, gfp_t flags, void **out, size_t *granted)
 {
 	unsigned order = 0;
 	struct page *pg;
@@ -147,41 +165,53 @@ static int large_alloc(size_t size, gfp_t flags, void **out)
 		page_set_compound(pg, order);
 	page_set_owner(pg, PAGE_OWNER_LARGE);
 	*out = page_address(pg);
+	*granted = PAGE_SIZE << order;
 	return 0;
 }
 
 static int twotier_alloc(size_t size, size_t align, gfp_t flags, void **out,
-			 int *backend, void *caller)
+			 int *backend, size_t *granted, void *caller)
 {
 	int ci = km_class(size, align);
 
 	if (ci < 0) {
 		*backend = KM_BACKEND_LARGE;
-		return large_alloc(size, flags, out);
+		return large_alloc(size, flags, out, granted);
 	}
 	*backend = KM_BACKEND_SLAB;
+	*granted = km_classes[ci].size;
 	*out = __kmem_cache_alloc(km_caches[ci], flags, caller);
 	return *out ? 0 : -ENOMEM;
 }
 
+static int heap_route(size_t size, size_t align, gfp_t flags, void **out,
+		      int *backend, size_t *granted, void *caller)
+{
+	int ret = __heap_alloc(size, align, flags, out, caller);
+
+	*backend = KM_BACKEND_HEAP;
+	if (ret == 0)
+		*granted = __heap_usable_size(*out);
+	return ret;
+}
+
 /* Route one validated request by mode; *backend says who served it. */
+/* Serve one request in the current mode; *backend and *granted (usable
+ * bytes) describe the block on success. */
 static int km_route(size_t size, size_t align, gfp_t flags, void **out,
-		    int *backend, void *caller)
+		    int *backend, size_t *granted, void *caller)
 {
 	int ret;
 
 	if (flags & (GFP_DMA | GFP_DMA32)) { /* only the buddy honours zones */
 		*backend = KM_BACKEND_LARGE;
-		return large_alloc(size, flags, out);
+		return large_alloc(size, flags, out, granted);
 	}
-	if (km_mode == MM_MODE_SIMPLE) {
-		*backend = KM_BACKEND_HEAP;
-		return __heap_alloc(size, align, flags, out, caller);
-	}
-	ret = twotier_alloc(size, align, flags, out, backend, caller);
+	if (km_mode == MM_MODE_SIMPLE)
+		return heap_route(size, align, flags, out, backend, granted, caller);
+	ret = twotier_alloc(size, align, flags, out, backend, granted, caller);
 	if (ret == -ENOMEM && km_mode == MM_MODE_HYBRID) {
-		*backend = KM_BACKEND_HEAP;
-		ret = __heap_alloc(size, align, flags, out, caller);
+		ret = heap_route(size, align, flags, out, backend, granted, caller);
 		if (ret == 0)
 			km_stats.hybrid_fallbacks++;
 	}
@@ -255,9 +285,9 @@ static int km_owner(const void *p, size_t *usable)
  * emptied go back to the buddy allocator, so the retry can get a page
  * whatever size class it needs. */
 static int km_route_reclaim(size_t size, size_t align, gfp_t flags, void **out,
-			    int *backend, void *caller, unsigned long *lock)
+			    int *backend, size_t *granted, void *caller, unsigned long *lock)
 {
-	int ret = km_route(size, align, flags, out, backend, caller);
+	int ret = km_route(size, align, flags, out, backend, granted, caller);
 
 	if (ret == -ENOMEM && !(flags & GFP_NOSHRINK)) {
 		unsigned long freed;
@@ -268,7 +298,7 @@ static int km_route_reclaim(size_t size, size_t align, gfp_t flags, void **out,
 			kmem_cache_shrink(NULL);
 		*lock = mm_lock();
 		if (freed)
-			ret = km_route(size, align, flags, out, backend, caller);
+			ret = km_route(size, align, flags, out, backend, granted, caller);
 	}
 	return ret;
 }
@@ -287,7 +317,7 @@ static int km_alloc(size_t size, size_t align, gfp_t flags, void **out,
 		ret = -EINVAL;
 	} else {
 		ret = km_route_reclaim(size, align ? align : KMALLOC_MIN_ALIGN, flags,
-				       out, &backend, caller, lock);
+				       out, &backend, &granted, caller, lock);
 	}
 	if (ret) {
 		if (out)
@@ -296,7 +326,6 @@ static int km_alloc(size_t size, size_t align, gfp_t flags, void **out,
 		mm_stats_note_request(true);
 		return ret;
 	}
-	km_owner(*out, &granted);
 	count_grant(m, size, granted);
 	count_grant(&km_stats.backend[backend], size, granted);
 	mm_stats_note_request(false);
@@ -358,12 +387,13 @@ static int km_wrong(const void *p, void *caller, const char *why)
 	return -EINVAL;
 }
 
-static int large_free(const void *p, void *caller)
+static int large_free(const void *p, void *caller, size_t *usable)
 {
 	struct page *pg = compound_head(virt_to_page(p));
 
 	if (p != page_address(pg))
 		return km_wrong(p, caller, "interior pointer into a large block");
+	*usable = PAGE_SIZE << pg->order;
 	if (free_pages(pg, pg->order) != 0) {
 		km_stats.wrong_frees++; /* reported by the buddy allocator */
 		return -EINVAL;
@@ -371,16 +401,46 @@ static int large_free(const void *p, void *caller)
 	return 0;
 }
 
-static int backend_free(int backend, const void *p, void *caller)
+/* The backend whose frame holds p (a KM_BACKEND_*), or -1. */
+static int km_backend_of(const void *p)
 {
+	struct page *pg = virt_to_page(p);
+
+	if (!pg)
+		return -1;
+	pg = compound_head(pg);
+	if (!(pg->flags & PG_HEAD))
+		return -1;
+	switch (pg->owner) {
+	case PAGE_OWNER_SLAB:  return KM_BACKEND_SLAB;
+	case PAGE_OWNER_HEAP:  return KM_BACKEND_HEAP;
+	case PAGE_OWNER_LARGE: return KM_BACKEND_LARGE;
+	default:               return -1;
+	}
+}
+
+/* Free p through its backend, which validates it once. On success *usable
+ * is the block's usable size and *counted says whether kmalloc made it
+ * (a kmem_cache_create cache's objects are not kmalloc's to count). */
+static int backend_free(int backend, const void *p, void *caller, size_t *usable,
+			bool *counted)
+{
+	struct kmem_cache *c = NULL;
 	int ret;
 
+	*counted = true;
 	if (backend == KM_BACKEND_LARGE)
-		return large_free(p, caller);
-	if (backend == KM_BACKEND_SLAB)
-		ret = __kmem_cache_free(NULL, (void *)p, caller);
-	else
+		return large_free(p, caller, usable);
+	if (backend == KM_BACKEND_SLAB) {
+		ret = __kmem_cache_free(NULL, (void *)p, caller, &c);
+		if (ret == 0) {
+			*usable = kmem_cache_size(c);
+			*counted = kmem_cache_is_kmalloc(c);
+		}
+	} else {
+		*usable = __heap_usable_size(p);
 		ret = __heap_free((void *)p, caller);
+	}
 	if (ret)
 		km_stats.wrong_frees++; /* reported by slab / heap */
 	return ret;
@@ -389,21 +449,19 @@ static int backend_free(int backend, const void *p, void *caller)
 /* Free p with the mm lock held; 0 or -EINVAL (refused, reported). */
 static int km_free(const void *p, void *caller)
 {
-	size_t usable;
-	int backend = km_owner(p, &usable);
+	int backend = km_backend_of(p);
 	struct mm_alloc_counters *b;
-	struct kmem_cache *c = NULL;
+	size_t usable = 0;
+	bool counted;
 
 	if (backend < 0)
 		return km_wrong(p, caller, "not a kmalloc block");
 	b = &km_stats.backend[backend];
-	if (backend == KM_BACKEND_SLAB)
-		c = slab_obj_cache(p);
-	if (backend_free(backend, p, caller) != 0) {
+	if (backend_free(backend, p, caller, &usable, &counted) != 0) {
 		b->wrong_frees++;
 		return -EINVAL;
 	}
-	if (backend != KM_BACKEND_SLAB || (c && kmem_cache_is_kmalloc(c))) {
+	if (counted) {
 		b->frees++;
 		b->bytes_in_use -= usable;
 	}

@@ -245,6 +245,21 @@ static void slab_unlink(struct kmem_cache *c, struct page *pg, int li)
 	l->count[slab_state(pg, l->nobjs)]--;
 }
 
+/* Change pg->inuse by delta, moving the slab to another list only when
+ * its state (empty / partial / full) changes: the common case is none. */
+static void slab_count_change(struct kmem_cache *c, struct page *pg, int li, int delta)
+{
+	struct slab_layout *l = &c->lay[li];
+	enum slab_state before = slab_state(pg, l->nobjs);
+
+	pg->inuse = (uint32_t)((int)pg->inuse + delta);
+	if (slab_state(pg, l->nobjs) != before) {
+		list_del(&pg->lru);
+		l->count[before]--;
+		slab_link(c, pg, li);
+	}
+}
+
 /* Thread the free list through every object whose alloc bit is clear. */
 static void slab_rebuild_freelist(struct page *pg, const struct slab_layout *l)
 {
@@ -493,11 +508,9 @@ static void *slab_take(struct kmem_cache *c, struct page *pg, int li,
 		obj = pg->freelist;
 		i = slab_index(pg, l, obj);
 	}
-	slab_unlink(c, pg, li);
+	slab_count_change(c, pg, li, +1);
 	pg->freelist = next_free(obj);
-	pg->inuse++;
 	bit_put(map, (unsigned)i, true);
-	slab_link(c, pg, li);
 	if (bit_get(map + map_words(l->nobjs), (unsigned)i)) {
 		bit_put(map + map_words(l->nobjs), (unsigned)i, false);
 		obj_check_poison(c, obj, caller);
@@ -621,19 +634,18 @@ static void slab_put(struct kmem_cache *c, struct page *pg, int li, char *obj,
 		memset(obj + FREEPTR, MM_POISON_FREE, c->objsize - FREEPTR);
 		bit_put(map + map_words(l->nobjs), i, true);
 	}
-	slab_unlink(c, pg, li);
+	slab_count_change(c, pg, li, -1);
 	set_next_free(obj, pg->freelist);
 	pg->freelist = obj;
-	pg->inuse--;
 	bit_put(map, i, false);
-	slab_link(c, pg, li);
 	c->active--;
 	c->frees++;
 	if (pg->inuse == 0 && !mm_txn_holding) /* txn.c trims after undo */
 		layout_shrink(c, li, SLAB_RESERVE);
 }
 
-int __kmem_cache_free(struct kmem_cache *want, void *obj, void *caller)
+int __kmem_cache_free(struct kmem_cache *want, void *obj, void *caller,
+		      struct kmem_cache **from)
 {
 	const char *why;
 	struct page *pg = slab_of(obj, &why);
@@ -658,6 +670,8 @@ int __kmem_cache_free(struct kmem_cache *want, void *obj, void *caller)
 		return wrong_free(c, obj, caller,
 				  "object is free (double free?)");
 	slab_put(c, pg, li, obj, (unsigned)i, caller);
+	if (from)
+		*from = c;
 	return 0;
 }
 
@@ -668,7 +682,7 @@ int kmem_cache_free(struct kmem_cache *c, void *obj)
 	int ret;
 
 	if (cache_valid(c)) {
-		ret = __kmem_cache_free(c, obj, caller);
+		ret = __kmem_cache_free(c, obj, caller, NULL);
 	} else {
 		mm_report("slab: wrong free of %p by %p: no such cache %p",
 			  obj, caller, (void *)c);

@@ -12,8 +12,10 @@
 void *__kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp, void *caller);
 
 /* c NULL: free to whichever cache owns obj (kfree). Same errors as
- * kmem_cache_free(); the refusal is reported and counted here. */
-int __kmem_cache_free(struct kmem_cache *c, void *obj, void *caller);
+ * kmem_cache_free(); the refusal is reported and counted here. On success
+ * *from (when from is not NULL) is the cache the object went back to. */
+int __kmem_cache_free(struct kmem_cache *c, void *obj, void *caller,
+		      struct kmem_cache **from);
 
 /* The cache of an allocated object at an object boundary, else NULL.
  * Quiet: reports nothing. */
