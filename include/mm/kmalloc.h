@@ -116,6 +116,10 @@ int kmalloc_check(void);
 
 void kmalloc_get_stats(struct kmalloc_stats *out);
 
+/* Usable bytes of every live kmalloc block, all backends: what a leak
+ * check compares before and after. */
+uint64_t kmalloc_bytes_in_use(void);
+
 /* kmalloc-N cache for class index i (0..KMALLOC_NR_CLASSES-1), else NULL. */
 struct kmem_cache *kmalloc_cache(unsigned i);
 

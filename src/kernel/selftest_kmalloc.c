@@ -2,6 +2,7 @@
  * pattern-checked run per mode, mode switches with blocks live,
  * exhaustion back to the exact baseline, the fallible API's errors, wrong
  * frees, and poison / red-zone detection. */
+#include "lib/xorshift.h"
 #include <string.h>
 #include "kernel/ktest.h"
 #include "mm/buddy.h"
@@ -22,10 +23,7 @@ static uint64_t rng;
 
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return xorshift64(&rng);
 }
 
 static size_t rnd_size(void)

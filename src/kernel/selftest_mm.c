@@ -2,6 +2,7 @@
  * buddy allocation against a model, drain-and-refill of a zone, zone
  * fallback and watermarks, refused bad frees, vm_map rollback, and the
  * permissions of the live kernel page table. */
+#include "lib/xorshift.h"
 #include <string.h>
 #include "kernel/ktest.h"
 #include "kernel/memory.h"
@@ -18,10 +19,7 @@ static uint64_t rng;
 
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return xorshift64(&rng);
 }
 
 static struct free_area_snap {

@@ -1,5 +1,6 @@
 /* workload.c - trace generator for the benchmarks (include/lib/workload.h).
  * Deterministic for a seed on every platform: xorshift64, integer math. */
+#include "lib/xorshift.h"
 #include <string.h>
 #include "lib/workload.h"
 #include "kerrno.h"
@@ -35,10 +36,7 @@ int wl_parse(const char *name)
 
 static uint64_t rnd(void)
 {
-	g.rng ^= g.rng << 13;
-	g.rng ^= g.rng >> 7;
-	g.rng ^= g.rng << 17;
-	return g.rng;
+	return xorshift64(&g.rng);
 }
 
 static void emit(uint32_t op)

@@ -2,6 +2,7 @@
  * include/mm/faultinj.h for the decision order). One global configuration;
  * callers ask under their own lock, so the state is read and updated under
  * mm_lock here too (the kernel lock nests). */
+#include "lib/xorshift.h"
 #include <string.h>
 #include "mm/faultinj.h"
 #include "mm/mm_env.h"
@@ -64,10 +65,7 @@ const char *faultinj_scope_name(unsigned scope)
 
 static unsigned random_percent(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % 100);
+	return (unsigned)(xorshift64(&rng) % 100);
 }
 
 static int decide(unsigned scope, size_t bytes, gfp_t flags)

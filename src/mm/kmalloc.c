@@ -247,32 +247,24 @@ static void count_grant(struct mm_alloc_counters *c, size_t size,
 
 /* Owner of p: a KM_BACKEND_* or -1, and its usable size (0 if p is not an
  * allocated block of that owner). */
+static int km_backend_of(const void *p);
+
 static int km_owner(const void *p, size_t *usable)
 {
-	struct page *pg = virt_to_page(p);
-	struct kmem_cache *c;
+	int backend = km_backend_of(p);
+	struct page *pg;
 
 	*usable = 0;
-	if (!pg)
-		return -1;
-	pg = compound_head(pg);
-	if (!(pg->flags & PG_HEAD))
-		return -1;
-	switch (pg->owner) {
-	case PAGE_OWNER_SLAB:
-		c = slab_obj_cache(p);
-		*usable = kmem_cache_size(c);
-		return KM_BACKEND_SLAB;
-	case PAGE_OWNER_HEAP:
+	if (backend == KM_BACKEND_SLAB) {
+		*usable = kmem_cache_size(slab_obj_cache(p));
+	} else if (backend == KM_BACKEND_HEAP) {
 		*usable = __heap_usable_size(p);
-		return KM_BACKEND_HEAP;
-	case PAGE_OWNER_LARGE:
+	} else if (backend == KM_BACKEND_LARGE) {
+		pg = compound_head(virt_to_page(p));
 		if (p == page_address(pg))
 			*usable = PAGE_SIZE << pg->order;
-		return KM_BACKEND_LARGE;
-	default:
-		return -1;
 	}
+	return backend;
 }
 
 /* ---- allocation entry points ---------------------------------------------- */
@@ -523,6 +515,17 @@ void *krealloc(const void *p, size_t size, gfp_t flags)
 unsigned long kmalloc_shrink(void)
 {
 	return kmem_cache_shrink(NULL) + heap_shrink();
+}
+
+uint64_t kmalloc_bytes_in_use(void)
+{
+	unsigned long s = mm_lock();
+	uint64_t sum = 0;
+
+	for (int b = 0; b < KM_BACKEND_NR; b++)
+		sum += km_stats.backend[b].bytes_in_use;
+	mm_unlock(s);
+	return sum;
 }
 
 int kmalloc_check(void)

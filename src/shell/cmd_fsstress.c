@@ -114,17 +114,6 @@ static int load_sums(void)
 	return 0;
 }
 
-static uint64_t kmalloc_in_use(void)
-{
-	struct kmalloc_stats ks;
-	uint64_t sum = 0;
-
-	kmalloc_get_stats(&ks);
-	for (int b = 0; b < KM_BACKEND_NR; b++)
-		sum += ks.backend[b].bytes_in_use;
-	return sum;
-}
-
 static int cmd_fsstress(int argc, char **argv)
 {
 	static char path[PATH_MAX_LEN];
@@ -142,7 +131,7 @@ static int cmd_fsstress(int argc, char **argv)
 	if (load_sums())
 		return kprintf("fsstress: cannot read /SHA256SUMS\n"), -1;
 	mm_shrink(~0ul);    /* cached blocks are not leaks: start and end empty */
-	before = kmalloc_in_use();
+	before = kmalloc_bytes_in_use();
 	fat_get_stats(st.fs, &f0);
 	for (uint64_t r = 0; r < rounds; r++) {
 		strncpy(path, argc > 2 ? argv[2] : "/", PATH_MAX_LEN - 1);
@@ -150,7 +139,7 @@ static int cmd_fsstress(int argc, char **argv)
 	}
 	fat_get_stats(st.fs, &f1);
 	mm_shrink(~0ul);
-	leaked = kmalloc_in_use() - before;
+	leaked = kmalloc_bytes_in_use() - before;
 	pass = st.mismatches == 0 && st.errors == 0 && leaked == 0 && st.files > 0;
 	kprintf("fsstress: files=%lu bytes=%lu enomem=%lu fallbacks=%lu mismatches=%lu "
 		"leaked_bytes=%lu result=%s\n", st.files, (unsigned long)st.bytes,

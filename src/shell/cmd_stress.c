@@ -1,6 +1,7 @@
 /* cmd_stress.c - `mmstress`, `fsstress` and `txn`: the allocator and the
  * filesystem under load and under pressure, each ending with one summary
  * line scripts can parse. */
+#include "lib/xorshift.h"
 #include <string.h>
 #include "shell/shell.h"
 #include "shell/args.h"
@@ -22,10 +23,7 @@ static uint64_t rng;
 
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return xorshift64(&rng);
 }
 
 static void pattern(struct sblk *b)
@@ -117,22 +115,11 @@ static void stress_step(struct stress *s, int *n)
 	}
 }
 
-static uint64_t in_use(void)
-{
-	struct kmalloc_stats ks;
-	uint64_t sum = 0;
-
-	kmalloc_get_stats(&ks);
-	for (int b = 0; b < KM_BACKEND_NR; b++)
-		sum += ks.backend[b].bytes_in_use;
-	return sum;
-}
-
 static int cmd_mmstress(int argc, char **argv)
 {
 	uint64_t ops = 20000, seed = 1;
 	struct stress s = { 0 };
-	uint64_t before = in_use(), leaked;
+	uint64_t before = kmalloc_bytes_in_use(), leaked;
 	int n = 0, pass;
 
 	if (argc > 3 || (argc > 1 && sh_parse_u64(argv[1], &ops)) ||
@@ -147,7 +134,7 @@ static int cmd_mmstress(int argc, char **argv)
 		s.corrupt += corrupt(&blocks[--n]);
 		kfree(blocks[n].p);
 	}
-	leaked = in_use() - before;
+	leaked = kmalloc_bytes_in_use() - before;
 	pass = s.corrupt == 0 && leaked == 0 && mm_check() == 0;
 	kprintf("mmstress: ops=%lu failures=%lu corrupt=%lu leaked_bytes=%lu result=%s\n", s.ops,
 		s.failures, s.corrupt, (unsigned long)leaked, pass ? "PASS" : "FAIL");
@@ -165,7 +152,7 @@ static void txn_show(const char *when)
 
 	mm_stats_get(&s);
 	kprintf("%s: free=%lu KiB in_use=%lu bytes allocs=%lu frees=%lu\n", when,
-		(unsigned long)(s.free_bytes >> 10), (unsigned long)in_use(), s.allocs, s.frees);
+		(unsigned long)(s.free_bytes >> 10), (unsigned long)kmalloc_bytes_in_use(), s.allocs, s.frees);
 }
 
 static int cmd_txn(int argc, char **argv)

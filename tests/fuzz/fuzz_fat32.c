@@ -127,17 +127,6 @@ static void walk_dir(struct walk *w, int depth)
 	w->path[base] = '\0';
 }
 
-static uint64_t in_use(void)
-{
-	struct kmalloc_stats st;
-	uint64_t sum = 0;
-
-	kmalloc_get_stats(&st);
-	for (int b = 0; b < KM_BACKEND_NR; b++)
-		sum += st.backend[b].bytes_in_use;
-	return sum;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static void *arena;
@@ -152,16 +141,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		mm_host_quiet = 1;
 	}
-	before = in_use();
+	before = kmalloc_bytes_in_use();
 	if (fat_mount(&dev, &w.fs, NULL, 0) == 0) {
 		w.entries = 0;
 		w.path[0] = '\0';
 		walk_dir(&w, 0);
 		fat_unmount(w.fs);
 	}
-	if (in_use() != before) {
+	if (kmalloc_bytes_in_use() != before) {
 		fprintf(stderr, "fuzz_fat32: %llu bytes leaked\n",
-			(unsigned long long)(in_use() - before));
+			(unsigned long long)(kmalloc_bytes_in_use() - before));
 		abort();
 	}
 	return 0;

@@ -613,17 +613,6 @@ static void test_synthetic_dir(const struct image *im)
 	free(ent);
 }
 
-static uint64_t bytes_in_use(void)
-{
-	struct kmalloc_stats st;
-	uint64_t sum = 0;
-
-	kmalloc_get_stats(&st);
-	for (int b = 0; b < KM_BACKEND_NR; b++)
-		sum += st.backend[b].bytes_in_use;
-	return sum;
-}
-
 /* Fail the k-th allocation of a mount for every k: each is -ENOMEM (or the
  * mount did not need that many) and nothing is left allocated. */
 static void test_mount_nomem(const struct image *im)
@@ -642,7 +631,7 @@ static void test_mount_nomem(const struct image *im)
 		fresh_mm();
 		mm_set_mode(MM_MODE_TWOTIER);   /* no Hybrid fallback to hide the failure */
 		open_image(&h, im->name, 512);
-		base = bytes_in_use();
+		base = kmalloc_bytes_in_use();
 		fi.interval = (unsigned long)k;
 		faultinj_set(&fi);
 		ret = fat_mount(&h.dev, &fs, msg, sizeof(msg));
@@ -651,7 +640,7 @@ static void test_mount_nomem(const struct image *im)
 			fat_unmount(fs);
 		nomem += ret == -ENOMEM;
 		ok &= (ret == 0 || (ret == -ENOMEM && fs == NULL)) &&
-		      bytes_in_use() == base && kmalloc_check() == 0;
+		      kmalloc_bytes_in_use() == base && kmalloc_check() == 0;
 		hdev_close(&h);
 		if (ret == 0 && k > 12)
 			break;

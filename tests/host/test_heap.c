@@ -5,6 +5,7 @@
  * the exact buddy baseline), the largest block, exhaustion, every kind of
  * wrong free, a smashed boundary tag, red zones and poison, and a
  * randomized run with heap_check. Seeds are fixed and printed. */
+#include "lib/xorshift.h"
 #include "tap.h"
 #include "kerrno.h"
 #include "mm/buddy.h"
@@ -27,10 +28,7 @@ static uint64_t rng_state;
 
 static uint64_t rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return xorshift64(&rng_state);
 }
 
 static struct heap_stats hs(void)

@@ -8,6 +8,7 @@
  * freed, live blocks checked for overlap), exhaustion back to the exact
  * baseline, every kind of wrong free, poison and red zones. One more
  * random run switches modes (and debug checks) at random points. */
+#include "lib/xorshift.h"
 #include "tap.h"
 #include "kerrno.h"
 #include "mm/buddy.h"
@@ -33,10 +34,7 @@ static uint64_t rng_state;
 
 static uint64_t rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return xorshift64(&rng_state);
 }
 
 static void fresh(size_t bytes)

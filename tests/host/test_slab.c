@@ -5,6 +5,7 @@
  * buddy baseline, every kind of wrong free, exhaustion, poison and red-zone
  * violations (also with the switch toggled while objects are live), free
  * list repair, and slabinfo iteration. Seeds are fixed and printed. */
+#include "lib/xorshift.h"
 #include "tap.h"
 #include "kerrno.h"
 #include "mm/buddy.h"
@@ -28,10 +29,7 @@ static uint64_t rng_state;
 
 static uint64_t rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return xorshift64(&rng_state);
 }
 
 static void fresh(void)

@@ -13,6 +13,7 @@
  * run kept by identity, and randomized nests of transactions (random
  * operations, injected failures, mode and red-zone switches, aborts and
  * commits at random depths; seeds printed). */
+#include "lib/xorshift.h"
 #include "tap.h"
 #include "kerrno.h"
 #include "mm/buddy.h"
@@ -40,10 +41,7 @@ static uint64_t rng_state;
 
 static uint64_t rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return xorshift64(&rng_state);
 }
 
 static void fresh(void)
