@@ -127,6 +127,7 @@ $(B)/host/tests/%: tests/host/%.c $(B)/host/libmm_san.a
 
 include mk/fuzz.mk
 include mk/kbench.mk
+include mk/bench.mk
 
 # ---- tests ---------------------------------------------------------------
 test: deps $(B)/kernel.elf $(IMAGE) $(HOST_TESTS)

@@ -17,6 +17,9 @@ cc gcc
 clang clang
 /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a libclang-rt-14-dev
 fsck.fat dosfstools
+/usr/include/jemalloc/jemalloc.h libjemalloc-dev
+/usr/include/mimalloc.h libmimalloc-dev
+gnuplot gnuplot-nox
 "
 
 missing=""

@@ -1,0 +1,34 @@
+# mk/bench.mk - benchmarks on the host and their charts (included by Makefile).
+#
+#   make bench-host              Tally (twotier, simple, hybrid) against glibc,
+#                                jemalloc and mimalloc on the four workloads of
+#                                lib/workload.h; writes build/bench/host.txt
+#   make bench-host BENCH_TINY=1 the same on a tiny size, a few seconds, into
+#                                build/bench/host-tiny.txt (make test runs it)
+#   make bench-plot              PNG charts in docs/bench/ from
+#                                build/bench/host.txt and, when present,
+#                                build/bench/kernel.txt (make bench)
+#
+# BENCH_ARGS passes more options to bench_host (--ops N --reps N --seed N
+# --workloads a,b --allocs a,b). See tools/bench/bench_host.c for what is
+# measured and how; docs/BENCHMARKS.md for the results.
+
+BENCH_TINY ?=
+BENCH_ARGS ?=
+BENCH_HOST := $(B)/bench/bench_host
+BENCH_HOST_OUT := $(B)/bench/$(if $(BENCH_TINY),host-tiny,host).txt
+
+.PHONY: bench-host bench-plot
+
+$(BENCH_HOST): tools/bench/bench_host.c $(B)/host/libmm.a
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_WARN) -O2 -g -MMD -MP $< $(B)/host/libmm.a -ldl -o $@
+
+bench-host: deps $(BENCH_HOST)
+	$(BENCH_HOST) $(if $(BENCH_TINY),--tiny) $(BENCH_ARGS) --out $(BENCH_HOST_OUT)
+
+bench-plot:
+	@tools/deps.sh
+	python3 tools/bench/plot.py $(B)/bench/host.txt $(B)/bench/kernel.txt docs/bench
+
+-include $(B)/bench/bench_host.d
