@@ -100,6 +100,10 @@ def editing(t):
     ok(t.cmd("\x1b[A\x1b[A").strip() == "first", "up twice recalls the older command")
     ok(t.cmd("\x1b[A\x1b[A\x1b[B").strip() in ("second", "first"), "down walks forward")
     ok(t.cmd("ech\t hi").strip() == "hi", "Tab completes a command name")
+    out = t.cmd("cat /REA\t")
+    ok(out.startswith("Tally's disk"), "Tab completes a path on the volume", out[:200])
+    out = t.cmd("ls /docs/gu\t")
+    ok(out.strip() == "memory.txt", "Tab completes a directory with its slash", out)
     # Home/End keys (Ctrl-A is QEMU's own escape key on -nographic stdio)
     ok(t.cmd("cho x\x1b[He\x1b[Fy").strip() == "xy", "Home and End keys")
     long = "echo " + "x" * 4096
