@@ -21,6 +21,8 @@ SMP     ?= 1
 APPEND  ?=
 
 B := build
+# Quiet build lines; `make Q=` shows the full commands.
+Q ?= @
 
 WARN   := -Wall -Wextra -Werror
 CFLAGS := -std=c11 $(WARN) -ffreestanding -nostdlib -mcmodel=medany \
@@ -50,7 +52,6 @@ all: $(B)/kernel.elf
 deps:
 	@tools/deps.sh
 
-Q := @
 $(B)/k/%.c.o: src/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
@@ -105,25 +106,30 @@ debug: deps $(B)/kernel.elf $(IMAGE)
 # ---- host builds ---------------------------------------------------------
 $(B)/host/san/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_WARN) $(HOST_SAN) -MMD -MP -c $< -o $@
+	@echo "  HOSTCC  $< (sanitizers)"
+	$(Q)$(HOST_CC) $(HOST_WARN) $(HOST_SAN) -MMD -MP -c $< -o $@
 
 $(B)/host/opt/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_WARN) -O2 -g -MMD -MP -c $< -o $@
+	@echo "  HOSTCC  $<"
+	$(Q)$(HOST_CC) $(HOST_WARN) -O2 -g -MMD -MP -c $< -o $@
 
 $(B)/host/libmm_san.a: $(patsubst src/%.c,$(B)/host/san/%.o,$(HSRC))
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
 
 $(B)/host/libmm.a: $(patsubst src/%.c,$(B)/host/opt/%.o,$(HSRC))
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
 
 host-mm: $(B)/host/libmm.a
 
 $(B)/host/tests/%: tests/host/%.c $(B)/host/libmm_san.a
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_WARN) $(HOST_SAN) -MMD -MP $< $(B)/host/libmm_san.a -o $@
+	@echo "  HOSTCC  $<"
+	$(Q)$(HOST_CC) $(HOST_WARN) $(HOST_SAN) -MMD -MP $< $(B)/host/libmm_san.a -o $@
 
 include mk/fuzz.mk
 include mk/kbench.mk
