@@ -77,7 +77,8 @@ static int map_identity(uintptr_t start, uintptr_t end, unsigned perm)
 	return start < end ? vm_map(&kernel_vm, start, start, end - start, perm) : 0;
 }
 
-/* Devices may share a page (or a large leaf) with another device. */
+/* Devices may share a page (or a large leaf) with another device: when
+ * part of the range is mapped already, map the rest page by page. */
 static int map_mmio(const struct plat_device *d)
 {
 	uintptr_t start = d->base & PAGE_MASK, end = (d->base + d->size + PAGE_SIZE - 1) & PAGE_MASK;
@@ -86,13 +87,13 @@ static int map_mmio(const struct plat_device *d)
 	if (!d->size)
 		return 0;
 	rc = map_identity(start, end, VM_R | VM_W | VM_LARGE);
-	for (uintptr_t p = start; rc == -EEXIST && p < end; p += PAGE_SIZE) {
+	if (rc != -EEXIST)
+		return rc;
+	for (uintptr_t p = start; p < end; p += PAGE_SIZE)
 		if (vm_translate(&kernel_vm, p, NULL, NULL) == -ENOENT &&
 		    (rc = map_identity(p, p + PAGE_SIZE, VM_R | VM_W)) != 0)
 			return rc;
-		rc = p + PAGE_SIZE < end ? -EEXIST : 0;
-	}
-	return rc;
+	return 0;
 }
 
 static int map_ram(void)
