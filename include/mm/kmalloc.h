@@ -46,7 +46,8 @@ struct mm_alloc_counters {
 };
 
 /* mode[m]: requests made while m was the mode (requests, successes,
- * failures, bytes requested / granted; frees are not attributed to modes).
+ * failures, bytes requested / granted; frees, bytes in use and peak stay 0:
+ * a block is freed whatever the mode is then).
  * backend[b]: blocks b served and b's frees (successes, frees, wrong_frees,
  * bytes granted, in use, peak). Only kmalloc-made blocks are counted. */
 struct kmalloc_stats {

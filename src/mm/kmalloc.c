@@ -234,15 +234,20 @@ static void count_fail(struct mm_alloc_counters *c, int err, unsigned long injec
 		c->fail_injected++;
 }
 
-static void count_grant(struct mm_alloc_counters *c, size_t size,
-			size_t granted)
+/* A served request: the mode's counters record it; the backend's also
+ * hold the block until it is freed (in use, peak). */
+static void count_grant(struct mm_alloc_counters *m, struct mm_alloc_counters *b,
+			size_t size, size_t granted)
 {
-	c->successes++;
-	c->bytes_requested += size;
-	c->bytes_granted += granted;
-	c->bytes_in_use += granted;
-	if (c->bytes_in_use > c->peak_bytes_in_use)
-		c->peak_bytes_in_use = c->bytes_in_use;
+	m->successes++;
+	m->bytes_requested += size;
+	m->bytes_granted += granted;
+	b->successes++;
+	b->bytes_requested += size;
+	b->bytes_granted += granted;
+	b->bytes_in_use += granted;
+	if (b->bytes_in_use > b->peak_bytes_in_use)
+		b->peak_bytes_in_use = b->bytes_in_use;
 }
 
 /* Owner of p: a KM_BACKEND_* or -1, and its usable size (0 if p is not an
@@ -318,8 +323,7 @@ static int km_alloc(size_t size, size_t align, gfp_t flags, void **out,
 		mm_stats_note_request(true);
 		return ret;
 	}
-	count_grant(m, size, granted);
-	count_grant(&km_stats.backend[backend], size, granted);
+	count_grant(m, &km_stats.backend[backend], size, granted);
 	mm_stats_note_request(false);
 	if (leak_tracking_on)
 		leak_note_alloc(*out, size, caller);

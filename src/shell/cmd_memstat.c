@@ -95,28 +95,32 @@ static void heapinfo(const struct mm_stats *s)
 	kv_pm("heap_fragmentation", s->frag_heap_pm, "");
 }
 
-static void counter_line(const char *name, const struct mm_alloc_counters *c)
-{
-	kprintf("%-8s %9lu %9lu %7lu %7lu %7lu %9lu %6lu %10lu %10lu\n", name, c->requests,
-		c->successes, c->fail_nomem, c->fail_inval, c->fail_injected, c->frees,
-		c->wrong_frees, (unsigned long)(c->bytes_in_use >> 10),
-		(unsigned long)(c->peak_bytes_in_use >> 10));
-}
-
 static void counters(const struct mm_stats *s)
 {
 	static const char *const backends[KM_BACKEND_NR] = { "slab", "large", "heap" };
 	const struct buddy_stats *b = &s->buddy;
 
-	kprintf("%-8s %9s %9s %7s %7s %7s %9s %6s %10s %10s\n", "by", "requests", "ok",
-		"nomem", "inval", "inject", "frees", "wrong", "inuse_KiB", "peak_KiB");
-	for (int m = 0; m < MM_MODE_NR; m++)
-		counter_line(mm_mode_str(m), &s->km.mode[m]);
-	for (int k = 0; k < KM_BACKEND_NR; k++)
-		counter_line(backends[k], &s->km.backend[k]);
-	kprintf("buddy    %9lu %9lu %7lu %7lu %7lu %9lu %6lu %10lu %10lu\n", b->requests,
-		b->successes, b->fail_nomem, b->fail_inval, b->fail_injected, b->frees,
+	kprintf("%-9s %9s %9s %7s %7s %7s\n", "mode", "requests", "ok", "nomem", "inval",
+		"inject");
+	for (int m = 0; m < MM_MODE_NR; m++) {
+		const struct mm_alloc_counters *c = &s->km.mode[m];
+
+		kprintf("%-9s %9lu %9lu %7lu %7lu %7lu\n", mm_mode_str(m), c->requests,
+			c->successes, c->fail_nomem, c->fail_inval, c->fail_injected);
+	}
+	kprintf("%-9s %9s %9s %7s %10s %10s\n", "allocator", "blocks", "frees", "wrong",
+		"inuse_KiB", "peak_KiB");
+	for (int k = 0; k < KM_BACKEND_NR; k++) {
+		const struct mm_alloc_counters *c = &s->km.backend[k];
+
+		kprintf("%-9s %9lu %9lu %7lu %10lu %10lu\n", backends[k], c->successes, c->frees,
+			c->wrong_frees, (unsigned long)(c->bytes_in_use >> 10),
+			(unsigned long)(c->peak_bytes_in_use >> 10));
+	}
+	kprintf("%-9s %9lu %9lu %7lu %10lu %10lu\n", "buddy", b->successes, b->frees,
 		b->wrong_frees, b->pages_in_use * 4, b->peak_pages_in_use * 4);
+	kprintf("buddy_failures: nomem %lu, inval %lu, injected %lu\n", b->fail_nomem,
+		b->fail_inval, b->fail_injected);
 	kprintf("hybrid_fallbacks: %lu\nmode_switches: %lu\n", s->km.hybrid_fallbacks,
 		s->km.mode_switches);
 	kv_pm("buddy_unusable_index", s->frag_buddy_pm, " (order 3)");

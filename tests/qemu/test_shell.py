@@ -54,7 +54,8 @@ def memstat_views(t):
        "memstat slab in /proc/slabinfo columns", slab)
     ok("heap_arena:" in t.cmd("memstat heap"), "memstat heap")
     c = t.cmd("memstat counters")
-    ok(all(w in c for w in ("simple", "twotier", "hybrid", "buddy", "hybrid_fallbacks:")),
+    ok(all(w in c for w in ("simple", "twotier", "hybrid", "slab", "large", "heap", "buddy",
+                            "hybrid_fallbacks:")),
        "memstat counters per mode and allocator", c)
     ok(len(t.cmd("memstat all").splitlines()) > 40, "memstat all shows everything")
 
