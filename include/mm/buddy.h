@@ -48,6 +48,12 @@ int free_pages(struct page *pg, unsigned order);
  * not page aligned or not covered by the frame array. */
 int free_pages_addr(const void *addr, unsigned order);
 
+/* For the allocators built on this one (slab, heap, page tables, kmalloc
+ * large blocks): free_pages() of a block whose owner must be `owner`.
+ * free_pages() itself accepts only PAGE_OWNER_PAGES blocks, so a stray
+ * free can never pull a page out from under a slab or a heap run. */
+int free_pages_owned(struct page *pg, unsigned order, unsigned owner);
+
 /* Walk every zone's free lists and the frame array and check the buddy
  * invariants (list membership, flags, order, zone, alignment, counts,
  * coalescing, no overlap). Returns the number of violations (0 = sound);

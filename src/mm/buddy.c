@@ -48,6 +48,7 @@ enum buddy_free_err {
 	BF_INTERIOR,
 	BF_UNALIGNED,
 	BF_WRONG_ORDER,
+	BF_WRONG_OWNER,
 };
 
 static const char *const buddy_free_msg[] = {
@@ -64,6 +65,7 @@ static const char *const buddy_free_msg[] = {
 	[BF_INTERIOR] = "not the head of an allocated block; head pfn",
 	[BF_UNALIGNED] = "block not aligned to its order",
 	[BF_WRONG_ORDER] = "wrong order; allocated with order",
+	[BF_WRONG_OWNER] = "block belongs to another allocator:",
 };
 
 static struct page *buddy_pfn_page(uint64_t pfn)
@@ -284,7 +286,10 @@ static enum buddy_free_err buddy_free_check(const struct page *pg, unsigned orde
 static int buddy_report_refusal(enum buddy_free_err err, const void *what,
 				unsigned order, uint64_t info, void *caller)
 {
-	if (err == BF_WRONG_ORDER || (err >= BF_IN_FREE && err <= BF_INTERIOR))
+	if (err == BF_WRONG_OWNER)
+		mm_report("buddy: refused free of %p order %u from %p: %s %s", what, order,
+			  caller, buddy_free_msg[err], page_owner_name((unsigned)info));
+	else if (err == BF_WRONG_ORDER || (err >= BF_IN_FREE && err <= BF_INTERIOR))
 		mm_report("buddy: refused free of %p order %u from %p: %s %s%lx",
 			  what, order, caller, buddy_free_msg[err],
 			  err == BF_WRONG_ORDER ? "" : "0x", (unsigned long)info);
@@ -342,12 +347,18 @@ static void buddy_release(struct page *pg, unsigned order)
 }
 
 /* Check and release under one lock hold, so two racing frees of one block
- * cannot both pass; report outside it. */
-static int buddy_free(struct page *pg, unsigned order, void *caller)
+ * cannot both pass; report outside it. The block must belong to `owner`:
+ * a slab, heap run or page table is never freed through the page API. */
+static int buddy_free(struct page *pg, unsigned order, unsigned owner, void *caller)
 {
 	uint64_t info = 0;
 	unsigned long irq = mm_lock();
 	enum buddy_free_err err = buddy_free_check(pg, order, &info);
+
+	if (err == BF_OK && pg->owner != owner) {
+		err = BF_WRONG_OWNER;
+		info = pg->owner;
+	}
 
 	if (err == BF_OK)
 		buddy_release(pg, order);
@@ -361,7 +372,12 @@ static int buddy_free(struct page *pg, unsigned order, void *caller)
 
 int free_pages(struct page *pg, unsigned order)
 {
-	return buddy_free(pg, order, __builtin_return_address(0));
+	return buddy_free(pg, order, PAGE_OWNER_PAGES, __builtin_return_address(0));
+}
+
+int free_pages_owned(struct page *pg, unsigned order, unsigned owner)
+{
+	return buddy_free(pg, order, owner, __builtin_return_address(0));
 }
 
 int free_pages_addr(const void *addr, unsigned order)
@@ -374,7 +390,7 @@ int free_pages_addr(const void *addr, unsigned order)
 	pg = virt_to_page(addr);
 	if (!pg)
 		return buddy_refuse(BF_ADDR_NOT_RAM, addr, order, caller);
-	return buddy_free(pg, order, caller);
+	return buddy_free(pg, order, PAGE_OWNER_PAGES, caller);
 }
 
 /* ---- statistics ------------------------------------------------------- */

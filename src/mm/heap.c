@@ -265,7 +265,7 @@ static void run_release(struct heap_run *r)
 	heap.free_bytes -= r->free_bytes;
 	r->magic = 0;
 	pg->priv = NULL;
-	if (free_pages(pg, r->order) != 0) {
+	if (free_pages_owned(pg, r->order, PAGE_OWNER_HEAP) != 0) {
 		mm_debug_count_corruption();
 		mm_report("heap: buddy refused run %p", (void *)r);
 	}
@@ -823,8 +823,10 @@ int heap_check(void)
 	list_for_each(pos, &heap.runs) {
 		struct heap_run *r = list_entry(pos, struct heap_run, link);
 
-		if ((uintptr_t)r <= last)
-			bad += hcheck_fail(r, "run list out of order");
+		if ((uintptr_t)r <= last || runs > heap.nruns) {  /* a broken list may cycle */
+			bad += hcheck_fail(r, "run list out of order or too long");
+			break;
+		}
 		last = (uintptr_t)r;
 		bad += check_run(r);
 		runs++;

@@ -390,7 +390,7 @@ static int large_free(const void *p, void *caller, size_t *usable)
 	if (p != page_address(pg))
 		return km_wrong(p, caller, "interior pointer into a large block");
 	*usable = PAGE_SIZE << pg->order;
-	if (free_pages(pg, pg->order) != 0) {
+	if (free_pages_owned(pg, pg->order, PAGE_OWNER_LARGE) != 0) {
 		km_stats.wrong_frees++; /* reported by the buddy allocator */
 		return -EINVAL;
 	}

@@ -312,7 +312,7 @@ static void slab_release(struct kmem_cache *c, struct page *pg, int li)
 	slab_foot(pg)->magic = 0;
 	pg->priv = NULL;
 	pg->freelist = NULL;
-	if (free_pages(pg, l->order) != 0) {
+	if (free_pages_owned(pg, l->order, PAGE_OWNER_SLAB) != 0) {
 		mm_debug_count_corruption();
 		mm_report("slab: %s: buddy refused slab %p", c->name,
 			  (void *)slab_base(pg));
@@ -908,6 +908,10 @@ static int check_cache(struct kmem_cache *c)
 			list_for_each(pos, &c->lay[li].lists[s]) {
 				struct page *pg = list_entry(pos, struct page, lru);
 
+				if (n > c->lay[li].count[s]) {   /* a broken list may cycle */
+					bad += check_fail(c, NULL, "list longer than its count");
+					break;
+				}
 				bad += check_slab(c, pg, li, s);
 				active += pg->inuse;
 				total += c->lay[li].nobjs;

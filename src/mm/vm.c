@@ -79,7 +79,7 @@ static pte_t *table_alloc(struct vm_space *vs, void *token)
 
 static void table_free(struct vm_space *vs, pte_t *table)
 {
-	free_pages(virt_to_page(table), 0);
+	free_pages_owned(virt_to_page(table), 0, PAGE_OWNER_PGTABLE);
 	vs->tables--;
 }
 

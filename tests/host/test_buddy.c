@@ -723,12 +723,17 @@ static void test_api_details(void)
 	tap_ok(compound_head(a + 5) == a + 5 && a[5].flags == 0 && buddy_check() == 0,
 	       "page_clear_compound undoes them");
 	page_set_compound(a, 3);
-	tap_ok(free_pages(a, 3) == 0 && buddy_check() == 0, "free of a compound block clears its tails");
+	tap_ok(free_pages(a, 3) == -EINVAL && a->owner == PAGE_OWNER_SLAB && buddy_check() == 0,
+	       "free_pages refuses a block another allocator owns (slab)");
+	tap_ok(free_pages_owned(a, 3, PAGE_OWNER_HEAP) == -EINVAL,
+	       "free_pages_owned refuses the wrong owner");
+	tap_ok(free_pages_owned(a, 3, PAGE_OWNER_SLAB) == 0 && buddy_check() == 0,
+	       "free of a compound block by its owner clears its tails");
 	b = alloc_pages(GFP_DMA, 0);
 	tap_ok(b && free_pages_addr(page_address(b), 0) == 0, "free_pages_addr frees by address");
 	buddy_get_stats(&st1);
-	tap_ok(st1.frees == st0.frees + 4 && st1.pages_in_use == 0 && st1.wrong_frees == 0,
-	       "counters: frees, pages_in_use back to 0");
+	tap_ok(st1.frees == st0.frees + 4 && st1.pages_in_use == 0 && st1.wrong_frees == st0.wrong_frees + 2,
+	       "counters: frees, pages_in_use back to 0, the two refusals counted");
 }
 
 static void test_unusable_index(void)

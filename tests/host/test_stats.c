@@ -228,6 +228,11 @@ static void test_integrity(void)
 	tap_ok(mm_check() > 0, "buddy free-list corruption found");
 	pg->flags = flags;
 	tap_ok(mm_check() == 0, "undone: clean again");
+	h = kmalloc(2048, 0);                   /* a slab object (twotier) */
+	pg = compound_head(virt_to_page(h));
+	tap_ok(free_pages_addr(page_address(pg), pg->order) == -EINVAL && pg->owner == PAGE_OWNER_SLAB &&
+	       mm_check() == 0, "a page free of a slab's whole block is refused; all sound");
+	kfree(h);
 	mm_set_mode(MM_MODE_HYBRID);
 }
 
