@@ -69,32 +69,78 @@ static void check_file(const char *path, uint32_t size)
 	}
 }
 
-/* Depth-first walk; `path` is a buffer of PATH_MAX_LEN holding the
- * directory's path, extended in place for each entry. */
+/* One open directory per level of the walk, kept off the stack (a level
+ * is ~600 bytes): depth-first, iterative, at most FSSTRESS_DEPTH deep. */
+#define FSSTRESS_DEPTH 64
+
+static struct fat_dir levels[FSSTRESS_DEPTH];
+static size_t level_len[FSSTRESS_DEPTH];   /* path length at each level */
+
+/* True when a directory starting at `cluster` is already being walked:
+ * a directory entry pointing back up the tree would loop forever. */
+static int on_path(int depth, uint32_t cluster)
+{
+	for (int i = 0; i < depth; i++)
+		if (levels[i].first == cluster)
+			return 1;
+	return 0;
+}
+
+static void walk_error(const char *path, const char *what, int rc)
+{
+	kprintf("fsstress: %s: %s (%d)\n", path, what, rc);
+	st.errors++;
+}
+
+/* Enter the directory `path` names as level `depth`; 0 or -1. */
+static int enter(char *path, int depth)
+{
+	int rc;
+
+	if (depth == FSSTRESS_DEPTH) {
+		kprintf("fsstress: %s: deeper than %d levels, not entered\n", path, FSSTRESS_DEPTH);
+		st.errors++;
+		return -1;
+	}
+	rc = fat_opendir(st.fs, path, &levels[depth]);
+	if (rc) {
+		walk_error(path, "cannot open", rc);
+		return -1;
+	}
+	if (on_path(depth, levels[depth].first)) {
+		fat_closedir(&levels[depth]);
+		walk_error(path, "directory loop, not entered", -ELOOP);
+		return -1;
+	}
+	level_len[depth] = strlen(path);
+	return 0;
+}
+
+/* Read every file under `path` (a PATH_MAX_LEN buffer, extended in place). */
 static void walk(char *path)
 {
-	struct fat_dir d;
-	size_t len = strlen(path);
-	int rc = fat_opendir(st.fs, path, &d);
+	int depth = 0;
 
-	while (!rc && (rc = fat_readdir(&d, &dent)) == 1) {
-		int is_dir = (dent.attr & FAT_ATTR_DIRECTORY) != 0;
-		uint32_t size = dent.size;
+	if (enter(path, 0))
+		return;
+	while (depth >= 0) {
+		size_t len = level_len[depth];
+		int rc = fat_readdir(&levels[depth], &dent);
 
-		rc = 0;
+		path[len] = 0;
+		if (rc <= 0) {                   /* end of this directory, or an error */
+			if (rc < 0)
+				walk_error(path, "readdir failed", rc);
+			fat_closedir(&levels[depth--]);
+			continue;
+		}
 		if (len + 1 + strlen(dent.name) >= PATH_MAX_LEN)
 			continue;
 		ksnprintf(path + len, PATH_MAX_LEN - len, "%s%s", len > 1 ? "/" : "", dent.name);
-		if (is_dir)
-			walk(path);
-		else
-			check_file(path, size);
-		path[len] = 0;
-	}
-	fat_closedir(&d);
-	if (rc < 0) {
-		kprintf("fsstress: %s: %d\n", path, rc);
-		st.errors++;
+		if (!(dent.attr & FAT_ATTR_DIRECTORY))
+			check_file(path, dent.size);
+		else if (enter(path, depth + 1) == 0)
+			depth++;
 	}
 }
 

@@ -78,8 +78,67 @@ def not_fat():
         ok(m is not None and out == f"error: no filesystem: {m.group(1)}", "and ls repeats the reason", out)
 
 
+def build_deep(path, levels, loop):
+    """A FAT32 volume with /d/d/... `levels` deep, one file at /d/d/f.txt
+    listed in /SHA256SUMS; with loop, /d/d's entry is patched to point back
+    at /d's own cluster (a directory cycle)."""
+    import hashlib
+    import struct
+    import subprocess
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    with open(path, "wb") as f:
+        f.truncate(40 << 20)
+    subprocess.run(["mkfs.fat", "-F", "32", path], check=True, capture_output=True)
+    p = ""
+    for _ in range(levels):
+        p += "/d"
+        subprocess.run(["mmd", "-i", path, "::" + p], check=True, env=env)
+    src = path + ".f.txt"
+    with open(src, "w") as f:
+        f.write("x\n")
+    subprocess.run(["mcopy", "-i", path, src, "::/d/d/f.txt"], check=True, env=env)
+    sums = path + ".sums"
+    with open(sums, "w") as f:
+        f.write(hashlib.sha256(b"x\n").hexdigest() + "  /d/d/f.txt\n")
+    subprocess.run(["mcopy", "-i", path, sums, "::/SHA256SUMS"], check=True, env=env)
+    if loop:
+        with open(path, "r+b") as f:
+            boot = f.read(512)
+            bps, spc, res, nfats = struct.unpack_from("<HBHB", boot, 11)
+            fatsz, root = struct.unpack_from("<I", boot, 36)[0], struct.unpack_from("<I", boot, 44)[0]
+            data = (res + nfats * fatsz) * bps
+            def entry_of(cluster, name):
+                f.seek(data + (cluster - 2) * spc * bps)
+                blob = f.read(spc * bps)
+                for off in range(0, len(blob), 32):
+                    if blob[off:off + 11] == name:
+                        hi, lo = struct.unpack_from("<H", blob, off + 20)[0], struct.unpack_from("<H", blob, off + 26)[0]
+                        return data + (cluster - 2) * spc * bps + off, hi << 16 | lo
+                raise KeyError(name)
+            _, d1 = entry_of(root, b"D          ")
+            off, _ = entry_of(d1, b"D          ")
+            f.seek(off + 20)
+            f.write(struct.pack("<H", d1 >> 16))
+            f.seek(off + 26)
+            f.write(struct.pack("<H", d1 & 0xFFFF))
+
+
+def hostile_trees():
+    for name, levels, loop, want in (("deep", 70, False, "deeper than 64 levels"),
+                                     ("loop", 3, True, "directory loop")):
+        img = os.path.join(ROOT, "build", "test", f"{name}.img")
+        os.makedirs(os.path.dirname(img), exist_ok=True)
+        build_deep(img, levels, loop)
+        with Tally(drive=img) as t:
+            t.boot()
+            out = t.cmd("fsstress 1", timeout=120)
+            ok(want in out and "result=FAIL" in out, f"fsstress on a {name} tree: refused, reported", out)
+            ok(t.cmd("echo alive").strip() == "alive", f"fsstress on a {name} tree: kernel still up")
+
+
 guarded(lambda: volume("legacy"), "legacy volume")
 guarded(lambda: volume("modern"), "modern volume")
 guarded(no_disk, "no disk")
 guarded(not_fat, "not FAT")
+guarded(hostile_trees, "hostile trees")
 sys.exit(finish())
