@@ -196,17 +196,26 @@ static int vblk_setup_queue(struct page *ring)
 	return 0;
 }
 
+/* Wait for the device to use our request. The check and the wfi run with
+ * interrupts off: an interrupt arriving in between still ends the wfi
+ * (it is pending), and is taken as soon as they are back on. */
 static int vblk_wait(void)
 {
 	uint64_t deadline = rdtime() + platform.timebase_hz * TIMEOUT_SECONDS;
-	int irqs_on = (csr_read(sstatus) & SSTATUS_SIE) != 0;
+	uint64_t irq = irq_save();
 
 	while (*(volatile uint16_t *)&vb.used->idx == vb.used_seen) {
-		if (rdtime() > deadline)
+		if (rdtime() > deadline) {
+			irq_restore(irq);
 			return -EIO;
-		if (irqs_on)
+		}
+		if (irq) {
 			wfi();
+			irq_restore(irq);   /* take the completion interrupt */
+			irq = irq_save();
+		}
 	}
+	irq_restore(irq);
 	__sync_synchronize();
 	vb.used_seen++;
 	return 0;
@@ -230,8 +239,12 @@ static int vblk_request(uint64_t lba, uint32_t count, void *buf)
 	vb.stats.requests++;
 	wr(VIRTIO_QUEUE_NOTIFY, 0);
 	if (vblk_wait()) {
-		vb.broken = 1;   /* the ring state is unknown now */
-		kprintf("virtio-blk: request timed out; disk disabled\n");
+		/* The device still owns our buffers: reset it (status 0, VirtIO
+		 * 1.1 section 2.1.2) so a late completion cannot write into
+		 * memory that is about to be freed, and give up on the disk. */
+		wr(VIRTIO_STATUS, 0);
+		vb.broken = 1;
+		kprintf("virtio-blk: request timed out; device reset, disk disabled\n");
 		return -EIO;
 	}
 	return vb.req->status == BLK_S_OK ? 0 : -EIO;

@@ -15,11 +15,13 @@
 #include "kernel/console.h"
 #include "lib/printf.h"
 #include "lib/workload.h"
+#include "mm/shrinker.h"
 #include "mm/stats.h"
 #include "arch/riscv.h"
 
 #define BENCH_CHUNK 1024
 #define BENCH_OPS   100000
+#define BENCH_MAX_OPS 10000000   /* 40 MB of trace: more than RAM allows anyway */
 
 struct bench_result {
 	uint64_t ops;
@@ -70,7 +72,8 @@ static uint64_t overhead_x10(unsigned long free_before)
 			live++;
 			asked += slot_size[s];
 		}
-	held = (uint64_t)(free_before - buddy_free_pages()) * PAGE_SIZE;
+	held = free_before > buddy_free_pages() ?
+	       (uint64_t)(free_before - buddy_free_pages()) * PAGE_SIZE : 0;
 	return live && held > asked ? (held - asked) * 10 / live : 0;
 }
 
@@ -95,7 +98,7 @@ static void run_one(struct bench_result *r, int mode)
 		r->failures += replay(at, to);
 		r->instr += rdinstret() - i0;
 		r->ticks += rdtime() - t0;
-		used = free_before - buddy_free_pages();
+		used = free_before > buddy_free_pages() ? free_before - buddy_free_pages() : 0;
 		if (used > r->peak_pages)
 			r->peak_pages = used;
 		if (to == trace.keep && !no_alloc) {
@@ -115,7 +118,7 @@ static int make_trace(enum wl_kind k, size_t ops)
 	size_t need = wl_ops_needed(k, ops) * sizeof(uint32_t);
 	unsigned order = 0;
 
-	while ((PAGE_SIZE << order) < need)
+	while (order <= MAX_ORDER && (PAGE_SIZE << order) < need)
 		order++;
 	if (trace_pages)
 		free_pages(trace_pages, trace_order);
@@ -214,8 +217,10 @@ static int cmd_bench(int argc, char **argv)
 	uint64_t ops = BENCH_OPS;
 	int old = mm_get_mode();
 
-	if (argc > 4 || !kinds || !modes || (argc > 3 && (sh_parse_u64(argv[3], &ops) || !ops)))
+	if (argc > 4 || !kinds || !modes ||
+	    (argc > 3 && (sh_parse_u64(argv[3], &ops) || !ops || ops > BENCH_MAX_OPS)))
 		return SH_USAGE;
+	mm_shrink(~0ul);   /* cached buffers must not be reclaimed mid-measurement */
 	memset(results, 0, sizeof(results));
 	for (int k = 0; k < WL_NR; k++) {
 		struct bench_result base;

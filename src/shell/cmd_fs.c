@@ -93,7 +93,7 @@ static int cmd_cd(int argc, char **argv)
 	if (!(fs = fs_or_say()))
 		return -1;
 	rc = fat_chdir(fs, argc == 2 ? argv[1] : "/");
-	return rc ? fail("cd", argv[1], rc) : 0;
+	return rc ? fail("cd", argc == 2 ? argv[1] : "/", rc) : 0;
 }
 SH_COMMAND("cd", "[path]", "change the current directory", cmd_cd);
 
@@ -264,7 +264,7 @@ SH_COMMAND("sha256sum", "path...", "SHA-256 of files, as coreutils prints it", c
 /* Tab completion of a path: list the directory part, offer entries. */
 static void complete_path(const char *word, int first, rl_emit_fn emit, void *ctx)
 {
-	static char cands[64][64];
+	static char cands[32][256];
 	static char dir[256];
 	struct fat_fs *fs = disk_fs(NULL);
 	const char *slash = strrchr(word, '/');
@@ -279,7 +279,7 @@ static void complete_path(const char *word, int first, rl_emit_fn emit, void *ct
 	dir[dlen] = 0;
 	if (fat_opendir(fs, dlen ? dir : ".", &d))
 		return;
-	while (n < 64 && fat_readdir(&d, &ent) == 1) {
+	while (n < 32 && fat_readdir(&d, &ent) == 1) {
 		int dirflag = (ent.attr & FAT_ATTR_DIRECTORY) != 0;
 
 		if (ksnprintf(cands[n], sizeof(cands[n]), "%s%s%s", dir, ent.name,

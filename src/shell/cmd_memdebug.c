@@ -189,9 +189,9 @@ static int cmd_hog(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "release")) {
 		hog_release();
 	} else if (argc == 2 && !sh_parse_size(argv[1], &bytes)) {
-		hog_take((unsigned long)((bytes + PAGE_SIZE - 1) / PAGE_SIZE));
+		hog_take((unsigned long)(bytes / PAGE_SIZE + (bytes % PAGE_SIZE != 0)));
 	} else if (argc == 3 && !strcmp(argv[1], "leave") && !sh_parse_size(argv[2], &bytes)) {
-		unsigned long keep = (unsigned long)((bytes + PAGE_SIZE - 1) / PAGE_SIZE);
+		unsigned long keep = (unsigned long)(bytes / PAGE_SIZE + (bytes % PAGE_SIZE != 0));
 
 		hog_take(free_pg > keep ? free_pg - keep : 0);
 	} else {

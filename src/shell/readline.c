@@ -101,7 +101,7 @@ static void history_add(const char *s)
 struct matches {
 	const char *word;
 	int wlen, n;
-	char common[128];
+	char common[256];
 	const char *all[MAX_CANDIDATES];
 };
 
@@ -155,15 +155,36 @@ static void complete(struct line *l, int again)
 	}
 }
 
-/* ESC [ x sequences; returns after consuming one. */
+/* Delete the character under the cursor (the Delete key). */
+static void delete_at(struct line *l)
+{
+	if (l->pos == l->len)
+		return;
+	l->pos++;
+	while (l->pos < l->len && ((unsigned char)l->buf[l->pos] & 0xc0) == 0x80)
+		l->pos++;
+	kputc(l->buf[l->pos - 1]);   /* step over it on screen, then erase back */
+	backspace(l);
+}
+
+/* ESC [ x, ESC O x and ESC [ n ~ sequences; returns after consuming one. */
 static void escape(struct line *l, int *hist_pos)
 {
 	int c = console_getc_wait();
 
-	if (c != '[')
+	if (c != '[' && c != 'O')
 		return;
 	c = console_getc_wait();
-	if (c == 'D' && l->pos > 0) {
+	if (c >= '0' && c <= '9') {   /* VT220 keys: 1/7 Home, 4/8 End, 3 Delete */
+		int n = c - '0', d;
+
+		while ((d = console_getc_wait()) >= '0' && d <= '9')
+			n = n * 10 + (d - '0');
+		c = d != '~' ? 0 : n == 1 || n == 7 ? 'H' : n == 4 || n == 8 ? 'F' : n == 3 ? 'X' : 0;
+	}
+	if (c == 'X') {
+		delete_at(l);
+	} else if (c == 'D' && l->pos > 0) {
 		kputc('\b');
 		l->pos--;
 	} else if (c == 'C' && l->pos < l->len) {

@@ -23,7 +23,8 @@ def kib(value):
 def usage_errors(t):
     for cmd in ("memstat bogus", "setmode fast", "memmap Nowhere", "memleak now please",
                 "memdebug poison maybe", "faultinj probability=200", "hog", "hog leave",
-                "mmstress x", "fsstress 0", "txn 5 9", "bench nope", "selftest a b",
+                "hog 99999999999999999999", "mmstress x", "fsstress 0", "txn 5 9", "bench nope",
+                "bench small simple 2305843009213693953", "selftest a b",
                 "crash", "ls a b c", "hexdump", "sha256sum", "cat", "stat", "cd a b"):
         name = cmd.split()[0]
         out = t.cmd(cmd).strip()
@@ -72,6 +73,9 @@ def debug_tools(t):
     out = t.cmd("memleak new")
     ok("memleak: sites=0 live=0" in out, "no leaks after mmstress", out)
     t.cmd("memdebug track off")
+    t.cmd("faultinj probability=50")
+    ok(t.cmd("txn 4 2").strip() == "txn: fault injection is on; `faultinj off` first",
+       "txn refuses to run over the user's fault injection")
     fi = parse_kv(t.cmd("faultinj probability=50 interval=2 times=7 space=1K scope=slab seed=9"))
     ok(fi.get("faultinj") == "on" and fi.get("times") == "7" and fi.get("scope") == "slab" and
        fi.get("space") == "1024", "faultinj shows its knobs", fi)
@@ -107,6 +111,9 @@ def editing(t):
     ok(out.strip() == "memory.txt", "Tab completes a directory with its slash", out)
     # Home/End keys (Ctrl-A is QEMU's own escape key on -nographic stdio)
     ok(t.cmd("cho x\x1b[He\x1b[Fy").strip() == "xy", "Home and End keys")
+    ok(t.cmd("cho x\x1b[1~e\x1b[4~y").strip() == "xy", "Home and End keys, VT220 codes")
+    ok(t.cmd("cho x\x1bOHe\x1bOFy").strip() == "xy", "Home and End keys, ESC O codes")
+    ok(t.cmd("echo abc\x1b[D\x1b[D\x1b[3~").strip() == "ac", "Delete removes the character under the cursor")
     long = "echo " + "x" * 4096
     out = t.cmd(long)
     ok("error: line longer than 255 bytes refused" in out, "a 4 KiB line is refused", out[-200:])
@@ -126,6 +133,9 @@ def pressure(t):
     health = parse_kv(t.cmd("memstat"))["health"]
     ok(re.match(r"(degraded|critical) \((zone \w+ below its (low|min) watermark|only \d+ KiB of \d+ KiB free)\)", health),
        "squeezed memory shows in health, with the reason", health)
+    t.cmd("cat /frag/fragmented.bin")            # fill the block cache first
+    out = t.cmd("mmstress 3000 7", timeout=120)
+    ok("leaked_bytes=0 result=PASS" in out, "mmstress under pressure: the shrinker is no leak", out)
     out = t.cmd("fsstress 3", timeout=300)
     m = re.search(r"fsstress: files=(\d+) bytes=(\d+) enomem=(\d+) fallbacks=(\d+) "
                   r"mismatches=0 leaked_bytes=0 result=PASS", out)
