@@ -202,12 +202,13 @@ static int vblk_setup_queue(struct page *ring)
 static int vblk_wait(void)
 {
 	uint64_t deadline = rdtime() + platform.timebase_hz * TIMEOUT_SECONDS;
-	uint64_t irq = irq_save();
+	uint64_t start = rdinstret(), irq = irq_save();
+	int rc = 0;
 
 	while (*(volatile uint16_t *)&vb.used->idx == vb.used_seen) {
 		if (rdtime() > deadline) {
-			irq_restore(irq);
-			return -EIO;
+			rc = -EIO;
+			break;
 		}
 		if (irq) {
 			wfi();
@@ -216,6 +217,9 @@ static int vblk_wait(void)
 		}
 	}
 	irq_restore(irq);
+	vb.stats.wait_instret += rdinstret() - start;
+	if (rc)
+		return rc;
 	__sync_synchronize();
 	vb.used_seen++;
 	return 0;

@@ -132,10 +132,12 @@ static __attribute__((noreturn)) void fatal_trap(const struct trap_frame *tf)
 	power_fail(EXIT_FATAL_TRAP);
 }
 
+uint64_t trap_irq_instret;
+
 void trap_handle(struct trap_frame *tf)
 {
 	if (tf->scause & SCAUSE_INTR) {
-		uint64_t irq = tf->scause & ~SCAUSE_INTR;
+		uint64_t irq = tf->scause & ~SCAUSE_INTR, start = rdinstret();
 
 		if (irq == IRQ_S_TIMER)
 			timer_tick();
@@ -143,6 +145,7 @@ void trap_handle(struct trap_frame *tf)
 			external_handler();
 		else
 			kprintf("trap: unexpected interrupt %lu\n", irq);
+		trap_irq_instret += rdinstret() - start;
 		return;
 	}
 	fatal_trap(tf);
