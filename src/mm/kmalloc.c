@@ -349,9 +349,35 @@ static void *km_alloc_ptr(size_t size, gfp_t flags, void *caller)
 	return p;
 }
 
+/* The common case, GFP_KERNEL and a size class in TwoTier or Hybrid,
+ * without leak tracking: straight to the slab's fast path, with the same
+ * accounting as km_alloc. Anything else, or a miss, takes the full path. */
+static void *km_alloc_fast(size_t size)
+{
+	unsigned long s;
+	unsigned ci;
+	void *p;
+
+	if (size - 1 >= KMALLOC_MAX_CACHE_SIZE || km_mode == MM_MODE_SIMPLE || leak_tracking_on)
+		return NULL;
+	ci = km_class_of[(size + 7) / 8];
+	s = mm_lock();
+	p = slab_alloc_fast(km_caches[ci]);
+	if (p) {
+		km_stats.mode[km_mode].requests++;
+		count_grant(&km_stats.mode[km_mode], &km_stats.backend[KM_BACKEND_SLAB], size,
+			    km_classes[ci].size);
+		mm_stats_note_request(false);
+	}
+	mm_unlock(s);
+	return p;
+}
+
 void *kmalloc(size_t size, gfp_t flags)
 {
-	return km_alloc_ptr(size, flags, __builtin_return_address(0));
+	void *p = flags == GFP_KERNEL ? km_alloc_fast(size) : NULL;
+
+	return p ? p : km_alloc_ptr(size, flags, __builtin_return_address(0));
 }
 
 void *kzalloc(size_t size, gfp_t flags)
@@ -466,6 +492,26 @@ static int km_free(const void *p, void *caller)
 	return 0;
 }
 
+/* kfree's common case: a live object of a plain slab, nothing being
+ * tracked. Returns false when the full path must run. */
+static bool km_free_fast(const void *p)
+{
+	struct page *pg = virt_to_page(p);
+	struct kmem_cache *c;
+
+	if (!pg || leak_tracking_on)
+		return false;
+	pg = compound_head(pg);
+	if (!(pg->flags & PG_HEAD) || pg->owner != PAGE_OWNER_SLAB ||
+	    !(c = slab_free_fast(pg, (void *)p)))
+		return false;
+	if (kmem_cache_is_kmalloc(c)) {   /* other caches' objects are not counted */
+		km_stats.backend[KM_BACKEND_SLAB].frees++;
+		km_stats.backend[KM_BACKEND_SLAB].bytes_in_use -= kmem_cache_size(c);
+	}
+	return true;
+}
+
 void kfree(const void *p)
 {
 	void *caller = __builtin_return_address(0);
@@ -474,7 +520,8 @@ void kfree(const void *p)
 	if (!p)
 		return;
 	s = mm_lock();
-	km_free(p, caller);
+	if (!km_free_fast(p))
+		km_free(p, caller);
 	mm_unlock(s);
 }
 

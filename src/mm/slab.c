@@ -60,6 +60,8 @@ struct slab_layout {
 	size_t obj_off;  /* object offset in its slot (left red zone) */
 	unsigned order;  /* slab = 2^order frames */
 	unsigned nobjs;  /* objects per slab */
+	size_t map_off;  /* alloc map's offset from the slab base (derived) */
+	size_t foot_off; /* foot's offset from the slab base (derived) */
 	struct list_head lists[3]; /* by enum slab_state */
 	unsigned long count[3];
 };
@@ -220,6 +222,8 @@ static void layout_init(struct kmem_cache *c, int li)
 	}
 	l->stride = round_up(l->obj_off + c->objsize + right, c->align);
 	layout_order(l);
+	l->foot_off = (PAGE_SIZE << l->order) - 8;
+	l->map_off = l->foot_off - 16 * map_words(l->nobjs);
 	for (s = 0; s < 3; s++) {
 		list_init(&l->lists[s]);
 		l->count[s] = 0;
@@ -554,6 +558,87 @@ void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp)
 
 	mm_unlock(s);
 	return obj;
+}
+
+/* ---- kmalloc's fast paths ------------------------------------------------ */
+
+/* Whether the object at slot i of a plain slab may be handed out without
+ * the full path's checks: its free-list successor is NULL or a free slot
+ * of the same slab, and it was not poisoned. */
+static bool fast_take_ok(const struct page *pg, const struct slab_layout *l, const char *base,
+			 const uint64_t *map, unsigned long i, const char *next)
+{
+	unsigned long off = (unsigned long)(next - base) - l->obj_off, j;
+
+	if (bit_get(map + map_words(l->nobjs), (unsigned)i))
+		return false;
+	if (!next)
+		return pg->inuse + 1 == l->nobjs;
+	j = off / l->stride;
+	return off % l->stride == 0 && j < l->nobjs && j != i && !bit_get(map, (unsigned)j);
+}
+
+void *slab_alloc_fast(struct kmem_cache *c)
+{
+	struct slab_layout *l = &c->lay[LAY_PLAIN];
+	struct page *pg;
+	char *base, *obj, *next;
+	uint64_t *map;
+	unsigned long i;
+
+	if (mm_debug_flags || faultinj_enabled)
+		return NULL;
+	if (!list_empty(&l->lists[SLAB_PARTIAL]))
+		pg = list_first_entry(&l->lists[SLAB_PARTIAL], struct page, lru);
+	else if (!list_empty(&l->lists[SLAB_EMPTY]))
+		pg = list_first_entry(&l->lists[SLAB_EMPTY], struct page, lru);
+	else
+		return NULL;
+	obj = pg->freelist;
+	if (!obj)
+		return NULL;
+	base = slab_base(pg);
+	map = (uint64_t *)(base + l->map_off);
+	i = ((unsigned long)(obj - base) - l->obj_off) / l->stride;
+	next = next_free(obj);
+	if (!fast_take_ok(pg, l, base, map, i, next))
+		return NULL;            /* the full path repairs or checks it */
+	pg->freelist = next;
+	bit_put(map, (unsigned)i, true);
+	slab_count_change(c, pg, LAY_PLAIN, +1);
+	c->requests++;
+	c->active++;
+	return obj;
+}
+
+struct kmem_cache *slab_free_fast(struct page *pg, void *obj)
+{
+	struct kmem_cache *c = pg->priv;
+	struct slab_layout *l;
+	const struct slab_foot *f;
+	unsigned long off, i;
+	uint64_t *map;
+	char *base;
+
+	if (mm_debug_flags || !cache_valid(c) || pg->inuse <= 1)
+		return NULL;            /* debug checks, or the slab would empty */
+	l = &c->lay[LAY_PLAIN];
+	base = slab_base(pg);
+	f = (const struct slab_foot *)(base + l->foot_off);
+	if (pg->order != l->order || f->magic != SLAB_MAGIC || f->layout != LAY_PLAIN)
+		return NULL;
+	off = (unsigned long)((char *)obj - base) - l->obj_off;
+	i = off / l->stride;
+	map = (uint64_t *)(base + l->map_off);
+	if (off % l->stride || i >= l->nobjs || !bit_get(map, (unsigned)i))
+		return NULL;            /* the full path names the mistake */
+	set_next_free(obj, pg->freelist);
+	pg->freelist = obj;
+	bit_put(map, (unsigned)i, false);
+	slab_count_change(c, pg, LAY_PLAIN, -1);
+	c->active--;
+	c->frees++;
+	return c;
 }
 
 /* ---- free ---------------------------------------------------------------- */

@@ -23,4 +23,14 @@ struct kmem_cache *slab_obj_cache(const void *obj);
 
 bool kmem_cache_is_kmalloc(const struct kmem_cache *c);
 
+/* kmalloc's fast paths, mm lock held. They do only the common case and
+ * return NULL for anything else (no ready plain slab, debug checks or fault
+ * injection on, a free list or pointer that does not pass, a slab about to
+ * become empty), and the caller then takes the full path, which does the
+ * same work with every check, report and repair. */
+void *slab_alloc_fast(struct kmem_cache *c);
+/* pg: the compound head of obj's frame, owned by a slab. Returns the cache
+ * the object went back to. */
+struct kmem_cache *slab_free_fast(struct page *pg, void *obj);
+
 #endif
