@@ -729,31 +729,40 @@ static void slab_put(struct kmem_cache *c, struct page *pg, int li, char *obj,
 		layout_shrink(c, li, SLAB_RESERVE);
 }
 
-int __kmem_cache_free(struct kmem_cache *want, void *obj, void *caller,
-		      struct kmem_cache **from)
+/* Find the live object obj: its slab head (*pgp, NULL when obj is in no
+ * slab), layout and index. Returns NULL, or why obj is not a live object. */
+static const char *slab_locate(const void *obj, struct page **pgp, int *li, long *i)
 {
 	const char *why;
 	struct page *pg = slab_of(obj, &why);
 	struct kmem_cache *c;
-	long i;
-	int li;
 
+	*pgp = pg;
 	if (!pg)
-		return wrong_free(cache_valid(want) ? want : NULL, obj, caller,
-				  why);
+		return why;
 	c = pg->priv;
-	if (want && want != c) {
+	*li = slab_foot(pg)->layout;
+	*i = slab_index(pg, &c->lay[*li], obj);
+	if (*i < 0)
+		return "not at an object start";
+	if (!bit_get(slab_map(pg, c->lay[*li].nobjs), (unsigned)*i))
+		return "object is free (double free?)";
+	return NULL;
+}
+
+int __kmem_cache_free(struct kmem_cache *want, void *obj, void *caller,
+		      struct kmem_cache **from)
+{
+	struct page *pg;
+	int li = 0;
+	long i = 0;
+	const char *why = slab_locate(obj, &pg, &li, &i);
+	struct kmem_cache *c = pg ? pg->priv : NULL;
+
+	if (pg && want && want != c)
 		why = "object of another cache";
-		return wrong_free(cache_valid(want) ? want : NULL, obj, caller,
-				  why);
-	}
-	li = slab_foot(pg)->layout;
-	i = slab_index(pg, &c->lay[li], obj);
-	if (i < 0)
-		return wrong_free(c, obj, caller, "not at an object start");
-	if (!bit_get(slab_map(pg, c->lay[li].nobjs), (unsigned)i))
-		return wrong_free(c, obj, caller,
-				  "object is free (double free?)");
+	if (why)   /* name the cache the caller meant, else the one obj is in */
+		return wrong_free(want ? (cache_valid(want) ? want : NULL) : c, obj, caller, why);
 	slab_put(c, pg, li, obj, (unsigned)i, caller);
 	if (from)
 		*from = c;
@@ -779,20 +788,11 @@ int kmem_cache_free(struct kmem_cache *c, void *obj)
 
 struct kmem_cache *slab_obj_cache(const void *obj)
 {
-	const char *why;
-	struct page *pg = slab_of(obj, &why);
-	struct kmem_cache *c;
+	struct page *pg;
 	int li;
 	long i;
 
-	if (!pg)
-		return NULL;
-	c = pg->priv;
-	li = slab_foot(pg)->layout;
-	i = slab_index(pg, &c->lay[li], obj);
-	if (i < 0 || !bit_get(slab_map(pg, c->lay[li].nobjs), (unsigned)i))
-		return NULL;
-	return c;
+	return slab_locate(obj, &pg, &li, &i) ? NULL : pg->priv;
 }
 
 /* ---- transactions (mm/txn.c, txn_internal.h) ----------------------------- */
