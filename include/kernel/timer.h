@@ -14,4 +14,8 @@ uint64_t timer_ticks(void);
 /* Microseconds since boot, from the time CSR and the timebase. */
 uint64_t uptime_us(void);
 
+/* Instructions retired from reset to the first prompt (set by kmain; exact
+ * under QEMU's -icount shift=0). */
+extern uint64_t boot_instret;
+
 #endif

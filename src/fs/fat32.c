@@ -9,6 +9,7 @@
  * fat32_dir.c, names in fat32_name.c, file reads in fat32_file.c.
  * Not a writer: FSInfo, the second FAT and the dirty bits are never used. */
 #include "fat32_internal.h"
+#include "lib/printf.h"
 #include "mm/kmalloc.h"
 
 #include <string.h>
@@ -17,62 +18,14 @@
 
 /* ---- messages ---------------------------------------------------------- */
 
-void fat_msg_init(struct fat_msg *m, char *buf, size_t cap)
-{
-	m->buf = buf;
-	m->cap = cap;
-	m->len = 0;
-	if (cap)
-		buf[0] = '\0';
-}
-
-void fat_msg_str(struct fat_msg *m, const char *s)
-{
-	while (*s && m->len + 1 < m->cap)
-		m->buf[m->len++] = *s++;
-	if (m->cap)
-		m->buf[m->len] = '\0';
-}
-
-static void msg_num(struct fat_msg *m, uint64_t v, unsigned base)
-{
-	char tmp[24];
-	int i = 0;
-
-	do {
-		tmp[i++] = "0123456789abcdef"[v % base];
-		v /= base;
-	} while (v);
-	while (i > 0 && m->len + 1 < m->cap)
-		m->buf[m->len++] = tmp[--i];
-	if (m->cap)
-		m->buf[m->len] = '\0';
-}
-
-void fat_msg_u64(struct fat_msg *m, uint64_t v)
-{
-	msg_num(m, v, 10);
-}
-
-void fat_msg_hex(struct fat_msg *m, uint64_t v)
-{
-	fat_msg_str(m, "0x");
-	msg_num(m, v, 16);
-}
-
 int fat_fail(struct fat_fs *fs, int err, const char *what, uint64_t val,
 	     const char *why)
 {
-	struct fat_msg m;
-
-	fat_msg_init(&m, fs->err, sizeof(fs->err));
-	fat_msg_str(&m, what);
-	if (val != NOVAL) {
-		fat_msg_str(&m, " ");
-		fat_msg_u64(&m, val);
-	}
-	fat_msg_str(&m, ": ");
-	fat_msg_str(&m, why);
+	if (val != NOVAL)
+		ksnprintf(fs->err, sizeof(fs->err), "%s %llu: %s", what,
+			  (unsigned long long)val, why);
+	else
+		ksnprintf(fs->err, sizeof(fs->err), "%s: %s", what, why);
 	fs->st.errors++;
 	return err;
 }
@@ -262,19 +215,25 @@ static int mount_root(struct fat_fs *fs)
 	return 0;
 }
 
+/* Copy a mount message to the caller's buffer, if there is one. */
+static void mount_msg(char *msg, size_t msglen, const char *s)
+{
+	if (msg && msglen)
+		ksnprintf(msg, msglen, "%s", s);
+}
+
 int fat_mount(struct blkdev *dev, struct fat_fs **out, char *msg, size_t msglen)
 {
 	struct fat_fs *fs;
-	struct fat_msg m;
 	int ret;
 
-	fat_msg_init(&m, msg, msg ? msglen : 0);
+	mount_msg(msg, msglen, "");
 	if (!out || !dev_usable(dev)) {
-		fat_msg_str(&m, "device: missing, or sector size not 512..4096");
+		mount_msg(msg, msglen, "device: missing, or sector size not 512..4096");
 		return -EINVAL;
 	}
 	if (kmem_try_alloc(sizeof(*fs), 0, GFP_ZERO, (void **)&fs)) {
-		fat_msg_str(&m, "no memory for the filesystem");
+		mount_msg(msg, msglen, "no memory for the filesystem");
 		return -ENOMEM;
 	}
 	fs->dev = dev;
@@ -287,7 +246,7 @@ int fat_mount(struct blkdev *dev, struct fat_fs **out, char *msg, size_t msglen)
 	if (!ret)
 		ret = mount_root(fs);
 	if (ret) {
-		fat_msg_str(&m, fs->err);
+		mount_msg(msg, msglen, fs->err);
 		bcache_destroy(fs->bc);
 		kfree(fs);
 		return ret;

@@ -9,6 +9,7 @@
  * (wrong order, wrong checksum, no short entry) is ignored, as Windows and
  * Linux do, and the short name is used. Not a writer; no caching of names
  * or directory positions beyond the block cache. */
+#include "lib/printf.h"
 #include "fat32_internal.h"
 
 #include <string.h>
@@ -201,19 +202,14 @@ int fat_entry_cluster(struct fat_fs *fs, const struct fat_dirent *ent,
 		      uint32_t *clus)
 {
 	uint32_t c = ent->first_cluster;
-	struct fat_msg m;
 
 	if (fat_clus_valid(fs, c) ||
 	    (c == 0 && !(ent->attr & FAT_ATTR_DIRECTORY) && ent->size == 0)) {
 		*clus = c;
 		return 0;
 	}
-	fat_msg_init(&m, fs->err, sizeof(fs->err));
-	fat_msg_str(&m, "directory entry '");
-	fat_msg_str(&m, ent->name);
-	fat_msg_str(&m, "': DIR_FstClus ");
-	fat_msg_u64(&m, c);
-	fat_msg_str(&m, " out of range");
+	ksnprintf(fs->err, sizeof(fs->err), "directory entry '%s': DIR_FstClus %u out of range",
+		  ent->name, c);
 	fs->st.errors++;
 	return -EIO;
 }

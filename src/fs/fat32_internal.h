@@ -59,16 +59,6 @@ static inline uint64_t fat_clus_sector(const struct fat_fs *fs, uint32_t c)
 	return fs->data_start + (uint64_t)(c - 2) * fs->spc;
 }
 
-/* Message builder: a tiny formatter because src/fs has no printf. */
-struct fat_msg {
-	char *buf;
-	size_t len, cap;
-};
-void fat_msg_init(struct fat_msg *m, char *buf, size_t cap);
-void fat_msg_str(struct fat_msg *m, const char *s);
-void fat_msg_u64(struct fat_msg *m, uint64_t v);
-void fat_msg_hex(struct fat_msg *m, uint64_t v);
-
 /* Record an error on fs: "what N: why" (N omitted when has_val is false).
  * Returns err so callers can `return fat_fail(...)`. */
 int fat_fail(struct fat_fs *fs, int err, const char *what, uint64_t val,

@@ -18,9 +18,7 @@
 #include "arch/riscv.h"
 #include "kerrno.h"
 
-/* Instructions retired from reset to the first prompt (exact under QEMU's
- * -icount shift=0; `uptime` shows it). */
-uint64_t boot_instret;
+uint64_t boot_instret;   /* see kernel/timer.h */
 
 static void report_memory(void)
 {

@@ -130,32 +130,27 @@ static int make_trace(enum wl_kind k, size_t ops)
 	return wl_generate(k, ops, 0x7a11 + (uint64_t)k, &trace, live_scratch);
 }
 
-static void print_fixed1(uint64_t x10)
+/* A fixed-point x10 value as "N.d", right-aligned in width (0: no padding). */
+static void fixed1(uint64_t x10, int width)
 {
-	kprintf("%lu.%lu", (unsigned long)(x10 / 10), (unsigned long)(x10 % 10));
+	char buf[24];
+
+	ksnprintf(buf, sizeof(buf), "%lu.%lu", (unsigned long)(x10 / 10), (unsigned long)(x10 % 10));
+	kprintf("%*s", width, buf);
 }
 
 static void print_line(enum wl_kind k, int mode, const struct bench_result *r)
 {
 	kprintf("bench %s %s ops=%lu instr_per_op=", wl_name(k), mm_mode_str(mode),
 		(unsigned long)r->ops);
-	print_fixed1(r->instr * 10 / r->ops);
+	fixed1(r->instr * 10 / r->ops, 0);
 	kprintf(" ticks_per_op=");
-	print_fixed1(r->ticks * 10 / r->ops);
+	fixed1(r->ticks * 10 / r->ops, 0);
 	kprintf(" peak_kib=%lu frag_pct=", r->peak_pages * 4);
-	print_fixed1(r->frag_pm);
+	fixed1(r->frag_pm, 0);
 	kprintf(" failures=%lu overhead_per_obj=", r->failures);
-	print_fixed1(r->overhead_x10);
+	fixed1(r->overhead_x10, 0);
 	kprintf("\n");
-}
-
-/* A right-aligned fixed-point column: width includes ".d". */
-static void col1(uint64_t x10, int width)
-{
-	char buf[24];
-
-	ksnprintf(buf, sizeof(buf), "%lu.%lu", (unsigned long)(x10 / 10), (unsigned long)(x10 % 10));
-	kprintf(" %*s", width, buf);
 }
 
 static void print_table(unsigned kinds, unsigned modes)
@@ -168,12 +163,14 @@ static void print_table(unsigned kinds, unsigned modes)
 
 			if (!(kinds & (1u << k)) || !(modes & (1u << m)) || !r->done)
 				continue;
-			kprintf("%-6s %-8s", wl_name(k), mm_mode_str(m));
-			col1(r->instr * 10 / r->ops, 10);
-			col1(r->ticks * 10 / r->ops, 9);
-			kprintf(" %9lu", r->peak_pages * 4);
-			col1(r->frag_pm, 6);
-			col1(r->overhead_x10, 9);
+			kprintf("%-6s %-8s ", wl_name(k), mm_mode_str(m));
+			fixed1(r->instr * 10 / r->ops, 10);
+			kputc(' ');
+			fixed1(r->ticks * 10 / r->ops, 9);
+			kprintf(" %9lu ", r->peak_pages * 4);
+			fixed1(r->frag_pm, 6);
+			kputc(' ');
+			fixed1(r->overhead_x10, 9);
 			kprintf("\n");
 		}
 }

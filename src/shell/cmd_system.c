@@ -10,7 +10,6 @@
 #include "kernel/version.h"
 
 extern const struct sh_cmd _shcmd_start[], _shcmd_end[];
-extern uint64_t boot_instret;
 
 static int cmd_help(int argc, char **argv)
 {

@@ -136,8 +136,22 @@ static void test_fragmentation(void)
 	for (int i = 1; i < 64; i += 2)
 		kfree(p[i]);
 	mm_set_mode(MM_MODE_HYBRID);
+	for (int i = 0; i < 64; i++)   /* splinter the buddy lists a little */
+		p[i] = alloc_pages(0, 0);
+	for (int i = 0; i < 64; i += 2)
+		free_pages(p[i], 0);
 	mm_stats_get(&s);
-	tap_ok(s.frag_buddy_pm <= 1000, "buddy unusable index computed (%u)", s.frag_buddy_pm);
+	uint64_t free = 0, usable = 0;
+	for (int z = 0; z < NR_ZONES; z++) {
+		free += zone_get(z)->free_pages;
+		for (int o = MM_FRAG_ORDER; o <= MAX_ORDER; o++)
+			usable += (uint64_t)zone_get(z)->area[o].nr_free << o;
+	}
+	tap_ok(s.frag_buddy_pm == (free - usable) * 1000 / free && s.frag_buddy_pm > 0,
+	       "buddy: unusable free index for order %d = %u per mille", MM_FRAG_ORDER,
+	       s.frag_buddy_pm);
+	for (int i = 1; i < 64; i += 2)
+		free_pages(p[i], 0);
 }
 
 static __attribute__((noinline)) void *site_a(void) { return kmalloc(100, 0); }
