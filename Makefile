@@ -28,7 +28,7 @@ WARN   := -Wall -Wextra -Werror
 CFLAGS := -std=c11 $(WARN) -ffreestanding -nostdlib -mcmodel=medany \
           -fno-omit-frame-pointer -g -O2 -march=rv64gc -mabi=lp64d \
           -mno-relax -fno-pic -fno-tree-loop-distribute-patterns -MMD -MP \
-          -Iinclude -Iinclude/klibc
+          -Iinclude -Iinclude/klibc -Iinclude/env/kernel
 ASFLAGS := $(CFLAGS) -D__ASSEMBLY__
 LDFLAGS := -nostdlib -static -T src/arch/riscv/kernel.ld -Wl,--gc-sections \
            -Wl,-z,max-page-size=4096
@@ -41,7 +41,7 @@ KOBJ := $(patsubst src/%,$(B)/k/%.o,$(KSRC))
 # Host builds of the portable layers (mm, fs, the printf engine, the
 # benchmark workloads) plus the host glue.
 HSRC := $(sort $(wildcard src/mm/*.c src/fs/*.c src/host/*.c) src/lib/printf.c src/lib/workload.c)
-HOST_WARN   := -std=c11 $(WARN) -Iinclude -D_GNU_SOURCE
+HOST_WARN   := -std=c11 $(WARN) -Iinclude -Iinclude/env/host -D_GNU_SOURCE
 HOST_SAN    := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=all
 HOST_TESTS  := $(patsubst tests/host/%.c,$(B)/host/tests/%,$(wildcard tests/host/test_*.c))

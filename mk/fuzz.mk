@@ -14,7 +14,7 @@
 FUZZ_CC         ?= clang
 FUZZ_TIME       ?= 30
 FUZZ_SMOKE_TIME ?= 10
-FUZZ_FLAGS := -std=c11 -Wall -Wextra -Werror -Iinclude -D_GNU_SOURCE -g -O1 \
+FUZZ_FLAGS := -std=c11 -Wall -Wextra -Werror -Iinclude -Iinclude/env/host -D_GNU_SOURCE -g -O1 \
               -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
               -fno-sanitize-recover=all
 FUZZ_SRC   := $(HSRC)

@@ -27,7 +27,7 @@ struct buddy_stats {
  * GFP_DMA -> DMA only; GFP_DMA32 -> Normal, DMA; otherwise High, Normal,
  * DMA. A zone refuses a request that would leave its free_pages below
  * wmark_min unless GFP_RESERVE. GFP_ZERO zeroes the block. The head gets
- * PG_HEAD, order, owner PAGE_OWNER_PAGES, priv/freelist NULL, inuse 0.
+ * PG_HEAD, order, owner PAGE_OWNER_PAGES, priv/mem NULL, kind 0, inuse 0.
  * Returns 0 and *out = head; -ENOMEM when no zone can serve; -EINVAL when
  * order > MAX_ORDER or out is NULL. */
 int buddy_try_alloc(gfp_t flags, unsigned order, struct page **out);

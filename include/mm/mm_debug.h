@@ -28,6 +28,22 @@ struct mm_debug_stats {
 /* Read on hot paths; change it only through mm_debug_set(). */
 extern unsigned mm_debug_flags;
 
+/* Why kmalloc's fast paths must stand aside: each layer sets its bit while
+ * it needs every request to take the full path (debug checks on, fault
+ * injection on, leak tracking on, SimpleHeap mode, caches missing). The fast paths test the
+ * whole word: one load when nothing is on. */
+enum {
+	MM_SLOW_DEBUG    = 1u << 0,
+	MM_SLOW_FAULTINJ = 1u << 1,
+	MM_SLOW_LEAK     = 1u << 2,
+	MM_SLOW_SIMPLE   = 1u << 3,
+	MM_SLOW_SETUP    = 1u << 4,   /* kmalloc_init could not make its caches */
+};
+extern unsigned mm_slow_paths;
+
+/* Set (on) or clear the reason bit why in mm_slow_paths; mm lock held. */
+void mm_slow_path(unsigned why, bool on);
+
 /* Turn the checks in mask on or off. Objects allocated before a change keep
  * the layout they were allocated with, so toggling with live objects is
  * safe. Returns 0; -EINVAL when mask has bits other than MM_DEBUG_ALL. */

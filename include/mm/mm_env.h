@@ -2,8 +2,9 @@
  *
  * src/mm is compiled unchanged for the kernel and for the host. Everything
  * that differs between the two is behind these few functions: the kernel
- * implements them in src/kernel/mm_env.c (spinlock with interrupts off,
- * kprintf), the host in src/host/mm_env_host.c (nothing / stderr).
+ * implements them in src/kernel/mm_env.c and include/env/kernel (lock =
+ * interrupts off, reports through kprintf), the host in
+ * src/host/mm_env_host.c and include/env/host (no lock, stderr).
  *
  * mm_report() formats with the subset of printf both sides share:
  * %d %i %u %x %lx %lu %ld %zu %p %s %c %% with widths, '0' and '-'. */
@@ -12,9 +13,11 @@
 
 #include <stdarg.h>
 
-/* Take / release the one mm lock. Returns state to hand back on release. */
-unsigned long mm_lock(void);
-void mm_unlock(unsigned long state);
+/* Take / release the one mm lock: unsigned long mm_lock(void) returns the
+ * state to hand back to void mm_unlock(unsigned long). They sit on every
+ * allocation's path, so each build supplies them inline from its own
+ * include directory (include/env/kernel or include/env/host). */
+#include "mm_env_lock.h"
 
 /* Print a diagnostic line (no trailing newline needed; one is added). */
 void mm_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

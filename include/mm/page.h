@@ -58,11 +58,14 @@ struct page {
 	uint8_t order;        /* block order, valid on PG_BUDDY / PG_HEAD frames */
 	uint8_t zone;         /* enum zone_id of this frame (fixed at init) */
 	uint8_t owner;        /* enum page_owner, valid on heads and reserved frames */
-	uint8_t _pad;
-	uint32_t head_off;    /* PG_TAIL: this pfn minus the head's pfn */
-	uint32_t inuse;       /* slab: objects in use */
+	uint8_t kind;         /* owner-defined (slab: its layout); 0 on alloc */
+	union {
+		uint32_t head_off;  /* PG_TAIL: this pfn minus the head's pfn */
+		uint32_t hint;      /* slab head: first map word that may have a free slot */
+	};
+	uint32_t inuse;       /* slab: objects in use; page table: valid entries */
 	void *priv;           /* owner's object (slab cache, heap run); NULL on alloc */
-	void *freelist;       /* slab: first free object; NULL on alloc */
+	void *mem;            /* slab: the slab's first byte; NULL on alloc */
 };
 
 /* Zones by physical address (see page_alloc_init for exact bounds). */

@@ -74,8 +74,9 @@ const char *mm_health_name(enum mm_health h);
  * and remembers it for the health verdict. */
 int mm_check(void);
 
-/* Hooks: kmalloc.c notes each request's outcome (mm lock held). */
-void mm_stats_note_request(bool failed);
+/* Hook: kmalloc.c notes each failed request by its number in kmalloc's
+ * request count (1 = the first request since kmalloc_init; mm lock held). */
+void mm_stats_note_failure(uint64_t request);
 void mm_stats_reset(void);
 
 #endif

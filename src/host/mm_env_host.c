@@ -1,5 +1,5 @@
 /* mm_env_host.c - the host's mm environment (mm/mm_env.h): no lock (host
- * tests are single-threaded), reports to stderr with an "mm: " prefix and
+ * tests are single-threaded; include/env/host/mm_env_lock.h), reports to stderr with an "mm: " prefix and
  * counted in mm_host_reports. Not thread-safe. */
 #include "mm/mm_env.h"
 #include "mm_host.h"
@@ -8,16 +8,6 @@
 
 unsigned long mm_host_reports;
 int mm_host_quiet;
-
-unsigned long mm_lock(void)
-{
-	return 0;
-}
-
-void mm_unlock(unsigned long state)
-{
-	(void)state;
-}
 
 void mm_report(const char *fmt, ...)
 {

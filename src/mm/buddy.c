@@ -178,10 +178,11 @@ static void buddy_prep_head(struct page *pg, unsigned order)
 	pg->flags = PG_HEAD;
 	pg->order = (uint8_t)order;
 	pg->owner = PAGE_OWNER_PAGES;
+	pg->kind = 0;
 	pg->head_off = 0;
 	pg->inuse = 0;
 	pg->priv = NULL;
-	pg->freelist = NULL;
+	pg->mem = NULL;
 	list_init(&pg->lru);
 	buddy_stats.successes++;
 	buddy_stats.pages_in_use += 1UL << order;
@@ -339,8 +340,10 @@ static void buddy_release(struct page *pg, unsigned order)
 		page_clear_compound(pg, order);
 	pg->flags = 0;
 	pg->priv = NULL;
-	pg->freelist = NULL;
+	pg->mem = NULL;
 	pg->inuse = 0;
+	pg->kind = 0;
+	pg->head_off = 0;
 	buddy_merge(pg, order);
 	buddy_stats.frees++;
 	buddy_stats.pages_in_use -= 1UL << order;

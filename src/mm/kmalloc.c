@@ -50,8 +50,19 @@ static struct kmem_cache *km_caches[KMALLOC_NR_CLASSES];
 static int km_mode = MM_MODE_HYBRID;
 static struct kmalloc_stats km_stats;
 
-/* Smallest class for a size, by 8-byte steps: filled by kmalloc_init. */
+/* The fast paths count lightly: each class's cache counts its own fast
+ * allocations, frees and the bytes asked for, and km_fold() moves what accumulated since the last fold into km_stats
+ * (into the current mode: every mode switch folds first). Bytes in use and
+ * the peak are kept in km_stats directly, by both paths. */
+static struct {
+	unsigned long allocs, frees;   /* the caches' fast counts at the last fold */
+	uint64_t bytes;
+} km_folded[KMALLOC_NR_CLASSES];
+
+/* Smallest class for a size, by 8-byte steps, and its cache (the fast
+ * path's lookup): filled by kmalloc_init. */
 static uint8_t km_class_of[KMALLOC_MAX_CACHE_SIZE / 8 + 1];
+static struct kmem_cache *km_cache_of[KMALLOC_MAX_CACHE_SIZE / 8 + 1];
 
 static void km_class_table(void)
 {
@@ -61,7 +72,57 @@ static void km_class_table(void)
 		while (km_classes[ci].size < i * 8)
 			ci++;
 		km_class_of[i] = (uint8_t)ci;
+		km_cache_of[i] = km_caches[ci];
 	}
+}
+
+/* kmalloc and kfree are built without a frame record, so their fast paths
+ * are not taxed with one: a backtrace taken inside them names their caller
+ * but not them. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define KM_HOT __attribute__((optimize("omit-frame-pointer")))
+#else
+#define KM_HOT
+#endif
+
+/* Bring km_stats up to date with the fast paths (mm lock held). */
+static void km_fold(void)
+{
+	struct mm_alloc_counters *m = &km_stats.mode[km_mode];
+	struct mm_alloc_counters *b = &km_stats.backend[KM_BACKEND_SLAB];
+
+	for (unsigned ci = 0; ci < KMALLOC_NR_CLASSES; ci++) {
+		const struct kmem_cache *c = km_caches[ci];
+		unsigned long a, f;
+		uint64_t bytes;
+
+		if (!c)
+			continue;
+		a = c->fast_allocs - km_folded[ci].allocs;
+		f = c->fast_frees - km_folded[ci].frees;
+		bytes = c->fast_bytes - km_folded[ci].bytes;
+		km_folded[ci].allocs = c->fast_allocs;
+		km_folded[ci].frees = c->fast_frees;
+		km_folded[ci].bytes = c->fast_bytes;
+		m->requests += a;
+		m->successes += a;
+		m->bytes_requested += bytes;
+		m->bytes_granted += (uint64_t)a * c->size;
+		b->successes += a;
+		b->bytes_requested += bytes;
+		b->bytes_granted += (uint64_t)a * c->size;
+		b->frees += f;
+	}
+}
+
+/* Requests since kmalloc_init, all modes (after km_fold). */
+static uint64_t km_requests(void)
+{
+	uint64_t n = 0;
+
+	for (int m = 0; m < MM_MODE_NR; m++)
+		n += km_stats.mode[m].requests;
+	return n;
 }
 
 /* ---- set-up, modes ------------------------------------------------------ */
@@ -74,12 +135,13 @@ int kmalloc_init(void)
 
 	slab_init();
 	heap_init();
-	km_class_table();
 	mm_debug_reset();
 	leak_reset();
 	mm_stats_reset();
 	memset(&km_stats, 0, sizeof(km_stats));
+	memset(km_folded, 0, sizeof(km_folded));
 	km_mode = MM_MODE_HYBRID;
+	mm_slow_path(MM_SLOW_SIMPLE, false);
 	for (i = 0; i < KMALLOC_NR_CLASSES; i++) {
 		km_caches[i] = kmem_cache_create(km_classes[i].name,
 						 km_classes[i].size,
@@ -87,6 +149,8 @@ int kmalloc_init(void)
 		if (!km_caches[i])
 			ret = -ENOMEM;
 	}
+	km_class_table();
+	mm_slow_path(MM_SLOW_SETUP, ret != 0);   /* the fast path needs every cache */
 	mm_unlock(s);
 	return ret;
 }
@@ -103,9 +167,12 @@ int mm_set_mode(int mode)
 	if (mode < 0 || mode >= MM_MODE_NR)
 		return -EINVAL;
 	s = mm_lock();
-	if (mode != km_mode)
+	if (mode != km_mode) {
+		km_fold();
 		km_stats.mode_switches++;
+	}
 	km_mode = mode;
+	mm_slow_path(MM_SLOW_SIMPLE, mode == MM_MODE_SIMPLE);
 	mm_unlock(s);
 	return 0;
 }
@@ -227,15 +294,24 @@ static void count_fail(struct mm_alloc_counters *c, int err, unsigned long injec
 {
 	if (err == -EINVAL) {
 		c->fail_inval++;
-		return;
+	} else {
+		c->fail_nomem++;
+		if (faultinj_injected_total != injected_before)
+			c->fail_injected++;
 	}
-	c->fail_nomem++;
-	if (faultinj_injected_total != injected_before)
-		c->fail_injected++;
+	km_fold();
+	mm_stats_note_failure(km_requests());
 }
 
-/* A served request: the mode's counters record it; the backend's also
- * hold the block until it is freed (in use, peak). */
+/* A block of granted bytes handed out by backend b: in use until freed. */
+static inline void count_in_use(struct mm_alloc_counters *b, size_t granted)
+{
+	b->bytes_in_use += granted;
+	if (b->bytes_in_use > b->peak_bytes_in_use)
+		b->peak_bytes_in_use = b->bytes_in_use;
+}
+
+/* A served request: the mode's and the backend's counters record it. */
 static void count_grant(struct mm_alloc_counters *m, struct mm_alloc_counters *b,
 			size_t size, size_t granted)
 {
@@ -245,9 +321,7 @@ static void count_grant(struct mm_alloc_counters *m, struct mm_alloc_counters *b
 	b->successes++;
 	b->bytes_requested += size;
 	b->bytes_granted += granted;
-	b->bytes_in_use += granted;
-	if (b->bytes_in_use > b->peak_bytes_in_use)
-		b->peak_bytes_in_use = b->bytes_in_use;
+	count_in_use(b, granted);
 }
 
 /* Owner of p: a KM_BACKEND_* or -1, and its usable size (0 if p is not an
@@ -320,11 +394,9 @@ static int km_alloc(size_t size, size_t align, gfp_t flags, void **out,
 		if (out)
 			*out = NULL;
 		count_fail(m, ret, injected_before);
-		mm_stats_note_request(true);
 		return ret;
 	}
 	count_grant(m, &km_stats.backend[backend], size, granted);
-	mm_stats_note_request(false);
 	if (leak_tracking_on)
 		leak_note_alloc(*out, size, caller);
 	return 0;
@@ -339,7 +411,7 @@ int kmem_try_alloc(size_t size, size_t align, gfp_t flags, void **out)
 	return ret;
 }
 
-static void *km_alloc_ptr(size_t size, gfp_t flags, void *caller)
+static __attribute__((noinline)) void *km_alloc_ptr(size_t size, gfp_t flags, void *caller)
 {
 	unsigned long s = mm_lock();
 	void *p;
@@ -349,35 +421,25 @@ static void *km_alloc_ptr(size_t size, gfp_t flags, void *caller)
 	return p;
 }
 
-/* The common case, GFP_KERNEL and a size class in TwoTier or Hybrid,
- * without leak tracking: straight to the slab's fast path, with the same
- * accounting as km_alloc. Anything else, or a miss, takes the full path. */
-static void *km_alloc_fast(size_t size)
+/* The common case: GFP_KERNEL, a size class, TwoTier or Hybrid, nothing in
+ * mm_slow_paths. Straight to the slab's fast path, counted as km_fold()
+ * expects; anything else, or a miss, takes the full path. */
+KM_HOT void *kmalloc(size_t size, gfp_t flags)
 {
-	unsigned long s;
-	unsigned ci;
-	void *p;
+	if (flags == GFP_KERNEL && size - 1 < KMALLOC_MAX_CACHE_SIZE && !mm_slow_paths) {
+		struct kmem_cache *c = km_cache_of[(size + 7) / 8];
+		unsigned long s = mm_lock();
+		void *p = slab_alloc_fast(c);
 
-	if (size - 1 >= KMALLOC_MAX_CACHE_SIZE || km_mode == MM_MODE_SIMPLE || leak_tracking_on)
-		return NULL;
-	ci = km_class_of[(size + 7) / 8];
-	s = mm_lock();
-	p = slab_alloc_fast(km_caches[ci]);
-	if (p) {
-		km_stats.mode[km_mode].requests++;
-		count_grant(&km_stats.mode[km_mode], &km_stats.backend[KM_BACKEND_SLAB], size,
-			    km_classes[ci].size);
-		mm_stats_note_request(false);
+		if (p) {
+			c->fast_bytes += size;
+			count_in_use(&km_stats.backend[KM_BACKEND_SLAB], c->size);
+			mm_unlock(s);
+			return p;
+		}
+		mm_unlock(s);
 	}
-	mm_unlock(s);
-	return p;
-}
-
-void *kmalloc(size_t size, gfp_t flags)
-{
-	void *p = flags == GFP_KERNEL ? km_alloc_fast(size) : NULL;
-
-	return p ? p : km_alloc_ptr(size, flags, __builtin_return_address(0));
+	return km_alloc_ptr(size, flags, __builtin_return_address(0));
 }
 
 void *kzalloc(size_t size, gfp_t flags)
@@ -393,7 +455,7 @@ void *kcalloc(size_t n, size_t size, gfp_t flags)
 	if (n && size > SIZE_MAX / n) {
 		s = mm_lock();
 		km_stats.mode[km_mode].requests++;
-		km_stats.mode[km_mode].fail_inval++;
+		count_fail(&km_stats.mode[km_mode], -EINVAL, 0);
 		mm_unlock(s);
 		return NULL;
 	}
@@ -492,27 +554,25 @@ static int km_free(const void *p, void *caller)
 	return 0;
 }
 
-/* kfree's common case: a live object of a plain slab, nothing being
- * tracked. Returns false when the full path must run. */
-static bool km_free_fast(const void *p)
+/* kfree's common case: a live object of a plain slab, nothing in
+ * mm_slow_paths. Returns false when the full path must run. */
+static inline bool km_free_fast(const void *p)
 {
 	struct page *pg = virt_to_page(p);
 	struct kmem_cache *c;
 
-	if (!pg || leak_tracking_on)
+	if (!pg || mm_slow_paths)
 		return false;
 	pg = compound_head(pg);
 	if (!(pg->flags & PG_HEAD) || pg->owner != PAGE_OWNER_SLAB ||
-	    !(c = slab_free_fast(pg, (void *)p)))
+	    !(c = slab_free_fast(pg, p)))
 		return false;
-	if (kmem_cache_is_kmalloc(c)) {   /* other caches' objects are not counted */
-		km_stats.backend[KM_BACKEND_SLAB].frees++;
-		km_stats.backend[KM_BACKEND_SLAB].bytes_in_use -= kmem_cache_size(c);
-	}
+	if (kmem_cache_is_kmalloc(c))   /* other caches' objects are not counted */
+		km_stats.backend[KM_BACKEND_SLAB].bytes_in_use -= c->size;
 	return true;
 }
 
-void kfree(const void *p)
+KM_HOT void kfree(const void *p)
 {
 	void *caller = __builtin_return_address(0);
 	unsigned long s;
@@ -588,6 +648,7 @@ void kmalloc_get_stats(struct kmalloc_stats *out)
 {
 	unsigned long s = mm_lock();
 
+	km_fold();
 	*out = km_stats;
 	mm_unlock(s);
 }

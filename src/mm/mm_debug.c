@@ -7,7 +7,16 @@
 #include "kerrno.h"
 
 unsigned mm_debug_flags;
+unsigned mm_slow_paths;
 static struct mm_debug_stats debug_stats;
+
+void mm_slow_path(unsigned why, bool on)
+{
+	if (on)
+		mm_slow_paths |= why;
+	else
+		mm_slow_paths &= ~why;
+}
 
 int mm_debug_set(unsigned mask, bool on)
 {
@@ -20,6 +29,7 @@ int mm_debug_set(unsigned mask, bool on)
 		mm_debug_flags |= mask;
 	else
 		mm_debug_flags &= ~mask;
+	mm_slow_path(MM_SLOW_DEBUG, mm_debug_flags != 0);
 	mm_unlock(s);
 	return 0;
 }
@@ -40,6 +50,7 @@ void mm_debug_get_stats(struct mm_debug_stats *out)
 void mm_debug_reset(void)
 {
 	mm_debug_flags = 0;
+	mm_slow_path(MM_SLOW_DEBUG, false);
 	debug_stats = (struct mm_debug_stats){ 0 };
 }
 

@@ -7,36 +7,45 @@
  * Slab layout (a slab is one buddy block of 2^order frames):
  *
  *   base                                                  base + 4K<<order
- *   | slot 0 | slot 1 | ... | slot n-1 | waste | alloc map | poison map | foot |
+ *   | header | alloc map | poison map | pad | slot 0 | slot 1 | ... | waste |
  *   slot = [left red zone][object][right red zone, padding to stride]
  *
- *   - foot (last 8 bytes): magic, layout index, object count n.
- *   - alloc map: bit i set <=> object i is allocated. It is the truth; the
- *     embedded free list is a fast path that can be rebuilt from it.
- *   - poison map: bit i set <=> free object i was poisoned (bytes 8.. of the
- *     object are 0x6b); checked and cleared when object i is handed out.
- *   - free objects hold the next free object's address in their first word;
- *     struct page.freelist is the head, .inuse the allocated count,
- *     .priv the cache, .lru the link on the cache's full/partial/empty list.
- *   - head frame: PG_HEAD, owner PAGE_OWNER_SLAB, compound (tails point to
- *     it), so obj -> virt_to_page -> compound_head -> priv is O(1).
+ *   - header (8 bytes): magic, layout index, object count n.
+ *   - alloc map: bit i set <=> object i is allocated; the bits from n to the
+ *     end of the last word are set for good. It is the only record of which
+ *     objects are free: nothing is ever written into a free object, so a
+ *     write after free cannot corrupt the allocator, and the metadata sits
+ *     below the objects, out of reach of an overflow running off the end
+ *     of one. An allocation takes the lowest free object at or after
+ *     pg->hint (the first map word that may have a clear bit).
+ *   - poison map: bit i set <=> free object i was poisoned (all its bytes
+ *     0x6b); checked and cleared when object i is handed out.
+ *   - struct page of the head frame: PG_HEAD, owner PAGE_OWNER_SLAB, kind
+ *     = layout, priv = the cache, mem = base, inuse = allocated count,
+ *     hint; lru links it on its layout's partial or empty list. Tails are
+ *     compound, so obj -> virt_to_page -> compound_head -> priv is O(1).
+ *   - an object's index is (obj - base - obj0) / stride, computed as a
+ *     multiply by the layout's reciprocal (exact: see layout_init).
  *
  * Two layouts per cache: plain (no red zones) and red-zone (left zone of
  * max(8, align) bytes when align <= 64, right zone of >= 8 bytes). Which one
- * a slab has is in its foot, so an object's red zones are checked on free
- * exactly when it was allocated from a red-zone slab: MM_DEBUG_REDZONE
- * only chooses which slabs new objects come from, and toggling it with
- * live objects is safe. If the preferred layout cannot get a slab, the
- * other layout's free objects are used rather than failing.
+ * a slab has is in its header and struct page, so an object's red zones are
+ * checked on free exactly when it was allocated from a red-zone slab:
+ * MM_DEBUG_REDZONE only chooses which slabs new objects come from, and
+ * toggling it with live objects is safe. If the preferred layout cannot get
+ * a slab, the other layout's free objects are used rather than failing.
  *
  * Invariants (slab_check verifies them):
- *   - a slab is on full (inuse == n), partial (0 < inuse < n) or empty
- *     (inuse == 0) of its layout, and the list counters match;
- *   - inuse == popcount(alloc map); the free list holds exactly the n -
- *     inuse objects whose alloc bit is clear, each once;
+ *   - a slab with free objects is on partial (0 < inuse < n) or empty
+ *     (inuse == 0) of its layout; a full one is on no list (it is found
+ *     through its frames); nr_slabs and nr_empty match;
+ *   - inuse == the number of set alloc-map bits below n;
  *   - at most SLAB_RESERVE empty slabs per layout stay after a free
  *     (while a transaction is undone, all stay and txn.c trims them after:
- *     txn_internal.h); kmem_cache_shrink() releases those too. */
+ *     txn_internal.h); kmem_cache_shrink() releases those too.
+ * A slab whose map is found broken is withdrawn: taken off its list for
+ * good, kind LAY_WITHDRAWN, its objects neither handed out nor accepted
+ * back (reported once, counted as a corruption). */
 #include <string.h>
 #include "mm/slab.h"
 #include "mm/buddy.h"
@@ -50,35 +59,9 @@
 #define SLAB_MAGIC      0x51ab0b1eu
 #define SLAB_MAX_SIZE   (1UL << 20)
 #define SLAB_PREF_ORDER 3 /* largest order tried to cut waste below 1/8 */
-#define FREEPTR         sizeof(void *)
+#define SLAB_HDR        8 /* header bytes before the maps */
 
-enum { LAY_PLAIN, LAY_RZ, NR_LAYOUTS };
-enum slab_state { SLAB_EMPTY, SLAB_PARTIAL, SLAB_FULL };
-
-struct slab_layout {
-	size_t stride;   /* bytes per slot */
-	size_t obj_off;  /* object offset in its slot (left red zone) */
-	unsigned order;  /* slab = 2^order frames */
-	unsigned nobjs;  /* objects per slab */
-	size_t map_off;  /* alloc map's offset from the slab base (derived) */
-	size_t foot_off; /* foot's offset from the slab base (derived) */
-	struct list_head lists[3]; /* by enum slab_state */
-	unsigned long count[3];
-};
-
-struct kmem_cache {
-	char name[SLAB_NAME_MAX];
-	size_t size;     /* requested object size */
-	size_t objsize;  /* max(size, FREEPTR): bytes the object owns */
-	size_t align;
-	unsigned flags;
-	bool live;
-	struct slab_layout lay[NR_LAYOUTS];
-	unsigned long active, total_objs, pages;
-	unsigned long requests, failures, injected, frees, wrong_frees;
-};
-
-struct slab_foot {
+struct slab_hdr {
 	uint32_t magic;
 	uint16_t layout;
 	uint16_t nobjs;
@@ -93,30 +76,25 @@ static size_t round_up(size_t x, size_t a)
 	return (x + a - 1) & ~(a - 1);
 }
 
-static size_t map_words(unsigned n)
+static unsigned map_words(unsigned n)
 {
 	return (n + 63) / 64;
 }
 
-static size_t slab_bytes(const struct page *pg)
+/* Bytes before slot 0: header and both maps, rounded up to align. */
+static size_t meta_bytes(unsigned n, size_t align)
 {
-	return PAGE_SIZE << pg->order;
+	return round_up(SLAB_HDR + 16 * (size_t)map_words(n), align);
 }
 
-static char *slab_base(const struct page *pg)
+static struct slab_hdr *slab_hdr(const struct page *pg)
 {
-	return page_address(pg);
+	return (struct slab_hdr *)pg->mem;
 }
 
-static struct slab_foot *slab_foot(const struct page *pg)
+static uint64_t *poison_map(const struct page *pg, const struct slab_layout *l)
 {
-	return (struct slab_foot *)(slab_base(pg) + slab_bytes(pg) - 8);
-}
-
-/* alloc map; the poison map follows it */
-static uint64_t *slab_map(const struct page *pg, unsigned n)
-{
-	return (uint64_t *)((char *)slab_foot(pg) - 16 * map_words(n));
+	return slab_alloc_map(pg) + l->words;
 }
 
 static bool bit_get(const uint64_t *m, unsigned i)
@@ -135,26 +113,7 @@ static void bit_put(uint64_t *m, unsigned i, bool v)
 static char *slab_obj(const struct page *pg, const struct slab_layout *l,
 		      unsigned i)
 {
-	return slab_base(pg) + i * l->stride + l->obj_off;
-}
-
-static void *next_free(const void *obj)
-{
-	void *n;
-
-	memcpy(&n, obj, sizeof(n));
-	return n;
-}
-
-static void set_next_free(void *obj, void *next)
-{
-	memcpy(obj, &next, sizeof(next));
-}
-
-static enum slab_state slab_state(const struct page *pg, unsigned n)
-{
-	return pg->inuse == 0 ? SLAB_EMPTY :
-	       pg->inuse == n ? SLAB_FULL : SLAB_PARTIAL;
+	return (char *)pg->mem + l->obj0 + i * l->stride;
 }
 
 static bool cache_valid(const struct kmem_cache *c)
@@ -167,14 +126,15 @@ static bool cache_valid(const struct kmem_cache *c)
 
 /* ---- layout ------------------------------------------------------------ */
 
-/* Objects of stride that fit in bytes together with the maps and foot. */
-static unsigned layout_fit(size_t bytes, size_t stride)
+/* Objects of stride (aligned to align) that fit in bytes with the
+ * metadata. */
+static unsigned layout_fit(size_t bytes, size_t stride, size_t align)
 {
-	size_t n = (bytes - 8) / stride;
+	size_t n = bytes / stride;
 
 	if (n > 0xffff)
 		n = 0xffff;
-	while (n && n * stride + 8 + 16 * map_words(n) > bytes)
+	while (n && meta_bytes((unsigned)n, align) + n * stride > bytes)
 		n--;
 	return (unsigned)n;
 }
@@ -182,14 +142,14 @@ static unsigned layout_fit(size_t bytes, size_t stride)
 /* Smallest order wasting at most 1/8; failing that, the least wasteful
  * order up to SLAB_PREF_ORDER; objects too big for that get the first
  * order that holds one. */
-static void layout_order(struct slab_layout *l)
+static void layout_order(struct slab_layout *l, size_t align)
 {
 	unsigned o, n, best = MAX_ORDER + 1;
 	size_t bytes, waste, best_waste = 0;
 
 	for (o = 0; o <= MAX_ORDER; o++) {
 		bytes = PAGE_SIZE << o;
-		n = layout_fit(bytes, l->stride);
+		n = layout_fit(bytes, l->stride, align);
 		if (!n)
 			continue;
 		waste = bytes - n * l->stride;
@@ -206,14 +166,18 @@ static void layout_order(struct slab_layout *l)
 			break;
 	}
 	l->order = best;
-	l->nobjs = layout_fit(PAGE_SIZE << best, l->stride);
+	l->nobjs = layout_fit(PAGE_SIZE << best, l->stride, align);
 }
 
+/* The reciprocal m = ceil(2^S / d) = (2^S + e) / d with 0 <= e < d gives
+ * off * m / 2^S = off / d + off * e / (d * 2^S), which exceeds off / d by
+ * less than off / 2^S < 2^-22 for off < 2^22. The fractional part of
+ * off / d is at most 1 - 1/d, so for d < 2^22 the floor is exact. Slabs are
+ * at most 4 MiB (2^22), objects at most 1 MiB, and off * m < 2^64. */
 static void layout_init(struct kmem_cache *c, int li)
 {
 	struct slab_layout *l = &c->lay[li];
 	size_t right = 0;
-	int s;
 
 	l->obj_off = 0;
 	if (li == LAY_RZ) {
@@ -221,70 +185,46 @@ static void layout_init(struct kmem_cache *c, int li)
 		right = 8;
 	}
 	l->stride = round_up(l->obj_off + c->objsize + right, c->align);
-	layout_order(l);
-	l->foot_off = (PAGE_SIZE << l->order) - 8;
-	l->map_off = l->foot_off - 16 * map_words(l->nobjs);
-	for (s = 0; s < 3; s++) {
-		list_init(&l->lists[s]);
-		l->count[s] = 0;
-	}
+	layout_order(l, c->align);
+	l->words = map_words(l->nobjs);
+	l->obj0 = meta_bytes(l->nobjs, c->align) + l->obj_off;
+	l->recip = ((1ull << SLAB_RECIP_SHIFT) + l->stride - 1) / l->stride;
+	list_init(&l->partial);
+	list_init(&l->empty);
+	l->nr_slabs = l->nr_empty = 0;
 }
 
 /* ---- slab life cycle --------------------------------------------------- */
 
-static void slab_link(struct kmem_cache *c, struct page *pg, int li)
+/* The list a slab with inuse objects belongs on; NULL when full. */
+static struct list_head *slab_list(struct slab_layout *l, unsigned inuse)
 {
-	struct slab_layout *l = &c->lay[li];
-	enum slab_state s = slab_state(pg, l->nobjs);
-
-	list_add(&pg->lru, &l->lists[s]);
-	l->count[s]++;
+	return inuse == 0 ? &l->empty : inuse < l->nobjs ? &l->partial : NULL;
 }
 
-static void slab_unlink(struct kmem_cache *c, struct page *pg, int li)
+/* Change pg->inuse by delta (+1 or -1), moving the slab between lists
+ * only when its state (empty / partial / full) changes. */
+static void slab_count_change(struct slab_layout *l, struct page *pg, int delta)
 {
-	struct slab_layout *l = &c->lay[li];
-
-	list_del(&pg->lru);
-	l->count[slab_state(pg, l->nobjs)]--;
-}
-
-/* Change pg->inuse by delta, moving the slab to another list only when
- * its state (empty / partial / full) changes: the common case is none. */
-static void slab_count_change(struct kmem_cache *c, struct page *pg, int li, int delta)
-{
-	struct slab_layout *l = &c->lay[li];
-	enum slab_state before = slab_state(pg, l->nobjs);
+	struct list_head *from = slab_list(l, pg->inuse), *to;
 
 	pg->inuse = (uint32_t)((int)pg->inuse + delta);
-	if (slab_state(pg, l->nobjs) != before) {
+	to = slab_list(l, pg->inuse);
+	if (from == to)
+		return;
+	if (from)
 		list_del(&pg->lru);
-		l->count[before]--;
-		slab_link(c, pg, li);
-	}
-}
-
-/* Thread the free list through every object whose alloc bit is clear. */
-static void slab_rebuild_freelist(struct page *pg, const struct slab_layout *l)
-{
-	uint64_t *map = slab_map(pg, l->nobjs);
-	void *head = NULL;
-	unsigned i = l->nobjs;
-
-	while (i--) {
-		if (bit_get(map, i))
-			continue;
-		set_next_free(slab_obj(pg, l, i), head);
-		head = slab_obj(pg, l, i);
-	}
-	pg->freelist = head;
+	if (to)
+		list_add(&pg->lru, to);
+	l->nr_empty += (to == &l->empty) - (from == &l->empty);
 }
 
 static struct page *slab_new(struct kmem_cache *c, int li, gfp_t gfp)
 {
 	struct slab_layout *l = &c->lay[li];
 	struct page *pg = alloc_pages(gfp & ~GFP_ZERO, l->order);
-	struct slab_foot *f;
+	struct slab_hdr *h;
+	uint64_t *map;
 
 	if (!pg)
 		return NULL;
@@ -292,14 +232,21 @@ static struct page *slab_new(struct kmem_cache *c, int li, gfp_t gfp)
 		page_set_compound(pg, l->order);
 	page_set_owner(pg, PAGE_OWNER_SLAB);
 	pg->priv = c;
+	pg->mem = page_address(pg);
+	pg->kind = (uint8_t)li;
 	pg->inuse = 0;
-	f = slab_foot(pg);
-	f->magic = SLAB_MAGIC;
-	f->layout = (uint16_t)li;
-	f->nobjs = (uint16_t)l->nobjs;
-	memset(slab_map(pg, l->nobjs), 0, 16 * map_words(l->nobjs));
-	slab_rebuild_freelist(pg, l);
-	slab_link(c, pg, li);
+	pg->hint = 0;
+	h = slab_hdr(pg);
+	h->magic = SLAB_MAGIC;
+	h->layout = (uint16_t)li;
+	h->nobjs = (uint16_t)l->nobjs;
+	map = slab_alloc_map(pg);
+	memset(map, 0, 16 * (size_t)l->words);
+	if (l->nobjs % 64)
+		map[l->words - 1] = ~0ull << (l->nobjs % 64);
+	list_add(&pg->lru, &l->empty);
+	l->nr_empty++;
+	l->nr_slabs++;
 	c->total_objs += l->nobjs;
 	c->pages += 1UL << l->order;
 	return pg;
@@ -310,16 +257,18 @@ static void slab_release(struct kmem_cache *c, struct page *pg, int li)
 {
 	struct slab_layout *l = &c->lay[li];
 
-	slab_unlink(c, pg, li);
+	list_del(&pg->lru);
+	l->nr_empty--;
+	l->nr_slabs--;
 	c->total_objs -= l->nobjs;
 	c->pages -= 1UL << l->order;
-	slab_foot(pg)->magic = 0;
+	slab_hdr(pg)->magic = 0;
 	pg->priv = NULL;
-	pg->freelist = NULL;
+	pg->mem = NULL;
 	if (free_pages_owned(pg, l->order, PAGE_OWNER_SLAB) != 0) {
 		mm_debug_count_corruption();
 		mm_report("slab: %s: buddy refused slab %p", c->name,
-			  (void *)slab_base(pg));
+			  page_address(pg));
 	}
 }
 
@@ -328,13 +277,56 @@ static unsigned long layout_shrink(struct kmem_cache *c, int li, unsigned keep)
 	struct slab_layout *l = &c->lay[li];
 	unsigned long freed = 0;
 
-	while (l->count[SLAB_EMPTY] > keep) {
-		struct page *pg = list_first_entry(&l->lists[SLAB_EMPTY],
-						   struct page, lru);
-		slab_release(c, pg, li);
+	while (l->nr_empty > keep) {
+		slab_release(c, list_first_entry(&l->empty, struct page, lru), li);
 		freed += 1UL << l->order;
 	}
 	return freed;
+}
+
+/* Take a slab whose map is broken out of service for good. */
+static void slab_withdraw(struct kmem_cache *c, struct page *pg, int li,
+			  const char *what)
+{
+	struct slab_layout *l = &c->lay[li];
+
+	mm_debug_count_corruption();
+	mm_report("slab: %s: %s in slab %p; slab withdrawn", c->name, what, pg->mem);
+	if (slab_list(l, pg->inuse))
+		list_del(&pg->lru);
+	l->nr_empty -= pg->inuse == 0;
+	l->nr_slabs--;
+	pg->kind = LAY_WITHDRAWN;
+	slab_hdr(pg)->layout = LAY_WITHDRAWN;
+}
+
+/* Objects in use: everything but the free objects of listed slabs. */
+static unsigned long cache_active(const struct kmem_cache *c, unsigned long *partial,
+				  unsigned long *partial_free)
+{
+	unsigned long free = 0, np = 0, pf = 0;
+	const struct list_head *pos;
+
+	for (int li = 0; li < NR_LAYOUTS; li++) {
+		const struct slab_layout *l = &c->lay[li];
+		unsigned long n = 0;
+
+		list_for_each(pos, &l->partial) {
+			const struct page *pg = list_entry(pos, struct page, lru);
+
+			if (++n > l->nr_slabs)   /* a broken list may cycle */
+				break;
+			pf += l->nobjs - pg->inuse;
+		}
+		np += n;
+		free += l->nr_empty * l->nobjs;
+	}
+	if (partial)
+		*partial = np;
+	if (partial_free)
+		*partial_free = pf;
+	free += pf;
+	return c->total_objs > free ? c->total_objs - free : 0;
 }
 
 /* ---- create / destroy -------------------------------------------------- */
@@ -364,8 +356,8 @@ struct kmem_cache *kmem_cache_create(const char *name, size_t size,
 		memset(c, 0, sizeof(*c));
 		strncpy(c->name, name, SLAB_NAME_MAX - 1);
 		c->size = size;
-		c->objsize = size < FREEPTR ? FREEPTR : size;
-		c->align = align < FREEPTR ? FREEPTR : align;
+		c->objsize = size < 8 ? 8 : size;
+		c->align = align < 8 ? 8 : align;
 		c->flags = flags;
 		layout_init(c, LAY_PLAIN);
 		layout_init(c, LAY_RZ);
@@ -377,14 +369,13 @@ struct kmem_cache *kmem_cache_create(const char *name, size_t size,
 
 int kmem_cache_destroy(struct kmem_cache *c)
 {
-	unsigned long s = mm_lock();
+	unsigned long s = mm_lock(), active;
 	int ret = 0;
 
 	if (!cache_valid(c)) {
 		ret = -EINVAL;
-	} else if (c->active) {
-		mm_report("slab: %s: destroy with %lu objects in use", c->name,
-			  c->active);
+	} else if ((active = cache_active(c, NULL, NULL)) != 0) {
+		mm_report("slab: %s: destroy with %lu objects in use", c->name, active);
 		ret = -EBUSY;
 	} else {
 		layout_shrink(c, LAY_PLAIN, 0);
@@ -417,72 +408,45 @@ size_t kmem_cache_size(const struct kmem_cache *c)
 	return c ? c->size : 0;
 }
 
-bool kmem_cache_is_kmalloc(const struct kmem_cache *c)
-{
-	return (c->flags & SLAB_KMALLOC) != 0;
-}
-
 /* ---- alloc --------------------------------------------------------------- */
 
-/* A slab with a free object: preferred layout first (partial, empty, new),
- * then the other layout's partial and empty slabs. */
-static struct page *slab_pick(struct kmem_cache *c, int want, gfp_t gfp,
-			      int *li)
+/* A slab of layout li with a free object: partial, else empty. */
+static struct page *slab_ready(struct kmem_cache *c, int li)
 {
-	struct slab_layout *l = &c->lay[want], *o = &c->lay[!want];
-	struct page *pg;
+	struct slab_layout *l = &c->lay[li];
 
-	*li = want;
-	if (!list_empty(&l->lists[SLAB_PARTIAL]))
-		return list_first_entry(&l->lists[SLAB_PARTIAL], struct page, lru);
-	if (!list_empty(&l->lists[SLAB_EMPTY]))
-		return list_first_entry(&l->lists[SLAB_EMPTY], struct page, lru);
-	pg = slab_new(c, want, gfp);
-	if (pg)
-		return pg;
-	*li = !want;
-	if (!list_empty(&o->lists[SLAB_PARTIAL]))
-		return list_first_entry(&o->lists[SLAB_PARTIAL], struct page, lru);
-	if (!list_empty(&o->lists[SLAB_EMPTY]))
-		return list_first_entry(&o->lists[SLAB_EMPTY], struct page, lru);
+	if (!list_empty(&l->partial))
+		return list_first_entry(&l->partial, struct page, lru);
+	if (!list_empty(&l->empty))
+		return list_first_entry(&l->empty, struct page, lru);
 	return NULL;
 }
 
-/* Index of obj in the slab, or -1 when it is not at an object boundary. */
-static long slab_index(const struct page *pg, const struct slab_layout *l,
-		       const void *obj)
+/* A slab with a free object: the preferred layout's (listed, else new),
+ * then the other layout's listed ones. */
+static struct page *slab_pick(struct kmem_cache *c, int want, gfp_t gfp, int *li)
 {
-	uintptr_t off = (uintptr_t)obj - (uintptr_t)slab_base(pg);
+	struct page *pg = slab_ready(c, want);
 
-	if (off < l->obj_off || (off - l->obj_off) % l->stride)
-		return -1;
-	off = (off - l->obj_off) / l->stride;
-	return off < l->nobjs ? (long)off : -1;
-}
-
-/* Is next a legal successor in the free list of pg (after taking one)? */
-static bool freelist_next_ok(const struct page *pg, const struct slab_layout *l,
-			     const void *obj, const void *next)
-{
-	long i;
-
-	if (!next)
-		return pg->inuse + 1 == l->nobjs;
-	i = slab_index(pg, l, next);
-	return i >= 0 && next != obj &&
-	       !bit_get(slab_map(pg, l->nobjs), (unsigned)i);
+	*li = want;
+	if (!pg)
+		pg = slab_new(c, want, gfp);
+	if (!pg) {
+		*li = !want;
+		pg = slab_ready(c, !want);
+	}
+	return pg;
 }
 
 static void obj_check_poison(struct kmem_cache *c, void *obj, void *caller)
 {
-	size_t n = c->objsize - FREEPTR;
-	size_t bad = mm_debug_find_not((char *)obj + FREEPTR, n, MM_POISON_FREE);
+	size_t bad = mm_debug_find_not(obj, c->objsize, MM_POISON_FREE);
 
-	if (bad == n)
+	if (bad == c->objsize)
 		return;
 	mm_debug_count_poison();
 	mm_report("slab: %s: poison overwritten at %p+%zu (use after free), "
-		  "found at alloc by %p", c->name, obj, FREEPTR + bad, caller);
+		  "found at alloc by %p", c->name, obj, bad, caller);
 }
 
 static void obj_set_redzone(const struct slab_layout *l, size_t objsize,
@@ -493,30 +457,24 @@ static void obj_set_redzone(const struct slab_layout *l, size_t objsize,
 	       l->stride - l->obj_off - objsize);
 }
 
-/* Take the first free object of pg, repairing a corrupted free list. */
+/* Take the lowest free object of pg; NULL when its map is broken (the
+ * slab is withdrawn). */
 static void *slab_take(struct kmem_cache *c, struct page *pg, int li,
 		       void *caller)
 {
 	struct slab_layout *l = &c->lay[li];
-	uint64_t *map = slab_map(pg, l->nobjs);
-	char *obj = pg->freelist;
-	long i = obj ? slab_index(pg, l, obj) : -1;
+	uint64_t *pmap = poison_map(pg, l);
+	long i = slab_map_take(pg, l);
+	char *obj;
 
-	if (i < 0 || bit_get(map, (unsigned)i) ||
-	    !freelist_next_ok(pg, l, obj, next_free(obj))) {
-		mm_debug_count_corruption();
-		mm_report("slab: %s: free list of slab %p corrupt at %p "
-			  "(write after free?); rebuilt", c->name,
-			  (void *)slab_base(pg), (void *)obj);
-		slab_rebuild_freelist(pg, l);
-		obj = pg->freelist;
-		i = slab_index(pg, l, obj);
+	if (i < 0) {
+		slab_withdraw(c, pg, li, "alloc map has no free object below the count");
+		return NULL;
 	}
-	slab_count_change(c, pg, li, +1);
-	pg->freelist = next_free(obj);
-	bit_put(map, (unsigned)i, true);
-	if (bit_get(map + map_words(l->nobjs), (unsigned)i)) {
-		bit_put(map + map_words(l->nobjs), (unsigned)i, false);
+	slab_count_change(l, pg, +1);
+	obj = slab_obj(pg, l, (unsigned)i);
+	if (bit_get(pmap, (unsigned)i)) {
+		bit_put(pmap, (unsigned)i, false);
 		obj_check_poison(c, obj, caller);
 	}
 	if (li == LAY_RZ)
@@ -528,7 +486,7 @@ void *__kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp, void *caller)
 {
 	int want = (mm_debug_flags & MM_DEBUG_REDZONE) ? LAY_RZ : LAY_PLAIN;
 	struct page *pg;
-	void *obj;
+	void *obj = NULL;
 	int li;
 
 	if (!cache_valid(c))
@@ -539,13 +497,12 @@ void *__kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp, void *caller)
 		c->injected++;
 		return NULL;
 	}
-	pg = slab_pick(c, want, gfp, &li);
-	if (!pg) {
+	while (!obj && (pg = slab_pick(c, want, gfp, &li)) != NULL)
+		obj = slab_take(c, pg, li, caller);   /* NULL: withdrawn, next */
+	if (!obj) {
 		c->failures++;
 		return NULL;
 	}
-	obj = slab_take(c, pg, li, caller);
-	c->active++;
 	if (gfp & GFP_ZERO)
 		memset(obj, 0, c->objsize);
 	return obj;
@@ -558,87 +515,6 @@ void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp)
 
 	mm_unlock(s);
 	return obj;
-}
-
-/* ---- kmalloc's fast paths ------------------------------------------------ */
-
-/* Whether the object at slot i of a plain slab may be handed out without
- * the full path's checks: its free-list successor is NULL or a free slot
- * of the same slab, and it was not poisoned. */
-static bool fast_take_ok(const struct page *pg, const struct slab_layout *l, const char *base,
-			 const uint64_t *map, unsigned long i, const char *next)
-{
-	unsigned long off = (unsigned long)(next - base) - l->obj_off, j;
-
-	if (bit_get(map + map_words(l->nobjs), (unsigned)i))
-		return false;
-	if (!next)
-		return pg->inuse + 1 == l->nobjs;
-	j = off / l->stride;
-	return off % l->stride == 0 && j < l->nobjs && j != i && !bit_get(map, (unsigned)j);
-}
-
-void *slab_alloc_fast(struct kmem_cache *c)
-{
-	struct slab_layout *l = &c->lay[LAY_PLAIN];
-	struct page *pg;
-	char *base, *obj, *next;
-	uint64_t *map;
-	unsigned long i;
-
-	if (mm_debug_flags || faultinj_enabled)
-		return NULL;
-	if (!list_empty(&l->lists[SLAB_PARTIAL]))
-		pg = list_first_entry(&l->lists[SLAB_PARTIAL], struct page, lru);
-	else if (!list_empty(&l->lists[SLAB_EMPTY]))
-		pg = list_first_entry(&l->lists[SLAB_EMPTY], struct page, lru);
-	else
-		return NULL;
-	obj = pg->freelist;
-	if (!obj)
-		return NULL;
-	base = slab_base(pg);
-	map = (uint64_t *)(base + l->map_off);
-	i = ((unsigned long)(obj - base) - l->obj_off) / l->stride;
-	next = next_free(obj);
-	if (!fast_take_ok(pg, l, base, map, i, next))
-		return NULL;            /* the full path repairs or checks it */
-	pg->freelist = next;
-	bit_put(map, (unsigned)i, true);
-	slab_count_change(c, pg, LAY_PLAIN, +1);
-	c->requests++;
-	c->active++;
-	return obj;
-}
-
-struct kmem_cache *slab_free_fast(struct page *pg, void *obj)
-{
-	struct kmem_cache *c = pg->priv;
-	struct slab_layout *l;
-	const struct slab_foot *f;
-	unsigned long off, i;
-	uint64_t *map;
-	char *base;
-
-	if (mm_debug_flags || !cache_valid(c) || pg->inuse <= 1)
-		return NULL;            /* debug checks, or the slab would empty */
-	l = &c->lay[LAY_PLAIN];
-	base = slab_base(pg);
-	f = (const struct slab_foot *)(base + l->foot_off);
-	if (pg->order != l->order || f->magic != SLAB_MAGIC || f->layout != LAY_PLAIN)
-		return NULL;
-	off = (unsigned long)((char *)obj - base) - l->obj_off;
-	i = off / l->stride;
-	map = (uint64_t *)(base + l->map_off);
-	if (off % l->stride || i >= l->nobjs || !bit_get(map, (unsigned)i))
-		return NULL;            /* the full path names the mistake */
-	set_next_free(obj, pg->freelist);
-	pg->freelist = obj;
-	bit_put(map, (unsigned)i, false);
-	slab_count_change(c, pg, LAY_PLAIN, -1);
-	c->active--;
-	c->frees++;
-	return c;
 }
 
 /* ---- free ---------------------------------------------------------------- */
@@ -657,8 +533,9 @@ static struct page *slab_of(const void *obj, const char **why)
 	if (!(pg->flags & PG_HEAD) || pg->owner != PAGE_OWNER_SLAB)
 		return NULL;
 	*why = "slab metadata corrupt";
-	if (!cache_valid(pg->priv) || slab_foot(pg)->magic != SLAB_MAGIC ||
-	    slab_foot(pg)->layout >= NR_LAYOUTS)
+	if (!cache_valid(pg->priv) || pg->mem != page_address(pg) ||
+	    slab_hdr(pg)->magic != SLAB_MAGIC || pg->kind >= NR_LAYOUTS ||
+	    slab_hdr(pg)->layout != pg->kind)
 		return NULL;
 	return pg;
 }
@@ -677,7 +554,6 @@ static size_t redzone_broken(const struct kmem_cache *c,
 	bad = mm_debug_find_not(obj + c->objsize, right, MM_REDZONE_BYTE);
 	return bad != right ? l->obj_off + c->objsize + bad : SIZE_MAX;
 }
-
 static void obj_check_redzone(struct kmem_cache *c, const struct slab_layout *l,
 			      char *obj, void *caller)
 {
@@ -706,32 +582,29 @@ static int wrong_free(struct kmem_cache *c, const void *obj, void *caller,
 	return -EINVAL;
 }
 
+
 /* Put a checked, allocated object back on its slab. */
 static void slab_put(struct kmem_cache *c, struct page *pg, int li, char *obj,
 		     unsigned i, void *caller)
 {
 	struct slab_layout *l = &c->lay[li];
-	uint64_t *map = slab_map(pg, l->nobjs);
 
 	if (li == LAY_RZ)
 		obj_check_redzone(c, l, obj, caller);
 	if (mm_debug_flags & MM_DEBUG_POISON) {
-		memset(obj + FREEPTR, MM_POISON_FREE, c->objsize - FREEPTR);
-		bit_put(map + map_words(l->nobjs), i, true);
+		memset(obj, MM_POISON_FREE, c->objsize);
+		bit_put(poison_map(pg, l), i, true);
 	}
-	slab_count_change(c, pg, li, -1);
-	set_next_free(obj, pg->freelist);
-	pg->freelist = obj;
-	bit_put(map, i, false);
-	c->active--;
+	slab_map_put(pg, i);
+	slab_count_change(l, pg, -1);
 	c->frees++;
 	if (pg->inuse == 0 && !mm_txn_holding) /* txn.c trims after undo */
 		layout_shrink(c, li, SLAB_RESERVE);
 }
 
 /* Find the live object obj: its slab head (*pgp, NULL when obj is in no
- * slab), layout and index. Returns NULL, or why obj is not a live object. */
-static const char *slab_locate(const void *obj, struct page **pgp, int *li, long *i)
+ * slab) and index. Returns NULL, or why obj is not a live object. */
+static const char *slab_locate(const void *obj, struct page **pgp, long *i)
 {
 	const char *why;
 	struct page *pg = slab_of(obj, &why);
@@ -741,11 +614,10 @@ static const char *slab_locate(const void *obj, struct page **pgp, int *li, long
 	if (!pg)
 		return why;
 	c = pg->priv;
-	*li = slab_foot(pg)->layout;
-	*i = slab_index(pg, &c->lay[*li], obj);
+	*i = slab_index(pg, &c->lay[pg->kind], obj);
 	if (*i < 0)
 		return "not at an object start";
-	if (!bit_get(slab_map(pg, c->lay[*li].nobjs), (unsigned)*i))
+	if (!slab_allocated(pg, (unsigned long)*i))
 		return "object is free (double free?)";
 	return NULL;
 }
@@ -754,16 +626,15 @@ int __kmem_cache_free(struct kmem_cache *want, void *obj, void *caller,
 		      struct kmem_cache **from)
 {
 	struct page *pg;
-	int li = 0;
 	long i = 0;
-	const char *why = slab_locate(obj, &pg, &li, &i);
+	const char *why = slab_locate(obj, &pg, &i);
 	struct kmem_cache *c = pg ? pg->priv : NULL;
 
 	if (pg && want && want != c)
 		why = "object of another cache";
 	if (why)   /* name the cache the caller meant, else the one obj is in */
 		return wrong_free(want ? (cache_valid(want) ? want : NULL) : c, obj, caller, why);
-	slab_put(c, pg, li, obj, (unsigned)i, caller);
+	slab_put(c, pg, pg->kind, obj, (unsigned)i, caller);
 	if (from)
 		*from = c;
 	return 0;
@@ -789,10 +660,9 @@ int kmem_cache_free(struct kmem_cache *c, void *obj)
 struct kmem_cache *slab_obj_cache(const void *obj)
 {
 	struct page *pg;
-	int li;
 	long i;
 
-	return slab_locate(obj, &pg, &li, &i) ? NULL : pg->priv;
+	return slab_locate(obj, &pg, &i) ? NULL : pg->priv;
 }
 
 /* ---- transactions (mm/txn.c, txn_internal.h) ----------------------------- */
@@ -807,7 +677,7 @@ unsigned slab_txn_retained(struct page **out, unsigned max)
 		if (!caches[i].live)
 			continue;
 		for (li = 0; li < NR_LAYOUTS; li++) {
-			list_for_each(pos, &caches[i].lay[li].lists[SLAB_EMPTY]) {
+			list_for_each(pos, &caches[i].lay[li].empty) {
 				if (n < max)
 					out[n] = list_entry(pos, struct page, lru);
 				n++;
@@ -836,7 +706,7 @@ unsigned long slab_txn_trim(struct page *const *keep, unsigned n)
 		struct kmem_cache *c = &caches[i];
 
 		for (li = 0; c->live && li < NR_LAYOUTS; li++) {
-			list_for_each_safe(pos, nx, &c->lay[li].lists[SLAB_EMPTY]) {
+			list_for_each_safe(pos, nx, &c->lay[li].empty) {
 				struct page *pg = list_entry(pos, struct page, lru);
 
 				if (page_listed(pg, keep, n))
@@ -862,20 +732,17 @@ static void cache_stats(const struct kmem_cache *c, struct kmem_cache_stats *o)
 	o->stride = p->stride;
 	o->order = p->order;
 	o->objs_per_slab = p->nobjs;
-	o->active_objs = c->active;
+	o->active_objs = cache_active(c, &o->partial, &o->partial_free);
 	o->total_objs = c->total_objs;
-	o->full = p->count[SLAB_FULL] + r->count[SLAB_FULL];
-	o->partial = p->count[SLAB_PARTIAL] + r->count[SLAB_PARTIAL];
-	o->empty = p->count[SLAB_EMPTY] + r->count[SLAB_EMPTY];
-	o->slabs = o->full + o->partial + o->empty;
-	o->debug_slabs = r->count[0] + r->count[1] + r->count[2];
-	o->partial_free = c->total_objs - c->active -
-			  p->count[SLAB_EMPTY] * p->nobjs - r->count[SLAB_EMPTY] * r->nobjs;
+	o->slabs = p->nr_slabs + r->nr_slabs;
+	o->empty = p->nr_empty + r->nr_empty;
+	o->full = o->slabs - o->partial - o->empty;
+	o->debug_slabs = r->nr_slabs;
 	o->pages = c->pages;
-	o->requests = c->requests;
+	o->requests = c->requests + c->fast_allocs;
 	o->failures = c->failures;
 	o->injected = c->injected;
-	o->frees = c->frees;
+	o->frees = c->frees + c->fast_frees;
 	o->wrong_frees = c->wrong_frees;
 }
 
@@ -918,35 +785,23 @@ static int check_fail(const struct kmem_cache *c, const struct page *pg,
 		      const char *what)
 {
 	mm_report("slab_check: %s: slab %p: %s", c->name,
-		  pg ? (void *)slab_base(pg) : NULL, what);
+		  pg ? pg->mem : NULL, what);
 	return 1;
 }
 
-/* Free list of pg: members free, each once, length n - inuse. */
-static int check_freelist(const struct kmem_cache *c, const struct page *pg,
-			  const struct slab_layout *l)
-{
-	const uint64_t *map = slab_map(pg, l->nobjs);
-	unsigned steps = 0, want = l->nobjs - pg->inuse;
-	const void *o;
-
-	for (o = pg->freelist; o && steps <= want; o = next_free(o), steps++) {
-		long i = slab_index(pg, l, o);
-
-		if (i < 0 || bit_get(map, (unsigned)i))
-			return check_fail(c, pg, "free list member invalid");
-	}
-	return steps == want ? 0 : check_fail(c, pg, "free list length wrong");
-}
-
-/* Red zones of live objects and poison of poisoned free ones. */
+/* The alloc map against inuse (and its padding bits), red zones of live
+ * objects, poison of poisoned free ones. */
 static int check_objects(struct kmem_cache *c, const struct page *pg, int li)
 {
 	const struct slab_layout *l = &c->lay[li];
-	const uint64_t *map = slab_map(pg, l->nobjs);
+	const uint64_t *map = slab_alloc_map(pg), *pmap = poison_map(pg, l);
 	unsigned i, used = 0;
 	int bad = 0;
 
+	if (l->nobjs % 64 && (map[l->words - 1] | (~0ull >> (64 - l->nobjs % 64))) != ~0ull)
+		bad += check_fail(c, pg, "alloc map padding cleared");
+	if (pg->hint > l->words)
+		bad += check_fail(c, pg, "map hint out of range");
 	for (i = 0; i < l->nobjs; i++) {
 		char *obj = slab_obj(pg, l, i);
 
@@ -954,9 +809,10 @@ static int check_objects(struct kmem_cache *c, const struct page *pg, int li)
 			used++;
 			if (li == LAY_RZ && redzone_broken(c, l, obj) != SIZE_MAX)
 				bad += check_fail(c, pg, "red zone broken");
-		} else if (bit_get(map + map_words(l->nobjs), i) &&
-			   mm_debug_find_not(obj + FREEPTR, c->objsize - FREEPTR,
-					     MM_POISON_FREE) != c->objsize - FREEPTR) {
+		} else if (i / 64 < pg->hint) {
+			bad += check_fail(c, pg, "free object below the map hint");
+		} else if (bit_get(pmap, i) &&
+			   mm_debug_find_not(obj, c->objsize, MM_POISON_FREE) != c->objsize) {
 			bad += check_fail(c, pg, "poison broken");
 		}
 	}
@@ -965,60 +821,83 @@ static int check_objects(struct kmem_cache *c, const struct page *pg, int li)
 	return bad;
 }
 
-static int check_slab(struct kmem_cache *c, const struct page *pg, int li,
-		      enum slab_state s)
+/* One slab of layout li: struct page, header, list placement (listed:
+ * found on a list; else found full through the frame array), objects. */
+static int check_slab(struct kmem_cache *c, const struct page *pg, int li, bool listed)
 {
 	const struct slab_layout *l = &c->lay[li];
-	const struct slab_foot *f = slab_foot(pg);
+	const struct slab_hdr *h = slab_hdr(pg);
 
-	if (!(pg->flags & PG_HEAD) || pg->owner != PAGE_OWNER_SLAB ||
-	    pg->priv != c || pg->order != l->order)
+	if (!(pg->flags & PG_HEAD) || pg->owner != PAGE_OWNER_SLAB || pg->priv != c ||
+	    pg->order != l->order || pg->kind != li || pg->mem != page_address(pg))
 		return check_fail(c, pg, "struct page not a slab of this cache");
-	if (f->magic != SLAB_MAGIC || f->layout != li || f->nobjs != l->nobjs)
-		return check_fail(c, pg, "slab foot corrupt");
-	if (pg->inuse > l->nobjs || slab_state(pg, l->nobjs) != s)
-		return check_fail(c, pg, "on the wrong list");
-	return check_freelist(c, pg, l) + check_objects(c, pg, li);
+	if (h->magic != SLAB_MAGIC || h->layout != li || h->nobjs != l->nobjs)
+		return check_fail(c, pg, "slab header corrupt");
+	if (pg->inuse > l->nobjs || listed != (pg->inuse < l->nobjs))
+		return check_fail(c, pg, "full slab on a list");
+	return check_objects(c, pg, li);
 }
 
-static int check_cache(struct kmem_cache *c)
+/* Walk one list of layout li: members must be in state want (inuse == 0
+ * for the empty list, else partial); returns their number. */
+static unsigned long check_list(struct kmem_cache *c, int li, const struct list_head *head,
+				bool empty, int *bad)
 {
-	unsigned long active = 0, total = 0, n;
-	struct list_head *pos;
-	int li, s, bad = 0;
+	const struct slab_layout *l = &c->lay[li];
+	const struct list_head *pos;
+	unsigned long n = 0;
 
-	for (li = 0; li < NR_LAYOUTS; li++) {
-		for (s = 0; s < 3; s++) {
-			n = 0;
-			list_for_each(pos, &c->lay[li].lists[s]) {
-				struct page *pg = list_entry(pos, struct page, lru);
+	list_for_each(pos, head) {
+		const struct page *pg = list_entry(pos, struct page, lru);
 
-				if (n > c->lay[li].count[s]) {   /* a broken list may cycle */
-					bad += check_fail(c, NULL, "list longer than its count");
-					break;
-				}
-				bad += check_slab(c, pg, li, s);
-				active += pg->inuse;
-				total += c->lay[li].nobjs;
-				n++;
-			}
-			if (n != c->lay[li].count[s])
-				bad += check_fail(c, NULL, "list count wrong");
+		if (++n > l->nr_slabs) {   /* a broken list may cycle */
+			*bad += check_fail(c, NULL, "list longer than the slab count");
+			break;
 		}
+		if ((pg->inuse == 0) != empty)
+			*bad += check_fail(c, pg, "on the wrong list");
+		*bad += check_slab(c, pg, li, true);
 	}
-	if (active != c->active || total != c->total_objs)
-		bad += check_fail(c, NULL, "object counters wrong");
-	return bad;
+	return n;
 }
 
 int slab_check(void)
 {
 	unsigned long s = mm_lock();
-	int i, bad = 0;
+	unsigned long full[SLAB_MAX_CACHES][NR_LAYOUTS] = { { 0 } };
+	int i, li, bad = 0;
 
-	for (i = 0; i < SLAB_MAX_CACHES; i++)
-		if (caches[i].live)
-			bad += check_cache(&caches[i]);
+	/* Full slabs are on no list: find them through the frame array. */
+	for (uint64_t f = 0; f < page_nr_frames; f++) {
+		const struct page *pg = &page_map[f];
+		struct kmem_cache *c = pg->priv;
+
+		if (!(pg->flags & PG_HEAD) || pg->owner != PAGE_OWNER_SLAB ||
+		    pg->kind == LAY_WITHDRAWN)
+			continue;
+		if (!cache_valid(c) || pg->kind >= NR_LAYOUTS) {
+			mm_report("slab_check: slab frame %lu: no live cache or layout",
+				  (unsigned long)f);
+			bad++;
+			continue;
+		}
+		if (pg->inuse == c->lay[pg->kind].nobjs) {
+			full[c - caches][pg->kind]++;
+			bad += check_slab(c, pg, pg->kind, false);
+		}
+	}
+	for (i = 0; i < SLAB_MAX_CACHES; i++) {
+		struct kmem_cache *c = &caches[i];
+
+		for (li = 0; c->live && li < NR_LAYOUTS; li++) {
+			struct slab_layout *l = &c->lay[li];
+			unsigned long np = check_list(c, li, &l->partial, false, &bad);
+			unsigned long ne = check_list(c, li, &l->empty, true, &bad);
+
+			if (ne != l->nr_empty || np + ne + full[i][li] != l->nr_slabs)
+				bad += check_fail(c, NULL, "slab counts wrong");
+		}
+	}
 	mm_unlock(s);
 	return bad;
 }

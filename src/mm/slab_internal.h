@@ -1,4 +1,5 @@
-/* slab_internal.h - what kmalloc.c needs from slab.c beyond mm/slab.h.
+/* slab_internal.h - what kmalloc.c needs from slab.c beyond mm/slab.h: the
+ * cache structure and the inline fast paths. Layout and invariants: slab.c.
  *
  * The double-underscore functions do not take the mm lock (the caller
  * holds it) and carry the address of the public entry's caller, so a
@@ -7,7 +8,44 @@
 #define TALLY_SLAB_INTERNAL_H
 
 #include <stdbool.h>
+#include "lib/bitops.h"
+#include "lib/list.h"
+#include "mm/page.h"
 #include "mm/slab.h"
+
+enum { LAY_PLAIN, LAY_RZ, NR_LAYOUTS, LAY_WITHDRAWN = 0xff };
+
+/* obj index = offset * recip >> SLAB_RECIP_SHIFT, exact for offsets below
+ * 2^22 (a 4 MiB slab) and strides below 2^22: see layout_init(). */
+#define SLAB_RECIP_SHIFT 44
+
+struct slab_layout {
+	size_t stride;   /* bytes per slot */
+	size_t obj0;     /* offset of object 0 from the slab base */
+	size_t obj_off;  /* object offset in its slot (left red zone) */
+	uint64_t recip;  /* ceil(2^SLAB_RECIP_SHIFT / stride) */
+	unsigned long order;  /* slab = 2^order frames */
+	unsigned long nobjs;  /* objects per slab */
+	unsigned long words;  /* 64-bit words per map */
+	struct list_head partial, empty; /* full slabs are on no list */
+	unsigned long nr_slabs, nr_empty;
+};
+
+struct kmem_cache {
+	char name[SLAB_NAME_MAX];
+	size_t size;     /* requested object size */
+	size_t objsize;  /* max(size, 8): bytes the object owns */
+	size_t align;
+	unsigned flags;
+	bool live;
+	struct slab_layout lay[NR_LAYOUTS];
+	unsigned long total_objs, pages;
+	/* full path */
+	unsigned long requests, failures, injected, frees, wrong_frees;
+	/* fast paths: each counts only itself, so a reader adds both */
+	unsigned long fast_allocs, fast_frees;
+	uint64_t fast_bytes;   /* kmalloc's fast path: bytes asked for */
+};
 
 void *__kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp, void *caller);
 
@@ -21,16 +59,110 @@ int __kmem_cache_free(struct kmem_cache *c, void *obj, void *caller,
  * Quiet: reports nothing. */
 struct kmem_cache *slab_obj_cache(const void *obj);
 
-bool kmem_cache_is_kmalloc(const struct kmem_cache *c);
+static inline bool kmem_cache_is_kmalloc(const struct kmem_cache *c)
+{
+	return (c->flags & SLAB_KMALLOC) != 0;
+}
 
-/* kmalloc's fast paths, mm lock held. They do only the common case and
- * return NULL for anything else (no ready plain slab, debug checks or fault
- * injection on, a free list or pointer that does not pass, a slab about to
- * become empty), and the caller then takes the full path, which does the
- * same work with every check, report and repair. */
-void *slab_alloc_fast(struct kmem_cache *c);
+/* ---- the maps ------------------------------------------------------------
+ * Each slab starts with its header and two bitmaps of l->words words: the
+ * alloc map (bit set: object allocated; the bits past the last object are
+ * set for good, so a scan always stops inside the map while the slab has a
+ * free object) and the poison map. pg->hint is the first word that may
+ * have a clear bit. */
+
+static inline uint64_t *slab_alloc_map(const struct page *pg)
+{
+	return (uint64_t *)((char *)pg->mem + 8);
+}
+
+/* Set the lowest clear bit of the alloc map at or after the hint and
+ * return its index; -1, changing nothing, when that is no object (the map
+ * is corrupt: the caller knows the slab is not full). */
+static inline long slab_map_take(struct page *pg, const struct slab_layout *l)
+{
+	uint64_t *map = slab_alloc_map(pg), word;
+	unsigned long w = pg->hint, i;
+
+	while ((word = map[w]) == ~0ull)
+		if (++w >= l->words)
+			return -1;
+	i = w * 64 + ctz64(~word);
+	if (i >= l->nobjs)
+		return -1;
+	pg->hint = (uint32_t)w;
+	map[w] = word | (word + 1);
+	return (long)i;
+}
+
+/* Clear bit i of the alloc map. */
+static inline void slab_map_put(struct page *pg, unsigned long i)
+{
+	uint64_t *map = slab_alloc_map(pg);
+
+	map[i / 64] &= ~(1ull << (i % 64));
+	if (i / 64 < pg->hint)
+		pg->hint = (uint32_t)(i / 64);
+}
+
+/* Index of the object at obj, or -1 when obj is not an object start. */
+static inline long slab_index(const struct page *pg, const struct slab_layout *l,
+			      const void *obj)
+{
+	unsigned long off = (unsigned long)((const char *)obj - (const char *)pg->mem) - l->obj0;
+	unsigned long i = off * l->recip >> SLAB_RECIP_SHIFT;
+
+	return i * l->stride == off && i < l->nobjs ? (long)i : -1;
+}
+
+static inline bool slab_allocated(const struct page *pg, unsigned long i)
+{
+	return (slab_alloc_map(pg)[i / 64] >> (i % 64)) & 1;
+}
+
+/* ---- kmalloc's fast paths (mm lock held) ----------------------------------
+ * They do only the common case on a plain slab and return NULL for
+ * anything else (no partial slab, a slab about to become empty, a pointer
+ * or map that does not pass); the caller then takes the full path, which
+ * does the same work with every check, report and repair. The caller has
+ * checked mm_slow_paths (no debug checks, fault injection or tracking). */
+
+static inline void *slab_alloc_fast(struct kmem_cache *c)
+{
+	struct slab_layout *l = &c->lay[LAY_PLAIN];
+	struct page *pg;
+	long i;
+
+	if (list_empty(&l->partial))
+		return NULL;
+	pg = list_first_entry(&l->partial, struct page, lru);
+	i = slab_map_take(pg, l);
+	if (i < 0)
+		return NULL;   /* the full path reports it */
+	if (++pg->inuse == l->nobjs)
+		list_del(&pg->lru);
+	c->fast_allocs++;
+	return (char *)pg->mem + l->obj0 + (unsigned long)i * l->stride;
+}
+
 /* pg: the compound head of obj's frame, owned by a slab. Returns the cache
  * the object went back to. */
-struct kmem_cache *slab_free_fast(struct page *pg, void *obj);
+static inline struct kmem_cache *slab_free_fast(struct page *pg, const void *obj)
+{
+	struct kmem_cache *c = pg->priv;
+	struct slab_layout *l = &c->lay[LAY_PLAIN];
+	long i;
+
+	if (pg->kind != LAY_PLAIN || pg->inuse < 2)
+		return NULL;   /* red zones to check, or the slab would empty */
+	i = slab_index(pg, l, obj);
+	if (i < 0 || !slab_allocated(pg, (unsigned long)i))
+		return NULL;   /* the full path names the mistake */
+	slab_map_put(pg, (unsigned long)i);
+	if (pg->inuse-- == l->nobjs)
+		list_add(&pg->lru, &l->partial);
+	c->fast_frees++;
+	return c;
+}
 
 #endif

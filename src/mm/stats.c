@@ -1,37 +1,45 @@
 /* stats.c - accounting and health (include/mm/stats.h): gathers the
  * allocators' own counters, computes rates and fragmentation, and judges
  * health. It owns only two pieces of state: the window of recent request
- * outcomes and the result of the last integrity check. */
+ * failures and the result of the last integrity check. */
 #include <string.h>
 #include "mm/stats.h"
 #include "mm/slab.h"
 #include "mm/mm_env.h"
 #include "lib/printf.h"
 
-static uint64_t window[MM_STATS_WINDOW / 64];  /* bit set: that request failed */
-static unsigned window_pos, window_fill, window_fails;
+/* The window of recent requests: the request numbers (1, 2, ... in
+ * kmalloc's count) of the last MM_STATS_WINDOW failures. Failures are all
+ * that is recorded, so a served request costs the window nothing; the
+ * failures among the last W requests are the recorded numbers above
+ * requests - W. */
+static uint64_t fail_seq[MM_STATS_WINDOW];
+static unsigned fail_next;
 static unsigned long checks_run;
 static int last_violations;
 
 void mm_stats_reset(void)
 {
-	memset(window, 0, sizeof(window));
-	window_pos = window_fill = window_fails = 0;
+	memset(fail_seq, 0, sizeof(fail_seq));
+	fail_next = 0;
 	checks_run = 0;
 	last_violations = 0;
 }
 
-void mm_stats_note_request(bool failed)
+void mm_stats_note_failure(uint64_t request)
 {
-	uint64_t bit = 1ull << (window_pos % 64);
-	uint64_t *w = &window[window_pos / 64];
+	fail_seq[fail_next] = request;
+	fail_next = (fail_next + 1) % MM_STATS_WINDOW;
+}
 
-	window_fails -= (*w & bit) != 0;
-	*w = failed ? (*w | bit) : (*w & ~bit);
-	window_fails += failed;
-	window_pos = (window_pos + 1) % MM_STATS_WINDOW;
-	if (window_fill < MM_STATS_WINDOW)
-		window_fill++;
+/* Recorded failures among requests (after, upto]. */
+static unsigned window_failures(uint64_t after, uint64_t upto)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < MM_STATS_WINDOW; i++)
+		n += fail_seq[i] > after && fail_seq[i] <= upto;
+	return n;
 }
 
 int mm_check(void)
@@ -163,8 +171,8 @@ void mm_stats_get(struct mm_stats *s)
 	leak_get_stats(&s->leak);
 	totals(s);
 	irq = mm_lock();
-	s->window_requests = window_fill;
-	s->window_failures = window_fails;
+	s->window_requests = s->requests < MM_STATS_WINDOW ? (unsigned)s->requests : MM_STATS_WINDOW;
+	s->window_failures = window_failures(s->requests - s->window_requests, s->requests);
 	s->checks_run = checks_run;
 	s->last_check_violations = last_violations;
 	s->frag_buddy_pm = frag_buddy();

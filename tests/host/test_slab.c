@@ -3,8 +3,9 @@
  * A 32 MiB host arena is the RAM (mm_host_init). Covers create/alloc/free,
  * alignment, the free-list and reserve policy, shrink back to the exact
  * buddy baseline, every kind of wrong free, exhaustion, poison and red-zone
- * violations (also with the switch toggled while objects are live), free
- * list repair, and slabinfo iteration. Seeds are fixed and printed. */
+ * violations (also with the switch toggled while objects are live), writes
+ * after free, a broken alloc map, exact object indexing, and slabinfo
+ * iteration. Seeds are fixed and printed. */
 #include "lib/xorshift.h"
 #include "tap.h"
 #include "kerrno.h"
@@ -14,6 +15,7 @@
 #include "mm/mm_host.h"
 #include "mm/slab.h"
 #include "../../src/host/mm_host.h"
+#include "../../src/mm/slab_internal.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -290,30 +292,87 @@ static void test_redzone(void)
 	       buddy_free_pages() == baseline, "red-zone test leaves nothing behind");
 }
 
-static void test_freelist_repair(void)
+/* Nothing is kept in a free object: smashing one after free changes
+ * nothing the allocator relies on. */
+static void test_write_after_free(void)
 {
-	struct kmem_cache *c = kmem_cache_create("fl", 32, 0, 0);
+	struct kmem_cache *c = kmem_cache_create("waf", 32, 0, 0);
 	unsigned char *p = kmem_cache_alloc(c, 0);
 	struct mm_debug_stats d0, d1;
 	int i, dup = 0, j;
 
 	kmem_cache_free(c, p);
-	memset(p, 0x5a, 8); /* smash the free pointer: write after free */
+	memset(p, 0x5a, 32);   /* write after free, every byte */
 	mm_debug_get_stats(&d0);
-	mm_host_quiet = 1;
 	for (i = 0; i < 200; i++)
 		objs[i] = kmem_cache_alloc(c, 0);
-	mm_host_quiet = 0;
 	mm_debug_get_stats(&d1);
 	for (i = 0; i < 200; i++)
 		for (j = 0; j < i; j++)
 			dup += objs[i] == objs[j] || !objs[i];
-	tap_ok(d1.corruptions == d0.corruptions + 1 && !dup,
-	       "smashed free pointer detected, list rebuilt, objects distinct");
+	tap_ok(d1.corruptions == d0.corruptions && !dup && objs[0] == p,
+	       "write after free: no corruption, objects distinct, lowest reused first");
 	for (i = 0; i < 200; i++)
 		kmem_cache_free(c, objs[i]);
 	tap_ok(slab_check() == 0 && kmem_cache_destroy(c) == 0,
-	       "after repair: slab_check clean");
+	       "after write after free: slab_check clean");
+}
+
+/* A slab whose alloc map claims no free object while its count says there
+ * is one is withdrawn: reported, never used again, its objects refused. */
+static void test_broken_map(void)
+{
+	struct kmem_cache *c = kmem_cache_create("map", 64, 0, 0);
+	uint64_t *map;
+	void *p = kmem_cache_alloc(c, 0), *q;
+	struct kmem_cache_stats st;
+	struct mm_debug_stats d0, d1;
+	unsigned long reports = mm_host_reports;
+
+	map = (uint64_t *)(((uintptr_t)p & ~(uintptr_t)4095) + 8);   /* after the header */
+	map[0] = ~0ull;   /* every object "allocated" */
+	mm_debug_get_stats(&d0);
+	mm_host_quiet = 1;
+	q = kmem_cache_alloc(c, 0);
+	mm_host_quiet = 0;
+	mm_debug_get_stats(&d1);
+	tap_ok(q && ((uintptr_t)q & ~(uintptr_t)4095) != ((uintptr_t)p & ~(uintptr_t)4095) &&
+	       d1.corruptions == d0.corruptions + 1 && mm_host_reports == reports + 1,
+	       "broken alloc map: reported once, object from another slab");
+	mm_host_quiet = 1;
+	tap_ok(kmem_cache_free(c, p) == -EINVAL, "object of a withdrawn slab refused");
+	mm_host_quiet = 0;
+	st = stats_of(c);
+	tap_ok(kmem_cache_free(c, q) == 0 && slab_check() == 0 && st.slabs == 1,
+	       "withdrawn slab off the books, slab_check clean");
+	fresh();   /* the withdrawn slab is lost for good: start over */
+}
+
+/* Object index by reciprocal multiply: every object start of a slab is
+ * accepted and the bytes on either side refused, over many strides. */
+static void test_index(void)
+{
+	unsigned long bad = 0, sizes = 0;
+
+	for (size_t size = 8; size <= 8192; size += size < 512 ? 8 : size < 2048 ? 40 : 504) {
+		struct kmem_cache *c = kmem_cache_create("idx", size, 0, 0);
+		struct kmem_cache_stats st = stats_of(c);
+		unsigned n = st.objs_per_slab;
+
+		for (unsigned i = 0; i < n && i < NOBJ; i++)
+			objs[i] = kmem_cache_alloc(c, 0);
+		for (unsigned i = 0; i < n && i < NOBJ; i++) {
+			char *o = objs[i];
+
+			bad += slab_obj_cache(o) != c || slab_obj_cache(o + 1) != NULL ||
+			       slab_obj_cache(o - 1) != NULL || slab_obj_cache(o + size / 2) != NULL;
+		}
+		for (unsigned i = 0; i < n && i < NOBJ; i++)
+			bad += kmem_cache_free(c, objs[i]) != 0;
+		bad += kmem_cache_destroy(c) != 0;
+		sizes++;
+	}
+	tap_ok(!bad && sizes > 100, "object index exact for %lu sizes", sizes);
 }
 
 static void test_random(void)
@@ -389,7 +448,9 @@ int main(void)
 	test_exhaust();
 	test_poison();
 	test_redzone();
-	test_freelist_repair();
+	test_write_after_free();
+	test_broken_map();
+	test_index();
 	test_random();
 	test_slabinfo();
 	fresh();

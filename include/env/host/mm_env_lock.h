@@ -1,0 +1,17 @@
+/* mm_env_lock.h (host) - the mm lock on the host: nothing to take, the
+ * host programs are single-threaded. Found through the host include path;
+ * the kernel has its own (include/env/kernel). */
+#ifndef TALLY_MM_ENV_LOCK_H
+#define TALLY_MM_ENV_LOCK_H
+
+static inline unsigned long mm_lock(void)
+{
+	return 0;
+}
+
+static inline void mm_unlock(unsigned long state)
+{
+	(void)state;
+}
+
+#endif
