@@ -15,7 +15,9 @@
  *   reserved           PG_RESERVED  owner RESERVED or KERNEL; never allocated
  *   interior frame     0            inside a free or allocated block
  * Only block heads carry PG_BUDDY / PG_HEAD, so a block's extent is always
- * [head pfn, head pfn + 2^order). */
+ * [head pfn, head pfn + 2^order); likewise only heads and reserved frames
+ * have an owner other than PAGE_OWNER_FREE (buddy_check verifies both), so
+ * owner == SLAB after compound_head() means "the head of a live slab". */
 #ifndef TALLY_MM_PAGE_H
 #define TALLY_MM_PAGE_H
 
@@ -108,6 +110,7 @@ extern struct page *page_map;
 extern uint64_t page_base_pfn;  /* pfn described by page_map[0] */
 extern uint64_t page_nr_frames; /* entries in page_map */
 extern uintptr_t mm_virt_offset;
+extern uintptr_t page_virt_base; /* virtual address of frame page_base_pfn */
 
 /* Build the frame array and zones, and give every usable frame to the buddy
  * allocator as maximal aligned blocks. RAM regions are rounded inward to
@@ -170,7 +173,13 @@ static inline phys_addr_t virt_to_phys(const void *p)
  * array holds it. Safe on untrusted pointers. */
 static inline struct page *virt_to_page(const void *p)
 {
-	return pfn_to_page(virt_to_phys(p) >> PAGE_SHIFT);
+	uint64_t idx = ((uintptr_t)p - page_virt_base) >> PAGE_SHIFT; /* wraps below */
+
+	if (idx >= page_nr_frames)
+		return NULL;
+	if (!page_map)
+		__builtin_unreachable();   /* frames exist: so does the array */
+	return &page_map[idx];
 }
 
 /* The head of the compound block pg is in (pg itself when not a tail). */

@@ -339,6 +339,7 @@ static void buddy_release(struct page *pg, unsigned order)
 	if (pg->flags & PG_COMPOUND)
 		page_clear_compound(pg, order);
 	pg->flags = 0;
+	pg->owner = PAGE_OWNER_FREE;   /* owners stay on heads only (page.h) */
 	pg->priv = NULL;
 	pg->mem = NULL;
 	pg->inuse = 0;

@@ -115,11 +115,11 @@ static void check_interior(struct buddy_check_ctx *c, uint64_t i, uint64_t n)
 		bool ok = compound ? (q->flags == PG_TAIL && q->head_off == j)
 				   : q->flags == 0;
 
-		if (!ok || q->zone != head->zone) {
-			VIOLATION(c, "pfn 0x%lx inside block 0x%lx has flags 0x%x zone %u",
+		if (!ok || q->zone != head->zone || q->owner != PAGE_OWNER_FREE) {
+			VIOLATION(c, "pfn 0x%lx inside block 0x%lx has flags 0x%x zone %u owner %s",
 				  (unsigned long)(page_base_pfn + i + j),
 				  (unsigned long)(page_base_pfn + i),
-				  (unsigned)q->flags, (unsigned)q->zone);
+				  (unsigned)q->flags, (unsigned)q->zone, page_owner_name(q->owner));
 			return;
 		}
 	}

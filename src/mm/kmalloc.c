@@ -564,25 +564,34 @@ static inline bool km_free_fast(const void *p)
 	if (!pg || mm_slow_paths)
 		return false;
 	pg = compound_head(pg);
-	if (!(pg->flags & PG_HEAD) || pg->owner != PAGE_OWNER_SLAB ||
-	    !(c = slab_free_fast(pg, p)))
-		return false;
+	if (pg->owner != PAGE_OWNER_SLAB || !(c = slab_free_fast(pg, p)))
+		return false;   /* owner SLAB: a slab head (page.h) */
 	if (kmem_cache_is_kmalloc(c))   /* other caches' objects are not counted */
 		km_stats.backend[KM_BACKEND_SLAB].bytes_in_use -= c->size;
 	return true;
 }
 
+static __attribute__((noinline)) void km_free_slow(const void *p, void *caller)
+{
+	unsigned long s = mm_lock();
+
+	km_free(p, caller);
+	mm_unlock(s);
+}
+
 KM_HOT void kfree(const void *p)
 {
-	void *caller = __builtin_return_address(0);
 	unsigned long s;
 
 	if (!p)
 		return;
 	s = mm_lock();
-	if (!km_free_fast(p))
-		km_free(p, caller);
+	if (km_free_fast(p)) {
+		mm_unlock(s);
+		return;
+	}
 	mm_unlock(s);
+	km_free_slow(p, __builtin_return_address(0));
 }
 
 size_t ksize(const void *p)

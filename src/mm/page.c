@@ -24,6 +24,7 @@ struct page *page_map;
 uint64_t page_base_pfn;
 uint64_t page_nr_frames;
 uintptr_t mm_virt_offset;
+uintptr_t page_virt_base;
 struct zone mm_zones[NR_ZONES];
 
 static const char *const zone_names[NR_ZONES] = { "DMA", "Normal", "High" };
@@ -274,6 +275,7 @@ static void page_state_reset(void)
 	page_base_pfn = 0;
 	page_nr_frames = 0;
 	mm_virt_offset = 0;
+	page_virt_base = 0;
 	memset(mm_zones, 0, sizeof(mm_zones));
 	for (int z = 0; z < NR_ZONES; z++)
 		mm_zones[z].name = zone_names[z];
@@ -286,6 +288,7 @@ static void page_build(const struct mm_layout *l, struct pfn_range span,
 	mm_virt_offset = l->virt_offset;
 	page_base_pfn = span.start;
 	page_nr_frames = span.end - span.start;
+	page_virt_base = (span.start << PAGE_SHIFT) + l->virt_offset;
 	page_map = (struct page *)(uintptr_t)((array.start << PAGE_SHIFT) +
 					      l->virt_offset);
 	page_zones_init(span.start, span.end);

@@ -464,7 +464,7 @@ static void *slab_take(struct kmem_cache *c, struct page *pg, int li,
 {
 	struct slab_layout *l = &c->lay[li];
 	uint64_t *pmap = poison_map(pg, l);
-	long i = slab_map_take(pg, l);
+	long i = slab_map_take(pg, l, false);
 	char *obj;
 
 	if (i < 0) {

@@ -78,8 +78,10 @@ static inline uint64_t *slab_alloc_map(const struct page *pg)
 
 /* Set the lowest clear bit of the alloc map at or after the hint and
  * return its index; -1, changing nothing, when that is no object (the map
- * is corrupt: the caller knows the slab is not full). */
-static inline long slab_map_take(struct page *pg, const struct slab_layout *l)
+ * is corrupt: the caller knows the slab is not full), or when skip_poisoned
+ * and a free object of that map word was poisoned (it must be checked). */
+static inline long slab_map_take(struct page *pg, const struct slab_layout *l,
+				 bool skip_poisoned)
 {
 	uint64_t *map = slab_alloc_map(pg), word;
 	unsigned long w = pg->hint, i;
@@ -88,7 +90,7 @@ static inline long slab_map_take(struct page *pg, const struct slab_layout *l)
 		if (++w >= l->words)
 			return -1;
 	i = w * 64 + ctz64(~word);
-	if (i >= l->nobjs)
+	if (i >= l->nobjs || (skip_poisoned && map[l->words + w]))
 		return -1;
 	pg->hint = (uint32_t)w;
 	map[w] = word | (word + 1);
@@ -130,16 +132,19 @@ static inline bool slab_allocated(const struct page *pg, unsigned long i)
 static inline void *slab_alloc_fast(struct kmem_cache *c)
 {
 	struct slab_layout *l = &c->lay[LAY_PLAIN];
+	unsigned long inuse;
 	struct page *pg;
 	long i;
 
 	if (list_empty(&l->partial))
 		return NULL;
 	pg = list_first_entry(&l->partial, struct page, lru);
-	i = slab_map_take(pg, l);
+	i = slab_map_take(pg, l, true);
 	if (i < 0)
-		return NULL;   /* the full path reports it */
-	if (++pg->inuse == l->nobjs)
+		return NULL;   /* the full path checks poison, reports a broken map */
+	inuse = pg->inuse + 1ul;
+	pg->inuse = (uint32_t)inuse;
+	if (inuse == l->nobjs)
 		list_del(&pg->lru);
 	c->fast_allocs++;
 	return (char *)pg->mem + l->obj0 + (unsigned long)i * l->stride;
@@ -151,15 +156,25 @@ static inline struct kmem_cache *slab_free_fast(struct page *pg, const void *obj
 {
 	struct kmem_cache *c = pg->priv;
 	struct slab_layout *l = &c->lay[LAY_PLAIN];
+	unsigned long inuse = pg->inuse, w;
+	uint64_t *map, bit;
 	long i;
 
-	if (pg->kind != LAY_PLAIN || pg->inuse < 2)
+	if (pg->kind != LAY_PLAIN || inuse < 2)
 		return NULL;   /* red zones to check, or the slab would empty */
 	i = slab_index(pg, l, obj);
-	if (i < 0 || !slab_allocated(pg, (unsigned long)i))
+	if (i < 0)
 		return NULL;   /* the full path names the mistake */
-	slab_map_put(pg, (unsigned long)i);
-	if (pg->inuse-- == l->nobjs)
+	map = slab_alloc_map(pg);
+	w = (unsigned long)i / 64;
+	bit = 1ull << (i % 64);
+	if (!(map[w] & bit))
+		return NULL;   /* a double free: the full path reports it */
+	map[w] ^= bit;
+	if (w < pg->hint)
+		pg->hint = (uint32_t)w;
+	pg->inuse = (uint32_t)(inuse - 1);
+	if (inuse == l->nobjs)
 		list_add(&pg->lru, &l->partial);
 	c->fast_frees++;
 	return c;

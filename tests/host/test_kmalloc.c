@@ -550,8 +550,20 @@ static void test_debug(int mode)
 	tap_ok(q == p && d0.poison_violations == d1.poison_violations + 1,
 	       "%s: write after free caught when the block is reused", mn);
 	kfree(q);
-	kfree(guard);
+	/* poisoned while poisoning was on, reused after it was turned off
+	 * (when the fast paths are back): still checked */
+	p = kmalloc(64, 0);
+	kfree(p);
 	mm_debug_set(MM_DEBUG_POISON, false);
+	p[30] = 0x77;
+	mm_host_quiet = 1;
+	q = kmalloc(64, 0);
+	mm_host_quiet = 0;
+	mm_debug_get_stats(&d1);
+	tap_ok(q == p && d1.poison_violations == d0.poison_violations + 1,
+	       "%s: poisoned block checked on reuse after poisoning is off", mn);
+	kfree(q);
+	kfree(guard);
 	tap_ok(kmalloc_check() == 0 && at_baseline(), "%s: debug test leaves the baseline", mn);
 }
 
