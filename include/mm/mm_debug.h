@@ -2,8 +2,8 @@
  *
  * Poison (0x6b written over freed objects, verified when the object is
  * handed out again) and red zones (0xcc around objects, verified on free).
- * Both are off by default and cost one load of mm_debug_flags on the fast
- * paths when off. Slab caches and the SimpleHeap honour them; large kmalloc
+ * Both are off by default; when off they cost the fast paths nothing
+ * beyond the one load of mm_slow_paths (below). Slab caches and the SimpleHeap honour them; large kmalloc
  * blocks (whole pages) do not. What each allocator does exactly is in the
  * layout comments of slab.c and heap.c. This is not a leak tracker. */
 #ifndef TALLY_MM_DEBUG_H
