@@ -17,7 +17,8 @@
  * Only block heads carry PG_BUDDY / PG_HEAD, so a block's extent is always
  * [head pfn, head pfn + 2^order); likewise only heads and reserved frames
  * have an owner other than PAGE_OWNER_FREE (buddy_check verifies both), so
- * owner == SLAB after compound_head() means "the head of a live slab". */
+ * owner == SLAB after compound_head() means "the head of a slab" (its
+ * layout in kind says whether it is in service). */
 #ifndef TALLY_MM_PAGE_H
 #define TALLY_MM_PAGE_H
 

@@ -33,7 +33,8 @@ struct kmem_cache_stats {
 	unsigned long active_objs;  /* objects in use */
 	unsigned long total_objs;   /* objects in all slabs */
 	unsigned long slabs;        /* slabs of both layouts */
-	unsigned long full, partial, empty; /* slabs on each list */
+	unsigned long full, partial, empty; /* full (on no list), partial, empty */
+	unsigned long withdrawn;    /* slabs taken out of service (broken map): lost */
 	unsigned long debug_slabs;  /* slabs with red-zone layout */
 	unsigned long partial_free; /* free objects in partial slabs */
 	unsigned long pages;        /* frames held */
@@ -57,12 +58,13 @@ void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp);
 /* Give obj back to c. Returns 0; -EINVAL (refused, reported with the
  * caller's address, counted in c's wrong_frees, nothing changed) when obj
  * is not an allocated object of c: NULL, not in a slab, in another cache's
- * slab, not at an object boundary, or already free. */
+ * slab, not at an object boundary, already free, or in a slab withdrawn
+ * for a broken map. */
 int kmem_cache_free(struct kmem_cache *c, void *obj);
 
 /* Destroy an empty cache and release its slabs. Returns 0; -EBUSY (cache
  * left intact, reported) when objects are still allocated; -EINVAL when c
- * is not a live cache. */
+ * is not a live cache or is one of kmalloc's size classes. */
 int kmem_cache_destroy(struct kmem_cache *c);
 
 /* Release every empty slab of c (NULL = all caches), the reserve included.
@@ -81,9 +83,10 @@ int kmem_cache_get_stats(const struct kmem_cache *c,
 			 struct kmem_cache_stats *out);
 
 /* Walk every slab of every cache and check the invariants in slab.c (list
- * placement, owner and cache in struct page, object map vs. inuse, free
- * list members and length, red zones of live objects, poison of free
- * ones). Returns the number of violations; each is reported. */
+ * placement and counts, full slabs through the frame array, owner and
+ * cache in struct page, header, alloc map vs. inuse and its padding, red
+ * zones of live objects, poison of free ones). Returns the number of
+ * violations; each is reported. */
 int slab_check(void);
 
 /* Forget every cache (host tests, after page_alloc_init reset the frames).

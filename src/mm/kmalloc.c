@@ -12,7 +12,10 @@
  * Each allocator validates the pointer fully and reports a refusal itself,
  * so every wrong free is reported exactly once.
  *
- * Not here: per-CPU caches, fault injection, transactions (later issues). */
+ * Fast paths: kmalloc() and kfree() handle the common size-class case
+ * inline (slab_internal.h) and hand everything else to the full path here.
+ * Not here: per-CPU caches (one hart), fault injection (faultinj.c),
+ * transactions (txn.c). */
 #include <string.h>
 #include "mm/kmalloc.h"
 #include "mm/slab.h"
@@ -51,9 +54,10 @@ static int km_mode = MM_MODE_HYBRID;
 static struct kmalloc_stats km_stats;
 
 /* The fast paths count lightly: each class's cache counts its own fast
- * allocations, frees and the bytes asked for, and km_fold() moves what accumulated since the last fold into km_stats
- * (into the current mode: every mode switch folds first). Bytes in use and
- * the peak are kept in km_stats directly, by both paths. */
+ * allocations, frees and the bytes asked for, and km_fold() moves what
+ * accumulated since the last fold into km_stats (into the current mode:
+ * every mode switch folds first). Bytes in use and the peak are kept in
+ * km_stats directly, by both paths. */
 static struct {
 	unsigned long allocs, frees;   /* the caches' fast counts at the last fold */
 	uint64_t bytes;

@@ -7,7 +7,7 @@
 #include "kerrno.h"
 
 unsigned mm_debug_flags;
-unsigned mm_slow_paths;
+unsigned mm_slow_paths = MM_SLOW_SETUP;   /* until kmalloc_init succeeds */
 static struct mm_debug_stats debug_stats;
 
 void mm_slow_path(unsigned why, bool on)

@@ -43,9 +43,10 @@
  *   - at most SLAB_RESERVE empty slabs per layout stay after a free
  *     (while a transaction is undone, all stay and txn.c trims them after:
  *     txn_internal.h); kmem_cache_shrink() releases those too.
- * A slab whose map is found broken is withdrawn: taken off its list for
- * good, kind LAY_WITHDRAWN, its objects neither handed out nor accepted
- * back (reported once, counted as a corruption). */
+ * A slab whose map is found broken is withdrawn: taken off its list and
+ * the cache's counts for good (counted in `withdrawn`), kind LAY_WITHDRAWN,
+ * its objects neither handed out nor accepted back (reported once, counted
+ * as a corruption); its memory is lost. */
 #include <string.h>
 #include "mm/slab.h"
 #include "mm/buddy.h"
@@ -296,6 +297,9 @@ static void slab_withdraw(struct kmem_cache *c, struct page *pg, int li,
 		list_del(&pg->lru);
 	l->nr_empty -= pg->inuse == 0;
 	l->nr_slabs--;
+	c->total_objs -= l->nobjs;   /* off the books: its memory is lost */
+	c->pages -= 1UL << l->order;
+	c->withdrawn++;
 	pg->kind = LAY_WITHDRAWN;
 	slab_hdr(pg)->layout = LAY_WITHDRAWN;
 }
@@ -372,8 +376,8 @@ int kmem_cache_destroy(struct kmem_cache *c)
 	unsigned long s = mm_lock(), active;
 	int ret = 0;
 
-	if (!cache_valid(c)) {
-		ret = -EINVAL;
+	if (!cache_valid(c) || kmem_cache_is_kmalloc(c)) {
+		ret = -EINVAL;   /* kmalloc's size classes live as long as kmalloc */
 	} else if ((active = cache_active(c, NULL, NULL)) != 0) {
 		mm_report("slab: %s: destroy with %lu objects in use", c->name, active);
 		ret = -EBUSY;
@@ -738,6 +742,7 @@ static void cache_stats(const struct kmem_cache *c, struct kmem_cache_stats *o)
 	o->empty = p->nr_empty + r->nr_empty;
 	o->full = o->slabs - o->partial - o->empty;
 	o->debug_slabs = r->nr_slabs;
+	o->withdrawn = c->withdrawn;
 	o->pages = c->pages;
 	o->requests = c->requests + c->fast_allocs;
 	o->failures = c->failures;
@@ -800,7 +805,7 @@ static int check_objects(struct kmem_cache *c, const struct page *pg, int li)
 
 	if (l->nobjs % 64 && (map[l->words - 1] | (~0ull >> (64 - l->nobjs % 64))) != ~0ull)
 		bad += check_fail(c, pg, "alloc map padding cleared");
-	if (pg->hint > l->words)
+	if (pg->hint >= l->words)
 		bad += check_fail(c, pg, "map hint out of range");
 	for (i = 0; i < l->nobjs; i++) {
 		char *obj = slab_obj(pg, l, i);

@@ -67,6 +67,9 @@ static void test_create(void)
 	       "create: long name cut to %d chars", SLAB_NAME_MAX - 1);
 	tap_ok(kmem_cache_destroy(c) == 0, "destroy of an unused cache");
 	tap_ok(kmem_cache_destroy(c) == -EINVAL, "destroy twice -> -EINVAL");
+	tap_ok(kmem_cache_destroy(kmalloc_cache(3)) == -EINVAL &&
+	       kmalloc_cache(3) && stats_of(kmalloc_cache(3)).object_size == 64,
+	       "a kmalloc size class cannot be destroyed");
 	tap_ok(buddy_free_pages() == baseline, "create/destroy took no pages");
 }
 
@@ -343,8 +346,10 @@ static void test_broken_map(void)
 	tap_ok(kmem_cache_free(c, p) == -EINVAL, "object of a withdrawn slab refused");
 	mm_host_quiet = 0;
 	st = stats_of(c);
-	tap_ok(kmem_cache_free(c, q) == 0 && slab_check() == 0 && st.slabs == 1,
+	tap_ok(kmem_cache_free(c, q) == 0 && slab_check() == 0 && st.slabs == 1 &&
+	       st.withdrawn == 1 && st.total_objs == st.objs_per_slab && st.active_objs == 1,
 	       "withdrawn slab off the books, slab_check clean");
+	tap_ok(kmem_cache_destroy(c) == 0, "a cache with a withdrawn slab can be destroyed");
 	fresh();   /* the withdrawn slab is lost for good: start over */
 }
 
