@@ -370,6 +370,20 @@ int fat_resolve(struct fat_fs *fs, const char *path, struct fat_dirent *ent,
 
 /* ---- public directory calls ------------------------------------------ */
 
+int fat_resolve_kind(struct fat_fs *fs, const char *path, bool dir,
+		     struct fat_dirent *ent, uint32_t *clus, char *cwd_out)
+{
+	int ret = fat_resolve(fs, path, ent, cwd_out);
+
+	if (ret)
+		return ret;
+	if (dir && !(ent->attr & FAT_ATTR_DIRECTORY))
+		return fat_fail(fs, -ENOTDIR, "path", UINT64_MAX, "not a directory");
+	if (!dir && (ent->attr & FAT_ATTR_DIRECTORY))
+		return fat_fail(fs, -EISDIR, "path", UINT64_MAX, "is a directory");
+	return fat_entry_cluster(fs, ent, clus);
+}
+
 int fat_stat(struct fat_fs *fs, const char *path, struct fat_dirent *st)
 {
 	if (!fs || !st)
@@ -385,15 +399,8 @@ int fat_opendir(struct fat_fs *fs, const char *path, struct fat_dir *d)
 
 	if (!fs || !d)
 		return -EINVAL;
-	ret = fat_resolve(fs, path, &ent, NULL);
-	if (ret)
-		return ret;
-	if (!(ent.attr & FAT_ATTR_DIRECTORY))
-		return fat_fail(fs, -ENOTDIR, "path", UINT64_MAX, "not a directory");
-	ret = fat_entry_cluster(fs, &ent, &clus);
-	if (ret)
-		return ret;
-	return fat_dir_open_clus(fs, clus, d);
+	ret = fat_resolve_kind(fs, path, true, &ent, &clus, NULL);
+	return ret ? ret : fat_dir_open_clus(fs, clus, d);
 }
 
 int fat_chdir(struct fat_fs *fs, const char *path)
@@ -404,11 +411,7 @@ int fat_chdir(struct fat_fs *fs, const char *path)
 
 	if (!fs)
 		return -EINVAL;
-	ret = fat_resolve(fs, path, &ent, fs->cwd_new);
-	if (!ret && !(ent.attr & FAT_ATTR_DIRECTORY))
-		ret = fat_fail(fs, -ENOTDIR, "path", UINT64_MAX, "not a directory");
-	if (!ret)
-		ret = fat_entry_cluster(fs, &ent, &clus);
+	ret = fat_resolve_kind(fs, path, true, &ent, &clus, fs->cwd_new);
 	if (!ret) {
 		fs->cwd_clus = clus ? clus : fs->root;
 		memcpy(fs->cwd, fs->cwd_new, FAT_PATH_MAX);

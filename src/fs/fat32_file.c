@@ -44,12 +44,7 @@ int fat_open(struct fat_fs *fs, const char *path, struct fat_file *f)
 
 	if (!fs || !f)
 		return -EINVAL;
-	ret = fat_resolve(fs, path, &ent, NULL);
-	if (ret)
-		return ret;
-	if (ent.attr & FAT_ATTR_DIRECTORY)
-		return fat_fail(fs, -EISDIR, "path", UINT64_MAX, "is a directory");
-	ret = fat_entry_cluster(fs, &ent, &clus);
+	ret = fat_resolve_kind(fs, path, false, &ent, &clus, NULL);
 	if (ret)
 		return ret;
 	if (ent.size) {

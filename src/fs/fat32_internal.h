@@ -99,6 +99,10 @@ bool fat_name_eq(const char *a, size_t alen, const char *b);
  * NULL build the resulting absolute path there (FAT_PATH_MAX bytes). */
 int fat_resolve(struct fat_fs *fs, const char *path, struct fat_dirent *ent,
 		char *cwd_out);
+/* fat_resolve, then require a directory (dir) or a file (-ENOTDIR /
+ * -EISDIR otherwise) and find its first cluster (fat_entry_cluster). */
+int fat_resolve_kind(struct fat_fs *fs, const char *path, bool dir,
+		     struct fat_dirent *ent, uint32_t *clus, char *cwd_out);
 /* The cluster a directory entry's contents start at (0 only for an empty
  * file); -EIO when an entry that must have clusters points at 0, 1 or past
  * the volume. */

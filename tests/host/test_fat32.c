@@ -305,6 +305,7 @@ static void test_paths(struct fat_fs *fs)
 {
 	struct fat_dirent *st = malloc(sizeof(*st));
 	struct fat_file f;
+	struct fat_dir dir;
 	char longname[900];
 	const char *deep = "/deep/level01/level02/level03/level04/level05/level06/"
 		"level07/level08/level09/level10/level11/level12/level13/level14/"
@@ -351,6 +352,7 @@ static void test_paths(struct fat_fs *fs)
 	tap_ok(fat_stat(fs, "/README.TXT/x", st) == -ENOTDIR, "a file used as a directory is -ENOTDIR");
 	tap_ok(fat_chdir(fs, "/README.TXT") == -ENOTDIR, "chdir to a file is -ENOTDIR");
 	tap_ok(fat_open(fs, "/a", &f) == -EISDIR, "open of a directory is -EISDIR");
+	tap_ok(fat_opendir(fs, "/README.TXT", &dir) == -ENOTDIR, "opendir of a file is -ENOTDIR");
 	memset(longname, 'x', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	tap_ok(fat_stat(fs, longname, st) == -ENAMETOOLONG, "component over 765 bytes is -ENAMETOOLONG");
