@@ -248,8 +248,6 @@ static struct page *slab_new(struct kmem_cache *c, int li, gfp_t gfp)
 	list_add(&pg->lru, &l->empty);
 	l->nr_empty++;
 	l->nr_slabs++;
-	c->total_objs += l->nobjs;
-	c->pages += 1UL << l->order;
 	return pg;
 }
 
@@ -261,8 +259,6 @@ static void slab_release(struct kmem_cache *c, struct page *pg, int li)
 	list_del(&pg->lru);
 	l->nr_empty--;
 	l->nr_slabs--;
-	c->total_objs -= l->nobjs;
-	c->pages -= 1UL << l->order;
 	slab_hdr(pg)->magic = 0;
 	pg->priv = NULL;
 	pg->mem = NULL;
@@ -296,12 +292,17 @@ static void slab_withdraw(struct kmem_cache *c, struct page *pg, int li,
 	if (slab_list(l, pg->inuse))
 		list_del(&pg->lru);
 	l->nr_empty -= pg->inuse == 0;
-	l->nr_slabs--;
-	c->total_objs -= l->nobjs;   /* off the books: its memory is lost */
-	c->pages -= 1UL << l->order;
+	l->nr_slabs--;   /* off the books: its memory is lost */
 	c->withdrawn++;
 	pg->kind = LAY_WITHDRAWN;
 	slab_hdr(pg)->layout = LAY_WITHDRAWN;
+}
+
+/* Objects in the cache's slabs (withdrawn ones are off the books). */
+static unsigned long cache_total_objs(const struct kmem_cache *c)
+{
+	return c->lay[LAY_PLAIN].nr_slabs * c->lay[LAY_PLAIN].nobjs +
+	       c->lay[LAY_RZ].nr_slabs * c->lay[LAY_RZ].nobjs;
 }
 
 /* Objects in use: everything but the free objects of listed slabs. */
@@ -330,7 +331,7 @@ static unsigned long cache_active(const struct kmem_cache *c, unsigned long *par
 	if (partial_free)
 		*partial_free = pf;
 	free += pf;
-	return c->total_objs > free ? c->total_objs - free : 0;
+	return cache_total_objs(c) > free ? cache_total_objs(c) - free : 0;
 }
 
 /* ---- create / destroy -------------------------------------------------- */
@@ -737,13 +738,13 @@ static void cache_stats(const struct kmem_cache *c, struct kmem_cache_stats *o)
 	o->order = p->order;
 	o->objs_per_slab = p->nobjs;
 	o->active_objs = cache_active(c, &o->partial, &o->partial_free);
-	o->total_objs = c->total_objs;
+	o->total_objs = cache_total_objs(c);
 	o->slabs = p->nr_slabs + r->nr_slabs;
 	o->empty = p->nr_empty + r->nr_empty;
 	o->full = o->slabs - o->partial - o->empty;
 	o->debug_slabs = r->nr_slabs;
 	o->withdrawn = c->withdrawn;
-	o->pages = c->pages;
+	o->pages = (p->nr_slabs << p->order) + (r->nr_slabs << r->order);
 	o->requests = c->requests + c->fast_allocs;
 	o->failures = c->failures;
 	o->injected = c->injected;

@@ -39,7 +39,7 @@ struct kmem_cache {
 	unsigned flags;
 	bool live;
 	struct slab_layout lay[NR_LAYOUTS];
-	unsigned long total_objs, pages, withdrawn;
+	unsigned long withdrawn;   /* slabs taken out of service */
 	/* full path */
 	unsigned long requests, failures, injected, frees, wrong_frees;
 	/* fast paths: each counts only itself, so a reader adds both */
