@@ -6,7 +6,9 @@
  *   MM_MODE_TWOTIER  <= 4096 bytes from the kmalloc-N slab caches
  *                    (8 16 32 64 96 128 192 256 512 1024 2048 4096),
  *                    larger straight from the buddy allocator (smallest
- *                    order that fits, owner PAGE_OWNER_LARGE);
+ *                    order that fits, owner PAGE_OWNER_LARGE; a few freed
+ *                    blocks of 8..32 KiB are kept for reuse, owner
+ *                    PAGE_OWNER_KCACHE, until memory runs short);
  *   MM_MODE_HYBRID   TwoTier first, the heap when TwoTier fails (default).
  * Zone-constrained requests (GFP_DMA, GFP_DMA32) go to the buddy
  * allocator in every mode, as whole pages: slabs and heap runs are shared
@@ -33,6 +35,10 @@ enum kmalloc_backend { KM_BACKEND_SLAB, KM_BACKEND_LARGE, KM_BACKEND_HEAP,
 #define KMALLOC_MAX_CACHE_SIZE 4096
 #define KMALLOC_MAX_ALIGN      4096
 #define KMALLOC_MIN_ALIGN      8    /* what align 0 means */
+/* Freed large blocks of order 1..KMALLOC_KEEP_ORDERS (8..32 KiB) kept for
+ * reuse, at most KMALLOC_KEEP_PER_ORDER per order (kmalloc.c). */
+#define KMALLOC_KEEP_ORDERS    3
+#define KMALLOC_KEEP_PER_ORDER 8
 /* Sizes above this are "size overflow" (-EINVAL): rounding them up could
  * wrap. Sizes below it that memory cannot hold are -ENOMEM. */
 #define KMALLOC_MAX_REQUEST    (SIZE_MAX / 2)
@@ -56,6 +62,8 @@ struct kmalloc_stats {
 	unsigned long hybrid_fallbacks; /* Hybrid requests the heap served */
 	unsigned long mode_switches;
 	unsigned long wrong_frees;      /* refused kfree / krealloc, any cause */
+	unsigned long kept_blocks;      /* freed large blocks kept for reuse now */
+	uint64_t kept_bytes;            /* their bytes (not in any in-use figure) */
 };
 
 /* Reset the whole object layer (slab caches, heap, debug switches, stats,
@@ -106,8 +114,8 @@ const char *mm_mode_name(void);
 const char *mm_mode_str(int mode);
 int mm_mode_parse(const char *name);
 
-/* Release what the caches hold without anyone using it: every empty slab
- * and every fully free heap run. Returns the frames given back. After it,
+/* Release what the caches hold without anyone using it: every kept large
+ * block, every empty slab and every fully free heap run. Returns the frames given back. After it,
  * with no block allocated, buddy_free_pages() is what it was right after
  * kmalloc_init(): the baseline the tests compare against. */
 unsigned long kmalloc_shrink(void);

@@ -38,6 +38,7 @@ enum {
 	MM_SLOW_LEAK     = 1u << 2,
 	MM_SLOW_SIMPLE   = 1u << 3,
 	MM_SLOW_SETUP    = 1u << 4,   /* kmalloc_init could not make its caches */
+	MM_SLOW_TXN      = 1u << 5,   /* a transaction is being undone (txn.c) */
 };
 extern unsigned mm_slow_paths;
 

@@ -13,7 +13,9 @@
  * so every wrong free is reported exactly once.
  *
  * Fast paths: kmalloc() and kfree() handle the common size-class case
- * inline (slab_internal.h) and hand everything else to the full path here.
+ * inline (slab_internal.h) and large blocks of 8..32 KiB through a small
+ * cache of freed blocks (below), and hand everything else to the full
+ * path here.
  * Not here: per-CPU caches (one hart), fault injection (faultinj.c),
  * transactions (txn.c). */
 #include <string.h>
@@ -26,6 +28,7 @@
 #include "mm/leak.h"
 #include "mm/stats.h"
 #include "mm/shrinker.h"
+#include "mm/txn.h"
 #include "mm/mm_env.h"
 #include "kerrno.h"
 #include "slab_internal.h"
@@ -53,15 +56,92 @@ static struct kmem_cache *km_caches[KMALLOC_NR_CLASSES];
 static int km_mode = MM_MODE_HYBRID;
 static struct kmalloc_stats km_stats;
 
-/* The fast paths count lightly: each class's cache counts its own fast
- * allocations, frees and the bytes asked for, and km_fold() moves what
- * accumulated since the last fold into km_stats (into the current mode:
- * every mode switch folds first). Bytes in use and the peak are kept in
- * km_stats directly, by both paths. */
-static struct {
-	unsigned long allocs, frees;   /* the caches' fast counts at the last fold */
+/* The fast paths count lightly: each class's cache (and each order of the
+ * block cache) counts its own fast allocations, frees and the bytes asked
+ * for, and km_fold() moves what accumulated since the last fold into
+ * km_stats (into the current mode: every mode switch folds first). Bytes
+ * in use and the peak are kept in km_stats directly, by both paths. */
+struct km_counts {
+	unsigned long allocs, frees;
 	uint64_t bytes;
-} km_folded[KMALLOC_NR_CLASSES];
+};
+static struct km_counts km_folded[KMALLOC_NR_CLASSES];
+
+/* ---- freed large blocks kept for reuse ------------------------------------
+ * kfree's fast path keeps a freed large block of order 1..KM_BLOCK_ORDERS
+ * (8..32 KiB), up to KM_BLOCK_KEEP per order, for kmalloc's fast path to
+ * hand out again, instead of the buddy allocator splitting and merging it
+ * on every request. A kept block stays an allocated compound block whose
+ * owner is PAGE_OWNER_KCACHE, so kfree, ksize and krealloc refuse it as
+ * they refuse any block that is not allocated. Not kept: ZONE_DMA blocks
+ * (devices need them back). Only the fast paths use the cache (a request
+ * with flags, or a free while a transaction is undone, goes to the buddy
+ * allocator); it is emptied when memory runs short outside a transaction
+ * (km_route_reclaim) and by kmalloc_shrink(). */
+#define KM_BLOCK_ORDERS   KMALLOC_KEEP_ORDERS
+#define KM_BLOCK_KEEP     KMALLOC_KEEP_PER_ORDER
+#define KM_BLOCK_MAX_SIZE (PAGE_SIZE << KM_BLOCK_ORDERS)
+
+static struct km_blocks {
+	unsigned n;
+	struct page *blk[KM_BLOCK_KEEP];   /* heads, newest last */
+	struct km_counts fast, folded;
+} km_blocks[KM_BLOCK_ORDERS + 1];      /* by order; [0] unused */
+
+/* The order of a large request of size bytes, by 4 KiB steps. */
+static const uint8_t km_block_order[KM_BLOCK_MAX_SIZE / PAGE_SIZE] = {
+	0, 1, 2, 2, 3, 3, 3, 3
+};
+
+/* Give every kept block back to the buddy allocator (mm lock held).
+ * Returns the frames given back. */
+static unsigned long km_block_drain(void)
+{
+	unsigned long frames = 0;
+
+	for (unsigned o = 1; o <= KM_BLOCK_ORDERS; o++) {
+		struct km_blocks *bc = &km_blocks[o];
+
+		while (bc->n)   /* a refusal is reported and counted by buddy.c */
+			if (free_pages_owned(bc->blk[--bc->n], o, PAGE_OWNER_KCACHE) == 0)
+				frames += 1ul << o;
+	}
+	return frames;
+}
+
+/* Whether p is the start of a kept block (freed, not handed out again). */
+static bool km_block_kept(const void *p)
+{
+	struct page *pg = virt_to_page(p);
+
+	return pg && pg->owner == PAGE_OWNER_KCACHE && (pg->flags & PG_HEAD) &&
+	       ((uintptr_t)p & (PAGE_SIZE - 1)) == 0;
+}
+
+/* The block cache's entries: kept heads of their order, each once. */
+static int km_block_check(void)
+{
+	int bad = 0;
+
+	for (unsigned o = 1; o <= KM_BLOCK_ORDERS; o++) {
+		const struct km_blocks *bc = &km_blocks[o];
+
+		for (unsigned i = 0; i < bc->n; i++) {
+			const struct page *pg = bc->blk[i];
+			bool dup = false;
+
+			for (unsigned j = 0; j < i; j++)
+				dup |= bc->blk[j] == pg;
+			if (bc->n > KM_BLOCK_KEEP || dup || !(pg->flags & PG_HEAD) ||
+			    pg->owner != PAGE_OWNER_KCACHE || pg->order != o) {
+				mm_report("kmalloc_check: kept block %u of order %u (%p) is not a kept block",
+					  i, o, (const void *)pg);
+				bad++;
+			}
+		}
+	}
+	return bad;
+}
 
 /* Smallest class for a size, by 8-byte steps, and its cache (the fast
  * path's lookup): filled by kmalloc_init. */
@@ -89,34 +169,42 @@ static void km_class_table(void)
 #define KM_HOT
 #endif
 
+/* Move one fast path's counts since the last fold (*last) into mode
+ * counters m and backend counters b; each allocation granted `each` bytes. */
+static void km_fold_one(struct mm_alloc_counters *m, struct mm_alloc_counters *b,
+			const struct km_counts *now, struct km_counts *last, size_t each)
+{
+	unsigned long a = now->allocs - last->allocs, f = now->frees - last->frees;
+	uint64_t bytes = now->bytes - last->bytes;
+
+	*last = *now;
+	m->requests += a;
+	m->successes += a;
+	m->bytes_requested += bytes;
+	m->bytes_granted += (uint64_t)a * each;
+	b->successes += a;
+	b->bytes_requested += bytes;
+	b->bytes_granted += (uint64_t)a * each;
+	b->frees += f;
+}
+
 /* Bring km_stats up to date with the fast paths (mm lock held). */
 static void km_fold(void)
 {
 	struct mm_alloc_counters *m = &km_stats.mode[km_mode];
-	struct mm_alloc_counters *b = &km_stats.backend[KM_BACKEND_SLAB];
 
 	for (unsigned ci = 0; ci < KMALLOC_NR_CLASSES; ci++) {
 		const struct kmem_cache *c = km_caches[ci];
-		unsigned long a, f;
-		uint64_t bytes;
+		struct km_counts now;
 
 		if (!c)
 			continue;
-		a = c->fast_allocs - km_folded[ci].allocs;
-		f = c->fast_frees - km_folded[ci].frees;
-		bytes = c->fast_bytes - km_folded[ci].bytes;
-		km_folded[ci].allocs = c->fast_allocs;
-		km_folded[ci].frees = c->fast_frees;
-		km_folded[ci].bytes = c->fast_bytes;
-		m->requests += a;
-		m->successes += a;
-		m->bytes_requested += bytes;
-		m->bytes_granted += (uint64_t)a * c->size;
-		b->successes += a;
-		b->bytes_requested += bytes;
-		b->bytes_granted += (uint64_t)a * c->size;
-		b->frees += f;
+		now = (struct km_counts){ c->fast_allocs, c->fast_frees, c->fast_bytes };
+		km_fold_one(m, &km_stats.backend[KM_BACKEND_SLAB], &now, &km_folded[ci], c->size);
 	}
+	for (unsigned o = 1; o <= KM_BLOCK_ORDERS; o++)
+		km_fold_one(m, &km_stats.backend[KM_BACKEND_LARGE], &km_blocks[o].fast,
+			    &km_blocks[o].folded, PAGE_SIZE << o);
 }
 
 /* Requests since kmalloc_init, all modes (after km_fold). */
@@ -144,6 +232,7 @@ int kmalloc_init(void)
 	mm_stats_reset();
 	memset(&km_stats, 0, sizeof(km_stats));
 	memset(km_folded, 0, sizeof(km_folded));
+	memset(km_blocks, 0, sizeof(km_blocks));
 	km_mode = MM_MODE_HYBRID;
 	mm_slow_path(MM_SLOW_SIMPLE, false);
 	for (i = 0; i < KMALLOC_NR_CLASSES; i++) {
@@ -352,29 +441,33 @@ static int km_owner(const void *p, size_t *usable)
 
 /* ---- allocation entry points ---------------------------------------------- */
 
-/* Route a request once; when memory ran out and shrinkers may help, drop
- * the caller's mm lock (*lock), let them release memory, and route again.
- * The lock is dropped so a shrinker's kfree never nests inside an
- * allocation (what a real spinlock would need). Shrinkers are asked for a
- * batch (at least KM_RECLAIM_BATCH bytes), and the slabs their frees
- * emptied go back to the buddy allocator, so the retry can get a page
- * whatever size class it needs. */
+/* Route a request once; when memory ran out, give the kept blocks back
+ * (unless a transaction is open: its undo could not take them back, so
+ * they stay out of its way) and, unless GFP_NOSHRINK, drop the caller's mm lock (*lock) and let the
+ * shrinkers release memory; route again if anything came back. The lock
+ * is dropped so a shrinker's kfree never nests inside an allocation (what
+ * a real spinlock would need). Shrinkers are asked for a batch (at least
+ * KM_RECLAIM_BATCH bytes), and the slabs their frees emptied go back to
+ * the buddy allocator, so the retry can get a page whatever size class it
+ * needs. */
 static int km_route_reclaim(size_t size, size_t align, gfp_t flags, void **out,
 			    int *backend, size_t *granted, void *caller, unsigned long *lock)
 {
 	int ret = km_route(size, align, flags, out, backend, granted, caller);
+	unsigned long frames, bytes = 0;
 
-	if (ret == -ENOMEM && !(flags & GFP_NOSHRINK)) {
-		unsigned long freed;
-
+	if (ret != -ENOMEM)
+		return ret;
+	frames = mm_txn_current() ? 0 : km_block_drain();
+	if (!(flags & GFP_NOSHRINK)) {
 		mm_unlock(*lock);
-		freed = mm_shrink(size > KM_RECLAIM_BATCH ? size : KM_RECLAIM_BATCH);
-		if (freed)
+		bytes = mm_shrink(size > KM_RECLAIM_BATCH ? size : KM_RECLAIM_BATCH);
+		if (bytes)
 			kmem_cache_shrink(NULL);
 		*lock = mm_lock();
-		if (freed)
-			ret = km_route(size, align, flags, out, backend, granted, caller);
 	}
+	if (frames || bytes)
+		ret = km_route(size, align, flags, out, backend, granted, caller);
 	return ret;
 }
 
@@ -425,23 +518,50 @@ static __attribute__((noinline)) void *km_alloc_ptr(size_t size, gfp_t flags, vo
 	return p;
 }
 
-/* The common case: GFP_KERNEL, a size class, TwoTier or Hybrid, nothing in
- * mm_slow_paths. Straight to the slab's fast path, counted as km_fold()
- * expects; anything else, or a miss, takes the full path. */
+/* A kept block of the order for size (mm_slow_paths clear), else NULL. */
+static __attribute__((noinline)) void *km_block_take(size_t size)
+{
+	unsigned o = km_block_order[(size - 1) >> PAGE_SHIFT];
+	struct km_blocks *bc = &km_blocks[o];
+	unsigned long s = mm_lock();
+	struct page *pg = NULL;
+
+	if (bc->n) {
+		pg = bc->blk[--bc->n];
+		pg->owner = PAGE_OWNER_LARGE;
+		bc->fast.allocs++;
+		bc->fast.bytes += size;
+		count_in_use(&km_stats.backend[KM_BACKEND_LARGE], PAGE_SIZE << o);
+	}
+	mm_unlock(s);
+	return pg ? page_address(pg) : NULL;
+}
+
+/* The common cases: GFP_KERNEL, TwoTier or Hybrid, nothing in
+ * mm_slow_paths; a size class goes straight to the slab's fast path, a
+ * large size to the kept blocks, counted as km_fold() expects. Anything
+ * else, or a miss, takes the full path. */
 KM_HOT void *kmalloc(size_t size, gfp_t flags)
 {
-	if (flags == GFP_KERNEL && size - 1 < KMALLOC_MAX_CACHE_SIZE && !mm_slow_paths) {
-		struct kmem_cache *c = km_cache_of[(size + 7) / 8];
-		unsigned long s = mm_lock();
-		void *p = slab_alloc_fast(c);
+	if (flags == GFP_KERNEL && !mm_slow_paths) {
+		if (size - 1 < KMALLOC_MAX_CACHE_SIZE) {
+			struct kmem_cache *c = km_cache_of[(size + 7) / 8];
+			unsigned long s = mm_lock();
+			void *p = slab_alloc_fast(c);
 
-		if (p) {
-			c->fast_bytes += size;
-			count_in_use(&km_stats.backend[KM_BACKEND_SLAB], c->size);
+			if (p) {
+				c->fast_bytes += size;
+				count_in_use(&km_stats.backend[KM_BACKEND_SLAB], c->size);
+				mm_unlock(s);
+				return p;
+			}
 			mm_unlock(s);
-			return p;
+		} else if (size - 1 < KM_BLOCK_MAX_SIZE) {
+			void *p = km_block_take(size);
+
+			if (p)
+				return p;
 		}
-		mm_unlock(s);
 	}
 	return km_alloc_ptr(size, flags, __builtin_return_address(0));
 }
@@ -543,7 +663,8 @@ static int km_free(const void *p, void *caller)
 	bool counted;
 
 	if (backend < 0)
-		return km_wrong(p, caller, "not a kmalloc block");
+		return km_wrong(p, caller, km_block_kept(p) ? "block already freed (double free?)"
+							     : "not a kmalloc block");
 	b = &km_stats.backend[backend];
 	if (backend_free(backend, p, caller, &usable, &counted) != 0) {
 		b->wrong_frees++;
@@ -558,21 +679,45 @@ static int km_free(const void *p, void *caller)
 	return 0;
 }
 
-/* kfree's common case: a live object of a plain slab, nothing in
- * mm_slow_paths. Returns false when the full path must run. */
+/* Keep the freed large block pg (a head, owner LARGE) if its order is
+ * kept and there is room. */
+static inline bool km_block_keep(struct page *pg)
+{
+	unsigned o = pg->order;
+	struct km_blocks *bc;
+
+	if (o - 1u >= KM_BLOCK_ORDERS || pg->zone == ZONE_DMA)
+		return false;
+	bc = &km_blocks[o];
+	if (bc->n == KM_BLOCK_KEEP)
+		return false;
+	pg->owner = PAGE_OWNER_KCACHE;
+	bc->blk[bc->n++] = pg;
+	bc->fast.frees++;
+	km_stats.backend[KM_BACKEND_LARGE].bytes_in_use -= PAGE_SIZE << o;
+	return true;
+}
+
+/* kfree's common cases: a live object of a plain slab, or a whole large
+ * block the block cache takes; nothing in mm_slow_paths. Returns false
+ * when the full path must run. */
 static inline bool km_free_fast(const void *p)
 {
-	struct page *pg = virt_to_page(p);
+	struct page *pg = virt_to_page(p), *head;
 	struct kmem_cache *c;
 
 	if (!pg || mm_slow_paths)
 		return false;
-	pg = compound_head(pg);
-	if (pg->owner != PAGE_OWNER_SLAB || !(c = slab_free_fast(pg, p)))
-		return false;   /* owner SLAB: a slab head (page.h) */
-	if (kmem_cache_is_kmalloc(c))   /* other caches' objects are not counted */
-		km_stats.backend[KM_BACKEND_SLAB].bytes_in_use -= c->size;
-	return true;
+	head = compound_head(pg);
+	if (head->owner == PAGE_OWNER_SLAB) {   /* a slab head (page.h) */
+		if (!(c = slab_free_fast(head, p)))
+			return false;
+		if (kmem_cache_is_kmalloc(c))   /* other caches' objects are not counted */
+			km_stats.backend[KM_BACKEND_SLAB].bytes_in_use -= c->size;
+		return true;
+	}
+	return head->owner == PAGE_OWNER_LARGE && head == pg &&
+	       ((uintptr_t)p & (PAGE_SIZE - 1)) == 0 && km_block_keep(head);
 }
 
 static __attribute__((noinline)) void km_free_slow(const void *p, void *caller)
@@ -638,7 +783,10 @@ void *krealloc(const void *p, size_t size, gfp_t flags)
 
 unsigned long kmalloc_shrink(void)
 {
-	return kmem_cache_shrink(NULL) + heap_shrink();
+	unsigned long s = mm_lock(), frames = km_block_drain();
+
+	mm_unlock(s);
+	return frames + kmem_cache_shrink(NULL) + heap_shrink();
 }
 
 uint64_t kmalloc_bytes_in_use(void)
@@ -654,7 +802,11 @@ uint64_t kmalloc_bytes_in_use(void)
 
 int kmalloc_check(void)
 {
-	return slab_check() + heap_check();
+	unsigned long s = mm_lock();
+	int bad = km_block_check();
+
+	mm_unlock(s);
+	return bad + slab_check() + heap_check();
 }
 
 void kmalloc_get_stats(struct kmalloc_stats *out)
@@ -663,5 +815,9 @@ void kmalloc_get_stats(struct kmalloc_stats *out)
 
 	km_fold();
 	*out = km_stats;
+	for (unsigned o = 1; o <= KM_BLOCK_ORDERS; o++) {
+		out->kept_blocks += km_blocks[o].n;
+		out->kept_bytes += (uint64_t)km_blocks[o].n * (PAGE_SIZE << o);
+	}
 	mm_unlock(s);
 }

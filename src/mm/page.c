@@ -30,6 +30,7 @@ struct zone mm_zones[NR_ZONES];
 static const char *const zone_names[NR_ZONES] = { "DMA", "Normal", "High" };
 static const char *const owner_names[PAGE_OWNER_NR] = {
 	"free", "reserved", "kernel", "pages", "slab", "heap", "pgtable", "large",
+	"kcache",
 };
 
 _Static_assert(sizeof(struct page) <= 64, "struct page must stay small");

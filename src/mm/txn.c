@@ -63,6 +63,7 @@
 #include "mm/heap.h"
 #include "mm/kmalloc.h"
 #include "mm/slab.h"
+#include "mm/mm_debug.h"
 #include "mm/mm_env.h"
 #include "kerrno.h"
 #include "txn_internal.h"
@@ -215,14 +216,27 @@ static void undo_entry(const struct mm_txn_entry *e)
 	}
 }
 
+/* Hold (or stop holding) what empties while the log is undone: the caches
+ * keep emptied slabs and runs, and kfree takes its full path, so a block
+ * goes back where it came from rather than into kmalloc's caches of freed
+ * objects and blocks. */
+static void txn_hold(bool on)
+{
+	unsigned long s = mm_lock();
+
+	mm_txn_holding = on;
+	mm_slow_path(MM_SLOW_TXN, on);
+	mm_unlock(s);
+}
+
 /* Undo root r's entries [mark, len), newest first, and trim the caches back
  * to what the outermost begin found. */
 static void txn_undo(struct mm_txn *r, size_t mark)
 {
-	mm_txn_holding = true;
+	txn_hold(true);
 	while (r->len > mark)
 		undo_entry(log_at(r, --r->len));
-	mm_txn_holding = false;
+	txn_hold(false);
 	txn_trim();
 	log_fit(r);
 }
@@ -511,7 +525,7 @@ static void commit_savepoint(struct mm_txn *t)
 
 	if (!t->reserved)
 		return;
-	mm_txn_holding = true;
+	txn_hold(true);
 	for (i = t->start; i < t->root->len; i++) {
 		e = log_at(t->root, i);
 		if (e->op == OP_RESERVED) {
@@ -519,7 +533,7 @@ static void commit_savepoint(struct mm_txn *t)
 			e->op = OP_NOP;
 		}
 	}
-	mm_txn_holding = false;
+	txn_hold(false);
 	txn_trim();
 }
 

@@ -123,6 +123,8 @@ static void counters(const struct mm_stats *s)
 		b->fail_inval, b->fail_injected);
 	kprintf("hybrid_fallbacks: %lu\nmode_switches: %lu\n", s->km.hybrid_fallbacks,
 		s->km.mode_switches);
+	kprintf("kept_blocks: %lu (%lu KiB)\n", s->km.kept_blocks,
+		(unsigned long)(s->km.kept_bytes >> 10));
 	kv_pm("buddy_unusable_index", s->frag_buddy_pm, " (order 3)");
 	kv_pm("slab_fragmentation", s->frag_slab_pm, "");
 	kprintf("debug_violations: poison %lu, redzone %lu, corrupt %lu\n",

@@ -18,6 +18,7 @@
 #include "mm/mm_host.h"
 #include "mm/page.h"
 #include "mm/slab.h"
+#include "mm/txn.h"
 #include "../../src/host/mm_host.h"
 
 #include <stdint.h>
@@ -516,6 +517,99 @@ static void test_wrong_frees(int mode)
 	       "%s: after every wrong free, baseline restored", mn);
 }
 
+/* ---- freed large blocks kept for reuse ------------------------------------ */
+
+static void test_kept_blocks(void)
+{
+	void *a, *b, *c, *v[KMALLOC_KEEP_PER_ORDER + 4];
+	unsigned long free0, kept, i, n;
+	struct kmalloc_stats st;
+	struct page *pg;
+
+	fresh(ARENA);
+	mm_set_mode(MM_MODE_TWOTIER);
+	free0 = buddy_free_pages();
+	a = kmalloc(8192, 0);
+	kfree(a);
+	st = ks();
+	tap_ok(owner_of(a) == PAGE_OWNER_KCACHE && st.kept_blocks == 1 && st.kept_bytes == 8192 &&
+	       st.backend[KM_BACKEND_LARGE].bytes_in_use == 0 &&
+	       st.backend[KM_BACKEND_LARGE].frees == 1 && buddy_free_pages() == free0 - 2 &&
+	       ksize(a) == 0, "kfree keeps an 8 KiB block: owner kcache, not in use, not free");
+	b = kmalloc(5000, 0);
+	st = ks();
+	tap_ok(b == a && owner_of(b) == PAGE_OWNER_LARGE && ksize(b) == 8192 && st.kept_blocks == 0 &&
+	       st.backend[KM_BACKEND_LARGE].successes == 2 &&
+	       st.backend[KM_BACKEND_LARGE].bytes_in_use == 8192 &&
+	       st.mode[MM_MODE_TWOTIER].bytes_requested == 8192 + 5000,
+	       "the next request of its order gets it back, counted like any other");
+	kfree(b);
+	mm_host_quiet = 1;
+	wrong_case(b, "twotier", "a kept block (double free)");
+	tap_ok(krealloc(b, 100, 0) == NULL && ks().kept_blocks == 1, "krealloc of a kept block refused");
+	mm_host_quiet = 0;
+	c = kzalloc(8192, 0);
+	tap_ok(c && c != a && ks().kept_blocks == 1, "a zeroed request does not take a kept block");
+	kfree(c);
+	c = kmalloc(8192, GFP_DMA);
+	kfree(c);
+	b = kmalloc(65536, 0);
+	kfree(b);
+	tap_ok(ks().kept_blocks == 2, "ZONE_DMA and 64 KiB blocks are not kept");
+
+	kept = ks().kept_blocks;
+	for (i = 0; i < KMALLOC_KEEP_PER_ORDER + 4; i++)
+		v[i] = kmalloc(16384, 0);
+	for (i = 0; i < KMALLOC_KEEP_PER_ORDER + 4; i++)
+		kfree(v[i]);
+	tap_ok(ks().kept_blocks == kept + KMALLOC_KEEP_PER_ORDER && kmalloc_check() == 0 &&
+	       buddy_check() == 0, "at most %d kept per order, the rest freed",
+	       KMALLOC_KEEP_PER_ORDER);
+
+	pg = virt_to_page(v[0]);
+	pg->owner = PAGE_OWNER_LARGE;
+	mm_host_quiet = 1;
+	tap_ok(kmalloc_check() == 1, "kmalloc_check finds a kept block that is not marked kept");
+	mm_host_quiet = 0;
+	pg->owner = PAGE_OWNER_KCACHE;
+	tap_ok(kmalloc_shrink() > 0 && ks().kept_blocks == 0 && buddy_free_pages() == free0,
+	       "kmalloc_shrink gives every kept block back");
+
+	/* running out: the kept blocks go back before a request fails, but not
+	 * inside a transaction (its undo could not put them back) */
+	fresh(EXH_ARENA);
+	mm_set_mode(MM_MODE_TWOTIER);
+	for (n = 0; n < EXH_MAX && (exh[n] = kmalloc(8192, 0)) != NULL; n++)
+		;
+	for (i = 0; i < KMALLOC_KEEP_PER_ORDER; i++) {   /* the first: not ZONE_DMA */
+		kfree(exh[i]);
+		exh[i] = NULL;
+	}
+	free0 = buddy_free_pages();
+	c = kzalloc(8192, 0);
+	tap_ok(c && ks().kept_blocks == 0 && buddy_free_pages() == free0 + 2 * KMALLOC_KEEP_PER_ORDER - 2,
+	       "out of memory (%lu blocks taken): the kept blocks go back, the request is served", n);
+	for (i = 0; i < KMALLOC_KEEP_PER_ORDER; i++)   /* use up what came back */
+		if ((exh[i] = kmalloc(8192, 0)) == NULL)
+			break;
+	for (i = 0; i < KMALLOC_KEEP_PER_ORDER; i++)
+		kfree(exh[KMALLOC_KEEP_PER_ORDER + i]), exh[KMALLOC_KEEP_PER_ORDER + i] = NULL;
+	{
+		struct mm_txn t;
+
+		mm_txn_begin(&t);
+		tap_ok(ks().kept_blocks == KMALLOC_KEEP_PER_ORDER &&
+		       mm_txn_alloc(&t, 8192, 0, 0, &b) == -ENOMEM &&
+		       ks().kept_blocks == KMALLOC_KEEP_PER_ORDER,
+		       "... not inside a transaction: it fails, the blocks stay kept");
+		mm_txn_abort(&t);
+	}
+	kfree(c);
+	while (n)
+		kfree(exh[--n]);
+	tap_ok(at_baseline() && ks().kept_blocks == 0, "all freed: baseline");
+}
+
 /* ---- debug checks through kmalloc ---------------------------------------- */
 
 static void test_debug(int mode)
@@ -628,6 +722,7 @@ int main(void)
 	for (m = 0; m < MM_MODE_NR; m++)
 		test_wrong_frees(m);
 	test_stats();
+	test_kept_blocks();
 	free(arena);
 	return tap_end();
 }

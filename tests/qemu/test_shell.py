@@ -175,6 +175,11 @@ def bench(t):
        "bench prints a line per workload and mode", out)
     ok("work   mode" in out, "and a table", out)
     ok(t.cmd("setmode").strip() == "mode: hybrid", "bench restores the mode")
+    t.cmd("mmstress 3000 5")
+    kept = re.search(r"^kept_blocks: (\d+) \((\d+) KiB\)$", t.cmd("memstat counters"), re.M)
+    ok(kept and int(kept.group(1)) > 0 and int(kept.group(2)) >= 8 * int(kept.group(1)),
+       "memstat counters: large blocks freed by mmstress kept for reuse", kept and kept.group(0))
+    ok(t.cmd("memcheck").strip() == "memcheck: ok", "memcheck: ok with blocks kept")
 
 
 with Tally(drive=IMG) as shell:
