@@ -35,6 +35,7 @@ struct kmem_cache_stats {
 	unsigned long slabs;        /* slabs of both layouts */
 	unsigned long full, partial, empty; /* full (on no list), partial, empty */
 	unsigned long withdrawn;    /* slabs taken out of service (broken map): lost */
+	unsigned long cached;       /* freed objects in the magazine (not active) */
 	unsigned long debug_slabs;  /* slabs with red-zone layout */
 	unsigned long partial_free; /* free objects in partial slabs */
 	unsigned long pages;        /* frames held */

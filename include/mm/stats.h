@@ -10,7 +10,8 @@
  *                    MM_FRAG_ORDER over all zones: the share of free pages
  *                    in blocks too small for a 2^order request
  *   frag_heap        1 - largest free heap block / free heap bytes
- *   frag_slab        free objects in partial slabs / all slab objects
+ *   frag_slab        free objects in partial slabs and in magazines / all
+ *                    slab objects
  *   frag             the measure of the current mode: heap for simple,
  *                    slab for twotier and hybrid
  * Rates and fractions are in per mille (0..1000).

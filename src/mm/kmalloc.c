@@ -441,9 +441,9 @@ static int km_owner(const void *p, size_t *usable)
 
 /* ---- allocation entry points ---------------------------------------------- */
 
-/* Route a request once; when memory ran out, give the kept blocks back
- * (unless a transaction is open: its undo could not take them back, so
- * they stay out of its way) and, unless GFP_NOSHRINK, drop the caller's mm lock (*lock) and let the
+/* Route a request once; when memory ran out, give the kept blocks and the
+ * slab magazines' objects back (unless a transaction is open: its undo
+ * could not take them back, so they stay out of its way) and, unless GFP_NOSHRINK, drop the caller's mm lock (*lock) and let the
  * shrinkers release memory; route again if anything came back. The lock
  * is dropped so a shrinker's kfree never nests inside an allocation (what
  * a real spinlock would need). Shrinkers are asked for a batch (at least
@@ -454,11 +454,12 @@ static int km_route_reclaim(size_t size, size_t align, gfp_t flags, void **out,
 			    int *backend, size_t *granted, void *caller, unsigned long *lock)
 {
 	int ret = km_route(size, align, flags, out, backend, granted, caller);
-	unsigned long frames, bytes = 0;
+	unsigned long kept = 0, bytes = 0;
 
 	if (ret != -ENOMEM)
 		return ret;
-	frames = mm_txn_current() ? 0 : km_block_drain();
+	if (!mm_txn_current())
+		kept = km_block_drain() + slab_mag_drain_all();
 	if (!(flags & GFP_NOSHRINK)) {
 		mm_unlock(*lock);
 		bytes = mm_shrink(size > KM_RECLAIM_BATCH ? size : KM_RECLAIM_BATCH);
@@ -466,7 +467,7 @@ static int km_route_reclaim(size_t size, size_t align, gfp_t flags, void **out,
 			kmem_cache_shrink(NULL);
 		*lock = mm_lock();
 	}
-	if (frames || bytes)
+	if (kept || bytes)
 		ret = km_route(size, align, flags, out, backend, granted, caller);
 	return ret;
 }

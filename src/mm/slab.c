@@ -6,8 +6,8 @@
  *
  * Slab layout (a slab is one buddy block of 2^order frames):
  *
- *   base                                                  base + 4K<<order
- *   | header | alloc map | poison map | pad | slot 0 | slot 1 | ... | waste |
+ *   base                                                         base + 4K<<order
+ *   | header | alloc map | poison map | cached map | pad | slot 0 | ... | waste |
  *   slot = [left red zone][object][right red zone, padding to stride]
  *
  *   - header (8 bytes): magic, layout index, object count n.
@@ -20,6 +20,8 @@
  *     pg->hint (the first map word that may have a clear bit).
  *   - poison map: bit i set <=> free object i was poisoned (all its bytes
  *     0x6b); checked and cleared when object i is handed out.
+ *   - cached map: bit i set <=> object i is in the cache's magazine (its
+ *     alloc bit stays set: see "Magazines").
  *   - struct page of the head frame: PG_HEAD, owner PAGE_OWNER_SLAB, kind
  *     = layout, priv = the cache, mem = base, inuse = allocated count,
  *     hint; lru links it on its layout's partial or empty list. Tails are
@@ -35,11 +37,25 @@
  * toggling it with live objects is safe. If the preferred layout cannot get
  * a slab, the other layout's free objects are used rather than failing.
  *
+ * Magazines. kfree's fast path puts a freed object of a plain slab in its
+ * cache's magazine (up to SLAB_MAG_SIZE, newest last) and kmalloc's fast
+ * path hands the newest one out again: two array operations and one bit
+ * instead of the slab's map scan and list upkeep. A cached object is still
+ * allocated as far as its slab is concerned (alloc bit set, counted in
+ * inuse), so the slab code never hands it out or empties its slab; its
+ * cached bit is what makes a second free of it a double free, on both
+ * paths. The full path neither takes from nor adds to the magazine. It
+ * goes back to the slabs (slab_mag_drain) on kmem_cache_shrink() and
+ * when memory runs short outside a transaction (kmalloc.c); objects in use
+ * (active_objs) do not count it.
+ *
  * Invariants (slab_check verifies them):
  *   - a slab with free objects is on partial (0 < inuse < n) or empty
  *     (inuse == 0) of its layout; a full one is on no list (it is found
  *     through its frames); nr_slabs and nr_empty match;
  *   - inuse == the number of set alloc-map bits below n;
+ *   - cached bits are a subset of alloc bits, only in plain slabs, and
+ *     they are exactly the magazine's entries;
  *   - at most SLAB_RESERVE empty slabs per layout stay after a free
  *     (while a transaction is undone, all stay and txn.c trims them after:
  *     txn_internal.h); kmem_cache_shrink() releases those too.
@@ -70,6 +86,9 @@ struct slab_hdr {
 
 static struct kmem_cache caches[SLAB_MAX_CACHES];
 
+static unsigned long mag_drain(struct kmem_cache *c);
+static void mag_forget(struct kmem_cache *c, const struct page *pg);
+
 /* ---- tiny accessors --------------------------------------------------- */
 
 static size_t round_up(size_t x, size_t a)
@@ -82,10 +101,10 @@ static unsigned map_words(unsigned n)
 	return (n + 63) / 64;
 }
 
-/* Bytes before slot 0: header and both maps, rounded up to align. */
+/* Bytes before slot 0: header and the three maps, rounded up to align. */
 static size_t meta_bytes(unsigned n, size_t align)
 {
-	return round_up(SLAB_HDR + 16 * (size_t)map_words(n), align);
+	return round_up(SLAB_HDR + 24 * (size_t)map_words(n), align);
 }
 
 static struct slab_hdr *slab_hdr(const struct page *pg)
@@ -242,7 +261,7 @@ static struct page *slab_new(struct kmem_cache *c, int li, gfp_t gfp)
 	h->layout = (uint16_t)li;
 	h->nobjs = (uint16_t)l->nobjs;
 	map = slab_alloc_map(pg);
-	memset(map, 0, 16 * (size_t)l->words);
+	memset(map, 0, 24 * (size_t)l->words);
 	if (l->nobjs % 64)
 		map[l->words - 1] = ~0ull << (l->nobjs % 64);
 	list_add(&pg->lru, &l->empty);
@@ -294,6 +313,7 @@ static void slab_withdraw(struct kmem_cache *c, struct page *pg, int li,
 	l->nr_empty -= pg->inuse == 0;
 	l->nr_slabs--;   /* off the books: its memory is lost */
 	c->withdrawn++;
+	mag_forget(c, pg);   /* its cached objects are lost with it */
 	pg->kind = LAY_WITHDRAWN;
 	slab_hdr(pg)->layout = LAY_WITHDRAWN;
 }
@@ -305,7 +325,8 @@ static unsigned long cache_total_objs(const struct kmem_cache *c)
 	       c->lay[LAY_RZ].nr_slabs * c->lay[LAY_RZ].nobjs;
 }
 
-/* Objects in use: everything but the free objects of listed slabs. */
+/* Objects in use: everything but the free objects of listed slabs and the
+ * magazine's. */
 static unsigned long cache_active(const struct kmem_cache *c, unsigned long *partial,
 				  unsigned long *partial_free)
 {
@@ -330,7 +351,7 @@ static unsigned long cache_active(const struct kmem_cache *c, unsigned long *par
 		*partial = np;
 	if (partial_free)
 		*partial_free = pf;
-	free += pf;
+	free += pf + c->mag_n;
 	return cache_total_objs(c) > free ? cache_total_objs(c) - free : 0;
 }
 
@@ -379,7 +400,7 @@ int kmem_cache_destroy(struct kmem_cache *c)
 
 	if (!cache_valid(c) || kmem_cache_is_kmalloc(c)) {
 		ret = -EINVAL;   /* kmalloc's size classes live as long as kmalloc */
-	} else if ((active = cache_active(c, NULL, NULL)) != 0) {
+	} else if (mag_drain(c), (active = cache_active(c, NULL, NULL)) != 0) {
 		mm_report("slab: %s: destroy with %lu objects in use", c->name, active);
 		ret = -EBUSY;
 	} else {
@@ -401,6 +422,7 @@ unsigned long kmem_cache_shrink(struct kmem_cache *c)
 
 		if (!k->live || (c && c != k))
 			continue;
+		mag_drain(k);
 		freed += layout_shrink(k, LAY_PLAIN, 0);
 		freed += layout_shrink(k, LAY_RZ, 0);
 	}
@@ -602,7 +624,6 @@ static void slab_put(struct kmem_cache *c, struct page *pg, int li, char *obj,
 	}
 	slab_map_put(pg, i);
 	slab_count_change(l, pg, -1);
-	c->frees++;
 	if (pg->inuse == 0 && !mm_txn_holding) /* txn.c trims after undo */
 		layout_shrink(c, li, SLAB_RESERVE);
 }
@@ -622,7 +643,8 @@ static const char *slab_locate(const void *obj, struct page **pgp, long *i)
 	*i = slab_index(pg, &c->lay[pg->kind], obj);
 	if (*i < 0)
 		return "not at an object start";
-	if (!slab_allocated(pg, (unsigned long)*i))
+	if (!slab_allocated(pg, (unsigned long)*i) ||
+	    bit_get(slab_cached_map(pg, &c->lay[pg->kind]), (unsigned)*i))
 		return "object is free (double free?)";
 	return NULL;
 }
@@ -640,6 +662,7 @@ int __kmem_cache_free(struct kmem_cache *want, void *obj, void *caller,
 	if (why)   /* name the cache the caller meant, else the one obj is in */
 		return wrong_free(want ? (cache_valid(want) ? want : NULL) : c, obj, caller, why);
 	slab_put(c, pg, pg->kind, obj, (unsigned)i, caller);
+	c->frees++;
 	if (from)
 		*from = c;
 	return 0;
@@ -668,6 +691,77 @@ struct kmem_cache *slab_obj_cache(const void *obj)
 	long i;
 
 	return slab_locate(obj, &pg, &i) ? NULL : pg->priv;
+}
+
+/* ---- magazines ---------------------------------------------------------------- */
+
+/* Whether e is what an entry of c must be: the start of an object in a
+ * plain slab of c whose alloc and cached bits are set, word and bit naming
+ * that cached bit. On success *pgp and *ip locate the object. */
+static bool mag_entry_sound(const struct kmem_cache *c, const struct slab_mag_entry *e,
+			    struct page **pgp, long *ip)
+{
+	const struct slab_layout *l = &c->lay[LAY_PLAIN];
+	const char *why;
+	struct page *pg = slab_of(e->obj, &why);
+	long i;
+
+	if (!pg || pg->priv != c || pg->kind != LAY_PLAIN)
+		return false;
+	i = slab_index(pg, l, e->obj);
+	if (i < 0 || e->word != slab_cached_map(pg, l) + i / 64 || e->bit != 1ull << (i % 64) ||
+	    !(*e->word & e->bit) || !slab_allocated(pg, (unsigned long)i))
+		return false;
+	*pgp = pg;
+	*ip = i;
+	return true;
+}
+
+/* Put every cached object of c back on its slab, newest first; an entry
+ * that is not sound is reported, counted as a corruption and dropped.
+ * Returns the objects put back. */
+static unsigned long mag_drain(struct kmem_cache *c)
+{
+	unsigned long n = 0;
+
+	while (c->mag_n) {
+		struct slab_mag_entry *e = &c->mag[--c->mag_n];
+		struct page *pg;
+		long i;
+
+		if (!mag_entry_sound(c, e, &pg, &i)) {
+			mm_debug_count_corruption();
+			mm_report("slab: %s: magazine entry %p is not a cached object; dropped",
+				  c->name, e->obj);
+			continue;
+		}
+		*e->word &= ~e->bit;
+		slab_put(c, pg, LAY_PLAIN, e->obj, (unsigned)i, NULL);
+		n++;
+	}
+	return n;
+}
+
+/* Drop c's entries for objects of slab pg (being withdrawn). */
+static void mag_forget(struct kmem_cache *c, const struct page *pg)
+{
+	const char *lo = pg->mem, *hi = lo + (PAGE_SIZE << c->lay[LAY_PLAIN].order);
+	unsigned long k = 0;
+
+	for (unsigned long j = 0; j < c->mag_n; j++)
+		if ((const char *)c->mag[j].obj < lo || (const char *)c->mag[j].obj >= hi)
+			c->mag[k++] = c->mag[j];
+	c->mag_n = k;
+}
+
+unsigned long slab_mag_drain_all(void)
+{
+	unsigned long n = 0;
+
+	for (int i = 0; i < SLAB_MAX_CACHES; i++)
+		if (caches[i].live)
+			n += mag_drain(&caches[i]);
+	return n;
 }
 
 /* ---- transactions (mm/txn.c, txn_internal.h) ----------------------------- */
@@ -744,6 +838,7 @@ static void cache_stats(const struct kmem_cache *c, struct kmem_cache_stats *o)
 	o->full = o->slabs - o->partial - o->empty;
 	o->debug_slabs = r->nr_slabs;
 	o->withdrawn = c->withdrawn;
+	o->cached = c->mag_n;
 	o->pages = (p->nr_slabs << p->order) + (r->nr_slabs << r->order);
 	o->requests = c->requests + c->fast_allocs;
 	o->failures = c->failures;
@@ -795,9 +890,34 @@ static int check_fail(const struct kmem_cache *c, const struct page *pg,
 	return 1;
 }
 
+/* The cached map: only allocated objects of a plain slab, nothing past the
+ * last object; adds its bits to *cached. */
+static int check_cached(struct kmem_cache *c, const struct page *pg, int li,
+			unsigned long *cached)
+{
+	const struct slab_layout *l = &c->lay[li];
+	const uint64_t *map = slab_alloc_map(pg), *cmap = slab_cached_map(pg, l);
+	unsigned long n = 0;
+	int bad = 0;
+
+	for (unsigned long w = 0; w < l->words; w++) {
+		uint64_t pad = w == l->words - 1 && l->nobjs % 64 ? ~0ull << (l->nobjs % 64) : 0;
+
+		if (cmap[w] & (~map[w] | pad))
+			bad += check_fail(c, pg, "cached bit of a free object or past the last");
+		for (uint64_t b = cmap[w] & ~pad; b; b &= b - 1)
+			n++;
+	}
+	if (n && li != LAY_PLAIN)
+		bad += check_fail(c, pg, "cached objects in a red-zone slab");
+	*cached += n;
+	return bad;
+}
+
 /* The alloc map against inuse (and its padding bits), red zones of live
- * objects, poison of poisoned free ones. */
-static int check_objects(struct kmem_cache *c, const struct page *pg, int li)
+ * objects, poison of poisoned free ones, the cached map. */
+static int check_objects(struct kmem_cache *c, const struct page *pg, int li,
+			 unsigned long *cached)
 {
 	const struct slab_layout *l = &c->lay[li];
 	const uint64_t *map = slab_alloc_map(pg), *pmap = poison_map(pg, l);
@@ -824,12 +944,13 @@ static int check_objects(struct kmem_cache *c, const struct page *pg, int li)
 	}
 	if (used != pg->inuse)
 		bad += check_fail(c, pg, "alloc map disagrees with inuse");
-	return bad;
+	return bad + check_cached(c, pg, li, cached);
 }
 
 /* One slab of layout li: struct page, header, list placement (listed:
  * found on a list; else found full through the frame array), objects. */
-static int check_slab(struct kmem_cache *c, const struct page *pg, int li, bool listed)
+static int check_slab(struct kmem_cache *c, const struct page *pg, int li, bool listed,
+		      unsigned long *cached)
 {
 	const struct slab_layout *l = &c->lay[li];
 	const struct slab_hdr *h = slab_hdr(pg);
@@ -841,13 +962,13 @@ static int check_slab(struct kmem_cache *c, const struct page *pg, int li, bool 
 		return check_fail(c, pg, "slab header corrupt");
 	if (pg->inuse > l->nobjs || listed != (pg->inuse < l->nobjs))
 		return check_fail(c, pg, "full slab on a list");
-	return check_objects(c, pg, li);
+	return check_objects(c, pg, li, cached);
 }
 
 /* Walk one list of layout li: members must be in state want (inuse == 0
  * for the empty list, else partial); returns their number. */
 static unsigned long check_list(struct kmem_cache *c, int li, const struct list_head *head,
-				bool empty, int *bad)
+				bool empty, int *bad, unsigned long *cached)
 {
 	const struct slab_layout *l = &c->lay[li];
 	const struct list_head *pos;
@@ -862,15 +983,35 @@ static unsigned long check_list(struct kmem_cache *c, int li, const struct list_
 		}
 		if ((pg->inuse == 0) != empty)
 			*bad += check_fail(c, pg, "on the wrong list");
-		*bad += check_slab(c, pg, li, true);
+		*bad += check_slab(c, pg, li, true, cached);
 	}
 	return n;
+}
+
+/* The magazine of c: every entry sound, and its entries exactly the cached
+ * bits the slabs hold (`cached`: their number; an entry twice would leave
+ * one bit short). */
+static int check_magazine(struct kmem_cache *c, unsigned long cached)
+{
+	int bad = 0;
+
+	for (unsigned long j = 0; j < c->mag_n && j < SLAB_MAG_SIZE; j++) {
+		struct page *pg;
+		long i;
+
+		if (!mag_entry_sound(c, &c->mag[j], &pg, &i))
+			bad += check_fail(c, NULL, "magazine entry not a cached object");
+	}
+	if (c->mag_n > SLAB_MAG_SIZE || cached != c->mag_n)
+		bad += check_fail(c, NULL, "magazine disagrees with the cached maps");
+	return bad;
 }
 
 int slab_check(void)
 {
 	unsigned long s = mm_lock();
 	unsigned long full[SLAB_MAX_CACHES][NR_LAYOUTS] = { { 0 } };
+	unsigned long cached[SLAB_MAX_CACHES] = { 0 };
 	int i, li, bad = 0;
 
 	/* Full slabs are on no list: find them through the frame array. */
@@ -889,7 +1030,7 @@ int slab_check(void)
 		}
 		if (pg->inuse == c->lay[pg->kind].nobjs) {
 			full[c - caches][pg->kind]++;
-			bad += check_slab(c, pg, pg->kind, false);
+			bad += check_slab(c, pg, pg->kind, false, &cached[c - caches]);
 		}
 	}
 	for (i = 0; i < SLAB_MAX_CACHES; i++) {
@@ -897,12 +1038,14 @@ int slab_check(void)
 
 		for (li = 0; c->live && li < NR_LAYOUTS; li++) {
 			struct slab_layout *l = &c->lay[li];
-			unsigned long np = check_list(c, li, &l->partial, false, &bad);
-			unsigned long ne = check_list(c, li, &l->empty, true, &bad);
+			unsigned long np = check_list(c, li, &l->partial, false, &bad, &cached[i]);
+			unsigned long ne = check_list(c, li, &l->empty, true, &bad, &cached[i]);
 
 			if (ne != l->nr_empty || np + ne + full[i][li] != l->nr_slabs)
 				bad += check_fail(c, NULL, "slab counts wrong");
 		}
+		if (c->live)
+			bad += check_magazine(c, cached[i]);
 	}
 	mm_unlock(s);
 	return bad;

@@ -31,6 +31,18 @@ struct slab_layout {
 	unsigned long nr_slabs, nr_empty;
 };
 
+/* The magazine: objects kfree's fast path gave back, for kmalloc's fast
+ * path to hand out again (newest last). A cached object keeps its alloc
+ * bit and has its bit in the slab's cached map set; word and bit locate
+ * that bit. See slab.c, "Magazines". */
+#define SLAB_MAG_SIZE 32
+
+struct slab_mag_entry {
+	void *obj;
+	uint64_t *word;   /* its cached-map word */
+	uint64_t bit;
+};
+
 struct kmem_cache {
 	char name[SLAB_NAME_MAX];
 	size_t size;     /* requested object size */
@@ -45,6 +57,8 @@ struct kmem_cache {
 	/* fast paths: each counts only itself, so a reader adds both */
 	unsigned long fast_allocs, fast_frees;
 	uint64_t fast_bytes;   /* kmalloc's fast path: bytes asked for */
+	unsigned long mag_n;
+	struct slab_mag_entry mag[SLAB_MAG_SIZE];
 };
 
 void *__kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp, void *caller);
@@ -54,6 +68,10 @@ void *__kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp, void *caller);
  * *from (when from is not NULL) is the cache the object went back to. */
 int __kmem_cache_free(struct kmem_cache *c, void *obj, void *caller,
 		      struct kmem_cache **from);
+
+/* Put every magazine's objects back on their slabs (mm lock held);
+ * returns how many. */
+unsigned long slab_mag_drain_all(void);
 
 /* The cache of an allocated object at an object boundary, else NULL.
  * Quiet: reports nothing. */
@@ -65,15 +83,21 @@ static inline bool kmem_cache_is_kmalloc(const struct kmem_cache *c)
 }
 
 /* ---- the maps ------------------------------------------------------------
- * Each slab starts with its header and two bitmaps of l->words words: the
- * alloc map (bit set: object allocated; the bits past the last object are
- * set for good, so a scan always stops inside the map while the slab has a
- * free object) and the poison map. pg->hint is the first word that may
- * have a clear bit. */
+ * Each slab starts with its header and three bitmaps of l->words words: the
+ * alloc map (bit set: object allocated or cached; the bits past the last
+ * object are set for good, so a scan always stops inside the map while the
+ * slab has a free object), the poison map and the cached map (bit set:
+ * object in the cache's magazine). pg->hint is the first word that may
+ * have a clear alloc bit. */
 
 static inline uint64_t *slab_alloc_map(const struct page *pg)
 {
 	return (uint64_t *)((char *)pg->mem + 8);
+}
+
+static inline uint64_t *slab_cached_map(const struct page *pg, const struct slab_layout *l)
+{
+	return slab_alloc_map(pg) + 2 * l->words;
 }
 
 /* Set the lowest clear bit of the alloc map at or after the hint and
@@ -123,11 +147,12 @@ static inline bool slab_allocated(const struct page *pg, unsigned long i)
 }
 
 /* ---- kmalloc's fast paths (mm lock held) ----------------------------------
- * They do only the common case on a plain slab and return NULL for
- * anything else (no partial slab, a slab about to become empty, a pointer
- * or map that does not pass); the caller then takes the full path, which
- * does the same work with every check, report and repair. The caller has
- * checked mm_slow_paths (no debug checks, fault injection or tracking). */
+ * They do only the common case on a plain slab, through the magazine when
+ * they can, and return NULL for anything else (nothing cached and no
+ * partial slab, a slab about to become empty, a pointer or map that does
+ * not pass); the caller then takes the full path, which does the same work
+ * with every check, report and repair. The caller has checked
+ * mm_slow_paths (no debug checks, fault injection, tracking or undo). */
 
 static inline void *slab_alloc_fast(struct kmem_cache *c)
 {
@@ -136,6 +161,13 @@ static inline void *slab_alloc_fast(struct kmem_cache *c)
 	struct page *pg;
 	long i;
 
+	if (c->mag_n) {   /* the newest cached object: cached -> allocated */
+		struct slab_mag_entry *e = &c->mag[--c->mag_n];
+
+		*e->word ^= e->bit;
+		c->fast_allocs++;
+		return e->obj;
+	}
 	if (list_empty(&l->partial))
 		return NULL;
 	pg = list_first_entry(&l->partial, struct page, lru);
@@ -150,32 +182,45 @@ static inline void *slab_alloc_fast(struct kmem_cache *c)
 	return (char *)pg->mem + l->obj0 + (unsigned long)i * l->stride;
 }
 
-/* pg: the compound head of obj's frame, owned by a slab. Returns the cache
- * the object went back to. */
+/* pg: the compound head of obj's frame, owned by a slab. The object goes
+ * into the magazine, or back on its slab when the magazine is full.
+ * Returns the cache it went back to. */
 static inline struct kmem_cache *slab_free_fast(struct page *pg, const void *obj)
 {
 	struct kmem_cache *c = pg->priv;
 	struct slab_layout *l = &c->lay[LAY_PLAIN];
 	unsigned long inuse = pg->inuse, w;
-	uint64_t *map, bit;
+	uint64_t *map, *cword, bit;
 	long i;
 
-	if (pg->kind != LAY_PLAIN || inuse < 2)
-		return NULL;   /* red zones to check, or the slab would empty */
+	if (pg->kind != LAY_PLAIN)
+		return NULL;   /* red zones to check, or withdrawn */
 	i = slab_index(pg, l, obj);
 	if (i < 0)
 		return NULL;   /* the full path names the mistake */
 	map = slab_alloc_map(pg);
 	w = (unsigned long)i / 64;
 	bit = 1ull << (i % 64);
-	if (!(map[w] & bit))
-		return NULL;   /* a double free: the full path reports it */
-	map[w] ^= bit;
-	if (w < pg->hint)
-		pg->hint = (uint32_t)w;
-	pg->inuse = (uint32_t)(inuse - 1);
-	if (inuse == l->nobjs)
-		list_add(&pg->lru, &l->partial);
+	cword = map + 2 * l->words + w;
+	if (!(map[w] & bit) || (*cword & bit))
+		return NULL;   /* free or cached (a double free): the full path reports it */
+	if (c->mag_n < SLAB_MAG_SIZE) {
+		struct slab_mag_entry *e = &c->mag[c->mag_n++];
+
+		*cword |= bit;
+		e->obj = (void *)obj;
+		e->word = cword;
+		e->bit = bit;
+	} else {
+		if (inuse < 2)
+			return NULL;   /* the slab would empty: the full path decides */
+		map[w] ^= bit;
+		if (w < pg->hint)
+			pg->hint = (uint32_t)w;
+		pg->inuse = (uint32_t)(inuse - 1);
+		if (inuse == l->nobjs)
+			list_add(&pg->lru, &l->partial);
+	}
 	c->fast_frees++;
 	return c;
 }

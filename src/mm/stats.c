@@ -79,7 +79,7 @@ static unsigned frag_slab(uint64_t *held)
 
 	*held = 0;
 	for (unsigned i = 0; kmem_cache_info(i, &cs) == 0; i++) {
-		partial_free += cs.partial_free;
+		partial_free += cs.partial_free + cs.cached;
 		total += cs.total_objs;
 		*held += (uint64_t)cs.pages * PAGE_SIZE;
 	}

@@ -95,6 +95,17 @@ static void heapinfo(const struct mm_stats *s)
 	kv_pm("heap_fragmentation", s->frag_heap_pm, "");
 }
 
+/* Freed objects waiting in the slab caches' magazines. */
+static unsigned long slab_cached_objects(void)
+{
+	struct kmem_cache_stats cs;
+	unsigned long n = 0;
+
+	for (unsigned i = 0; kmem_cache_info(i, &cs) == 0; i++)
+		n += cs.cached;
+	return n;
+}
+
 static void counters(const struct mm_stats *s)
 {
 	static const char *const backends[KM_BACKEND_NR] = { "slab", "large", "heap" };
@@ -125,6 +136,7 @@ static void counters(const struct mm_stats *s)
 		s->km.mode_switches);
 	kprintf("kept_blocks: %lu (%lu KiB)\n", s->km.kept_blocks,
 		(unsigned long)(s->km.kept_bytes >> 10));
+	kprintf("slab_cached: %lu objects\n", slab_cached_objects());
 	kv_pm("buddy_unusable_index", s->frag_buddy_pm, " (order 3)");
 	kv_pm("slab_fragmentation", s->frag_slab_pm, "");
 	kprintf("debug_violations: poison %lu, redzone %lu, corrupt %lu\n",

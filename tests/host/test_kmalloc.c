@@ -20,6 +20,7 @@
 #include "mm/slab.h"
 #include "mm/txn.h"
 #include "../../src/host/mm_host.h"
+#include "../../src/mm/slab_internal.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -522,7 +523,7 @@ static void test_wrong_frees(int mode)
 static void test_kept_blocks(void)
 {
 	void *a, *b, *c, *v[KMALLOC_KEEP_PER_ORDER + 4];
-	unsigned long free0, kept, i, n;
+	unsigned long free0, kept, i;
 	struct kmalloc_stats st;
 	struct page *pg;
 
@@ -575,39 +576,58 @@ static void test_kept_blocks(void)
 	tap_ok(kmalloc_shrink() > 0 && ks().kept_blocks == 0 && buddy_free_pages() == free0,
 	       "kmalloc_shrink gives every kept block back");
 
-	/* running out: the kept blocks go back before a request fails, but not
-	 * inside a transaction (its undo could not put them back) */
+}
+
+static unsigned long kept_blocks(void)
+{
+	return ks().kept_blocks;
+}
+
+static unsigned long cached_64(void)
+{
+	struct kmem_cache_stats cs;
+
+	kmem_cache_get_stats(kmalloc_cache(3), &cs);
+	return cs.cached;
+}
+
+/* Memory runs out while `keep` freed blocks of size are held back (what
+ * held() counts): they go back and the request is served, except inside a
+ * transaction, whose undo could not take them back. */
+static void test_oom_gives_back(size_t size, unsigned long (*held)(void), unsigned long keep,
+				const char *what)
+{
+	unsigned long n, i;
+	struct mm_txn t;
+	void *c, *b;
+
 	fresh(EXH_ARENA);
 	mm_set_mode(MM_MODE_TWOTIER);
-	for (n = 0; n < EXH_MAX && (exh[n] = kmalloc(8192, 0)) != NULL; n++)
+	for (n = 0; n < EXH_MAX && (exh[n] = kmalloc(size, 0)) != NULL; n++)
 		;
-	for (i = 0; i < KMALLOC_KEEP_PER_ORDER; i++) {   /* the first: not ZONE_DMA */
+	for (i = 0; i < keep; i++) {   /* the first: not ZONE_DMA */
 		kfree(exh[i]);
 		exh[i] = NULL;
 	}
-	free0 = buddy_free_pages();
-	c = kzalloc(8192, 0);
-	tap_ok(c && ks().kept_blocks == 0 && buddy_free_pages() == free0 + 2 * KMALLOC_KEEP_PER_ORDER - 2,
-	       "out of memory (%lu blocks taken): the kept blocks go back, the request is served", n);
-	for (i = 0; i < KMALLOC_KEEP_PER_ORDER; i++)   /* use up what came back */
-		if ((exh[i] = kmalloc(8192, 0)) == NULL)
+	c = held() == keep ? kzalloc(size, 0) : NULL;
+	tap_ok(c && held() == 0,
+	       "out of memory (%lu %s taken): the %lu held back go back, the request is served",
+	       n, what, keep);
+	for (i = 0; i < keep; i++)   /* use up what came back */
+		if ((exh[i] = kmalloc(size, 0)) == NULL)
 			break;
-	for (i = 0; i < KMALLOC_KEEP_PER_ORDER; i++)
-		kfree(exh[KMALLOC_KEEP_PER_ORDER + i]), exh[KMALLOC_KEEP_PER_ORDER + i] = NULL;
-	{
-		struct mm_txn t;
-
-		mm_txn_begin(&t);
-		tap_ok(ks().kept_blocks == KMALLOC_KEEP_PER_ORDER &&
-		       mm_txn_alloc(&t, 8192, 0, 0, &b) == -ENOMEM &&
-		       ks().kept_blocks == KMALLOC_KEEP_PER_ORDER,
-		       "... not inside a transaction: it fails, the blocks stay kept");
-		mm_txn_abort(&t);
+	for (i = keep; i < 2 * keep; i++) {
+		kfree(exh[i]);
+		exh[i] = NULL;
 	}
+	mm_txn_begin(&t);
+	tap_ok(held() == keep && mm_txn_alloc(&t, size, 0, GFP_ZERO, &b) == -ENOMEM &&
+	       held() == keep, "... not inside a transaction: it fails, they stay held");
+	mm_txn_abort(&t);
 	kfree(c);
 	while (n)
 		kfree(exh[--n]);
-	tap_ok(at_baseline() && ks().kept_blocks == 0, "all freed: baseline");
+	tap_ok(at_baseline() && held() == 0 && kmalloc_check() == 0, "%s: all freed: baseline", what);
 }
 
 /* ---- debug checks through kmalloc ---------------------------------------- */
@@ -723,6 +743,8 @@ int main(void)
 		test_wrong_frees(m);
 	test_stats();
 	test_kept_blocks();
+	test_oom_gives_back(8192, kept_blocks, KMALLOC_KEEP_PER_ORDER, "8 KiB blocks");
+	test_oom_gives_back(64, cached_64, SLAB_MAG_SIZE, "64-byte objects");
 	free(arena);
 	return tap_end();
 }

@@ -353,6 +353,96 @@ static void test_broken_map(void)
 	fresh();   /* the withdrawn slab is lost for good: start over */
 }
 
+/* Magazines: kfree's fast path caches a freed kmalloc object, kmalloc's
+ * hands the newest back; a cached object is free to every check. */
+static bool cached_bit(const void *obj)
+{
+	struct page *pg = compound_head(virt_to_page(obj));
+	struct kmem_cache *c = pg->priv;
+	long i = slab_index(pg, &c->lay[LAY_PLAIN], obj);
+
+	return (slab_cached_map(pg, &c->lay[LAY_PLAIN])[i / 64] >> (i % 64)) & 1;
+}
+
+static void test_magazine(void)
+{
+	struct kmem_cache *c = kmalloc_cache(3);   /* kmalloc-64 */
+	struct kmem_cache_stats st;
+	struct mm_debug_stats d0, d1;
+	unsigned long rep, wrong, active;
+	void *p, *q;
+	int i;
+
+	fresh();
+	active = stats_of(c).active_objs;
+	p = kmalloc(64, 0);
+	kfree(p);
+	st = stats_of(c);
+	tap_ok(st.cached == 1 && st.active_objs == active && cached_bit(p) && ksize(p) == 0 &&
+	       slab_check() == 0, "kfree caches the object: cached bit set, not active, checks clean");
+	q = kmalloc(64, 0);
+	tap_ok(q == p && !cached_bit(p) && stats_of(c).cached == 0 && ksize(p) == 64,
+	       "kmalloc hands the newest cached object out again");
+	kfree(p);
+	rep = mm_host_reports;
+	wrong = stats_of(c).wrong_frees;
+	mm_host_quiet = 1;
+	kfree(p);
+	tap_ok(kmem_cache_free(c, p) == -EINVAL && mm_host_reports == rep + 2 &&
+	       stats_of(c).wrong_frees == wrong + 2 && stats_of(c).cached == 1,
+	       "a cached object freed again is a double free on both paths");
+	mm_host_quiet = 0;
+
+	for (i = 0; i < SLAB_MAG_SIZE + 8; i++)
+		objs[i] = kmalloc(64, 0);
+	for (i = 0; i < SLAB_MAG_SIZE + 8; i++)
+		kfree(objs[i]);
+	st = stats_of(c);
+	tap_ok(st.cached == SLAB_MAG_SIZE && st.active_objs == active && slab_check() == 0,
+	       "the magazine holds %d, the rest go back to their slabs", SLAB_MAG_SIZE);
+	kmem_cache_shrink(NULL);
+	st = stats_of(c);
+	tap_ok(st.cached == 0 && st.empty == 0 && slab_check() == 0,
+	       "kmem_cache_shrink empties the magazine, then the slabs");
+
+	/* slab_check against the magazine */
+	p = kmalloc(64, 0);
+	q = kmalloc(64, 0);
+	kfree(p);
+	c->mag[0].word[0] ^= c->mag[0].bit;   /* the entry's bit cleared */
+	mm_host_quiet = 1;
+	tap_ok(slab_check() == 2, "slab_check: an entry whose cached bit is clear");
+	c->mag[0].word[0] ^= c->mag[0].bit;
+	c->mag[0].word[0] ^= c->mag[0].bit << 1;   /* q: allocated, not in the magazine */
+	tap_ok(slab_check() == 1, "slab_check: a cached bit with no entry");
+	c->mag[0].word[0] ^= c->mag[0].bit << 1;
+	tap_ok(slab_check() == 0, "and clean when put right");
+
+	/* a broken entry is dropped, not trusted */
+	c->mag[0].word[0] ^= c->mag[0].bit;
+	mm_debug_get_stats(&d0);
+	kmem_cache_shrink(NULL);
+	mm_debug_get_stats(&d1);
+	mm_host_quiet = 0;
+	tap_ok(d1.corruptions == d0.corruptions + 1 && stats_of(c).cached == 0 &&
+	       ksize(p) == 64, "draining: a broken entry is reported and dropped, its object left alone");
+	kfree(p);
+	kfree(q);
+
+	/* a slab withdrawn with cached objects takes them along */
+	p = kmalloc(64, 0);
+	q = kmalloc(64, 0);
+	kfree(p);
+	slab_alloc_map(compound_head(virt_to_page(p)))[0] = ~0ull;
+	mm_host_quiet = 1;
+	kmem_cache_free(c, kmem_cache_alloc(c, 0));
+	mm_host_quiet = 0;
+	st = stats_of(c);
+	tap_ok(st.withdrawn == 1 && st.cached == 0 && kmalloc(64, 0) != p && slab_check() == 0,
+	       "withdrawing a slab forgets its cached objects");
+	fresh();   /* the withdrawn slab is lost for good: start over */
+}
+
 /* Object index by reciprocal multiply: every object start of a slab is
  * accepted and the bytes on either side refused, over many strides. */
 static void test_index(void)
@@ -455,6 +545,7 @@ int main(void)
 	test_redzone();
 	test_write_after_free();
 	test_broken_map();
+	test_magazine();
 	test_index();
 	test_random();
 	test_slabinfo();

@@ -176,9 +176,12 @@ def bench(t):
     ok("work   mode" in out, "and a table", out)
     ok(t.cmd("setmode").strip() == "mode: hybrid", "bench restores the mode")
     t.cmd("mmstress 3000 5")
-    kept = re.search(r"^kept_blocks: (\d+) \((\d+) KiB\)$", t.cmd("memstat counters"), re.M)
+    c = t.cmd("memstat counters")
+    kept = re.search(r"^kept_blocks: (\d+) \((\d+) KiB\)$", c, re.M)
     ok(kept and int(kept.group(1)) > 0 and int(kept.group(2)) >= 8 * int(kept.group(1)),
        "memstat counters: large blocks freed by mmstress kept for reuse", kept and kept.group(0))
+    cached = re.search(r"^slab_cached: (\d+) objects$", c, re.M)
+    ok(cached and int(cached.group(1)) > 0, "memstat counters: freed objects in magazines", c)
     ok(t.cmd("memcheck").strip() == "memcheck: ok", "memcheck: ok with blocks kept")
 
 
