@@ -68,8 +68,10 @@ int kmem_cache_free(struct kmem_cache *c, void *obj);
  * is not a live cache or is one of kmalloc's size classes. */
 int kmem_cache_destroy(struct kmem_cache *c);
 
-/* Release every empty slab of c (NULL = all caches), the reserve included.
- * Returns the number of frames given back to the buddy allocator. */
+/* Put the objects waiting in c's magazine back on their slabs, then
+ * release every empty slab of c (NULL = all caches), the reserve
+ * included. Returns the number of frames given back to the buddy
+ * allocator. */
 unsigned long kmem_cache_shrink(struct kmem_cache *c);
 
 /* The object size the cache was created with (0 for NULL). */
@@ -86,8 +88,8 @@ int kmem_cache_get_stats(const struct kmem_cache *c,
 /* Walk every slab of every cache and check the invariants in slab.c (list
  * placement and counts, full slabs through the frame array, owner and
  * cache in struct page, header, alloc map vs. inuse and its padding, red
- * zones of live objects, poison of free ones). Returns the number of
- * violations; each is reported. */
+ * zones of live objects, poison of free ones, magazines against the cached
+ * maps). Returns the number of violations; each is reported. */
 int slab_check(void);
 
 /* Forget every cache (host tests, after page_alloc_init reset the frames).

@@ -8,6 +8,7 @@
  *     PAGE_OWNER_HEAP   SimpleHeap block; head->priv is its run (heap.c)
  *     PAGE_OWNER_LARGE  kmalloc large block; p must be the head's address,
  *                       the order is head->order
+ *     PAGE_OWNER_KCACHE a freed large block kept for reuse: refused
  *     anything else     not a kmalloc block: refused
  * Each allocator validates the pointer fully and reports a refusal itself,
  * so every wrong free is reported exactly once.
@@ -109,13 +110,16 @@ static unsigned long km_block_drain(void)
 	return frames;
 }
 
-/* Whether p is the start of a kept block (freed, not handed out again). */
-static bool km_block_kept(const void *p)
+/* Why p, which no backend owns, is refused: a kept block's start or inside
+ * one (a freed large block), or not a kmalloc block at all. */
+static const char *km_not_block_why(const void *p)
 {
 	struct page *pg = virt_to_page(p);
 
-	return pg && pg->owner == PAGE_OWNER_KCACHE && (pg->flags & PG_HEAD) &&
-	       ((uintptr_t)p & (PAGE_SIZE - 1)) == 0;
+	if (!pg || compound_head(pg)->owner != PAGE_OWNER_KCACHE)
+		return NULL;
+	return p == page_address(compound_head(pg)) ? "block already freed (double free?)"
+						     : "pointer into a freed large block";
 }
 
 /* The block cache's entries: kept heads of their order, each once. */
@@ -441,34 +445,35 @@ static int km_owner(const void *p, size_t *usable)
 
 /* ---- allocation entry points ---------------------------------------------- */
 
-/* Route a request once; when memory ran out, give the kept blocks and the
- * slab magazines' objects back (unless a transaction is open: its undo
- * could not take them back, so they stay out of its way) and, unless GFP_NOSHRINK, drop the caller's mm lock (*lock) and let the
- * shrinkers release memory; route again if anything came back. The lock
- * is dropped so a shrinker's kfree never nests inside an allocation (what
- * a real spinlock would need). Shrinkers are asked for a batch (at least
- * KM_RECLAIM_BATCH bytes), and the slabs their frees emptied go back to
- * the buddy allocator, so the retry can get a page whatever size class it
- * needs. */
+/* Route a request once; when memory really ran out (not by fault
+ * injection, which must be seen), ask the shrinkers unless GFP_NOSHRINK
+ * (with the caller's mm lock, *lock, dropped, so a shrinker's kfree never
+ * nests inside an allocation, as a real spinlock would need), then give
+ * back kmalloc's own caches: the kept blocks and the magazines, which also
+ * hold what the shrinkers' kfrees just put there -- except while a
+ * transaction is open, whose undo could not take them back -- and every
+ * empty slab, so the retry can get a page whatever size class it needs.
+ * Route again if anything came back. Shrinkers are asked for a batch (at
+ * least KM_RECLAIM_BATCH bytes). */
 static int km_route_reclaim(size_t size, size_t align, gfp_t flags, void **out,
 			    int *backend, size_t *granted, void *caller, unsigned long *lock)
 {
+	unsigned long injected = faultinj_injected_total, given = 0;
 	int ret = km_route(size, align, flags, out, backend, granted, caller);
-	unsigned long kept = 0, bytes = 0;
 
-	if (ret != -ENOMEM)
+	if (ret != -ENOMEM || faultinj_injected_total != injected)
 		return ret;
-	if (!mm_txn_current())
-		kept = km_block_drain() + slab_mag_drain_all();
 	if (!(flags & GFP_NOSHRINK)) {
 		mm_unlock(*lock);
-		bytes = mm_shrink(size > KM_RECLAIM_BATCH ? size : KM_RECLAIM_BATCH);
-		if (bytes)
-			kmem_cache_shrink(NULL);
+		given = mm_shrink(size > KM_RECLAIM_BATCH ? size : KM_RECLAIM_BATCH);
 		*lock = mm_lock();
 	}
-	if (kept || bytes)
+	if (!mm_txn_current())
+		given += km_block_drain() + slab_mag_drain_all();
+	if (given) {
+		slab_release_empty();
 		ret = km_route(size, align, flags, out, backend, granted, caller);
+	}
 	return ret;
 }
 
@@ -663,9 +668,13 @@ static int km_free(const void *p, void *caller)
 	size_t usable = 0;
 	bool counted;
 
-	if (backend < 0)
-		return km_wrong(p, caller, km_block_kept(p) ? "block already freed (double free?)"
-							     : "not a kmalloc block");
+	if (backend < 0) {
+		const char *why = km_not_block_why(p);
+
+		if (why)   /* a freed large block, kept: counted where a freed one is */
+			km_stats.backend[KM_BACKEND_LARGE].wrong_frees++;
+		return km_wrong(p, caller, why ? why : "not a kmalloc block");
+	}
 	b = &km_stats.backend[backend];
 	if (backend_free(backend, p, caller, &usable, &counted) != 0) {
 		b->wrong_frees++;

@@ -4,6 +4,7 @@
  * poison and red zones go. Callers hold the mm lock when they count. */
 #include "mm/mm_debug.h"
 #include "mm/mm_env.h"
+#include "slab_internal.h"
 #include "kerrno.h"
 
 unsigned mm_debug_flags;
@@ -30,6 +31,8 @@ int mm_debug_set(unsigned mask, bool on)
 	else
 		mm_debug_flags &= ~mask;
 	mm_slow_path(MM_SLOW_DEBUG, mm_debug_flags != 0);
+	if (on && (mask & MM_DEBUG_POISON))
+		slab_mag_drain_all();   /* cached objects are poisoned now, checked when reused */
 	mm_unlock(s);
 	return 0;
 }

@@ -44,10 +44,11 @@
  * allocated as far as its slab is concerned (alloc bit set, counted in
  * inuse), so the slab code never hands it out or empties its slab; its
  * cached bit is what makes a second free of it a double free, on both
- * paths. The full path neither takes from nor adds to the magazine. It
- * goes back to the slabs (slab_mag_drain) on kmem_cache_shrink() and
- * when memory runs short outside a transaction (kmalloc.c); objects in use
- * (active_objs) do not count it.
+ * paths. Only kmalloc's caches have one (mag_cap), and the full path
+ * neither takes from nor adds to it. It goes back to the slabs
+ * (mag_drain) on kmem_cache_shrink(), when poisoning is turned on
+ * (mm_debug.c) and when memory runs short outside a transaction
+ * (kmalloc.c); objects in use (active_objs) do not count it.
  *
  * Invariants (slab_check verifies them):
  *   - a slab with free objects is on partial (0 < inuse < n) or empty
@@ -313,7 +314,8 @@ static void slab_withdraw(struct kmem_cache *c, struct page *pg, int li,
 	l->nr_empty -= pg->inuse == 0;
 	l->nr_slabs--;   /* off the books: its memory is lost */
 	c->withdrawn++;
-	mag_forget(c, pg);   /* its cached objects are lost with it */
+	if (li == LAY_PLAIN)
+		mag_forget(c, pg);   /* its cached objects are lost with it */
 	pg->kind = LAY_WITHDRAWN;
 	slab_hdr(pg)->layout = LAY_WITHDRAWN;
 }
@@ -385,6 +387,7 @@ struct kmem_cache *kmem_cache_create(const char *name, size_t size,
 		c->objsize = size < 8 ? 8 : size;
 		c->align = align < 8 ? 8 : align;
 		c->flags = flags;
+		c->mag_cap = kmem_cache_is_kmalloc(c) ? SLAB_MAG_SIZE : 0;
 		layout_init(c, LAY_PLAIN);
 		layout_init(c, LAY_RZ);
 		c->live = true;
@@ -412,22 +415,36 @@ int kmem_cache_destroy(struct kmem_cache *c)
 	return ret;
 }
 
-unsigned long kmem_cache_shrink(struct kmem_cache *c)
+/* Release the empty slabs of c (NULL = all caches), after putting their
+ * magazines back when drain; returns the frames given back. */
+static unsigned long caches_shrink(struct kmem_cache *c, bool drain)
 {
-	unsigned long s = mm_lock(), freed = 0;
-	int i;
+	unsigned long freed = 0;
 
-	for (i = 0; i < SLAB_MAX_CACHES; i++) {
+	for (int i = 0; i < SLAB_MAX_CACHES; i++) {
 		struct kmem_cache *k = &caches[i];
 
 		if (!k->live || (c && c != k))
 			continue;
-		mag_drain(k);
+		if (drain)
+			mag_drain(k);
 		freed += layout_shrink(k, LAY_PLAIN, 0);
 		freed += layout_shrink(k, LAY_RZ, 0);
 	}
+	return freed;
+}
+
+unsigned long kmem_cache_shrink(struct kmem_cache *c)
+{
+	unsigned long s = mm_lock(), freed = caches_shrink(c, true);
+
 	mm_unlock(s);
 	return freed;
+}
+
+unsigned long slab_release_empty(void)
+{
+	return caches_shrink(NULL, false);
 }
 
 size_t kmem_cache_size(const struct kmem_cache *c)
@@ -742,7 +759,7 @@ static unsigned long mag_drain(struct kmem_cache *c)
 	return n;
 }
 
-/* Drop c's entries for objects of slab pg (being withdrawn). */
+/* Drop c's entries for objects of plain slab pg (being withdrawn). */
 static void mag_forget(struct kmem_cache *c, const struct page *pg)
 {
 	const char *lo = pg->mem, *hi = lo + (PAGE_SIZE << c->lay[LAY_PLAIN].order);

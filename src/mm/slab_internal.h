@@ -57,7 +57,7 @@ struct kmem_cache {
 	/* fast paths: each counts only itself, so a reader adds both */
 	unsigned long fast_allocs, fast_frees;
 	uint64_t fast_bytes;   /* kmalloc's fast path: bytes asked for */
-	unsigned long mag_n;
+	unsigned long mag_n, mag_cap;   /* cap: SLAB_MAG_SIZE for kmalloc's caches, else 0 */
 	struct slab_mag_entry mag[SLAB_MAG_SIZE];
 };
 
@@ -72,6 +72,10 @@ int __kmem_cache_free(struct kmem_cache *c, void *obj, void *caller,
 /* Put every magazine's objects back on their slabs (mm lock held);
  * returns how many. */
 unsigned long slab_mag_drain_all(void);
+
+/* Release every empty slab of every cache, magazines left as they are
+ * (mm lock held); returns the frames given back. */
+unsigned long slab_release_empty(void);
 
 /* The cache of an allocated object at an object boundary, else NULL.
  * Quiet: reports nothing. */
@@ -204,7 +208,7 @@ static inline struct kmem_cache *slab_free_fast(struct page *pg, const void *obj
 	cword = map + 2 * l->words + w;
 	if (!(map[w] & bit) || (*cword & bit))
 		return NULL;   /* free or cached (a double free): the full path reports it */
-	if (c->mag_n < SLAB_MAG_SIZE) {
+	if (c->mag_n < c->mag_cap) {
 		struct slab_mag_entry *e = &c->mag[c->mag_n++];
 
 		*cword |= bit;

@@ -44,7 +44,7 @@ static unsigned window_failures(uint64_t after, uint64_t upto)
 
 int mm_check(void)
 {
-	int v = buddy_check() + slab_check() + heap_check();
+	int v = buddy_check() + kmalloc_check();
 	unsigned long irq = mm_lock();
 
 	checks_run++;

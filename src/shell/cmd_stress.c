@@ -126,7 +126,7 @@ static int cmd_mmstress(int argc, char **argv)
 	if (argc > 3 || (argc > 1 && sh_parse_u64(argv[1], &ops)) ||
 	    (argc > 2 && sh_parse_u64(argv[2], &seed)) || ops == 0)
 		return SH_USAGE;
-	mm_shrink(~0ul);   /* caches drained first: a shrinker run is not a leak */
+	mm_shrink(~0ul);   /* shrinkers' caches drained first: a shrinker run is not a leak */
 	before = kmalloc_bytes_in_use();
 	rng = seed ? seed : 1;
 	kprintf("mmstress: mode %s, %lu ops, seed %lu\n", mm_mode_name(), (unsigned long)ops,

@@ -19,6 +19,9 @@
 #include "mm/page.h"
 #include "mm/slab.h"
 #include "mm/txn.h"
+#include "mm/faultinj.h"
+#include "mm/shrinker.h"
+#include "mm/stats.h"
 #include "../../src/host/mm_host.h"
 #include "../../src/mm/slab_internal.h"
 
@@ -570,7 +573,8 @@ static void test_kept_blocks(void)
 	pg = virt_to_page(v[0]);
 	pg->owner = PAGE_OWNER_LARGE;
 	mm_host_quiet = 1;
-	tap_ok(kmalloc_check() == 1, "kmalloc_check finds a kept block that is not marked kept");
+	tap_ok(kmalloc_check() == 1 && mm_check() == 1,
+	       "kmalloc_check and mm_check find a kept block that is not marked kept");
 	mm_host_quiet = 0;
 	pg->owner = PAGE_OWNER_KCACHE;
 	tap_ok(kmalloc_shrink() > 0 && ks().kept_blocks == 0 && buddy_free_pages() == free0,
@@ -589,6 +593,82 @@ static unsigned long cached_64(void)
 
 	kmem_cache_get_stats(kmalloc_cache(3), &cs);
 	return cs.cached;
+}
+
+/* An injected failure reaches the caller even with caches to give back;
+ * objects of a cache of one's own freed with kfree are not cached; a
+ * shrinker whose kfrees land in kmalloc's caches still lets a request of
+ * another size succeed. */
+static void *shrinker_held[64];
+static int shrinker_n;
+
+static unsigned long held_count(struct shrinker *s)
+{
+	(void)s;
+	return (unsigned long)shrinker_n * 8192;
+}
+
+static unsigned long held_scan(struct shrinker *s, unsigned long want)
+{
+	unsigned long freed = 0;
+
+	(void)s;
+	while (shrinker_n && freed < want) {
+		kfree(shrinker_held[--shrinker_n]);
+		freed += 8192;
+	}
+	return freed;
+}
+
+static void test_reclaim_edges(void)
+{
+	struct faultinj_config fi = { .probability = 100, .times = 1, .scope = FI_PAGE, .seed = 1 };
+	struct shrinker shr = { .count = held_count, .scan = held_scan };
+	static const size_t sizes[] = { 65536, 16384, 4096, 2048, 1024, 512, 256, 128, 64, 32, 16, 8 };
+	struct kmem_cache *own;
+	struct kmem_cache_stats cs;
+	unsigned long n = 0, inj;
+	void *p, *q;
+	int ret;
+
+	fresh(ARENA);
+	mm_set_mode(MM_MODE_TWOTIER);
+	kfree(kmalloc(8192, 0));
+	kfree(kmalloc(64, 0));
+	inj = ks().mode[MM_MODE_TWOTIER].fail_injected;
+	faultinj_set(&fi);
+	ret = kmem_try_alloc(65536, 0, 0, &p);
+	faultinj_off();
+	tap_ok(ret == -ENOMEM && ks().mode[MM_MODE_TWOTIER].fail_injected == inj + 1 &&
+	       ks().kept_blocks == 1 && cached_64() == 1,
+	       "an injected failure is not retried: the caller sees it, the caches stay");
+
+	own = kmem_cache_create("own", 256, 0, 0);
+	p = kmem_cache_alloc(own, 0);
+	kfree(p);
+	kmem_cache_get_stats(own, &cs);
+	tap_ok(cs.cached == 0 && cs.active_objs == 0 && cs.frees == 1 && kmem_cache_destroy(own) == 0,
+	       "kfree of a kmem_cache_create object: back on its slab, not in a magazine");
+
+	fresh(EXH_ARENA);
+	mm_set_mode(MM_MODE_TWOTIER);
+	for (shrinker_n = 0; shrinker_n < 8; shrinker_n++)
+		shrinker_held[shrinker_n] = kmalloc(8192, 0);
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		while (n < EXH_MAX && kmem_try_alloc(sizes[i], 0, GFP_NOSHRINK, &q) == 0)
+			exh[n++] = q;
+	shrinker_register(&shr);
+	ret = kmem_try_alloc(4096, 0, 0, &p);
+	shrinker_unregister(&shr);
+	tap_ok(ret == 0 && ks().kept_blocks == 0,
+	       "out of memory: what a shrinker's kfrees put in kmalloc's caches comes back too");
+	if (ret == 0)
+		kfree(p);
+	while (n)
+		kfree(exh[--n]);
+	while (shrinker_n)
+		kfree(shrinker_held[--shrinker_n]);
+	tap_ok(at_baseline(), "all freed: baseline");
 }
 
 /* Memory runs out while `keep` freed blocks of size are held back (what
@@ -745,6 +825,7 @@ int main(void)
 	test_kept_blocks();
 	test_oom_gives_back(8192, kept_blocks, KMALLOC_KEEP_PER_ORDER, "8 KiB blocks");
 	test_oom_gives_back(64, cached_64, SLAB_MAG_SIZE, "64-byte objects");
+	test_reclaim_edges();
 	free(arena);
 	return tap_end();
 }
