@@ -130,14 +130,19 @@ static int km_block_check(void)
 	for (unsigned o = 1; o <= KM_BLOCK_ORDERS; o++) {
 		const struct km_blocks *bc = &km_blocks[o];
 
+		if (bc->n > KM_BLOCK_KEEP) {
+			mm_report("kmalloc_check: %u kept blocks of order %u", bc->n, o);
+			bad++;
+			continue;
+		}
 		for (unsigned i = 0; i < bc->n; i++) {
 			const struct page *pg = bc->blk[i];
 			bool dup = false;
 
 			for (unsigned j = 0; j < i; j++)
 				dup |= bc->blk[j] == pg;
-			if (bc->n > KM_BLOCK_KEEP || dup || !(pg->flags & PG_HEAD) ||
-			    pg->owner != PAGE_OWNER_KCACHE || pg->order != o) {
+			if (dup || !(pg->flags & PG_HEAD) || pg->owner != PAGE_OWNER_KCACHE ||
+			    pg->order != o) {
 				mm_report("kmalloc_check: kept block %u of order %u (%p) is not a kept block",
 					  i, o, (const void *)pg);
 				bad++;
@@ -458,18 +463,19 @@ static int km_owner(const void *p, size_t *usable)
 static int km_route_reclaim(size_t size, size_t align, gfp_t flags, void **out,
 			    int *backend, size_t *granted, void *caller, unsigned long *lock)
 {
-	unsigned long injected = faultinj_injected_total, given = 0;
+	unsigned long injected = faultinj_injected_total;
 	int ret = km_route(size, align, flags, out, backend, granted, caller);
+	bool given = false;   /* anything came back */
 
 	if (ret != -ENOMEM || faultinj_injected_total != injected)
 		return ret;
 	if (!(flags & GFP_NOSHRINK)) {
 		mm_unlock(*lock);
-		given = mm_shrink(size > KM_RECLAIM_BATCH ? size : KM_RECLAIM_BATCH);
+		given = mm_shrink(size > KM_RECLAIM_BATCH ? size : KM_RECLAIM_BATCH) != 0;
 		*lock = mm_lock();
 	}
 	if (!mm_txn_current())
-		given += km_block_drain() + slab_mag_drain_all();
+		given |= (km_block_drain() + slab_mag_drain_all()) != 0;
 	if (given) {
 		slab_release_empty();
 		ret = km_route(size, align, flags, out, backend, granted, caller);
@@ -524,8 +530,10 @@ static __attribute__((noinline)) void *km_alloc_ptr(size_t size, gfp_t flags, vo
 	return p;
 }
 
-/* A kept block of the order for size (mm_slow_paths clear), else NULL. */
-static __attribute__((noinline)) void *km_block_take(size_t size)
+/* kmalloc of a large size with mm_slow_paths clear: a kept block of its
+ * order, else the full path. Out of line (a tail call from kmalloc), so
+ * kmalloc's size-class path needs no stack frame. */
+static __attribute__((noinline)) void *km_block_alloc(size_t size, void *caller)
 {
 	unsigned o = km_block_order[(size - 1) >> PAGE_SHIFT];
 	struct km_blocks *bc = &km_blocks[o];
@@ -540,7 +548,7 @@ static __attribute__((noinline)) void *km_block_take(size_t size)
 		count_in_use(&km_stats.backend[KM_BACKEND_LARGE], PAGE_SIZE << o);
 	}
 	mm_unlock(s);
-	return pg ? page_address(pg) : NULL;
+	return pg ? page_address(pg) : km_alloc_ptr(size, GFP_KERNEL, caller);
 }
 
 /* The common cases: GFP_KERNEL, TwoTier or Hybrid, nothing in
@@ -563,10 +571,7 @@ KM_HOT void *kmalloc(size_t size, gfp_t flags)
 			}
 			mm_unlock(s);
 		} else if (size - 1 < KM_BLOCK_MAX_SIZE) {
-			void *p = km_block_take(size);
-
-			if (p)
-				return p;
+			return km_block_alloc(size, __builtin_return_address(0));
 		}
 	}
 	return km_alloc_ptr(size, flags, __builtin_return_address(0));

@@ -526,7 +526,7 @@ static void test_wrong_frees(int mode)
 static void test_kept_blocks(void)
 {
 	void *a, *b, *c, *v[KMALLOC_KEEP_PER_ORDER + 4];
-	unsigned long free0, kept, i;
+	unsigned long free0, kept, i, n;
 	struct kmalloc_stats st;
 	struct page *pg;
 
@@ -579,6 +579,18 @@ static void test_kept_blocks(void)
 	pg->owner = PAGE_OWNER_KCACHE;
 	tap_ok(kmalloc_shrink() > 0 && ks().kept_blocks == 0 && buddy_free_pages() == free0,
 	       "kmalloc_shrink gives every kept block back");
+
+	/* a kept block whose owner was overwritten is not given back blindly */
+	a = kmalloc(8192, 0);
+	kfree(a);
+	virt_to_page(a)->owner = PAGE_OWNER_PAGES;
+	n = mm_host_reports;
+	mm_host_quiet = 1;
+	kmalloc_shrink();
+	mm_host_quiet = 0;
+	tap_ok(mm_host_reports == n + 1 && ks().kept_blocks == 0 && buddy_free_pages() == free0 - 2,
+	       "giving back a kept block the buddy allocator refuses: reported, dropped");
+	fresh(ARENA);   /* the block is lost: start over */
 
 }
 
