@@ -42,8 +42,10 @@ KOBJ := $(patsubst src/%,$(B)/k/%.o,$(KSRC))
 # benchmark workloads) plus the host glue.
 HSRC := $(sort $(wildcard src/mm/*.c src/fs/*.c src/host/*.c) src/lib/printf.c src/lib/workload.c)
 HOST_WARN   := -std=c11 $(WARN) -Iinclude -Iinclude/env/host -D_GNU_SOURCE
-HOST_SAN    := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
-               -fno-sanitize-recover=all
+# Sibling calls: kmalloc and kfree pass their caller on by a tail call
+# (src/mm/kmalloc.c, KM_TAIL).
+HOST_SAN    := -g -O1 -foptimize-sibling-calls -fno-omit-frame-pointer \
+               -fsanitize=address,undefined -fno-sanitize-recover=all
 HOST_TESTS  := $(patsubst tests/host/%.c,$(B)/host/tests/%,$(wildcard tests/host/test_*.c))
 
 .PHONY: all deps image run debug test test-host test-qemu host-mm clean

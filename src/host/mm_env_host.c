@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 unsigned long mm_host_reports;
+char mm_host_last_report[256];
 int mm_host_quiet;
 
 void mm_report(const char *fmt, ...)
@@ -14,11 +15,9 @@ void mm_report(const char *fmt, ...)
 	va_list ap;
 
 	mm_host_reports++;
-	if (mm_host_quiet)
-		return;
-	fputs("mm: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(mm_host_last_report, sizeof(mm_host_last_report), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (!mm_host_quiet)
+		fprintf(stderr, "mm: %s\n", mm_host_last_report);
 }

@@ -6,6 +6,9 @@
 /* Lines mm_report() has produced since start (tests assert "reported"). */
 extern unsigned long mm_host_reports;
 
+/* The text of the last report (tests check what it names). */
+extern char mm_host_last_report[256];
+
 /* Non-zero: count reports but do not print them (noisy tests). */
 extern int mm_host_quiet;
 

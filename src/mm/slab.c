@@ -712,22 +712,23 @@ struct kmem_cache *slab_obj_cache(const void *obj)
 
 /* ---- magazines ---------------------------------------------------------------- */
 
-/* Whether e is what an entry of c must be: the start of an object in a
- * plain slab of c whose alloc and cached bits are set, word and bit naming
- * that cached bit. On success *pgp and *ip locate the object. */
-static bool mag_entry_sound(const struct kmem_cache *c, const struct slab_mag_entry *e,
+/* Whether entry j is what an entry of c must be: the start of an object
+ * in a plain slab of c whose alloc and cached bits are set, its word and
+ * bit naming that cached bit. On success *pgp and *ip locate the object. */
+static bool mag_entry_sound(const struct kmem_cache *c, unsigned long j,
 			    struct page **pgp, long *ip)
 {
 	const struct slab_layout *l = &c->lay[LAY_PLAIN];
 	const char *why;
-	struct page *pg = slab_of(e->obj, &why);
+	struct page *pg = slab_of(c->mag_obj[j], &why);
 	long i;
 
 	if (!pg || pg->priv != c || pg->kind != LAY_PLAIN)
 		return false;
-	i = slab_index(pg, l, e->obj);
-	if (i < 0 || e->word != slab_cached_map(pg, l) + i / 64 || e->bit != 1ull << (i % 64) ||
-	    !(*e->word & e->bit) || !slab_allocated(pg, (unsigned long)i))
+	i = slab_index(pg, l, c->mag_obj[j]);
+	if (i < 0 || c->mag_word[j] != slab_cached_map(pg, l) + i / 64 ||
+	    c->mag_bit[j] != 1ull << (i % 64) || !(*c->mag_word[j] & c->mag_bit[j]) ||
+	    !slab_allocated(pg, (unsigned long)i))
 		return false;
 	*pgp = pg;
 	*ip = i;
@@ -742,18 +743,18 @@ static unsigned long mag_drain(struct kmem_cache *c)
 	unsigned long n = 0;
 
 	while (c->mag_n) {
-		struct slab_mag_entry *e = &c->mag[--c->mag_n];
+		unsigned long j = --c->mag_n;
 		struct page *pg;
 		long i;
 
-		if (!mag_entry_sound(c, e, &pg, &i)) {
+		if (!mag_entry_sound(c, j, &pg, &i)) {
 			mm_debug_count_corruption();
 			mm_report("slab: %s: magazine entry %p is not a cached object; dropped",
-				  c->name, e->obj);
+				  c->name, c->mag_obj[j]);
 			continue;
 		}
-		*e->word &= ~e->bit;
-		slab_put(c, pg, LAY_PLAIN, e->obj, (unsigned)i, NULL);
+		*c->mag_word[j] &= ~c->mag_bit[j];
+		slab_put(c, pg, LAY_PLAIN, c->mag_obj[j], (unsigned)i, NULL);
 		n++;
 	}
 	return n;
@@ -766,8 +767,11 @@ static void mag_forget(struct kmem_cache *c, const struct page *pg)
 	unsigned long k = 0;
 
 	for (unsigned long j = 0; j < c->mag_n; j++)
-		if ((const char *)c->mag[j].obj < lo || (const char *)c->mag[j].obj >= hi)
-			c->mag[k++] = c->mag[j];
+		if ((const char *)c->mag_obj[j] < lo || (const char *)c->mag_obj[j] >= hi) {
+			c->mag_obj[k] = c->mag_obj[j];
+			c->mag_word[k] = c->mag_word[j];
+			c->mag_bit[k++] = c->mag_bit[j];
+		}
 	c->mag_n = k;
 }
 
@@ -1016,7 +1020,7 @@ static int check_magazine(struct kmem_cache *c, unsigned long cached)
 		struct page *pg;
 		long i;
 
-		if (!mag_entry_sound(c, &c->mag[j], &pg, &i))
+		if (!mag_entry_sound(c, j, &pg, &i))
 			bad += check_fail(c, NULL, "magazine entry not a cached object");
 	}
 	if (c->mag_n > SLAB_MAG_SIZE || cached != c->mag_n)

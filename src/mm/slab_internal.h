@@ -33,15 +33,10 @@ struct slab_layout {
 
 /* The magazine: objects kfree's fast path gave back, for kmalloc's fast
  * path to hand out again (newest last). A cached object keeps its alloc
- * bit and has its bit in the slab's cached map set; word and bit locate
- * that bit. See slab.c, "Magazines". */
+ * bit and has its bit in the slab's cached map set; entry j is the object
+ * mag_obj[j], whose cached bit is mag_bit[j] in the word mag_word[j] (three
+ * arrays, so an entry is found with one shift). See slab.c, "Magazines". */
 #define SLAB_MAG_SIZE 32
-
-struct slab_mag_entry {
-	void *obj;
-	uint64_t *word;   /* its cached-map word */
-	uint64_t bit;
-};
 
 struct kmem_cache {
 	char name[SLAB_NAME_MAX];
@@ -58,7 +53,9 @@ struct kmem_cache {
 	unsigned long fast_allocs, fast_frees;
 	uint64_t fast_bytes;   /* kmalloc's fast path: bytes asked for */
 	unsigned long mag_n, mag_cap;   /* cap: SLAB_MAG_SIZE for kmalloc's caches, else 0 */
-	struct slab_mag_entry mag[SLAB_MAG_SIZE];
+	void *mag_obj[SLAB_MAG_SIZE];
+	uint64_t *mag_word[SLAB_MAG_SIZE];
+	uint64_t mag_bit[SLAB_MAG_SIZE];
 };
 
 void *__kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp, void *caller);
@@ -166,11 +163,11 @@ static inline void *slab_alloc_fast(struct kmem_cache *c)
 	long i;
 
 	if (c->mag_n) {   /* the newest cached object: cached -> allocated */
-		struct slab_mag_entry *e = &c->mag[--c->mag_n];
+		unsigned long j = --c->mag_n;
 
-		*e->word ^= e->bit;
+		*c->mag_word[j] ^= c->mag_bit[j];
 		c->fast_allocs++;
-		return e->obj;
+		return c->mag_obj[j];
 	}
 	if (list_empty(&l->partial))
 		return NULL;
@@ -186,14 +183,14 @@ static inline void *slab_alloc_fast(struct kmem_cache *c)
 	return (char *)pg->mem + l->obj0 + (unsigned long)i * l->stride;
 }
 
-/* pg: the compound head of obj's frame, owned by a slab. The object goes
- * into the magazine, or back on its slab when the magazine is full.
- * Returns the cache it went back to. */
+/* pg: the compound head of obj's frame, owned by a slab. An object of one
+ * of kmalloc's caches goes into the magazine, or back on its slab when the
+ * magazine is full. Returns the cache it went back to. */
 static inline struct kmem_cache *slab_free_fast(struct page *pg, const void *obj)
 {
 	struct kmem_cache *c = pg->priv;
 	struct slab_layout *l = &c->lay[LAY_PLAIN];
-	unsigned long inuse = pg->inuse, w;
+	unsigned long inuse, w;
 	uint64_t *map, *cword, bit;
 	long i;
 
@@ -209,15 +206,16 @@ static inline struct kmem_cache *slab_free_fast(struct page *pg, const void *obj
 	if (!(map[w] & bit) || (*cword & bit))
 		return NULL;   /* free or cached (a double free): the full path reports it */
 	if (c->mag_n < c->mag_cap) {
-		struct slab_mag_entry *e = &c->mag[c->mag_n++];
+		unsigned long j = c->mag_n++;
 
 		*cword |= bit;
-		e->obj = (void *)obj;
-		e->word = cword;
-		e->bit = bit;
+		c->mag_obj[j] = (void *)obj;
+		c->mag_word[j] = cword;
+		c->mag_bit[j] = bit;
 	} else {
-		if (inuse < 2)
-			return NULL;   /* the slab would empty: the full path decides */
+		inuse = pg->inuse;
+		if (!c->mag_cap || inuse < 2)
+			return NULL;   /* not kmalloc's, or the slab would empty: the full path */
 		map[w] ^= bit;
 		if (w < pg->hint)
 			pg->hint = (uint32_t)w;

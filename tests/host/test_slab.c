@@ -409,17 +409,17 @@ static void test_magazine(void)
 	p = kmalloc(64, 0);
 	q = kmalloc(64, 0);
 	kfree(p);
-	c->mag[0].word[0] ^= c->mag[0].bit;   /* the entry's bit cleared */
+	*c->mag_word[0] ^= c->mag_bit[0];   /* the entry's bit cleared */
 	mm_host_quiet = 1;
 	tap_ok(slab_check() == 2, "slab_check: an entry whose cached bit is clear");
-	c->mag[0].word[0] ^= c->mag[0].bit;
-	c->mag[0].word[0] ^= c->mag[0].bit << 1;   /* q: allocated, not in the magazine */
+	*c->mag_word[0] ^= c->mag_bit[0];
+	*c->mag_word[0] ^= c->mag_bit[0] << 1;   /* q: allocated, not in the magazine */
 	tap_ok(slab_check() == 1, "slab_check: a cached bit with no entry");
-	c->mag[0].word[0] ^= c->mag[0].bit << 1;
+	*c->mag_word[0] ^= c->mag_bit[0] << 1;
 	tap_ok(slab_check() == 0, "and clean when put right");
 
 	/* a broken entry is dropped, not trusted */
-	c->mag[0].word[0] ^= c->mag[0].bit;
+	*c->mag_word[0] ^= c->mag_bit[0];
 	mm_debug_get_stats(&d0);
 	kmem_cache_shrink(NULL);
 	mm_debug_get_stats(&d1);

@@ -155,9 +155,11 @@ static void test_fragmentation(void)
 		free_pages(p[i], 0);
 }
 
-static __attribute__((noinline)) void *site_a(void) { return kmalloc(100, 0); }
-static __attribute__((noinline)) void *site_b(void) { return kmalloc(300, 0); }
-static __attribute__((noinline)) void *site_c(void) { return kzalloc(50, 0); }
+/* Call sites that stay the caller: no tail call out of them. */
+#define SITE __attribute__((noinline, optimize("no-optimize-sibling-calls")))
+static SITE void *site_a(void) { return kmalloc(100, 0); }
+static SITE void *site_b(void) { return kmalloc(300, 0); }
+static SITE void *site_c(void) { return kzalloc(50, 0); }
 
 static int caller_in(const struct leak_site *s, void *fn)
 {
