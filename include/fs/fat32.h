@@ -152,6 +152,12 @@ int fat_chdir(struct fat_fs *fs, const char *path);
 /* The current directory as an absolute path with on-disk names. */
 const char *fat_getcwd(const struct fat_fs *fs);
 
+/* Resolve path (absolute, or relative to the cwd) into out (FAT_PATH_MAX
+ * bytes): the absolute path of its entry with on-disk names, no ".", ".."
+ * or repeated '/'. Returns 0; fat_stat()'s errors; -ENAMETOOLONG when the
+ * result exceeds FAT_PATH_MAX; -EINVAL for a NULL fs or out. */
+int fat_realpath(struct fat_fs *fs, const char *path, char *out);
+
 /* Open the file at path, checking its whole cluster chain. Returns 0;
  * fat_stat()'s errors; -EISDIR for a directory; -EIO when the first
  * cluster is out of range (0 or 1 with a non-zero size), the chain holds a

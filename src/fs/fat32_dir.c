@@ -423,3 +423,12 @@ const char *fat_getcwd(const struct fat_fs *fs)
 {
 	return fs->cwd;
 }
+
+int fat_realpath(struct fat_fs *fs, const char *path, char *out)
+{
+	struct fat_dirent ent;
+
+	if (!fs || !out)
+		return -EINVAL;
+	return fat_resolve(fs, path, &ent, out);
+}

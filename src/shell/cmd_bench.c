@@ -21,7 +21,8 @@
 
 #define BENCH_CHUNK 1024
 #define BENCH_OPS   100000
-#define BENCH_MAX_OPS 10000000   /* 40 MB of trace: more than RAM allows anyway */
+/* The trace is one buddy block: 4 bytes per operation, at most MAX_ORDER. */
+#define BENCH_MAX_OPS ((PAGE_SIZE << MAX_ORDER) / sizeof(uint32_t))
 
 struct bench_result {
 	uint64_t ops;
@@ -113,6 +114,13 @@ static void run_one(struct bench_result *r, int mode)
 	r->done = 1;
 }
 
+static void drop_trace(void)
+{
+	if (trace_pages)
+		free_pages(trace_pages, trace_order);
+	trace_pages = NULL;
+}
+
 static int make_trace(enum wl_kind k, size_t ops)
 {
 	size_t need = wl_ops_needed(k, ops) * sizeof(uint32_t);
@@ -120,8 +128,7 @@ static int make_trace(enum wl_kind k, size_t ops)
 
 	while (order <= MAX_ORDER && (PAGE_SIZE << order) < need)
 		order++;
-	if (trace_pages)
-		free_pages(trace_pages, trace_order);
+	drop_trace();
 	trace_pages = order <= MAX_ORDER ? alloc_pages(GFP_NOINJECT, order) : NULL;
 	trace_order = order;
 	if (!trace_pages)
@@ -212,7 +219,7 @@ static int cmd_bench(int argc, char **argv)
 	unsigned kinds = argc > 1 ? parse_kinds(argv[1]) : (1u << WL_NR) - 1;
 	unsigned modes = argc > 2 ? parse_modes(argv[2]) : (1u << MM_MODE_NR) - 1;
 	uint64_t ops = BENCH_OPS;
-	int old = mm_get_mode();
+	int old = mm_get_mode(), ran = 0, rc = 0;
 
 	if (argc > 4 || !kinds || !modes ||
 	    (argc > 3 && (sh_parse_u64(argv[3], &ops) || !ops || ops > BENCH_MAX_OPS)))
@@ -226,6 +233,7 @@ static int cmd_bench(int argc, char **argv)
 			continue;
 		if (make_trace(k, ops)) {
 			kprintf("bench: no memory for the %s trace\n", wl_name(k));
+			rc = -1;
 			break;
 		}
 		no_alloc = 1;
@@ -240,11 +248,14 @@ static int cmd_bench(int argc, char **argv)
 			r->instr = r->instr > base.instr ? r->instr - base.instr : 0;
 			r->ticks = r->ticks > base.ticks ? r->ticks - base.ticks : 0;
 			print_line(k, m, r);
+			ran++;
 		}
 	}
-	print_table(kinds, modes);
+	drop_trace();
+	if (ran)
+		print_table(kinds, modes);
 	mm_set_mode(old);
-	return 0;
+	return rc;
 }
 SH_COMMAND("bench", "[small|mixed|large|frag|all] [MODE[,MODE]|all] [ops]",
 	   "run the workloads in each mode and compare", cmd_bench);

@@ -1,5 +1,5 @@
-/* cmd_fsstress.c - `fsstress [rounds] [path]`: read every file under path,
- * round after round, and check each against /SHA256SUMS (which `make image`
+/* cmd_fsstress.c - `fsstress [rounds] [path]`: read every file under path
+ * (absolute or relative to the current directory), round after round, and check each against /SHA256SUMS (which `make image`
  * writes into the volume). Meant to run while `hog` or `faultinj` squeezes
  * memory: reads take one buffer when they can and stream when they cannot,
  * and the summary says how often each happened. */
@@ -162,25 +162,29 @@ static int load_sums(void)
 
 static int cmd_fsstress(int argc, char **argv)
 {
-	static char path[PATH_MAX_LEN];
+	static char path[PATH_MAX_LEN], start[FAT_PATH_MAX];
 	uint64_t rounds = 1, before, leaked;
 	struct fat_stats f0, f1;
-	const char *why = "no disk";
-	int pass;
+	const char *why = "no disk", *top = argc > 2 ? argv[2] : "/";
+	int pass, rc;
 
-	if (argc > 3 || (argc > 1 && (sh_parse_u64(argv[1], &rounds) || rounds == 0)) ||
-	    (argc > 2 && strlen(argv[2]) >= PATH_MAX_LEN))
+	if (argc > 3 || (argc > 1 && (sh_parse_u64(argv[1], &rounds) || rounds == 0)))
 		return SH_USAGE;
 	memset(&st, 0, sizeof(st));
 	if (!(st.fs = disk_fs(&why)))
 		return kprintf("error: no filesystem: %s\n", why), -1;
+	/* /SHA256SUMS names files by absolute on-disk paths: walk from one */
+	rc = fat_realpath(st.fs, top, start);
+	if (rc || strlen(start) >= PATH_MAX_LEN)
+		return kprintf("fsstress: %s: cannot open (%d)\n", top,
+			       rc ? rc : -ENAMETOOLONG), -1;
 	if (load_sums())
 		return kprintf("fsstress: cannot read /SHA256SUMS\n"), -1;
 	mm_shrink(~0ul);    /* cached blocks are not leaks: start and end empty */
 	before = kmalloc_bytes_in_use();
 	fat_get_stats(st.fs, &f0);
 	for (uint64_t r = 0; r < rounds; r++) {
-		strncpy(path, argc > 2 ? argv[2] : "/", PATH_MAX_LEN - 1);
+		memcpy(path, start, strlen(start) + 1);
 		walk(path);
 	}
 	fat_get_stats(st.fs, &f1);

@@ -95,7 +95,7 @@ static void faultinj_show(void)
 		c.interval, c.times, c.space);
 	kprintf("scope:%s%s%s\nreserve: %s\nseed: %lu\n", c.scope & FI_PAGE ? " page" : "",
 		c.scope & FI_SLAB ? " slab" : "", c.scope & FI_HEAP ? " heap" : "",
-		c.reserve_too ? "yes" : "exempt", (unsigned long)c.seed);
+		c.reserve_too ? "on" : "off", (unsigned long)c.seed);
 	kprintf("calls: %lu\ninjected: page %lu, slab %lu, heap %lu\n", s.calls,
 		s.injected[0], s.injected[1], s.injected[2]);
 }

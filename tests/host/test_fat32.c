@@ -306,7 +306,7 @@ static void test_paths(struct fat_fs *fs)
 	struct fat_dirent *st = malloc(sizeof(*st));
 	struct fat_file f;
 	struct fat_dir dir;
-	char longname[900];
+	char longname[900], real[FAT_PATH_MAX];
 	const char *deep = "/deep/level01/level02/level03/level04/level05/level06/"
 		"level07/level08/level09/level10/level11/level12/level13/level14/"
 		"level15/level16/level17/level18/level19/level20";
@@ -347,6 +347,15 @@ static void test_paths(struct fat_fs *fs)
 	       !strcmp(fat_getcwd(fs), "/"), "chdir .. at / stays /");
 	tap_ok(fat_chdir(fs, "/Ünïcödé dir") == 0 && fat_stat(fs, "inner file.txt", st) == 0 &&
 	       fat_chdir(fs, "/") == 0, "chdir into a non-ASCII directory");
+	tap_ok(fat_chdir(fs, "/a/b") == 0 && fat_realpath(fs, "c/", real) == 0 &&
+	       !strcmp(real, "/a/b/c") && fat_realpath(fs, "../B/./c//file.txt", real) == 0 &&
+	       !strcmp(real, "/a/b/c/file.txt") && fat_realpath(fs, "/MIXEDC~1.TXT", real) == 0 &&
+	       !strcmp(real, "/MixedCase.Txt") && fat_realpath(fs, "../..", real) == 0 &&
+	       !strcmp(real, "/"), "realpath: relative, ., .., slashes and short names -> %s", real);
+	tap_ok(fat_realpath(fs, "nope", real) == -ENOENT && fat_realpath(fs, "", real) == -ENOENT &&
+	       fat_realpath(fs, "c/file.txt/x", real) == -ENOTDIR &&
+	       fat_realpath(NULL, "/", real) == -EINVAL && fat_realpath(fs, "/", NULL) == -EINVAL &&
+	       fat_chdir(fs, "/") == 0, "realpath: missing, empty, through a file, NULL refused");
 	tap_ok(fat_stat(fs, "/nonexistent", st) == -ENOENT, "missing name is -ENOENT");
 	tap_ok(fat_stat(fs, "", st) == -ENOENT, "empty path is -ENOENT");
 	tap_ok(fat_stat(fs, "/README.TXT/x", st) == -ENOTDIR, "a file used as a directory is -ENOTDIR");

@@ -53,6 +53,17 @@ def volume(transport):
         ok(t.cmd("ls").strip() == "deep file.txt", "relative ls after cd")
         t.cmd("cd ../..")
         ok(t.cmd("pwd").strip() == "/src/mm", "cd .. twice")
+        for arg, files in (("deeper", 1), ("../../docs", 4), ("/docs/", 4), ("/DOCS//guides", 1)):
+            out = t.cmd(f"fsstress 1 {arg}", timeout=60).strip()
+            ok(f"files={files} " in out and out.endswith("result=PASS"),
+               f"fsstress 1 {arg} (cwd /src/mm): {files} files checked", out)
+        ok(t.cmd("fsstress 1 nowhere").strip() == "fsstress: nowhere: cannot open (-2)",
+           "fsstress of a missing path refused")
+        long_l = t.cmd("ls -l /docs").split("\n")
+        ok(any(re.fullmatch(r"-[r-][h-][s-][a-] +24  \d{4}-\d\d-\d\d \d\d:\d\d  Grüße\.txt", l)
+               for l in long_l) and
+           any(re.fullmatch(r"d[r-][h-][s-][a-] +0  \d{4}-\d\d-\d\d \d\d:\d\d  guides/", l)
+               for l in long_l), "ls -l: attributes, size, time, name", long_l)
         ok(t.cmd("cat nope.txt").strip() == "cat: nope.txt: no such file or directory",
            "missing file named")
         ok(t.cmd("cat /docs").strip() == "cat: /docs: is a directory", "cat of a directory refused")

@@ -24,12 +24,23 @@ def usage_errors(t):
     for cmd in ("memstat bogus", "setmode fast", "memmap Nowhere", "memleak now please",
                 "memdebug poison maybe", "faultinj probability=200", "hog", "hog leave",
                 "hog 99999999999999999999", "mmstress x", "fsstress 0", "txn 5 9", "bench nope",
-                "bench small simple 2305843009213693953", "selftest a b",
+                "bench small simple 2305843009213693953", "bench small simple 1048577",
+                "selftest a b",
                 "crash", "ls a b c", "hexdump", "sha256sum", "cat", "stat", "cd a b"):
         name = cmd.split()[0]
         out = t.cmd(cmd).strip()
         ok(out.startswith(f"usage: {name}"), f"'{cmd}' prints the usage", out)
     ok(t.cmd("setmode").strip() == "mode: hybrid", "bad arguments changed nothing")
+
+
+def selftest_shell(t):
+    suites = t.cmd("selftest list").split()
+    ok(len(suites) >= 5 and "kmalloc" in suites, "selftest list names the suites", suites)
+    out = t.cmd("selftest kmalloc", timeout=120)
+    ok("KTAP version 1" in out and "not ok" not in out and out.rstrip().endswith("selftest: PASS"),
+       "selftest kmalloc from the shell: KTAP, PASS", out[-300:])
+    ok(t.cmd("selftest nosuch").startswith("selftest: no suite named nosuch\nusage: selftest"),
+       "selftest of an unknown suite: named, usage")
 
 
 def help_lines(t):
@@ -78,7 +89,9 @@ def debug_tools(t):
        "txn refuses to run over the user's fault injection")
     fi = parse_kv(t.cmd("faultinj probability=50 interval=2 times=7 space=1K scope=slab seed=9"))
     ok(fi.get("faultinj") == "on" and fi.get("times") == "7" and fi.get("scope") == "slab" and
-       fi.get("space") == "1024", "faultinj shows its knobs", fi)
+       fi.get("space") == "1024" and fi.get("reserve") == "off", "faultinj shows its knobs", fi)
+    fi = parse_kv(t.cmd("faultinj probability=1 reserve=on"))
+    ok(fi.get("reserve") == "on" and fi.get("probability") == "1", "faultinj reserve=on", fi)
     ok(parse_kv(t.cmd("faultinj off")).get("faultinj") == "off", "faultinj off")
     txn = t.cmd("txn 10 4")
     before = re.search(r"before: free=(\d+) KiB in_use=(\d+)", txn)
@@ -103,7 +116,9 @@ def editing(t):
     t.cmd("echo first")
     t.cmd("echo second")
     ok(t.cmd("\x1b[A\x1b[A").strip() == "first", "up twice recalls the older command")
-    ok(t.cmd("\x1b[A\x1b[A\x1b[B").strip() in ("second", "first"), "down walks forward")
+    for h in ("h1", "h2", "h3"):
+        t.cmd(f"echo {h}")
+    ok(t.cmd("\x1b[A\x1b[A\x1b[A\x1b[B").strip() == "h2", "down walks forward")
     ok(t.cmd("ech\t hi").strip() == "hi", "Tab completes a command name")
     out = t.cmd("cat /REA\t")
     ok(out.startswith("Tally's disk"), "Tab completes a path on the volume", out[:200])
@@ -175,6 +190,14 @@ def bench(t):
        "bench prints a line per workload and mode", out)
     ok("work   mode" in out, "and a table", out)
     ok(t.cmd("setmode").strip() == "mode: hybrid", "bench restores the mode")
+    free0 = kib(parse_kv(t.cmd("memstat"))["free"])
+    t.cmd("bench small twotier 262144", timeout=300)   # a 1 MiB trace
+    free1 = kib(parse_kv(t.cmd("memstat"))["free"])
+    ok(free1 >= free0 - FREE_SLACK_KIB, f"bench gives its trace back: free {free0} -> {free1} KiB")
+    t.cmd("hog leave 1M")
+    out = t.cmd("bench small twotier 1048576", timeout=60).strip()
+    ok(out == "bench: no memory for the small trace", "bench without memory for its trace: said, no table", out)
+    t.cmd("hog release")
     t.cmd("mmstress 3000 5")
     c = t.cmd("memstat counters")
     kept = re.search(r"^kept_blocks: (\d+) \((\d+) KiB\)$", c, re.M)
@@ -187,7 +210,7 @@ def bench(t):
 
 with Tally(drive=IMG) as shell:
     shell.boot()
-    for fn in (usage_errors, help_lines, memstat_views, debug_tools, editing, pressure,
+    for fn in (usage_errors, help_lines, selftest_shell, memstat_views, debug_tools, editing, pressure,
                modes_live, bench):
         guarded(lambda: fn(shell), fn.__name__)
 sys.exit(finish())
