@@ -9,7 +9,8 @@
 # build/fuzz/corpus; the committed seeds in tests/fuzz/corpus are read only.
 # Crashes land in build/fuzz/ as crash-*; replay one with
 #   build/fuzz/fuzz_fat32 build/fuzz/crash-...
-# Needs clang with libclang_rt.fuzzer (Debian: clang-14 ships it).
+# Needs clang with libclang_rt.fuzzer (Debian: libclang-rt-14-dev, which
+# tools/deps.sh installs).
 
 FUZZ_CC         ?= clang
 FUZZ_TIME       ?= 30

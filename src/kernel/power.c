@@ -44,7 +44,7 @@ void power_fail(int code)
 void panic(const char *fmt, ...)
 {
 	va_list ap;
-	uint64_t fp;
+	uint64_t fp, pc;
 
 	csr_clear(sstatus, SSTATUS_SIE);
 	kprintf("\nPANIC: ");
@@ -52,7 +52,7 @@ void panic(const char *fmt, ...)
 	kvprintf(fmt, ap);
 	va_end(ap);
 	kprintf("\n");
-	__asm__ volatile("mv %0, s0" : "=r"(fp));
-	backtrace_from(fp, (uint64_t)(uintptr_t)__builtin_return_address(0));
+	__asm__ volatile("mv %0, s0\n\tauipc %1, 0" : "=r"(fp), "=r"(pc));
+	backtrace_from(fp, pc);   /* from here: panic, then its caller */
 	power_fail(EXIT_PANIC);
 }

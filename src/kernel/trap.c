@@ -54,11 +54,15 @@ static int in_stack(uint64_t a)
 	       (a >= (uintptr_t)_trap_stack_bottom && a <= (uintptr_t)_trap_stack_top);
 }
 
+/* Frame 0 is where execution was; deeper frames are return addresses,
+ * named by the call before them (a call to a noreturn function may be the
+ * last instruction of its caller). */
 static void print_frame(int depth, uint64_t pc)
 {
 	uintptr_t off;
-	const char *name = ksym_lookup(pc, &off);
+	const char *name = ksym_lookup(depth ? pc - 1 : pc, &off);
 
+	off += depth != 0;
 	if (name)
 		kprintf("  #%-2d %016lx %s+0x%lx\n", depth, pc, name, (unsigned long)off);
 	else

@@ -105,9 +105,12 @@ static int cmd_crash(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "stack"))
 		return recurse_deep(0);
+	if (!strcmp(argv[1], "panic"))
+		panic("crash panic: on purpose");
 	return SH_USAGE;
 }
-SH_COMMAND("crash", "null|text|illegal|stack", "fault on purpose to show the trap report", cmd_crash);
+SH_COMMAND("crash", "null|text|illegal|stack|panic",
+	   "fault or panic on purpose to show the report", cmd_crash);
 
 static int cmd_selftest(int argc, char **argv)
 {

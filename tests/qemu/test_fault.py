@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Fault tests: a deliberate kernel fault prints the trap report (cause,
-sepc, stval, registers, backtrace) and QEMU exits non-zero; the boot-time
+sepc, stval, registers, backtrace) and QEMU exits non-zero, a panic exits 4; the boot-time
 self-tests print KTAP and set the exit status."""
 import re
 import sys
@@ -8,6 +8,7 @@ import sys
 from tally import Tally, finish, guarded, ok
 
 EXIT_FATAL_TRAP = 3
+EXIT_PANIC = 4
 
 
 def crash(kind, cause, addr=None, via_bootarg=False):
@@ -33,6 +34,19 @@ def crash(kind, cause, addr=None, via_bootarg=False):
     guarded(run, f"crash {kind}")
 
 
+def panic():
+    with Tally() as t:
+        t.boot()
+        t.send("crash panic\n")
+        code, out = t.wait_exit()
+        ok("PANIC: crash panic: on purpose" in out, "crash panic: the message", out)
+        ok(re.search(r"backtrace:\n  #0 +[0-9a-f]{16} panic\+0x[0-9a-f]+\n"
+                     r"  #1 +[0-9a-f]{16} cmd_crash\+0x[0-9a-f]+\n"
+                     r"  #2 +[0-9a-f]{16} sh_exec\+0x[0-9a-f]+\n", out) is not None,
+           "crash panic: backtrace from panic() through its caller", out)
+        ok(code == EXIT_PANIC, f"crash panic: exit status {EXIT_PANIC} (got {code})")
+
+
 def selftest_boot():
     with Tally(append="selftest=all") as t:
         code, out = t.wait_exit(timeout=120)
@@ -52,6 +66,7 @@ def selftest_unknown():
 crash("null", "load page fault", addr=0)
 crash("illegal", "illegal instruction")
 crash("null", "load page fault", addr=0, via_bootarg=True)
+guarded(panic, "panic")
 guarded(selftest_boot, "selftest boot")
 guarded(selftest_unknown, "selftest unknown")
 sys.exit(finish())
