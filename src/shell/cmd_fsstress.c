@@ -1,6 +1,7 @@
 /* cmd_fsstress.c - `fsstress [rounds] [path]`: read every file under path
- * (absolute or relative to the current directory), round after round, and check each against /SHA256SUMS (which `make image`
- * writes into the volume). Meant to run while `hog` or `faultinj` squeezes
+ * (absolute or relative to the current directory), round after round, and
+ * check each against /SHA256SUMS (which `make image` writes into the
+ * volume). Meant to run while `hog` or `faultinj` squeezes
  * memory: reads take one buffer when they can and stream when they cannot,
  * and the summary says how often each happened. */
 #include <string.h>
