@@ -2,6 +2,7 @@
  * pattern-checked run per mode, mode switches with blocks live,
  * exhaustion back to the exact baseline, the fallible API's errors, wrong
  * frees, and poison / red-zone detection. */
+#include "lib/pattern.h"
 #include "lib/xorshift.h"
 #include <string.h>
 #include "kernel/ktest.h"
@@ -39,16 +40,12 @@ static size_t rnd_size(void)
 
 static void fill(struct blk *b)
 {
-	for (size_t i = 0; i < b->size; i++)
-		b->p[i] = (unsigned char)(b->id * 31 + i);
+	pattern_fill(b->p, b->size, b->id);
 }
 
 static int intact(const struct blk *b)
 {
-	for (size_t i = 0; i < b->size; i++)
-		if (b->p[i] != (unsigned char)(b->id * 31 + i))
-			return 0;
-	return 1;
+	return pattern_intact(b->p, b->size, b->id);
 }
 
 /* Random alloc / realloc / free with patterns; switch_modes picks a new

@@ -191,7 +191,7 @@ static inline struct kmem_cache *slab_free_fast(struct page *pg, const void *obj
 	struct kmem_cache *c = pg->priv;
 	struct slab_layout *l = &c->lay[LAY_PLAIN];
 	unsigned long inuse, w;
-	uint64_t *map, *cword, bit;
+	uint64_t *cword, bit;
 	long i;
 
 	if (pg->kind != LAY_PLAIN)
@@ -199,11 +199,10 @@ static inline struct kmem_cache *slab_free_fast(struct page *pg, const void *obj
 	i = slab_index(pg, l, obj);
 	if (i < 0)
 		return NULL;   /* the full path names the mistake */
-	map = slab_alloc_map(pg);
 	w = (unsigned long)i / 64;
 	bit = 1ull << (i % 64);
-	cword = map + 2 * l->words + w;
-	if (!(map[w] & bit) || (*cword & bit))
+	cword = slab_cached_map(pg, l) + w;
+	if (!(slab_alloc_map(pg)[w] & bit) || (*cword & bit))
 		return NULL;   /* free or cached (a double free): the full path reports it */
 	if (c->mag_n < c->mag_cap) {
 		unsigned long j = c->mag_n++;
@@ -216,9 +215,7 @@ static inline struct kmem_cache *slab_free_fast(struct page *pg, const void *obj
 		inuse = pg->inuse;
 		if (!c->mag_cap || inuse < 2)
 			return NULL;   /* not kmalloc's, or the slab would empty: the full path */
-		map[w] ^= bit;
-		if (w < pg->hint)
-			pg->hint = (uint32_t)w;
+		slab_map_put(pg, (unsigned long)i);
 		pg->inuse = (uint32_t)(inuse - 1);
 		if (inuse == l->nobjs)
 			list_add(&pg->lru, &l->partial);

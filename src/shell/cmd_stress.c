@@ -1,6 +1,7 @@
 /* cmd_stress.c - `mmstress`, `fsstress` and `txn`: the allocator and the
  * filesystem under load and under pressure, each ending with one summary
  * line scripts can parse. */
+#include "lib/pattern.h"
 #include "lib/xorshift.h"
 #include <string.h>
 #include "shell/shell.h"
@@ -29,16 +30,12 @@ static uint64_t rnd(void)
 
 static void pattern(struct sblk *b)
 {
-	for (uint32_t i = 0; i < b->size; i++)
-		b->p[i] = (unsigned char)(b->id * 7 + i);
+	pattern_fill(b->p, b->size, b->id);
 }
 
 static int corrupt(const struct sblk *b)
 {
-	for (uint32_t i = 0; i < b->size; i++)
-		if (b->p[i] != (unsigned char)(b->id * 7 + i))
-			return 1;
-	return 0;
+	return !pattern_intact(b->p, b->size, b->id);
 }
 
 static uint32_t stress_size(void)

@@ -13,6 +13,7 @@
  * run kept by identity, and randomized nests of transactions (random
  * operations, injected failures, mode and red-zone switches, aborts and
  * commits at random depths; seeds printed). */
+#include "lib/pattern.h"
 #include "lib/xorshift.h"
 #include "tap.h"
 #include "kerrno.h"
@@ -153,19 +154,6 @@ static int sound(void)
 	return kmalloc_check() == 0 && buddy_check() == 0;
 }
 
-static void fill(void *p, size_t n, unsigned id)
-{
-	for (size_t i = 0; i < n; i++)
-		((unsigned char *)p)[i] = (unsigned char)(id * 31 + i);
-}
-
-static int intact(const void *p, size_t n, unsigned id)
-{
-	for (size_t i = 0; i < n; i++)
-		if (((const unsigned char *)p)[i] != (unsigned char)(id * 31 + i))
-			return 0;
-	return 1;
-}
 
 static void inject(unsigned scope, unsigned prob, unsigned long interval,
 		   long times)
@@ -198,11 +186,11 @@ static void test_abort_commit(void)
 	mm_txn_begin(&t);
 	for (i = 0; i < 6; i++) {
 		mm_txn_alloc(&t, 100 + (size_t)i * 1000, 0, 0, &p[i]);
-		fill(p[i], 100 + (size_t)i * 1000, (unsigned)i);
+		pattern_fill(p[i], 100 + (size_t)i * 1000, (unsigned)i);
 	}
 	tap_ok(mm_txn_commit(&t) == 0 && mm_txn_current() == NULL, "commit closes t");
 	for (i = 0; i < 6; i++) {
-		ok &= intact(p[i], 100 + (size_t)i * 1000, (unsigned)i);
+		ok &= pattern_intact(p[i], 100 + (size_t)i * 1000, (unsigned)i);
 		kfree(p[i]);
 	}
 	tap_ok(ok && sound(), "committed blocks survive intact; structures sound");
@@ -287,12 +275,12 @@ static void test_deferred_free(void)
 	struct mm_txn t;
 	void *p = kmalloc(300, 0), *q;
 
-	fill(p, 300, 7);
+	pattern_fill(p, 300, 7);
 	mm_txn_begin(&t);
-	tap_ok(mm_txn_free(&t, p) == 0 && ksize(p) >= 300 && intact(p, 300, 7),
+	tap_ok(mm_txn_free(&t, p) == 0 && ksize(p) >= 300 && pattern_intact(p, 300, 7),
 	       "deferred free: block still allocated inside the transaction");
 	mm_txn_abort(&t);
-	tap_ok(ksize(p) >= 300 && intact(p, 300, 7), "abort keeps a deferred-free block");
+	tap_ok(ksize(p) >= 300 && pattern_intact(p, 300, 7), "abort keeps a deferred-free block");
 	kmalloc_get_stats(&k0);
 	mm_txn_begin(&t);
 	mm_txn_free(&t, p);
@@ -317,11 +305,11 @@ static void test_nested(void)
 	void *a, *b, *x = kmalloc(200, 0);
 	int ok;
 
-	fill(x, 200, 3);
+	pattern_fill(x, 200, 3);
 	s0 = take(NULL);
 	mm_txn_begin(&o);
 	mm_txn_alloc(&o, 500, 0, 0, &a);
-	fill(a, 500, 1);
+	pattern_fill(a, 500, 1);
 	si = take(NULL);
 	mm_txn_begin(&i);
 	tap_ok(i.parent == &o && mm_txn_current() == &i, "begin inside a transaction makes a savepoint");
@@ -332,7 +320,7 @@ static void test_nested(void)
 	s = take(NULL);
 	tap_ok(same(&si, &s) && mm_txn_current() == &o,
 	       "abort of the inner: figures as at the inner begin");
-	tap_ok(ksize(a) >= 500 && intact(a, 500, 1), "the outer's block survives");
+	tap_ok(ksize(a) >= 500 && pattern_intact(a, 500, 1), "the outer's block survives");
 	mm_txn_begin(&i);
 	mm_txn_alloc(&i, 70000, 0, 0, &b);
 	mm_txn_free(&i, x);
@@ -340,7 +328,7 @@ static void test_nested(void)
 	tap_ok(ksize(b) >= 70000 && ksize(x) >= 200, "its work stands, its free deferred");
 	mm_txn_abort(&o);
 	s = take(NULL);
-	tap_ok(same(&s0, &s) && ksize(x) >= 200 && intact(x, 200, 3),
+	tap_ok(same(&s0, &s) && ksize(x) >= 200 && pattern_intact(x, 200, 3),
 	       "outer abort undoes the committed inner too and drops its free");
 
 	mm_txn_begin(&o);
@@ -523,13 +511,13 @@ static void test_modes(void)
 			if (n % 10 == 0)
 				mm_set_mode(m);
 			ok &= mm_txn_alloc(&t, 16 + (size_t)n * 700, 0, 0, &p[n]) == 0;
-			fill(p[n], 16 + (size_t)n * 700, (unsigned)n);
+			pattern_fill(p[n], 16 + (size_t)n * 700, (unsigned)n);
 		}
 		mm_set_mode(MM_MODE_SIMPLE);
 		if (commit) {
 			mm_txn_commit(&t);
 			for (n = 0; n < 30; n++) {
-				ok &= intact(p[n], 16 + (size_t)n * 700, (unsigned)n);
+				ok &= pattern_intact(p[n], 16 + (size_t)n * 700, (unsigned)n);
 				kfree(p[n]);
 			}
 			kmalloc_shrink();
@@ -708,7 +696,7 @@ static void rnd_alloc(int d)
 	rs.ok++;
 	if (align && ((uintptr_t)p & (align - 1)))
 		misaligned++;
-	fill(p, size, next_id);
+	pattern_fill(p, size, next_id);
 	pool[npool++] = (struct blk){ p, size, next_id++, d, 0 };
 }
 
@@ -784,7 +772,7 @@ static int check_pool(void)
 
 	for (i = 0; i < npool; i++)
 		ok &= ksize(pool[i].p) >= pool[i].size &&
-		      intact(pool[i].p, pool[i].size, pool[i].id);
+		      pattern_intact(pool[i].p, pool[i].size, pool[i].id);
 	for (i = 0; i < nmaps; i++)
 		ok &= vm_translate(&rvs, maps[i].va, NULL, NULL) == 0;
 	return ok;
