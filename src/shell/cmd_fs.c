@@ -261,14 +261,17 @@ static int cmd_sha256sum(int argc, char **argv)
 }
 SH_COMMAND("sha256sum", "path...", "SHA-256 of files, as coreutils prints it", cmd_sha256sum);
 
-/* Tab completion of a path: list the directory part, offer entries. */
+/* Tab completion of a path: offer the entries of its directory part that
+ * start with its last part (up to COMPLETE_MAX of them). */
+#define COMPLETE_MAX 32
+
 static void complete_path(const char *word, int first, rl_emit_fn emit, void *ctx)
 {
-	static char cands[32][256];
+	static char cands[COMPLETE_MAX][256];
 	static char dir[256];
 	struct fat_fs *fs = disk_fs(NULL);
 	const char *slash = strrchr(word, '/');
-	size_t dlen = slash ? (size_t)(slash - word) + 1 : 0;
+	size_t dlen = slash ? (size_t)(slash - word) + 1 : 0, blen = strlen(word + dlen);
 	struct fat_dir d;
 	int n = 0;
 
@@ -279,10 +282,11 @@ static void complete_path(const char *word, int first, rl_emit_fn emit, void *ct
 	dir[dlen] = 0;
 	if (fat_opendir(fs, dlen ? dir : ".", &d))
 		return;
-	while (n < 32 && fat_readdir(&d, &ent) == 1) {
+	while (n < COMPLETE_MAX && fat_readdir(&d, &ent) == 1) {
 		int dirflag = (ent.attr & FAT_ATTR_DIRECTORY) != 0;
 
-		if (ksnprintf(cands[n], sizeof(cands[n]), "%s%s%s", dir, ent.name,
+		if (!strncmp(ent.name, word + dlen, blen) &&
+		    ksnprintf(cands[n], sizeof(cands[n]), "%s%s%s", dir, ent.name,
 			      dirflag ? "/" : "") < (int)sizeof(cands[n]))
 			emit(cands[n++], ctx);
 	}

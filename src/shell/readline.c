@@ -1,6 +1,9 @@
 /* readline.c - the shell's line editor (see include/shell/readline.h).
  * Redraws with plain VT100 sequences: "\b" to move left, and the tail of
- * the line rewritten after an edit in the middle. */
+ * the line rewritten after an edit in the middle. The line is UTF-8: the
+ * cursor moves by characters (a lead byte and its 10xxxxxx continuation
+ * bytes) and the screen by one column per character. */
+#include <stdbool.h>
 #include <string.h>
 #include "shell/readline.h"
 #include "kernel/console.h"
@@ -23,20 +26,68 @@ void rl_set_completer(rl_complete_fn fn)
 	completer = fn;
 }
 
+static bool continuation(char c)
+{
+	return ((unsigned char)c & 0xc0) == 0x80;
+}
+
+/* Screen columns of buf[from, to): one per character. */
+static int cols(const char *buf, int from, int to)
+{
+	int n = 0;
+
+	for (int i = from; i < to; i++)
+		n += !continuation(buf[i]);
+	return n;
+}
+
 static void move_left(int n)
 {
 	while (n-- > 0)
 		kputc('\b');
 }
 
-/* Rewrite from the cursor to the end (plus `erase` blanks), return cursor. */
+/* Rewrite from the cursor to the end (plus `erase` blank columns), return
+ * the cursor. */
 static void redraw_tail(struct line *l, int erase)
 {
 	for (int i = l->pos; i < l->len; i++)
 		kputc(l->buf[i]);
 	for (int i = 0; i < erase; i++)
 		kputc(' ');
-	move_left(l->len - l->pos + erase);
+	move_left(cols(l->buf, l->pos, l->len) + erase);
+}
+
+/* One character right, echoing it; to the end. */
+static void right(struct line *l)
+{
+	if (l->pos == l->len)
+		return;
+	do
+		kputc(l->buf[l->pos++]);
+	while (l->pos < l->len && continuation(l->buf[l->pos]));
+}
+
+static void end(struct line *l)
+{
+	while (l->pos < l->len)
+		right(l);
+}
+
+/* One character left; to the start. */
+static void left(struct line *l)
+{
+	if (l->pos == 0)
+		return;
+	while (--l->pos > 0 && continuation(l->buf[l->pos]))
+		;
+	kputc('\b');
+}
+
+static void home(struct line *l)
+{
+	move_left(cols(l->buf, 0, l->pos));
+	l->pos = 0;
 }
 
 static void insert(struct line *l, const char *s, int n)
@@ -54,39 +105,35 @@ static void insert(struct line *l, const char *s, int n)
 	redraw_tail(l, 0);
 }
 
-/* Delete the character before the cursor: one byte, or a whole UTF-8
- * sequence (its continuation bytes are 10xxxxxx). */
+/* Delete the character before the cursor. */
 static void backspace(struct line *l)
 {
-	int n = 1;
+	int at = l->pos;
 
-	if (l->pos == 0)
+	if (at == 0)
 		return;
-	while (n < l->pos && n < 4 && ((unsigned char)l->buf[l->pos - n] & 0xc0) == 0x80)
-		n++;
-	memmove(l->buf + l->pos - n, l->buf + l->pos, (size_t)(l->len - l->pos));
-	l->pos -= n;
-	l->len -= n;
-	kputc('\b');
-	redraw_tail(l, n);
+	left(l);
+	memmove(l->buf + l->pos, l->buf + at, (size_t)(l->len - at));
+	l->len -= at - l->pos;
+	redraw_tail(l, 1);
 }
 
 /* Replace the whole line with s. */
 static void set_line(struct line *l, const char *s)
 {
-	int old = l->len;
+	int old = cols(l->buf, 0, l->len), now;
 	int n = (int)strlen(s);
 
-	move_left(l->pos);
+	home(l);
 	if (n > l->cap - 1)
 		n = l->cap - 1;
 	memcpy(l->buf, s, (size_t)n);
-	l->len = l->pos = n;
-	for (int i = 0; i < n; i++)
-		kputc(s[i]);
-	for (int i = n; i < old; i++)
+	l->len = n;
+	end(l);
+	now = cols(l->buf, 0, n);
+	for (int i = now; i < old; i++)
 		kputc(' ');
-	move_left(old > n ? old - n : 0);
+	move_left(old > now ? old - now : 0);
 }
 
 static void history_add(const char *s)
@@ -151,19 +198,17 @@ static void complete(struct line *l, int again)
 		kputs(l->prompt);
 		for (int i = 0; i < l->len; i++)
 			kputc(l->buf[i]);
-		move_left(l->len - l->pos);
+		move_left(cols(l->buf, l->pos, l->len));
 	}
 }
 
-/* Delete the character under the cursor (the Delete key). */
+/* Delete the character under the cursor (the Delete key): step over it,
+ * then erase back. */
 static void delete_at(struct line *l)
 {
 	if (l->pos == l->len)
 		return;
-	l->pos++;
-	while (l->pos < l->len && ((unsigned char)l->buf[l->pos] & 0xc0) == 0x80)
-		l->pos++;
-	kputc(l->buf[l->pos - 1]);   /* step over it on screen, then erase back */
+	right(l);
 	backspace(l);
 }
 
@@ -184,18 +229,14 @@ static void escape(struct line *l, int *hist_pos)
 	}
 	if (c == 'X') {
 		delete_at(l);
-	} else if (c == 'D' && l->pos > 0) {
-		kputc('\b');
-		l->pos--;
-	} else if (c == 'C' && l->pos < l->len) {
-		kputc(l->buf[l->pos++]);
+	} else if (c == 'D') {
+		left(l);
+	} else if (c == 'C') {
+		right(l);
 	} else if (c == 'H') {
-		move_left(l->pos);
-		l->pos = 0;
+		home(l);
 	} else if (c == 'F') {
-		redraw_tail(l, 0);
-		while (l->pos < l->len)
-			kputc(l->buf[l->pos++]);
+		end(l);
 	} else if (c == 'A' || c == 'B') {
 		int oldest = hist_count > RL_HISTORY ? hist_count - RL_HISTORY : 0;
 		int next = *hist_pos + (c == 'A' ? -1 : 1);
@@ -236,11 +277,9 @@ int rl_readline(const char *prompt, char *buf, int cap)
 		} else if (c == 8 || c == 127) {
 			backspace(&l);
 		} else if (c == KEY_CTRL('A')) {
-			move_left(l.pos);
-			l.pos = 0;
+			home(&l);
 		} else if (c == KEY_CTRL('E')) {
-			while (l.pos < l.len)
-				kputc(l.buf[l.pos++]);
+			end(&l);
 		} else if (c == '\t') {
 			complete(&l, last == '\t');
 		} else if (c == 27) {

@@ -147,9 +147,33 @@ def hostile_trees():
             ok(t.cmd("echo alive").strip() == "alive", f"fsstress on a {name} tree: kernel still up")
 
 
+def many_entries():
+    """Tab completion in a directory of 40 entries finds one listed last."""
+    import subprocess
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    img = os.path.join(ROOT, "build", "test", "many.img")
+    os.makedirs(os.path.dirname(img), exist_ok=True)
+    with open(img, "wb") as f:
+        f.truncate(40 << 20)
+    subprocess.run(["mkfs.fat", "-F", "32", img], check=True, capture_output=True)
+    subprocess.run(["mmd", "-i", img, "::/many"], check=True, env=env)
+    src = img + ".txt"
+    with open(src, "w") as f:
+        f.write("found me\n")
+    for i in range(39):
+        subprocess.run(["mcopy", "-i", img, src, f"::/many/f{i:02}.txt"], check=True, env=env)
+    subprocess.run(["mcopy", "-i", img, src, "::/many/zebra.txt"], check=True, env=env)
+    with Tally(drive=img) as t:
+        t.boot()
+        ok(len(t.cmd("ls /many").split()) == 40, "40 entries listed")
+        out = t.cmd("cat /many/zeb\t", timeout=30)
+        ok(out == "found me\n", "Tab completes the 40th entry of a directory", out)
+
+
 guarded(lambda: volume("legacy"), "legacy volume")
 guarded(lambda: volume("modern"), "modern volume")
 guarded(no_disk, "no disk")
 guarded(not_fat, "not FAT")
 guarded(hostile_trees, "hostile trees")
+guarded(many_entries, "many entries")
 sys.exit(finish())
