@@ -38,6 +38,15 @@ void sh_set_arg_completer(rl_complete_fn fn);
 void sh_fs_init(void);
 
 struct fat_fs;
+/* The mounted volume, or NULL after printing why there is none. */
+struct fat_fs *sh_fs_or_say(void);
+
+/* Print "cmd: path: reason" for a filesystem error; returns -1. */
+int sh_fs_fail(const char *cmd, const char *path, int err);
+
+/* The words for a filesystem errno. */
+const char *sh_errstr(int err);
+
 /* SHA-256 of a file as 64 hex digits, read the fallible way (one buffer,
  * or streamed when memory is short). 0 or a negative errno. */
 int sh_sha256_file(struct fat_fs *fs, const char *path, char hex[65]);

@@ -45,20 +45,17 @@ static int pass(struct fat_fs *fs, const char *path, const char *name)
 
 static int cmd_benchfile(int argc, char **argv)
 {
-	const char *why = "no disk";
 	struct fat_fs *fs;
 	int rc;
 
 	if (argc != 2)
 		return SH_USAGE;
-	if (!(fs = disk_fs(&why)))
-		return kprintf("error: no filesystem: %s\n", why), -1;
+	if (!(fs = sh_fs_or_say()))
+		return -1;
 	bcache_invalidate(fat_bcache(fs));
 	rc = pass(fs, argv[1], "cold");
 	if (!rc)
 		rc = pass(fs, argv[1], "warm");
-	if (rc)
-		kprintf("benchfile: %s: error %d\n", argv[1], rc);
-	return rc ? -1 : 0;
+	return rc ? sh_fs_fail("benchfile", argv[1], rc) : 0;
 }
 SH_COMMAND("benchfile", "path", "cost of reading a file, cold and warm", cmd_benchfile);

@@ -14,7 +14,7 @@
 static struct fat_dirent ent;   /* large: kept off the stack */
 static char iobuf[4096];
 
-static const char *errstr(int err)
+const char *sh_errstr(int err)
 {
 	switch (err) {
 	case -ENOENT: return "no such file or directory";
@@ -29,7 +29,7 @@ static const char *errstr(int err)
 }
 
 /* The mounted volume, or NULL after telling the user why there is none. */
-static struct fat_fs *fs_or_say(void)
+struct fat_fs *sh_fs_or_say(void)
 {
 	const char *why = "no disk";
 	struct fat_fs *fs = disk_fs(&why);
@@ -39,9 +39,9 @@ static struct fat_fs *fs_or_say(void)
 	return fs;
 }
 
-static int fail(const char *cmd, const char *path, int err)
+int sh_fs_fail(const char *cmd, const char *path, int err)
 {
-	kprintf("%s: %s: %s\n", cmd, path, errstr(err));
+	kprintf("%s: %s: %s\n", cmd, path, sh_errstr(err));
 	return -1;
 }
 
@@ -66,11 +66,11 @@ static int cmd_ls(int argc, char **argv)
 	const char *path = argc > 1 + longfmt ? argv[1 + longfmt] : ".";
 	int rc;
 
-	if (argc > 2 + longfmt || !(fs = fs_or_say()))
+	if (argc > 2 + longfmt || !(fs = sh_fs_or_say()))
 		return argc > 2 + longfmt ? SH_USAGE : -1;
 	rc = fat_stat(fs, path, &ent);
 	if (rc)
-		return fail("ls", path, rc);
+		return sh_fs_fail("ls", path, rc);
 	if (!(ent.attr & FAT_ATTR_DIRECTORY)) {
 		print_entry(&ent, longfmt);
 		return 0;
@@ -79,7 +79,7 @@ static int cmd_ls(int argc, char **argv)
 	while (!rc && (rc = fat_readdir(&d, &ent)) == 1)
 		rc = (print_entry(&ent, longfmt), 0);
 	fat_closedir(&d);
-	return rc < 0 ? fail("ls", path, rc) : 0;
+	return rc < 0 ? sh_fs_fail("ls", path, rc) : 0;
 }
 SH_COMMAND("ls", "[-l] [path]", "list a directory", cmd_ls);
 
@@ -90,10 +90,10 @@ static int cmd_cd(int argc, char **argv)
 
 	if (argc > 2)
 		return SH_USAGE;
-	if (!(fs = fs_or_say()))
+	if (!(fs = sh_fs_or_say()))
 		return -1;
 	rc = fat_chdir(fs, argc == 2 ? argv[1] : "/");
-	return rc ? fail("cd", argc == 2 ? argv[1] : "/", rc) : 0;
+	return rc ? sh_fs_fail("cd", argc == 2 ? argv[1] : "/", rc) : 0;
 }
 SH_COMMAND("cd", "[path]", "change the current directory", cmd_cd);
 
@@ -104,7 +104,7 @@ static int cmd_pwd(int argc, char **argv)
 	(void)argv;
 	if (argc != 1)
 		return SH_USAGE;
-	if (!(fs = fs_or_say()))
+	if (!(fs = sh_fs_or_say()))
 		return -1;
 	kprintf("%s\n", fat_getcwd(fs));
 	return 0;
@@ -120,16 +120,16 @@ static int cmd_cat(int argc, char **argv)
 
 	if (argc != 2)
 		return SH_USAGE;
-	if (!(fs = fs_or_say()))
+	if (!(fs = sh_fs_or_say()))
 		return -1;
 	rc = fat_open(fs, argv[1], &f);
 	if (rc)
-		return fail("cat", argv[1], rc);
+		return sh_fs_fail("cat", argv[1], rc);
 	while ((n = fat_read(&f, iobuf, sizeof(iobuf))) > 0)
 		for (long i = 0; i < n; i++)
 			kputc(iobuf[i]);
 	fat_close(&f);
-	return n < 0 ? fail("cat", argv[1], (int)n) : 0;
+	return n < 0 ? sh_fs_fail("cat", argv[1], (int)n) : 0;
 }
 SH_COMMAND("cat", "path", "print a file", cmd_cat);
 
@@ -146,11 +146,11 @@ static int cmd_stat(int argc, char **argv)
 
 	if (argc != 2)
 		return SH_USAGE;
-	if (!(fs = fs_or_say()))
+	if (!(fs = sh_fs_or_say()))
 		return -1;
 	rc = fat_stat(fs, argv[1], &ent);
 	if (rc)
-		return fail("stat", argv[1], rc);
+		return sh_fs_fail("stat", argv[1], rc);
 	kprintf("name: %s\nshort_name: %s\n", ent.name, ent.short_name);
 	kprintf("type: %s\nsize: %u\n", ent.attr & FAT_ATTR_DIRECTORY ? "directory" : "file",
 		ent.size);
@@ -189,11 +189,11 @@ static int cmd_hexdump(int argc, char **argv)
 	if (argc < 2 || argc > 4 || (argc > 2 && sh_parse_size(argv[2], &off)) ||
 	    (argc > 3 && sh_parse_size(argv[3], &len)))
 		return SH_USAGE;
-	if (!(fs = fs_or_say()))
+	if (!(fs = sh_fs_or_say()))
 		return -1;
 	rc = fat_open(fs, argv[1], &f);
 	if (rc)
-		return fail("hexdump", argv[1], rc);
+		return sh_fs_fail("hexdump", argv[1], rc);
 	while (len) {
 		long n = fat_pread(&f, off, iobuf, len < 16 ? len : 16);
 
@@ -206,7 +206,7 @@ static int cmd_hexdump(int argc, char **argv)
 		len -= (uint64_t)n;
 	}
 	fat_close(&f);
-	return rc < 0 ? fail("hexdump", argv[1], rc) : 0;
+	return rc < 0 ? sh_fs_fail("hexdump", argv[1], rc) : 0;
 }
 SH_COMMAND("hexdump", "path [offset [length]]", "show bytes of a file in hex", cmd_hexdump);
 
@@ -247,13 +247,13 @@ static int cmd_sha256sum(int argc, char **argv)
 
 	if (argc < 2)
 		return SH_USAGE;
-	if (!(fs = fs_or_say()))
+	if (!(fs = sh_fs_or_say()))
 		return -1;
 	for (int i = 1; i < argc; i++) {
 		int rc = sh_sha256_file(fs, argv[i], hex);
 
 		if (rc)
-			bad = fail("sha256sum", argv[i], rc);
+			bad = sh_fs_fail("sha256sum", argv[i], rc);
 		else
 			kprintf("%s  %s\n", hex, argv[i]);
 	}

@@ -44,6 +44,12 @@ static const char *expected(const char *path)
 	return NULL;
 }
 
+static void walk_error(const char *path, const char *what, int rc)
+{
+	kprintf("fsstress: %s: %s (%s)\n", path, what, sh_errstr(rc));
+	st.errors++;
+}
+
 static void check_file(const char *path, uint32_t size)
 {
 	const char *want = expected(path);
@@ -60,8 +66,7 @@ static void check_file(const char *path, uint32_t size)
 	rc = sh_sha256_file(st.fs, path, hex);
 	st.files++;
 	if (rc) {
-		kprintf("fsstress: %s: read failed (%d)\n", path, rc);
-		st.errors++;
+		walk_error(path, "read failed", rc);
 	} else if (strncmp(hex, want, 64)) {
 		kprintf("fsstress: %s: sha256 mismatch\n", path);
 		st.mismatches++;
@@ -85,12 +90,6 @@ static int on_path(int depth, uint32_t cluster)
 		if (levels[i].first == cluster)
 			return 1;
 	return 0;
-}
-
-static void walk_error(const char *path, const char *what, int rc)
-{
-	kprintf("fsstress: %s: %s (%d)\n", path, what, rc);
-	st.errors++;
 }
 
 /* Enter the directory `path` names as level `depth`; 0 or -1. */
@@ -166,19 +165,18 @@ static int cmd_fsstress(int argc, char **argv)
 	static char path[PATH_MAX_LEN], start[FAT_PATH_MAX];
 	uint64_t rounds = 1, before, leaked;
 	struct fat_stats f0, f1;
-	const char *why = "no disk", *top = argc > 2 ? argv[2] : "/";
+	const char *top = argc > 2 ? argv[2] : "/";
 	int pass, rc;
 
 	if (argc > 3 || (argc > 1 && (sh_parse_u64(argv[1], &rounds) || rounds == 0)))
 		return SH_USAGE;
 	memset(&st, 0, sizeof(st));
-	if (!(st.fs = disk_fs(&why)))
-		return kprintf("error: no filesystem: %s\n", why), -1;
+	if (!(st.fs = sh_fs_or_say()))
+		return -1;
 	/* /SHA256SUMS names files by absolute on-disk paths: walk from one */
 	rc = fat_realpath(st.fs, top, start);
 	if (rc || strlen(start) >= PATH_MAX_LEN)
-		return kprintf("fsstress: %s: cannot open (%d)\n", top,
-			       rc ? rc : -ENAMETOOLONG), -1;
+		return sh_fs_fail("fsstress", top, rc ? rc : -ENAMETOOLONG);
 	if (load_sums())
 		return kprintf("fsstress: cannot read /SHA256SUMS\n"), -1;
 	mm_shrink(~0ul);    /* cached blocks are not leaks: start and end empty */

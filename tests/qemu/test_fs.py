@@ -57,7 +57,7 @@ def volume(transport):
             out = t.cmd(f"fsstress 1 {arg}", timeout=60).strip()
             ok(f"files={files} " in out and out.endswith("result=PASS"),
                f"fsstress 1 {arg} (cwd /src/mm): {files} files checked", out)
-        ok(t.cmd("fsstress 1 nowhere").strip() == "fsstress: nowhere: cannot open (-2)",
+        ok(t.cmd("fsstress 1 nowhere").strip() == "fsstress: nowhere: no such file or directory",
            "fsstress of a missing path refused")
         long_l = t.cmd("ls -l /docs").split("\n")
         ok(any(re.fullmatch(r"-[r-][h-][s-][a-] +24  \d{4}-\d\d-\d\d \d\d:\d\d  Grüße\.txt", l)
@@ -68,12 +68,24 @@ def volume(transport):
            "missing file named")
         ok(t.cmd("cat /docs").strip() == "cat: /docs: is a directory", "cat of a directory refused")
         ok(t.cmd("ls /README.txt/x").strip().endswith("not a directory"), "path through a file refused")
+        for cmd in ("hexdump", "stat", "cd", "benchfile"):
+            out = t.cmd(f"{cmd} /nope").strip()
+            ok(out == f"{cmd}: /nope: no such file or directory", f"{cmd} of a missing path named", out)
+        out = t.cmd("sha256sum /nope /README.txt").split("\n")
+        ok(out[0] == "sha256sum: /nope: no such file or directory" and
+           out[1] == f"{host_sums()['/README.txt']}  /README.txt",
+           "sha256sum: a missing file named, the next one still hashed", out)
+        out = t.cmd("fsstress 1 /README.txt").strip().split("\n")
+        ok(out[0] == "fsstress: /README.txt: cannot open (not a directory)" and
+           out[-1].endswith("result=FAIL"), "fsstress of a file: refused, FAIL", out)
 
 
 def no_disk():
     with Tally() as t:
         t.boot()
-        ok(t.cmd("ls").strip() == "error: no filesystem: no disk", "no disk: ls says so")
+        for cmd in ("ls", "benchfile /x", "fsstress"):
+            out = t.cmd(cmd).strip()
+            ok(out == "error: no filesystem: no disk", f"no disk: {cmd} says so", out)
 
 
 def not_fat():

@@ -31,6 +31,12 @@ def usage_errors(t):
         out = t.cmd(cmd).strip()
         ok(out.startswith(f"usage: {name}"), f"'{cmd}' prints the usage", out)
     ok(t.cmd("setmode").strip() == "mode: hybrid", "bad arguments changed nothing")
+    for cmd in ("nosuch", "help nosuch"):
+        ok(t.cmd(cmd).strip() == "unknown command: nosuch", f"'{cmd}': unknown command named")
+    for cmd in ('echo "abc', "echo" + " x" * 16):
+        ok(t.cmd(cmd).strip() == "error: unbalanced quote or more than 16 arguments",
+           f"'{cmd[:12]}...': refused")
+    ok(t.cmd("echo" + " x" * 15).strip() == " ".join("x" * 15), "15 arguments accepted")
 
 
 def selftest_shell(t):
