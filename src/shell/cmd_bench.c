@@ -39,7 +39,6 @@ static uint8_t live_scratch[WL_MAX_SLOTS / 8];
 static struct bench_result results[WL_NR][MM_MODE_NR];
 static struct wl_trace trace;
 static struct page *trace_pages;
-static unsigned trace_order;
 
 static int no_alloc;   /* replay against nothing: measures the loop */
 
@@ -117,7 +116,7 @@ static void run_one(struct bench_result *r, int mode)
 static void drop_trace(void)
 {
 	if (trace_pages)
-		free_pages(trace_pages, trace_order);
+		free_pages(trace_pages, trace_pages->order);
 	trace_pages = NULL;
 }
 
@@ -130,7 +129,6 @@ static int make_trace(enum wl_kind k, size_t ops)
 		order++;
 	drop_trace();
 	trace_pages = order <= MAX_ORDER ? alloc_pages(GFP_NOINJECT, order) : NULL;
-	trace_order = order;
 	if (!trace_pages)
 		return -1;
 	trace = (struct wl_trace){ .ops = page_address(trace_pages), .cap = need / sizeof(uint32_t) };

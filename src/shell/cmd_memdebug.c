@@ -114,14 +114,19 @@ static int parse_knob(struct faultinj_config *c, const char *a)
 
 	if ((v = sh_kv(a, "scope")))
 		return parse_scope(v, &c->scope);
-	if ((v = sh_kv(a, "times")) && !strcmp(v, "-1"))
-		return (c->times = -1), 0;
+	if ((v = sh_kv(a, "times"))) {   /* -1: no limit */
+		if (!strcmp(v, "-1"))
+			c->times = -1;
+		else if (!sh_parse_u64(v, &n) && n < (1ull << 62))
+			c->times = (long)n;
+		else
+			return -1;
+		return 0;
+	}
 	if ((v = sh_kv(a, "probability")) && !sh_parse_u64(v, &n) && n <= 100)
 		return (c->probability = (unsigned)n), 0;
 	if ((v = sh_kv(a, "interval")) && !sh_parse_u64(v, &n))
 		return (c->interval = n), 0;
-	if ((v = sh_kv(a, "times")) && !sh_parse_u64(v, &n) && n < (1ull << 62))
-		return (c->times = (long)n), 0;
 	if ((v = sh_kv(a, "space")) && !sh_parse_size(v, &n))
 		return (c->space = n), 0;
 	if ((v = sh_kv(a, "seed")) && !sh_parse_u64(v, &n))
@@ -181,6 +186,12 @@ static void hog_release(void)
 	hog_pages = 0;
 }
 
+/* Pages that hold bytes (rounded up). */
+static unsigned long pages_of(uint64_t bytes)
+{
+	return (unsigned long)(bytes / PAGE_SIZE + (bytes % PAGE_SIZE != 0));
+}
+
 static int cmd_hog(int argc, char **argv)
 {
 	uint64_t bytes;
@@ -189,9 +200,9 @@ static int cmd_hog(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "release")) {
 		hog_release();
 	} else if (argc == 2 && !sh_parse_size(argv[1], &bytes)) {
-		hog_take((unsigned long)(bytes / PAGE_SIZE + (bytes % PAGE_SIZE != 0)));
+		hog_take(pages_of(bytes));
 	} else if (argc == 3 && !strcmp(argv[1], "leave") && !sh_parse_size(argv[2], &bytes)) {
-		unsigned long keep = (unsigned long)(bytes / PAGE_SIZE + (bytes % PAGE_SIZE != 0));
+		unsigned long keep = pages_of(bytes);
 
 		hog_take(free_pg > keep ? free_pg - keep : 0);
 	} else {

@@ -1,6 +1,6 @@
-/* cmd_stress.c - `mmstress`, `fsstress` and `txn`: the allocator and the
- * filesystem under load and under pressure, each ending with one summary
- * line scripts can parse. */
+/* cmd_stress.c - `mmstress` and `txn`: the allocator under load and under
+ * pressure, each ending with one summary line scripts can parse (`fsstress`
+ * is in cmd_fsstress.c). */
 #include "lib/pattern.h"
 #include "lib/xorshift.h"
 #include <string.h>

@@ -3,6 +3,7 @@
 not asserted (docs/BENCHMARKS.md has the numbers); only that every
 workload and mode produced its line and the boots were counted."""
 import os
+import re
 import subprocess
 import sys
 
@@ -15,7 +16,7 @@ proc = subprocess.run([sys.executable, os.path.join(root, "tools", "bench", "ker
 lines = open(out).read().splitlines() if os.path.exists(out) else []
 ok = (proc.returncode == 0 and sum(l.startswith("bench ") for l in lines) == 12 and
       sum(l.startswith("benchfile ") for l in lines) == 2 and
-      sum(l.startswith("boot ") for l in lines) == 2)
+      sum(re.fullmatch(r"boot \S+ instructions=\d+", l) is not None for l in lines) == 2)
 if not ok:
     for line in proc.stdout.splitlines()[-30:]:
         print("# " + line)

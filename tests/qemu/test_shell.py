@@ -22,7 +22,7 @@ def kib(value):
 
 def usage_errors(t):
     for cmd in ("memstat bogus", "setmode fast", "memmap Nowhere", "memleak now please",
-                "memdebug poison maybe", "faultinj probability=200", "hog", "hog leave",
+                "memdebug poison maybe", "faultinj probability=200", "faultinj times=x", "hog", "hog leave",
                 "hog 99999999999999999999", "mmstress x", "fsstress 0", "txn 5 9", "bench nope",
                 "bench small simple 2305843009213693953", "bench small simple 1048577",
                 "selftest a b",
@@ -61,7 +61,11 @@ def help_lines(t):
 def memstat_views(t):
     s = parse_kv(t.cmd("memstat"))
     ok(list(s)[:len(SUMMARY_KEYS)] == SUMMARY_KEYS, "memstat summary has exactly the keys", s)
-    ok(kib(s["total"]) == kib(s["free"]) + kib(s["used"]), "total = free + used")
+    zones = [l.split() for l in t.cmd("memstat zones").splitlines()[1:]]
+    pages = sum(int(z[3]) for z in zones)
+    free = sum(int(z[4]) for z in zones)
+    ok(kib(s["total"]) == pages * 4 and kib(s["free"]) == free * 4 and
+       kib(s["used"]) == (pages - free) * 4, "total, free and used agree with the zones' pages", zones)
     ok(re.fullmatch(r"\d+\.\d% \((heap|slab)\)", s["fragmentation"]) is not None,
        "fragmentation says which measure", s["fragmentation"])
     ok(t.cmd("memstat zones").startswith("zone    start"), "memstat zones table")

@@ -23,8 +23,11 @@ IMG = os.path.join(ROOT, "build", "disk.img")
 
 
 def boot_instructions(t):
-    m = re.search(r"^boot_instructions: (\d+)$", t.cmd("uptime"), re.M)
-    return int(m.group(1)) if m else -1
+    out = t.cmd("uptime")
+    m = re.search(r"^boot_instructions: (\d+)$", out, re.M)
+    if not m:
+        sys.exit(f"kernel_bench: uptime printed no boot_instructions:\n{out}")
+    return int(m.group(1))
 
 
 def main():
