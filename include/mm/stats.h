@@ -78,6 +78,10 @@ int mm_check(void);
 /* Hook: kmalloc.c notes each failed request by its number in kmalloc's
  * request count (1 = the first request since kmalloc_init; mm lock held). */
 void mm_stats_note_failure(uint64_t request);
+
+/* Hook: kmem_cache_free() and heap_free() note a free they refused (kfree's
+ * refusals are kmalloc's count; mm lock held). */
+void mm_stats_note_wrong_free(void);
 void mm_stats_reset(void);
 
 #endif

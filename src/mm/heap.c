@@ -44,6 +44,7 @@
 #include <string.h>
 #include "mm/heap.h"
 #include "mm/buddy.h"
+#include "mm/stats.h"
 #include "mm/faultinj.h"
 #include "mm/mm_debug.h"
 #include "mm/mm_env.h"
@@ -629,6 +630,8 @@ int heap_free(void *p)
 	unsigned long s = mm_lock();
 	int ret = __heap_free(p, __builtin_return_address(0));
 
+	if (ret)
+		mm_stats_note_wrong_free();
 	mm_unlock(s);
 	return ret;
 }

@@ -67,6 +67,7 @@
 #include <string.h>
 #include "mm/slab.h"
 #include "mm/buddy.h"
+#include "mm/stats.h"
 #include "mm/faultinj.h"
 #include "mm/mm_debug.h"
 #include "mm/mm_env.h"
@@ -698,6 +699,8 @@ int kmem_cache_free(struct kmem_cache *c, void *obj)
 			  obj, caller, (void *)c);
 		ret = -EINVAL;
 	}
+	if (ret)
+		mm_stats_note_wrong_free();
 	mm_unlock(s);
 	return ret;
 }

@@ -1,7 +1,8 @@
 /* stats.c - accounting and health (include/mm/stats.h): gathers the
  * allocators' own counters, computes rates and fragmentation, and judges
- * health. It owns only two pieces of state: the window of recent request
- * failures and the result of the last integrity check. */
+ * health. It owns only three pieces of state: the window of recent request
+ * failures, the frees refused outside kmalloc and the result of the last
+ * integrity check. */
 #include <string.h>
 #include "mm/stats.h"
 #include "mm/slab.h"
@@ -15,7 +16,7 @@
  * requests - W. */
 static uint64_t fail_seq[MM_STATS_WINDOW];
 static unsigned fail_next;
-static unsigned long checks_run;
+static unsigned long checks_run, direct_wrong_frees;
 static int last_violations;
 
 void mm_stats_reset(void)
@@ -23,7 +24,13 @@ void mm_stats_reset(void)
 	memset(fail_seq, 0, sizeof(fail_seq));
 	fail_next = 0;
 	checks_run = 0;
+	direct_wrong_frees = 0;
 	last_violations = 0;
+}
+
+void mm_stats_note_wrong_free(void)
+{
+	direct_wrong_frees++;
 }
 
 void mm_stats_note_failure(uint64_t request)
@@ -108,7 +115,7 @@ static void totals(struct mm_stats *s)
 		s->frees += s->km.backend[b].frees;
 	s->failures = s->fail_nomem + s->fail_inval;
 	s->failure_rate_pm = per_mille(s->failures, s->requests);
-	s->wrong_frees = s->buddy.wrong_frees + s->km.wrong_frees;
+	s->wrong_frees = s->buddy.wrong_frees + s->km.wrong_frees + direct_wrong_frees;
 }
 
 /* The first zone below the watermark `which` (0 min, 1 low), or NULL. */

@@ -6,6 +6,7 @@
 #include "tap.h"
 #include "kerrno.h"
 #include "mm/mm_host.h"
+#include "mm/heap.h"
 #include "mm/slab.h"
 #include "mm/stats.h"
 #include "../../src/host/mm_host.h"
@@ -49,6 +50,7 @@ static void test_window_and_health(void)
 				      .scope = FI_ALL, .seed = 1 };
 	struct mm_stats s;
 	int local;
+	struct kmem_cache *c = kmem_cache_create("stats-test", 32, 0, 0);
 
 	fresh();
 	faultinj_set(&fi);
@@ -70,6 +72,15 @@ static void test_window_and_health(void)
 	mm_stats_get(&s);
 	tap_ok(s.health == MM_DEGRADED && strstr(s.reason, "1 wrong frees"),
 	       "a refused free degrades health (%s)", s.reason);
+	mm_host_quiet = 1;
+	kmem_cache_free(c, &local);   /* not an object of c */
+	heap_free(&local);
+	kfree(&local);
+	mm_host_quiet = 0;
+	mm_stats_get(&s);
+	tap_ok(s.wrong_frees == 4 && strstr(s.reason, "4 wrong frees"),
+	       "frees refused by kmem_cache_free and heap_free count too, once each (%s)", s.reason);
+	kmem_cache_destroy(c);
 }
 
 static void test_watermark_health(void)
