@@ -10,7 +10,9 @@ struct vblk_stats {
 	unsigned long sectors;     /* sectors read */
 	unsigned long errors;      /* requests that ended in -EIO */
 	unsigned long interrupts;
-	uint64_t wait_instret;     /* instructions spent waiting for completions */
+	uint64_t wait_instret;     /* instructions spent waiting for completions,
+				    * not counting interrupt handlers (those are
+				    * trap_irq_instret's) */
 };
 
 /* Probe every virtio-mmio slot the device tree lists and bring up the first

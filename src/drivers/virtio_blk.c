@@ -13,6 +13,7 @@
 #include "kernel/console.h"
 #include "kernel/platform.h"
 #include "kernel/plic.h"
+#include "kernel/trap.h"
 #include "mm/buddy.h"
 #include "arch/riscv.h"
 #include "kerrno.h"
@@ -202,7 +203,7 @@ static int vblk_setup_queue(struct page *ring)
 static int vblk_wait(void)
 {
 	uint64_t deadline = rdtime() + platform.timebase_hz * TIMEOUT_SECONDS;
-	uint64_t start = rdinstret(), irq = irq_save();
+	uint64_t start = rdinstret(), irq0 = trap_irq_instret, irq = irq_save();
 	int rc = 0;
 
 	while (*(volatile uint16_t *)&vb.used->idx == vb.used_seen) {
@@ -217,7 +218,8 @@ static int vblk_wait(void)
 		}
 	}
 	irq_restore(irq);
-	vb.stats.wait_instret += rdinstret() - start;
+	/* the handlers of interrupts taken here are trap_irq_instret's */
+	vb.stats.wait_instret += rdinstret() - start - (trap_irq_instret - irq0);
 	if (rc)
 		return rc;
 	__sync_synchronize();
