@@ -32,8 +32,16 @@ struct buddy_stats {
  * order > MAX_ORDER or out is NULL. */
 int buddy_try_alloc(gfp_t flags, unsigned order, struct page **out);
 
-/* buddy_try_alloc() returning the head, or NULL on any failure. */
+/* buddy_try_alloc() returning the head, or NULL on any failure. When the
+ * zones really ran out (not by fault injection), the reclaim hook gives
+ * back what the allocators above keep for reuse and the request is tried
+ * once more. The allocators above call buddy_try_alloc() (their own
+ * callers reclaim). */
 struct page *alloc_pages(gfp_t flags, unsigned order);
+
+/* The reclaim hook alloc_pages() calls (mm lock held by the hook itself):
+ * returns whether any frame came back. kmalloc_init sets it. */
+void buddy_set_reclaim(bool (*fn)(void));
 
 /* Free the block of 2^order frames headed by pg, merging with free buddies.
  * Returns 0; -EINVAL (refused, reported, counted in wrong_frees, nothing

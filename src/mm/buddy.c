@@ -223,11 +223,22 @@ int buddy_try_alloc(gfp_t flags, unsigned order, struct page **out)
 	return 0;
 }
 
+static bool (*reclaim)(void);
+
+void buddy_set_reclaim(bool (*fn)(void))
+{
+	reclaim = fn;
+}
+
 struct page *alloc_pages(gfp_t flags, unsigned order)
 {
+	unsigned long injected = buddy_stats.fail_injected;
 	struct page *pg;
+	int ret = buddy_try_alloc(flags, order, &pg);
 
-	return buddy_try_alloc(flags, order, &pg) ? NULL : pg;
+	if (ret == -ENOMEM && buddy_stats.fail_injected == injected && reclaim && reclaim())
+		ret = buddy_try_alloc(flags, order, &pg);
+	return ret ? NULL : pg;
 }
 
 /* ---- free ------------------------------------------------------------- */

@@ -225,10 +225,8 @@ static struct heap_run *run_new(size_t need, size_t align, gfp_t gfp)
 		if (++order > MAX_ORDER)
 			return NULL;
 	want = order < HEAP_MIN_ORDER ? HEAP_MIN_ORDER : order;
-	pg = alloc_pages(gfp & ~GFP_ZERO, want);
-	if (!pg && want > order)
-		pg = alloc_pages(gfp & ~GFP_ZERO, want = order);
-	if (!pg)
+	if (buddy_try_alloc(gfp & ~GFP_ZERO, want, &pg) &&
+	    (want == order || buddy_try_alloc(gfp & ~GFP_ZERO, want = order, &pg)))
 		return NULL;
 	page_set_compound(pg, want);
 	page_set_owner(pg, PAGE_OWNER_HEAP);

@@ -228,6 +228,8 @@ static uint64_t km_requests(void)
 
 /* ---- set-up, modes ------------------------------------------------------ */
 
+static bool km_reclaim_pages(void);
+
 int kmalloc_init(void)
 {
 	unsigned long s = mm_lock();
@@ -252,6 +254,7 @@ int kmalloc_init(void)
 			ret = -ENOMEM;
 	}
 	km_class_table();
+	buddy_set_reclaim(km_reclaim_pages);
 	mm_slow_path(MM_SLOW_SETUP, ret != 0);   /* the fast path needs every cache */
 	mm_unlock(s);
 	return ret;
@@ -449,16 +452,34 @@ static int km_owner(const void *p, size_t *usable)
 
 /* ---- allocation entry points ---------------------------------------------- */
 
+/* Give back what kmalloc keeps for reuse (mm lock held): the kept blocks
+ * and the magazines' objects -- except while a transaction is open, whose
+ * undo could not take them back -- and then every empty slab, so a retry
+ * can get a page whatever it needs. Returns whether anything came back. */
+static bool km_give_back(void)
+{
+	bool given = !mm_txn_current() && (km_block_drain() + slab_mag_drain_all()) != 0;
+
+	return (slab_release_empty() != 0) | given;
+}
+
+/* The buddy allocator's reclaim hook (alloc_pages() ran out). */
+static bool km_reclaim_pages(void)
+{
+	unsigned long s = mm_lock();
+	bool given = km_give_back();
+
+	mm_unlock(s);
+	return given;
+}
+
 /* Route a request once; when memory really ran out (not by fault
  * injection, which must be seen), ask the shrinkers unless GFP_NOSHRINK
  * (with the caller's mm lock, *lock, dropped, so a shrinker's kfree never
  * nests inside an allocation, as a real spinlock would need), then give
- * back kmalloc's own caches: the kept blocks and the magazines, which also
- * hold what the shrinkers' kfrees just put there -- except while a
- * transaction is open, whose undo could not take them back -- and every
- * empty slab, so the retry can get a page whatever size class it needs.
- * Route again if anything came back. Shrinkers are asked for a batch (at
- * least KM_RECLAIM_BATCH bytes). */
+ * back kmalloc's own caches (which also hold what the shrinkers' kfrees
+ * just put there), and route again if anything came back. Shrinkers are
+ * asked for a batch (at least KM_RECLAIM_BATCH bytes). */
 static int km_route_reclaim(size_t size, size_t align, gfp_t flags, void **out,
 			    int *backend, size_t *granted, void *caller, unsigned long *lock)
 {
@@ -473,12 +494,8 @@ static int km_route_reclaim(size_t size, size_t align, gfp_t flags, void **out,
 		given = mm_shrink(size > KM_RECLAIM_BATCH ? size : KM_RECLAIM_BATCH) != 0;
 		*lock = mm_lock();
 	}
-	if (!mm_txn_current())
-		given |= (km_block_drain() + slab_mag_drain_all()) != 0;
-	if (given) {
-		slab_release_empty();
+	if (km_give_back() || given)
 		ret = km_route(size, align, flags, out, backend, granted, caller);
-	}
 	return ret;
 }
 

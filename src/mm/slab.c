@@ -244,12 +244,12 @@ static void slab_count_change(struct slab_layout *l, struct page *pg, int delta)
 static struct page *slab_new(struct kmem_cache *c, int li, gfp_t gfp)
 {
 	struct slab_layout *l = &c->lay[li];
-	struct page *pg = alloc_pages(gfp & ~GFP_ZERO, l->order);
+	struct page *pg;
 	struct slab_hdr *h;
 	uint64_t *map;
 
-	if (!pg)
-		return NULL;
+	if (buddy_try_alloc(gfp & ~GFP_ZERO, l->order, &pg))
+		return NULL;   /* kmalloc reclaims and retries (km_route_reclaim) */
 	if (l->order)
 		page_set_compound(pg, l->order);
 	page_set_owner(pg, PAGE_OWNER_SLAB);

@@ -195,16 +195,18 @@ static unsigned long pages_of(uint64_t bytes)
 static int cmd_hog(int argc, char **argv)
 {
 	uint64_t bytes;
-	unsigned long free_pg = buddy_free_pages();
 
 	if (argc == 2 && !strcmp(argv[1], "release")) {
 		hog_release();
 	} else if (argc == 2 && !sh_parse_size(argv[1], &bytes)) {
 		hog_take(pages_of(bytes));
 	} else if (argc == 3 && !strcmp(argv[1], "leave") && !sh_parse_size(argv[2], &bytes)) {
-		unsigned long keep = pages_of(bytes);
+		unsigned long keep = pages_of(bytes), held;
 
-		hog_take(free_pg > keep ? free_pg - keep : 0);
+		do {   /* again while taking made the kernel give memory back */
+			held = hog_pages;
+			hog_take(buddy_free_pages() > keep ? buddy_free_pages() - keep : 0);
+		} while (hog_pages != held && buddy_free_pages() > keep);
 	} else {
 		return SH_USAGE;
 	}

@@ -742,6 +742,42 @@ static void test_oom_gives_back(size_t size, unsigned long (*held)(void), unsign
 	tap_ok(at_baseline() && held() == 0 && kmalloc_check() == 0, "%s: all freed: baseline", what);
 }
 
+/* alloc_pages, out of frames, gets kmalloc's kept blocks back too (not
+ * inside a transaction); an injected failure reclaims nothing. */
+static void test_pages_reclaim(void)
+{
+	struct faultinj_config fi = { .probability = 100, .interval = 1, .times = 1,
+				      .scope = FI_PAGE, .seed = 1 };
+	unsigned long n, i;
+	struct page *pg;
+	struct mm_txn t;
+
+	fresh(EXH_ARENA);
+	mm_set_mode(MM_MODE_TWOTIER);
+	for (n = 0; n < EXH_MAX && (exh[n] = kmalloc(8192, 0)) != NULL; n++)
+		;
+	for (i = 0; i < KMALLOC_KEEP_PER_ORDER; i++) {
+		kfree(exh[i]);
+		exh[i] = NULL;
+	}
+	mm_txn_begin(&t);
+	tap_ok(kept_blocks() == KMALLOC_KEEP_PER_ORDER && alloc_pages(0, 1) == NULL &&
+	       kept_blocks() == KMALLOC_KEEP_PER_ORDER,
+	       "alloc_pages out of frames in a transaction: fails, the kept blocks stay");
+	mm_txn_abort(&t);
+	faultinj_set(&fi);
+	tap_ok(alloc_pages(0, 1) == NULL && kept_blocks() == KMALLOC_KEEP_PER_ORDER,
+	       "an injected alloc_pages failure reclaims nothing");
+	faultinj_off();
+	pg = alloc_pages(0, 1);
+	tap_ok(pg && kept_blocks() == 0, "alloc_pages out of frames: the kept blocks come back, "
+	       "the request is served");
+	free_pages(pg, 1);
+	while (n)
+		kfree(exh[--n]);
+	tap_ok(at_baseline() && kmalloc_check() == 0, "pages reclaim: all freed: baseline");
+}
+
 /* ---- debug checks through kmalloc ---------------------------------------- */
 
 static void test_debug(int mode)
@@ -857,6 +893,7 @@ int main(void)
 	test_kept_blocks();
 	test_oom_gives_back(8192, kept_blocks, KMALLOC_KEEP_PER_ORDER, "8 KiB blocks");
 	test_oom_gives_back(64, cached_64, SLAB_MAG_SIZE, "64-byte objects");
+	test_pages_reclaim();
 	test_reclaim_edges();
 	free(arena);
 	return tap_end();
