@@ -83,8 +83,9 @@ int bcache_read(struct bcache *bc, uint64_t blockno, uint32_t offset,
 		uint32_t len, void *dst);
 
 /* Read count whole blocks from blockno straight into dst, bypassing the
- * cache, in as few device requests as BCACHE_DIRECT_MAX allows (one for
- * runs up to 256 KiB). Safe because nothing is ever written: cached copies
+ * cache, in as few block-device reads as BCACHE_DIRECT_MAX allows (one for
+ * runs up to 256 KiB; the driver splits a read into requests of its own
+ * size: virtio-blk's are at most 128 KiB). Safe because nothing is ever written: cached copies
  * and the device agree. Returns 0; -EINVAL for a range outside the device,
  * count 0 or NULL; -EIO when a request fails. */
 int bcache_read_direct(struct bcache *bc, uint64_t blockno, uint32_t count,

@@ -131,7 +131,7 @@ int page_alloc_init(const struct mm_layout *l);
 const struct zone *zone_get(enum zone_id id);
 
 /* "free", "reserved", "kernel", "pages", "slab", "heap", "pgtable",
- * "large"; "?" for an unknown value. */
+ * "large", "kcache"; "?" for an unknown value. */
 const char *page_owner_name(unsigned owner);
 
 /* Mark the 2^order - 1 frames after head PG_TAIL with head_off, and head

@@ -1,7 +1,7 @@
 /* vm.h - Sv39 page tables (RISC-V privileged spec v1.12, section 4.4).
  *
  * Builds and edits page tables in memory; it does not switch address
- * spaces (the kernel writes satp, see src/kernel/kvm.c), so it runs on the
+ * spaces (the kernel writes satp, see kvm_init in src/kernel/memory.c), so it runs on the
  * host too. Table pages come from the buddy allocator (owner PGTABLE) and
  * are reached through page_address(). Each table page's struct page counts
  * its valid entries in `inuse`, so a table that empties is freed at once.

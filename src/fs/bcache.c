@@ -357,9 +357,7 @@ int bcache_read_direct(struct bcache *bc, uint64_t blockno, uint32_t count,
 	if (!bc || !dst || count == 0 || blockno >= bc->nr_blocks ||
 	    count > bc->nr_blocks - blockno)
 		return -EINVAL;
-	per = BCACHE_DIRECT_MAX / bc->block_size;
-	if (per == 0)
-		per = 1;
+	per = BCACHE_DIRECT_MAX / bc->block_size;   /* >= 4: blocks are at most 64 KiB */
 	while (count) {
 		uint32_t n = count < per ? count : per;
 		int ret;

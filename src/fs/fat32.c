@@ -14,14 +14,13 @@
 
 #include <string.h>
 
-#define NOVAL UINT64_MAX
 
 /* ---- messages ---------------------------------------------------------- */
 
 int fat_fail(struct fat_fs *fs, int err, const char *what, uint64_t val,
 	     const char *why)
 {
-	if (val != NOVAL)
+	if (val != FAT_NOVAL)
 		ksnprintf(fs->err, sizeof(fs->err), "%s %llu: %s", what,
 			  (unsigned long long)val, why);
 	else
@@ -178,10 +177,10 @@ static int mount_bpb(struct fat_fs *fs)
 
 	ret = kmem_try_alloc(dev->sector_size, 0, 0, (void **)&b);
 	if (ret)
-		return fat_fail(fs, -ENOMEM, "boot sector", NOVAL, "no memory");
+		return fat_fail(fs, -ENOMEM, "boot sector", FAT_NOVAL, "no memory");
 	ret = blk_read(dev, 0, 1, b);
 	if (ret)
-		ret = fat_fail(fs, -EIO, "boot sector", NOVAL, "read error");
+		ret = fat_fail(fs, -EIO, "boot sector", FAT_NOVAL, "read error");
 	if (!ret)
 		ret = bpb_check_fields(fs, b);
 	if (!ret)
@@ -241,7 +240,7 @@ int fat_mount(struct blkdev *dev, struct fat_fs **out, char *msg, size_t msglen)
 	if (!ret) {
 		ret = bcache_create(dev, fs->bps, FAT_BC_RESERVE, &fs->bc);
 		if (ret)
-			fat_fail(fs, ret, "block cache", NOVAL, "cannot be created");
+			fat_fail(fs, ret, "block cache", FAT_NOVAL, "cannot be created");
 	}
 	if (!ret)
 		ret = mount_root(fs);

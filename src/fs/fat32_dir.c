@@ -230,7 +230,7 @@ static int dir_lookup(struct fat_fs *fs, uint32_t clus, const char *name,
 		    fat_name_eq(name, len, ent->short_name))
 			return 0;
 	if (ret == 0) {
-		fat_fail(fs, -ENOENT, "path component", UINT64_MAX, "not found");
+		fat_fail(fs, -ENOENT, "path component", FAT_NOVAL, "not found");
 		return -ENOENT;
 	}
 	return ret;
@@ -307,8 +307,8 @@ static void path_pop(char *p)
 	p[len > 1 ? len - 1 : 1] = '\0';
 }
 
-/* One component: move *cur (a directory) to the component's directory or
- * set *ent (and *is_dir false) for a file. */
+/* One component: move *cur (a directory) to the component's directory;
+ * *ent and *have_ent say what it named (a file leaves *cur as it was). */
 static int resolve_step(struct fat_fs *fs, const char *name, size_t len,
 			uint32_t *cur, struct fat_dirent *ent, bool *have_ent,
 			char *path)
@@ -343,7 +343,7 @@ int fat_resolve(struct fat_fs *fs, const char *path, struct fat_dirent *ent,
 	int ret = 0;
 
 	if (!path || !*path)
-		return fat_fail(fs, -ENOENT, "path", UINT64_MAX, "empty");
+		return fat_fail(fs, -ENOENT, "path", FAT_NOVAL, "empty");
 	cur = path[0] == '/' ? fs->root : fs->cwd_clus;
 	if (cwd_out)
 		strncpy(cwd_out, path[0] == '/' ? "/" : fs->cwd, FAT_PATH_MAX);
@@ -357,7 +357,7 @@ int fat_resolve(struct fat_fs *fs, const char *path, struct fat_dirent *ent,
 		if (len == 0)
 			break;
 		if (!is_dir)
-			return fat_fail(fs, -ENOTDIR, "path component", UINT64_MAX,
+			return fat_fail(fs, -ENOTDIR, "path component", FAT_NOVAL,
 					"below a file");
 		ret = resolve_step(fs, path, len, &cur, ent, &have_ent, cwd_out);
 		is_dir = !have_ent || (ent->attr & FAT_ATTR_DIRECTORY);
@@ -378,9 +378,9 @@ int fat_resolve_kind(struct fat_fs *fs, const char *path, bool dir,
 	if (ret)
 		return ret;
 	if (dir && !(ent->attr & FAT_ATTR_DIRECTORY))
-		return fat_fail(fs, -ENOTDIR, "path", UINT64_MAX, "not a directory");
+		return fat_fail(fs, -ENOTDIR, "path", FAT_NOVAL, "not a directory");
 	if (!dir && (ent->attr & FAT_ATTR_DIRECTORY))
-		return fat_fail(fs, -EISDIR, "path", UINT64_MAX, "is a directory");
+		return fat_fail(fs, -EISDIR, "path", FAT_NOVAL, "is a directory");
 	return fat_entry_cluster(fs, ent, clus);
 }
 

@@ -59,7 +59,9 @@ static inline uint64_t fat_clus_sector(const struct fat_fs *fs, uint32_t c)
 	return fs->data_start + (uint64_t)(c - 2) * fs->spc;
 }
 
-/* Record an error on fs: "what N: why" (N omitted when has_val is false).
+#define FAT_NOVAL UINT64_MAX   /* fat_fail: no number to print */
+
+/* Record an error on fs: "what N: why" (N omitted when val is FAT_NOVAL).
  * Returns err so callers can `return fat_fail(...)`. */
 int fat_fail(struct fat_fs *fs, int err, const char *what, uint64_t val,
 	     const char *why);

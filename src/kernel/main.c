@@ -2,6 +2,7 @@
  * hart with paging off, interrupts off and .bss cleared. */
 #include <stdint.h>
 #include "kernel/console.h"
+#include "lib/printf.h"
 #include "kernel/disk.h"
 #include "kernel/ktest.h"
 #include "kernel/memory.h"
@@ -89,13 +90,11 @@ static void run_boot_selftest(void)
 
 static void run_boot_crash(void)
 {
-	char kind[16];
-	char line[32] = "crash ";
+	char kind[16], line[32];
 
 	if (!bootarg("crash", kind, sizeof(kind)))
 		return;
-	for (int i = 0; kind[i] && i < 16; i++)
-		line[6 + i] = kind[i];
+	ksnprintf(line, sizeof(line), "crash %s", kind);
 	sh_exec(line);
 }
 

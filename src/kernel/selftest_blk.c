@@ -1,5 +1,5 @@
 /* selftest_blk.c - the "blk" KTAP suite: the virtio-blk driver on the real
- * device (skipped without a disk). Reads go to DMA-zone pages. */
+ * device (skipped without a disk): reads into pages and a stack buffer. */
 #include <string.h>
 #include "kernel/ktest.h"
 #include "kernel/virtio_blk.h"

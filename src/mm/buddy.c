@@ -126,9 +126,6 @@ void buddy_zone_set_watermarks(struct zone *z)
 
 /* ---- allocation ---------------------------------------------------------- */
 
-/* Fault injection (a later issue) plugs in here: return true to make this
- * request fail as if memory ran out. GFP_NOINJECT requests must be exempt. */
-
 /* Put the upper halves of a 2^high block back until 2^low is left. */
 static void buddy_split(struct zone *z, struct page *pg, unsigned high,
 			unsigned low)

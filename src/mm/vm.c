@@ -1,7 +1,7 @@
 /* vm.c - Sv39 page-table construction: map, unmap, translate.
  *
  * Not an address-space switcher and not a fault handler: it edits tables
- * in memory and leaves satp and TLB flushes to the kernel (kvm.c).
+ * in memory and leaves satp and TLB flushes to the kernel (kvm_init, src/kernel/memory.c).
  *
  * Invariants:
  *   - every table page is a buddy order-0 block with owner PGTABLE; its
