@@ -48,8 +48,7 @@ size_t wl_ops_needed(enum wl_kind k, size_t ops);
 
 /* Generate workload k with about `ops` operations into t->ops (capacity
  * t->cap) from `seed`. Returns 0, or -EINVAL (unknown kind, cap too small:
- * see wl_ops_needed). `live` is scratch of WL_MAX_SLOTS / 8 bytes. */
-int wl_generate(enum wl_kind k, size_t ops, uint64_t seed, struct wl_trace *t,
-		uint8_t *live);
+ * see wl_ops_needed). */
+int wl_generate(enum wl_kind k, size_t ops, uint64_t seed, struct wl_trace *t);
 
 #endif

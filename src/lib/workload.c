@@ -7,10 +7,8 @@
 
 struct gen {
 	struct wl_trace *t;
-	uint8_t *live;           /* bitmap of live slots */
 	uint32_t nlive;
 	uint32_t slot_list[WL_MAX_SLOTS];  /* live slots, unordered */
-	uint32_t pos[WL_MAX_SLOTS];        /* slot -> index in slot_list */
 	uint16_t size[WL_MAX_SLOTS];       /* slot -> size of its live block */
 	uint32_t free_slots[WL_MAX_SLOTS]; /* freed slots, reused last-in first */
 	uint32_t nfree, fresh;             /* stack depth; next never-used slot */
@@ -52,8 +50,6 @@ static void op_alloc(uint32_t size)
 {
 	uint32_t s = g.nfree ? g.free_slots[--g.nfree] : g.fresh++;
 
-	g.live[s / 8] |= (uint8_t)(1u << (s % 8));
-	g.pos[s] = g.nlive;
 	g.size[s] = (uint16_t)size;
 	g.slot_list[g.nlive++] = s;
 	if (g.nlive > g.t->peak_live)
@@ -65,10 +61,8 @@ static void op_free_index(uint32_t i)
 {
 	uint32_t s = g.slot_list[i];
 
-	g.live[s / 8] &= (uint8_t)~(1u << (s % 8));
 	g.free_slots[g.nfree++] = s;
 	g.slot_list[i] = g.slot_list[--g.nlive];
-	g.pos[g.slot_list[i]] = i;
 	emit(WL_FREE | s << 16);
 }
 
@@ -111,7 +105,7 @@ static void gen_frag(size_t ops)
 		op_alloc(1024 + (uint32_t)(rnd() % 3072));         /* buffer, goes */
 	}
 	for (uint32_t i = g.nlive; i-- > 0;)                     /* free buffers */
-		if (i < g.nlive && g.size[g.slot_list[i]] >= 1024)
+		if (g.size[g.slot_list[i]] >= 1024)   /* i < nlive: the list shrinks behind i */
 			op_free_index(i);
 	while (g.t->n + g.nlive + 1 < ops && g.nlive + 1 < g.t->slots)
 		op_alloc(4096 + 16 + (uint32_t)(rnd() % 1024));  /* too big for a hole */
@@ -127,18 +121,15 @@ size_t wl_ops_needed(enum wl_kind k, size_t ops)
 	}
 }
 
-int wl_generate(enum wl_kind k, size_t ops, uint64_t seed, struct wl_trace *t,
-		uint8_t *live)
+int wl_generate(enum wl_kind k, size_t ops, uint64_t seed, struct wl_trace *t)
 {
 	static const uint32_t slots[WL_NR] = { 10001, 2000, 256, 16384 };
 
 	if ((unsigned)k >= WL_NR || !t || !t->ops || t->cap < wl_ops_needed(k, ops))
 		return -EINVAL;
 	ops = wl_ops_needed(k, ops);
-	memset(live, 0, WL_MAX_SLOTS / 8);
 	memset(&g, 0, sizeof(g));
 	g.t = t;
-	g.live = live;
 	g.rng = seed ? seed : 1;
 	t->n = t->keep = 0;
 	t->peak_live = 0;

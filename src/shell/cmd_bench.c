@@ -35,7 +35,6 @@ struct bench_result {
 
 static void *slot[WL_MAX_SLOTS];
 static uint16_t slot_size[WL_MAX_SLOTS];
-static uint8_t live_scratch[WL_MAX_SLOTS / 8];
 static struct bench_result results[WL_NR][MM_MODE_NR];
 static struct wl_trace trace;
 static struct page *trace_pages;
@@ -132,7 +131,7 @@ static int make_trace(enum wl_kind k, size_t ops)
 	if (!trace_pages)
 		return -1;
 	trace = (struct wl_trace){ .ops = page_address(trace_pages), .cap = need / sizeof(uint32_t) };
-	return wl_generate(k, ops, 0x7a11 + (uint64_t)k, &trace, live_scratch);
+	return wl_generate(k, ops, 0x7a11 + (uint64_t)k, &trace);
 }
 
 /* A fixed-point x10 value as "N.d", right-aligned in width (0: no padding). */

@@ -250,12 +250,10 @@ static int setup_allocator(const struct allocator *a, const char **lib)
  * holds it). */
 static void make_trace(int k, size_t ops, uint64_t seed, struct wl_trace *t)
 {
-	static uint8_t live[WL_MAX_SLOTS / 8];
-
 	memset(t, 0, sizeof(*t));
 	t->cap = wl_ops_needed(k, ops);
 	t->ops = map_bytes(t->cap * sizeof(uint32_t), 0);
-	if (wl_generate(k, ops, seed, t, live)) {
+	if (wl_generate(k, ops, seed, t)) {
 		fprintf(stderr, "bench_host: wl_generate(%s) failed\n", wl_name(k));
 		exit(2);
 	}
