@@ -2,7 +2,14 @@
 #ifndef TALLY_LIB_BITOPS_H
 #define TALLY_LIB_BITOPS_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+/* x rounded up to a multiple of a (a power of two). */
+static inline size_t round_up(size_t x, size_t a)
+{
+	return (x + a - 1) & ~(a - 1);
+}
 
 #if defined(__riscv) && !defined(__riscv_zbb)
 /* No count-trailing-zeros instruction (and no libgcc to call): a de Bruijn

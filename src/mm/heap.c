@@ -42,6 +42,7 @@
  * MM_DEBUG_POISON is filled with 0x6b and flagged; a merge keeps the flag
  * only if both sides had it, and poisons the tags that became interior. */
 #include <string.h>
+#include "lib/bitops.h"
 #include "mm/heap.h"
 #include "mm/buddy.h"
 #include "mm/stats.h"
@@ -86,11 +87,6 @@ static struct {
 } heap;
 
 /* ---- tiny accessors ------------------------------------------------------ */
-
-static size_t round_up(size_t x, size_t a)
-{
-	return (x + a - 1) & ~(a - 1);
-}
 
 static size_t ch_size(const struct hchunk *c)
 {
@@ -613,7 +609,7 @@ int __heap_free(void *p, void *caller)
 	heap.used_blocks--;
 	ch_release(r, c);
 	if (run_is_free(r)) {
-		if (heap.free_runs >= HEAP_SPARE_RUNS && !mm_txn_holding) {
+		if (heap.free_runs >= HEAP_SPARE_RUNS && !mm_txn_holding()) {
 			heap.free_runs++;
 			run_release(r);
 		} else {

@@ -69,25 +69,23 @@ struct km_counts {
 static struct km_counts km_folded[KMALLOC_NR_CLASSES];
 
 /* ---- freed large blocks kept for reuse ------------------------------------
- * kfree's fast path keeps a freed large block of order 1..KM_BLOCK_ORDERS
- * (8..32 KiB), up to KM_BLOCK_KEEP per order, for kmalloc's fast path to
- * hand out again, instead of the buddy allocator splitting and merging it
- * on every request. A kept block stays an allocated compound block whose
+ * kfree's fast path keeps a freed large block of order 1 ..
+ * KMALLOC_KEEP_ORDERS (8..32 KiB), up to KMALLOC_KEEP_PER_ORDER per order,
+ * for kmalloc's fast path to hand out again, instead of the buddy
+ * allocator splitting and merging it on every request. A kept block stays an allocated compound block whose
  * owner is PAGE_OWNER_KCACHE, so kfree, ksize and krealloc refuse it as
  * they refuse any block that is not allocated. Not kept: ZONE_DMA blocks
  * (devices need them back). Only the fast paths use the cache (a request
  * with flags, or a free while a transaction is undone, goes to the buddy
  * allocator); it is emptied when memory runs short outside a transaction
- * (km_route_reclaim) and by kmalloc_shrink(). */
-#define KM_BLOCK_ORDERS   KMALLOC_KEEP_ORDERS
-#define KM_BLOCK_KEEP     KMALLOC_KEEP_PER_ORDER
-#define KM_BLOCK_MAX_SIZE (PAGE_SIZE << KM_BLOCK_ORDERS)
+ * (km_give_back) and by kmalloc_shrink(). */
+#define KM_BLOCK_MAX_SIZE (PAGE_SIZE << KMALLOC_KEEP_ORDERS)
 
 static struct km_blocks {
 	unsigned n;
-	struct page *blk[KM_BLOCK_KEEP];   /* heads, newest last */
+	struct page *blk[KMALLOC_KEEP_PER_ORDER];   /* heads, newest last */
 	struct km_counts fast, folded;
-} km_blocks[KM_BLOCK_ORDERS + 1];      /* by order; [0] unused */
+} km_blocks[KMALLOC_KEEP_ORDERS + 1];      /* by order; [0] unused */
 
 /* The order of a large request of size bytes, by 4 KiB steps. */
 static const uint8_t km_block_order[KM_BLOCK_MAX_SIZE / PAGE_SIZE] = {
@@ -100,7 +98,7 @@ static unsigned long km_block_drain(void)
 {
 	unsigned long frames = 0;
 
-	for (unsigned o = 1; o <= KM_BLOCK_ORDERS; o++) {
+	for (unsigned o = 1; o <= KMALLOC_KEEP_ORDERS; o++) {
 		struct km_blocks *bc = &km_blocks[o];
 
 		while (bc->n)   /* a refusal is reported and counted by buddy.c */
@@ -127,10 +125,10 @@ static int km_block_check(void)
 {
 	int bad = 0;
 
-	for (unsigned o = 1; o <= KM_BLOCK_ORDERS; o++) {
+	for (unsigned o = 1; o <= KMALLOC_KEEP_ORDERS; o++) {
 		const struct km_blocks *bc = &km_blocks[o];
 
-		if (bc->n > KM_BLOCK_KEEP) {
+		if (bc->n > KMALLOC_KEEP_PER_ORDER) {
 			mm_report("kmalloc_check: %u kept blocks of order %u", bc->n, o);
 			bad++;
 			continue;
@@ -211,7 +209,7 @@ static void km_fold(void)
 		now = (struct km_counts){ c->fast_allocs, c->fast_frees, c->fast_bytes };
 		km_fold_one(m, &km_stats.backend[KM_BACKEND_SLAB], &now, &km_folded[ci], c->size);
 	}
-	for (unsigned o = 1; o <= KM_BLOCK_ORDERS; o++)
+	for (unsigned o = 1; o <= KMALLOC_KEEP_ORDERS; o++)
 		km_fold_one(m, &km_stats.backend[KM_BACKEND_LARGE], &km_blocks[o].fast,
 			    &km_blocks[o].folded, PAGE_SIZE << o);
 }
@@ -729,10 +727,10 @@ static inline bool km_block_keep(struct page *pg)
 	unsigned o = pg->order;
 	struct km_blocks *bc;
 
-	if (o - 1u >= KM_BLOCK_ORDERS || pg->zone == ZONE_DMA)
+	if (o - 1u >= KMALLOC_KEEP_ORDERS || pg->zone == ZONE_DMA)
 		return false;
 	bc = &km_blocks[o];
-	if (bc->n == KM_BLOCK_KEEP)
+	if (bc->n == KMALLOC_KEEP_PER_ORDER)
 		return false;
 	pg->owner = PAGE_OWNER_KCACHE;
 	bc->blk[bc->n++] = pg;
@@ -858,7 +856,7 @@ void kmalloc_get_stats(struct kmalloc_stats *out)
 
 	km_fold();
 	*out = km_stats;
-	for (unsigned o = 1; o <= KM_BLOCK_ORDERS; o++) {
+	for (unsigned o = 1; o <= KMALLOC_KEEP_ORDERS; o++) {
 		out->kept_blocks += km_blocks[o].n;
 		out->kept_bytes += (uint64_t)km_blocks[o].n * (PAGE_SIZE << o);
 	}

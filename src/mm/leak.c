@@ -113,7 +113,6 @@ void leak_track(bool on)
 	}
 	leak_tracking_on = true;
 	mm_slow_path(MM_SLOW_LEAK, true);
-	st.tracking = true;
 	mm_unlock(irq);
 }
 

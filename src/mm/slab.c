@@ -93,11 +93,6 @@ static void mag_forget(struct kmem_cache *c, const struct page *pg);
 
 /* ---- tiny accessors --------------------------------------------------- */
 
-static size_t round_up(size_t x, size_t a)
-{
-	return (x + a - 1) & ~(a - 1);
-}
-
 static unsigned map_words(unsigned n)
 {
 	return (n + 63) / 64;
@@ -404,7 +399,7 @@ int kmem_cache_destroy(struct kmem_cache *c)
 
 	if (!cache_valid(c) || kmem_cache_is_kmalloc(c)) {
 		ret = -EINVAL;   /* kmalloc's size classes live as long as kmalloc */
-	} else if (mag_drain(c), (active = cache_active(c, NULL, NULL)) != 0) {
+	} else if ((active = cache_active(c, NULL, NULL)) != 0) {   /* no magazine */
 		mm_report("slab: %s: destroy with %lu objects in use", c->name, active);
 		ret = -EBUSY;
 	} else {
@@ -642,7 +637,7 @@ static void slab_put(struct kmem_cache *c, struct page *pg, int li, char *obj,
 	}
 	slab_map_put(pg, i);
 	slab_count_change(l, pg, -1);
-	if (pg->inuse == 0 && !mm_txn_holding) /* txn.c trims after undo */
+	if (pg->inuse == 0 && !mm_txn_holding()) /* txn.c trims after undo */
 		layout_shrink(c, li, SLAB_RESERVE);
 }
 

@@ -5,7 +5,7 @@
  * Not a lock, not isolation, not a general undo: only what went through
  * mm_txn_* is undone, and only while nobody else frees in between (see
  * "Exactness" below). For thread context on one hart: txn_current,
- * mm_txn_holding and txn_keep are globals (under SMP they would be per
+ * MM_SLOW_TXN and txn_keep are globals (under SMP they would be per
  * hart, each hart its own nest). The mm lock is taken only around the
  * caches' bookkeeping (txn_keep_record, txn_trim), never across an
  * allocation, so kmalloc may still drop it to run shrinkers.
@@ -49,7 +49,7 @@
  * cache's reserve (SLAB_RESERVE, HEAP_SPARE_RUNS), and which one is kept
  * depends on the order things emptied. So the outermost begin records which
  * slabs and runs are empty (txn_keep, at most SLAB_RESERVE per cache layout
- * plus HEAP_SPARE_RUNS), every undo runs with mm_txn_holding set (nothing
+ * plus HEAP_SPARE_RUNS), every undo runs with MM_SLOW_TXN set (nothing
  * is trimmed while it frees) and ends with txn_trim(): every empty slab and
  * free run not in txn_keep goes back to the buddy allocator. txn_keep
  * serves every savepoint too: while a nest is open nothing is freed except
@@ -82,7 +82,6 @@ struct txn_page {
 };
 _Static_assert(sizeof(struct txn_page) <= PAGE_SIZE, "log page overflows");
 
-bool mm_txn_holding;
 static struct mm_txn *txn_current;
 static struct page *txn_keep[TXN_KEEP_MAX];
 static unsigned txn_nkeep;
@@ -224,7 +223,6 @@ static void txn_hold(bool on)
 {
 	unsigned long s = mm_lock();
 
-	mm_txn_holding = on;
 	mm_slow_path(MM_SLOW_TXN, on);
 	mm_unlock(s);
 }
@@ -517,7 +515,7 @@ static void txn_close(struct mm_txn *t)
 }
 
 /* A savepoint's unused reservation goes back now; the rest is the
- * parent's. Freed under mm_txn_holding for the same reason as an undo. */
+ * parent's. Freed under MM_SLOW_TXN for the same reason as an undo. */
 static void commit_savepoint(struct mm_txn *t)
 {
 	struct mm_txn_entry *e;

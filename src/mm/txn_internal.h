@@ -6,11 +6,16 @@
 
 #include <stdbool.h>
 #include "mm/page.h"
+#include "mm/mm_debug.h"
 
-/* Set by txn.c while it undoes a transaction: slab.c keeps every slab that
- * empties and heap.c every run that becomes free, instead of trimming to
- * SLAB_RESERVE / HEAP_SPARE_RUNS, so txn.c can choose which ones stay. */
-extern bool mm_txn_holding;
+/* True while txn.c undoes a transaction (MM_SLOW_TXN): slab.c keeps every
+ * slab that empties and heap.c every run that becomes free, instead of
+ * trimming to SLAB_RESERVE / HEAP_SPARE_RUNS, so txn.c can choose which
+ * ones stay. */
+static inline bool mm_txn_holding(void)
+{
+	return (mm_slow_paths & MM_SLOW_TXN) != 0;
+}
 
 /* slab.c: store the heads of up to max empty slabs (all caches, both
  * layouts) in out; return how many there are. */
