@@ -11,6 +11,8 @@
 #include <stddef.h>
 
 #define FDT_MAGIC 0xd00dfeedu
+#define FDT_MAX_DEPTH 16   /* nodes nested deeper make the walk fail; visitors
+			    * may keep one record per depth */
 
 struct fdt_visitor {
 	void *ctx;

@@ -11,7 +11,6 @@
 
 struct platform platform;
 
-#define DT_DEPTH 16
 #define MAX_REGS 4
 
 struct dt_node {
@@ -27,7 +26,7 @@ struct dt_node {
 };
 
 struct dt_state {
-	struct dt_node node[DT_DEPTH];
+	struct dt_node node[FDT_MAX_DEPTH];
 };
 
 static int compat_has(const struct dt_node *n, const char *want)

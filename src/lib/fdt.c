@@ -10,7 +10,6 @@
 #define FDT_PROP       3
 #define FDT_NOP        4
 #define FDT_END        9
-#define FDT_MAX_DEPTH  16
 
 struct fdt_hdr {
 	uint32_t totalsize, off_struct, off_strings, off_rsvmap, version;
