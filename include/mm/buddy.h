@@ -32,16 +32,17 @@ struct buddy_stats {
  * order > MAX_ORDER or out is NULL. */
 int buddy_try_alloc(gfp_t flags, unsigned order, struct page **out);
 
-/* buddy_try_alloc() returning the head, or NULL on any failure. When the
- * zones really ran out (not by fault injection), the reclaim hook gives
- * back what the allocators above keep for reuse and the request is tried
- * once more. The allocators above call buddy_try_alloc() (their own
- * callers reclaim). */
-struct page *alloc_pages(gfp_t flags, unsigned order);
+/* buddy_try_alloc() with reclaim: when the zones really ran out (not by
+ * fault injection), the reclaim path (mm/shrinker.h) gives back what the
+ * caches keep for reuse, then what the shrinkers can drop, and the request
+ * is tried again while anything came back. Same results as
+ * buddy_try_alloc(). Call without the mm lock held (the kernel's lock
+ * nests today; a real spinlock would not). The object allocators call
+ * buddy_try_alloc() (their entry points reclaim). */
+int buddy_alloc(gfp_t flags, unsigned order, struct page **out);
 
-/* The reclaim hook alloc_pages() calls (mm lock held by the hook itself):
- * returns whether any frame came back. kmalloc_init sets it. */
-void buddy_set_reclaim(bool (*fn)(void));
+/* buddy_alloc() returning the head, or NULL on any failure. */
+struct page *alloc_pages(gfp_t flags, unsigned order);
 
 /* Free the block of 2^order frames headed by pg, merging with free buddies.
  * Returns 0; -EINVAL (refused, reported, counted in wrong_frees, nothing

@@ -45,6 +45,9 @@ struct faultinj_stats {
  * probability > 100, scope has no FI_* bit or unknown bits, or times < -1. */
 int faultinj_set(const struct faultinj_config *cfg);
 void faultinj_off(void);
+/* Off, configuration and every counter zeroed: the state of a fresh
+ * process (kmalloc_init calls it). */
+void faultinj_reset(void);
 /* The configuration as it stands (times and space count down) and counters. */
 void faultinj_get(struct faultinj_config *cfg, struct faultinj_stats *st);
 /* Should this allocation fail? `scope` is one FI_* bit. Costs one load

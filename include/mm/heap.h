@@ -40,7 +40,8 @@ struct heap_stats {
  * other flags go to alloc_pages when the arena grows. Returns 0 and *out;
  * -EINVAL (*out = NULL) when out is NULL, size is 0, align is not a power of
  * two or over HEAP_MAX_ALIGN; -ENOMEM when size > HEAP_MAX_ALLOC or no run
- * has room and the buddy allocator cannot supply one. */
+ * has room and the buddy allocator cannot supply one, even after reclaim
+ * (mm/shrinker.h). */
 int heap_alloc(size_t size, size_t align, gfp_t gfp, void **out);
 
 /* Free a block. Returns 0; -EINVAL (refused, reported with the caller's
@@ -63,8 +64,10 @@ int heap_check(void);
 
 void heap_get_stats(struct heap_stats *out);
 
-/* Forget every run (host tests, after page_alloc_init reset the frames).
- * Called by kmalloc_init(); it does not give runs back. */
+/* Forget every run (host tests, after page_alloc_init reset the frames)
+ * and register SimpleHeap's keeper (mm/shrinker.h: free runs given back
+ * when memory runs out). Called by kmalloc_init(), after shrinker_reset();
+ * it does not give runs back. */
 void heap_init(void);
 
 #endif

@@ -114,8 +114,10 @@ const char *mm_mode_name(void);
 const char *mm_mode_str(int mode);
 int mm_mode_parse(const char *name);
 
-/* Release what the caches hold without anyone using it: every kept large
- * block, every empty slab and every fully free heap run. Returns the frames given back. After it,
+/* Release what the caches hold without anyone using it: every keeper of
+ * the reclaim path (mm/shrinker.h) gives back all it keeps -- kept large
+ * blocks, magazines, empty slabs, fully free heap runs. Returns the bytes
+ * given back (frames and magazine objects). After it,
  * with no block allocated, buddy_free_pages() is what it was right after
  * kmalloc_init(): the baseline the tests compare against. */
 unsigned long kmalloc_shrink(void);

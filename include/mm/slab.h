@@ -51,7 +51,8 @@ struct kmem_cache *kmem_cache_create(const char *name, size_t size,
 				     size_t align, unsigned flags);
 
 /* An object of the cache, or NULL when the buddy allocator cannot supply a
- * new slab (counted in failures) or c is not a live cache. GFP_ZERO zeroes
+ * new slab even after reclaim (mm/shrinker.h; counted in failures) or c is
+ * not a live cache. GFP_ZERO zeroes
  * it; the other flags go to alloc_pages for a new slab (so zone flags only
  * place new slabs: an object may come from an existing slab elsewhere). */
 void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp);
@@ -92,8 +93,10 @@ int kmem_cache_get_stats(const struct kmem_cache *c,
  * maps). Returns the number of violations; each is reported. */
 int slab_check(void);
 
-/* Forget every cache (host tests, after page_alloc_init reset the frames).
- * Called by kmalloc_init(); it does not give slabs back. */
+/* Forget every cache (host tests, after page_alloc_init reset the frames)
+ * and register the slab layer's keeper (mm/shrinker.h: magazines and empty
+ * slabs given back when memory runs out). Called by kmalloc_init(), after
+ * shrinker_reset(); it does not give slabs back. */
 void slab_init(void);
 
 #endif

@@ -140,4 +140,10 @@ int mm_txn_run(int (*fn)(struct mm_txn *t, void *arg), void *arg);
 /* The innermost open transaction, or NULL. */
 struct mm_txn *mm_txn_current(void);
 
+/* Forget every transaction without touching memory: none is open, none is
+ * being undone -- the state of a fresh process. For a fresh arena (the
+ * host's mm_host_init) and boot; a transaction open at the time is dead:
+ * its log pages and blocks belong to the arena being forgotten. */
+void mm_txn_reset(void);
+
 #endif

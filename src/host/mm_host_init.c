@@ -4,6 +4,7 @@
 #include "mm/mm_host.h"
 #include "mm/page.h"
 #include "mm/kmalloc.h"
+#include "mm/txn.h"
 #include "kerrno.h"
 
 int mm_host_init(void *arena, size_t bytes)
@@ -25,7 +26,8 @@ int mm_host_init(void *arena, size_t bytes)
 	l.nram = 1;
 	l.virt_offset = base - (uintptr_t)MM_HOST_PHYS_BASE;
 	ret = page_alloc_init(&l);
-	if (ret)
-		return ret;
-	return kmalloc_init();
+	if (!ret)
+		ret = kmalloc_init();
+	mm_txn_reset();
+	return ret;
 }

@@ -17,6 +17,7 @@
 #include "kernel/sections.h"
 #include "mm/buddy.h"
 #include "mm/kmalloc.h"
+#include "mm/txn.h"
 #include "arch/riscv.h"
 #include "kerrno.h"
 
@@ -64,6 +65,7 @@ int kmem_init(void)
 {
 	int rc = kmalloc_init();
 
+	mm_txn_reset();
 	if (!rc)
 		kprintf("kmalloc: mode %s, %d slab size classes, SimpleHeap on demand\n",
 			mm_mode_name(), KMALLOC_NR_CLASSES);

@@ -25,6 +25,7 @@
  * Every public entry point holds mm_lock() while it changes any of this. */
 #include "mm/buddy.h"
 #include "mm/faultinj.h"
+#include "mm/shrinker.h"
 #include "mm/mm_env.h"
 #include "kerrno.h"
 #include "mm_internal.h"
@@ -136,11 +137,11 @@ static void buddy_split(struct zone *z, struct page *pg, unsigned high,
 	}
 }
 
-/* Take a 2^order block from z, or NULL (empty, fragmented, or below min). */
-static struct page *buddy_zone_take(struct zone *z, unsigned order, gfp_t flags)
+/* Take a 2^order block from z, or NULL (empty, fragmented, or below min
+ * unless dip). */
+static struct page *buddy_zone_take(struct zone *z, unsigned order, bool dip)
 {
-	if (!(flags & GFP_RESERVE) &&
-	    z->free_pages < z->wmark_min + (1UL << order))
+	if (!dip && z->free_pages < z->wmark_min + (1UL << order))
 		return NULL;
 	for (unsigned o = order; o <= MAX_ORDER; o++) {
 		struct page *pg;
@@ -155,18 +156,23 @@ static struct page *buddy_zone_take(struct zone *z, unsigned order, gfp_t flags)
 	return NULL;
 }
 
-/* Try the zones flags allow, preferred first (ids descend: High, Normal, DMA). */
-static struct page *buddy_take(gfp_t flags, unsigned order)
+/* Try the zones flags allow, preferred first (ids descend: High, Normal,
+ * DMA), each above its min watermark; then, when dip (a GFP_RESERVE
+ * request), the same zones below it: a reserve is the last resort, not a
+ * zone's first pages (as Linux's slow path lowers watermarks only after
+ * the normal walk failed). */
+static struct page *buddy_take(gfp_t flags, unsigned order, bool dip)
 {
 	int first = (flags & GFP_DMA) ? ZONE_DMA :
 		    (flags & GFP_DMA32) ? ZONE_NORMAL : ZONE_HIGH;
 
-	for (int z = first; z >= ZONE_DMA; z--) {
-		struct page *pg = buddy_zone_take(&mm_zones[z], order, flags);
+	for (int pass = 0; pass <= (dip ? 1 : 0); pass++)
+		for (int z = first; z >= ZONE_DMA; z--) {
+			struct page *pg = buddy_zone_take(&mm_zones[z], order, pass);
 
-		if (pg)
-			return pg;
-	}
+			if (pg)
+				return pg;
+		}
 	return NULL;
 }
 
@@ -187,7 +193,8 @@ static void buddy_prep_head(struct page *pg, unsigned order)
 		buddy_stats.peak_pages_in_use = buddy_stats.pages_in_use;
 }
 
-int buddy_try_alloc(gfp_t flags, unsigned order, struct page **out)
+/* buddy_try_alloc(), allowed below the watermarks only when dip. */
+static int buddy_try(gfp_t flags, unsigned order, struct page **out, bool dip)
 {
 	struct page *pg = NULL;
 	unsigned long irq;
@@ -206,7 +213,7 @@ int buddy_try_alloc(gfp_t flags, unsigned order, struct page **out)
 		mm_unlock(irq);
 		return -ENOMEM;
 	}
-	pg = buddy_take(flags, order);
+	pg = buddy_take(flags, order, dip);
 	if (!pg) {
 		buddy_stats.fail_nomem++;
 		mm_unlock(irq);
@@ -220,22 +227,33 @@ int buddy_try_alloc(gfp_t flags, unsigned order, struct page **out)
 	return 0;
 }
 
-static bool (*reclaim)(void);
-
-void buddy_set_reclaim(bool (*fn)(void))
+int buddy_try_alloc(gfp_t flags, unsigned order, struct page **out)
 {
-	reclaim = fn;
+	return buddy_try(flags, order, out, flags & GFP_RESERVE);
+}
+
+/* Reclaim comes before a reserve: the zones above their watermarks, then
+ * reclaim and again while anything comes back, and only then (GFP_RESERVE)
+ * below them -- no longer a target of injection, which had its say. */
+int buddy_alloc(gfp_t flags, unsigned order, struct page **out)
+{
+	unsigned long injected = faultinj_injected_total;
+	unsigned round = 0;
+	int ret = buddy_try(flags, order, out, false);
+
+	while (ret == -ENOMEM && faultinj_injected_total == injected &&
+	       mm_reclaim(PAGE_SIZE << order, flags, &round))
+		ret = buddy_try(flags, order, out, false);
+	if (ret == -ENOMEM && (flags & GFP_RESERVE) && faultinj_injected_total == injected)
+		ret = buddy_try(flags | GFP_NOINJECT, order, out, true);
+	return ret;
 }
 
 struct page *alloc_pages(gfp_t flags, unsigned order)
 {
-	unsigned long injected = buddy_stats.fail_injected;
 	struct page *pg;
-	int ret = buddy_try_alloc(flags, order, &pg);
 
-	if (ret == -ENOMEM && buddy_stats.fail_injected == injected && reclaim && reclaim())
-		ret = buddy_try_alloc(flags, order, &pg);
-	return ret ? NULL : pg;
+	return buddy_alloc(flags, order, &pg) ? NULL : pg;
 }
 
 /* ---- free ------------------------------------------------------------- */

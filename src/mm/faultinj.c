@@ -43,6 +43,19 @@ void faultinj_off(void)
 	mm_unlock(irq);
 }
 
+void faultinj_reset(void)
+{
+	unsigned long irq = mm_lock();
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&stats, 0, sizeof(stats));
+	rng = 0;
+	faultinj_injected_total = 0;
+	faultinj_enabled = 0;
+	mm_slow_path(MM_SLOW_FAULTINJ, false);
+	mm_unlock(irq);
+}
+
 void faultinj_get(struct faultinj_config *c, struct faultinj_stats *st)
 {
 	unsigned long irq = mm_lock();

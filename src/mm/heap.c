@@ -49,9 +49,12 @@
 #include "mm/faultinj.h"
 #include "mm/mm_debug.h"
 #include "mm/mm_env.h"
+#include "mm/shrinker.h"
 #include "kerrno.h"
 #include "heap_internal.h"
 #include "txn_internal.h"
+
+static struct shrinker heap_keeper;   /* below, beside heap_shrink */
 
 #define HEAP_MAGIC     0x4ea9c0deu
 #define RUN_MAGIC      0x4ea9a11cu
@@ -197,6 +200,7 @@ void heap_init(void)
 {
 	memset(&heap, 0, sizeof(heap));
 	list_init(&heap.runs);
+	shrinker_register(&heap_keeper);
 }
 
 static void run_insert(struct heap_run *r)
@@ -265,6 +269,17 @@ static void run_release(struct heap_run *r)
 		mm_report("heap: buddy refused run %p", (void *)r);
 	}
 }
+
+/* SimpleHeap's keeper (mm/shrinker.h): every fully free run released.
+ * Returns the bytes given back. */
+static unsigned long heap_keeper_scan(struct shrinker *sh, unsigned long want)
+{
+	(void)sh;
+	(void)want;
+	return heap_shrink() * PAGE_SIZE;
+}
+
+static struct shrinker heap_keeper = { .scan = heap_keeper_scan, .keeper = true };
 
 unsigned long heap_shrink(void)
 {
@@ -440,12 +455,28 @@ int __heap_alloc(size_t size, size_t align, gfp_t gfp, void **out,
 	return 0;
 }
 
+/* Out of memory (not by injection, and not a size no run can hold):
+ * reclaim (mm/shrinker.h) and try again while anything comes back. The
+ * heap counts one request, and a failure only when the last try failed. */
 int heap_alloc(size_t size, size_t align, gfp_t gfp, void **out)
 {
-	unsigned long s = mm_lock();
-	int ret = __heap_alloc(size, align, gfp, out,
-			       __builtin_return_address(0));
+	void *caller = __builtin_return_address(0);
+	unsigned long s = mm_lock(), injected = faultinj_injected_total;
+	int ret = __heap_alloc(size, align, gfp, out, caller);
+	unsigned round = 0;
 
+	while (ret == -ENOMEM && size <= HEAP_MAX_ALLOC &&
+	       faultinj_injected_total == injected) {
+		mm_unlock(s);
+		if (!mm_reclaim(size, gfp, &round)) {
+			s = mm_lock();
+			break;
+		}
+		s = mm_lock();
+		heap.st.requests--;   /* the same request, tried again */
+		heap.st.fail_nomem--;
+		ret = __heap_alloc(size, align, gfp, out, caller);
+	}
 	mm_unlock(s);
 	return ret;
 }

@@ -51,8 +51,6 @@ static const char *const mode_names[MM_MODE_NR] = {
 	"simple", "twotier", "hybrid"
 };
 
-#define KM_RECLAIM_BATCH (32 * PAGE_SIZE)
-
 static struct kmem_cache *km_caches[KMALLOC_NR_CLASSES];
 static int km_mode = MM_MODE_HYBRID;
 static struct kmalloc_stats km_stats;
@@ -77,8 +75,8 @@ static struct km_counts km_folded[KMALLOC_NR_CLASSES];
  * they refuse any block that is not allocated. Not kept: ZONE_DMA blocks
  * (devices need them back). Only the fast paths use the cache (a request
  * with flags, or a free while a transaction is undone, goes to the buddy
- * allocator); it is emptied when memory runs short outside a transaction
- * (km_give_back) and by kmalloc_shrink(). */
+ * allocator); it is emptied by its keeper (km_block_keeper, mm/shrinker.h)
+ * when memory runs short and by kmalloc_shrink(). */
 #define KM_BLOCK_MAX_SIZE (PAGE_SIZE << KMALLOC_KEEP_ORDERS)
 
 static struct km_blocks {
@@ -107,6 +105,19 @@ static unsigned long km_block_drain(void)
 	}
 	return frames;
 }
+
+/* The kept blocks' keeper (mm/shrinker.h): all of them given back. */
+static unsigned long km_block_keeper_scan(struct shrinker *sh, unsigned long want)
+{
+	unsigned long s = mm_lock(), frames = km_block_drain();
+
+	(void)sh;
+	(void)want;
+	mm_unlock(s);
+	return frames * PAGE_SIZE;
+}
+
+static struct shrinker km_block_keeper = { .scan = km_block_keeper_scan, .keeper = true };
 
 /* Why p, which no backend owns, is refused: a kept block's start or inside
  * one (a freed large block), or not a kmalloc block at all. */
@@ -226,16 +237,17 @@ static uint64_t km_requests(void)
 
 /* ---- set-up, modes ------------------------------------------------------ */
 
-static bool km_reclaim_pages(void);
-
 int kmalloc_init(void)
 {
 	unsigned long s = mm_lock();
 	unsigned i;
 	int ret = 0;
 
+	shrinker_reset();    /* the layers below register their keepers again */
 	slab_init();
 	heap_init();
+	shrinker_register(&km_block_keeper);
+	faultinj_reset();
 	mm_debug_reset();
 	leak_reset();
 	mm_stats_reset();
@@ -252,7 +264,6 @@ int kmalloc_init(void)
 			ret = -ENOMEM;
 	}
 	km_class_table();
-	buddy_set_reclaim(km_reclaim_pages);
 	mm_slow_path(MM_SLOW_SETUP, ret != 0);   /* the fast path needs every cache */
 	mm_unlock(s);
 	return ret;
@@ -450,50 +461,28 @@ static int km_owner(const void *p, size_t *usable)
 
 /* ---- allocation entry points ---------------------------------------------- */
 
-/* Give back what kmalloc keeps for reuse (mm lock held): the kept blocks
- * and the magazines' objects -- except while a transaction is open, whose
- * undo could not take them back -- and then every empty slab, so a retry
- * can get a page whatever it needs. Returns whether anything came back. */
-static bool km_give_back(void)
-{
-	bool given = !mm_txn_current() && (km_block_drain() + slab_mag_drain_all()) != 0;
-
-	return (slab_release_empty() != 0) | given;
-}
-
-/* The buddy allocator's reclaim hook (alloc_pages() ran out). */
-static bool km_reclaim_pages(void)
-{
-	unsigned long s = mm_lock();
-	bool given = km_give_back();
-
-	mm_unlock(s);
-	return given;
-}
-
-/* Route a request once; when memory really ran out (not by fault
- * injection, which must be seen), ask the shrinkers unless GFP_NOSHRINK
- * (with the caller's mm lock, *lock, dropped, so a shrinker's kfree never
- * nests inside an allocation, as a real spinlock would need), then give
- * back kmalloc's own caches (which also hold what the shrinkers' kfrees
- * just put there), and route again if anything came back. Shrinkers are
- * asked for a batch (at least KM_RECLAIM_BATCH bytes). */
+/* Route a request; when memory really ran out (not by fault injection,
+ * which must be seen), reclaim (mm/shrinker.h) with the caller's mm lock,
+ * *lock, dropped -- so a shrinker's kfree never nests inside an
+ * allocation, as a real spinlock would need -- and route again while
+ * anything comes back. */
 static int km_route_reclaim(size_t size, size_t align, gfp_t flags, void **out,
 			    int *backend, size_t *granted, void *caller, unsigned long *lock)
 {
 	unsigned long injected = faultinj_injected_total;
 	int ret = km_route(size, align, flags, out, backend, granted, caller);
-	bool given = false;   /* anything came back */
+	unsigned round = 0;
 
-	if (ret != -ENOMEM || faultinj_injected_total != injected)
-		return ret;
-	if (!(flags & GFP_NOSHRINK)) {
+	while (ret == -ENOMEM && faultinj_injected_total == injected) {
+		bool more;
+
 		mm_unlock(*lock);
-		given = mm_shrink(size > KM_RECLAIM_BATCH ? size : KM_RECLAIM_BATCH) != 0;
+		more = mm_reclaim(size, flags, &round);
 		*lock = mm_lock();
-	}
-	if (km_give_back() || given)
+		if (!more)
+			break;
 		ret = km_route(size, align, flags, out, backend, granted, caller);
+	}
 	return ret;
 }
 
@@ -824,10 +813,7 @@ void *krealloc(const void *p, size_t size, gfp_t flags)
 
 unsigned long kmalloc_shrink(void)
 {
-	unsigned long s = mm_lock(), frames = km_block_drain();
-
-	mm_unlock(s);
-	return frames + kmem_cache_shrink(NULL) + heap_shrink();
+	return mm_drain_keepers();
 }
 
 uint64_t kmalloc_bytes_in_use(void)

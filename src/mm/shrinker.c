@@ -1,11 +1,17 @@
-/* shrinker.c - the shrinker registry and mm_shrink() (mm/shrinker.h).
+/* shrinker.c - the reclaim path (mm/shrinker.h): the registry of keepers
+ * and shrinkers, and the walks over it (mm_reclaim, mm_shrink,
+ * mm_drain_keepers), guarded against re-entry.
  *
- * A list of caches willing to give memory back, and a walk over it guarded
- * against re-entry. The guard flag and list edits are taken under the mm
- * lock; the scans themselves run without it because they kfree. Not a
- * policy: which cache frees what is up to each shrinker. */
+ * The guard flag and list edits are taken under the mm lock; the scans
+ * themselves run without it because they free. Not a policy: which cache
+ * frees what is up to each of them. */
 #include "mm/shrinker.h"
 #include "mm/mm_env.h"
+
+/* Rounds of one request's reclaim at most: each frees a batch of a finite
+ * pool, so the bound only guards against a scan that claims what it does
+ * not free. */
+#define MM_RECLAIM_MAX_ROUNDS 1024
 
 static struct list_head shrinkers = LIST_HEAD_INIT(shrinkers);
 static bool shrinking;
@@ -49,8 +55,18 @@ void shrinker_unregister(struct shrinker *s)
 	mm_unlock(f);
 }
 
-/* Take the walk, or say it is taken (we are inside a shrinker). */
-static bool shrink_enter(void)
+void shrinker_reset(void)
+{
+	unsigned long f = mm_lock();
+
+	list_init(&shrinkers);
+	shrinking = false;
+	stats = (struct shrinker_stats){ 0 };
+	mm_unlock(f);
+}
+
+/* Take the walk, or say it is taken (we are inside a scan). */
+static bool walk_enter(void)
 {
 	unsigned long f = mm_lock();
 	bool ok = !shrinking;
@@ -64,28 +80,77 @@ static bool shrink_enter(void)
 	return ok;
 }
 
-unsigned long mm_shrink(unsigned long bytes_wanted)
+static void walk_leave(unsigned long freed)
 {
-	struct list_head *p, *n;
-	unsigned long freed = 0, f;
+	unsigned long f = mm_lock();
 
-	if (bytes_wanted == 0 || !shrink_enter())
-		return 0;
-	list_for_each_safe(p, n, &shrinkers) {
-		struct shrinker *s = list_entry(p, struct shrinker, link);
-
-		if (freed >= bytes_wanted)
-			break;
-		if (!s->scan || (s->count && s->count(s) == 0))
-			continue;
-		stats.scans++;
-		freed += s->scan(s, bytes_wanted - freed);
-	}
-	f = mm_lock();
 	stats.bytes_freed += freed;
 	shrinking = false;
 	mm_unlock(f);
+}
+
+/* Ask the registered caches of one kind (keepers or shrinkers), oldest
+ * first, until bytes_wanted bytes came back (keepers: all of them). Walk
+ * taken by the caller. */
+static unsigned long walk(bool keepers, unsigned long bytes_wanted)
+{
+	struct list_head *p, *n;
+	unsigned long freed = 0;
+
+	list_for_each_safe(p, n, &shrinkers) {
+		struct shrinker *s = list_entry(p, struct shrinker, link);
+
+		if (s->keeper != keepers || !s->scan || (s->count && s->count(s) == 0))
+			continue;
+		if (!keepers && freed >= bytes_wanted)
+			break;
+		stats.scans++;
+		freed += s->scan(s, keepers ? ~0ul : bytes_wanted - freed);
+	}
 	return freed;
+}
+
+unsigned long mm_shrink(unsigned long bytes_wanted)
+{
+	unsigned long freed;
+
+	if (bytes_wanted == 0 || !walk_enter())
+		return 0;
+	freed = walk(false, bytes_wanted);
+	walk_leave(freed);
+	return freed;
+}
+
+unsigned long mm_drain_keepers(void)
+{
+	unsigned long freed;
+
+	if (!walk_enter())
+		return 0;
+	freed = walk(true, ~0ul);
+	walk_leave(freed);
+	return freed;
+}
+
+bool mm_reclaim(size_t bytes, gfp_t gfp, unsigned *round)
+{
+	unsigned long freed = 0;
+
+	while (!freed && *round < MM_RECLAIM_MAX_ROUNDS) {
+		unsigned r = (*round)++;
+
+		if (r > 0 && (gfp & GFP_NOSHRINK))
+			break;
+		if (!walk_enter())
+			return false;
+		if (r > 0)
+			freed = walk(false, bytes > MM_RECLAIM_BATCH ? bytes : MM_RECLAIM_BATCH);
+		freed += walk(true, ~0ul);
+		walk_leave(freed);
+		if (r > 0 && !freed)
+			break;   /* the shrinkers have nothing left */
+	}
+	return freed != 0;
 }
 
 void shrinker_get_stats(struct shrinker_stats *out)

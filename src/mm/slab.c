@@ -71,6 +71,7 @@
 #include "mm/faultinj.h"
 #include "mm/mm_debug.h"
 #include "mm/mm_env.h"
+#include "mm/shrinker.h"
 #include "kerrno.h"
 #include "slab_internal.h"
 #include "txn_internal.h"
@@ -89,6 +90,7 @@ struct slab_hdr {
 static struct kmem_cache caches[SLAB_MAX_CACHES];
 
 static unsigned long mag_drain(struct kmem_cache *c);
+static struct shrinker slab_keeper;
 static void mag_forget(struct kmem_cache *c, const struct page *pg);
 
 /* ---- tiny accessors --------------------------------------------------- */
@@ -358,6 +360,7 @@ static unsigned long cache_active(const struct kmem_cache *c, unsigned long *par
 void slab_init(void)
 {
 	memset(caches, 0, sizeof(caches));
+	shrinker_register(&slab_keeper);
 }
 
 struct kmem_cache *kmem_cache_create(const char *name, size_t size,
@@ -438,10 +441,24 @@ unsigned long kmem_cache_shrink(struct kmem_cache *c)
 	return freed;
 }
 
-unsigned long slab_release_empty(void)
+/* The slab layer's keeper (mm/shrinker.h): every magazine put back, every
+ * empty slab released. Returns the bytes that came back: the objects the
+ * magazines held and the released slabs' frames. */
+static unsigned long slab_keeper_scan(struct shrinker *sh, unsigned long want)
 {
-	return caches_shrink(NULL, false);
+	unsigned long s = mm_lock(), bytes = 0;
+
+	(void)sh;
+	(void)want;
+	for (int i = 0; i < SLAB_MAX_CACHES; i++)
+		if (caches[i].live)
+			bytes += mag_drain(&caches[i]) * caches[i].size;
+	bytes += caches_shrink(NULL, false) * PAGE_SIZE;
+	mm_unlock(s);
+	return bytes;
 }
+
+static struct shrinker slab_keeper = { .scan = slab_keeper_scan, .keeper = true };
 
 size_t kmem_cache_size(const struct kmem_cache *c)
 {
@@ -548,11 +565,27 @@ void *__kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp, void *caller)
 	return obj;
 }
 
+/* Out of memory (not by injection): reclaim (mm/shrinker.h) and try again
+ * while anything comes back. The cache counts one request, and a failure
+ * only when the last try failed. */
 void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp)
 {
-	unsigned long s = mm_lock();
-	void *obj = __kmem_cache_alloc(c, gfp, __builtin_return_address(0));
+	void *caller = __builtin_return_address(0);
+	unsigned long s = mm_lock(), injected = faultinj_injected_total;
+	void *obj = __kmem_cache_alloc(c, gfp, caller);
+	unsigned round = 0;
+	bool more = true;
 
+	while (!obj && more && cache_valid(c) && faultinj_injected_total == injected) {
+		mm_unlock(s);
+		more = mm_reclaim(c->size, gfp, &round);
+		s = mm_lock();
+		if (more && cache_valid(c)) {
+			c->requests--;   /* the same request, tried again */
+			c->failures--;
+			obj = __kmem_cache_alloc(c, gfp, caller);
+		}
+	}
 	mm_unlock(s);
 	return obj;
 }

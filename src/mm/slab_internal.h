@@ -70,10 +70,6 @@ int __kmem_cache_free(struct kmem_cache *c, void *obj, void *caller,
  * returns how many. */
 unsigned long slab_mag_drain_all(void);
 
-/* Release every empty slab of every cache, magazines left as they are
- * (mm lock held); returns the frames given back. */
-unsigned long slab_release_empty(void);
-
 /* The cache of an allocated object at an object boundary, else NULL.
  * Quiet: reports nothing. */
 struct kmem_cache *slab_obj_cache(const void *obj);

@@ -56,7 +56,13 @@
  * by undo, so what is empty at a savepoint's begin is a subset of txn_keep,
  * and a txn_keep member that is not empty at a savepoint's begin holds
  * blocks of an enclosing transaction, which the savepoint's abort leaves,
- * so it is not empty (not trimmed) after that abort either. */
+ * so it is not empty (not trimmed) after that abort either. One exception,
+ * by design: a request that runs out of memory inside a transaction
+ * reclaims (mm/shrinker.h), which empties the caches' keepers for good, so
+ * after that abort free memory is at least what it was at begin. A
+ * txn_keep entry released meanwhile is a stale pointer: trim only compares
+ * heads with it, so at worst it keeps one empty slab or run that now
+ * starts at the same frame. */
 #include <string.h>
 #include "mm/txn.h"
 #include "mm/buddy.h"
@@ -308,6 +314,17 @@ struct mm_txn *mm_txn_current(void)
 	return txn_current;
 }
 
+void mm_txn_reset(void)
+{
+	unsigned long s = mm_lock();
+
+	txn_current = NULL;
+	memset(txn_keep, 0, sizeof(txn_keep));
+	txn_nkeep = 0;
+	mm_slow_path(MM_SLOW_TXN, false);
+	mm_unlock(s);
+}
+
 /* ---- allocation ---------------------------------------------------------------- */
 
 /* t's unused reserved block that fits best, or NULL. */
@@ -382,7 +399,7 @@ static int txn_alloc_pages(struct mm_txn *r, unsigned order, gfp_t flags,
 	ret = log_room(r, 1);
 	if (ret)
 		return ret;
-	ret = buddy_try_alloc(flags, order, out);
+	ret = buddy_alloc(flags, order, out);
 	if (ret) {
 		log_fit(r);
 		return ret;

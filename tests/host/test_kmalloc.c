@@ -704,8 +704,8 @@ static void test_reclaim_edges(void)
 }
 
 /* Memory runs out while `keep` freed blocks of size are held back (what
- * held() counts): they go back and the request is served, except inside a
- * transaction, whose undo could not take them back. */
+ * held() counts): they go back and the request is served, inside a
+ * transaction too. */
 static void test_oom_gives_back(size_t size, unsigned long (*held)(void), unsigned long keep,
 				const char *what)
 {
@@ -733,8 +733,8 @@ static void test_oom_gives_back(size_t size, unsigned long (*held)(void), unsign
 		exh[i] = NULL;
 	}
 	mm_txn_begin(&t);
-	tap_ok(held() == keep && mm_txn_alloc(&t, size, 0, GFP_ZERO, &b) == -ENOMEM &&
-	       held() == keep, "... not inside a transaction: it fails, they stay held");
+	tap_ok(held() == keep && mm_txn_alloc(&t, size, 0, GFP_ZERO, &b) == 0 &&
+	       held() == 0, "... inside a transaction too: they go back, the request is served");
 	mm_txn_abort(&t);
 	kfree(c);
 	while (n)
@@ -742,8 +742,8 @@ static void test_oom_gives_back(size_t size, unsigned long (*held)(void), unsign
 	tap_ok(at_baseline() && held() == 0 && kmalloc_check() == 0, "%s: all freed: baseline", what);
 }
 
-/* alloc_pages, out of frames, gets kmalloc's kept blocks back too (not
- * inside a transaction); an injected failure reclaims nothing. */
+/* alloc_pages and mm_txn_alloc_pages, out of frames, get kmalloc's kept
+ * blocks back too; an injected failure reclaims nothing. */
 static void test_pages_reclaim(void)
 {
 	struct faultinj_config fi = { .probability = 100, .interval = 1, .times = 1,
@@ -760,16 +760,23 @@ static void test_pages_reclaim(void)
 		kfree(exh[i]);
 		exh[i] = NULL;
 	}
-	mm_txn_begin(&t);
+	faultinj_set(&fi);
 	tap_ok(kept_blocks() == KMALLOC_KEEP_PER_ORDER && alloc_pages(0, 1) == NULL &&
 	       kept_blocks() == KMALLOC_KEEP_PER_ORDER,
-	       "alloc_pages out of frames in a transaction: fails, the kept blocks stay");
-	mm_txn_abort(&t);
-	faultinj_set(&fi);
-	tap_ok(alloc_pages(0, 1) == NULL && kept_blocks() == KMALLOC_KEEP_PER_ORDER,
 	       "an injected alloc_pages failure reclaims nothing");
 	faultinj_off();
-	pg = alloc_pages(0, 1);
+	mm_txn_begin(&t);
+	tap_ok(mm_txn_alloc_pages(&t, 1, 0, &pg) == 0 && kept_blocks() == 0,
+	       "mm_txn_alloc_pages out of frames: the kept blocks come back, the request is served");
+	mm_txn_abort(&t);
+	for (i = 0; i < KMALLOC_KEEP_PER_ORDER; i++)   /* out of frames again */
+		exh[i] = kmalloc(8192, 0);
+	tap_ok(alloc_pages(0, 1) == NULL, "... (out of frames again, nothing kept)");
+	for (i = 0; i < KMALLOC_KEEP_PER_ORDER; i++) {   /* kept again */
+		kfree(exh[i]);
+		exh[i] = NULL;
+	}
+	pg = kept_blocks() == KMALLOC_KEEP_PER_ORDER ? alloc_pages(0, 1) : NULL;
 	tap_ok(pg && kept_blocks() == 0, "alloc_pages out of frames: the kept blocks come back, "
 	       "the request is served");
 	free_pages(pg, 1);

@@ -1,0 +1,349 @@
+/* test_reclaim.c - the one reclaim path (mm/shrinker.h): memory kept for
+ * reuse comes back before any request fails.
+ *
+ * Table-driven: for each keeper (SimpleHeap's free runs, empty slabs,
+ * magazines, kmalloc's kept large blocks, the block cache through its
+ * shrinker) and each allocation entry point (alloc_pages, kmalloc in each
+ * mode, kmem_cache_alloc, heap_alloc, mm_txn_alloc, mm_txn_alloc_pages),
+ * the entry point exhausts memory on a fresh system, then on one whose
+ * keeper was filled first: both must serve exactly as many requests.
+ * Then: GFP_NOSHRINK still gets the keepers back but not the block
+ * cache's buffers; an injected failure reclaims nothing; re-entry is
+ * refused. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "fs/bcache.h"
+#include "mm/buddy.h"
+#include "mm/faultinj.h"
+#include "mm/heap.h"
+#include "mm/kmalloc.h"
+#include "mm/mm_host.h"
+#include "mm/shrinker.h"
+#include "mm/slab.h"
+#include "mm/txn.h"
+#include "kerrno.h"
+#include "blkdev_host.h"
+#include "tap.h"
+
+#define ARENA    (24u << 20)
+#define MAXP     65536
+
+static unsigned char *arena;
+static void *got[MAXP];
+static struct kmem_cache *entry_cache;   /* kmem_cache_alloc's entry point */
+static struct bcache *bc;
+static struct hdev disk;
+static uint8_t disk_bytes[512 * 1024];
+
+/* ---- keepers: set up (in the fresh system too), then fill -------------- */
+
+static void none(void)
+{
+}
+
+static void fill_heap_runs(void)     /* the example: a 5,000-byte block */
+{
+	mm_set_mode(MM_MODE_SIMPLE);
+	kfree(kmalloc(5000, 0));
+}
+
+static void fill_with(size_t size, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		got[i] = kmalloc(size, 0);
+	for (unsigned i = 0; i < n; i++)
+		kfree(got[i]);
+}
+
+static void fill_empty_slabs(void)
+{
+	struct kmem_cache *c = kmem_cache_create("fill", 192, 0, 0);
+
+	for (unsigned i = 0; i < 400; i++)
+		got[i] = kmem_cache_alloc(c, 0);
+	for (unsigned i = 0; i < 400; i++)
+		kmem_cache_free(c, got[i]);
+}
+
+static void fill_magazines(void)
+{
+	mm_set_mode(MM_MODE_TWOTIER);
+	fill_with(64, 2000);     /* the magazine's objects pin their slabs */
+	fill_with(1024, 200);
+}
+
+static void fill_kept_blocks(void)
+{
+	mm_set_mode(MM_MODE_TWOTIER);
+	fill_with(8192, KMALLOC_KEEP_PER_ORDER);
+	fill_with(16384, KMALLOC_KEEP_PER_ORDER);
+	fill_with(32768, KMALLOC_KEEP_PER_ORDER);
+}
+
+static void setup_bcache(void)
+{
+	for (size_t i = 0; i < sizeof(disk_bytes); i++)
+		disk_bytes[i] = (uint8_t)(i * 7);
+	hdev_mem(&disk, disk_bytes, sizeof(disk_bytes), 512);
+	if (bcache_create(&disk.dev, 4096, 3, &bc) != 0) {
+		printf("Bail out! bcache_create failed\n");
+		exit(1);
+	}
+}
+
+static void fill_bcache(void)
+{
+	uint8_t b;
+
+	for (uint64_t n = 0; n < bcache_nr_blocks(bc); n++)
+		bcache_read(bc, n, 0, 1, &b);
+}
+
+static const struct keeper {
+	const char *name;
+	void (*setup)(void), (*fill)(void);
+} keepers[] = {
+	{ "heap free runs", none, fill_heap_runs },
+	{ "empty slabs", none, fill_empty_slabs },
+	{ "magazines", none, fill_magazines },
+	{ "kept large blocks", none, fill_kept_blocks },
+	{ "block cache", setup_bcache, fill_bcache },
+};
+
+/* ---- entry points: take until refused, then give everything back -------- */
+
+static struct mm_txn txn;
+
+static void *take_pages(void)
+{
+	struct page *pg = alloc_pages(0, 0);
+
+	return pg ? page_address(pg) : NULL;
+}
+
+static void put_pages(void *p)
+{
+	free_pages(virt_to_page(p), 0);
+}
+
+static void *take_kmalloc(void)
+{
+	return kmalloc(65536, 0);
+}
+
+static void put_kfree(void *p)
+{
+	kfree(p);
+}
+
+static void *take_cache(void)
+{
+	return kmem_cache_alloc(entry_cache, 0);
+}
+
+static void put_cache(void *p)
+{
+	kmem_cache_free(entry_cache, p);
+}
+
+static void *take_heap(void)
+{
+	void *p;
+
+	return heap_alloc(3000, 0, 0, &p) ? NULL : p;
+}
+
+static void put_heap(void *p)
+{
+	heap_free(p);
+}
+
+static void *take_txn(void)
+{
+	void *p;
+
+	return mm_txn_alloc(&txn, 65536, 0, 0, &p) ? NULL : p;
+}
+
+static void *take_txn_pages(void)
+{
+	struct page *pg;
+
+	return mm_txn_alloc_pages(&txn, 0, 0, &pg) ? NULL : page_address(pg);
+}
+
+static const struct entry {
+	const char *name;
+	int mode;        /* kmalloc's mode while it runs */
+	bool txn;        /* inside a transaction, given back by its abort */
+	void *(*take)(void);
+	void (*put)(void *p);
+} entries[] = {
+	{ "alloc_pages", MM_MODE_HYBRID, false, take_pages, put_pages },
+	{ "kmalloc simple", MM_MODE_SIMPLE, false, take_kmalloc, put_kfree },
+	{ "kmalloc twotier", MM_MODE_TWOTIER, false, take_kmalloc, put_kfree },
+	{ "kmalloc hybrid", MM_MODE_HYBRID, false, take_kmalloc, put_kfree },
+	{ "kmem_cache_alloc", MM_MODE_HYBRID, false, take_cache, put_cache },
+	{ "heap_alloc", MM_MODE_HYBRID, false, take_heap, put_heap },
+	{ "mm_txn_alloc", MM_MODE_TWOTIER, true, take_txn, NULL },
+	{ "mm_txn_alloc_pages", MM_MODE_HYBRID, true, take_txn_pages, NULL },
+};
+
+static void fresh(const struct keeper *k)
+{
+	if (mm_host_init(arena, ARENA) != 0) {
+		printf("Bail out! mm_host_init failed\n");
+		exit(1);
+	}
+	entry_cache = kmem_cache_create("entry", 2048, 0, 0);
+	k->setup();
+}
+
+struct capacity {
+	unsigned long served;   /* requests served before the first refusal */
+	unsigned long pages;    /* frames in use at the refusal */
+	unsigned long runs;     /* SimpleHeap's runs then */
+	unsigned long kept;     /* bytes a keeper still held then */
+};
+
+/* Requests e serves until the first refusal; everything is given back. */
+static struct capacity capacity(const struct entry *e)
+{
+	struct capacity c = { 0 };
+	struct buddy_stats bs;
+	struct heap_stats hs;
+
+	mm_set_mode(e->mode);
+	if (e->txn)
+		mm_txn_begin(&txn);
+	while (c.served < MAXP && (got[c.served] = e->take()) != NULL)
+		c.served++;
+	buddy_get_stats(&bs);
+	heap_get_stats(&hs);
+	c.pages = bs.pages_in_use;
+	c.runs = hs.runs;
+	c.kept = kmalloc_shrink();
+	if (e->txn)
+		mm_txn_abort(&txn);
+	else
+		for (unsigned long i = 0; i < c.served; i++)
+			e->put(got[i]);
+	return c;
+}
+
+/* Exact: the same frames in use at the first refusal, nothing kept then,
+ * the same requests served. One allowance, for SimpleHeap only: the pages
+ * a keeper held sat between runs the heap built around them; given back,
+ * they are runs of their own (each extra run may cost one block of
+ * packing, never memory -- the frames in use are still exact). */
+static void test_keepers(void)
+{
+	for (size_t ki = 0; ki < sizeof(keepers) / sizeof(keepers[0]); ki++) {
+		const struct keeper *k = &keepers[ki];
+
+		for (size_t ei = 0; ei < sizeof(entries) / sizeof(entries[0]); ei++) {
+			const struct entry *e = &entries[ei];
+			struct capacity want, got_;
+			unsigned long slack;
+
+			fresh(k);
+			want = capacity(e);
+			fresh(k);
+			k->fill();
+			got_ = capacity(e);
+			slack = e->take == take_heap && got_.runs > want.runs ? got_.runs - want.runs : 0;
+			tap_ok(got_.pages == want.pages && got_.kept == 0 && want.served > 0 &&
+			       got_.served <= want.served && got_.served + slack >= want.served,
+			       "%s filled, %s exhausts memory: %lu served, %lu frames (fresh system: %lu, %lu)",
+			       k->name, e->name, got_.served, got_.pages, want.served, want.pages);
+		}
+	}
+}
+
+/* GFP_NOSHRINK: the keepers still give back, the block cache does not. */
+static void test_noshrink(void)
+{
+	struct bcache_stats st0, st1;
+	unsigned long n = 0;
+	void *p;
+
+	fresh(&keepers[4]);
+	fill_bcache();
+	fill_kept_blocks();
+	bcache_get_stats(bc, &st0);
+	while (n < MAXP && kmem_try_alloc(65536, 0, GFP_NOSHRINK, &got[n]) == 0)
+		n++;
+	bcache_get_stats(bc, &st1);
+	tap_ok(st1.buffers == st0.buffers, "GFP_NOSHRINK: the block cache keeps its %lu buffers",
+	       st0.buffers);
+	tap_ok(kmalloc_shrink() == 0, "GFP_NOSHRINK: the keepers gave back all they kept");
+	p = kmalloc(65536, 0);
+	bcache_get_stats(bc, &st1);
+	tap_ok(p != NULL && st1.buffers < st0.buffers,
+	       "without it the next request is served from the block cache's buffers (%lu -> %lu)",
+	       st0.buffers, st1.buffers);
+	kfree(p);
+	while (n)
+		kfree(got[--n]);
+}
+
+/* An injected failure must be seen: nothing is reclaimed for it. */
+static void test_injected(void)
+{
+	struct faultinj_config fi = { .probability = 100, .interval = 1, .times = 1,
+				      .scope = FI_ALL, .seed = 5 };
+	struct kmalloc_stats ks;
+
+	fresh(&keepers[0]);
+	fill_kept_blocks();
+	faultinj_set(&fi);
+	tap_ok(kmalloc(8192 * 3, GFP_ZERO) == NULL, "an injected failure is returned");
+	faultinj_off();
+	kmalloc_get_stats(&ks);
+	tap_ok(ks.kept_blocks == 3 * KMALLOC_KEEP_PER_ORDER,
+	       "... and nothing was reclaimed for it (%lu kept)", ks.kept_blocks);
+}
+
+/* A keeper's scan that frees into kmalloc lands back in the reclaim path:
+ * the walk is refused, not recursed. */
+static unsigned long inner_freed = 1;
+static unsigned long reentrant_scan(struct shrinker *s, unsigned long want)
+{
+	unsigned r = 0;
+
+	(void)s;
+	(void)want;
+	inner_freed = mm_drain_keepers() + (mm_reclaim(4096, 0, &r) ? 1 : 0);
+	return 0;
+}
+
+static void test_reentry(void)
+{
+	struct shrinker k = { .scan = reentrant_scan, .keeper = true };
+	struct shrinker_stats st;
+
+	fresh(&keepers[0]);
+	shrinker_register(&k);
+	kmalloc_shrink();
+	shrinker_get_stats(&st);
+	tap_ok(inner_freed == 0 && st.reentries == 2,
+	       "reclaim from inside a keeper's scan is refused (%lu re-entries)", st.reentries);
+	shrinker_unregister(&k);
+}
+
+int main(void)
+{
+	arena = aligned_alloc(4096, ARENA);
+	if (!arena)
+		return 1;
+	tap_begin();
+	test_keepers();
+	test_noshrink();
+	test_injected();
+	test_reentry();
+	free(arena);
+	return tap_end();
+}
