@@ -87,7 +87,7 @@ $(B)/kernel.elf: $(KOBJ) $(B)/ksyms.ksyms.o src/arch/riscv/kernel.ld
 IMAGE := $(B)/disk.img
 QEMU_ARGS = -machine virt -nographic -bios $(OPENSBI) -kernel $(B)/kernel.elf \
             -m $(MEM) -smp $(SMP) $(if $(APPEND),-append "$(APPEND)") \
-            -drive file=$(IMAGE),if=none,format=raw,id=hd0 \
+            -drive file=$(IMAGE),if=none,format=raw,id=hd0,readonly=on \
             -device virtio-blk-device,drive=hd0
 
 # rootfs/ has names with spaces: escape them for make.

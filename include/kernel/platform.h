@@ -28,6 +28,7 @@ struct platform {
 	struct plat_device uart;        /* ns16550a; size 0 if none */
 	struct plat_device plic;        /* riscv,plic0 */
 	struct plat_device test;        /* sifive,test0 finisher */
+	struct plat_device pci;         /* pci-host-ecam-generic: its ECAM window */
 	struct plat_device virtio[PLAT_MAX_VIRTIO];
 	int nvirtio;
 	uint64_t timebase_hz;

@@ -1,31 +1,60 @@
-/* virtio_blk.h - the VirtIO-MMIO block device, as a struct blkdev. */
+/* virtio_blk.h - VirtIO-MMIO block devices, each as a struct blkdev.
+ * Not a PCI driver: virtio-pci disks are only detected (kernel/pci_probe.h). */
 #ifndef TALLY_VIRTIO_BLK_H
 #define TALLY_VIRTIO_BLK_H
 
 #include <stdint.h>
 #include "fs/blkdev.h"
+#include "kernel/platform.h"
+
+#define VBLK_MAX PLAT_MAX_VIRTIO   /* at most one per virtio-mmio slot */
 
 struct vblk_stats {
 	unsigned long requests;    /* requests submitted to the device */
-	unsigned long sectors;     /* sectors read */
-	unsigned long errors;      /* requests that ended in -EIO */
+	unsigned long blocks;      /* blocks (of the blkdev's sector_size) read */
+	unsigned long errors;      /* reads that ended in -EIO */
 	unsigned long interrupts;
+	unsigned long timeouts;    /* requests the device did not complete in time */
+	unsigned long resets;      /* device resets that followed */
 	uint64_t wait_instret;     /* instructions spent waiting for completions,
 				    * not counting interrupt handlers (those are
 				    * trap_irq_instret's) */
 };
 
-/* Probe every virtio-mmio slot the device tree lists and bring up the first
- * block device. Returns 0; -ENODEV when there is no disk; -ENOMEM when the
- * DMA zone cannot hold its rings; -EIO when the device refuses set-up. */
+struct vblk_info {
+	const char *name;          /* "virtio-mmio@10008000": the slot's base */
+	const char *transport;     /* "legacy" or "modern" register layout */
+	int err;                   /* 0, or the negative errno set-up failed with */
+	const char *why;           /* that failure in words ("" when none) */
+	struct blkdev *dev;        /* the disk; NULL when set-up failed */
+};
+
+/* Probe every virtio-mmio slot the device tree lists and bring up each
+ * block device found, in device-tree order. Returns how many were found,
+ * set up or not (vblk_get_info says which failed: -ENOMEM when the DMA
+ * zone cannot hold a queue, -EIO when the device refuses set-up, -EINVAL
+ * for a logical block size outside 512..4096). Call once. */
 int vblk_init(void);
 
-/* The disk, or NULL when vblk_init found none. */
-struct blkdev *vblk_dev(void);
+/* How many block devices vblk_init found. */
+int vblk_count(void);
 
-void vblk_get_stats(struct vblk_stats *out);
+/* Describe device i (0 <= i < vblk_count()). Returns 0 or -ENODEV. */
+int vblk_get_info(int i, struct vblk_info *out);
 
-/* "legacy" or "modern" (the virtio-mmio register layout in use). */
-const char *vblk_transport(void);
+/* Device i as a blkdev, or NULL (no such device, or its set-up failed).
+ * sector_size is the device's logical block size (VIRTIO_BLK_F_BLK_SIZE,
+ * else 512); capacity counts those blocks. A read that times out resets
+ * the device and sets it up again; it returns -EIO, and the next read is
+ * tried afresh (a device that does not come back stays at -EIO). */
+struct blkdev *vblk_dev(int i);
+
+/* The counters of disk d. Returns 0, or -ENODEV when d is not a virtio disk. */
+int vblk_get_stats(const struct blkdev *d, struct vblk_stats *out);
+
+/* Fault injection: the next request to d is queued but the device is not
+ * notified, and it is given up after 20 ms instead of 5 s, so the timeout
+ * and the reset that follows can be tested. Returns 0 or -ENODEV. */
+int vblk_inject_timeout(struct blkdev *d);
 
 #endif

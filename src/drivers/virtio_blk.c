@@ -1,19 +1,26 @@
-/* virtio_blk.c - VirtIO block device over MMIO (VirtIO 1.1, sections 2.4
+/* virtio_blk.c - VirtIO block devices over MMIO (VirtIO 1.1, sections 2.6
  * split virtqueues, 4.2 virtio over MMIO, 5.2 block device).
  *
- * Supports both register layouts QEMU offers: legacy (MMIO version 1, the
+ * Every virtio-mmio slot the device tree lists that holds a block device
+ * gets its own instance (registers, queue, interrupt, struct blkdev). Both
+ * register layouts QEMU offers are supported: legacy (MMIO version 1, the
  * default, section 4.2.4: GuestPageSize/QueuePFN, one contiguous ring) and
  * modern (version 2, `-global virtio-mmio.force-legacy=false`: separate
  * descriptor/driver/device area addresses, VIRTIO_F_VERSION_1 required).
- * One request is in flight at a time: three descriptors (header, data,
- * status); completion is signalled through the PLIC and waited for with
- * wfi. Ring and request memory come from the DMA zone. Reads only. */
+ * The logical block size comes from blk_size when the device offers
+ * VIRTIO_BLK_F_BLK_SIZE (5.2.3, 5.2.4); requests still count 512-byte
+ * sectors (5.2.5). One request per device is in flight: three descriptors
+ * (header, data, status); completion is signalled through the PLIC and
+ * waited for with wfi. A request that times out resets the device and sets
+ * it up again. Ring and request memory come from the DMA zone. Reads only;
+ * not a PCI driver (virtio-pci devices are only detected, by pci_probe.c). */
 #include <string.h>
 #include "kernel/virtio_blk.h"
 #include "kernel/console.h"
 #include "kernel/platform.h"
 #include "kernel/plic.h"
 #include "kernel/trap.h"
+#include "lib/printf.h"
 #include "mm/buddy.h"
 #include "arch/riscv.h"
 #include "kerrno.h"
@@ -43,7 +50,9 @@
 #define VIRTIO_QUEUE_DRIVER_HI  0x094
 #define VIRTIO_QUEUE_DEVICE_LO  0x0a0
 #define VIRTIO_QUEUE_DEVICE_HI  0x0a4
-#define VIRTIO_CONFIG           0x100   /* virtio_blk_config: capacity first */
+#define VIRTIO_CONFIG           0x100   /* struct virtio_blk_config (5.2.4) */
+#define CONFIG_CAPACITY         0x00    /* le64, in 512-byte sectors */
+#define CONFIG_BLK_SIZE         0x14    /* le32, if VIRTIO_BLK_F_BLK_SIZE */
 
 #define MAGIC_VIRT              0x74726976u
 #define DEVICE_ID_BLOCK         2
@@ -55,7 +64,8 @@
 #define STATUS_FEATURES_OK      8
 #define STATUS_FAILED           128
 
-#define F_VERSION_1_HI          (1u << 0)   /* feature bit 32 */
+#define F_BLK_SIZE              (1u << 6)   /* VIRTIO_BLK_F_BLK_SIZE (5.2.3) */
+#define F_VERSION_1_HI          (1u << 0)   /* feature bit 32 (6) */
 
 /* Split virtqueue (2.6) */
 #define QSIZE                   16
@@ -64,9 +74,13 @@
 
 #define BLK_T_IN                0           /* read (5.2.6) */
 #define BLK_S_OK                0
-#define SECTOR                  512         /* virtio-blk sectors are 512 B */
-#define MAX_SECTORS_PER_REQ     256
-#define TIMEOUT_SECONDS         5
+#define SECTOR                  512         /* the protocol's unit (5.2.5) */
+#define MAX_BYTES_PER_REQ       (256 * SECTOR)
+#define MIN_BLOCK               512         /* struct blkdev's sector sizes */
+#define MAX_BLOCK               4096
+#define TIMEOUT_MS              5000
+#define INJECTED_TIMEOUT_MS     20          /* vblk_inject_timeout's wait */
+#define RESET_POLLS             1000000     /* reads of Status after a reset */
 
 struct virtq_desc {
 	uint64_t addr;
@@ -96,117 +110,187 @@ struct vblk_req {
 	uint8_t status;
 };
 
-static struct vblk {
+struct vblk {
 	volatile uint8_t *regs;
+	uint64_t base;
 	int version;
 	uint32_t irq;
+	int err;                   /* set-up result: 0 or a negative errno */
+	char why[80];              /* set-up failure in words */
+	int has_blk_size;          /* VIRTIO_BLK_F_BLK_SIZE offered and taken */
+	struct page *ring, *reqpg;
 	struct virtq_desc *desc;
 	struct virtq_avail *avail;
 	struct virtq_used *used;
 	uint16_t used_seen;
 	struct vblk_req *req;
+	uint32_t per_block;        /* 512-byte protocol sectors per block */
 	struct blkdev dev;
 	struct vblk_stats stats;
-	int broken;
-} vb;
+	int broken;                /* a reset failed: every read is -EIO */
+	int drop_notify;           /* fault injection: see vblk_inject_timeout */
+	char name[32];             /* "virtio-mmio@10008000" */
+};
 
-static uint32_t rd(uint32_t off)
+static struct vblk vbs[VBLK_MAX];
+static int nvbs;
+
+static uint32_t rd(const struct vblk *v, uint32_t off)
 {
-	return *(volatile uint32_t *)(vb.regs + off);
+	return *(volatile uint32_t *)(v->regs + off);
 }
 
-static void wr(uint32_t off, uint32_t v)
+static void wr(const struct vblk *v, uint32_t off, uint32_t val)
 {
-	*(volatile uint32_t *)(vb.regs + off) = v;
+	*(volatile uint32_t *)(v->regs + off) = val;
+}
+
+static void wr64(const struct vblk *v, uint32_t lo, uint64_t val)
+{
+	wr(v, lo, (uint32_t)val);
+	wr(v, lo + 4, (uint32_t)(val >> 32));
 }
 
 static void vblk_irq(void *ctx)
 {
-	uint32_t s = rd(VIRTIO_INTERRUPT_STATUS);
+	struct vblk *v = ctx;
+	uint32_t s = rd(v, VIRTIO_INTERRUPT_STATUS);
 
-	(void)ctx;
-	wr(VIRTIO_INTERRUPT_ACK, s);
-	vb.stats.interrupts++;
+	wr(v, VIRTIO_INTERRUPT_ACK, s);
+	v->stats.interrupts++;
 }
 
-/* Find the first virtio-mmio slot holding a block device. */
-static int vblk_probe(void)
+/* Steps 1-6 of the initialization sequence (3.1.1). The one optional
+ * feature taken is VIRTIO_BLK_F_BLK_SIZE (5.2.3); a modern device must also
+ * get VIRTIO_F_VERSION_1 back. Returns 0 or -EIO (features refused). */
+static int vblk_negotiate(struct vblk *v)
 {
-	for (int i = 0; i < platform.nvirtio; i++) {
-		vb.regs = (volatile uint8_t *)(uintptr_t)platform.virtio[i].base;
-		if (rd(VIRTIO_MAGIC) == MAGIC_VIRT && rd(VIRTIO_DEVICE_ID) == DEVICE_ID_BLOCK) {
-			vb.version = (int)rd(VIRTIO_VERSION);
-			vb.irq = platform.virtio[i].irq;
-			return 0;
-		}
-	}
-	vb.regs = NULL;
-	return -ENODEV;
-}
+	uint32_t offered;
 
-/* Steps 1-6 of the initialization sequence (3.1.1); we need no optional
- * feature, but a modern device must get VIRTIO_F_VERSION_1 back. */
-static int vblk_negotiate(void)
-{
-	wr(VIRTIO_STATUS, 0);
-	wr(VIRTIO_STATUS, STATUS_ACK);
-	wr(VIRTIO_STATUS, STATUS_ACK | STATUS_DRIVER);
-	wr(VIRTIO_DRIVER_FEAT_SEL, 0);
-	wr(VIRTIO_DRIVER_FEATURES, 0);
-	if (vb.version == 1) {
-		wr(VIRTIO_GUEST_PAGE_SIZE, PAGE_SIZE);
+	wr(v, VIRTIO_STATUS, 0);
+	wr(v, VIRTIO_STATUS, STATUS_ACK);
+	wr(v, VIRTIO_STATUS, STATUS_ACK | STATUS_DRIVER);
+	wr(v, VIRTIO_DEVICE_FEAT_SEL, 0);
+	offered = rd(v, VIRTIO_DEVICE_FEATURES);
+	v->has_blk_size = (offered & F_BLK_SIZE) != 0;
+	wr(v, VIRTIO_DRIVER_FEAT_SEL, 0);
+	wr(v, VIRTIO_DRIVER_FEATURES, offered & F_BLK_SIZE);
+	if (v->version == 1) {
+		wr(v, VIRTIO_GUEST_PAGE_SIZE, PAGE_SIZE);
 		return 0;
 	}
-	wr(VIRTIO_DEVICE_FEAT_SEL, 1);
-	if (!(rd(VIRTIO_DEVICE_FEATURES) & F_VERSION_1_HI))
+	wr(v, VIRTIO_DEVICE_FEAT_SEL, 1);
+	if (!(rd(v, VIRTIO_DEVICE_FEATURES) & F_VERSION_1_HI))
 		return -EIO;
-	wr(VIRTIO_DRIVER_FEAT_SEL, 1);
-	wr(VIRTIO_DRIVER_FEATURES, F_VERSION_1_HI);
-	wr(VIRTIO_STATUS, STATUS_ACK | STATUS_DRIVER | STATUS_FEATURES_OK);
-	return (rd(VIRTIO_STATUS) & STATUS_FEATURES_OK) ? 0 : -EIO;
+	wr(v, VIRTIO_DRIVER_FEAT_SEL, 1);
+	wr(v, VIRTIO_DRIVER_FEATURES, F_VERSION_1_HI);
+	wr(v, VIRTIO_STATUS, STATUS_ACK | STATUS_DRIVER | STATUS_FEATURES_OK);
+	return (rd(v, VIRTIO_STATUS) & STATUS_FEATURES_OK) ? 0 : -EIO;
 }
 
-static void wr64(uint32_t lo, uint64_t v)
+/* Queue 0 in two DMA pages, cleared: descriptors and avail ring in the
+ * first, the used ring at the next 4 KiB boundary (the legacy layout,
+ * 2.6.2). Returns 0 or -EIO (the queue is too small). */
+static int vblk_setup_queue(struct vblk *v)
 {
-	wr(lo, (uint32_t)v);
-	wr(lo + 4, (uint32_t)(v >> 32));
-}
+	uint8_t *base = page_address(v->ring);
 
-/* Queue 0 in two DMA pages: descriptors and avail ring in the first, the
- * used ring at the next 4 KiB boundary (the legacy layout, 2.6.2). */
-static int vblk_setup_queue(struct page *ring)
-{
-	uint8_t *base = page_address(ring);
-
-	wr(VIRTIO_QUEUE_SEL, 0);
-	if (rd(VIRTIO_QUEUE_NUM_MAX) < QSIZE)
+	wr(v, VIRTIO_QUEUE_SEL, 0);
+	if (rd(v, VIRTIO_QUEUE_NUM_MAX) < QSIZE)
 		return -EIO;
-	vb.desc = (struct virtq_desc *)base;
-	vb.avail = (struct virtq_avail *)(base + QSIZE * sizeof(struct virtq_desc));
-	vb.used = (struct virtq_used *)(base + PAGE_SIZE);
-	wr(VIRTIO_QUEUE_NUM, QSIZE);
-	if (vb.version == 1) {
-		wr(VIRTIO_QUEUE_ALIGN, PAGE_SIZE);
-		wr(VIRTIO_QUEUE_PFN, (uint32_t)(page_to_phys(ring) >> PAGE_SHIFT));
+	memset(base, 0, 2 * PAGE_SIZE);
+	v->desc = (struct virtq_desc *)base;
+	v->avail = (struct virtq_avail *)(base + QSIZE * sizeof(struct virtq_desc));
+	v->used = (struct virtq_used *)(base + PAGE_SIZE);
+	v->used_seen = 0;
+	wr(v, VIRTIO_QUEUE_NUM, QSIZE);
+	if (v->version == 1) {
+		wr(v, VIRTIO_QUEUE_ALIGN, PAGE_SIZE);
+		wr(v, VIRTIO_QUEUE_PFN, (uint32_t)(page_to_phys(v->ring) >> PAGE_SHIFT));
 		return 0;
 	}
-	wr64(VIRTIO_QUEUE_DESC_LO, virt_to_phys(vb.desc));
-	wr64(VIRTIO_QUEUE_DRIVER_LO, virt_to_phys(vb.avail));
-	wr64(VIRTIO_QUEUE_DEVICE_LO, virt_to_phys(vb.used));
-	wr(VIRTIO_QUEUE_READY, 1);
+	wr64(v, VIRTIO_QUEUE_DESC_LO, virt_to_phys(v->desc));
+	wr64(v, VIRTIO_QUEUE_DRIVER_LO, virt_to_phys(v->avail));
+	wr64(v, VIRTIO_QUEUE_DEVICE_LO, virt_to_phys(v->used));
+	wr(v, VIRTIO_QUEUE_READY, 1);
 	return 0;
 }
 
-/* Wait for the device to use our request. The check and the wfi run with
- * interrupts off: an interrupt arriving in between still ends the wfi
- * (it is pending), and is taken as soon as they are back on. */
-static int vblk_wait(void)
+static int vblk_read(struct blkdev *dev, uint64_t lba, uint32_t count, void *buf);
+
+/* Capacity and logical block size from the configuration space (5.2.4):
+ * capacity always counts 512-byte sectors; blk_size, when offered, is the
+ * logical block size, which becomes the blkdev's sector size (a trailing
+ * part block is not addressable). Returns 0 or -EINVAL (a block size
+ * struct blkdev cannot carry). */
+static int vblk_read_config(struct vblk *v)
 {
-	uint64_t deadline = rdtime() + platform.timebase_hz * TIMEOUT_SECONDS;
+	uint64_t cap = rd(v, VIRTIO_CONFIG + CONFIG_CAPACITY) |
+		       (uint64_t)rd(v, VIRTIO_CONFIG + CONFIG_CAPACITY + 4) << 32;
+	uint32_t bs = v->has_blk_size ? rd(v, VIRTIO_CONFIG + CONFIG_BLK_SIZE) : SECTOR;
+
+	if (bs < MIN_BLOCK || bs > MAX_BLOCK || (bs & (bs - 1))) {
+		ksnprintf(v->why, sizeof(v->why),
+			  "block size %u not supported (512..4096, a power of two)", bs);
+		return -EINVAL;
+	}
+	v->per_block = bs / SECTOR;
+	v->dev = (struct blkdev){ v->name, bs, cap / v->per_block, vblk_read, v };
+	return 0;
+}
+
+/* The whole initialization sequence (3.1.1), up to DRIVER_OK; the
+ * configuration is read the first time only (a reset keeps the disk's
+ * geometry). On failure the device is marked FAILED and v->why says why.
+ * Returns 0, -EIO or -EINVAL. */
+static int vblk_start(struct vblk *v)
+{
+	int rc = vblk_negotiate(v);
+
+	if (rc)
+		ksnprintf(v->why, sizeof(v->why), "device refused the features");
+	else if ((rc = vblk_setup_queue(v)))
+		ksnprintf(v->why, sizeof(v->why), "queue 0 holds fewer than %d entries", QSIZE);
+	else if (!v->dev.read)
+		rc = vblk_read_config(v);
+	if (rc) {
+		wr(v, VIRTIO_STATUS, STATUS_FAILED);
+		return rc;
+	}
+	wr(v, VIRTIO_STATUS, rd(v, VIRTIO_STATUS) | STATUS_DRIVER_OK);
+	return 0;
+}
+
+/* After a timeout the device still owns the request's buffers: reset it
+ * (0 written to Status, 2.1.2 and 4.2.2.1) so a late completion cannot
+ * write into memory about to be reused, wait until Status reads 0, and
+ * go through initialization again. Returns 0, or -EIO when the device
+ * would not come back (the disk is then disabled). */
+static int vblk_reset(struct vblk *v)
+{
+	long polls = RESET_POLLS;
+
+	v->stats.resets++;
+	wr(v, VIRTIO_STATUS, 0);
+	while (rd(v, VIRTIO_STATUS) != 0 && --polls)
+		;
+	if (polls && vblk_start(v) == 0)
+		return 0;
+	v->broken = 1;
+	return -EIO;
+}
+
+/* Wait up to ms milliseconds for the device to use our request. The check
+ * and the wfi run with interrupts off: an interrupt arriving in between
+ * still ends the wfi (it is pending), and is taken as soon as they are
+ * back on. Returns 0 or -EIO (timed out). */
+static int vblk_wait(struct vblk *v, uint32_t ms)
+{
+	uint64_t deadline = rdtime() + platform.timebase_hz * ms / 1000;
 	uint64_t start = rdinstret(), irq0 = trap_irq_instret, irq = irq_save();
 	int rc = 0;
 
-	while (*(volatile uint16_t *)&vb.used->idx == vb.used_seen) {
+	while (*(volatile uint16_t *)&v->used->idx == v->used_seen) {
 		if (rdtime() > deadline) {
 			rc = -EIO;
 			break;
@@ -219,114 +303,190 @@ static int vblk_wait(void)
 	}
 	irq_restore(irq);
 	/* the handlers of interrupts taken here are trap_irq_instret's */
-	vb.stats.wait_instret += rdinstret() - start - (trap_irq_instret - irq0);
+	v->stats.wait_instret += rdinstret() - start - (trap_irq_instret - irq0);
 	if (rc)
 		return rc;
 	__sync_synchronize();
-	vb.used_seen++;
+	v->used_seen++;
 	return 0;
 }
 
-/* One request of at most MAX_SECTORS_PER_REQ sectors. */
-static int vblk_request(uint64_t lba, uint32_t count, void *buf)
+/* The device did not answer: reset and set it up again (the next request
+ * may succeed); the request itself has failed. Returns -EIO. */
+static int vblk_timed_out(struct vblk *v)
 {
-	vb.req->type = BLK_T_IN;
-	vb.req->reserved = 0;
-	vb.req->sector = lba;
-	vb.req->status = 0xff;
-	vb.desc[0] = (struct virtq_desc){ virt_to_phys(vb.req), 16, DESC_F_NEXT, 1 };
-	vb.desc[1] = (struct virtq_desc){ virt_to_phys(buf), count * SECTOR,
+	int rc;
+
+	v->stats.timeouts++;
+	rc = vblk_reset(v);
+	kprintf("virtio-blk %s: request timed out; device reset, %s\n", v->name,
+		rc ? "did not come back: disk disabled" : "set up again");
+	return -EIO;
+}
+
+/* One read of `bytes` (at most MAX_BYTES_PER_REQ) from 512-byte sector
+ * `sector` (5.2.6). Returns 0 or -EIO. */
+static int vblk_request(struct vblk *v, uint64_t sector, uint32_t bytes, void *buf)
+{
+	uint32_t ms = TIMEOUT_MS;
+
+	v->req->type = BLK_T_IN;
+	v->req->reserved = 0;
+	v->req->sector = sector;
+	v->req->status = 0xff;
+	v->desc[0] = (struct virtq_desc){ virt_to_phys(v->req), 16, DESC_F_NEXT, 1 };
+	v->desc[1] = (struct virtq_desc){ virt_to_phys(buf), bytes,
 					  DESC_F_NEXT | DESC_F_WRITE, 2 };
-	vb.desc[2] = (struct virtq_desc){ virt_to_phys(&vb.req->status), 1, DESC_F_WRITE, 0 };
-	vb.avail->ring[vb.avail->idx % QSIZE] = 0;
+	v->desc[2] = (struct virtq_desc){ virt_to_phys(&v->req->status), 1, DESC_F_WRITE, 0 };
+	v->avail->ring[v->avail->idx % QSIZE] = 0;
 	__sync_synchronize();
-	vb.avail->idx++;
+	v->avail->idx++;
 	__sync_synchronize();
-	vb.stats.requests++;
-	wr(VIRTIO_QUEUE_NOTIFY, 0);
-	if (vblk_wait()) {
-		/* The device still owns our buffers: reset it (status 0, VirtIO
-		 * 1.1 section 2.1.2) so a late completion cannot write into
-		 * memory that is about to be freed, and give up on the disk. */
-		wr(VIRTIO_STATUS, 0);
-		vb.broken = 1;
-		kprintf("virtio-blk: request timed out; device reset, disk disabled\n");
-		return -EIO;
+	v->stats.requests++;
+	if (v->drop_notify) {
+		v->drop_notify = 0;   /* injected: the device never hears of it */
+		ms = INJECTED_TIMEOUT_MS;
+	} else {
+		wr(v, VIRTIO_QUEUE_NOTIFY, 0);
 	}
-	return vb.req->status == BLK_S_OK ? 0 : -EIO;
+	if (vblk_wait(v, ms))
+		return vblk_timed_out(v);
+	return v->req->status == BLK_S_OK ? 0 : -EIO;
 }
 
 static int vblk_read(struct blkdev *dev, uint64_t lba, uint32_t count, void *buf)
 {
+	struct vblk *v = dev->priv;
+	uint32_t max = MAX_BYTES_PER_REQ / dev->sector_size;
 	char *p = buf;
 
 	if (count == 0 || lba >= dev->capacity || count > dev->capacity - lba)
 		return -EINVAL;
 	while (count) {
-		uint32_t n = count < MAX_SECTORS_PER_REQ ? count : MAX_SECTORS_PER_REQ;
-		int rc = vb.broken ? -EIO : vblk_request(lba, n, p);
+		uint32_t n = count < max ? count : max;
+		int rc = v->broken ? -EIO :
+			 vblk_request(v, lba * v->per_block, n * dev->sector_size, p);
 
 		if (rc) {
-			vb.stats.errors++;
+			v->stats.errors++;
 			return rc;
 		}
-		vb.stats.sectors += n;
+		v->stats.blocks += n;
 		lba += n;
-		p += (size_t)n * SECTOR;
+		p += (size_t)n * dev->sector_size;
 		count -= n;
 	}
 	return 0;
 }
 
-int vblk_init(void)
+/* The one place the driver asks for an interrupt route. Without one,
+ * completions are still seen: the wait loop polls on every timer tick. */
+static void vblk_route_irq(struct vblk *v)
 {
-	struct page *ring = NULL, *reqpg = NULL;
-	int rc = vblk_probe();
+	if (v->irq)
+		plic_enable(v->irq, vblk_irq, v);
+}
 
-	if (rc)
-		return rc;
-	rc = vblk_negotiate();
-	if (rc)
-		goto fail_status;
-	ring = alloc_pages(GFP_DMA | GFP_ZERO, 1);
-	reqpg = alloc_pages(GFP_DMA | GFP_ZERO, 0);
-	rc = -ENOMEM;
-	if (!ring || !reqpg)
+/* Bring up the block device in one virtio-mmio slot. Returns 0, -ENODEV
+ * (no block device there), -ENOMEM (no DMA memory for the queue), -EIO
+ * (the device refused set-up) or -EINVAL (unsupported block size); v->why
+ * says which in words. */
+static int vblk_setup(struct vblk *v, const struct plat_device *slot)
+{
+	int rc;
+
+	v->regs = (volatile uint8_t *)(uintptr_t)slot->base;
+	if (rd(v, VIRTIO_MAGIC) != MAGIC_VIRT || rd(v, VIRTIO_DEVICE_ID) != DEVICE_ID_BLOCK)
+		return -ENODEV;
+	v->base = slot->base;
+	v->irq = slot->irq;
+	v->version = (int)rd(v, VIRTIO_VERSION);
+	ksnprintf(v->name, sizeof(v->name), "virtio-mmio@%lx", (unsigned long)v->base);
+	v->ring = alloc_pages(GFP_DMA | GFP_ZERO, 1);
+	v->reqpg = alloc_pages(GFP_DMA | GFP_ZERO, 0);
+	if (!v->ring || !v->reqpg) {
+		ksnprintf(v->why, sizeof(v->why), "no DMA memory for its queue");
+		rc = -ENOMEM;
 		goto free_pages;
-	rc = vblk_setup_queue(ring);
+	}
+	v->req = page_address(v->reqpg);
+	rc = vblk_start(v);
 	if (rc)
 		goto free_pages;
-	vb.req = page_address(reqpg);
-	vb.dev = (struct blkdev){ "virtio-blk", SECTOR,
-				  (uint64_t)rd(VIRTIO_CONFIG) | ((uint64_t)rd(VIRTIO_CONFIG + 4) << 32),
-				  vblk_read, &vb };
-	if (vb.irq)
-		plic_enable(vb.irq, vblk_irq, NULL);
-	wr(VIRTIO_STATUS, rd(VIRTIO_STATUS) | STATUS_DRIVER_OK);
+	vblk_route_irq(v);
 	return 0;
 
 free_pages:
-	if (reqpg)
-		free_pages(reqpg, 0);
-	if (ring)
-		free_pages(ring, 1);
-fail_status:
-	wr(VIRTIO_STATUS, STATUS_FAILED);
-	vb.regs = NULL;
+	if (v->reqpg)
+		free_pages(v->reqpg, 0);
+	if (v->ring)
+		free_pages(v->ring, 1);
+	wr(v, VIRTIO_STATUS, STATUS_FAILED);
 	return rc;
 }
 
-struct blkdev *vblk_dev(void)
+int vblk_init(void)
 {
-	return vb.regs ? &vb.dev : NULL;
+	nvbs = 0;
+	for (int i = 0; i < platform.nvirtio && nvbs < VBLK_MAX; i++) {
+		struct vblk *v = &vbs[nvbs];
+
+		memset(v, 0, sizeof(*v));
+		v->err = vblk_setup(v, &platform.virtio[i]);
+		if (v->err != -ENODEV)
+			nvbs++;
+	}
+	return nvbs;
 }
 
-void vblk_get_stats(struct vblk_stats *out)
+int vblk_count(void)
 {
-	*out = vb.stats;
+	return nvbs;
 }
 
-const char *vblk_transport(void)
+int vblk_get_info(int i, struct vblk_info *out)
 {
-	return vb.version == 1 ? "legacy" : "modern";
+	struct vblk *v;
+
+	if (i < 0 || i >= nvbs)
+		return -ENODEV;
+	v = &vbs[i];
+	*out = (struct vblk_info){ v->name, v->version == 1 ? "legacy" : "modern",
+				   v->err, v->err ? v->why : "",
+				   v->err ? NULL : &v->dev };
+	return 0;
+}
+
+struct blkdev *vblk_dev(int i)
+{
+	return i >= 0 && i < nvbs && !vbs[i].err ? &vbs[i].dev : NULL;
+}
+
+/* The instance behind d, or NULL when d is not one of ours. */
+static struct vblk *vblk_of(const struct blkdev *d)
+{
+	for (int i = 0; i < nvbs; i++)
+		if (d == &vbs[i].dev && !vbs[i].err)
+			return &vbs[i];
+	return NULL;
+}
+
+int vblk_get_stats(const struct blkdev *d, struct vblk_stats *out)
+{
+	const struct vblk *v = vblk_of(d);
+
+	if (!v)
+		return -ENODEV;
+	*out = v->stats;
+	return 0;
+}
+
+int vblk_inject_timeout(struct blkdev *d)
+{
+	struct vblk *v = vblk_of(d);
+
+	if (!v)
+		return -ENODEV;
+	v->drop_notify = 1;
+	return 0;
 }

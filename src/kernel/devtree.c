@@ -131,6 +131,8 @@ static void dt_end(void *ctx, int depth)
 		set_device(&platform.plic, parent, n);
 	} else if (compat_has(n, "sifive,test0")) {
 		set_device(&platform.test, parent, n);
+	} else if (compat_has(n, "pci-host-ecam-generic") && !platform.pci.size) {
+		set_device(&platform.pci, parent, n);
 	} else if (compat_has(n, "virtio,mmio") && platform.nvirtio < PLAT_MAX_VIRTIO) {
 		set_device(&platform.virtio[platform.nvirtio++], parent, n);
 	}

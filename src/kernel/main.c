@@ -14,7 +14,6 @@
 #include "kernel/timer.h"
 #include "kernel/trap.h"
 #include "kernel/version.h"
-#include "kernel/virtio_blk.h"
 #include "shell/shell.h"
 #include "arch/riscv.h"
 #include "kerrno.h"
@@ -55,21 +54,6 @@ static void report_harts(unsigned long boot_hart)
 			stopped++;
 	kprintf("harts: %d, booted on hart %lu, %d parked (SBI HSM stopped)\n",
 		platform.ncpus, boot_hart, stopped);
-}
-
-static void report_disk(void)
-{
-	int rc = vblk_init();
-	struct blkdev *d = vblk_dev();
-
-	if (rc == -ENODEV)
-		kprintf("disk: none\n");
-	else if (rc)
-		kprintf("disk: virtio-blk set-up failed (%d)\n", rc);
-	else
-		kprintf("disk: virtio-blk (%s), %lu sectors of %u bytes (%lu MiB)\n",
-			vblk_transport(), (unsigned long)d->capacity, d->sector_size,
-			(unsigned long)(d->capacity * d->sector_size >> 20));
 }
 
 static void run_boot_selftest(void)
@@ -115,7 +99,6 @@ void kmain(unsigned long hartid, const void *dtb)
 		power_fail(EXIT_BOOT_FAILED);
 	}
 	plic_init(hartid);
-	report_disk();
 	if (disk_mount() == 0)
 		sh_fs_init();
 	timer_init();

@@ -18,7 +18,7 @@ static char chunk[CHUNK];
 
 static int pass(struct fat_fs *fs, const char *path, const char *name)
 {
-	struct vblk_stats v0, v1;
+	struct vblk_stats v0 = { 0 }, v1 = { 0 };
 	struct fat_file f;
 	uint64_t i0, irq0, bytes = 0;
 	long n;
@@ -26,13 +26,13 @@ static int pass(struct fat_fs *fs, const char *path, const char *name)
 
 	if (rc)
 		return rc;
-	vblk_get_stats(&v0);
+	vblk_get_stats(disk_dev(), &v0);
 	irq0 = trap_irq_instret;
 	i0 = rdinstret();
 	while ((n = fat_read(&f, chunk, CHUNK)) > 0)
 		bytes += (uint64_t)n;
 	i0 = rdinstret() - i0;
-	vblk_get_stats(&v1);
+	vblk_get_stats(disk_dev(), &v1);
 	i0 -= (trap_irq_instret - irq0) + (v1.wait_instret - v0.wait_instret);
 	fat_close(&f);
 	if (n < 0)

@@ -1,7 +1,9 @@
 """Drive a Tally kernel in QEMU over its serial console.
 
-Tally(...) boots build/kernel.elf with the given memory size, disk and boot
-arguments. Every wait has a time limit: a hung kernel raises Timeout and
+Tally(...) boots build/kernel.elf with the given memory size, disks and
+boot arguments. Disks are attached read-only (drive_args): the kernel never
+writes, and a read-only image can be shared with a `make run` in another
+terminal (QEMU takes no write lock on it). Every wait has a time limit: a hung kernel raises Timeout and
 fails the test instead of hanging it. Output is read through a pipe; input
 is typed one command at a time after the prompt appears.
 
@@ -23,14 +25,21 @@ class Timeout(Exception):
     pass
 
 
+def drive_args(path, index=0, device_opts=""):
+    """QEMU options attaching image `path` read-only as virtio-mmio disk
+    hd<index>; device_opts is appended to -device (",logical_block_size=4096")."""
+    return ["-drive", f"file={path},if=none,format=raw,id=hd{index},readonly=on",
+            "-device", f"virtio-blk-device,drive=hd{index}{device_opts}"]
+
+
 class Tally:
     def __init__(self, mem="128M", drive=None, append=None, smp=1, extra=(),
                  boot_timeout=60):
+        """drive: an image path, or a list of them (one disk each, in order)."""
         cmd = ["qemu-system-riscv64", "-machine", "virt", "-nographic",
                "-bios", OPENSBI, "-kernel", KERNEL, "-m", mem, "-smp", str(smp)]
-        if drive:
-            cmd += ["-drive", f"file={drive},if=none,format=raw,id=hd0",
-                    "-device", "virtio-blk-device,drive=hd0"]
+        for i, path in enumerate([drive] if isinstance(drive, str) else drive or []):
+            cmd += drive_args(path, i)
         if append:
             cmd += ["-append", append]
         cmd += list(extra)
