@@ -262,10 +262,11 @@ static int vblk_start(struct vblk *v)
 }
 
 /* After a timeout the device still owns the request's buffers: reset it
- * (0 written to Status, 2.1.2 and 4.2.2.1) so a late completion cannot
- * write into memory about to be reused, wait until Status reads 0, and
- * go through initialization again. Returns 0, or -EIO when the device
- * would not come back (the disk is then disabled). */
+ * (0 written to Status, 4.2.2) so a late completion cannot write into
+ * memory about to be reused, wait until Status reads 0 (2.1.1: required
+ * before re-initializing), and go through initialization again (3.1.1).
+ * Returns 0, or -EIO when the device would not come back (the disk is
+ * then disabled). */
 static int vblk_reset(struct vblk *v)
 {
 	long polls = RESET_POLLS;

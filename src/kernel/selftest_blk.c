@@ -31,16 +31,22 @@ static struct blkdev *test_disk(struct ktest *t, uint64_t min_bytes)
 	return NULL;
 }
 
+/* Two pages (two blocks of up to 4 KiB) for a case, or NULL, the case
+ * failed. */
+static struct page *test_pages(struct ktest *t)
+{
+	struct page *pg = alloc_pages(0, 1);
+
+	KT_EXPECT(t, pg != NULL);
+	return pg;
+}
+
 static void test_boot_sector(struct ktest *t)
 {
 	struct blkdev *d = test_disk(t, 1);
-	struct page *pg;
+	struct page *pg = d ? test_pages(t) : NULL;
 	uint8_t *b;
 
-	if (!d)
-		return;
-	pg = alloc_pages(0, 0);
-	KT_EXPECT(t, pg != NULL);
 	if (!pg)
 		return;
 	b = page_address(pg);
@@ -48,7 +54,7 @@ static void test_boot_sector(struct ktest *t)
 	/* 0x55 0xAA at offset 510 whatever the sector size (FAT spec) */
 	if (!t->failed && !(b[510] == 0x55 && b[511] == 0xaa))
 		KT_SKIP(t, "block 0 has no 0x55AA signature: not a FAT or MBR disk");
-	free_pages(pg, 0);
+	free_pages(pg, 1);
 }
 
 /* One request of 32 KiB must return what single-block requests do. */
@@ -85,13 +91,9 @@ static void test_multi_sector(struct ktest *t)
 static void test_bad_range(struct ktest *t)
 {
 	struct blkdev *d = test_disk(t, 1);
-	struct page *pg;
+	struct page *pg = d ? test_pages(t) : NULL;
 	char *buf;
 
-	if (!d)
-		return;
-	pg = alloc_pages(0, 1);    /* two blocks of up to 4 KiB */
-	KT_EXPECT(t, pg != NULL);
 	if (!pg)
 		return;
 	buf = page_address(pg);
@@ -107,14 +109,10 @@ static void test_bad_range(struct ktest *t)
 static void test_timeout_reset(struct ktest *t)
 {
 	struct blkdev *d = test_disk(t, 1);
+	struct page *pg = d ? test_pages(t) : NULL;
 	struct vblk_stats s0, s1;
-	struct page *pg;
 	char *a, *b;
 
-	if (!d)
-		return;
-	pg = alloc_pages(0, 1);
-	KT_EXPECT(t, pg != NULL);
 	if (!pg)
 		return;
 	a = page_address(pg);
