@@ -12,6 +12,7 @@ finish() prints the plan and returns the exit status.
 """
 import os
 import select
+import signal
 import subprocess
 import time
 
@@ -34,8 +35,9 @@ def drive_args(path, index=0, device_opts=""):
 
 class Tally:
     def __init__(self, mem="128M", drive=None, append=None, smp=1, extra=(),
-                 boot_timeout=60):
-        """drive: an image path, or a list of them (one disk each, in order)."""
+                 boot_timeout=60, argv=None, env=None):
+        """drive: an image path, or a list of them (one disk each, in order).
+        argv: run this command instead (`make run`, say), console on its stdio."""
         cmd = ["qemu-system-riscv64", "-machine", "virt", "-nographic",
                "-bios", OPENSBI, "-kernel", KERNEL, "-m", mem, "-smp", str(smp)]
         for i, path in enumerate([drive] if isinstance(drive, str) else drive or []):
@@ -43,9 +45,11 @@ class Tally:
         if append:
             cmd += ["-append", append]
         cmd += list(extra)
-        self.argv = cmd
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
+        self.argv = argv or cmd
+        # A group of its own: kill() ends QEMU even when argv started it
+        # through another program (make).
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, env=env, start_new_session=True)
         self.buf = b""
         self.log = b""
         self.boot_timeout = boot_timeout
@@ -118,9 +122,11 @@ class Tally:
         return code, rest
 
     def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
 
     def __enter__(self):
         return self

@@ -76,11 +76,7 @@ def shared_image():
     """`make run` and a second QEMU on build/disk.img at once: neither may
     take QEMU's write lock (Failed to get "write" lock)."""
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-    run = subprocess.Popen(["make", "-s", "-C", ROOT, "run"], stdin=subprocess.PIPE,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-    first = Tally.__new__(Tally)          # read `make run`'s console like a Tally
-    first.proc, first.buf, first.log, first.boot_timeout = run, b"", b"", 60
-    try:
+    with Tally(argv=["make", "-s", "-C", ROOT, "run"], env=env) as first:
         log1 = first.boot()
         with Tally(drive=os.path.join(ROOT, "build", "disk.img")) as second:
             log2 = second.boot()
@@ -89,8 +85,6 @@ def shared_image():
                "a second QEMU on the same image at once boots and mounts it", log2)
             ok(second.cmd("cat /README.txt") == first.cmd("cat /README.txt") != "",
                "both read the same file")
-    finally:
-        first.kill()
 
 
 def big_blocks(size):
