@@ -106,6 +106,19 @@ def big_blocks(size):
         ok(t.cmd("cat /h.txt") == f"sector {size}\n", f"{size}-byte blocks: file read after the reset")
 
 
+def too_big_blocks():
+    """8192-byte logical blocks: refused at set-up, as Linux refuses a
+    block size above its page size, and said so."""
+    opts = ",logical_block_size=8192,physical_block_size=8192"
+    with Tally(extra=drive_args(IMG, 0, opts)) as t:
+        log = t.boot()
+        why = "set-up failed: block size 8192 not supported (512..4096, a power of two)"
+        ok(f"disk: virtio-blk (legacy) at virtio-mmio@10008000: {why}" in log,
+           "8192-byte blocks: the disk is listed as refused, with the reason", log)
+        ok(t.cmd("ls").strip() == f"error: no filesystem: virtio-mmio@10008000: {why}",
+           "8192-byte blocks: ls repeats the reason")
+
+
 def several_disks():
     """junk, FAT32 "SECOND", FAT32 "THIRD": all listed; the first FAT32
     volume is mounted, the junk one refused with its reason, the third not
@@ -191,6 +204,7 @@ guarded(no_disk, "no disk")
 guarded(shared_image, "shared image")
 guarded(lambda: big_blocks(4096), "4096-byte blocks")
 guarded(lambda: big_blocks(1024), "1024-byte blocks")
+guarded(too_big_blocks, "8192-byte blocks")
 guarded(several_disks, "several disks")
 guarded(pci_disk, "PCI disk")
 guarded(empty_disk, "empty disk")
