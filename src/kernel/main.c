@@ -16,7 +16,6 @@
 #include "kernel/version.h"
 #include "shell/shell.h"
 #include "arch/riscv.h"
-#include "kerrno.h"
 
 uint64_t boot_instret;   /* see kernel/timer.h */
 
