@@ -66,8 +66,10 @@ struct kmalloc_stats {
 	uint64_t kept_bytes;            /* their bytes (not in any in-use figure) */
 };
 
-/* Reset the whole object layer (slab caches, heap, debug switches, stats,
- * mode = Hybrid) and create the kmalloc caches. Call after
+/* Reset the whole object layer and the services under it (the reclaim
+ * registry, slab caches, heap, fault injection, debug switches, leak
+ * tracking, stats, mode = Hybrid), register the keepers again and create
+ * the kmalloc caches. Call after
  * page_alloc_init(); the host may call both again for a fresh arena.
  * Returns 0; -ENOMEM when the caches cannot be created. */
 int kmalloc_init(void);

@@ -13,12 +13,15 @@
 #define MM_HOST_PHYS_BASE 0x80000000ULL
 
 /* Hand [arena, arena + bytes) to the mm layer as its only RAM region (one
- * zone), pretending it starts at MM_HOST_PHYS_BASE: page_alloc_init() then
- * kmalloc_init(). The arena is trimmed to whole 4 KiB pages; the frame
- * array lives inside it. May be called again (with any arena) to start
- * over; earlier blocks are then forgotten. Returns 0; -EINVAL when arena is
- * NULL or holds no whole page; else page_alloc_init()'s or
- * kmalloc_init()'s error. */
+ * zone), pretending it starts at MM_HOST_PHYS_BASE: page_alloc_init(),
+ * kmalloc_init() (which resets the modules below it), mm_txn_reset(). The
+ * arena is trimmed to whole 4 KiB pages; the frame array lives inside it.
+ * May be called again (with any arena) to start over: earlier blocks are
+ * forgotten, and every module is as in a fresh process (no transaction
+ * open, fault injection off and zeroed, debug checks and leak tracking
+ * off, mode hybrid, statistics zeroed, only the allocators' own keepers
+ * registered). Returns 0; -EINVAL when arena is NULL or holds no whole
+ * page; else page_alloc_init()'s or kmalloc_init()'s error. */
 int mm_host_init(void *arena, size_t bytes);
 
 #endif
