@@ -463,13 +463,18 @@ static void test_log_exhausted(void)
 {
 	struct page *hold = NULL, *pg;
 	void *keep, *p[MM_TXN_INLINE + 1];
-	struct snap s0, s;
+	const uintptr_t va = 0x40000000ul;
+	struct vm_space vs;
+	struct snap s0, s1, s;
 	struct mm_txn t;
+	phys_addr_t pa;
 	int ok = 1, n, ret;
 
 	fresh();
 	mm_set_mode(MM_MODE_TWOTIER);
 	keep = kmalloc(8, 0);
+	vm_create(&vs);   /* its tables exist: one more page maps with no memory */
+	vm_map(&vs, va, MM_HOST_PHYS_BASE, PAGE_SIZE, VM_R);
 	while ((pg = alloc_pages(GFP_RESERVE | GFP_NOINJECT, 0)) != NULL) {
 		*(struct page **)page_address(pg) = hold;
 		hold = pg;
@@ -480,13 +485,25 @@ static void test_log_exhausted(void)
 		ok &= mm_txn_alloc(&t, 8, 0, 0, &p[n]) == 0;
 	tap_ok(ok, "out of pages: %d inline-logged allocations still work", MM_TXN_INLINE);
 	ret = mm_txn_alloc(&t, 8, 0, 0, &p[n]);
-	s = take(NULL);
+	s1 = take(NULL);
 	tap_ok(ret == -ENOMEM && p[n] == NULL && t.len == MM_TXN_INLINE,
 	       "the next one needs a log page: -ENOMEM, nothing allocated");
 	tap_ok(mm_txn_free(&t, keep) == -ENOMEM, "a deferred free needing a log page: -ENOMEM");
+	tap_ok(mm_txn_alloc_pages(&t, 0, 0, &pg) == -ENOMEM && pg == NULL &&
+	       t.len == MM_TXN_INLINE, "a page block needing a log page: -ENOMEM, nothing taken");
+	tap_ok(mm_txn_reserve(&t, 8, 1) == -ENOMEM && t.reserved == 0 && t.len == MM_TXN_INLINE,
+	       "a reservation needing a log page (its block fits the primed slab): -ENOMEM, "
+	       "nothing reserved");
+	tap_ok(mm_txn_vm_map(&t, &vs, va + PAGE_SIZE, MM_HOST_PHYS_BASE, PAGE_SIZE, VM_R) ==
+	       -ENOMEM && vm_translate(&vs, va + PAGE_SIZE, &pa, NULL) != 0 &&
+	       t.len == MM_TXN_INLINE,
+	       "a mapping needing a log page (its tables exist): -ENOMEM, nothing mapped");
+	s = take(NULL);
+	tap_ok(same(&s1, &s), "... and none of them took anything");
 	mm_txn_abort(&t);
 	s = take(NULL);
 	tap_ok(same(&s0, &s) && ksize(keep) == 8, "the transaction still aborts completely");
+	vm_destroy(&vs);
 	while (hold) {
 		pg = hold;
 		hold = *(struct page **)page_address(pg);
