@@ -34,6 +34,21 @@ void ktest_check(struct ktest *t, int cond, const char *expr, const char *file, 
 /* Mark the case skipped (reported "ok N name # SKIP reason"). */
 #define KT_SKIP(t, reason) ((t)->skip = (reason))
 
+/* Faults a case provokes on purpose. Between ktest_provoke(t) and
+ * ktest_provoked(t), every mm report is printed as a KTAP diagnostic
+ * "    # expected: mm: ..." and counted; ktest_provoked returns the count
+ * (a case asserts it). A case left provoking fails. Whatever a case that
+ * passes provoked -- failures, wrong frees, debug violations, a failed
+ * integrity check -- is left out of the system's figures afterwards
+ * (mm_stats_excuse), so `memstat` after a passing selftest reads as
+ * before it. */
+void ktest_provoke(struct ktest *t);
+int ktest_provoked(struct ktest *t);
+
+/* For the kernel's mm_report: whether this report was provoked on purpose
+ * (counted when it was). */
+int ktest_report_expected(void);
+
 /* Run the suite named `name` ("all" or NULL for every suite). Prints KTAP;
  * returns the number of failed cases, or -1 when no suite has that name. */
 int ktest_run(const char *name);

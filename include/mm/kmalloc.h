@@ -124,6 +124,9 @@ int mm_mode_parse(const char *name);
  * kmalloc_init(): the baseline the tests compare against. */
 unsigned long kmalloc_shrink(void);
 
+/* Requests since kmalloc_init, every mode, fast paths included. */
+uint64_t kmalloc_requests(void);
+
 /* slab_check() + heap_check(): violations found (0 = sound). */
 int kmalloc_check(void);
 

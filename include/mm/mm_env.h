@@ -19,6 +19,11 @@
  * include directory (include/env/kernel or include/env/host). */
 #include "mm_env_lock.h"
 
+/* Milliseconds since an arbitrary start, never going back: the kernel's
+ * time CSR scaled by the timebase, the host's monotonic clock. For the
+ * statistics' time window; not on any allocation's fast path. */
+unsigned long long mm_clock_ms(void);
+
 /* Print a diagnostic line (no trailing newline needed; one is added). */
 void mm_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -34,6 +34,7 @@ struct kmem_cache_stats {
 	unsigned long total_objs;   /* objects in all slabs */
 	unsigned long slabs;        /* slabs of both layouts */
 	unsigned long full, partial, empty; /* full (on no list), partial, empty */
+	unsigned long active_slabs; /* with an object in use (not all in the magazine) */
 	unsigned long withdrawn;    /* slabs taken out of service (broken map): lost */
 	unsigned long cached;       /* freed objects in the magazine (not active) */
 	unsigned long debug_slabs;  /* slabs with red-zone layout */

@@ -5,7 +5,8 @@
  *
  * Definitions (docs/ARCHITECTURE.md, "Accounting and health"):
  *   failure rate     failed kmalloc-level requests / requests, since boot
- *                    and over the last MM_STATS_WINDOW requests
+ *                    and over the window: about the last MM_WINDOW_MS
+ *                    (window_ms says exactly how long; see stats.c)
  *   frag_buddy       Linux's unusable free space index for order
  *                    MM_FRAG_ORDER over all zones: the share of free pages
  *                    in blocks too small for a 2^order request
@@ -37,7 +38,7 @@
 #include "mm/leak.h"
 #include "mm/mm_debug.h"
 
-#define MM_STATS_WINDOW 1024
+#define MM_WINDOW_MS    10000
 #define MM_FRAG_ORDER   3   /* 32 KiB: the largest slab a cache asks for */
 #define MM_FRAG_MIN_BYTES (1u << 20)
 #define MM_LOW_FREE_PCT 5
@@ -50,7 +51,9 @@ struct mm_stats {
 	unsigned long requests, allocs, frees, failures; /* kmalloc level, all modes */
 	unsigned long fail_nomem, fail_inval, fail_injected;
 	unsigned failure_rate_pm;
-	unsigned window_requests, window_failures, window_failure_rate_pm;
+	uint64_t window_requests, window_failures;      /* in the window */
+	unsigned window_failure_rate_pm;
+	unsigned long long window_ms;                   /* how long it spans */
 	unsigned frag_buddy_pm, frag_heap_pm, frag_slab_pm, frag_pm;
 	const char *frag_measure;                       /* "heap" or "slab" */
 	uint64_t frag_held_bytes;   /* memory the measured allocator holds */
@@ -78,6 +81,18 @@ int mm_check(void);
 /* Hook: kmalloc.c notes each failed request by its number in kmalloc's
  * request count (1 = the first request since kmalloc_init; mm lock held). */
 void mm_stats_note_failure(uint64_t request);
+
+/* Hook: a periodic tick (the kernel's timer, any rate) keeps the window's
+ * checkpoints one a second, so it spans the last MM_WINDOW_MS even when
+ * nothing fails or reads. Cheap when no second began; takes the mm lock. */
+void mm_stats_tick(void);
+
+/* Leave out of every figure mm_stats_get() reports (failures, failure
+ * rates and the window, wrong frees, debug violations, the last integrity
+ * check) what happened since *before was taken: for a self-test case that
+ * passed, whose faults were provoked on purpose. The allocators' own
+ * counters (memstat counters) still count everything. */
+void mm_stats_excuse(const struct mm_stats *before);
 
 /* Hook: kmem_cache_free() and heap_free() note a free they refused (kfree's
  * refusals are kmalloc's count; mm lock held). */

@@ -5,6 +5,19 @@
 #include "mm_host.h"
 
 #include <stdio.h>
+#include <time.h>
+
+unsigned long long (*mm_host_clock)(void);
+
+unsigned long long mm_clock_ms(void)
+{
+	struct timespec ts;
+
+	if (mm_host_clock)
+		return mm_host_clock();
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
+}
 
 unsigned long mm_host_reports;
 char mm_host_last_report[256];

@@ -12,4 +12,8 @@ extern char mm_host_last_report[256];
 /* Non-zero: count reports but do not print them (noisy tests). */
 extern int mm_host_quiet;
 
+/* Set: mm_clock_ms() returns what it returns (tests move time by hand);
+ * NULL: the monotonic clock. */
+extern unsigned long long (*mm_host_clock)(void);
+
 #endif

@@ -26,7 +26,9 @@ static void test_corruption_found(struct ktest *t)
 		return;
 	saved = h[-4];
 	h[-4] ^= 0x5a;
+	ktest_provoke(t);
 	KT_EXPECT(t, mm_check() > 0);
+	KT_EXPECT(t, ktest_provoked(t) >= 1);
 	h[-4] = saved;
 	kfree(h);
 	for (int z = 0; z < NR_ZONES && !pg; z++)
@@ -35,7 +37,9 @@ static void test_corruption_found(struct ktest *t)
 				pg = list_first_entry(&zone_get(z)->area[o].free_list, struct page, lru);
 	flags = pg->flags;
 	pg->flags &= ~PG_BUDDY;
+	ktest_provoke(t);
 	KT_EXPECT(t, mm_check() > 0);
+	KT_EXPECT(t, ktest_provoked(t) >= 1);
 	pg->flags = flags;
 	KT_EXPECT(t, mm_check() == 0);
 }

@@ -217,6 +217,7 @@ static void test_wrong_frees(struct ktest *t)
 	h = kmalloc(200, 0);
 	mm_set_mode(mode);
 	kmalloc_get_stats(&before);
+	ktest_provoke(t);
 	kfree(p + 8);            /* interior of a slab object */
 	kfree(&local);           /* the stack */
 	kfree(h + 16);           /* interior of a heap block */
@@ -224,6 +225,7 @@ static void test_wrong_frees(struct ktest *t)
 	kfree(p);                /* double free, slab */
 	kfree(h);
 	kfree(h);                /* double free, heap */
+	KT_EXPECT(t, ktest_provoked(t) == 5);   /* each reported once */
 	kmalloc_get_stats(&after);
 	KT_EXPECT(t, after.wrong_frees == before.wrong_frees + 5);
 	KT_EXPECT(t, kmalloc_check() == 0);
@@ -240,7 +242,9 @@ static void test_debug_checks(struct ktest *t)
 	KT_EXPECT(t, p != NULL);
 	if (p) {
 		p[ksize(p)] = 'X';        /* one byte past the object: red zone */
+		ktest_provoke(t);
 		kfree(p);
+		KT_EXPECT(t, ktest_provoked(t) == 1);
 	}
 	mm_debug_get_stats(&after);
 	KT_EXPECT(t, after.redzone_violations > before.redzone_violations);

@@ -175,6 +175,7 @@ static void test_bad_frees(struct ktest *t)
 	struct page *pg = alloc_pages(0, 2);
 
 	buddy_get_stats(&before);
+	ktest_provoke(t);
 	KT_EXPECT(t, free_pages(pg, 1) == -EINVAL);          /* wrong order */
 	KT_EXPECT(t, free_pages(pg + 1, 0) == -EINVAL);      /* interior frame */
 	KT_EXPECT(t, free_pages_addr(_text_start, 0) == -EINVAL); /* kernel image */
@@ -182,6 +183,7 @@ static void test_bad_frees(struct ktest *t)
 	KT_EXPECT(t, free_pages((struct page *)&before, 0) == -EINVAL); /* not a frame */
 	KT_EXPECT(t, free_pages(pg, 2) == 0);
 	KT_EXPECT(t, free_pages(pg, 2) == -EINVAL);          /* double free */
+	KT_EXPECT(t, ktest_provoked(t) == 6);   /* each reported once */
 	buddy_get_stats(&after);
 	KT_EXPECT(t, after.wrong_frees == before.wrong_frees + 6);
 	KT_EXPECT(t, buddy_free_pages() == free0);

@@ -277,9 +277,11 @@ static void test_lifo(struct ktest *t)
 	void *p;
 
 	KT_EXPECT(t, mm_txn_begin(&o) == 0 && mm_txn_begin(&i) == 0);
+	ktest_provoke(t);
 	KT_EXPECT(t, mm_txn_commit(&o) == -EBUSY && mm_txn_abort(&o) == -EBUSY);
 	KT_EXPECT(t, mm_txn_alloc(&o, 8, 0, NS, &p) == -EBUSY && p == NULL);
 	KT_EXPECT(t, mm_txn_commit(&i) == 0 && mm_txn_commit(&i) == -EINVAL);
+	KT_EXPECT(t, ktest_provoked(t) == 4);   /* each refusal reported */
 	KT_EXPECT(t, mm_txn_commit(&o) == 0 && mm_txn_current() == NULL);
 }
 

@@ -811,6 +811,17 @@ void *krealloc(const void *p, size_t size, gfp_t flags)
 
 /* ---- whole-layer helpers ------------------------------------------------- */
 
+uint64_t kmalloc_requests(void)
+{
+	unsigned long s = mm_lock();
+	uint64_t n;
+
+	km_fold();
+	n = km_requests();
+	mm_unlock(s);
+	return n;
+}
+
 unsigned long kmalloc_shrink(void)
 {
 	return mm_drain_keepers();

@@ -355,6 +355,27 @@ static unsigned long cache_active(const struct kmem_cache *c, unsigned long *par
 	return cache_total_objs(c) > free ? cache_total_objs(c) - free : 0;
 }
 
+/* Slabs with an object in use (Linux's active_slabs): the full and partial
+ * ones, less those whose every allocated object waits in the magazine. */
+static unsigned long cache_active_slabs(const struct kmem_cache *c, unsigned long listed)
+{
+	unsigned long idle = 0;
+
+	for (unsigned long j = 0; j < c->mag_n; j++) {
+		const struct page *pg = compound_head(virt_to_page(c->mag_obj[j]));
+		unsigned long k, n = 0;
+
+		for (k = 0; k < j && compound_head(virt_to_page(c->mag_obj[k])) != pg; k++)
+			;
+		if (k < j)
+			continue;   /* its slab was counted with an earlier entry */
+		for (k = j; k < c->mag_n; k++)
+			n += compound_head(virt_to_page(c->mag_obj[k])) == pg;
+		idle += n == pg->inuse;
+	}
+	return listed > idle ? listed - idle : 0;
+}
+
 /* ---- create / destroy -------------------------------------------------- */
 
 void slab_init(void)
@@ -888,6 +909,7 @@ static void cache_stats(const struct kmem_cache *c, struct kmem_cache_stats *o)
 	o->slabs = p->nr_slabs + r->nr_slabs;
 	o->empty = p->nr_empty + r->nr_empty;
 	o->full = o->slabs - o->partial - o->empty;
+	o->active_slabs = cache_active_slabs(c, o->full + o->partial);
 	o->debug_slabs = r->nr_slabs;
 	o->withdrawn = c->withdrawn;
 	o->cached = c->mag_n;

@@ -1,31 +1,82 @@
 /* stats.c - accounting and health (include/mm/stats.h): gathers the
  * allocators' own counters, computes rates and fragmentation, and judges
- * health. It owns only three pieces of state: the window of recent request
- * failures, the frees refused outside kmalloc and the result of the last
- * integrity check. */
+ * health. Its own state: the time window's checkpoints, the failure
+ * count, the frees refused outside kmalloc, the last integrity check's
+ * result and what passing self-tests provoked (excused). */
 #include <string.h>
 #include "mm/stats.h"
 #include "mm/slab.h"
 #include "mm/mm_env.h"
 #include "lib/printf.h"
 
-/* The window of recent requests: the request numbers (1, 2, ... in
- * kmalloc's count) of the last MM_STATS_WINDOW failures. Failures are all
- * that is recorded, so a served request costs the window nothing; the
- * failures among the last W requests are the recorded numbers above
- * requests - W. */
-static uint64_t fail_seq[MM_STATS_WINDOW];
-static unsigned fail_next;
+/* The time window. A checkpoint records, at some moment, kmalloc's request
+ * count and failure count; the window is everything since the newest
+ * checkpoint at least MM_WINDOW_MS old (or the oldest there is). One is
+ * taken when a second has begun since the last -- on each failure, each
+ * read and each mm_stats_tick() -- so with the kernel's tick the window is
+ * the last 10 s to within a second, and without ticks (the host) it says
+ * how long it really spans. Nothing is recorded on the fast paths. */
+#define CP_SLOTS 16   /* > MM_WINDOW_MS in seconds + 1: the start survives */
+
+struct checkpoint {
+	unsigned long long ms;
+	uint64_t requests, failures;
+};
+
+static struct checkpoint cp[CP_SLOTS];
+static unsigned cp_next, cp_count;
+static uint64_t failures_total;   /* kmalloc-level failures noted */
 static unsigned long checks_run, direct_wrong_frees;
 static int last_violations;
 
+/* What passing self-tests provoked on purpose (mm_stats_excuse). */
+static struct {
+	unsigned long fail_nomem, fail_inval, fail_injected, wrong_frees;
+	struct mm_debug_stats debug;
+} excused;
+
+static const struct checkpoint *cp_newest(void)
+{
+	return &cp[(cp_next + CP_SLOTS - 1) % CP_SLOTS];
+}
+
+/* Record (now, requests, failures_total) if a second began since the
+ * newest checkpoint (mm lock held). */
+static void cp_note(unsigned long long now, uint64_t requests)
+{
+	if (cp_count && cp_newest()->ms / 1000 == now / 1000)
+		return;
+	cp[cp_next] = (struct checkpoint){ now, requests, failures_total };
+	cp_next = (cp_next + 1) % CP_SLOTS;
+	if (cp_count < CP_SLOTS)
+		cp_count++;
+}
+
+/* The window's start for now: the newest checkpoint at least MM_WINDOW_MS
+ * old, else the oldest (mm lock held; there is always one). */
+static const struct checkpoint *cp_window_start(unsigned long long now)
+{
+	const struct checkpoint *oldest = &cp[(cp_next + CP_SLOTS - cp_count) % CP_SLOTS];
+
+	for (unsigned i = 1; i <= cp_count; i++) {
+		const struct checkpoint *c = &cp[(cp_next + CP_SLOTS - i) % CP_SLOTS];
+
+		if (c->ms + MM_WINDOW_MS <= now)
+			return c;
+	}
+	return oldest;
+}
+
 void mm_stats_reset(void)
 {
-	memset(fail_seq, 0, sizeof(fail_seq));
-	fail_next = 0;
+	memset(cp, 0, sizeof(cp));
+	cp_next = cp_count = 0;
+	failures_total = 0;
 	checks_run = 0;
 	direct_wrong_frees = 0;
 	last_violations = 0;
+	memset(&excused, 0, sizeof(excused));
+	cp_note(mm_clock_ms(), 0);
 }
 
 void mm_stats_note_wrong_free(void)
@@ -35,18 +86,22 @@ void mm_stats_note_wrong_free(void)
 
 void mm_stats_note_failure(uint64_t request)
 {
-	fail_seq[fail_next] = request;
-	fail_next = (fail_next + 1) % MM_STATS_WINDOW;
+	failures_total++;
+	cp_note(mm_clock_ms(), request);
 }
 
-/* Recorded failures among requests (after, upto]. */
-static unsigned window_failures(uint64_t after, uint64_t upto)
+void mm_stats_tick(void)
 {
-	unsigned n = 0;
+	unsigned long long now = mm_clock_ms();
+	unsigned long irq;
+	uint64_t requests;
 
-	for (unsigned i = 0; i < MM_STATS_WINDOW; i++)
-		n += fail_seq[i] > after && fail_seq[i] <= upto;
-	return n;
+	if (cp_count && cp_newest()->ms / 1000 == now / 1000)
+		return;   /* read without the lock: at worst one more look */
+	requests = kmalloc_requests();
+	irq = mm_lock();
+	cp_note(now, requests);
+	mm_unlock(irq);
 }
 
 int mm_check(void)
@@ -113,9 +168,56 @@ static void totals(struct mm_stats *s)
 	}
 	for (int b = 0; b < KM_BACKEND_NR; b++)
 		s->frees += s->km.backend[b].frees;
+	s->fail_nomem -= excused.fail_nomem;
+	s->fail_inval -= excused.fail_inval;
+	s->fail_injected -= excused.fail_injected;
 	s->failures = s->fail_nomem + s->fail_inval;
 	s->failure_rate_pm = per_mille(s->failures, s->requests);
-	s->wrong_frees = s->buddy.wrong_frees + s->km.wrong_frees + direct_wrong_frees;
+	s->wrong_frees = s->buddy.wrong_frees + s->km.wrong_frees + direct_wrong_frees -
+			 excused.wrong_frees;
+	s->debug.poison_violations -= excused.debug.poison_violations;
+	s->debug.redzone_violations -= excused.debug.redzone_violations;
+	s->debug.corruptions -= excused.debug.corruptions;
+}
+
+/* The time window as of now (mm lock held). */
+static void window(struct mm_stats *s)
+{
+	unsigned long long now = mm_clock_ms();
+	const struct checkpoint *start;
+
+	cp_note(now, s->requests);
+	start = cp_window_start(now);
+	s->window_ms = now - start->ms;
+	s->window_requests = s->requests - start->requests;
+	s->window_failures = failures_total - start->failures;
+	s->window_failure_rate_pm = per_mille(s->window_failures, s->window_requests);
+}
+
+void mm_stats_excuse(const struct mm_stats *before)
+{
+	struct mm_stats now;
+	unsigned long irq;
+
+	mm_stats_get(&now);
+	irq = mm_lock();
+	excused.fail_nomem += now.fail_nomem - before->fail_nomem;
+	excused.fail_inval += now.fail_inval - before->fail_inval;
+	excused.fail_injected += now.fail_injected - before->fail_injected;
+	excused.wrong_frees += now.wrong_frees - before->wrong_frees;
+	excused.debug.poison_violations += now.debug.poison_violations -
+					   before->debug.poison_violations;
+	excused.debug.redzone_violations += now.debug.redzone_violations -
+					    before->debug.redzone_violations;
+	excused.debug.corruptions += now.debug.corruptions - before->debug.corruptions;
+	/* the window: every failure since before was provoked; checkpoints
+	 * taken meanwhile count none of them */
+	failures_total -= now.failures - before->failures;
+	for (unsigned i = 0; i < CP_SLOTS; i++)
+		if (cp[i].failures > failures_total)
+			cp[i].failures = failures_total;
+	last_violations = before->last_check_violations;
+	mm_unlock(irq);
 }
 
 /* The first zone below the watermark `which` (0 min, 1 low), or NULL. */
@@ -178,13 +280,11 @@ void mm_stats_get(struct mm_stats *s)
 	leak_get_stats(&s->leak);
 	totals(s);
 	irq = mm_lock();
-	s->window_requests = s->requests < MM_STATS_WINDOW ? (unsigned)s->requests : MM_STATS_WINDOW;
-	s->window_failures = window_failures(s->requests - s->window_requests, s->requests);
+	window(s);
 	s->checks_run = checks_run;
 	s->last_check_violations = last_violations;
 	s->frag_buddy_pm = frag_buddy();
 	mm_unlock(irq);
-	s->window_failure_rate_pm = per_mille(s->window_failures, s->window_requests);
 	s->frag_heap_pm = s->heap.free_bytes ?
 		1000 - per_mille(s->heap.largest_free_chunk, s->heap.free_bytes) : 0;
 	s->frag_slab_pm = frag_slab(&slab_held);

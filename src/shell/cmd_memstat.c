@@ -26,12 +26,17 @@ static void summary(const struct mm_stats *s)
 	kprintf("failures: %lu\n", s->failures);
 	kprintf("failure_rate: ");
 	sh_print_pm(s->failure_rate_pm);
-	kprintf("%% (last %u requests: ", s->window_requests);
+	kprintf("%% (last %llu.%llu s: ", s->window_ms / 1000, s->window_ms % 1000 / 100);
 	sh_print_pm(s->window_failure_rate_pm);
-	kprintf("%%)\n");
+	kprintf("%% of %lu requests)\n", (unsigned long)s->window_requests);
 	kprintf("fragmentation: ");
 	sh_print_pm(s->frag_pm);
-	kprintf("%% (%s)\n", s->frag_measure);
+	if (s->mode == MM_MODE_SIMPLE)
+		kprintf("%% of the heap's free bytes lie outside its largest free block"
+			" (%lu KiB in runs)\n", (unsigned long)(s->frag_held_bytes >> 10));
+	else
+		kprintf("%% of slab objects are free in partly used slabs"
+			" (%lu KiB in slabs)\n", (unsigned long)(s->frag_held_bytes >> 10));
 	if (s->health == MM_HEALTHY)
 		kprintf("health: healthy\n");
 	else
@@ -79,7 +84,7 @@ static void slabinfo(void)
 	for (unsigned i = 0; kmem_cache_info(i, &cs) == 0; i++)
 		kprintf("%-17s %13lu %10lu %9zu %12u %15u : slabdata %14lu %11lu\n",
 			cs.name, cs.active_objs, cs.total_objs, cs.stride, cs.objs_per_slab,
-			1u << cs.order, cs.full + cs.partial, cs.slabs);
+			1u << cs.order, cs.active_slabs, cs.slabs);
 }
 
 static void heapinfo(const struct mm_stats *s)

@@ -872,6 +872,30 @@ static void test_stats(void)
 	       st.backend[KM_BACKEND_SLAB].frees == 1, "frees bring in-use to 0, peak kept");
 }
 
+/* memstat slab's active_slabs means what Linux's does: slabs with an
+ * object in use, not slabs whose objects all wait in the magazine. */
+static void test_active_slabs(void)
+{
+	struct kmem_cache_stats cs;
+	void *p[20], *q;
+
+	fresh(ARENA);
+	mm_set_mode(MM_MODE_TWOTIER);
+	for (int i = 0; i < 20; i++)
+		p[i] = kmalloc(64, 0);
+	for (int i = 0; i < 20; i++)
+		kfree(p[i]);   /* all into kmalloc-64's magazine */
+	kmem_cache_get_stats(kmalloc_cache(3), &cs);
+	tap_ok(cs.active_objs == 0 && cs.cached == 20 && cs.full + cs.partial >= 1 &&
+	       cs.active_slabs == 0,
+	       "every object in the magazine: 0 active slabs (%lu full, %lu partial)",
+	       cs.full, cs.partial);
+	q = kmalloc(64, 0);
+	kmem_cache_get_stats(kmalloc_cache(3), &cs);
+	tap_ok(cs.active_objs == 1 && cs.active_slabs == 1, "one object in use: 1 active slab");
+	kfree(q);
+}
+
 int main(void)
 {
 	int m;
@@ -902,6 +926,7 @@ int main(void)
 	test_oom_gives_back(64, cached_64, SLAB_MAG_SIZE, "64-byte objects");
 	test_pages_reclaim();
 	test_reclaim_edges();
+	test_active_slabs();
 	free(arena);
 	return tap_end();
 }

@@ -44,6 +44,59 @@ static void test_totals(void)
 		kfree(p[i]);
 }
 
+static unsigned long long fake_ms = 5000000;
+static unsigned long long fake_clock(void)
+{
+	return fake_ms;
+}
+
+/* Without ticks the window stretches back to the checkpoint it has, and
+ * says how far; a passing self-test's provoked faults are excused. */
+static void test_window_untick_and_excuse(void)
+{
+	struct faultinj_config fi = { .probability = 100, .interval = 1, .times = 10,
+				      .scope = FI_ALL, .seed = 2 };
+	struct mm_stats s, before;
+	int local;
+
+	fresh();
+	mm_host_clock = fake_clock;
+	mm_stats_reset();
+	faultinj_set(&fi);
+	for (int i = 0; i < 20; i++)
+		kfree(kmalloc(64, 0));
+	faultinj_off();
+	fake_ms += 30000;
+	mm_stats_get(&s);
+	tap_ok(s.window_ms == 30000 && s.window_requests == 20 && s.window_failures == s.failures &&
+	       s.failures > 0,
+	       "no tick for 30 s: the window spans them and says so (%llu ms, %llu of %llu)",
+	       s.window_ms, (unsigned long long)s.window_failures,
+	       (unsigned long long)s.window_requests);
+	fake_ms += 1000;
+	mm_stats_get(&before);
+	faultinj_set(&fi);
+	for (int i = 0; i < 20; i++)
+		kfree(kmalloc(64, 0));
+	faultinj_off();
+	kfree(&local);
+	heap_free(&local);
+	mm_stats_excuse(&before);
+	mm_stats_get(&s);
+	tap_ok(s.failures == before.failures && s.fail_injected == before.fail_injected &&
+	       s.wrong_frees == before.wrong_frees && s.window_failures == before.window_failures &&
+	       s.requests == before.requests + 20,
+	       "excused: the provoked failures and wrong frees are out of every figure, the "
+	       "requests stay");
+	tap_ok(s.health == before.health, "... and health is as before (%s)",
+	       mm_health_name(s.health));
+	kmalloc(0, 0);
+	mm_stats_get(&s);
+	tap_ok(s.failures == before.failures + 1 && s.window_failures == before.window_failures + 1,
+	       "a failure after the excuse counts");
+	mm_host_clock = NULL;
+}
+
 static void test_window_and_health(void)
 {
 	struct faultinj_config fi = { .probability = 100, .interval = 1, .times = -1,
@@ -53,6 +106,8 @@ static void test_window_and_health(void)
 	struct kmem_cache *c = kmem_cache_create("stats-test", 32, 0, 0);
 
 	fresh();
+	mm_host_clock = fake_clock;
+	mm_stats_reset();   /* its first checkpoint on the fake clock */
 	faultinj_set(&fi);
 	for (int i = 0; i < 100; i++)
 		kmalloc(64, 0);
@@ -62,12 +117,23 @@ static void test_window_and_health(void)
 	       "window counts 100 injected failures");
 	tap_ok(s.health == MM_CRITICAL && strstr(s.reason, "recent requests failed"),
 	       "all recent requests failing is critical (%s)", s.reason);
-	for (int i = 0; i < MM_STATS_WINDOW; i++)
-		kfree(kmalloc(64, 0));
+	for (int sec = 1; sec <= 11; sec++) {   /* eleven quiet seconds, ticking */
+		fake_ms += 1000;
+		mm_stats_tick();
+	}
 	mm_stats_get(&s);
-	tap_ok(s.window_failures == 0 && s.window_requests == MM_STATS_WINDOW &&
-	       s.failure_rate_pm > 0, "window forgets old failures, the total does not");
-	tap_ok(s.health == MM_HEALTHY, "healthy again (%s)", s.reason);
+	tap_ok(s.window_failures == 0 && s.window_requests == 0 && s.window_ms == 10000 &&
+	       s.failure_rate_pm > 0,
+	       "11 s later the window (%llu ms) has forgotten them, the total has not",
+	       s.window_ms);
+	tap_ok(s.health == MM_HEALTHY, "healthy again once the pressure is gone (%s)", s.reason);
+	for (int i = 0; i < 20; i++)
+		kfree(kmalloc(64, 0));
+	fake_ms += 500;
+	mm_stats_get(&s);
+	tap_ok(s.window_requests == 20 && s.window_failures == 0 && s.window_ms == 10500,
+	       "requests since count in the window (%llu of them over %llu ms)",
+	       (unsigned long long)s.window_requests, s.window_ms);
 	kfree(&local);
 	mm_stats_get(&s);
 	tap_ok(s.health == MM_DEGRADED && strstr(s.reason, "1 wrong frees"),
@@ -270,6 +336,7 @@ int main(void)
 	tap_begin();
 	test_totals();
 	test_window_and_health();
+	test_window_untick_and_excuse();
 	test_watermark_health();
 	test_fragmentation();
 	test_leaks();
