@@ -8,7 +8,7 @@
 /* Bring up every virtio-mmio disk (one boot line each; virtio disks on PCI
  * are named as unsupported), then mount the first that holds a FAT32
  * volume, saying for each other disk why it was not mounted. Returns 0, or
- * -ENODEV when no volume was mounted. Call once, after plic_init. */
+ * -ENODEV when no volume was mounted. Call once, after irq_init. */
 int disk_mount(void);
 
 /* The root filesystem, or NULL (then *why says: no disk, or the disk and

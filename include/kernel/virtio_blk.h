@@ -19,6 +19,8 @@ struct vblk_stats {
 	uint64_t wait_instret;     /* instructions spent waiting for completions,
 				    * not counting interrupt handlers (those are
 				    * trap_irq_instret's) */
+	int polled;                /* 1: no interrupt route to this hart,
+				    * completions are polled */
 };
 
 struct vblk_info {

@@ -1,71 +1,59 @@
-/* plic.c - PLIC set-up and dispatch (RISC-V PLIC specification 1.0.0).
+/* plic.c - one PLIC context (RISC-V PLIC specification 1.0.0), for
+ * src/drivers/irq.c, which finds the context from the device tree.
  *
- * Register map relative to the base from the device tree:
- *   0x000000 + 4*irq                  priority (0 = never)
- *   0x002000 + 0x80*ctx               enable bits
+ * Register map relative to the base from the device tree (spec chapter 3):
+ *   0x000000 + 4*src                  priority (0 = never)
+ *   0x002000 + 0x80*ctx               enable bits, 32 sources per word
  *   0x200000 + 0x1000*ctx             priority threshold
  *   0x200004 + 0x1000*ctx             claim / complete
- * QEMU virt numbers contexts 2*hart (M-mode) and 2*hart+1 (S-mode). */
-#include "kernel/plic.h"
-#include "kernel/console.h"
-#include "kernel/platform.h"
-#include "kernel/trap.h"
-#include "arch/riscv.h"
+ * The PLIC has no trigger types: gateways turn every source into a
+ * request (spec 1.0.0, chapter 5). */
+#include "irqchip_internal.h"
+#include "lib/printf.h"
 #include "kerrno.h"
 
-#define PLIC_MAX_IRQ 128
+#define PLIC_PRIORITY(src)      (4 * (src))
+#define PLIC_ENABLE(ctx, src)   (0x2000 + 0x80 * (ctx) + 4 * ((src) / 32))
+#define PLIC_THRESHOLD(ctx)     (0x200000 + 0x1000 * (ctx))
+#define PLIC_CLAIM(ctx)         (0x200004 + 0x1000 * (ctx))
+#define PLIC_MAX_CONTEXTS       15872
 
-struct plic_route {
-	void (*fn)(void *ctx);
-	void *ctx;
-};
-
-static volatile uint32_t *plic;
-static unsigned long context;
-static struct plic_route routes[PLIC_MAX_IRQ];
-
-static volatile uint32_t *reg(uint32_t off)
+static int plic_init(struct irqchip *c)
 {
-	return (volatile uint32_t *)((uintptr_t)plic + off);
-}
-
-static void plic_dispatch(void)
-{
-	uint32_t irq;
-
-	while ((irq = *reg(0x200004 + 0x1000 * context)) != 0) {
-		if (irq < PLIC_MAX_IRQ && routes[irq].fn)
-			routes[irq].fn(routes[irq].ctx);
-		else
-			kprintf("plic: spurious irq %u\n", irq);
-		*reg(0x200004 + 0x1000 * context) = irq;
+	if (c->ctx >= PLIC_MAX_CONTEXTS) {
+		ksnprintf(c->why, sizeof(c->why), "%s: context %d out of range", c->name, c->ctx);
+		return -ENODEV;
 	}
-}
-
-int plic_init(unsigned long hart)
-{
-	if (!platform.plic.size)
-		return -ENODEV;
-	plic = (volatile uint32_t *)(uintptr_t)platform.plic.base;
-	context = 2 * hart + 1;
-	*reg(0x200000 + 0x1000 * context) = 0;
-	trap_set_external_handler(plic_dispatch);
-	csr_set(sie, SIE_SEIE);
+	irqchip_wr(c, PLIC_THRESHOLD(c->ctx), 0);
 	return 0;
 }
 
-int plic_enable(uint32_t irq, void (*fn)(void *ctx), void *ctx)
+static int plic_enable(struct irqchip *c, uint32_t src, uint32_t type)
 {
-	uint32_t limit = platform.plic_ndev < PLIC_MAX_IRQ ? platform.plic_ndev + 1 : PLIC_MAX_IRQ;
-
-	if (!plic)
-		return -ENODEV;
-	if (irq == 0 || irq >= limit)
-		return -EINVAL;
-	if (routes[irq].fn)
-		return -EBUSY;
-	routes[irq] = (struct plic_route){ fn, ctx };
-	*reg(4 * irq) = 1;
-	*reg(0x2000 + 0x80 * context + 4 * (irq / 32)) |= 1u << (irq % 32);
+	(void)type;
+	irqchip_wr(c, PLIC_PRIORITY(src), 1);
+	irqchip_wr(c, PLIC_ENABLE(c->ctx, src),
+		   irqchip_rd(c, PLIC_ENABLE(c->ctx, src)) | 1u << (src % 32));
 	return 0;
 }
+
+static void plic_disable(struct irqchip *c, uint32_t src)
+{
+	irqchip_wr(c, PLIC_ENABLE(c->ctx, src),
+		   irqchip_rd(c, PLIC_ENABLE(c->ctx, src)) & ~(1u << (src % 32)));
+	irqchip_wr(c, PLIC_PRIORITY(src), 0);
+}
+
+static uint32_t plic_claim(struct irqchip *c)
+{
+	return irqchip_rd(c, PLIC_CLAIM(c->ctx));
+}
+
+static void plic_complete(struct irqchip *c, uint32_t src)
+{
+	irqchip_wr(c, PLIC_CLAIM(c->ctx), src);
+}
+
+const struct irqchip_ops plic_ops = {
+	plic_init, plic_enable, plic_disable, plic_claim, plic_complete,
+};

@@ -10,15 +10,16 @@
  * The logical block size comes from blk_size when the device offers
  * VIRTIO_BLK_F_BLK_SIZE (5.2.3, 5.2.4); requests still count 512-byte
  * sectors (5.2.5). One request per device is in flight: three descriptors
- * (header, data, status); completion is signalled through the PLIC and
- * waited for with wfi. A request that times out resets the device and sets
- * it up again. Ring and request memory come from the DMA zone. Reads only;
+ * (header, data, status); completion is signalled by an interrupt
+ * (include/kernel/irq.h) and waited for with wfi, or polled where the
+ * device tree gives this hart no route for it. A request that times out
+ * resets the device and sets it up again. Ring and request memory come from the DMA zone. Reads only;
  * not a PCI driver (virtio-pci devices are only detected, by pci_probe.c). */
 #include <string.h>
 #include "kernel/virtio_blk.h"
 #include "kernel/console.h"
 #include "kernel/platform.h"
-#include "kernel/plic.h"
+#include "kernel/irq.h"
 #include "kernel/trap.h"
 #include "lib/printf.h"
 #include "mm/buddy.h"
@@ -296,7 +297,7 @@ static int vblk_wait(struct vblk *v, uint32_t ms)
 			rc = -EIO;
 			break;
 		}
-		if (irq) {
+		if (irq && !v->stats.polled) {
 			wfi();
 			irq_restore(irq);   /* take the completion interrupt */
 			irq = irq_save();
@@ -380,12 +381,14 @@ static int vblk_read(struct blkdev *dev, uint64_t lba, uint32_t count, void *buf
 	return 0;
 }
 
-/* The one place the driver asks for an interrupt route. Without one,
- * completions are still seen: the wait loop polls on every timer tick. */
+/* The one place the driver asks for an interrupt route. Without one
+ * (irq_why says why, in the boot log) vblk_wait polls instead of waiting
+ * for an interrupt that would never come. */
 static void vblk_route_irq(struct vblk *v)
 {
-	if (v->irq)
-		plic_enable(v->irq, vblk_irq, v);
+	v->stats.polled = irq_enable(v->irq, vblk_irq, v) != 0;
+	if (v->stats.polled)
+		kprintf("virtio-blk %s: completions polled: %s\n", v->name, irq_why(v->irq));
 }
 
 /* Bring up the block device in one virtio-mmio slot. Returns 0, -ENODEV

@@ -3,7 +3,15 @@
  * Collects each node's interesting properties while fdt_walk visits it and
  * classifies the node when it ends: memory (device_type "memory"), the
  * children of /reserved-memory, and devices by "compatible". Addresses are
- * decoded with the parent's #address-cells/#size-cells (spec 2.3.5). */
+ * decoded with the parent's #address-cells/#size-cells (spec 2.3.5).
+ *
+ * Interrupts (spec 2.4) are resolved after the walk, since a phandle may
+ * name a node that comes later: a device's "interrupts" are specifiers of
+ * its interrupt parent ("interrupt-parent", else inherited from the
+ * nearest ancestor that has one), "interrupts-extended" names the parent
+ * per entry; each controller's #interrupt-cells says how long a specifier
+ * is. A controller's own "interrupts-extended" gives the harts it drives:
+ * entries naming a cpu node's "riscv,cpu-intc" (RISC-V CPU binding). */
 #include <string.h>
 #include "kernel/platform.h"
 #include "lib/fdt.h"
@@ -12,6 +20,13 @@
 struct platform platform;
 
 #define MAX_REGS 4
+#define MAX_CTLS 64      /* interrupt-controller nodes with a phandle */
+#define MAX_IRQREFS (PLAT_MAX_VIRTIO + 2)
+
+struct dt_prop_ref {
+	const uint8_t *val;
+	uint32_t len;
+};
 
 struct dt_node {
 	char name[32];
@@ -21,12 +36,38 @@ struct dt_node {
 	const char *device_type;
 	const uint8_t *reg;
 	uint32_t reg_len;
-	uint32_t irq;
 	int in_reserved;                /* a child of /reserved-memory */
+	uint32_t phandle;
+	uint32_t irq_parent;            /* own interrupt-parent, else inherited */
+	struct dt_prop_ref irqs, irqs_ext;  /* interrupts, interrupts-extended */
+	int irq_cells;                  /* #interrupt-cells, -1 if absent */
+	int is_intc;                    /* has "interrupt-controller" */
+	int msi;                        /* has "msi-parent" */
+	uint32_t nsources;              /* riscv,ndev / riscv,num-sources */
+};
+
+/* An interrupt controller node, to size the specifiers that name it;
+ * hart >= 0 for a hart's riscv,cpu-intc. */
+struct dt_ctl {
+	uint32_t phandle;
+	int cells;
+	int32_t hart;
+};
+
+/* A device whose interrupt is resolved after the walk. */
+struct dt_irqref {
+	struct plat_device *dev;
+	uint32_t parent;
+	struct dt_prop_ref irqs, irqs_ext;
 };
 
 struct dt_state {
 	struct dt_node node[FDT_MAX_DEPTH];
+	struct dt_ctl ctl[MAX_CTLS];
+	int nctl;
+	struct dt_irqref ref[MAX_IRQREFS];
+	int nref;
+	struct dt_prop_ref intc_ext[PLAT_MAX_INTC];  /* platform.intc[i]'s */
 };
 
 static int compat_has(const struct dt_node *n, const char *want)
@@ -51,12 +92,41 @@ static void dt_begin(void *ctx, int depth, const char *name)
 	n->addr_cells = 2;
 	n->size_cells = 1;
 	n->in_reserved = depth == 2 && strncmp(s->node[1].name, "reserved-memory", 15) == 0;
+	n->irq_parent = depth ? s->node[depth - 1].irq_parent : 0;
+	n->irq_cells = -1;
+}
+
+/* Properties that describe interrupts (spec 2.4.1, 2.4.2). Returns 1 if
+ * `name` was one of them. */
+static int dt_irq_prop(struct dt_node *n, const char *name, const void *val, uint32_t len)
+{
+	if (!strcmp(name, "interrupts"))
+		n->irqs = (struct dt_prop_ref){ val, len };
+	else if (!strcmp(name, "interrupts-extended"))
+		n->irqs_ext = (struct dt_prop_ref){ val, len };
+	else if (!strcmp(name, "interrupt-parent") && len == 4)
+		n->irq_parent = fdt_be32(val);
+	else if (!strcmp(name, "#interrupt-cells") && len == 4)
+		n->irq_cells = (int)fdt_be32(val);
+	else if (!strcmp(name, "interrupt-controller"))
+		n->is_intc = 1;
+	else if (!strcmp(name, "msi-parent"))
+		n->msi = 1;
+	else if (!strcmp(name, "phandle") && len == 4)
+		n->phandle = fdt_be32(val);
+	else if ((!strcmp(name, "riscv,ndev") || !strcmp(name, "riscv,num-sources")) && len == 4)
+		n->nsources = fdt_be32(val);
+	else
+		return 0;
+	return 1;
 }
 
 static void dt_prop(void *ctx, int depth, const char *name, const void *val, uint32_t len)
 {
 	struct dt_node *n = &((struct dt_state *)ctx)->node[depth];
 
+	if (dt_irq_prop(n, name, val, len))
+		return;
 	if (!strcmp(name, "#address-cells") && len == 4)
 		n->addr_cells = (int)fdt_be32(val);
 	else if (!strcmp(name, "#size-cells") && len == 4)
@@ -69,14 +139,10 @@ static void dt_prop(void *ctx, int depth, const char *name, const void *val, uin
 	else if (!strcmp(name, "reg")) {
 		n->reg = val;
 		n->reg_len = len;
-	} else if (!strcmp(name, "interrupts") && len >= 4)
-		n->irq = fdt_be32(val);
-	else if (!strcmp(name, "timebase-frequency") && len >= 4)
+	} else if (!strcmp(name, "timebase-frequency") && len >= 4)
 		platform.timebase_hz = fdt_cells(val, len >= 8 ? 2 : 1);
 	else if (!strcmp(name, "bootargs") && depth == 1 && !strcmp(n->name, "chosen"))
 		strncpy(platform.bootargs, val, PLAT_BOOTARGS - 1);
-	else if (!strcmp(name, "riscv,ndev") && len == 4)
-		platform.plic_ndev = fdt_be32(val);
 }
 
 /* Decode reg entry i of node n using its parent's cell sizes. */
@@ -100,13 +166,44 @@ static void add_range(struct plat_range *arr, int *count, int max, uint64_t base
 		arr[(*count)++] = (struct plat_range){ base, size };
 }
 
-static void set_device(struct plat_device *d, const struct dt_node *parent,
-		       const struct dt_node *n)
+static void set_device(struct dt_state *s, struct plat_device *d,
+		       const struct dt_node *parent, const struct dt_node *n)
 {
 	uint64_t base, size;
 
-	if (dt_reg(parent, n, 0, &base, &size))
-		*d = (struct plat_device){ base, size, n->irq };
+	if (!dt_reg(parent, n, 0, &base, &size))
+		return;
+	*d = (struct plat_device){ base, size, 0 };
+	if ((n->irqs.val || n->irqs_ext.val) && s->nref < MAX_IRQREFS)
+		s->ref[s->nref++] = (struct dt_irqref){ d, n->irq_parent, n->irqs, n->irqs_ext };
+}
+
+/* Remember an interrupt controller node; a hart's riscv,cpu-intc sits
+ * under its cpu node, whose "reg" is the hart id (RISC-V CPU binding). */
+static void add_ctl(struct dt_state *s, int depth, const struct dt_node *n)
+{
+	uint64_t hart, size;
+	int32_t h = -1;
+
+	if (!n->is_intc || !n->phandle || s->nctl == MAX_CTLS)
+		return;
+	if (compat_has(n, "riscv,cpu-intc") && depth >= 2 &&
+	    dt_reg(&s->node[depth - 2], &s->node[depth - 1], 0, &hart, &size))
+		h = (int32_t)hart;
+	s->ctl[s->nctl++] = (struct dt_ctl){ n->phandle, n->irq_cells, h };
+}
+
+static void add_intc(struct dt_state *s, const struct dt_node *parent,
+		     const struct dt_node *n, enum plat_intc_kind kind)
+{
+	struct plat_intc *c = &platform.intc[platform.nintc];
+	uint64_t base, size;
+
+	if (platform.nintc == PLAT_MAX_INTC || !dt_reg(parent, n, 0, &base, &size))
+		return;
+	*c = (struct plat_intc){ .base = base, .size = size, .kind = kind,
+				 .phandle = n->phandle, .nsources = n->nsources };
+	s->intc_ext[platform.nintc++] = n->irqs_ext;
 }
 
 static void dt_end(void *ctx, int depth)
@@ -116,6 +213,7 @@ static void dt_end(void *ctx, int depth)
 	struct dt_node *parent = depth ? &s->node[depth - 1] : n;
 	uint64_t base, size;
 
+	add_ctl(s, depth, n);
 	if (n->device_type && !strcmp(n->device_type, "memory")) {
 		for (int i = 0; i < MAX_REGS && dt_reg(parent, n, i, &base, &size); i++)
 			add_range(platform.ram, &platform.nram, PLAT_MAX_RAM, base, size);
@@ -126,16 +224,84 @@ static void dt_end(void *ctx, int depth)
 	} else if (n->device_type && !strcmp(n->device_type, "cpu")) {
 		platform.ncpus++;
 	} else if (compat_has(n, "ns16550a") && !platform.uart.size) {
-		set_device(&platform.uart, parent, n);
+		set_device(s, &platform.uart, parent, n);
 	} else if (compat_has(n, "riscv,plic0") || compat_has(n, "sifive,plic-1.0.0")) {
-		set_device(&platform.plic, parent, n);
+		add_intc(s, parent, n, PLAT_PLIC);
+	} else if (compat_has(n, "riscv,aplic")) {
+		add_intc(s, parent, n, n->msi ? PLAT_APLIC_MSI : PLAT_APLIC);
 	} else if (compat_has(n, "sifive,test0")) {
-		set_device(&platform.test, parent, n);
+		set_device(s, &platform.test, parent, n);
 	} else if (compat_has(n, "pci-host-ecam-generic") && !platform.pci.size) {
-		set_device(&platform.pci, parent, n);
+		set_device(s, &platform.pci, parent, n);
 	} else if (compat_has(n, "virtio,mmio") && platform.nvirtio < PLAT_MAX_VIRTIO) {
-		set_device(&platform.virtio[platform.nvirtio++], parent, n);
+		set_device(s, &platform.virtio[platform.nvirtio++], parent, n);
 	}
+}
+
+static const struct dt_ctl *ctl_find(const struct dt_state *s, uint32_t phandle)
+{
+	for (int i = 0; i < s->nctl; i++)
+		if (s->ctl[i].phandle == phandle)
+			return &s->ctl[i];
+	return NULL;
+}
+
+/* Decode the interrupt specifier at *p (spec 2.4): cell 0 and, where the
+ * controller has two or more cells, cell 1. With parent 0 the specifier
+ * starts with its controller's phandle (interrupts-extended). Advances *p;
+ * returns the controller, or NULL at the end of the list or when it names
+ * no known controller. */
+static const struct dt_ctl *irq_spec(const struct dt_state *s, const uint8_t **p,
+				     const uint8_t *end, uint32_t parent, uint32_t cell[2])
+{
+	const struct dt_ctl *c;
+
+	if (!parent) {
+		if (end - *p < 4)
+			return NULL;
+		parent = fdt_be32(*p);
+		*p += 4;
+	}
+	c = ctl_find(s, parent);
+	if (!c || c->cells < 1 || c->cells > 4 || end - *p < 4 * c->cells)
+		return NULL;
+	cell[0] = fdt_be32(*p);
+	cell[1] = c->cells > 1 ? fdt_be32(*p + 4) : 0;
+	*p += 4 * c->cells;
+	return c;
+}
+
+/* A controller's contexts: which hart's which local interrupt each of its
+ * interrupts-extended entries drives. */
+static void resolve_contexts(const struct dt_state *s, int i)
+{
+	struct plat_intc *c = &platform.intc[i];
+	const uint8_t *p = s->intc_ext[i].val, *end = p + s->intc_ext[i].len;
+	const struct dt_ctl *t;
+	uint32_t cell[2];
+
+	while (p && c->nctx < PLAT_MAX_CTX && (t = irq_spec(s, &p, end, 0, cell))) {
+		c->ctx_hart[c->nctx] = t->hart;
+		c->ctx_cause[c->nctx++] = cell[0];
+	}
+}
+
+/* A device's first interrupt, named by its controller's index. */
+static void resolve_irq(const struct dt_state *s, const struct dt_irqref *r)
+{
+	int ext = r->irqs_ext.val != NULL;
+	const struct dt_prop_ref *pr = ext ? &r->irqs_ext : &r->irqs;
+	const uint8_t *p = pr->val;
+	const struct dt_ctl *c = NULL;
+	uint32_t cell[2];
+
+	if (ext || r->parent)
+		c = irq_spec(s, &p, p + pr->len, ext ? 0 : r->parent, cell);
+	for (int i = 0; c && i < platform.nintc; i++)
+		if (platform.intc[i].phandle == c->phandle && cell[0] <= 0xffff && cell[1] <= 0xff) {
+			r->dev->irq = PLAT_IRQ(i, cell[0], cell[1]);
+			platform.intc[i].used = 1;
+		}
 }
 
 static void dt_rsv(void *ctx, uint64_t base, uint64_t size)
@@ -150,11 +316,16 @@ int devtree_parse(const void *dtb)
 	struct fdt_visitor v = { &state, dt_begin, dt_prop, dt_end };
 
 	memset(&platform, 0, sizeof(platform));
+	memset(&state, 0, sizeof(state));
 	platform.dtb_base = (uintptr_t)dtb;
 	platform.dtb_size = fdt_total_size(dtb);
 	if (!platform.dtb_size || fdt_walk(dtb, &v))
 		return -EINVAL;
 	fdt_mem_rsv(dtb, dt_rsv, NULL);
+	for (int i = 0; i < platform.nintc; i++)
+		resolve_contexts(&state, i);
+	for (int i = 0; i < state.nref; i++)
+		resolve_irq(&state, &state.ref[i]);
 	return platform.nram ? 0 : -EINVAL;
 }
 

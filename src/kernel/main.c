@@ -7,7 +7,7 @@
 #include "kernel/ktest.h"
 #include "kernel/memory.h"
 #include "kernel/platform.h"
-#include "kernel/plic.h"
+#include "kernel/irq.h"
 #include "kernel/power.h"
 #include "kernel/sbi.h"
 #include "kernel/sections.h"
@@ -31,11 +31,18 @@ static void report_memory(void)
 		platform.nreserved == 1 ? "" : "s");
 }
 
+/* The interrupt controllers named are those the devices' interrupts go
+ * to (an APLIC's M-level root domain, say, is not). */
 static void report_devices(void)
 {
-	kprintf("devices: uart@%lx plic@%lx (%u irqs) test@%lx virtio-mmio x%d\n",
-		(unsigned long)platform.uart.base, (unsigned long)platform.plic.base,
-		platform.plic_ndev, (unsigned long)platform.test.base, platform.nvirtio);
+	kprintf("devices: uart@%lx", (unsigned long)platform.uart.base);
+	for (int i = 0; i < platform.nintc; i++)
+		if (platform.intc[i].used)
+			kprintf(" %s@%lx (%u irqs%s)", irq_kind_name(platform.intc[i].kind),
+				(unsigned long)platform.intc[i].base, platform.intc[i].nsources,
+				platform.intc[i].kind == PLAT_APLIC_MSI ? ", MSI" : "");
+	kprintf(" test@%lx virtio-mmio x%d\n", (unsigned long)platform.test.base,
+		platform.nvirtio);
 }
 
 /* OpenSBI starts only the boot hart; any other stays stopped in SBI HSM.
@@ -97,7 +104,7 @@ void kmain(unsigned long hartid, const void *dtb)
 		kprintf("tally: memory set-up failed\n");
 		power_fail(EXIT_BOOT_FAILED);
 	}
-	plic_init(hartid);
+	irq_init(hartid);
 	if (disk_mount() == 0)
 		sh_fs_init();
 	timer_init();

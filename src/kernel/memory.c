@@ -134,9 +134,12 @@ static int map_devices(void)
 {
 	int rc;
 
-	if ((rc = map_mmio(&platform.uart)) || (rc = map_mmio(&platform.plic)) ||
-	    (rc = map_mmio(&platform.test)))
+	if ((rc = map_mmio(&platform.uart)) || (rc = map_mmio(&platform.test)))
 		return rc;
+	for (int i = 0; i < platform.nintc; i++)
+		if ((rc = map_mmio(&(struct plat_device){ platform.intc[i].base,
+							  platform.intc[i].size, 0 })))
+			return rc;
 	for (int i = 0; i < platform.nvirtio; i++)
 		if ((rc = map_mmio(&platform.virtio[i])))
 			return rc;
