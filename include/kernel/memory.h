@@ -8,11 +8,14 @@
 extern struct vm_space kernel_vm;
 
 /* Build the frame array and zones from `platform`; print one line per
- * zone. Returns 0 or the error of page_alloc_init. */
+ * zone. Returns 0, -ERANGE (said why) when RAM ends beyond what the Sv39
+ * identity map reaches, or the error of page_alloc_init. */
 int mem_init(void);
 
-/* Build the kernel page table and switch to it (Sv39). Returns 0, or
- * -ENOMEM when the tables cannot be allocated (paging stays off then). */
+/* Build the kernel page table and switch to it (Sv39). Returns 0;
+ * -ENOMEM when the tables cannot be allocated; -ENODEV (said why) when
+ * satp does not take Sv39 (a CPU without an MMU). Paging stays off after
+ * an error. */
 int kvm_init(void);
 
 /* Start the object allocators (slab caches, heap, kmalloc modes); one

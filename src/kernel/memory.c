@@ -22,6 +22,10 @@
 #include "kerrno.h"
 
 #define SATP_SV39 (8ull << 60)
+/* The identity map puts RAM at virtual == physical: Sv39 addresses below
+ * 2^38 are the lower half of its sign-extended space (privileged spec
+ * 4.4.1), so RAM must end there. */
+#define IDENTITY_REACH (1ull << (SV39_VA_BITS - 1))
 
 struct vm_space kernel_vm;
 
@@ -39,13 +43,33 @@ static void print_zone(const struct zone *z)
 		(unsigned long)((end - start) >> 20), z->free_pages, z->wmark_min);
 }
 
+/* Checked before the frame array is built: setting up frames for RAM the
+ * page table cannot map took half a minute, only to fail. */
+static int check_reach(void)
+{
+	for (int i = 0; i < platform.nram; i++) {
+		uint64_t end = platform.ram[i].base + platform.ram[i].size;
+
+		if (end > IDENTITY_REACH || end < platform.ram[i].base) {
+			kprintf("memory: RAM up to %lx is beyond what the Sv39 identity map reaches "
+				"(%lx, %lu GiB): give QEMU at most -m %luG\n", (unsigned long)end,
+				(unsigned long)IDENTITY_REACH, (unsigned long)(IDENTITY_REACH >> 30),
+				(unsigned long)((IDENTITY_REACH - platform.ram[0].base) >> 30));
+			return -ERANGE;
+		}
+	}
+	return 0;
+}
+
 int mem_init(void)
 {
 	struct mm_region ram[PLAT_MAX_RAM], resv[PLAT_MAX_RESERVED + 1];
 	struct mm_layout l = { ram, platform.nram, resv, 0, 0,
 			       { addr(_kernel_start), addr(_kernel_end) - addr(_kernel_start) } };
-	int rc;
+	int rc = check_reach();
 
+	if (rc)
+		return rc;
 	for (int i = 0; i < platform.nram; i++)
 		ram[i] = (struct mm_region){ platform.ram[i].base, platform.ram[i].size };
 	for (int i = 0; i < platform.nreserved; i++)
@@ -160,6 +184,14 @@ int kvm_init(void)
 	sfence_vma();
 	csr_write(satp, SATP_SV39 | (virt_to_phys(kernel_vm.root) >> PAGE_SHIFT));
 	sfence_vma();
+	/* A write of an unsupported MODE has no effect (privileged spec
+	 * 4.1.11): without Sv39, satp reads back without it. */
+	if (csr_read(satp) >> 60 != SATP_SV39 >> 60) {
+		kprintf("paging: satp reads %lx after writing Sv39: this CPU has no Sv39 MMU, "
+			"which Tally needs\n", (unsigned long)csr_read(satp));
+		vm_destroy(&kernel_vm);
+		return -ENODEV;
+	}
 	vm_count(&kernel_vm, &c);
 	kprintf("paging: Sv39 identity map, %lu tables, leaves %lu x 1G %lu x 2M %lu x 4K\n",
 		c.tables, c.leaves[2], c.leaves[1], c.leaves[0]);
