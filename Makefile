@@ -4,7 +4,7 @@
 #   make image      build/disk.img, a FAT32 volume made from rootfs/
 #   make run        boot both in QEMU (installs missing tools first)
 #   make test       host unit tests + QEMU tests; ends with "N passed, N failed"
-#   make debug      boot halted, waiting for gdb-multiarch on :1234
+#   make debug      boot halted, waiting for gdb-multiarch on :1234 (GDB_PORT=)
 #   make host-mm    build/host/libmm.a, the mm stack compiled for the host
 #   make bench      in-kernel benchmarks (mk/kbench.mk); bench-host, fuzz:
 #                   see mk/bench.mk and mk/fuzz.mk
@@ -19,6 +19,7 @@ OPENSBI ?= /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
 MEM     ?= 128M
 SMP     ?= 1
 APPEND  ?=
+GDB_PORT ?= 1234
 
 B := build
 # Quiet build lines; `make Q=` shows the full commands.
@@ -102,8 +103,8 @@ run: deps $(B)/kernel.elf $(IMAGE)
 	$(QEMU) $(QEMU_ARGS)
 
 debug: deps $(B)/kernel.elf $(IMAGE)
-	@echo "waiting for gdb: gdb-multiarch $(B)/kernel.elf -ex 'target remote :1234'"
-	$(QEMU) $(QEMU_ARGS) -s -S
+	@echo "waiting for gdb: gdb-multiarch $(B)/kernel.elf -ex 'target remote :$(GDB_PORT)'"
+	$(QEMU) $(QEMU_ARGS) -gdb tcp::$(GDB_PORT) -S
 
 # ---- host builds ---------------------------------------------------------
 $(B)/host/san/%.o: src/%.c
