@@ -2,7 +2,8 @@
  * status):
  *   0  poweroff (shell command, or a self-test run that passed)
  *   1  a self-test run that failed  (EXIT_TEST_FAILED)
- *   2  boot could not complete: no device tree, no RAM, mm init failed
+ *   2  boot could not complete: no device tree, no RAM, RAM beyond the
+ *      Sv39 identity map, no Sv39 MMU, mm init failed (each says why)
  *   3  a fatal trap: unexpected exception in the kernel (EXIT_FATAL_TRAP)
  *   4  a broken kernel invariant (EXIT_PANIC) */
 #ifndef TALLY_POWER_H

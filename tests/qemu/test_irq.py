@@ -21,7 +21,7 @@ DRIVE = ["-drive", f"file={IMG},if=none,format=raw,id=hd0,readonly=on",
 NUMA = ["-object", "memory-backend-ram,id=m0,size=128M",
         "-object", "memory-backend-ram,id=m1,size=128M",
         "-numa", "node,cpus=0,memdev=m0", "-numa", "node,cpus=1,memdev=m1"]
-POLLED = "virtio-blk: completions polled: "
+POLLED = "virtio-blk virtio-mmio@10008000: completions polled: "
 
 
 def run_suite(suite, machine=(), mem="128M", smp=1):
