@@ -29,6 +29,12 @@
 #define FAT_NAME_MAX 765   /* UTF-8 bytes of a 255-unit long name */
 #define FAT_PATH_MAX 1024  /* bytes of a cwd path, NUL included */
 #define FAT_ERR_MAX  160   /* bytes of an error message, NUL included */
+#define FAT_LABEL_MAX 36   /* UTF-8 bytes of an 11-byte label, NUL included */
+
+/* Where the volume was found (struct fat_info.part_table). */
+#define FAT_PT_NONE 0      /* sector 0 of the device is the boot sector */
+#define FAT_PT_MBR  1      /* a primary entry of an MBR partition table */
+#define FAT_PT_GPT  2      /* an entry of a GPT (behind a protective MBR) */
 
 /* DIR_Attr bits */
 #define FAT_ATTR_READ_ONLY 0x01
@@ -105,7 +111,16 @@ struct fat_info {
 	uint32_t clusters;            /* CountofClusters */
 	uint64_t total_sectors;
 	uint32_t serial;              /* BS_VolID */
-	char label[12];               /* BS_VolLab, trailing blanks cut */
+	/* The label as Windows and util-linux's blkid (LABEL=) report it:
+	 * the root directory's ATTR_VOLUME_ID entry, "" when it has none.
+	 * The boot sector's copy, BS_VolLab, is only boot_label (blkid's
+	 * LABEL_FATBOOT; "" without BS_BootSig 0x29 or when "NO NAME").
+	 * UTF-8 (code page 850), trailing blanks cut, unfiltered. */
+	char label[FAT_LABEL_MAX];
+	char boot_label[FAT_LABEL_MAX];
+	uint8_t part_table;           /* FAT_PT_* */
+	uint32_t partition;           /* 1-based entry in that table; 0: none */
+	uint64_t start_sector;        /* device sectors before the volume */
 };
 
 /* Mount the FAT32 volume on dev (from its sector 0). Returns 0 and *out;

@@ -1,13 +1,15 @@
 /* fat32.c - FAT32 mount, FAT entries and chain walks (fs/fat32.h).
  *
- * Mount reads sector 0 and checks the BPB field by field against
- * Microsoft's FAT specification ("FAT: General Overview of On-Disk
- * Format", section 3 "Boot Sector and BPB" and section 3.5 "FAT Type
- * Determination"), with every sum done in 64 bits and compared against
- * 32-bit limits. Then it makes the block cache (block = one FAT sector) and
- * checks the root directory's first FAT entry. Directories are in
- * fat32_dir.c, names in fat32_name.c, file reads in fat32_file.c.
- * Not a writer: FSInfo, the second FAT and the dirty bits are never used. */
+ * Mount reads the volume's first sector and checks the BPB field by field
+ * against Microsoft's FAT specification ("FAT: General Overview of
+ * On-Disk Format", section 3 "Boot Sector and BPB" and section 3.5 "FAT
+ * Type Determination"), with every sum done in 64 bits and compared
+ * against 32-bit limits. Then it makes the block cache (block = one FAT
+ * sector), checks the root directory's first FAT entry and reads the
+ * label. Where the volume starts (sector 0 or a partition) is
+ * fat32_part.c's; directories are in fat32_dir.c, names in fat32_name.c,
+ * file reads in fat32_file.c. Not a writer: FSInfo, the second FAT and
+ * the dirty bits are never used. */
 #include "fat32_internal.h"
 #include "lib/printf.h"
 #include "mm/kmalloc.h"
@@ -17,16 +19,28 @@
 
 /* ---- messages ---------------------------------------------------------- */
 
-int fat_fail(struct fat_fs *fs, int err, const char *what, uint64_t val,
-	     const char *why)
+static int fail_fmt(struct fat_fs *fs, int err, const char *fmt,
+		    const char *what, uint64_t val, const char *why)
 {
 	if (val != FAT_NOVAL)
-		ksnprintf(fs->err, sizeof(fs->err), "%s %llu: %s", what,
+		ksnprintf(fs->err, sizeof(fs->err), fmt, what,
 			  (unsigned long long)val, why);
 	else
 		ksnprintf(fs->err, sizeof(fs->err), "%s: %s", what, why);
 	fs->st.errors++;
 	return err;
+}
+
+int fat_fail(struct fat_fs *fs, int err, const char *what, uint64_t val,
+	     const char *why)
+{
+	return fail_fmt(fs, err, "%s %llu: %s", what, val, why);
+}
+
+int fat_failx(struct fat_fs *fs, int err, const char *what, uint64_t val,
+	      const char *why)
+{
+	return fail_fmt(fs, err, "%s 0x%llX: %s", what, val, why);
 }
 
 const char *fat_last_error(const struct fat_fs *fs)
@@ -47,11 +61,11 @@ static int bpb_check_fields(struct fat_fs *fs, const uint8_t *b)
 	uint32_t bps = le16(b + 11), spc = b[13];
 
 	if (b[510] != 0x55 || b[511] != 0xAA)
-		return fat_fail(fs, -EINVAL, "boot sector signature (offset 510)",
-				le16(b + 510), "not 0xAA55");
+		return fat_failx(fs, -EINVAL, "boot sector signature (offset 510)",
+				 le16(b + 510), "not 0xAA55");
 	if (b[0] != 0xEB && b[0] != 0xE9)
-		return fat_fail(fs, -EINVAL, "BS_jmpBoot[0]", b[0],
-				"not a jump (0xEB or 0xE9)");
+		return fat_failx(fs, -EINVAL, "BS_jmpBoot[0]", b[0],
+				 "not a jump (0xEB or 0xE9)");
 	if (bps < 512 || bps > 4096 || !pow2(bps))
 		return fat_fail(fs, -EINVAL, "BPB_BytsPerSec", bps,
 				"not 512, 1024, 2048 or 4096");
@@ -61,16 +75,16 @@ static int bpb_check_fields(struct fat_fs *fs, const uint8_t *b)
 	if (!pow2(spc))
 		return fat_fail(fs, -EINVAL, "BPB_SecPerClus", spc,
 				"not a power of two (1..128)");
-	if (bps * spc > 65536)
+	if (bps * spc > FAT_CLUS_MAX)   /* Windows and FatFs: 256 KiB with 4 KiB sectors */
 		return fat_fail(fs, -EINVAL, "BPB_SecPerClus", spc,
-				"clusters above 64 KiB");
+				"clusters above 256 KiB");
 	if (le16(b + 14) == 0)
 		return fat_fail(fs, -EINVAL, "BPB_RsvdSecCnt", 0, "must not be 0");
 	if (b[16] == 0)
 		return fat_fail(fs, -EINVAL, "BPB_NumFATs", 0, "must not be 0");
 	if (b[21] != 0xF0 && b[21] < 0xF8)
-		return fat_fail(fs, -EINVAL, "BPB_Media", b[21],
-				"not 0xF0 or 0xF8..0xFF");
+		return fat_failx(fs, -EINVAL, "BPB_Media", b[21],
+				 "not 0xF0 or 0xF8..0xFF");
 	fs->bps = bps;
 	fs->spc = spc;
 	fs->clus_bytes = bps * spc;
@@ -107,8 +121,8 @@ static int bpb_check_layout(struct fat_fs *fs, const uint8_t *b)
 		return fat_fail(fs, -EINVAL, "cluster count", count,
 				"FAT16 (< 65525 clusters), not FAT32");
 	if (count > 0x0FFFFFF5)
-		return fat_fail(fs, -EINVAL, "cluster count", count,
-				"above FAT32's 0x0FFFFFF5");
+		return fat_failx(fs, -EINVAL, "cluster count", count,
+				 "above FAT32's 0x0FFFFFF5");
 	fs->fat_sz = (uint32_t)fatsz;
 	fs->tot_sec = tot;
 	fs->nclusters = (uint32_t)count;
@@ -129,13 +143,13 @@ static int bpb_check_fat32(struct fat_fs *fs, const uint8_t *b)
 		return fat_fail(fs, -EINVAL, "BPB_FATSz16", le16(b + 22),
 				"must be 0 on FAT32");
 	if (le16(b + 42) != 0)
-		return fat_fail(fs, -EINVAL, "BPB_FSVer", le16(b + 42),
-				"unknown version (only 0.0)");
+		return fat_failx(fs, -EINVAL, "BPB_FSVer", le16(b + 42),
+				 "unknown version (only 0x0000)");
 	if (ext & 0x80) {
 		active = ext & 0x0F;
 		if (active >= fs->nfats)
-			return fat_fail(fs, -EINVAL, "BPB_ExtFlags", ext,
-					"active FAT beyond BPB_NumFATs");
+			return fat_failx(fs, -EINVAL, "BPB_ExtFlags", ext,
+					 "active FAT beyond BPB_NumFATs");
 	}
 	if ((uint64_t)fs->fat_sz * fs->bps / 4 < (uint64_t)fs->nclusters + 2)
 		return fat_fail(fs, -EINVAL, "BPB_FATSz32", fs->fat_sz,
@@ -148,24 +162,20 @@ static int bpb_check_fat32(struct fat_fs *fs, const uint8_t *b)
 				"outside the volume's clusters");
 	fs->root = root;
 	fs->fat_start = fs->rsvd + (uint64_t)active * fs->fat_sz;
-	fs->serial = le32(b + 67);
 	return 0;
 }
 
+/* Serial and boot-sector label as util-linux's blkid reads them on FAT32
+ * (libblkid/src/superblocks/vfat.c, probe_vfat): BS_VolID whatever
+ * BS_BootSig says; BS_VolLab only with BS_BootSig 0x29 and when it is not
+ * "NO NAME    " (blkid's LABEL_FATBOOT). The label the volume is known by
+ * is the root directory's (mount_label). */
 static void bpb_label(struct fat_fs *fs, const uint8_t *b)
 {
-	int n = 11;
-
-	if (b[66] != 0x29) {   /* BS_BootSig: BS_VolID/VolLab present */
-		fs->label[0] = '\0';
-		return;
-	}
-	while (n > 0 && b[71 + n - 1] == ' ')
-		n--;
-	for (int i = 0; i < n; i++)
-		fs->label[i] = (b[71 + i] >= 0x20 && b[71 + i] < 0x7F) ?
-			       (char)b[71 + i] : '?';
-	fs->label[n] = '\0';
+	fs->serial = le32(b + 67);
+	fs->boot_label[0] = '\0';
+	if (b[66] == 0x29 && memcmp(b + 71, "NO NAME    ", 11))
+		fat_label_name(b + 71, fs->boot_label);
 }
 
 /* Read sector 0 and validate it into fs. */
@@ -214,6 +224,40 @@ static int mount_root(struct fat_fs *fs)
 	return 0;
 }
 
+/* The volume's sector lba is the disk's vol_start + lba. */
+static int vol_read(struct blkdev *vol, uint64_t lba, uint32_t count, void *buf)
+{
+	struct fat_fs *fs = vol->priv;
+
+	return blk_read(fs->disk, fs->vol_start + lba, count, buf);
+}
+
+int fat_mount_volume(struct fat_fs *fs, uint64_t start, uint64_t count)
+{
+	int ret;
+
+	fs->vol = (struct blkdev){ .name = fs->disk->name, .read = vol_read,
+				   .sector_size = fs->disk->sector_size,
+				   .capacity = count, .priv = fs };
+	fs->dev = &fs->vol;
+	fs->vol_start = start;
+	ret = mount_bpb(fs);
+	if (!ret) {
+		ret = bcache_create(fs->dev, fs->bps, FAT_BC_RESERVE, &fs->bc);
+		if (ret)
+			fat_fail(fs, ret, "block cache", FAT_NOVAL, "cannot be created");
+	}
+	if (!ret)
+		ret = mount_root(fs);
+	if (!ret)
+		ret = fat_root_label(fs, fs->label);   /* bpb_label says why */
+	if (ret) {
+		bcache_destroy(fs->bc);
+		fs->bc = NULL;
+	}
+	return ret;
+}
+
 /* Copy a mount message to the caller's buffer, if there is one. */
 static void mount_msg(char *msg, size_t msglen, const char *s)
 {
@@ -235,22 +279,13 @@ int fat_mount(struct blkdev *dev, struct fat_fs **out, char *msg, size_t msglen)
 		mount_msg(msg, msglen, "no memory for the filesystem");
 		return -ENOMEM;
 	}
-	fs->dev = dev;
-	ret = mount_bpb(fs);
-	if (!ret) {
-		ret = bcache_create(dev, fs->bps, FAT_BC_RESERVE, &fs->bc);
-		if (ret)
-			fat_fail(fs, ret, "block cache", FAT_NOVAL, "cannot be created");
-	}
-	if (!ret)
-		ret = mount_root(fs);
+	fs->disk = dev;
+	ret = fat_find_volume(fs);
 	if (ret) {
 		mount_msg(msg, msglen, fs->err);
-		bcache_destroy(fs->bc);
 		kfree(fs);
 		return ret;
 	}
-	fs->cwd_clus = fs->root;
 	strncpy(fs->cwd, "/", sizeof(fs->cwd));
 	*out = fs;
 	return 0;
@@ -261,6 +296,7 @@ void fat_unmount(struct fat_fs *fs)
 	if (!fs)
 		return;
 	bcache_destroy(fs->bc);
+	fat_walk_free(fs);
 	kfree(fs);
 }
 
@@ -349,6 +385,10 @@ void fat_get_info(const struct fat_fs *fs, struct fat_info *out)
 	out->total_sectors = fs->tot_sec;
 	out->serial = fs->serial;
 	memcpy(out->label, fs->label, sizeof(out->label));
+	memcpy(out->boot_label, fs->boot_label, sizeof(out->boot_label));
+	out->part_table = fs->part_table;
+	out->partition = fs->part_index;
+	out->start_sector = fs->vol_start;
 }
 
 void fat_get_stats(const struct fat_fs *fs, struct fat_stats *out)

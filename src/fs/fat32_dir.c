@@ -11,6 +11,7 @@
  * or directory positions beyond the block cache. */
 #include "lib/printf.h"
 #include "fat32_internal.h"
+#include "mm/kmalloc.h"
 
 #include <string.h>
 
@@ -112,7 +113,10 @@ static bool is_dot_entry(const uint8_t *e)
 	return !memcmp(e, ".          ", 11) || !memcmp(e, "..         ", 11);
 }
 
-/* The next raw entry of d into e. Returns 1, 0 at the end, or an error. */
+/* The next raw entry of d into e. Returns 1, 0 at the end, or an error.
+ * The end is the chain's end (checked at each cluster edge before the
+ * entry count), or DIR_Name[0] 0x00 (section 6.1: no entry follows); an
+ * entry in use past the 65,536 the spec allows (section 6) is an error. */
 static int dir_next_raw(struct fat_dir *d, uint8_t *e)
 {
 	struct fat_fs *fs = d->fs;
@@ -120,9 +124,6 @@ static int dir_next_raw(struct fat_dir *d, uint8_t *e)
 
 	if (d->done)
 		return 0;
-	if (d->index >= FAT_DIR_MAX)
-		return fat_fail(fs, -EIO, "directory at cluster", d->first,
-				"more than 65536 entries");
 	if (d->off >= fs->clus_bytes) {
 		ret = fat_chain_next(fs, &d->ch);
 		if (ret) {
@@ -134,12 +135,17 @@ static int dir_next_raw(struct fat_dir *d, uint8_t *e)
 	ret = fat_clus_read(fs, d->ch.clus, d->off, e, FAT_DIRENT_SIZE);
 	if (ret)
 		return ret;
-	d->off += FAT_DIRENT_SIZE;
-	d->index++;
 	if (e[0] == 0x00) {
 		d->done = true;
 		return 0;
 	}
+	if (d->index >= FAT_DIR_MAX) {
+		d->done = true;
+		return fat_fail(fs, -EIO, "directory at cluster", d->first,
+				"entries past the 65536 a directory may have");
+	}
+	d->off += FAT_DIRENT_SIZE;
+	d->index++;
 	return 1;
 }
 
@@ -185,6 +191,26 @@ int fat_dir_open_clus(struct fat_fs *fs, uint32_t clus, struct fat_dir *d)
 	d->first = clus;
 	fat_chain_start(&d->ch, clus);
 	return 0;
+}
+
+/* The first entry blkid's search_fat_label takes for the label: not
+ * deleted, not a long-name part, VOLUME_ID without DIRECTORY, no
+ * cluster (util-linux libblkid/src/superblocks/vfat.c). */
+int fat_root_label(struct fat_fs *fs, char *out)
+{
+	struct fat_dir d;
+	uint8_t e[FAT_DIRENT_SIZE];
+	int ret = fat_dir_open_clus(fs, fs->root, &d);
+
+	out[0] = '\0';
+	while (!ret && (ret = dir_next_raw(&d, e)) == 1)
+		if (e[0] != 0xE5 && (e[11] & 0x3F) != 0x0F &&
+		    (e[11] & (FAT_ATTR_VOLUME_ID | FAT_ATTR_DIRECTORY)) == FAT_ATTR_VOLUME_ID &&
+		    le16(e + 20) == 0 && le16(e + 26) == 0) {
+			fat_label_name(e, out);
+			return 0;
+		}
+	return ret;
 }
 
 /* ---- path resolution --------------------------------------------------- */
@@ -236,44 +262,66 @@ static int dir_lookup(struct fat_fs *fs, uint32_t clus, const char *name,
 	return ret;
 }
 
-/* The parent of directory clus (root's parent is root). */
-static int dir_parent(struct fat_fs *fs, uint32_t clus, uint32_t *parent)
-{
-	struct fat_dirent *ent, tmp;
-	int ret;
+/* ---- the walk: directories passed through, root excluded ------------ */
 
-	if (clus == fs->root) {
-		*parent = fs->root;
-		return 0;
+static uint32_t walk_cur(const struct fat_fs *fs, const struct fat_walk *w)
+{
+	return w->depth ? w->clus[w->depth - 1] : fs->root;
+}
+
+/* Go one level down into directory clus, growing w when it is full. */
+static int walk_push(struct fat_fs *fs, struct fat_walk *w, uint32_t clus)
+{
+	if (w->depth == w->cap) {
+		uint32_t cap = w->cap ? 2 * w->cap : 16, *p;
+
+		if (kmem_try_alloc((size_t)cap * sizeof(*p), 0, 0, (void **)&p))
+			return fat_fail(fs, -ENOMEM, "path walk of depth", w->depth,
+					"no memory for a deeper one");
+		if (w->depth)
+			memcpy(p, w->clus, (size_t)w->depth * sizeof(*p));
+		kfree(w->clus);
+		w->clus = p;
+		w->cap = cap;
 	}
-	ent = &tmp;
-	ret = dir_lookup(fs, clus, "..", 2, true, ent);
-	if (ret == -ENOENT)
-		return fat_fail(fs, -EIO, "directory at cluster", clus,
-				"has no '..' entry");
-	if (ret)
-		return ret;
-	*parent = ent->first_cluster ? ent->first_cluster : fs->root;
-	if (!fat_clus_valid(fs, *parent))
-		return fat_fail(fs, -EIO, "'..' of directory at cluster", clus,
-				"points outside the volume");
+	w->clus[w->depth++] = clus;
 	return 0;
 }
 
-/* The entry naming directory clus, found in its parent. */
-static int dir_self(struct fat_fs *fs, uint32_t clus, struct fat_dirent *ent)
+/* Start fs->walk at the root (absolute) or at the cwd's walk. */
+static int walk_begin(struct fat_fs *fs, bool absolute)
 {
+	struct fat_walk *w = &fs->walk;
+	int ret = 0;
+
+	w->depth = 0;
+	for (uint32_t i = 0; !absolute && !ret && i < fs->cwd_walk.depth; i++)
+		ret = walk_push(fs, w, fs->cwd_walk.clus[i]);
+	return ret;
+}
+
+void fat_walk_free(struct fat_fs *fs)
+{
+	kfree(fs->walk.clus);
+	kfree(fs->cwd_walk.clus);
+	memset(&fs->walk, 0, sizeof(fs->walk));
+	memset(&fs->cwd_walk, 0, sizeof(fs->cwd_walk));
+}
+
+/* The entry naming the walk's current directory, found in the directory
+ * above it on the walk (the root has none: a made-up one). */
+static int dir_self(struct fat_fs *fs, struct fat_dirent *ent)
+{
+	struct fat_walk *w = &fs->walk;
+	uint32_t clus = walk_cur(fs, w);
 	struct fat_dir d;
-	uint32_t parent;
 	int ret;
 
-	if (clus == fs->root) {
+	if (w->depth == 0) {
 		root_dirent(fs, ent);
 		return 0;
 	}
-	ret = dir_parent(fs, clus, &parent);
-	if (!ret)
-		ret = fat_dir_open_clus(fs, parent, &d);
+	ret = fat_dir_open_clus(fs, w->depth > 1 ? w->clus[w->depth - 2] : fs->root, &d);
 	if (ret)
 		return ret;
 	while ((ret = fat_readdir(&d, ent)) == 1)
@@ -307,12 +355,13 @@ static void path_pop(char *p)
 	p[len > 1 ? len - 1 : 1] = '\0';
 }
 
-/* One component: move *cur (a directory) to the component's directory;
- * *ent and *have_ent say what it named (a file leaves *cur as it was). */
+/* One component: move fs->walk down into the component's directory (or
+ * up, for ".."); *ent and *have_ent say what it named (a file leaves the
+ * walk where it was). */
 static int resolve_step(struct fat_fs *fs, const char *name, size_t len,
-			uint32_t *cur, struct fat_dirent *ent, bool *have_ent,
-			char *path)
+			struct fat_dirent *ent, bool *have_ent, char *path)
 {
+	uint32_t clus;
 	int ret;
 
 	if (len == 1 && name[0] == '.')
@@ -321,14 +370,19 @@ static int resolve_step(struct fat_fs *fs, const char *name, size_t len,
 	if (len == 2 && name[0] == '.' && name[1] == '.') {
 		if (path)
 			path_pop(path);
-		return dir_parent(fs, *cur, cur);
+		if (fs->walk.depth)
+			fs->walk.depth--;
+		return 0;
 	}
 	if (len > FAT_NAME_MAX)
 		return fat_fail(fs, -ENAMETOOLONG, "path component of length", len,
 				"longer than 255 characters");
-	ret = dir_lookup(fs, *cur, name, len, false, ent);
-	if (!ret && (ent->attr & FAT_ATTR_DIRECTORY))
-		ret = fat_entry_cluster(fs, ent, cur);
+	ret = dir_lookup(fs, walk_cur(fs, &fs->walk), name, len, false, ent);
+	if (!ret && (ent->attr & FAT_ATTR_DIRECTORY)) {
+		ret = fat_entry_cluster(fs, ent, &clus);
+		if (!ret)
+			ret = walk_push(fs, &fs->walk, clus);
+	}
 	if (!ret && path)
 		ret = path_push(path, ent->name);
 	*have_ent = !ret;
@@ -338,13 +392,12 @@ static int resolve_step(struct fat_fs *fs, const char *name, size_t len,
 int fat_resolve(struct fat_fs *fs, const char *path, struct fat_dirent *ent,
 		char *cwd_out)
 {
-	uint32_t cur;
 	bool have_ent = false, is_dir = true;
-	int ret = 0;
+	int ret;
 
 	if (!path || !*path)
 		return fat_fail(fs, -ENOENT, "path", FAT_NOVAL, "empty");
-	cur = path[0] == '/' ? fs->root : fs->cwd_clus;
+	ret = walk_begin(fs, path[0] == '/');
 	if (cwd_out)
 		strncpy(cwd_out, path[0] == '/' ? "/" : fs->cwd, FAT_PATH_MAX);
 	while (*path && !ret) {
@@ -359,12 +412,12 @@ int fat_resolve(struct fat_fs *fs, const char *path, struct fat_dirent *ent,
 		if (!is_dir)
 			return fat_fail(fs, -ENOTDIR, "path component", FAT_NOVAL,
 					"below a file");
-		ret = resolve_step(fs, path, len, &cur, ent, &have_ent, cwd_out);
+		ret = resolve_step(fs, path, len, ent, &have_ent, cwd_out);
 		is_dir = !have_ent || (ent->attr & FAT_ATTR_DIRECTORY);
 		path += len;
 	}
 	if (!ret && !have_ent)
-		ret = dir_self(fs, cur, ent);
+		ret = dir_self(fs, ent);
 	return ret;
 }
 
@@ -412,8 +465,11 @@ int fat_chdir(struct fat_fs *fs, const char *path)
 	if (!fs)
 		return -EINVAL;
 	ret = fat_resolve_kind(fs, path, true, &ent, &clus, fs->cwd_new);
-	if (!ret) {
-		fs->cwd_clus = clus ? clus : fs->root;
+	if (!ret) {   /* the walk that found it is the new cwd's */
+		struct fat_walk w = fs->cwd_walk;
+
+		fs->cwd_walk = fs->walk;
+		fs->walk = w;
 		memcpy(fs->cwd, fs->cwd_new, FAT_PATH_MAX);
 	}
 	return ret;

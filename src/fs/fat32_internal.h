@@ -14,9 +14,25 @@
 #define FAT_DIR_MAX   65536u        /* entries a directory may have */
 #define FAT_BC_RESERVE 4u           /* cache buffers set aside at mount */
 #define FAT_DIRENT_SIZE 32u
+#define FAT_CLUS_MAX  (256u * 1024) /* bytes per cluster accepted */
+
+/* The directories a path walk passes through below the root: how ".." is
+ * resolved (from the path walked, as Linux and Windows do, never from the
+ * optional on-disk ".." entry). clus[i] is the directory i + 1 levels
+ * down; depth 0 is the root. Grows (kmalloc, doubling) when a walk goes
+ * deeper than any before; kept for the next walk. */
+struct fat_walk {
+	uint32_t *clus;
+	uint32_t depth, cap;
+};
 
 struct fat_fs {
-	struct blkdev *dev;
+	struct blkdev *disk;   /* the device handed to fat_mount */
+	struct blkdev vol;     /* the volume's sectors on it (vol_read) */
+	struct blkdev *dev;    /* &vol: what everything below mount reads */
+	uint64_t vol_start;    /* disk sectors before the volume */
+	uint8_t part_table;    /* FAT_PT_* */
+	uint32_t part_index;   /* 1-based entry of that table; 0: none */
 	struct bcache *bc;
 	uint32_t bps;          /* BPB_BytsPerSec */
 	uint32_t spc;          /* BPB_SecPerClus */
@@ -29,11 +45,13 @@ struct fat_fs {
 	uint64_t tot_sec;
 	uint32_t nclusters;    /* CountofClusters; valid: 2..nclusters+1 */
 	uint32_t root;         /* BPB_RootClus */
-	uint32_t cwd_clus;
 	uint32_t serial;
-	char label[12];
+	char label[FAT_LABEL_MAX];
+	char boot_label[FAT_LABEL_MAX];
 	char cwd[FAT_PATH_MAX];
 	char cwd_new[FAT_PATH_MAX];   /* fat_chdir's scratch */
+	struct fat_walk cwd_walk;     /* the directories cwd passes through */
+	struct fat_walk walk;         /* fat_resolve's, swapped in by chdir */
 	char err[FAT_ERR_MAX];
 	struct fat_stats st;
 };
@@ -47,6 +65,11 @@ static inline uint32_t le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) |
 	       ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static inline uint64_t le64(const uint8_t *p)
+{
+	return le32(p) | ((uint64_t)le32(p + 4) << 32);
 }
 
 static inline bool fat_clus_valid(const struct fat_fs *fs, uint32_t c)
@@ -65,6 +88,22 @@ static inline uint64_t fat_clus_sector(const struct fat_fs *fs, uint32_t c)
  * Returns err so callers can `return fat_fail(...)`. */
 int fat_fail(struct fat_fs *fs, int err, const char *what, uint64_t val,
 	     const char *why);
+/* The same with N in hex ("what 0x1A: why"), for signatures, flags and
+ * codes that the spec writes in hex. */
+int fat_failx(struct fat_fs *fs, int err, const char *what, uint64_t val,
+	      const char *why);
+
+/* fat32.c: validate and set up the volume of count disk sectors at disk
+ * sector start (fs->disk set): 0, or fat_mount's errors with fs->err
+ * saying why; nothing is left allocated on failure. */
+int fat_mount_volume(struct fat_fs *fs, uint64_t start, uint64_t count);
+/* fat32_part.c: find the volume on fs->disk (sector 0, else the first
+ * MBR or GPT partition holding one) and mount it with fat_mount_volume. */
+int fat_find_volume(struct fat_fs *fs);
+/* True when sector b (sector 0 of something) looks like a FAT boot
+ * sector (what FatFs's check_fs and Linux's msdos.c test) rather than a
+ * partition table. */
+bool fat_looks_like_vbr(const uint8_t *b);
 
 /* Read FAT entry c (28 bits). Returns 0; -EIO on a device error or c out
  * of range. */
@@ -86,6 +125,10 @@ int fat_clus_read(struct fat_fs *fs, uint32_t c, uint32_t off, void *dst,
 		  uint32_t len);
 
 /* fat32_name.c: names. */
+/* The 11 bytes of a volume label (BS_VolLab or a DIR_Name) as UTF-8,
+ * trailing blanks cut, code page 850 as for short names; out holds
+ * FAT_LABEL_MAX bytes. */
+void fat_label_name(const uint8_t *raw11, char *out);
 /* UTF-16 units -> UTF-8 (unpaired surrogates become U+FFFD). Returns the
  * byte length, or -ENAMETOOLONG when it does not fit cap - 1. */
 int fat_utf16_to_utf8(const uint16_t *u, unsigned n, char *out, size_t cap);
@@ -112,5 +155,11 @@ int fat_entry_cluster(struct fat_fs *fs, const struct fat_dirent *ent,
 		      uint32_t *clus);
 /* Open the directory whose first cluster is clus (0 = root). */
 int fat_dir_open_clus(struct fat_fs *fs, uint32_t clus, struct fat_dir *d);
+/* The root directory's volume label entry (DIR_Attr VOLUME_ID, not a
+ * long-name part) as UTF-8 into out (FAT_LABEL_MAX bytes; "" when there
+ * is none). 0, or the walk's errors. */
+int fat_root_label(struct fat_fs *fs, char *out);
+/* Free the walk stacks (fat_unmount and a failed mount). */
+void fat_walk_free(struct fat_fs *fs);
 
 #endif

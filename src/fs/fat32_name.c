@@ -119,6 +119,14 @@ void fat_short_name(const uint8_t *e, bool nt_case, char out[36])
 	short_part(e + 8, 3, nt_case && (e[12] & 0x10), false, out, &len);
 }
 
+void fat_label_name(const uint8_t *raw11, char *out)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	short_part(raw11, 11, false, true, out, &len);
+}
+
 uint8_t fat_lfn_checksum(const uint8_t *name11)
 {
 	uint8_t sum = 0;
