@@ -1,7 +1,10 @@
 /* printf.h - Tally's printf core, shared by kprintf, ksnprintf and the shell.
  *
  * Conversions: %d %i %u %x %X %o %p %s %c %%, length modifiers l, ll, z;
- * flags '-' (left-align) and '0' (zero pad); a field width (or '*'). */
+ * flags '-' (left-align) and '0' (zero pad); a field width (or '*').
+ * %pE (after Linux's) prints a NUL-terminated string through the terminal
+ * filter of lib/escape.h, for text that came from outside (a disk): no
+ * field width. */
 #ifndef TALLY_PRINTF_H
 #define TALLY_PRINTF_H
 

@@ -3,12 +3,17 @@
  * Keys: printable text inserts at the cursor; Backspace/DEL deletes before
  * it; Left/Right (ESC [ D / C), Home/End (ESC [ H / F, Ctrl-A / Ctrl-E)
  * move; Up/Down (ESC [ A / B) walk the history; Ctrl-U erases the line;
- * Ctrl-C drops it; Tab completes through the completer. A line longer than
- * the buffer is refused whole with a message. */
+ * Ctrl-C drops it; Tab completes through the completer (its text is cut
+ * before the first byte the terminal filter, lib/escape.h, would escape;
+ * the candidates it lists go through the filter). A line longer than the
+ * buffer is refused whole with a message. */
 #ifndef TALLY_READLINE_H
 #define TALLY_READLINE_H
 
 #define RL_HISTORY 32
+/* Bytes of a line, NUL included: a command and any path the FAT32 reader
+ * can list (a 1,023-byte directory path and a 765-byte name). */
+#define RL_LINE_MAX 2048
 
 /* Completion: offer every candidate that starts with `word` through emit.
  * `first` is nonzero when the word is the first on the line (a command). */
@@ -17,8 +22,8 @@ typedef void (*rl_complete_fn)(const char *word, int first, rl_emit_fn emit, voi
 
 void rl_set_completer(rl_complete_fn fn);
 
-/* Read one line into buf (cap bytes including the NUL), echoing it after
- * `prompt`. Returns its length, or -1 when it was dropped (Ctrl-C) or
+/* Read one line into buf (cap bytes including the NUL, at most
+ * RL_LINE_MAX), echoing it after `prompt`. Returns its length, or -1 when it was dropped (Ctrl-C) or
  * refused (too long). Non-empty lines go into the history. */
 int rl_readline(const char *prompt, char *buf, int cap);
 

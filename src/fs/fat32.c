@@ -249,8 +249,8 @@ int fat_mount_volume(struct fat_fs *fs, uint64_t start, uint64_t count)
 	}
 	if (!ret)
 		ret = mount_root(fs);
-	if (!ret)
-		ret = fat_root_label(fs, fs->label);   /* bpb_label says why */
+	if (!ret)   /* bpb_label says why the root's; its errors show in ls */
+		ret = fat_root_label(fs, fs->label) == -ENOMEM ? -ENOMEM : 0;
 	if (ret) {
 		bcache_destroy(fs->bc);
 		fs->bc = NULL;
@@ -280,9 +280,12 @@ int fat_mount(struct blkdev *dev, struct fat_fs **out, char *msg, size_t msglen)
 		return -ENOMEM;
 	}
 	fs->disk = dev;
-	ret = fat_find_volume(fs);
+	ret = fat_walk_init(fs);
+	if (!ret)
+		ret = fat_find_volume(fs);
 	if (ret) {
 		mount_msg(msg, msglen, fs->err);
+		fat_walk_free(fs);
 		kfree(fs);
 		return ret;
 	}

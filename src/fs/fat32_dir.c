@@ -234,7 +234,7 @@ int fat_entry_cluster(struct fat_fs *fs, const struct fat_dirent *ent,
 		*clus = c;
 		return 0;
 	}
-	ksnprintf(fs->err, sizeof(fs->err), "directory entry '%s': DIR_FstClus %u out of range",
+	ksnprintf(fs->err, sizeof(fs->err), "directory entry '%pE': DIR_FstClus %u out of range",
 		  ent->name, c);
 	fs->st.errors++;
 	return -EIO;
@@ -298,6 +298,20 @@ static int walk_begin(struct fat_fs *fs, bool absolute)
 	for (uint32_t i = 0; !absolute && !ret && i < fs->cwd_walk.depth; i++)
 		ret = walk_push(fs, w, fs->cwd_walk.clus[i]);
 	return ret;
+}
+
+int fat_walk_init(struct fat_fs *fs)
+{
+	struct fat_walk *w[2] = { &fs->walk, &fs->cwd_walk };
+
+	for (int i = 0; i < 2; i++) {
+		if (kmem_try_alloc(FAT_WALK_INIT * sizeof(uint32_t), 0, 0,
+				   (void **)&w[i]->clus))
+			return fat_fail(fs, -ENOMEM, "path walk", FAT_NOVAL, "no memory");
+		w[i]->cap = FAT_WALK_INIT;
+		w[i]->depth = 0;
+	}
+	return 0;
 }
 
 void fat_walk_free(struct fat_fs *fs)

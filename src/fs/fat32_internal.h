@@ -19,8 +19,10 @@
 /* The directories a path walk passes through below the root: how ".." is
  * resolved (from the path walked, as Linux and Windows do, never from the
  * optional on-disk ".." entry). clus[i] is the directory i + 1 levels
- * down; depth 0 is the root. Grows (kmalloc, doubling) when a walk goes
- * deeper than any before; kept for the next walk. */
+ * down; depth 0 is the root. Made at mount for FAT_WALK_INIT levels;
+ * grows (kmalloc, doubling) when a walk goes deeper than any before, and
+ * is kept for the next walk. */
+#define FAT_WALK_INIT 64u
 struct fat_walk {
 	uint32_t *clus;
 	uint32_t depth, cap;
@@ -159,7 +161,9 @@ int fat_dir_open_clus(struct fat_fs *fs, uint32_t clus, struct fat_dir *d);
  * long-name part) as UTF-8 into out (FAT_LABEL_MAX bytes; "" when there
  * is none). 0, or the walk's errors. */
 int fat_root_label(struct fat_fs *fs, char *out);
-/* Free the walk stacks (fat_unmount and a failed mount). */
+/* Allocate the walk stacks for FAT_WALK_INIT levels (mount): 0 or
+ * -ENOMEM. Free them (unmount, a failed mount; safe on zeroed ones). */
+int fat_walk_init(struct fat_fs *fs);
 void fat_walk_free(struct fat_fs *fs);
 
 #endif

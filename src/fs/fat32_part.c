@@ -156,8 +156,8 @@ static int gpt_header(struct fat_fs *fs, uint8_t *h, uint64_t *lba, uint32_t *n)
  * a sector buffer. */
 static int search_gpt(struct fat_fs *fs, struct part_search *ps, uint8_t *b)
 {
-	uint32_t ss = fs->disk->sector_size, n, per = ss / GPT_ENTRY;
-	uint64_t lba, loaded = 0;
+	uint32_t ss = fs->disk->sector_size, n = 0, per = ss / GPT_ENTRY;
+	uint64_t lba = 0, loaded = 0;
 	static const uint8_t zero[16];
 	int ret;
 

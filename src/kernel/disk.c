@@ -71,7 +71,7 @@ static void try_mount(const struct vblk_info *in)
 	else if (fat_mount(in->dev, &root, msg, sizeof(msg)) == 0) {
 		root_dev = in->dev;
 		fat_get_info(root, &info);
-		kprintf("fat32: mounted \"%s\" from %s, %u clusters of %u bytes\n",
+		kprintf("fat32: mounted \"%pE\" from %s, %u clusters of %u bytes\n",
 			info.label, in->name, info.clusters, info.cluster_bytes);
 		return;
 	}

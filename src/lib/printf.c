@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "lib/printf.h"
+#include "lib/escape.h"
 
 struct spec {
 	bool left, zero;
@@ -156,6 +157,18 @@ static void convert(struct sink *s, struct spec *sp, char conv, va_list *ap)
 	}
 }
 
+/* %pE: a NUL-terminated string through the terminal filter. */
+static void escaped(struct sink *s, const char *str)
+{
+	size_t n = 0;
+
+	if (!str)
+		str = "(null)";
+	while (str[n])
+		n++;
+	s->count += esc_write(s->out, s->ctx, str, n, 0);
+}
+
 int kvprintf_cb(printf_out_fn out, void *ctx, const char *fmt, va_list ap)
 {
 	struct sink s = { out, ctx, 0 };
@@ -171,6 +184,11 @@ int kvprintf_cb(printf_out_fn out, void *ctx, const char *fmt, va_list ap)
 		f = parse_spec(f + 1, &sp, &aq);
 		if (!*f)
 			break;
+		if (f[0] == 'p' && f[1] == 'E') {
+			escaped(&s, va_arg(aq, const char *));
+			f++;
+			continue;
+		}
 		convert(&s, &sp, *f, &aq);
 	}
 	va_end(aq);

@@ -1,11 +1,14 @@
 /* cmd_fs.c - file commands on the root FAT32 volume: ls, cd, pwd, cat,
  * stat, hexdump, sha256sum; and Tab completion of paths. Errors name the
- * path and the reason; with no disk every command says so. */
+ * path and the reason; with no disk every command says so. Names from
+ * the disk are printed through the terminal filter (%pE, lib/escape.h);
+ * cat prints a file's bytes as they are, as cat does. */
 #include <string.h>
 #include "shell/shell.h"
 #include "shell/args.h"
 #include "kernel/console.h"
 #include "kernel/disk.h"
+#include "lib/escape.h"
 #include "lib/printf.h"
 #include "lib/sha256.h"
 #include "mm/kmalloc.h"
@@ -41,7 +44,7 @@ struct fat_fs *sh_fs_or_say(void)
 
 int sh_fs_fail(const char *cmd, const char *path, int err)
 {
-	kprintf("%s: %s: %s\n", cmd, path, sh_errstr(err));
+	kprintf("%s: %pE: %s\n", cmd, path, sh_errstr(err));
 	return -1;
 }
 
@@ -55,7 +58,7 @@ static void print_entry(const struct fat_dirent *e, int longfmt)
 			e->attr & FAT_ATTR_HIDDEN ? 'h' : '-', e->attr & FAT_ATTR_SYSTEM ? 's' : '-',
 			e->attr & FAT_ATTR_ARCHIVE ? 'a' : '-', e->size, e->mtime.year,
 			e->mtime.month, e->mtime.day, e->mtime.hour, e->mtime.min);
-	kprintf("%s%s\n", e->name, dir ? "/" : "");
+	kprintf("%pE%s\n", e->name, dir ? "/" : "");
 }
 
 static int cmd_ls(int argc, char **argv)
@@ -106,7 +109,7 @@ static int cmd_pwd(int argc, char **argv)
 		return SH_USAGE;
 	if (!(fs = sh_fs_or_say()))
 		return -1;
-	kprintf("%s\n", fat_getcwd(fs));
+	kprintf("%pE\n", fat_getcwd(fs));
 	return 0;
 }
 SH_COMMAND("pwd", "", "print the current directory", cmd_pwd);
@@ -151,7 +154,7 @@ static int cmd_stat(int argc, char **argv)
 	rc = fat_stat(fs, argv[1], &ent);
 	if (rc)
 		return sh_fs_fail("stat", argv[1], rc);
-	kprintf("name: %s\nshort_name: %s\n", ent.name, ent.short_name);
+	kprintf("name: %pE\nshort_name: %pE\n", ent.name, ent.short_name);
 	kprintf("type: %s\nsize: %u\n", ent.attr & FAT_ATTR_DIRECTORY ? "directory" : "file",
 		ent.size);
 	kprintf("attributes: 0x%02x\nfirst_cluster: %u\n", ent.attr, ent.first_cluster);
@@ -161,6 +164,12 @@ static int cmd_stat(int argc, char **argv)
 	return 0;
 }
 SH_COMMAND("stat", "path", "show a file's directory entry", cmd_stat);
+
+static void console_out(char c, void *ctx)
+{
+	(void)ctx;
+	kputc(c);
+}
 
 static void hexline(uint64_t off, const unsigned char *p, size_t n)
 {
@@ -174,8 +183,7 @@ static void hexline(uint64_t off, const unsigned char *p, size_t n)
 			kputc(' ');
 	}
 	kprintf("  |");
-	for (size_t i = 0; i < n; i++)
-		kputc(p[i] >= 32 && p[i] < 127 ? (char)p[i] : '.');
+	esc_write(console_out, NULL, (const char *)p, n, ESC_DOTS);
 	kprintf("|\n");
 }
 
@@ -262,13 +270,16 @@ static int cmd_sha256sum(int argc, char **argv)
 SH_COMMAND("sha256sum", "path...", "SHA-256 of files, as coreutils prints it", cmd_sha256sum);
 
 /* Tab completion of a path: offer the entries of its directory part that
- * start with its last part (up to COMPLETE_MAX of them). */
+ * start with its last part (up to COMPLETE_MAX of them). A candidate is
+ * the typed directory part and a name: it fits a line. */
 #define COMPLETE_MAX 32
+_Static_assert(RL_LINE_MAX >= FAT_PATH_MAX + FAT_NAME_MAX + 16,
+	       "a line holds any path the reader lists, with a command");
 
 static void complete_path(const char *word, int first, rl_emit_fn emit, void *ctx)
 {
-	static char cands[COMPLETE_MAX][256];
-	static char dir[256];
+	static char cands[COMPLETE_MAX][RL_LINE_MAX];
+	static char dir[RL_LINE_MAX];
 	struct fat_fs *fs = disk_fs(NULL);
 	const char *slash = strrchr(word, '/');
 	size_t dlen = slash ? (size_t)(slash - word) + 1 : 0, blen = strlen(word + dlen);

@@ -1,9 +1,10 @@
 /* cmd_fsstress.c - `fsstress [rounds] [path]`: read every file under path
  * (absolute or relative to the current directory), round after round, and
  * check each against /SHA256SUMS (which `make image` writes into the
- * volume). Meant to run while `hog` or `faultinj` squeezes
- * memory: reads take one buffer when they can and stream when they cannot,
- * and the summary says how often each happened. */
+ * volume; read whole into a buffer of its size). Meant to run while `hog`
+ * or `faultinj` squeezes memory: reads take one buffer when they can and
+ * stream when they cannot, and the summary says how often each happened.
+ * Paths from the disk are printed through the terminal filter (%pE). */
 #include <string.h>
 #include "shell/shell.h"
 #include "shell/args.h"
@@ -15,12 +16,10 @@
 #include "mm/stats.h"
 #include "kerrno.h"
 
-#define SUMS_MAX 16384
-#define PATH_MAX_LEN 512
-
 struct fsstress {
 	struct fat_fs *fs;
-	char sums[SUMS_MAX];          /* /SHA256SUMS, NUL-terminated */
+	char *sums;                   /* /SHA256SUMS, sums_len bytes (kmalloc) */
+	size_t sums_len;
 	unsigned long files, mismatches, errors;
 	uint64_t bytes;
 };
@@ -32,21 +31,23 @@ static struct fat_dirent dent;
 static const char *expected(const char *path)
 {
 	size_t plen = strlen(path);
+	const char *l = st.sums, *end = st.sums + st.sums_len;
 
-	for (const char *l = st.sums; *l;) {
-		const char *nl = strchr(l, '\n');
-		size_t len = nl ? (size_t)(nl - l) : strlen(l);
+	while (l < end) {
+		size_t len = 0;
 
-		if (len == 66 + plen && !strncmp(l + 66, path, plen))
+		while (l + len < end && l[len] != '\n')
+			len++;
+		if (len == 66 + plen && !memcmp(l + 66, path, plen))
 			return l;
-		l += len + (nl != NULL);
+		l += len + 1;
 	}
 	return NULL;
 }
 
 static void walk_error(const char *path, const char *what, int rc)
 {
-	kprintf("fsstress: %s: %s (%s)\n", path, what, sh_errstr(rc));
+	kprintf("fsstress: %pE: %s (%s)\n", path, what, sh_errstr(rc));
 	st.errors++;
 }
 
@@ -58,7 +59,7 @@ static void check_file(const char *path, uint32_t size)
 
 	if (!want) {
 		if (strcmp(path, "/SHA256SUMS")) {
-			kprintf("fsstress: %s: not in /SHA256SUMS\n", path);
+			kprintf("fsstress: %pE: not in /SHA256SUMS\n", path);
 			st.mismatches++;
 		}
 		return;
@@ -68,7 +69,7 @@ static void check_file(const char *path, uint32_t size)
 	if (rc) {
 		walk_error(path, "read failed", rc);
 	} else if (strncmp(hex, want, 64)) {
-		kprintf("fsstress: %s: sha256 mismatch\n", path);
+		kprintf("fsstress: %pE: sha256 mismatch\n", path);
 		st.mismatches++;
 	} else {
 		st.bytes += size;
@@ -78,6 +79,10 @@ static void check_file(const char *path, uint32_t size)
 /* One open directory per level of the walk, kept off the stack (a level
  * is ~600 bytes): depth-first, iterative, at most FSSTRESS_DEPTH deep. */
 #define FSSTRESS_DEPTH 64
+
+/* The walk's path: where it started (at most FAT_PATH_MAX) and one name
+ * per level, so that it holds any path the walk can reach. */
+#define WALK_PATH_MAX (FAT_PATH_MAX + FSSTRESS_DEPTH * (FAT_NAME_MAX + 1))
 
 static struct fat_dir levels[FSSTRESS_DEPTH];
 static size_t level_len[FSSTRESS_DEPTH];   /* path length at each level */
@@ -98,7 +103,7 @@ static int enter(char *path, int depth)
 	int rc;
 
 	if (depth == FSSTRESS_DEPTH) {
-		kprintf("fsstress: %s: deeper than %d levels, not entered\n", path, FSSTRESS_DEPTH);
+		kprintf("fsstress: %pE: deeper than %d levels, not entered\n", path, FSSTRESS_DEPTH);
 		st.errors++;
 		return -1;
 	}
@@ -116,7 +121,7 @@ static int enter(char *path, int depth)
 	return 0;
 }
 
-/* Read every file under `path` (a PATH_MAX_LEN buffer, extended in place). */
+/* Read every file under `path` (a WALK_PATH_MAX buffer, extended in place). */
 static void walk(char *path)
 {
 	int depth = 0;
@@ -134,9 +139,7 @@ static void walk(char *path)
 			fat_closedir(&levels[depth--]);
 			continue;
 		}
-		if (len + 1 + strlen(dent.name) >= PATH_MAX_LEN)
-			continue;
-		ksnprintf(path + len, PATH_MAX_LEN - len, "%s%s", len > 1 ? "/" : "", dent.name);
+		ksnprintf(path + len, WALK_PATH_MAX - len, "%s%s", len > 1 ? "/" : "", dent.name);
 		if (!(dent.attr & FAT_ATTR_DIRECTORY))
 			check_file(path, dent.size);
 		else if (enter(path, depth + 1) == 0)
@@ -144,25 +147,23 @@ static void walk(char *path)
 	}
 }
 
+/* /SHA256SUMS into a buffer of its size; says why when it cannot. */
 static int load_sums(void)
 {
-	struct fat_file f;
-	long n;
-	int rc = fat_open(st.fs, "/SHA256SUMS", &f);
+	void *buf;
+	int rc = fat_read_whole(st.fs, "/SHA256SUMS", &buf, &st.sums_len, NULL, NULL);
 
-	if (rc)
-		return rc;
-	n = fat_read(&f, st.sums, SUMS_MAX - 1);
-	fat_close(&f);
-	if (n < 0)
-		return (int)n;
-	st.sums[n] = 0;
-	return 0;
+	if (rc == -ENOMEM && fat_stat(st.fs, "/SHA256SUMS", &dent) == 0)
+		kprintf("fsstress: /SHA256SUMS: no memory for its %u bytes\n", dent.size);
+	else if (rc)
+		kprintf("fsstress: cannot read /SHA256SUMS (%s)\n", sh_errstr(rc));
+	st.sums = rc ? NULL : buf;
+	return rc;
 }
 
 static int cmd_fsstress(int argc, char **argv)
 {
-	static char path[PATH_MAX_LEN], start[FAT_PATH_MAX];
+	static char path[WALK_PATH_MAX], start[FAT_PATH_MAX];
 	uint64_t rounds = 1, before, leaked;
 	struct fat_stats f0, f1;
 	const char *top = argc > 2 ? argv[2] : "/";
@@ -175,10 +176,10 @@ static int cmd_fsstress(int argc, char **argv)
 		return -1;
 	/* /SHA256SUMS names files by absolute on-disk paths: walk from one */
 	rc = fat_realpath(st.fs, top, start);
-	if (rc || strlen(start) >= PATH_MAX_LEN)
-		return sh_fs_fail("fsstress", top, rc ? rc : -ENAMETOOLONG);
+	if (rc)
+		return sh_fs_fail("fsstress", top, rc);
 	if (load_sums())
-		return kprintf("fsstress: cannot read /SHA256SUMS\n"), -1;
+		return -1;
 	mm_shrink(~0ul);    /* cached blocks are not leaks: start and end empty */
 	before = kmalloc_bytes_in_use();
 	fat_get_stats(st.fs, &f0);
@@ -189,6 +190,7 @@ static int cmd_fsstress(int argc, char **argv)
 	fat_get_stats(st.fs, &f1);
 	mm_shrink(~0ul);
 	leaked = kmalloc_bytes_in_use() - before;
+	kfree(st.sums);
 	pass = st.mismatches == 0 && st.errors == 0 && leaked == 0 && st.files > 0;
 	kprintf("fsstress: files=%lu bytes=%lu enomem=%lu fallbacks=%lu mismatches=%lu "
 		"leaked_bytes=%lu result=%s\n", st.files, (unsigned long)st.bytes,

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "shell/readline.h"
 #include "kernel/console.h"
+#include "lib/escape.h"
 
 #define KEY_CTRL(c) ((c) & 0x1f)
 #define MAX_CANDIDATES 64
@@ -17,7 +18,7 @@ struct line {
 	const char *prompt;
 };
 
-static char history[RL_HISTORY][256];
+static char history[RL_HISTORY][RL_LINE_MAX];
 static int hist_count;   /* entries ever added */
 static rl_complete_fn completer;
 
@@ -148,7 +149,7 @@ static void history_add(const char *s)
 struct matches {
 	const char *word;
 	int wlen, n;
-	char common[256];
+	char common[RL_LINE_MAX];
 	const char *all[MAX_CANDIDATES];
 };
 
@@ -172,8 +173,8 @@ static void collect(const char *cand, void *ctx)
 static void complete(struct line *l, int again)
 {
 	static struct matches m;
-	int start = l->pos;
-	char word[128];
+	static char word[RL_LINE_MAX];
+	int start = l->pos, add, keep;
 
 	while (start > 0 && l->buf[start - 1] != ' ')
 		start--;
@@ -187,14 +188,16 @@ static void complete(struct line *l, int again)
 	completer(word, start == 0, collect, &m);
 	if (m.n == 0)
 		return;
-	if ((int)strlen(m.common) > m.wlen)
-		insert(l, m.common + m.wlen, (int)strlen(m.common) - m.wlen);
-	if (m.n == 1 && m.common[strlen(m.common) - 1] != '/')
+	add = (int)strlen(m.common) - m.wlen;
+	keep = add > 0 ? (int)esc_span(m.common + m.wlen, (size_t)add) : 0;
+	if (keep > 0)
+		insert(l, m.common + m.wlen, keep);
+	if (m.n == 1 && keep == add && m.common[strlen(m.common) - 1] != '/')
 		insert(l, " ", 1);
 	else if (m.n > 1 && again) {
 		kputs("\n");
 		for (int i = 0; i < m.n && i < MAX_CANDIDATES; i++)
-			kprintf("%s%s", m.all[i], i + 1 < m.n ? "  " : "\n");
+			kprintf("%pE%s", m.all[i], i + 1 < m.n ? "  " : "\n");
 		kputs(l->prompt);
 		for (int i = 0; i < l->len; i++)
 			kputc(l->buf[i]);

@@ -6,7 +6,6 @@
 #include "shell/readline.h"
 #include "kernel/console.h"
 
-#define SH_LINE_MAX 256
 #define SH_ARGV_MAX 16
 #define PROMPT "tally> "
 
@@ -101,7 +100,7 @@ static void sh_complete(const char *word, int first, rl_emit_fn emit, void *ctx)
 
 void sh_run(void)
 {
-	static char line[SH_LINE_MAX];
+	static char line[RL_LINE_MAX];
 
 	rl_set_completer(sh_complete);
 	for (;;)

@@ -147,9 +147,13 @@ def editing(t):
     raw = t.wait_prompt(10)
     back = re.match(r"\x08*", raw[raw.index("cho üü") + len("cho üü"):]).group(0)
     ok(len(back) == 6 and raw.endswith("\nüü"), "Home moves back one column per character", repr(raw))
+    full = "echo " + "x" * (2047 - 5)
+    out = t.cmd(full, timeout=60)
+    ok(out.strip() == "x" * 2042, "a line of 2,047 bytes (a command and any path ls lists) runs",
+       out[-200:])
     long = "echo " + "x" * 4096
-    out = t.cmd(long)
-    ok("error: line longer than 255 bytes refused" in out, "a 4 KiB line is refused", out[-200:])
+    out = t.cmd(long, timeout=60)
+    ok("error: line longer than 2047 bytes refused" in out, "a 4 KiB line is refused", out[-200:])
     ok(t.cmd("echo still fine").strip() == "still fine", "and the shell goes on")
     t.send("".join(f"echo paste{i}\n" for i in range(200)))
     got = []
