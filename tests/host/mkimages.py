@@ -12,7 +12,10 @@ mounts. OUTDIR gets, per image NAME:
     src/NAME/    the source tree: the oracle for file contents
 and manifest.txt, one line per image:
     NAME BYTES_PER_SECTOR SECTORS_PER_CLUSTER FSCK_OK KIND
-where KIND is fat32 (must mount), or fat12 / fat16 (must be refused).
+where KIND is fat32 (must mount), fat12 / fat16 (must be refused), mbr /
+gpt (a copy of a fat32 image as the second partition of a partition
+table, after a non-FAT one; its .list and src/ are the inner image's), or
+dirfull (a crafted directory, see make_dirfull).
 Re-running is cheap: a stamp holding this script's hash skips the work.
 
 Two things mtools cannot do are patched in afterwards:
@@ -44,7 +47,18 @@ IMAGES = [
     ("s512c64", 512, 64, 2100, False),
     ("s4096c1", 4096, 1, 300, False),
     ("s4096c8", 4096, 8, 2100, True),
+    ("s1024c2", 1024, 2, 300, False),
+    ("s4096c64", 4096, 64, 16400, False),   # 256 KiB clusters (sparse file)
 ]
+
+# name, inner image, table, logical block size
+PARTITIONED = [
+    ("mbr512", "s512c1", "mbr", 512),
+    ("gpt512", "s512c1", "gpt", 512),
+    ("gpt4096", "s4096c1", "gpt", 4096),
+]
+GUID_LINUX_FS = "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
+GUID_MS_BASIC = "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"
 
 ENV = dict(os.environ, MTOOLS_SKIP_CHECK="1", LANG="C.UTF-8", LC_ALL="C.UTF-8")
 
@@ -186,6 +200,114 @@ def make_small(out, name, fat, mib):
     return f"{name} 512 0 1 fat{fat}"
 
 
+def copy_sparse(src, dst, at):
+    """Copy file src into dst at byte offset at, skipping zero chunks."""
+    with open(src, "rb") as f, open(dst, "r+b") as g:
+        while True:
+            pos = f.tell()
+            chunk = f.read(MiB)
+            if not chunk:
+                break
+            if chunk.count(0) != len(chunk):
+                g.seek(at + pos)
+                g.write(chunk)
+
+
+def mbr_entry(boot, ptype, start, count):
+    return struct.pack("<B3sB3sII", boot, b"\0\0\0", ptype, b"\0\0\0", start, count)
+
+
+def gpt_tables(total, lbs, parts):
+    """Primary GPT (header at LBA 1, 128 entries from LBA 2) for parts,
+    a list of (type GUID, first LBA, last LBA); UEFI 2.x section 5.3."""
+    import uuid
+    import zlib
+    entries = b""
+    for i, (guid, first, last) in enumerate(parts):
+        entries += uuid.UUID(guid).bytes_le + uuid.UUID(int=i + 1).bytes_le + \
+            struct.pack("<QQQ", first, last, 0) + f"part{i + 1}".encode("utf-16-le").ljust(72, b"\0")
+    entries = entries.ljust(128 * 128, b"\0")
+    first_usable = 2 + len(entries) // lbs
+    hdr = struct.pack("<8sIIIIQQQQ16sQIII", b"EFI PART", 0x10000, 92, 0, 0, 1, total - 1,
+                      first_usable, total - 1 - first_usable, uuid.UUID(int=7).bytes_le, 2,
+                      128, 128, zlib.crc32(entries))
+    hdr = hdr[:16] + struct.pack("<I", zlib.crc32(hdr)) + hdr[20:]
+    return hdr, entries
+
+
+def make_partitioned(out, name, inner, table, lbs):
+    """inner's image as partition 2 of an MBR or GPT disk of lbs-byte
+    blocks; partition 1 (4 MiB from 1 MiB) holds random bytes, not FAT;
+    MBR entry 3 is an extended partition (never searched)."""
+    img, src = f"{out}/{name}.img", f"{out}/{inner}.img"
+    size = os.path.getsize(src)
+    p1, n1 = MiB // lbs, 4 * MiB // lbs
+    p2, n2 = p1 + n1, size // lbs
+    total = p2 + n2 + MiB // lbs
+    with open(img, "wb") as f:
+        f.truncate(total * lbs)
+        f.seek(p1 * lbs)
+        f.write(random.Random(name).randbytes(64 * 1024))
+    copy_sparse(src, img, p2 * lbs)
+    if table == "mbr":
+        ents = mbr_entry(0, 0x83, p1, n1) + mbr_entry(0x80, 0x0C, p2, n2) + \
+            mbr_entry(0, 0x05, p2 + n2, MiB // lbs) + bytes(16)
+    else:
+        ents = mbr_entry(0, 0xEE, 1, min(total - 1, 0xFFFFFFFF)) + bytes(48)
+        hdr, entries = gpt_tables(total, lbs, [(GUID_LINUX_FS, p1, p1 + n1 - 1),
+                                               (GUID_MS_BASIC, p2, p2 + n2 - 1)])
+    with open(img, "r+b") as f:
+        f.seek(446)
+        f.write(ents + b"\x55\xAA")
+        if table == "gpt":
+            f.seek(lbs)
+            f.write(hdr)
+            f.seek(2 * lbs)
+            f.write(entries)
+    shutil.copy(f"{out}/{inner}.list", f"{out}/{name}.list")
+    if os.path.lexists(f"{out}/src/{name}"):
+        os.unlink(f"{out}/src/{name}")
+    os.symlink(inner, f"{out}/src/{name}")
+    bps, spc = bpb(src)[:2]
+    return f"{name} {bps} {spc} 1 {table}"
+
+
+def make_dirfull(out):
+    """dirfull: /full is a directory of exactly 65,536 entries ('.', '..'
+    and 65,534 empty files 00000002.TXT .. 0000FFFF.TXT) in 4,096 clusters
+    of 512 bytes, with no end marker: its cluster chain ends it."""
+    img = f"{out}/dirfull.img"
+    if os.path.exists(img):
+        os.unlink(img)
+    with open(img, "wb") as f:
+        f.truncate(40 * MiB)
+    run("mkfs.fat", "-F", "32", "-S", "512", "-s", "1", "-i", "7A11E006", "-n", "TALLY", img)
+    run("mmd", "-i", img, "::/full")
+    bps, spc, rsvd, nfats, fatsz, root, _ = bpb(img)
+    data = (rsvd + nfats * fatsz) * bps
+    with open(img, "r+b") as f:
+        f.seek(data + (root - 2) * bps)
+        blob = f.read(bps)
+        at = next(o for o in range(0, bps, 32) if blob[o:o + 11] == b"FULL       ")
+        first = struct.unpack_from("<H", blob, at + 26)[0] | struct.unpack_from("<H", blob, at + 20)[0] << 16
+        chain = [first] + list(range(first + 1, first + 4096))   # free after mkfs + mmd
+        for c in chain[1:]:
+            f.seek(rsvd * bps + c * 4)
+            assert f.read(4) == bytes(4), f"cluster {c} is not free"
+        for k in range(nfats):
+            for i, c in enumerate(chain):
+                f.seek((rsvd + k * fatsz) * bps + c * 4)
+                f.write(struct.pack("<I", chain[i + 1] if i + 1 < len(chain) else 0x0FFFFFFF))
+        f.seek(data + (first - 2) * bps)
+        ents = bytearray(f.read(64))                 # '.' and '..' as mmd wrote them
+        for i in range(2, 65536):
+            ents += f"{i:08X}TXT".encode() + bytes([0x20]) + bytes(20)
+        for i, c in enumerate(chain):
+            f.seek(data + (c - 2) * bps)
+            f.write(ents[i * bps:(i + 1) * bps])
+    return "dirfull 512 1 0 dirfull"
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "build/host/fatimg"
     me = hashlib.sha256(open(__file__, "rb").read()).hexdigest()
@@ -195,6 +317,8 @@ def main():
         return
     os.makedirs(f"{out}/src", exist_ok=True)
     lines = [make_fat32(out, *spec) for spec in IMAGES]
+    lines += [make_partitioned(out, *spec) for spec in PARTITIONED]
+    lines.append(make_dirfull(out))
     lines.append(make_small(out, "fat16", 16, 16))
     lines.append(make_small(out, "fat12", 12, 2))
     with open(f"{out}/manifest.txt", "w") as f:
