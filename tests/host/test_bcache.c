@@ -5,7 +5,9 @@
  * nothing cached (the device scribbles over the buffer before failing),
  * reads progressing with zero free memory thanks to the reserve, the
  * shrinker freeing only unused non-reserve buffers, mm_shrink's re-entry
- * guard, and multi-block direct reads issuing one request per 256 KiB. */
+ * guard, multi-block direct reads issuing one request per 256 KiB,
+ * lowering the limit, and caller misuse (a put of a buffer not held,
+ * destroy with buffers held) reported and survived. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,6 +284,83 @@ static void test_alloc_hook(struct hdev *h)
 	bcache_destroy(bc);
 }
 
+/* Lowering the limit frees unused non-reserve buffers only; the cache
+ * then recycles instead of growing. */
+static void test_limit_lowering(struct hdev *h)
+{
+	struct bcache_buf *b0, *b1, *b2, *b;
+	struct bcache_stats st;
+	struct bcache *bc;
+	uint8_t out[512];
+	int ok = 1;
+
+	fresh_mm();
+	bcache_create(&h->dev, 512, 2, &bc);
+	for (unsigned n = 0; n < 20; n++)
+		ok &= bcache_read(bc, n, 0, 512, out) == 0;
+	ok &= bcache_get(bc, 0, &b0) == 0 && bcache_get(bc, 1, &b1) == 0;
+	bcache_get_stats(bc, &st);
+	tap_ok(ok && st.buffers == 20 && st.held == 2, "20 blocks cached, 2 held");
+	tap_ok(bcache_set_limit(bc, 5) == 0, "limit lowered to 5");
+	bcache_get_stats(bc, &st);
+	tap_ok(st.buffers == 5 && st.held == 2 && block_ok(bcache_data(b0), 0, 512) &&
+	       block_ok(bcache_data(b1), 1, 512), "5 buffers left, the held ones intact (%lu)",
+	       st.buffers);
+	tap_ok(bcache_set_limit(bc, 3) == 0, "limit lowered to 3 with 2 held");
+	bcache_get_stats(bc, &st);
+	tap_ok(st.buffers == 3, "held buffers stay, one unused left: %lu", st.buffers);
+	ok = 1;
+	for (unsigned n = 30; n < 40; n++)
+		ok &= bcache_read(bc, n, 0, 512, out) == 0 && block_ok(out, n, 512);
+	ok &= bcache_get(bc, 50, &b2) == 0 && block_ok(bcache_data(b2), 50, 512);
+	bcache_get_stats(bc, &st);
+	tap_ok(ok && st.buffers == 3 && st.held == 3,
+	       "reads go on by recycling, never growing past the limit (%lu buffers)", st.buffers);
+	tap_ok(bcache_get(bc, 51, &b) == -ENOMEM && bcache_read(bc, 52, 0, 512, out) == -ENOMEM,
+	       "every buffer held at the limit: -ENOMEM");
+	bcache_put(bc, b2);
+	bcache_put(bc, b1);
+	bcache_put(bc, b0);
+	bcache_destroy(bc);
+	tap_ok(kmalloc_bytes_in_use() == 0 && kmalloc_check() == 0, "nothing left after destroy");
+}
+
+/* Misuse by the caller is reported and survived: a put of a buffer not
+ * held, and destroying the cache with buffers still held. */
+static void test_misuse(struct hdev *h)
+{
+	struct bcache_buf *b, *b2;
+	struct bcache_stats st;
+	struct bcache *bc;
+	unsigned long reports;
+	uint64_t base;
+
+	fresh_mm();
+	mm_host_quiet = 1;
+	base = kmalloc_bytes_in_use();
+	bcache_create(&h->dev, 512, 2, &bc);
+	bcache_get(bc, 7, &b);
+	bcache_put(bc, b);
+	reports = mm_host_reports;
+	bcache_put(bc, b);
+	bcache_get_stats(bc, &st);
+	tap_ok(mm_host_reports == reports + 1 && strstr(mm_host_last_report, "block 7 not held") &&
+	       st.held == 0, "put of a buffer not held: reported ('%s'), held stays 0",
+	       mm_host_last_report);
+	tap_ok(bcache_get(bc, 7, &b) == 0 && bcache_get(bc, 8, &b2) == 0 &&
+	       block_ok(bcache_data(b), 7, 512), "the block is still cached and usable after it");
+	bcache_get_stats(bc, &st);
+	tap_ok(st.hits == 1 && st.held == 2 && kmalloc_check() == 0, "lists consistent: 1 hit, 2 held");
+	reports = mm_host_reports;
+	bcache_destroy(bc);
+	tap_ok(mm_host_reports == reports + 1 && strstr(mm_host_last_report, "2 buffers") &&
+	       strstr(mm_host_last_report, "still held"), "destroy with 2 held: reported ('%s')",
+	       mm_host_last_report);
+	tap_ok(kmalloc_bytes_in_use() == base && kmalloc_check() == 0,
+	       "and every buffer freed anyway");
+	mm_host_quiet = 0;
+}
+
 int main(void)
 {
 	struct hdev h;
@@ -302,6 +381,8 @@ int main(void)
 	test_zero_memory(&h);
 	test_shrinker(&h);
 	test_alloc_hook(&h);
+	test_limit_lowering(&h);
+	test_misuse(&h);
 	free(disk);
 	free(arena);
 	return tap_end();
