@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""A crafted FAT32 disk through the shell (issue 14): the volume sits in
+partition 2 of an MBR disk; its names hold every control character (a long
+name with U+0001..U+001F and U+007F, an 8.3 name with ESC and BEL), a
+255-unit long name (765 bytes of UTF-8), a directory without '.' and '..',
+300 files listed in a /SHA256SUMS of over 16 KiB, and labels that disagree
+(boot sector "BOOTLBL", root directory "RT<ESC>LBL").
+
+Expected values: the filter's rule (a byte that is a C0 control or DEL is
+shown as \\xHH), what Linux and Windows do for '.' and '..' (the path
+walked), what blkid and Windows call the label (the root directory's), and
+the files' own SHA-256 digests."""
+import hashlib
+import os
+import re
+import struct
+import subprocess
+import sys
+
+from tally import ROOT, Tally, finish, guarded, ok, parse_kv
+
+ENV = dict(os.environ, MTOOLS_SKIP_CHECK="1", LANG="C.UTF-8", LC_ALL="C.UTF-8")
+WORK = os.path.join(ROOT, "build", "test", "names")
+IMG = os.path.join(WORK, "disk.img")
+CTL = "A" + "".join(chr(c) for c in range(1, 32)) + "\x7fZ"
+CTL_SHOWN = "A" + "".join(f"\\x{c:02x}" for c in range(1, 32)) + "\\x7fZ"
+PLACEHOLDER = "A" + "b" * 32 + "Z"            # as many UTF-16 units as CTL
+ESC83 = b"E\x1bS\x07BEL TXT"
+ESC83_SHOWN = "E\\x1bS\\x07BEL.TXT"
+LONG = "\u3042" * 255                          # 765 bytes of UTF-8
+LONG_PLACEHOLDER = "X" * 255                   # mtools cuts names at 255 bytes
+LFN_POS = (1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30)
+START = 2048                                   # partition 2's first sector
+
+
+def mtools(*args):
+    subprocess.run(args, env=ENV, check=True, capture_output=True)
+
+
+def put(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def geometry(f):
+    f.seek(0)
+    b = f.read(512)
+    bps, spc, rsvd, nfats = struct.unpack_from("<HBHB", b, 11)
+    fatsz, root = struct.unpack_from("<II", b, 36)[0], struct.unpack_from("<I", b, 44)[0]
+    data = (rsvd + nfats * fatsz) * bps
+    return lambda c: data + (c - 2) * spc * bps, root, spc * bps
+
+
+def find(blob, name11):
+    for off in range(0, len(blob), 32):
+        if blob[off:off + 11] == name11:
+            return off
+    raise KeyError(name11)
+
+
+def patch_lfn(blob, short, text):
+    """Rewrite the long name before the short entry at offset short with
+    text, unit for unit (the LFN checksum covers only the short name)."""
+    for i, ch in enumerate(text):
+        struct.pack_into("<H", blob, short - 32 * (i // 13 + 1) + LFN_POS[i % 13], ord(ch))
+
+
+def patch_volume(vol):
+    """Control characters into two names, '.' and '..' out of /odd/nodots,
+    the two labels apart."""
+    with open(vol, "r+b") as f:
+        at, root, cb = geometry(f)
+        f.seek(at(root))
+        blob = f.read(cb)
+        lab = next(o for o in range(0, cb, 32) if blob[o + 11] == 0x08)
+        f.seek(at(root) + lab)
+        f.write(b"RT\x1bLBL     ")
+        f.seek(71)
+        f.write(b"BOOTLBL    ")
+        odd = struct.unpack_from("<H", blob, find(blob, b"ODD        ") + 26)[0]
+        f.seek(at(odd))
+        blob = bytearray(f.read(cb))
+        patch_lfn(blob, find(blob, b"ABBBBB~1   "), CTL)
+        patch_lfn(blob, find(blob, b"XXXXXX~1   "), LONG)
+        at83 = find(blob, b"ESCBEL  TXT")
+        blob[at83:at83 + 11] = ESC83
+        nodots = struct.unpack_from("<H", blob, find(blob, b"NODOTS     ") + 26)[0]
+        f.seek(at(odd))
+        f.write(blob)
+        f.seek(at(nodots))
+        f.write(b"\xe5")
+        f.seek(at(nodots) + 32)
+        f.write(b"\xe5")
+
+
+def build():
+    """The volume (mkfs.fat, mtools, then patched), wrapped in an MBR."""
+    os.makedirs(WORK, exist_ok=True)
+    vol, src = os.path.join(WORK, "vol.img"), os.path.join(WORK, "src")
+    sums, files = [], {}
+    for i in range(300):
+        files[f"/many/file number {i:03d}.txt"] = f"file {i}\n".encode() * (i % 5 + 1)
+    files["/odd/" + PLACEHOLDER] = b"control characters\n"
+    files["/odd/ESCBEL.TXT"] = b"escape and bell\n"
+    files["/odd/" + LONG_PLACEHOLDER] = b"255 units, 765 bytes\n"
+    files["/odd/nodots/inner.txt"] = b"inside a directory without dots\n"
+    with open(vol, "wb") as f:
+        f.truncate(300 << 20)
+    subprocess.run(["mkfs.fat", "-F", "32", "-s", "8", "-n", "ROOTLBL", vol],
+                   check=True, capture_output=True)
+    mtools("mmd", "-i", vol, "::/many", "::/odd", "::/odd/nodots")
+    for i, (path, data) in enumerate(files.items()):
+        put(os.path.join(src, str(i)), data)
+        mtools("mcopy", "-i", vol, os.path.join(src, str(i)), "::" + path)
+        real = path.replace(PLACEHOLDER, CTL).replace("ESCBEL.TXT", "E\x1bS\x07BEL.TXT") \
+            .replace(LONG_PLACEHOLDER, LONG)
+        if CTL not in real:                      # left out: fsstress must name it
+            sums.append(f"{hashlib.sha256(data).hexdigest()}  {real}\n")
+    put(os.path.join(src, "sums"), "".join(sums).encode())
+    mtools("mcopy", "-i", vol, os.path.join(src, "sums"), "::/SHA256SUMS")
+    patch_volume(vol)
+    size = os.path.getsize(vol)
+    with open(IMG, "wb") as f:
+        f.truncate(START * 512 + size)
+        f.seek(446)
+        f.write(bytes(16) + struct.pack("<B3sB3sII", 0, b"\0\0\0", 0x0C, b"\0\0\0", START, size // 512)
+                + bytes(32) + b"\x55\xaa")
+        with open(vol, "rb") as v:
+            f.seek(START * 512)
+            while chunk := v.read(1 << 20):
+                f.write(chunk)
+    return len("".join(sums).encode())
+
+
+def raw_controls(text):
+    return re.search(r"[\x00-\x09\x0b-\x1f\x7f]", text)
+
+
+def check(sums_bytes):
+    with Tally(drive=IMG) as t:
+        log = t.boot()
+        ok('fat32: mounted "RT\\x1bLBL"' in log and not raw_controls(log.replace("\r", "")),
+           "boot line: the root directory's label, filtered", log[-400:])
+        out = t.cmd("ls /odd")
+        ok(out.split("\n")[:-1] == ["nodots/", CTL_SHOWN, ESC83_SHOWN, LONG] and not raw_controls(out),
+           "ls: every control character shown as \\xHH", repr(out))
+        out = t.cmd("ls -l /odd")
+        ok(out.split("\n")[2].endswith("  " + ESC83_SHOWN) and not raw_controls(out),
+           "ls -l: filtered too", repr(out))
+        out = t.cmd("stat /odd/ABBBBB~1")   # by its short name: the long one cannot be typed
+        st = parse_kv(out)
+        ok(st.get("name") == CTL_SHOWN and st.get("short_name") == "ABBBBB~1" and
+           st.get("size") == "19" and not raw_controls(out), "stat: the name filtered", st)
+        ok(t.cmd(f'cat "/odd/{LONG}"') == "255 units, 765 bytes\n", "cat /odd/<765-byte name>")
+        t.cmd("cd /odd")
+        ok(parse_kv(t.cmd(f'stat "{LONG}"')).get("name") == LONG and
+           t.cmd(f"cat {LONG}") == "255 units, 765 bytes\n", "the name ls shows opens it")
+        t.cmd("cd nodots")
+        ok(t.cmd("ls") == "inner.txt\n" and parse_kv(t.cmd("stat .")).get("name") == "nodots",
+           "no '.' or '..' on disk: ls and stat . work after cd")
+        t.cmd("cd ..")
+        ok(t.cmd("pwd") == "/odd\n" and t.cmd("cd /odd/nodots/..") == "" and t.cmd("pwd") == "/odd\n",
+           "cd .. goes back up the path walked")
+        t.send("ls /odd/\t\t")
+        listed = t.expect("tally> ls /odd/", 10)
+        t.send("\x15\n")
+        t.wait_prompt(10)
+        ok(CTL_SHOWN in listed and ESC83_SHOWN in listed and not raw_controls(listed.split("\n", 1)[-1]),
+           "Tab's list of candidates filtered", repr(listed))
+        out = t.cmd("fsstress 1 /many", timeout=120).strip()
+        ok("files=300 " in out and out.endswith("result=PASS"),
+           f"fsstress with a {sums_bytes}-byte /SHA256SUMS: 300 files found", out[-300:])
+        out = t.cmd("fsstress 1 /odd", timeout=60).strip().split("\n")
+        ok(out[0] == f"fsstress: /odd/{CTL_SHOWN}: not in /SHA256SUMS" and
+           "files=3 " in out[-1] and out[-1].endswith("result=FAIL"),
+           "fsstress names a file missing from the sums, filtered", out)
+        t.cmd("setmode twotier")
+        t.cmd("faultinj scope=page")
+        out = t.cmd("fsstress 1 /many", timeout=60).strip()
+        t.cmd("faultinj off")
+        ok(out == f"fsstress: /SHA256SUMS: no memory for its {sums_bytes} bytes",
+           "no memory for /SHA256SUMS: said, nothing cut", out)
+        ok(t.cmd("echo alive").strip() == "alive", "kernel still up")
+
+
+def main():
+    sums_bytes = build()
+    ok(sums_bytes > 16384, f"/SHA256SUMS is {sums_bytes} bytes (over the old 16 KiB buffer)")
+    check(sums_bytes)
+
+
+guarded(main, "crafted names disk")
+sys.exit(finish())
