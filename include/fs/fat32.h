@@ -8,13 +8,19 @@
  * Windows NT lower-case flags and code page 850 for bytes >= 0x80 (what
  * mtools uses). Lookup is case-insensitive for ASCII letters only; other
  * characters must match exactly. Paths use '/'; a path not starting with
- * '/' is relative to the volume's current directory (fat_chdir). Every FAT
- * chain walk is bounded by the cluster count and checked for loops.
+ * '/' is relative to the volume's current directory (fat_chdir); "." and
+ * ".." are resolved from the path walked, as Linux and Windows do, never
+ * from the optional on-disk "." and ".." entries. Every FAT chain walk is
+ * bounded by the cluster count and checked for loops. The volume is sector
+ * 0 of the device or the first partition of an MBR or GPT table holding
+ * one (fat32_part.c). Names and labels are returned as on disk: print them
+ * through the terminal filter (lib/escape.h, %pE).
  *
  * Not a writer, not a VFS, not thread-safe (the caller serializes). Memory
- * comes only from kmalloc (the fs and its block cache at mount; nothing per
- * lookup or read except fat_read_whole's buffer). Stack use per call is at
- * most about 3 KiB on riscv64 (struct fat_dirent is ~850 bytes).
+ * comes only from kmalloc (the fs, its block cache and the path-walk stacks
+ * at mount; nothing per lookup or read except fat_read_whole's buffer and
+ * a walk stack growing past 64 levels). Stack use per call is at most
+ * about 3 KiB on riscv64 (struct fat_dirent is ~850 bytes).
  *
  * Errors are negative errno values; after a failure fat_last_error() says
  * what was wrong in words (the field, the cluster, the entry). */
@@ -123,13 +129,18 @@ struct fat_info {
 	uint64_t start_sector;        /* device sectors before the volume */
 };
 
-/* Mount the FAT32 volume on dev (from its sector 0). Returns 0 and *out;
- * -EINVAL when dev is unusable or the volume is not valid FAT32 (a field
- * out of range, FAT12/FAT16 by cluster count, a total size beyond the
- * device, arithmetic overflow): msg (if not NULL) then names the field;
- * -EIO when sector 0 or the root's FAT entry cannot be read or the root
- * chain is broken; -ENOMEM when the fs or its cache cannot be allocated.
- * Nothing is left allocated on failure. */
+/* Mount the FAT32 volume on dev: sector 0's, or (when sector 0 is an MBR,
+ * or a protective MBR before a GPT) the first partition in table order
+ * that holds one; fat_get_info says where. Returns 0 and *out; -EINVAL
+ * when dev is unusable or the volume is not valid FAT32 (a field out of
+ * range, FAT12/FAT16 by cluster count, a total size beyond the device or
+ * partition, arithmetic overflow, a GPT header that fails its CRC): msg
+ * (if not NULL) then names the field, prefixed with the partition when a
+ * table was searched and no partition held a volume (the first one's
+ * error is given); -EIO when a sector needed (0, the GPT's, the root's
+ * FAT entry) cannot be read or the root chain is broken; -ENOMEM when the
+ * fs or its cache cannot be allocated. Nothing is left allocated on
+ * failure. */
 int fat_mount(struct blkdev *dev, struct fat_fs **out, char *msg, size_t msglen);
 
 /* Free the fs and its block cache. NULL is a no-op. */
@@ -143,7 +154,9 @@ const char *fat_last_error(const struct fat_fs *fs);
  * -ENOENT when a component does not exist (or path is empty); -ENOTDIR
  * when a non-final component is a file; -ENAMETOOLONG for a component
  * over FAT_NAME_MAX bytes; -EIO / -ELOOP for a broken directory chain or
- * a device error. */
+ * a device error (-EIO too when a directory reached by ".", ".." or the
+ * path's end is not listed in its parent); -ENOMEM when a walk deeper
+ * than any before cannot grow its stack. */
 int fat_stat(struct fat_fs *fs, const char *path, struct fat_dirent *st);
 
 /* Open the directory at path for fat_readdir(). Returns 0; fat_stat()'s
@@ -152,9 +165,10 @@ int fat_stat(struct fat_fs *fs, const char *path, struct fat_dirent *st);
 int fat_opendir(struct fat_fs *fs, const char *path, struct fat_dir *d);
 
 /* Next entry of d, skipping deleted entries, volume labels, "." and "..".
- * Returns 1 and *ent; 0 at the end; -EIO for a device error, a bad or
- * out-of-range FAT entry, or a directory of more than 65536 entries;
- * -ELOOP for a loop in the directory's chain. */
+ * Returns 1 and *ent; 0 at the end (the chain's end, checked first at each
+ * cluster edge, or a DIR_Name[0] of 0x00: spec section 6); -EIO for a
+ * device error, a bad or out-of-range FAT entry, or an entry in use past
+ * the 65,536 a directory may have; -ELOOP for a loop in the chain. */
 int fat_readdir(struct fat_dir *d, struct fat_dirent *ent);
 
 /* Nothing to free; for symmetry. */
