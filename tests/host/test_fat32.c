@@ -105,6 +105,16 @@ static void fresh_mm(void)
 		abort();
 }
 
+/* A fresh mm, then image name (512-byte sectors) mounted into *fs, *in. */
+static void mount_fresh(struct hdev *h, const char *name, struct fat_fs **fs,
+			struct fat_info *in)
+{
+	fresh_mm();
+	if (open_image(h, name, 512) || fat_mount(&h->dev, fs, NULL, 0))
+		abort();
+	fat_get_info(*fs, in);
+}
+
 static unsigned long long rnd(void)
 {
 	seed = seed * 6364136223846793005ull + 1442695040888963407ull;
@@ -802,10 +812,7 @@ static void test_broken_chains(const struct image *im)
 		uint32_t clus, val;
 		int ret;
 
-		fresh_mm();
-		open_image(&h, im->name, 512);
-		fat_mount(&h.dev, &fs, NULL, 0);
-		fat_get_info(fs, &in);
+		mount_fresh(&h, im->name, &fs, &in);
 		fat_stat(fs, "/frag/scattered.bin", &st);
 		clus = st.first_cluster;
 		for (int s = 0; s < c->step; s++)
@@ -834,10 +841,7 @@ static void test_broken_dirs(const struct image *im)
 	uint32_t c;
 	int ret, n = 0;
 
-	fresh_mm();
-	open_image(&h, im->name, 512);
-	fat_mount(&h.dev, &fs, NULL, 0);
-	fat_get_info(fs, &in);
+	mount_fresh(&h, im->name, &fs, &in);
 	fat_stat(fs, "/many", ent);
 	c = ent->first_cluster;
 	hdev_patch_le(&h, (uint64_t)in.reserved_sectors * 512 + host_fat(&h, &in, c) * 4, c, 4);
@@ -938,10 +942,7 @@ static void dots_case(const struct image *im, bool dotdot_elsewhere)
 	uint64_t off;
 	int n, ret;
 
-	fresh_mm();
-	open_image(&h, im->name, 512);
-	fat_mount(&h.dev, &fs, NULL, 0);
-	fat_get_info(fs, &in);
+	mount_fresh(&h, im->name, &fs, &in);
 	fat_stat(fs, "/a/b", e);
 	off = data_off(&in, e->first_cluster);
 	fat_stat(fs, "/sizes", e);
@@ -990,10 +991,7 @@ static void test_labels(const struct image *im)
 		uint64_t at;
 		uint8_t root[512];
 
-		fresh_mm();
-		open_image(&h, im->name, 512);
-		fat_mount(&h.dev, &fs, NULL, 0);
-		fat_get_info(fs, &in);
+		mount_fresh(&h, im->name, &fs, &in);
 		fat_unmount(fs);
 		at = cases[i].off;
 		if (at == 1) {       /* the root's label entry */
@@ -1035,10 +1033,7 @@ static void test_extflags(const struct image *im)
 		uint32_t c;
 		int ret;
 
-		fresh_mm();
-		open_image(&h, im->name, 512);
-		fat_mount(&h.dev, &fs, NULL, 0);
-		fat_get_info(fs, &in);
+		mount_fresh(&h, im->name, &fs, &in);
 		fat_stat(fs, "/frag/scattered.bin", &st);
 		c = host_fat(&h, &in, st.first_cluster);
 		fat_unmount(fs);
