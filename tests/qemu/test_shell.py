@@ -66,8 +66,10 @@ def memstat_views(t):
     free = sum(int(z[4]) for z in zones)
     ok(kib(s["total"]) == pages * 4 and kib(s["free"]) == free * 4 and
        kib(s["used"]) == (pages - free) * 4, "total, free and used agree with the zones' pages", zones)
-    ok(re.fullmatch(r"\d+\.\d% \((heap|slab)\)", s["fragmentation"]) is not None,
-       "fragmentation says which measure", s["fragmentation"])
+    ok(re.fullmatch(r"\d+\.\d% of (slab objects are free in partly used slabs \(\d+ KiB in "
+                    r"slabs\)|the heap's free bytes lie outside its largest free block \(\d+ KiB "
+                    r"in runs\))", s["fragmentation"]) is not None,
+       "fragmentation says which measure and what of", s["fragmentation"])
     ok(t.cmd("memstat zones").startswith("zone    start"), "memstat zones table")
     ok(re.match(r"Node 0, zone +DMA( +\d+){11}\n", t.cmd("memstat buddy")) is not None,
        "memstat buddy in /proc/buddyinfo layout")
