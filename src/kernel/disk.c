@@ -71,8 +71,12 @@ static void try_mount(const struct vblk_info *in)
 	else if (fat_mount(in->dev, &root, msg, sizeof(msg)) == 0) {
 		root_dev = in->dev;
 		fat_get_info(root, &info);
-		kprintf("fat32: mounted \"%pE\" from %s, %u clusters of %u bytes\n",
-			info.label, in->name, info.clusters, info.cluster_bytes);
+		kprintf("fat32: mounted \"%pE\" from %s", info.label, in->name);
+		if (info.part_table != FAT_PT_NONE)
+			kprintf(" %s partition %u (sector %lu)",
+				info.part_table == FAT_PT_GPT ? "GPT" : "MBR", info.partition,
+				(unsigned long)info.start_sector);
+		kprintf(", %u clusters of %u bytes\n", info.clusters, info.cluster_bytes);
 		return;
 	}
 	root = NULL;

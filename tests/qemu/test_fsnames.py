@@ -142,6 +142,9 @@ def check(sums_bytes):
         log = t.boot()
         ok('fat32: mounted "RT\\x1bLBL"' in log and not raw_controls(log.replace("\r", "")),
            "boot line: the root directory's label, filtered", log[-400:])
+        ok(re.search(r"^fat32: mounted .* from virtio-mmio@\w+ MBR partition 2 \(sector %d\), "
+                     r"\d+ clusters" % START, log, re.M),
+           "boot line: the partition the volume was found in", log[-400:])
         out = t.cmd("ls /odd")
         ok(out.split("\n")[:-1] == ["nodots/", CTL_SHOWN, ESC83_SHOWN, LONG] and not raw_controls(out),
            "ls: every control character shown as \\xHH", repr(out))
