@@ -32,6 +32,8 @@ struct heap_stats {
 	unsigned long requests, successes, fail_nomem, fail_inval;
 	unsigned long fail_injected;   /* of fail_nomem, by fault injection */
 	unsigned long frees, wrong_frees;
+	unsigned long api_wrong_frees; /* of wrong_frees, refused by heap_free()
+					* (kfree's are kmalloc's count too) */
 	uint64_t bytes_requested, bytes_granted; /* granted = usable sizes */
 	uint64_t bytes_in_use, peak_bytes_in_use;
 };

@@ -21,6 +21,7 @@
 #ifndef TALLY_MM_KMALLOC_H
 #define TALLY_MM_KMALLOC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "mm/gfp.h"
@@ -123,6 +124,31 @@ int mm_mode_parse(const char *name);
  * with no block allocated, buddy_free_pages() is what it was right after
  * kmalloc_init(): the baseline the tests compare against. */
 unsigned long kmalloc_shrink(void);
+
+/* While on, kfree and kmalloc bypass the magazines and kept blocks (the
+ * full path only), so every freed block goes back where it came from --
+ * for a caller that must leave the allocators exactly as it found them
+ * (txn.c's undo). Mm lock held. */
+void kmalloc_bypass_caches(bool on);
+
+/* The failure window: of the requests of about the last KMALLOC_WINDOW_MS,
+ * how many failed (kmalloc_window.c). Without a tick it may span longer,
+ * and says so in ms. */
+#define KMALLOC_WINDOW_MS 10000
+struct kmalloc_window {
+	uint64_t requests, failures;   /* in the window */
+	unsigned long long ms;         /* how long it spans */
+};
+void kmalloc_get_window(struct kmalloc_window *out);
+
+/* A periodic tick (the kernel's timer, any rate) keeps the window's
+ * checkpoints one a second, so it spans the last KMALLOC_WINDOW_MS even
+ * when nothing fails or reads. Cheap when no second began. */
+void kmalloc_tick(void);
+
+/* Take n of the failures the window holds out of it (and out of every
+ * checkpoint): mm_stats_excuse for a passing self-test's provoked ones. */
+void kmalloc_forget_failures(uint64_t n);
 
 /* Requests since kmalloc_init, every mode, fast paths included. */
 uint64_t kmalloc_requests(void);

@@ -28,22 +28,6 @@ struct mm_debug_stats {
 /* Read on hot paths; change it only through mm_debug_set(). */
 extern unsigned mm_debug_flags;
 
-/* Why kmalloc's fast paths must stand aside: each layer sets its bit while
- * it needs every request to take the full path (debug checks on, fault
- * injection on, leak tracking on, SimpleHeap mode, caches missing). The fast paths test the
- * whole word: one load when nothing is on. */
-enum {
-	MM_SLOW_DEBUG    = 1u << 0,
-	MM_SLOW_FAULTINJ = 1u << 1,
-	MM_SLOW_LEAK     = 1u << 2,
-	MM_SLOW_SIMPLE   = 1u << 3,
-	MM_SLOW_SETUP    = 1u << 4,   /* kmalloc_init could not make its caches */
-	MM_SLOW_TXN      = 1u << 5,   /* a transaction is being undone (txn.c) */
-};
-extern unsigned mm_slow_paths;
-
-/* Set (on) or clear the reason bit why in mm_slow_paths; mm lock held. */
-void mm_slow_path(unsigned why, bool on);
 
 /* Turn the checks in mask on or off. Objects allocated before a change keep
  * the layout they were allocated with, so toggling with live objects is
@@ -55,6 +39,12 @@ unsigned mm_debug_get(void);
 
 /* A snapshot of the violation counters. */
 void mm_debug_get_stats(struct mm_debug_stats *out);
+
+/* The hook mm_debug_set() calls (mm lock held) when it turns poisoning
+ * on: a layer above that keeps freed objects unpoisoned (kmalloc's
+ * magazines) puts them back, so they are poisoned and checked when
+ * reused. kmalloc_init sets it; NULL for none. */
+void mm_debug_on_poison(void (*fn)(void));
 
 /* Turn every check off and zero the counters (kmalloc_init calls it). */
 void mm_debug_reset(void);

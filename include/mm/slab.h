@@ -65,6 +65,10 @@ void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp);
  * for a broken map. */
 int kmem_cache_free(struct kmem_cache *c, void *obj);
 
+/* Frees kmem_cache_free() refused since slab_init(), every cache and no
+ * cache (kfree's refusals are kmalloc's count, and each cache's). */
+unsigned long kmem_cache_refused_frees(void);
+
 /* Destroy an empty cache and release its slabs. Returns 0; -EBUSY (cache
  * left intact, reported) when objects are still allocated; -EINVAL when c
  * is not a live cache or is one of kmalloc's size classes. */

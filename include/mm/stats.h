@@ -5,8 +5,9 @@
  *
  * Definitions (docs/ARCHITECTURE.md, "Accounting and health"):
  *   failure rate     failed kmalloc-level requests / requests, since boot
- *                    and over the window: about the last MM_WINDOW_MS
- *                    (window_ms says exactly how long; see stats.c)
+ *                    and over kmalloc's failure window: about the last
+ *                    KMALLOC_WINDOW_MS (window_ms says exactly how long;
+ *                    mm/kmalloc.h)
  *   frag_buddy       Linux's unusable free space index for order
  *                    MM_FRAG_ORDER over all zones: the share of free pages
  *                    in blocks too small for a 2^order request
@@ -38,7 +39,6 @@
 #include "mm/leak.h"
 #include "mm/mm_debug.h"
 
-#define MM_WINDOW_MS    10000
 #define MM_FRAG_ORDER   3   /* 32 KiB: the largest slab a cache asks for */
 #define MM_FRAG_MIN_BYTES (1u << 20)
 #define MM_LOW_FREE_PCT 5
@@ -78,15 +78,6 @@ const char *mm_health_name(enum mm_health h);
  * and remembers it for the health verdict. */
 int mm_check(void);
 
-/* Hook: kmalloc.c notes each failed request by its number in kmalloc's
- * request count (1 = the first request since kmalloc_init; mm lock held). */
-void mm_stats_note_failure(uint64_t request);
-
-/* Hook: a periodic tick (the kernel's timer, any rate) keeps the window's
- * checkpoints one a second, so it spans the last MM_WINDOW_MS even when
- * nothing fails or reads. Cheap when no second began; takes the mm lock. */
-void mm_stats_tick(void);
-
 /* Leave out of every figure mm_stats_get() reports (failures, failure
  * rates and the window, wrong frees, debug violations, the last integrity
  * check) what happened since *before was taken: for a self-test case that
@@ -94,9 +85,8 @@ void mm_stats_tick(void);
  * counters (memstat counters) still count everything. */
 void mm_stats_excuse(const struct mm_stats *before);
 
-/* Hook: kmem_cache_free() and heap_free() note a free they refused (kfree's
- * refusals are kmalloc's count; mm lock held). */
-void mm_stats_note_wrong_free(void);
+/* Forget the last integrity check and everything excused: a fresh
+ * process's state (mm_host_init and boot call it after kmalloc_init). */
 void mm_stats_reset(void);
 
 #endif

@@ -4,6 +4,7 @@
 #include "mm/mm_host.h"
 #include "mm/page.h"
 #include "mm/kmalloc.h"
+#include "mm/stats.h"
 #include "mm/txn.h"
 #include "kerrno.h"
 
@@ -29,5 +30,6 @@ int mm_host_init(void *arena, size_t bytes)
 	if (!ret)
 		ret = kmalloc_init();
 	mm_txn_reset();
+	mm_stats_reset();
 	return ret;
 }

@@ -17,6 +17,7 @@
 #include "kernel/sections.h"
 #include "mm/buddy.h"
 #include "mm/kmalloc.h"
+#include "mm/stats.h"
 #include "mm/txn.h"
 #include "arch/riscv.h"
 #include "kerrno.h"
@@ -90,6 +91,7 @@ int kmem_init(void)
 	int rc = kmalloc_init();
 
 	mm_txn_reset();
+	mm_stats_reset();
 	if (!rc)
 		kprintf("kmalloc: mode %s, %d slab size classes, SimpleHeap on demand\n",
 			mm_mode_name(), KMALLOC_NR_CLASSES);

@@ -4,7 +4,7 @@
 #include "kernel/platform.h"
 #include "kernel/sbi.h"
 #include "arch/riscv.h"
-#include "mm/stats.h"
+#include "mm/kmalloc.h"
 
 static uint64_t ticks;
 static uint64_t interval;
@@ -24,7 +24,7 @@ void timer_tick(void)
 {
 	ticks++;
 	sbi_set_timer(rdtime() + interval);
-	mm_stats_tick();   /* the failure window's checkpoint each second */
+	kmalloc_tick();   /* the failure window's checkpoint each second */
 }
 
 uint64_t timer_ticks(void)

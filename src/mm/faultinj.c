@@ -6,7 +6,7 @@
 #include <string.h>
 #include "mm/faultinj.h"
 #include "mm/mm_env.h"
-#include "mm/mm_debug.h"
+#include "mm/slowpath.h"
 #include "kerrno.h"
 
 static struct faultinj_config cfg;
@@ -28,7 +28,7 @@ int faultinj_set(const struct faultinj_config *c)
 	memset(&stats, 0, sizeof(stats));
 	stats.enabled = 1;
 	faultinj_enabled = 1;
-	mm_slow_path(MM_SLOW_FAULTINJ, true);
+	mm_force_slow_path(MM_SLOW_FAULTINJ, true);
 	mm_unlock(irq);
 	return 0;
 }
@@ -39,7 +39,7 @@ void faultinj_off(void)
 
 	stats.enabled = 0;
 	faultinj_enabled = 0;
-	mm_slow_path(MM_SLOW_FAULTINJ, false);
+	mm_force_slow_path(MM_SLOW_FAULTINJ, false);
 	mm_unlock(irq);
 }
 
@@ -52,7 +52,7 @@ void faultinj_reset(void)
 	rng = 0;
 	faultinj_injected_total = 0;
 	faultinj_enabled = 0;
-	mm_slow_path(MM_SLOW_FAULTINJ, false);
+	mm_force_slow_path(MM_SLOW_FAULTINJ, false);
 	mm_unlock(irq);
 }
 

@@ -33,8 +33,8 @@
  *     address order, so the lists together are one address-ordered list;
  *   - RZ chunk: bytes [payload + req, footer) are 0xcc;
  *   - POISON free chunk: bytes [c + 32, footer) are 0x6b;
- *   - at most HEAP_SPARE_RUNS runs are entirely free after a free (while a
- *     transaction is undone, all stay and txn.c trims them after).
+ *   - at most HEAP_SPARE_RUNS runs are entirely free after a free (while
+ *     heap_set_keep_free_runs() is on, all stay; whoever set it trims).
  *
  * Debug: a block allocated with MM_DEBUG_REDZONE gets >= 8 bytes of 0xcc
  * after the requested size (the header before it is guarded by its check
@@ -45,16 +45,15 @@
 #include "lib/bitops.h"
 #include "mm/heap.h"
 #include "mm/buddy.h"
-#include "mm/stats.h"
 #include "mm/faultinj.h"
 #include "mm/mm_debug.h"
 #include "mm/mm_env.h"
 #include "mm/shrinker.h"
 #include "kerrno.h"
 #include "heap_internal.h"
-#include "txn_internal.h"
 
 static struct shrinker heap_keeper;   /* below, beside heap_shrink */
+static bool keep_free_runs;          /* heap_set_keep_free_runs() */
 
 #define HEAP_MAGIC     0x4ea9c0deu
 #define RUN_MAGIC      0x4ea9a11cu
@@ -200,6 +199,7 @@ void heap_init(void)
 {
 	memset(&heap, 0, sizeof(heap));
 	list_init(&heap.runs);
+	keep_free_runs = false;
 	shrinker_register(&heap_keeper);
 }
 
@@ -640,7 +640,7 @@ int __heap_free(void *p, void *caller)
 	heap.used_blocks--;
 	ch_release(r, c);
 	if (run_is_free(r)) {
-		if (heap.free_runs >= HEAP_SPARE_RUNS && !mm_txn_holding()) {
+		if (heap.free_runs >= HEAP_SPARE_RUNS && !keep_free_runs) {
 			heap.free_runs++;
 			run_release(r);
 		} else {
@@ -656,7 +656,7 @@ int heap_free(void *p)
 	int ret = __heap_free(p, __builtin_return_address(0));
 
 	if (ret)
-		mm_stats_note_wrong_free();
+		heap.st.api_wrong_frees++;
 	mm_unlock(s);
 	return ret;
 }
@@ -679,9 +679,14 @@ size_t heap_usable_size(const void *p)
 	return n;
 }
 
-/* ---- transactions (mm/txn.c, txn_internal.h) ----------------------------- */
+/* ---- choosing which free runs stay (heap_internal.h) ----------------------- */
 
-unsigned heap_txn_retained(struct page **out, unsigned max)
+void heap_set_keep_free_runs(bool on)
+{
+	keep_free_runs = on;
+}
+
+unsigned heap_list_free_runs(struct page **out, unsigned max)
 {
 	struct list_head *pos;
 	unsigned n = 0;
@@ -698,7 +703,7 @@ unsigned heap_txn_retained(struct page **out, unsigned max)
 	return n;
 }
 
-unsigned long heap_txn_trim(struct page *const *keep, unsigned n)
+unsigned long heap_release_free_except(struct page *const *keep, unsigned n)
 {
 	struct list_head *pos, *nx;
 	unsigned long frames = 0;

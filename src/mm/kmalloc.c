@@ -25,15 +25,15 @@
 #include "mm/heap.h"
 #include "mm/buddy.h"
 #include "mm/mm_debug.h"
+#include "mm/slowpath.h"
 #include "mm/faultinj.h"
 #include "mm/leak.h"
-#include "mm/stats.h"
 #include "mm/shrinker.h"
-#include "mm/txn.h"
 #include "mm/mm_env.h"
 #include "kerrno.h"
 #include "slab_internal.h"
 #include "heap_internal.h"
+#include "kmalloc_internal.h"
 
 static const struct {
 	const char *name;
@@ -237,6 +237,13 @@ static uint64_t km_requests(void)
 
 /* ---- set-up, modes ------------------------------------------------------ */
 
+/* mm_debug's poison hook: objects waiting in the magazines were freed
+ * unpoisoned; on the slabs they are poisoned and checked when reused. */
+static void km_drain_magazines(void)
+{
+	slab_mag_drain_all();
+}
+
 int kmalloc_init(void)
 {
 	unsigned long s = mm_lock();
@@ -249,13 +256,15 @@ int kmalloc_init(void)
 	shrinker_register(&km_block_keeper);
 	faultinj_reset();
 	mm_debug_reset();
+	mm_debug_on_poison(km_drain_magazines);
 	leak_reset();
-	mm_stats_reset();
+	km_window_reset();
 	memset(&km_stats, 0, sizeof(km_stats));
 	memset(km_folded, 0, sizeof(km_folded));
 	memset(km_blocks, 0, sizeof(km_blocks));
 	km_mode = MM_MODE_HYBRID;
-	mm_slow_path(MM_SLOW_SIMPLE, false);
+	mm_force_slow_path(MM_SLOW_SIMPLE, false);
+	mm_force_slow_path(MM_SLOW_BYPASS, false);
 	for (i = 0; i < KMALLOC_NR_CLASSES; i++) {
 		km_caches[i] = kmem_cache_create(km_classes[i].name,
 						 km_classes[i].size,
@@ -264,9 +273,14 @@ int kmalloc_init(void)
 			ret = -ENOMEM;
 	}
 	km_class_table();
-	mm_slow_path(MM_SLOW_SETUP, ret != 0);   /* the fast path needs every cache */
+	mm_force_slow_path(MM_SLOW_SETUP, ret != 0);   /* the fast path needs every cache */
 	mm_unlock(s);
 	return ret;
+}
+
+void kmalloc_bypass_caches(bool on)
+{
+	mm_force_slow_path(MM_SLOW_BYPASS, on);
 }
 
 struct kmem_cache *kmalloc_cache(unsigned i)
@@ -286,7 +300,7 @@ int mm_set_mode(int mode)
 		km_stats.mode_switches++;
 	}
 	km_mode = mode;
-	mm_slow_path(MM_SLOW_SIMPLE, mode == MM_MODE_SIMPLE);
+	mm_force_slow_path(MM_SLOW_SIMPLE, mode == MM_MODE_SIMPLE);
 	mm_unlock(s);
 	return 0;
 }
@@ -413,7 +427,7 @@ static void count_fail(struct mm_alloc_counters *c, int err, unsigned long injec
 			c->fail_injected++;
 	}
 	km_fold();
-	mm_stats_note_failure(km_requests());
+	km_window_fail(km_requests());
 }
 
 /* A block of granted bytes handed out by backend b: in use until freed. */
@@ -810,6 +824,36 @@ void *krealloc(const void *p, size_t size, gfp_t flags)
 }
 
 /* ---- whole-layer helpers ------------------------------------------------- */
+
+void kmalloc_get_window(struct kmalloc_window *out)
+{
+	unsigned long s = mm_lock();
+
+	km_fold();
+	km_window_get(km_requests(), out);
+	mm_unlock(s);
+}
+
+void kmalloc_tick(void)
+{
+	unsigned long long now = mm_clock_ms();
+	unsigned long s;
+
+	if (!km_window_due(now))
+		return;   /* read without the lock: at worst one more look */
+	s = mm_lock();
+	km_fold();
+	km_window_note(now, km_requests());
+	mm_unlock(s);
+}
+
+void kmalloc_forget_failures(uint64_t n)
+{
+	unsigned long s = mm_lock();
+
+	km_window_forget(n);
+	mm_unlock(s);
+}
 
 uint64_t kmalloc_requests(void)
 {

@@ -9,7 +9,7 @@
 #include "mm/leak.h"
 #include "mm/buddy.h"
 #include "mm/mm_env.h"
-#include "mm/mm_debug.h"
+#include "mm/slowpath.h"
 
 #define LEAK_BUCKETS 1024
 
@@ -90,7 +90,7 @@ void leak_reset(void)
 	spare = NULL;
 	pages = NULL;
 	leak_tracking_on = false;
-	mm_slow_path(MM_SLOW_LEAK, false);
+	mm_force_slow_path(MM_SLOW_LEAK, false);
 	memset(&st, 0, sizeof(st));
 }
 
@@ -112,7 +112,7 @@ void leak_track(bool on)
 		return;
 	}
 	leak_tracking_on = true;
-	mm_slow_path(MM_SLOW_LEAK, true);
+	mm_force_slow_path(MM_SLOW_LEAK, true);
 	mm_unlock(irq);
 }
 

@@ -3,20 +3,17 @@
  * Only state and byte scanning live here; each allocator decides where its
  * poison and red zones go. Callers hold the mm lock when they count. */
 #include "mm/mm_debug.h"
+#include "mm/slowpath.h"
 #include "mm/mm_env.h"
-#include "slab_internal.h"
 #include "kerrno.h"
 
 unsigned mm_debug_flags;
-unsigned mm_slow_paths = MM_SLOW_SETUP;   /* until kmalloc_init succeeds */
 static struct mm_debug_stats debug_stats;
+static void (*on_poison)(void);   /* mm_debug_on_poison() */
 
-void mm_slow_path(unsigned why, bool on)
+void mm_debug_on_poison(void (*fn)(void))
 {
-	if (on)
-		mm_slow_paths |= why;
-	else
-		mm_slow_paths &= ~why;
+	on_poison = fn;
 }
 
 int mm_debug_set(unsigned mask, bool on)
@@ -30,9 +27,9 @@ int mm_debug_set(unsigned mask, bool on)
 		mm_debug_flags |= mask;
 	else
 		mm_debug_flags &= ~mask;
-	mm_slow_path(MM_SLOW_DEBUG, mm_debug_flags != 0);
-	if (on && (mask & MM_DEBUG_POISON))
-		slab_mag_drain_all();   /* cached objects are poisoned now, checked when reused */
+	mm_force_slow_path(MM_SLOW_DEBUG, mm_debug_flags != 0);
+	if (on && (mask & MM_DEBUG_POISON) && on_poison)
+		on_poison();
 	mm_unlock(s);
 	return 0;
 }
@@ -53,8 +50,9 @@ void mm_debug_get_stats(struct mm_debug_stats *out)
 void mm_debug_reset(void)
 {
 	mm_debug_flags = 0;
-	mm_slow_path(MM_SLOW_DEBUG, false);
+	mm_force_slow_path(MM_SLOW_DEBUG, false);
 	debug_stats = (struct mm_debug_stats){ 0 };
+	on_poison = NULL;
 }
 
 void mm_debug_count_poison(void)

@@ -47,8 +47,8 @@
  * paths. Only kmalloc's caches have one (mag_cap), and the full path
  * neither takes from nor adds to it. It goes back to the slabs
  * (mag_drain) on kmem_cache_shrink(), when poisoning is turned on
- * (mm_debug.c) and when memory runs short outside a transaction
- * (kmalloc.c); objects in use (active_objs) do not count it.
+ * (kmalloc's hook in mm_debug) and when memory runs short (the slab
+ * keeper); objects in use (active_objs) do not count it.
  *
  * Invariants (slab_check verifies them):
  *   - a slab with free objects is on partial (0 < inuse < n) or empty
@@ -58,8 +58,8 @@
  *   - cached bits are a subset of alloc bits, only in plain slabs, and
  *     they are exactly the magazine's entries;
  *   - at most SLAB_RESERVE empty slabs per layout stay after a free
- *     (while a transaction is undone, all stay and txn.c trims them after:
- *     txn_internal.h); kmem_cache_shrink() releases those too.
+ *     (while slab_set_keep_empty() is on, all stay and whoever set it
+ *     trims); kmem_cache_shrink() releases those too.
  * A slab whose map is found broken is withdrawn: taken off its list and
  * the cache's counts for good (counted in `withdrawn`), kind LAY_WITHDRAWN,
  * its objects neither handed out nor accepted back (reported once, counted
@@ -67,14 +67,12 @@
 #include <string.h>
 #include "mm/slab.h"
 #include "mm/buddy.h"
-#include "mm/stats.h"
 #include "mm/faultinj.h"
 #include "mm/mm_debug.h"
 #include "mm/mm_env.h"
 #include "mm/shrinker.h"
 #include "kerrno.h"
 #include "slab_internal.h"
-#include "txn_internal.h"
 
 #define SLAB_MAGIC      0x51ab0b1eu
 #define SLAB_MAX_SIZE   (1UL << 20)
@@ -91,6 +89,8 @@ static struct kmem_cache caches[SLAB_MAX_CACHES];
 
 static unsigned long mag_drain(struct kmem_cache *c);
 static struct shrinker slab_keeper;
+static bool keep_empty;   /* slab_set_keep_empty() */
+static unsigned long api_wrong_frees;   /* refused by kmem_cache_free() */
 static void mag_forget(struct kmem_cache *c, const struct page *pg);
 
 /* ---- tiny accessors --------------------------------------------------- */
@@ -381,6 +381,8 @@ static unsigned long cache_active_slabs(const struct kmem_cache *c, unsigned lon
 void slab_init(void)
 {
 	memset(caches, 0, sizeof(caches));
+	keep_empty = false;
+	api_wrong_frees = 0;
 	shrinker_register(&slab_keeper);
 }
 
@@ -691,7 +693,7 @@ static void slab_put(struct kmem_cache *c, struct page *pg, int li, char *obj,
 	}
 	slab_map_put(pg, i);
 	slab_count_change(l, pg, -1);
-	if (pg->inuse == 0 && !mm_txn_holding()) /* txn.c trims after undo */
+	if (pg->inuse == 0 && !keep_empty)   /* kept: whoever set the knob trims */
 		layout_shrink(c, li, SLAB_RESERVE);
 }
 
@@ -749,9 +751,14 @@ int kmem_cache_free(struct kmem_cache *c, void *obj)
 		ret = -EINVAL;
 	}
 	if (ret)
-		mm_stats_note_wrong_free();
+		api_wrong_frees++;
 	mm_unlock(s);
 	return ret;
+}
+
+unsigned long kmem_cache_refused_frees(void)
+{
+	return api_wrong_frees;
 }
 
 struct kmem_cache *slab_obj_cache(const void *obj)
@@ -837,9 +844,14 @@ unsigned long slab_mag_drain_all(void)
 	return n;
 }
 
-/* ---- transactions (mm/txn.c, txn_internal.h) ----------------------------- */
+/* ---- choosing which empty slabs stay (slab_internal.h) -------------------- */
 
-unsigned slab_txn_retained(struct page **out, unsigned max)
+void slab_set_keep_empty(bool on)
+{
+	keep_empty = on;
+}
+
+unsigned slab_list_empty(struct page **out, unsigned max)
 {
 	struct list_head *pos;
 	unsigned n = 0;
@@ -868,7 +880,7 @@ static bool page_listed(const struct page *pg, struct page *const *v,
 	return false;
 }
 
-unsigned long slab_txn_trim(struct page *const *keep, unsigned n)
+unsigned long slab_release_empty_except(struct page *const *keep, unsigned n)
 {
 	struct list_head *pos, *nx;
 	unsigned long freed = 0;

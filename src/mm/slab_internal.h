@@ -70,6 +70,19 @@ int __kmem_cache_free(struct kmem_cache *c, void *obj, void *caller,
  * returns how many. */
 unsigned long slab_mag_drain_all(void);
 
+/* Which empty slabs stay (mm lock held) -- for a caller that must leave
+ * the caches holding exactly the slabs they held before (txn.c's exact
+ * undo), as Linux's min_partial sets how many a cache keeps:
+ *   slab_set_keep_empty(on): while on, a slab that empties stays, instead
+ *     of going back beyond SLAB_RESERVE;
+ *   slab_list_empty(): store the heads of up to max empty slabs (all
+ *     caches, both layouts) in out; return how many there are;
+ *   slab_release_empty_except(): release every empty slab whose head is
+ *     not in keep[0..n); return the frames given back. */
+void slab_set_keep_empty(bool on);
+unsigned slab_list_empty(struct page **out, unsigned max);
+unsigned long slab_release_empty_except(struct page *const *keep, unsigned n);
+
 /* The cache of an allocated object at an object boundary, else NULL.
  * Quiet: reports nothing. */
 struct kmem_cache *slab_obj_cache(const void *obj);

@@ -1,107 +1,27 @@
 /* stats.c - accounting and health (include/mm/stats.h): gathers the
- * allocators' own counters, computes rates and fragmentation, and judges
- * health. Its own state: the time window's checkpoints, the failure
- * count, the frees refused outside kmalloc, the last integrity check's
- * result and what passing self-tests provoked (excused). */
+ * allocators' own counters (and kmalloc's failure window), computes rates
+ * and fragmentation, and judges health. Its own state: the last integrity
+ * check's result and what passing self-tests provoked (excused). */
 #include <string.h>
 #include "mm/stats.h"
 #include "mm/slab.h"
 #include "mm/mm_env.h"
 #include "lib/printf.h"
 
-/* The time window. A checkpoint records, at some moment, kmalloc's request
- * count and failure count; the window is everything since the newest
- * checkpoint at least MM_WINDOW_MS old (or the oldest there is). One is
- * taken when a second has begun since the last -- on each failure, each
- * read and each mm_stats_tick() -- so with the kernel's tick the window is
- * the last 10 s to within a second, and without ticks (the host) it says
- * how long it really spans. Nothing is recorded on the fast paths. */
-#define CP_SLOTS 16   /* > MM_WINDOW_MS in seconds + 1: the start survives */
-
-struct checkpoint {
-	unsigned long long ms;
-	uint64_t requests, failures;
-};
-
-static struct checkpoint cp[CP_SLOTS];
-static unsigned cp_next, cp_count;
-static uint64_t failures_total;   /* kmalloc-level failures noted */
-static unsigned long checks_run, direct_wrong_frees;
+static unsigned long checks_run;
 static int last_violations;
 
-/* What passing self-tests provoked on purpose (mm_stats_excuse). */
+/* What passing self-tests provoked (mm_stats_excuse). */
 static struct {
 	unsigned long fail_nomem, fail_inval, fail_injected, wrong_frees;
 	struct mm_debug_stats debug;
 } excused;
 
-static const struct checkpoint *cp_newest(void)
-{
-	return &cp[(cp_next + CP_SLOTS - 1) % CP_SLOTS];
-}
-
-/* Record (now, requests, failures_total) if a second began since the
- * newest checkpoint (mm lock held). */
-static void cp_note(unsigned long long now, uint64_t requests)
-{
-	if (cp_count && cp_newest()->ms / 1000 == now / 1000)
-		return;
-	cp[cp_next] = (struct checkpoint){ now, requests, failures_total };
-	cp_next = (cp_next + 1) % CP_SLOTS;
-	if (cp_count < CP_SLOTS)
-		cp_count++;
-}
-
-/* The window's start for now: the newest checkpoint at least MM_WINDOW_MS
- * old, else the oldest (mm lock held; there is always one). */
-static const struct checkpoint *cp_window_start(unsigned long long now)
-{
-	const struct checkpoint *oldest = &cp[(cp_next + CP_SLOTS - cp_count) % CP_SLOTS];
-
-	for (unsigned i = 1; i <= cp_count; i++) {
-		const struct checkpoint *c = &cp[(cp_next + CP_SLOTS - i) % CP_SLOTS];
-
-		if (c->ms + MM_WINDOW_MS <= now)
-			return c;
-	}
-	return oldest;
-}
-
 void mm_stats_reset(void)
 {
-	memset(cp, 0, sizeof(cp));
-	cp_next = cp_count = 0;
-	failures_total = 0;
 	checks_run = 0;
-	direct_wrong_frees = 0;
 	last_violations = 0;
 	memset(&excused, 0, sizeof(excused));
-	cp_note(mm_clock_ms(), 0);
-}
-
-void mm_stats_note_wrong_free(void)
-{
-	direct_wrong_frees++;
-}
-
-void mm_stats_note_failure(uint64_t request)
-{
-	failures_total++;
-	cp_note(mm_clock_ms(), request);
-}
-
-void mm_stats_tick(void)
-{
-	unsigned long long now = mm_clock_ms();
-	unsigned long irq;
-	uint64_t requests;
-
-	if (cp_count && cp_newest()->ms / 1000 == now / 1000)
-		return;   /* read without the lock: at worst one more look */
-	requests = kmalloc_requests();
-	irq = mm_lock();
-	cp_note(now, requests);
-	mm_unlock(irq);
 }
 
 int mm_check(void)
@@ -173,25 +93,23 @@ static void totals(struct mm_stats *s)
 	s->fail_injected -= excused.fail_injected;
 	s->failures = s->fail_nomem + s->fail_inval;
 	s->failure_rate_pm = per_mille(s->failures, s->requests);
-	s->wrong_frees = s->buddy.wrong_frees + s->km.wrong_frees + direct_wrong_frees -
-			 excused.wrong_frees;
+	s->wrong_frees = s->buddy.wrong_frees + s->km.wrong_frees + kmem_cache_refused_frees() +
+			 s->heap.api_wrong_frees - excused.wrong_frees;
 	s->debug.poison_violations -= excused.debug.poison_violations;
 	s->debug.redzone_violations -= excused.debug.redzone_violations;
 	s->debug.corruptions -= excused.debug.corruptions;
 }
 
-/* The time window as of now (mm lock held). */
+/* kmalloc's failure window as of now. */
 static void window(struct mm_stats *s)
 {
-	unsigned long long now = mm_clock_ms();
-	const struct checkpoint *start;
+	struct kmalloc_window w;
 
-	cp_note(now, s->requests);
-	start = cp_window_start(now);
-	s->window_ms = now - start->ms;
-	s->window_requests = s->requests - start->requests;
-	s->window_failures = failures_total - start->failures;
-	s->window_failure_rate_pm = per_mille(s->window_failures, s->window_requests);
+	kmalloc_get_window(&w);
+	s->window_ms = w.ms;
+	s->window_requests = w.requests;
+	s->window_failures = w.failures;
+	s->window_failure_rate_pm = per_mille(w.failures, w.requests);
 }
 
 void mm_stats_excuse(const struct mm_stats *before)
@@ -210,14 +128,9 @@ void mm_stats_excuse(const struct mm_stats *before)
 	excused.debug.redzone_violations += now.debug.redzone_violations -
 					    before->debug.redzone_violations;
 	excused.debug.corruptions += now.debug.corruptions - before->debug.corruptions;
-	/* the window: every failure since before was provoked; checkpoints
-	 * taken meanwhile count none of them */
-	failures_total -= now.failures - before->failures;
-	for (unsigned i = 0; i < CP_SLOTS; i++)
-		if (cp[i].failures > failures_total)
-			cp[i].failures = failures_total;
 	last_violations = before->last_check_violations;
 	mm_unlock(irq);
+	kmalloc_forget_failures(now.failures - before->failures);
 }
 
 /* The first zone below the watermark `which` (0 min, 1 low), or NULL. */
@@ -279,8 +192,8 @@ void mm_stats_get(struct mm_stats *s)
 	faultinj_get(NULL, &s->faultinj);
 	leak_get_stats(&s->leak);
 	totals(s);
-	irq = mm_lock();
 	window(s);
+	irq = mm_lock();
 	s->checks_run = checks_run;
 	s->last_check_violations = last_violations;
 	s->frag_buddy_pm = frag_buddy();

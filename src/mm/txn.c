@@ -5,7 +5,7 @@
  * Not a lock, not isolation, not a general undo: only what went through
  * mm_txn_* is undone, and only while nobody else frees in between (see
  * "Exactness" below). For thread context on one hart: txn_current,
- * MM_SLOW_TXN and txn_keep are globals (under SMP they would be per
+ * the caches' hold (txn_hold) and txn_keep are globals (under SMP they would be per
  * hart, each hart its own nest). The mm lock is taken only around the
  * caches' bookkeeping (txn_keep_record, txn_trim), never across an
  * allocation, so kmalloc may still drop it to run shrinkers.
@@ -49,8 +49,9 @@
  * cache's reserve (SLAB_RESERVE, HEAP_SPARE_RUNS), and which one is kept
  * depends on the order things emptied. So the outermost begin records which
  * slabs and runs are empty (txn_keep, at most SLAB_RESERVE per cache layout
- * plus HEAP_SPARE_RUNS), every undo runs with MM_SLOW_TXN set (nothing
- * is trimmed while it frees) and ends with txn_trim(): every empty slab and
+ * plus HEAP_SPARE_RUNS), every undo runs with the caches held (txn_hold:
+ * the slab and heap knobs keep what empties, kmalloc's caches are
+ * bypassed, so nothing is trimmed while it frees) and ends with txn_trim(): every empty slab and
  * free run not in txn_keep goes back to the buddy allocator. txn_keep
  * serves every savepoint too: while a nest is open nothing is freed except
  * by undo, so what is empty at a savepoint's begin is a subset of txn_keep,
@@ -69,10 +70,11 @@
 #include "mm/heap.h"
 #include "mm/kmalloc.h"
 #include "mm/slab.h"
-#include "mm/mm_debug.h"
+#include "mm/slowpath.h"
 #include "mm/mm_env.h"
 #include "kerrno.h"
-#include "txn_internal.h"
+#include "slab_internal.h"
+#include "heap_internal.h"
 
 #define TXN_OPEN 0x74786e6f70656eUL /* "txnopen" */
 #define TXN_PAGE_ENTRIES \
@@ -171,9 +173,9 @@ static struct mm_txn_entry *log_push(struct mm_txn *r, unsigned op, void *ptr)
 static void txn_keep_record(void *caller)
 {
 	unsigned long s = mm_lock();
-	unsigned ns = slab_txn_retained(txn_keep, TXN_KEEP_MAX);
+	unsigned ns = slab_list_empty(txn_keep, TXN_KEEP_MAX);
 	unsigned room = ns < TXN_KEEP_MAX ? TXN_KEEP_MAX - ns : 0;
-	unsigned nh = heap_txn_retained(txn_keep + TXN_KEEP_MAX - room, room);
+	unsigned nh = heap_list_free_runs(txn_keep + TXN_KEEP_MAX - room, room);
 
 	mm_unlock(s);
 	txn_nkeep = ns + nh;
@@ -190,8 +192,8 @@ static void txn_trim(void)
 {
 	unsigned long s = mm_lock();
 
-	slab_txn_trim(txn_keep, txn_nkeep);
-	heap_txn_trim(txn_keep, txn_nkeep);
+	slab_release_empty_except(txn_keep, txn_nkeep);
+	heap_release_free_except(txn_keep, txn_nkeep);
 	mm_unlock(s);
 }
 
@@ -229,7 +231,9 @@ static void txn_hold(bool on)
 {
 	unsigned long s = mm_lock();
 
-	mm_slow_path(MM_SLOW_TXN, on);
+	slab_set_keep_empty(on);
+	heap_set_keep_free_runs(on);
+	kmalloc_bypass_caches(on);
 	mm_unlock(s);
 }
 
@@ -321,8 +325,8 @@ void mm_txn_reset(void)
 	txn_current = NULL;
 	memset(txn_keep, 0, sizeof(txn_keep));
 	txn_nkeep = 0;
-	mm_slow_path(MM_SLOW_TXN, false);
 	mm_unlock(s);
+	txn_hold(false);
 }
 
 /* ---- allocation ---------------------------------------------------------------- */
@@ -532,7 +536,7 @@ static void txn_close(struct mm_txn *t)
 }
 
 /* A savepoint's unused reservation goes back now; the rest is the
- * parent's. Freed under MM_SLOW_TXN for the same reason as an undo. */
+ * parent's. Freed with the caches held for the same reason as an undo. */
 static void commit_savepoint(struct mm_txn *t)
 {
 	struct mm_txn_entry *e;

@@ -22,6 +22,7 @@
 #include "mm/kmalloc.h"
 #include "mm/leak.h"
 #include "mm/mm_debug.h"
+#include "mm/slowpath.h"
 #include "mm/mm_host.h"
 #include "mm/page.h"
 #include "mm/shrinker.h"
