@@ -8,7 +8,7 @@
  *                    larger straight from the buddy allocator (smallest
  *                    order that fits, owner PAGE_OWNER_LARGE; a few freed
  *                    blocks of 8..32 KiB are kept for reuse, owner
- *                    PAGE_OWNER_KCACHE, until memory runs short);
+ *                    PAGE_OWNER_KEPT, until memory runs short);
  *   MM_MODE_HYBRID   TwoTier first, the heap when TwoTier fails (default).
  * Zone-constrained requests (GFP_DMA, GFP_DMA32) go to the buddy
  * allocator in every mode, as whole pages: slabs and heap runs are shared
@@ -36,10 +36,10 @@ enum kmalloc_backend { KM_BACKEND_SLAB, KM_BACKEND_LARGE, KM_BACKEND_HEAP,
 #define KMALLOC_MAX_CACHE_SIZE 4096
 #define KMALLOC_MAX_ALIGN      4096
 #define KMALLOC_MIN_ALIGN      8    /* what align 0 means */
-/* Freed large blocks of order 1..KMALLOC_KEEP_ORDERS (8..32 KiB) kept for
- * reuse, at most KMALLOC_KEEP_PER_ORDER per order (kmalloc.c). */
-#define KMALLOC_KEEP_ORDERS    3
-#define KMALLOC_KEEP_PER_ORDER 8
+/* Kept blocks: freed large blocks of order 1..KEPT_ORDERS (8..32 KiB)
+ * kept for reuse, at most KEPT_PER_ORDER per order (kept.c). */
+#define KEPT_ORDERS    3
+#define KEPT_PER_ORDER 8
 /* Sizes above this are "size overflow" (-EINVAL): rounding them up could
  * wrap. Sizes below it that memory cannot hold are -ENOMEM. */
 #define KMALLOC_MAX_REQUEST    (SIZE_MAX / 2)

@@ -51,7 +51,7 @@ enum page_owner {
 	PAGE_OWNER_HEAP,
 	PAGE_OWNER_PGTABLE,
 	PAGE_OWNER_LARGE,    /* kmalloc large allocation */
-	PAGE_OWNER_KCACHE,   /* freed kmalloc large block kept for reuse */
+	PAGE_OWNER_KEPT,   /* freed kmalloc large block kept for reuse */
 	PAGE_OWNER_NR
 };
 

@@ -24,7 +24,7 @@
  *     USED) stops it at the run end;
  *   - usable bytes of a block are size - 24 (req when it has a red zone).
  *
- * Invariants (heap_check verifies them):
+ * Invariants (heap_check.c verifies them):
  *   - chunks tile each run's chunk area exactly; every header's check
  *     matches and its footer equals sf;
  *   - no two free chunks are adjacent (coalescing is eager);
@@ -52,153 +52,16 @@
 #include "kerrno.h"
 #include "heap_internal.h"
 
+struct heap_state heap_state;
 static struct shrinker heap_keeper;   /* below, beside heap_shrink */
 static bool keep_free_runs;          /* heap_set_keep_free_runs() */
-
-#define HEAP_MAGIC     0x4ea9c0deu
-#define RUN_MAGIC      0x4ea9a11cu
-#define CH_USED        1u
-#define CH_RZ          2u
-#define CH_POISON      4u
-#define CH_FLAGS       15u
-#define HDR            16u
-#define FTR            8u
-#define MIN_CHUNK      48u
-#define RUN_HDR        64u /* struct heap_run + sentinel footer */
-#define RUN_OVERHEAD   (RUN_HDR + HDR)
-
-struct hchunk {
-	uint64_t sf;
-	uint32_t req;
-	uint32_t check;
-};
-
-struct heap_run {
-	uint32_t magic;
-	uint32_t order;
-	struct list_head link;   /* heap.runs, address order */
-	struct list_head free;   /* free chunks, address order */
-	size_t free_bytes;
-};
-
-static struct {
-	struct list_head runs;
-	unsigned long nruns, free_runs, used_blocks;
-	size_t arena_bytes, free_bytes;
-	struct heap_stats st; /* the counters part */
-} heap;
-
-/* ---- tiny accessors ------------------------------------------------------ */
-
-static size_t ch_size(const struct hchunk *c)
-{
-	return (size_t)(c->sf & ~(uint64_t)CH_FLAGS);
-}
-
-static unsigned ch_flags(const struct hchunk *c)
-{
-	return (unsigned)(c->sf & CH_FLAGS);
-}
-
-static bool ch_used(const struct hchunk *c)
-{
-	return c->sf & CH_USED;
-}
-
-static uint32_t ch_sum(const struct hchunk *c)
-{
-	uintptr_t a = (uintptr_t)c;
-
-	return HEAP_MAGIC ^ (uint32_t)(a >> 4) ^ (uint32_t)((uint64_t)a >> 36) ^
-	       (uint32_t)c->sf ^ (uint32_t)(c->sf >> 32) ^ (c->req * 0x9e3779b1u);
-}
-
-static bool ch_sane(const struct hchunk *c)
-{
-	return c->check == ch_sum(c);
-}
-
-static uint64_t *ch_footer(const struct hchunk *c)
-{
-	return (uint64_t *)((char *)c + ch_size(c) - FTR);
-}
-
-/* Write header and footer (a size-0 sentinel has no footer). */
-static void ch_set(struct hchunk *c, size_t size, unsigned flags, uint32_t req)
-{
-	c->sf = (uint64_t)size | flags;
-	c->req = req;
-	c->check = ch_sum(c);
-	if (size)
-		*ch_footer(c) = c->sf;
-}
-
-static struct hchunk *ch_next(const struct hchunk *c)
-{
-	return (struct hchunk *)((char *)c + ch_size(c));
-}
-
-/* Left neighbour, or NULL at the run start. */
-static struct hchunk *ch_prev(const struct hchunk *c)
-{
-	size_t ps = (size_t)(((const uint64_t *)c)[-1] & ~(uint64_t)CH_FLAGS);
-
-	return ps ? (struct hchunk *)((char *)c - ps) : NULL;
-}
-
-static struct list_head *ch_node(struct hchunk *c)
-{
-	return (struct list_head *)(c + 1);
-}
-
-static struct hchunk *node_ch(struct list_head *n)
-{
-	return (struct hchunk *)n - 1;
-}
-
-static char *ch_payload(const struct hchunk *c)
-{
-	return (char *)(c + 1);
-}
-
-static size_t ch_usable(const struct hchunk *c)
-{
-	return (ch_flags(c) & CH_RZ) ? c->req : ch_size(c) - HDR - FTR;
-}
-
-static size_t run_bytes(const struct heap_run *r)
-{
-	return PAGE_SIZE << r->order;
-}
-
-static struct hchunk *run_first(const struct heap_run *r)
-{
-	return (struct hchunk *)((char *)r + RUN_HDR);
-}
-
-static struct hchunk *run_end(const struct heap_run *r)
-{
-	return (struct hchunk *)((char *)r + run_bytes(r) - HDR);
-}
-
-static size_t run_area(const struct heap_run *r)
-{
-	return run_bytes(r) - RUN_OVERHEAD;
-}
-
-static size_t chunk_need(size_t size, bool rz)
-{
-	size_t n = round_up(HDR + size + (rz ? 8 : 0) + FTR, 16);
-
-	return n < MIN_CHUNK ? MIN_CHUNK : n;
-}
 
 /* ---- runs ----------------------------------------------------------------- */
 
 void heap_init(void)
 {
-	memset(&heap, 0, sizeof(heap));
-	list_init(&heap.runs);
+	memset(&heap_state, 0, sizeof(heap_state));
+	list_init(&heap_state.runs);
 	keep_free_runs = false;
 	shrinker_register(&heap_keeper);
 }
@@ -207,7 +70,7 @@ static void run_insert(struct heap_run *r)
 {
 	struct list_head *pos;
 
-	list_for_each(pos, &heap.runs)
+	list_for_each(pos, &heap_state.runs)
 		if ((uintptr_t)list_entry(pos, struct heap_run, link) > (uintptr_t)r)
 			break;
 	list_insert_between(&r->link, pos->prev, pos);
@@ -241,16 +104,11 @@ static struct heap_run *run_new(size_t need, size_t align, gfp_t gfp)
 	list_add(ch_node(run_first(r)), &r->free);
 	r->free_bytes = run_area(r);
 	run_insert(r);
-	heap.nruns++;
-	heap.free_runs++;
-	heap.arena_bytes += run_bytes(r);
-	heap.free_bytes += r->free_bytes;
+	heap_state.nruns++;
+	heap_state.free_runs++;
+	heap_state.arena_bytes += run_bytes(r);
+	heap_state.free_bytes += r->free_bytes;
 	return r;
-}
-
-static bool run_is_free(const struct heap_run *r)
-{
-	return r->free_bytes == run_area(r);
 }
 
 static void run_release(struct heap_run *r)
@@ -258,10 +116,10 @@ static void run_release(struct heap_run *r)
 	struct page *pg = virt_to_page(r);
 
 	list_del(&r->link);
-	heap.nruns--;
-	heap.free_runs--;
-	heap.arena_bytes -= run_bytes(r);
-	heap.free_bytes -= r->free_bytes;
+	heap_state.nruns--;
+	heap_state.free_runs--;
+	heap_state.arena_bytes -= run_bytes(r);
+	heap_state.free_bytes -= r->free_bytes;
 	r->magic = 0;
 	pg->priv = NULL;
 	if (free_pages_owned(pg, r->order, PAGE_OWNER_HEAP) != 0) {
@@ -286,7 +144,7 @@ unsigned long heap_shrink(void)
 	unsigned long s = mm_lock(), frames = 0;
 	struct list_head *pos, *n;
 
-	list_for_each_safe(pos, n, &heap.runs) {
+	list_for_each_safe(pos, n, &heap_state.runs) {
 		struct heap_run *r = list_entry(pos, struct heap_run, link);
 
 		if (run_is_free(r)) {
@@ -333,7 +191,7 @@ static struct hchunk *heap_find(size_t need, size_t align, size_t *lead,
 	struct list_head *pos;
 	struct hchunk *c;
 
-	list_for_each(pos, &heap.runs) {
+	list_for_each(pos, &heap_state.runs) {
 		*run = list_entry(pos, struct heap_run, link);
 		c = run_find(*run, need, align, lead);
 		if (c)
@@ -387,22 +245,22 @@ static struct hchunk *ch_carve(struct heap_run *r, struct hchunk *f,
 	}
 	list_del(ch_node(c));
 	if (run_is_free(r))
-		heap.free_runs--;
+		heap_state.free_runs--;
 	r->free_bytes -= need;
-	heap.free_bytes -= need;
+	heap_state.free_bytes -= need;
 	ch_set(c, need, CH_USED, 0);
 	return c; /* the caller sets flags and req */
 }
 
 static void heap_count_alloc(size_t size, const struct hchunk *c)
 {
-	heap.used_blocks++;
-	heap.st.successes++;
-	heap.st.bytes_requested += size;
-	heap.st.bytes_granted += ch_usable(c);
-	heap.st.bytes_in_use += ch_usable(c);
-	if (heap.st.bytes_in_use > heap.st.peak_bytes_in_use)
-		heap.st.peak_bytes_in_use = heap.st.bytes_in_use;
+	heap_state.used_blocks++;
+	heap_state.st.successes++;
+	heap_state.st.bytes_requested += size;
+	heap_state.st.bytes_granted += ch_usable(c);
+	heap_state.st.bytes_in_use += ch_usable(c);
+	if (heap_state.st.bytes_in_use > heap_state.st.peak_bytes_in_use)
+		heap_state.st.peak_bytes_in_use = heap_state.st.bytes_in_use;
 }
 
 static int heap_fail(void **out, int err)
@@ -410,9 +268,9 @@ static int heap_fail(void **out, int err)
 	if (out)
 		*out = NULL;
 	if (err == -EINVAL)
-		heap.st.fail_inval++;
+		heap_state.st.fail_inval++;
 	else
-		heap.st.fail_nomem++;
+		heap_state.st.fail_nomem++;
 	return err;
 }
 
@@ -424,13 +282,13 @@ int __heap_alloc(size_t size, size_t align, gfp_t gfp, void **out,
 	struct hchunk *c;
 	size_t need, lead;
 
-	heap.st.requests++;
+	heap_state.st.requests++;
 	if (!out || !size || (align & (align - 1)) || align > HEAP_MAX_ALIGN)
 		return heap_fail(out, -EINVAL);
 	if (size > HEAP_MAX_ALLOC)
 		return heap_fail(out, -ENOMEM);
 	if (faultinj_should_fail(FI_HEAP, size, gfp)) {
-		heap.st.fail_injected++;
+		heap_state.st.fail_injected++;
 		return heap_fail(out, -ENOMEM);
 	}
 	align = align < 16 ? 16 : align;
@@ -473,8 +331,8 @@ int heap_alloc(size_t size, size_t align, gfp_t gfp, void **out)
 			break;
 		}
 		s = mm_lock();
-		heap.st.requests--;   /* the same request, tried again */
-		heap.st.fail_nomem--;
+		heap_state.st.requests--;   /* the same request, tried again */
+		heap_state.st.fail_nomem--;
 		ret = __heap_alloc(size, align, gfp, out, caller);
 	}
 	mm_unlock(s);
@@ -615,12 +473,12 @@ static void ch_release(struct heap_run *r, struct hchunk *c)
 		ch_merge(c, next);
 	}
 	r->free_bytes += size;
-	heap.free_bytes += size;
+	heap_state.free_bytes += size;
 }
 
 static int heap_wrong_free(const void *p, void *caller, const char *why)
 {
-	heap.st.wrong_frees++;
+	heap_state.st.wrong_frees++;
 	mm_report("heap: wrong free of %p by %p: %s", p, caller, why);
 	return -EINVAL;
 }
@@ -635,16 +493,16 @@ int __heap_free(void *p, void *caller)
 		return heap_wrong_free(p, caller, why);
 	if (ch_flags(c) & CH_RZ)
 		rz_verify(c, caller);
-	heap.st.frees++;
-	heap.st.bytes_in_use -= ch_usable(c);
-	heap.used_blocks--;
+	heap_state.st.frees++;
+	heap_state.st.bytes_in_use -= ch_usable(c);
+	heap_state.used_blocks--;
 	ch_release(r, c);
 	if (run_is_free(r)) {
-		if (heap.free_runs >= HEAP_SPARE_RUNS && !keep_free_runs) {
-			heap.free_runs++;
+		if (heap_state.free_runs >= HEAP_SPARE_RUNS && !keep_free_runs) {
+			heap_state.free_runs++;
 			run_release(r);
 		} else {
-			heap.free_runs++;
+			heap_state.free_runs++;
 		}
 	}
 	return 0;
@@ -656,7 +514,7 @@ int heap_free(void *p)
 	int ret = __heap_free(p, __builtin_return_address(0));
 
 	if (ret)
-		heap.st.api_wrong_frees++;
+		heap_state.st.api_wrong_frees++;
 	mm_unlock(s);
 	return ret;
 }
@@ -691,7 +549,7 @@ unsigned heap_list_free_runs(struct page **out, unsigned max)
 	struct list_head *pos;
 	unsigned n = 0;
 
-	list_for_each(pos, &heap.runs) {
+	list_for_each(pos, &heap_state.runs) {
 		struct heap_run *r = list_entry(pos, struct heap_run, link);
 
 		if (!run_is_free(r))
@@ -709,7 +567,7 @@ unsigned long heap_release_free_except(struct page *const *keep, unsigned n)
 	unsigned long frames = 0;
 	unsigned i;
 
-	list_for_each_safe(pos, nx, &heap.runs) {
+	list_for_each_safe(pos, nx, &heap_state.runs) {
 		struct heap_run *r = list_entry(pos, struct heap_run, link);
 
 		for (i = 0; i < n && keep[i] != virt_to_page(r); i++)
@@ -720,155 +578,4 @@ unsigned long heap_release_free_except(struct page *const *keep, unsigned n)
 		run_release(r);
 	}
 	return frames;
-}
-
-/* ---- statistics and integrity ------------------------------------------- */
-
-void heap_get_stats(struct heap_stats *out)
-{
-	unsigned long s = mm_lock();
-	struct list_head *rp, *fp;
-
-	*out = heap.st;
-	out->arena_bytes = heap.arena_bytes;
-	out->free_bytes = heap.free_bytes;
-	out->runs = heap.nruns;
-	out->free_runs = heap.free_runs;
-	out->used_blocks = heap.used_blocks;
-	list_for_each(rp, &heap.runs) {
-		struct heap_run *r = list_entry(rp, struct heap_run, link);
-
-		list_for_each(fp, &r->free) {
-			size_t sz = ch_size(node_ch(fp));
-
-			out->free_blocks++;
-			if (sz > out->largest_free_chunk) {
-				out->largest_free_chunk = sz;
-				out->largest_free = sz - HDR - FTR;
-			}
-		}
-	}
-	mm_unlock(s);
-}
-
-static int hcheck_fail(const void *where, const char *what)
-{
-	mm_report("heap_check: %p: %s", where, what);
-	return 1;
-}
-
-/* Debug bytes of one chunk (red zone of a used one, poison of a free one). */
-static int check_debug_bytes(const struct hchunk *c)
-{
-	size_t n;
-
-	if (ch_used(c) && (ch_flags(c) & CH_RZ)) {
-		n = ch_size(c) - HDR - FTR;
-		if (c->req > n || mm_debug_find_not(ch_payload(c) + c->req,
-				n - c->req, MM_REDZONE_BYTE) != n - c->req)
-			return hcheck_fail(c, "red zone broken");
-	} else if (!ch_used(c) && (ch_flags(c) & CH_POISON)) {
-		n = ch_size(c) - HDR - 16 - FTR;
-		if (mm_debug_find_not(ch_payload(c) + 16, n, MM_POISON_FREE) != n)
-			return hcheck_fail(c, "poison broken");
-	}
-	return 0;
-}
-
-/* Walk the chunks of r; count free chunks and bytes. */
-static int check_chunks(const struct heap_run *r, unsigned long *nfree,
-			size_t *free_bytes)
-{
-	const struct hchunk *c = run_first(r);
-	bool prev_free = false;
-	int bad = 0;
-
-	*nfree = 0;
-	*free_bytes = 0;
-	while (c != run_end(r)) {
-		size_t size = ch_size(c);
-
-		if (!ch_sane(c) || size < MIN_CHUNK || size % 16 ||
-		    size > (size_t)((char *)run_end(r) - (char *)c) ||
-		    *ch_footer(c) != c->sf)
-			return bad + hcheck_fail(c, "chunk header/footer broken");
-		if (!ch_used(c)) {
-			if (prev_free)
-				bad += hcheck_fail(c, "two adjacent free chunks");
-			(*nfree)++;
-			*free_bytes += size;
-		}
-		prev_free = !ch_used(c);
-		bad += check_debug_bytes(c);
-		c = ch_next(c);
-	}
-	if (!ch_sane(c) || !ch_used(c) || ch_size(c))
-		bad += hcheck_fail(c, "end sentinel broken");
-	return bad;
-}
-
-static int check_free_list(struct heap_run *r, unsigned long nfree)
-{
-	struct list_head *pos;
-	uintptr_t last = 0;
-	unsigned long n = 0;
-
-	list_for_each(pos, &r->free) {
-		struct hchunk *c = node_ch(pos);
-
-		if ((uintptr_t)c <= last || (uintptr_t)c < (uintptr_t)run_first(r) ||
-		    (uintptr_t)c >= (uintptr_t)run_end(r) || ch_used(c) ||
-		    ++n > nfree)
-			return hcheck_fail(c, "free list out of order or foreign");
-		last = (uintptr_t)c;
-	}
-	return n == nfree ? 0 : hcheck_fail(r, "free list misses chunks");
-}
-
-static int check_run(struct heap_run *r)
-{
-	struct page *pg = virt_to_page(r);
-	unsigned long nfree;
-	size_t fb;
-	int bad;
-
-	if (!pg || !(pg->flags & PG_HEAD) || pg->owner != PAGE_OWNER_HEAP ||
-	    pg->priv != r || r->magic != RUN_MAGIC || pg->order != r->order)
-		return hcheck_fail(r, "run metadata broken");
-	if (((uint64_t *)run_first(r))[-1] != CH_USED)
-		return hcheck_fail(r, "start sentinel broken");
-	bad = check_chunks(r, &nfree, &fb);
-	if (bad)
-		return bad;
-	if (fb != r->free_bytes)
-		bad += hcheck_fail(r, "free byte count wrong");
-	return bad + check_free_list(r, nfree);
-}
-
-int heap_check(void)
-{
-	unsigned long s = mm_lock(), runs = 0, free_runs = 0;
-	struct list_head *pos;
-	uintptr_t last = 0;
-	size_t arena = 0;
-	int bad = 0;
-
-	list_for_each(pos, &heap.runs) {
-		struct heap_run *r = list_entry(pos, struct heap_run, link);
-
-		if ((uintptr_t)r <= last || runs > heap.nruns) {  /* a broken list may cycle */
-			bad += hcheck_fail(r, "run list out of order or too long");
-			break;
-		}
-		last = (uintptr_t)r;
-		bad += check_run(r);
-		runs++;
-		free_runs += run_is_free(r);
-		arena += run_bytes(r);
-	}
-	if (runs != heap.nruns || free_runs != heap.free_runs ||
-	    arena != heap.arena_bytes)
-		bad += hcheck_fail(&heap, "run counters wrong");
-	mm_unlock(s);
-	return bad;
 }

@@ -8,7 +8,7 @@
  *     PAGE_OWNER_HEAP   SimpleHeap block; head->priv is its run (heap.c)
  *     PAGE_OWNER_LARGE  kmalloc large block; p must be the head's address,
  *                       the order is head->order
- *     PAGE_OWNER_KCACHE a freed large block kept for reuse: refused
+ *     PAGE_OWNER_KEPT   a freed large block kept for reuse (kept.c): refused
  *     anything else     not a kmalloc block: refused
  * Each allocator validates the pointer fully and reports a refusal itself,
  * so every wrong free is reported exactly once.
@@ -55,111 +55,7 @@ static struct kmem_cache *km_caches[KMALLOC_NR_CLASSES];
 static int km_mode = MM_MODE_HYBRID;
 static struct kmalloc_stats km_stats;
 
-/* The fast paths count lightly: each class's cache (and each order of the
- * block cache) counts its own fast allocations, frees and the bytes asked
- * for, and km_fold() moves what accumulated since the last fold into
- * km_stats (into the current mode: every mode switch folds first). Bytes
- * in use and the peak are kept in km_stats directly, by both paths. */
-struct km_counts {
-	unsigned long allocs, frees;
-	uint64_t bytes;
-};
 static struct km_counts km_folded[KMALLOC_NR_CLASSES];
-
-/* ---- freed large blocks kept for reuse ------------------------------------
- * kfree's fast path keeps a freed large block of order 1 ..
- * KMALLOC_KEEP_ORDERS (8..32 KiB), up to KMALLOC_KEEP_PER_ORDER per order,
- * for kmalloc's fast path to hand out again, instead of the buddy
- * allocator splitting and merging it on every request. A kept block stays an allocated compound block whose
- * owner is PAGE_OWNER_KCACHE, so kfree, ksize and krealloc refuse it as
- * they refuse any block that is not allocated. Not kept: ZONE_DMA blocks
- * (devices need them back). Only the fast paths use the cache (a request
- * with flags, or a free while a transaction is undone, goes to the buddy
- * allocator); it is emptied by its keeper (km_block_keeper, mm/shrinker.h)
- * when memory runs short and by kmalloc_shrink(). */
-#define KM_BLOCK_MAX_SIZE (PAGE_SIZE << KMALLOC_KEEP_ORDERS)
-
-static struct km_blocks {
-	unsigned n;
-	struct page *blk[KMALLOC_KEEP_PER_ORDER];   /* heads, newest last */
-	struct km_counts fast, folded;
-} km_blocks[KMALLOC_KEEP_ORDERS + 1];      /* by order; [0] unused */
-
-/* The order of a large request of size bytes, by 4 KiB steps. */
-static const uint8_t km_block_order[KM_BLOCK_MAX_SIZE / PAGE_SIZE] = {
-	0, 1, 2, 2, 3, 3, 3, 3
-};
-
-/* Give every kept block back to the buddy allocator (mm lock held).
- * Returns the frames given back. */
-static unsigned long km_block_drain(void)
-{
-	unsigned long frames = 0;
-
-	for (unsigned o = 1; o <= KMALLOC_KEEP_ORDERS; o++) {
-		struct km_blocks *bc = &km_blocks[o];
-
-		while (bc->n)   /* a refusal is reported and counted by buddy.c */
-			if (free_pages_owned(bc->blk[--bc->n], o, PAGE_OWNER_KCACHE) == 0)
-				frames += 1ul << o;
-	}
-	return frames;
-}
-
-/* The kept blocks' keeper (mm/shrinker.h): all of them given back. */
-static unsigned long km_block_keeper_scan(struct shrinker *sh, unsigned long want)
-{
-	unsigned long s = mm_lock(), frames = km_block_drain();
-
-	(void)sh;
-	(void)want;
-	mm_unlock(s);
-	return frames * PAGE_SIZE;
-}
-
-static struct shrinker km_block_keeper = { .scan = km_block_keeper_scan, .keeper = true };
-
-/* Why p, which no backend owns, is refused: a kept block's start or inside
- * one (a freed large block), or not a kmalloc block at all. */
-static const char *km_not_block_why(const void *p)
-{
-	struct page *pg = virt_to_page(p);
-
-	if (!pg || compound_head(pg)->owner != PAGE_OWNER_KCACHE)
-		return NULL;
-	return p == page_address(compound_head(pg)) ? "block already freed (double free?)"
-						     : "pointer into a freed large block";
-}
-
-/* The block cache's entries: kept heads of their order, each once. */
-static int km_block_check(void)
-{
-	int bad = 0;
-
-	for (unsigned o = 1; o <= KMALLOC_KEEP_ORDERS; o++) {
-		const struct km_blocks *bc = &km_blocks[o];
-
-		if (bc->n > KMALLOC_KEEP_PER_ORDER) {
-			mm_report("kmalloc_check: %u kept blocks of order %u", bc->n, o);
-			bad++;
-			continue;
-		}
-		for (unsigned i = 0; i < bc->n; i++) {
-			const struct page *pg = bc->blk[i];
-			bool dup = false;
-
-			for (unsigned j = 0; j < i; j++)
-				dup |= bc->blk[j] == pg;
-			if (dup || !(pg->flags & PG_HEAD) || pg->owner != PAGE_OWNER_KCACHE ||
-			    pg->order != o) {
-				mm_report("kmalloc_check: kept block %u of order %u (%p) is not a kept block",
-					  i, o, (const void *)pg);
-				bad++;
-			}
-		}
-	}
-	return bad;
-}
 
 /* Smallest class for a size, by 8-byte steps, and its cache (the fast
  * path's lookup): filled by kmalloc_init. */
@@ -220,9 +116,9 @@ static void km_fold(void)
 		now = (struct km_counts){ c->fast_allocs, c->fast_frees, c->fast_bytes };
 		km_fold_one(m, &km_stats.backend[KM_BACKEND_SLAB], &now, &km_folded[ci], c->size);
 	}
-	for (unsigned o = 1; o <= KMALLOC_KEEP_ORDERS; o++)
-		km_fold_one(m, &km_stats.backend[KM_BACKEND_LARGE], &km_blocks[o].fast,
-			    &km_blocks[o].folded, PAGE_SIZE << o);
+	for (unsigned o = 1; o <= KEPT_ORDERS; o++)
+		km_fold_one(m, &km_stats.backend[KM_BACKEND_LARGE], &kept[o].fast,
+			    &kept[o].folded, PAGE_SIZE << o);
 }
 
 /* Requests since kmalloc_init, all modes (after km_fold). */
@@ -253,7 +149,6 @@ int kmalloc_init(void)
 	shrinker_reset();    /* the layers below register their keepers again */
 	slab_init();
 	heap_init();
-	shrinker_register(&km_block_keeper);
 	faultinj_reset();
 	mm_debug_reset();
 	mm_debug_on_poison(km_drain_magazines);
@@ -261,7 +156,7 @@ int kmalloc_init(void)
 	km_window_reset();
 	memset(&km_stats, 0, sizeof(km_stats));
 	memset(km_folded, 0, sizeof(km_folded));
-	memset(km_blocks, 0, sizeof(km_blocks));
+	kept_reset();   /* and its keeper registered */
 	km_mode = MM_MODE_HYBRID;
 	mm_force_slow_path(MM_SLOW_SIMPLE, false);
 	mm_force_slow_path(MM_SLOW_BYPASS, false);
@@ -561,21 +456,14 @@ static KM_TAIL void *km_alloc_slow(size_t size, gfp_t flags)
 /* kmalloc of a large size with mm_slow_paths clear: a kept block of its
  * order, else the full path. Out of line (a tail call from kmalloc), so
  * kmalloc's size-class path keeps no register on the stack. */
-static KM_TAIL void *km_block_alloc(size_t size)
+static KM_TAIL void *km_kept_alloc(size_t size)
 {
 	void *caller = __builtin_return_address(0);
-	unsigned o = km_block_order[(size - 1) >> PAGE_SHIFT];
-	struct km_blocks *bc = &km_blocks[o];
 	unsigned long s = mm_lock();
-	struct page *pg = NULL;
+	struct page *pg = kept_take(size);
 
-	if (bc->n) {
-		pg = bc->blk[--bc->n];
-		pg->owner = PAGE_OWNER_LARGE;
-		bc->fast.allocs++;
-		bc->fast.bytes += size;
-		count_in_use(&km_stats.backend[KM_BACKEND_LARGE], PAGE_SIZE << o);
-	}
+	if (pg)
+		count_in_use(&km_stats.backend[KM_BACKEND_LARGE], PAGE_SIZE << pg->order);
 	mm_unlock(s);
 	return pg ? page_address(pg) : km_alloc_ptr(size, GFP_KERNEL, caller);
 }
@@ -599,8 +487,8 @@ KM_HOT void *kmalloc(size_t size, gfp_t flags)
 				return p;
 			}
 			mm_unlock(s);
-		} else if (size - 1 < KM_BLOCK_MAX_SIZE) {
-			return km_block_alloc(size);
+		} else if (size - 1 < KEPT_MAX_SIZE) {
+			return km_kept_alloc(size);
 		}
 	}
 	return km_alloc_slow(size, flags);
@@ -703,7 +591,7 @@ static int km_free(const void *p, void *caller)
 	bool counted;
 
 	if (backend < 0) {
-		const char *why = km_not_block_why(p);
+		const char *why = kept_why(p);
 
 		if (why)   /* a freed large block, kept: counted where a freed one is */
 			km_stats.backend[KM_BACKEND_LARGE].wrong_frees++;
@@ -723,27 +611,17 @@ static int km_free(const void *p, void *caller)
 	return 0;
 }
 
-/* Keep the freed large block pg (a head, owner LARGE) if its order is
- * kept and there is room. */
-static inline bool km_block_keep(struct page *pg)
+/* A freed large block pg (a head, owner LARGE) kept if it may be. */
+static inline bool km_kept_put(struct page *pg)
 {
-	unsigned o = pg->order;
-	struct km_blocks *bc;
-
-	if (o - 1u >= KMALLOC_KEEP_ORDERS || pg->zone == ZONE_DMA)
+	if (!kept_put(pg))
 		return false;
-	bc = &km_blocks[o];
-	if (bc->n == KMALLOC_KEEP_PER_ORDER)
-		return false;
-	pg->owner = PAGE_OWNER_KCACHE;
-	bc->blk[bc->n++] = pg;
-	bc->fast.frees++;
-	km_stats.backend[KM_BACKEND_LARGE].bytes_in_use -= PAGE_SIZE << o;
+	km_stats.backend[KM_BACKEND_LARGE].bytes_in_use -= PAGE_SIZE << pg->order;
 	return true;
 }
 
 /* kfree's common cases: a live object of a plain slab of one of kmalloc's
- * caches, or a whole large block the block cache takes; nothing in
+ * caches, or a whole large block the kept blocks take; nothing in
  * mm_slow_paths. Returns false when the full path must run. */
 static inline bool km_free_fast(const void *p)
 {
@@ -755,7 +633,7 @@ static inline bool km_free_fast(const void *p)
 	/* Owners are on heads only (page.h): p's own frame names a slab head
 	 * or a large block's head; an interior frame of a slab is looked up. */
 	if (pg->owner == PAGE_OWNER_LARGE)
-		return ((uintptr_t)p & (PAGE_SIZE - 1)) == 0 && km_block_keep(pg);
+		return ((uintptr_t)p & (PAGE_SIZE - 1)) == 0 && km_kept_put(pg);
 	if (pg->owner != PAGE_OWNER_SLAB && (pg = compound_head(pg))->owner != PAGE_OWNER_SLAB)
 		return false;
 	if (!(c = slab_free_fast(pg, p)))
@@ -885,7 +763,7 @@ uint64_t kmalloc_bytes_in_use(void)
 int kmalloc_check(void)
 {
 	unsigned long s = mm_lock();
-	int bad = km_block_check();
+	int bad = kept_check();
 
 	mm_unlock(s);
 	return bad + slab_check() + heap_check();
@@ -897,9 +775,6 @@ void kmalloc_get_stats(struct kmalloc_stats *out)
 
 	km_fold();
 	*out = km_stats;
-	for (unsigned o = 1; o <= KMALLOC_KEEP_ORDERS; o++) {
-		out->kept_blocks += km_blocks[o].n;
-		out->kept_bytes += (uint64_t)km_blocks[o].n * (PAGE_SIZE << o);
-	}
+	kept_count(&out->kept_blocks, &out->kept_bytes);
 	mm_unlock(s);
 }

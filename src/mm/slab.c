@@ -50,7 +50,7 @@
  * (kmalloc's hook in mm_debug) and when memory runs short (the slab
  * keeper); objects in use (active_objs) do not count it.
  *
- * Invariants (slab_check verifies them):
+ * Invariants (slab_check.c verifies them):
  *   - a slab with free objects is on partial (0 < inuse < n) or empty
  *     (inuse == 0) of its layout; a full one is on no list (it is found
  *     through its frames); nr_slabs and nr_empty match;
@@ -74,18 +74,10 @@
 #include "kerrno.h"
 #include "slab_internal.h"
 
-#define SLAB_MAGIC      0x51ab0b1eu
 #define SLAB_MAX_SIZE   (1UL << 20)
 #define SLAB_PREF_ORDER 3 /* largest order tried to cut waste below 1/8 */
-#define SLAB_HDR        8 /* header bytes before the maps */
 
-struct slab_hdr {
-	uint32_t magic;
-	uint16_t layout;
-	uint16_t nobjs;
-};
-
-static struct kmem_cache caches[SLAB_MAX_CACHES];
+struct kmem_cache slab_caches[SLAB_MAX_CACHES];
 
 static unsigned long mag_drain(struct kmem_cache *c);
 static struct shrinker slab_keeper;
@@ -106,41 +98,12 @@ static size_t meta_bytes(unsigned n, size_t align)
 	return round_up(SLAB_HDR + 24 * (size_t)map_words(n), align);
 }
 
-static struct slab_hdr *slab_hdr(const struct page *pg)
-{
-	return (struct slab_hdr *)pg->mem;
-}
-
-static uint64_t *poison_map(const struct page *pg, const struct slab_layout *l)
-{
-	return slab_alloc_map(pg) + l->words;
-}
-
-static bool bit_get(const uint64_t *m, unsigned i)
-{
-	return (m[i / 64] >> (i % 64)) & 1;
-}
-
 static void bit_put(uint64_t *m, unsigned i, bool v)
 {
 	if (v)
 		m[i / 64] |= 1ULL << (i % 64);
 	else
 		m[i / 64] &= ~(1ULL << (i % 64));
-}
-
-static char *slab_obj(const struct page *pg, const struct slab_layout *l,
-		      unsigned i)
-{
-	return (char *)pg->mem + l->obj0 + i * l->stride;
-}
-
-static bool cache_valid(const struct kmem_cache *c)
-{
-	uintptr_t p = (uintptr_t)c, b = (uintptr_t)caches;
-
-	return p >= b && p < b + sizeof(caches) &&
-	       (p - b) % sizeof(caches[0]) == 0 && c->live;
 }
 
 /* ---- layout ------------------------------------------------------------ */
@@ -380,7 +343,7 @@ static unsigned long cache_active_slabs(const struct kmem_cache *c, unsigned lon
 
 void slab_init(void)
 {
-	memset(caches, 0, sizeof(caches));
+	memset(slab_caches, 0, sizeof(slab_caches));
 	keep_empty = false;
 	api_wrong_frees = 0;
 	shrinker_register(&slab_keeper);
@@ -400,8 +363,8 @@ struct kmem_cache *kmem_cache_create(const char *name, size_t size,
 		return NULL;
 	s = mm_lock();
 	for (i = 0; i < SLAB_MAX_CACHES && !c; i++)
-		if (!caches[i].live)
-			c = &caches[i];
+		if (!slab_caches[i].live)
+			c = &slab_caches[i];
 	if (c) {
 		memset(c, 0, sizeof(*c));
 		strncpy(c->name, name, SLAB_NAME_MAX - 1);
@@ -423,7 +386,7 @@ int kmem_cache_destroy(struct kmem_cache *c)
 	unsigned long s = mm_lock(), active;
 	int ret = 0;
 
-	if (!cache_valid(c) || kmem_cache_is_kmalloc(c)) {
+	if (!slab_cache_valid(c) || kmem_cache_is_kmalloc(c)) {
 		ret = -EINVAL;   /* kmalloc's size classes live as long as kmalloc */
 	} else if ((active = cache_active(c, NULL, NULL)) != 0) {   /* no magazine */
 		mm_report("slab: %s: destroy with %lu objects in use", c->name, active);
@@ -444,7 +407,7 @@ static unsigned long caches_shrink(struct kmem_cache *c, bool drain)
 	unsigned long freed = 0;
 
 	for (int i = 0; i < SLAB_MAX_CACHES; i++) {
-		struct kmem_cache *k = &caches[i];
+		struct kmem_cache *k = &slab_caches[i];
 
 		if (!k->live || (c && c != k))
 			continue;
@@ -474,8 +437,8 @@ static unsigned long slab_keeper_scan(struct shrinker *sh, unsigned long want)
 	(void)sh;
 	(void)want;
 	for (int i = 0; i < SLAB_MAX_CACHES; i++)
-		if (caches[i].live)
-			bytes += mag_drain(&caches[i]) * caches[i].size;
+		if (slab_caches[i].live)
+			bytes += mag_drain(&slab_caches[i]) * slab_caches[i].size;
 	bytes += caches_shrink(NULL, false) * PAGE_SIZE;
 	mm_unlock(s);
 	return bytes;
@@ -543,7 +506,7 @@ static void *slab_take(struct kmem_cache *c, struct page *pg, int li,
 		       void *caller)
 {
 	struct slab_layout *l = &c->lay[li];
-	uint64_t *pmap = poison_map(pg, l);
+	uint64_t *pmap = slab_poison_map(pg, l);
 	long i = slab_map_take(pg, l, false);
 	char *obj;
 
@@ -553,7 +516,7 @@ static void *slab_take(struct kmem_cache *c, struct page *pg, int li,
 	}
 	slab_count_change(l, pg, +1);
 	obj = slab_obj(pg, l, (unsigned)i);
-	if (bit_get(pmap, (unsigned)i)) {
+	if (slab_bit(pmap, (unsigned)i)) {
 		bit_put(pmap, (unsigned)i, false);
 		obj_check_poison(c, obj, caller);
 	}
@@ -569,7 +532,7 @@ void *__kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp, void *caller)
 	void *obj = NULL;
 	int li;
 
-	if (!cache_valid(c))
+	if (!slab_cache_valid(c))
 		return NULL;
 	c->requests++;
 	if (faultinj_should_fail(FI_SLAB, c->size, gfp)) {
@@ -599,11 +562,11 @@ void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp)
 	unsigned round = 0;
 	bool more = true;
 
-	while (!obj && more && cache_valid(c) && faultinj_injected_total == injected) {
+	while (!obj && more && slab_cache_valid(c) && faultinj_injected_total == injected) {
 		mm_unlock(s);
 		more = mm_reclaim(c->size, gfp, &round);
 		s = mm_lock();
-		if (more && cache_valid(c)) {
+		if (more && slab_cache_valid(c)) {
 			c->requests--;   /* the same request, tried again */
 			c->failures--;
 			obj = __kmem_cache_alloc(c, gfp, caller);
@@ -629,17 +592,16 @@ static struct page *slab_of(const void *obj, const char **why)
 	if (!(pg->flags & PG_HEAD) || pg->owner != PAGE_OWNER_SLAB)
 		return NULL;
 	*why = "slab metadata corrupt";
-	if (!cache_valid(pg->priv) || pg->mem != page_address(pg) ||
+	if (!slab_cache_valid(pg->priv) || pg->mem != page_address(pg) ||
 	    slab_hdr(pg)->magic != SLAB_MAGIC || pg->kind >= NR_LAYOUTS ||
 	    slab_hdr(pg)->layout != pg->kind)
 		return NULL;
 	return pg;
 }
 
-/* Offset (from the slot start) of the first broken red-zone byte of obj,
- * or SIZE_MAX when both zones are intact. */
-static size_t redzone_broken(const struct kmem_cache *c,
-			     const struct slab_layout *l, const char *obj)
+/* slab_internal.h */
+size_t slab_redzone_broken(const struct kmem_cache *c, const struct slab_layout *l,
+			   const char *obj)
 {
 	size_t right = l->stride - l->obj_off - c->objsize;
 	size_t bad = mm_debug_find_not(obj - l->obj_off, l->obj_off,
@@ -653,7 +615,7 @@ static size_t redzone_broken(const struct kmem_cache *c,
 static void obj_check_redzone(struct kmem_cache *c, const struct slab_layout *l,
 			      char *obj, void *caller)
 {
-	size_t bad = redzone_broken(c, l, obj);
+	size_t bad = slab_redzone_broken(c, l, obj);
 
 	if (bad == SIZE_MAX)
 		return;
@@ -689,7 +651,7 @@ static void slab_put(struct kmem_cache *c, struct page *pg, int li, char *obj,
 		obj_check_redzone(c, l, obj, caller);
 	if (mm_debug_flags & MM_DEBUG_POISON) {
 		memset(obj, MM_POISON_FREE, c->objsize);
-		bit_put(poison_map(pg, l), i, true);
+		bit_put(slab_poison_map(pg, l), i, true);
 	}
 	slab_map_put(pg, i);
 	slab_count_change(l, pg, -1);
@@ -713,7 +675,7 @@ static const char *slab_locate(const void *obj, struct page **pgp, long *i)
 	if (*i < 0)
 		return "not at an object start";
 	if (!slab_allocated(pg, (unsigned long)*i) ||
-	    bit_get(slab_cached_map(pg, &c->lay[pg->kind]), (unsigned)*i))
+	    slab_bit(slab_cached_map(pg, &c->lay[pg->kind]), (unsigned)*i))
 		return "object is free (double free?)";
 	return NULL;
 }
@@ -729,7 +691,7 @@ int __kmem_cache_free(struct kmem_cache *want, void *obj, void *caller,
 	if (pg && want && want != c)
 		why = "object of another cache";
 	if (why)   /* name the cache the caller meant, else the one obj is in */
-		return wrong_free(want ? (cache_valid(want) ? want : NULL) : c, obj, caller, why);
+		return wrong_free(want ? (slab_cache_valid(want) ? want : NULL) : c, obj, caller, why);
 	slab_put(c, pg, pg->kind, obj, (unsigned)i, caller);
 	c->frees++;
 	if (from)
@@ -743,7 +705,7 @@ int kmem_cache_free(struct kmem_cache *c, void *obj)
 	unsigned long s = mm_lock();
 	int ret;
 
-	if (cache_valid(c)) {
+	if (slab_cache_valid(c)) {
 		ret = __kmem_cache_free(c, obj, caller, NULL);
 	} else {
 		mm_report("slab: wrong free of %p by %p: no such cache %p",
@@ -771,11 +733,9 @@ struct kmem_cache *slab_obj_cache(const void *obj)
 
 /* ---- magazines ---------------------------------------------------------------- */
 
-/* Whether entry j is what an entry of c must be: the start of an object
- * in a plain slab of c whose alloc and cached bits are set, its word and
- * bit naming that cached bit. On success *pgp and *ip locate the object. */
-static bool mag_entry_sound(const struct kmem_cache *c, unsigned long j,
-			    struct page **pgp, long *ip)
+/* slab_internal.h */
+bool slab_mag_entry_sound(const struct kmem_cache *c, unsigned long j,
+			  struct page **pgp, long *ip)
 {
 	const struct slab_layout *l = &c->lay[LAY_PLAIN];
 	const char *why;
@@ -806,7 +766,7 @@ static unsigned long mag_drain(struct kmem_cache *c)
 		struct page *pg;
 		long i;
 
-		if (!mag_entry_sound(c, j, &pg, &i)) {
+		if (!slab_mag_entry_sound(c, j, &pg, &i)) {
 			mm_debug_count_corruption();
 			mm_report("slab: %s: magazine entry %p is not a cached object; dropped",
 				  c->name, c->mag_obj[j]);
@@ -839,8 +799,8 @@ unsigned long slab_mag_drain_all(void)
 	unsigned long n = 0;
 
 	for (int i = 0; i < SLAB_MAX_CACHES; i++)
-		if (caches[i].live)
-			n += mag_drain(&caches[i]);
+		if (slab_caches[i].live)
+			n += mag_drain(&slab_caches[i]);
 	return n;
 }
 
@@ -858,10 +818,10 @@ unsigned slab_list_empty(struct page **out, unsigned max)
 	int i, li;
 
 	for (i = 0; i < SLAB_MAX_CACHES; i++) {
-		if (!caches[i].live)
+		if (!slab_caches[i].live)
 			continue;
 		for (li = 0; li < NR_LAYOUTS; li++) {
-			list_for_each(pos, &caches[i].lay[li].empty) {
+			list_for_each(pos, &slab_caches[i].lay[li].empty) {
 				if (n < max)
 					out[n] = list_entry(pos, struct page, lru);
 				n++;
@@ -887,7 +847,7 @@ unsigned long slab_release_empty_except(struct page *const *keep, unsigned n)
 	int i, li;
 
 	for (i = 0; i < SLAB_MAX_CACHES; i++) {
-		struct kmem_cache *c = &caches[i];
+		struct kmem_cache *c = &slab_caches[i];
 
 		for (li = 0; c->live && li < NR_LAYOUTS; li++) {
 			list_for_each_safe(pos, nx, &c->lay[li].empty) {
@@ -939,7 +899,7 @@ int kmem_cache_get_stats(const struct kmem_cache *c,
 	unsigned long s = mm_lock();
 	int ret = -EINVAL;
 
-	if (out && cache_valid(c)) {
+	if (out && slab_cache_valid(c)) {
 		cache_stats(c, out);
 		ret = 0;
 	}
@@ -956,183 +916,12 @@ int kmem_cache_info(unsigned idx, struct kmem_cache_stats *out)
 		return -EINVAL;
 	s = mm_lock();
 	for (i = 0; i < SLAB_MAX_CACHES; i++) {
-		if (!caches[i].live || idx-- != 0)
+		if (!slab_caches[i].live || idx-- != 0)
 			continue;
-		cache_stats(&caches[i], out);
+		cache_stats(&slab_caches[i], out);
 		ret = 0;
 		break;
 	}
 	mm_unlock(s);
 	return ret;
-}
-
-/* ---- integrity check ------------------------------------------------------ */
-
-static int check_fail(const struct kmem_cache *c, const struct page *pg,
-		      const char *what)
-{
-	mm_report("slab_check: %s: slab %p: %s", c->name,
-		  pg ? pg->mem : NULL, what);
-	return 1;
-}
-
-/* The cached map: only allocated objects of a plain slab, nothing past the
- * last object; adds its bits to *cached. */
-static int check_cached(struct kmem_cache *c, const struct page *pg, int li,
-			unsigned long *cached)
-{
-	const struct slab_layout *l = &c->lay[li];
-	const uint64_t *map = slab_alloc_map(pg), *cmap = slab_cached_map(pg, l);
-	unsigned long n = 0;
-	int bad = 0;
-
-	for (unsigned long w = 0; w < l->words; w++) {
-		uint64_t pad = w == l->words - 1 && l->nobjs % 64 ? ~0ull << (l->nobjs % 64) : 0;
-
-		if (cmap[w] & (~map[w] | pad))
-			bad += check_fail(c, pg, "cached bit of a free object or past the last");
-		for (uint64_t b = cmap[w] & ~pad; b; b &= b - 1)
-			n++;
-	}
-	if (n && li != LAY_PLAIN)
-		bad += check_fail(c, pg, "cached objects in a red-zone slab");
-	*cached += n;
-	return bad;
-}
-
-/* The alloc map against inuse (and its padding bits), red zones of live
- * objects, poison of poisoned free ones, the cached map. */
-static int check_objects(struct kmem_cache *c, const struct page *pg, int li,
-			 unsigned long *cached)
-{
-	const struct slab_layout *l = &c->lay[li];
-	const uint64_t *map = slab_alloc_map(pg), *pmap = poison_map(pg, l);
-	unsigned i, used = 0;
-	int bad = 0;
-
-	if (l->nobjs % 64 && (map[l->words - 1] | (~0ull >> (64 - l->nobjs % 64))) != ~0ull)
-		bad += check_fail(c, pg, "alloc map padding cleared");
-	if (pg->hint >= l->words)
-		bad += check_fail(c, pg, "map hint out of range");
-	for (i = 0; i < l->nobjs; i++) {
-		char *obj = slab_obj(pg, l, i);
-
-		if (bit_get(map, i)) {
-			used++;
-			if (li == LAY_RZ && redzone_broken(c, l, obj) != SIZE_MAX)
-				bad += check_fail(c, pg, "red zone broken");
-		} else if (i / 64 < pg->hint) {
-			bad += check_fail(c, pg, "free object below the map hint");
-		} else if (bit_get(pmap, i) &&
-			   mm_debug_find_not(obj, c->objsize, MM_POISON_FREE) != c->objsize) {
-			bad += check_fail(c, pg, "poison broken");
-		}
-	}
-	if (used != pg->inuse)
-		bad += check_fail(c, pg, "alloc map disagrees with inuse");
-	return bad + check_cached(c, pg, li, cached);
-}
-
-/* One slab of layout li: struct page, header, list placement (listed:
- * found on a list; else found full through the frame array), objects. */
-static int check_slab(struct kmem_cache *c, const struct page *pg, int li, bool listed,
-		      unsigned long *cached)
-{
-	const struct slab_layout *l = &c->lay[li];
-	const struct slab_hdr *h = slab_hdr(pg);
-
-	if (!(pg->flags & PG_HEAD) || pg->owner != PAGE_OWNER_SLAB || pg->priv != c ||
-	    pg->order != l->order || pg->kind != li || pg->mem != page_address(pg))
-		return check_fail(c, pg, "struct page not a slab of this cache");
-	if (h->magic != SLAB_MAGIC || h->layout != li || h->nobjs != l->nobjs)
-		return check_fail(c, pg, "slab header corrupt");
-	if (pg->inuse > l->nobjs || listed != (pg->inuse < l->nobjs))
-		return check_fail(c, pg, "full slab on a list");
-	return check_objects(c, pg, li, cached);
-}
-
-/* Walk one list of layout li: members must be in state want (inuse == 0
- * for the empty list, else partial); returns their number. */
-static unsigned long check_list(struct kmem_cache *c, int li, const struct list_head *head,
-				bool empty, int *bad, unsigned long *cached)
-{
-	const struct slab_layout *l = &c->lay[li];
-	const struct list_head *pos;
-	unsigned long n = 0;
-
-	list_for_each(pos, head) {
-		const struct page *pg = list_entry(pos, struct page, lru);
-
-		if (++n > l->nr_slabs) {   /* a broken list may cycle */
-			*bad += check_fail(c, NULL, "list longer than the slab count");
-			break;
-		}
-		if ((pg->inuse == 0) != empty)
-			*bad += check_fail(c, pg, "on the wrong list");
-		*bad += check_slab(c, pg, li, true, cached);
-	}
-	return n;
-}
-
-/* The magazine of c: every entry sound, and its entries exactly the cached
- * bits the slabs hold (`cached`: their number; an entry twice would leave
- * one bit short). */
-static int check_magazine(struct kmem_cache *c, unsigned long cached)
-{
-	int bad = 0;
-
-	for (unsigned long j = 0; j < c->mag_n && j < SLAB_MAG_SIZE; j++) {
-		struct page *pg;
-		long i;
-
-		if (!mag_entry_sound(c, j, &pg, &i))
-			bad += check_fail(c, NULL, "magazine entry not a cached object");
-	}
-	if (c->mag_n > SLAB_MAG_SIZE || cached != c->mag_n)
-		bad += check_fail(c, NULL, "magazine disagrees with the cached maps");
-	return bad;
-}
-
-int slab_check(void)
-{
-	unsigned long s = mm_lock();
-	unsigned long full[SLAB_MAX_CACHES][NR_LAYOUTS] = { { 0 } };
-	unsigned long cached[SLAB_MAX_CACHES] = { 0 };
-	int i, li, bad = 0;
-
-	/* Full slabs are on no list: find them through the frame array. */
-	for (uint64_t f = 0; f < page_nr_frames; f++) {
-		const struct page *pg = &page_map[f];
-		struct kmem_cache *c = pg->priv;
-
-		if (!(pg->flags & PG_HEAD) || pg->owner != PAGE_OWNER_SLAB ||
-		    pg->kind == LAY_WITHDRAWN)
-			continue;
-		if (!cache_valid(c) || pg->kind >= NR_LAYOUTS) {
-			mm_report("slab_check: slab frame %lu: no live cache or layout",
-				  (unsigned long)f);
-			bad++;
-			continue;
-		}
-		if (pg->inuse == c->lay[pg->kind].nobjs) {
-			full[c - caches][pg->kind]++;
-			bad += check_slab(c, pg, pg->kind, false, &cached[c - caches]);
-		}
-	}
-	for (i = 0; i < SLAB_MAX_CACHES; i++) {
-		struct kmem_cache *c = &caches[i];
-
-		for (li = 0; c->live && li < NR_LAYOUTS; li++) {
-			struct slab_layout *l = &c->lay[li];
-			unsigned long np = check_list(c, li, &l->partial, false, &bad, &cached[i]);
-			unsigned long ne = check_list(c, li, &l->empty, true, &bad, &cached[i]);
-
-			if (ne != l->nr_empty || np + ne + full[i][li] != l->nr_slabs)
-				bad += check_fail(c, NULL, "slab counts wrong");
-		}
-		if (c->live)
-			bad += check_magazine(c, cached[i]);
-	}
-	mm_unlock(s);
-	return bad;
 }

@@ -66,6 +66,56 @@ void *__kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp, void *caller);
 int __kmem_cache_free(struct kmem_cache *c, void *obj, void *caller,
 		      struct kmem_cache **from);
 
+/* ---- for slab_check.c ------------------------------------------------------
+ * The cache table, the slab header and the accessors the integrity check
+ * shares with slab.c. */
+extern struct kmem_cache slab_caches[SLAB_MAX_CACHES];
+
+#define SLAB_MAGIC      0x51ab0b1eu
+#define SLAB_HDR        8 /* header bytes before the maps */
+
+struct slab_hdr {
+	uint32_t magic;
+	uint16_t layout;
+	uint16_t nobjs;
+};
+
+static inline struct slab_hdr *slab_hdr(const struct page *pg)
+{
+	return (struct slab_hdr *)pg->mem;
+}
+
+static inline bool slab_cache_valid(const struct kmem_cache *c)
+{
+	uintptr_t p = (uintptr_t)c, b = (uintptr_t)slab_caches;
+
+	return p >= b && p < b + sizeof(slab_caches) &&
+	       (p - b) % sizeof(slab_caches[0]) == 0 && c->live;
+}
+
+static inline char *slab_obj(const struct page *pg, const struct slab_layout *l,
+			     unsigned i)
+{
+	return (char *)pg->mem + l->obj0 + i * l->stride;
+}
+
+static inline bool slab_bit(const uint64_t *m, unsigned i)
+{
+	return (m[i / 64] >> (i % 64)) & 1;
+}
+
+/* Offset (from the slot start) of the first broken red-zone byte of obj,
+ * or SIZE_MAX when both zones are intact. */
+size_t slab_redzone_broken(const struct kmem_cache *c, const struct slab_layout *l,
+			   const char *obj);
+
+/* Whether magazine entry j is what an entry of c must be: the start of an
+ * object in a plain slab of c whose alloc and cached bits are set, its
+ * word and bit naming that cached bit. On success *pgp and *ip locate the
+ * object. */
+bool slab_mag_entry_sound(const struct kmem_cache *c, unsigned long j,
+			  struct page **pgp, long *ip);
+
 /* Put every magazine's objects back on their slabs (mm lock held);
  * returns how many. */
 unsigned long slab_mag_drain_all(void);
@@ -103,6 +153,11 @@ static inline bool kmem_cache_is_kmalloc(const struct kmem_cache *c)
 static inline uint64_t *slab_alloc_map(const struct page *pg)
 {
 	return (uint64_t *)((char *)pg->mem + 8);
+}
+
+static inline uint64_t *slab_poison_map(const struct page *pg, const struct slab_layout *l)
+{
+	return slab_alloc_map(pg) + l->words;
 }
 
 static inline uint64_t *slab_cached_map(const struct page *pg, const struct slab_layout *l)

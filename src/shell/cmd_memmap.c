@@ -16,7 +16,7 @@ static const char owner_char[PAGE_OWNER_NR] = {
 	[PAGE_OWNER_FREE] = '.', [PAGE_OWNER_RESERVED] = 'R', [PAGE_OWNER_KERNEL] = 'K',
 	[PAGE_OWNER_PAGES] = 'P', [PAGE_OWNER_SLAB] = 'S', [PAGE_OWNER_HEAP] = 'H',
 	[PAGE_OWNER_PGTABLE] = 'T', [PAGE_OWNER_LARGE] = 'P',
-	[PAGE_OWNER_KCACHE] = 'C',
+	[PAGE_OWNER_KEPT] = 'C',
 };
 
 static uint32_t cells[MAP_CELLS][PAGE_OWNER_NR];
@@ -88,7 +88,7 @@ static void draw(uint64_t start, uint64_t end)
 		if (c % MAP_COLS == MAP_COLS - 1 || c == ncells - 1)
 			kputc('\n');
 	}
-	kprintf("legend: . free  K kernel  R reserved  S slab  H heap  P pages  C kmalloc cache  T page table\n");
+	kprintf("legend: . free  K kernel  R reserved  S slab  H heap  P pages  C kept block  T page table\n");
 }
 
 static int cmd_memmap(int argc, char **argv)

@@ -545,7 +545,7 @@ static void test_wrong_frees(int mode)
 
 static void test_kept_blocks(void)
 {
-	void *a, *b, *c, *v[KMALLOC_KEEP_PER_ORDER + 4];
+	void *a, *b, *c, *v[KEPT_PER_ORDER + 4];
 	unsigned long free0, kept, i, n;
 	struct kmalloc_stats st;
 	struct page *pg;
@@ -556,7 +556,7 @@ static void test_kept_blocks(void)
 	a = kmalloc(8192, 0);
 	kfree(a);
 	st = ks();
-	tap_ok(owner_of(a) == PAGE_OWNER_KCACHE && st.kept_blocks == 1 && st.kept_bytes == 8192 &&
+	tap_ok(owner_of(a) == PAGE_OWNER_KEPT && st.kept_blocks == 1 && st.kept_bytes == 8192 &&
 	       st.backend[KM_BACKEND_LARGE].bytes_in_use == 0 &&
 	       st.backend[KM_BACKEND_LARGE].frees == 1 && buddy_free_pages() == free0 - 2 &&
 	       ksize(a) == 0, "kfree keeps an 8 KiB block: owner kcache, not in use, not free");
@@ -582,13 +582,13 @@ static void test_kept_blocks(void)
 	tap_ok(ks().kept_blocks == 2, "ZONE_DMA and 64 KiB blocks are not kept");
 
 	kept = ks().kept_blocks;
-	for (i = 0; i < KMALLOC_KEEP_PER_ORDER + 4; i++)
+	for (i = 0; i < KEPT_PER_ORDER + 4; i++)
 		v[i] = kmalloc(16384, 0);
-	for (i = 0; i < KMALLOC_KEEP_PER_ORDER + 4; i++)
+	for (i = 0; i < KEPT_PER_ORDER + 4; i++)
 		kfree(v[i]);
-	tap_ok(ks().kept_blocks == kept + KMALLOC_KEEP_PER_ORDER && kmalloc_check() == 0 &&
+	tap_ok(ks().kept_blocks == kept + KEPT_PER_ORDER && kmalloc_check() == 0 &&
 	       buddy_check() == 0, "at most %d kept per order, the rest freed",
-	       KMALLOC_KEEP_PER_ORDER);
+	       KEPT_PER_ORDER);
 
 	pg = virt_to_page(v[0]);
 	pg->owner = PAGE_OWNER_LARGE;
@@ -596,7 +596,7 @@ static void test_kept_blocks(void)
 	tap_ok(kmalloc_check() == 1 && mm_check() == 1,
 	       "kmalloc_check and mm_check find a kept block that is not marked kept");
 	mm_host_quiet = 0;
-	pg->owner = PAGE_OWNER_KCACHE;
+	pg->owner = PAGE_OWNER_KEPT;
 	tap_ok(kmalloc_shrink() > 0 && ks().kept_blocks == 0 && buddy_free_pages() == free0,
 	       "kmalloc_shrink gives every kept block back");
 
@@ -756,27 +756,27 @@ static void test_pages_reclaim(void)
 	mm_set_mode(MM_MODE_TWOTIER);
 	for (n = 0; n < EXH_MAX && (exh[n] = kmalloc(8192, 0)) != NULL; n++)
 		;
-	for (i = 0; i < KMALLOC_KEEP_PER_ORDER; i++) {
+	for (i = 0; i < KEPT_PER_ORDER; i++) {
 		kfree(exh[i]);
 		exh[i] = NULL;
 	}
 	faultinj_set(&fi);
-	tap_ok(kept_blocks() == KMALLOC_KEEP_PER_ORDER && alloc_pages(0, 1) == NULL &&
-	       kept_blocks() == KMALLOC_KEEP_PER_ORDER,
+	tap_ok(kept_blocks() == KEPT_PER_ORDER && alloc_pages(0, 1) == NULL &&
+	       kept_blocks() == KEPT_PER_ORDER,
 	       "an injected alloc_pages failure reclaims nothing");
 	faultinj_off();
 	mm_txn_begin(&t);
 	tap_ok(mm_txn_alloc_pages(&t, 1, 0, &pg) == 0 && kept_blocks() == 0,
 	       "mm_txn_alloc_pages out of frames: the kept blocks come back, the request is served");
 	mm_txn_abort(&t);
-	for (i = 0; i < KMALLOC_KEEP_PER_ORDER; i++)   /* out of frames again */
+	for (i = 0; i < KEPT_PER_ORDER; i++)   /* out of frames again */
 		exh[i] = kmalloc(8192, 0);
 	tap_ok(alloc_pages(0, 1) == NULL, "... (out of frames again, nothing kept)");
-	for (i = 0; i < KMALLOC_KEEP_PER_ORDER; i++) {   /* kept again */
+	for (i = 0; i < KEPT_PER_ORDER; i++) {   /* kept again */
 		kfree(exh[i]);
 		exh[i] = NULL;
 	}
-	pg = kept_blocks() == KMALLOC_KEEP_PER_ORDER ? alloc_pages(0, 1) : NULL;
+	pg = kept_blocks() == KEPT_PER_ORDER ? alloc_pages(0, 1) : NULL;
 	tap_ok(pg && kept_blocks() == 0, "alloc_pages out of frames: the kept blocks come back, "
 	       "the request is served");
 	free_pages(pg, 1);
@@ -922,7 +922,7 @@ int main(void)
 		test_wrong_frees(m);
 	test_stats();
 	test_kept_blocks();
-	test_oom_gives_back(8192, kept_blocks, KMALLOC_KEEP_PER_ORDER, "8 KiB blocks");
+	test_oom_gives_back(8192, kept_blocks, KEPT_PER_ORDER, "8 KiB blocks");
 	test_oom_gives_back(64, cached_64, SLAB_MAG_SIZE, "64-byte objects");
 	test_pages_reclaim();
 	test_reclaim_edges();

@@ -78,9 +78,9 @@ static void fill_magazines(void)
 static void fill_kept_blocks(void)
 {
 	mm_set_mode(MM_MODE_TWOTIER);
-	fill_with(8192, KMALLOC_KEEP_PER_ORDER);
-	fill_with(16384, KMALLOC_KEEP_PER_ORDER);
-	fill_with(32768, KMALLOC_KEEP_PER_ORDER);
+	fill_with(8192, KEPT_PER_ORDER);
+	fill_with(16384, KEPT_PER_ORDER);
+	fill_with(32768, KEPT_PER_ORDER);
 }
 
 static void setup_bcache(void)
@@ -303,7 +303,7 @@ static void test_injected(void)
 	tap_ok(kmalloc(8192 * 3, GFP_ZERO) == NULL, "an injected failure is returned");
 	faultinj_off();
 	kmalloc_get_stats(&ks);
-	tap_ok(ks.kept_blocks == 3 * KMALLOC_KEEP_PER_ORDER,
+	tap_ok(ks.kept_blocks == 3 * KEPT_PER_ORDER,
 	       "... and nothing was reclaimed for it (%lu kept)", ks.kept_blocks);
 }
 

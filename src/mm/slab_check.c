@@ -1,0 +1,178 @@
+/* slab_check.c - the slab layer's integrity check, slab_check()
+ * (mm/slab.h): every cache's lists, counts, slab headers, maps, red zones,
+ * poison and magazine against the invariants listed in slab.c. Read-only:
+ * it reports each violation and counts it; repair is not its business.
+ * Mm lock held while it walks. */
+#include "mm/slab.h"
+#include "mm/mm_debug.h"
+#include "mm/mm_env.h"
+#include "slab_internal.h"
+
+static int check_fail(const struct kmem_cache *c, const struct page *pg,
+		      const char *what)
+{
+	mm_report("slab_check: %s: slab %p: %s", c->name,
+		  pg ? pg->mem : NULL, what);
+	return 1;
+}
+
+/* The cached map: only allocated objects of a plain slab, nothing past the
+ * last object; adds its bits to *cached. */
+static int check_cached(struct kmem_cache *c, const struct page *pg, int li,
+			unsigned long *cached)
+{
+	const struct slab_layout *l = &c->lay[li];
+	const uint64_t *map = slab_alloc_map(pg), *cmap = slab_cached_map(pg, l);
+	unsigned long n = 0;
+	int bad = 0;
+
+	for (unsigned long w = 0; w < l->words; w++) {
+		uint64_t pad = w == l->words - 1 && l->nobjs % 64 ? ~0ull << (l->nobjs % 64) : 0;
+
+		if (cmap[w] & (~map[w] | pad))
+			bad += check_fail(c, pg, "cached bit of a free object or past the last");
+		for (uint64_t b = cmap[w] & ~pad; b; b &= b - 1)
+			n++;
+	}
+	if (n && li != LAY_PLAIN)
+		bad += check_fail(c, pg, "cached objects in a red-zone slab");
+	*cached += n;
+	return bad;
+}
+
+/* The alloc map against inuse (and its padding bits), red zones of live
+ * objects, poison of poisoned free ones, the cached map. */
+static int check_objects(struct kmem_cache *c, const struct page *pg, int li,
+			 unsigned long *cached)
+{
+	const struct slab_layout *l = &c->lay[li];
+	const uint64_t *map = slab_alloc_map(pg), *pmap = slab_poison_map(pg, l);
+	unsigned i, used = 0;
+	int bad = 0;
+
+	if (l->nobjs % 64 && (map[l->words - 1] | (~0ull >> (64 - l->nobjs % 64))) != ~0ull)
+		bad += check_fail(c, pg, "alloc map padding cleared");
+	if (pg->hint >= l->words)
+		bad += check_fail(c, pg, "map hint out of range");
+	for (i = 0; i < l->nobjs; i++) {
+		char *obj = slab_obj(pg, l, i);
+
+		if (slab_bit(map, i)) {
+			used++;
+			if (li == LAY_RZ && slab_redzone_broken(c, l, obj) != SIZE_MAX)
+				bad += check_fail(c, pg, "red zone broken");
+		} else if (i / 64 < pg->hint) {
+			bad += check_fail(c, pg, "free object below the map hint");
+		} else if (slab_bit(pmap, i) &&
+			   mm_debug_find_not(obj, c->objsize, MM_POISON_FREE) != c->objsize) {
+			bad += check_fail(c, pg, "poison broken");
+		}
+	}
+	if (used != pg->inuse)
+		bad += check_fail(c, pg, "alloc map disagrees with inuse");
+	return bad + check_cached(c, pg, li, cached);
+}
+
+/* One slab of layout li: struct page, header, list placement (listed:
+ * found on a list; else found full through the frame array), objects. */
+static int check_slab(struct kmem_cache *c, const struct page *pg, int li, bool listed,
+		      unsigned long *cached)
+{
+	const struct slab_layout *l = &c->lay[li];
+	const struct slab_hdr *h = slab_hdr(pg);
+
+	if (!(pg->flags & PG_HEAD) || pg->owner != PAGE_OWNER_SLAB || pg->priv != c ||
+	    pg->order != l->order || pg->kind != li || pg->mem != page_address(pg))
+		return check_fail(c, pg, "struct page not a slab of this cache");
+	if (h->magic != SLAB_MAGIC || h->layout != li || h->nobjs != l->nobjs)
+		return check_fail(c, pg, "slab header corrupt");
+	if (pg->inuse > l->nobjs || listed != (pg->inuse < l->nobjs))
+		return check_fail(c, pg, "full slab on a list");
+	return check_objects(c, pg, li, cached);
+}
+
+/* Walk one list of layout li: members must be in state want (inuse == 0
+ * for the empty list, else partial); returns their number. */
+static unsigned long check_list(struct kmem_cache *c, int li, const struct list_head *head,
+				bool empty, int *bad, unsigned long *cached)
+{
+	const struct slab_layout *l = &c->lay[li];
+	const struct list_head *pos;
+	unsigned long n = 0;
+
+	list_for_each(pos, head) {
+		const struct page *pg = list_entry(pos, struct page, lru);
+
+		if (++n > l->nr_slabs) {   /* a broken list may cycle */
+			*bad += check_fail(c, NULL, "list longer than the slab count");
+			break;
+		}
+		if ((pg->inuse == 0) != empty)
+			*bad += check_fail(c, pg, "on the wrong list");
+		*bad += check_slab(c, pg, li, true, cached);
+	}
+	return n;
+}
+
+/* The magazine of c: every entry sound, and its entries exactly the cached
+ * bits the slabs hold (`cached`: their number; an entry twice would leave
+ * one bit short). */
+static int check_magazine(struct kmem_cache *c, unsigned long cached)
+{
+	int bad = 0;
+
+	for (unsigned long j = 0; j < c->mag_n && j < SLAB_MAG_SIZE; j++) {
+		struct page *pg;
+		long i;
+
+		if (!slab_mag_entry_sound(c, j, &pg, &i))
+			bad += check_fail(c, NULL, "magazine entry not a cached object");
+	}
+	if (c->mag_n > SLAB_MAG_SIZE || cached != c->mag_n)
+		bad += check_fail(c, NULL, "magazine disagrees with the cached maps");
+	return bad;
+}
+
+int slab_check(void)
+{
+	unsigned long s = mm_lock();
+	unsigned long full[SLAB_MAX_CACHES][NR_LAYOUTS] = { { 0 } };
+	unsigned long cached[SLAB_MAX_CACHES] = { 0 };
+	int i, li, bad = 0;
+
+	/* Full slabs are on no list: find them through the frame array. */
+	for (uint64_t f = 0; f < page_nr_frames; f++) {
+		const struct page *pg = &page_map[f];
+		struct kmem_cache *c = pg->priv;
+
+		if (!(pg->flags & PG_HEAD) || pg->owner != PAGE_OWNER_SLAB ||
+		    pg->kind == LAY_WITHDRAWN)
+			continue;
+		if (!slab_cache_valid(c) || pg->kind >= NR_LAYOUTS) {
+			mm_report("slab_check: slab frame %lu: no live cache or layout",
+				  (unsigned long)f);
+			bad++;
+			continue;
+		}
+		if (pg->inuse == c->lay[pg->kind].nobjs) {
+			full[c - slab_caches][pg->kind]++;
+			bad += check_slab(c, pg, pg->kind, false, &cached[c - slab_caches]);
+		}
+	}
+	for (i = 0; i < SLAB_MAX_CACHES; i++) {
+		struct kmem_cache *c = &slab_caches[i];
+
+		for (li = 0; c->live && li < NR_LAYOUTS; li++) {
+			struct slab_layout *l = &c->lay[li];
+			unsigned long np = check_list(c, li, &l->partial, false, &bad, &cached[i]);
+			unsigned long ne = check_list(c, li, &l->empty, true, &bad, &cached[i]);
+
+			if (ne != l->nr_empty || np + ne + full[i][li] != l->nr_slabs)
+				bad += check_fail(c, NULL, "slab counts wrong");
+		}
+		if (c->live)
+			bad += check_magazine(c, cached[i]);
+	}
+	mm_unlock(s);
+	return bad;
+}
