@@ -58,13 +58,13 @@ static bool pow2(uint32_t v)
 /* Fields that need nothing else: section 3.1 of the spec. */
 static int bpb_check_fields(struct fat_fs *fs, const uint8_t *b)
 {
-	uint32_t bps = le16(b + 11), spc = b[13];
+	uint32_t bps = le16(b + BPB_BytsPerSec), spc = b[BPB_SecPerClus];
 
-	if (b[510] != 0x55 || b[511] != 0xAA)
+	if (b[BS_55AA] != 0x55 || b[BS_55AA + 1] != 0xAA)
 		return fat_failx(fs, -EINVAL, "boot sector signature (offset 510)",
-				 le16(b + 510), "not 0xAA55");
-	if (b[0] != 0xEB && b[0] != 0xE9)
-		return fat_failx(fs, -EINVAL, "BS_jmpBoot[0]", b[0],
+				 le16(b + BS_55AA), "not 0xAA55");
+	if (b[BS_jmpBoot] != 0xEB && b[BS_jmpBoot] != 0xE9)
+		return fat_failx(fs, -EINVAL, "BS_jmpBoot[0]", b[BS_jmpBoot],
 				 "not a jump (0xEB or 0xE9)");
 	if (bps < 512 || bps > 4096 || !pow2(bps))
 		return fat_fail(fs, -EINVAL, "BPB_BytsPerSec", bps,
@@ -78,28 +78,31 @@ static int bpb_check_fields(struct fat_fs *fs, const uint8_t *b)
 	if (bps * spc > FAT_CLUS_MAX)   /* Windows and FatFs: 256 KiB with 4 KiB sectors */
 		return fat_fail(fs, -EINVAL, "BPB_SecPerClus", spc,
 				"clusters above 256 KiB");
-	if (le16(b + 14) == 0)
+	if (le16(b + BPB_RsvdSecCnt) == 0)
 		return fat_fail(fs, -EINVAL, "BPB_RsvdSecCnt", 0, "must not be 0");
-	if (b[16] == 0)
+	if (b[BPB_NumFATs] == 0)
 		return fat_fail(fs, -EINVAL, "BPB_NumFATs", 0, "must not be 0");
-	if (b[21] != 0xF0 && b[21] < 0xF8)
-		return fat_failx(fs, -EINVAL, "BPB_Media", b[21],
+	if (b[BPB_Media] != 0xF0 && b[BPB_Media] < 0xF8)
+		return fat_failx(fs, -EINVAL, "BPB_Media", b[BPB_Media],
 				 "not 0xF0 or 0xF8..0xFF");
 	fs->bps = bps;
 	fs->spc = spc;
 	fs->clus_bytes = bps * spc;
-	fs->rsvd = le16(b + 14);
-	fs->nfats = b[16];
+	fs->rsvd = le16(b + BPB_RsvdSecCnt);
+	fs->nfats = b[BPB_NumFATs];
 	return 0;
 }
 
 /* Region sizes and the FAT type by cluster count: spec section 3.5. */
 static int bpb_check_layout(struct fat_fs *fs, const uint8_t *b)
 {
-	uint32_t root_ents = le16(b + 17);
-	uint64_t fatsz = le16(b + 22) ? le16(b + 22) : le32(b + 36);
-	uint64_t tot = le16(b + 19) ? le16(b + 19) : le32(b + 32);
-	uint64_t root_secs = ((uint64_t)root_ents * 32 + fs->bps - 1) / fs->bps;
+	uint32_t root_ents = le16(b + BPB_RootEntCnt);
+	uint64_t fatsz = le16(b + BPB_FATSz16) ? le16(b + BPB_FATSz16)
+					       : le32(b + BPB_FATSz32);
+	uint64_t tot = le16(b + BPB_TotSec16) ? le16(b + BPB_TotSec16)
+					      : le32(b + BPB_TotSec32);
+	uint64_t root_secs = ((uint64_t)root_ents * FAT_DIRENT_SIZE + fs->bps - 1) /
+			     fs->bps;
 	uint64_t meta, count;
 
 	if (fatsz == 0)
@@ -133,20 +136,21 @@ static int bpb_check_layout(struct fat_fs *fs, const uint8_t *b)
 /* The FAT32-only fields (spec section 3.3) and the volume's fit. */
 static int bpb_check_fat32(struct fat_fs *fs, const uint8_t *b)
 {
-	uint32_t ext = le16(b + 40), root = le32(b + 44), active = 0;
+	uint32_t ext = le16(b + BPB_ExtFlags), root = le32(b + BPB_RootClus);
+	uint32_t active = 0;
 	uint64_t dev_secs = fs->tot_sec * (fs->bps / fs->dev->sector_size);
 
-	if (le16(b + 17) != 0)
-		return fat_fail(fs, -EINVAL, "BPB_RootEntCnt", le16(b + 17),
+	if (le16(b + BPB_RootEntCnt) != 0)
+		return fat_fail(fs, -EINVAL, "BPB_RootEntCnt", le16(b + BPB_RootEntCnt),
 				"must be 0 on FAT32");
-	if (le16(b + 22) != 0)
-		return fat_fail(fs, -EINVAL, "BPB_FATSz16", le16(b + 22),
+	if (le16(b + BPB_FATSz16) != 0)
+		return fat_fail(fs, -EINVAL, "BPB_FATSz16", le16(b + BPB_FATSz16),
 				"must be 0 on FAT32");
-	if (le16(b + 42) != 0)
-		return fat_failx(fs, -EINVAL, "BPB_FSVer", le16(b + 42),
+	if (le16(b + BPB_FSVer) != 0)
+		return fat_failx(fs, -EINVAL, "BPB_FSVer", le16(b + BPB_FSVer),
 				 "unknown version (only 0x0000)");
-	if (ext & 0x80) {
-		active = ext & 0x0F;
+	if (ext & BPB_EXTFLAGS_NOMIRROR) {
+		active = ext & BPB_EXTFLAGS_ACTIVE;
 		if (active >= fs->nfats)
 			return fat_failx(fs, -EINVAL, "BPB_ExtFlags", ext,
 					 "active FAT beyond BPB_NumFATs");
@@ -172,10 +176,11 @@ static int bpb_check_fat32(struct fat_fs *fs, const uint8_t *b)
  * is the root directory's (mount_label). */
 static void bpb_label(struct fat_fs *fs, const uint8_t *b)
 {
-	fs->serial = le32(b + 67);
+	fs->serial = le32(b + BS_VolID);
 	fs->boot_label[0] = '\0';
-	if (b[66] == 0x29 && memcmp(b + 71, "NO NAME    ", 11))
-		fat_label_name(b + 71, fs->boot_label);
+	if (b[BS_BootSig] == BS_BOOTSIG_EXT &&
+	    memcmp(b + BS_VolLab, "NO NAME    ", FAT_NAME11_LEN))
+		fat_label_name(b + BS_VolLab, fs->boot_label);
 }
 
 /* Read sector 0 and validate it into fs. */
@@ -307,14 +312,14 @@ void fat_unmount(struct fat_fs *fs)
 
 int fat_entry(struct fat_fs *fs, uint32_t c, uint32_t *val)
 {
-	uint64_t off = (uint64_t)c * 4;
-	uint8_t raw[4];
+	uint64_t off = (uint64_t)c * FAT32_ENTRY_SIZE;
+	uint8_t raw[FAT32_ENTRY_SIZE];
 	int ret;
 
 	if (!fat_clus_valid(fs, c))
 		return fat_fail(fs, -EIO, "cluster", c, "outside the volume");
 	ret = bcache_read(fs->bc, fs->fat_start + off / fs->bps,
-			  (uint32_t)(off % fs->bps), 4, raw);
+			  (uint32_t)(off % fs->bps), FAT32_ENTRY_SIZE, raw);
 	if (ret)
 		return fat_fail(fs, ret == -ENOMEM ? -ENOMEM : -EIO,
 				"FAT entry of cluster", c, "read error");

@@ -4,8 +4,9 @@
  * A directory is a cluster chain of 32-byte entries (spec section 6
  * "Directory Structure"): DIR_Name[0] 0x00 ends it, 0xE5 marks a deleted
  * entry, 0x05 stands for a leading 0xE5; ATTR_LONG_NAME entries (section 7)
- * carry 13 UTF-16 units each, last one first (LDIR_Ord | 0x40), each with
- * the checksum of the short entry they precede. A sequence that breaks
+ * carry 13 UTF-16 units each, last one first (LDIR_Ord | LAST_LONG_ENTRY),
+ * each with the checksum of the short entry they precede (LDIR_Chksum).
+ * Field offsets are fat32_layout.h's. A sequence that breaks
  * (wrong order, wrong checksum, no short entry) is ignored, as Windows and
  * Linux do, and the short name is used. Not a writer; no caching of names
  * or directory positions beyond the block cache. */
@@ -26,32 +27,36 @@ static void lfn_reset(struct fat_dir *d)
 /* Take one LFN entry e into d's sequence, or drop the sequence. */
 static void lfn_add(struct fat_dir *d, const uint8_t *e)
 {
-	unsigned seq = e[0] & 0x1F;
+	unsigned seq = e[LDIR_Ord] & LDIR_ORD_MASK;
+	bool last = e[LDIR_Ord] & LAST_LONG_ENTRY;
 	uint16_t *u;
 
-	if ((e[0] & 0x40) && d->lfn_count)
+	if (last && d->lfn_count)
 		lfn_reset(d);               /* a new sequence orphans the old */
-	if (seq == 0 || seq > 20 || e[12] != 0 || le16(e + 26) != 0) {
+	if (seq == 0 || seq > LDIR_ORD_MAX || e[LDIR_Type] != 0 ||
+	    le16(e + LDIR_FstClusLO) != 0) {
 		lfn_reset(d);
 		d->fs->st.lfn_ignored++;
 		return;
 	}
-	if (e[0] & 0x40) {
+	if (last) {
 		d->lfn_count = (uint8_t)seq;
-		d->lfn_sum = e[13];
-	} else if (!d->lfn_count || seq != d->lfn_next || e[13] != d->lfn_sum) {
+		d->lfn_sum = e[LDIR_Chksum];
+	} else if (!d->lfn_count || seq != d->lfn_next ||
+		   e[LDIR_Chksum] != d->lfn_sum) {
 		lfn_reset(d);
 		d->fs->st.lfn_ignored++;
 		return;
 	}
 	d->lfn_next = (uint8_t)(seq - 1);
-	u = d->lfn + (seq - 1) * 13;
-	for (int i = 0; i < 5; i++)
-		u[i] = le16(e + 1 + 2 * i);
-	for (int i = 0; i < 6; i++)
-		u[5 + i] = le16(e + 14 + 2 * i);
-	for (int i = 0; i < 2; i++)
-		u[11 + i] = le16(e + 28 + 2 * i);
+	u = d->lfn + (seq - 1) * LDIR_UNITS;
+	for (int i = 0; i < LDIR_NAME1_UNITS; i++)
+		u[i] = le16(e + LDIR_Name1 + 2 * i);
+	for (int i = 0; i < LDIR_NAME2_UNITS; i++)
+		u[LDIR_NAME1_UNITS + i] = le16(e + LDIR_Name2 + 2 * i);
+	for (int i = 0; i < LDIR_NAME3_UNITS; i++)
+		u[LDIR_NAME1_UNITS + LDIR_NAME2_UNITS + i] =
+			le16(e + LDIR_Name3 + 2 * i);
 }
 
 /* The long name for short entry e, if d holds a complete matching one. */
@@ -60,11 +65,11 @@ static bool lfn_take(struct fat_dir *d, const uint8_t *e, char *out)
 	unsigned n = 0, max;
 
 	if (!d->lfn_count || d->lfn_next != 0 ||
-	    fat_lfn_checksum(e) != d->lfn_sum) {
+	    fat_lfn_checksum(e + DIR_Name) != d->lfn_sum) {
 		lfn_reset(d);
 		return false;
 	}
-	max = d->lfn_count * 13u;
+	max = d->lfn_count * (unsigned)LDIR_UNITS;
 	d->lfn_count = 0;
 	while (n < max && d->lfn[n] != 0x0000)
 		n++;
@@ -89,28 +94,37 @@ static void decode_time(uint16_t date, uint16_t time, struct fat_time *t)
 	t->sec = (uint8_t)((time & 0x1F) * 2);
 }
 
-/* Decode short entry e (spec section 6.1 field offsets) into ent. */
+/* Decode short entry e (spec section 6) into ent. */
 static void decode_entry(struct fat_dir *d, const uint8_t *e,
 			 struct fat_dirent *ent)
 {
-	ent->attr = e[11];
-	ent->first_cluster = ((uint32_t)le16(e + 20) << 16) | le16(e + 26);
-	ent->size = le32(e + 28);
-	decode_time(le16(e + 16), le16(e + 14), &ent->ctime);   /* DIR_Crt* */
-	if (ent->ctime.year && e[13] < 200) {                 /* DIR_CrtTimeTenth */
-		ent->ctime.sec = (uint8_t)(ent->ctime.sec + e[13] / 100);
-		ent->ctime.centi = e[13] % 100;
+	ent->attr = e[DIR_Attr];
+	ent->first_cluster = ((uint32_t)le16(e + DIR_FstClusHI) << 16) |
+			     le16(e + DIR_FstClusLO);
+	ent->size = le32(e + DIR_FileSize);
+	decode_time(le16(e + DIR_CrtDate), le16(e + DIR_CrtTime), &ent->ctime);
+	if (ent->ctime.year && e[DIR_CrtTimeTenth] < 200) {
+		ent->ctime.sec = (uint8_t)(ent->ctime.sec + e[DIR_CrtTimeTenth] / 100);
+		ent->ctime.centi = e[DIR_CrtTimeTenth] % 100;
 	}
-	decode_time(le16(e + 24), le16(e + 22), &ent->mtime);   /* DIR_Wrt* */
-	decode_time(le16(e + 18), 0, &ent->adate);              /* DIR_LstAccDate */
+	decode_time(le16(e + DIR_WrtDate), le16(e + DIR_WrtTime), &ent->mtime);
+	decode_time(le16(e + DIR_LstAccDate), 0, &ent->adate);
 	fat_short_name(e, false, ent->short_name);
 	if (!lfn_take(d, e, ent->name))
 		fat_short_name(e, true, ent->name);
 }
 
+/* A long-name part (section 7: the attribute bits under the mask are
+ * exactly ATTR_LONG_NAME). */
+static bool is_long_name(const uint8_t *e)
+{
+	return (e[DIR_Attr] & ATTR_LONG_NAME_MASK) == ATTR_LONG_NAME;
+}
+
 static bool is_dot_entry(const uint8_t *e)
 {
-	return !memcmp(e, ".          ", 11) || !memcmp(e, "..         ", 11);
+	return !memcmp(e + DIR_Name, ".          ", FAT_NAME11_LEN) ||
+	       !memcmp(e + DIR_Name, "..         ", FAT_NAME11_LEN);
 }
 
 /* The next raw entry of d into e. Returns 1, 0 at the end, or an error.
@@ -135,7 +149,7 @@ static int dir_next_raw(struct fat_dir *d, uint8_t *e)
 	ret = fat_clus_read(fs, d->ch.clus, d->off, e, FAT_DIRENT_SIZE);
 	if (ret)
 		return ret;
-	if (e[0] == 0x00) {
+	if (e[DIR_Name] == DIR_NAME_END) {
 		d->done = true;
 		return 0;
 	}
@@ -157,11 +171,11 @@ int fat_readdir(struct fat_dir *d, struct fat_dirent *ent)
 	if (!d || !d->fs || !ent)
 		return -EINVAL;
 	while ((ret = dir_next_raw(d, e)) == 1) {
-		if (e[0] == 0xE5) {
+		if (e[DIR_Name] == DIR_NAME_FREE) {
 			lfn_reset(d);
-		} else if ((e[11] & 0x3F) == 0x0F) {     /* ATTR_LONG_NAME */
+		} else if (is_long_name(e)) {
 			lfn_add(d, e);
-		} else if ((e[11] & FAT_ATTR_VOLUME_ID) ||
+		} else if ((e[DIR_Attr] & FAT_ATTR_VOLUME_ID) ||
 			   (!d->dots && is_dot_entry(e))) {
 			lfn_reset(d);
 		} else {
@@ -204,10 +218,10 @@ int fat_root_label(struct fat_fs *fs, char *out)
 
 	out[0] = '\0';
 	while (!ret && (ret = dir_next_raw(&d, e)) == 1)
-		if (e[0] != 0xE5 && (e[11] & 0x3F) != 0x0F &&
-		    (e[11] & (FAT_ATTR_VOLUME_ID | FAT_ATTR_DIRECTORY)) == FAT_ATTR_VOLUME_ID &&
-		    le16(e + 20) == 0 && le16(e + 26) == 0) {
-			fat_label_name(e, out);
+		if (e[DIR_Name] != DIR_NAME_FREE && !is_long_name(e) &&
+		    (e[DIR_Attr] & (FAT_ATTR_VOLUME_ID | FAT_ATTR_DIRECTORY)) == FAT_ATTR_VOLUME_ID &&
+		    le16(e + DIR_FstClusHI) == 0 && le16(e + DIR_FstClusLO) == 0) {
+			fat_label_name(e + DIR_Name, out);
 			return 0;
 		}
 	return ret;

@@ -1,19 +1,17 @@
-/* fat32_internal.h - what fat32.c, fat32_dir.c, fat32_name.c and
- * fat32_file.c share: the mounted volume, little-endian field readers,
- * FAT entry access, the bounded chain walk and error messages. Not an
+/* fat32_internal.h - what fat32.c, fat32_dir.c, fat32_name.c,
+ * fat32_file.c and fat32_part.c share: the mounted volume, little-endian
+ * field readers (the offsets they read at are in fat32_layout.h), FAT
+ * entry access, the bounded chain walk and error messages. Not an
  * interface for anyone else (that is fs/fat32.h). */
 #ifndef TALLY_FS_FAT32_INTERNAL_H
 #define TALLY_FS_FAT32_INTERNAL_H
 
 #include "fs/fat32.h"
 #include "fs/bcache.h"
+#include "fat32_layout.h"
 
-#define FAT_EOC_MIN   0x0FFFFFF8u   /* end of chain: >= this */
-#define FAT_BAD       0x0FFFFFF7u   /* bad cluster marker */
-#define FAT_MASK      0x0FFFFFFFu   /* entries are 28 bits */
 #define FAT_DIR_MAX   65536u        /* entries a directory may have */
 #define FAT_BC_RESERVE 4u           /* cache buffers set aside at mount */
-#define FAT_DIRENT_SIZE 32u
 #define FAT_CLUS_MAX  (256u * 1024) /* bytes per cluster accepted */
 
 /* The directories a path walk passes through below the root: how ".." is

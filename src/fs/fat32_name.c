@@ -97,8 +97,8 @@ static void short_part(const uint8_t *raw, int n, bool lower, bool name,
 	for (int i = 0; i < n; i++) {
 		uint32_t c = raw[i];
 
-		if (name && i == 0 && c == 0x05)
-			c = 0xE5;
+		if (name && i == 0 && c == DIR_NAME_E5_ESC)
+			c = DIR_NAME_FREE;
 		if (c >= 0x80)
 			c = cp850[c - 0x80];
 		else if (lower && c >= 'A' && c <= 'Z')
@@ -109,14 +109,17 @@ static void short_part(const uint8_t *raw, int n, bool lower, bool name,
 
 void fat_short_name(const uint8_t *e, bool nt_case, char out[36])
 {
+	const uint8_t *ext = e + DIR_Name + DIR_NAME_BASE;
 	size_t len = 0;
 
 	out[0] = '\0';
-	short_part(e, 8, nt_case && (e[12] & 0x08), true, out, &len);
-	if (e[8] == ' ' && e[9] == ' ' && e[10] == ' ')
+	short_part(e + DIR_Name, DIR_NAME_BASE,
+		   nt_case && (e[DIR_NTRes] & DIR_NTRES_LOWER_BASE), true, out, &len);
+	if (ext[0] == ' ' && ext[1] == ' ' && ext[2] == ' ')
 		return;
 	put_utf8(out, 36, &len, '.');
-	short_part(e + 8, 3, nt_case && (e[12] & 0x10), false, out, &len);
+	short_part(ext, FAT_NAME11_LEN - DIR_NAME_BASE,
+		   nt_case && (e[DIR_NTRes] & DIR_NTRES_LOWER_EXT), false, out, &len);
 }
 
 void fat_label_name(const uint8_t *raw11, char *out)
@@ -124,14 +127,14 @@ void fat_label_name(const uint8_t *raw11, char *out)
 	size_t len = 0;
 
 	out[0] = '\0';
-	short_part(raw11, 11, false, true, out, &len);
+	short_part(raw11, FAT_NAME11_LEN, false, true, out, &len);
 }
 
 uint8_t fat_lfn_checksum(const uint8_t *name11)
 {
 	uint8_t sum = 0;
 
-	for (int i = 0; i < 11; i++)
+	for (int i = 0; i < FAT_NAME11_LEN; i++)
 		sum = (uint8_t)(((sum & 1) << 7) + (sum >> 1) + name11[i]);
 	return sum;
 }

@@ -4,7 +4,8 @@
  * makes of a whole device), or a partition table: an MBR (the four
  * primary entries at offset 446, Linux's block/partitions/msdos.c rules)
  * or, behind a protective MBR (an entry of type 0xEE), a GPT (UEFI 2.x
- * section 5.3: header at LBA 1, its CRC32, 128-byte entries). As FatFs's
+ * section 5.3: header at LBA 1, its CRC32, 128-byte entries; field offsets
+ * in fat32_layout.h). As FatFs's
  * find_volume does, the first partition in table order whose first sector
  * mounts as FAT32 is the volume; the table's LBAs are device sectors.
  * When no partition holds one, the error of the first candidate is
@@ -18,31 +19,35 @@
 
 #include <string.h>
 
-#define MBR_TABLE   446u
-#define GPT_ENTRY   128u
-
 /* Looks like FatFs's check_fs test of a FAT boot sector: a jump, the
  * signature and sane BPB_BytsPerSec, BPB_SecPerClus, BPB_RsvdSecCnt and
  * BPB_NumFATs. An MBR's code may start with a jump too, but not with
  * these fields. */
 bool fat_looks_like_vbr(const uint8_t *b)
 {
-	uint32_t bps = le16(b + 11), spc = b[13];
+	uint32_t bps = le16(b + BPB_BytsPerSec), spc = b[BPB_SecPerClus];
 
-	return (b[0] == 0xEB || b[0] == 0xE9) && b[510] == 0x55 &&
-	       b[511] == 0xAA && bps >= 512 && bps <= 4096 &&
+	return (b[BS_jmpBoot] == 0xEB || b[BS_jmpBoot] == 0xE9) &&
+	       b[BS_55AA] == 0x55 && b[BS_55AA + 1] == 0xAA &&
+	       bps >= 512 && bps <= 4096 &&
 	       !(bps & (bps - 1)) && spc && !(spc & (spc - 1)) &&
-	       le16(b + 14) != 0 && b[16] != 0;
+	       le16(b + BPB_RsvdSecCnt) != 0 && b[BPB_NumFATs] != 0;
+}
+
+/* The MBR's partition record i (0..3). */
+static const uint8_t *mbr_record(const uint8_t *b, unsigned i)
+{
+	return b + MBR_PartitionRecord + MBR_RECORD_SIZE * i;
 }
 
 /* An MBR as Linux's msdos.c takes one: the signature, and every primary
  * entry's boot indicator 0x00 or 0x80. */
 static bool is_mbr(const uint8_t *b)
 {
-	if (b[510] != 0x55 || b[511] != 0xAA)
+	if (b[MBR_Signature] != 0x55 || b[MBR_Signature + 1] != 0xAA)
 		return false;
-	for (unsigned i = 0; i < 4; i++) {
-		uint8_t boot = b[MBR_TABLE + 16 * i];
+	for (unsigned i = 0; i < MBR_RECORDS; i++) {
+		uint8_t boot = mbr_record(b, i)[PR_BootIndicator];
 
 		if (boot != 0x00 && boot != 0x80)
 			return false;
@@ -52,8 +57,8 @@ static bool is_mbr(const uint8_t *b)
 
 static bool has_pmbr(const uint8_t *b)
 {
-	for (unsigned i = 0; i < 4; i++)
-		if (b[MBR_TABLE + 16 * i + 4] == 0xEE)
+	for (unsigned i = 0; i < MBR_RECORDS; i++)
+		if (mbr_record(b, i)[PR_OSType] == PR_TYPE_GPT_PROTECTIVE)
 			return true;
 	return false;
 }
@@ -99,15 +104,17 @@ static int try_part(struct fat_fs *fs, struct part_search *ps, uint32_t index,
  * and empty ones are not volumes. */
 static int search_mbr(struct fat_fs *fs, struct part_search *ps, const uint8_t *b)
 {
-	for (uint32_t i = 0; i < 4; i++) {
-		const uint8_t *e = b + MBR_TABLE + 16 * i;
-		uint8_t type = e[4];
+	for (uint32_t i = 0; i < MBR_RECORDS; i++) {
+		const uint8_t *e = mbr_record(b, i);
+		uint8_t type = e[PR_OSType];
 		int ret;
 
-		if (type == 0 || type == 0x05 || type == 0x0F || type == 0x85 ||
-		    le32(e + 8) == 0 || le32(e + 12) == 0)
+		if (type == PR_TYPE_EMPTY || type == PR_TYPE_EXTENDED ||
+		    type == PR_TYPE_EXTENDED_LBA || type == PR_TYPE_EXTENDED_LINUX ||
+		    le32(e + PR_StartingLBA) == 0 || le32(e + PR_SizeInLBA) == 0)
 			continue;
-		ret = try_part(fs, ps, i + 1, le32(e + 8), le32(e + 12));
+		ret = try_part(fs, ps, i + 1, le32(e + PR_StartingLBA),
+			       le32(e + PR_SizeInLBA));
 		if (ret <= 0)
 			return ret;
 	}
@@ -132,20 +139,22 @@ static uint32_t crc32(const uint8_t *p, size_t n)
  * entry array lying below FirstUsableLBA inside the device. */
 static int gpt_header(struct fat_fs *fs, uint8_t *h, uint64_t *lba, uint32_t *n)
 {
-	uint32_t ss = fs->disk->sector_size, hsize = le32(h + 12), crc = le32(h + 16);
-	uint64_t first_usable = le64(h + 40), secs;
+	uint32_t ss = fs->disk->sector_size, hsize = le32(h + GPTH_HeaderSize);
+	uint32_t crc = le32(h + GPTH_HeaderCRC32);
+	uint64_t first_usable = le64(h + GPTH_FirstUsableLBA), secs;
 
-	if (memcmp(h, "EFI PART", 8))
+	if (memcmp(h + GPTH_Signature, "EFI PART", 8))
 		return fat_fail(fs, -EINVAL, "GPT header", FAT_NOVAL,
 				"protective MBR but no \"EFI PART\" at LBA 1");
-	memset(h + 16, 0, 4);
-	if (hsize < 92 || hsize > ss || crc32(h, hsize) != crc)
+	memset(h + GPTH_HeaderCRC32, 0, 4);
+	if (hsize < GPTH_SIZE_MIN || hsize > ss || crc32(h, hsize) != crc)
 		return fat_failx(fs, -EINVAL, "GPT HeaderCRC32", crc,
 				 "does not match the header");
-	*lba = le64(h + 72);
-	*n = le32(h + 80);
-	secs = ((uint64_t)*n * GPT_ENTRY + ss - 1) / ss;
-	if (le64(h + 24) != 1 || le32(h + 84) != GPT_ENTRY || *lba < 2 ||
+	*lba = le64(h + GPTH_PartitionEntryLBA);
+	*n = le32(h + GPTH_NumberOfPartitionEntries);
+	secs = ((uint64_t)*n * GPTE_SIZE + ss - 1) / ss;
+	if (le64(h + GPTH_MyLBA) != 1 ||
+	    le32(h + GPTH_SizeOfPartitionEntry) != GPTE_SIZE || *lba < 2 ||
 	    first_usable > fs->disk->capacity || *lba + secs > first_usable)
 		return fat_fail(fs, -EINVAL, "GPT header", FAT_NOVAL,
 				"entry array not where UEFI puts it (or not 128-byte entries)");
@@ -156,7 +165,7 @@ static int gpt_header(struct fat_fs *fs, uint8_t *h, uint64_t *lba, uint32_t *n)
  * a sector buffer. */
 static int search_gpt(struct fat_fs *fs, struct part_search *ps, uint8_t *b)
 {
-	uint32_t ss = fs->disk->sector_size, n = 0, per = ss / GPT_ENTRY;
+	uint32_t ss = fs->disk->sector_size, n = 0, per = ss / GPTE_SIZE;
 	uint64_t lba = 0, loaded = 0;
 	static const uint8_t zero[16];
 	int ret;
@@ -167,7 +176,7 @@ static int search_gpt(struct fat_fs *fs, struct part_search *ps, uint8_t *b)
 	if (ret)
 		return ret;
 	for (uint32_t i = 0; i < n; i++) {
-		const uint8_t *e = b + (i % per) * GPT_ENTRY;
+		const uint8_t *e = b + (i % per) * GPTE_SIZE;
 
 		if (loaded != lba + i / per) {
 			loaded = lba + i / per;
@@ -175,9 +184,11 @@ static int search_gpt(struct fat_fs *fs, struct part_search *ps, uint8_t *b)
 				return fat_fail(fs, -EIO, "GPT entries at LBA", loaded,
 						"read error");
 		}
-		if (!memcmp(e, zero, 16) || le64(e + 40) < le64(e + 32))
+		if (!memcmp(e + GPTE_PartitionTypeGUID, zero, 16) ||
+		    le64(e + GPTE_EndingLBA) < le64(e + GPTE_StartingLBA))
 			continue;
-		ret = try_part(fs, ps, i + 1, le64(e + 32), le64(e + 40) - le64(e + 32) + 1);
+		ret = try_part(fs, ps, i + 1, le64(e + GPTE_StartingLBA),
+			       le64(e + GPTE_EndingLBA) - le64(e + GPTE_StartingLBA) + 1);
 		if (ret <= 0)
 			return ret;
 	}
