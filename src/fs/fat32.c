@@ -219,7 +219,7 @@ static bool dev_usable(const struct blkdev *dev)
 static int mount_root(struct fat_fs *fs)
 {
 	uint32_t v;
-	int ret = fat_entry(fs, fs->root, &v);
+	int ret = fat_table_entry(fs, fs->root, &v);
 
 	if (ret)
 		return ret;
@@ -310,7 +310,7 @@ void fat_unmount(struct fat_fs *fs)
 
 /* ---- FAT entries and chains ------------------------------------------ */
 
-int fat_entry(struct fat_fs *fs, uint32_t c, uint32_t *val)
+int fat_table_entry(struct fat_fs *fs, uint32_t c, uint32_t *val)
 {
 	uint64_t off = (uint64_t)c * FAT32_ENTRY_SIZE;
 	uint8_t raw[FAT32_ENTRY_SIZE];
@@ -339,7 +339,7 @@ void fat_chain_start(struct fat_chain *ch, uint32_t first)
 int fat_chain_next(struct fat_fs *fs, struct fat_chain *ch)
 {
 	uint32_t next;
-	int ret = fat_entry(fs, ch->clus, &next);
+	int ret = fat_table_entry(fs, ch->clus, &next);
 
 	if (ret)
 		return ret;

@@ -238,8 +238,8 @@ static void root_dirent(struct fat_fs *fs, struct fat_dirent *ent)
 	ent->first_cluster = fs->root;
 }
 
-int fat_entry_cluster(struct fat_fs *fs, const struct fat_dirent *ent,
-		      uint32_t *clus)
+int fat_dirent_first_cluster(struct fat_fs *fs, const struct fat_dirent *ent,
+			     uint32_t *clus)
 {
 	uint32_t c = ent->first_cluster;
 
@@ -407,7 +407,7 @@ static int resolve_step(struct fat_fs *fs, const char *name, size_t len,
 				"longer than 255 characters");
 	ret = dir_lookup(fs, walk_cur(fs, &fs->walk), name, len, false, ent);
 	if (!ret && (ent->attr & FAT_ATTR_DIRECTORY)) {
-		ret = fat_entry_cluster(fs, ent, &clus);
+		ret = fat_dirent_first_cluster(fs, ent, &clus);
 		if (!ret)
 			ret = walk_push(fs, &fs->walk, clus);
 	}
@@ -462,7 +462,7 @@ int fat_resolve_kind(struct fat_fs *fs, const char *path, bool dir,
 		return fat_fail(fs, -ENOTDIR, "path", FAT_NOVAL, "not a directory");
 	if (!dir && (ent->attr & FAT_ATTR_DIRECTORY))
 		return fat_fail(fs, -EISDIR, "path", FAT_NOVAL, "is a directory");
-	return fat_entry_cluster(fs, ent, clus);
+	return fat_dirent_first_cluster(fs, ent, clus);
 }
 
 int fat_stat(struct fat_fs *fs, const char *path, struct fat_dirent *st)

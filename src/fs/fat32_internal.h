@@ -105,9 +105,12 @@ int fat_find_volume(struct fat_fs *fs);
  * partition table. */
 bool fat_looks_like_vbr(const uint8_t *b);
 
-/* Read FAT entry c (28 bits). Returns 0; -EIO on a device error or c out
- * of range. */
-int fat_entry(struct fat_fs *fs, uint32_t c, uint32_t *val);
+/* The FAT's (the table's) entry for cluster c into *val: the next
+ * cluster of its chain, or a free, bad or end-of-chain mark (28 bits;
+ * not to be confused with a directory entry's first cluster,
+ * fat_dirent_first_cluster). Returns 0; -EIO on a device error or c out
+ * of range; -ENOMEM when the block cache has no buffer for it. */
+int fat_table_entry(struct fat_fs *fs, uint32_t c, uint32_t *val);
 
 /* Start a walk at cluster first (must be valid). The walk is bounded and
  * loop-checked: Brent's cycle detection finds a loop within about twice
@@ -117,7 +120,7 @@ void fat_chain_start(struct fat_chain *ch, uint32_t first);
 /* Advance ch to the next cluster of its chain. Returns 0 (moved); 1 at
  * end of chain (ch unchanged); -EIO for a free, reserved, bad or
  * out-of-range entry or a device error; -ELOOP for a loop or more steps
- * than clusters. */
+ * than clusters; -ENOMEM as fat_table_entry. */
 int fat_chain_next(struct fat_fs *fs, struct fat_chain *ch);
 
 /* Copy bytes at byte offset off of cluster c (within one sector). */
@@ -145,14 +148,14 @@ bool fat_name_eq(const char *a, size_t alen, const char *b);
 int fat_resolve(struct fat_fs *fs, const char *path, struct fat_dirent *ent,
 		char *cwd_out);
 /* fat_resolve, then require a directory (dir) or a file (-ENOTDIR /
- * -EISDIR otherwise) and find its first cluster (fat_entry_cluster). */
+ * -EISDIR otherwise) and find its first cluster (fat_dirent_first_cluster). */
 int fat_resolve_kind(struct fat_fs *fs, const char *path, bool dir,
 		     struct fat_dirent *ent, uint32_t *clus, char *cwd_out);
-/* The cluster a directory entry's contents start at (0 only for an empty
- * file); -EIO when an entry that must have clusters points at 0, 1 or past
- * the volume. */
-int fat_entry_cluster(struct fat_fs *fs, const struct fat_dirent *ent,
-		      uint32_t *clus);
+/* The cluster a directory entry's contents start at (its DIR_FstClusHI:LO,
+ * checked; 0 only for an empty file) into *clus. Returns 0; -EIO when an
+ * entry that must have clusters points at 0, 1 or past the volume. */
+int fat_dirent_first_cluster(struct fat_fs *fs, const struct fat_dirent *ent,
+			     uint32_t *clus);
 /* Open the directory whose first cluster is clus (0 = root). */
 int fat_dir_open_clus(struct fat_fs *fs, uint32_t clus, struct fat_dir *d);
 /* The root directory's volume label entry (DIR_Attr VOLUME_ID, not a
