@@ -91,14 +91,9 @@ int bcache_read(struct bcache *bc, uint64_t blockno, uint32_t offset,
 int bcache_read_direct(struct bcache *bc, uint64_t blockno, uint32_t count,
 		       void *dst);
 
-/* Free up to nr_bytes of unused, non-reserve buffers, LRU first (what the
- * shrinker does). Returns the bytes freed. */
-unsigned long bcache_shrink(struct bcache *bc, unsigned long nr_bytes);
-
 /* Drop every cached block that is not held (buffers are kept). */
 void bcache_invalidate(struct bcache *bc);
 
-uint32_t bcache_block_size(const struct bcache *bc);
 uint64_t bcache_nr_blocks(const struct bcache *bc);
 void bcache_get_stats(const struct bcache *bc, struct bcache_stats *out);
 

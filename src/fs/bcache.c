@@ -111,19 +111,15 @@ static unsigned long lru_count(struct shrinker *s)
 	return n * buf_bytes(bc);
 }
 
+/* The shrinker: free up to nr_bytes of unused, non-reserve buffers, LRU
+ * first. Returns the bytes freed. */
 static unsigned long lru_scan(struct shrinker *s, unsigned long nr_bytes)
 {
 	struct bcache *bc = container_of(s, struct bcache, shrinker);
-
-	bc->st.shrinker_calls++;
-	return bcache_shrink(bc, nr_bytes);
-}
-
-unsigned long bcache_shrink(struct bcache *bc, unsigned long nr_bytes)
-{
 	struct list_head *p = bc->lru.prev, *prev;
 	unsigned long freed = 0;
 
+	bc->st.shrinker_calls++;
 	while (p != &bc->lru && freed < nr_bytes) {
 		struct bcache_buf *b = list_entry(p, struct bcache_buf, lru);
 
@@ -390,11 +386,6 @@ void bcache_invalidate(struct bcache *bc)
 			list_add_tail(&b->lru, &bc->lru);
 		}
 	}
-}
-
-uint32_t bcache_block_size(const struct bcache *bc)
-{
-	return bc->block_size;
 }
 
 uint64_t bcache_nr_blocks(const struct bcache *bc)

@@ -100,10 +100,6 @@ int fat_mount_volume(struct fat_fs *fs, uint64_t start, uint64_t count);
 /* fat32_part.c: find the volume on fs->disk (sector 0, else the first
  * MBR or GPT partition holding one) and mount it with fat_mount_volume. */
 int fat_find_volume(struct fat_fs *fs);
-/* True when sector b (sector 0 of something) looks like a FAT boot
- * sector (what FatFs's check_fs and Linux's msdos.c test) rather than a
- * partition table. */
-bool fat_looks_like_vbr(const uint8_t *b);
 
 /* The FAT's (the table's) entry for cluster c into *val: the next
  * cluster of its chain, or a free, bad or end-of-chain mark (28 bits;

@@ -19,11 +19,12 @@
 
 #include <string.h>
 
-/* Looks like FatFs's check_fs test of a FAT boot sector: a jump, the
- * signature and sane BPB_BytsPerSec, BPB_SecPerClus, BPB_RsvdSecCnt and
- * BPB_NumFATs. An MBR's code may start with a jump too, but not with
- * these fields. */
-bool fat_looks_like_vbr(const uint8_t *b)
+/* True when sector b (sector 0 of something) looks like a FAT boot
+ * sector rather than a partition table, by FatFs's check_fs test (what
+ * Linux's msdos.c tests too): a jump, the signature and sane
+ * BPB_BytsPerSec, BPB_SecPerClus, BPB_RsvdSecCnt and BPB_NumFATs. An
+ * MBR's code may start with a jump too, but not with these fields. */
+static bool looks_like_vbr(const uint8_t *b)
 {
 	uint32_t bps = le16(b + BPB_BytsPerSec), spc = b[BPB_SecPerClus];
 
@@ -219,7 +220,7 @@ int fat_find_volume(struct fat_fs *fs)
 	ret = blk_read(fs->disk, 0, 1, b);
 	if (ret) {
 		ret = fat_fail(fs, -EIO, "boot sector", FAT_NOVAL, "read error");
-	} else if (fat_looks_like_vbr(b) || !is_mbr(b)) {
+	} else if (looks_like_vbr(b) || !is_mbr(b)) {
 		ret = fat_mount_volume(fs, 0, fs->disk->capacity);
 	} else if (has_pmbr(b)) {
 		ps.table = FAT_PT_GPT;
