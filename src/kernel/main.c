@@ -2,6 +2,7 @@
  * hart with paging off, interrupts off and .bss cleared. */
 #include <stdint.h>
 #include "kernel/console.h"
+#include "kernel/crash.h"
 #include "lib/printf.h"
 #include "kernel/disk.h"
 #include "kernel/ktest.h"
@@ -80,12 +81,10 @@ static void run_boot_selftest(void)
 
 static void run_boot_crash(void)
 {
-	char kind[16], line[32];
+	char kind[16];
 
-	if (!bootarg("crash", kind, sizeof(kind)))
-		return;
-	ksnprintf(line, sizeof(line), "crash %s", kind);
-	sh_exec(line);
+	if (bootarg("crash", kind, sizeof(kind)) && crash(kind))
+		kprintf("crash: no kind %s (%s)\n", kind, CRASH_KINDS);
 }
 
 void kmain(unsigned long hartid, const void *dtb)

@@ -3,9 +3,9 @@
 #include <string.h>
 #include "shell/shell.h"
 #include "kernel/console.h"
+#include "kernel/crash.h"
 #include "kernel/ktest.h"
 #include "kernel/power.h"
-#include "kernel/sections.h"
 #include "kernel/timer.h"
 #include "kernel/version.h"
 
@@ -75,41 +75,14 @@ static int cmd_poweroff(int argc, char **argv)
 }
 SH_COMMAND("poweroff", "", "shut the machine down (QEMU exits 0)", cmd_poweroff);
 
-static volatile int crash_limit = 1 << 30;
-
-/* Recurses until the stack runs into its guard page (the limit is only
- * there to tell the compiler the recursion can end). */
-static int recurse_deep(int depth)
-{
-	volatile char pad[256];
-
-	pad[0] = (char)depth;
-	if (depth >= crash_limit)
-		return pad[0];
-	return recurse_deep(depth + 1) + pad[0];
-}
-
 static int cmd_crash(int argc, char **argv)
 {
 	if (argc != 2)
 		return SH_USAGE;
-	if (!strcmp(argv[1], "null"))
-		return *(volatile int *)0;
-	if (!strcmp(argv[1], "text")) {
-		*(volatile uint32_t *)(uintptr_t)_text_start = 0;
-		return 0;
-	}
-	if (!strcmp(argv[1], "illegal")) {
-		__asm__ volatile(".word 0");
-		return 0;
-	}
-	if (!strcmp(argv[1], "stack"))
-		return recurse_deep(0);
-	if (!strcmp(argv[1], "panic"))
-		panic("crash panic: on purpose");
-	return SH_USAGE;
+	crash(argv[1]);
+	return SH_USAGE;   /* only an unknown kind comes back */
 }
-SH_COMMAND("crash", "null|text|illegal|stack|panic",
+SH_COMMAND("crash", CRASH_KINDS,
 	   "fault or panic on purpose to show the report", cmd_crash);
 
 static int cmd_selftest(int argc, char **argv)

@@ -24,9 +24,11 @@ def crash(kind, cause, addr=None, via_bootarg=False):
                f"crash {kind} ({how}): sepc and stval shown", out)
             ok(" ra=" in out and " sp=" in out and "t6=" in out,
                f"crash {kind} ({how}): registers dumped", out)
-            ok(re.search(r"backtrace:\n  #0 +[0-9a-f]{16} cmd_crash\+0x[0-9a-f]+\n"
-                         r"  #1 +[0-9a-f]{16} sh_exec\+0x[0-9a-f]+\n", out) is not None,
-               f"crash {kind} ({how}): backtrace names the functions", out)
+            callers = (r"  #1 +[0-9a-f]{16} kmain\+0x[0-9a-f]+\n" if via_bootarg else
+                       r"  #1 +[0-9a-f]{16} cmd_crash\+0x[0-9a-f]+\n"
+                       r"  #2 +[0-9a-f]{16} sh_exec\+0x[0-9a-f]+\n")
+            ok(re.search(r"backtrace:\n  #0 +[0-9a-f]{16} crash\+0x[0-9a-f]+\n" + callers, out)
+               is not None, f"crash {kind} ({how}): backtrace names the functions", out)
             if addr is not None:
                 ok(f"faulting address: {addr:016x}" in out,
                    f"crash {kind} ({how}): faulting address named", out)
@@ -41,10 +43,18 @@ def panic():
         code, out = t.wait_exit()
         ok("PANIC: crash panic: on purpose" in out, "crash panic: the message", out)
         ok(re.search(r"backtrace:\n  #0 +[0-9a-f]{16} panic\+0x[0-9a-f]+\n"
-                     r"  #1 +[0-9a-f]{16} cmd_crash\+0x[0-9a-f]+\n"
-                     r"  #2 +[0-9a-f]{16} sh_exec\+0x[0-9a-f]+\n", out) is not None,
+                     r"  #1 +[0-9a-f]{16} crash\+0x[0-9a-f]+\n"
+                     r"  #2 +[0-9a-f]{16} cmd_crash\+0x[0-9a-f]+\n"
+                     r"  #3 +[0-9a-f]{16} sh_exec\+0x[0-9a-f]+\n", out) is not None,
            "crash panic: backtrace from panic() through its caller", out)
         ok(code == EXIT_PANIC, f"crash panic: exit status {EXIT_PANIC} (got {code})")
+
+
+def crash_unknown_bootarg():
+    with Tally(append="crash=bogus") as t:
+        log = t.boot()
+        ok("crash: no kind bogus (null|text|illegal|stack|panic)" in log,
+           "crash=bogus: the boot says there is no such kind, and goes on", log[-300:])
 
 
 def selftest_boot():
@@ -67,6 +77,7 @@ crash("null", "load page fault", addr=0)
 crash("illegal", "illegal instruction")
 crash("null", "load page fault", addr=0, via_bootarg=True)
 guarded(panic, "panic")
+guarded(crash_unknown_bootarg, "crash=bogus")
 guarded(selftest_boot, "selftest boot")
 guarded(selftest_unknown, "selftest unknown")
 sys.exit(finish())
