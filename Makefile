@@ -141,7 +141,8 @@ include mk/bench.mk
 # ---- tests ---------------------------------------------------------------
 test: deps $(B)/kernel.elf $(IMAGE) $(HOST_TESTS)
 	@python3 tests/run.py $(HOST_TESTS) $(sort $(wildcard tests/qemu/test_*.py)) \
-		tests/fuzz/smoke.py $(sort $(wildcard tests/bench/smoke_*.py))
+		tests/fuzz/smoke.py $(sort $(wildcard tests/bench/smoke_*.py)) \
+		$(sort $(wildcard tests/lint/test_*.py))
 
 test-host: $(HOST_TESTS)
 	@python3 tests/run.py $(HOST_TESTS)
