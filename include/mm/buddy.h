@@ -30,7 +30,7 @@ struct buddy_stats {
  * PG_HEAD, order, owner PAGE_OWNER_PAGES, priv/mem NULL, kind 0, inuse 0.
  * Returns 0 and *out = head; -ENOMEM when no zone can serve; -EINVAL when
  * order > MAX_ORDER or out is NULL. */
-int buddy_try_alloc(gfp_t flags, unsigned order, struct page **out);
+int buddy_try_alloc(gfp_t gfp, unsigned order, struct page **out);
 
 /* buddy_try_alloc() with reclaim: when the zones really ran out (not by
  * fault injection), the reclaim path (mm/shrinker.h) gives back what the
@@ -39,10 +39,10 @@ int buddy_try_alloc(gfp_t flags, unsigned order, struct page **out);
  * buddy_try_alloc(). Call without the mm lock held (the kernel's lock
  * nests today; a real spinlock would not). The object allocators call
  * buddy_try_alloc() (their entry points reclaim). */
-int buddy_alloc(gfp_t flags, unsigned order, struct page **out);
+int buddy_alloc(gfp_t gfp, unsigned order, struct page **out);
 
 /* buddy_alloc() returning the head, or NULL on any failure. */
-struct page *alloc_pages(gfp_t flags, unsigned order);
+struct page *alloc_pages(gfp_t gfp, unsigned order);
 
 /* Free the block of 2^order frames headed by pg, merging with free buddies.
  * Returns 0; -EINVAL (refused, reported, counted in wrong_frees, nothing

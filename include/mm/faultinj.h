@@ -1,7 +1,7 @@
 /* faultinj.h - fault injection for the allocators, after Linux's failslab
  * and fail_page_alloc knobs (Documentation/fault-injection).
  *
- * A call site asks faultinj_should_fail(scope, bytes, flags) before it
+ * A call site asks faultinj_should_fail(scope, bytes, gfp) before it
  * allocates; when the answer is yes it fails the request exactly as if
  * memory had run out (-ENOMEM), and counts it as injected. Decision order,
  * as in Linux's should_fail():
@@ -53,10 +53,10 @@ void faultinj_get(struct faultinj_config *cfg, struct faultinj_stats *st);
 /* Should this allocation fail? `scope` is one FI_* bit. Costs one load
  * and a branch while injection is off. */
 extern int faultinj_enabled;
-int faultinj_decide(unsigned scope, size_t bytes, gfp_t flags);
-static inline int faultinj_should_fail(unsigned scope, size_t bytes, gfp_t flags)
+int faultinj_decide(unsigned scope, size_t bytes, gfp_t gfp);
+static inline int faultinj_should_fail(unsigned scope, size_t bytes, gfp_t gfp)
 {
-	return faultinj_enabled && faultinj_decide(scope, bytes, flags);
+	return faultinj_enabled && faultinj_decide(scope, bytes, gfp);
 }
 /* Failures injected since boot, all scopes (read under the mm lock by the
  * allocators to tell injected failures from real ones). */

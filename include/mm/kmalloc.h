@@ -80,16 +80,16 @@ int kmalloc_init(void);
  * NULL): -EINVAL when out is NULL, size is 0, size > KMALLOC_MAX_REQUEST,
  * align is not a power of two or > KMALLOC_MAX_ALIGN; -ENOMEM when the
  * current mode cannot find the memory (including sizes above all RAM). */
-int kmem_try_alloc(size_t size, size_t align, gfp_t flags, void **out);
+int kmem_try_alloc(size_t size, size_t align, gfp_t gfp, void **out);
 
-/* kmem_try_alloc(size, 0, flags) returning the block or NULL (size 0 is
+/* kmem_try_alloc(size, 0, gfp) returning the block or NULL (size 0 is
  * NULL too). */
-void *kmalloc(size_t size, gfp_t flags);
-void *kzalloc(size_t size, gfp_t flags);
+void *kmalloc(size_t size, gfp_t gfp);
+void *kzalloc(size_t size, gfp_t gfp);
 
 /* n * size zeroed bytes; NULL when n * size overflows (counted as inval),
  * is 0, or memory runs out. */
-void *kcalloc(size_t n, size_t size, gfp_t flags);
+void *kcalloc(size_t n, size_t size, gfp_t gfp);
 
 /* Resize p to size bytes. p NULL: kmalloc. size 0: kfree(p), NULL. If p's
  * block already holds size bytes p is returned; else a new block is taken
@@ -97,7 +97,7 @@ void *kcalloc(size_t n, size_t size, gfp_t flags);
  * leaving p valid and untouched, when memory runs out, size >
  * KMALLOC_MAX_REQUEST, or p is not an allocated block (then reported and
  * counted as a wrong free). */
-void *krealloc(const void *p, size_t size, gfp_t flags);
+void *krealloc(const void *p, size_t size, gfp_t gfp);
 
 /* Free p; NULL is a no-op. A pointer that is not an allocated block is
  * refused (reported with the caller, counted), never freed. */

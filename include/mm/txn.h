@@ -72,22 +72,22 @@ struct mm_txn {
  * when t is NULL or already open. */
 int mm_txn_begin(struct mm_txn *t);
 
-/* kmem_try_alloc(size, align, flags) as part of t: the block is freed
+/* kmem_try_alloc(size, align, gfp) as part of t: the block is freed
  * again if t (or an enclosing transaction) aborts. Served from t's
  * reservation, without touching any allocator, when a reserved block holds
- * size bytes at align and flags ask for no zone (GFP_DMA/GFP_DMA32).
+ * size bytes at align and gfp asks for no zone (GFP_DMA/GFP_DMA32).
  * Returns 0 and *out; otherwise *out = NULL (when out is not NULL) and
  * -EINVAL: t not open (reported), out NULL, or kmem_try_alloc's -EINVAL;
  * -EBUSY: a savepoint inside t is open (reported); -ENOMEM: no memory, or
  * the log could not grow to record the block (nothing was allocated). */
-int mm_txn_alloc(struct mm_txn *t, size_t size, size_t align, gfp_t flags,
+int mm_txn_alloc(struct mm_txn *t, size_t size, size_t align, gfp_t gfp,
 		 void **out);
 
-/* buddy_try_alloc(flags, order) as part of t (undo: free_pages). Returns 0
+/* buddy_alloc(gfp, order) as part of t (undo: free_pages). Returns 0
  * and *out; otherwise *out = NULL (when out is not NULL) and -EINVAL: t
  * not open (reported), out NULL or order > MAX_ORDER; -EBUSY: a savepoint
  * inside t is open (reported); -ENOMEM: no memory or no log room. */
-int mm_txn_alloc_pages(struct mm_txn *t, unsigned order, gfp_t flags,
+int mm_txn_alloc_pages(struct mm_txn *t, unsigned order, gfp_t gfp,
 		       struct page **out);
 
 /* Schedule kfree(p) for the outermost commit; an abort (of t or of an

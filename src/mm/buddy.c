@@ -161,10 +161,10 @@ static struct page *buddy_zone_take(struct zone *z, unsigned order, bool dip)
  * request), the same zones below it: a reserve is the last resort, not a
  * zone's first pages (as Linux's slow path lowers watermarks only after
  * the normal walk failed). */
-static struct page *buddy_take(gfp_t flags, unsigned order, bool dip)
+static struct page *buddy_take(gfp_t gfp, unsigned order, bool dip)
 {
-	int first = (flags & GFP_DMA) ? ZONE_DMA :
-		    (flags & GFP_DMA32) ? ZONE_NORMAL : ZONE_HIGH;
+	int first = (gfp & GFP_DMA) ? ZONE_DMA :
+		    (gfp & GFP_DMA32) ? ZONE_NORMAL : ZONE_HIGH;
 
 	for (int pass = 0; pass <= (dip ? 1 : 0); pass++)
 		for (int z = first; z >= ZONE_DMA; z--) {
@@ -194,7 +194,7 @@ static void buddy_prep_head(struct page *pg, unsigned order)
 }
 
 /* buddy_try_alloc(), allowed below the watermarks only when dip. */
-static int buddy_try(gfp_t flags, unsigned order, struct page **out, bool dip)
+static int buddy_try(gfp_t gfp, unsigned order, struct page **out, bool dip)
 {
 	struct page *pg = NULL;
 	unsigned long irq;
@@ -208,12 +208,12 @@ static int buddy_try(gfp_t flags, unsigned order, struct page **out, bool dip)
 		mm_unlock(irq);
 		return -EINVAL;
 	}
-	if (faultinj_should_fail(FI_PAGE, PAGE_SIZE << order, flags)) {
+	if (faultinj_should_fail(FI_PAGE, PAGE_SIZE << order, gfp)) {
 		buddy_stats.fail_injected++;
 		mm_unlock(irq);
 		return -ENOMEM;
 	}
-	pg = buddy_take(flags, order, dip);
+	pg = buddy_take(gfp, order, dip);
 	if (!pg) {
 		buddy_stats.fail_nomem++;
 		mm_unlock(irq);
@@ -221,39 +221,39 @@ static int buddy_try(gfp_t flags, unsigned order, struct page **out, bool dip)
 	}
 	buddy_prep_head(pg, order);
 	mm_unlock(irq);
-	if (flags & GFP_ZERO)
+	if (gfp & GFP_ZERO)
 		memset(page_address(pg), 0, PAGE_SIZE << order);
 	*out = pg;
 	return 0;
 }
 
-int buddy_try_alloc(gfp_t flags, unsigned order, struct page **out)
+int buddy_try_alloc(gfp_t gfp, unsigned order, struct page **out)
 {
-	return buddy_try(flags, order, out, flags & GFP_RESERVE);
+	return buddy_try(gfp, order, out, gfp & GFP_RESERVE);
 }
 
 /* Reclaim comes before a reserve: the zones above their watermarks, then
  * reclaim and again while anything comes back, and only then (GFP_RESERVE)
  * below them -- no longer a target of injection, which had its say. */
-int buddy_alloc(gfp_t flags, unsigned order, struct page **out)
+int buddy_alloc(gfp_t gfp, unsigned order, struct page **out)
 {
 	unsigned long injected = faultinj_injected_total;
 	unsigned round = 0;
-	int ret = buddy_try(flags, order, out, false);
+	int ret = buddy_try(gfp, order, out, false);
 
 	while (ret == -ENOMEM && faultinj_injected_total == injected &&
-	       mm_reclaim(PAGE_SIZE << order, flags, &round))
-		ret = buddy_try(flags, order, out, false);
-	if (ret == -ENOMEM && (flags & GFP_RESERVE) && faultinj_injected_total == injected)
-		ret = buddy_try(flags | GFP_NOINJECT, order, out, true);
+	       mm_reclaim(PAGE_SIZE << order, gfp, &round))
+		ret = buddy_try(gfp, order, out, false);
+	if (ret == -ENOMEM && (gfp & GFP_RESERVE) && faultinj_injected_total == injected)
+		ret = buddy_try(gfp | GFP_NOINJECT, order, out, true);
 	return ret;
 }
 
-struct page *alloc_pages(gfp_t flags, unsigned order)
+struct page *alloc_pages(gfp_t gfp, unsigned order)
 {
 	struct page *pg;
 
-	return buddy_alloc(flags, order, &pg) ? NULL : pg;
+	return buddy_alloc(gfp, order, &pg) ? NULL : pg;
 }
 
 /* ---- free ------------------------------------------------------------- */

@@ -84,10 +84,10 @@ static unsigned random_percent(void)
 	return (unsigned)(xorshift64(&rng) % 100);
 }
 
-static int decide(unsigned scope, size_t bytes, gfp_t flags)
+static int decide(unsigned scope, size_t bytes, gfp_t gfp)
 {
-	if (!stats.enabled || !(cfg.scope & scope) || (flags & GFP_NOINJECT) ||
-	    ((flags & GFP_RESERVE) && !cfg.reserve_too))
+	if (!stats.enabled || !(cfg.scope & scope) || (gfp & GFP_NOINJECT) ||
+	    ((gfp & GFP_RESERVE) && !cfg.reserve_too))
 		return 0;
 	stats.calls++;
 	if (cfg.times == 0)
@@ -107,10 +107,10 @@ static int decide(unsigned scope, size_t bytes, gfp_t flags)
 	return 1;
 }
 
-int faultinj_decide(unsigned scope, size_t bytes, gfp_t flags)
+int faultinj_decide(unsigned scope, size_t bytes, gfp_t gfp)
 {
 	unsigned long irq = mm_lock();
-	int fail = decide(scope, bytes, flags);
+	int fail = decide(scope, bytes, gfp);
 
 	mm_unlock(irq);
 	return fail;

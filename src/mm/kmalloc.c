@@ -241,7 +241,7 @@ static int km_class(size_t size, size_t align)
 	return i < KMALLOC_NR_CLASSES ? i : -1;
 }
 
-static int large_alloc(size_t size, gfp_t flags, void **out, size_t *granted)
+static int large_alloc(size_t size, gfp_t gfp, void **out, size_t *granted)
 {
 	unsigned order = 0;
 	struct page *pg;
@@ -249,7 +249,7 @@ static int large_alloc(size_t size, gfp_t flags, void **out, size_t *granted)
 	while ((PAGE_SIZE << order) < size)
 		if (++order > MAX_ORDER)
 			return -ENOMEM;
-	if (buddy_try_alloc(flags, order, &pg) != 0)
+	if (buddy_try_alloc(gfp, order, &pg) != 0)
 		return -ENOMEM;
 	if (order)
 		page_set_compound(pg, order);
@@ -259,25 +259,25 @@ static int large_alloc(size_t size, gfp_t flags, void **out, size_t *granted)
 	return 0;
 }
 
-static int twotier_alloc(size_t size, size_t align, gfp_t flags, void **out,
+static int twotier_alloc(size_t size, size_t align, gfp_t gfp, void **out,
 			 int *backend, size_t *granted, void *caller)
 {
 	int ci = km_class(size, align);
 
 	if (ci < 0) {
 		*backend = KM_BACKEND_LARGE;
-		return large_alloc(size, flags, out, granted);
+		return large_alloc(size, gfp, out, granted);
 	}
 	*backend = KM_BACKEND_SLAB;
 	*granted = km_classes[ci].size;
-	*out = __kmem_cache_alloc(km_caches[ci], flags, caller);
+	*out = __kmem_cache_alloc(km_caches[ci], gfp, caller);
 	return *out ? 0 : -ENOMEM;
 }
 
-static int heap_route(size_t size, size_t align, gfp_t flags, void **out,
+static int heap_route(size_t size, size_t align, gfp_t gfp, void **out,
 		      int *backend, size_t *granted, void *caller)
 {
-	int ret = __heap_alloc(size, align, flags, out, caller);
+	int ret = __heap_alloc(size, align, gfp, out, caller);
 
 	*backend = KM_BACKEND_HEAP;
 	if (ret == 0)
@@ -287,20 +287,20 @@ static int heap_route(size_t size, size_t align, gfp_t flags, void **out,
 
 /* Serve one request in the current mode; *backend and *granted (usable
  * bytes) describe the block on success. */
-static int km_route(size_t size, size_t align, gfp_t flags, void **out,
+static int km_route(size_t size, size_t align, gfp_t gfp, void **out,
 		    int *backend, size_t *granted, void *caller)
 {
 	int ret;
 
-	if (flags & (GFP_DMA | GFP_DMA32)) { /* only the buddy honours zones */
+	if (gfp & (GFP_DMA | GFP_DMA32)) { /* only the buddy honours zones */
 		*backend = KM_BACKEND_LARGE;
-		return large_alloc(size, flags, out, granted);
+		return large_alloc(size, gfp, out, granted);
 	}
 	if (km_mode == MM_MODE_SIMPLE)
-		return heap_route(size, align, flags, out, backend, granted, caller);
-	ret = twotier_alloc(size, align, flags, out, backend, granted, caller);
+		return heap_route(size, align, gfp, out, backend, granted, caller);
+	ret = twotier_alloc(size, align, gfp, out, backend, granted, caller);
 	if (ret == -ENOMEM && km_mode == MM_MODE_HYBRID) {
-		ret = heap_route(size, align, flags, out, backend, granted, caller);
+		ret = heap_route(size, align, gfp, out, backend, granted, caller);
 		if (ret == 0)
 			km_stats.hybrid_fallbacks++;
 	}
@@ -375,27 +375,27 @@ static int km_owner(const void *p, size_t *usable)
  * *lock, dropped -- so a shrinker's kfree never nests inside an
  * allocation, as a real spinlock would need -- and route again while
  * anything comes back. */
-static int km_route_reclaim(size_t size, size_t align, gfp_t flags, void **out,
+static int km_route_reclaim(size_t size, size_t align, gfp_t gfp, void **out,
 			    int *backend, size_t *granted, void *caller, unsigned long *lock)
 {
 	unsigned long injected = faultinj_injected_total;
-	int ret = km_route(size, align, flags, out, backend, granted, caller);
+	int ret = km_route(size, align, gfp, out, backend, granted, caller);
 	unsigned round = 0;
 
 	while (ret == -ENOMEM && faultinj_injected_total == injected) {
 		bool more;
 
 		mm_unlock(*lock);
-		more = mm_reclaim(size, flags, &round);
+		more = mm_reclaim(size, gfp, &round);
 		*lock = mm_lock();
 		if (!more)
 			break;
-		ret = km_route(size, align, flags, out, backend, granted, caller);
+		ret = km_route(size, align, gfp, out, backend, granted, caller);
 	}
 	return ret;
 }
 
-static int km_alloc(size_t size, size_t align, gfp_t flags, void **out,
+static int km_alloc(size_t size, size_t align, gfp_t gfp, void **out,
 		    void *caller, unsigned long *lock)
 {
 	struct mm_alloc_counters *m = &km_stats.mode[km_mode];
@@ -408,7 +408,7 @@ static int km_alloc(size_t size, size_t align, gfp_t flags, void **out,
 	    (align & (align - 1)) || align > KMALLOC_MAX_ALIGN) {
 		ret = -EINVAL;
 	} else {
-		ret = km_route_reclaim(size, align ? align : KMALLOC_MIN_ALIGN, flags,
+		ret = km_route_reclaim(size, align ? align : KMALLOC_MIN_ALIGN, gfp,
 				       out, &backend, &granted, caller, lock);
 	}
 	if (ret) {
@@ -423,21 +423,21 @@ static int km_alloc(size_t size, size_t align, gfp_t flags, void **out,
 	return 0;
 }
 
-int kmem_try_alloc(size_t size, size_t align, gfp_t flags, void **out)
+int kmem_try_alloc(size_t size, size_t align, gfp_t gfp, void **out)
 {
 	unsigned long s = mm_lock();
-	int ret = km_alloc(size, align, flags, out, __builtin_return_address(0), &s);
+	int ret = km_alloc(size, align, gfp, out, __builtin_return_address(0), &s);
 
 	mm_unlock(s);
 	return ret;
 }
 
-static __attribute__((noinline)) void *km_alloc_ptr(size_t size, gfp_t flags, void *caller)
+static __attribute__((noinline)) void *km_alloc_ptr(size_t size, gfp_t gfp, void *caller)
 {
 	unsigned long s = mm_lock();
 	void *p;
 
-	km_alloc(size, 0, flags, &p, caller, &s);
+	km_alloc(size, 0, gfp, &p, caller, &s);
 	mm_unlock(s);
 	return p;
 }
@@ -448,9 +448,9 @@ static __attribute__((noinline)) void *km_alloc_ptr(size_t size, gfp_t flags, vo
  * in the host flags; the leak-site tests fail if a caller is misnamed. */
 #define KM_TAIL __attribute__((noinline))
 
-static KM_TAIL void *km_alloc_slow(size_t size, gfp_t flags)
+static KM_TAIL void *km_alloc_slow(size_t size, gfp_t gfp)
 {
-	return km_alloc_ptr(size, flags, __builtin_return_address(0));
+	return km_alloc_ptr(size, gfp, __builtin_return_address(0));
 }
 
 /* kmalloc of a large size with mm_slow_paths clear: a kept block of its
@@ -472,9 +472,9 @@ static KM_TAIL void *km_kept_alloc(size_t size)
  * mm_slow_paths; a size class goes straight to the slab's fast path, a
  * large size to the kept blocks, counted as km_fold() expects. Anything
  * else, or a miss, takes the full path. */
-KM_HOT void *kmalloc(size_t size, gfp_t flags)
+KM_HOT void *kmalloc(size_t size, gfp_t gfp)
 {
-	if (flags == GFP_KERNEL && !mm_slow_paths) {
+	if (gfp == GFP_KERNEL && !mm_slow_paths) {
 		if (size - 1 < KMALLOC_MAX_CACHE_SIZE) {
 			struct kmem_cache *c = km_cache_of[(size + 7) / 8];
 			unsigned long s = mm_lock();
@@ -491,15 +491,15 @@ KM_HOT void *kmalloc(size_t size, gfp_t flags)
 			return km_kept_alloc(size);
 		}
 	}
-	return km_alloc_slow(size, flags);
+	return km_alloc_slow(size, gfp);
 }
 
-void *kzalloc(size_t size, gfp_t flags)
+void *kzalloc(size_t size, gfp_t gfp)
 {
-	return km_alloc_ptr(size, flags | GFP_ZERO, __builtin_return_address(0));
+	return km_alloc_ptr(size, gfp | GFP_ZERO, __builtin_return_address(0));
 }
 
-void *kcalloc(size_t n, size_t size, gfp_t flags)
+void *kcalloc(size_t n, size_t size, gfp_t gfp)
 {
 	void *caller = __builtin_return_address(0);
 	unsigned long s;
@@ -511,7 +511,7 @@ void *kcalloc(size_t n, size_t size, gfp_t flags)
 		mm_unlock(s);
 		return NULL;
 	}
-	return km_alloc_ptr(n * size, flags | GFP_ZERO, caller);
+	return km_alloc_ptr(n * size, gfp | GFP_ZERO, caller);
 }
 
 /* ---- free -------------------------------------------------------------------- */
@@ -678,14 +678,14 @@ size_t ksize(const void *p)
 	return usable;
 }
 
-void *krealloc(const void *p, size_t size, gfp_t flags)
+void *krealloc(const void *p, size_t size, gfp_t gfp)
 {
 	void *caller = __builtin_return_address(0), *q = NULL;
 	unsigned long s;
 	size_t old;
 
 	if (!p)
-		return km_alloc_ptr(size, flags, caller);
+		return km_alloc_ptr(size, gfp, caller);
 	s = mm_lock();
 	if (km_owner(p, &old) < 0 || !old) {
 		km_wrong(p, caller, "krealloc of a pointer that is not a block");
@@ -693,7 +693,7 @@ void *krealloc(const void *p, size_t size, gfp_t flags)
 		km_free(p, caller);
 	} else if (size <= old) {
 		q = (void *)p;
-	} else if (km_alloc(size, 0, flags, &q, caller, &s) == 0) {
+	} else if (km_alloc(size, 0, gfp, &q, caller, &s) == 0) {
 		memcpy(q, p, old);
 		km_free(p, caller);
 	}

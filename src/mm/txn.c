@@ -333,12 +333,12 @@ void mm_txn_reset(void)
 
 /* t's unused reserved block that fits best, or NULL. */
 static struct mm_txn_entry *resv_find(struct mm_txn *t, size_t size,
-				      size_t align, gfp_t flags)
+				      size_t align, gfp_t gfp)
 {
 	struct mm_txn_entry *e, *best = NULL;
 	size_t i;
 
-	if (!t->reserved || (flags & (GFP_DMA | GFP_DMA32)))
+	if (!t->reserved || (gfp & (GFP_DMA | GFP_DMA32)))
 		return NULL;
 	for (i = t->start; i < t->root->len; i++) {
 		e = log_at(t->root, i);
@@ -351,7 +351,7 @@ static struct mm_txn_entry *resv_find(struct mm_txn *t, size_t size,
 	return best;
 }
 
-static int txn_alloc(struct mm_txn *t, size_t size, size_t align, gfp_t flags,
+static int txn_alloc(struct mm_txn *t, size_t size, size_t align, gfp_t gfp,
 		     void **out)
 {
 	struct mm_txn *r = t->root;
@@ -360,11 +360,11 @@ static int txn_alloc(struct mm_txn *t, size_t size, size_t align, gfp_t flags,
 
 	if (bad_request(size, align))
 		return -EINVAL;
-	e = resv_find(t, size, align, flags);
+	e = resv_find(t, size, align, gfp);
 	if (e) {
 		e->op = OP_ALLOC; /* it stays where it was taken: undo order holds */
 		t->reserved--;
-		if (flags & GFP_ZERO)
+		if (gfp & GFP_ZERO)
 			memset(e->ptr, 0, e->size);
 		*out = e->ptr;
 		return 0;
@@ -372,7 +372,7 @@ static int txn_alloc(struct mm_txn *t, size_t size, size_t align, gfp_t flags,
 	ret = log_room(r, 1);
 	if (ret)
 		return ret;
-	ret = kmem_try_alloc(size, align, flags, out);
+	ret = kmem_try_alloc(size, align, gfp, out);
 	if (ret) {
 		log_fit(r);
 		return ret;
@@ -381,7 +381,7 @@ static int txn_alloc(struct mm_txn *t, size_t size, size_t align, gfp_t flags,
 	return 0;
 }
 
-int mm_txn_alloc(struct mm_txn *t, size_t size, size_t align, gfp_t flags,
+int mm_txn_alloc(struct mm_txn *t, size_t size, size_t align, gfp_t gfp,
 		 void **out)
 {
 	int ret = txn_usable(t, "alloc", __builtin_return_address(0));
@@ -389,11 +389,11 @@ int mm_txn_alloc(struct mm_txn *t, size_t size, size_t align, gfp_t flags,
 	if (out)
 		*out = NULL;
 	if (!ret)
-		ret = out ? txn_alloc(t, size, align, flags, out) : -EINVAL;
+		ret = out ? txn_alloc(t, size, align, gfp, out) : -EINVAL;
 	return ret;
 }
 
-static int txn_alloc_pages(struct mm_txn *r, unsigned order, gfp_t flags,
+static int txn_alloc_pages(struct mm_txn *r, unsigned order, gfp_t gfp,
 			   struct page **out)
 {
 	int ret;
@@ -403,7 +403,7 @@ static int txn_alloc_pages(struct mm_txn *r, unsigned order, gfp_t flags,
 	ret = log_room(r, 1);
 	if (ret)
 		return ret;
-	ret = buddy_alloc(flags, order, out);
+	ret = buddy_alloc(gfp, order, out);
 	if (ret) {
 		log_fit(r);
 		return ret;
@@ -412,7 +412,7 @@ static int txn_alloc_pages(struct mm_txn *r, unsigned order, gfp_t flags,
 	return 0;
 }
 
-int mm_txn_alloc_pages(struct mm_txn *t, unsigned order, gfp_t flags,
+int mm_txn_alloc_pages(struct mm_txn *t, unsigned order, gfp_t gfp,
 		       struct page **out)
 {
 	int ret = txn_usable(t, "alloc_pages", __builtin_return_address(0));
@@ -420,7 +420,7 @@ int mm_txn_alloc_pages(struct mm_txn *t, unsigned order, gfp_t flags,
 	if (out)
 		*out = NULL;
 	if (!ret)
-		ret = out ? txn_alloc_pages(t->root, order, flags, out) : -EINVAL;
+		ret = out ? txn_alloc_pages(t->root, order, gfp, out) : -EINVAL;
 	return ret;
 }
 
