@@ -62,7 +62,4 @@ static inline int faultinj_should_fail(unsigned scope, size_t bytes, gfp_t gfp)
  * allocators to tell injected failures from real ones). */
 extern unsigned long faultinj_injected_total;
 
-/* Scope bit -> "page" / "slab" / "heap". */
-const char *faultinj_scope_name(unsigned scope);
-
 #endif

@@ -150,9 +150,6 @@ void kmalloc_tick(void);
  * checkpoint): mm_stats_excuse for a passing self-test's provoked ones. */
 void kmalloc_forget_failures(uint64_t n);
 
-/* Requests since kmalloc_init, every mode, fast paths included. */
-uint64_t kmalloc_requests(void);
-
 /* slab_check() + heap_check(): violations found (0 = sound). */
 int kmalloc_check(void);
 

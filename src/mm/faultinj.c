@@ -72,13 +72,6 @@ static unsigned scope_index(unsigned scope)
 	return scope == FI_PAGE ? 0 : scope == FI_SLAB ? 1 : 2;
 }
 
-const char *faultinj_scope_name(unsigned scope)
-{
-	static const char *const names[] = { "page", "slab", "heap" };
-
-	return names[scope_index(scope)];
-}
-
 static unsigned random_percent(void)
 {
 	return (unsigned)(xorshift64(&rng) % 100);

@@ -733,17 +733,6 @@ void kmalloc_forget_failures(uint64_t n)
 	mm_unlock(s);
 }
 
-uint64_t kmalloc_requests(void)
-{
-	unsigned long s = mm_lock();
-	uint64_t n;
-
-	km_fold();
-	n = km_requests();
-	mm_unlock(s);
-	return n;
-}
-
 unsigned long kmalloc_shrink(void)
 {
 	return mm_drain_keepers();
