@@ -49,7 +49,7 @@ HOST_SAN    := -g -O1 -foptimize-sibling-calls -fno-omit-frame-pointer \
                -fsanitize=address,undefined -fno-sanitize-recover=all
 HOST_TESTS  := $(patsubst tests/host/%.c,$(B)/host/tests/%,$(wildcard tests/host/test_*.c))
 
-.PHONY: all deps image run debug test test-host test-qemu host-mm clean
+.PHONY: all deps image run debug test test-host test-qemu host-mm clean readme-transcript
 all: $(B)/kernel.elf
 
 deps:
@@ -149,6 +149,10 @@ test-host: $(HOST_TESTS)
 
 test-qemu: deps $(B)/kernel.elf $(IMAGE)
 	@python3 tests/run.py $(sort $(wildcard tests/qemu/test_*.py))
+
+# README's session transcript, made by booting and typing (never edited).
+readme-transcript: deps $(B)/kernel.elf $(IMAGE)
+	python3 tools/readme_transcript.py --write
 
 clean:
 	rm -rf $(B)
