@@ -8,6 +8,9 @@
 #ifndef ENOENT
 #define ENOENT 2
 #endif
+#ifndef EINTR
+#define EINTR 4
+#endif
 #ifndef EIO
 #define EIO 5
 #endif

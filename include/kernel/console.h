@@ -12,9 +12,20 @@ void kputs(const char *s);
 void console_fresh_line(void);
 int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int kvprintf(const char *fmt, va_list ap);
-/* A received byte, or -1 when none is waiting. */
+/* Route the UART's receive interrupt (after irq_init):
+ * from then on a Ctrl-C is seen while a command runs. 0, -ENODEV (no UART
+ * or no irq in the device tree) or irq_enable's error; without it a
+ * Ctrl-C is still seen, by polling the UART in console_interrupted(). */
+int console_irq_init(void);
+/* A received byte, or -1 when none is waiting. Ctrl-C never comes out
+ * here: it sets the interrupt flag instead (and drops the bytes before it). */
 int console_getc(void);
-/* Wait for a byte (sleeping in wfi between timer ticks). */
+/* Wait for a byte (sleeping in wfi between interrupts); a pending Ctrl-C
+ * is returned as 0x03 and clears the flag. */
 int console_getc_wait(void);
+/* Nonzero once Ctrl-C has been typed and not yet cleared: long commands
+ * poll it at safe points. */
+int console_interrupted(void);
+void console_interrupt_clear(void);
 
 #endif

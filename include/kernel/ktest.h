@@ -49,8 +49,11 @@ int ktest_provoked(struct ktest *t);
  * (counted when it was). */
 int ktest_report_expected(void);
 
+#define KTEST_INTERRUPTED (-2)
+
 /* Run the suite named `name` ("all" or NULL for every suite). Prints KTAP;
- * returns the number of failed cases, or -1 when no suite has that name. */
+ * returns the number of failed cases, -1 when no suite has that name, or
+ * KTEST_INTERRUPTED when a Ctrl-C stopped it between two cases. */
 int ktest_run(const char *name);
 
 /* Print the suite names, one per line. */

@@ -8,5 +8,7 @@ void uart_init(uintptr_t base);
 void uart_putc(char c);
 /* A received byte, or -1 when the receive FIFO is empty. */
 int uart_getc(void);
+/* Raise the device's interrupt while received data waits (on), or not. */
+void uart_rx_irq(int on);
 
 #endif

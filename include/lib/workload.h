@@ -45,6 +45,8 @@ int wl_parse(const char *name);
 /* Ops that workload k generates for a requested size `ops` (>= what the
  * fill and drain phases need), so callers can size the buffer. */
 size_t wl_ops_needed(enum wl_kind k, size_t ops);
+/* Why workload k needs at least wl_ops_needed(k, 0) ops, in words. */
+const char *wl_why(enum wl_kind k);
 
 /* Generate workload k with about `ops` operations into t->ops (capacity
  * t->cap) from `seed`. Returns 0, or -EINVAL (unknown kind, cap too small:

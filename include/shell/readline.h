@@ -27,4 +27,10 @@ void rl_set_completer(rl_complete_fn fn);
  * refused (too long). Non-empty lines go into the history. */
 int rl_readline(const char *prompt, char *buf, int cap);
 
+/* History: lines are numbered from 0 in the order they were added; the
+ * last RL_HISTORY are remembered. rl_history_count() is how many were
+ * ever added; rl_history_entry(n) is line n, or NULL once forgotten. */
+int rl_history_count(void);
+const char *rl_history_entry(int n);
+
 #endif

@@ -3,11 +3,16 @@
  * A command is declared anywhere with SH_COMMAND(); the linker gathers them
  * (sorted by name) into the .shcmd section, so adding a command touches
  * one file. A handler gets argc/argv (argv[0] is the command name) and
- * returns 0, or SH_USAGE to have the shell print the usage line. */
+ * returns 0, SH_USAGE to have the shell print the usage line, or
+ * SH_INTERRUPTED. */
 #ifndef TALLY_SHELL_H
 #define TALLY_SHELL_H
 
 #define SH_USAGE (-1000)
+/* A command that saw console_interrupted() (Ctrl-C) stops at a safe
+ * point, gives back what it took, prints what it did so far and returns
+ * this; the shell then prints "NAME: interrupted". */
+#define SH_INTERRUPTED (-1001)
 
 struct sh_cmd {
 	const char *name;

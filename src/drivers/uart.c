@@ -1,7 +1,9 @@
-/* uart.c - polled NS16550A driver (TI PC16550D datasheet register map).
- * Byte-wide registers at the address the device tree gives. Polling is
- * enough: QEMU holds back input while the receive FIFO is full, so a fast
- * paste is delayed, never dropped. */
+/* uart.c - NS16550A driver (TI PC16550D datasheet register map).
+ * Byte-wide registers at the address the device tree gives. Output is
+ * polled; input is read by whoever calls uart_getc(), the console's
+ * receive interrupt handler once uart_rx_irq(1) has switched it on. QEMU
+ * holds back input while the receive FIFO is full, so a fast paste is
+ * delayed, never dropped. */
 #include "kernel/uart.h"
 
 #define RBR 0   /* receive buffer (read) */
@@ -15,6 +17,7 @@
 #define LCR_8N1      0x03
 #define FCR_ENABLE   0x01  /* enable the FIFOs */
 #define IIR_FIFO_ON  0xc0  /* both bits set while the FIFOs are enabled */
+#define IER_ERBFI    0x01  /* interrupt on received data available */
 #define LSR_DR       0x01  /* data ready */
 #define LSR_THRE     0x20  /* transmit holding register empty */
 
@@ -53,4 +56,10 @@ int uart_getc(void)
 	if (!(reg_read(LSR) & LSR_DR))
 		return -1;
 	return reg_read(RBR);
+}
+
+void uart_rx_irq(int on)
+{
+	if (uart)
+		reg_write(IER, on ? IER_ERBFI : 0);
 }

@@ -1,16 +1,33 @@
 /* console.c - kprintf and console input. Output goes to the NS16550A once
  * console_init() has found it in the device tree, and to SBI's legacy
  * putchar before that (so even a device-tree failure can be reported).
- * Each output line is written whole with interrupts off. */
+ * Each output line is written whole with interrupts off.
+ *
+ * Input: the UART's receive interrupt (or a reader, before interrupts are
+ * on) moves bytes into `rx`. Ctrl-C is not queued: like a terminal's ISIG
+ * it drops what was typed ahead and raises `interrupt`, which a running
+ * command polls at safe points and the line editor reads as a Ctrl-C.
+ * While rx is full the receive interrupt is masked until a reader makes
+ * room, so the UART (and QEMU behind it) holds the rest: delayed, never
+ * dropped. Input typed before the first prompt waits in the UART's FIFO. */
 #include "kernel/console.h"
 #include "kernel/platform.h"
+#include "kernel/irq.h"
 #include "kernel/sbi.h"
 #include "kernel/uart.h"
 #include "lib/printf.h"
 #include "arch/riscv.h"
+#include "kerrno.h"
+
+#define CTRL_C  0x03
+#define RX_SIZE 256
 
 static int have_uart;
 static int at_line_start = 1;
+static char rx[RX_SIZE];
+static volatile unsigned rx_head, rx_tail;   /* next to read, next to write */
+static volatile int interrupt;
+static int rx_irq, rx_masked;   /* the receive interrupt is routed; masked */
 
 void console_init(void)
 {
@@ -74,16 +91,93 @@ int kprintf(const char *fmt, ...)
 	return n;
 }
 
-int console_getc(void)
+/* Move received bytes into rx; called with interrupts off. */
+static void rx_pull(void)
 {
-	return have_uart ? uart_getc() : -1;
+	int c;
+
+	while (rx_tail - rx_head < RX_SIZE && (c = uart_getc()) >= 0) {
+		if (c == CTRL_C) {
+			rx_head = rx_tail;
+			interrupt = 1;
+		} else {
+			rx[rx_tail++ % RX_SIZE] = (char)c;
+		}
+	}
+	if (rx_irq && rx_masked != (rx_tail - rx_head == RX_SIZE)) {
+		rx_masked = !rx_masked;
+		uart_rx_irq(!rx_masked);
+	}
 }
 
+static void rx_interrupt(void *ctx)
+{
+	(void)ctx;
+	rx_pull();
+}
+
+int console_irq_init(void)
+{
+	uint64_t s;
+	int rc;
+
+	if (!have_uart || !platform.uart.irq)
+		return -ENODEV;
+	rc = irq_enable(platform.uart.irq, rx_interrupt, NULL);
+	if (rc)
+		return rc;
+	s = irq_save();
+	rx_irq = 1;
+	uart_rx_irq(1);
+	irq_restore(s);
+	return 0;
+}
+
+int console_getc(void)
+{
+	uint64_t s;
+	int c = -1;
+
+	if (!have_uart)
+		return -1;
+	s = irq_save();
+	rx_pull();
+	if (rx_head != rx_tail)
+		c = (unsigned char)rx[rx_head++ % RX_SIZE];
+	if (rx_irq && rx_masked)
+		rx_pull();   /* room again: unmask */
+	irq_restore(s);
+	return c;
+}
+
+/* A Ctrl-C read at the prompt is consumed here. */
 int console_getc_wait(void)
 {
 	int c;
 
-	while ((c = console_getc()) < 0)
+	for (;;) {
+		if (interrupt) {
+			interrupt = 0;
+			return CTRL_C;
+		}
+		if ((c = console_getc()) >= 0)
+			return c;
 		wfi();
-	return c;
+	}
+}
+
+int console_interrupted(void)
+{
+	if (have_uart && !rx_irq) {   /* no receive interrupt: look now */
+		uint64_t s = irq_save();
+
+		rx_pull();
+		irq_restore(s);
+	}
+	return interrupt;
+}
+
+void console_interrupt_clear(void)
+{
+	interrupt = 0;
 }

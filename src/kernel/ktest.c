@@ -65,6 +65,10 @@ static int run_suite(const struct ktest_suite *s, int index)
 	for (int i = 0; i < s->ncases; i++) {
 		struct ktest t = { 0 };
 
+		if (console_interrupted()) {
+			kprintf("    # interrupted before case %d\n", i + 1);
+			return KTEST_INTERRUPTED;
+		}
 		run_case(&s->cases[i], &t);
 		kprintf("    %sok %d %s%s%s\n", t.failed ? "not " : "", i + 1, s->cases[i].name,
 			t.skip ? " # SKIP " : "", t.skip ? t.skip : "");
@@ -83,9 +87,13 @@ int ktest_run(const char *name)
 	if (!n)
 		return -1;
 	kprintf("KTAP version 1\n1..%d\n", n);
-	for (const struct ktest_suite *s = _ktest_start; s < _ktest_end; s++)
-		if (matches(s, name))
-			failed += run_suite(s, ++index);
+	for (const struct ktest_suite *s = _ktest_start; s < _ktest_end; s++) {
+		int f = matches(s, name) ? run_suite(s, ++index) : 0;
+
+		if (f == KTEST_INTERRUPTED)
+			return KTEST_INTERRUPTED;
+		failed += f;
+	}
 	kprintf("# selftest: %d failed\n", failed);
 	return failed;
 }

@@ -104,6 +104,7 @@ void kmain(unsigned long hartid, const void *dtb)
 		power_fail(EXIT_BOOT_FAILED);
 	}
 	irq_init(hartid);
+	console_irq_init();   /* Ctrl-C is seen while a command runs */
 	if (disk_mount() == 0)
 		sh_fs_init();
 	timer_init();

@@ -121,6 +121,15 @@ size_t wl_ops_needed(enum wl_kind k, size_t ops)
 	}
 }
 
+const char *wl_why(enum wl_kind k)
+{
+	switch (k) {
+	case WL_SMALL: return "it fills 10,001 live objects and frees them all";
+	case WL_FRAG:  return "its fill, free and refill phases need 64";
+	default:       return "its fill and drain phases need 16";
+	}
+}
+
 int wl_generate(enum wl_kind k, size_t ops, uint64_t seed, struct wl_trace *t)
 {
 	static const uint32_t slots[WL_NR] = { 10001, 2000, 256, 16384 };

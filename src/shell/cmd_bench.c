@@ -8,7 +8,9 @@
  * mode's measure, see mm/stats.h) and the overhead per live object:
  * (pages the allocators hold - bytes the live objects asked for) / live
  * objects. peak_kib is the most memory taken from the buddy allocator,
- * sampled every BENCH_CHUNK operations outside the timed regions. */
+ * sampled every BENCH_CHUNK operations outside the timed regions.
+ * Ctrl-C stops it between chunks: the live blocks are freed, the modes
+ * that finished are reported. */
 #include <string.h>
 #include "shell/shell.h"
 #include "shell/args.h"
@@ -18,6 +20,7 @@
 #include "mm/shrinker.h"
 #include "mm/stats.h"
 #include "arch/riscv.h"
+#include "kerrno.h"
 
 #define BENCH_CHUNK 1024
 #define BENCH_OPS   100000
@@ -76,10 +79,45 @@ static uint64_t overhead_x10(unsigned long free_before)
 	return live && held > asked ? (held - asked) * 10 / live : 0;
 }
 
-static void run_one(struct bench_result *r, int mode)
+/* Free what the replay of ops [0, done) left live: a slot is live when
+ * the last op on it was an allocation. */
+static void release_live(size_t done)
 {
-	unsigned long free_before, used;
+	static uint32_t seen[WL_MAX_SLOTS / 32];
+
+	memset(seen, 0, sizeof(seen));
+	for (size_t i = done; i-- > 0;) {
+		uint32_t op = trace.ops[i], s = WL_SLOT(op);
+
+		if (seen[s / 32] & (1u << (s % 32)))
+			continue;
+		seen[s / 32] |= 1u << (s % 32);
+		if (!(op & WL_FREE))
+			kfree(slot[s]);
+	}
+}
+
+/* Outside the timed regions: the peak, and the live set's figures at
+ * the measuring point. */
+static void sample(struct bench_result *r, unsigned long free_before, size_t to)
+{
+	unsigned long used = free_before > buddy_free_pages() ? free_before - buddy_free_pages() : 0;
 	struct mm_stats st;
+
+	if (used > r->peak_pages)
+		r->peak_pages = used;
+	if (to == trace.keep && !no_alloc) {
+		mm_stats_get(&st);
+		r->frag_pm = st.frag_pm;
+		r->overhead_x10 = overhead_x10(free_before);
+	}
+}
+
+/* Replay the whole trace in `mode`; 0, or -EINTR after a Ctrl-C (what
+ * was live is freed). */
+static int run_one(struct bench_result *r, int mode)
+{
+	unsigned long free_before;
 
 	memset(slot, 0, sizeof(slot));
 	mm_set_mode(mode);
@@ -90,6 +128,12 @@ static void run_one(struct bench_result *r, int mode)
 		size_t to = at + BENCH_CHUNK < trace.n ? at + BENCH_CHUNK : trace.n;
 		uint64_t i0, t0;
 
+		if (console_interrupted()) {
+			if (!no_alloc)
+				release_live(at);
+			kmalloc_shrink();
+			return -EINTR;
+		}
 		if (at < trace.keep && to > trace.keep)
 			to = trace.keep;
 		i0 = rdinstret();
@@ -97,19 +141,13 @@ static void run_one(struct bench_result *r, int mode)
 		r->failures += replay(at, to);
 		r->instr += rdinstret() - i0;
 		r->ticks += rdtime() - t0;
-		used = free_before > buddy_free_pages() ? free_before - buddy_free_pages() : 0;
-		if (used > r->peak_pages)
-			r->peak_pages = used;
-		if (to == trace.keep && !no_alloc) {
-			mm_stats_get(&st);
-			r->frag_pm = st.frag_pm;
-			r->overhead_x10 = overhead_x10(free_before);
-		}
+		sample(r, free_before, to);
 		at = to;
 	}
 	kmalloc_shrink();
 	r->ops = trace.n;
 	r->done = 1;
+	return 0;
 }
 
 static void drop_trace(void)
@@ -159,14 +197,18 @@ static void print_line(enum wl_kind k, int mode, const struct bench_result *r)
 
 static void print_table(unsigned kinds, unsigned modes)
 {
-	kprintf("\n%-6s %-8s %10s %9s %9s %6s %9s\n", "work", "mode", "instr/op", "ticks/op",
-		"peak KiB", "frag%", "ovh B/obj");
+	int header = 0;
+
 	for (int k = 0; k < WL_NR; k++)
 		for (int m = 0; m < MM_MODE_NR; m++) {
 			const struct bench_result *r = &results[k][m];
 
 			if (!(kinds & (1u << k)) || !(modes & (1u << m)) || !r->done)
 				continue;
+			if (!header++)
+				kprintf("\n%-6s %-8s %10s %9s %9s %6s %9s %8s\n", "work", "mode",
+					"instr/op", "ticks/op", "peak KiB", "frag%", "ovh B/obj",
+					"failures");
 			kprintf("%-6s %-8s ", wl_name(k), mm_mode_str(m));
 			fixed1(r->instr * 10 / r->ops, 10);
 			kputc(' ');
@@ -175,7 +217,7 @@ static void print_table(unsigned kinds, unsigned modes)
 			fixed1(r->frag_pm, 6);
 			kputc(' ');
 			fixed1(r->overhead_x10, 9);
-			kprintf("\n");
+			kprintf(" %8lu\n", r->failures);
 		}
 }
 
@@ -211,48 +253,57 @@ static unsigned parse_modes(char *a)
 	return mask;
 }
 
+/* Run workload k in each mode of the mask, printing a line per mode.
+ * 0, -ENOMEM (no room for the trace) or -EINTR. */
+static int bench_kind(enum wl_kind k, unsigned modes, uint64_t ops, int old)
+{
+	struct bench_result base;
+
+	if (wl_ops_needed(k, ops) > ops)
+		kprintf("bench: %s runs %lu ops, not %lu: %s\n", wl_name(k),
+			(unsigned long)wl_ops_needed(k, ops), (unsigned long)ops, wl_why(k));
+	if (make_trace(k, ops)) {
+		kprintf("bench: no memory for the %s trace\n", wl_name(k));
+		return -ENOMEM;
+	}
+	no_alloc = 1;
+	if (run_one(&base, old))
+		return -EINTR;
+	no_alloc = 0;
+	for (int m = 0; m < MM_MODE_NR; m++) {
+		struct bench_result *r = &results[k][m];
+
+		if (!(modes & (1u << m)))
+			continue;
+		if (run_one(r, m))
+			return -EINTR;
+		r->instr = r->instr > base.instr ? r->instr - base.instr : 0;
+		r->ticks = r->ticks > base.ticks ? r->ticks - base.ticks : 0;
+		print_line(k, m, r);
+	}
+	return 0;
+}
+
 static int cmd_bench(int argc, char **argv)
 {
 	unsigned kinds = argc > 1 ? parse_kinds(argv[1]) : (1u << WL_NR) - 1;
 	unsigned modes = argc > 2 ? parse_modes(argv[2]) : (1u << MM_MODE_NR) - 1;
 	uint64_t ops = BENCH_OPS;
-	int old = mm_get_mode(), ran = 0, rc = 0;
+	int old = mm_get_mode(), rc = 0;
 
 	if (argc > 4 || !kinds || !modes ||
 	    (argc > 3 && (sh_parse_u64(argv[3], &ops) || !ops || ops > BENCH_MAX_OPS)))
 		return SH_USAGE;
 	mm_shrink(~0ul);   /* cached buffers must not be reclaimed mid-measurement */
 	memset(results, 0, sizeof(results));
-	for (int k = 0; k < WL_NR; k++) {
-		struct bench_result base;
-
-		if (!(kinds & (1u << k)))
-			continue;
-		if (make_trace(k, ops)) {
-			kprintf("bench: no memory for the %s trace\n", wl_name(k));
-			rc = -1;
-			break;
-		}
-		no_alloc = 1;
-		run_one(&base, old);
-		no_alloc = 0;
-		for (int m = 0; m < MM_MODE_NR; m++) {
-			struct bench_result *r = &results[k][m];
-
-			if (!(modes & (1u << m)))
-				continue;
-			run_one(r, m);
-			r->instr = r->instr > base.instr ? r->instr - base.instr : 0;
-			r->ticks = r->ticks > base.ticks ? r->ticks - base.ticks : 0;
-			print_line(k, m, r);
-			ran++;
-		}
-	}
+	for (int k = 0; k < WL_NR && !rc; k++)
+		if (kinds & (1u << k))
+			rc = bench_kind(k, modes, ops, old);
+	no_alloc = 0;
 	drop_trace();
-	if (ran)
-		print_table(kinds, modes);
+	print_table(kinds, modes);
 	mm_set_mode(old);
-	return rc;
+	return rc == -EINTR ? SH_INTERRUPTED : rc ? -1 : 0;
 }
 SH_COMMAND("bench", "[small|mixed|large|frag|all] [MODE[,MODE]|all] [ops]",
 	   "run the workloads in each mode and compare", cmd_bench);

@@ -3,7 +3,8 @@
  * once): instructions per KiB and virtio requests per MiB. One summary
  * line per pass. Instructions spent waiting for the device (the wait
  * loop and the interrupt handlers) are left out: how long a request takes
- * depends on the host's I/O, not on Tally. */
+ * depends on the host's I/O, not on Tally. Ctrl-C stops a pass between
+ * chunks. */
 #include "shell/shell.h"
 #include "kernel/console.h"
 #include "kernel/disk.h"
@@ -11,6 +12,7 @@
 #include "fs/bcache.h"
 #include "kernel/trap.h"
 #include "arch/riscv.h"
+#include "kerrno.h"
 
 #define CHUNK 65536
 
@@ -29,7 +31,7 @@ static int pass(struct fat_fs *fs, const char *path, const char *name)
 	vblk_get_stats(disk_dev(), &v0);
 	irq0 = trap_irq_instret;
 	i0 = rdinstret();
-	while ((n = fat_read(&f, chunk, CHUNK)) > 0)
+	while ((n = console_interrupted() ? -EINTR : fat_read(&f, chunk, CHUNK)) > 0)
 		bytes += (uint64_t)n;
 	i0 = rdinstret() - i0;
 	vblk_get_stats(disk_dev(), &v1);
@@ -56,6 +58,8 @@ static int cmd_benchfile(int argc, char **argv)
 	rc = pass(fs, argv[1], "cold");
 	if (!rc)
 		rc = pass(fs, argv[1], "warm");
+	if (rc == -EINTR)
+		return SH_INTERRUPTED;
 	return rc ? sh_fs_fail("benchfile", argv[1], rc) : 0;
 }
 SH_COMMAND("benchfile", "path", "cost of reading a file, cold and warm", cmd_benchfile);

@@ -27,6 +27,7 @@ const char *sh_errstr(int err)
 	case -EIO: return "I/O error";
 	case -ELOOP: return "cluster chain loops";
 	case -ENAMETOOLONG: return "name too long";
+	case -EINTR: return "interrupted";
 	default: return "invalid";
 	}
 }
@@ -118,7 +119,7 @@ static int cmd_cat(int argc, char **argv)
 {
 	struct fat_fs *fs;
 	struct fat_file f;
-	long n;
+	long n = 0;
 	int rc;
 
 	if (argc != 2)
@@ -128,10 +129,12 @@ static int cmd_cat(int argc, char **argv)
 	rc = fat_open(fs, argv[1], &f);
 	if (rc)
 		return sh_fs_fail("cat", argv[1], rc);
-	while ((n = fat_read(&f, iobuf, sizeof(iobuf))) > 0)
+	while (!console_interrupted() && (n = fat_read(&f, iobuf, sizeof(iobuf))) > 0)
 		for (long i = 0; i < n; i++)
 			kputc(iobuf[i]);
 	fat_close(&f);
+	if (console_interrupted())
+		return console_fresh_line(), SH_INTERRUPTED;
 	return n < 0 ? sh_fs_fail("cat", argv[1], (int)n) : 0;
 }
 SH_COMMAND("cat", "path", "print a file", cmd_cat);

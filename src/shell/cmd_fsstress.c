@@ -4,7 +4,8 @@
  * volume; read whole into a buffer of its size). Meant to run while `hog`
  * or `faultinj` squeezes memory: reads take one buffer when they can and
  * stream when they cannot, and the summary says how often each happened.
- * Paths from the disk are printed through the terminal filter (%pE). */
+ * Paths from the disk are printed through the terminal filter (%pE).
+ * Ctrl-C stops it between files (result=INTERRUPTED). */
 #include <string.h>
 #include "shell/shell.h"
 #include "shell/args.h"
@@ -121,18 +122,25 @@ static int enter(char *path, int depth)
 	return 0;
 }
 
-/* Read every file under `path` (a WALK_PATH_MAX buffer, extended in place). */
-static void walk(char *path)
+/* Read every file under `path` (a WALK_PATH_MAX buffer, extended in place).
+ * A Ctrl-C stops it between files, with every open directory closed;
+ * returns -EINTR then, else 0. */
+static int walk(char *path)
 {
 	int depth = 0;
 
 	if (enter(path, 0))
-		return;
+		return 0;
 	while (depth >= 0) {
 		size_t len = level_len[depth];
-		int rc = fat_readdir(&levels[depth], &dent);
+		int rc = console_interrupted() ? -EINTR : fat_readdir(&levels[depth], &dent);
 
 		path[len] = 0;
+		if (rc == -EINTR) {
+			while (depth >= 0)
+				fat_closedir(&levels[depth--]);
+			return -EINTR;
+		}
 		if (rc <= 0) {                   /* end of this directory, or an error */
 			if (rc < 0)
 				walk_error(path, "readdir failed", rc);
@@ -145,6 +153,7 @@ static void walk(char *path)
 		else if (enter(path, depth + 1) == 0)
 			depth++;
 	}
+	return 0;
 }
 
 /* /SHA256SUMS into a buffer of its size; says why when it cannot. */
@@ -161,31 +170,42 @@ static int load_sums(void)
 	return rc;
 }
 
+/* The directory to walk, as an absolute path in start; 0, or -1 after
+ * saying why not (the same shape for a missing path and a file). */
+static int start_dir(const char *top, char *start)
+{
+	int rc = fat_realpath(st.fs, top, start);
+
+	if (!rc && (rc = fat_stat(st.fs, start, &dent)) == 0 &&
+	    !(dent.attr & FAT_ATTR_DIRECTORY))
+		rc = -ENOTDIR;
+	return rc ? sh_fs_fail("fsstress", top, rc) : 0;
+}
+
 static int cmd_fsstress(int argc, char **argv)
 {
 	static char path[WALK_PATH_MAX], start[FAT_PATH_MAX];
 	uint64_t rounds = 1, before, leaked;
 	struct fat_stats f0, f1;
 	const char *top = argc > 2 ? argv[2] : "/";
-	int pass, rc;
+	int pass, intr = 0;
 
-	if (argc > 3 || (argc > 1 && (sh_parse_u64(argv[1], &rounds) || rounds == 0)))
+	if (argc > 3 || (argc > 1 && sh_parse_u64(argv[1], &rounds)))
 		return SH_USAGE;
+	if (rounds == 0)
+		return sh_bad_number("fsstress", argv[1], "at least 1 round");
 	memset(&st, 0, sizeof(st));
 	if (!(st.fs = sh_fs_or_say()))
 		return -1;
 	/* /SHA256SUMS names files by absolute on-disk paths: walk from one */
-	rc = fat_realpath(st.fs, top, start);
-	if (rc)
-		return sh_fs_fail("fsstress", top, rc);
-	if (load_sums())
+	if (start_dir(top, start) || load_sums())
 		return -1;
 	mm_shrink(~0ul);    /* cached blocks are not leaks: start and end empty */
 	before = kmalloc_bytes_in_use();
 	fat_get_stats(st.fs, &f0);
-	for (uint64_t r = 0; r < rounds; r++) {
+	for (uint64_t r = 0; r < rounds && !intr; r++) {
 		memcpy(path, start, strlen(start) + 1);
-		walk(path);
+		intr = walk(path) == -EINTR;
 	}
 	fat_get_stats(st.fs, &f1);
 	mm_shrink(~0ul);
@@ -196,8 +216,8 @@ static int cmd_fsstress(int argc, char **argv)
 		"leaked_bytes=%lu result=%s\n", st.files, (unsigned long)st.bytes,
 		(f1.streamed_reads - f0.streamed_reads) + (f1.stream_stack - f0.stream_stack),
 		f1.streamed_reads - f0.streamed_reads, st.mismatches, (unsigned long)leaked,
-		pass ? "PASS" : "FAIL");
-	return pass ? 0 : -1;
+		intr ? "INTERRUPTED" : pass ? "PASS" : "FAIL");
+	return intr ? SH_INTERRUPTED : pass ? 0 : -1;
 }
 SH_COMMAND("fsstress", "[rounds] [path]",
 	   "read every file, verify against /SHA256SUMS, count fallbacks", cmd_fsstress);

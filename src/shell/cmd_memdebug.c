@@ -5,6 +5,7 @@
 #include "shell/args.h"
 #include "kernel/console.h"
 #include "kernel/ksyms.h"
+#include "kerrno.h"
 #include "mm/buddy.h"
 #include "mm/faultinj.h"
 #include "mm/leak.h"
@@ -161,29 +162,37 @@ SH_COMMAND("faultinj",
 static struct page *hog_chain;
 static unsigned long hog_pages;
 
-static void hog_take(unsigned long pages)
+/* Take up to `pages` in the largest blocks that come; 0, or -EINTR when
+ * a Ctrl-C stopped it (what it took stays on the chain). */
+static int hog_take(unsigned long pages)
 {
 	for (int order = MAX_ORDER; order >= 0 && pages; order--) {
 		struct page *pg;
 
-		while (pages >= (1ul << order) && (pg = alloc_pages(GFP_NOINJECT, order))) {
+		while (pages >= (1ul << order)) {
+			if (console_interrupted())
+				return -EINTR;
+			if (!(pg = alloc_pages(GFP_NOINJECT, order)))
+				break;
 			*(struct page **)page_address(pg) = hog_chain;
 			hog_chain = pg;
 			hog_pages += 1ul << order;
 			pages -= 1ul << order;
 		}
 	}
+	return 0;
 }
 
-static void hog_release(void)
+/* Give back the newest blocks until `keep` pages are held. */
+static void hog_release_to(unsigned long keep)
 {
-	while (hog_chain) {
+	while (hog_chain && hog_pages > keep) {
 		struct page *pg = hog_chain;
 
 		hog_chain = *(struct page **)page_address(pg);
+		hog_pages -= 1ul << pg->order;
 		free_pages(pg, pg->order);
 	}
-	hog_pages = 0;
 }
 
 /* Pages that hold bytes (rounded up). */
@@ -192,26 +201,69 @@ static unsigned long pages_of(uint64_t bytes)
 	return (unsigned long)(bytes / PAGE_SIZE + (bytes % PAGE_SIZE != 0));
 }
 
+/* What the zones keep from ordinary requests: their min watermarks. */
+static unsigned long reserve_pages(void)
+{
+	unsigned long n = 0;
+
+	for (int z = 0; z < NR_ZONES; z++)
+		n += zone_get(z)->present_pages ? zone_get(z)->wmark_min : 0;
+	return n;
+}
+
+/* `hog leave`: take until `keep` pages are free; 0 or -EINTR. */
+static int hog_leave(unsigned long keep)
+{
+	unsigned long held;
+	int rc;
+
+	if (buddy_free_pages() <= keep) {
+		kprintf("hog: free %lu KiB is not above the %lu KiB asked: nothing taken\n",
+			buddy_free_pages() * 4, keep * 4);
+		return 0;
+	}
+	do {   /* again while taking made the kernel give memory back */
+		held = hog_pages;
+		rc = hog_take(buddy_free_pages() > keep ? buddy_free_pages() - keep : 0);
+	} while (!rc && hog_pages != held && buddy_free_pages() > keep);
+	if (!rc && buddy_free_pages() > keep)
+		kprintf("hog: left %lu KiB free, not %lu KiB: %lu KiB is the zones' reserve "
+			"(min watermarks), kept for GFP_RESERVE requests\n", buddy_free_pages() * 4,
+			keep * 4, reserve_pages() * 4);
+	return rc;
+}
+
+/* `hog SIZE`: take `want` pages more; 0 or -EINTR. */
+static int hog_more(unsigned long want)
+{
+	unsigned long before = hog_pages;
+	int rc = hog_take(want);
+
+	if (!rc && hog_pages - before < want)
+		kprintf("hog: took %lu KiB of the %lu KiB asked: memory ran out (%lu KiB free, "
+			"%lu KiB of it the zones' reserve)\n", (hog_pages - before) * 4, want * 4,
+			buddy_free_pages() * 4, reserve_pages() * 4);
+	return rc;
+}
+
 static int cmd_hog(int argc, char **argv)
 {
+	unsigned long before = hog_pages;
 	uint64_t bytes;
+	int rc = 0;
 
-	if (argc == 2 && !strcmp(argv[1], "release")) {
-		hog_release();
-	} else if (argc == 2 && !sh_parse_size(argv[1], &bytes)) {
-		hog_take(pages_of(bytes));
-	} else if (argc == 3 && !strcmp(argv[1], "leave") && !sh_parse_size(argv[2], &bytes)) {
-		unsigned long keep = pages_of(bytes), held;
-
-		do {   /* again while taking made the kernel give memory back */
-			held = hog_pages;
-			hog_take(buddy_free_pages() > keep ? buddy_free_pages() - keep : 0);
-		} while (hog_pages != held && buddy_free_pages() > keep);
-	} else {
+	if (argc == 2 && !strcmp(argv[1], "release"))
+		hog_release_to(0);
+	else if (argc == 2 && !sh_parse_size(argv[1], &bytes))
+		rc = hog_more(pages_of(bytes));
+	else if (argc == 3 && !strcmp(argv[1], "leave") && !sh_parse_size(argv[2], &bytes))
+		rc = hog_leave(pages_of(bytes));
+	else
 		return SH_USAGE;
-	}
+	if (rc)   /* interrupted: give back what this command took */
+		hog_release_to(before);
 	kprintf("hog: holding %lu KiB, free %lu KiB\n", hog_pages * 4, buddy_free_pages() * 4);
-	return 0;
+	return rc ? SH_INTERRUPTED : 0;
 }
 SH_COMMAND("hog", "SIZE | leave SIZE | release", "hold memory to create pressure on purpose",
 	   cmd_hog);

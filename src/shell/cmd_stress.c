@@ -1,6 +1,6 @@
 /* cmd_stress.c - `mmstress` and `txn`: the allocator under load and under
  * pressure, each ending with one summary line scripts can parse (`fsstress`
- * is in cmd_fsstress.c). */
+ * is in cmd_fsstress.c). Ctrl-C stops mmstress between operations. */
 #include "lib/pattern.h"
 #include "lib/xorshift.h"
 #include <string.h>
@@ -128,7 +128,7 @@ static int cmd_mmstress(int argc, char **argv)
 	rng = seed ? seed : 1;
 	kprintf("mmstress: mode %s, %lu ops, seed %lu\n", mm_mode_name(), (unsigned long)ops,
 		(unsigned long)seed);
-	for (s.ops = 0; s.ops < ops; s.ops++)
+	for (s.ops = 0; s.ops < ops && !console_interrupted(); s.ops++)
 		stress_step(&s, &n);
 	while (n) {
 		s.corrupt += corrupt(&blocks[--n]);
@@ -138,8 +138,9 @@ static int cmd_mmstress(int argc, char **argv)
 	after = kmalloc_bytes_in_use();
 	pass = s.corrupt == 0 && after == before && mm_check() == 0;
 	kprintf("mmstress: ops=%lu failures=%lu corrupt=%lu leaked_bytes=%ld result=%s\n", s.ops,
-		s.failures, s.corrupt, (long)(after - before), pass ? "PASS" : "FAIL");
-	return pass ? 0 : -1;
+		s.failures, s.corrupt, (long)(after - before),
+		s.ops < ops ? "INTERRUPTED" : pass ? "PASS" : "FAIL");
+	return s.ops < ops ? SH_INTERRUPTED : pass ? 0 : -1;
 }
 SH_COMMAND("mmstress", "[ops] [seed]",
 	   "random kmalloc/krealloc/kfree/transactions with pattern checks", cmd_mmstress);

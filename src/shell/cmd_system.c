@@ -41,6 +41,22 @@ static int cmd_echo(int argc, char **argv)
 }
 SH_COMMAND("echo", "[text...]", "print the arguments", cmd_echo);
 
+/* Numbered like bash's `history`: from 1, the oldest remembered first. */
+static int cmd_history(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		return SH_USAGE;
+	for (int n = 0; n < rl_history_count(); n++) {
+		const char *line = rl_history_entry(n);
+
+		if (line)
+			kprintf("%5d  %s\n", n + 1, line);
+	}
+	return 0;
+}
+SH_COMMAND("history", "", "list the remembered command lines", cmd_history);
+
 static int cmd_version(int argc, char **argv)
 {
 	(void)argv;
@@ -96,6 +112,8 @@ static int cmd_selftest(int argc, char **argv)
 		return 0;
 	}
 	failed = ktest_run(argc == 2 ? argv[1] : "all");
+	if (failed == KTEST_INTERRUPTED)
+		return SH_INTERRUPTED;
 	if (failed < 0) {
 		kprintf("selftest: no suite named %s\n", argv[1]);
 		return SH_USAGE;

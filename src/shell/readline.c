@@ -146,6 +146,18 @@ static void history_add(const char *s)
 	hist_count++;
 }
 
+const char *rl_history_entry(int n)
+{
+	int oldest = hist_count > RL_HISTORY ? hist_count - RL_HISTORY : 0;
+
+	return n >= oldest && n < hist_count ? history[n % RL_HISTORY] : NULL;
+}
+
+int rl_history_count(void)
+{
+	return hist_count;
+}
+
 struct matches {
 	const char *word;
 	int wlen, n;

@@ -1,6 +1,6 @@
 /* shell.c - the read-eval loop: prompt, tokenizing, dispatch, completion.
  * Line editing is readline.c's. Arguments are split on blanks; double
- * quotes group words ("a b"). */
+ * quotes group words ("a b"); '#' at the start of a word starts a comment. */
 #include <string.h>
 #include "shell/shell.h"
 #include "shell/readline.h"
@@ -24,8 +24,11 @@ void sh_print_usage(const struct sh_cmd *c)
 	kprintf("usage: %s%s%s\n", c->name, c->usage[0] ? " " : "", c->usage);
 }
 
-/* Split line into argv in place; returns argc, or -1 on an open quote
- * or too many arguments. */
+#define TOK_QUOTE   (-1)   /* tokenize: a quote left open */
+#define TOK_TOO_MANY (-2)  /* tokenize: more than SH_ARGV_MAX words */
+
+/* Split line into argv in place; returns argc, TOK_QUOTE or TOK_TOO_MANY.
+ * A '#' that starts a word starts a comment, as in a POSIX shell. */
 static int tokenize(char *line, char **argv)
 {
 	int argc = 0;
@@ -34,10 +37,10 @@ static int tokenize(char *line, char **argv)
 	for (;;) {
 		while (*r == ' ' || *r == '\t')
 			r++;
-		if (!*r)
+		if (!*r || *r == '#')
 			return argc;
 		if (argc == SH_ARGV_MAX)
-			return -1;
+			return TOK_TOO_MANY;
 		argv[argc++] = w;
 		for (int quoted = 0; *r && (quoted || (*r != ' ' && *r != '\t')); r++) {
 			if (*r == '"')
@@ -45,7 +48,7 @@ static int tokenize(char *line, char **argv)
 			else
 				*w++ = *r;
 			if (quoted && !r[1])
-				return -1;
+				return TOK_QUOTE;
 		}
 		if (*r)
 			r++;
@@ -53,15 +56,32 @@ static int tokenize(char *line, char **argv)
 	}
 }
 
+static int run(const struct sh_cmd *c, int argc, char **argv)
+{
+	int rc;
+
+	console_interrupt_clear();   /* a Ctrl-C typed before is not for it */
+	rc = c->fn(argc, argv);
+	if (rc == SH_USAGE)
+		sh_print_usage(c);
+	if (rc == SH_INTERRUPTED)
+		kprintf("%s: interrupted\n", c->name);
+	console_interrupt_clear();   /* one typed while it ran was for it */
+	return rc;
+}
+
 int sh_exec(char *line)
 {
 	char *argv[SH_ARGV_MAX + 1];
 	int argc = tokenize(line, argv);
 	const struct sh_cmd *c;
-	int rc;
 
-	if (argc < 0) {
-		kprintf("error: unbalanced quote or more than %d arguments\n", SH_ARGV_MAX);
+	if (argc == TOK_QUOTE) {
+		kprintf("error: unbalanced quote (\")\n");
+		return -1;
+	}
+	if (argc == TOK_TOO_MANY) {
+		kprintf("error: too many arguments (at most %d)\n", SH_ARGV_MAX - 1);
 		return -1;
 	}
 	if (argc == 0)
@@ -69,13 +89,10 @@ int sh_exec(char *line)
 	argv[argc] = NULL;
 	c = sh_find(argv[0]);
 	if (!c) {
-		kprintf("unknown command: %s\n", argv[0]);
+		kprintf("unknown command: %s (type help)\n", argv[0]);
 		return -1;
 	}
-	rc = c->fn(argc, argv);
-	if (rc == SH_USAGE)
-		sh_print_usage(c);
-	return rc;
+	return run(c, argc, argv);
 }
 
 static rl_complete_fn arg_completer;
