@@ -17,4 +17,12 @@ const char *sh_kv(const char *arg, const char *key);
 /* Print a per-mille figure as a percentage with one decimal: "12.3". */
 void sh_print_pm(unsigned pm);
 
+/* Say why a number was refused ("cmd: what: why") and return SH_USAGE,
+ * so the usage line follows. */
+int sh_bad_number(const char *cmd, const char *what, const char *why);
+
+/* Hex digits a physical address of this machine's RAM needs (at least 9),
+ * so address columns stay aligned however much RAM there is. */
+int sh_addr_width(void);
+
 #endif

@@ -1,8 +1,11 @@
-/* args.c - number and key=value parsing for shell commands. */
+/* args.c - number and key=value parsing for shell commands, and the
+ * number formats their tables share. */
 #include <string.h>
 #include "shell/args.h"
 #include "kernel/console.h"
+#include "shell/shell.h"
 #include "kerrno.h"
+#include "mm/page.h"
 
 int sh_parse_u64(const char *s, uint64_t *out)
 {
@@ -70,4 +73,20 @@ const char *sh_kv(const char *arg, const char *key)
 void sh_print_pm(unsigned pm)
 {
 	kprintf("%u.%u", pm / 10, pm % 10);
+}
+
+int sh_addr_width(void)
+{
+	uint64_t end = (page_base_pfn + page_nr_frames) << PAGE_SHIFT;
+	int w = 1;
+
+	while (end >>= 4)
+		w++;
+	return w < 9 ? 9 : w;
+}
+
+int sh_bad_number(const char *cmd, const char *what, const char *why)
+{
+	kprintf("%s: %s: %s\n", cmd, what, why);
+	return SH_USAGE;
 }

@@ -291,9 +291,11 @@ static int cmd_bench(int argc, char **argv)
 	uint64_t ops = BENCH_OPS;
 	int old = mm_get_mode(), rc = 0;
 
-	if (argc > 4 || !kinds || !modes ||
-	    (argc > 3 && (sh_parse_u64(argv[3], &ops) || !ops || ops > BENCH_MAX_OPS)))
+	if (argc > 4 || !kinds || !modes || (argc > 3 && sh_parse_u64(argv[3], &ops)))
 		return SH_USAGE;
+	if (!ops || ops > BENCH_MAX_OPS)
+		return sh_bad_number("bench", argv[3], ops ? "more ops than a trace of one "
+				     "4 MiB block holds (1048576)" : "at least 1 op");
 	mm_shrink(~0ul);   /* cached buffers must not be reclaimed mid-measurement */
 	memset(results, 0, sizeof(results));
 	for (int k = 0; k < WL_NR && !rc; k++)

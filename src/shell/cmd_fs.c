@@ -205,6 +205,12 @@ static int cmd_hexdump(int argc, char **argv)
 	rc = fat_open(fs, argv[1], &f);
 	if (rc)
 		return sh_fs_fail("hexdump", argv[1], rc);
+	if (off > f.size) {
+		kprintf("hexdump: %s: offset %lu past end of file (%u bytes)\n", argv[1],
+			(unsigned long)off, f.size);
+		fat_close(&f);
+		return -1;
+	}
 	while (len) {
 		long n = fat_pread(&f, off, iobuf, len < 16 ? len : 16);
 

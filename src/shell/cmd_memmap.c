@@ -1,10 +1,13 @@
 /* cmd_memmap.c - `memmap [DMA|Normal|High]`: physical memory as text, one
  * character per block of frames (a power of two chosen so the map fits in
- * MAP_LINES lines of MAP_COLS), each showing who holds most of its frames.
+ * MAP_LINES lines of MAP_COLS). A cell that holds any of the kernel image
+ * or a reserved range shows it (a coarse map must not lose those
+ * landmarks); any other cell shows who holds most of its frames.
  * The map is built in one pass over the frame array, from block heads, so
  * it costs time linear in RAM and no memory. */
 #include <string.h>
 #include "shell/shell.h"
+#include "shell/args.h"
 #include "kernel/console.h"
 #include "mm/buddy.h"
 
@@ -63,6 +66,10 @@ static char cell_char(int c)
 {
 	unsigned best = PAGE_OWNER_FREE;
 
+	if (cells[c][PAGE_OWNER_KERNEL])
+		return owner_char[PAGE_OWNER_KERNEL];
+	if (cells[c][PAGE_OWNER_RESERVED])
+		return owner_char[PAGE_OWNER_RESERVED];
 	for (unsigned o = 0; o < PAGE_OWNER_NR; o++)
 		if (cells[c][o] > cells[c][best])
 			best = o;
@@ -72,24 +79,31 @@ static char cell_char(int c)
 static void draw(uint64_t start, uint64_t end)
 {
 	uint64_t frames = end - start, per = 1;
-	int ncells;
+	int ncells, w = sh_addr_width();
 
 	while (frames > per * MAP_CELLS)
 		per *= 2;
 	ncells = (int)((frames + per - 1) / per);
 	count(start, end, per);
-	kprintf("memmap: %09lx-%09lx, %lu frames, %lu KiB per character\n",
-		(unsigned long)(start << PAGE_SHIFT), (unsigned long)(end << PAGE_SHIFT),
+	kprintf("memmap: %0*lx-%0*lx, %lu frames, %lu KiB per character\n",
+		w, (unsigned long)(start << PAGE_SHIFT), w, (unsigned long)(end << PAGE_SHIFT),
 		(unsigned long)frames, (unsigned long)(per * 4));
 	for (int c = 0; c < ncells; c++) {
 		if (c % MAP_COLS == 0)
-			kprintf("%09lx ", (unsigned long)((start + c * per) << PAGE_SHIFT));
+			kprintf("%0*lx ", w, (unsigned long)((start + c * per) << PAGE_SHIFT));
 		kputc(cell_char(c));
 		if (c % MAP_COLS == MAP_COLS - 1 || c == ncells - 1)
 			kputc('\n');
 	}
-	kprintf("legend: . free  K kernel  R reserved  S slab  H heap  P pages  C kept block  T page table\n");
+	kprintf("legend: .=free K=kernel R=reserved S=slab H=heap P=pages C=kept block T=pgtable\n");
 }
+
+/* Where each zone lies (mm/page.h), to say why one is absent. */
+static const char *const zone_rule[NR_ZONES] = {
+	[ZONE_DMA] = "DMA is the first 16 MiB of RAM below 4 GiB",
+	[ZONE_NORMAL] = "Normal is the RAM below 4 GiB after the first 16 MiB",
+	[ZONE_HIGH] = "High is the RAM from 4 GiB up",
+};
 
 static int cmd_memmap(int argc, char **argv)
 {
@@ -102,10 +116,16 @@ static int cmd_memmap(int argc, char **argv)
 	for (int z = 0; z < NR_ZONES; z++) {
 		const struct zone *zn = zone_get(z);
 
-		if (!strcmp(argv[1], zn->name) && zn->present_pages) {
-			draw(zn->start_pfn, zn->end_pfn);
-			return 0;
+		if (strcmp(argv[1], zn->name))
+			continue;
+		if (!zn->present_pages) {
+			kprintf("memmap: no %s zone: %s, and RAM here is %lx-%lx\n", zn->name,
+				zone_rule[z], (unsigned long)(page_base_pfn << PAGE_SHIFT),
+				(unsigned long)((page_base_pfn + page_nr_frames) << PAGE_SHIFT));
+			return -1;
 		}
+		draw(zn->start_pfn, zn->end_pfn);
+		return 0;
 	}
 	return SH_USAGE;
 }

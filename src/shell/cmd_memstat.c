@@ -43,46 +43,59 @@ static void summary(const struct mm_stats *s)
 		kprintf("health: %s (%s)\n", mm_health_name(s->health), s->reason);
 }
 
-static void zones(void)
+/* The detail views take the snapshot; the zone and cache tables read
+ * the live structures instead. */
+static void zones(const struct mm_stats *unused)
 {
-	kprintf("%-7s %-9s %-9s %8s %8s %6s %6s %6s\n", "zone", "start", "end",
+	int w = sh_addr_width();
+
+	(void)unused;
+	kprintf("%-7s %-*s %-*s %9s %9s %6s %6s %6s\n", "zone", w, "start", w, "end",
 		"pages", "free", "min", "low", "high");
 	for (int z = 0; z < NR_ZONES; z++) {
 		const struct zone *zn = zone_get(z);
 
 		if (!zn->present_pages)
 			continue;
-		kprintf("%-7s %09lx %09lx %8lu %8lu %6lu %6lu %6lu\n", zn->name,
-			(unsigned long)(zn->start_pfn << PAGE_SHIFT),
-			(unsigned long)(zn->end_pfn << PAGE_SHIFT), zn->present_pages,
+		kprintf("%-7s %0*lx %0*lx %9lu %9lu %6lu %6lu %6lu\n", zn->name,
+			w, (unsigned long)(zn->start_pfn << PAGE_SHIFT),
+			w, (unsigned long)(zn->end_pfn << PAGE_SHIFT), zn->present_pages,
 			zn->free_pages, zn->wmark_min, zn->wmark_low, zn->wmark_high);
 	}
 }
 
-/* /proc/buddyinfo: free blocks per order, one line per zone. */
-static void buddyinfo(void)
+/* /proc/buddyinfo: free blocks per order, one line per zone, under a
+ * header naming the orders. */
+static void buddyinfo(const struct mm_stats *unused)
 {
+	(void)unused;
+	kprintf("%-20s", "free blocks, order");
+	for (int o = 0; o <= MAX_ORDER; o++)
+		kprintf(" %5d", o);
+	kprintf("\n");
 	for (int z = 0; z < NR_ZONES; z++) {
 		const struct zone *zn = zone_get(z);
 
 		if (!zn->present_pages)
 			continue;
-		kprintf("Node 0, zone %8s", zn->name);
+		kprintf("Node 0, zone %7s", zn->name);
 		for (int o = 0; o <= MAX_ORDER; o++)
-			kprintf(" %6lu", zn->area[o].nr_free);
+			kprintf(" %5lu", zn->area[o].nr_free);
 		kprintf("\n");
 	}
 }
 
-/* /proc/slabinfo's leading columns. */
-static void slabinfo(void)
+/* /proc/slabinfo's leading columns, their names shortened to fit 80
+ * columns (per_slab: objperslab, pages: pagesperslab, slabs: num_slabs). */
+static void slabinfo(const struct mm_stats *unused)
 {
 	struct kmem_cache_stats cs;
 
-	kprintf("# name            <active_objs> <num_objs> <objsize> <objperslab> "
-		"<pagesperslab> : slabdata <active_slabs> <num_slabs>\n");
+	(void)unused;
+	kprintf("# %-10s %11s %8s %7s %8s %5s : slabdata %12s %5s\n", "name", "active_objs",
+		"num_objs", "objsize", "per_slab", "pages", "active_slabs", "slabs");
 	for (unsigned i = 0; kmem_cache_info(i, &cs) == 0; i++)
-		kprintf("%-17s %13lu %10lu %9zu %12u %15u : slabdata %14lu %11lu\n",
+		kprintf("%-12s %11lu %8lu %7zu %8u %5u : slabdata %12lu %5lu\n",
 			cs.name, cs.active_objs, cs.total_objs, cs.stride, cs.objs_per_slab,
 			1u << cs.order, cs.active_slabs, cs.slabs);
 }
@@ -150,6 +163,23 @@ static void counters(const struct mm_stats *s)
 		s->last_check_violations);
 }
 
+/* The detail views, in the order `memstat all` shows them. */
+static const struct {
+	const char *name;
+	void (*show)(const struct mm_stats *s);
+} views[] = {
+	{ "zones", zones }, { "buddy", buddyinfo }, { "slab", slabinfo },
+	{ "heap", heapinfo }, { "counters", counters },
+};
+
+static int known_view(const char *name)
+{
+	for (unsigned i = 0; i < sizeof(views) / sizeof(views[0]); i++)
+		if (!strcmp(name, views[i].name))
+			return 1;
+	return 0;
+}
+
 static int cmd_memstat(int argc, char **argv)
 {
 	static struct mm_stats s;
@@ -158,22 +188,18 @@ static int cmd_memstat(int argc, char **argv)
 
 	if (argc > 2)
 		return SH_USAGE;
-	if (argc == 2 && !all && strcmp(what, "zones") && strcmp(what, "buddy") &&
-	    strcmp(what, "slab") && strcmp(what, "heap") && strcmp(what, "counters"))
+	if (argc == 2 && !all && !known_view(what))
 		return SH_USAGE;
 	mm_stats_get(&s);
 	if (argc == 1 || all)
 		summary(&s);
-	if (all || !strcmp(what, "zones"))
-		zones();
-	if (all || !strcmp(what, "buddy"))
-		buddyinfo();
-	if (all || !strcmp(what, "slab"))
-		slabinfo();
-	if (all || !strcmp(what, "heap"))
-		heapinfo(&s);
-	if (all || !strcmp(what, "counters"))
-		counters(&s);
+	for (unsigned i = 0; i < sizeof(views) / sizeof(views[0]); i++) {
+		if (!all && strcmp(what, views[i].name))
+			continue;
+		if (all)
+			kprintf("\n[%s]\n", views[i].name);
+		views[i].show(&s);
+	}
 	return 0;
 }
 SH_COMMAND("memstat", "[zones|buddy|slab|heap|counters|all]",

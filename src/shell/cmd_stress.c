@@ -121,8 +121,10 @@ static int cmd_mmstress(int argc, char **argv)
 	int n = 0, pass;
 
 	if (argc > 3 || (argc > 1 && sh_parse_u64(argv[1], &ops)) ||
-	    (argc > 2 && sh_parse_u64(argv[2], &seed)) || ops == 0)
+	    (argc > 2 && sh_parse_u64(argv[2], &seed)))
 		return SH_USAGE;
+	if (ops == 0)
+		return sh_bad_number("mmstress", argv[1], "at least 1 op");
 	mm_shrink(~0ul);   /* shrinkers' caches drained first: a shrinker run is not a leak */
 	before = kmalloc_bytes_in_use();
 	rng = seed ? seed : 1;
@@ -170,8 +172,12 @@ static int cmd_txn(int argc, char **argv)
 	struct faultinj_stats fs;
 
 	if (argc > 3 || (argc > 1 && sh_parse_u64(argv[1], &n)) ||
-	    (argc > 2 && sh_parse_u64(argv[2], &k)) || n == 0 || n > 10000 || k > n)
+	    (argc > 2 && sh_parse_u64(argv[2], &k)))
 		return SH_USAGE;
+	if (n == 0 || n > 10000)
+		return sh_bad_number("txn", argv[1], "N is 1 to 10000 allocations");
+	if (k > n)
+		return sh_bad_number("txn", argv[2], "K is a step of the N (0: none fails)");
 	faultinj_get(NULL, &fs);
 	if (fs.enabled) {
 		kprintf("txn: fault injection is on; `faultinj off` first\n");

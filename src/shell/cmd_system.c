@@ -77,7 +77,8 @@ static int cmd_uptime(int argc, char **argv)
 	kprintf("uptime: %lu.%03lu s\n", (unsigned long)(us / 1000000),
 		(unsigned long)(us / 1000 % 1000));
 	kprintf("ticks: %lu\n", (unsigned long)timer_ticks());
-	kprintf("boot_instructions: %lu\n", (unsigned long)boot_instret);
+	kprintf("boot_instructions: %lu (exact under -icount; host clock otherwise)\n",
+		(unsigned long)boot_instret);
 	return 0;
 }
 SH_COMMAND("uptime", "", "time since boot and timer ticks", cmd_uptime);

@@ -24,7 +24,7 @@ IMG = os.path.join(ROOT, "build", "disk.img")
 
 def boot_instructions(t):
     out = t.cmd("uptime")
-    m = re.search(r"^boot_instructions: (\d+)$", out, re.M)
+    m = re.search(r"^boot_instructions: (\d+)\b", out, re.M)
     if not m:
         sys.exit(f"kernel_bench: uptime printed no boot_instructions:\n{out}")
     return int(m.group(1))
