@@ -64,12 +64,13 @@ static void zones(const struct mm_stats *unused)
 	}
 }
 
-/* /proc/buddyinfo: free blocks per order, one line per zone, under a
- * header naming the orders. */
+/* /proc/buddyinfo's numbers: free blocks per order, one row per zone,
+ * under a header naming the orders (the "Node 0, zone" prefix dropped to
+ * fit 80 columns). */
 static void buddyinfo(const struct mm_stats *unused)
 {
 	(void)unused;
-	kprintf("%-20s", "free blocks, order");
+	kprintf("%-7s", "order");
 	for (int o = 0; o <= MAX_ORDER; o++)
 		kprintf(" %5d", o);
 	kprintf("\n");
@@ -78,24 +79,25 @@ static void buddyinfo(const struct mm_stats *unused)
 
 		if (!zn->present_pages)
 			continue;
-		kprintf("Node 0, zone %7s", zn->name);
+		kprintf("%-7s", zn->name);
 		for (int o = 0; o <= MAX_ORDER; o++)
 			kprintf(" %5lu", zn->area[o].nr_free);
 		kprintf("\n");
 	}
 }
 
-/* /proc/slabinfo's leading columns, their names shortened to fit 80
- * columns (per_slab: objperslab, pages: pagesperslab, slabs: num_slabs). */
+/* /proc/slabinfo's leading columns, named shorter to fit 80 columns:
+ * active = active_objs, objs = num_objs, size = objsize, per_slab =
+ * objperslab, pages = pagesperslab, slabs = num_slabs. */
 static void slabinfo(const struct mm_stats *unused)
 {
 	struct kmem_cache_stats cs;
 
 	(void)unused;
-	kprintf("# %-10s %11s %8s %7s %8s %5s : slabdata %12s %5s\n", "name", "active_objs",
-		"num_objs", "objsize", "per_slab", "pages", "active_slabs", "slabs");
+	kprintf("# %-10s %7s %7s %5s %8s %5s : slabdata %12s %5s\n", "name", "active", "objs",
+		"size", "per_slab", "pages", "active_slabs", "slabs");
 	for (unsigned i = 0; kmem_cache_info(i, &cs) == 0; i++)
-		kprintf("%-12s %11lu %8lu %7zu %8u %5u : slabdata %12lu %5lu\n",
+		kprintf("%-12s %7lu %7lu %5zu %8u %5u : slabdata %12lu %5lu\n",
 			cs.name, cs.active_objs, cs.total_objs, cs.stride, cs.objs_per_slab,
 			1u << cs.order, cs.active_slabs, cs.slabs);
 }
