@@ -9,7 +9,9 @@
  * command polls at safe points and the line editor reads as a Ctrl-C.
  * While rx is full the receive interrupt is masked until a reader makes
  * room, so the UART (and QEMU behind it) holds the rest: delayed, never
- * dropped. Input typed before the first prompt waits in the UART's FIFO. */
+ * dropped. Input typed during boot waits in the UART's FIFO; a byte that
+ * reached the UART before the firmware set it up is gone before the kernel
+ * runs (OpenSBI's FIFO enable resets the receiver). */
 #include "kernel/console.h"
 #include "kernel/platform.h"
 #include "kernel/irq.h"
