@@ -31,12 +31,14 @@ static void summary(const struct mm_stats *s)
 	kprintf("%% of %lu requests)\n", (unsigned long)s->window_requests);
 	kprintf("fragmentation: ");
 	sh_print_pm(s->frag_pm);
-	if (s->mode == MM_MODE_SIMPLE)
-		kprintf("%% of the heap's free bytes lie outside its largest free block"
-			" (%lu KiB in runs)\n", (unsigned long)(s->frag_held_bytes >> 10));
-	else
-		kprintf("%% of slab objects are free in partly used slabs"
-			" (%lu KiB in slabs)\n", (unsigned long)(s->frag_held_bytes >> 10));
+	if (s->mode == MM_MODE_SIMPLE) {
+		kprintf("%% of free heap bytes are outside its largest block\n");
+	} else {
+		uint64_t kib = s->frag_held_bytes >> 10;   /* fits 80 columns */
+
+		kprintf("%% of slab objects are free in partial slabs (%lu %s held)\n",
+			(unsigned long)(kib < 10000 ? kib : kib >> 10), kib < 10000 ? "KiB" : "MiB");
+	}
 	if (s->health == MM_HEALTHY)
 		kprintf("health: healthy\n");
 	else
