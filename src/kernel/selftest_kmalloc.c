@@ -8,6 +8,7 @@
 #include "kernel/ktest.h"
 #include "mm/buddy.h"
 #include "mm/kmalloc.h"
+#include "mm/shrinker.h"
 #include "mm/mm_debug.h"
 #include "kerrno.h"
 
@@ -169,6 +170,7 @@ static void test_exhaust(struct ktest *t)
 		unsigned long base, count = 0;
 
 		mm_set_mode(mode);
+		mm_shrink(~0ul);   /* running out drains the block cache: start without it */
 		kmalloc_shrink();
 		base = buddy_free_pages();
 		for (size_t size = 65536; size >= 16; size /= 4)

@@ -43,6 +43,7 @@ def pressure_then_calm():
 def selftest_leaves_figures():
     with Tally() as t:
         t.boot()
+        t.cmd("benchfile /big/random-4M.bin", timeout=60)   # the block cache full
         before = parse_kv(t.cmd("memstat"))
         out = t.cmd("selftest all", timeout=180)
         after = parse_kv(t.cmd("memstat"))
