@@ -14,7 +14,9 @@
 #include "lib/printf.h"
 #include "kerrno.h"
 
-#define MMIO_OPTION "-drive file=IMG,if=none,format=raw,id=hd0 " \
+/* readonly=on as `make run` attaches its disk: QEMU then takes no write
+ * lock, so the image can be shared with a running `make run`. */
+#define MMIO_OPTION "-drive file=IMG,if=none,format=raw,id=hd0,readonly=on " \
 		    "-device virtio-blk-device,drive=hd0"
 #define PCI_MAX     8
 
