@@ -2,8 +2,9 @@
 """Machines Tally cannot run on are refused at boot, quickly, with the
 reason and exit status 2 (EXIT_BOOT_FAILED): a CPU without an MMU
 (-cpu rv64,mmu=off: satp does not take Sv39), RAM beyond what the Sv39
-identity map reaches (its end must be below 2^38 = 256 GiB, so -m 254G is
-the most with RAM at 2 GiB), and a device tree that is damaged (the
+identity map reaches (its last byte must lie below 2^38 = 256 GiB, so
+with RAM at 2 GiB -m 254G, which ends exactly at 2^38, is the most; -m 255G
+is refused), and a device tree that is damaged (the
 structure block's FDT_END token overwritten, which QEMU and OpenSBI pass
 on) or has no RAM (device_type "memory" misspelt)."""
 import os
