@@ -21,6 +21,8 @@ struct vblk_stats {
 				    * trap_irq_instret's) */
 	int polled;                /* 1: no interrupt route to this hart,
 				    * completions are polled */
+	int disabled;              /* 1: a reset after a timeout failed, every
+				    * read is -EIO (until vblk_retry) */
 };
 
 struct vblk_info {
@@ -48,7 +50,9 @@ int vblk_get_info(int i, struct vblk_info *out);
  * sector_size is the device's logical block size (VIRTIO_BLK_F_BLK_SIZE,
  * else 512); capacity counts those blocks. A read that times out resets
  * the device and sets it up again; it returns -EIO, and the next read is
- * tried afresh (a device that does not come back stays at -EIO). */
+ * tried afresh. A device that does not come back from that reset is
+ * disabled, said once in the log: every read is then -EIO without
+ * reaching it, until vblk_retry brings it back. */
 struct blkdev *vblk_dev(int i);
 
 /* The counters of disk d. Returns 0, or -ENODEV when d is not a virtio disk. */
@@ -58,5 +62,17 @@ int vblk_get_stats(const struct blkdev *d, struct vblk_stats *out);
  * notified, and it is given up after 20 ms instead of 5 s, so the timeout
  * and the reset that follows can be tested. Returns 0 or -ENODEV. */
 int vblk_inject_timeout(struct blkdev *d);
+
+/* Fault injection: as vblk_inject_timeout, and the reset that follows the
+ * timeout finds the device not coming back (as if Status never read 0),
+ * so the disk is disabled. On a disk disabled already, the next vblk_retry
+ * fails instead. Returns 0 or -ENODEV. */
+int vblk_inject_reset_failure(struct blkdev *d);
+
+/* Reset disabled disk d and set it up again (VirtIO 1.1 3.1.1), with a
+ * log line saying how it went. Returns 0 (it is back, or it was not
+ * disabled), -EIO (it did not come back and stays disabled) or -ENODEV
+ * (d is not a virtio disk). */
+int vblk_retry(struct blkdev *d);
 
 #endif

@@ -127,9 +127,9 @@ struct vblk {
 	struct vblk_req *req;
 	uint32_t per_block;        /* 512-byte protocol sectors per block */
 	struct blkdev dev;
-	struct vblk_stats stats;
-	int broken;                /* a reset failed: every read is -EIO */
+	struct vblk_stats stats;   /* stats.disabled: a reset failed, reads are -EIO */
 	int drop_notify;           /* fault injection: see vblk_inject_timeout */
+	int fail_reset;            /* fault injection: see vblk_inject_reset_failure */
 	char name[32];             /* "virtio-mmio@10008000" */
 };
 
@@ -266,8 +266,9 @@ static int vblk_start(struct vblk *v)
  * (0 written to Status, 4.2.2) so a late completion cannot write into
  * memory about to be reused, wait until Status reads 0 (2.1.1: required
  * before re-initializing), and go through initialization again (3.1.1).
- * Returns 0, or -EIO when the device would not come back (the disk is
- * then disabled). */
+ * Returns 0, or -EIO when the device would not come back: the disk is
+ * then disabled, and FAILED is written to Status (2.1.1: the driver has
+ * given up on the device). */
 static int vblk_reset(struct vblk *v)
 {
 	long polls = RESET_POLLS;
@@ -276,9 +277,14 @@ static int vblk_reset(struct vblk *v)
 	wr(v, VIRTIO_STATUS, 0);
 	while (rd(v, VIRTIO_STATUS) != 0 && --polls)
 		;
-	if (polls && vblk_start(v) == 0)
+	if (v->fail_reset) {
+		v->fail_reset = 0;  /* injected: as if Status never read 0 */
+		polls = 0;
+	}
+	v->stats.disabled = !polls || vblk_start(v) != 0;
+	if (!v->stats.disabled)
 		return 0;
-	v->broken = 1;
+	wr(v, VIRTIO_STATUS, STATUS_FAILED);
 	return -EIO;
 }
 
@@ -322,7 +328,7 @@ static int vblk_timed_out(struct vblk *v)
 	v->stats.timeouts++;
 	rc = vblk_reset(v);
 	kprintf("virtio-blk %s: request timed out; device reset, %s\n", v->name,
-		rc ? "did not come back: disk disabled" : "set up again");
+		rc ? "did not come back: disk disabled (reads fail with -EIO)" : "set up again");
 	return -EIO;
 }
 
@@ -366,7 +372,7 @@ static int vblk_read(struct blkdev *dev, uint64_t lba, uint32_t count, void *buf
 		return -EINVAL;
 	while (count) {
 		uint32_t n = count < max ? count : max;
-		int rc = v->broken ? -EIO :
+		int rc = v->stats.disabled ? -EIO :
 			 vblk_request(v, lba * v->per_block, n * dev->sector_size, p);
 
 		if (rc) {
@@ -493,4 +499,30 @@ int vblk_inject_timeout(struct blkdev *d)
 		return -ENODEV;
 	v->drop_notify = 1;
 	return 0;
+}
+
+int vblk_inject_reset_failure(struct blkdev *d)
+{
+	struct vblk *v = vblk_of(d);
+
+	if (!v)
+		return -ENODEV;
+	v->drop_notify = !v->stats.disabled;   /* a disabled disk sends nothing */
+	v->fail_reset = 1;
+	return 0;
+}
+
+int vblk_retry(struct blkdev *d)
+{
+	struct vblk *v = vblk_of(d);
+	int rc;
+
+	if (!v)
+		return -ENODEV;
+	if (!v->stats.disabled)
+		return 0;
+	rc = vblk_reset(v);
+	kprintf("virtio-blk %s: disabled disk reset again: %s\n", v->name,
+		rc ? "did not come back, stays disabled" : "set up again");
+	return rc;
 }

@@ -1,10 +1,11 @@
 /* selftest_blk.c - the "blk" KTAP suite: the virtio-blk driver on the first
  * disk that came up: reads into pages, multi-block requests against single
  * ones, range checks, completions noticed without waiting for a timer tick
- * (by interrupt, or polled where the driver says so), and a request that
- * times out (by fault injection) followed by the device's reset. Any disk will do: a case that needs
- * something this disk lacks (any disk at all, a sector, a boot-sector
- * signature, 32 KiB) is skipped with the reason. */
+ * (by interrupt, or polled where the driver says so), a request that
+ * times out (by fault injection) followed by the device's reset, and a
+ * reset that fails, disabling the disk until vblk_retry. Any disk will
+ * do: a case that needs something this disk lacks (any disk at all, a
+ * sector, a boot-sector signature, 32 KiB) is skipped with the reason. */
 #include <string.h>
 #include "kernel/ktest.h"
 #include "kernel/platform.h"
@@ -137,6 +138,48 @@ static void test_timeout_reset(struct ktest *t)
 	free_pages(pg, 1);
 }
 
+/* A device that does not come back from the reset after a timeout is
+ * disabled: that read and every later one fail with -EIO without reaching
+ * it (no request, no reset, no timeout counted: the log says it once).
+ * vblk_retry fails while the device still does not come back, then brings
+ * it back with the same data. */
+static void test_reset_fails(struct ktest *t)
+{
+	struct blkdev *d = test_disk(t, 1);
+	struct page *pg = d ? test_pages(t) : NULL;
+	struct vblk_stats s0, s1, s2, s3;
+	char *a, *b;
+
+	if (!pg)
+		return;
+	a = page_address(pg);
+	b = a + PAGE_SIZE;
+	KT_EXPECT(t, d->read(d, 0, 1, a) == 0);
+	KT_EXPECT(t, vblk_get_stats(d, &s0) == 0 && !s0.disabled);
+	KT_EXPECT(t, vblk_inject_reset_failure(d) == 0);
+	KT_EXPECT(t, d->read(d, 0, 1, b) == -EIO);
+	KT_EXPECT(t, vblk_get_stats(d, &s1) == 0 && s1.disabled);
+	KT_EXPECT(t, s1.timeouts == s0.timeouts + 1 && s1.resets == s0.resets + 1);
+	for (int i = 0; i < 3; i++)
+		KT_EXPECT(t, d->read(d, (uint64_t)i % d->capacity, 1, b) == -EIO);
+	KT_EXPECT(t, vblk_get_stats(d, &s2) == 0 && s2.disabled);
+	KT_EXPECT(t, s2.requests == s1.requests && s2.resets == s1.resets &&
+		     s2.timeouts == s1.timeouts && s2.errors == s1.errors + 3);
+	KT_EXPECT(t, vblk_inject_reset_failure(d) == 0);
+	KT_EXPECT(t, vblk_retry(d) == -EIO);
+	KT_EXPECT(t, d->read(d, 0, 1, b) == -EIO);
+	KT_EXPECT(t, vblk_retry(d) == 0);
+	KT_EXPECT(t, vblk_get_stats(d, &s3) == 0 && !s3.disabled);
+	KT_EXPECT(t, s3.resets == s2.resets + 2);
+	memset(b, 0x6b, d->sector_size);
+	KT_EXPECT(t, d->read(d, 0, 1, b) == 0);
+	KT_EXPECT(t, memcmp(a, b, d->sector_size) == 0);
+	KT_EXPECT(t, vblk_retry(d) == 0);     /* not disabled: nothing to do */
+	KT_EXPECT(t, vblk_inject_reset_failure(NULL) == -ENODEV);
+	KT_EXPECT(t, vblk_retry(NULL) == -ENODEV);
+	free_pages(pg, 1);
+}
+
 /* A completion that goes unnoticed until the next timer tick (an
  * interrupt routed to another hart's context, say) makes each request
  * last a tick: 64 requests must take well under 64 ticks. */
@@ -164,6 +207,7 @@ static const struct ktest_case blk_cases[] = {
 	{ "multi_sector_request", test_multi_sector },
 	{ "range_checked", test_bad_range },
 	{ "timeout_then_reset", test_timeout_reset },
+	{ "reset_fails_disabled", test_reset_fails },
 	{ "completion_without_tick", test_latency },
 };
 KTEST_SUITE(blk_suite, "blk", blk_cases);

@@ -2,8 +2,9 @@
 """Disks in QEMU. The virtio-mmio disk is found through the device tree in
 the legacy and the modern register layout and the blk KTAP suite passes on
 both (boot sector, multi-block request completed by interrupt, range
-checks, a request that times out followed by the device's reset,
-completions noticed without waiting for a timer tick). Disks
+checks, a request that times out followed by the device's reset, a
+reset that fails and disables the disk, reported once, completions
+noticed without waiting for a timer tick). Disks
 are attached read-only, so two QEMUs (one of them `make run`) share an
 image. 4096- and 1024-byte logical blocks are read and mounted. Several
 disks are all listed and the first FAT32 volume is mounted; a virtio disk
@@ -24,6 +25,8 @@ TEST = os.path.join(ROOT, "build", "test")
 IMG = os.path.join(TEST, "blank-fat32.img")
 MMIO_HINT = ("disk: none on virtio-mmio (attach one with -drive file=IMG,if=none,"
              "format=raw,id=hd0,readonly=on -device virtio-blk-device,drive=hd0)")
+BLK_CASES = 6                      # the blk KTAP suite's cases
+DISABLED = "request timed out; device reset, did not come back: disk disabled (reads fail with -EIO)"
 MTOOLS_ENV = dict(os.environ, MTOOLS_SKIP_CHECK="1")
 
 
@@ -62,9 +65,14 @@ def selftest(transport):
         cases = ktap_cases(out)
         for bad, name, rest in cases:
             ok(not bad and "SKIP" not in rest, f"{transport}: blk/{name}", out)
-        ok(len(cases) == 5 and code == 0, f"{transport}: selftest=blk exits 0 (got {code})", out)
+        ok(len(cases) == BLK_CASES and code == 0, f"{transport}: selftest=blk exits 0 (got {code})", out)
         ok("request timed out; device reset, set up again" in out,
            f"{transport}: the timed-out request is reported with the reset", out)
+        ok(out.count(DISABLED) == 1,
+           f"{transport}: a reset that fails is reported once, not on every later read", out)
+        ok("disabled disk reset again: did not come back, stays disabled" in out and
+           "disabled disk reset again: set up again" in out,
+           f"{transport}: vblk_retry's outcomes are logged", out)
 
 
 def no_disk():
@@ -115,7 +123,7 @@ def big_blocks(size):
         ok(t.cmd("cat /h.txt") == f"sector {size}\n", f"{size}-byte blocks: file read")
         out = t.cmd("selftest blk", timeout=60)
         cases = ktap_cases(out)
-        ok(len(cases) == 5 and all(not b and "SKIP" not in r for b, _, r in cases),
+        ok(len(cases) == BLK_CASES and all(not b and "SKIP" not in r for b, _, r in cases),
            f"{size}-byte blocks: blk suite passes, nothing skipped", out)
         ok(t.cmd("cat /h.txt") == f"sector {size}\n", f"{size}-byte blocks: file read after the reset")
 
@@ -187,8 +195,8 @@ def empty_disk():
            "0-byte image: ls repeats the reason")
         out = t.cmd("selftest blk", timeout=60)
         cases = ktap_cases(out)
-        ok(len(cases) == 5 and all(not b and "# SKIP empty disk (0 sectors)" in r for b, _, r in cases)
-           and "selftest: PASS" in out, "0-byte image: every blk case skipped, with the reason", out)
+        ok(len(cases) == BLK_CASES and "selftest: PASS" in out
+           and all(not b and "# SKIP empty disk (0 sectors)" in r for b, _, r in cases), "0-byte image: every blk case skipped, with the reason", out)
 
 
 def foreign_disk():
@@ -203,10 +211,11 @@ def foreign_disk():
         ok(cases.get("boot_sector_signature", (1, ""))[1] ==
            " # SKIP block 0 has no 0x55AA signature: not a FAT or MBR disk",
            "zeroed disk: boot-sector case skipped with the reason", out)
-        ok(len(cases) == 5 and all(not b for b, _ in cases.values()) and code == 0,
+        ok(len(cases) == BLK_CASES and all(not b for b, _ in cases.values()) and code == 0,
            f"zeroed disk: selftest=blk exits 0 (got {code})", out)
         ok(all("SKIP" not in cases[n][1] for n in ("multi_sector_request", "range_checked",
-                                                   "timeout_then_reset") if n in cases),
+                                                   "timeout_then_reset", "reset_fails_disabled")
+                   if n in cases),
            "zeroed disk: the other cases run", out)
 
 

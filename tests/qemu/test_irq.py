@@ -21,6 +21,7 @@ DRIVE = ["-drive", f"file={IMG},if=none,format=raw,id=hd0,readonly=on",
 NUMA = ["-object", "memory-backend-ram,id=m0,size=128M",
         "-object", "memory-backend-ram,id=m1,size=128M",
         "-numa", "node,cpus=0,memdev=m0", "-numa", "node,cpus=1,memdev=m1"]
+BLK_CASES = 6                      # the blk KTAP suite's cases
 POLLED = "virtio-blk virtio-mmio@10008000: completions polled: "
 
 
@@ -35,7 +36,7 @@ def run_suite(suite, machine=(), mem="128M", smp=1):
 
 
 def check_blk(label, code, out, cases):
-    ok(code == 0 and len(cases) == 5 and all(not c.strip().startswith("not") and "SKIP" not in c
+    ok(code == 0 and len(cases) == BLK_CASES and all(not c.strip().startswith("not") and "SKIP" not in c
                                              for c in cases.values()),
        f"{label}: selftest=blk passes, completions without a tick (exit {code})", out)
     ok("plic@0 " not in out, f"{label}: no made-up plic@0 in the boot log", out)
