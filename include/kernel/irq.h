@@ -32,6 +32,12 @@ void irq_disable(uint32_t irq);
  * controller; NULL when the irq is routed. */
 const char *irq_why(uint32_t irq);
 
+/* Where irq is delivered once routed, in words: the controller, its
+ * context (PLIC) or interrupt delivery control (APLIC), and the hart
+ * ("plic@c600000 context 1, hart 1"); NULL when irq_enable would refuse
+ * it with -EINVAL or -ENODEV (irq_why says why). */
+const char *irq_where(uint32_t irq);
+
 /* "plic" or "aplic": a controller's kind as the boot log names it. */
 const char *irq_kind_name(enum plat_intc_kind kind);
 

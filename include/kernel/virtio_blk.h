@@ -8,6 +8,9 @@
 #include "kernel/platform.h"
 
 #define VBLK_MAX PLAT_MAX_VIRTIO   /* at most one per virtio-mmio slot */
+/* Completions in a row found without their interrupt that switch a disk
+ * to polling (see vblk_check_irqs). */
+#define VBLK_LOST_IRQ_LIMIT 3
 
 struct vblk_stats {
 	unsigned long requests;    /* requests submitted to the device */
@@ -19,8 +22,11 @@ struct vblk_stats {
 	uint64_t wait_instret;     /* instructions spent waiting for completions,
 				    * not counting interrupt handlers (those are
 				    * trap_irq_instret's) */
-	int polled;                /* 1: no interrupt route to this hart,
-				    * completions are polled */
+	unsigned long lost_irqs;   /* completions whose interrupt the device
+				    * raised but no handler saw */
+	int polled;                /* 1: completions are polled: no interrupt
+				    * route to this hart, or its interrupts
+				    * did not arrive (lost_irqs) */
 	int disabled;              /* 1: a reset after a timeout failed, every
 				    * read is -EIO (until vblk_retry) */
 };
@@ -62,6 +68,25 @@ int vblk_get_stats(const struct blkdev *d, struct vblk_stats *out);
  * notified, and it is given up after 20 ms instead of 5 s, so the timeout
  * and the reset that follows can be tested. Returns 0 or -ENODEV. */
 int vblk_inject_timeout(struct blkdev *d);
+
+/* Once interrupts and the timer tick are on: read the first block of each
+ * disk that waits for interrupts until a completion comes with its
+ * interrupt, at most VBLK_LOST_IRQ_LIMIT times. A disk whose interrupt
+ * never comes (the route looks right but delivers nothing) is switched to
+ * polled completions, with a log line naming the controller and the hart;
+ * any later VBLK_LOST_IRQ_LIMIT such completions in a row do the same.
+ * Returns how many disks are polled for that reason, or -ENOMEM (no page
+ * to read into; nothing checked). */
+int vblk_check_irqs(void);
+
+/* Fault injection: on = 1 disables d's interrupt source at its controller
+ * while the driver still waits for it, as a controller that loses it
+ * would, so the switch to polling can be tested; on = 0 routes it again
+ * and goes back to interrupt completions (after a switch for lost
+ * interrupts too). Returns 0; -EINVAL (on = 1 for a disk polled already:
+ * it has no interrupt to lose); an irq_enable error (on = 0: it stays
+ * polled); -ENODEV (d is not a virtio disk). */
+int vblk_inject_lost_irq(struct blkdev *d, int on);
 
 /* Fault injection: as vblk_inject_timeout, and the reset that follows the
  * timeout finds the device not coming back (as if Status never read 0),

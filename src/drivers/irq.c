@@ -21,6 +21,7 @@
 #define CAUSE_S_EXTERNAL 9
 
 static struct irqchip chips[PLAT_MAX_INTC];
+static unsigned long irq_hart;   /* the hart whose contexts are taken */
 
 const char *irq_kind_name(enum plat_intc_kind kind)
 {
@@ -82,6 +83,7 @@ int irq_init(unsigned long hart)
 {
 	int ready = 0;
 
+	irq_hart = hart;
 	for (int i = 0; i < platform.nintc; i++)
 		if (chip_init(&chips[i], &platform.intc[i], hart) == 0)
 			ready++;
@@ -131,6 +133,18 @@ void irq_disable(uint32_t irq)
 		return;
 	c->ops->disable(c, src);
 	c->route[src] = (struct irq_route){ 0 };
+}
+
+const char *irq_where(uint32_t irq)
+{
+	static char where[64];
+	struct irqchip *c;
+
+	if (irq_chip(irq, &c))
+		return NULL;
+	ksnprintf(where, sizeof(where), "%s %s %d, hart %lu", c->name,
+		  c->dt->kind == PLAT_PLIC ? "context" : "IDC", c->ctx, irq_hart);
+	return where;
 }
 
 const char *irq_why(uint32_t irq)

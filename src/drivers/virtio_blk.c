@@ -12,7 +12,9 @@
  * sectors (5.2.5). One request per device is in flight: three descriptors
  * (header, data, status); completion is signalled by an interrupt
  * (include/kernel/irq.h) and waited for with wfi, or polled where the
- * device tree gives this hart no route for it. A request that times out
+ * device tree gives this hart no route for it, or where the route exists
+ * but its interrupts do not arrive (see vblk_note_completion). A request
+ * that times out
  * resets the device and sets it up again. Ring and request memory come from the DMA zone. Reads only;
  * not a PCI driver (virtio-pci devices are only detected, by pci_probe.c). */
 #include <string.h>
@@ -130,6 +132,9 @@ struct vblk {
 	struct vblk_stats stats;   /* stats.disabled: a reset failed, reads are -EIO */
 	int drop_notify;           /* fault injection: see vblk_inject_timeout */
 	int fail_reset;            /* fault injection: see vblk_inject_reset_failure */
+	int irq_masked;            /* fault injection: see vblk_inject_lost_irq */
+	int lost_in_row;           /* completions in a row without their interrupt */
+	int irq_lost;              /* polled because its interrupts did not come */
 	char name[32];             /* "virtio-mmio@10008000" */
 };
 
@@ -288,6 +293,42 @@ static int vblk_reset(struct vblk *v)
 	return -EIO;
 }
 
+/* A completion was found in the used ring while waiting for its
+ * interrupt: by_irq says whether the interrupt came. A route that looks
+ * right can still deliver nothing (QEMU 7.2's second-socket PLIC under
+ * -numa raises no hart's interrupt line), and then every request lasts
+ * until the next timer tick ends the wfi. A completion counts as lost
+ * when the device says it has interrupted (InterruptStatus set, 4.2.2)
+ * and no handler ran: the device writes the used ring before it raises
+ * the interrupt, so without that check a completion found in between
+ * would count. VBLK_LOST_IRQ_LIMIT lost ones in a row switch the disk to
+ * polled completions for good (its source disabled at the controller),
+ * said in one log line. */
+static void vblk_note_completion(struct vblk *v, int by_irq)
+{
+	const char *where;
+	uint32_t isr;
+
+	if (by_irq) {
+		v->lost_in_row = 0;
+		return;
+	}
+	isr = rd(v, VIRTIO_INTERRUPT_STATUS);
+	if (!isr)
+		return;           /* not raised yet: it may still come */
+	wr(v, VIRTIO_INTERRUPT_ACK, isr);
+	v->stats.lost_irqs++;
+	if (++v->lost_in_row < VBLK_LOST_IRQ_LIMIT)
+		return;
+	where = irq_where(v->irq);
+	kprintf("virtio-blk %s: completions polled: the interrupt from %s did not arrive "
+		"for %d completions in a row\n", v->name, where ? where : "its controller",
+		v->lost_in_row);
+	irq_disable(v->irq);
+	v->stats.polled = 1;
+	v->irq_lost = 1;
+}
+
 /* Wait up to ms milliseconds for the device to use our request. The check
  * and the wfi run with interrupts off: an interrupt arriving in between
  * still ends the wfi (it is pending), and is taken as soon as they are
@@ -296,7 +337,8 @@ static int vblk_wait(struct vblk *v, uint32_t ms)
 {
 	uint64_t deadline = rdtime() + platform.timebase_hz * ms / 1000;
 	uint64_t start = rdinstret(), irq0 = trap_irq_instret, irq = irq_save();
-	int rc = 0;
+	unsigned long interrupts = v->stats.interrupts;
+	int rc = 0, by_irq = irq && !v->stats.polled;
 
 	while (*(volatile uint16_t *)&v->used->idx == v->used_seen) {
 		if (rdtime() > deadline) {
@@ -316,6 +358,8 @@ static int vblk_wait(struct vblk *v, uint32_t ms)
 		return rc;
 	__sync_synchronize();
 	v->used_seen++;
+	if (by_irq)
+		vblk_note_completion(v, v->stats.interrupts != interrupts);
 	return 0;
 }
 
@@ -498,6 +542,56 @@ int vblk_inject_timeout(struct blkdev *d)
 	if (!v)
 		return -ENODEV;
 	v->drop_notify = 1;
+	return 0;
+}
+
+int vblk_check_irqs(void)
+{
+	struct page *pg = alloc_pages(0, 0);   /* one block of up to 4 KiB */
+	int switched = 0;
+
+	if (!pg)
+		return -ENOMEM;
+	for (int i = 0; i < nvbs; i++) {
+		struct vblk *v = &vbs[i];
+
+		if (v->err || !v->dev.capacity)
+			continue;
+		for (int n = 0; n < VBLK_LOST_IRQ_LIMIT && !v->stats.polled &&
+				!v->stats.disabled; n++) {
+			unsigned long interrupts = v->stats.interrupts;
+
+			if (vblk_read(&v->dev, 0, 1, page_address(pg)) ||
+			    v->stats.interrupts != interrupts)
+				break;
+		}
+		switched += v->irq_lost;
+	}
+	free_pages(pg, 0);
+	return switched;
+}
+
+int vblk_inject_lost_irq(struct blkdev *d, int on)
+{
+	struct vblk *v = vblk_of(d);
+	int rc;
+
+	if (!v)
+		return -ENODEV;
+	if (on) {
+		if (v->stats.polled)
+			return -EINVAL;
+		irq_disable(v->irq);
+		v->irq_masked = 1;
+		return 0;
+	}
+	if (!v->irq_masked && !v->irq_lost)
+		return 0;
+	rc = irq_enable(v->irq, vblk_irq, v);
+	if (rc)
+		return rc;
+	v->irq_masked = v->irq_lost = v->lost_in_row = 0;
+	v->stats.polled = 0;
 	return 0;
 }
 

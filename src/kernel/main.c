@@ -15,6 +15,7 @@
 #include "kernel/timer.h"
 #include "kernel/trap.h"
 #include "kernel/version.h"
+#include "kernel/virtio_blk.h"
 #include "shell/shell.h"
 #include "arch/riscv.h"
 
@@ -113,6 +114,7 @@ void kmain(unsigned long hartid, const void *dtb)
 	if (platform.bootargs[0])
 		kprintf("bootargs: %s\n", platform.bootargs);
 	csr_set(sstatus, SSTATUS_SIE);
+	vblk_check_irqs();   /* do the disks' interrupts arrive? */
 	run_boot_selftest();
 	run_boot_crash();
 	boot_instret = rdinstret();

@@ -4,7 +4,8 @@ the legacy and the modern register layout and the blk KTAP suite passes on
 both (boot sector, multi-block request completed by interrupt, range
 checks, a request that times out followed by the device's reset, a
 reset that fails and disables the disk, reported once, completions
-noticed without waiting for a timer tick). Disks
+noticed without waiting for a timer tick, a disk interrupt masked at the
+controller noticed and the disk polled). Disks
 are attached read-only, so two QEMUs (one of them `make run`) share an
 image. 4096- and 1024-byte logical blocks are read and mounted. Several
 disks are all listed and the first FAT32 volume is mounted; a virtio disk
@@ -25,7 +26,7 @@ TEST = os.path.join(ROOT, "build", "test")
 IMG = os.path.join(TEST, "blank-fat32.img")
 MMIO_HINT = ("disk: none on virtio-mmio (attach one with -drive file=IMG,if=none,"
              "format=raw,id=hd0,readonly=on -device virtio-blk-device,drive=hd0)")
-BLK_CASES = 6                      # the blk KTAP suite's cases
+BLK_CASES = 7                      # the blk KTAP suite's cases
 DISABLED = "request timed out; device reset, did not come back: disk disabled (reads fail with -EIO)"
 MTOOLS_ENV = dict(os.environ, MTOOLS_SKIP_CHECK="1")
 
@@ -68,6 +69,11 @@ def selftest(transport):
         ok(len(cases) == BLK_CASES and code == 0, f"{transport}: selftest=blk exits 0 (got {code})", out)
         ok("request timed out; device reset, set up again" in out,
            f"{transport}: the timed-out request is reported with the reset", out)
+        lost = [l for l in out.splitlines() if "completions polled:" in l]
+        ok(lost == ["virtio-blk virtio-mmio@10008000: completions polled: the interrupt from "
+                    "plic@c000000 context 1, hart 0 did not arrive for 3 completions in a row"],
+           f"{transport}: a masked interrupt is noticed and said once, naming controller and hart",
+           out)
         ok(out.count(DISABLED) == 1,
            f"{transport}: a reset that fails is reported once, not on every later read", out)
         ok("disabled disk reset again: did not come back, stays disabled" in out and
