@@ -17,9 +17,13 @@
  * through the terminal filter (lib/escape.h, %pE).
  *
  * Not a writer, not a VFS, not thread-safe (the caller serializes). Memory
- * comes only from kmalloc (the fs, its block cache and the path-walk stacks
- * at mount; nothing per lookup or read except fat_read_whole's buffer and
- * a walk stack growing past 64 levels). Stack use per call is at most
+ * comes only from kmalloc (the fs, its block cache, the path-walk stacks
+ * and path buffers at mount; nothing per lookup or read except
+ * fat_read_whole's buffer, fat_realpath's result, a walk stack growing
+ * past 64 levels and a path buffer past 256 bytes). Paths have no length
+ * limit but memory: the cwd and fat_realpath's result grow as a walk goes
+ * deeper, and only a component is bounded (FAT_NAME_MAX, the spec's 255
+ * UTF-16 units). Stack use per call is at most
  * about 3 KiB on riscv64 (struct fat_dirent is ~850 bytes).
  *
  * Errors are negative errno values; after a failure fat_last_error() says
@@ -33,7 +37,6 @@
 #include "fs/blkdev.h"
 
 #define FAT_NAME_MAX 765   /* UTF-8 bytes of a 255-unit long name */
-#define FAT_PATH_MAX 1024  /* bytes of a cwd path, NUL included */
 #define FAT_ERR_MAX  160   /* bytes of an error message, NUL included */
 #define FAT_LABEL_MAX 36   /* UTF-8 bytes of an 11-byte label, NUL included */
 
@@ -134,11 +137,13 @@ struct fat_info {
  * that holds one; fat_get_info says where. Returns 0 and *out; -EINVAL
  * when dev is unusable or the volume is not valid FAT32 (a field out of
  * range, FAT12/FAT16 by cluster count, a total size beyond the device or
- * partition, arithmetic overflow, a GPT header that fails its CRC): msg
+ * partition, arithmetic overflow; a protective MBR without "EFI PART" at
+ * LBA 1, a GPT header that fails its HeaderCRC32 or puts its entry array
+ * out of place, an entry array that fails PartitionEntryArrayCRC32): msg
  * (if not NULL) then names the field, prefixed with the partition when a
  * table was searched and no partition held a volume (the first one's
- * error is given); -EIO when a sector needed (0, the GPT's, the root's
- * FAT entry) cannot be read or the root chain is broken; -ENOMEM when the
+ * error is given); -EIO when a sector needed (0, the GPT's header or
+ * entries, the root's FAT entry) cannot be read or the root chain is broken; -ENOMEM when the
  * fs or its cache cannot be allocated. Nothing is left allocated on
  * failure. */
 int fat_mount(struct blkdev *dev, struct fat_fs **out, char *msg, size_t msglen);
@@ -175,17 +180,20 @@ int fat_readdir(struct fat_dir *d, struct fat_dirent *ent);
 void fat_closedir(struct fat_dir *d);
 
 /* Change the current directory. Returns 0; fat_stat()'s errors; -ENOTDIR
- * for a file; -ENAMETOOLONG when the new path exceeds FAT_PATH_MAX. */
+ * for a file; -ENOMEM when the new path (any length) cannot be stored.
+ * On failure the current directory is unchanged. */
 int fat_chdir(struct fat_fs *fs, const char *path);
 
-/* The current directory as an absolute path with on-disk names. */
+/* The current directory as an absolute path with on-disk names (valid
+ * until the next fat_chdir). */
 const char *fat_getcwd(const struct fat_fs *fs);
 
-/* Resolve path (absolute, or relative to the cwd) into out (FAT_PATH_MAX
- * bytes): the absolute path of its entry with on-disk names, no ".", ".."
- * or repeated '/'. Returns 0; fat_stat()'s errors; -ENAMETOOLONG when the
- * result exceeds FAT_PATH_MAX; -EINVAL for a NULL fs or out. */
-int fat_realpath(struct fat_fs *fs, const char *path, char *out);
+/* Resolve path (absolute, or relative to the cwd) into *out, allocated
+ * (kfree it): the absolute path of its entry with on-disk names, no ".",
+ * ".." or repeated '/', of any length. Returns 0; fat_stat()'s errors;
+ * -ENOMEM when the path cannot be built or copied (*out NULL); -EINVAL
+ * for a NULL fs or out. */
+int fat_realpath(struct fat_fs *fs, const char *path, char **out);
 
 /* Open the file at path, checking its whole cluster chain. Returns 0;
  * fat_stat()'s errors; -EISDIR for a directory; -EIO when the first

@@ -11,8 +11,10 @@
 #define TALLY_READLINE_H
 
 #define RL_HISTORY 32
-/* Bytes of a line, NUL included: a command and any path the FAT32 reader
- * can list (a 1,023-byte directory path and a 765-byte name). */
+/* Bytes of a line, NUL included: a command, up to 1,023 bytes of
+ * directory and any name the FAT32 reader can list (765 bytes). A deeper
+ * path is reached with cd, a step at a time: the current directory has
+ * no length limit, and names are typed relative to it. */
 #define RL_LINE_MAX 2048
 
 /* Completion: offer every candidate that starts with `word` through emit.

@@ -294,7 +294,6 @@ int fat_mount(struct blkdev *dev, struct fat_fs **out, char *msg, size_t msglen)
 		kfree(fs);
 		return ret;
 	}
-	strncpy(fs->cwd, "/", sizeof(fs->cwd));
 	*out = fs;
 	return 0;
 }

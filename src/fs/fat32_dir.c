@@ -276,7 +276,33 @@ static int dir_lookup(struct fat_fs *fs, uint32_t clus, const char *name,
 	return ret;
 }
 
-/* ---- the walk: directories passed through, root excluded ------------ */
+/* ---- the walk and its path: no limit but memory --------------------- */
+
+/* Make *buf (an array of *cap elements of elem bytes, the first used in
+ * use) hold need elements, doubling from min. 0, or -ENOMEM with *buf
+ * and *cap unchanged. */
+static int grow(void **buf, size_t *cap, size_t need, size_t elem,
+		size_t used, size_t min)
+{
+	size_t n = *cap ? *cap : min;
+	void *p;
+
+	while (n < need) {
+		if (n > SIZE_MAX / 2 / elem)
+			return -ENOMEM;
+		n *= 2;
+	}
+	if (n == *cap)
+		return 0;
+	if (kmem_try_alloc(n * elem, 0, 0, &p))
+		return -ENOMEM;
+	if (used)
+		memcpy(p, *buf, used * elem);
+	kfree(*buf);
+	*buf = p;
+	*cap = n;
+	return 0;
+}
 
 static uint32_t walk_cur(const struct fat_fs *fs, const struct fat_walk *w)
 {
@@ -286,18 +312,10 @@ static uint32_t walk_cur(const struct fat_fs *fs, const struct fat_walk *w)
 /* Go one level down into directory clus, growing w when it is full. */
 static int walk_push(struct fat_fs *fs, struct fat_walk *w, uint32_t clus)
 {
-	if (w->depth == w->cap) {
-		uint32_t cap = w->cap ? 2 * w->cap : 16, *p;
-
-		if (kmem_try_alloc((size_t)cap * sizeof(*p), 0, 0, (void **)&p))
-			return fat_fail(fs, -ENOMEM, "path walk of depth", w->depth,
-					"no memory for a deeper one");
-		if (w->depth)
-			memcpy(p, w->clus, (size_t)w->depth * sizeof(*p));
-		kfree(w->clus);
-		w->clus = p;
-		w->cap = cap;
-	}
+	if (grow((void **)&w->clus, &w->cap, w->depth + 1, sizeof(*w->clus),
+		 w->depth, FAT_WALK_INIT))
+		return fat_fail(fs, -ENOMEM, "path walk of depth", w->depth,
+				"no memory for a deeper one");
 	w->clus[w->depth++] = clus;
 	return 0;
 }
@@ -309,20 +327,56 @@ static int walk_begin(struct fat_fs *fs, bool absolute)
 	int ret = 0;
 
 	w->depth = 0;
-	for (uint32_t i = 0; !absolute && !ret && i < fs->cwd_walk.depth; i++)
+	for (size_t i = 0; !absolute && !ret && i < fs->cwd_walk.depth; i++)
 		ret = walk_push(fs, w, fs->cwd_walk.clus[i]);
 	return ret;
+}
+
+/* Set p to the n bytes at s, growing it as needed: 0 or -ENOMEM. */
+static int path_set(struct fat_fs *fs, struct fat_path *p, const char *s, size_t n)
+{
+	if (grow((void **)&p->buf, &p->cap, n + 1, 1, 0, FAT_PATH_INIT))
+		return fat_fail(fs, -ENOMEM, "path of length", n, "no memory for it");
+	memcpy(p->buf, s, n);
+	p->buf[n] = '\0';
+	p->len = n;
+	return 0;
+}
+
+/* Keep fs->path in step with the walk: one name down. */
+static int path_push(struct fat_fs *fs, const char *name)
+{
+	struct fat_path *p = &fs->path;
+	size_t n = strlen(name), len = p->len + (p->len > 1) + n;
+
+	if (grow((void **)&p->buf, &p->cap, len + 1, 1, p->len + 1, FAT_PATH_INIT))
+		return fat_fail(fs, -ENOMEM, "path of length", len, "no memory for it");
+	if (p->len > 1)
+		p->buf[p->len++] = '/';
+	memcpy(p->buf + p->len, name, n + 1);
+	p->len = len;
+	return 0;
+}
+
+/* ... and one level up. */
+static void path_pop(struct fat_path *p)
+{
+	while (p->len > 1 && p->buf[p->len - 1] != '/')
+		p->len--;
+	p->len = p->len > 1 ? p->len - 1 : 1;
+	p->buf[p->len] = '\0';
 }
 
 int fat_walk_init(struct fat_fs *fs)
 {
 	struct fat_walk *w[2] = { &fs->walk, &fs->cwd_walk };
+	struct fat_path *p[2] = { &fs->path, &fs->cwd };
 
 	for (int i = 0; i < 2; i++) {
-		if (kmem_try_alloc(FAT_WALK_INIT * sizeof(uint32_t), 0, 0,
-				   (void **)&w[i]->clus))
+		if (grow((void **)&w[i]->clus, &w[i]->cap, FAT_WALK_INIT,
+			 sizeof(uint32_t), 0, FAT_WALK_INIT) ||
+		    path_set(fs, p[i], "/", 1))
 			return fat_fail(fs, -ENOMEM, "path walk", FAT_NOVAL, "no memory");
-		w[i]->cap = FAT_WALK_INIT;
 		w[i]->depth = 0;
 	}
 	return 0;
@@ -332,8 +386,12 @@ void fat_walk_free(struct fat_fs *fs)
 {
 	kfree(fs->walk.clus);
 	kfree(fs->cwd_walk.clus);
+	kfree(fs->path.buf);
+	kfree(fs->cwd.buf);
 	memset(&fs->walk, 0, sizeof(fs->walk));
 	memset(&fs->cwd_walk, 0, sizeof(fs->cwd_walk));
+	memset(&fs->path, 0, sizeof(fs->path));
+	memset(&fs->cwd, 0, sizeof(fs->cwd));
 }
 
 /* The entry naming the walk's current directory, found in the directory
@@ -361,33 +419,11 @@ static int dir_self(struct fat_fs *fs, struct fat_dirent *ent)
 	return ret;
 }
 
-/* Keep the path being built in step with the walk. */
-static int path_push(char *p, const char *name)
-{
-	size_t len = strlen(p), n = strlen(name);
-
-	if (len + (len > 1) + n + 1 > FAT_PATH_MAX)
-		return -ENAMETOOLONG;
-	if (len > 1)
-		p[len++] = '/';
-	memcpy(p + len, name, n + 1);
-	return 0;
-}
-
-static void path_pop(char *p)
-{
-	size_t len = strlen(p);
-
-	while (len > 1 && p[len - 1] != '/')
-		len--;
-	p[len > 1 ? len - 1 : 1] = '\0';
-}
-
 /* One component: move fs->walk down into the component's directory (or
  * up, for ".."); *ent and *have_ent say what it named (a file leaves the
  * walk where it was). */
 static int resolve_step(struct fat_fs *fs, const char *name, size_t len,
-			struct fat_dirent *ent, bool *have_ent, char *path)
+			struct fat_dirent *ent, bool *have_ent, bool build_path)
 {
 	uint32_t clus;
 	int ret;
@@ -396,8 +432,8 @@ static int resolve_step(struct fat_fs *fs, const char *name, size_t len,
 		return 0;
 	*have_ent = false;
 	if (len == 2 && name[0] == '.' && name[1] == '.') {
-		if (path)
-			path_pop(path);
+		if (build_path)
+			path_pop(&fs->path);
 		if (fs->walk.depth)
 			fs->walk.depth--;
 		return 0;
@@ -411,14 +447,14 @@ static int resolve_step(struct fat_fs *fs, const char *name, size_t len,
 		if (!ret)
 			ret = walk_push(fs, &fs->walk, clus);
 	}
-	if (!ret && path)
-		ret = path_push(path, ent->name);
+	if (!ret && build_path)
+		ret = path_push(fs, ent->name);
 	*have_ent = !ret;
 	return ret;
 }
 
 int fat_resolve(struct fat_fs *fs, const char *path, struct fat_dirent *ent,
-		char *cwd_out)
+		bool build_path)
 {
 	bool have_ent = false, is_dir = true;
 	int ret;
@@ -426,8 +462,9 @@ int fat_resolve(struct fat_fs *fs, const char *path, struct fat_dirent *ent,
 	if (!path || !*path)
 		return fat_fail(fs, -ENOENT, "path", FAT_NOVAL, "empty");
 	ret = walk_begin(fs, path[0] == '/');
-	if (cwd_out)
-		strncpy(cwd_out, path[0] == '/' ? "/" : fs->cwd, FAT_PATH_MAX);
+	if (!ret && build_path)
+		ret = path[0] == '/' ? path_set(fs, &fs->path, "/", 1) :
+		      path_set(fs, &fs->path, fs->cwd.buf, fs->cwd.len);
 	while (*path && !ret) {
 		size_t len = 0;
 
@@ -440,7 +477,7 @@ int fat_resolve(struct fat_fs *fs, const char *path, struct fat_dirent *ent,
 		if (!is_dir)
 			return fat_fail(fs, -ENOTDIR, "path component", FAT_NOVAL,
 					"below a file");
-		ret = resolve_step(fs, path, len, ent, &have_ent, cwd_out);
+		ret = resolve_step(fs, path, len, ent, &have_ent, build_path);
 		is_dir = !have_ent || (ent->attr & FAT_ATTR_DIRECTORY);
 		path += len;
 	}
@@ -452,9 +489,9 @@ int fat_resolve(struct fat_fs *fs, const char *path, struct fat_dirent *ent,
 /* ---- public directory calls ------------------------------------------ */
 
 int fat_resolve_kind(struct fat_fs *fs, const char *path, bool dir,
-		     struct fat_dirent *ent, uint32_t *clus, char *cwd_out)
+		     struct fat_dirent *ent, uint32_t *clus, bool build_path)
 {
-	int ret = fat_resolve(fs, path, ent, cwd_out);
+	int ret = fat_resolve(fs, path, ent, build_path);
 
 	if (ret)
 		return ret;
@@ -469,7 +506,7 @@ int fat_stat(struct fat_fs *fs, const char *path, struct fat_dirent *st)
 {
 	if (!fs || !st)
 		return -EINVAL;
-	return fat_resolve(fs, path, st, NULL);
+	return fat_resolve(fs, path, st, false);
 }
 
 int fat_opendir(struct fat_fs *fs, const char *path, struct fat_dir *d)
@@ -480,7 +517,7 @@ int fat_opendir(struct fat_fs *fs, const char *path, struct fat_dir *d)
 
 	if (!fs || !d)
 		return -EINVAL;
-	ret = fat_resolve_kind(fs, path, true, &ent, &clus, NULL);
+	ret = fat_resolve_kind(fs, path, true, &ent, &clus, false);
 	return ret ? ret : fat_dir_open_clus(fs, clus, d);
 }
 
@@ -492,27 +529,38 @@ int fat_chdir(struct fat_fs *fs, const char *path)
 
 	if (!fs)
 		return -EINVAL;
-	ret = fat_resolve_kind(fs, path, true, &ent, &clus, fs->cwd_new);
-	if (!ret) {   /* the walk that found it is the new cwd's */
+	ret = fat_resolve_kind(fs, path, true, &ent, &clus, true);
+	if (!ret) {   /* the walk and path that found it are the new cwd's */
 		struct fat_walk w = fs->cwd_walk;
+		struct fat_path p = fs->cwd;
 
 		fs->cwd_walk = fs->walk;
 		fs->walk = w;
-		memcpy(fs->cwd, fs->cwd_new, FAT_PATH_MAX);
+		fs->cwd = fs->path;
+		fs->path = p;
 	}
 	return ret;
 }
 
 const char *fat_getcwd(const struct fat_fs *fs)
 {
-	return fs->cwd;
+	return fs->cwd.buf;
 }
 
-int fat_realpath(struct fat_fs *fs, const char *path, char *out)
+int fat_realpath(struct fat_fs *fs, const char *path, char **out)
 {
 	struct fat_dirent ent;
+	int ret;
 
 	if (!fs || !out)
 		return -EINVAL;
-	return fat_resolve(fs, path, &ent, out);
+	*out = NULL;
+	ret = fat_resolve(fs, path, &ent, true);
+	if (ret)
+		return ret;
+	if (kmem_try_alloc(fs->path.len + 1, 0, 0, (void **)out))
+		return fat_fail(fs, -ENOMEM, "path of length", fs->path.len,
+				"no memory for a copy");
+	memcpy(*out, fs->path.buf, fs->path.len + 1);
+	return 0;
 }

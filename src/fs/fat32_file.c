@@ -44,7 +44,7 @@ int fat_open(struct fat_fs *fs, const char *path, struct fat_file *f)
 
 	if (!fs || !f)
 		return -EINVAL;
-	ret = fat_resolve_kind(fs, path, false, &ent, &clus, NULL);
+	ret = fat_resolve_kind(fs, path, false, &ent, &clus, false);
 	if (ret)
 		return ret;
 	if (ent.size) {

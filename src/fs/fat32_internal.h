@@ -23,7 +23,17 @@
 #define FAT_WALK_INIT 64u
 struct fat_walk {
 	uint32_t *clus;
-	uint32_t depth, cap;
+	size_t depth, cap;
+};
+
+/* An absolute path in step with a walk: the cwd, and the one fat_resolve
+ * builds for fat_chdir and fat_realpath. No length limit: made at mount
+ * for FAT_PATH_INIT bytes, it grows (kmalloc, doubling) and is kept.
+ * buf is NUL-terminated; len excludes the NUL. */
+#define FAT_PATH_INIT 256u
+struct fat_path {
+	char *buf;
+	size_t len, cap;
 };
 
 struct fat_fs {
@@ -48,9 +58,9 @@ struct fat_fs {
 	uint32_t serial;
 	char label[FAT_LABEL_MAX];
 	char boot_label[FAT_LABEL_MAX];
-	char cwd[FAT_PATH_MAX];
-	char cwd_new[FAT_PATH_MAX];   /* fat_chdir's scratch */
+	struct fat_path cwd;          /* the current directory */
 	struct fat_walk cwd_walk;     /* the directories cwd passes through */
+	struct fat_path path;         /* fat_resolve's, swapped in by chdir */
 	struct fat_walk walk;         /* fat_resolve's, swapped in by chdir */
 	char err[FAT_ERR_MAX];
 	struct fat_stats st;
@@ -139,14 +149,15 @@ uint8_t fat_lfn_checksum(const uint8_t *short_name11);
 /* Case-insensitive (ASCII) equality of a[0..alen) and NUL-terminated b. */
 bool fat_name_eq(const char *a, size_t alen, const char *b);
 
-/* fat32_dir.c: path resolution. Resolve path to *ent; when cwd_out is not
- * NULL build the resulting absolute path there (FAT_PATH_MAX bytes). */
+/* fat32_dir.c: path resolution. Resolve path to *ent; with build_path,
+ * also build the resulting absolute path in fs->path. Returns
+ * fat_stat()'s errors, and -ENOMEM when fs->path cannot grow. */
 int fat_resolve(struct fat_fs *fs, const char *path, struct fat_dirent *ent,
-		char *cwd_out);
+		bool build_path);
 /* fat_resolve, then require a directory (dir) or a file (-ENOTDIR /
  * -EISDIR otherwise) and find its first cluster (fat_dirent_first_cluster). */
 int fat_resolve_kind(struct fat_fs *fs, const char *path, bool dir,
-		     struct fat_dirent *ent, uint32_t *clus, char *cwd_out);
+		     struct fat_dirent *ent, uint32_t *clus, bool build_path);
 /* The cluster a directory entry's contents start at (its DIR_FstClusHI:LO,
  * checked; 0 only for an empty file) into *clus. Returns 0; -EIO when an
  * entry that must have clusters points at 0, 1 or past the volume. */
@@ -158,8 +169,9 @@ int fat_dir_open_clus(struct fat_fs *fs, uint32_t clus, struct fat_dir *d);
  * long-name part) as UTF-8 into out (FAT_LABEL_MAX bytes; "" when there
  * is none). 0, or the walk's errors. */
 int fat_root_label(struct fat_fs *fs, char *out);
-/* Allocate the walk stacks for FAT_WALK_INIT levels (mount): 0 or
- * -ENOMEM. Free them (unmount, a failed mount; safe on zeroed ones). */
+/* Allocate the walk stacks for FAT_WALK_INIT levels and the paths for
+ * FAT_PATH_INIT bytes, the cwd "/" (mount): 0 or -ENOMEM. Free them
+ * (unmount, a failed mount; safe on zeroed ones). */
 int fat_walk_init(struct fat_fs *fs);
 void fat_walk_free(struct fat_fs *fs);
 

@@ -126,6 +126,7 @@
 #define GPTH_PartitionEntryLBA        72   /* 8: the entry array */
 #define GPTH_NumberOfPartitionEntries 80   /* 4 */
 #define GPTH_SizeOfPartitionEntry     84   /* 4: 128 (all Tally accepts) */
+#define GPTH_PartitionEntryArrayCRC32 88   /* 4: CRC32 of the entry array */
 #define GPTH_SIZE_MIN                 92   /* the header's defined bytes */
 
 /* Section 5.3.3, "GPT Partition Entry Array": an entry. */

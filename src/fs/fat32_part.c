@@ -4,8 +4,8 @@
  * makes of a whole device), or a partition table: an MBR (the four
  * primary entries at offset 446, Linux's block/partitions/msdos.c rules)
  * or, behind a protective MBR (an entry of type 0xEE), a GPT (UEFI 2.x
- * section 5.3: header at LBA 1, its CRC32, 128-byte entries; field offsets
- * in fat32_layout.h). As FatFs's
+ * section 5.3: header at LBA 1, its CRC32, 128-byte entries and their
+ * array's CRC32; field offsets in fat32_layout.h). As FatFs's
  * find_volume does, the first partition in table order whose first sector
  * mounts as FAT32 is the volume; the table's LBAs are device sectors.
  * When no partition holds one, the error of the first candidate is
@@ -122,23 +122,31 @@ static int search_mbr(struct fat_fs *fs, struct part_search *ps, const uint8_t *
 	return 1;
 }
 
-/* CRC-32 (IEEE 802.3, reflected, as UEFI and zlib compute it). */
-static uint32_t crc32(const uint8_t *p, size_t n)
+/* CRC-32 (IEEE 802.3, reflected, as UEFI and zlib compute it) of n more
+ * bytes at p: start with crc 0xFFFFFFFF, take the complement at the end. */
+static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
 {
-	uint32_t crc = 0xFFFFFFFFu;
-
 	while (n--) {
 		crc ^= *p++;
 		for (int k = 0; k < 8; k++)
 			crc = (crc >> 1) ^ (0xEDB88320u & -(crc & 1));
 	}
-	return ~crc;
+	return crc;
 }
+
+/* What the GPT header says about its entry array. */
+struct gpt_array {
+	uint64_t lba;                 /* PartitionEntryLBA */
+	uint32_t n;                   /* NumberOfPartitionEntries */
+	uint32_t crc;                 /* PartitionEntryArrayCRC32 */
+};
 
 /* Check the GPT header in h (one device sector, LBA 1): signature,
  * HeaderSize, HeaderCRC32, MyLBA, SizeOfPartitionEntry 128, and the
- * entry array lying below FirstUsableLBA inside the device. */
-static int gpt_header(struct fat_fs *fs, uint8_t *h, uint64_t *lba, uint32_t *n)
+ * entry array lying from LBA 2 up to FirstUsableLBA inside the device
+ * (compared without overflow: a PartitionEntryLBA near 2^64 is a bad
+ * header, not a read error). */
+static int gpt_header(struct fat_fs *fs, uint8_t *h, struct gpt_array *a)
 {
 	uint32_t ss = fs->disk->sector_size, hsize = le32(h + GPTH_HeaderSize);
 	uint32_t crc = le32(h + GPTH_HeaderCRC32);
@@ -148,39 +156,68 @@ static int gpt_header(struct fat_fs *fs, uint8_t *h, uint64_t *lba, uint32_t *n)
 		return fat_fail(fs, -EINVAL, "GPT header", FAT_NOVAL,
 				"protective MBR but no \"EFI PART\" at LBA 1");
 	memset(h + GPTH_HeaderCRC32, 0, 4);
-	if (hsize < GPTH_SIZE_MIN || hsize > ss || crc32(h, hsize) != crc)
+	if (hsize < GPTH_SIZE_MIN || hsize > ss ||
+	    ~crc32_update(0xFFFFFFFFu, h, hsize) != crc)
 		return fat_failx(fs, -EINVAL, "GPT HeaderCRC32", crc,
 				 "does not match the header");
-	*lba = le64(h + GPTH_PartitionEntryLBA);
-	*n = le32(h + GPTH_NumberOfPartitionEntries);
-	secs = ((uint64_t)*n * GPTE_SIZE + ss - 1) / ss;
+	a->lba = le64(h + GPTH_PartitionEntryLBA);
+	a->n = le32(h + GPTH_NumberOfPartitionEntries);
+	a->crc = le32(h + GPTH_PartitionEntryArrayCRC32);
+	secs = ((uint64_t)a->n * GPTE_SIZE + ss - 1) / ss;
 	if (le64(h + GPTH_MyLBA) != 1 ||
-	    le32(h + GPTH_SizeOfPartitionEntry) != GPTE_SIZE || *lba < 2 ||
-	    first_usable > fs->disk->capacity || *lba + secs > first_usable)
+	    le32(h + GPTH_SizeOfPartitionEntry) != GPTE_SIZE || a->lba < 2 ||
+	    first_usable > fs->disk->capacity || a->lba > first_usable ||
+	    secs > first_usable - a->lba)
 		return fat_fail(fs, -EINVAL, "GPT header", FAT_NOVAL,
 				"entry array not where UEFI puts it (or not 128-byte entries)");
 	return 0;
 }
 
-/* The GPT's used entries (a non-zero PartitionTypeGUID) in order; b is
- * a sector buffer. */
+/* The entry array against PartitionEntryArrayCRC32 (UEFI 2.x 5.3.2: over
+ * NumberOfPartitionEntries * SizeOfPartitionEntry bytes), read a sector
+ * at a time into b. A mismatch refuses the table, as Linux's efi.c does
+ * (it would then try the backup GPT, which Tally does not search). */
+static int gpt_check_array(struct fat_fs *fs, const struct gpt_array *a, uint8_t *b)
+{
+	uint32_t ss = fs->disk->sector_size, crc = 0xFFFFFFFFu;
+	uint64_t left = (uint64_t)a->n * GPTE_SIZE;
+
+	for (uint64_t lba = a->lba; left; lba++) {
+		uint32_t k = left < ss ? (uint32_t)left : ss;
+
+		if (blk_read(fs->disk, lba, 1, b))
+			return fat_fail(fs, -EIO, "GPT entries at LBA", lba, "read error");
+		crc = crc32_update(crc, b, k);
+		left -= k;
+	}
+	if (~crc != a->crc)
+		return fat_failx(fs, -EINVAL, "GPT PartitionEntryArrayCRC32", a->crc,
+				 "does not match the entries");
+	return 0;
+}
+
+/* The GPT's used entries (a non-zero PartitionTypeGUID) in order, once
+ * the header and the array check out; b is a sector buffer. */
 static int search_gpt(struct fat_fs *fs, struct part_search *ps, uint8_t *b)
 {
-	uint32_t ss = fs->disk->sector_size, n = 0, per = ss / GPTE_SIZE;
-	uint64_t lba = 0, loaded = 0;
+	uint32_t per = fs->disk->sector_size / GPTE_SIZE;
+	struct gpt_array a = { 0 };
+	uint64_t loaded = 0;
 	static const uint8_t zero[16];
 	int ret;
 
 	if (blk_read(fs->disk, 1, 1, b))
 		return fat_fail(fs, -EIO, "GPT header (LBA 1)", FAT_NOVAL, "read error");
-	ret = gpt_header(fs, b, &lba, &n);
+	ret = gpt_header(fs, b, &a);
+	if (!ret)
+		ret = gpt_check_array(fs, &a, b);
 	if (ret)
 		return ret;
-	for (uint32_t i = 0; i < n; i++) {
+	for (uint32_t i = 0; i < a.n; i++) {
 		const uint8_t *e = b + (i % per) * GPTE_SIZE;
 
-		if (loaded != lba + i / per) {
-			loaded = lba + i / per;
+		if (loaded != a.lba + i / per) {
+			loaded = a.lba + i / per;
 			if (blk_read(fs->disk, loaded, 1, b))
 				return fat_fail(fs, -EIO, "GPT entries at LBA", loaded,
 						"read error");

@@ -280,10 +280,12 @@ SH_COMMAND("sha256sum", "path...", "SHA-256 of files, as coreutils prints it", c
 
 /* Tab completion of a path: offer the entries of its directory part that
  * start with its last part (up to COMPLETE_MAX of them). A candidate is
- * the typed directory part and a name: it fits a line. */
+ * the typed directory part and a name; one that would not fit a line is
+ * not offered. The directory part is relative to the current directory,
+ * which has no length limit: completion works at any depth. */
 #define COMPLETE_MAX 32
-_Static_assert(RL_LINE_MAX >= FAT_PATH_MAX + FAT_NAME_MAX + 16,
-	       "a line holds any path the reader lists, with a command");
+_Static_assert(RL_LINE_MAX >= 1024 + FAT_NAME_MAX + 16,
+	       "a line holds a command, 1,023 bytes of directory and any name the reader lists");
 
 static void complete_path(const char *word, int first, rl_emit_fn emit, void *ctx)
 {

@@ -77,83 +77,139 @@ static void check_file(const char *path, uint32_t size)
 	}
 }
 
-/* One open directory per level of the walk, kept off the stack (a level
- * is ~600 bytes): depth-first, iterative, at most FSSTRESS_DEPTH deep. */
-#define FSSTRESS_DEPTH 64
+/* The walk: depth-first and iterative, one open directory per level and
+ * the path it is at (absolute, as /SHA256SUMS names files). Both grow as
+ * the walk goes deeper, with no limit but memory: a directory or a name
+ * that cannot be had for want of it is an error, named, and the walk goes
+ * on. Freed after the rounds, before the leak check. */
+struct level {
+	struct fat_dir d;             /* ~600 bytes */
+	size_t len;                   /* path length at this level */
+};
 
-/* The walk's path: where it started (at most FAT_PATH_MAX) and one name
- * per level, so that it holds any path the walk can reach. */
-#define WALK_PATH_MAX (FAT_PATH_MAX + FSSTRESS_DEPTH * (FAT_NAME_MAX + 1))
+static struct level *levels;
+static size_t levels_cap;
+static char *path;
+static size_t path_cap;
 
-static struct fat_dir levels[FSSTRESS_DEPTH];
-static size_t level_len[FSSTRESS_DEPTH];   /* path length at each level */
+/* Make *buf (cap elements of elem bytes) hold need: 0 or -ENOMEM. */
+static int grow(void **buf, size_t *cap, size_t need, size_t elem)
+{
+	size_t n = *cap ? *cap : 16;
+	void *p;
+
+	while (n < need)
+		n *= 2;
+	if (n == *cap)
+		return 0;
+	p = krealloc(*buf, n * elem, 0);
+	if (!p)
+		return -ENOMEM;
+	*buf = p;
+	*cap = n;
+	return 0;
+}
+
+static void walk_free(void)
+{
+	kfree(levels);
+	kfree(path);
+	levels = NULL;
+	path = NULL;
+	levels_cap = path_cap = 0;
+}
 
 /* True when a directory starting at `cluster` is already being walked:
  * a directory entry pointing back up the tree would loop forever. */
-static int on_path(int depth, uint32_t cluster)
+static int on_path(size_t depth, uint32_t cluster)
 {
-	for (int i = 0; i < depth; i++)
-		if (levels[i].first == cluster)
+	for (size_t i = 0; i < depth; i++)
+		if (levels[i].d.first == cluster)
 			return 1;
 	return 0;
 }
 
 /* Enter the directory `path` names as level `depth`; 0 or -1. */
-static int enter(char *path, int depth)
+static int enter(size_t depth)
 {
-	int rc;
+	int rc = grow((void **)&levels, &levels_cap, depth + 1, sizeof(*levels));
 
-	if (depth == FSSTRESS_DEPTH) {
-		kprintf("fsstress: %pE: deeper than %d levels, not entered\n", path, FSSTRESS_DEPTH);
-		st.errors++;
+	if (rc) {
+		walk_error(path, "no memory to enter", rc);
 		return -1;
 	}
-	rc = fat_opendir(st.fs, path, &levels[depth]);
+	rc = fat_opendir(st.fs, path, &levels[depth].d);
 	if (rc) {
 		walk_error(path, "cannot open", rc);
 		return -1;
 	}
-	if (on_path(depth, levels[depth].first)) {
-		fat_closedir(&levels[depth]);
+	if (on_path(depth, levels[depth].d.first)) {
+		fat_closedir(&levels[depth].d);
 		walk_error(path, "directory loop, not entered", -ELOOP);
 		return -1;
 	}
-	level_len[depth] = strlen(path);
+	levels[depth].len = strlen(path);
 	return 0;
 }
 
-/* Read every file under `path` (a WALK_PATH_MAX buffer, extended in place).
- * A Ctrl-C stops it between files, with every open directory closed;
- * returns -EINTR then, else 0. */
-static int walk(char *path)
+/* path + '/' + name, growing path: 0 or -1 (said). */
+static int path_add(size_t len, const char *name)
 {
-	int depth = 0;
+	size_t n = strlen(name);
 
-	if (enter(path, 0))
+	if (grow((void **)&path, &path_cap, len + 1 + n + 1, 1)) {
+		path[len] = 0;
+		kprintf("fsstress: %pE%s%pE: no memory for its path (%s)\n", path,
+			len > 1 ? "/" : "", name, sh_errstr(-ENOMEM));
+		st.errors++;
+		return -1;
+	}
+	if (len > 1)
+		path[len++] = '/';
+	memcpy(path + len, name, n + 1);
+	return 0;
+}
+
+/* Read every file under start (an absolute path). A Ctrl-C stops it
+ * between files, with every open directory closed; returns -EINTR then,
+ * else 0. */
+static int walk(const char *start)
+{
+	size_t depth = 0;
+
+	if (grow((void **)&path, &path_cap, strlen(start) + 1, 1)) {
+		walk_error(start, "no memory for the path", -ENOMEM);
 		return 0;
-	while (depth >= 0) {
-		size_t len = level_len[depth];
-		int rc = console_interrupted() ? -EINTR : fat_readdir(&levels[depth], &dent);
+	}
+	memcpy(path, start, strlen(start) + 1);
+	if (enter(0))
+		return 0;
+	for (;;) {
+		size_t len = levels[depth].len;
+		int rc = console_interrupted() ? -EINTR : fat_readdir(&levels[depth].d, &dent);
 
 		path[len] = 0;
 		if (rc == -EINTR) {
-			while (depth >= 0)
-				fat_closedir(&levels[depth--]);
+			do
+				fat_closedir(&levels[depth].d);
+			while (depth-- > 0);
 			return -EINTR;
 		}
 		if (rc <= 0) {                   /* end of this directory, or an error */
 			if (rc < 0)
 				walk_error(path, "readdir failed", rc);
-			fat_closedir(&levels[depth--]);
+			fat_closedir(&levels[depth].d);
+			if (depth-- == 0)
+				return 0;
 			continue;
 		}
-		ksnprintf(path + len, WALK_PATH_MAX - len, "%s%s", len > 1 ? "/" : "", dent.name);
+		if (path_add(len, dent.name))
+			continue;
 		if (!(dent.attr & FAT_ATTR_DIRECTORY))
 			check_file(path, dent.size);
-		else if (enter(path, depth + 1) == 0)
+		else if (enter(depth + 1) == 0)
 			depth++;
 	}
-	return 0;
 }
 
 /* /SHA256SUMS into a buffer of its size; says why when it cannot. */
@@ -170,21 +226,25 @@ static int load_sums(void)
 	return rc;
 }
 
-/* The directory to walk, as an absolute path in start; 0, or -1 after
- * saying why not (the same shape for a missing path and a file). */
-static int start_dir(const char *top, char *start)
+/* The directory to walk, as an absolute path in *start (kfree it); 0, or
+ * -1 after saying why not (the same shape for a missing path and a file). */
+static int start_dir(const char *top, char **start)
 {
 	int rc = fat_realpath(st.fs, top, start);
 
-	if (!rc && (rc = fat_stat(st.fs, start, &dent)) == 0 &&
+	if (!rc && (rc = fat_stat(st.fs, *start, &dent)) == 0 &&
 	    !(dent.attr & FAT_ATTR_DIRECTORY))
 		rc = -ENOTDIR;
-	return rc ? sh_fs_fail("fsstress", top, rc) : 0;
+	if (rc) {
+		kfree(*start);
+		return sh_fs_fail("fsstress", top, rc);
+	}
+	return 0;
 }
 
 static int cmd_fsstress(int argc, char **argv)
 {
-	static char path[WALK_PATH_MAX], start[FAT_PATH_MAX];
+	char *start = NULL;
 	uint64_t rounds = 1, before, leaked;
 	struct fat_stats f0, f1;
 	const char *top = argc > 2 ? argv[2] : "/";
@@ -198,19 +258,23 @@ static int cmd_fsstress(int argc, char **argv)
 	if (!(st.fs = sh_fs_or_say()))
 		return -1;
 	/* /SHA256SUMS names files by absolute on-disk paths: walk from one */
-	if (start_dir(top, start) || load_sums())
+	if (start_dir(top, &start))
 		return -1;
+	if (load_sums()) {
+		kfree(start);
+		return -1;
+	}
 	mm_shrink(~0ul);    /* cached blocks are not leaks: start and end empty */
 	before = kmalloc_bytes_in_use();
 	fat_get_stats(st.fs, &f0);
-	for (uint64_t r = 0; r < rounds && !intr; r++) {
-		memcpy(path, start, strlen(start) + 1);
-		intr = walk(path) == -EINTR;
-	}
+	for (uint64_t r = 0; r < rounds && !intr; r++)
+		intr = walk(start) == -EINTR;
+	walk_free();
 	fat_get_stats(st.fs, &f1);
 	mm_shrink(~0ul);
 	leaked = kmalloc_bytes_in_use() - before;
 	kfree(st.sums);
+	kfree(start);
 	pass = st.mismatches == 0 && st.errors == 0 && leaked == 0 && st.files > 0;
 	kprintf("fsstress: files=%lu bytes=%lu enomem=%lu fallbacks=%lu mismatches=%lu "
 		"leaked_bytes=%lu result=%s\n", st.files, (unsigned long)st.bytes,

@@ -14,8 +14,9 @@ and manifest.txt, one line per image:
     NAME BYTES_PER_SECTOR SECTORS_PER_CLUSTER FSCK_OK KIND
 where KIND is fat32 (must mount), fat12 / fat16 (must be refused), mbr /
 gpt (a copy of a fat32 image as the second partition of a partition
-table, after a non-FAT one; its .list and src/ are the inner image's), or
-dirfull (a crafted directory, see make_dirfull).
+table, after a non-FAT one; its .list and src/ are the inner image's),
+dirfull (a crafted directory, see make_dirfull) or deep (paths longer than
+any fixed buffer, see make_deep).
 Re-running is cheap: a stamp holding this script's hash skips the work.
 
 Two things mtools cannot do are patched in afterwards:
@@ -308,6 +309,41 @@ def make_dirfull(out):
     return "dirfull 512 1 0 dirfull"
 
 
+DEEP = {   # directory: (names of its nested levels), each with leaf.txt at the bottom
+    "wide": [f"{i}" + "w" * 201 for i in range(1, 7)],          # 6 x 202: 1,218 bytes
+    "long": [f"{i:02d}" + "n" * 253 for i in range(1, 25)],      # 24 x 255: 6,149 bytes
+    "d": ["d"] * 70,                                              # deeper than 64 levels
+}
+
+
+def deep_path(top):
+    return "/" + "/".join([top] + DEEP[top])
+
+
+def make_deep(out):
+    """deep: nested directories whose paths outgrow any fixed buffer (see
+    DEEP), made one level at a time with mmd; every leaf.txt holds
+    "leaf of /TOP\n". .list is mdir's listing."""
+    img, tmp = f"{out}/deep.img", f"{out}/deep.leaf"
+    if os.path.exists(img):
+        os.unlink(img)
+    with open(img, "wb") as f:
+        f.truncate(40 * MiB)
+    run("mkfs.fat", "-F", "32", "-S", "512", "-s", "1", "-i", "7A11E006", "-n", "TALLY", img)
+    for top, names in DEEP.items():
+        path = "::/" + top
+        run("mmd", "-i", img, path)
+        for n in names:
+            path += "/" + n
+            run("mmd", "-i", img, path)
+        write(tmp, f"leaf of /{top}\n".encode())
+        run("mcopy", "-i", img, tmp, path + "/leaf.txt")
+    os.unlink(tmp)
+    with open(f"{out}/deep.list", "w", encoding="utf-8") as f:
+        f.write("\n".join(listing(img)) + "\n")
+    return "deep 512 1 1 deep"
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "build/host/fatimg"
     me = hashlib.sha256(open(__file__, "rb").read()).hexdigest()
@@ -319,6 +355,7 @@ def main():
     lines = [make_fat32(out, *spec) for spec in IMAGES]
     lines += [make_partitioned(out, *spec) for spec in PARTITIONED]
     lines.append(make_dirfull(out))
+    lines.append(make_deep(out))
     lines.append(make_small(out, "fat16", 16, 16))
     lines.append(make_small(out, "fat12", 12, 2))
     with open(f"{out}/manifest.txt", "w") as f:
