@@ -150,25 +150,28 @@ static void sl_free(struct strlist *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/* Recursive listing of dir (absolute path "" for root) into l. */
+/* Recursive listing of dir (absolute path "" for root) into l, paths of
+ * any length (the deep image's pass 6,000 bytes). */
 static int walk(struct fat_fs *fs, const char *dir, struct strlist *l, int depth)
 {
 	struct fat_dir d;
 	struct fat_dirent *e = malloc(sizeof(*e));
-	char path[4096];
+	size_t dlen = strlen(dir);
+	char *path = malloc(dlen + FAT_NAME_MAX + 3);
 	int ret = fat_opendir(fs, *dir ? dir : "/", &d);
 
 	while (!ret && (ret = fat_readdir(&d, e)) == 1) {
 		int isdir = (e->attr & FAT_ATTR_DIRECTORY) != 0;
 
-		snprintf(path, sizeof(path), "%s/%s", dir, e->name);
-		sl_add(l, isdir ? strcat(path, "/") : path);
-		if (isdir && depth < 40) {
+		sprintf(path, "%s/%s%s", dir, e->name, isdir ? "/" : "");
+		sl_add(l, path);
+		if (isdir && depth < 100) {
 			path[strlen(path) - 1] = '\0';
 			ret = walk(fs, path, l, depth + 1);
 		}
 		ret = ret == 1 ? 0 : ret;
 	}
+	free(path);
 	free(e);
 	return ret;
 }
@@ -1116,6 +1119,170 @@ static void test_partitions(void)
 	tap_ok(kmalloc_check() == 0, "mm sound after the partition mounts");
 }
 
+/* ---- deep paths (mkimages.py make_deep) ------------------------------ */
+
+/* Level i (1-based) of the deep image's directory top, as DEEP makes it. */
+static void deep_name(const char *top, int i, char *out)
+{
+	int n = !strcmp(top, "wide") ? sprintf(out, "%d", i) :
+		!strcmp(top, "long") ? sprintf(out, "%02d", i) : 0;
+	int len = !strcmp(top, "wide") ? 202 : !strcmp(top, "long") ? 255 : 1;
+
+	memset(out + n, !strcmp(top, "wide") ? 'w' : !strcmp(top, "long") ? 'n' : 'd',
+	       (size_t)(len - n));
+	out[len] = '\0';
+}
+
+/* /top and its levels 1..n, into a malloc'd string. */
+static char *deep_path(const char *top, int n)
+{
+	char *p = malloc(16 + (size_t)n * 260), name[300];
+
+	sprintf(p, "/%s", top);
+	for (int i = 1; i <= n; i++) {
+		deep_name(top, i, name);
+		strcat(strcat(p, "/"), name);
+	}
+	return p;
+}
+
+/* leaf.txt of the current directory reads "leaf of /top\n". */
+static int leaf_ok(struct fat_fs *fs, const char *top)
+{
+	char want[32], got[32];
+	struct fat_file f;
+	long n = -1;
+
+	snprintf(want, sizeof(want), "leaf of /%s\n", top);
+	if (fat_open(fs, "leaf.txt", &f) == 0) {
+		n = fat_read(&f, got, sizeof(got));
+		fat_close(&f);
+	}
+	return n == (long)strlen(want) && !memcmp(got, want, (size_t)n);
+}
+
+/* Down /top one cd at a time (each level found by readdir, as a user
+ * finds it with ls), pwd and realpath agreeing at every level, the leaf
+ * read by its relative name at the bottom, then back up with "..". */
+static void deep_case(struct fat_fs *fs, const char *top, int levels)
+{
+	struct fat_dirent *e = malloc(sizeof(*e));
+	char *want = deep_path(top, levels), *real = NULL;
+	int ok = fat_chdir(fs, "/") == 0 && fat_chdir(fs, top) == 0, i, ret;
+
+	for (i = 1; ok && i <= levels; i++) {
+		struct fat_dir d;
+		char *p = deep_path(top, i);
+
+		ok = fat_opendir(fs, ".", &d) == 0 && fat_readdir(&d, e) == 1 &&
+		     (e->attr & FAT_ATTR_DIRECTORY) && fat_chdir(fs, e->name) == 0 &&
+		     !strcmp(fat_getcwd(fs), p) && real_is(fs, ".", p) == 0;
+		if (!ok)
+			tap_diag("/%s level %d: %s", top, i, fat_last_error(fs));
+		free(p);
+	}
+	tap_ok(ok && !strcmp(fat_getcwd(fs), want) && fat_stat(fs, "leaf.txt", e) == 0 &&
+	       e->size == strlen(top) + 10 && leaf_ok(fs, top),
+	       "/%s: cd %d times (last %zu bytes of path), pwd agrees, leaf.txt by relative name",
+	       top, levels, strlen(want));
+	ret = fat_realpath(fs, "leaf.txt", &real);
+	tap_ok(ret == 0 && !strncmp(real, want, strlen(want)) && !strcmp(real + strlen(want), "/leaf.txt"),
+	       "/%s: realpath of the leaf is its %zu-byte absolute path", top, real ? strlen(real) : 0);
+	kfree(real);
+	for (i = 0, ok = 1; ok && i < levels; i++)
+		ok = fat_chdir(fs, "..") == 0;
+	tap_ok(ok && fat_chdir(fs, "/") == 0 && fat_chdir(fs, want) == 0 &&
+	       !strcmp(fat_getcwd(fs), want) && fat_stat(fs, want, e) == 0 &&
+	       fat_chdir(fs, "../..") == 0 && strlen(fat_getcwd(fs)) < strlen(want) &&
+	       fat_chdir(fs, "/") == 0, "/%s: back up with .., and the whole absolute path works", top);
+	free(want);
+	free(e);
+}
+
+/* Paths longer than any fixed buffer: listed as mdir lists them, reached
+ * by cd (one level at a time, or whole), pwd, realpath, relative names. */
+static void test_deep(void)
+{
+	struct strlist got = { 0 }, want = { 0 };
+	struct fat_info in;
+	struct fat_fs *fs;
+	struct hdev h;
+	int same, ret;
+
+	if (!find_image("deep"))
+		return (void)tap_ok(0, "deep image built");
+	mount_fresh(&h, "deep", &fs, &in);
+	ret = walk(fs, "", &got, 0);
+	read_list_file("deep", &want);
+	qsort(got.v, got.n, sizeof(char *), cmp_str);
+	same = ret == 0 && got.n == want.n && want.n > 100;
+	for (size_t i = 0; same && i < got.n; i++)
+		same = !strcmp(got.v[i], want.v[i]);
+	tap_ok(same, "deep: listing of %zu entries equals mdir's (%zu), paths up to 6,158 bytes",
+	       got.n, want.n);
+	sl_free(&got);
+	sl_free(&want);
+	deep_case(fs, "wide", 6);
+	deep_case(fs, "long", 24);
+	deep_case(fs, "d", 70);
+	fat_unmount(fs);
+	tap_ok(kmalloc_check() == 0 && kmalloc_bytes_in_use() == 0, "deep: nothing left after unmount");
+	hdev_close(&h);
+}
+
+/* Out of memory while a walk or a path grows: -ENOMEM said, the cwd
+ * unchanged, and the same call works once memory is back. */
+static void test_deep_nomem(void)
+{
+	struct fat_dirent *e = malloc(sizeof(*e));
+	char *longp = deep_path("long", 24), *dp = deep_path("d", 70), *real = NULL;
+	struct fat_info in;
+	struct fat_fs *fs;
+	struct hdev h;
+	void *hog;
+	int ret;
+
+	if (!find_image("deep"))
+		return (void)tap_ok(0, "deep image built");
+	mount_fresh(&h, "deep", &fs, &in);
+	hog = hog_all();
+	ret = fat_stat(fs, dp, e);
+	tap_ok(ret == -ENOMEM && strstr(fat_last_error(fs), "path walk of depth 64: no memory"),
+	       "walk past 64 levels without memory: %d, '%s'", ret, fat_last_error(fs));
+	ret = fat_chdir(fs, longp);
+	tap_ok(ret == -ENOMEM && strstr(fat_last_error(fs), "no memory for it") &&
+	       !strcmp(fat_getcwd(fs), "/"), "cd to a 6,149-byte path without memory: %d, "
+	       "'%s', cwd still '%s'", ret, fat_last_error(fs), fat_getcwd(fs));
+	ret = fat_realpath(fs, longp, &real);
+	tap_ok(ret == -ENOMEM && !real, "realpath of it without memory: %d, nothing returned", ret);
+	hog_release(hog);
+	tap_ok(fat_stat(fs, dp, e) == 0 && fat_chdir(fs, longp) == 0 &&
+	       !strcmp(fat_getcwd(fs), longp) && real_is(fs, ".", longp) == 0,
+	       "with memory back: the same stat, cd and realpath work");
+	hog = hog_all();
+	ret = fat_realpath(fs, ".", &real);
+	tap_ok(ret == -ENOMEM && !real && strstr(fat_last_error(fs), "no memory for a copy") &&
+	       !strcmp(fat_getcwd(fs), longp), "realpath's copy without memory: %d, '%s'",
+	       ret, fat_last_error(fs));
+	hog_release(hog);
+	fat_unmount(fs);   /* afresh: the walk stacks at 64 levels again */
+	hdev_close(&h);
+	mount_fresh(&h, "deep", &fs, &in);
+	ret = fat_chdir(fs, dp);   /* the cwd's stack grows to 128, the other stays at 64 */
+	hog = hog_all();
+	tap_ok(ret == 0 && fat_stat(fs, "leaf.txt", e) == -ENOMEM &&
+	       strstr(fat_last_error(fs), "path walk of depth 64") && !strcmp(fat_getcwd(fs), dp),
+	       "a relative walk from 70 levels down without memory for its stack: -ENOMEM");
+	hog_release(hog);
+	tap_ok(fat_stat(fs, "leaf.txt", e) == 0 && leaf_ok(fs, "d"), "... and with memory back, it works");
+	fat_unmount(fs);
+	tap_ok(kmalloc_check() == 0 && kmalloc_bytes_in_use() == 0, "nothing leaked");
+	hdev_close(&h);
+	free(longp);
+	free(dp);
+	free(e);
+}
+
 /* 256 KiB clusters are read (check_image); 512 KiB are refused. */
 static void test_cluster_limit(void)
 {
@@ -1181,6 +1348,8 @@ int main(void)
 	test_extflags(main_im);
 	test_partitions();
 	test_cluster_limit();
+	test_deep();
+	test_deep_nomem();
 	tap_diag("took %ld s", (long)(time(NULL) - t0));
 	free(arena);
 	return tap_end();
