@@ -1283,6 +1283,103 @@ static void test_deep_nomem(void)
 	free(e);
 }
 
+/* CRC-32 (IEEE, reflected) for headers the tests patch: table-driven,
+ * unlike the reader's bitwise one, so a shared mistake is unlikely. */
+static uint32_t test_crc32(const uint8_t *p, size_t n)
+{
+	static uint32_t t[256];
+	static bool made;
+	uint32_t c = 0xFFFFFFFFu;
+
+	for (uint32_t i = 0; !made && i < 256; i++) {
+		uint32_t v = i;
+
+		for (int k = 0; k < 8; k++)
+			v = v & 1 ? 0xEDB88320u ^ (v >> 1) : v >> 1;
+		t[i] = v;
+	}
+	made = true;
+	while (n--)
+		c = t[(c ^ *p++) & 0xFF] ^ (c >> 8);
+	return ~c;
+}
+
+/* gpt512's header (92 bytes at LBA 1) with field off set to v and its
+ * HeaderCRC32 recomputed, so that only the field is wrong. */
+static void gpt_patch_field(struct hdev *h, unsigned off, uint64_t v, unsigned len)
+{
+	uint8_t hdr[92];
+
+	if (pread(h->fd, hdr, sizeof(hdr), 512) != (ssize_t)sizeof(hdr))
+		abort();
+	for (unsigned i = 0; i < len; i++)
+		hdr[off + i] = (uint8_t)(v >> (8 * i));
+	memset(hdr + 16, 0, 4);
+	hdev_patch_le(h, 512 + off, v, len);
+	hdev_patch_le(h, 512 + 16, test_crc32(hdr, sizeof(hdr)), 4);
+}
+
+/* GPTs UEFI 2.x (5.3.2) and Linux's efi.c refuse, and device errors while
+ * reading one (gpt512: header at LBA 1, 128 entries in LBAs 2..33,
+ * FirstUsableLBA 34): each mount fails with its own error and words. */
+static void test_gpt_errors(void)
+{
+	static const struct { const char *what; unsigned off, len; uint64_t val;
+			      bool field; unsigned long fail_at; int err; const char *words; } cases[] = {
+		{ "protective MBR, no \"EFI PART\"", 512, 1, 'X', false, 0, -EINVAL,
+		  "GPT header: protective MBR but no \"EFI PART\" at LBA 1" },
+		{ "entry array at LBA 1 (over the header)", 72, 8, 1, true, 0, -EINVAL,
+		  "GPT header: entry array not where UEFI puts it" },
+		{ "entry array at LBA 3 (past FirstUsableLBA)", 72, 8, 3, true, 0, -EINVAL,
+		  "GPT header: entry array not where UEFI puts it" },
+		{ "PartitionEntryLBA 2^64 - 8 (LBA + sectors wraps)", 72, 8, UINT64_MAX - 7, true, 0,
+		  -EINVAL, "GPT header: entry array not where UEFI puts it" },
+		{ "FirstUsableLBA past the disk", 40, 8, UINT64_MAX, true, 0, -EINVAL,
+		  "GPT header: entry array not where UEFI puts it" },
+		{ "entry 2's name changed", 1024 + 128 + 56, 1, 'Q', false, 0, -EINVAL,
+		  "GPT PartitionEntryArrayCRC32 0x" },
+		{ "entry 128 (the array's last sector) made used", 1024 + 127 * 128, 1, 1, false, 0,
+		  -EINVAL, "GPT PartitionEntryArrayCRC32 0x" },
+		{ "header read fails", 0, 0, 0, false, 2, -EIO, "GPT header (LBA 1): read error" },
+		{ "first entry sector's read fails (CRC pass)", 0, 0, 0, false, 3, -EIO,
+		  "GPT entries at LBA 2: read error" },
+		{ "last entry sector's read fails (CRC pass)", 0, 0, 0, false, 34, -EIO,
+		  "GPT entries at LBA 33: read error" },
+		{ "entry sector's read fails (search pass)", 0, 0, 0, false, 35, -EIO,
+		  "GPT entries at LBA 2: read error" },
+	};
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char msg[FAT_ERR_MAX] = "", want[FAT_ERR_MAX];
+		struct fat_fs *fs = NULL;
+		uint8_t crc[4];
+		struct hdev h;
+		int ret;
+
+		fresh_mm();
+		if (open_image(&h, "gpt512", 512) || pread(h.fd, crc, 4, 512 + 88) != 4) {
+			tap_ok(0, "gpt512 present");
+			continue;
+		}
+		if (cases[i].field)
+			gpt_patch_field(&h, cases[i].off, cases[i].val, cases[i].len);
+		else if (cases[i].len)
+			hdev_patch_le(&h, cases[i].off, cases[i].val, cases[i].len);
+		h.fail_at = cases[i].fail_at;
+		snprintf(want, sizeof(want), "%s", cases[i].words);
+		if (strstr(want, "ArrayCRC32"))   /* the value the header holds, in hex */
+			snprintf(want, sizeof(want), "GPT PartitionEntryArrayCRC32 0x%X: does not "
+				 "match the entries", crc[0] | crc[1] << 8 | crc[2] << 16 |
+				 (unsigned)crc[3] << 24);
+		ret = fat_mount(&h.dev, &fs, msg, sizeof(msg));
+		tap_ok(ret == cases[i].err && !fs && !strncmp(msg, want, strlen(want)) &&
+		       kmalloc_bytes_in_use() == 0, "GPT, %s: %d, '%s'", cases[i].what, ret, msg);
+		if (ret == 0)
+			fat_unmount(fs);
+		hdev_close(&h);
+	}
+}
+
 /* 256 KiB clusters are read (check_image); 512 KiB are refused. */
 static void test_cluster_limit(void)
 {
@@ -1347,6 +1444,7 @@ int main(void)
 	test_labels(main_im);
 	test_extflags(main_im);
 	test_partitions();
+	test_gpt_errors();
 	test_cluster_limit();
 	test_deep();
 	test_deep_nomem();
