@@ -111,6 +111,8 @@ struct fat_stats {
 	unsigned long streamed_reads; /* fat_read_whole: through the sink */
 	unsigned long stream_stack;   /* ... with the 512-byte stack buffer */
 	unsigned long errors;         /* calls that returned an error */
+	unsigned long held_bytes;     /* kept for walk stacks and paths: grows
+	                                 with the deepest walk, freed at unmount */
 };
 
 /* The volume's geometry as mounted (for `fsinfo`-style shell output). */

@@ -401,6 +401,8 @@ void fat_get_info(const struct fat_fs *fs, struct fat_info *out)
 void fat_get_stats(const struct fat_fs *fs, struct fat_stats *out)
 {
 	*out = fs->st;
+	out->held_bytes = (unsigned long)((fs->walk.cap + fs->cwd_walk.cap) *
+					  sizeof(uint32_t) + fs->path.cap + fs->cwd.cap);
 }
 
 struct bcache *fat_bcache(const struct fat_fs *fs)

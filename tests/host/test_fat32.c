@@ -24,6 +24,7 @@
 #include "mm/faultinj.h"
 #include "mm/kmalloc.h"
 #include "mm/mm_host.h"
+#include "mm/shrinker.h"
 #include "../../src/host/mm_host.h"
 
 #define IMGDIR "build/host/fatimg"
@@ -1204,14 +1205,19 @@ static void deep_case(struct fat_fs *fs, const char *top, int levels)
 static void test_deep(void)
 {
 	struct strlist got = { 0 }, want = { 0 };
+	struct fat_stats s0, s1;
 	struct fat_info in;
 	struct fat_fs *fs;
 	struct hdev h;
+	uint64_t used0;
 	int same, ret;
 
 	if (!find_image("deep"))
 		return (void)tap_ok(0, "deep image built");
 	mount_fresh(&h, "deep", &fs, &in);
+	fat_get_stats(fs, &s0);
+	mm_shrink(~0ul);
+	used0 = kmalloc_bytes_in_use();
 	ret = walk(fs, "", &got, 0);
 	read_list_file("deep", &want);
 	qsort(got.v, got.n, sizeof(char *), cmp_str);
@@ -1225,6 +1231,13 @@ static void test_deep(void)
 	deep_case(fs, "wide", 6);
 	deep_case(fs, "long", 24);
 	deep_case(fs, "d", 70);
+	fat_get_stats(fs, &s1);
+	mm_shrink(~0ul);   /* the block cache's buffers back */
+	tap_ok(s0.held_bytes == 2 * 64 * 4 + 2 * 256 && s1.held_bytes > s0.held_bytes &&
+	       kmalloc_bytes_in_use() - used0 == s1.held_bytes - s0.held_bytes,
+	       "held_bytes: %lu at mount, %lu after the deep walks: all the fs grew by (%llu)",
+	       s0.held_bytes, s1.held_bytes,
+	       (unsigned long long)(kmalloc_bytes_in_use() - used0));
 	fat_unmount(fs);
 	tap_ok(kmalloc_check() == 0 && kmalloc_bytes_in_use() == 0, "deep: nothing left after unmount");
 	hdev_close(&h);

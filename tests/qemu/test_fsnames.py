@@ -4,7 +4,9 @@ partition 2 of an MBR disk; its names hold every control character (a long
 name with U+0001..U+001F and U+007F, an 8.3 name with ESC and BEL), a
 255-unit long name (765 bytes of UTF-8), a directory without '.' and '..',
 300 files listed in a /SHA256SUMS of over 16 KiB, and labels that disagree
-(boot sector "BOOTLBL", root directory "RT<ESC>LBL").
+(boot sector "BOOTLBL", root directory "RT<ESC>LBL"), and paths longer than
+any fixed buffer: /wide, six nested directories of 202-character names
+(1,223 bytes), and /dd, 70 nested directories (deeper than 64 levels).
 
 Expected values: the filter's rule (a byte that is a C0 control or DEL is
 shown as \\xHH), what Linux and Windows do for '.' and '..' (the path
@@ -31,6 +33,9 @@ LONG = "\u3042" * 255                          # 765 bytes of UTF-8
 LONG_PLACEHOLDER = "X" * 255                   # mtools cuts names at 255 bytes
 LFN_POS = (1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30)
 START = 2048                                   # partition 2's first sector
+WIDE = [f"{i}" + "w" * 201 for i in range(1, 7)]   # 6 x 202 characters
+WIDE_PATH = "/wide/" + "/".join(WIDE)
+DD_PATH = "/dd" + "/d" * 70
 
 
 def mtools(*args):
@@ -105,11 +110,16 @@ def build():
     files["/odd/ESCBEL.TXT"] = b"escape and bell\n"
     files["/odd/" + LONG_PLACEHOLDER] = b"255 units, 765 bytes\n"
     files["/odd/nodots/inner.txt"] = b"inside a directory without dots\n"
+    files[WIDE_PATH + "/leaf.txt"] = b"1,223 bytes of directory above me\n"
+    files[DD_PATH + "/leaf.txt"] = b"70 levels down\n"
     with open(vol, "wb") as f:
         f.truncate(300 << 20)
     subprocess.run(["mkfs.fat", "-F", "32", "-s", "8", "-n", "ROOTLBL", vol],
                    check=True, capture_output=True)
     mtools("mmd", "-i", vol, "::/many", "::/odd", "::/odd/nodots")
+    for deep in (WIDE_PATH, DD_PATH):            # one level at a time
+        parts = deep.split("/")[1:]
+        mtools("mmd", "-i", vol, *["::/" + "/".join(parts[:k]) for k in range(1, len(parts) + 1)])
     for i, (path, data) in enumerate(files.items()):
         put(os.path.join(src, str(i)), data)
         mtools("mcopy", "-i", vol, os.path.join(src, str(i)), "::" + path)
@@ -184,7 +194,39 @@ def check(sums_bytes):
         t.cmd("faultinj off")
         ok(out == f"fsstress: /SHA256SUMS: no memory for its {sums_bytes} bytes",
            "no memory for /SHA256SUMS: said, nothing cut", out)
+        check_deep(t)
         ok(t.cmd("echo alive").strip() == "alive", "kernel still up")
+
+
+def check_deep(t):
+    """Paths past 1,024 bytes and 64 levels: cd a level at a time, pwd, ls,
+    stat, cat by relative name, fsstress; cd without memory said."""
+    t.cmd("cd /")
+    t.cmd("faultinj scope=all")
+    out = t.cmd(f"cd /wide/{WIDE[0]}/{WIDE[1]}")
+    t.cmd("faultinj off")
+    ok(out == f"cd: /wide/{WIDE[0]}/{WIDE[1]}: out of memory\n" and t.cmd("pwd") == "/\n",
+       "cd without memory for the path: said, cwd unchanged", out)
+    t.cmd("cd /wide")
+    outs = [t.cmd(f"cd {name}") for name in WIDE]
+    ok(outs == [""] * 6 and t.cmd("pwd") == WIDE_PATH + "\n",
+       "cd six times into 202-character names: pwd shows all 1,223 bytes", outs)
+    st = parse_kv(t.cmd("stat leaf.txt"))
+    ok(t.cmd("ls") == "leaf.txt\n" and st.get("size") == "34" and
+       t.cmd("cat leaf.txt") == "1,223 bytes of directory above me\n",
+       "ls, stat and cat by relative name there", st)
+    for where in (".", WIDE_PATH):
+        out = t.cmd(f"fsstress 1 {where}", timeout=60).strip()
+        ok(out.startswith("fsstress: files=1 ") and out.endswith("result=PASS"),
+           f"fsstress 1 {where if where == '.' else '<1,223-byte path>'}", out[-300:])
+    t.cmd("cd ..")
+    ok(t.cmd("pwd") == "/wide/" + "/".join(WIDE[:5]) + "\n", "cd .. from there")
+    t.cmd("cd /")
+    out = t.cmd("fsstress 1 /dd", timeout=60).strip()
+    ok(out.startswith("fsstress: files=1 ") and out.endswith("result=PASS"),
+       "fsstress 70 levels deep (past the old 64)", out[-300:])
+    ok(t.cmd(f"cd {DD_PATH[1:]}") == "" and t.cmd("pwd") == DD_PATH + "\n" and
+       t.cmd("cat leaf.txt") == "70 levels down\n", "cd 70 levels down, pwd, cat")
 
 
 def main():
