@@ -78,33 +78,42 @@ static void check_file(const char *path, uint32_t size)
 }
 
 /* The walk: depth-first and iterative, one open directory per level and
- * the path it is at (absolute, as /SHA256SUMS names files). Both grow as
- * the walk goes deeper, with no limit but memory: a directory or a name
- * that cannot be had for want of it is an error, named, and the walk goes
- * on. Freed after the rounds, before the leak check. */
+ * the path it is at (absolute, as /SHA256SUMS names files). Both start in
+ * static buffers (64 levels, 4 KiB: an ordinary tree takes no memory, so
+ * faultinj hits only the reads) and grow into kmalloc'd ones as the walk
+ * goes deeper, with no limit but memory: a directory or a name that
+ * cannot be had for want of it is an error, named, and the walk goes on.
+ * Given back after the rounds, before the leak check. */
 struct level {
 	struct fat_dir d;             /* ~600 bytes */
 	size_t len;                   /* path length at this level */
 };
 
-static struct level *levels;
-static size_t levels_cap;
-static char *path;
-static size_t path_cap;
+#define LEVELS_FIXED 64
+#define PATH_FIXED 4096
+static struct level levels_fixed[LEVELS_FIXED];
+static char path_fixed[PATH_FIXED];
+static struct level *levels = levels_fixed;
+static size_t levels_cap = LEVELS_FIXED;
+static char *path = path_fixed;
+static size_t path_cap = PATH_FIXED;
 
-/* Make *buf (cap elements of elem bytes) hold need: 0 or -ENOMEM. */
-static int grow(void **buf, size_t *cap, size_t need, size_t elem)
+/* Make *buf (cap elements of elem bytes, first the static fixed) hold
+ * need, doubling: 0 or -ENOMEM (*buf unchanged). */
+static int grow(void **buf, size_t *cap, size_t need, size_t elem, void *fixed)
 {
-	size_t n = *cap ? *cap : 16;
+	size_t n = *cap;
 	void *p;
 
 	while (n < need)
 		n *= 2;
 	if (n == *cap)
 		return 0;
-	p = krealloc(*buf, n * elem, 0);
+	p = *buf == fixed ? kmalloc(n * elem, 0) : krealloc(*buf, n * elem, 0);
 	if (!p)
 		return -ENOMEM;
+	if (*buf == fixed)
+		memcpy(p, fixed, *cap * elem);
 	*buf = p;
 	*cap = n;
 	return 0;
@@ -112,11 +121,14 @@ static int grow(void **buf, size_t *cap, size_t need, size_t elem)
 
 static void walk_free(void)
 {
-	kfree(levels);
-	kfree(path);
-	levels = NULL;
-	path = NULL;
-	levels_cap = path_cap = 0;
+	if (levels != levels_fixed)
+		kfree(levels);
+	if (path != path_fixed)
+		kfree(path);
+	levels = levels_fixed;
+	levels_cap = LEVELS_FIXED;
+	path = path_fixed;
+	path_cap = PATH_FIXED;
 }
 
 /* True when a directory starting at `cluster` is already being walked:
@@ -132,7 +144,8 @@ static int on_path(size_t depth, uint32_t cluster)
 /* Enter the directory `path` names as level `depth`; 0 or -1. */
 static int enter(size_t depth)
 {
-	int rc = grow((void **)&levels, &levels_cap, depth + 1, sizeof(*levels));
+	int rc = grow((void **)&levels, &levels_cap, depth + 1, sizeof(*levels),
+		      levels_fixed);
 
 	if (rc) {
 		walk_error(path, "no memory to enter", rc);
@@ -157,7 +170,7 @@ static int path_add(size_t len, const char *name)
 {
 	size_t n = strlen(name);
 
-	if (grow((void **)&path, &path_cap, len + 1 + n + 1, 1)) {
+	if (grow((void **)&path, &path_cap, len + 1 + n + 1, 1, path_fixed)) {
 		path[len] = 0;
 		kprintf("fsstress: %pE%s%pE: no memory for its path (%s)\n", path,
 			len > 1 ? "/" : "", name, sh_errstr(-ENOMEM));
@@ -177,7 +190,7 @@ static int walk(const char *start)
 {
 	size_t depth = 0;
 
-	if (grow((void **)&path, &path_cap, strlen(start) + 1, 1)) {
+	if (grow((void **)&path, &path_cap, strlen(start) + 1, 1, path_fixed)) {
 		walk_error(start, "no memory for the path", -ENOMEM);
 		return 0;
 	}

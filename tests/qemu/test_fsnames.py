@@ -225,6 +225,12 @@ def check_deep(t):
     out = t.cmd("fsstress 1 /dd", timeout=60).strip()
     ok(out.startswith("fsstress: files=1 ") and out.endswith("result=PASS"),
        "fsstress 70 levels deep (past the old 64)", out[-300:])
+    t.cmd("hog leave 600K")      # above the watermarks: /SHA256SUMS fits, 128 levels (80 KiB) do not
+    out = t.cmd("fsstress 1 /dd", timeout=60).strip().split("\n")
+    t.cmd("hog release")
+    ok(out[0].startswith("fsstress: /dd/d/") and out[0].endswith(": no memory to enter (out of memory)")
+       and out[-1].endswith("result=FAIL") and "leaked_bytes=0 " in out[-1],
+       "fsstress without memory for a deeper walk: said, nothing leaked", out)
     ok(t.cmd(f"cd {DD_PATH[1:]}") == "" and t.cmd("pwd") == DD_PATH + "\n" and
        t.cmd("cat leaf.txt") == "70 levels down\n", "cd 70 levels down, pwd, cat")
 
