@@ -41,7 +41,8 @@ KOBJ := $(patsubst src/%,$(B)/k/%.o,$(KSRC))
 
 # Host builds of the portable layers (mm, fs, the printf engine, the
 # benchmark workloads) plus the host glue.
-HSRC := $(sort $(wildcard src/mm/*.c src/fs/*.c src/host/*.c) src/lib/printf.c src/lib/escape.c src/lib/workload.c)
+HSRC := $(sort $(wildcard src/mm/*.c src/fs/*.c src/host/*.c) src/lib/printf.c src/lib/escape.c src/lib/utf8.c \
+        src/lib/workload.c)
 HOST_WARN   := -std=c11 $(WARN) -Iinclude -Iinclude/env/host -D_GNU_SOURCE
 # Sibling calls: kmalloc and kfree pass their caller on by a tail call
 # (src/mm/kmalloc.c, KM_TAIL).

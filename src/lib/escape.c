@@ -1,35 +1,18 @@
 /* escape.c - the terminal filter for bytes from outside (lib/escape.h).
- * UTF-8 well-formedness as RFC 3629 section 4 defines it; "printable" is
+ * UTF-8 well-formedness is lib/utf8.c's (RFC 3629 section 4); "printable" is
  * everything but the C0 and C1 control ranges and DEL. */
 #include <stdint.h>
 #include "lib/escape.h"
+#include "lib/utf8.h"
 
 /* Length of the printable character at s (1..4 bytes), or 0 when the
  * byte at s must be escaped. */
 static size_t char_len(const uint8_t *s, size_t n)
 {
 	uint32_t cp;
-	size_t len;
+	size_t len = utf8_decode((const char *)s, n, &cp);
 
-	if (s[0] < 0x80)
-		return s[0] >= 0x20 && s[0] != 0x7F;
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		len = 2, cp = s[0] & 0x1Fu;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		len = 3, cp = s[0] & 0x0Fu;
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		len = 4, cp = s[0] & 0x07u;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3Fu);
-	}
-	if (cp < 0xA0 || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+	if (!len || cp < 0x20 || (cp >= 0x7F && cp < 0xA0))
 		return 0;
 	return len;
 }
