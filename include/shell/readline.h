@@ -3,10 +3,13 @@
  * Keys: printable text inserts at the cursor; Backspace/DEL deletes before
  * it; Left/Right (ESC [ D / C), Home/End (ESC [ H / F, Ctrl-A / Ctrl-E)
  * move; Up/Down (ESC [ A / B) walk the history; Ctrl-U erases the line;
- * Ctrl-C drops it; Tab completes through the completer (its text is cut
- * before the first byte the terminal filter, lib/escape.h, would escape;
- * the candidates it lists go through the filter). A line longer than the
- * buffer is refused whole with a message. */
+ * Ctrl-C drops it; Tab completes through the completer: it is handed the
+ * word before the cursor as the parser reads it (shell/quote.h), and what
+ * it offers is inserted quoted to read back the same, cut before the
+ * first byte the terminal filter (lib/escape.h) would escape; the
+ * candidates it lists are shown quoted, through the filter. The cursor
+ * moves by characters and the screen by their columns (lib/utf8.h). A
+ * line longer than the buffer is refused whole with a message. */
 #ifndef TALLY_READLINE_H
 #define TALLY_READLINE_H
 

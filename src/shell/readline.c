@@ -1,13 +1,18 @@
 /* readline.c - the shell's line editor (see include/shell/readline.h).
- * Redraws with plain VT100 sequences: "\b" to move left, and the tail of
- * the line rewritten after an edit in the middle. The line is UTF-8: the
- * cursor moves by characters (a lead byte and its 10xxxxxx continuation
- * bytes) and the screen by one column per character. */
+ * Redraws with plain VT100 sequences: "\b" to move left one column, and
+ * the tail of the line rewritten after an edit in the middle. The line is
+ * UTF-8: the cursor moves by characters, a combining mark going with the
+ * character before it, and the screen by the columns a terminal gives
+ * them (lib/utf8.h: two for East Asian Wide and Fullwidth, none for a
+ * combining mark). Completion reads and writes words with the parser's
+ * quoting (shell/quote.h). */
 #include <stdbool.h>
 #include <string.h>
 #include "shell/readline.h"
 #include "kernel/console.h"
 #include "lib/escape.h"
+#include "lib/utf8.h"
+#include "shell/quote.h"
 
 #define KEY_CTRL(c) ((c) & 0x1f)
 #define MAX_CANDIDATES 64
@@ -15,6 +20,7 @@
 struct line {
 	char *buf;
 	int cap, len, pos, overflow;
+	int pushback;   /* a key read after a character it did not finish, or -1 */
 	const char *prompt;
 };
 
@@ -32,13 +38,54 @@ static bool continuation(char c)
 	return ((unsigned char)c & 0xc0) == 0x80;
 }
 
-/* Screen columns of buf[from, to): one per character. */
-static int cols(const char *buf, int from, int to)
+/* The character at buf[i]: its bytes, and its columns in *width (a byte
+ * that is not well-formed UTF-8 is one column: a terminal shows U+FFFD). */
+static int char_at(const struct line *l, int i, int *width)
 {
-	int n = 0;
+	uint32_t cp;
+	int n = (int)utf8_decode(l->buf + i, (size_t)(l->len - i), &cp);
 
-	for (int i = from; i < to; i++)
-		n += !continuation(buf[i]);
+	*width = n ? utf8_cp_width(cp) : 1;
+	return n ? n : 1;
+}
+
+/* The cursor steps over a character and the combining marks after it. */
+static int next_unit(const struct line *l, int i)
+{
+	int w;
+
+	i += char_at(l, i, &w);
+	while (i < l->len) {
+		int n = char_at(l, i, &w);
+
+		if (w)
+			break;
+		i += n;
+	}
+	return i;
+}
+
+static int prev_unit(const struct line *l, int i)
+{
+	int w = 0;
+
+	while (i > 0 && !w) {
+		while (--i > 0 && continuation(l->buf[i]))
+			;
+		char_at(l, i, &w);
+	}
+	return i;
+}
+
+/* Screen columns of buf[from, to). */
+static int cols(const struct line *l, int from, int to)
+{
+	int n = 0, w;
+
+	while (from < to) {
+		from += char_at(l, from, &w);
+		n += w;
+	}
 	return n;
 }
 
@@ -56,38 +103,36 @@ static void redraw_tail(struct line *l, int erase)
 		kputc(l->buf[i]);
 	for (int i = 0; i < erase; i++)
 		kputc(' ');
-	move_left(cols(l->buf, l->pos, l->len) + erase);
+	move_left(cols(l, l->pos, l->len) + erase);
 }
 
 /* One character right, echoing it; to the end. */
 static void right(struct line *l)
 {
-	if (l->pos == l->len)
-		return;
-	do
+	int to = l->pos < l->len ? next_unit(l, l->pos) : l->pos;
+
+	while (l->pos < to)
 		kputc(l->buf[l->pos++]);
-	while (l->pos < l->len && continuation(l->buf[l->pos]));
 }
 
 static void end(struct line *l)
 {
 	while (l->pos < l->len)
-		right(l);
+		kputc(l->buf[l->pos++]);
 }
 
-/* One character left; to the start. */
+/* One character left, as many columns as it takes; to the start. */
 static void left(struct line *l)
 {
-	if (l->pos == 0)
-		return;
-	while (--l->pos > 0 && continuation(l->buf[l->pos]))
-		;
-	kputc('\b');
+	int to = prev_unit(l, l->pos);
+
+	move_left(cols(l, to, l->pos));
+	l->pos = to;
 }
 
 static void home(struct line *l)
 {
-	move_left(cols(l->buf, 0, l->pos));
+	move_left(cols(l, 0, l->pos));
 	l->pos = 0;
 }
 
@@ -106,23 +151,25 @@ static void insert(struct line *l, const char *s, int n)
 	redraw_tail(l, 0);
 }
 
-/* Delete the character before the cursor. */
+/* Delete the character before the cursor (with its combining marks). */
 static void backspace(struct line *l)
 {
-	int at = l->pos;
+	int at = l->pos, gone;
 
 	if (at == 0)
 		return;
-	left(l);
+	l->pos = prev_unit(l, at);
+	gone = cols(l, l->pos, at);
+	move_left(gone);
 	memmove(l->buf + l->pos, l->buf + at, (size_t)(l->len - at));
 	l->len -= at - l->pos;
-	redraw_tail(l, 1);
+	redraw_tail(l, gone);
 }
 
 /* Replace the whole line with s. */
 static void set_line(struct line *l, const char *s)
 {
-	int old = cols(l->buf, 0, l->len), now;
+	int old = cols(l, 0, l->len), now;
 	int n = (int)strlen(s);
 
 	home(l);
@@ -131,7 +178,7 @@ static void set_line(struct line *l, const char *s)
 	memcpy(l->buf, s, (size_t)n);
 	l->len = n;
 	end(l);
-	now = cols(l->buf, 0, n);
+	now = cols(l, 0, n);
 	for (int i = now; i < old; i++)
 		kputc(' ');
 	move_left(old > now ? old - now : 0);
@@ -182,39 +229,67 @@ static void collect(const char *cand, void *ctx)
 	m->n++;
 }
 
+/* Text the parser reads back as the candidates (sh_quote at most
+ * quadruples a byte). */
+static char typed[4 * RL_LINE_MAX];
+
+/* Insert what all candidates share beyond the word, quoted as the word
+ * is; a single candidate that is not a directory ends the word. */
+static void complete_insert(struct line *l, const struct matches *m, const struct sh_word *w)
+{
+	int add = (int)strlen(m->common) - m->wlen, n = 0;
+	int keep = add > 0 ? (int)esc_span(m->common + m->wlen, (size_t)add) : 0;
+
+	if (keep > 0)
+		n = sh_quote(m->common + m->wlen, keep, w->quote, w->start == l->pos,
+			     typed, sizeof(typed));
+	if (n > 0)
+		insert(l, typed, n);
+	if (m->n == 1 && keep == add && m->common[strlen(m->common) - 1] != '/') {
+		if (w->quote)
+			insert(l, &w->quote, 1);
+		insert(l, " ", 1);
+	}
+}
+
+/* Tab-Tab: the candidates as they would be typed (in the word's quote),
+ * then the prompt and the line again. */
+static void list_candidates(struct line *l, const struct matches *m, const struct sh_word *w)
+{
+	kputs("\n");
+	for (int i = 0; i < m->n && i < MAX_CANDIDATES; i++) {
+		const char *c = m->all[i];
+		const char *q = w->quote == '"' ? "\"" : w->quote ? "'" : "";
+
+		if (sh_quote(c, (int)strlen(c), w->quote, true, typed, sizeof(typed)) >= 0)
+			kprintf("%s%pE%s", q, typed, q);
+		kputs(i + 1 < m->n ? "  " : "\n");
+	}
+	kputs(l->prompt);
+	for (int i = 0; i < l->len; i++)
+		kputc(l->buf[i]);
+	move_left(cols(l, l->pos, l->len));
+}
+
+/* Tab: complete the word before the cursor as the parser reads it (its
+ * quotes and escapes removed); again: the second Tab in a row. */
 static void complete(struct line *l, int again)
 {
 	static struct matches m;
 	static char word[RL_LINE_MAX];
-	int start = l->pos, add, keep;
+	struct sh_word w;
 
-	while (start > 0 && l->buf[start - 1] != ' ')
-		start--;
-	if (!completer || l->pos - start >= (int)sizeof(word))
+	if (!completer || sh_word_at(l->buf, l->pos, &w, word, sizeof(word)))
 		return;
-	memcpy(word, l->buf + start, (size_t)(l->pos - start));
-	word[l->pos - start] = 0;
 	memset(&m, 0, sizeof(m));
 	m.word = word;
-	m.wlen = l->pos - start;
-	completer(word, start == 0, collect, &m);
+	m.wlen = w.len;
+	completer(word, w.first, collect, &m);
 	if (m.n == 0)
 		return;
-	add = (int)strlen(m.common) - m.wlen;
-	keep = add > 0 ? (int)esc_span(m.common + m.wlen, (size_t)add) : 0;
-	if (keep > 0)
-		insert(l, m.common + m.wlen, keep);
-	if (m.n == 1 && keep == add && m.common[strlen(m.common) - 1] != '/')
-		insert(l, " ", 1);
-	else if (m.n > 1 && again) {
-		kputs("\n");
-		for (int i = 0; i < m.n && i < MAX_CANDIDATES; i++)
-			kprintf("%pE%s", m.all[i], i + 1 < m.n ? "  " : "\n");
-		kputs(l->prompt);
-		for (int i = 0; i < l->len; i++)
-			kputc(l->buf[i]);
-		move_left(cols(l->buf, l->pos, l->len));
-	}
+	complete_insert(l, &m, &w);
+	if (m.n > 1 && again)
+		list_candidates(l, &m, &w);
 }
 
 /* Delete the character under the cursor (the Delete key): step over it,
@@ -263,16 +338,38 @@ static void escape(struct line *l, int *hist_pos)
 	}
 }
 
+/* The rest of the UTF-8 character that byte c starts, into ch: the
+ * editor inserts whole characters, so the terminal never sees a tail
+ * rewritten after half of one. A byte that cannot continue it is kept in
+ * *pushback for the next key. Returns the bytes in ch. */
+static int read_char(int c, char ch[4], int *pushback)
+{
+	int want = c >= 0xF8 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1, n = 1;
+
+	ch[0] = (char)c;
+	while (n < want) {
+		int d = console_getc_wait();
+
+		if (!continuation((char)d)) {
+			*pushback = d;
+			break;
+		}
+		ch[n++] = (char)d;
+	}
+	return n;
+}
+
 int rl_readline(const char *prompt, char *buf, int cap)
 {
-	struct line l = { buf, cap, 0, 0, 0, prompt };
+	struct line l = { buf, cap, 0, 0, 0, -1, prompt };
 	int hist_pos = hist_count, last = 0;
 
 	console_fresh_line();   /* the prompt always starts a line */
 	kputs(prompt);
 	for (;;) {
-		int c = console_getc_wait();
+		int c = l.pushback >= 0 ? l.pushback : console_getc_wait();
 
+		l.pushback = -1;
 		if (c == '\r' || c == '\n') {
 			kputs("\n");
 			buf[l.len] = 0;
@@ -300,9 +397,9 @@ int rl_readline(const char *prompt, char *buf, int cap)
 		} else if (c == 27) {
 			escape(&l, &hist_pos);
 		} else if (c >= 32 && c != 127) {   /* text, UTF-8 bytes included */
-			char ch = (char)c;
+			char ch[4];
 
-			insert(&l, &ch, 1);
+			insert(&l, ch, read_char(c, ch, &l.pushback));
 		}
 		last = c;
 	}

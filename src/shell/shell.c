@@ -1,9 +1,9 @@
-/* shell.c - the read-eval loop: prompt, tokenizing, dispatch, completion.
- * Line editing is readline.c's. Arguments are split on blanks; double
- * quotes group words ("a b"); '#' at the start of a word starts a comment. */
+/* shell.c - the read-eval loop: prompt, dispatch, completion. Line
+ * editing is readline.c's; words, quotes and comments are quote.c's. */
 #include <string.h>
 #include "shell/shell.h"
 #include "shell/readline.h"
+#include "shell/quote.h"
 #include "kernel/console.h"
 
 #define SH_ARGV_MAX 16
@@ -24,38 +24,6 @@ void sh_print_usage(const struct sh_cmd *c)
 	kprintf("usage: %s%s%s\n", c->name, c->usage[0] ? " " : "", c->usage);
 }
 
-#define TOK_QUOTE   (-1)   /* tokenize: a quote left open */
-#define TOK_TOO_MANY (-2)  /* tokenize: more than SH_ARGV_MAX words */
-
-/* Split line into argv in place; returns argc, TOK_QUOTE or TOK_TOO_MANY.
- * A '#' that starts a word starts a comment, as in a POSIX shell. */
-static int tokenize(char *line, char **argv)
-{
-	int argc = 0;
-	char *r = line, *w = line;
-
-	for (;;) {
-		while (*r == ' ' || *r == '\t')
-			r++;
-		if (!*r || *r == '#')
-			return argc;
-		if (argc == SH_ARGV_MAX)
-			return TOK_TOO_MANY;
-		argv[argc++] = w;
-		for (int quoted = 0; *r && (quoted || (*r != ' ' && *r != '\t')); r++) {
-			if (*r == '"')
-				quoted = !quoted;
-			else
-				*w++ = *r;
-			if (quoted && !r[1])
-				return TOK_QUOTE;
-		}
-		if (*r)
-			r++;
-		*w++ = 0;
-	}
-}
-
 static int run(const struct sh_cmd *c, int argc, char **argv)
 {
 	int rc;
@@ -73,14 +41,19 @@ static int run(const struct sh_cmd *c, int argc, char **argv)
 int sh_exec(char *line)
 {
 	char *argv[SH_ARGV_MAX + 1];
-	int argc = tokenize(line, argv);
+	char open;
+	int argc = sh_tokenize(line, argv, SH_ARGV_MAX, &open);
 	const struct sh_cmd *c;
 
-	if (argc == TOK_QUOTE) {
-		kprintf("error: unbalanced quote (\")\n");
+	if (argc == SH_TOK_QUOTE) {
+		kprintf("error: unbalanced quote (%c)\n", open);
 		return -1;
 	}
-	if (argc == TOK_TOO_MANY) {
+	if (argc == SH_TOK_ESCAPE) {
+		kprintf("error: a backslash ends the line (nothing to escape)\n");
+		return -1;
+	}
+	if (argc == SH_TOK_TOO_MANY) {
 		kprintf("error: too many arguments (at most %d)\n", SH_ARGV_MAX - 1);
 		return -1;
 	}

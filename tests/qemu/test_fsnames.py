@@ -19,9 +19,9 @@ import struct
 import subprocess
 import sys
 
+from fatcraft import find, geometry, mtools, patch_lfn, put
 from tally import ROOT, Tally, finish, guarded, ok, parse_kv
 
-ENV = dict(os.environ, MTOOLS_SKIP_CHECK="1", LANG="C.UTF-8", LC_ALL="C.UTF-8")
 WORK = os.path.join(ROOT, "build", "test", "names")
 IMG = os.path.join(WORK, "disk.img")
 CTL = "A" + "".join(chr(c) for c in range(1, 32)) + "\x7fZ"
@@ -31,44 +31,10 @@ ESC83 = b"E\x1bS\x07BEL TXT"
 ESC83_SHOWN = "E\\x1bS\\x07BEL.TXT"
 LONG = "\u3042" * 255                          # 765 bytes of UTF-8
 LONG_PLACEHOLDER = "X" * 255                   # mtools cuts names at 255 bytes
-LFN_POS = (1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30)
 START = 2048                                   # partition 2's first sector
 WIDE = [f"{i}" + "w" * 201 for i in range(1, 7)]   # 6 x 202 characters
 WIDE_PATH = "/wide/" + "/".join(WIDE)
 DD_PATH = "/dd" + "/d" * 70
-
-
-def mtools(*args):
-    subprocess.run(args, env=ENV, check=True, capture_output=True)
-
-
-def put(path, data):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(data)
-
-
-def geometry(f):
-    f.seek(0)
-    b = f.read(512)
-    bps, spc, rsvd, nfats = struct.unpack_from("<HBHB", b, 11)
-    fatsz, root = struct.unpack_from("<II", b, 36)[0], struct.unpack_from("<I", b, 44)[0]
-    data = (rsvd + nfats * fatsz) * bps
-    return lambda c: data + (c - 2) * spc * bps, root, spc * bps
-
-
-def find(blob, name11):
-    for off in range(0, len(blob), 32):
-        if blob[off:off + 11] == name11:
-            return off
-    raise KeyError(name11)
-
-
-def patch_lfn(blob, short, text):
-    """Rewrite the long name before the short entry at offset short with
-    text, unit for unit (the LFN checksum covers only the short name)."""
-    for i, ch in enumerate(text):
-        struct.pack_into("<H", blob, short - 32 * (i // 13 + 1) + LFN_POS[i % 13], ord(ch))
 
 
 def patch_volume(vol):
