@@ -50,5 +50,8 @@
 #ifndef ELOOP
 #define ELOOP 40
 #endif
+#ifndef ETIMEDOUT
+#define ETIMEDOUT 110
+#endif
 
 #endif

@@ -18,6 +18,10 @@ int mem_init(void);
  * an error. */
 int kvm_init(void);
 
+/* Paging on for the calling hart with the kernel's table (kvm_init made
+ * it): a secondary hart's first step. */
+void kvm_enable_hart(void);
+
 /* Start the object allocators (slab caches, heap, kmalloc modes); one
  * boot line. Returns 0 or -ENOMEM. */
 int kmem_init(void);

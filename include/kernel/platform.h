@@ -10,6 +10,7 @@
 #define PLAT_MAX_RESERVED 16
 #define PLAT_MAX_VIRTIO   16
 #define PLAT_BOOTARGS     256
+#define PLAT_MAX_CPUS     64
 #define PLAT_MAX_INTC     4      /* PLICs and APLIC domains */
 #define PLAT_MAX_CTX      32     /* interrupts-extended entries kept per controller */
 
@@ -70,7 +71,8 @@ struct platform {
 	struct plat_device virtio[PLAT_MAX_VIRTIO];
 	int nvirtio;
 	uint64_t timebase_hz;
-	int ncpus;
+	int ncpus;                      /* cpu nodes (harts) */
+	uint64_t hartid[PLAT_MAX_CPUS]; /* their ids ("reg"), the first PLAT_MAX_CPUS */
 	char bootargs[PLAT_BOOTARGS];
 	uint64_t dtb_base, dtb_size;
 };

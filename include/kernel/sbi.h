@@ -7,6 +7,7 @@
 #define SBI_EXT_BASE  0x10
 #define SBI_EXT_TIME  0x54494D45
 #define SBI_EXT_HSM   0x48534D
+#define SBI_EXT_IPI   0x735049
 #define SBI_EXT_SRST  0x53525354
 
 #define SBI_HSM_STARTED        0
@@ -29,6 +30,12 @@ struct sbiret sbi_call(long ext, long fid, long a0, long a1, long a2);
 /* 1 when the extension is implemented (SBI base: probe_extension). */
 int sbi_probe(long ext);
 void sbi_set_timer(uint64_t when);
+/* HSM hart_start (SBI spec 9.1): the hart enters start in S-mode with
+ * paging off, a0 = its hart id, a1 = opaque. Returns 0 or the SBI error. */
+long sbi_hart_start(unsigned long hartid, uintptr_t start, unsigned long opaque);
+/* IPI send_ipi (7.1): a supervisor software interrupt to the harts whose
+ * bits are set in mask, bit i meaning hart id base + i. 0 or the error. */
+long sbi_send_ipi(unsigned long mask, unsigned long base);
 /* The HSM state of a hart, or a negative SBI error. */
 long sbi_hart_status(unsigned long hartid);
 /* Returns only if the reset failed. */

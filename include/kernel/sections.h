@@ -9,5 +9,6 @@ extern char _data_start[], _data_end[];
 extern char _bss_start[], _bss_end[];
 extern char _boot_stack_guard[], _boot_stack_bottom[], _boot_stack_top[];
 extern char _trap_stack_guard[], _trap_stack_bottom[], _trap_stack_top[];
+extern char _stacks_start[], _stacks_end[];   /* every hart's (kernel/smp.h) */
 
 #endif

@@ -10,8 +10,9 @@ struct trap_frame {
 	uint64_t sepc, sstatus, scause, stval;
 };
 
-/* Install the trap vector and the trap stack; interrupts stay off. */
-void trap_init(void);
+/* Install the trap vector and this hart's trap stack (in sscratch); index
+ * is its dense index (kernel/smp.h). Interrupts stay off. */
+void trap_init_hart(unsigned index);
 
 /* Called by trapvec.S for every trap. */
 void trap_handle(struct trap_frame *tf);

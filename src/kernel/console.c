@@ -1,7 +1,8 @@
 /* console.c - kprintf and console input. Output goes to the NS16550A once
  * console_init() has found it in the device tree, and to SBI's legacy
  * putchar before that (so even a device-tree failure can be reported).
- * Each output line is written whole with interrupts off.
+ * Each kprintf is written whole, with interrupts off and the console lock
+ * held, so lines from several harts do not interleave.
  *
  * Input: the UART's receive interrupt (or a reader, before interrupts are
  * on) moves bytes into `rx`. Ctrl-C is not queued: like a terminal's ISIG
@@ -16,6 +17,7 @@
 #include "kernel/platform.h"
 #include "kernel/irq.h"
 #include "kernel/sbi.h"
+#include "kernel/spinlock.h"
 #include "kernel/uart.h"
 #include "lib/printf.h"
 #include "arch/riscv.h"
@@ -30,6 +32,7 @@ static char rx[RX_SIZE];
 static volatile unsigned rx_head, rx_tail;   /* next to read, next to write */
 static volatile int interrupt;
 static int rx_irq, rx_masked;   /* the receive interrupt is routed; masked */
+static struct spinlock console_lock = SPINLOCK_INIT("console");
 
 void console_init(void)
 {
@@ -73,12 +76,36 @@ static void out_console(char c, void *ctx)
 	kputc(c);
 }
 
+/* Take the console for one kvprintf: lines from several harts do not
+ * interleave. A hart printing inside its own print (a trap while printing)
+ * goes on; one that cannot have it for about 100 ms (its holder stopped
+ * by a panic) prints anyway. Returns whether it holds the lock. */
+static int console_take(unsigned long *flags)
+{
+	uint64_t give_up = rdtime() + platform.timebase_hz / 10;
+
+	if (spin_held(&console_lock)) {
+		*flags = irq_save();
+		return 0;
+	}
+	while (!spin_trylock_irqsave(&console_lock, flags))
+		if (rdtime() > give_up) {
+			*flags = irq_save();
+			return 0;
+		}
+	return 1;
+}
+
 int kvprintf(const char *fmt, va_list ap)
 {
-	uint64_t irq = irq_save();
+	unsigned long flags;
+	int locked = console_take(&flags);
 	int n = kvprintf_cb(out_console, 0, fmt, ap);
 
-	irq_restore(irq);
+	if (locked)
+		spin_unlock_irqrestore(&console_lock, flags);
+	else
+		irq_restore(flags);
 	return n;
 }
 

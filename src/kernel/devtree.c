@@ -222,6 +222,8 @@ static void dt_end(void *ctx, int depth)
 			add_range(platform.reserved, &platform.nreserved,
 				  PLAT_MAX_RESERVED, base, size);
 	} else if (n->device_type && !strcmp(n->device_type, "cpu")) {
+		if (dt_reg(parent, n, 0, &base, &size) && platform.ncpus < PLAT_MAX_CPUS)
+			platform.hartid[platform.ncpus] = base;   /* reg: the hart id */
 		platform.ncpus++;
 	} else if (compat_has(n, "ns16550a") && !platform.uart.size) {
 		set_device(s, &platform.uart, parent, n);

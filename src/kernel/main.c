@@ -10,7 +10,7 @@
 #include "kernel/platform.h"
 #include "kernel/irq.h"
 #include "kernel/power.h"
-#include "kernel/sbi.h"
+#include "kernel/smp.h"
 #include "kernel/sections.h"
 #include "kernel/timer.h"
 #include "kernel/trap.h"
@@ -47,23 +47,6 @@ static void report_devices(void)
 		platform.nvirtio);
 }
 
-/* OpenSBI starts only the boot hart; any other stays stopped in SBI HSM.
- * Report their state so a hart running wild would be noticed. */
-static void report_harts(unsigned long boot_hart)
-{
-	int stopped = 0;
-
-	if (!sbi_probe(SBI_EXT_HSM)) {
-		kprintf("harts: %d (no SBI HSM; others left to firmware)\n", platform.ncpus);
-		return;
-	}
-	for (int h = 0; h < platform.ncpus; h++)
-		if ((unsigned long)h != boot_hart && sbi_hart_status(h) == SBI_HSM_STOPPED)
-			stopped++;
-	kprintf("harts: %d, booted on hart %lu, %d parked (SBI HSM stopped)\n",
-		platform.ncpus, boot_hart, stopped);
-}
-
 static void run_boot_selftest(void)
 {
 	char suite[32];
@@ -90,7 +73,8 @@ static void run_boot_crash(void)
 
 void kmain(unsigned long hartid, const void *dtb)
 {
-	trap_init();
+	smp_init_boot(hartid);
+	trap_init_hart(0);
 	if (devtree_parse(dtb)) {
 		kprintf("tally: no usable device tree at %p\n", dtb);
 		power_fail(EXIT_BOOT_FAILED);
@@ -99,7 +83,6 @@ void kmain(unsigned long hartid, const void *dtb)
 	kprintf("\n%s\n", TALLY_VERSION_STRING);
 	report_memory();
 	report_devices();
-	report_harts(hartid);
 	if (mem_init() || kvm_init() || kmem_init()) {
 		kprintf("tally: memory set-up failed\n");
 		power_fail(EXIT_BOOT_FAILED);
@@ -111,6 +94,8 @@ void kmain(unsigned long hartid, const void *dtb)
 	timer_init();
 	kprintf("timer: %lu Hz timebase, %d Hz tick\n",
 		(unsigned long)platform.timebase_hz, TIMER_HZ);
+	csr_set(sie, SIE_SSIE);   /* IPIs: smp_call, smp_stop_others */
+	smp_boot();
 	if (platform.bootargs[0])
 		kprintf("bootargs: %s\n", platform.bootargs);
 	csr_set(sstatus, SSTATUS_SIE);

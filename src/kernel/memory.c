@@ -15,6 +15,7 @@
 #include "kernel/console.h"
 #include "kernel/platform.h"
 #include "kernel/sections.h"
+#include "kernel/smp.h"
 #include "mm/buddy.h"
 #include "mm/kmalloc.h"
 #include "mm/stats.h"
@@ -149,11 +150,17 @@ static int map_kernel(void)
 
 	if ((rc = map_identity(addr(_text_start), addr(_text_end), VM_R | VM_X)) ||
 	    (rc = map_identity(addr(_rodata_start), addr(_rodata_end), VM_R)) ||
-	    (rc = map_identity(addr(_data_start), addr(_boot_stack_guard), VM_R | VM_W)) ||
-	    (rc = map_identity(addr(_boot_stack_bottom), addr(_trap_stack_guard), VM_R | VM_W)) ||
-	    (rc = map_identity(addr(_trap_stack_bottom), addr(_kernel_end), VM_R | VM_W)))
+	    (rc = map_identity(addr(_data_start), addr(_stacks_start), VM_R | VM_W)) ||
+	    (rc = map_identity(addr(_stacks_end), addr(_kernel_end), VM_R | VM_W)))
 		return rc;
-	return 0;
+	for (unsigned i = 0; i < HART_MAX && !rc; i++) {   /* guard pages stay unmapped */
+		uintptr_t boot = hart_boot_stack_top(i), trap = hart_trap_stack_top(i);
+
+		rc = map_identity(boot - HART_BOOT_STACK, boot, VM_R | VM_W);
+		if (!rc)
+			rc = map_identity(trap - HART_TRAP_STACK, trap, VM_R | VM_W);
+	}
+	return rc;
 }
 
 static int map_devices(void)
@@ -172,6 +179,13 @@ static int map_devices(void)
 	return 0;
 }
 
+void kvm_enable_hart(void)
+{
+	sfence_vma();
+	csr_write(satp, SATP_SV39 | (virt_to_phys(kernel_vm.root) >> PAGE_SHIFT));
+	sfence_vma();
+}
+
 int kvm_init(void)
 {
 	struct vm_counts c;
@@ -183,9 +197,7 @@ int kvm_init(void)
 		vm_destroy(&kernel_vm);
 		return rc;
 	}
-	sfence_vma();
-	csr_write(satp, SATP_SV39 | (virt_to_phys(kernel_vm.root) >> PAGE_SHIFT));
-	sfence_vma();
+	kvm_enable_hart();
 	/* A write of an unsupported MODE has no effect (privileged spec
 	 * 4.1.11): without Sv39, satp reads back without it. */
 	if (csr_read(satp) >> 60 != SATP_SV39 >> 60) {

@@ -9,6 +9,7 @@
 #include "kernel/console.h"
 #include "kernel/platform.h"
 #include "kernel/sbi.h"
+#include "kernel/smp.h"
 #include "kernel/trap.h"
 #include "arch/riscv.h"
 
@@ -24,6 +25,7 @@ static __attribute__((noreturn)) void halt_forever(void)
 
 void poweroff(void)
 {
+	smp_stop_others();
 	kprintf("tally: power off\n");
 	sbi_system_reset(SBI_SRST_SHUTDOWN, SBI_SRST_REASON_NONE);
 	if (platform.test.size)
@@ -33,6 +35,7 @@ void poweroff(void)
 
 void power_fail(int code)
 {
+	smp_stop_others();
 	kprintf("tally: power off, exit status %d\n", code);
 	if (platform.test.size)
 		*(volatile uint32_t *)(uintptr_t)platform.test.base =
@@ -47,11 +50,12 @@ void panic(const char *fmt, ...)
 	uint64_t fp, pc;
 
 	csr_clear(sstatus, SSTATUS_SIE);
+	smp_stop_others();
 	kprintf("\nPANIC: ");
 	va_start(ap, fmt);
 	kvprintf(fmt, ap);
 	va_end(ap);
-	kprintf("\n");
+	kprintf("\non hart %u (id %lu)\n", this_hart()->index, this_hart()->hartid);
 	__asm__ volatile("mv %0, s0\n\tauipc %1, 0" : "=r"(fp), "=r"(pc));
 	backtrace_from(fp, pc);   /* from here: panic, then its caller */
 	power_fail(EXIT_PANIC);

@@ -9,6 +9,7 @@
 #include "kernel/ksyms.h"
 #include "kernel/power.h"
 #include "kernel/sections.h"
+#include "kernel/smp.h"
 #include "kernel/timer.h"
 #include "arch/riscv.h"
 
@@ -37,9 +38,9 @@ static const char *const reg_names[32] = {
 	"s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
 };
 
-void trap_init(void)
+void trap_init_hart(unsigned index)
 {
-	csr_write(sscratch, (uint64_t)(uintptr_t)_trap_stack_top);
+	csr_write(sscratch, (uint64_t)hart_trap_stack_top(index));
 	csr_write(stvec, (uint64_t)(uintptr_t)trap_vector);
 }
 
@@ -48,10 +49,14 @@ void trap_set_external_handler(void (*fn)(void))
 	external_handler = fn;
 }
 
+/* Within this hart's boot or trap stack (a backtrace walks only those). */
 static int in_stack(uint64_t a)
 {
-	return (a >= (uintptr_t)_boot_stack_bottom && a <= (uintptr_t)_boot_stack_top) ||
-	       (a >= (uintptr_t)_trap_stack_bottom && a <= (uintptr_t)_trap_stack_top);
+	uintptr_t boot = hart_boot_stack_top(this_hart()->index);
+	uintptr_t trap = hart_trap_stack_top(this_hart()->index);
+
+	return (a >= boot - HART_BOOT_STACK && a <= boot) ||
+	       (a >= trap - HART_TRAP_STACK && a <= trap);
 }
 
 /* Frame 0 is where execution was; deeper frames are return addresses,
@@ -105,10 +110,15 @@ void backtrace_from(uint64_t fp, uint64_t pc)
 
 static const char *guard_note(uint64_t a)
 {
-	if (a >= (uintptr_t)_boot_stack_guard && a < (uintptr_t)_boot_stack_bottom)
-		return " (boot stack guard page: stack overflow)";
-	if (a >= (uintptr_t)_trap_stack_guard && a < (uintptr_t)_trap_stack_bottom)
-		return " (trap stack guard page: stack overflow)";
+	uintptr_t off = a - (uintptr_t)_stacks_start;
+
+	if (a >= (uintptr_t)_stacks_start && a < (uintptr_t)_stacks_end) {
+		off %= HART_AREA;
+		if (off < HART_GUARD)
+			return " (boot stack guard page: stack overflow)";
+		if (off >= HART_GUARD + HART_BOOT_STACK && off < 2 * HART_GUARD + HART_BOOT_STACK)
+			return " (trap stack guard page: stack overflow)";
+	}
 	if (a < 4096)
 		return " (null page)";
 	return "";
@@ -127,7 +137,9 @@ static __attribute__((noreturn)) void fatal_trap(const struct trap_frame *tf)
 	const char *name = code < sizeof(exc_names) / sizeof(exc_names[0]) && exc_names[code]
 				   ? exc_names[code] : "unknown exception";
 
-	kprintf("\n*** KERNEL FAULT: %s (scause %lu)\n", name, tf->scause);
+	smp_stop_others();
+	kprintf("\n*** KERNEL FAULT: %s (scause %lu) on hart %u (id %lu)\n", name, tf->scause,
+		this_hart()->index, this_hart()->hartid);
 	kprintf("sepc=%016lx stval=%016lx sstatus=%016lx\n", tf->sepc, tf->stval, tf->sstatus);
 	if (code == 12 || code == 13 || code == 15 || code == 5 || code == 7)
 		kprintf("faulting address: %016lx%s\n", tf->stval, guard_note(tf->stval));
@@ -145,6 +157,8 @@ void trap_handle(struct trap_frame *tf)
 
 		if (irq == IRQ_S_TIMER)
 			timer_tick();
+		else if (irq == IRQ_S_SOFT)
+			smp_ipi();
 		else if (irq == IRQ_S_EXT && external_handler)
 			external_handler();
 		else

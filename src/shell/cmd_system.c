@@ -2,8 +2,10 @@
  * poweroff, crash (deliberate faults, to see the trap report), selftest. */
 #include <string.h>
 #include "shell/shell.h"
+#include "shell/args.h"
 #include "kernel/console.h"
 #include "kernel/crash.h"
+#include "kernel/smp.h"
 #include "kernel/ktest.h"
 #include "kernel/power.h"
 #include "kernel/timer.h"
@@ -92,15 +94,59 @@ static int cmd_poweroff(int argc, char **argv)
 }
 SH_COMMAND("poweroff", "", "shut the machine down (QEMU exits 0)", cmd_poweroff);
 
+struct crash_req {
+	const char *kind;
+	int rc;
+};
+
+static void crash_call(void *arg)
+{
+	struct crash_req *r = arg;
+
+	r->rc = crash(r->kind);   /* returns only for an unknown kind */
+}
+
+/* crash KIND [HART]: on this hart, or on hart index HART through
+ * smp_call (the report then names that hart). */
 static int cmd_crash(int argc, char **argv)
 {
-	if (argc != 2)
+	struct crash_req r = { argc > 1 ? argv[1] : NULL, 0 };
+	uint64_t hart = 0;
+	int rc;
+
+	if (argc < 2 || argc > 3)
 		return SH_USAGE;
-	crash(argv[1]);
-	return SH_USAGE;   /* only an unknown kind comes back */
+	if (argc == 2)
+		return crash(argv[1]), SH_USAGE;
+	if (sh_parse_u64(argv[2], &hart) || hart >= nharts || harts[hart].state != HART_ONLINE) {
+		kprintf("crash: no hart %s online (harts lists them)\n", argv[2]);
+		return 1;
+	}
+	rc = smp_call((unsigned)hart, crash_call, &r);
+	if (rc)
+		kprintf("crash: hart %lu: error %d\n", (unsigned long)hart, rc);
+	return r.rc ? SH_USAGE : 1;
 }
-SH_COMMAND("crash", CRASH_KINDS,
-	   "fault or panic on purpose to show the report", cmd_crash);
+SH_COMMAND("crash", CRASH_KINDS " [hart]",
+	   "fault or panic on purpose (on hart index HART) to show the report", cmd_crash);
+
+static const char *const hart_states[] = {
+	"absent", "starting", "online", "failed", "stopped"
+};
+
+static int cmd_harts(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		return SH_USAGE;
+	kprintf("%-5s %-5s %-8s %10s %8s\n", "hart", "id", "state", "ticks", "calls");
+	for (unsigned i = 0; i < nharts; i++)
+		kprintf("%-5u %-5lu %-8s %10lu %8lu\n", i, harts[i].hartid,
+			hart_states[harts[i].state], (unsigned long)harts[i].ticks,
+			harts[i].calls);
+	return 0;
+}
+SH_COMMAND("harts", "", "each hart: index, id, state, timer ticks, calls it ran", cmd_harts);
 
 static int cmd_selftest(int argc, char **argv)
 {

@@ -1,9 +1,16 @@
-/* entry.S - first instructions of the kernel.
+/* entry.S - first instructions of the kernel, for every hart.
  *
- * OpenSBI (fw_dynamic) enters here in S-mode on one hart, with the hart id
- * in a0 and the device-tree blob's physical address in a1, paging off.
- * We clear .bss, set up the boot stack and call kmain(hartid, dtb); kmain
- * never returns. Any other hart that arrives here is parked in wfi. */
+ * _start: OpenSBI (fw_dynamic) enters here in S-mode on one hart, with the
+ * hart id in a0 and the device-tree blob's physical address in a1, paging
+ * off. We clear .bss, set up hart 0's boot stack and tp (&harts[0]) and
+ * call kmain(hartid, dtb); kmain never returns. Any other hart that
+ * arrives here is parked in wfi.
+ *
+ * _secondary_entry: where SBI HSM hart_start sends the others (smp.c), in
+ * S-mode with paging off, a0 = hart id, a1 = opaque = its struct hart,
+ * whose first field is its index: sp = that index's boot stack top
+ * (kernel/smp.h's layout), tp = a1, then smp_secondary_main(a0, a1). */
+#include "kernel/smp.h"
 	.section .text.entry
 	.globl _start
 _start:
@@ -24,11 +31,27 @@ _start:
 	addi	t0, t0, 8
 	j	1b
 2:
+	la	tp, harts		/* this_hart() works from here on */
 	call	kmain
 park:
 	csrw	sie, zero
 1:	wfi
 	j	1b
+
+	.globl _secondary_entry
+_secondary_entry:
+	csrw	sie, zero
+	lwu	t0, 0(a1)		/* struct hart.index */
+	li	t1, HART_AREA
+	mul	t0, t0, t1
+	la	sp, _stacks_start
+	add	sp, sp, t0
+	li	t1, HART_GUARD + HART_BOOT_STACK
+	add	sp, sp, t1
+	mv	tp, a1
+	mv	s0, zero
+	call	smp_secondary_main
+	j	park
 
 	.section .data
 	.align 2

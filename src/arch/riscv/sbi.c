@@ -1,4 +1,5 @@
-/* sbi.c - the SBI calls Tally makes: probe, timer, HSM status, system reset.
+/* sbi.c - the SBI calls Tally makes: probe, timer, HSM start and status,
+ * IPI, system reset.
  * Calling convention: extension id in a7, function id in a6, arguments in
  * a0..a5; the error comes back in a0 and the value in a1 (SBI spec ch. 3). */
 #include "kernel/sbi.h"
@@ -28,6 +29,16 @@ int sbi_probe(long ext)
 void sbi_set_timer(uint64_t when)
 {
 	sbi_call(SBI_EXT_TIME, 0, (long)when, 0, 0);
+}
+
+long sbi_hart_start(unsigned long hartid, uintptr_t start, unsigned long opaque)
+{
+	return sbi_call(SBI_EXT_HSM, 0, (long)hartid, (long)start, (long)opaque).error;
+}
+
+long sbi_send_ipi(unsigned long mask, unsigned long base)
+{
+	return sbi_call(SBI_EXT_IPI, 0, (long)mask, (long)base, 0).error;
 }
 
 long sbi_hart_status(unsigned long hartid)

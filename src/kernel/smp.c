@@ -1,0 +1,265 @@
+/* smp.c - harts (kernel/smp.h): start-up through SBI HSM, the idle loop,
+ * cross-hart calls through SBI IPIs, stopping everyone on a fatal error.
+ *
+ * The mailbox of a hart (struct hart, call_*) holds one call at a time:
+ * a caller claims it (call_busy 0 -> 1), writes fn and arg, raises
+ * call_pending (release) and sends the IPI; the target's software
+ * interrupt takes the call (acquire), runs it, raises call_done (release);
+ * the caller waits for that and frees the mailbox. Until the mm stack has
+ * SMP locks (the next step of issue 17), work sent to another hart must not
+ * allocate: secondary harts run nothing that touches mm. */
+#include <stdbool.h>
+#include "kernel/smp.h"
+#include "kernel/console.h"
+#include "kernel/memory.h"
+#include "kernel/platform.h"
+#include "kernel/power.h"
+#include "kernel/sbi.h"
+#include "kernel/sections.h"
+#include "kernel/timer.h"
+#include "kernel/trap.h"
+#include "arch/riscv.h"
+#include "kerrno.h"
+
+#define SIP_SSIP (1ul << 1)
+
+struct hart harts[HART_MAX];
+unsigned nharts;
+static volatile int stopping;
+
+extern char _secondary_entry[];   /* entry.S */
+
+uintptr_t hart_boot_stack_top(unsigned i)
+{
+	return (uintptr_t)_stacks_start + (uintptr_t)i * HART_AREA + HART_GUARD + HART_BOOT_STACK;
+}
+
+uintptr_t hart_trap_stack_top(unsigned i)
+{
+	return (uintptr_t)_stacks_start + (uintptr_t)(i + 1) * HART_AREA;
+}
+
+void smp_init_boot(unsigned long hartid)
+{
+	harts[0] = (struct hart){ .index = 0, .hartid = hartid, .state = HART_ONLINE };
+	nharts = 1;
+	__asm__ volatile("mv tp, %0" :: "r"(&harts[0]));
+	if ((uintptr_t)(_stacks_end - _stacks_start) != (uintptr_t)HART_MAX * HART_AREA)
+		panic("smp: kernel.ld lays out %lu bytes of stacks, smp.h wants %lu",
+		      (unsigned long)(_stacks_end - _stacks_start),
+		      (unsigned long)HART_MAX * HART_AREA);
+}
+
+/* ---- start-up ------------------------------------------------------------ */
+
+/* Run the posted call, if any (the idle loop, or the IPI on a busy hart). */
+static void run_call(struct hart *h)
+{
+	if (!__atomic_load_n(&h->call_pending, __ATOMIC_ACQUIRE))
+		return;
+	h->call_pending = 0;
+	h->call_fn(h->call_arg);
+	h->calls++;
+	__atomic_store_n(&h->call_done, 1, __ATOMIC_RELEASE);
+}
+
+/* A secondary's life: look for a call with interrupts off, sleep in wfi
+ * (which wakes on a pending interrupt even so: privileged spec 3.3.3),
+ * then let the interrupt in. Calls run here, on the boot stack, with
+ * interrupts on. */
+static __attribute__((noreturn)) void idle_loop(struct hart *h)
+{
+	for (;;) {
+		csr_clear(sstatus, SSTATUS_SIE);
+		if (__atomic_load_n(&h->call_pending, __ATOMIC_ACQUIRE)) {
+			csr_set(sstatus, SSTATUS_SIE);
+			run_call(h);
+			continue;
+		}
+		wfi();
+		csr_set(sstatus, SSTATUS_SIE);
+	}
+}
+
+/* A secondary hart, from entry.S with its boot stack and tp set: traps,
+ * paging, its tick and its software interrupt, then idle. */
+void smp_secondary_main(unsigned long hartid, struct hart *h)
+{
+	(void)hartid;
+	trap_init_hart(h->index);
+	kvm_enable_hart();
+	timer_init_hart();
+	csr_set(sie, SIE_SSIE);
+	h->idle = 1;
+	__atomic_store_n(&h->state, HART_ONLINE, __ATOMIC_RELEASE);
+	idle_loop(h);
+}
+
+/* Ask SBI to start hart id into a new slot; false when it refused. */
+static bool start_one(unsigned long id)
+{
+	struct hart *h = &harts[nharts];
+	long err;
+
+	*h = (struct hart){ .index = nharts, .hartid = id, .state = HART_STARTING };
+	nharts++;
+	err = sbi_hart_start(id, (uintptr_t)_secondary_entry, (unsigned long)h);
+	if (err) {
+		h->state = HART_FAILED;
+		h->start_error = err;
+	}
+	return err == 0;
+}
+
+/* Wait up to 100 ms for every started hart; the late ones have failed. */
+static void wait_online(void)
+{
+	uint64_t until = rdtime() + platform.timebase_hz / 10;
+	bool pending = true;
+
+	while (pending && rdtime() < until) {
+		pending = false;
+		for (unsigned i = 1; i < nharts; i++)
+			pending |= __atomic_load_n(&harts[i].state, __ATOMIC_ACQUIRE) == HART_STARTING;
+	}
+	for (unsigned i = 1; i < nharts; i++)
+		if (harts[i].state == HART_STARTING)
+			harts[i].state = HART_FAILED;
+}
+
+static void report(void)
+{
+	unsigned online = 0;
+
+	for (unsigned i = 0; i < nharts; i++)
+		online += harts[i].state == HART_ONLINE;
+	kprintf("harts: %u online (ids", online);
+	for (unsigned long last = 0, n = 0; n < online; n++) {   /* ascending */
+		unsigned long next = ~0ul;
+
+		for (unsigned i = 0; i < nharts; i++)
+			if (harts[i].state == HART_ONLINE && harts[i].hartid < next &&
+			    (n == 0 || harts[i].hartid > last))
+				next = harts[i].hartid;
+		kprintf(" %lu", next);
+		last = next;
+	}
+	kprintf("), booted on %lu\n", harts[0].hartid);
+	for (unsigned i = 1; i < nharts; i++)
+		if (harts[i].state == HART_FAILED)
+			kprintf("harts: hart %lu left out: %s (SBI error %ld)\n", harts[i].hartid,
+				harts[i].start_error ? "hart_start refused" : "did not come up in 100 ms",
+				harts[i].start_error);
+	if (platform.ncpus > HART_MAX)
+		kprintf("harts: %d more left out (Tally runs at most %d)\n",
+			platform.ncpus - HART_MAX, HART_MAX);
+}
+
+unsigned smp_boot(void)
+{
+	unsigned online = 1;
+
+	if (!sbi_probe(SBI_EXT_HSM) || !sbi_probe(SBI_EXT_IPI)) {
+		kprintf("harts: 1 online (no SBI HSM or IPI: %d left to the firmware)\n",
+			platform.ncpus - 1);
+		return 1;
+	}
+	for (int i = 0; i < platform.ncpus && i < PLAT_MAX_CPUS && nharts < HART_MAX; i++)
+		if (platform.hartid[i] != harts[0].hartid)
+			start_one(platform.hartid[i]);
+	wait_online();
+	report();
+	for (unsigned i = 1; i < nharts; i++)
+		online += harts[i].state == HART_ONLINE;
+	return online;
+}
+
+/* ---- cross-hart calls ---------------------------------------------------- */
+
+static int send_ipi(const struct hart *h)
+{
+	return sbi_send_ipi(1, h->hartid) ? -EIO : 0;
+}
+
+int smp_post(unsigned hart, void (*fn)(void *arg), void *arg)
+{
+	struct hart *h = &harts[hart];
+	int busy = 0;
+
+	if (hart >= nharts || h->state != HART_ONLINE || hart == this_hart()->index)
+		return -EINVAL;
+	if (!__atomic_compare_exchange_n(&h->call_busy, &busy, 1, false,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return -EBUSY;
+	h->call_fn = fn;
+	h->call_arg = arg;
+	h->call_done = 0;
+	__atomic_store_n(&h->call_pending, 1, __ATOMIC_RELEASE);
+	if (send_ipi(h)) {
+		h->call_pending = 0;
+		__atomic_store_n(&h->call_busy, 0, __ATOMIC_RELEASE);
+		return -EIO;
+	}
+	return 0;
+}
+
+int smp_wait(unsigned hart, unsigned ms)
+{
+	struct hart *h = &harts[hart];
+	uint64_t until = rdtime() + platform.timebase_hz / 1000 * ms;
+
+	if (hart >= nharts || !h->call_busy)
+		return -EINVAL;
+	while (!__atomic_load_n(&h->call_done, __ATOMIC_ACQUIRE))
+		if (rdtime() > until)
+			return -ETIMEDOUT;   /* the mailbox stays claimed */
+	__atomic_store_n(&h->call_busy, 0, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int smp_call(unsigned hart, void (*fn)(void *arg), void *arg)
+{
+	int rc;
+
+	if (hart < nharts && hart == this_hart()->index) {
+		fn(arg);
+		return 0;
+	}
+	rc = smp_post(hart, fn, arg);
+	return rc ? rc : smp_wait(hart, 1000);
+}
+
+static __attribute__((noreturn)) void halt_here(void)
+{
+	csr_write(sie, 0);
+	csr_clear(sstatus, SSTATUS_SIE);
+	__atomic_store_n(&this_hart()->state, HART_STOPPED, __ATOMIC_RELEASE);
+	for (;;)
+		wfi();
+}
+
+void smp_ipi(void)
+{
+	struct hart *h = this_hart();
+
+	csr_clear(sip, SIP_SSIP);
+	if (__atomic_load_n(&stopping, __ATOMIC_ACQUIRE))
+		halt_here();
+	if (!h->idle)
+		run_call(h);   /* an idle hart runs it from its loop */
+}
+
+void smp_stop_others(void)
+{
+	struct hart *me = this_hart();
+	uint64_t until;
+
+	__atomic_store_n(&stopping, 1, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < nharts; i++)
+		if (&harts[i] != me && harts[i].state == HART_ONLINE)
+			send_ipi(&harts[i]);
+	until = rdtime() + platform.timebase_hz / 20;
+	for (unsigned i = 0; i < nharts; i++)
+		while (&harts[i] != me && harts[i].state == HART_ONLINE && rdtime() < until)
+			;
+}
