@@ -38,7 +38,8 @@ def run_suite(suite, machine=(), mem="128M", smp=1, only_hart=None):
                extra=list(machine) + DRIVE) as t:
         if only_hart is not None:
             t.expect("harts: ", timeout=60)
-            if not re.match(rf"\d+, booted on hart {only_hart},", t.expect("\n", timeout=60)):
+            if not re.match(rf"\d+ online \(ids [\d ]+\), booted on {only_hart}\r?$",
+                            t.expect("\n", timeout=60)):
                 return None
         code, _ = t.wait_exit(timeout=60)
         out = t.log.decode(errors="replace").replace("\r\n", "\n")
@@ -101,7 +102,7 @@ NUMA_TRIES = 300
 
 def numa_check(code, out, cases):
     """Check one -numa boot with selftest=blk; return the boot hart."""
-    hart = re.search(r"booted on hart (\d)", out)
+    hart = re.search(r"^harts: \d+ online \(ids [\d ]+\), booted on (\d)$", out, re.M)
     hart = hart.group(1) if hart else "?"
     label = f"-numa, hart {hart}"
     ok(re.search(r"^devices: uart@10000000 plic@c000000 \(96 irqs\) plic@c600000 \(96 irqs\) ",
