@@ -18,7 +18,7 @@ struct plat_range {
 	uint64_t base, size;
 };
 
-/* A device's interrupt as the kernel names it (include/kernel/irq.h):
+/* A device's interrupt as the kernel names it (include/drivers/irq.h):
  * bits 0..15 the controller's source number (specifier cell 0), bits
  * 16..23 the index of the controller in platform.intc plus one, bits
  * 24..31 the trigger type where the controller's specifiers have a second

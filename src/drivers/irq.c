@@ -10,7 +10,7 @@
  * does not reach this hart, or whose kind is not supported, is left alone
  * and says why through irq_why. Not here: per-controller registers
  * (plic.c, aplic.c). */
-#include "kernel/irq.h"
+#include "drivers/irq.h"
 #include "kernel/console.h"
 #include "kernel/trap.h"
 #include "lib/printf.h"

@@ -4,7 +4,7 @@
 #define TALLY_IRQCHIP_INTERNAL_H
 
 #include <stdint.h>
-#include "kernel/irq.h"
+#include "drivers/irq.h"
 
 struct irq_route {
 	void (*fn)(void *ctx);

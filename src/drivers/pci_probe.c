@@ -10,7 +10,7 @@
  * all ones. Virtio (VirtIO 1.1 section 4.1.2): vendor 0x1af4, device ID
  * 0x1040 + type, or a transitional 0x1000..0x103f whose subsystem device
  * ID (offset 0x2e) is the type. */
-#include "kernel/pci_probe.h"
+#include "drivers/pci_probe.h"
 #include "kernel/memory.h"
 #include "kernel/platform.h"
 #include "arch/riscv.h"

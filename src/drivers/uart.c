@@ -4,7 +4,7 @@
  * receive interrupt handler once uart_rx_irq(1) has switched it on. QEMU
  * holds back input while the receive FIFO is full, so a fast paste is
  * delayed, never dropped. */
-#include "kernel/uart.h"
+#include "drivers/uart.h"
 
 #define RBR 0   /* receive buffer (read) */
 #define THR 0   /* transmit holding (write) */

@@ -11,17 +11,17 @@
  * VIRTIO_BLK_F_BLK_SIZE (5.2.3, 5.2.4); requests still count 512-byte
  * sectors (5.2.5). One request per device is in flight: three descriptors
  * (header, data, status); completion is signalled by an interrupt
- * (include/kernel/irq.h) and waited for with wfi, or polled where the
+ * (include/drivers/irq.h) and waited for with wfi, or polled where the
  * device tree gives this hart no route for it, or where the route exists
  * but its interrupts do not arrive (see vblk_note_completion). A request
  * that times out
  * resets the device and sets it up again. Ring and request memory come from the DMA zone. Reads only;
  * not a PCI driver (virtio-pci devices are only detected, by pci_probe.c). */
 #include <string.h>
-#include "kernel/virtio_blk.h"
+#include "drivers/virtio_blk.h"
 #include "kernel/console.h"
 #include "kernel/platform.h"
-#include "kernel/irq.h"
+#include "drivers/irq.h"
 #include "kernel/trap.h"
 #include "lib/printf.h"
 #include "mm/buddy.h"

@@ -15,10 +15,10 @@
  * runs (OpenSBI's FIFO enable resets the receiver). */
 #include "kernel/console.h"
 #include "kernel/platform.h"
-#include "kernel/irq.h"
+#include "drivers/irq.h"
 #include "kernel/sbi.h"
 #include "kernel/spinlock.h"
-#include "kernel/uart.h"
+#include "drivers/uart.h"
 #include "lib/printf.h"
 #include "arch/riscv.h"
 #include "kerrno.h"

@@ -9,8 +9,8 @@
  * Not a VFS: one volume, read-only, mounted once. */
 #include "kernel/disk.h"
 #include "kernel/console.h"
-#include "kernel/pci_probe.h"
-#include "kernel/virtio_blk.h"
+#include "drivers/pci_probe.h"
+#include "drivers/virtio_blk.h"
 #include "lib/printf.h"
 #include "kerrno.h"
 

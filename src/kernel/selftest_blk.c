@@ -11,7 +11,7 @@
 #include "kernel/ktest.h"
 #include "kernel/platform.h"
 #include "kernel/timer.h"
-#include "kernel/virtio_blk.h"
+#include "drivers/virtio_blk.h"
 #include "mm/buddy.h"
 #include "arch/riscv.h"
 #include "kerrno.h"

@@ -1,7 +1,7 @@
 /* selftest_irq.c - the "irq" KTAP suite: irq_enable's refusals (-EINVAL,
  * -EBUSY, -ENODEV) and irq_disable, on the controllers this machine's
  * device tree lists. Delivery itself is the blk suite's (a disk read). */
-#include "kernel/irq.h"
+#include "drivers/irq.h"
 #include "kernel/ktest.h"
 #include <stddef.h>
 #include "kernel/platform.h"

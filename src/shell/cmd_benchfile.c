@@ -8,7 +8,7 @@
 #include "shell/shell.h"
 #include "kernel/console.h"
 #include "kernel/disk.h"
-#include "kernel/virtio_blk.h"
+#include "drivers/virtio_blk.h"
 #include "fs/bcache.h"
 #include "kernel/trap.h"
 #include "arch/riscv.h"

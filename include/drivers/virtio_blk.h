@@ -1,5 +1,5 @@
 /* virtio_blk.h - VirtIO-MMIO block devices, each as a struct blkdev.
- * Not a PCI driver: virtio-pci disks are only detected (kernel/pci_probe.h). */
+ * Not a PCI driver: virtio-pci disks are only detected (drivers/pci_probe.h). */
 #ifndef TALLY_VIRTIO_BLK_H
 #define TALLY_VIRTIO_BLK_H
 
