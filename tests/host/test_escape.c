@@ -96,11 +96,16 @@ static void test_dots_span_printf(void)
 	tap_ok(n == 8 && !strcmp(out, "\\x01"), "ksnprintf counts the escaped length when it cuts");
 }
 
+/* No state: the filter is a pure function, so no `before`. */
+static const struct tap_case cases[] = {
+	TAP_CASE(test_controls),
+	TAP_CASE(test_utf8),
+	TAP_CASE(test_dots_span_printf),
+};
+
 int main(void)
 {
 	tap_begin();
-	test_controls();
-	test_utf8();
-	test_dots_span_printf();
+	tap_run(TAP_CASES(cases), NULL, NULL);
 	return tap_end();
 }

@@ -13,6 +13,18 @@
 #include "mm/kmalloc.h"
 #include "mm/slab.h"
 
+static char arena[8 << 20] __attribute__((aligned(4096)));
+
+/* Every case: a fresh system (mm_host_init also turns injection off and
+ * zeroes its counters). */
+static void before(void)
+{
+	if (mm_host_init(arena, sizeof(arena)) != 0) {
+		printf("Bail out! mm_host_init failed\n");
+		exit(1);
+	}
+}
+
 static struct faultinj_config base(void)
 {
 	return (struct faultinj_config){ .probability = 100, .interval = 1, .times = -1,
@@ -116,13 +128,11 @@ static void test_einval(void)
 
 static void test_page_allocator(void)
 {
-	static char arena[8 << 20] __attribute__((aligned(4096)));
 	struct faultinj_config c = base();
 	struct buddy_stats before, after;
 	struct page *pg = NULL;
 	unsigned long free0;
 
-	mm_host_init(arena, sizeof(arena));
 	free0 = buddy_free_pages();
 	c.scope = FI_PAGE;
 	c.times = 1;
@@ -142,13 +152,11 @@ static void test_page_allocator(void)
 /* The slab and heap scopes fail kmalloc in the modes that use them. */
 static void test_object_allocators(void)
 {
-	static char arena[8 << 20] __attribute__((aligned(4096)));
 	struct faultinj_config c = base();
 	struct kmem_cache_stats cs;
 	struct heap_stats hs;
 	void *p;
 
-	mm_host_init(arena, sizeof(arena));
 	c.scope = FI_SLAB;
 	c.times = 1;
 	faultinj_set(&c);
@@ -169,14 +177,18 @@ static void test_object_allocators(void)
 	faultinj_off();
 }
 
+static const struct tap_case cases[] = {
+	TAP_CASE(test_knobs),
+	TAP_CASE(test_filters),
+	TAP_CASE(test_replay),
+	TAP_CASE(test_einval),
+	TAP_CASE(test_page_allocator),
+	TAP_CASE(test_object_allocators),
+};
+
 int main(void)
 {
 	tap_begin();
-	test_knobs();
-	test_filters();
-	test_replay();
-	test_einval();
-	test_page_allocator();
-	test_object_allocators();
+	tap_run(TAP_CASES(cases), before, NULL);
 	return tap_end();
 }

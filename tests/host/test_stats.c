@@ -17,8 +17,20 @@ static void *arena;
 
 static void fresh(void)
 {
-	mm_host_init(arena, ARENA);
+	if (mm_host_init(arena, ARENA) != 0) {
+		printf("Bail out! mm_host_init failed\n");
+		exit(1);
+	}
 	mm_host_quiet = 1;
+}
+
+/* Every case: a fresh system on the real clock. A case that moves time
+ * by hand sets mm_host_clock and calls fresh() again, since the window's
+ * first checkpoint is taken at init. */
+static void before(void)
+{
+	mm_host_clock = NULL;
+	fresh();
 }
 
 static void test_totals(void)
@@ -26,7 +38,6 @@ static void test_totals(void)
 	struct mm_stats s;
 	void *p[10];
 
-	fresh();
 	mm_stats_get(&s);
 	tap_ok(s.health == MM_HEALTHY && s.reason[0] == 0, "fresh arena is healthy");
 	tap_ok(s.free_bytes == buddy_free_pages() * PAGE_SIZE &&
@@ -60,7 +71,7 @@ static void test_window_untick_and_excuse(void)
 	int local;
 
 	mm_host_clock = fake_clock;   /* before init: the first checkpoint on it */
-	fresh();
+	fresh();                      /* again, on the fake clock */
 	faultinj_set(&fi);
 	for (int i = 0; i < 20; i++)
 		kfree(kmalloc(64, 0));
@@ -102,10 +113,11 @@ static void test_window_and_health(void)
 				      .scope = FI_ALL, .seed = 1 };
 	struct mm_stats s;
 	int local;
-	struct kmem_cache *c = kmem_cache_create("stats-test", 32, 0, 0);
+	struct kmem_cache *c;
 
 	mm_host_clock = fake_clock;   /* before init: the first checkpoint on it */
-	fresh();
+	fresh();                      /* again, on the fake clock */
+	c = kmem_cache_create("stats-test", 32, 0, 0);
 	faultinj_set(&fi);
 	for (int i = 0; i < 100; i++)
 		kmalloc(64, 0);
@@ -152,7 +164,6 @@ static void test_watermark_health(void)
 	struct page *chain = NULL, *pg;
 	struct mm_stats s;
 
-	fresh();
 	while ((pg = alloc_pages(GFP_RESERVE, 0))) {
 		*(struct page **)page_address(pg) = chain;
 		chain = pg;
@@ -183,7 +194,6 @@ static void test_fragmentation(void)
 	struct mm_stats s;
 	void *p[64];
 
-	fresh();
 	mm_set_mode(MM_MODE_SIMPLE);
 	for (int i = 0; i < 64; i++)
 		p[i] = kmalloc(1000, 0);
@@ -249,7 +259,6 @@ static void test_leaks(void)
 	unsigned long free0;
 	int n;
 
-	fresh();
 	free0 = buddy_free_pages();
 	kfree(kmalloc(10, 0));                 /* before tracking: not tracked */
 	leak_track(true);
@@ -292,7 +301,6 @@ static void test_integrity(void)
 	struct page *pg;
 	uint32_t flags;
 
-	fresh();
 	tap_ok(mm_check() == 0, "fresh arena passes mm_check");
 	mm_set_mode(MM_MODE_SIMPLE);
 	h = kmalloc(200, 0);
@@ -328,17 +336,22 @@ static void test_integrity(void)
 	mm_set_mode(MM_MODE_HYBRID);
 }
 
+static const struct tap_case cases[] = {
+	TAP_CASE(test_totals),
+	TAP_CASE(test_window_and_health),
+	TAP_CASE(test_window_untick_and_excuse),
+	TAP_CASE(test_watermark_health),
+	TAP_CASE(test_fragmentation),
+	TAP_CASE(test_leaks),
+	TAP_CASE(test_integrity),
+};
+
 int main(void)
 {
 	arena = aligned_alloc(1 << 21, ARENA);
 	tap_begin();
-	test_totals();
-	test_window_and_health();
-	test_window_untick_and_excuse();
-	test_watermark_health();
-	test_fragmentation();
-	test_leaks();
-	test_integrity();
+	tap_run(TAP_CASES(cases), before, NULL);
+	mm_host_clock = NULL;
 	free(arena);
 	return tap_end();
 }

@@ -15,7 +15,8 @@
 
 static void *arena;
 
-static void setup(void)
+/* Every case: a fresh page allocator over the arena. */
+static void before(void)
 {
 	struct mm_region ram = { PHYS_BASE, ARENA_SIZE };
 	struct mm_layout l = { .ram = &ram, .nram = 1,
@@ -41,7 +42,6 @@ static void test_basic(void)
 	unsigned long base_free;
 	struct vm_counts c;
 
-	setup();
 	base_free = buddy_free_pages();
 	tap_ok(vm_create(&vs) == 0 && vs.tables == 1, "vm_create makes a root table");
 	tap_ok(vm_map(&vs, 0x40000000, 0x80100000, 3 * PAGE_SIZE, VM_R | VM_W) == 0, "map 3 pages");
@@ -65,7 +65,6 @@ static void test_large(void)
 	struct vm_space vs;
 	struct vm_counts c;
 
-	setup();
 	vm_create(&vs);
 	tap_ok(vm_map(&vs, 2 * GiB, 2 * GiB, GiB + 4 * MiB + 2 * PAGE_SIZE,
 		      VM_R | VM_W | VM_LARGE) == 0, "map 1 GiB + 4 MiB + 8 KiB with large leaves");
@@ -87,7 +86,6 @@ static void test_args(void)
 {
 	struct vm_space vs;
 
-	setup();
 	vm_create(&vs);
 	tap_ok(vm_map(&vs, 0x1001, 0x80000000, PAGE_SIZE, VM_R) == -EINVAL, "unaligned va");
 	tap_ok(vm_map(&vs, 0x1000, 0x80000010, PAGE_SIZE, VM_R) == -EINVAL, "unaligned pa");
@@ -134,7 +132,6 @@ static void test_all_or_nothing(void)
 	unsigned long step, n;
 	int fails = 0, unchanged = 1;
 
-	setup();
 	for (step = 0;; step++) {
 		struct vm_space vs;
 		struct vm_counts before, after;
@@ -168,14 +165,18 @@ static void test_all_or_nothing(void)
 	tap_ok(buddy_check() == 0, "buddy allocator consistent afterwards");
 }
 
+static const struct tap_case cases[] = {
+	TAP_CASE(test_basic),
+	TAP_CASE(test_large),
+	TAP_CASE(test_args),
+	TAP_CASE(test_all_or_nothing),
+};
+
 int main(void)
 {
 	arena = aligned_alloc(1 << 21, ARENA_SIZE);
 	tap_begin();
-	test_basic();
-	test_large();
-	test_args();
-	test_all_or_nothing();
+	tap_run(TAP_CASES(cases), before, NULL);
 	free(arena);
 	return tap_end();
 }
