@@ -27,10 +27,16 @@ static uint8_t *disk;
 static void *arena;
 static uint8_t byte;
 
-static void fresh_mm(void)
+static struct hdev hd;
+
+/* Every case: a fresh mm and a fresh memory device (no injected errors,
+ * counters at 0), reports printed. */
+static void before(void)
 {
 	if (mm_host_init(arena, ARENA))
 		abort();
+	mm_host_quiet = 0;
+	hdev_mem(&hd, disk, NBLK * 512, 512);
 }
 
 /* Block n's byte i. */
@@ -47,8 +53,9 @@ static int block_ok(const uint8_t *d, uint64_t n, unsigned bs)
 	return 1;
 }
 
-static void test_create_errors(struct hdev *h)
+static void test_create_errors(void)
 {
+	struct hdev *h = &hd;
 	struct bcache *bc;
 
 	tap_ok(bcache_create(NULL, 512, 2, &bc) == -EINVAL, "create: NULL dev is -EINVAL");
@@ -57,8 +64,9 @@ static void test_create_errors(struct hdev *h)
 	tap_ok(bcache_create(&h->dev, 512, 0, &bc) == -EINVAL, "create: reserve 0 is -EINVAL");
 }
 
-static void test_hits_lru(struct hdev *h)
+static void test_hits_lru(void)
 {
+	struct hdev *h = &hd;
 	struct bcache *bc;
 	struct bcache_buf *b;
 	struct bcache_stats st;
@@ -89,8 +97,9 @@ static void test_hits_lru(struct hdev *h)
 	bcache_destroy(bc);
 }
 
-static void test_io_error(struct hdev *h)
+static void test_io_error(void)
 {
+	struct hdev *h = &hd;
 	struct bcache *bc;
 	struct bcache_buf *b;
 	struct bcache_stats st;
@@ -120,8 +129,9 @@ static void test_io_error(struct hdev *h)
 	bcache_destroy(bc);
 }
 
-static void test_direct(struct hdev *h)
+static void test_direct(void)
 {
+	struct hdev *h = &hd;
 	struct bcache *bc;
 	struct bcache_stats st;
 	uint8_t *dst = malloc(1200 * 512);
@@ -149,8 +159,9 @@ static void test_direct(struct hdev *h)
 }
 
 /* 4096-byte blocks over 512-byte sectors. */
-static void test_big_blocks(struct hdev *h)
+static void test_big_blocks(void)
 {
+	struct hdev *h = &hd;
 	struct bcache *bc;
 	struct bcache_buf *b;
 
@@ -163,8 +174,9 @@ static void test_big_blocks(struct hdev *h)
 	bcache_destroy(bc);
 }
 
-static void test_zero_memory(struct hdev *h)
+static void test_zero_memory(void)
 {
+	struct hdev *h = &hd;
 	struct bcache *bc;
 	struct bcache_buf *b1, *b2, *b3;
 	struct bcache *bc2 = NULL;
@@ -172,7 +184,6 @@ static void test_zero_memory(struct hdev *h)
 	void *hog;
 	int ok = 1;
 
-	fresh_mm();
 	bcache_create(&h->dev, 512, 2, &bc);
 	hog = hog_all();
 	tap_ok(kmalloc(8, 0) == NULL, "memory exhausted");
@@ -214,8 +225,9 @@ static unsigned long nested_scan(struct shrinker *s, unsigned long want)
 	return 0;
 }
 
-static void test_shrinker(struct hdev *h)
+static void test_shrinker(void)
 {
+	struct hdev *h = &hd;
 	struct bcache *bc;
 	struct bcache_buf *held;
 	struct bcache_stats st;
@@ -223,7 +235,6 @@ static void test_shrinker(struct hdev *h)
 	struct shrinker_stats ss0, ss1;
 	unsigned long freed;
 
-	fresh_mm();
 	bcache_create(&h->dev, 512, 3, &bc);
 	for (uint64_t n = 0; n < 50; n++)
 		bcache_read(bc, n, 0, 1, &byte);
@@ -260,13 +271,13 @@ static void test_shrinker(struct hdev *h)
 /* With memory exhausted and clean buffers cached, kmalloc's failure path
  * calls mm_shrink and the allocation succeeds by taking cache buffers;
  * GFP_NOSHRINK opts out of that. */
-static void test_alloc_hook(struct hdev *h)
+static void test_alloc_hook(void)
 {
+	struct hdev *h = &hd;
 	struct bcache *bc;
 	struct bcache_stats st;
 	void *hog, *p;
 
-	fresh_mm();
 	bcache_create(&h->dev, 512, 2, &bc);
 	for (uint64_t n = 0; n < 100; n++)
 		bcache_read(bc, n, 0, 1, &byte);
@@ -286,15 +297,15 @@ static void test_alloc_hook(struct hdev *h)
 
 /* Lowering the limit frees unused non-reserve buffers only; the cache
  * then recycles instead of growing. */
-static void test_limit_lowering(struct hdev *h)
+static void test_limit_lowering(void)
 {
+	struct hdev *h = &hd;
 	struct bcache_buf *b0, *b1, *b2, *b;
 	struct bcache_stats st;
 	struct bcache *bc;
 	uint8_t out[512];
 	int ok = 1;
 
-	fresh_mm();
 	bcache_create(&h->dev, 512, 2, &bc);
 	for (unsigned n = 0; n < 20; n++)
 		ok &= bcache_read(bc, n, 0, 512, out) == 0;
@@ -327,15 +338,15 @@ static void test_limit_lowering(struct hdev *h)
 
 /* Misuse by the caller is reported and survived: a put of a buffer not
  * held, and destroying the cache with buffers still held. */
-static void test_misuse(struct hdev *h)
+static void test_misuse(void)
 {
+	struct hdev *h = &hd;
 	struct bcache_buf *b, *b2;
 	struct bcache_stats st;
 	struct bcache *bc;
 	unsigned long reports;
 	uint64_t base;
 
-	fresh_mm();
 	mm_host_quiet = 1;
 	base = kmalloc_bytes_in_use();
 	bcache_create(&h->dev, 512, 2, &bc);
@@ -361,28 +372,28 @@ static void test_misuse(struct hdev *h)
 	mm_host_quiet = 0;
 }
 
+static const struct tap_case cases[] = {
+	TAP_CASE(test_create_errors),
+	TAP_CASE(test_hits_lru),
+	TAP_CASE(test_io_error),
+	TAP_CASE(test_direct),
+	TAP_CASE(test_big_blocks),
+	TAP_CASE(test_zero_memory),
+	TAP_CASE(test_shrinker),
+	TAP_CASE(test_alloc_hook),
+	TAP_CASE(test_limit_lowering),
+	TAP_CASE(test_misuse),
+};
+
 int main(void)
 {
-	struct hdev h;
-
 	tap_begin();
 	arena = aligned_alloc(4096, ARENA);
 	disk = malloc(NBLK * 512);
 	for (unsigned n = 0; n < NBLK; n++)
 		for (unsigned i = 0; i < 512; i++)
 			disk[n * 512 + i] = pattern(n, i);
-	fresh_mm();
-	hdev_mem(&h, disk, NBLK * 512, 512);
-	test_create_errors(&h);
-	test_hits_lru(&h);
-	test_io_error(&h);
-	test_direct(&h);
-	test_big_blocks(&h);
-	test_zero_memory(&h);
-	test_shrinker(&h);
-	test_alloc_hook(&h);
-	test_limit_lowering(&h);
-	test_misuse(&h);
+	tap_run(TAP_CASES(cases), before, NULL);
 	free(disk);
 	free(arena);
 	return tap_end();
