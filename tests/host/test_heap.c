@@ -17,6 +17,7 @@
 #include "../../src/host/mm_host.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ARENA (64u << 20)
@@ -50,6 +51,17 @@ static bool back_to_baseline(void)
 {
 	heap_shrink();
 	return hs().arena_bytes == 0 && buddy_free_pages() == baseline;
+}
+
+/* Every case: a fresh system; baseline is its free page count. */
+static void before(void)
+{
+	if (mm_host_init(arena, ARENA) != 0) {
+		printf("Bail out! mm_host_init failed\n");
+		exit(1);
+	}
+	mm_host_quiet = 0;
+	baseline = buddy_free_pages();
 }
 
 static void test_errors(void)
@@ -256,11 +268,13 @@ static void test_random(void)
 {
 	static unsigned char *live[NLIVE];
 	static size_t lsz[NLIVE];
+	const uint64_t seed = 0x4ea9;
 	unsigned long ops, bad = 0;
 	unsigned i;
 
-	rng_state = 0x4ea9;
-	tap_seed("heap random", rng_state);
+	memset(live, 0, sizeof(live));
+	rng_state = seed;
+	tap_seed("heap random", seed);
 	for (ops = 0; ops < 150000; ops++) {
 		unsigned k = rnd() % NLIVE;
 
@@ -281,35 +295,34 @@ static void test_random(void)
 			else
 				memset(live[k], k & 0xff, size);
 		}
-		if (ops % 25000 == 0)
-			bad += heap_check();
+		bad += tap_check_every(heap_check, "heap random", seed, (long)ops);
 	}
 	for (i = 0; i < NLIVE; i++)
 		if (live[i])
 			bad += heap_free(live[i]) != 0;
 	mm_debug_set(MM_DEBUG_ALL, false);
 	tap_ok(bad == 0 && heap_check() == 0,
-	       "150k random ops (sizes 1..64K, aligns, debug toggled): sound");
+	       "150k random ops (sizes 1..64K, aligns, debug toggled, heap_check every %d): sound",
+	       TAP_CHECK_EVERY);
 	tap_ok(back_to_baseline(), "random: baseline restored");
 }
+
+static const struct tap_case cases[] = {
+	TAP_CASE(test_errors),
+	TAP_CASE(test_sizes_and_alignment),
+	TAP_CASE(test_coalesce),
+	TAP_CASE(test_large_blocks),
+	TAP_CASE(test_exhaust),
+	TAP_CASE(test_wrong_frees),
+	TAP_CASE(test_debug),
+	TAP_CASE(test_random),
+};
 
 int main(void)
 {
 	tap_begin();
 	arena = aligned_alloc(4096, ARENA);
-	if (mm_host_init(arena, ARENA) != 0) {
-		printf("Bail out! mm_host_init failed\n");
-		return 1;
-	}
-	baseline = buddy_free_pages();
-	test_errors();
-	test_sizes_and_alignment();
-	test_coalesce();
-	test_large_blocks();
-	test_exhaust();
-	test_wrong_frees();
-	test_debug();
-	test_random();
+	tap_run(TAP_CASES(cases), before, NULL);
 	free(arena);
 	return tap_end();
 }
