@@ -111,6 +111,7 @@ struct tap_case {
 
 #define TAP_CASE(f)           { #f, f, NULL, 0 }
 #define TAP_CASE_ARG(f, a)    { #f "(" #a ")", NULL, f, (intptr_t)(a) }
+#define TAP_CASE_AS(n, f, a)  { n, NULL, f, (intptr_t)(a) }
 #define TAP_CASES(table)      (table), (sizeof(table) / sizeof((table)[0]))
 
 /* Run every case of a table, each after before() (when not NULL); after()

@@ -34,12 +34,14 @@ static uint64_t rnd(void)
 	return xorshift64(&rng_state);
 }
 
+/* Every case: a fresh system; baseline is its free page count. */
 static void fresh(void)
 {
 	if (mm_host_init(arena, ARENA) != 0) {
 		printf("Bail out! mm_host_init failed\n");
 		exit(1);
 	}
+	mm_host_quiet = 0;
 	baseline = buddy_free_pages();
 }
 
@@ -350,7 +352,6 @@ static void test_broken_map(void)
 	       st.withdrawn == 1 && st.total_objs == st.objs_per_slab && st.active_objs == 1,
 	       "withdrawn slab off the books, slab_check clean");
 	tap_ok(kmem_cache_destroy(c) == 0, "a cache with a withdrawn slab can be destroyed");
-	fresh();   /* the withdrawn slab is lost for good: start over */
 }
 
 /* Magazines: kfree's fast path caches a freed kmalloc object, kmalloc's
@@ -373,7 +374,6 @@ static void test_magazine(void)
 	void *p, *q;
 	int i;
 
-	fresh();
 	active = stats_of(c).active_objs;
 	p = kmalloc(64, 0);
 	kfree(p);
@@ -440,7 +440,6 @@ static void test_magazine(void)
 	st = stats_of(c);
 	tap_ok(st.withdrawn == 1 && st.cached == 0 && kmalloc(64, 0) != p && slab_check() == 0,
 	       "withdrawing a slab forgets its cached objects");
-	fresh();   /* the withdrawn slab is lost for good: start over */
 }
 
 /* Object index by reciprocal multiply: every object start of a slab is
@@ -475,11 +474,12 @@ static void test_random(void)
 	struct kmem_cache *c[4];
 	static const size_t sz[4] = { 8, 72, 500, 3000 };
 	static unsigned owner[NOBJ];
+	const uint64_t seed = 0x5eed51ab;
 	unsigned long ops, bad = 0;
 	int i;
 
-	rng_state = 0x5eed51ab;
-	tap_seed("slab random", rng_state);
+	rng_state = seed;
+	tap_seed("slab random", seed);
 	for (i = 0; i < 4; i++)
 		c[i] = kmem_cache_create("rand", sz[i], 0, 0);
 	memset(objs, 0, sizeof(objs));
@@ -498,13 +498,13 @@ static void test_random(void)
 			else
 				bad++;
 		}
-		if (ops % 20000 == 0)
-			bad += slab_check();
+		bad += tap_check_every(slab_check, "slab random", seed, (long)ops);
 	}
 	for (i = 0; i < NOBJ; i++)
 		if (objs[i])
 			bad += kmem_cache_free(c[owner[i]], objs[i]) != 0;
-	tap_ok(bad == 0, "100k random alloc/free over 4 caches: patterns, checks ok");
+	tap_ok(bad == 0, "100k random alloc/free over 4 caches: patterns, slab_check every %d ok",
+	       TAP_CHECK_EVERY);
 	for (i = 0; i < 4; i++)
 		kmem_cache_destroy(c[i]);
 	tap_ok(buddy_free_pages() == baseline, "random: baseline restored");
@@ -525,32 +525,52 @@ static void test_slabinfo(void)
 	       "slabinfo: -ENOENT past the end, -EINVAL for NULL");
 }
 
+/* mm_host_init() once more on the arena the case ran on. */
+static void test_reinit(void)
+{
+	unsigned long first = baseline;
+
+	fresh();
+	tap_ok(buddy_free_pages() == first, "re-init on the same arena works");
+}
+
+static const struct { size_t size, align; } basic[] = {
+	{ 8, 0 }, { 24, 0 }, { 100, 64 }, { 1000, 0 }, { 4096, 4096 }, { 70000, 0 },
+};
+
+static void test_basic_row(intptr_t i)
+{
+	test_basic(basic[i].size, basic[i].align);
+}
+
+static const struct tap_case cases[] = {
+	TAP_CASE(test_create),
+	TAP_CASE_AS("test_basic(8, 0)", test_basic_row, 0),
+	TAP_CASE_AS("test_basic(24, 0)", test_basic_row, 1),
+	TAP_CASE_AS("test_basic(100, 64)", test_basic_row, 2),
+	TAP_CASE_AS("test_basic(1000, 0)", test_basic_row, 3),
+	TAP_CASE_AS("test_basic(4096, 4096)", test_basic_row, 4),
+	TAP_CASE_AS("test_basic(70000, 0)", test_basic_row, 5),
+	TAP_CASE(test_zero_and_reserve),
+	TAP_CASE(test_wrong_frees),
+	TAP_CASE(test_destroy_busy),
+	TAP_CASE(test_exhaust),
+	TAP_CASE(test_poison),
+	TAP_CASE(test_redzone),
+	TAP_CASE(test_write_after_free),
+	TAP_CASE(test_broken_map),
+	TAP_CASE(test_magazine),
+	TAP_CASE(test_index),
+	TAP_CASE(test_random),
+	TAP_CASE(test_slabinfo),
+	TAP_CASE(test_reinit),
+};
+
 int main(void)
 {
 	tap_begin();
 	arena = aligned_alloc(4096, ARENA);
-	fresh();
-	test_create();
-	test_basic(8, 0);
-	test_basic(24, 0);
-	test_basic(100, 64);
-	test_basic(1000, 0);
-	test_basic(4096, 4096);
-	test_basic(70000, 0);
-	test_zero_and_reserve();
-	test_wrong_frees();
-	test_destroy_busy();
-	test_exhaust();
-	test_poison();
-	test_redzone();
-	test_write_after_free();
-	test_broken_map();
-	test_magazine();
-	test_index();
-	test_random();
-	test_slabinfo();
-	fresh();
-	tap_ok(buddy_free_pages() == baseline, "re-init on the same arena works");
+	tap_run(TAP_CASES(cases), fresh, NULL);
 	free(arena);
 	return tap_end();
 }
