@@ -42,13 +42,22 @@ static uint64_t rnd(void)
 	return xorshift64(&rng_state);
 }
 
+/* A fresh system on the first `bytes` of the arena; baseline is its free
+ * page count. The exhaustion cases call it with EXH_ARENA. */
 static void fresh(size_t bytes)
 {
 	if (mm_host_init(arena, bytes) != 0) {
 		printf("Bail out! mm_host_init failed\n");
 		exit(1);
 	}
+	mm_host_quiet = 0;
 	baseline = buddy_free_pages();
+}
+
+/* Every case: a fresh system on the whole arena. */
+static void before(void)
+{
+	fresh(ARENA);
 }
 
 static unsigned owner_of(const void *p)
@@ -89,7 +98,7 @@ static void test_modes(void)
 	tap_ok(ks().mode_switches == 2, "mode switches counted");
 }
 
-static void test_einval(int mode)
+static void test_einval(intptr_t mode)
 {
 	const char *mn = mm_mode_str(mode);
 	void *p = (void *)1;
@@ -112,7 +121,7 @@ static void test_einval(int mode)
 	tap_ok(buddy_free_pages() == baseline, "%s: failures took nothing", mn);
 }
 
-static void test_basic(int mode)
+static void test_basic(intptr_t mode)
 {
 	static const size_t sizes[] = { 1, 8, 9, 96, 100, 192, 4096, 4097, 100000 };
 	const char *mn = mm_mode_str(mode);
@@ -351,10 +360,9 @@ static void random_run(int mode, bool switching, uint64_t seed)
 			kfree(b->p);
 			b->p = NULL;
 		}
-		if (ops % 20000 == 0) {
+		if (ops % 20000 == 0)
 			r.overlap += overlaps();
-			r.checks += kmalloc_check() != 0;
-		}
+		r.checks += tap_check_every(mm_check, mn, seed, (long)ops) != 0;
 	}
 	r.overlap += overlaps();
 	for (i = 0; i < NLIVE; i++) {
@@ -377,7 +385,8 @@ static void random_run(int mode, bool switching, uint64_t seed)
 		       "%s: no false poison / red-zone alarms", mn);
 	}
 	tap_ok(!r.checks && kmalloc_check() == 0 && buddy_check() == 0,
-	       "%s: slab_check/heap_check/buddy_check clean throughout", mn);
+	       "%s: mm_check every %d ops, slab_check/heap_check/buddy_check at the end: clean",
+	       mn, TAP_CHECK_EVERY);
 	tap_ok(ks().wrong_frees == 0 && at_baseline(),
 	       "%s: no wrong frees; everything freed -> baseline", mn);
 }
@@ -418,7 +427,7 @@ static unsigned long exhaust(unsigned long *bad_err)
 	return n;
 }
 
-static void test_exhaust(int mode)
+static void test_exhaust(intptr_t mode)
 {
 	const char *mn = mm_mode_str(mode);
 	unsigned long n, i, bad_err = 0, reports;
@@ -494,7 +503,7 @@ void wrong_case(const void *p, const char *mn, const char *what)
 	       "%s: kfree(%s) refused, reported once (naming its caller), counted", mn, what);
 }
 
-static void test_wrong_frees(int mode)
+static void test_wrong_frees(intptr_t mode)
 {
 	const char *mn = mm_mode_str(mode);
 	unsigned char *slab, *heap, *large, *hfree, *pages;
@@ -502,7 +511,6 @@ static void test_wrong_frees(int mode)
 	unsigned long w, rep;
 	int local;
 
-	fresh(ARENA);
 	mm_set_mode(MM_MODE_TWOTIER);
 	slab = kmalloc(512, 0);
 	large = kmalloc(20000, 0);
@@ -550,7 +558,6 @@ static void test_kept_blocks(void)
 	struct kmalloc_stats st;
 	struct page *pg;
 
-	fresh(ARENA);
 	mm_set_mode(MM_MODE_TWOTIER);
 	free0 = buddy_free_pages();
 	a = kmalloc(8192, 0);
@@ -610,8 +617,6 @@ static void test_kept_blocks(void)
 	mm_host_quiet = 0;
 	tap_ok(mm_host_reports == n + 1 && ks().kept_blocks == 0 && buddy_free_pages() == free0 - 2,
 	       "giving back a kept block the buddy allocator refuses: reported, dropped");
-	fresh(ARENA);   /* the block is lost: start over */
-
 }
 
 static unsigned long kept_blocks(void)
@@ -663,7 +668,6 @@ static void test_reclaim_edges(void)
 	void *p, *q;
 	int ret;
 
-	fresh(ARENA);
 	mm_set_mode(MM_MODE_TWOTIER);
 	kfree(kmalloc(8192, 0));
 	kfree(kmalloc(64, 0));
@@ -787,7 +791,7 @@ static void test_pages_reclaim(void)
 
 /* ---- debug checks through kmalloc ---------------------------------------- */
 
-static void test_debug(int mode)
+static void test_debug(intptr_t mode)
 {
 	const char *mn = mm_mode_str(mode);
 	struct mm_debug_stats d0, d1;
@@ -843,7 +847,6 @@ static void test_stats(void)
 	struct kmalloc_stats st;
 	void *a, *b, *c;
 
-	fresh(ARENA);
 	mm_set_mode(MM_MODE_TWOTIER);
 	a = kmalloc(100, 0);
 	b = kmalloc(10000, 0);
@@ -879,7 +882,6 @@ static void test_active_slabs(void)
 	struct kmem_cache_stats cs;
 	void *p[20], *q;
 
-	fresh(ARENA);
 	mm_set_mode(MM_MODE_TWOTIER);
 	for (int i = 0; i < 20; i++)
 		p[i] = kmalloc(64, 0);
@@ -896,37 +898,62 @@ static void test_active_slabs(void)
 	kfree(q);
 }
 
+static void test_random_mode(intptr_t mode)
+{
+	random_run((int)mode, false, 1000 + (uint64_t)mode);
+}
+
+static void test_random_switching(void)
+{
+	random_run(MM_MODE_HYBRID, true, 4242);
+}
+
+static void test_oom_kept_blocks(void)
+{
+	test_oom_gives_back(8192, kept_blocks, KEPT_PER_ORDER, "8 KiB blocks");
+}
+
+static void test_oom_magazine(void)
+{
+	test_oom_gives_back(64, cached_64, SLAB_MAG_SIZE, "64-byte objects");
+}
+
+static const struct tap_case cases[] = {
+	TAP_CASE(test_modes),
+	TAP_CASE_ARG(test_einval, MM_MODE_SIMPLE),
+	TAP_CASE_ARG(test_basic, MM_MODE_SIMPLE),
+	TAP_CASE_ARG(test_debug, MM_MODE_SIMPLE),
+	TAP_CASE_ARG(test_einval, MM_MODE_TWOTIER),
+	TAP_CASE_ARG(test_basic, MM_MODE_TWOTIER),
+	TAP_CASE_ARG(test_debug, MM_MODE_TWOTIER),
+	TAP_CASE_ARG(test_einval, MM_MODE_HYBRID),
+	TAP_CASE_ARG(test_basic, MM_MODE_HYBRID),
+	TAP_CASE_ARG(test_debug, MM_MODE_HYBRID),
+	TAP_CASE(test_alignment),
+	TAP_CASE_ARG(test_random_mode, MM_MODE_SIMPLE),
+	TAP_CASE_ARG(test_random_mode, MM_MODE_TWOTIER),
+	TAP_CASE_ARG(test_random_mode, MM_MODE_HYBRID),
+	TAP_CASE(test_random_switching),
+	TAP_CASE_ARG(test_exhaust, MM_MODE_SIMPLE),
+	TAP_CASE_ARG(test_exhaust, MM_MODE_TWOTIER),
+	TAP_CASE_ARG(test_exhaust, MM_MODE_HYBRID),
+	TAP_CASE_ARG(test_wrong_frees, MM_MODE_SIMPLE),
+	TAP_CASE_ARG(test_wrong_frees, MM_MODE_TWOTIER),
+	TAP_CASE_ARG(test_wrong_frees, MM_MODE_HYBRID),
+	TAP_CASE(test_stats),
+	TAP_CASE(test_kept_blocks),
+	TAP_CASE(test_oom_kept_blocks),
+	TAP_CASE(test_oom_magazine),
+	TAP_CASE(test_pages_reclaim),
+	TAP_CASE(test_reclaim_edges),
+	TAP_CASE(test_active_slabs),
+};
+
 int main(void)
 {
-	int m;
-
 	tap_begin();
 	arena = aligned_alloc(4096, ARENA);
-	fresh(ARENA);
-	test_modes();
-	for (m = 0; m < MM_MODE_NR; m++) {
-		test_einval(m);
-		test_basic(m);
-		test_debug(m);
-	}
-	test_alignment();
-	for (m = 0; m < MM_MODE_NR; m++) {
-		fresh(ARENA);
-		random_run(m, false, 1000 + (uint64_t)m);
-	}
-	fresh(ARENA);
-	random_run(MM_MODE_HYBRID, true, 4242);
-	for (m = 0; m < MM_MODE_NR; m++)
-		test_exhaust(m);
-	for (m = 0; m < MM_MODE_NR; m++)
-		test_wrong_frees(m);
-	test_stats();
-	test_kept_blocks();
-	test_oom_gives_back(8192, kept_blocks, KEPT_PER_ORDER, "8 KiB blocks");
-	test_oom_gives_back(64, cached_64, SLAB_MAG_SIZE, "64-byte objects");
-	test_pages_reclaim();
-	test_reclaim_edges();
-	test_active_slabs();
+	tap_run(TAP_CASES(cases), before, NULL);
 	free(arena);
 	return tap_end();
 }
