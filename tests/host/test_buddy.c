@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -101,6 +102,26 @@ static struct fixture *layout_c(void)
 static int init(struct fixture *f)
 {
 	return page_alloc_init(&f->l);
+}
+
+/* Every case: the fixtures as new (their buffers kept), reports printed,
+ * and a fresh allocator on layout A; a case wanting another layout (or
+ * none) initialises it itself. */
+static void before(void)
+{
+	struct fixture *fx[] = { &fx_a, &fx_b, &fx_c };
+
+	for (unsigned i = 0; i < sizeof(fx) / sizeof(fx[0]); i++) {
+		unsigned char *mem = fx[i]->mem;
+
+		memset(fx[i], 0, sizeof(*fx[i]));
+		fx[i]->mem = mem;
+	}
+	mm_host_quiet = 0;
+	if (init(layout_a()) != 0) {
+		printf("Bail out! page_alloc_init on layout A failed\n");
+		exit(1);
+	}
 }
 
 static uint64_t rng_state;
@@ -356,6 +377,7 @@ struct model {
 	uint16_t *owner; /* per frame: live index + 1, 0 = not allocated */
 	unsigned long used, start_free;
 	int errors;
+	uint64_t seed;
 };
 
 static unsigned pick_order(void)
@@ -482,7 +504,9 @@ static void model_step_check(struct model *m, long op)
 		tap_diag("op %ld: free pages %lu, model %lu", op, buddy_free_pages(),
 			 m->start_free - m->used);
 	}
-	if (op % 2500 == 0 && (buddy_check() != 0 || !model_free_lists_agree(m))) {
+	if (tap_check_every(buddy_check, "buddy random", m->seed, op))
+		m->errors++;
+	if (op % 2500 == 0 && !model_free_lists_agree(m)) {
 		m->errors++;
 		tap_diag("op %ld: consistency check failed", op);
 	}
@@ -498,6 +522,7 @@ static void run_random(struct fixture *f, uint64_t s, long ops)
 	seed("random alloc/free", s);
 	memset(&m, 0, sizeof(m));
 	m.f = f;
+	m.seed = s;
 	m.owner = calloc(page_nr_frames, sizeof(*m.owner));
 	m.start_free = buddy_free_pages();
 	snap_take(&before);
@@ -514,8 +539,8 @@ static void run_random(struct fixture *f, uint64_t s, long ops)
 	buddy_get_stats(&st);
 	tap_diag("requests %lu, failed %lu (no memory), peak %lu pages in use",
 		 st.requests, st.fail_nomem, st.peak_pages_in_use);
-	tap_ok(m.errors == 0, "random %ld ops (seed %llu): model agrees, no overlap, counts match",
-	       ops, (unsigned long long)s);
+	tap_ok(m.errors == 0, "random %ld ops (seed %llu): model agrees, no overlap, counts match, "
+	       "buddy_check every %d ops clean", ops, (unsigned long long)s, TAP_CHECK_EVERY);
 	tap_ok(snap_eq(&before, &after) && buddy_check() == 0,
 	       "random (seed %llu): free lists back to the post-init state", (unsigned long long)s);
 	tap_ok(st.requests == st.successes + st.fail_nomem + st.fail_inval &&
@@ -920,27 +945,47 @@ static void test_init_3g(void)
 	init(layout_a()); /* page_map pointed into the mapping */
 }
 
+static struct fixture *(*const layouts[])(void) = { layout_a, layout_b, layout_c };
+
+static void never_reserved_row(intptr_t i)
+{
+	check_never_reserved(layouts[i](), i == 0 ? "A" : i == 1 ? "B" : "C");
+}
+
+static const struct { uint64_t seed; long ops; } random_rows[] = {
+	{ 0x5eed0001ULL, 50000 }, { 0x5eed0002ULL, 40000 }, { 0x5eed0003ULL, 30000 },
+};
+
+static void random_row(intptr_t i)
+{
+	run_random(layouts[i](), random_rows[i].seed, random_rows[i].ops);
+}
+
+static const struct tap_case cases[] = {
+	TAP_CASE(test_init_layout_a),
+	TAP_CASE(test_watermark_values),
+	TAP_CASE(test_init_layout_c),
+	TAP_CASE(test_init_errors),
+	TAP_CASE(test_init_enomem_fragmented),
+	TAP_CASE(test_api_details),
+	TAP_CASE(test_unusable_index),
+	TAP_CASE(test_bad_frees),
+	TAP_CASE(test_corruption_detected),
+	TAP_CASE(test_fallback_and_watermarks),
+	TAP_CASE(test_dma_only),
+	TAP_CASE(test_exhaust_zone_then_free),
+	TAP_CASE_AS("check_never_reserved(A)", never_reserved_row, 0),
+	TAP_CASE_AS("check_never_reserved(B)", never_reserved_row, 1),
+	TAP_CASE_AS("check_never_reserved(C)", never_reserved_row, 2),
+	TAP_CASE_AS("run_random(A, 0x5eed0001, 50000)", random_row, 0),
+	TAP_CASE_AS("run_random(B, 0x5eed0002, 40000)", random_row, 1),
+	TAP_CASE_AS("run_random(C, 0x5eed0003, 30000)", random_row, 2),
+	TAP_CASE(test_init_3g),
+};
+
 int main(void)
 {
 	tap_begin();
-	test_init_layout_a();
-	test_watermark_values();
-	test_init_layout_c();
-	test_init_errors();
-	test_init_enomem_fragmented();
-	test_api_details();
-	test_unusable_index();
-	test_bad_frees();
-	test_corruption_detected();
-	test_fallback_and_watermarks();
-	test_dma_only();
-	test_exhaust_zone_then_free();
-	check_never_reserved(layout_a(), "A");
-	check_never_reserved(layout_b(), "B");
-	check_never_reserved(layout_c(), "C");
-	run_random(layout_a(), 0x5eed0001ULL, 50000);
-	run_random(layout_b(), 0x5eed0002ULL, 40000);
-	run_random(layout_c(), 0x5eed0003ULL, 30000);
-	test_init_3g();
+	tap_run(TAP_CASES(cases), before, NULL);
 	return tap_end();
 }
