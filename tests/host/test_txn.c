@@ -54,6 +54,15 @@ static void fresh(void)
 	}
 }
 
+/* Every case: a fresh system, reports printed, and the generator the
+ * non-seeded cases draw sizes from back at its start. */
+static void before(void)
+{
+	fresh();
+	mm_host_quiet = 0;
+	rng_state = 1;
+}
+
 /* ---- the snapshot ------------------------------------------------------------ */
 
 struct snap {
@@ -470,7 +479,6 @@ static void test_log_exhausted(void)
 	phys_addr_t pa;
 	int ok = 1, n, ret;
 
-	fresh();
 	mm_set_mode(MM_MODE_TWOTIER);
 	keep = kmalloc(8, 0);
 	vm_create(&vs);   /* its tables exist: one more page maps with no memory */
@@ -696,6 +704,7 @@ static struct map maps[256];
 static int nmaps;
 static struct pgblk pgs[256];
 static int npgs;
+static long rnd_ops;   /* operations of the random run so far */
 
 static void rnd_alloc(int d)
 {
@@ -826,7 +835,7 @@ static int rnd_nest(void)
 	mm_txn_begin(&lv[0].t);
 	lv[0].reserved = 0;
 	rnd_fault();
-	for (ops = 0; ops < 60 && d >= 0; ops++) {
+	for (ops = 0; ops < 60 && d >= 0; ops++, rnd_ops++) {
 		unsigned r = (unsigned)(rnd() % 100);
 
 		if (r < 8 && d + 1 < MAXDEP) {
@@ -872,20 +881,23 @@ static int rnd_nest(void)
 	return bad;
 }
 
-static void test_random(uint64_t seed)
+static void test_random(intptr_t seed)
 {
 	unsigned long rep = mm_host_reports;
 	int bad = 0, broken = 0, lost = 0, n;
 
 	tap_seed("random nests", seed);
 	rng_state = seed;
-	fresh();
 	vm_create(&rvs);
-	npool = nmaps = npgs = 0;
+	npool = nmaps = npgs = misaligned = 0;
+	next_id = 0;
+	rnd_ops = 0;
 	memset(&rs, 0, sizeof(rs));
 	for (n = 0; n < 1000; n++) {
 		bad += rnd_nest();
-		broken += !sound();
+		if (!sound() && !broken++)   /* checked after every nest (<= 60 operations) */
+			tap_ok(0, "random nests: seed=%llu nest %d, op %ld: integrity check found a "
+			       "violation", (unsigned long long)seed, n, rnd_ops);
 		lost += !check_pool();
 		if (n % 25 == 24)
 			release_some();
@@ -908,31 +920,32 @@ static void test_random(uint64_t seed)
 	vm_destroy(&rvs);
 }
 
+static const struct tap_case cases[] = {
+	TAP_CASE(test_abort_commit),
+	TAP_CASE(test_misuse),
+	TAP_CASE(test_same_spare),
+	TAP_CASE(test_deferred_free),
+	TAP_CASE(test_nested),
+	TAP_CASE(test_reserve),
+	TAP_CASE(test_log_growth),
+	TAP_CASE(test_modes),
+	TAP_CASE(test_run),
+	TAP_CASE(test_vm),
+	TAP_CASE(test_log_exhausted),
+	TAP_CASE_ARG(test_random, 0x5eed0001),
+	TAP_CASE_ARG(test_random, 0x7a11e7),
+	TAP_CASE_ARG(test_random, 0xdeadbeef42),
+};
+
 int main(void)
 {
-	static const uint64_t seeds[] = { 0x5eed0001, 0x7a11e7, 0xdeadbeef42 };
-
 	arena = aligned_alloc(PAGE_SIZE, ARENA);
 	if (!arena) {
 		printf("Bail out! no arena\n");
 		return 1;
 	}
 	tap_begin();
-	rng_state = 1;
-	fresh();
-	test_abort_commit();
-	test_misuse();
-	test_same_spare();
-	test_deferred_free();
-	test_nested();
-	test_reserve();
-	test_log_growth();
-	test_modes();
-	test_run();
-	test_vm();
-	test_log_exhausted();
-	for (unsigned i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++)
-		test_random(seeds[i]);
+	tap_run(TAP_CASES(cases), before, NULL);
 	free(arena);
 	return tap_end();
 }
