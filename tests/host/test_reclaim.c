@@ -230,6 +230,16 @@ static void fresh(const struct keeper *k)
 	k->setup();
 }
 
+/* Every case: a fresh system with the entry cache and no keeper set up; a
+ * case measuring a keeper starts its own fresh(k). */
+static void before(void)
+{
+	static const struct keeper no_keeper = { "none", none, none };
+
+	fresh(&no_keeper);
+	bc = NULL;
+}
+
 struct capacity {
 	unsigned long served;   /* requests served before the first refusal */
 	unsigned long pages;    /* frames in use at the refusal */
@@ -260,25 +270,23 @@ static struct capacity capacity(const struct entry *e)
 
 /* Exact: the same requests served and the same frames in use at the
  * first refusal, and nothing kept then. */
-static void test_keepers(void)
+static void test_keeper(intptr_t ki)
 {
-	for (size_t ki = 0; ki < sizeof(keepers) / sizeof(keepers[0]); ki++) {
-		const struct keeper *k = &keepers[ki];
+	const struct keeper *k = &keepers[ki];
 
-		for (size_t ei = 0; ei < sizeof(entries) / sizeof(entries[0]); ei++) {
-			const struct entry *e = &entries[ei];
-			struct capacity want, got_;
+	for (size_t ei = 0; ei < sizeof(entries) / sizeof(entries[0]); ei++) {
+		const struct entry *e = &entries[ei];
+		struct capacity want, got_;
 
-			fresh(k);
-			want = capacity(e);
-			fresh(k);
-			k->fill();
-			got_ = capacity(e);
-			tap_ok(got_.pages == want.pages && got_.kept == 0 && want.served > 0 &&
-			       got_.served == want.served,
-			       "%s filled, %s exhausts memory: %lu served, %lu frames (fresh system: %lu, %lu)",
-			       k->name, e->name, got_.served, got_.pages, want.served, want.pages);
-		}
+		fresh(k);
+		want = capacity(e);
+		fresh(k);
+		k->fill();
+		got_ = capacity(e);
+		tap_ok(got_.pages == want.pages && got_.kept == 0 && want.served > 0 &&
+		       got_.served == want.served,
+		       "%s filled, %s exhausts memory: %lu served, %lu frames (fresh system: %lu, %lu)",
+		       k->name, e->name, got_.served, got_.pages, want.served, want.pages);
 	}
 }
 
@@ -316,7 +324,6 @@ static void test_injected(void)
 				      .scope = FI_ALL, .seed = 5 };
 	struct kmalloc_stats ks;
 
-	fresh(&keepers[0]);
 	fill_kept_blocks();
 	faultinj_set(&fi);
 	tap_ok(kmalloc(8192 * 3, GFP_ZERO) == NULL, "an injected failure is returned");
@@ -344,7 +351,6 @@ static void test_reentry(void)
 	struct shrinker k = { .scan = reentrant_scan, .keeper = true };
 	struct shrinker_stats st;
 
-	fresh(&keepers[0]);
 	shrinker_register(&k);
 	kmalloc_shrink();
 	shrinker_get_stats(&st);
@@ -353,16 +359,24 @@ static void test_reentry(void)
 	shrinker_unregister(&k);
 }
 
+static const struct tap_case cases[] = {
+	TAP_CASE_AS("test_keeper(heap free runs)", test_keeper, 0),
+	TAP_CASE_AS("test_keeper(empty slabs)", test_keeper, 1),
+	TAP_CASE_AS("test_keeper(magazines)", test_keeper, 2),
+	TAP_CASE_AS("test_keeper(kept large blocks)", test_keeper, 3),
+	TAP_CASE_AS("test_keeper(block cache)", test_keeper, 4),
+	TAP_CASE(test_noshrink),
+	TAP_CASE(test_injected),
+	TAP_CASE(test_reentry),
+};
+
 int main(void)
 {
 	arena = aligned_alloc(4096, ARENA);
 	if (!arena)
 		return 1;
 	tap_begin();
-	test_keepers();
-	test_noshrink();
-	test_injected();
-	test_reentry();
+	tap_run(TAP_CASES(cases), before, NULL);
 	free(arena);
 	return tap_end();
 }
