@@ -40,7 +40,9 @@ struct image {
 static struct image images[MAXIMG];
 static int nimages;
 static void *arena;
-static unsigned long long seed = 20240606;
+#define SEED 20240606ull   /* every case starts the piece generator here */
+static unsigned long long seed = SEED;
+static const struct image *main_im;   /* s512c1, most cases' image */
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -104,6 +106,14 @@ static void fresh_mm(void)
 {
 	if (mm_host_init(arena, ARENA))
 		abort();
+}
+
+/* Every case: a fresh mm, the piece generator at its printed seed. */
+static void before(void)
+{
+	fresh_mm();
+	mm_host_quiet = 0;
+	seed = SEED;
 }
 
 /* A fresh mm, then image name (512-byte sectors) mounted into *fs, *in. */
@@ -593,8 +603,9 @@ static void lfn_units(const char *ascii, uint16_t *u, int n)
 		u[i] = 0xFFFF;
 }
 
-static void test_synthetic_dir(const struct image *im)
+static void test_synthetic_dir(void)
 {
+	const struct image *im = main_im;
 	static const char *expect[] = { "Hello World.txt", "ORPHAN.TXT", "MISMATCH.TXT",
 					"\xC3\x95" "BC.TXT", "lower.txt", "SUBDIR",
 					"x\xEF\xBF\xBDy" };
@@ -661,8 +672,9 @@ static void test_synthetic_dir(const struct image *im)
 
 /* Fail the k-th allocation of a mount for every k: each is -ENOMEM (or the
  * mount did not need that many) and nothing is left allocated. */
-static void test_mount_nomem(const struct image *im)
+static void test_mount_nomem(void)
 {
+	const struct image *im = main_im;
 	struct faultinj_config fi = { .probability = 100, .times = 1, .scope = FI_ALL,
 				      .seed = 1 };
 	int nomem = 0, ok = 1, k;
@@ -705,8 +717,9 @@ struct bpb_case {
 	const char *field;
 };
 
-static void test_broken_bpb(const struct image *im)
+static void test_broken_bpb(void)
 {
+	const struct image *im = main_im;
 	static const struct bpb_case cases[] = {
 		{ "bad signature", 510, 2, 0x1234, -EINVAL, "signature (offset 510) 0x1234: not 0xAA55" },
 		{ "sectors per cluster 0", 13, 1, 0, -EINVAL, "BPB_SecPerClus" },
@@ -745,8 +758,9 @@ static void test_broken_bpb(const struct image *im)
 	}
 }
 
-static void test_truncated(const struct image *im)
+static void test_truncated(void)
 {
+	const struct image *im = main_im;
 	struct hdev h;
 	struct fat_fs *fs;
 	char msg[FAT_ERR_MAX];
@@ -810,8 +824,9 @@ struct chain_case {
 	const char *words;
 };
 
-static void test_broken_chains(const struct image *im)
+static void test_broken_chains(void)
 {
+	const struct image *im = main_im;
 	const struct chain_case cases[] = {
 		{ "loop back to the first cluster", 5, -1, 0, -ELOOP, "loop" },
 		{ "cluster pointing at itself", 3, -2, 0, -ELOOP, "loop" },
@@ -850,8 +865,9 @@ static void test_broken_chains(const struct image *im)
 }
 
 /* The root directory's chain loops; a directory entry points at 0. */
-static void test_broken_dirs(const struct image *im)
+static void test_broken_dirs(void)
 {
+	const struct image *im = main_im;
 	struct hdev h;
 	struct fat_fs *fs;
 	struct fat_info in;
@@ -990,8 +1006,9 @@ static void dots_case(const struct image *im, bool dotdot_elsewhere)
 
 /* Where the disk holds two labels, the one blkid's LABEL and Windows
  * report: the root directory's entry; BS_VolLab is LABEL_FATBOOT. */
-static void test_labels(const struct image *im)
+static void test_labels(void)
 {
+	const struct image *im = main_im;
 	struct { const char *what; unsigned off, len; uint64_t val; const char *name11;
 		 const char *label, *boot; uint32_t serial; } cases[] = {
 		{ "as mkfs.fat -n made it", 0, 0, 0, NULL, "TALLY", "TALLY", 0x7A11E006 },
@@ -1036,8 +1053,9 @@ static void test_labels(const struct image *im)
 
 /* BPB_ExtFlags (spec section 3.3): with bit 7 set only the active FAT
  * (bits 0-3) is used; without it every FAT mirrors FAT 0, which is read. */
-static void test_extflags(const struct image *im)
+static void test_extflags(void)
 {
+	const struct image *im = main_im;
 	static const struct { uint16_t flags; int ok; } cases[] = {
 		{ 0x0081, 1 }, { 0x0001, 0 }, { 0x0000, 0 },
 	};
@@ -1411,11 +1429,76 @@ static void test_cluster_limit(void)
 	       "4096 x 128 = 512 KiB clusters refused: '%s'", msg);
 }
 
+/* The cases that read s512c1 through one mount, each on its own. */
+static void on_s512c1(void (*fn)(struct fat_fs *fs, struct hdev *h))
+{
+	struct fat_info in;
+	struct fat_fs *fs;
+	struct hdev h;
+
+	mount_fresh(&h, "s512c1", &fs, &in);
+	fn(fs, &h);
+	fat_unmount(fs);
+	hdev_close(&h);
+}
+
+static void paths(struct fat_fs *fs, struct hdev *h)      { (void)h; test_paths(fs); }
+static void names(struct fat_fs *fs, struct hdev *h)      { (void)h; test_names(fs); }
+static void read_whole(struct fat_fs *fs, struct hdev *h) { (void)h; test_read_whole(fs); }
+
+static void case_paths(void)      { on_s512c1(paths); }
+static void case_names(void)      { on_s512c1(names); }
+static void case_multisector(void) { on_s512c1(test_multisector); }
+static void case_read_whole(void) { on_s512c1(read_whole); }
+static void case_io_errors(void)  { on_s512c1(test_io_errors); }
+
+static void dots_in_place(void)   { dots_case(main_im, false); }
+static void dots_elsewhere(void)  { dots_case(main_im, true); }
+
+/* check_image's cases: images[arg / 2], on 512-byte sectors when arg is
+ * odd, else on the image's own sector size. */
+static void case_image(intptr_t arg)
+{
+	const struct image *im = &images[arg / 2];
+
+	check_image(im, arg % 2 ? 512 : im->bps);
+}
+
+static const struct tap_case s512c1_cases[] = {
+	TAP_CASE(case_paths),
+	TAP_CASE(case_names),
+	TAP_CASE(case_multisector),
+	TAP_CASE(case_read_whole),
+	TAP_CASE(case_io_errors),
+	TAP_CASE(test_synthetic_dir),
+	TAP_CASE(test_mount_nomem),
+	TAP_CASE(test_broken_bpb),
+	TAP_CASE(test_truncated),
+	TAP_CASE(test_not_fat32),
+	TAP_CASE(test_broken_chains),
+	TAP_CASE(test_broken_dirs),
+	TAP_CASE(test_dirfull),
+	TAP_CASE(dots_in_place),
+	TAP_CASE(dots_elsewhere),
+	TAP_CASE(test_labels),
+	TAP_CASE(test_extflags),
+	TAP_CASE(test_partitions),
+	TAP_CASE(test_gpt_errors),
+	TAP_CASE(test_cluster_limit),
+	TAP_CASE(test_deep),
+	TAP_CASE(test_deep_nomem),
+};
+
+#define NSTATIC (sizeof(s512c1_cases) / sizeof(s512c1_cases[0]))
+
+/* The table: one check_image case per image built (two for a whole
+ * volume with sectors over 512 bytes: a partition table's LBAs fix the
+ * block size), then the fixed cases. */
 int main(void)
 {
-	struct image *main_im;
-	struct hdev h;
-	struct fat_fs *fs;
+	static struct tap_case cases[2 * MAXIMG + NSTATIC];
+	static char names_buf[2 * MAXIMG][64];
+	size_t n = 0;
 	time_t t0 = time(NULL);
 
 	tap_begin();
@@ -1428,39 +1511,21 @@ int main(void)
 
 		if (!whole && strcmp(images[i].kind, "mbr") && strcmp(images[i].kind, "gpt"))
 			continue;
-		check_image(&images[i], images[i].bps);
-		if (whole && images[i].bps > 512)   /* a table's LBAs fix the block size */
-			check_image(&images[i], 512);
+		for (int v = 0; v < 2; v++) {
+			if (v && !(whole && images[i].bps > 512))
+				continue;
+			snprintf(names_buf[n], sizeof(names_buf[n]), "check_image(%s, %u)",
+				 images[i].name, v ? 512 : images[i].bps);
+			cases[n] = (struct tap_case)TAP_CASE_AS(names_buf[n], case_image, 2 * i + v);
+			n++;
+		}
 	}
 	main_im = find_image("s512c1");
-	if (!main_im || open_image(&h, "s512c1", 512))
+	if (!main_im)
 		return tap_ok(0, "s512c1 present"), tap_end();
-	fresh_mm();
-	fat_mount(&h.dev, &fs, NULL, 0);
-	test_paths(fs);
-	test_names(fs);
-	test_multisector(fs, &h);
-	test_read_whole(fs);
-	test_io_errors(fs, &h);
-	fat_unmount(fs);
-	hdev_close(&h);
-	test_synthetic_dir(main_im);
-	test_mount_nomem(main_im);
-	test_broken_bpb(main_im);
-	test_truncated(main_im);
-	test_not_fat32();
-	test_broken_chains(main_im);
-	test_broken_dirs(main_im);
-	test_dirfull();
-	dots_case(main_im, false);
-	dots_case(main_im, true);
-	test_labels(main_im);
-	test_extflags(main_im);
-	test_partitions();
-	test_gpt_errors();
-	test_cluster_limit();
-	test_deep();
-	test_deep_nomem();
+	for (size_t k = 0; k < NSTATIC; k++)
+		cases[n++] = s512c1_cases[k];
+	tap_run(cases, n, before, NULL);
 	tap_diag("took %ld s", (long)(time(NULL) - t0));
 	free(arena);
 	return tap_end();
