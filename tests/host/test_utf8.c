@@ -43,10 +43,15 @@ static void test_decode(void)
 	tap_ok(utf8_decode("\xf4\x90\x80\x80", 4, &cp) == 0, "above U+10FFFF is refused");
 }
 
+/* No state: decoding and widths are pure functions, so no `before`. */
+static const struct tap_case cases[] = {
+	TAP_CASE(test_widths),
+	TAP_CASE(test_decode),
+};
+
 int main(void)
 {
 	tap_begin();
-	test_widths();
-	test_decode();
+	tap_run(TAP_CASES(cases), NULL, NULL);
 	return tap_end();
 }
