@@ -125,8 +125,8 @@ int mm_mode_parse(const char *name);
  * kmalloc_init(): the baseline the tests compare against. */
 unsigned long kmalloc_shrink(void);
 
-/* While on, kfree and kmalloc bypass the magazines and kept blocks (the
- * full path only), so every freed block goes back where it came from --
+/* While on (each on matched by an off: several CPUs may hold it), kfree
+ * and kmalloc bypass the magazines and kept blocks (the full path only), so every freed block goes back where it came from --
  * for a caller that must leave the allocators exactly as it found them
  * (txn.c's undo). Mm lock held. */
 void kmalloc_bypass_caches(bool on);

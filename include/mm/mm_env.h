@@ -14,9 +14,12 @@
 #include <stdarg.h>
 
 /* Take / release the one mm lock: unsigned long mm_lock(void) returns the
- * state to hand back to void mm_unlock(unsigned long). They sit on every
- * allocation's path, so each build supplies them inline from its own
- * include directory (include/env/kernel or include/env/host). */
+ * state to hand back to void mm_unlock(unsigned long); the lock nests on
+ * the CPU that holds it. unsigned mm_cpu(void) is the calling CPU (hart
+ * or host thread), 0 .. MM_MAX_CPUS-1, for what belongs to one CPU (its
+ * transactions). They sit on every allocation's path, so each build
+ * supplies them inline from its own include directory (include/env/kernel
+ * or include/env/host). */
 #include "mm_env_lock.h"
 
 /* Milliseconds since an arbitrary start, never going back: the kernel's

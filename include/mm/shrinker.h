@@ -40,7 +40,7 @@ struct shrinker {
 void shrinker_register(struct shrinker *s);
 
 /* Remove s; unregistered or NULL is a no-op. Must not race with a walk
- * (callers serialize; the kernel is single-threaded here). */
+ * (its owner unregisters it when nothing scans it: bcache_destroy). */
 void shrinker_unregister(struct shrinker *s);
 
 /* Empty the registry and zero the counters: the state of a fresh process
@@ -62,7 +62,8 @@ void shrinker_reset(void);
  *     unsigned round = 0;
  *     while (ret == -ENOMEM && !injected && mm_reclaim(size, gfp, &round))
  *             ret = try_again();
- * Returns false at once when called from inside a walk (re-entry). */
+ * Returns false at once when called from inside this CPU's walk
+ * (re-entry); waits for another CPU's walk to end. */
 bool mm_reclaim(size_t bytes, gfp_t gfp, unsigned *round);
 #define MM_RECLAIM_BATCH (128ul * 1024)
 

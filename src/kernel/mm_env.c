@@ -25,3 +25,7 @@ void mm_report(const char *fmt, ...)
 	kprintf("\n");
 	va_end(ap);
 }
+
+/* The mm lock once several harts run (mm_env_lock.h). */
+int mm_lock_smp;
+struct mm_big_lock mm_big = { .owner = -1 };

@@ -1,14 +1,23 @@
 /* selftest_smp.c - the "smp" KTAP suite: every hart of the device tree is
  * online with its own stacks and tick, smp_call reaches each one (and
- * refuses what it must), and the ticket lock keeps a shared count exact
- * while every hart hammers it at once. Meaningful with -smp 2..8; with one
- * hart the cross-hart cases are skipped. Nothing here allocates: secondary
- * harts do not touch mm yet (smp.c). */
+ * refuses what it must), the ticket lock keeps a shared count exact while
+ * every hart hammers it at once, and the mm stack stays sound while every
+ * hart allocates and frees at once: objects freed by another hart than the
+ * one that took them, modes switched under the others' feet, transactions
+ * aborted on every hart. After each mm case the integrity check is clean
+ * and, with the caches given back, free pages are what they were.
+ * Meaningful with -smp 2..8; with one hart the cross-hart parts run on it
+ * alone. */
 #include <stddef.h>
 #include "kernel/ktest.h"
 #include "kernel/platform.h"
 #include "kernel/smp.h"
 #include "kernel/spinlock.h"
+#include "lib/pattern.h"
+#include "mm/buddy.h"
+#include "mm/kmalloc.h"
+#include "mm/stats.h"
+#include "mm/txn.h"
 #include "arch/riscv.h"
 #include "kerrno.h"
 
@@ -113,11 +122,160 @@ static void test_lock_hammer(struct ktest *t)
 	KT_EXPECT(t, hammer_lock.holder == -1 && hammer_lock.next == hammer_lock.serving);
 }
 
+/* ---- the mm stack on every hart ---------------------------------------- */
+
+/* Operations shared among the harts (as HAMMER_TOTAL, and for the same
+ * reason: with one mm lock and more harts than host cores, a hand-over
+ * may wait for the host to schedule the next hart). */
+#define CHURN_TOTAL 4000
+#define SWAP_SLOTS  32
+
+struct churn {
+	uint64_t rng;
+	unsigned long bad, txns;
+	int txn;          /* run transactions that abort */
+};
+
+static struct churn churns[HART_MAX];
+static struct spinlock swap_lock = SPINLOCK_INIT("smp swap");
+static void *swap_p[SWAP_SLOTS];
+static size_t swap_size[SWAP_SLOTS];
+static volatile int churn_go;
+
+static uint64_t crnd(struct churn *c)
+{
+	c->rng ^= c->rng << 13;
+	c->rng ^= c->rng >> 7;
+	c->rng ^= c->rng << 17;
+	return c->rng;
+}
+
+/* Put p (size bytes, patterned) in a random swap slot; whatever was there
+ * is checked and freed here: most frees are of another hart's block. */
+static void swap_in(struct churn *c, void *p, size_t size)
+{
+	unsigned i = (unsigned)(crnd(c) % SWAP_SLOTS);
+	unsigned long f = spin_lock_irqsave(&swap_lock);
+	void *old = swap_p[i];
+	size_t old_size = swap_size[i];
+
+	swap_p[i] = p;
+	swap_size[i] = size;
+	spin_unlock_irqrestore(&swap_lock, f);
+	if (old) {
+		c->bad += !pattern_intact(old, old_size, (unsigned)old_size);
+		kfree(old);
+	}
+}
+
+static void churn_txn(struct churn *c)
+{
+	struct mm_txn t;
+	void *p;
+
+	if (mm_txn_begin(&t))
+		return;
+	for (int k = 0; k < 3; k++)
+		if (mm_txn_alloc(&t, 16 + crnd(c) % 3000, 0, 0, &p) == 0)
+			pattern_fill(p, 16, 1);
+	c->bad += mm_txn_current() != &t;
+	mm_txn_abort(&t);
+	c->txns++;
+}
+
+static void churn(void *arg)
+{
+	struct churn *c = arg;
+
+	while (!__atomic_load_n(&churn_go, __ATOMIC_ACQUIRE))
+		;
+	for (unsigned i = 0; i < CHURN_TOTAL / nharts; i++) {
+		size_t size = 1 + crnd(c) % (crnd(c) % 8 ? 512 : 20000);
+		void *p = kmalloc(size, 0);
+
+		if (p) {
+			pattern_fill(p, size, (unsigned)size);
+			swap_in(c, p, size);
+		}
+		if (c->txn && i % 16 == 0)
+			churn_txn(c);
+	}
+}
+
+/* Run churn on every hart at once; hart 0 calls between() meanwhile once
+ * it has done its own share. Returns whether every run was sound. */
+static int churn_all(struct ktest *t, int txn, void (*between)(void))
+{
+	unsigned long bad = 0, before;
+	unsigned posted = 0;
+
+	kmalloc_shrink();
+	before = buddy_free_pages();
+	churn_go = 0;
+	for (unsigned i = 0; i < nharts; i++)
+		churns[i] = (struct churn){ .rng = 0x5eedull * (i + 3), .txn = txn };
+	for (unsigned i = 1; i < nharts; i++)
+		posted += smp_post(i, churn, &churns[i]) == 0;
+	KT_EXPECT(t, posted == nharts - 1);
+	__atomic_store_n(&churn_go, 1, __ATOMIC_RELEASE);
+	churn(&churns[0]);
+	if (between)
+		between();
+	for (unsigned i = 1; i < nharts; i++)
+		KT_EXPECT(t, smp_wait(i, 60000) == 0);
+	for (unsigned i = 0; i < SWAP_SLOTS; i++) {
+		if (swap_p[i])
+			bad += !pattern_intact(swap_p[i], swap_size[i], (unsigned)swap_size[i]);
+		kfree(swap_p[i]);
+		swap_p[i] = NULL;
+	}
+	for (unsigned i = 0; i < nharts; i++)
+		bad += churns[i].bad;
+	KT_EXPECT(t, bad == 0);
+	KT_EXPECT(t, mm_check() == 0);
+	kmalloc_shrink();
+	KT_EXPECT(t, buddy_free_pages() == before);
+	return bad == 0;
+}
+
+static void test_mm_every_hart(struct ktest *t)
+{
+	churn_all(t, 0, NULL);
+}
+
+static void switch_modes(void)
+{
+	int old = mm_get_mode();
+
+	for (int i = 0; i < 60; i++)
+		mm_set_mode(i % MM_MODE_NR);
+	mm_set_mode(old);
+}
+
+static void test_mode_switch(struct ktest *t)
+{
+	churn_all(t, 0, switch_modes);
+}
+
+static void test_txn_every_hart(struct ktest *t)
+{
+	unsigned long txns = 0;
+
+	churn_all(t, 1, NULL);
+	for (unsigned i = 0; i < nharts; i++)
+		txns += churns[i].txns;
+	KT_EXPECT(t, txns == (unsigned long)nharts * ((CHURN_TOTAL / nharts + 15) / 16));
+	KT_EXPECT(t, mm_txn_current() == NULL);
+}
+
 static const struct ktest_case smp_cases[] = {
 	{ "all_harts_online", test_online },
 	{ "call_runs_on_each_hart", test_call_each },
 	{ "call_refusals", test_call_refused },
 	{ "every_hart_ticks", test_ticks },
 	{ "lock_exact_under_contention", test_lock_hammer },
+	{ "mm_every_hart_cross_frees", test_mm_every_hart },
+	{ "mode_switch_while_allocating", test_mode_switch },
+	{ "txn_abort_every_hart", test_txn_every_hart },
 };
 KTEST_SUITE(smp_suite, "smp", smp_cases);

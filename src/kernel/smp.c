@@ -5,9 +5,8 @@
  * a caller claims it (call_busy 0 -> 1), writes fn and arg, raises
  * call_pending (release) and sends the IPI; the target's software
  * interrupt takes the call (acquire), runs it, raises call_done (release);
- * the caller waits for that and frees the mailbox. Until the mm stack has
- * SMP locks (the next step of issue 17), work sent to another hart must not
- * allocate: secondary harts run nothing that touches mm. */
+ * the caller waits for that and frees the mailbox. Calls may allocate: the
+ * mm lock is a real lock once a second hart is online (mm_env_lock.h). */
 #include <stdbool.h>
 #include "kernel/smp.h"
 #include "kernel/console.h"
@@ -18,6 +17,7 @@
 #include "kernel/sections.h"
 #include "kernel/timer.h"
 #include "kernel/trap.h"
+#include "mm/mm_env.h"
 #include "arch/riscv.h"
 #include "kerrno.h"
 
@@ -164,6 +164,8 @@ unsigned smp_boot(void)
 			platform.ncpus - 1);
 		return 1;
 	}
+	if (platform.ncpus > 1)
+		mm_lock_smp = 1;   /* no mm lock is held here: engage it before anyone else runs */
 	for (int i = 0; i < platform.ncpus && i < PLAT_MAX_CPUS && nharts < HART_MAX; i++)
 		if (platform.hartid[i] != harts[0].hartid)
 			start_one(platform.hartid[i]);

@@ -54,7 +54,7 @@
 
 struct heap_state heap_state;
 static struct shrinker heap_keeper;   /* below, beside heap_shrink */
-static bool keep_free_runs;          /* heap_set_keep_free_runs() */
+static int keep_free_runs;           /* heap_set_keep_free_runs(): its holders */
 
 /* ---- runs ----------------------------------------------------------------- */
 
@@ -62,7 +62,7 @@ void heap_init(void)
 {
 	memset(&heap_state, 0, sizeof(heap_state));
 	list_init(&heap_state.runs);
-	keep_free_runs = false;
+	keep_free_runs = 0;
 	shrinker_register(&heap_keeper);
 }
 
@@ -541,7 +541,7 @@ size_t heap_usable_size(const void *p)
 
 void heap_set_keep_free_runs(bool on)
 {
-	keep_free_runs = on;
+	keep_free_runs += on ? 1 : -1;
 }
 
 unsigned heap_list_free_runs(struct page **out, unsigned max)

@@ -18,8 +18,9 @@ size_t __heap_usable_size(const void *p);
 
 /* Which free runs stay (mm lock held) -- for a caller that must leave the
  * heap holding exactly the runs it held before (txn.c's exact undo):
- *   heap_set_keep_free_runs(on): while on, a run that becomes entirely
- *     free stays, instead of going back beyond HEAP_SPARE_RUNS;
+ *   heap_set_keep_free_runs(on): while on (each on matched by an off), a
+ *     run that becomes entirely free stays, instead of going back beyond
+ *     HEAP_SPARE_RUNS;
  *   heap_list_free_runs(): store the heads of up to max entirely free runs in
  *     out; return how many there are;
  *   heap_release_free_except(): give back every entirely free run whose

@@ -56,6 +56,7 @@ static int km_mode = MM_MODE_HYBRID;
 static struct kmalloc_stats km_stats;
 
 static struct km_counts km_folded[KMALLOC_NR_CLASSES];
+static int km_bypass;   /* kmalloc_bypass_caches(): its holders */
 
 /* Smallest class for a size, by 8-byte steps, and its cache (the fast
  * path's lookup): filled by kmalloc_init. */
@@ -159,6 +160,7 @@ int kmalloc_init(void)
 	kept_reset();   /* and its keeper registered */
 	km_mode = MM_MODE_HYBRID;
 	mm_force_slow_path(MM_SLOW_SIMPLE, false);
+	km_bypass = 0;
 	mm_force_slow_path(MM_SLOW_BYPASS, false);
 	for (i = 0; i < KMALLOC_NR_CLASSES; i++) {
 		km_caches[i] = kmem_cache_create(km_classes[i].name,
@@ -175,7 +177,8 @@ int kmalloc_init(void)
 
 void kmalloc_bypass_caches(bool on)
 {
-	mm_force_slow_path(MM_SLOW_BYPASS, on);
+	km_bypass += on ? 1 : -1;
+	mm_force_slow_path(MM_SLOW_BYPASS, km_bypass > 0);
 }
 
 struct kmem_cache *kmalloc_cache(unsigned i)

@@ -36,10 +36,11 @@ static unsigned bucket(const void *p)
 /* One more page of records; false when the buddy allocator has none. */
 static bool grow(void)
 {
-	struct page *pg = alloc_pages(GFP_NOINJECT, 0);
+	struct page *pg;
 	struct leak_rec *r;
 
-	if (!pg)
+	/* no reclaim: the caller holds the mm lock (leak_note_alloc) */
+	if (buddy_try_alloc(GFP_NOINJECT, 0, &pg))
 		return false;
 	pg->lru.next = (struct list_head *)pages;
 	pages = pg;

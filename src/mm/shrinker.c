@@ -14,7 +14,7 @@
 #define MM_RECLAIM_MAX_ROUNDS 1024
 
 static struct list_head shrinkers = LIST_HEAD_INIT(shrinkers);
-static bool shrinking;
+static int walker = -1;   /* the CPU walking the registry, -1: none */
 static struct shrinker_stats stats;
 
 static bool shrinker_on_list(struct shrinker *s)
@@ -60,22 +60,30 @@ void shrinker_reset(void)
 	unsigned long f = mm_lock();
 
 	list_init(&shrinkers);
-	shrinking = false;
+	walker = -1;
 	stats = (struct shrinker_stats){ 0 };
 	mm_unlock(f);
 }
 
-/* Take the walk, or say it is taken (we are inside a scan). */
+/* Take the walk. Refused (false) when this CPU is walking already (a scan
+ * whose free landed back here); another CPU's walk is waited for, since
+ * what it frees is what this one would have asked for. */
 static bool walk_enter(void)
 {
 	unsigned long f = mm_lock();
-	bool ok = !shrinking;
+	int me = (int)mm_cpu();
+	bool ok;
 
+	stats.calls++;
+	while (walker != -1 && walker != me) {
+		mm_unlock(f);
+		f = mm_lock();
+	}
+	ok = walker == -1;
 	if (ok)
-		shrinking = true;
+		walker = me;
 	else
 		stats.reentries++;
-	stats.calls++;
 	mm_unlock(f);
 	return ok;
 }
@@ -85,7 +93,7 @@ static void walk_leave(unsigned long freed)
 	unsigned long f = mm_lock();
 
 	stats.bytes_freed += freed;
-	shrinking = false;
+	walker = -1;
 	mm_unlock(f);
 }
 

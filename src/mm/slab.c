@@ -81,7 +81,7 @@ struct kmem_cache slab_caches[SLAB_MAX_CACHES];
 
 static unsigned long mag_drain(struct kmem_cache *c);
 static struct shrinker slab_keeper;
-static bool keep_empty;   /* slab_set_keep_empty() */
+static int keep_empty;   /* slab_set_keep_empty(): its holders */
 static unsigned long api_wrong_frees;   /* refused by kmem_cache_free() */
 static void mag_forget(struct kmem_cache *c, const struct page *pg);
 
@@ -344,7 +344,7 @@ static unsigned long cache_active_slabs(const struct kmem_cache *c, unsigned lon
 void slab_init(void)
 {
 	memset(slab_caches, 0, sizeof(slab_caches));
-	keep_empty = false;
+	keep_empty = 0;
 	api_wrong_frees = 0;
 	shrinker_register(&slab_keeper);
 }
@@ -808,7 +808,7 @@ unsigned long slab_mag_drain_all(void)
 
 void slab_set_keep_empty(bool on)
 {
-	keep_empty = on;
+	keep_empty += on ? 1 : -1;
 }
 
 unsigned slab_list_empty(struct page **out, unsigned max)

@@ -123,8 +123,9 @@ unsigned long slab_mag_drain_all(void);
 /* Which empty slabs stay (mm lock held) -- for a caller that must leave
  * the caches holding exactly the slabs they held before (txn.c's exact
  * undo), as Linux's min_partial sets how many a cache keeps:
- *   slab_set_keep_empty(on): while on, a slab that empties stays, instead
- *     of going back beyond SLAB_RESERVE;
+ *   slab_set_keep_empty(on): while on (each on matched by an off: several
+ *     CPUs may hold it), a slab that empties stays, instead of going back
+ *     beyond SLAB_RESERVE;
  *   slab_list_empty(): store the heads of up to max empty slabs (all
  *     caches, both layouts) in out; return how many there are;
  *   slab_release_empty_except(): release every empty slab whose head is

@@ -4,9 +4,11 @@
  *
  * Not a lock, not isolation, not a general undo: only what went through
  * mm_txn_* is undone, and only while nobody else frees in between (see
- * "Exactness" below). For thread context on one hart: txn_current,
- * the caches' hold (txn_hold) and txn_keep are globals (under SMP they would be per
- * hart, each hart its own nest). The mm lock is taken only around the
+ * "Exactness" below). A transaction belongs to the CPU that began it:
+ * txn_current and txn_keep are per CPU (mm_cpu()); the caches' hold
+ * (txn_hold) counts holders, so undos on several CPUs overlap (their
+ * exactness then is not promised: another CPU frees and allocates between
+ * the undone entries). The mm lock is taken only around the
  * caches' bookkeeping (txn_keep_record, txn_trim), never across an
  * allocation, so kmalloc may still drop it to run shrinkers.
  *
@@ -90,9 +92,17 @@ struct txn_page {
 };
 _Static_assert(sizeof(struct txn_page) <= PAGE_SIZE, "log page overflows");
 
-static struct mm_txn *txn_current;
-static struct page *txn_keep[TXN_KEEP_MAX];
-static unsigned txn_nkeep;
+/* Per CPU (mm_cpu()): a transaction belongs to the hart or host thread
+ * that began it. */
+static struct txn_cpu {
+	struct mm_txn *current;
+	struct page *keep[TXN_KEEP_MAX];
+	unsigned nkeep;
+} txn_cpus[MM_MAX_CPUS];
+
+#define txn_current (txn_cpus[mm_cpu()].current)
+#define txn_keep (txn_cpus[mm_cpu()].keep)
+#define txn_nkeep (txn_cpus[mm_cpu()].nkeep)
 
 /* ---- the log --------------------------------------------------------------- */
 
@@ -322,11 +332,8 @@ void mm_txn_reset(void)
 {
 	unsigned long s = mm_lock();
 
-	txn_current = NULL;
-	memset(txn_keep, 0, sizeof(txn_keep));
-	txn_nkeep = 0;
-	mm_unlock(s);
-	txn_hold(false);
+	memset(txn_cpus, 0, sizeof(txn_cpus));
+	mm_unlock(s);   /* the caches' holds were reset by their own inits */
 }
 
 /* ---- allocation ---------------------------------------------------------------- */

@@ -3,29 +3,50 @@
  * is in cmd_fsstress.c). Ctrl-C stops mmstress between operations. */
 #include "lib/pattern.h"
 #include "lib/xorshift.h"
+#include <stdbool.h>
 #include <string.h>
 #include "shell/shell.h"
 #include "shell/args.h"
 #include "kernel/console.h"
 #include "kernel/disk.h"
+#include "kernel/smp.h"
+#include "kernel/spinlock.h"
 #include "mm/shrinker.h"
 #include "mm/stats.h"
 #include "mm/txn.h"
 #include "kerrno.h"
 
 #define STRESS_SLOTS 512
+#define HANDOFF_SLOTS 64
 
 struct sblk {
 	unsigned char *p;
 	uint32_t size, id;
 };
 
-static struct sblk blocks[STRESS_SLOTS];
-static uint64_t rng;
+/* One hart's run: its live blocks, its random stream, its counts. */
+struct stress {
+	struct sblk blocks[STRESS_SLOTS];
+	int n;
+	uint64_t rng, ops, want;
+	bool shared;          /* other harts run too: hand blocks over */
+	unsigned long failures, corrupt, handed, taken;
+	uint32_t next_id;
+};
 
-static uint64_t rnd(void)
+static struct stress runs[HART_MAX];
+
+/* Blocks one hart hands to another: the taker checks the pattern and
+ * frees it (a cross-hart free). */
+static struct {
+	struct spinlock lock;
+	struct sblk b[HANDOFF_SLOTS];
+	int n;
+} handoff = { .lock = SPINLOCK_INIT("mmstress handoff") };
+
+static uint64_t rnd(struct stress *s)
 {
-	return xorshift64(&rng);
+	return xorshift64(&s->rng);
 }
 
 static void pattern(struct sblk *b)
@@ -38,114 +59,215 @@ static int corrupt(const struct sblk *b)
 	return !pattern_intact(b->p, b->size, b->id);
 }
 
-static uint32_t stress_size(void)
+static uint32_t stress_size(struct stress *s)
 {
-	return rnd() % 100 < 80 ? 1 + (uint32_t)(rnd() % 512) : 1 + (uint32_t)(rnd() % 16384);
+	return rnd(s) % 100 < 80 ? 1 + (uint32_t)(rnd(s) % 512) : 1 + (uint32_t)(rnd(s) % 16384);
 }
-
-struct stress {
-	unsigned long ops, failures, corrupt;
-	uint32_t next_id;
-};
 
 /* A transaction of up to 4 allocations that commits or aborts at random;
  * committed blocks join the live set. */
-static void stress_txn(struct stress *s, int *n)
+static void stress_txn(struct stress *s)
 {
 	struct mm_txn t;
 	struct sblk got[4];
-	int k = 0, want = 1 + (int)(rnd() % 4);
+	int k = 0, want = 1 + (int)(rnd(s) % 4);
 
 	mm_txn_begin(&t);
-	for (; k < want && *n + k < STRESS_SLOTS; k++) {
-		got[k] = (struct sblk){ NULL, stress_size(), s->next_id++ };
+	for (; k < want && s->n + k < STRESS_SLOTS; k++) {
+		got[k] = (struct sblk){ NULL, stress_size(s), s->next_id++ };
 		if (mm_txn_alloc(&t, got[k].size, 0, 0, (void **)&got[k].p)) {
 			s->failures++;
 			break;
 		}
 	}
-	if (k < want || rnd() % 4 == 0) {
+	if (k < want || rnd(s) % 4 == 0) {
 		mm_txn_abort(&t);
 		return;
 	}
 	mm_txn_commit(&t);
 	for (int i = 0; i < k; i++) {
 		pattern(&got[i]);
-		blocks[(*n)++] = got[i];
+		s->blocks[s->n++] = got[i];
 	}
 }
 
-static void stress_step(struct stress *s, int *n)
+/* Hand block i to another hart, or take one handed over and free it. */
+static void stress_handoff(struct stress *s, int i)
 {
-	unsigned r = (unsigned)(rnd() % 100);
+	unsigned long f = spin_lock_irqsave(&handoff.lock);
+	struct sblk b = { NULL, 0, 0 };
 
-	if (*n < STRESS_SLOTS && (*n == 0 || r < 45)) {
-		struct sblk b = { NULL, stress_size(), s->next_id++ };
-
-		if (kmem_try_alloc(b.size, 0, 0, (void **)&b.p)) {
-			s->failures++;
-			return;
-		}
-		pattern(&b);
-		blocks[(*n)++] = b;
-	} else if (r < 60 && *n) {
-		struct sblk *b = &blocks[rnd() % (uint64_t)*n];
-		uint32_t size = stress_size();
-		unsigned char *q;
-
-		s->corrupt += corrupt(b);
-		q = krealloc(b->p, size, 0);
-		if (!q) {
-			s->failures++;
-			return;
-		}
-		b->p = q;
-		b->size = size;
-		pattern(b);
-	} else if (r < 70) {
-		stress_txn(s, n);
-	} else if (*n) {
-		int i = (int)(rnd() % (uint64_t)*n);
-
-		s->corrupt += corrupt(&blocks[i]);
-		kfree(blocks[i].p);
-		blocks[i] = blocks[--*n];
+	if (i >= 0 && handoff.n < HANDOFF_SLOTS) {
+		handoff.b[handoff.n++] = s->blocks[i];
+		s->blocks[i] = s->blocks[--s->n];
+		s->handed++;
+	} else if (i < 0 && handoff.n) {
+		b = handoff.b[--handoff.n];
 	}
+	spin_unlock_irqrestore(&handoff.lock, f);
+	if (b.p) {
+		s->corrupt += corrupt(&b);
+		kfree(b.p);
+		s->taken++;
+	}
+}
+
+static void stress_alloc(struct stress *s)
+{
+	struct sblk b = { NULL, stress_size(s), s->next_id++ };
+
+	if (kmem_try_alloc(b.size, 0, 0, (void **)&b.p)) {
+		s->failures++;
+		return;
+	}
+	pattern(&b);
+	s->blocks[s->n++] = b;
+}
+
+static void stress_realloc(struct stress *s)
+{
+	struct sblk *b = &s->blocks[rnd(s) % (uint64_t)s->n];
+	uint32_t size = stress_size(s);
+	unsigned char *q;
+
+	s->corrupt += corrupt(b);
+	q = krealloc(b->p, size, 0);
+	if (!q) {
+		s->failures++;
+		return;
+	}
+	b->p = q;
+	b->size = size;
+	pattern(b);
+}
+
+static void stress_step(struct stress *s, bool shared)
+{
+	unsigned r = (unsigned)(rnd(s) % 100);
+
+	if (s->n < STRESS_SLOTS && (s->n == 0 || r < 45)) {
+		stress_alloc(s);
+	} else if (r < 60 && s->n) {
+		stress_realloc(s);
+	} else if (r < 70) {
+		stress_txn(s);
+	} else if (shared && r < 80) {
+		stress_handoff(s, r < 75 && s->n ? (int)(rnd(s) % (uint64_t)s->n) : -1);
+	} else if (s->n) {
+		int i = (int)(rnd(s) % (uint64_t)s->n);
+
+		s->corrupt += corrupt(&s->blocks[i]);
+		kfree(s->blocks[i].p);
+		s->blocks[i] = s->blocks[--s->n];
+	}
+}
+
+/* One hart's whole run (smp_post runs it on a secondary, from its idle
+ * loop); everything it still holds is checked and freed at the end. */
+static void stress_run(void *arg)
+{
+	struct stress *s = arg;
+
+	for (s->ops = 0; s->ops < s->want && !console_interrupted(); s->ops++)
+		stress_step(s, s->shared);
+	while (s->n) {
+		s->corrupt += corrupt(&s->blocks[--s->n]);
+		kfree(s->blocks[s->n].p);
+	}
+}
+
+/* What is still handed over once every hart is done: freed here. */
+static void stress_drain(struct stress *s)
+{
+	while (handoff.n)
+		stress_handoff(s, -1);
+}
+
+static int stress_args(int argc, char **argv, uint64_t *ops, uint64_t *seed, uint64_t *harts)
+{
+	int pos = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *v = sh_kv(argv[i], "harts");
+
+		if (v) {
+			if (sh_parse_u64(v, harts))
+				return SH_USAGE;
+			if (*harts == 0 || *harts > nharts)
+				return sh_bad_number("mmstress", argv[i], "not a count of online harts");
+		} else if (pos > 1 || sh_parse_u64(argv[i], pos ? seed : ops)) {
+			return SH_USAGE;
+		} else if (pos++ == 0 && *ops == 0) {
+			return sh_bad_number("mmstress", argv[i], "at least 1 op");
+		}
+	}
+	return 0;
+}
+
+/* Start hart i's run (hart 0 runs its own last, in the shell). */
+static int stress_start(unsigned harts, uint64_t ops, uint64_t seed)
+{
+	for (unsigned i = 0; i < harts; i++) {
+		runs[i] = (struct stress){ .rng = (seed ? seed : 1) + i * 0x9e3779b97f4a7c15ull,
+					   .want = ops, .shared = harts > 1 };
+		runs[i].rng = runs[i].rng ? runs[i].rng : 1;
+	}
+	for (unsigned i = 1; i < harts; i++)
+		if (smp_post(i, stress_run, &runs[i])) {
+			kprintf("mmstress: hart %u would not take the work\n", i);
+			return -1;
+		}
+	stress_run(&runs[0]);
+	for (unsigned i = 1; i < harts; i++)
+		while (smp_wait(i, 1000) == -ETIMEDOUT)
+			;
+	return 0;
+}
+
+static void stress_report(unsigned harts, struct stress *sum)
+{
+	kprintf("mmstress: harts=%u ops_per_hart=", harts);
+	for (unsigned i = 0; i < harts; i++) {
+		kprintf("%s%lu", i ? "/" : "", (unsigned long)runs[i].ops);
+		sum->ops += runs[i].ops;
+		sum->failures += runs[i].failures;
+		sum->corrupt += runs[i].corrupt;
+		sum->handed += runs[i].handed;
+	}
+	kprintf(" cross_hart_frees=%lu\n", sum->handed);
 }
 
 static int cmd_mmstress(int argc, char **argv)
 {
-	uint64_t ops = 20000, seed = 1;
-	struct stress s = { 0 };
-	uint64_t before, after;
-	int n = 0, pass;
+	uint64_t ops = 20000, seed = 1, harts = 1, before, after;
+	struct stress sum = { 0 };
+	int rc = stress_args(argc, argv, &ops, &seed, &harts), pass;
 
-	if (argc > 3 || (argc > 1 && sh_parse_u64(argv[1], &ops)) ||
-	    (argc > 2 && sh_parse_u64(argv[2], &seed)))
-		return SH_USAGE;
-	if (ops == 0)
-		return sh_bad_number("mmstress", argv[1], "at least 1 op");
+	if (rc)
+		return rc;
 	mm_shrink(~0ul);   /* shrinkers' caches drained first: a shrinker run is not a leak */
 	before = kmalloc_bytes_in_use();
-	rng = seed ? seed : 1;
 	kprintf("mmstress: mode %s, %lu ops, seed %lu\n", mm_mode_name(), (unsigned long)ops,
 		(unsigned long)seed);
-	for (s.ops = 0; s.ops < ops && !console_interrupted(); s.ops++)
-		stress_step(&s, &n);
-	while (n) {
-		s.corrupt += corrupt(&blocks[--n]);
-		kfree(blocks[n].p);
-	}
+	handoff.n = 0;
+	if (stress_start((unsigned)harts, ops, seed))
+		return -1;
+	stress_drain(&runs[0]);
+	if (harts > 1)
+		stress_report((unsigned)harts, &sum);
+	else
+		sum = runs[0];
 	mm_shrink(~0ul);
 	after = kmalloc_bytes_in_use();
-	pass = s.corrupt == 0 && after == before && mm_check() == 0;
-	kprintf("mmstress: ops=%lu failures=%lu corrupt=%lu leaked_bytes=%ld result=%s\n", s.ops,
-		s.failures, s.corrupt, (long)(after - before),
-		s.ops < ops ? "INTERRUPTED" : pass ? "PASS" : "FAIL");
-	return s.ops < ops ? SH_INTERRUPTED : pass ? 0 : -1;
+	pass = sum.corrupt == 0 && after == before && mm_check() == 0;
+	kprintf("mmstress: ops=%lu failures=%lu corrupt=%lu leaked_bytes=%ld result=%s\n",
+		(unsigned long)sum.ops, sum.failures, sum.corrupt, (long)(after - before),
+		sum.ops < ops * harts ? "INTERRUPTED" : pass ? "PASS" : "FAIL");
+	return sum.ops < ops * harts ? SH_INTERRUPTED : pass ? 0 : -1;
 }
-SH_COMMAND("mmstress", "[ops] [seed]",
-	   "random kmalloc/krealloc/kfree/transactions with pattern checks", cmd_mmstress);
+SH_COMMAND("mmstress", "[ops] [seed] [harts=N]",
+	   "random kmalloc/krealloc/kfree/transactions with pattern checks, on N harts "
+	   "at once handing blocks to each other", cmd_mmstress);
 
 /* `txn N K`: a transaction of N allocations whose K-th fails (fault
  * injection on every allocator for that one request, so no fallback can

@@ -1,19 +1,75 @@
-/* mm_env_lock.h (kernel) - the mm lock, inline: interrupts off on the one
- * running hart, nestable (the state is the previous SIE bit). Found through
- * the kernel's include path; the host has its own (include/env/host). */
+/* mm_env_lock.h (kernel) - the mm lock and the calling CPU, inline. Found
+ * through the kernel's include path; the host has its own (include/env/host).
+ *
+ * The lock: interrupts off on the calling hart, and -- once a second hart
+ * is online (mm_lock_smp, set by smp_boot before it starts any) -- one
+ * ticket lock for the whole mm stack, which a hart may take again while it
+ * holds it (the mm code nests: leak records taken under kmalloc's lock,
+ * fault injection asked under the caller's). A first step: a lock per zone
+ * and per cache, and per-hart caches that take none, come next (issue 17).
+ * With one hart, one load and a branch more than interrupts off. */
 #ifndef TALLY_MM_ENV_LOCK_H
 #define TALLY_MM_ENV_LOCK_H
 
+#include <stdint.h>
 #include "arch/riscv.h"
+#include "kernel/smp.h"
+
+#define MM_MAX_CPUS HART_MAX
+
+extern int mm_lock_smp;
+
+/* The big lock itself: a ticket lock (kernel/spinlock.h's scheme) that its
+ * holder may take again; inline with no call, so kmalloc's and kfree's
+ * fast paths stay without a stack frame (a call would give them one). */
+extern struct mm_big_lock {
+	uint32_t next, serving;   /* tickets */
+	int owner;                /* hart index, -1 free */
+	unsigned depth;           /* the owner's takes */
+} mm_big;
+
+static inline void mm_lock_take(void)
+{
+	int me = (int)this_hart()->index;
+	uint32_t ticket;
+
+	if (mm_big.owner != me) {
+		ticket = __atomic_fetch_add(&mm_big.next, 1, __ATOMIC_RELAXED);
+		while (__atomic_load_n(&mm_big.serving, __ATOMIC_ACQUIRE) != ticket)
+			;
+		mm_big.owner = me;
+	}
+	mm_big.depth++;
+}
+
+static inline void mm_lock_drop(void)
+{
+	if (--mm_big.depth == 0) {
+		mm_big.owner = -1;
+		__atomic_store_n(&mm_big.serving, mm_big.serving + 1, __ATOMIC_RELEASE);
+	}
+}
 
 static inline unsigned long mm_lock(void)
 {
-	return irq_save();
+	unsigned long s = irq_save();
+
+	if (__builtin_expect(mm_lock_smp, 0))
+		mm_lock_take();
+	return s;
 }
 
 static inline void mm_unlock(unsigned long state)
 {
+	if (__builtin_expect(mm_lock_smp, 0))
+		mm_lock_drop();
 	irq_restore(state);
+}
+
+/* The calling hart's dense index, 0 .. MM_MAX_CPUS-1. */
+static inline unsigned mm_cpu(void)
+{
+	return this_hart()->index;
 }
 
 #endif
