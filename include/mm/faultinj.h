@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "mm/gfp.h"
+#include "mm/mm_env.h"
 
 #define FI_PAGE  (1u << 0)   /* buddy allocations (alloc_pages and all above it) */
 #define FI_SLAB  (1u << 1)   /* kmem_cache_alloc */
@@ -56,10 +57,17 @@ extern int faultinj_enabled;
 int faultinj_decide(unsigned scope, size_t bytes, gfp_t gfp);
 static inline int faultinj_should_fail(unsigned scope, size_t bytes, gfp_t gfp)
 {
-	return faultinj_enabled && faultinj_decide(scope, bytes, gfp);
+	return __atomic_load_n(&faultinj_enabled, __ATOMIC_RELAXED) &&
+	       faultinj_decide(scope, bytes, gfp);
 }
-/* Failures injected since boot, all scopes (read under the mm lock by the
- * allocators to tell injected failures from real ones). */
-extern unsigned long faultinj_injected_total;
+/* Failures injected on each CPU since boot, all scopes, and the calling
+ * CPU's (mm_cpu()): the allocators compare it before and after a try to
+ * tell an injected failure from a real one, so it is per CPU -- another
+ * CPU's injection meanwhile is not this request's. */
+extern unsigned long faultinj_injected_cpu[MM_MAX_CPUS];
+static inline unsigned long faultinj_injected(void)
+{
+	return faultinj_injected_cpu[mm_cpu()];
+}
 
 #endif

@@ -1,11 +1,108 @@
-/* mm_env_host.c - the host's mm environment (mm/mm_env.h): no lock (host
- * tests are single-threaded; include/env/host/mm_env_lock.h), reports to stderr with an "mm: " prefix and
- * counted in mm_host_reports. Not thread-safe. */
+/* mm_env_host.c - the host's mm environment (mm/mm_env.h): the threads'
+ * indexes and the contended half of the mm lock (the inline half is
+ * include/env/host/mm_env_lock.h, which says how they work), the clock,
+ * and reports to stderr with an "mm: " prefix, counted in mm_host_reports
+ * (under the mm lock, so threads may report at once). */
 #include "mm/mm_env.h"
 #include "mm_host.h"
 
+#include <linux/membarrier.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
+
+_Static_assert(MM_MAX_CPUS == 64, "the slot map is one 64-bit word");
+
+__thread unsigned mm_host_cpu_id;
+struct mm_host_lock mm_host_lock;
+
+static uint64_t cpu_slots;        /* bit i: index i held by a live thread */
+static unsigned long cpu_claims;  /* indexes ever given */
+static pthread_key_t cpu_key;
+static pthread_once_t cpu_key_once = PTHREAD_ONCE_INIT;
+
+/* A thread that used the mm exits: its index is free again. */
+static void cpu_release(void *v)
+{
+	unsigned id = (unsigned)(uintptr_t)v;
+
+	__atomic_fetch_and(&cpu_slots, ~(1ull << (id - 1)), __ATOMIC_RELEASE);
+}
+
+static void cpu_key_make(void)
+{
+	if (pthread_key_create(&cpu_key, cpu_release) != 0) {
+		fprintf(stderr, "mm: pthread_key_create failed: thread indexes cannot be reused\n");
+		abort();
+	}
+}
+
+/* Every other thread has run a full barrier since the caller's last store
+ * (membarrier(2)); refused loudly when the kernel offers none. */
+static void barrier_all_threads(void)
+{
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0 &&
+	    syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
+		return;
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0)
+		return;
+	fprintf(stderr, "mm: membarrier(2) unavailable: a second thread cannot join the mm safely\n");
+	abort();
+}
+
+/* A second thread is here: from now on every take is a real one. Waits for
+ * the first thread to leave the section it may be in without the lock. */
+static void go_shared(void)
+{
+	__atomic_store_n(&mm_host_lock.shared, 1, __ATOMIC_SEQ_CST);
+	barrier_all_threads();
+	while (__atomic_load_n(&mm_host_lock.solo_depth, __ATOMIC_ACQUIRE))
+		sched_yield();
+}
+
+unsigned mm_host_cpu_claim(void)
+{
+	uint64_t used = __atomic_load_n(&cpu_slots, __ATOMIC_RELAXED);
+	unsigned id;
+
+	pthread_once(&cpu_key_once, cpu_key_make);
+	do {
+		if (used == ~0ull) {
+			fprintf(stderr, "mm: refused: a thread uses the mm while %d others do "
+				"(MM_MAX_CPUS, include/env/host/mm_env_lock.h)\n", MM_MAX_CPUS);
+			abort();
+		}
+		id = (unsigned)__builtin_ctzll(~used) + 1;
+	} while (!__atomic_compare_exchange_n(&cpu_slots, &used, used | (1ull << (id - 1)), 0,
+					      __ATOMIC_ACQUIRE, __ATOMIC_RELAXED));
+	if (__atomic_fetch_add(&cpu_claims, 1, __ATOMIC_ACQ_REL) > 0)
+		go_shared();
+	mm_host_cpu_id = id;
+	pthread_setspecific(cpu_key, (void *)(uintptr_t)id);
+	return id;
+}
+
+/* The lock is another thread's: spin a little, then give the CPU away
+ * between tries (the holder may be waiting for one). */
+void mm_host_lock_wait(unsigned me)
+{
+	unsigned free;
+
+	for (unsigned tries = 0;; tries++) {
+		free = 0;
+		if (!__atomic_load_n(&mm_host_lock.owner, __ATOMIC_RELAXED) &&
+		    __atomic_compare_exchange_n(&mm_host_lock.owner, &free, me, 0,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return;
+		if (tries >= 64)
+			sched_yield();
+	}
+}
 
 unsigned long long (*mm_host_clock)(void);
 
@@ -25,6 +122,7 @@ int mm_host_quiet;
 
 void mm_report(const char *fmt, ...)
 {
+	unsigned long s = mm_lock();
 	va_list ap;
 
 	mm_host_reports++;
@@ -33,4 +131,5 @@ void mm_report(const char *fmt, ...)
 	va_end(ap);
 	if (!mm_host_quiet)
 		fprintf(stderr, "mm: %s\n", mm_host_last_report);
+	mm_unlock(s);
 }

@@ -237,14 +237,14 @@ int buddy_try_alloc(gfp_t gfp, unsigned order, struct page **out)
  * below them -- no longer a target of injection, which had its say. */
 int buddy_alloc(gfp_t gfp, unsigned order, struct page **out)
 {
-	unsigned long injected = faultinj_injected_total;
+	unsigned long injected = faultinj_injected();
 	unsigned round = 0;
 	int ret = buddy_try(gfp, order, out, false);
 
-	while (ret == -ENOMEM && faultinj_injected_total == injected &&
+	while (ret == -ENOMEM && faultinj_injected() == injected &&
 	       mm_reclaim(PAGE_SIZE << order, gfp, &round))
 		ret = buddy_try(gfp, order, out, false);
-	if (ret == -ENOMEM && (gfp & GFP_RESERVE) && faultinj_injected_total == injected)
+	if (ret == -ENOMEM && (gfp & GFP_RESERVE) && faultinj_injected() == injected)
 		ret = buddy_try(gfp | GFP_NOINJECT, order, out, true);
 	return ret;
 }

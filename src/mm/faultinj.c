@@ -1,7 +1,9 @@
 /* faultinj.c - deterministic fault injection for the allocators (see
- * include/mm/faultinj.h for the decision order). One global configuration;
- * callers ask under their own lock, so the state is read and updated under
- * mm_lock here too (the kernel lock nests). */
+ * include/mm/faultinj.h for the decision order). One global configuration,
+ * its budget (times, space) and random stream shared by every CPU, read
+ * and updated under mm_lock (which nests: callers ask under their own);
+ * a run replays exactly only on one CPU. The injected count each
+ * allocator compares is per CPU (faultinj_injected()). */
 #include "lib/xorshift.h"
 #include <string.h>
 #include "mm/faultinj.h"
@@ -12,7 +14,7 @@
 static struct faultinj_config cfg;
 static struct faultinj_stats stats;
 static uint64_t rng;
-unsigned long faultinj_injected_total;
+unsigned long faultinj_injected_cpu[MM_MAX_CPUS];
 int faultinj_enabled;
 
 int faultinj_set(const struct faultinj_config *c)
@@ -27,7 +29,7 @@ int faultinj_set(const struct faultinj_config *c)
 	rng = c->seed ? c->seed : 0x9e3779b97f4a7c15ull;
 	memset(&stats, 0, sizeof(stats));
 	stats.enabled = 1;
-	faultinj_enabled = 1;
+	__atomic_store_n(&faultinj_enabled, 1, __ATOMIC_RELAXED);
 	mm_force_slow_path(MM_SLOW_FAULTINJ, true);
 	mm_unlock(irq);
 	return 0;
@@ -38,7 +40,7 @@ void faultinj_off(void)
 	unsigned long irq = mm_lock();
 
 	stats.enabled = 0;
-	faultinj_enabled = 0;
+	__atomic_store_n(&faultinj_enabled, 0, __ATOMIC_RELAXED);
 	mm_force_slow_path(MM_SLOW_FAULTINJ, false);
 	mm_unlock(irq);
 }
@@ -50,8 +52,8 @@ void faultinj_reset(void)
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&stats, 0, sizeof(stats));
 	rng = 0;
-	faultinj_injected_total = 0;
-	faultinj_enabled = 0;
+	memset(faultinj_injected_cpu, 0, sizeof(faultinj_injected_cpu));
+	__atomic_store_n(&faultinj_enabled, 0, __ATOMIC_RELAXED);
 	mm_force_slow_path(MM_SLOW_FAULTINJ, false);
 	mm_unlock(irq);
 }
@@ -96,7 +98,7 @@ static int decide(unsigned scope, size_t bytes, gfp_t gfp)
 	if (cfg.times > 0)
 		cfg.times--;
 	stats.injected[scope_index(scope)]++;
-	faultinj_injected_total++;
+	faultinj_injected_cpu[mm_cpu()]++;
 	return 1;
 }
 

@@ -319,12 +319,12 @@ int __heap_alloc(size_t size, size_t align, gfp_t gfp, void **out,
 int heap_alloc(size_t size, size_t align, gfp_t gfp, void **out)
 {
 	void *caller = __builtin_return_address(0);
-	unsigned long s = mm_lock(), injected = faultinj_injected_total;
+	unsigned long s = mm_lock(), injected = faultinj_injected();
 	int ret = __heap_alloc(size, align, gfp, out, caller);
 	unsigned round = 0;
 
 	while (ret == -ENOMEM && size <= HEAP_MAX_ALLOC &&
-	       faultinj_injected_total == injected) {
+	       faultinj_injected() == injected) {
 		mm_unlock(s);
 		if (!mm_reclaim(size, gfp, &round)) {
 			s = mm_lock();

@@ -17,8 +17,9 @@
  * inline (slab_internal.h) and large blocks of 8..32 KiB through a small
  * cache of freed blocks (below), and hand everything else to the full
  * path here.
- * Not here: per-CPU caches (one hart), fault injection (faultinj.c),
- * transactions (txn.c). */
+ * Everything here is under the one mm lock (mm/mm_env.h), the fast paths
+ * included. Not here: per-CPU caches (one lock for now), fault injection
+ * (faultinj.c), transactions (txn.c). */
 #include <string.h>
 #include "mm/kmalloc.h"
 #include "mm/slab.h"
@@ -197,7 +198,7 @@ int mm_set_mode(int mode)
 		km_fold();
 		km_stats.mode_switches++;
 	}
-	km_mode = mode;
+	__atomic_store_n(&km_mode, mode, __ATOMIC_RELAXED);   /* read unlocked below */
 	mm_force_slow_path(MM_SLOW_SIMPLE, mode == MM_MODE_SIMPLE);
 	mm_unlock(s);
 	return 0;
@@ -205,7 +206,7 @@ int mm_set_mode(int mode)
 
 int mm_get_mode(void)
 {
-	return km_mode;
+	return __atomic_load_n(&km_mode, __ATOMIC_RELAXED);
 }
 
 const char *mm_mode_str(int mode)
@@ -215,7 +216,7 @@ const char *mm_mode_str(int mode)
 
 const char *mm_mode_name(void)
 {
-	return mode_names[km_mode];
+	return mode_names[mm_get_mode()];
 }
 
 int mm_mode_parse(const char *name)
@@ -321,7 +322,7 @@ static void count_fail(struct mm_alloc_counters *c, int err, unsigned long injec
 		c->fail_inval++;
 	} else {
 		c->fail_nomem++;
-		if (faultinj_injected_total != injected_before)
+		if (faultinj_injected() != injected_before)
 			c->fail_injected++;
 	}
 	km_fold();
@@ -381,11 +382,11 @@ static int km_owner(const void *p, size_t *usable)
 static int km_route_reclaim(size_t size, size_t align, gfp_t gfp, void **out,
 			    int *backend, size_t *granted, void *caller, unsigned long *lock)
 {
-	unsigned long injected = faultinj_injected_total;
+	unsigned long injected = faultinj_injected();
 	int ret = km_route(size, align, gfp, out, backend, granted, caller);
 	unsigned round = 0;
 
-	while (ret == -ENOMEM && faultinj_injected_total == injected) {
+	while (ret == -ENOMEM && faultinj_injected() == injected) {
 		bool more;
 
 		mm_unlock(*lock);
@@ -402,7 +403,7 @@ static int km_alloc(size_t size, size_t align, gfp_t gfp, void **out,
 		    void *caller, unsigned long *lock)
 {
 	struct mm_alloc_counters *m = &km_stats.mode[km_mode];
-	unsigned long injected_before = faultinj_injected_total;
+	unsigned long injected_before = faultinj_injected();
 	int backend, ret;
 	size_t granted;
 
@@ -463,7 +464,7 @@ static KM_TAIL void *km_kept_alloc(size_t size)
 {
 	void *caller = __builtin_return_address(0);
 	unsigned long s = mm_lock();
-	struct page *pg = kept_take(size);
+	struct page *pg = mm_slow_paths ? NULL : kept_take(size);
 
 	if (pg)
 		count_in_use(&km_stats.backend[KM_BACKEND_LARGE], PAGE_SIZE << pg->order);
@@ -474,14 +475,16 @@ static KM_TAIL void *km_kept_alloc(size_t size)
 /* The common cases: GFP_KERNEL, TwoTier or Hybrid, nothing in
  * mm_slow_paths; a size class goes straight to the slab's fast path, a
  * large size to the kept blocks, counted as km_fold() expects. Anything
- * else, or a miss, takes the full path. */
+ * else, or a miss, takes the full path. mm_slow_paths is read under the
+ * mm lock, as kfree reads it: another CPU may set it (a mode switch,
+ * debug checks, an undo) just before. */
 KM_HOT void *kmalloc(size_t size, gfp_t gfp)
 {
-	if (gfp == GFP_KERNEL && !mm_slow_paths) {
+	if (gfp == GFP_KERNEL) {
 		if (size - 1 < KMALLOC_MAX_CACHE_SIZE) {
 			struct kmem_cache *c = km_cache_of[(size + 7) / 8];
 			unsigned long s = mm_lock();
-			void *p = slab_alloc_fast(c);
+			void *p = mm_slow_paths ? NULL : slab_alloc_fast(c);
 
 			if (p) {
 				c->fast_bytes += size;

@@ -23,15 +23,13 @@ struct checkpoint {
 static struct checkpoint cp[CP_SLOTS];
 static unsigned cp_next, cp_count;
 static uint64_t failures;   /* noted, less those forgotten */
-
-static const struct checkpoint *cp_newest(void)
-{
-	return &cp[(cp_next + CP_SLOTS - 1) % CP_SLOTS];
-}
+/* The second of the newest checkpoint, plus 1 (0: none): km_window_due
+ * reads it without the lock (kmalloc_tick), so it is one word, atomic. */
+static unsigned long long cp_sec;
 
 bool km_window_due(unsigned long long now)
 {
-	return !cp_count || cp_newest()->ms / 1000 != now / 1000;
+	return __atomic_load_n(&cp_sec, __ATOMIC_RELAXED) != now / 1000 + 1;
 }
 
 void km_window_note(unsigned long long now, uint64_t requests)
@@ -42,12 +40,14 @@ void km_window_note(unsigned long long now, uint64_t requests)
 	cp_next = (cp_next + 1) % CP_SLOTS;
 	if (cp_count < CP_SLOTS)
 		cp_count++;
+	__atomic_store_n(&cp_sec, now / 1000 + 1, __ATOMIC_RELAXED);
 }
 
 void km_window_reset(void)
 {
 	memset(cp, 0, sizeof(cp));
 	cp_next = cp_count = 0;
+	__atomic_store_n(&cp_sec, 0, __ATOMIC_RELAXED);
 	failures = 0;
 	km_window_note(mm_clock_ms(), 0);
 }

@@ -557,12 +557,12 @@ void *__kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp, void *caller)
 void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp)
 {
 	void *caller = __builtin_return_address(0);
-	unsigned long s = mm_lock(), injected = faultinj_injected_total;
+	unsigned long s = mm_lock(), injected = faultinj_injected();
 	void *obj = __kmem_cache_alloc(c, gfp, caller);
 	unsigned round = 0;
 	bool more = true;
 
-	while (!obj && more && slab_cache_valid(c) && faultinj_injected_total == injected) {
+	while (!obj && more && slab_cache_valid(c) && faultinj_injected() == injected) {
 		mm_unlock(s);
 		more = mm_reclaim(c->size, gfp, &round);
 		s = mm_lock();

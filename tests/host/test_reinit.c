@@ -72,7 +72,7 @@ static void take(struct figures *f)
 		f->cache_ret[i] = kmem_cache_info(i, &f->caches[i]);
 	heap_get_stats(&f->heap);
 	faultinj_get(&f->fi_cfg, &f->fi);
-	f->fi_total = faultinj_injected_total;
+	f->fi_total = faultinj_injected();
 	f->debug_flags = mm_debug_get();
 	f->slow_paths = mm_slow_paths;
 	mm_debug_get_stats(&f->debug);
