@@ -48,7 +48,10 @@ HOST_WARN   := -std=c11 $(WARN) -Iinclude -Iinclude/env/host -D_GNU_SOURCE
 # (src/mm/kmalloc.c, KM_TAIL).
 HOST_SAN    := -g -O1 -foptimize-sibling-calls -fno-omit-frame-pointer \
                -fsanitize=address,undefined -fno-sanitize-recover=all
-HOST_TESTS  := $(patsubst tests/host/%.c,$(B)/host/tests/%,$(wildcard tests/host/test_*.c))
+# ThreadSanitizer: a third build of the library for the threaded test.
+HOST_TSAN   := -g -O1 -fno-omit-frame-pointer -fsanitize=thread
+HOST_TESTS  := $(patsubst tests/host/%.c,$(B)/host/tests/%,$(wildcard tests/host/test_*.c)) \
+               $(B)/host/tests/test_threads_tsan
 
 .PHONY: all deps image run debug test test-host test-qemu host-mm clean readme-transcript
 all: $(B)/kernel.elf
@@ -118,6 +121,16 @@ $(B)/host/opt/%.o: src/%.c
 	@echo "  HOSTCC  $<"
 	$(Q)$(HOST_CC) $(HOST_WARN) -O2 -g -MMD -MP -c $< -o $@
 
+$(B)/host/tsan/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $< (tsan)"
+	$(Q)$(HOST_CC) $(HOST_WARN) $(HOST_TSAN) -MMD -MP -c $< -o $@
+
+$(B)/host/libmm_tsan.a: $(patsubst src/%.c,$(B)/host/tsan/%.o,$(HSRC))
+	@rm -f $@
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
+
 $(B)/host/libmm_san.a: $(patsubst src/%.c,$(B)/host/san/%.o,$(HSRC))
 	@rm -f $@
 	@echo "  AR      $@"
@@ -133,7 +146,13 @@ host-mm: $(B)/host/libmm.a
 $(B)/host/tests/%: tests/host/%.c $(B)/host/libmm_san.a
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $<"
-	$(Q)$(HOST_CC) $(HOST_WARN) $(HOST_SAN) -MMD -MP $< $(B)/host/libmm_san.a -o $@
+	$(Q)$(HOST_CC) $(HOST_WARN) $(HOST_SAN) -MMD -MP $< $(B)/host/libmm_san.a -lpthread -o $@
+
+# The threaded test again, under ThreadSanitizer (any race fails it).
+$(B)/host/tests/test_threads_tsan: tests/host/test_threads.c $(B)/host/libmm_tsan.a
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $< (tsan)"
+	$(Q)$(HOST_CC) $(HOST_WARN) $(HOST_TSAN) -MMD -MP $< $(B)/host/libmm_tsan.a -lpthread -o $@
 
 include mk/fuzz.mk
 include mk/kbench.mk

@@ -1,0 +1,393 @@
+/* test_threads.c - build/host/libmm.a under threads: every host thread plays
+ * a hart (mm_cpu() is its index, include/env/host/mm_env_lock.h). Eight
+ * threads allocate, reallocate and free random sizes with patterns, in every
+ * mode (one thread switches modes under the others' feet), hand blocks to
+ * each other to free (cross-thread frees), and run transactions that abort
+ * or commit at the same time. Afterwards the integrity check is clean,
+ * kmalloc's bytes in use are back to the start and, after kmalloc_shrink(),
+ * so are the free pages. Thread indexes are reused as threads come and go,
+ * and a 65th thread at once is refused loudly (in a child process).
+ *
+ * Built twice by the Makefile: under ASan+UBSan like every host test, and
+ * under ThreadSanitizer against build/host/libmm_tsan.a (test_threads_tsan),
+ * where any data race fails the run. Seeds are fixed and printed. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "tap.h"
+#include "kerrno.h"
+#include "lib/xorshift.h"
+#include "mm/buddy.h"
+#include "mm/kmalloc.h"
+#include "mm/mm_host.h"
+#include "mm/stats.h"
+#include "mm/txn.h"
+
+#define NTHREADS 8
+#define SLOTS 48
+#define MAILBOX 32
+#define SEED 0x7417ull
+
+#if defined(__SANITIZE_THREAD__)
+#define OPS 2500   /* TSan runs ~10x slower */
+#else
+#define OPS 20000
+#endif
+
+static char arena[48 << 20] __attribute__((aligned(4096)));
+
+static void before(void)
+{
+	if (mm_host_init(arena, sizeof(arena)) != 0) {
+		printf("Bail out! mm_host_init failed\n");
+		exit(1);
+	}
+}
+
+/* ---- blocks with patterns --------------------------------------------------- */
+
+struct blk {
+	unsigned char *p;
+	size_t n;
+	unsigned char tag;
+};
+
+static void fill(struct blk *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		b->p[i] = (unsigned char)(b->tag + i * 31);
+}
+
+/* Whether the first n bytes still hold b's pattern. */
+static bool intact(const struct blk *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b->p[i] != (unsigned char)(b->tag + i * 31))
+			return false;
+	return true;
+}
+
+/* Mostly small objects, some up to a page, a few large blocks. */
+static size_t rand_size(uint64_t *rng)
+{
+	unsigned r = (unsigned)(xorshift64(rng) % 100);
+
+	if (r < 70)
+		return 1 + xorshift64(rng) % 256;
+	if (r < 93)
+		return 257 + xorshift64(rng) % 3840;
+	return 4097 + xorshift64(rng) % (60 << 10);
+}
+
+/* ---- the mailboxes: blocks handed to another thread to free ----------------- */
+
+static struct mailbox {
+	pthread_mutex_t lock;
+	struct blk b[MAILBOX];
+	unsigned n;
+} boxes[NTHREADS];
+
+static bool post(unsigned to, const struct blk *b)
+{
+	struct mailbox *m = &boxes[to];
+	bool ok;
+
+	pthread_mutex_lock(&m->lock);
+	ok = m->n < MAILBOX;
+	if (ok)
+		m->b[m->n++] = *b;
+	pthread_mutex_unlock(&m->lock);
+	return ok;
+}
+
+/* Free what others handed us; the number of blocks whose pattern broke. */
+static unsigned collect(unsigned me, unsigned long *freed)
+{
+	struct mailbox *m = &boxes[me];
+	struct blk got[MAILBOX];
+	unsigned n, bad = 0;
+
+	pthread_mutex_lock(&m->lock);
+	n = m->n;
+	memcpy(got, m->b, n * sizeof(got[0]));
+	m->n = 0;
+	pthread_mutex_unlock(&m->lock);
+	for (unsigned i = 0; i < n; i++) {
+		bad += !intact(&got[i], got[i].n);
+		kfree(got[i].p);
+		(*freed)++;
+	}
+	return bad;
+}
+
+/* ---- one thread's run ----------------------------------------------------------- */
+
+struct worker {
+	pthread_t th;
+	unsigned me;
+	uint64_t seed;
+	bool switch_modes;    /* thread 0: the mode switch under the others */
+	unsigned cpu;         /* mm_cpu() as this thread saw it */
+	unsigned long ops, cross_frees, txns, aborts, commits, switches;
+	unsigned corrupt, failed;
+};
+
+static int do_alloc(struct worker *w, uint64_t *rng, struct blk *b)
+{
+	size_t n = rand_size(rng);
+	void *p = NULL;
+
+	switch (xorshift64(rng) % 3) {
+	case 0: p = kmalloc(n, GFP_KERNEL); break;
+	case 1: p = kzalloc(n, GFP_KERNEL); break;
+	default: (void)kmem_try_alloc(n, 16u << (xorshift64(rng) % 3), GFP_KERNEL, &p); break;
+	}
+	if (!p) {
+		w->failed++;
+		return -ENOMEM;
+	}
+	*b = (struct blk){ p, n, (unsigned char)xorshift64(rng) };
+	fill(b);
+	return 0;
+}
+
+/* A transaction of a few blocks, maybe with a savepoint, that commits
+ * (the blocks become ours to free) or aborts (they vanish). */
+static void do_txn(struct worker *w, uint64_t *rng, struct blk *slot)
+{
+	struct mm_txn t, sp;
+	struct blk b[6];
+	unsigned k = 1 + (unsigned)(xorshift64(rng) % 6), got = 0;
+	bool nest = xorshift64(rng) & 1, commit = xorshift64(rng) % 3 == 0;
+
+	w->txns++;
+	mm_txn_begin(&t);
+	for (unsigned i = 0; i < k; i++) {
+		struct mm_txn *in = &t;
+		size_t n = rand_size(rng);
+		void *p;
+
+		if (nest && i == k / 2)
+			mm_txn_begin(&sp);
+		if (nest && i >= k / 2)
+			in = &sp;
+		if (mm_txn_alloc(in, n, 0, GFP_KERNEL, &p) != 0)
+			continue;
+		b[got] = (struct blk){ p, n, (unsigned char)(w->me * 16 + i) };
+		fill(&b[got++]);
+	}
+	if (nest)
+		mm_txn_commit(&sp);
+	for (unsigned i = 0; i < got; i++)
+		w->corrupt += !intact(&b[i], b[i].n);
+	if (!commit) {
+		mm_txn_abort(&t);
+		w->aborts++;
+		return;
+	}
+	mm_txn_commit(&t);
+	w->commits++;
+	for (unsigned i = 0; i < got; i++) {   /* committed: ours now */
+		if (!slot->p)
+			*slot = b[i];
+		else
+			kfree(b[i].p);
+	}
+}
+
+static void *work(void *arg)
+{
+	static const int modes[] = { MM_MODE_TWOTIER, MM_MODE_SIMPLE, MM_MODE_HYBRID };
+	struct worker *w = arg;
+	struct blk slot[SLOTS] = { { 0 } };
+	uint64_t rng = w->seed;
+
+	w->cpu = mm_cpu();
+	for (unsigned long op = 0; op < OPS; op++, w->ops++) {
+		struct blk *b = &slot[xorshift64(&rng) % SLOTS];
+		unsigned r = (unsigned)(xorshift64(&rng) % 100);
+
+		if (w->switch_modes && op % 400 == 399) {
+			mm_set_mode(modes[(op / 400) % 3]);
+			w->switches++;
+		}
+		if (r < 3) {
+			do_txn(w, &rng, b);
+		} else if (!b->p) {
+			do_alloc(w, &rng, b);
+		} else if (r < 30) {   /* krealloc: the old prefix survives */
+			size_t n = rand_size(&rng);
+			void *q = krealloc(b->p, n, GFP_KERNEL);
+
+			if (q) {
+				b->p = q;
+				w->corrupt += !intact(b, b->n < n ? b->n : n);
+				b->n = n;
+				fill(b);
+			}
+		} else if (r < 55) {   /* hand it over: another thread frees it */
+			if (post((w->me + 1 + (unsigned)(xorshift64(&rng) % (NTHREADS - 1))) % NTHREADS, b))
+				b->p = NULL;
+		} else {
+			w->corrupt += !intact(b, b->n);
+			kfree(b->p);
+			b->p = NULL;
+		}
+		if (op % 16 == 0)
+			w->corrupt += collect(w->me, &w->cross_frees);
+	}
+	for (unsigned i = 0; i < SLOTS; i++)
+		if (slot[i].p) {
+			w->corrupt += !intact(&slot[i], slot[i].n);
+			kfree(slot[i].p);
+		}
+	return NULL;
+}
+
+static void test_stress(void)
+{
+	uint64_t in_use0, free0;
+	struct worker w[NTHREADS] = { { 0 } };
+	unsigned long cross = 0, aborts = 0, commits = 0, ops = 0, drained = 0;
+	unsigned corrupt = 0, cpus_ok = 1, bad;
+
+	kmalloc_shrink();
+	in_use0 = kmalloc_bytes_in_use();
+	free0 = buddy_free_pages();
+	tap_seed("threads", SEED);
+	for (unsigned i = 0; i < NTHREADS; i++) {
+		pthread_mutex_init(&boxes[i].lock, NULL);
+		boxes[i].n = 0;
+	}
+	for (unsigned i = 0; i < NTHREADS; i++) {
+		w[i] = (struct worker){ .me = i, .seed = SEED + i, .switch_modes = i == 0 };
+		pthread_create(&w[i].th, NULL, work, &w[i]);
+	}
+	for (unsigned i = 0; i < NTHREADS; i++)
+		pthread_join(w[i].th, NULL);
+	bad = 0;
+	for (unsigned i = 0; i < NTHREADS; i++)
+		bad += collect(i, &drained);   /* posted after their owner's last look */
+	for (unsigned i = 0; i < NTHREADS; i++) {
+		ops += w[i].ops;
+		cross += w[i].cross_frees;
+		aborts += w[i].aborts;
+		commits += w[i].commits;
+		corrupt += w[i].corrupt;
+		cpus_ok &= w[i].cpu < 64;
+		for (unsigned j = 0; j < i; j++)
+			cpus_ok &= w[i].cpu != w[j].cpu;
+		tap_diag("thread %u: cpu %u ops %lu cross_frees %lu txns %lu (aborted %lu) "
+			 "mode switches %lu failures %u", i, w[i].cpu, w[i].ops, w[i].cross_frees,
+			 w[i].txns, w[i].aborts, w[i].switches, w[i].failed);
+	}
+	mm_set_mode(MM_MODE_HYBRID);
+	tap_ok(cpus_ok, "each live thread has its own index below 64");
+	tap_ok(ops == (unsigned long)NTHREADS * OPS && corrupt + bad == 0,
+	       "%lu operations, every pattern intact", ops);
+	tap_ok(cross + drained > 1000 && aborts > 50 && commits > 20 && w[0].switches > 5,
+	       "cross-thread frees %lu, transactions aborted %lu and committed %lu at once, "
+	       "%lu mode switches", cross + drained, aborts, commits, w[0].switches);
+	tap_ok(mm_check() == 0, "mm_check clean");
+	tap_ok(kmalloc_bytes_in_use() == in_use0, "kmalloc bytes in use back to the start (%lu)",
+	       (unsigned long)in_use0);
+	kmalloc_shrink();
+	tap_ok(buddy_free_pages() == free0, "free pages back after kmalloc_shrink (%lu)",
+	       (unsigned long)free0);
+}
+
+/* ---- indexes ------------------------------------------------------------------------ */
+
+static void *one_block(void *arg)
+{
+	void *p = kmalloc(64, GFP_KERNEL);
+
+	*(unsigned *)arg = mm_cpu();
+	kfree(p);
+	return NULL;
+}
+
+/* 200 threads one after another: each gets an index, gives it back at
+ * exit, and the next takes the lowest free one again. */
+static void test_index_reuse(void)
+{
+	unsigned cpu, first = 0, same = 1;
+
+	for (unsigned i = 0; i < 200; i++) {
+		pthread_t th;
+
+		pthread_create(&th, NULL, one_block, &cpu);
+		pthread_join(th, NULL);
+		if (i == 0)
+			first = cpu;
+		same &= cpu == first;
+	}
+	tap_ok(same && first < 64, "200 threads in turn share index %u, given back at exit", first);
+	tap_ok(mm_check() == 0, "mm_check clean");
+}
+
+static pthread_barrier_t hold;
+
+static void *hold_index(void *arg)
+{
+	(void)arg;
+	kfree(kmalloc(32, GFP_KERNEL));
+	pthread_barrier_wait(&hold);   /* all 64 indexes taken */
+	pthread_barrier_wait(&hold);   /* the 65th has been refused */
+	return NULL;
+}
+
+/* In a child: 64 threads hold an index (the main thread and 63), a 65th
+ * asks for one: refused with a report and abort(), never a shared index. */
+static __attribute__((unused)) void test_too_many(void)
+{
+	int fds[2], status;
+	char out[512] = "";
+	ssize_t n;
+	pid_t pid;
+
+	mm_cpu();   /* the main thread holds one too */
+	if (pipe(fds) != 0 || (pid = fork()) < 0) {
+		tap_ok(0, "pipe and fork");
+		return;
+	}
+	if (pid == 0) {
+		pthread_t th[63], last;
+
+		dup2(fds[1], 2);
+		pthread_barrier_init(&hold, NULL, 64);
+		for (unsigned i = 0; i < 63; i++)
+			pthread_create(&th[i], NULL, hold_index, NULL);
+		pthread_barrier_wait(&hold);
+		pthread_create(&last, NULL, hold_index, NULL);   /* aborts the process */
+		pthread_join(last, NULL);
+		_exit(0);
+	}
+	close(fds[1]);
+	n = read(fds[0], out, sizeof(out) - 1);
+	out[n > 0 ? n : 0] = 0;
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	tap_ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT && strstr(out, "mm: refused"),
+	       "a 65th thread at once is refused: abort() with a report");
+}
+
+static const struct tap_case cases[] = {
+	TAP_CASE(test_stress),
+	TAP_CASE(test_index_reuse),
+#if !defined(__SANITIZE_THREAD__)
+	TAP_CASE(test_too_many),   /* fork with threads about: not under TSan */
+#endif
+};
+
+int main(void)
+{
+	tap_begin();
+	tap_run(TAP_CASES(cases), before, NULL);
+	return tap_end();
+}
