@@ -4,7 +4,8 @@
  * that differs between the two is behind these few functions: the kernel
  * implements them in src/kernel/mm_env.c and include/env/kernel (lock =
  * interrupts off, reports through kprintf), the host in
- * src/host/mm_env_host.c and include/env/host (no lock, stderr).
+ * src/host/mm_env_host.c and include/env/host (a lock and an index per
+ * thread, stderr).
  *
  * mm_report() formats with the subset of printf both sides share:
  * %d %i %u %x %lx %lu %ld %zu %p %s %c %% with widths, '0' and '-'. */

@@ -1,5 +1,6 @@
 /* mm_host.h - test hooks of the host mm environment (src/host/mm_env_host.c).
- * Host only; the kernel has no such thing. */
+ * Host only; the kernel has no such thing. mm_report() writes the first
+ * two under the mm lock; read them while no other thread reports. */
 #ifndef TALLY_MM_HOST_H
 #define TALLY_MM_HOST_H
 

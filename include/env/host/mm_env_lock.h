@@ -40,8 +40,9 @@ extern struct mm_host_lock {
 	unsigned solo_depth;   /* the first thread's takes before that (atomic) */
 } mm_host_lock;
 
-#define MM_HOST_LOCK_SOLO 1ul   /* mm_lock()'s state: counted in solo_depth */
-#define MM_HOST_LOCK_HELD 2ul   /* ... taken */
+/* mm_lock()'s state: taken (even), or counted in solo_depth (odd: the
+ * depth before, times 2, plus 1 -- mm_unlock stores it back, no load) */
+#define MM_HOST_LOCK_HELD 2ul
 
 unsigned mm_host_cpu_claim(void);
 void mm_host_lock_wait(unsigned me);
@@ -66,7 +67,7 @@ static inline unsigned long mm_lock(void)
 		__atomic_store_n(&l->solo_depth, d + 1, __ATOMIC_RELAXED);
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);   /* membarrier orders the rest */
 		if (__builtin_expect(d || !__atomic_load_n(&l->shared, __ATOMIC_RELAXED), 1))
-			return MM_HOST_LOCK_SOLO;
+			return 2ul * d + 1;
 		__atomic_store_n(&l->solo_depth, 0, __ATOMIC_RELEASE);   /* too late: lock */
 	}
 	/* __sync's CAS takes no address of a local: kmalloc's and kfree's
@@ -82,10 +83,8 @@ static inline void mm_unlock(unsigned long state)
 {
 	struct mm_host_lock *l = &mm_host_lock;
 
-	if (state == MM_HOST_LOCK_SOLO)
-		__atomic_store_n(&l->solo_depth,
-				 __atomic_load_n(&l->solo_depth, __ATOMIC_RELAXED) - 1,
-				 __ATOMIC_RELEASE);
+	if (state & 1)
+		__atomic_store_n(&l->solo_depth, (unsigned)(state >> 1), __ATOMIC_RELEASE);
 	else if (--l->depth == 0)
 		__atomic_store_n(&l->owner, 0, __ATOMIC_RELEASE);
 }
