@@ -33,6 +33,8 @@ void sbi_set_timer(uint64_t when);
 /* HSM hart_start (SBI spec 9.1): the hart enters start in S-mode with
  * paging off, a0 = its hart id, a1 = opaque. Returns 0 or the SBI error. */
 long sbi_hart_start(unsigned long hartid, uintptr_t start, unsigned long opaque);
+/* HSM hart_stop (9.2): the calling hart stops; returns only on an error. */
+void sbi_hart_stop(void);
 /* IPI send_ipi (7.1): a supervisor software interrupt to the harts whose
  * bits are set in mask, bit i meaning hart id base + i. 0 or the error. */
 long sbi_send_ipi(unsigned long mask, unsigned long base);

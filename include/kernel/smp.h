@@ -69,18 +69,19 @@ unsigned smp_boot(void);
 
 /* Run fn(arg) on hart index `hart` -- from its idle loop, with interrupts
  * on, on a secondary hart; in its software interrupt on a busy one (hart
- * 0 running the shell: fn must then be short) -- and wait at most 1 s for
- * it to finish. On
- * the calling hart itself fn runs directly. Returns 0; -EINVAL for an
+ * 0 running the shell: fn must then be short) -- and wait for it to
+ * finish, however long (fn and arg may live on the caller's stack).
+ * On the calling hart itself fn runs directly. Returns 0; -EINVAL for an
  * index that is not an online hart; -EBUSY when another call to that hart
- * is in flight; -EIO when the IPI could not be sent; -ETIMEDOUT when it
- * did not finish (the mailbox then stays claimed). */
+ * is in flight; -EIO when the IPI could not be sent or the target stopped
+ * before running fn. */
 int smp_call(unsigned hart, void (*fn)(void *arg), void *arg);
 
 /* smp_call in two halves, to run work on several harts at once: post
  * (same errors, and -EINVAL for the calling hart itself), then wait up to
  * ms milliseconds for that hart (0, -EINVAL when nothing was posted,
- * -ETIMEDOUT). */
+ * -ETIMEDOUT: the call may still run, so what fn and arg point to must
+ * outlive it -- wait again). */
 int smp_post(unsigned hart, void (*fn)(void *arg), void *arg);
 int smp_wait(unsigned hart, unsigned ms);
 

@@ -4,6 +4,7 @@
 #include "kernel/console.h"
 #include "kernel/ktest.h"
 #include "kernel/platform.h"
+#include "lib/printf.h"
 #include "arch/riscv.h"
 
 /* From the time CSR, not uptime_us(): that one restarts at timer_init,
@@ -15,15 +16,17 @@ unsigned long long mm_clock_ms(void)
 	return rdtime() / (per_ms ? per_ms : 1);
 }
 
+/* One kprintf, so a report is one line even while other harts print
+ * (the console lock covers one kprintf); cut at 255 bytes. */
 void mm_report(const char *fmt, ...)
 {
+	char line[256];
 	va_list ap;
 
 	va_start(ap, fmt);
-	kprintf(ktest_report_expected() ? "    # expected: mm: " : "mm: ");
-	kvprintf(fmt, ap);
-	kprintf("\n");
+	kvsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	kprintf("%s%s\n", ktest_report_expected() ? "    # expected: mm: " : "mm: ", line);
 }
 
 /* The mm lock once several harts run (mm_env_lock.h). */

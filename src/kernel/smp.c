@@ -27,6 +27,8 @@ struct hart harts[HART_MAX];
 unsigned nharts;
 static volatile int stopping;
 
+static __attribute__((noreturn)) void halt_here(void);
+
 extern char _secondary_entry[];   /* entry.S */
 
 uintptr_t hart_boot_stack_top(unsigned i)
@@ -90,8 +92,14 @@ void smp_secondary_main(unsigned long hartid, struct hart *h)
 	kvm_enable_hart();
 	timer_init_hart();
 	csr_set(sie, SIE_SSIE);
+	int starting = HART_STARTING;
+
 	h->idle = 1;
-	__atomic_store_n(&h->state, HART_ONLINE, __ATOMIC_RELEASE);
+	if (!__atomic_compare_exchange_n(&h->state, &starting, HART_ONLINE, false,
+					 __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+		sbi_hart_stop();   /* too late: the boot hart left it out */
+		halt_here();
+	}
 	idle_loop(h);
 }
 
@@ -122,9 +130,12 @@ static void wait_online(void)
 		for (unsigned i = 1; i < nharts; i++)
 			pending |= __atomic_load_n(&harts[i].state, __ATOMIC_ACQUIRE) == HART_STARTING;
 	}
-	for (unsigned i = 1; i < nharts; i++)
-		if (harts[i].state == HART_STARTING)
-			harts[i].state = HART_FAILED;
+	for (unsigned i = 1; i < nharts; i++) {   /* a hart that comes later stops itself */
+		int starting = HART_STARTING;
+
+		__atomic_compare_exchange_n(&harts[i].state, &starting, HART_FAILED, false,
+					    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	}
 }
 
 static void report(void)
@@ -185,11 +196,12 @@ static int send_ipi(const struct hart *h)
 
 int smp_post(unsigned hart, void (*fn)(void *arg), void *arg)
 {
-	struct hart *h = &harts[hart];
+	struct hart *h;
 	int busy = 0;
 
-	if (hart >= nharts || h->state != HART_ONLINE || hart == this_hart()->index)
+	if (hart >= nharts || harts[hart].state != HART_ONLINE || hart == this_hart()->index)
 		return -EINVAL;
+	h = &harts[hart];
 	if (!__atomic_compare_exchange_n(&h->call_busy, &busy, 1, false,
 					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return -EBUSY;
@@ -207,11 +219,12 @@ int smp_post(unsigned hart, void (*fn)(void *arg), void *arg)
 
 int smp_wait(unsigned hart, unsigned ms)
 {
-	struct hart *h = &harts[hart];
 	uint64_t until = rdtime() + platform.timebase_hz / 1000 * ms;
+	struct hart *h;
 
-	if (hart >= nharts || !h->call_busy)
+	if (hart >= nharts || !harts[hart].call_busy)
 		return -EINVAL;
+	h = &harts[hart];
 	while (!__atomic_load_n(&h->call_done, __ATOMIC_ACQUIRE))
 		if (rdtime() > until)
 			return -ETIMEDOUT;   /* the mailbox stays claimed */
@@ -228,7 +241,10 @@ int smp_call(unsigned hart, void (*fn)(void *arg), void *arg)
 		return 0;
 	}
 	rc = smp_post(hart, fn, arg);
-	return rc ? rc : smp_wait(hart, 1000);
+	while (rc == 0 && (rc = smp_wait(hart, 1000)) == -ETIMEDOUT)
+		if (harts[hart].state != HART_ONLINE)
+			return -EIO;   /* stopped: it will never run fn */
+	return rc;
 }
 
 static __attribute__((noreturn)) void halt_here(void)

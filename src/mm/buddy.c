@@ -235,6 +235,17 @@ int buddy_try_alloc(gfp_t gfp, unsigned order, struct page **out)
 /* Reclaim comes before a reserve: the zones above their watermarks, then
  * reclaim and again while anything comes back, and only then (GFP_RESERVE)
  * below them -- no longer a target of injection, which had its say. */
+/* A request tried again: the try before, which failed for want of
+ * memory, is not a request or a failure of its own. */
+static void buddy_uncount_try(void)
+{
+	unsigned long s = mm_lock();
+
+	buddy_stats.requests--;
+	buddy_stats.fail_nomem--;
+	mm_unlock(s);
+}
+
 int buddy_alloc(gfp_t gfp, unsigned order, struct page **out)
 {
 	unsigned long injected = faultinj_injected();
@@ -242,10 +253,14 @@ int buddy_alloc(gfp_t gfp, unsigned order, struct page **out)
 	int ret = buddy_try(gfp, order, out, false);
 
 	while (ret == -ENOMEM && faultinj_injected() == injected &&
-	       mm_reclaim(PAGE_SIZE << order, gfp, &round))
+	       mm_reclaim(PAGE_SIZE << order, gfp, &round)) {
+		buddy_uncount_try();
 		ret = buddy_try(gfp, order, out, false);
-	if (ret == -ENOMEM && (gfp & GFP_RESERVE) && faultinj_injected() == injected)
+	}
+	if (ret == -ENOMEM && (gfp & GFP_RESERVE) && faultinj_injected() == injected) {
+		buddy_uncount_try();
 		ret = buddy_try(gfp | GFP_NOINJECT, order, out, true);
+	}
 	return ret;
 }
 

@@ -30,6 +30,8 @@ struct stress {
 	int n;
 	uint64_t rng, ops, want;
 	bool shared;          /* other harts run too: hand blocks over */
+	volatile bool stop;   /* the run as a whole failed to start: end now */
+	unsigned hart;        /* the hart index it runs on */
 	unsigned long failures, corrupt, handed, taken;
 	uint32_t next_id;
 };
@@ -168,7 +170,7 @@ static void stress_run(void *arg)
 {
 	struct stress *s = arg;
 
-	for (s->ops = 0; s->ops < s->want && !console_interrupted(); s->ops++)
+	for (s->ops = 0; s->ops < s->want && !console_interrupted() && !s->stop; s->ops++)
 		stress_step(s, s->shared);
 	while (s->n) {
 		s->corrupt += corrupt(&s->blocks[--s->n]);
@@ -183,6 +185,21 @@ static void stress_drain(struct stress *s)
 		stress_handoff(s, -1);
 }
 
+/* The online harts' indexes, hart 0 first, in idx (when not NULL);
+ * returns their number. */
+static unsigned online_harts(unsigned *idx)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < nharts; i++)
+		if (harts[i].state == HART_ONLINE) {
+			if (idx)
+				idx[n] = i;
+			n++;
+		}
+	return n;
+}
+
 static int stress_args(int argc, char **argv, uint64_t *ops, uint64_t *seed, uint64_t *harts)
 {
 	int pos = 0;
@@ -193,7 +210,7 @@ static int stress_args(int argc, char **argv, uint64_t *ops, uint64_t *seed, uin
 		if (v) {
 			if (sh_parse_u64(v, harts))
 				return SH_USAGE;
-			if (*harts == 0 || *harts > nharts)
+			if (*harts == 0 || *harts > online_harts(NULL))
 				return sh_bad_number("mmstress", argv[i], "not a count of online harts");
 		} else if (pos > 1 || sh_parse_u64(argv[i], pos ? seed : ops)) {
 			return SH_USAGE;
@@ -204,24 +221,33 @@ static int stress_args(int argc, char **argv, uint64_t *ops, uint64_t *seed, uin
 	return 0;
 }
 
-/* Start hart i's run (hart 0 runs its own last, in the shell). */
+/* Run i on the i-th online hart (hart 0 runs its own, in the shell, once
+ * the others are posted). A hart that would not take its run stops the
+ * ones already started, which still give back all they hold. */
 static int stress_start(unsigned harts, uint64_t ops, uint64_t seed)
 {
+	unsigned idx[HART_MAX], posted = 1;
+	int rc = 0;
+
+	online_harts(idx);
 	for (unsigned i = 0; i < harts; i++) {
 		runs[i] = (struct stress){ .rng = (seed ? seed : 1) + i * 0x9e3779b97f4a7c15ull,
-					   .want = ops, .shared = harts > 1 };
+					   .want = ops, .shared = harts > 1, .hart = idx[i] };
 		runs[i].rng = runs[i].rng ? runs[i].rng : 1;
 	}
-	for (unsigned i = 1; i < harts; i++)
-		if (smp_post(i, stress_run, &runs[i])) {
-			kprintf("mmstress: hart %u would not take the work\n", i);
-			return -1;
-		}
-	stress_run(&runs[0]);
-	for (unsigned i = 1; i < harts; i++)
-		while (smp_wait(i, 1000) == -ETIMEDOUT)
+	for (; posted < harts && !rc; posted++)
+		rc = smp_post(idx[posted], stress_run, &runs[posted]);
+	if (rc) {
+		kprintf("mmstress: hart %u would not take the work (%d)\n", idx[--posted], rc);
+		for (unsigned i = 1; i < posted; i++)
+			runs[i].stop = true;
+	} else {
+		stress_run(&runs[0]);
+	}
+	for (unsigned i = 1; i < posted; i++)
+		while (smp_wait(idx[i], 1000) == -ETIMEDOUT)
 			;
-	return 0;
+	return rc;
 }
 
 static void stress_report(unsigned harts, struct stress *sum)
@@ -250,8 +276,10 @@ static int cmd_mmstress(int argc, char **argv)
 	kprintf("mmstress: mode %s, %lu ops, seed %lu\n", mm_mode_name(), (unsigned long)ops,
 		(unsigned long)seed);
 	handoff.n = 0;
-	if (stress_start((unsigned)harts, ops, seed))
+	if (stress_start((unsigned)harts, ops, seed)) {
+		stress_drain(&runs[0]);
 		return -1;
+	}
 	stress_drain(&runs[0]);
 	if (harts > 1)
 		stress_report((unsigned)harts, &sum);

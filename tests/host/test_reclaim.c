@@ -317,6 +317,28 @@ static void test_noshrink(void)
 		kfree(got[--n]);
 }
 
+/* alloc_pages counts requests, not tries: one that reclaims and tries
+ * again, or dips into the reserve after the zones above it, is one request
+ * (and one failure only when it fails). */
+static void test_counts_requests(void)
+{
+	struct buddy_stats b0, b1;
+	unsigned long n = 0;
+	struct page *pg;
+
+	fresh(&keepers[0]);
+	fill_kept_blocks();
+	buddy_get_stats(&b0);
+	while (n < MAXP && (got[n] = take_pages()) != NULL)
+		n++;
+	pg = alloc_pages(GFP_RESERVE, 0);
+	buddy_get_stats(&b1);
+	tap_ok(b1.requests - b0.requests == n + 2 && b1.fail_nomem - b0.fail_nomem == 1 &&
+	       pg != NULL, "%lu alloc_pages (reclaim on the way) and one GFP_RESERVE: %lu "
+	       "requests, %lu failed", n + 2, b1.requests - b0.requests,
+	       b1.fail_nomem - b0.fail_nomem);
+}
+
 /* An injected failure must be seen: nothing is reclaimed for it. */
 static void test_injected(void)
 {
@@ -366,6 +388,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE_AS("test_keeper(kept large blocks)", test_keeper, 3),
 	TAP_CASE_AS("test_keeper(block cache)", test_keeper, 4),
 	TAP_CASE(test_noshrink),
+	TAP_CASE(test_counts_requests),
 	TAP_CASE(test_injected),
 	TAP_CASE(test_reentry),
 };

@@ -36,6 +36,11 @@ long sbi_hart_start(unsigned long hartid, uintptr_t start, unsigned long opaque)
 	return sbi_call(SBI_EXT_HSM, 0, (long)hartid, (long)start, (long)opaque).error;
 }
 
+void sbi_hart_stop(void)
+{
+	sbi_call(SBI_EXT_HSM, 1, 0, 0, 0);
+}
+
 long sbi_send_ipi(unsigned long mask, unsigned long base)
 {
 	return sbi_call(SBI_EXT_IPI, 0, (long)mask, (long)base, 0).error;
