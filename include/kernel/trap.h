@@ -20,9 +20,10 @@ void trap_handle(struct trap_frame *tf);
 /* Print a frame-pointer backtrace starting at frame pointer fp. */
 void backtrace_from(uint64_t fp, uint64_t pc);
 
-/* Instructions retired inside interrupt handlers since boot (the trap
- * vector's save/restore excluded): benchmarks subtract it, since how many
- * timer ticks land inside a measurement depends on the host. */
+/* Instructions hart 0 retired inside interrupt handlers since boot (the
+ * trap vector's save/restore excluded; instret is per hart, and the shell
+ * measures on hart 0): benchmarks subtract it, since how many timer ticks
+ * land inside a measurement depends on the host. */
 extern uint64_t trap_irq_instret;
 
 /* Register the handler for supervisor external interrupts (the PLIC). */

@@ -163,7 +163,8 @@ void trap_handle(struct trap_frame *tf)
 			external_handler();
 		else
 			kprintf("trap: unexpected interrupt %lu\n", irq);
-		trap_irq_instret += rdinstret() - start;
+		if (this_hart()->index == 0)   /* instret is per hart: hart 0's only */
+			trap_irq_instret += rdinstret() - start;
 		return;
 	}
 	fatal_trap(tf);
