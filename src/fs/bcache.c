@@ -14,7 +14,13 @@
  *    cache never shrinks below `reserve` buffers.
  * New buffers are allocated with GFP_NOSHRINK (the cache recycles its own
  * LRU buffer rather than ask the shrinkers, itself among them), and before
- * any list is touched, so even a shrinker run would see consistent lists. */
+ * any list is touched, so even a shrinker run would see consistent lists.
+ *
+ * Locking: the lists, the counts and a buffer's refs are guarded by the mm
+ * lock (mm_env), since the shrinker runs on whatever hart runs out of
+ * memory. It is never held across a device read or an allocation (both
+ * can wait: for the device, for another hart's reclaim walk), which is why
+ * a buffer being filled is on no list: nobody else can reach it. */
 #include "fs/bcache.h"
 #include "lib/list.h"
 #include "mm/kmalloc.h"
@@ -102,12 +108,13 @@ static void buf_unhash(struct bcache_buf *b)
 static unsigned long lru_count(struct shrinker *s)
 {
 	struct bcache *bc = container_of(s, struct bcache, shrinker);
-	unsigned long n = 0;
+	unsigned long n = 0, f = mm_lock();
 	struct list_head *p;
 
 	list_for_each(p, &bc->lru)
 		if (!list_entry(p, struct bcache_buf, lru)->reserve)
 			n++;
+	mm_unlock(f);
 	return n * buf_bytes(bc);
 }
 
@@ -116,8 +123,8 @@ static unsigned long lru_count(struct shrinker *s)
 static unsigned long lru_scan(struct shrinker *s, unsigned long nr_bytes)
 {
 	struct bcache *bc = container_of(s, struct bcache, shrinker);
+	unsigned long freed = 0, f = mm_lock();   /* kfree under it: it nests */
 	struct list_head *p = bc->lru.prev, *prev;
-	unsigned long freed = 0;
 
 	bc->st.shrinker_calls++;
 	while (p != &bc->lru && freed < nr_bytes) {
@@ -131,6 +138,7 @@ static unsigned long lru_scan(struct shrinker *s, unsigned long nr_bytes)
 		}
 		p = prev;
 	}
+	mm_unlock(f);
 	return freed;
 }
 
@@ -212,8 +220,11 @@ int bcache_set_limit(struct bcache *bc, unsigned long limit)
 {
 	struct list_head *p, *prev;
 
+	unsigned long f;
+
 	if (!bc || limit < bc->st.reserve)
 		return -EINVAL;
+	f = mm_lock();
 	bc->st.limit = limit;
 	for (p = bc->lru.prev; p != &bc->lru && bc->st.buffers > limit; p = prev) {
 		struct bcache_buf *b = list_entry(p, struct bcache_buf, lru);
@@ -222,6 +233,7 @@ int bcache_set_limit(struct bcache *bc, unsigned long limit)
 		if (!b->reserve)
 			buf_free(bc, b);
 	}
+	mm_unlock(f);
 	return 0;
 }
 
@@ -238,45 +250,64 @@ static struct bcache_buf *lookup(struct bcache *bc, uint64_t blockno)
 	return NULL;
 }
 
-/* A buffer for a new block, taken off the LRU (refs still 0): an empty
- * one, else a newly allocated one, else the least recently used. */
-static struct bcache_buf *buf_obtain(struct bcache *bc)
+/* The LRU's last buffer taken off it if it is empty (invalid), or, when
+ * evict, whatever it holds (forgotten); NULL otherwise. Mm lock held. */
+static struct bcache_buf *lru_take(struct bcache *bc, bool evict)
 {
 	struct bcache_buf *b;
 
-	if (!list_empty(&bc->lru)) {
-		b = list_entry(bc->lru.prev, struct bcache_buf, lru);
-		if (!b->valid)
-			goto take;
-	}
-	if (bc->st.buffers < bc->st.limit) {
-		b = buf_alloc(bc);
-		if (b) {
-			list_add_tail(&b->all, &bc->all);
-			bc->st.buffers++;
-			return b;
-		}
-		bc->st.alloc_failures++;
-	}
 	if (list_empty(&bc->lru))
 		return NULL;
 	b = list_entry(bc->lru.prev, struct bcache_buf, lru);
+	if (b->valid && !evict)
+		return NULL;
 	if (b->valid) {
 		buf_unhash(b);
 		bc->st.evictions++;
 	}
-take:
 	list_del(&b->lru);
+	return b;
+}
+
+/* A buffer for a new block, on no list (refs still 0): an empty one, else
+ * a newly allocated one, else the least recently used. Called without the
+ * mm lock (an allocation may wait). */
+static struct bcache_buf *buf_obtain(struct bcache *bc)
+{
+	unsigned long f = mm_lock();
+	struct bcache_buf *b = lru_take(bc, false);
+	bool grow = !b && bc->st.buffers < bc->st.limit;
+
+	mm_unlock(f);
+	if (b || !grow)
+		goto evict;
+	b = buf_alloc(bc);
+	f = mm_lock();
+	if (b) {
+		list_add_tail(&b->all, &bc->all);
+		bc->st.buffers++;
+	} else {
+		bc->st.alloc_failures++;
+	}
+	mm_unlock(f);
+evict:
+	if (!b) {
+		f = mm_lock();
+		b = lru_take(bc, true);
+		mm_unlock(f);
+	}
 	return b;
 }
 
 int bcache_get(struct bcache *bc, uint64_t blockno, struct bcache_buf **out)
 {
 	struct bcache_buf *b;
+	unsigned long f;
 	int ret;
 
 	if (!bc || !out || blockno >= bc->nr_blocks)
 		return -EINVAL;
+	f = mm_lock();
 	b = lookup(bc, blockno);
 	if (b) {
 		bc->st.hits++;
@@ -284,18 +315,22 @@ int bcache_get(struct bcache *bc, uint64_t blockno, struct bcache_buf **out)
 			list_del(&b->lru);
 			bc->st.held++;
 		}
+		mm_unlock(f);
 		*out = b;
 		return 0;
 	}
 	bc->st.misses++;
+	mm_unlock(f);
 	b = buf_obtain(bc);
 	if (!b)
 		return -ENOMEM;
-	bc->st.reads++;
 	ret = blk_read(bc->dev, blockno * bc->spb, bc->spb, b->data);
+	f = mm_lock();
+	bc->st.reads++;
 	if (ret) {
 		bc->st.read_errors++;
 		list_add_tail(&b->lru, &bc->lru);  /* invalid: reused first */
+		mm_unlock(f);
 		return ret == -EINVAL ? -EINVAL : -EIO;
 	}
 	b->blockno = blockno;
@@ -303,15 +338,20 @@ int bcache_get(struct bcache *bc, uint64_t blockno, struct bcache_buf **out)
 	b->refs = 1;
 	bc->st.held++;
 	list_add(&b->hash, bucket(bc, blockno));
+	mm_unlock(f);
 	*out = b;
 	return 0;
 }
 
 void bcache_put(struct bcache *bc, struct bcache_buf *b)
 {
+	unsigned long f;
+
 	if (!bc || !b)
 		return;
+	f = mm_lock();
 	if (b->refs == 0) {
+		mm_unlock(f);
 		mm_report("bcache_put: buffer of block %lu not held",
 			  (unsigned long)b->blockno);
 		return;
@@ -320,6 +360,7 @@ void bcache_put(struct bcache *bc, struct bcache_buf *b)
 		list_add(&b->lru, &bc->lru);
 		bc->st.held--;
 	}
+	mm_unlock(f);
 }
 
 const uint8_t *bcache_data(const struct bcache_buf *b)
@@ -375,6 +416,7 @@ int bcache_read_direct(struct bcache *bc, uint64_t blockno, uint32_t count,
 
 void bcache_invalidate(struct bcache *bc)
 {
+	unsigned long f = mm_lock();
 	struct list_head *p, *n;
 
 	list_for_each_safe(p, n, &bc->lru) {
@@ -386,6 +428,7 @@ void bcache_invalidate(struct bcache *bc)
 			list_add_tail(&b->lru, &bc->lru);
 		}
 	}
+	mm_unlock(f);
 }
 
 uint64_t bcache_nr_blocks(const struct bcache *bc)
@@ -395,5 +438,8 @@ uint64_t bcache_nr_blocks(const struct bcache *bc)
 
 void bcache_get_stats(const struct bcache *bc, struct bcache_stats *out)
 {
+	unsigned long f = mm_lock();
+
 	*out = bc->st;
+	mm_unlock(f);
 }

@@ -18,6 +18,10 @@
 #include "mm/kmalloc.h"
 #include "mm/stats.h"
 #include "mm/txn.h"
+#include "fs/bcache.h"
+#include "kernel/disk.h"
+#include "mm/shrinker.h"
+#include <string.h>
 #include "arch/riscv.h"
 #include "kerrno.h"
 
@@ -272,6 +276,101 @@ static void test_txn_every_hart(struct ktest *t)
 	KT_EXPECT(t, mm_txn_current() == NULL);
 }
 
+/* ---- the block cache shrunk by other harts' reclaim --------------------- */
+
+#define BC_READS 300
+
+/* Hold blocks (largest first) until about leave_pages stay free; each
+ * block's first words chain it and keep its order. */
+struct held {
+	struct held *next;
+	unsigned order;
+};
+
+static struct held *squeeze_to(unsigned long leave_pages)
+{
+	struct held *chain = NULL, *h;
+	struct page *pg;
+
+	for (int o = MAX_ORDER; o >= 0; o--)
+		while (buddy_free_pages() > leave_pages + (1ul << o) &&
+		       (pg = alloc_pages(GFP_NOINJECT, (unsigned)o))) {
+			h = page_address(pg);
+			h->next = chain;
+			h->order = (unsigned)o;
+			chain = h;
+		}
+	return chain;
+}
+
+static void unsqueeze(struct held *chain)
+{
+	while (chain) {
+		struct held *h = chain;
+
+		chain = h->next;
+		free_pages(virt_to_page(h), h->order);
+	}
+}
+
+/* Hart 0 reads blocks through a cache of its own, each compared with the
+ * device, while every other hart allocates in little memory: their reclaim
+ * shrinks the cache under hart 0's feet (its lists are the mm lock's). */
+static void test_bcache_shrunk_by_others(struct ktest *t)
+{
+	struct blkdev *d = disk_dev();
+	struct bcache_stats st;
+	struct held *held;
+	struct page *io;
+	struct bcache *bc;
+	unsigned long bad = 0, before;
+	unsigned posted = 0;
+
+	if (!d || nharts < 2 || d->capacity < 64) {
+		KT_SKIP(t, !d ? "no disk" : nharts < 2 ? "one hart" : "disk too small");
+		return;
+	}
+	kmalloc_shrink();
+	before = buddy_free_pages();
+	io = alloc_pages(0, 1);
+	KT_EXPECT(t, io && bcache_create(d, d->sector_size, 3, &bc) == 0);
+	if (!io)
+		return;
+	for (unsigned i = 0; i < 128; i++)   /* something for the others to shrink */
+		bcache_read(bc, i % d->capacity, 0, 1, page_address(io));
+	held = squeeze_to(64);   /* the others' blocks then need reclaim */
+	churn_go = 0;
+	for (unsigned i = 1; i < nharts; i++) {
+		churns[i] = (struct churn){ .rng = 0xbcull * (i + 5) };
+		posted += smp_post(i, churn, &churns[i]) == 0;
+	}
+	__atomic_store_n(&churn_go, 1, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < BC_READS; i++) {
+		uint64_t blk = (i * 7919u) % (d->capacity < 4096 ? d->capacity : 4096);
+		char *a = page_address(io), *b = a + PAGE_SIZE;
+
+		if (bcache_read(bc, blk, 0, d->sector_size, a) == 0 &&
+		    bcache_read_direct(bc, blk, 1, b) == 0)
+			bad += memcmp(a, b, d->sector_size) != 0;
+	}
+	for (unsigned i = 1; i < nharts; i++)
+		KT_EXPECT(t, smp_wait(i, 60000) == 0);
+	KT_EXPECT(t, posted == nharts - 1 && bad == 0);
+	for (unsigned i = 0; i < SWAP_SLOTS; i++) {
+		kfree(swap_p[i]);
+		swap_p[i] = NULL;
+	}
+	bcache_get_stats(bc, &st);
+	KT_EXPECT(t, st.hits + st.misses == BC_READS + 128 && st.held == 0);
+	KT_EXPECT(t, st.shrinker_calls > 0);   /* the others' reclaim reached it */
+	bcache_destroy(bc);
+	unsqueeze(held);
+	free_pages(io, 1);
+	KT_EXPECT(t, mm_check() == 0);
+	kmalloc_shrink();
+	KT_EXPECT(t, buddy_free_pages() == before);
+}
+
 static const struct ktest_case smp_cases[] = {
 	{ "all_harts_online", test_online },
 	{ "call_runs_on_each_hart", test_call_each },
@@ -281,5 +380,6 @@ static const struct ktest_case smp_cases[] = {
 	{ "mm_every_hart_cross_frees", test_mm_every_hart },
 	{ "mode_switch_while_allocating", test_mode_switch },
 	{ "txn_abort_every_hart", test_txn_every_hart },
+	{ "bcache_shrunk_by_other_harts", test_bcache_shrunk_by_others },
 };
 KTEST_SUITE(smp_suite, "smp", smp_cases);
