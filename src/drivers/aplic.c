@@ -5,8 +5,8 @@
  *
  * Registers of a domain, relative to its base (AIA 4.5):
  *   0x0000            domaincfg: IE (bit 8) enables the domain, DM (bit 2)
- *                     selects MSI delivery (read-only 1 where direct
- *                     delivery is not implemented)
+ *                     selects MSI delivery (read-only 1 on an APLIC that
+ *                     offers only MSI delivery)
  *   0x0004 + 4*(s-1)  sourcecfg[s]: source mode in bits 2..0; reads 0 when
  *                     s is not delegated to this domain (4.5.2)
  *   0x1edc / 0x1fdc   setienum / clrienum: enable / disable source s
