@@ -51,6 +51,14 @@ int ktest_report_expected(void);
 
 #define KTEST_INTERRUPTED (-2)
 
+/* Hold free memory -- the largest blocks first, never a target of fault
+ * injection -- until about leave_pages pages stay free, so a case runs
+ * near exhaustion in the same time whatever -m is. Returns what it holds
+ * (NULL when nothing), for ktest_unhold to give back. */
+struct ktest_hold;
+struct ktest_hold *ktest_hold(unsigned long leave_pages);
+void ktest_unhold(struct ktest_hold *h);
+
 /* Run the suite named `name` ("all" or NULL for every suite). Prints KTAP;
  * returns the number of failed cases, -1 when no suite has that name, or
  * KTEST_INTERRUPTED when a Ctrl-C stopped it between two cases. */

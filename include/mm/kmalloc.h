@@ -120,7 +120,8 @@ int mm_mode_parse(const char *name);
 /* Release what the caches hold without anyone using it: every keeper of
  * the reclaim path (mm/shrinker.h) gives back all it keeps -- kept large
  * blocks, magazines, empty slabs, fully free heap runs. Returns the bytes
- * given back (frames and magazine objects). After it,
+ * given back (frames; magazine objects only where no slab frame came
+ * back). After it,
  * with no block allocated, buddy_free_pages() is what it was right after
  * kmalloc_init(): the baseline the tests compare against. */
 unsigned long kmalloc_shrink(void);

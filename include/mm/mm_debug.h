@@ -44,7 +44,7 @@ void mm_debug_get_stats(struct mm_debug_stats *out);
  * on: a layer above that keeps freed objects unpoisoned (kmalloc's
  * magazines) puts them back, so they are poisoned and checked when
  * reused. kmalloc_init sets it; NULL for none. */
-void mm_debug_on_poison(void (*fn)(void));
+void mm_debug_on_poison(unsigned long (*fn)(void));
 
 /* Turn every check off and zero the counters (kmalloc_init calls it). */
 void mm_debug_reset(void);

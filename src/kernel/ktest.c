@@ -3,6 +3,7 @@
 #include <string.h>
 #include "kernel/ktest.h"
 #include "kernel/console.h"
+#include "mm/buddy.h"
 #include "mm/stats.h"
 
 extern const struct ktest_suite _ktest_start[], _ktest_end[];
@@ -102,4 +103,36 @@ void ktest_list(void)
 {
 	for (const struct ktest_suite *s = _ktest_start; s < _ktest_end; s++)
 		kprintf("%s\n", s->name);
+}
+
+/* A held block's first words: the next block, its order. */
+struct ktest_hold {
+	struct ktest_hold *next;
+	unsigned order;
+};
+
+struct ktest_hold *ktest_hold(unsigned long leave_pages)
+{
+	struct ktest_hold *chain = NULL, *h;
+	struct page *pg;
+
+	for (int o = MAX_ORDER; o >= 0; o--)
+		while (buddy_free_pages() > leave_pages + (1ul << o) &&
+		       (pg = alloc_pages(GFP_NOINJECT, (unsigned)o))) {
+			h = page_address(pg);
+			h->next = chain;
+			h->order = (unsigned)o;
+			chain = h;
+		}
+	return chain;
+}
+
+void ktest_unhold(struct ktest_hold *h)
+{
+	while (h) {
+		struct ktest_hold *next = h->next;
+
+		free_pages(virt_to_page(h), h->order);
+		h = next;
+	}
 }

@@ -134,36 +134,12 @@ static void test_switching(struct ktest *t)
 	mm_set_mode(old);
 }
 
-/* Hold 4 MiB blocks until about `leave` bytes stay free, so exhausting
- * what is left takes the same time with -m 64M and -m 3G. */
-static struct page *squeeze(unsigned long leave)
-{
-	struct page *chain = NULL, *pg;
-
-	while (buddy_free_pages() * PAGE_SIZE > leave + (PAGE_SIZE << MAX_ORDER) &&
-	       (pg = alloc_pages(0, MAX_ORDER))) {
-		*(struct page **)page_address(pg) = chain;
-		chain = pg;
-	}
-	return chain;
-}
-
-static void release(struct page *chain)
-{
-	while (chain) {
-		struct page *pg = chain;
-
-		chain = *(struct page **)page_address(pg);
-		free_pages(pg, MAX_ORDER);
-	}
-}
-
 /* Fill memory with 64 KiB blocks (chained through their first word) until
  * the mode refuses, then with smaller ones; free all: exact baseline. */
 static void test_exhaust(struct ktest *t)
 {
 	int old = mm_get_mode();
-	struct page *held = squeeze(24ul << 20);
+	struct ktest_hold *held = ktest_hold((24ul << 20) / PAGE_SIZE);   /* the same time at -m 64M and 3G */
 
 	for (int mode = 0; mode < MM_MODE_NR; mode++) {
 		void *chain = NULL, *p;
@@ -188,7 +164,7 @@ static void test_exhaust(struct ktest *t)
 		kmalloc_shrink();
 		KT_EXPECT(t, buddy_free_pages() == base);
 	}
-	release(held);
+	ktest_unhold(held);
 	mm_set_mode(old);
 }
 

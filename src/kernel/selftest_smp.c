@@ -14,6 +14,7 @@
 #include "kernel/smp.h"
 #include "kernel/spinlock.h"
 #include "lib/pattern.h"
+#include "lib/xorshift.h"
 #include "mm/buddy.h"
 #include "mm/kmalloc.h"
 #include "mm/stats.h"
@@ -148,19 +149,11 @@ static void *swap_p[SWAP_SLOTS];
 static size_t swap_size[SWAP_SLOTS];
 static volatile int churn_go;
 
-static uint64_t crnd(struct churn *c)
-{
-	c->rng ^= c->rng << 13;
-	c->rng ^= c->rng >> 7;
-	c->rng ^= c->rng << 17;
-	return c->rng;
-}
-
 /* Put p (size bytes, patterned) in a random swap slot; whatever was there
  * is checked and freed here: most frees are of another hart's block. */
 static void swap_in(struct churn *c, void *p, size_t size)
 {
-	unsigned i = (unsigned)(crnd(c) % SWAP_SLOTS);
+	unsigned i = (unsigned)(xorshift64(&c->rng) % SWAP_SLOTS);
 	unsigned long f = spin_lock_irqsave(&swap_lock);
 	void *old = swap_p[i];
 	size_t old_size = swap_size[i];
@@ -182,7 +175,7 @@ static void churn_txn(struct churn *c)
 	if (mm_txn_begin(&t))
 		return;
 	for (int k = 0; k < 3; k++)
-		if (mm_txn_alloc(&t, 16 + crnd(c) % 3000, 0, 0, &p) == 0)
+		if (mm_txn_alloc(&t, 16 + xorshift64(&c->rng) % 3000, 0, 0, &p) == 0)
 			pattern_fill(p, 16, 1);
 	c->bad += mm_txn_current() != &t;
 	mm_txn_abort(&t);
@@ -196,7 +189,7 @@ static void churn(void *arg)
 	while (!__atomic_load_n(&churn_go, __ATOMIC_ACQUIRE))
 		;
 	for (unsigned i = 0; i < CHURN_TOTAL / nharts; i++) {
-		size_t size = 1 + crnd(c) % (crnd(c) % 8 ? 512 : 20000);
+		size_t size = 1 + xorshift64(&c->rng) % (xorshift64(&c->rng) % 8 ? 512 : 20000);
 		void *p = kmalloc(size, 0);
 
 		if (p) {
@@ -280,39 +273,6 @@ static void test_txn_every_hart(struct ktest *t)
 
 #define BC_READS 300
 
-/* Hold blocks (largest first) until about leave_pages stay free; each
- * block's first words chain it and keep its order. */
-struct held {
-	struct held *next;
-	unsigned order;
-};
-
-static struct held *squeeze_to(unsigned long leave_pages)
-{
-	struct held *chain = NULL, *h;
-	struct page *pg;
-
-	for (int o = MAX_ORDER; o >= 0; o--)
-		while (buddy_free_pages() > leave_pages + (1ul << o) &&
-		       (pg = alloc_pages(GFP_NOINJECT, (unsigned)o))) {
-			h = page_address(pg);
-			h->next = chain;
-			h->order = (unsigned)o;
-			chain = h;
-		}
-	return chain;
-}
-
-static void unsqueeze(struct held *chain)
-{
-	while (chain) {
-		struct held *h = chain;
-
-		chain = h->next;
-		free_pages(virt_to_page(h), h->order);
-	}
-}
-
 /* Hart 0 reads blocks through a cache of its own, each compared with the
  * device, while every other hart allocates in little memory: their reclaim
  * shrinks the cache under hart 0's feet (its lists are the mm lock's). */
@@ -320,7 +280,7 @@ static void test_bcache_shrunk_by_others(struct ktest *t)
 {
 	struct blkdev *d = disk_dev();
 	struct bcache_stats st;
-	struct held *held;
+	struct ktest_hold *held;
 	struct page *io;
 	struct bcache *bc;
 	unsigned long bad = 0, before;
@@ -338,7 +298,7 @@ static void test_bcache_shrunk_by_others(struct ktest *t)
 		return;
 	for (unsigned i = 0; i < 128; i++)   /* something for the others to shrink */
 		bcache_read(bc, i % d->capacity, 0, 1, page_address(io));
-	held = squeeze_to(64);   /* the others' blocks then need reclaim */
+	held = ktest_hold(64);   /* the others' blocks then need reclaim */
 	churn_go = 0;
 	for (unsigned i = 1; i < nharts; i++) {
 		churns[i] = (struct churn){ .rng = 0xbcull * (i + 5) };
@@ -364,7 +324,7 @@ static void test_bcache_shrunk_by_others(struct ktest *t)
 	KT_EXPECT(t, st.hits + st.misses == BC_READS + 128 && st.held == 0);
 	KT_EXPECT(t, st.shrinker_calls > 0);   /* the others' reclaim reached it */
 	bcache_destroy(bc);
-	unsqueeze(held);
+	ktest_unhold(held);
 	free_pages(io, 1);
 	KT_EXPECT(t, mm_check() == 0);
 	kmalloc_shrink();

@@ -138,7 +138,8 @@ static void wait_online(void)
 	}
 }
 
-static void report(void)
+/* The boot log's harts lines; returns the harts online. */
+static unsigned report(void)
 {
 	unsigned online = 0;
 
@@ -164,12 +165,11 @@ static void report(void)
 	if (platform.ncpus > HART_MAX)
 		kprintf("harts: %d more left out (Tally runs at most %d)\n",
 			platform.ncpus - HART_MAX, HART_MAX);
+	return online;
 }
 
 unsigned smp_boot(void)
 {
-	unsigned online = 1;
-
 	if (!sbi_probe(SBI_EXT_HSM) || !sbi_probe(SBI_EXT_IPI)) {
 		kprintf("harts: 1 online (no SBI HSM or IPI: %d left to the firmware)\n",
 			platform.ncpus - 1);
@@ -181,10 +181,7 @@ unsigned smp_boot(void)
 		if (platform.hartid[i] != harts[0].hartid)
 			start_one(platform.hartid[i]);
 	wait_online();
-	report();
-	for (unsigned i = 1; i < nharts; i++)
-		online += harts[i].state == HART_ONLINE;
-	return online;
+	return report();
 }
 
 /* ---- cross-hart calls ---------------------------------------------------- */

@@ -232,9 +232,6 @@ int buddy_try_alloc(gfp_t gfp, unsigned order, struct page **out)
 	return buddy_try(gfp, order, out, gfp & GFP_RESERVE);
 }
 
-/* Reclaim comes before a reserve: the zones above their watermarks, then
- * reclaim and again while anything comes back, and only then (GFP_RESERVE)
- * below them -- no longer a target of injection, which had its say. */
 /* A request tried again: the try before, which failed for want of
  * memory, is not a request or a failure of its own. */
 static void buddy_uncount_try(void)
@@ -246,6 +243,9 @@ static void buddy_uncount_try(void)
 	mm_unlock(s);
 }
 
+/* Reclaim comes before a reserve: the zones above their watermarks, then
+ * reclaim and again while anything comes back, and only then (GFP_RESERVE)
+ * below them -- no longer a target of injection, which had its say. */
 int buddy_alloc(gfp_t gfp, unsigned order, struct page **out)
 {
 	unsigned long injected = faultinj_injected();

@@ -135,12 +135,6 @@ static uint64_t km_requests(void)
 
 /* ---- set-up, modes ------------------------------------------------------ */
 
-/* mm_debug's poison hook: objects waiting in the magazines were freed
- * unpoisoned; on the slabs they are poisoned and checked when reused. */
-static void km_drain_magazines(void)
-{
-	slab_mag_drain_all();
-}
 
 int kmalloc_init(void)
 {
@@ -153,7 +147,7 @@ int kmalloc_init(void)
 	heap_init();
 	faultinj_reset();
 	mm_debug_reset();
-	mm_debug_on_poison(km_drain_magazines);
+	mm_debug_on_poison(slab_mag_drain_all);   /* magazine objects were freed unpoisoned */
 	leak_reset();
 	km_window_reset();
 	memset(&km_stats, 0, sizeof(km_stats));
@@ -475,12 +469,13 @@ static KM_TAIL void *km_kept_alloc(size_t size)
 /* The common cases: GFP_KERNEL, TwoTier or Hybrid, nothing in
  * mm_slow_paths; a size class goes straight to the slab's fast path, a
  * large size to the kept blocks, counted as km_fold() expects. Anything
- * else, or a miss, takes the full path. mm_slow_paths is read under the
- * mm lock, as kfree reads it: another CPU may set it (a mode switch,
- * debug checks, an undo) just before. */
+ * else, or a miss, takes the full path. mm_slow_paths is read before the
+ * mm lock (so the slow modes do not take it twice) and again under it, as
+ * kfree reads it: another CPU may set it (a mode switch, debug checks, an
+ * undo) just before. */
 KM_HOT void *kmalloc(size_t size, gfp_t gfp)
 {
-	if (gfp == GFP_KERNEL) {
+	if (gfp == GFP_KERNEL && !mm_slow_paths) {
 		if (size - 1 < KMALLOC_MAX_CACHE_SIZE) {
 			struct kmem_cache *c = km_cache_of[(size + 7) / 8];
 			unsigned long s = mm_lock();

@@ -9,9 +9,9 @@
 
 unsigned mm_debug_flags;
 static struct mm_debug_stats debug_stats;
-static void (*on_poison)(void);   /* mm_debug_on_poison() */
+static unsigned long (*on_poison)(void);   /* mm_debug_on_poison() */
 
-void mm_debug_on_poison(void (*fn)(void))
+void mm_debug_on_poison(unsigned long (*fn)(void))
 {
 	on_poison = fn;
 }

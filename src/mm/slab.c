@@ -428,20 +428,22 @@ unsigned long kmem_cache_shrink(struct kmem_cache *c)
 }
 
 /* The slab layer's keeper (mm/shrinker.h): every magazine put back, every
- * empty slab released. Returns the bytes that came back: the objects the
- * magazines held and the released slabs' frames. */
+ * empty slab released. Returns the bytes of the released slabs' frames
+ * or, when none was released, of the objects put back on their slabs
+ * (usable again, though no frame came back): never both, so nothing is
+ * counted twice. */
 static unsigned long slab_keeper_scan(struct shrinker *sh, unsigned long want)
 {
-	unsigned long s = mm_lock(), bytes = 0;
+	unsigned long s = mm_lock(), objects = 0, frames;
 
 	(void)sh;
 	(void)want;
 	for (int i = 0; i < SLAB_MAX_CACHES; i++)
 		if (slab_caches[i].live)
-			bytes += mag_drain(&slab_caches[i]) * slab_caches[i].size;
-	bytes += caches_shrink(NULL, false) * PAGE_SIZE;
+			objects += mag_drain(&slab_caches[i]) * slab_caches[i].size;
+	frames = caches_shrink(NULL, false);
 	mm_unlock(s);
-	return bytes;
+	return frames ? frames * PAGE_SIZE : objects;
 }
 
 static struct shrinker slab_keeper = { .scan = slab_keeper_scan, .keeper = true };

@@ -123,7 +123,7 @@ static bool needs_backslash(char c, char q, bool at_start)
 	if (q == '\'')
 		return false;
 	if (q == '"')
-		return c == '"' || c == '\\' || c == '$' || c == '`';
+		return dquote_escapes(c);
 	return c == ' ' || c == '\'' || c == '"' || c == '\\' ||
 	       (c == '#' && at_start);
 }

@@ -50,20 +50,27 @@ static inline void mm_lock_drop(void)
 	}
 }
 
+/* The state mm_lock returns: the previous SIE bit (SSTATUS_SIE) and
+ * MM_LOCK_TAKEN when it took the ticket lock, so mm_unlock undoes exactly
+ * what mm_lock did without loading mm_lock_smp again. */
+#define MM_LOCK_TAKEN 1ul
+
 static inline unsigned long mm_lock(void)
 {
 	unsigned long s = irq_save();
 
-	if (__builtin_expect(mm_lock_smp, 0))
+	if (__builtin_expect(mm_lock_smp, 0)) {
 		mm_lock_take();
+		s |= MM_LOCK_TAKEN;
+	}
 	return s;
 }
 
 static inline void mm_unlock(unsigned long state)
 {
-	if (__builtin_expect(mm_lock_smp, 0))
+	if (__builtin_expect(state & MM_LOCK_TAKEN, 0))
 		mm_lock_drop();
-	irq_restore(state);
+	irq_restore(state & SSTATUS_SIE);
 }
 
 /* The calling hart's dense index, 0 .. MM_MAX_CPUS-1. */
