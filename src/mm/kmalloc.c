@@ -475,7 +475,7 @@ static KM_TAIL void *km_kept_alloc(size_t size)
  * undo) just before. */
 KM_HOT void *kmalloc(size_t size, gfp_t gfp)
 {
-	if (gfp == GFP_KERNEL && !mm_slow_paths) {
+	if (gfp == GFP_KERNEL && !__atomic_load_n(&mm_slow_paths, __ATOMIC_RELAXED)) {
 		if (size - 1 < KMALLOC_MAX_CACHE_SIZE) {
 			struct kmem_cache *c = km_cache_of[(size + 7) / 8];
 			unsigned long s = mm_lock();
