@@ -36,4 +36,15 @@ static inline unsigned ctz64(uint64_t x)
 }
 #endif
 
+/* Set bits of x (no libgcc in the kernel, no Zbb: a loop that clears the
+ * lowest set bit; for counting, not for hot paths). */
+static inline unsigned popcount64(uint64_t x)
+{
+	unsigned n = 0;
+
+	for (; x; x &= x - 1)
+		n++;
+	return n;
+}
+
 #endif

@@ -8,6 +8,8 @@
 #ifndef TALLY_MM_BUDDY_H
 #define TALLY_MM_BUDDY_H
 
+#include <stdbool.h>
+
 #include "mm/gfp.h"
 #include "mm/page.h"
 
@@ -74,6 +76,12 @@ unsigned long buddy_free_pages(void);
 
 /* A snapshot of the counters. */
 void buddy_get_stats(struct buddy_stats *out);
+
+/* Whether the zones ordinary requests come from first (Normal and above)
+ * have more free frames than their low watermarks together: for caches
+ * deciding whether to take a batch ahead of need (the slab magazines'
+ * refill), as Linux shrinks its per-cpu batches under pressure. */
+bool buddy_plenty(void);
 
 /* Linux's unusable free space index of zone z for order, in per mille:
  * the share of free frames in blocks smaller than 2^order. 0 when the zone

@@ -23,6 +23,22 @@
  * or include/env/host). */
 #include "mm_env_lock.h"
 
+/* Per-CPU gates: struct mm_cpu_gate mm_cpu_gates[MM_MAX_CPUS], one per CPU,
+ * guarding what belongs to that CPU alone (its slab magazines).
+ *   unsigned long mm_gate_enter(g) / void mm_gate_leave(g, state): a fast
+ *     path enters its own CPU's gate, never while holding the mm lock and
+ *     never another CPU's (kernel: interrupts off and a spin lock nobody
+ *     else contends for; host: two plain stores and a load);
+ *   void mm_gates_stop(void) / mm_gates_start(void): a CPU holding the mm
+ *     lock holds every gate at once, to drain, count or check what every
+ *     CPU caches; nothing between them enters a gate.
+ * A CPU holding the mm lock may touch its own per-CPU data without its
+ * gate: no other CPU touches it without the lock, and its own fast paths
+ * are not running. Lock order: mm lock, then gates.
+ *   uint64_t mm_bits_set(w, bits) / void mm_bits_clear(w, bits): change
+ *     bits of a word other CPUs change bits of without the mm lock (the
+ *     slabs' cached maps); mm_bits_set returns the word before. */
+
 /* Milliseconds since an arbitrary start, never going back: the kernel's
  * time CSR scaled by the timebase, the host's monotonic clock. For the
  * statistics' time window; not on any allocation's fast path. */

@@ -19,6 +19,7 @@
 _Static_assert(MM_MAX_CPUS == 64, "the slot map is one 64-bit word");
 
 __thread unsigned mm_host_cpu_id;
+struct mm_cpu_gate mm_cpu_gates[MM_MAX_CPUS];
 struct mm_host_lock mm_host_lock;
 
 static uint64_t cpu_slots;        /* bit i: index i held by a live thread */
@@ -55,6 +56,8 @@ static void barrier_all_threads(void)
 	abort();
 }
 
+static void gates_wait_idle(void);
+
 /* A second thread is here: from now on every take is a real one. Waits for
  * the first thread to leave the section it may be in without the lock. */
 static void go_shared(void)
@@ -63,6 +66,7 @@ static void go_shared(void)
 	barrier_all_threads();
 	while (__atomic_load_n(&mm_host_lock.solo_depth, __ATOMIC_ACQUIRE))
 		sched_yield();
+	gates_wait_idle();   /* its plain bit updates (mm_bits_set) are done */
 }
 
 unsigned mm_host_cpu_claim(void)
@@ -102,6 +106,42 @@ void mm_host_lock_wait(unsigned me)
 		if (tries >= 64)
 			sched_yield();
 	}
+}
+
+/* The owner of g found it stopped: step out, wait for the stop to be
+ * lifted, step in again -- with a full fence this time, as the waiter
+ * may be any thread (mm_env_lock.h). */
+void mm_host_gate_wait(struct mm_cpu_gate *g)
+{
+	do {
+		__atomic_store_n(&g->busy, 0, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&g->stop, __ATOMIC_ACQUIRE))
+			sched_yield();
+		__atomic_store_n(&g->busy, 1, __ATOMIC_SEQ_CST);
+	} while (__atomic_load_n(&g->stop, __ATOMIC_SEQ_CST));
+}
+
+/* Wait until no owner is inside its gate (after a barrier on every
+ * thread: each then sees what the caller stored before, or has made its
+ * busy visible). */
+static void gates_wait_idle(void)
+{
+	for (unsigned i = 0; i < MM_MAX_CPUS; i++)
+		while (__atomic_load_n(&mm_cpu_gates[i].busy, __ATOMIC_ACQUIRE))
+			sched_yield();
+}
+
+/* Hold every gate (the mm lock held): raise each stop, make every running
+ * thread pass a full barrier, wait for each owner inside to leave. Alone
+ * (one thread so far), the caller is inside none. */
+void mm_host_gates_stop(void)
+{
+	for (unsigned i = 0; i < MM_MAX_CPUS; i++)
+		__atomic_store_n(&mm_cpu_gates[i].stop, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&mm_host_lock.shared, __ATOMIC_RELAXED))
+		return;
+	barrier_all_threads();
+	gates_wait_idle();
 }
 
 unsigned long long (*mm_host_clock)(void);

@@ -450,6 +450,18 @@ unsigned long buddy_free_pages(void)
 	return n;
 }
 
+bool buddy_plenty(void)
+{
+	unsigned long irq = mm_lock(), free = 0, low = 0;
+
+	for (int z = ZONE_NORMAL; z < NR_ZONES; z++) {
+		free += mm_zones[z].free_pages;
+		low += mm_zones[z].wmark_low;
+	}
+	mm_unlock(irq);
+	return free > low;
+}
+
 void buddy_get_stats(struct buddy_stats *out)
 {
 	unsigned long irq = mm_lock();

@@ -86,9 +86,12 @@ static void km_class_table(void)
 #endif
 
 /* Move one fast path's counts since the last fold (*last) into mode
- * counters m and backend counters b; each allocation granted `each` bytes. */
+ * counters m and backend counters b; each allocation granted `each` bytes.
+ * When in_use, b's bytes in use follow (the slab fast paths leave them to
+ * the fold; the kept blocks count theirs under the mm lock). */
 static void km_fold_one(struct mm_alloc_counters *m, struct mm_alloc_counters *b,
-			const struct km_counts *now, struct km_counts *last, size_t each)
+			const struct km_counts *now, struct km_counts *last, size_t each,
+			bool in_use)
 {
 	unsigned long a = now->allocs - last->allocs, f = now->frees - last->frees;
 	uint64_t bytes = now->bytes - last->bytes;
@@ -102,25 +105,39 @@ static void km_fold_one(struct mm_alloc_counters *m, struct mm_alloc_counters *b
 	b->bytes_requested += bytes;
 	b->bytes_granted += (uint64_t)a * each;
 	b->frees += f;
+	if (in_use)
+		b->bytes_in_use += ((uint64_t)a - f) * each;
 }
 
-/* Bring km_stats up to date with the fast paths (mm lock held). */
+/* Bring km_stats up to date with the fast paths (mm lock held): every
+ * CPU's counts, read with the gates stopped. The slab backend's peak in
+ * use is the highest seen at a fold (each read of the figures, each
+ * failure, each second's tick): the fast paths keep no shared count. */
 static void km_fold(void)
 {
 	struct mm_alloc_counters *m = &km_stats.mode[km_mode];
+	struct mm_alloc_counters *slab = &km_stats.backend[KM_BACKEND_SLAB];
 
+	mm_gates_stop();
 	for (unsigned ci = 0; ci < KMALLOC_NR_CLASSES; ci++) {
 		const struct kmem_cache *c = km_caches[ci];
-		struct km_counts now;
+		struct km_counts now = { 0, 0, 0 };
 
 		if (!c)
 			continue;
-		now = (struct km_counts){ c->fast_allocs, c->fast_frees, c->fast_bytes };
-		km_fold_one(m, &km_stats.backend[KM_BACKEND_SLAB], &now, &km_folded[ci], c->size);
+		for (unsigned cpu = 0; cpu < MM_MAX_CPUS; cpu++) {
+			now.allocs += c->cpu[cpu].allocs;
+			now.frees += c->cpu[cpu].frees;
+			now.bytes += c->cpu[cpu].bytes;
+		}
+		km_fold_one(m, slab, &now, &km_folded[ci], c->size, true);
 	}
+	mm_gates_start();
+	if (slab->bytes_in_use > slab->peak_bytes_in_use)
+		slab->peak_bytes_in_use = slab->bytes_in_use;
 	for (unsigned o = 1; o <= KEPT_ORDERS; o++)
 		km_fold_one(m, &km_stats.backend[KM_BACKEND_LARGE], &kept[o].fast,
-			    &kept[o].folded, PAGE_SIZE << o);
+			    &kept[o].folded, PAGE_SIZE << o, false);
 }
 
 /* Requests since kmalloc_init, all modes (after km_fold). */
@@ -371,8 +388,9 @@ static int km_owner(const void *p, size_t *usable)
 /* Route a request; when memory really ran out (not by fault injection,
  * which must be seen), reclaim (mm/shrinker.h) with the caller's mm lock,
  * *lock, dropped -- so a shrinker's kfree never nests inside an
- * allocation, as a real spinlock would need -- and route again while
- * anything comes back. */
+ * allocation, as a real spinlock would need -- and route again after
+ * each round (objects of the request's own size class put back from the
+ * magazines serve it though no frame came back), while frames come back. */
 static int km_route_reclaim(size_t size, size_t align, gfp_t gfp, void **out,
 			    int *backend, size_t *granted, void *caller, unsigned long *lock)
 {
@@ -386,9 +404,9 @@ static int km_route_reclaim(size_t size, size_t align, gfp_t gfp, void **out,
 		mm_unlock(*lock);
 		more = mm_reclaim(size, gfp, &round);
 		*lock = mm_lock();
+		ret = km_route(size, align, gfp, out, backend, granted, caller);
 		if (!more)
 			break;
-		ret = km_route(size, align, gfp, out, backend, granted, caller);
 	}
 	return ret;
 }
@@ -466,29 +484,52 @@ static KM_TAIL void *km_kept_alloc(size_t size)
 	return pg ? page_address(pg) : km_alloc_ptr(size, GFP_KERNEL, caller);
 }
 
+/* An object from the CPU's magazines, its bytes counted (inside the
+ * CPU's gate, or under the mm lock on the CPU itself). */
+static inline void *km_cpu_take(struct slab_cpu *pc, size_t size)
+{
+	void *p = slab_alloc_fast(pc);
+
+	if (p)
+		__atomic_store_n(&pc->bytes, pc->bytes + size, __ATOMIC_RELAXED);
+	return p;
+}
+
+/* kmalloc of a size class whose magazines were empty: refill them (mm
+ * lock held: the CPU's own, which no fast path of its is touching) and
+ * take one, else the full path. A tail call from kmalloc. */
+static KM_TAIL void *km_alloc_refill(struct kmem_cache *c, size_t size)
+{
+	void *caller = __builtin_return_address(0);
+	unsigned long s = mm_lock();
+	unsigned cpu = mm_cpu();
+	void *p = slab_mag_refill(c, cpu, GFP_KERNEL) ? km_cpu_take(&c->cpu[cpu], size) : NULL;
+
+	mm_unlock(s);
+	return p ? p : km_alloc_ptr(size, GFP_KERNEL, caller);
+}
+
 /* The common cases: GFP_KERNEL, TwoTier or Hybrid, nothing in
- * mm_slow_paths; a size class goes straight to the slab's fast path, a
- * large size to the kept blocks, counted as km_fold() expects. Anything
- * else, or a miss, takes the full path. mm_slow_paths is read under the
- * mm lock, as kfree reads it: another CPU may set it (a mode switch, debug
- * checks, an undo) just before. (A first look before the lock would spare
- * the slow modes a second lock round trip but cost the fast path two
- * instructions: 82.2 -> 84.5 per small op.) */
+ * mm_slow_paths; a size class goes to the calling CPU's magazines inside
+ * its gate -- no shared lock -- a large size to the kept blocks. A miss
+ * refills the magazines under the mm lock; anything else takes the full
+ * path. mm_slow_paths is read inside the gate: whoever sets it stops
+ * every gate before going on (slowpath.c), so no fast path runs past a
+ * change. */
 KM_HOT void *kmalloc(size_t size, gfp_t gfp)
 {
 	if (gfp == GFP_KERNEL) {
 		if (size - 1 < KMALLOC_MAX_CACHE_SIZE) {
 			struct kmem_cache *c = km_cache_of[(size + 7) / 8];
-			unsigned long s = mm_lock();
-			void *p = mm_slow_paths ? NULL : slab_alloc_fast(c);
+			unsigned cpu = mm_cpu();
+			struct mm_cpu_gate *g = &mm_cpu_gates[cpu];
+			unsigned long s = mm_gate_enter(g);
+			void *p = NULL;
 
-			if (p) {
-				c->fast_bytes += size;
-				count_in_use(&km_stats.backend[KM_BACKEND_SLAB], c->size);
-				mm_unlock(s);
-				return p;
-			}
-			mm_unlock(s);
+			if (!__atomic_load_n(&mm_slow_paths, __ATOMIC_RELAXED))
+				p = km_cpu_take(&c->cpu[cpu], size);
+			mm_gate_leave(g, s);
+			return p ? p : km_alloc_refill(c, size);
 		} else if (size - 1 < KEPT_MAX_SIZE) {
 			return km_kept_alloc(size);
 		}
@@ -622,49 +663,65 @@ static inline bool km_kept_put(struct page *pg)
 	return true;
 }
 
-/* kfree's common cases: a live object of a plain slab of one of kmalloc's
- * caches, or a whole large block the kept blocks take; nothing in
- * mm_slow_paths. Returns false when the full path must run. */
-static inline bool km_free_fast(const void *p)
+/* kfree's common case, inside the calling CPU's gate: a live object of a
+ * plain slab of one of kmalloc's caches into the CPU's magazines, nothing
+ * in mm_slow_paths. Returns false when the slow path must run. */
+static inline bool km_free_fast(const void *p, unsigned cpu)
 {
 	struct page *pg = virt_to_page(p);
-	struct kmem_cache *c;
 
-	if (!pg || mm_slow_paths)
+	if (!pg || __atomic_load_n(&mm_slow_paths, __ATOMIC_RELAXED))
 		return false;
 	/* Owners are on heads only (page.h): p's own frame names a slab head
 	 * or a large block's head; an interior frame of a slab is looked up. */
+	if (pg->owner != PAGE_OWNER_SLAB && (pg = compound_head(pg))->owner != PAGE_OWNER_SLAB)
+		return false;
+	return slab_free_fast(pg, p, cpu) != NULL;
+}
+
+/* kfree's cases that need the mm lock but not the full path (held,
+ * mm_slow_paths clear): a whole large block the kept blocks take, or a
+ * slab object once the CPU's magazines have room (an empty one swapped
+ * in from the depot). Returns false when the full path must run. */
+static bool km_free_cached(const void *p, unsigned cpu)
+{
+	struct page *pg = virt_to_page(p);
+
+	if (!pg || mm_slow_paths)
+		return false;
 	if (pg->owner == PAGE_OWNER_LARGE)
 		return ((uintptr_t)p & (PAGE_SIZE - 1)) == 0 && km_kept_put(pg);
 	if (pg->owner != PAGE_OWNER_SLAB && (pg = compound_head(pg))->owner != PAGE_OWNER_SLAB)
 		return false;
-	if (!(c = slab_free_fast(pg, p)))
-		return false;
-	km_stats.backend[KM_BACKEND_SLAB].bytes_in_use -= c->size;   /* one of kmalloc's */
-	return true;
+	return slab_cache_valid(pg->priv) && slab_mag_make_room(pg->priv, cpu) &&
+	       slab_free_fast(pg, p, cpu) != NULL;
 }
 
 static KM_TAIL void km_free_slow(const void *p)
 {
 	unsigned long s = mm_lock();
 
-	km_free(p, __builtin_return_address(0));
+	if (!km_free_cached(p, mm_cpu()))
+		km_free(p, __builtin_return_address(0));
 	mm_unlock(s);
 }
 
 KM_HOT void kfree(const void *p)
 {
+	unsigned cpu;
+	struct mm_cpu_gate *g;
 	unsigned long s;
+	bool done;
 
 	if (!p)
 		return;
-	s = mm_lock();
-	if (km_free_fast(p)) {
-		mm_unlock(s);
-		return;
-	}
-	mm_unlock(s);
-	km_free_slow(p);
+	cpu = mm_cpu();
+	g = &mm_cpu_gates[cpu];
+	s = mm_gate_enter(g);
+	done = km_free_fast(p, cpu);
+	mm_gate_leave(g, s);
+	if (!done)
+		km_free_slow(p);
 }
 
 size_t ksize(const void *p)
@@ -745,6 +802,7 @@ uint64_t kmalloc_bytes_in_use(void)
 	unsigned long s = mm_lock();
 	uint64_t sum = 0;
 
+	km_fold();
 	for (int b = 0; b < KM_BACKEND_NR; b++)
 		sum += km_stats.backend[b].bytes_in_use;
 	mm_unlock(s);

@@ -77,11 +77,14 @@ static bool walk_enter(void)
 	stats.calls++;
 	while (walker != -1 && walker != me) {
 		mm_unlock(f);
+		/* wait without the lock: the walker takes it for every scan */
+		while (__atomic_load_n(&walker, __ATOMIC_RELAXED) != -1)
+			;
 		f = mm_lock();
 	}
 	ok = walker == -1;
 	if (ok)
-		walker = me;
+		__atomic_store_n(&walker, me, __ATOMIC_RELAXED);
 	else
 		stats.reentries++;
 	mm_unlock(f);
@@ -93,7 +96,7 @@ static void walk_leave(unsigned long freed)
 	unsigned long f = mm_lock();
 
 	stats.bytes_freed += freed;
-	walker = -1;
+	__atomic_store_n(&walker, -1, __ATOMIC_RELAXED);
 	mm_unlock(f);
 }
 

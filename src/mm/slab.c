@@ -71,6 +71,7 @@
 #include "mm/mm_debug.h"
 #include "mm/mm_env.h"
 #include "mm/shrinker.h"
+#include "mm/slowpath.h"
 #include "kerrno.h"
 #include "slab_internal.h"
 
@@ -80,6 +81,8 @@
 struct kmem_cache slab_caches[SLAB_MAX_CACHES];
 
 static unsigned long mag_drain(struct kmem_cache *c);
+static void mag_attach(struct kmem_cache *c);
+static void mag_pool_reset(void);
 static struct shrinker slab_keeper;
 static int keep_empty;   /* slab_set_keep_empty(): its holders */
 static unsigned long api_wrong_frees;   /* refused by kmem_cache_free() */
@@ -288,8 +291,23 @@ static unsigned long cache_total_objs(const struct kmem_cache *c)
 	       c->lay[LAY_RZ].nr_slabs * c->lay[LAY_RZ].nobjs;
 }
 
+static void mag_count(struct kmem_cache *c, struct slab_mag *m, void *arg)
+{
+	(void)c;
+	*(unsigned long *)arg += m->n;
+}
+
+/* Objects waiting in c's magazines (the gates stopped). */
+static unsigned long cache_cached(const struct kmem_cache *c)
+{
+	unsigned long n = 0;
+
+	slab_for_each_mag((struct kmem_cache *)c, mag_count, &n);
+	return n;
+}
+
 /* Objects in use: everything but the free objects of listed slabs and the
- * magazine's. */
+ * magazines' (the gates stopped). */
 static unsigned long cache_active(const struct kmem_cache *c, unsigned long *partial,
 				  unsigned long *partial_free)
 {
@@ -314,28 +332,42 @@ static unsigned long cache_active(const struct kmem_cache *c, unsigned long *par
 		*partial = np;
 	if (partial_free)
 		*partial_free = pf;
-	free += pf + c->mag_n;
+	free += pf + cache_cached(c);
 	return cache_total_objs(c) > free ? cache_total_objs(c) - free : 0;
 }
 
+/* A magazine entry whose slab has every allocated object in magazines,
+ * counted once per slab: at the entry of its lowest cached object. */
+static void mag_count_idle(struct kmem_cache *c, struct slab_mag *m, void *arg)
+{
+	const struct slab_layout *l = &c->lay[LAY_PLAIN];
+
+	for (unsigned long j = 0; j < m->n; j++) {
+		struct page *pg;
+		unsigned long cached = 0, first = ~0ul;
+		long i;
+
+		if (!slab_mag_entry_sound(c, m, j, &pg, &i))
+			continue;
+		for (unsigned long w = 0; w < l->words; w++) {
+			uint64_t b = __atomic_load_n(&slab_cached_map(pg, l)[w], __ATOMIC_RELAXED);
+
+			if (b && first == ~0ul)
+				first = w * 64 + ctz64(b);
+			cached += popcount64(b);
+		}
+		*(unsigned long *)arg += first == (unsigned long)i && cached == pg->inuse;
+	}
+}
+
 /* Slabs with an object in use (Linux's active_slabs): the full and partial
- * ones, less those whose every allocated object waits in the magazine. */
+ * ones, less those whose every allocated object waits in a magazine (the
+ * gates stopped). */
 static unsigned long cache_active_slabs(const struct kmem_cache *c, unsigned long listed)
 {
 	unsigned long idle = 0;
 
-	for (unsigned long j = 0; j < c->mag_n; j++) {
-		const struct page *pg = compound_head(virt_to_page(c->mag_obj[j]));
-		unsigned long k, n = 0;
-
-		for (k = 0; k < j && compound_head(virt_to_page(c->mag_obj[k])) != pg; k++)
-			;
-		if (k < j)
-			continue;   /* its slab was counted with an earlier entry */
-		for (k = j; k < c->mag_n; k++)
-			n += compound_head(virt_to_page(c->mag_obj[k])) == pg;
-		idle += n == pg->inuse;
-	}
+	slab_for_each_mag((struct kmem_cache *)c, mag_count_idle, &idle);
 	return listed > idle ? listed - idle : 0;
 }
 
@@ -344,17 +376,41 @@ static unsigned long cache_active_slabs(const struct kmem_cache *c, unsigned lon
 void slab_init(void)
 {
 	memset(slab_caches, 0, sizeof(slab_caches));
+	mag_pool_reset();
 	keep_empty = 0;
 	api_wrong_frees = 0;
 	shrinker_register(&slab_keeper);
 }
 
+/* A cache in the first free slot of the table (mm lock held); NULL when
+ * the table is full. */
+static struct kmem_cache *cache_make(const char *name, size_t size, size_t align,
+				     unsigned flags)
+{
+	struct kmem_cache *c = NULL;
+
+	for (int i = 0; i < SLAB_MAX_CACHES && !c; i++)
+		if (!slab_caches[i].live)
+			c = &slab_caches[i];
+	if (!c)
+		return NULL;
+	memset(c, 0, sizeof(*c));
+	strncpy(c->name, name, SLAB_NAME_MAX - 1);
+	c->size = size;
+	c->objsize = size < 8 ? 8 : size;
+	c->align = align < 8 ? 8 : align;
+	c->flags = flags;
+	layout_init(c, LAY_PLAIN);
+	layout_init(c, LAY_RZ);
+	c->live = true;
+	return c;
+}
+
 struct kmem_cache *kmem_cache_create(const char *name, size_t size,
 				     size_t align, unsigned flags)
 {
-	struct kmem_cache *c = NULL;
+	struct kmem_cache *c;
 	unsigned long s;
-	int i;
 
 	if (!align)
 		align = 8;
@@ -362,21 +418,9 @@ struct kmem_cache *kmem_cache_create(const char *name, size_t size,
 	    align > SLAB_MAX_ALIGN)
 		return NULL;
 	s = mm_lock();
-	for (i = 0; i < SLAB_MAX_CACHES && !c; i++)
-		if (!slab_caches[i].live)
-			c = &slab_caches[i];
-	if (c) {
-		memset(c, 0, sizeof(*c));
-		strncpy(c->name, name, SLAB_NAME_MAX - 1);
-		c->size = size;
-		c->objsize = size < 8 ? 8 : size;
-		c->align = align < 8 ? 8 : align;
-		c->flags = flags;
-		c->mag_cap = kmem_cache_is_kmalloc(c) ? SLAB_MAG_SIZE : 0;
-		layout_init(c, LAY_PLAIN);
-		layout_init(c, LAY_RZ);
-		c->live = true;
-	}
+	c = cache_make(name, size, align, flags);
+	if (c && kmem_cache_is_kmalloc(c))
+		mag_attach(c);
 	mm_unlock(s);
 	return c;
 }
@@ -406,13 +450,18 @@ static unsigned long caches_shrink(struct kmem_cache *c, bool drain)
 {
 	unsigned long freed = 0;
 
+	if (drain) {
+		mm_gates_stop();
+		for (int i = 0; i < SLAB_MAX_CACHES; i++)
+			if (slab_caches[i].live && (!c || c == &slab_caches[i]))
+				mag_drain(&slab_caches[i]);
+		mm_gates_start();
+	}
 	for (int i = 0; i < SLAB_MAX_CACHES; i++) {
 		struct kmem_cache *k = &slab_caches[i];
 
 		if (!k->live || (c && c != k))
 			continue;
-		if (drain)
-			mag_drain(k);
 		freed += layout_shrink(k, LAY_PLAIN, 0);
 		freed += layout_shrink(k, LAY_RZ, 0);
 	}
@@ -429,21 +478,24 @@ unsigned long kmem_cache_shrink(struct kmem_cache *c)
 
 /* The slab layer's keeper (mm/shrinker.h): every magazine put back, every
  * empty slab released. Returns the bytes of the released slabs' frames
- * or, when none was released, of the objects put back on their slabs
- * (usable again, though no frame came back): never both, so nothing is
- * counted twice. */
+ * only: objects put back on their slabs serve their own cache's request,
+ * which tries again after any round (kmalloc, kmem_cache_alloc), and no
+ * one else's -- counted, they would keep every other CPU's reclaim going
+ * round while the magazines fill and drain. */
 static unsigned long slab_keeper_scan(struct shrinker *sh, unsigned long want)
 {
-	unsigned long s = mm_lock(), objects = 0, frames;
+	unsigned long s = mm_lock(), frames;
 
 	(void)sh;
 	(void)want;
+	mm_gates_stop();
 	for (int i = 0; i < SLAB_MAX_CACHES; i++)
 		if (slab_caches[i].live)
-			objects += mag_drain(&slab_caches[i]) * slab_caches[i].size;
+			mag_drain(&slab_caches[i]);
+	mm_gates_start();
 	frames = caches_shrink(NULL, false);
 	mm_unlock(s);
-	return frames ? frames * PAGE_SIZE : objects;
+	return frames * PAGE_SIZE;
 }
 
 static struct shrinker slab_keeper = { .scan = slab_keeper_scan, .keeper = true };
@@ -554,8 +606,9 @@ void *__kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp, void *caller)
 }
 
 /* Out of memory (not by injection): reclaim (mm/shrinker.h) and try again
- * while anything comes back. The cache counts one request, and a failure
- * only when the last try failed. */
+ * after each round (the cache's own objects put back from magazines serve
+ * it though no frame came back), while frames come back. The cache counts
+ * one request, and a failure only when the last try failed. */
 void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp)
 {
 	void *caller = __builtin_return_address(0);
@@ -568,7 +621,7 @@ void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp)
 		mm_unlock(s);
 		more = mm_reclaim(c->size, gfp, &round);
 		s = mm_lock();
-		if (more && slab_cache_valid(c)) {
+		if (slab_cache_valid(c)) {
 			c->requests--;   /* the same request, tried again */
 			c->failures--;
 			obj = __kmem_cache_alloc(c, gfp, caller);
@@ -677,7 +730,7 @@ static const char *slab_locate(const void *obj, struct page **pgp, long *i)
 	if (*i < 0)
 		return "not at an object start";
 	if (!slab_allocated(pg, (unsigned long)*i) ||
-	    slab_bit(slab_cached_map(pg, &c->lay[pg->kind]), (unsigned)*i))
+	    slab_cached(pg, &c->lay[pg->kind], (unsigned long)*i))
 		return "object is free (double free?)";
 	return NULL;
 }
@@ -735,20 +788,64 @@ struct kmem_cache *slab_obj_cache(const void *obj)
 
 /* ---- magazines ---------------------------------------------------------------- */
 
+/* The pool: SLAB_MAGS_PER_CACHE magazines for each of up to SLAB_MAG_CACHES
+ * caches; mag_pool_owner[k] is the cache set k belongs to. Every magazine
+ * of a set is in exactly one place: a CPU's loaded or previous slot, or
+ * the depot's full or empty list. */
+static struct slab_mag mag_pool[SLAB_MAG_CACHES][SLAB_MAGS_PER_CACHE];
+static struct kmem_cache *mag_pool_owner[SLAB_MAG_CACHES];
+
+static void mag_pool_reset(void)
+{
+	memset(mag_pool_owner, 0, sizeof(mag_pool_owner));
+}
+
+/* Give c a set of magazines, if one is left: each CPU an empty loaded and
+ * previous one, the rest to the depot. */
+static void mag_attach(struct kmem_cache *c)
+{
+	struct slab_mag *set = NULL;
+	unsigned k;
+
+	for (k = 0; k < SLAB_MAG_CACHES && !set; k++)
+		if (!mag_pool_owner[k] || !mag_pool_owner[k]->live)
+			set = mag_pool[k];
+	if (!set)
+		return;
+	mag_pool_owner[k - 1] = c;
+	for (unsigned j = 0; j < SLAB_MAGS_PER_CACHE; j++) {
+		set[j].n = 0;
+		set[j].cap = SLAB_MAG_BYTES / c->objsize;
+		if (set[j].cap > SLAB_MAG_SIZE)
+			set[j].cap = SLAB_MAG_SIZE;
+		if (set[j].cap < 2)
+			set[j].cap = 2;
+	}
+	for (unsigned cpu = 0; cpu < MM_MAX_CPUS; cpu++) {
+		c->cpu[cpu].loaded = &set[2 * cpu];
+		c->cpu[cpu].prev = &set[2 * cpu + 1];
+	}
+	for (unsigned j = 2 * MM_MAX_CPUS; j < SLAB_MAGS_PER_CACHE; j++) {
+		set[j].next = c->depot_empty;
+		c->depot_empty = &set[j];
+	}
+	c->mags = true;
+}
+
 /* slab_internal.h */
-bool slab_mag_entry_sound(const struct kmem_cache *c, unsigned long j,
-			  struct page **pgp, long *ip)
+bool slab_mag_entry_sound(const struct kmem_cache *c, const struct slab_mag *m,
+			  unsigned long j, struct page **pgp, long *ip)
 {
 	const struct slab_layout *l = &c->lay[LAY_PLAIN];
 	const char *why;
-	struct page *pg = slab_of(c->mag_obj[j], &why);
+	struct page *pg = slab_of(m->obj[j], &why);
 	long i;
 
 	if (!pg || pg->priv != c || pg->kind != LAY_PLAIN)
 		return false;
-	i = slab_index(pg, l, c->mag_obj[j]);
-	if (i < 0 || c->mag_word[j] != slab_cached_map(pg, l) + i / 64 ||
-	    c->mag_bit[j] != 1ull << (i % 64) || !(*c->mag_word[j] & c->mag_bit[j]) ||
+	i = slab_index(pg, l, m->obj[j]);
+	if (i < 0 || m->word[j] != slab_cached_map(pg, l) + i / 64 ||
+	    m->bit[j] != 1ull << (i % 64) || !slab_cached(pg, l, (unsigned long)i) ||
 	    !slab_allocated(pg, (unsigned long)i))
 		return false;
 	*pgp = pg;
@@ -756,53 +853,223 @@ bool slab_mag_entry_sound(const struct kmem_cache *c, unsigned long j,
 	return true;
 }
 
-/* Put every cached object of c back on its slab, newest first; an entry
- * that is not sound is reported, counted as a corruption and dropped.
- * Returns the objects put back. */
-static unsigned long mag_drain(struct kmem_cache *c)
+/* Put m's newest object back on its slab; an entry that is not sound is
+ * reported, counted as a corruption and dropped. Returns 1 when an object
+ * went back. */
+static unsigned long mag_put_back_one(struct kmem_cache *c, struct slab_mag *m)
+{
+	unsigned long j = --m->n;
+	struct page *pg;
+	long i;
+
+	if (!slab_mag_entry_sound(c, m, j, &pg, &i)) {
+		mm_debug_count_corruption();
+		mm_report("slab: %s: magazine entry %p is not a cached object; dropped",
+			  c->name, m->obj[j]);
+		return 0;
+	}
+	mm_bits_clear(m->word[j], m->bit[j]);
+	slab_put(c, pg, LAY_PLAIN, m->obj[j], (unsigned)i, NULL);
+	return 1;
+}
+
+/* Every object of m back on its slab, newest first; returns how many. */
+static unsigned long mag_put_back(struct kmem_cache *c, struct slab_mag *m)
 {
 	unsigned long n = 0;
 
-	while (c->mag_n) {
-		unsigned long j = --c->mag_n;
-		struct page *pg;
+	while (m->n)
+		n += mag_put_back_one(c, m);
+	return n;
+}
+
+static void mag_reverse(struct slab_mag *m)
+{
+	for (unsigned long i = 0, j = m->n; i + 1 < j; i++, j--) {
+		void *o = m->obj[i];
+		uint64_t *w = m->word[i], b = m->bit[i];
+
+		m->obj[i] = m->obj[j - 1];
+		m->word[i] = m->word[j - 1];
+		m->bit[i] = m->bit[j - 1];
+		m->obj[j - 1] = o;
+		m->word[j - 1] = w;
+		m->bit[j - 1] = b;
+	}
+}
+
+/* Load the empty magazine m with objects of c's plain slabs (new ones if
+ * need be, never reclaiming) until it holds want, the lowest address
+ * newest (handed out first, as the slabs would); returns how many. */
+static unsigned long mag_fill(struct kmem_cache *c, struct slab_mag *m,
+			      unsigned long want, gfp_t gfp)
+{
+	struct slab_layout *l = &c->lay[LAY_PLAIN];
+
+	while (m->n < want) {
+		struct page *pg = slab_ready(c, LAY_PLAIN);
+		char *obj;
 		long i;
 
-		if (!slab_mag_entry_sound(c, j, &pg, &i)) {
-			mm_debug_count_corruption();
-			mm_report("slab: %s: magazine entry %p is not a cached object; dropped",
-				  c->name, c->mag_obj[j]);
-			continue;
-		}
-		*c->mag_word[j] &= ~c->mag_bit[j];
-		slab_put(c, pg, LAY_PLAIN, c->mag_obj[j], (unsigned)i, NULL);
-		n++;
+		if (!pg && !(pg = slab_new(c, LAY_PLAIN, gfp)))
+			break;
+		if (!(obj = slab_take(c, pg, LAY_PLAIN, NULL)))
+			continue;   /* withdrawn: the next slab */
+		i = slab_index(pg, l, obj);
+		m->obj[m->n] = obj;
+		m->word[m->n] = slab_cached_map(pg, l) + i / 64;
+		m->bit[m->n] = 1ull << (i % 64);
+		mm_bits_set(m->word[m->n], m->bit[m->n]);
+		m->n++;
+	}
+	mag_reverse(m);
+	return m->n;
+}
+
+/* An empty magazine goes to c's depot; a full one too, and the depot puts
+ * its oldest back on the slabs when it holds more than SLAB_DEPOT_FULL. */
+static void depot_put_empty(struct kmem_cache *c, struct slab_mag *m)
+{
+	m->next = c->depot_empty;
+	c->depot_empty = m;
+}
+
+static void depot_put_full(struct kmem_cache *c, struct slab_mag *m)
+{
+	struct slab_mag **pp;
+
+	m->next = c->depot_full;
+	c->depot_full = m;
+	if (++c->nr_full <= SLAB_DEPOT_FULL)
+		return;
+	for (pp = &c->depot_full; (*pp)->next; pp = &(*pp)->next)
+		;
+	m = *pp;   /* the oldest */
+	*pp = NULL;
+	c->nr_full--;
+	mag_put_back(c, m);
+	depot_put_empty(c, m);
+}
+
+static struct slab_mag *depot_take_full(struct kmem_cache *c)
+{
+	struct slab_mag *m = c->depot_full;
+
+	if (m) {
+		c->depot_full = m->next;
+		c->nr_full--;
+	}
+	return m;
+}
+
+/* slab_internal.h. The calling CPU's own magazines, touched under the mm
+ * lock: no other CPU touches them without it, and the CPU itself is here,
+ * not in a fast path. */
+bool slab_mag_refill(struct kmem_cache *c, unsigned cpu, gfp_t gfp)
+{
+	struct slab_cpu *pc;
+	struct slab_mag *m;
+
+	if (mm_slow_paths || !c->mags)
+		return false;
+	pc = &c->cpu[cpu];
+	if (pc->loaded->n || pc->prev->n)
+		return true;
+	if ((m = depot_take_full(c)) != NULL) {
+		depot_put_empty(c, pc->loaded);   /* Bonwick: an empty one for a full one */
+		pc->loaded = m;
+		return true;
+	}
+	/* short of memory, one object: a batch would sit in this CPU's
+	 * magazine while other CPUs reclaim and retry for it */
+	return mag_fill(c, pc->loaded, buddy_plenty() ? pc->loaded->cap / 2 : 1, gfp) != 0;
+}
+
+bool slab_mag_make_room(struct kmem_cache *c, unsigned cpu)
+{
+	struct slab_cpu *pc;
+	struct slab_mag *m;
+
+	if (mm_slow_paths || !c->mags)
+		return false;
+	pc = &c->cpu[cpu];
+	if (pc->loaded->n < pc->loaded->cap || !pc->prev->n)
+		return true;
+	m = c->depot_empty;   /* never none: see SLAB_MAGS_PER_CACHE */
+	c->depot_empty = m->next;
+	depot_put_full(c, pc->prev);   /* Bonwick: a full one for an empty one */
+	pc->prev = pc->loaded;
+	pc->loaded = m;
+	return true;
+}
+
+/* slab_internal.h */
+void slab_for_each_mag(struct kmem_cache *c,
+		       void (*fn)(struct kmem_cache *c, struct slab_mag *m, void *arg),
+		       void *arg)
+{
+	if (!c->mags)
+		return;
+	for (unsigned cpu = 0; cpu < MM_MAX_CPUS; cpu++) {
+		fn(c, c->cpu[cpu].loaded, arg);
+		fn(c, c->cpu[cpu].prev, arg);
+	}
+	for (struct slab_mag *m = c->depot_full; m; m = m->next)
+		fn(c, m, arg);
+}
+
+/* Every object of c's magazines back on its slab, the depot's full ones
+ * to its empty list (the gates stopped). Returns the objects put back. */
+static unsigned long mag_drain(struct kmem_cache *c)
+{
+	unsigned long n = 0;
+	struct slab_mag *m;
+
+	if (!c->mags)
+		return 0;
+	for (unsigned cpu = 0; cpu < MM_MAX_CPUS; cpu++) {
+		n += mag_put_back(c, c->cpu[cpu].loaded);
+		n += mag_put_back(c, c->cpu[cpu].prev);
+	}
+	while ((m = depot_take_full(c)) != NULL) {
+		n += mag_put_back(c, m);
+		depot_put_empty(c, m);
 	}
 	return n;
 }
 
-/* Drop c's entries for objects of plain slab pg (being withdrawn). */
-static void mag_forget(struct kmem_cache *c, const struct page *pg)
+/* Drop entries for objects of plain slab pg (being withdrawn). */
+static void mag_forget_one(struct kmem_cache *c, struct slab_mag *m, void *arg)
 {
+	const struct page *pg = arg;
 	const char *lo = pg->mem, *hi = lo + (PAGE_SIZE << c->lay[LAY_PLAIN].order);
 	unsigned long k = 0;
 
-	for (unsigned long j = 0; j < c->mag_n; j++)
-		if ((const char *)c->mag_obj[j] < lo || (const char *)c->mag_obj[j] >= hi) {
-			c->mag_obj[k] = c->mag_obj[j];
-			c->mag_word[k] = c->mag_word[j];
-			c->mag_bit[k++] = c->mag_bit[j];
+	for (unsigned long j = 0; j < m->n; j++)
+		if ((const char *)m->obj[j] < lo || (const char *)m->obj[j] >= hi) {
+			m->obj[k] = m->obj[j];
+			m->word[k] = m->word[j];
+			m->bit[k++] = m->bit[j];
 		}
-	c->mag_n = k;
+	m->n = k;
+}
+
+static void mag_forget(struct kmem_cache *c, const struct page *pg)
+{
+	mm_gates_stop();
+	slab_for_each_mag(c, mag_forget_one, (void *)pg);
+	mm_gates_start();
 }
 
 unsigned long slab_mag_drain_all(void)
 {
 	unsigned long n = 0;
 
+	mm_gates_stop();
 	for (int i = 0; i < SLAB_MAX_CACHES; i++)
 		if (slab_caches[i].live)
 			n += mag_drain(&slab_caches[i]);
+	mm_gates_start();
 	return n;
 }
 
@@ -886,12 +1153,16 @@ static void cache_stats(const struct kmem_cache *c, struct kmem_cache_stats *o)
 	o->active_slabs = cache_active_slabs(c, o->full + o->partial);
 	o->debug_slabs = r->nr_slabs;
 	o->withdrawn = c->withdrawn;
-	o->cached = c->mag_n;
+	o->cached = cache_cached(c);
 	o->pages = (p->nr_slabs << p->order) + (r->nr_slabs << r->order);
-	o->requests = c->requests + c->fast_allocs;
+	o->requests = c->requests;
+	o->frees = c->frees;
+	for (unsigned cpu = 0; cpu < MM_MAX_CPUS; cpu++) {
+		o->requests += c->cpu[cpu].allocs;
+		o->frees += c->cpu[cpu].frees;
+	}
 	o->failures = c->failures;
 	o->injected = c->injected;
-	o->frees = c->frees + c->fast_frees;
 	o->wrong_frees = c->wrong_frees;
 }
 
@@ -902,7 +1173,9 @@ int kmem_cache_get_stats(const struct kmem_cache *c,
 	int ret = -EINVAL;
 
 	if (out && slab_cache_valid(c)) {
+		mm_gates_stop();   /* the magazines and counters of every CPU hold still */
 		cache_stats(c, out);
+		mm_gates_start();
 		ret = 0;
 	}
 	mm_unlock(s);
@@ -920,7 +1193,9 @@ int kmem_cache_info(unsigned idx, struct kmem_cache_stats *out)
 	for (i = 0; i < SLAB_MAX_CACHES; i++) {
 		if (!slab_caches[i].live || idx-- != 0)
 			continue;
+		mm_gates_stop();
 		cache_stats(&slab_caches[i], out);
+		mm_gates_start();
 		ret = 0;
 		break;
 	}

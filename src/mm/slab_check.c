@@ -2,11 +2,12 @@
  * (mm/slab.h): every cache's lists, counts, slab headers, maps, red zones,
  * poison and magazine against the invariants listed in slab.c. Read-only:
  * it reports each violation and counts it; repair is not its business.
- * Mm lock held while it walks. */
+ * Mm lock held while it walks, and every CPU gate stopped. */
 #include "mm/slab.h"
 #include "mm/mm_debug.h"
 #include "mm/mm_env.h"
 #include "slab_internal.h"
+#include "lib/bitops.h"
 
 static int check_fail(const struct kmem_cache *c, const struct page *pg,
 		      const char *what)
@@ -31,8 +32,7 @@ static int check_cached(struct kmem_cache *c, const struct page *pg, int li,
 
 		if (cmap[w] & (~map[w] | pad))
 			bad += check_fail(c, pg, "cached bit of a free object or past the last");
-		for (uint64_t b = cmap[w] & ~pad; b; b &= b - 1)
-			n++;
+		n += popcount64(cmap[w] & ~pad);
 	}
 	if (n && li != LAY_PLAIN)
 		bad += check_fail(c, pg, "cached objects in a red-zone slab");
@@ -114,23 +114,40 @@ static unsigned long check_list(struct kmem_cache *c, int li, const struct list_
 	return n;
 }
 
-/* The magazine of c: every entry sound, and its entries exactly the cached
- * bits the slabs hold (`cached`: their number; an entry twice would leave
- * one bit short). */
-static int check_magazine(struct kmem_cache *c, unsigned long cached)
-{
-	int bad = 0;
+struct mag_tally {
+	unsigned long entries;
+	int bad;
+};
 
-	for (unsigned long j = 0; j < c->mag_n && j < SLAB_MAG_SIZE; j++) {
+static void check_one_mag(struct kmem_cache *c, struct slab_mag *m, void *arg)
+{
+	struct mag_tally *t = arg;
+
+	if (m->n > m->cap || m->cap > SLAB_MAG_SIZE) {
+		t->bad += check_fail(c, NULL, "magazine holds more than it can");
+		return;
+	}
+	for (unsigned long j = 0; j < m->n; j++) {
 		struct page *pg;
 		long i;
 
-		if (!slab_mag_entry_sound(c, j, &pg, &i))
-			bad += check_fail(c, NULL, "magazine entry not a cached object");
+		if (!slab_mag_entry_sound(c, m, j, &pg, &i))
+			t->bad += check_fail(c, NULL, "magazine entry not a cached object");
 	}
-	if (c->mag_n > SLAB_MAG_SIZE || cached != c->mag_n)
-		bad += check_fail(c, NULL, "magazine disagrees with the cached maps");
-	return bad;
+	t->entries += m->n;
+}
+
+/* The magazines of c (every CPU's, the depot's): every entry sound, and
+ * their entries exactly the cached bits the slabs hold (`cached`: their
+ * number; an entry twice would leave one bit short). */
+static int check_magazines(struct kmem_cache *c, unsigned long cached)
+{
+	struct mag_tally t = { 0, 0 };
+
+	slab_for_each_mag(c, check_one_mag, &t);
+	if (cached != t.entries)
+		t.bad += check_fail(c, NULL, "magazines disagree with the cached maps");
+	return t.bad;
 }
 
 int slab_check(void)
@@ -140,6 +157,7 @@ int slab_check(void)
 	unsigned long cached[SLAB_MAX_CACHES] = { 0 };
 	int i, li, bad = 0;
 
+	mm_gates_stop();   /* every CPU's magazines hold still */
 	/* Full slabs are on no list: find them through the frame array. */
 	for (uint64_t f = 0; f < page_nr_frames; f++) {
 		const struct page *pg = &page_map[f];
@@ -171,8 +189,9 @@ int slab_check(void)
 				bad += check_fail(c, NULL, "slab counts wrong");
 		}
 		if (c->live)
-			bad += check_magazine(c, cached[i]);
+			bad += check_magazines(c, cached[i]);
 	}
+	mm_gates_start();
 	mm_unlock(s);
 	return bad;
 }

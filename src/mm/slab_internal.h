@@ -12,6 +12,7 @@
 #include "lib/list.h"
 #include "mm/page.h"
 #include "mm/slab.h"
+#include "mm/mm_env.h"
 
 enum { LAY_PLAIN, LAY_RZ, NR_LAYOUTS, LAY_WITHDRAWN = 0xff };
 
@@ -31,12 +32,46 @@ struct slab_layout {
 	unsigned long nr_slabs, nr_empty;
 };
 
-/* The magazine: objects kfree's fast path gave back, for kmalloc's fast
+/* Magazines (Bonwick & Adams, "Magazines and Vmem", USENIX 2001; Linux 7.0's
+ * SLUB "sheaves" have the same shape). A magazine holds up to SLAB_MAG_SIZE
+ * objects of one cache that kfree's fast path gave back, for kmalloc's fast
  * path to hand out again (newest last). A cached object keeps its alloc
  * bit and has its bit in the slab's cached map set; entry j is the object
- * mag_obj[j], whose cached bit is mag_bit[j] in the word mag_word[j] (three
- * arrays, so an entry is found with one shift). See slab.c, "Magazines". */
-#define SLAB_MAG_SIZE 32
+ * obj[j], whose cached bit is bit[j] in the word word[j] (three arrays, so
+ * an entry is found with one shift). Each CPU has a loaded and a previous
+ * magazine per cache (struct slab_cpu); each cache a depot of full and
+ * empty ones. See slab.c, "Magazines". */
+#define SLAB_MAG_SIZE    32
+/* A cache's magazines hold cap = SLAB_MAG_BYTES / object size objects,
+ * 2 .. SLAB_MAG_SIZE (Bonwick sizes them per cache too): a CPU's two hold
+ * at most 8 KiB of any cache but the smallest; a refill from the slabs
+ * loads half of cap (SLAB_MAG_REFILL for the small classes). */
+#define SLAB_MAG_BYTES   4096
+#define SLAB_MAG_REFILL  (SLAB_MAG_SIZE / 2)
+#define SLAB_DEPOT_FULL  8   /* full magazines a depot keeps; beyond: back to the slabs */
+/* A cache's magazines: two per CPU and the depot's, from a static pool
+ * (no allocation on any path, nothing to give back but objects). With
+ * SLAB_DEPOT_FULL + 2 spares the depot always has an empty one. */
+#define SLAB_MAGS_PER_CACHE (2 * MM_MAX_CPUS + SLAB_DEPOT_FULL + 2)
+
+struct slab_mag {
+	unsigned long n;           /* objects loaded */
+	unsigned long cap;         /* objects it may hold: its cache's */
+	struct slab_mag *next;     /* on a depot list */
+	void *obj[SLAB_MAG_SIZE];
+	uint64_t *word[SLAB_MAG_SIZE];
+	uint64_t bit[SLAB_MAG_SIZE];
+};
+
+/* A CPU's share of a cache: touched by that CPU inside its gate (the fast
+ * paths) or under the mm lock (the slow paths), by others only under the
+ * mm lock with every gate stopped (mm/mm_env.h). The counters are the
+ * fast paths' own: a reader adds every CPU's to the cache's. */
+struct slab_cpu {
+	struct slab_mag *loaded, *prev;   /* NULL: the cache has no magazines */
+	unsigned long allocs, frees;      /* fast path */
+	uint64_t bytes;                   /* kmalloc's fast path: bytes asked for */
+} __attribute__((aligned(64)));
 
 struct kmem_cache {
 	char name[SLAB_NAME_MAX];
@@ -45,17 +80,15 @@ struct kmem_cache {
 	size_t align;
 	unsigned flags;
 	bool live;
+	bool mags;       /* has magazines (kmalloc's caches) */
 	struct slab_layout lay[NR_LAYOUTS];
 	unsigned long withdrawn;   /* slabs taken out of service */
 	/* full path */
 	unsigned long requests, failures, injected, frees, wrong_frees;
-	/* fast paths: each counts only itself, so a reader adds both */
-	unsigned long fast_allocs, fast_frees;
-	uint64_t fast_bytes;   /* kmalloc's fast path: bytes asked for */
-	unsigned long mag_n, mag_cap;   /* cap: SLAB_MAG_SIZE for kmalloc's caches, else 0 */
-	void *mag_obj[SLAB_MAG_SIZE];
-	uint64_t *mag_word[SLAB_MAG_SIZE];
-	uint64_t mag_bit[SLAB_MAG_SIZE];
+	/* the depot (mm lock) */
+	struct slab_mag *depot_full, *depot_empty;
+	unsigned long nr_full;
+	struct slab_cpu cpu[MM_MAX_CPUS];
 };
 
 void *__kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp, void *caller);
@@ -109,16 +142,31 @@ static inline bool slab_bit(const uint64_t *m, unsigned i)
 size_t slab_redzone_broken(const struct kmem_cache *c, const struct slab_layout *l,
 			   const char *obj);
 
-/* Whether magazine entry j is what an entry of c must be: the start of an
- * object in a plain slab of c whose alloc and cached bits are set, its
- * word and bit naming that cached bit. On success *pgp and *ip locate the
- * object. */
-bool slab_mag_entry_sound(const struct kmem_cache *c, unsigned long j,
-			  struct page **pgp, long *ip);
+/* Whether entry j of magazine m is what an entry of c must be: the start
+ * of an object in a plain slab of c whose alloc and cached bits are set,
+ * its word and bit naming that cached bit. On success *pgp and *ip locate
+ * the object. */
+bool slab_mag_entry_sound(const struct kmem_cache *c, const struct slab_mag *m,
+			  unsigned long j, struct page **pgp, long *ip);
 
-/* Put every magazine's objects back on their slabs (mm lock held);
- * returns how many. */
+/* Every magazine of c (each CPU's loaded and previous, the depot's full
+ * ones) through fn, the gates stopped (slab_check.c). */
+void slab_for_each_mag(struct kmem_cache *c,
+		       void (*fn)(struct kmem_cache *c, struct slab_mag *m, void *arg),
+		       void *arg);
+
+/* Put every magazine's objects back on their slabs (mm lock held; stops
+ * the gates); returns the objects put back. */
 unsigned long slab_mag_drain_all(void);
+
+/* kmalloc's slow halves for a fast path that missed (mm lock held, the
+ * caller's gate not entered): give the calling CPU an object to take (a
+ * full magazine from the depot, or its loaded one filled from the slabs),
+ * or room to free one (an empty magazine from the depot, the full ones to
+ * it). Return false when nothing could be done (c has no magazines, no
+ * memory for a slab, or mm_slow_paths set): the full path then serves. */
+bool slab_mag_refill(struct kmem_cache *c, unsigned cpu, gfp_t gfp);
+bool slab_mag_make_room(struct kmem_cache *c, unsigned cpu);
 
 /* Which empty slabs stay (mm lock held) -- for a caller that must leave
  * the caches holding exactly the slabs they held before (txn.c's exact
@@ -183,7 +231,7 @@ static inline long slab_map_take(struct page *pg, const struct slab_layout *l,
 	if (i >= l->nobjs || (skip_poisoned && map[l->words + w]))
 		return -1;
 	pg->hint = (uint32_t)w;
-	map[w] = word | (word + 1);
+	__atomic_store_n(&map[w], word | (word + 1), __ATOMIC_RELAXED);   /* kfree reads it unlocked */
 	return (long)i;
 }
 
@@ -192,7 +240,7 @@ static inline void slab_map_put(struct page *pg, unsigned long i)
 {
 	uint64_t *map = slab_alloc_map(pg);
 
-	map[i / 64] &= ~(1ull << (i % 64));
+	__atomic_store_n(&map[i / 64], map[i / 64] & ~(1ull << (i % 64)), __ATOMIC_RELAXED);
 	if (i / 64 < pg->hint)
 		pg->hint = (uint32_t)(i / 64);
 }
@@ -209,53 +257,63 @@ static inline long slab_index(const struct page *pg, const struct slab_layout *l
 
 static inline bool slab_allocated(const struct page *pg, unsigned long i)
 {
-	return (slab_alloc_map(pg)[i / 64] >> (i % 64)) & 1;
+	return (__atomic_load_n(&slab_alloc_map(pg)[i / 64], __ATOMIC_RELAXED) >> (i % 64)) & 1;
 }
 
-/* ---- kmalloc's fast paths (mm lock held) ----------------------------------
- * They do only the common case on a plain slab, through the magazine when
- * they can, and return NULL for anything else (nothing cached and no
- * partial slab, a slab about to become empty, a pointer or map that does
- * not pass); the caller then takes the full path, which does the same work
- * with every check, report and repair. The caller has checked
- * mm_slow_paths (no debug checks, fault injection, tracking or undo). */
-
-static inline void *slab_alloc_fast(struct kmem_cache *c)
+/* Whether object i waits in a magazine (its cached bit: other CPUs' fast
+ * paths change the word's other bits without the mm lock). */
+static inline bool slab_cached(const struct page *pg, const struct slab_layout *l,
+			       unsigned long i)
 {
-	struct slab_layout *l = &c->lay[LAY_PLAIN];
-	unsigned long inuse;
-	struct page *pg;
-	long i;
+	return (__atomic_load_n(&slab_cached_map(pg, l)[i / 64], __ATOMIC_RELAXED) >> (i % 64)) & 1;
+}
 
-	if (c->mag_n) {   /* the newest cached object: cached -> allocated */
-		unsigned long j = --c->mag_n;
+/* ---- kmalloc's fast paths (inside the calling CPU's gate) ------------------
+ * They take from and give to the CPU's magazines only, and return NULL for
+ * anything else (both magazines empty, or full, or none yet; a pointer or
+ * map that does not pass); the caller then takes the slow path, which
+ * refills or makes room under the mm lock, or the full path, which does
+ * the same work with every check, report and repair. The caller has
+ * checked mm_slow_paths (no debug checks, fault injection, tracking or
+ * undo). Counters are stored relaxed: a reader with the gates stopped
+ * sums them. */
 
-		*c->mag_word[j] ^= c->mag_bit[j];
-		c->fast_allocs++;
-		return c->mag_obj[j];
+static inline void slab_cpu_count(unsigned long *n)
+{
+	__atomic_store_n(n, *n + 1, __ATOMIC_RELAXED);
+}
+
+static inline __attribute__((always_inline)) void *slab_alloc_fast(struct slab_cpu *pc)
+{
+	struct slab_mag *m = pc->loaded;
+	unsigned long n;
+
+	if (__builtin_expect(!m || !m->n, 0)) {
+		struct slab_mag *p = pc->prev;   /* Bonwick: a loaded previous one */
+
+		if (!p || !p->n)
+			return NULL;
+		pc->prev = m;
+		pc->loaded = m = p;
 	}
-	if (list_empty(&l->partial))
-		return NULL;
-	pg = list_first_entry(&l->partial, struct page, lru);
-	i = slab_map_take(pg, l, true);
-	if (i < 0)
-		return NULL;   /* the full path checks poison, reports a broken map */
-	inuse = pg->inuse + 1ul;
-	pg->inuse = (uint32_t)inuse;
-	if (inuse == l->nobjs)
-		list_del(&pg->lru);
-	c->fast_allocs++;
-	return (char *)pg->mem + l->obj0 + (unsigned long)i * l->stride;
+	n = m->n - 1;
+	m->n = n;
+	mm_bits_clear(m->word[n], m->bit[n]);   /* cached -> allocated */
+	slab_cpu_count(&pc->allocs);
+	return m->obj[n];
 }
 
 /* pg: the compound head of obj's frame, owned by a slab. An object of one
- * of kmalloc's caches goes into the magazine, or back on its slab when the
- * magazine is full. Returns the cache it went back to. */
-static inline struct kmem_cache *slab_free_fast(struct page *pg, const void *obj)
+ * of kmalloc's caches goes into the calling CPU's magazine. Returns the
+ * cache it went to. */
+static inline __attribute__((always_inline)) struct kmem_cache *
+slab_free_fast(struct page *pg, const void *obj, unsigned cpu)
 {
 	struct kmem_cache *c = pg->priv;
 	struct slab_layout *l = &c->lay[LAY_PLAIN];
-	unsigned long inuse, w;
+	struct slab_cpu *pc;
+	struct slab_mag *m;
+	unsigned long w, n;
 	uint64_t *cword, bit;
 	long i;
 
@@ -264,28 +322,28 @@ static inline struct kmem_cache *slab_free_fast(struct page *pg, const void *obj
 	i = slab_index(pg, l, obj);
 	if (i < 0)
 		return NULL;   /* the full path names the mistake */
+	pc = &c->cpu[cpu];
+	m = pc->loaded;
+	if (__builtin_expect(!m || m->n == m->cap, 0)) {
+		struct slab_mag *p = pc->prev;   /* Bonwick: an empty previous one */
+
+		if (!p || p->n)
+			return NULL;   /* the slow path makes room (or a non-kmalloc cache) */
+		pc->prev = m;
+		pc->loaded = m = p;
+	}
 	w = (unsigned long)i / 64;
 	bit = 1ull << (i % 64);
 	cword = slab_cached_map(pg, l) + w;
-	if (!(slab_alloc_map(pg)[w] & bit) || (*cword & bit))
+	if (!(__atomic_load_n(&slab_alloc_map(pg)[w], __ATOMIC_RELAXED) & bit) ||
+	    (mm_bits_set(cword, bit) & bit))
 		return NULL;   /* free or cached (a double free): the full path reports it */
-	if (c->mag_n < c->mag_cap) {
-		unsigned long j = c->mag_n++;
-
-		*cword |= bit;
-		c->mag_obj[j] = (void *)obj;
-		c->mag_word[j] = cword;
-		c->mag_bit[j] = bit;
-	} else {
-		inuse = pg->inuse;
-		if (!c->mag_cap || inuse < 2)
-			return NULL;   /* not kmalloc's, or the slab would empty: the full path */
-		slab_map_put(pg, (unsigned long)i);
-		pg->inuse = (uint32_t)(inuse - 1);
-		if (inuse == l->nobjs)
-			list_add(&pg->lru, &l->partial);
-	}
-	c->fast_frees++;
+	n = m->n;
+	m->obj[n] = (void *)obj;
+	m->word[n] = cword;
+	m->bit[n] = bit;
+	m->n = n + 1;
+	slab_cpu_count(&pc->frees);
 	return c;
 }
 

@@ -1,13 +1,20 @@
 /* slowpath.c - the gate word of mm/slowpath.h. */
 #include "mm/slowpath.h"
+#include "mm/mm_env.h"
 
 unsigned mm_slow_paths = MM_SLOW_SETUP;   /* until kmalloc_init succeeds */
 
-/* Written under the mm lock; a relaxed store, since kmalloc also reads it
- * without the lock (a first look, checked again under it). */
+/* Written under the mm lock; a relaxed store, since the fast paths read it
+ * inside their CPU's gate without the lock. Every gate is stopped once
+ * after the store, so no fast path that read the old word is still
+ * running when the caller goes on (mm/mm_env.h). */
 void mm_force_slow_path(unsigned why, bool on)
 {
 	unsigned w = on ? mm_slow_paths | why : mm_slow_paths & ~why;
 
+	if (w == mm_slow_paths)
+		return;
 	__atomic_store_n(&mm_slow_paths, w, __ATOMIC_RELAXED);
+	mm_gates_stop();
+	mm_gates_start();
 }

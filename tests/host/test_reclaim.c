@@ -27,6 +27,7 @@
 #include "mm/txn.h"
 #include "mm/vm.h"
 #include "kerrno.h"
+#include "../../src/mm/slab_internal.h"   /* the magazines' sizes */
 #include "blkdev_host.h"
 #include "tap.h"
 
@@ -70,11 +71,23 @@ static void fill_empty_slabs(void)
 		kmem_cache_free(c, got[i]);
 }
 
+/* Exactly what the magazines hold (this CPU's two and the depot's full
+ * ones), pinning their slabs: objects beyond would go back and leave holes
+ * between pinned slabs, where a transaction's log page lands -- a placement
+ * effect that changes what a fresh system serves. */
 static void fill_magazines(void)
 {
+	struct kmem_cache_stats cs;
+
 	mm_set_mode(MM_MODE_TWOTIER);
-	fill_with(64, 2000);     /* the magazine's objects pin their slabs */
-	fill_with(1024, 200);
+	fill_with(64, (2 + SLAB_DEPOT_FULL) * SLAB_MAG_SIZE);
+	fill_with(1024, (2 + SLAB_DEPOT_FULL) * (SLAB_MAG_BYTES / 1024));
+	kmem_cache_get_stats(kmalloc_cache(3), &cs);
+	if (cs.cached != (2 + SLAB_DEPOT_FULL) * SLAB_MAG_SIZE) {
+		printf("Bail out! the magazines hold %lu 64-byte objects, not %d\n", cs.cached,
+		       (2 + SLAB_DEPOT_FULL) * SLAB_MAG_SIZE);
+		exit(1);
+	}
 }
 
 static void fill_kept_blocks(void)

@@ -354,20 +354,37 @@ static void test_broken_map(void)
 	tap_ok(kmem_cache_destroy(c) == 0, "a cache with a withdrawn slab can be destroyed");
 }
 
-/* Magazines: kfree's fast path caches a freed kmalloc object, kmalloc's
- * hands the newest back; a cached object is free to every check. */
-static bool cached_bit(const void *obj)
+/* Magazines: kmalloc's fast path takes from the calling CPU's loaded
+ * magazine (a miss refills SLAB_MAG_REFILL objects from the slabs), kfree's
+ * gives back to it; a cached object is free to every check. */
+static uint64_t *cached_word(const void *obj, uint64_t *bit)
 {
 	struct page *pg = compound_head(virt_to_page(obj));
 	struct kmem_cache *c = pg->priv;
 	long i = slab_index(pg, &c->lay[LAY_PLAIN], obj);
 
-	return (slab_cached_map(pg, &c->lay[LAY_PLAIN])[i / 64] >> (i % 64)) & 1;
+	*bit = 1ull << (i % 64);
+	return slab_cached_map(pg, &c->lay[LAY_PLAIN]) + i / 64;
+}
+
+static bool cached_bit(const void *obj)
+{
+	uint64_t bit, *w = cached_word(obj, &bit);
+
+	return (*w & bit) != 0;
+}
+
+static void flip_cached(const void *obj)
+{
+	uint64_t bit, *w = cached_word(obj, &bit);
+
+	*w ^= bit;
 }
 
 static void test_magazine(void)
 {
 	struct kmem_cache *c = kmalloc_cache(3);   /* kmalloc-64 */
+	const unsigned long depot_max = (2 + SLAB_DEPOT_FULL) * SLAB_MAG_SIZE;
 	struct kmem_cache_stats st;
 	struct mm_debug_stats d0, d1;
 	unsigned long rep, wrong, active;
@@ -378,48 +395,52 @@ static void test_magazine(void)
 	p = kmalloc(64, 0);
 	kfree(p);
 	st = stats_of(c);
-	tap_ok(st.cached == 1 && st.active_objs == active && cached_bit(p) && ksize(p) == 0 &&
-	       slab_check() == 0, "kfree caches the object: cached bit set, not active, checks clean");
+	tap_ok(st.cached == SLAB_MAG_REFILL && st.active_objs == active && cached_bit(p) &&
+	       ksize(p) == 0 && slab_check() == 0,
+	       "a refill loads %d, kfree caches the object: cached bit set, not active, checks clean",
+	       SLAB_MAG_REFILL);
 	q = kmalloc(64, 0);
-	tap_ok(q == p && !cached_bit(p) && stats_of(c).cached == 0 && ksize(p) == 64,
-	       "kmalloc hands the newest cached object out again");
+	tap_ok(q == p && !cached_bit(p) && stats_of(c).cached == SLAB_MAG_REFILL - 1 &&
+	       ksize(p) == 64, "kmalloc hands the newest cached object out again");
 	kfree(p);
 	rep = mm_host_reports;
 	wrong = stats_of(c).wrong_frees;
 	mm_host_quiet = 1;
 	kfree(p);
 	tap_ok(kmem_cache_free(c, p) == -EINVAL && mm_host_reports == rep + 2 &&
-	       stats_of(c).wrong_frees == wrong + 2 && stats_of(c).cached == 1,
+	       stats_of(c).wrong_frees == wrong + 2 && stats_of(c).cached == SLAB_MAG_REFILL,
 	       "a cached object freed again is a double free on both paths");
 	mm_host_quiet = 0;
 
-	for (i = 0; i < SLAB_MAG_SIZE + 8; i++)
+	for (i = 0; i < (int)depot_max + 40; i++)
 		objs[i] = kmalloc(64, 0);
-	for (i = 0; i < SLAB_MAG_SIZE + 8; i++)
+	for (i = 0; i < (int)depot_max + 40; i++)
 		kfree(objs[i]);
 	st = stats_of(c);
-	tap_ok(st.cached == SLAB_MAG_SIZE && st.active_objs == active && slab_check() == 0,
-	       "the magazine holds %d, the rest go back to their slabs", SLAB_MAG_SIZE);
+	tap_ok(st.cached > depot_max - SLAB_MAG_SIZE && st.cached <= depot_max &&
+	       st.active_objs == active && slab_check() == 0,
+	       "loaded + previous + %d full in the depot hold %lu (at most %lu), the rest go back "
+	       "to their slabs", SLAB_DEPOT_FULL, st.cached, depot_max);
 	kmem_cache_shrink(NULL);
 	st = stats_of(c);
 	tap_ok(st.cached == 0 && st.empty == 0 && slab_check() == 0,
-	       "kmem_cache_shrink empties the magazine, then the slabs");
+	       "kmem_cache_shrink empties the magazines, then the slabs");
 
-	/* slab_check against the magazine */
+	/* slab_check against the magazines */
 	p = kmalloc(64, 0);
 	q = kmalloc(64, 0);
 	kfree(p);
-	*c->mag_word[0] ^= c->mag_bit[0];   /* the entry's bit cleared */
+	flip_cached(p);   /* the entry's bit cleared */
 	mm_host_quiet = 1;
 	tap_ok(slab_check() == 2, "slab_check: an entry whose cached bit is clear");
-	*c->mag_word[0] ^= c->mag_bit[0];
-	*c->mag_word[0] ^= c->mag_bit[0] << 1;   /* q: allocated, not in the magazine */
+	flip_cached(p);
+	flip_cached(q);   /* q: allocated, not in a magazine */
 	tap_ok(slab_check() == 1, "slab_check: a cached bit with no entry");
-	*c->mag_word[0] ^= c->mag_bit[0] << 1;
+	flip_cached(q);
 	tap_ok(slab_check() == 0, "and clean when put right");
 
 	/* a broken entry is dropped, not trusted */
-	*c->mag_word[0] ^= c->mag_bit[0];
+	flip_cached(p);
 	mm_debug_get_stats(&d0);
 	kmem_cache_shrink(NULL);
 	mm_debug_get_stats(&d1);
@@ -428,6 +449,7 @@ static void test_magazine(void)
 	       ksize(p) == 64, "draining: a broken entry is reported and dropped, its object left alone");
 	kfree(p);
 	kfree(q);
+	kmem_cache_shrink(NULL);
 
 	/* a slab withdrawn with cached objects takes them along */
 	p = kmalloc(64, 0);

@@ -29,6 +29,8 @@
 #ifndef TALLY_MM_ENV_LOCK_H
 #define TALLY_MM_ENV_LOCK_H
 
+#include <stdint.h>
+
 #define MM_MAX_CPUS 64
 
 extern __thread unsigned mm_host_cpu_id;   /* index + 1; 0: none yet */
@@ -93,6 +95,75 @@ static inline void mm_unlock(unsigned long state)
 static inline unsigned mm_cpu(void)
 {
 	return mm_host_cpu() - 1;
+}
+
+/* A CPU gate (mm/pcpu.h): what guards one thread's own caches. Its thread
+ * enters with two plain stores and a load -- no atomic read-modify-write,
+ * which would cost more than the allocation -- by the same asymmetric
+ * handshake as the lock's solo mode: the owner raises busy and then looks
+ * at stop; a thread holding the mm lock that wants every gate raises each
+ * stop, issues membarrier(2) (mm_host_gates_stop) -- after which each
+ * owner either sees its stop or has made its busy visible -- and waits
+ * for the busy ones to leave. An owner that sees stop lowers busy and
+ * waits until the stop is lifted (mm_host_gate_wait). */
+struct mm_cpu_gate {
+	unsigned busy;   /* the owner is inside (atomic) */
+	unsigned stop;   /* another thread holds it (atomic) */
+} __attribute__((aligned(64)));
+
+extern struct mm_cpu_gate mm_cpu_gates[MM_MAX_CPUS];
+
+void mm_host_gate_wait(struct mm_cpu_gate *g);
+void mm_host_gates_stop(void);
+
+static inline unsigned long mm_gate_enter(struct mm_cpu_gate *g)
+{
+	__atomic_store_n(&g->busy, 1, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);   /* membarrier orders the rest */
+	/* acquire: what a stopper did before lifting its stop happens before
+	 * the section (a plain load on x86) */
+	if (__builtin_expect(__atomic_load_n(&g->stop, __ATOMIC_ACQUIRE), 0))
+		mm_host_gate_wait(g);
+	return 0;
+}
+
+static inline void mm_gate_leave(struct mm_cpu_gate *g, unsigned long s)
+{
+	(void)s;
+	__atomic_store_n(&g->busy, 0, __ATOMIC_RELEASE);
+}
+
+static inline void mm_gates_stop(void)
+{
+	mm_host_gates_stop();
+}
+
+static inline void mm_gates_start(void)
+{
+	for (unsigned i = 0; i < MM_MAX_CPUS; i++)
+		__atomic_store_n(&mm_cpu_gates[i].stop, 0, __ATOMIC_RELEASE);
+}
+
+/* Set bits of a word other threads may set or clear bits of at once;
+ * returns the word before. Atomic once a second thread uses the mm;
+ * before, a plain read-modify-write (no lock prefix to pay). */
+static inline uint64_t mm_bits_set(uint64_t *w, uint64_t bits)
+{
+	uint64_t old;
+
+	if (__builtin_expect(__atomic_load_n(&mm_host_lock.shared, __ATOMIC_RELAXED), 0))
+		return __atomic_fetch_or(w, bits, __ATOMIC_RELAXED);
+	old = __atomic_load_n(w, __ATOMIC_RELAXED);
+	__atomic_store_n(w, old | bits, __ATOMIC_RELAXED);
+	return old;
+}
+
+static inline void mm_bits_clear(uint64_t *w, uint64_t bits)
+{
+	if (__builtin_expect(__atomic_load_n(&mm_host_lock.shared, __ATOMIC_RELAXED), 0))
+		__atomic_fetch_and(w, ~bits, __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(w, __atomic_load_n(w, __ATOMIC_RELAXED) & ~bits, __ATOMIC_RELAXED);
 }
 
 #endif

@@ -79,4 +79,65 @@ static inline unsigned mm_cpu(void)
 	return this_hart()->index;
 }
 
+/* A CPU gate (mm/pcpu.h): what guards one hart's own caches. Its hart
+ * enters it with interrupts off, so nothing on that hart interrupts the
+ * section; a spin lock besides, because a hart holding the mm lock may
+ * take every gate to drain or count the caches behind it (as Linux's
+ * per-cpu pages take pcp->lock, mm/page_alloc.c). Uncontended -- the
+ * common case -- it is one amoswap to take and a release store to give. */
+struct mm_cpu_gate {
+	uint32_t lock;   /* 1: held */
+} __attribute__((aligned(64)));
+
+extern struct mm_cpu_gate mm_cpu_gates[MM_MAX_CPUS];
+
+static inline void mm_gate_take(struct mm_cpu_gate *g)
+{
+	while (__atomic_exchange_n(&g->lock, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&g->lock, __ATOMIC_RELAXED))
+			;
+}
+
+/* Enter the calling hart's own gate; returns the state mm_gate_leave
+ * restores (the previous SIE bit). */
+static inline unsigned long mm_gate_enter(struct mm_cpu_gate *g)
+{
+	unsigned long s = irq_save();
+
+	mm_gate_take(g);
+	return s;
+}
+
+static inline void mm_gate_leave(struct mm_cpu_gate *g, unsigned long s)
+{
+	__atomic_store_n(&g->lock, 0, __ATOMIC_RELEASE);
+	irq_restore(s);
+}
+
+/* Take / give every hart's gate (the mm lock held, interrupts off: the
+ * only code that takes more than one gate, so in index order). */
+static inline void mm_gates_stop(void)
+{
+	for (unsigned i = 0; i < MM_MAX_CPUS; i++)
+		mm_gate_take(&mm_cpu_gates[i]);
+}
+
+static inline void mm_gates_start(void)
+{
+	for (unsigned i = 0; i < MM_MAX_CPUS; i++)
+		__atomic_store_n(&mm_cpu_gates[i].lock, 0, __ATOMIC_RELEASE);
+}
+
+/* Set bits of a word other harts may set or clear bits of at once;
+ * returns the word before (amoor.d). Clear: amoand.d. */
+static inline uint64_t mm_bits_set(uint64_t *w, uint64_t bits)
+{
+	return __atomic_fetch_or(w, bits, __ATOMIC_RELAXED);
+}
+
+static inline void mm_bits_clear(uint64_t *w, uint64_t bits)
+{
+	__atomic_fetch_and(w, ~bits, __ATOMIC_RELAXED);
+}
+
 #endif
