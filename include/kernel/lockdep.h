@@ -35,14 +35,16 @@ struct lockdep_stats {
 	unsigned classes;              /* classes met while on */
 	unsigned edges;                /* orders recorded */
 	unsigned long inversions;      /* takes against a recorded order */
-	unsigned long edges_dropped;   /* new orders the full table could not hold */
+	unsigned long edges_dropped;   /* takes that met a new order the full table
+					  could not hold */
 	unsigned long unheld_releases; /* releases of a lock this hart did not hold */
 	unsigned long out_of_order;    /* releases of a lock not taken last */
-	unsigned long classes_dropped; /* takes of a lock whose class found no slot */
+	unsigned long classes_dropped; /* locks whose class found no slot */
 	unsigned long too_deep;        /* takes beyond LOCKDEP_DEPTH held locks */
 };
 
-/* Read on every lock path; change it only through lockdep_set(). */
+/* Read on every lock path; change it only through lockdep_set() (or as
+ * smp_stop_others does before a panic's report: a plain store of 0). */
 extern int lockdep_enabled;
 
 /* Turn lock debugging on or off. What was recorded stays (orders seen
