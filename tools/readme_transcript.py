@@ -40,7 +40,8 @@ SESSION = [
 
 VARYING = [
     (re.compile(r"(instr_per_op|ticks_per_op)=[\d.]+"), r"\1=N"),
-    (re.compile(r"^(small|mixed|large|frag)( +\w+ +)[\d.]+( +)[\d.]+", re.M), r"\1\2N\3N"),
+    # right-aligned columns: the padding before each figure follows its width
+    (re.compile(r"^(small|mixed|large|frag)( +\w+) +[\d.]+ +[\d.]+", re.M), r"\1\2 N N"),
     (re.compile(r"\(last [\d.]+ s: "), "(last N s: "),
 ]
 

@@ -7,8 +7,10 @@
  *	spin_unlock_irqrestore(&lock, flags);
  *
  * Not recursive: taking a lock the hart already holds is reported (with
- * both call sites) and the kernel panics rather than spin forever. Kernel
- * only; the mm and fs code get their lock through mm_env. */
+ * both call sites) and the kernel panics rather than spin forever. With
+ * lock debugging on (kernel/lockdep.h, `memdebug locks on`) the order in
+ * which locks are taken is checked too. Kernel only; the mm and fs code
+ * get their lock through mm_env. */
 #ifndef TALLY_KERNEL_SPINLOCK_H
 #define TALLY_KERNEL_SPINLOCK_H
 
@@ -18,8 +20,9 @@ struct spinlock {
 	uint32_t next;          /* the ticket the next taker draws */
 	uint32_t serving;       /* the ticket that holds the lock */
 	int holder;             /* hart index, -1 when free */
+	uint32_t dep_class;     /* lockdep's cached class of `name` (lockdep.c) */
 	void *caller;           /* where the holder took it */
-	const char *name;
+	const char *name;       /* also its lock class for lockdep */
 	unsigned long contended;   /* takes that had to wait */
 };
 

@@ -5,6 +5,7 @@
 #include "kernel/crash.h"
 #include "kernel/power.h"
 #include "kernel/sections.h"
+#include "kernel/spinlock.h"
 #include "kerrno.h"
 
 static volatile int crash_limit = 1 << 30;
@@ -19,6 +20,19 @@ static int recurse_deep(int depth)
 	if (depth >= crash_limit)
 		return pad[0];
 	return recurse_deep(depth + 1) + pad[0];
+}
+
+static struct spinlock crash_lock = SPINLOCK_INIT("crash");
+
+/* The second take is the recursion spinlock.c panics on; noinline (and
+ * no tail call) keeps both call sites in this function for the report. */
+__attribute__((noinline)) static void take_twice(void)
+{
+	unsigned long first = spin_lock_irqsave(&crash_lock);
+	unsigned long again = spin_lock_irqsave(&crash_lock);
+
+	spin_unlock_irqrestore(&crash_lock, again);
+	spin_unlock_irqrestore(&crash_lock, first);
 }
 
 int crash(const char *kind)
@@ -37,5 +51,7 @@ int crash(const char *kind)
 		return recurse_deep(0);
 	if (!strcmp(kind, "panic"))
 		panic("crash panic: on purpose");
+	if (!strcmp(kind, "lock"))
+		take_twice();
 	return -EINVAL;
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include "kernel/smp.h"
 #include "kernel/console.h"
+#include "kernel/lockdep.h"
 #include "kernel/memory.h"
 #include "kernel/platform.h"
 #include "kernel/power.h"
@@ -269,6 +270,10 @@ void smp_stop_others(void)
 	struct hart *me = this_hart();
 	uint64_t until;
 
+	/* lock debugging stops too: what follows (a panic's report) takes the
+	 * console lock, and must not wait on lockdep's tables, which a fault
+	 * inside lockdep may have left taken */
+	__atomic_store_n(&lockdep_enabled, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&stopping, 1, __ATOMIC_RELEASE);
 	for (unsigned i = 0; i < nharts; i++)
 		if (&harts[i] != me && harts[i].state == HART_ONLINE)

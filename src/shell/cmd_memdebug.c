@@ -1,10 +1,12 @@
 /* cmd_memdebug.c - the tools for making memory misbehave and finding out
- * why: memdebug (poison, red zones, tracking), memleak, faultinj, hog. */
+ * why: memdebug (poison, red zones, tracking, lock debugging), memleak,
+ * faultinj, hog. */
 #include <string.h>
 #include "shell/shell.h"
 #include "shell/args.h"
 #include "kernel/console.h"
 #include "kernel/ksyms.h"
+#include "kernel/lockdep.h"
 #include "kerrno.h"
 #include "mm/buddy.h"
 #include "mm/faultinj.h"
@@ -16,30 +18,66 @@ static int on_off(const char *s)
 	return !strcmp(s, "on") ? 1 : !strcmp(s, "off") ? 0 : -1;
 }
 
+/* Lock debugging's figures (kernel/lockdep.h), as the tables are now. */
+static void print_locks(void)
+{
+	struct lockdep_stats st;
+
+	lockdep_get_stats(&st);
+	kprintf("locks_tracked: %s\nlock_classes: %u\nlock_edges: %u\nlock_inversions: %lu\n"
+		"lock_edges_dropped: %lu\nlock_unheld_releases: %lu\n"
+		"lock_out_of_order_releases: %lu\nlock_classes_dropped: %lu\nlock_too_deep: %lu\n",
+		st.on ? "on" : "off", st.classes, st.edges, st.inversions, st.edges_dropped,
+		st.unheld_releases, st.out_of_order, st.classes_dropped, st.too_deep);
+}
+
+/* `memdebug KNOB on|off`: 0, or SH_USAGE after saying what was wrong. */
+static int set_knob(const char *knob, const char *value)
+{
+	int on = on_off(value);
+
+	if (strcmp(knob, "track") && strcmp(knob, "poison") && strcmp(knob, "redzone") &&
+	    strcmp(knob, "locks"))
+		return SH_USAGE;
+	if (on < 0) {
+		kprintf("memdebug: %s: '%s' is neither on nor off\n", knob, value);
+		return SH_USAGE;
+	}
+	if (!strcmp(knob, "track"))
+		leak_track(on);
+	else if (!strcmp(knob, "poison"))
+		mm_debug_set(MM_DEBUG_POISON, on);
+	else if (!strcmp(knob, "redzone"))
+		mm_debug_set(MM_DEBUG_REDZONE, on);
+	else
+		lockdep_set(on);
+	return 0;
+}
+
 static int cmd_memdebug(int argc, char **argv)
 {
 	unsigned f;
-	int on;
+	int err;
 
-	if (argc == 3 && (on = on_off(argv[2])) >= 0) {
-		if (!strcmp(argv[1], "track"))
-			leak_track(on);
-		else if (!strcmp(argv[1], "poison"))
-			mm_debug_set(MM_DEBUG_POISON, on);
-		else if (!strcmp(argv[1], "redzone"))
-			mm_debug_set(MM_DEBUG_REDZONE, on);
-		else
-			return SH_USAGE;
-	} else if (argc != 1) {
-		return SH_USAGE;
+	if (argc > 1 && !strcmp(argv[1], "locks") && argc <= 3) {
+		if (argc == 3 && (err = set_knob(argv[1], argv[2])))
+			return err;
+		print_locks();
+		return 0;
 	}
+	if (argc == 3 && (err = set_knob(argv[1], argv[2])))
+		return err;
+	if (argc != 1 && argc != 3)
+		return SH_USAGE;
 	f = mm_debug_get();
-	kprintf("poison: %s\nredzone: %s\ntrack: %s\n", f & MM_DEBUG_POISON ? "on" : "off",
-		f & MM_DEBUG_REDZONE ? "on" : "off", leak_tracking_on ? "on" : "off");
+	kprintf("poison: %s\nredzone: %s\ntrack: %s\nlocks: %s\n",
+		f & MM_DEBUG_POISON ? "on" : "off", f & MM_DEBUG_REDZONE ? "on" : "off",
+		leak_tracking_on ? "on" : "off", lockdep_enabled ? "on" : "off");
 	return 0;
 }
-SH_COMMAND("memdebug", "[poison|redzone|track on|off]",
-	   "switch poisoning, red zones and allocation tracking", cmd_memdebug);
+SH_COMMAND("memdebug", "[poison|redzone|track|locks on|off] | locks",
+	   "switch poisoning, red zones, allocation tracking and lock debugging; "
+	   "locks: lock debugging's figures", cmd_memdebug);
 
 static void print_site(const struct leak_site *s)
 {

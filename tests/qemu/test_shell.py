@@ -22,13 +22,13 @@ def kib(value):
 
 def usage_errors(t):
     for cmd in ("memstat bogus", "setmode fast", "memmap Nowhere", "memleak now please",
-                "memdebug poison maybe", "faultinj probability=200", "faultinj times=x", "hog", "hog leave",
+                "memdebug bogus on", "faultinj probability=200", "faultinj times=x", "hog", "hog leave",
                 "hog 99999999999999999999", "mmstress x", "bench nope", "selftest a b",
                 "crash", "ls a b c", "hexdump", "sha256sum", "cat", "stat", "cd a b"):
         name = cmd.split()[0]
         out = t.cmd(cmd).strip()
         ok(out.startswith(f"usage: {name}"), f"'{cmd}' prints the usage", out)
-    for cmd in ("fsstress 0", "txn 5 9", "bench small simple 1048577",
+    for cmd in ("fsstress 0", "txn 5 9", "memdebug poison maybe", "bench small simple 1048577",
                 "bench small simple 2305843009213693953"):   # why, then usage
         name = cmd.split()[0]
         out = t.cmd(cmd).strip().splitlines()
