@@ -16,7 +16,11 @@
  *    other harts' instructions included when they ran meanwhile: how long
  *    it took, not what it did. QEMU gives no count of a hart's own
  *    instructions, and a hart cannot see its turns end (a hart spinning
- *    on a lock reads nothing), so none is printed.
+ *    on a lock reads nothing), so none is printed;
+ *  - QEMU's turns under -icount last up to millions of instructions: a
+ *    short run may fit in one turn, so the harts run one after another and
+ *    share nothing. `concurrency` on the total line says how far the runs
+ *    overlapped.
  * Both are net of the replay loop, measured by replaying the trace on
  * this hart alone against no allocator. Ctrl-C stops every hart before
  * its next op; the lines then show what was done, and this hart frees
@@ -135,10 +139,12 @@ static uint64_t net(uint64_t raw, uint64_t loop)
 }
 
 /* A line per hart, then the total over the span from the first start to
- * the last end. */
+ * the last end, with how many harts were mid-run on average (the harts'
+ * spans over the total's: 1.0 when they ran one after another, which
+ * says nothing about sharing; N when they all ran throughout). */
 static void print_parts(enum wl_kind k, int mode, unsigned n, const struct bench_part *base)
 {
-	uint64_t i0 = ~0ull, i1 = 0, t0 = ~0ull, t1 = 0, ops = 0, bi, bt;
+	uint64_t i0 = ~0ull, i1 = 0, t0 = ~0ull, t1 = 0, ops = 0, spans = 0, bi, bt;
 	unsigned long failures = 0;
 	unsigned idx[HART_MAX];
 
@@ -156,6 +162,7 @@ static void print_parts(enum wl_kind k, int mode, unsigned n, const struct bench
 		t0 = p->t0 < t0 ? p->t0 : t0;
 		t1 = p->t1 > t1 ? p->t1 : t1;
 		ops += p->ops;
+		spans += p->i1 - p->i0;
 		failures += p->failures;
 	}
 	bi = net(i1 - i0, loop_cost(base->i1 - base->i0, ops));
@@ -165,6 +172,8 @@ static void print_parts(enum wl_kind k, int mode, unsigned n, const struct bench
 	bench_fixed1(ops ? bi * 10 / ops : 0, 0);
 	kprintf(" ticks_per_op=");
 	bench_fixed1(ops ? bt * 10 / ops : 0, 0);
+	kprintf(" concurrency=");
+	bench_fixed1(i1 > i0 ? spans * 10 / (i1 - i0) : 0, 0);
 	kprintf(" failures=%lu\n", failures);
 }
 
