@@ -1,14 +1,14 @@
 /* selftest_smp.c - the "smp" KTAP suite: every hart of the device tree is
  * online with its own stacks and tick, smp_call reaches each one (and
  * refuses what it must), smp_run_together runs a part on each at once
- * (and nothing when a hart cannot take its part), the ticket lock keeps a shared count exact while
- * every hart hammers it at once, and the mm stack stays sound while every
- * hart allocates and frees at once: objects freed by another hart than the
- * one that took them, modes switched under the others' feet, transactions
- * aborted on every hart. After each mm case the integrity check is clean
- * and, with the caches given back, free pages are what they were.
- * Meaningful with -smp 2..8; with one hart the cross-hart parts run on it
- * alone. */
+ * (and nothing when a hart cannot take its part), the ticket lock keeps a
+ * shared count exact while every hart hammers it at once, and the mm
+ * stack stays sound while every hart allocates and frees at once: objects
+ * freed by another hart than the one that took them, modes switched under
+ * the others' feet, transactions aborted on every hart. After each mm
+ * case the integrity check is clean and, with the caches given back, free
+ * pages are what they were. Meaningful with -smp 2..8; with one hart the
+ * cross-hart parts run on it alone. */
 #include <stddef.h>
 #include "kernel/ktest.h"
 #include "kernel/platform.h"
