@@ -85,6 +85,21 @@ int smp_call(unsigned hart, void (*fn)(void *arg), void *arg);
 int smp_post(unsigned hart, void (*fn)(void *arg), void *arg);
 int smp_wait(unsigned hart, unsigned ms);
 
+/* The online harts' dense indexes, the calling hart's first and the others
+ * in index order, into idx (when not NULL); returns how many are online. */
+unsigned smp_online(unsigned *idx);
+
+/* Run fn(args[i]) on n online harts at once: i = 0 on the calling hart,
+ * 1..n-1 on the others in smp_online's order. Every other hart is posted
+ * first and waits at a start line until all are there; one store then
+ * releases them together and the caller runs its own part. It returns when
+ * every part has finished, having slept in wfi meanwhile (so its waiting
+ * retires no instructions and leaves QEMU's host threads to the others).
+ * Returns 0; -EINVAL when n is 0 or more than the harts online; -EBUSY
+ * when a hart's mailbox is in use; -EIO when an IPI could not be sent or a
+ * hart stopped before the start -- in all these cases fn ran on no hart. */
+int smp_run_together(unsigned n, void (*fn)(void *arg), void *const args[]);
+
 /* The software interrupt on this hart (trap handler): run its mailbox, or
  * stop when smp_stop_others asked. */
 void smp_ipi(void);

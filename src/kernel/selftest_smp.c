@@ -1,13 +1,14 @@
 /* selftest_smp.c - the "smp" KTAP suite: every hart of the device tree is
  * online with its own stacks and tick, smp_call reaches each one (and
- * refuses what it must), the ticket lock keeps a shared count exact while
- * every hart hammers it at once, and the mm stack stays sound while every
- * hart allocates and frees at once: objects freed by another hart than the
- * one that took them, modes switched under the others' feet, transactions
- * aborted on every hart. After each mm case the integrity check is clean
- * and, with the caches given back, free pages are what they were.
- * Meaningful with -smp 2..8; with one hart the cross-hart parts run on it
- * alone. */
+ * refuses what it must), smp_run_together runs a part on each at once
+ * (and nothing when a hart cannot take its part), the ticket lock keeps a
+ * shared count exact while every hart hammers it at once, and the mm
+ * stack stays sound while every hart allocates and frees at once: objects
+ * freed by another hart than the one that took them, modes switched under
+ * the others' feet, transactions aborted on every hart. After each mm
+ * case the integrity check is clean and, with the caches given back, free
+ * pages are what they were. Meaningful with -smp 2..8; with one hart the
+ * cross-hart parts run on it alone. */
 #include <stddef.h>
 #include "kernel/ktest.h"
 #include "kernel/platform.h"
@@ -85,6 +86,66 @@ static void test_ticks(struct ktest *t)
 		wfi();
 	for (unsigned i = 0; i < nharts; i++)
 		KT_EXPECT(t, harts[i].ticks > before[i]);
+}
+
+/* ---- smp_run_together ---------------------------------------------------- */
+
+static volatile unsigned together_arrived;
+static volatile int together_hold;
+
+/* Note the hart, then wait (up to 5 s) until every part has arrived: the
+ * parts run at once, not one after another. */
+static void together_part_test(void *arg)
+{
+	unsigned *got = arg;
+	uint64_t until = rdtime() + 5 * platform.timebase_hz;
+	unsigned n = got[1];
+
+	got[0] = this_hart()->index + 1;
+	__atomic_fetch_add(&together_arrived, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&together_arrived, __ATOMIC_ACQUIRE) < n && rdtime() < until)
+		;
+	got[2] = __atomic_load_n(&together_arrived, __ATOMIC_ACQUIRE) >= n;
+}
+
+static void together_block(void *arg)
+{
+	(void)arg;
+	while (__atomic_load_n(&together_hold, __ATOMIC_ACQUIRE))
+		;
+}
+
+static void test_run_together(struct ktest *t)
+{
+	unsigned got[HART_MAX][3], idx[HART_MAX], n = smp_online(idx);
+	void *args[HART_MAX];
+
+	for (unsigned i = 0; i < n; i++) {
+		got[i][0] = got[i][2] = 0;
+		got[i][1] = n;
+		args[i] = got[i];
+	}
+	together_arrived = 0;
+	KT_EXPECT(t, idx[0] == 0 && n == nharts);
+	KT_EXPECT(t, smp_run_together(n, together_part_test, args) == 0);
+	for (unsigned i = 0; i < n; i++)
+		KT_EXPECT(t, got[i][0] == idx[i] + 1 && got[i][2]);
+	KT_EXPECT(t, smp_run_together(0, together_part_test, args) == -EINVAL);
+	KT_EXPECT(t, smp_run_together(n + 1, together_part_test, args) == -EINVAL);
+	if (n < 2) {
+		KT_SKIP(t, "one hart");
+		return;
+	}
+	/* the last hart's mailbox busy: no part runs, the posted ones neither */
+	together_hold = 1;
+	KT_EXPECT(t, smp_post(idx[n - 1], together_block, NULL) == 0);
+	for (unsigned i = 0; i < n; i++)
+		got[i][0] = 0;
+	KT_EXPECT(t, smp_run_together(n, together_part_test, args) == -EBUSY);
+	__atomic_store_n(&together_hold, 0, __ATOMIC_RELEASE);
+	KT_EXPECT(t, smp_wait(idx[n - 1], 1000) == 0);
+	for (unsigned i = 0; i < n; i++)
+		KT_EXPECT(t, got[i][0] == 0);
 }
 
 /* Takes of the lock, shared among the harts: with more harts than host
@@ -336,6 +397,7 @@ static const struct ktest_case smp_cases[] = {
 	{ "call_runs_on_each_hart", test_call_each },
 	{ "call_refusals", test_call_refused },
 	{ "every_hart_ticks", test_ticks },
+	{ "run_together_on_every_hart", test_run_together },
 	{ "lock_exact_under_contention", test_lock_hammer },
 	{ "mm_every_hart_cross_frees", test_mm_every_hart },
 	{ "mode_switch_while_allocating", test_mode_switch },

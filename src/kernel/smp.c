@@ -245,6 +245,106 @@ int smp_call(unsigned hart, void (*fn)(void *arg), void *arg)
 	return rc;
 }
 
+/* ---- several harts at once ----------------------------------------------- */
+
+unsigned smp_online(unsigned *idx)
+{
+	unsigned me = this_hart()->index, n = 0;
+
+	if (idx)
+		idx[n] = me;
+	n++;
+	for (unsigned i = 0; i < nharts; i++)
+		if (i != me && harts[i].state == HART_ONLINE) {
+			if (idx)
+				idx[n] = i;
+			n++;
+		}
+	return n;
+}
+
+/* One run of smp_run_together, on the caller's stack (which outlives every
+ * part: the caller returns only once all have finished). */
+struct together {
+	void (*fn)(void *arg);
+	void *const *args;
+	int ready;   /* harts at the start line */
+	int go;      /* 1: run, -1: a post failed, run nothing */
+};
+
+struct together_seat {
+	struct together *run;
+	unsigned i;
+};
+
+static void together_part(void *arg)
+{
+	struct together_seat *seat = arg;
+	struct together *run = seat->run;
+	int go;
+
+	__atomic_fetch_add(&run->ready, 1, __ATOMIC_RELEASE);
+	while (!(go = __atomic_load_n(&run->go, __ATOMIC_ACQUIRE)))
+		;
+	if (go > 0)
+		run->fn(run->args[seat->i]);
+}
+
+/* Sleep until the call posted to `hart` has finished (or the hart has
+ * stopped), then free its mailbox. wfi wakes on the next interrupt, the
+ * caller's tick at the latest; it is taken once interrupts are on again. */
+static void wait_asleep(unsigned hart)
+{
+	struct hart *h = &harts[hart];
+	int done;
+
+	do {
+		uint64_t s = irq_save();
+
+		done = __atomic_load_n(&h->call_done, __ATOMIC_ACQUIRE) ||
+		       __atomic_load_n(&h->state, __ATOMIC_ACQUIRE) != HART_ONLINE;
+		if (!done)
+			wfi();
+		irq_restore(s);
+	} while (!done);
+	if (h->call_done)
+		__atomic_store_n(&h->call_busy, 0, __ATOMIC_RELEASE);
+}
+
+/* Wait until the `posted` harts are at the start line (false: one stopped). */
+static bool all_ready(struct together *run, const unsigned *idx, unsigned posted)
+{
+	while (__atomic_load_n(&run->ready, __ATOMIC_ACQUIRE) < (int)posted)
+		for (unsigned i = 1; i <= posted; i++)
+			if (harts[idx[i]].state != HART_ONLINE)
+				return false;
+	return true;
+}
+
+int smp_run_together(unsigned n, void (*fn)(void *arg), void *const args[])
+{
+	struct together run = { .fn = fn, .args = args };
+	struct together_seat seat[HART_MAX];
+	unsigned idx[HART_MAX], posted = 0;
+	int rc = 0;
+
+	if (n == 0 || n > smp_online(idx))
+		return -EINVAL;
+	for (unsigned i = 1; i < n && !rc; i++) {
+		seat[i] = (struct together_seat){ .run = &run, .i = i };
+		rc = smp_post(idx[i], together_part, &seat[i]);
+		posted += rc == 0;
+	}
+	if (!rc && !all_ready(&run, idx, posted))
+		rc = -EIO;
+	__atomic_store_n(&run.go, rc ? -1 : 1, __ATOMIC_RELEASE);
+	if (!rc)
+		fn(args[0]);
+	for (unsigned i = 1; i <= posted; i++)
+		wait_asleep(idx[i]);
+	return rc;
+}
+
 static __attribute__((noreturn)) void halt_here(void)
 {
 	csr_write(sie, 0);

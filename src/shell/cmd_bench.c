@@ -1,4 +1,5 @@
-/* cmd_bench.c - `bench [workload|all] [mode,...|all]`: the live comparison.
+/* cmd_bench.c - `bench [workload|all] [mode,...|all] [ops] [harts=N]`: the
+ * live comparison.
  * Runs the same generated trace (include/lib/workload.h) in each mode, one
  * after another in the same boot, and reports per operation (an allocation
  * or a free) the instructions retired (rdinstret: exact under QEMU's
@@ -10,11 +11,15 @@
  * objects. peak_kib is the most memory taken from the buddy allocator,
  * sampled every BENCH_CHUNK operations outside the timed regions.
  * Ctrl-C stops it between chunks: the live blocks are freed, the modes
- * that finished are reported. */
+ * that finished are reported. With harts=N, one workload in one mode runs
+ * on N harts at once instead (bench_harts.c). */
 #include <string.h>
 #include "shell/shell.h"
 #include "shell/args.h"
+#include "bench_internal.h"
 #include "kernel/console.h"
+#include "kernel/smp.h"
+#include "lib/bitops.h"
 #include "lib/printf.h"
 #include "lib/workload.h"
 #include "mm/shrinker.h"
@@ -157,6 +162,11 @@ static void drop_trace(void)
 	trace_pages = NULL;
 }
 
+const struct wl_trace *bench_trace(void)
+{
+	return &trace;
+}
+
 static int make_trace(enum wl_kind k, size_t ops)
 {
 	size_t need = wl_ops_needed(k, ops) * sizeof(uint32_t);
@@ -172,8 +182,7 @@ static int make_trace(enum wl_kind k, size_t ops)
 	return wl_generate(k, ops, 0x7a11 + (uint64_t)k, &trace);
 }
 
-/* A fixed-point x10 value as "N.d", right-aligned in width (0: no padding). */
-static void fixed1(uint64_t x10, int width)
+void bench_fixed1(uint64_t x10, int width)
 {
 	char buf[24];
 
@@ -185,13 +194,13 @@ static void print_line(enum wl_kind k, int mode, const struct bench_result *r)
 {
 	kprintf("bench %s %s ops=%lu instr_per_op=", wl_name(k), mm_mode_str(mode),
 		(unsigned long)r->ops);
-	fixed1(r->instr * 10 / r->ops, 0);
+	bench_fixed1(r->instr * 10 / r->ops, 0);
 	kprintf(" ticks_per_op=");
-	fixed1(r->ticks * 10 / r->ops, 0);
+	bench_fixed1(r->ticks * 10 / r->ops, 0);
 	kprintf(" peak_kib=%lu frag_pct=", r->peak_pages * 4);
-	fixed1(r->frag_pm, 0);
+	bench_fixed1(r->frag_pm, 0);
 	kprintf(" failures=%lu overhead_per_obj=", r->failures);
-	fixed1(r->overhead_x10, 0);
+	bench_fixed1(r->overhead_x10, 0);
 	kprintf("\n");
 }
 
@@ -210,13 +219,13 @@ static void print_table(unsigned kinds, unsigned modes)
 					"instr/op", "ticks/op", "peak KiB", "frag%", "ovh B/obj",
 					"failures");
 			kprintf("%-6s %-8s ", wl_name(k), mm_mode_str(m));
-			fixed1(r->instr * 10 / r->ops, 10);
+			bench_fixed1(r->instr * 10 / r->ops, 10);
 			kputc(' ');
-			fixed1(r->ticks * 10 / r->ops, 9);
+			bench_fixed1(r->ticks * 10 / r->ops, 9);
 			kprintf(" %9lu ", r->peak_pages * 4);
-			fixed1(r->frag_pm, 6);
+			bench_fixed1(r->frag_pm, 6);
 			kputc(' ');
-			fixed1(r->overhead_x10, 9);
+			bench_fixed1(r->overhead_x10, 9);
 			kprintf(" %8lu\n", r->failures);
 		}
 }
@@ -253,12 +262,8 @@ static unsigned parse_modes(char *a)
 	return mask;
 }
 
-/* Run workload k in each mode of the mask, printing a line per mode.
- * 0, -ENOMEM (no room for the trace) or -EINTR. */
-static int bench_kind(enum wl_kind k, unsigned modes, uint64_t ops, int old)
+int bench_prepare(enum wl_kind k, uint64_t ops)
 {
-	struct bench_result base;
-
 	if (wl_ops_needed(k, ops) > ops)
 		kprintf("bench: %s runs %lu ops, not %lu: %s\n", wl_name(k),
 			(unsigned long)wl_ops_needed(k, ops), (unsigned long)ops, wl_why(k));
@@ -266,6 +271,17 @@ static int bench_kind(enum wl_kind k, unsigned modes, uint64_t ops, int old)
 		kprintf("bench: no memory for the %s trace\n", wl_name(k));
 		return -ENOMEM;
 	}
+	return 0;
+}
+
+/* Run workload k in each mode of the mask, printing a line per mode.
+ * 0, -ENOMEM (no room for the trace) or -EINTR. */
+static int bench_kind(enum wl_kind k, unsigned modes, uint64_t ops, int old)
+{
+	struct bench_result base;
+
+	if (bench_prepare(k, ops))
+		return -ENOMEM;
 	no_alloc = 1;
 	if (run_one(&base, old))
 		return -EINTR;
@@ -284,21 +300,63 @@ static int bench_kind(enum wl_kind k, unsigned modes, uint64_t ops, int old)
 	return 0;
 }
 
+/* harts=N: a count of online harts, with one workload in one mode (the
+ * masks' single bits). 0, or -1 after one line saying why not. */
+static int parse_harts(const char *arg, unsigned kinds, unsigned modes, unsigned *harts)
+{
+	unsigned online = smp_online(NULL);
+	uint64_t n;
+
+	if (sh_parse_u64(sh_kv(arg, "harts"), &n)) {
+		kprintf("bench: %s: not a number\n", arg);
+		return -1;
+	}
+	if (n == 0 || n > online) {
+		kprintf("bench: %s: %s (%u online)\n", arg,
+			n ? "more harts than are online" : "at least 1 hart", online);
+		return -1;
+	}
+	if ((kinds & (kinds - 1)) || (modes & (modes - 1))) {
+		kprintf("bench: %s runs one workload in one mode, not all or a list\n", arg);
+		return -1;
+	}
+	*harts = (unsigned)n;
+	return 0;
+}
+
 static int cmd_bench(int argc, char **argv)
 {
-	unsigned kinds = argc > 1 ? parse_kinds(argv[1]) : (1u << WL_NR) - 1;
-	unsigned modes = argc > 2 ? parse_modes(argv[2]) : (1u << MM_MODE_NR) - 1;
+	char *pos[4] = { argv[0] };
+	const char *harts_arg = NULL;
+	unsigned kinds, modes, harts = 0;
 	uint64_t ops = BENCH_OPS;
-	int old = mm_get_mode(), rc = 0;
+	int old = mm_get_mode(), rc = 0, npos = 1;
 
-	if (argc > 4 || !kinds || !modes || (argc > 3 && sh_parse_u64(argv[3], &ops)))
+	for (int i = 1; i < argc; i++) {   /* harts=N may come anywhere */
+		if (sh_kv(argv[i], "harts") && !harts_arg)
+			harts_arg = argv[i];
+		else if (npos < 4)
+			pos[npos++] = argv[i];
+		else
+			return SH_USAGE;
+	}
+	kinds = npos > 1 ? parse_kinds(pos[1]) : (1u << WL_NR) - 1;
+	modes = npos > 2 ? parse_modes(pos[2]) : (1u << MM_MODE_NR) - 1;
+	if (!kinds || !modes || (npos > 3 && sh_parse_u64(pos[3], &ops)))
 		return SH_USAGE;
 	if (!ops || ops > BENCH_MAX_OPS)
-		return sh_bad_number("bench", argv[3], ops ? "more ops than a trace of one "
+		return sh_bad_number("bench", pos[3], ops ? "more ops than a trace of one "
 				     "4 MiB block holds (1048576)" : "at least 1 op");
+	if (harts_arg && parse_harts(harts_arg, kinds, modes, &harts))
+		return -1;
 	mm_shrink(~0ul);   /* cached buffers must not be reclaimed mid-measurement */
 	memset(results, 0, sizeof(results));
-	for (int k = 0; k < WL_NR && !rc; k++)
+	if (harts) {
+		rc = bench_prepare((int)ctz64(kinds), ops);
+		if (!rc)
+			rc = bench_harts((int)ctz64(kinds), (int)ctz64(modes), harts);
+	}
+	for (int k = 0; k < WL_NR && !rc && !harts; k++)
 		if (kinds & (1u << k))
 			rc = bench_kind(k, modes, ops, old);
 	no_alloc = 0;
@@ -307,5 +365,6 @@ static int cmd_bench(int argc, char **argv)
 	mm_set_mode(old);
 	return rc == -EINTR ? SH_INTERRUPTED : rc ? -1 : 0;
 }
-SH_COMMAND("bench", "[small|mixed|large|frag|all] [MODE[,MODE]|all] [ops]",
-	   "run the workloads in each mode and compare", cmd_bench);
+SH_COMMAND("bench", "[small|mixed|large|frag|all] [MODE[,MODE]|all] [ops] [harts=N]",
+	   "run the workloads in each mode and compare (harts=N: one workload in "
+	   "one mode on N harts at once)", cmd_bench);

@@ -30,8 +30,6 @@ struct stress {
 	int n;
 	uint64_t rng, ops, want;
 	bool shared;          /* other harts run too: hand blocks over */
-	volatile bool stop;   /* the run as a whole failed to start: end now */
-	unsigned hart;        /* the hart index it runs on */
 	unsigned long failures, corrupt, handed, taken;
 	uint32_t next_id;
 };
@@ -164,13 +162,13 @@ static void stress_step(struct stress *s, bool shared)
 	}
 }
 
-/* One hart's whole run (smp_post runs it on a secondary, from its idle
- * loop); everything it still holds is checked and freed at the end. */
+/* One hart's whole run (smp_run_together runs it on a secondary from its
+ * idle loop); everything it still holds is checked and freed at the end. */
 static void stress_run(void *arg)
 {
 	struct stress *s = arg;
 
-	for (s->ops = 0; s->ops < s->want && !console_interrupted() && !s->stop; s->ops++)
+	for (s->ops = 0; s->ops < s->want && !console_interrupted(); s->ops++)
 		stress_step(s, s->shared);
 	while (s->n) {
 		s->corrupt += corrupt(&s->blocks[--s->n]);
@@ -185,21 +183,6 @@ static void stress_drain(struct stress *s)
 		stress_handoff(s, -1);
 }
 
-/* The online harts' indexes, hart 0 first, in idx (when not NULL);
- * returns their number. */
-static unsigned online_harts(unsigned *idx)
-{
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < nharts; i++)
-		if (harts[i].state == HART_ONLINE) {
-			if (idx)
-				idx[n] = i;
-			n++;
-		}
-	return n;
-}
-
 static int stress_args(int argc, char **argv, uint64_t *ops, uint64_t *seed, uint64_t *harts)
 {
 	int pos = 0;
@@ -210,7 +193,7 @@ static int stress_args(int argc, char **argv, uint64_t *ops, uint64_t *seed, uin
 		if (v) {
 			if (sh_parse_u64(v, harts))
 				return SH_USAGE;
-			if (*harts == 0 || *harts > online_harts(NULL))
+			if (*harts == 0 || *harts > smp_online(NULL))
 				return sh_bad_number("mmstress", argv[i], "not a count of online harts");
 		} else if (pos > 1 || sh_parse_u64(argv[i], pos ? seed : ops)) {
 			return SH_USAGE;
@@ -221,32 +204,22 @@ static int stress_args(int argc, char **argv, uint64_t *ops, uint64_t *seed, uin
 	return 0;
 }
 
-/* Run i on the i-th online hart (hart 0 runs its own, in the shell, once
- * the others are posted). A hart that would not take its run stops the
- * ones already started, which still give back all they hold. */
+/* Run i on the i-th online hart, all at once (hart 0, the shell's, runs
+ * runs[0]); when a hart would not take its run, none runs. */
 static int stress_start(unsigned harts, uint64_t ops, uint64_t seed)
 {
-	unsigned idx[HART_MAX], posted = 1;
-	int rc = 0;
+	void *args[HART_MAX];
+	int rc;
 
-	online_harts(idx);
 	for (unsigned i = 0; i < harts; i++) {
 		runs[i] = (struct stress){ .rng = (seed ? seed : 1) + i * 0x9e3779b97f4a7c15ull,
-					   .want = ops, .shared = harts > 1, .hart = idx[i] };
+					   .want = ops, .shared = harts > 1 };
 		runs[i].rng = runs[i].rng ? runs[i].rng : 1;
+		args[i] = &runs[i];
 	}
-	for (; posted < harts && !rc; posted++)
-		rc = smp_post(idx[posted], stress_run, &runs[posted]);
-	if (rc) {
-		kprintf("mmstress: hart %u would not take the work (%d)\n", idx[--posted], rc);
-		for (unsigned i = 1; i < posted; i++)
-			runs[i].stop = true;
-	} else {
-		stress_run(&runs[0]);
-	}
-	for (unsigned i = 1; i < posted; i++)
-		while (smp_wait(idx[i], 1000) == -ETIMEDOUT)
-			;
+	rc = smp_run_together(harts, stress_run, args);
+	if (rc)
+		kprintf("mmstress: the harts would not take the work (%d)\n", rc);
 	return rc;
 }
 

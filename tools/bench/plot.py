@@ -8,7 +8,7 @@ Reads the machine lines of build/bench/host.txt (make bench-host)
 and, when the file exists, of build/bench/kernel.txt (make bench)
     bench WORKLOAD MODE ops=N instr_per_op=X ticks_per_op=X peak_kib=N
           frag_pct=X failures=N overhead_per_obj=X
-and draws, with gnuplot (pngcairo), into OUTDIR:
+(not its `bench WORKLOAD MODE hart=N ...` and `harts=N ...` lines) and draws, with gnuplot (pngcairo), into OUTDIR:
     host_ns_per_op.png       ns per operation, workload x allocator (log scale)
     host_peak_kib.png        peak resident KiB, workload x allocator (log scale)
     kernel_instr_per_op.png  instructions per operation, workload x mode
@@ -35,8 +35,8 @@ def read_lines(path, tag):
     with open(path) as f:
         for line in f:
             parts = line.split()
-            if len(parts) < 4 or parts[0] != tag:
-                continue
+            if len(parts) < 4 or parts[0] != tag or parts[3].startswith(("hart=", "harts=")):
+                continue   # bench ... harts=N lines are not charted
             fields = {}
             for p in parts[3:]:
                 k, _, v = p.partition("=")
