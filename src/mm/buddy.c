@@ -81,14 +81,14 @@ static void buddy_list_add(struct zone *z, struct page *pg, unsigned order)
 	pg->owner = PAGE_OWNER_FREE;
 	list_add(&pg->lru, &z->area[order].free_list);
 	z->area[order].nr_free++;
-	z->free_pages += 1UL << order;
+	__atomic_store_n(&z->free_pages, z->free_pages + (1UL << order), __ATOMIC_RELAXED);   /* buddy_plenty */
 }
 
 static void buddy_list_del(struct zone *z, struct page *pg)
 {
 	list_del(&pg->lru);
 	z->area[pg->order].nr_free--;
-	z->free_pages -= 1UL << pg->order;
+	__atomic_store_n(&z->free_pages, z->free_pages - (1UL << pg->order), __ATOMIC_RELAXED);
 	pg->flags = 0;
 }
 
@@ -450,15 +450,16 @@ unsigned long buddy_free_pages(void)
 	return n;
 }
 
+/* A hint, read without the lock (a count another CPU changes meanwhile
+ * only makes the answer a moment old). */
 bool buddy_plenty(void)
 {
-	unsigned long irq = mm_lock(), free = 0, low = 0;
+	unsigned long free = 0, low = 0;
 
 	for (int z = ZONE_NORMAL; z < NR_ZONES; z++) {
-		free += mm_zones[z].free_pages;
+		free += __atomic_load_n(&mm_zones[z].free_pages, __ATOMIC_RELAXED);
 		low += mm_zones[z].wmark_low;
 	}
-	mm_unlock(irq);
 	return free > low;
 }
 

@@ -883,30 +883,18 @@ static unsigned long mag_put_back(struct kmem_cache *c, struct slab_mag *m)
 	return n;
 }
 
-static void mag_reverse(struct slab_mag *m)
-{
-	for (unsigned long i = 0, j = m->n; i + 1 < j; i++, j--) {
-		void *o = m->obj[i];
-		uint64_t *w = m->word[i], b = m->bit[i];
-
-		m->obj[i] = m->obj[j - 1];
-		m->word[i] = m->word[j - 1];
-		m->bit[i] = m->bit[j - 1];
-		m->obj[j - 1] = o;
-		m->word[j - 1] = w;
-		m->bit[j - 1] = b;
-	}
-}
-
-/* Load the empty magazine m with objects of c's plain slabs (new ones if
- * need be, never reclaiming) until it holds want, the lowest address
- * newest (handed out first, as the slabs would); returns how many. */
+/* Load the empty magazine m with up to want objects of c's plain slabs
+ * (new ones if need be, never reclaiming), the lowest address newest
+ * (handed out first, as the slabs would): filled from entry want - 1
+ * down, moved to the bottom if the slabs ran out first. Returns how many
+ * it holds. */
 static unsigned long mag_fill(struct kmem_cache *c, struct slab_mag *m,
 			      unsigned long want, gfp_t gfp)
 {
 	struct slab_layout *l = &c->lay[LAY_PLAIN];
+	unsigned long j = want;
 
-	while (m->n < want) {
+	while (j) {
 		struct page *pg = slab_ready(c, LAY_PLAIN);
 		char *obj;
 		long i;
@@ -916,13 +904,18 @@ static unsigned long mag_fill(struct kmem_cache *c, struct slab_mag *m,
 		if (!(obj = slab_take(c, pg, LAY_PLAIN, NULL)))
 			continue;   /* withdrawn: the next slab */
 		i = slab_index(pg, l, obj);
-		m->obj[m->n] = obj;
-		m->word[m->n] = slab_cached_map(pg, l) + i / 64;
-		m->bit[m->n] = 1ull << (i % 64);
-		mm_bits_set(m->word[m->n], m->bit[m->n]);
-		m->n++;
+		j--;
+		m->obj[j] = obj;
+		m->word[j] = slab_cached_map(pg, l) + i / 64;
+		m->bit[j] = 1ull << (i % 64);
+		mm_bits_set(m->word[j], m->bit[j]);
 	}
-	mag_reverse(m);
+	m->n = want - j;
+	if (j) {
+		memmove(m->obj, m->obj + j, m->n * sizeof(m->obj[0]));
+		memmove(m->word, m->word + j, m->n * sizeof(m->word[0]));
+		memmove(m->bit, m->bit + j, m->n * sizeof(m->bit[0]));
+	}
 	return m->n;
 }
 
