@@ -832,16 +832,20 @@ static void mag_attach(struct kmem_cache *c)
 	c->mags = true;
 }
 
-/* slab_internal.h */
+/* slab_internal.h. Lighter than slab_of(): c is known live, so the
+ * object's head frame need only name it (and its memory, plain layout). */
 bool slab_mag_entry_sound(const struct kmem_cache *c, const struct slab_mag *m,
 			  unsigned long j, struct page **pgp, long *ip)
 {
 	const struct slab_layout *l = &c->lay[LAY_PLAIN];
-	const char *why;
-	struct page *pg = slab_of(m->obj[j], &why);
+	struct page *pg = virt_to_page(m->obj[j]);
 	long i;
 
-	if (!pg || pg->priv != c || pg->kind != LAY_PLAIN)
+	if (!pg)
+		return false;
+	pg = compound_head(pg);
+	if (!(pg->flags & PG_HEAD) || pg->owner != PAGE_OWNER_SLAB || pg->priv != c ||
+	    pg->kind != LAY_PLAIN || pg->mem != page_address(pg))
 		return false;
 	i = slab_index(pg, l, m->obj[j]);
 	if (i < 0 || m->word[j] != slab_cached_map(pg, l) + i / 64 ||
@@ -883,11 +887,47 @@ static unsigned long mag_put_back(struct kmem_cache *c, struct slab_mag *m)
 	return n;
 }
 
+/* Take the free objects of the first map word of plain slab pg that has
+ * any, up to *j of them, into m's entries *j - 1 downward (lowest address
+ * newest): their alloc and cached bits set with one store each, the count
+ * and lists changed once. Returns how many; 0 when that word holds a
+ * poisoned object (slab_take checks it) or the map is broken (slab_take
+ * withdraws the slab). */
+static unsigned long slab_take_word(struct kmem_cache *c, struct page *pg,
+				   struct slab_mag *m, unsigned long *j)
+{
+	struct slab_layout *l = &c->lay[LAY_PLAIN];
+	uint64_t *map = slab_alloc_map(pg), *cword, free, taken = 0;
+	unsigned long w = pg->hint;
+
+	while (map[w] == ~0ull)
+		if (++w >= l->words)
+			return 0;
+	free = ~map[w];   /* the bits past the last object are set for good */
+	if (slab_poison_map(pg, l)[w] & free)
+		return 0;
+	cword = slab_cached_map(pg, l) + w;
+	for (; *j && free; free &= free - 1) {
+		uint64_t b = free & -free;
+
+		taken |= b;
+		--*j;
+		m->obj[*j] = slab_obj(pg, l, (unsigned)(w * 64 + ctz64(b)));
+		m->word[*j] = cword;
+		m->bit[*j] = b;
+	}
+	pg->hint = (uint32_t)w;
+	__atomic_store_n(&map[w], map[w] | taken, __ATOMIC_RELAXED);   /* kfree reads it unlocked */
+	mm_bits_set(cword, taken);
+	slab_count_change(l, pg, (int)popcount64(taken));
+	return popcount64(taken);
+}
+
 /* Load the empty magazine m with up to want objects of c's plain slabs
- * (new ones if need be, never reclaiming), the lowest address newest
- * (handed out first, as the slabs would): filled from entry want - 1
- * down, moved to the bottom if the slabs ran out first. Returns how many
- * it holds. */
+ * (new ones if need be, never reclaiming), a map word at a time, the
+ * lowest address newest (handed out first, as the slabs would): filled
+ * from entry want - 1 down, moved to the bottom if the slabs ran out
+ * first. Returns how many it holds. */
 static unsigned long mag_fill(struct kmem_cache *c, struct slab_mag *m,
 			      unsigned long want, gfp_t gfp)
 {
@@ -901,6 +941,8 @@ static unsigned long mag_fill(struct kmem_cache *c, struct slab_mag *m,
 
 		if (!pg && !(pg = slab_new(c, LAY_PLAIN, gfp)))
 			break;
+		if (slab_take_word(c, pg, m, &j))
+			continue;
 		if (!(obj = slab_take(c, pg, LAY_PLAIN, NULL)))
 			continue;   /* withdrawn: the next slab */
 		i = slab_index(pg, l, obj);
