@@ -19,11 +19,17 @@
 
 extern int mm_lock_smp;
 
-/* The big lock itself: a ticket lock (kernel/spinlock.h's scheme) that its
- * holder may take again; inline with no call, so kmalloc's and kfree's
- * fast paths stay without a stack frame (a call would give them one). */
+/* The big lock itself: a test-and-set lock (test-and-test-and-set) that
+ * its holder may take again; inline with no call. Not a ticket lock,
+ * unlike kernel/spinlock.h: the mm's slow paths run on every hart every
+ * few dozen operations, and under QEMU -- which runs harts in turns, up
+ * to millions of instructions each with -icount -- a fair lock whose
+ * every hart holds a ticket hands out one slow path per hart per turn (a
+ * convoy that never dissolves); here the hart that is running takes the
+ * lock whenever it is free. A stopgap until the lock is split per zone
+ * and per cache. */
 extern struct mm_big_lock {
-	uint32_t next, serving;   /* tickets */
+	uint32_t locked;          /* 1: held */
 	int owner;                /* hart index, -1 free */
 	unsigned depth;           /* the owner's takes */
 } mm_big;
@@ -31,12 +37,11 @@ extern struct mm_big_lock {
 static inline void mm_lock_take(void)
 {
 	int me = (int)this_hart()->index;
-	uint32_t ticket;
 
 	if (mm_big.owner != me) {
-		ticket = __atomic_fetch_add(&mm_big.next, 1, __ATOMIC_RELAXED);
-		while (__atomic_load_n(&mm_big.serving, __ATOMIC_ACQUIRE) != ticket)
-			;
+		while (__atomic_exchange_n(&mm_big.locked, 1, __ATOMIC_ACQUIRE))
+			while (__atomic_load_n(&mm_big.locked, __ATOMIC_RELAXED))
+				;
 		mm_big.owner = me;
 	}
 	mm_big.depth++;
@@ -46,7 +51,7 @@ static inline void mm_lock_drop(void)
 {
 	if (--mm_big.depth == 0) {
 		mm_big.owner = -1;
-		__atomic_store_n(&mm_big.serving, mm_big.serving + 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&mm_big.locked, 0, __ATOMIC_RELEASE);
 	}
 }
 
