@@ -524,12 +524,13 @@ KM_HOT void *kmalloc(size_t size, gfp_t gfp)
 			unsigned cpu = mm_cpu();
 			struct mm_cpu_gate *g = &mm_cpu_gates[cpu];
 			unsigned long s = mm_gate_enter(g);
-			void *p = NULL;
+			unsigned slow = __atomic_load_n(&mm_slow_paths, __ATOMIC_RELAXED);
+			void *p = slow ? NULL : km_cpu_take(&c->cpu[cpu], size);
 
-			if (!__atomic_load_n(&mm_slow_paths, __ATOMIC_RELAXED))
-				p = km_cpu_take(&c->cpu[cpu], size);
 			mm_gate_leave(g, s);
-			return p ? p : km_alloc_refill(c, size);
+			if (p)
+				return p;
+			return slow ? km_alloc_slow(size, gfp) : km_alloc_refill(c, size);
 		} else if (size - 1 < KEPT_MAX_SIZE) {
 			return km_kept_alloc(size);
 		}
