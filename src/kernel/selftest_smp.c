@@ -5,7 +5,8 @@
  * shared count exact while every hart hammers it at once, and the mm
  * stack stays sound while every hart allocates and frees at once: objects
  * freed by another hart than the one that took them, modes switched under
- * the others' feet, transactions aborted on every hart. After each mm
+ * the others' feet, transactions aborted on every hart, a double free
+ * of an object in another hart's magazine refused. After each mm
  * case the integrity check is clean and, with the caches given back, free
  * pages are what they were. Meaningful with -smp 2..8; with one hart the
  * cross-hart parts run on it alone. */
@@ -18,6 +19,7 @@
 #include "lib/xorshift.h"
 #include "mm/buddy.h"
 #include "mm/kmalloc.h"
+#include "mm/slab.h"
 #include "mm/stats.h"
 #include "mm/txn.h"
 #include "fs/bcache.h"
@@ -392,6 +394,46 @@ static void test_bcache_shrunk_by_others(struct ktest *t)
 	KT_EXPECT(t, buddy_free_pages() == before);
 }
 
+/* ---- per-hart magazines -------------------------------------------------- */
+
+static void free_here(void *p)
+{
+	kfree(p);
+}
+
+/* An object freed on hart 1 waits in hart 1's magazine; freed again on
+ * hart 0 or hart 1 it is a double free on both: refused, reported, the
+ * object cached once. Then every hart's magazines come back with
+ * kmalloc_shrink, and statistics count the object once. */
+static void test_double_free_across_harts(struct ktest *t)
+{
+	struct kmem_cache *c = kmalloc_cache(3);   /* kmalloc-64 */
+	struct kmem_cache_stats s0, s1;
+	unsigned long before;
+	void *p;
+
+	if (nharts < 2) {
+		KT_SKIP(t, "one hart");
+		return;
+	}
+	kmalloc_shrink();
+	before = buddy_free_pages();
+	p = kmalloc(64, 0);
+	KT_EXPECT(t, p && smp_call(1, free_here, p) == 0);
+	KT_EXPECT(t, kmem_cache_get_stats(c, &s0) == 0 && ksize(p) == 0);
+	ktest_provoke(t);
+	kfree(p);
+	KT_EXPECT(t, smp_call(1, free_here, p) == 0);
+	KT_EXPECT(t, ktest_provoked(t) == 2);
+	KT_EXPECT(t, kmem_cache_get_stats(c, &s1) == 0);
+	KT_EXPECT(t, s1.wrong_frees == s0.wrong_frees + 2 && s1.cached == s0.cached &&
+		     s1.frees == s0.frees && s1.active_objs == s0.active_objs);
+	KT_EXPECT(t, mm_check() == 0);
+	kmalloc_shrink();
+	KT_EXPECT(t, kmem_cache_get_stats(c, &s1) == 0 && s1.cached == 0);
+	KT_EXPECT(t, buddy_free_pages() == before);
+}
+
 static const struct ktest_case smp_cases[] = {
 	{ "all_harts_online", test_online },
 	{ "call_runs_on_each_hart", test_call_each },
@@ -403,5 +445,6 @@ static const struct ktest_case smp_cases[] = {
 	{ "mode_switch_while_allocating", test_mode_switch },
 	{ "txn_abort_every_hart", test_txn_every_hart },
 	{ "bcache_shrunk_by_other_harts", test_bcache_shrunk_by_others },
+	{ "double_free_across_harts", test_double_free_across_harts },
 };
 KTEST_SUITE(smp_suite, "smp", smp_cases);

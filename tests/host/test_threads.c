@@ -5,7 +5,8 @@
  * each other to free (cross-thread frees), and run transactions that abort
  * or commit at the same time. Afterwards the integrity check is clean,
  * kmalloc's bytes in use are back to the start and, after kmalloc_shrink(),
- * so are the free pages. Thread indexes are reused as threads come and go,
+ * so are the free pages. An object waiting in one thread's magazine is a
+ * double free for any other. Thread indexes are reused as threads come and go,
  * and a 65th thread at once is refused loudly (in a child process).
  *
  * Built twice by the Makefile: under ASan+UBSan like every host test, and
@@ -25,8 +26,10 @@
 #include "mm/buddy.h"
 #include "mm/kmalloc.h"
 #include "mm/mm_host.h"
+#include "mm/slab.h"
 #include "mm/stats.h"
 #include "mm/txn.h"
+#include "../../src/host/mm_host.h"   /* the report hooks */
 
 #define NTHREADS 8
 #define SLOTS 48
@@ -331,6 +334,46 @@ static void test_index_reuse(void)
 	tap_ok(mm_check() == 0, "mm_check clean");
 }
 
+/* ---- per-thread magazines ------------------------------------------------------ */
+
+static void *free_it(void *arg)
+{
+	kfree(arg);
+	return NULL;
+}
+
+/* An object a second thread freed waits in that thread's magazine (it
+ * stays there after the thread exits); a free of it by this thread is a
+ * double free, refused, and the object is cached once. Every thread's
+ * magazines come back with kmalloc_shrink. */
+static void test_double_free_across_threads(void)
+{
+	struct kmem_cache_stats s0, s1;
+	unsigned long free0, reports;
+	pthread_t th;
+	void *p;
+
+	kmalloc_shrink();
+	free0 = buddy_free_pages();
+	p = kmalloc(64, GFP_KERNEL);
+	pthread_create(&th, NULL, free_it, p);
+	pthread_join(th, NULL);
+	kmem_cache_get_stats(kmalloc_cache(3), &s0);
+	reports = mm_host_reports;
+	mm_host_quiet = 1;
+	kfree(p);
+	mm_host_quiet = 0;
+	kmem_cache_get_stats(kmalloc_cache(3), &s1);
+	tap_ok(s0.cached >= 1 && ksize(p) == 0 && mm_host_reports == reports + 1 &&
+	       s1.wrong_frees == s0.wrong_frees + 1 && s1.cached == s0.cached,
+	       "a free of an object in another thread's magazine: refused, reported, cached once");
+	tap_ok(mm_check() == 0, "mm_check clean");
+	kmalloc_shrink();
+	kmem_cache_get_stats(kmalloc_cache(3), &s1);
+	tap_ok(s1.cached == 0 && buddy_free_pages() == free0,
+	       "kmalloc_shrink empties every thread's magazines: free pages back (%lu)", free0);
+}
+
 static pthread_barrier_t hold;
 
 static void *hold_index(void *arg)
@@ -380,6 +423,7 @@ static __attribute__((unused)) void test_too_many(void)
 static const struct tap_case cases[] = {
 	TAP_CASE(test_stress),
 	TAP_CASE(test_index_reuse),
+	TAP_CASE(test_double_free_across_threads),
 #if !defined(__SANITIZE_THREAD__)
 	TAP_CASE(test_too_many),   /* fork with threads about: not under TSan */
 #endif
