@@ -491,7 +491,7 @@ static inline void *km_cpu_take(struct slab_cpu *pc, size_t size)
 	void *p = slab_alloc_fast(pc);
 
 	if (p)
-		__atomic_store_n(&pc->bytes, pc->bytes + size, __ATOMIC_RELAXED);
+		mm_cpu_count(&pc->bytes, pc->bytes + size);
 	return p;
 }
 
@@ -665,13 +665,12 @@ static inline bool km_kept_put(struct page *pg)
 }
 
 /* kfree's common case, inside the calling CPU's gate: a live object of a
- * plain slab of one of kmalloc's caches into the CPU's magazines, nothing
- * in mm_slow_paths. Returns false when the slow path must run. */
-static inline bool km_free_fast(const void *p, unsigned cpu)
+ * plain slab of one of kmalloc's caches (pg: p's own frame) into the CPU's
+ * magazines, nothing in mm_slow_paths. Returns false when the slow path
+ * must run. */
+static inline bool km_free_fast(const void *p, struct page *pg, unsigned cpu)
 {
-	struct page *pg = virt_to_page(p);
-
-	if (!pg || __atomic_load_n(&mm_slow_paths, __ATOMIC_RELAXED))
+	if (__atomic_load_n(&mm_slow_paths, __ATOMIC_RELAXED))
 		return false;
 	/* Owners are on heads only (page.h): p's own frame names a slab head
 	 * or a large block's head; an interior frame of a slab is looked up. */
@@ -707,8 +706,12 @@ static KM_TAIL void km_free_slow(const void *p)
 	mm_unlock(s);
 }
 
+/* A slab object goes to the CPU's magazines inside its gate; anything
+ * else (a large block for the kept blocks, which are shared, a pointer in
+ * no frame, a miss) to the slow half under the mm lock. */
 KM_HOT void kfree(const void *p)
 {
+	struct page *pg;
 	unsigned cpu;
 	struct mm_cpu_gate *g;
 	unsigned long s;
@@ -716,10 +719,15 @@ KM_HOT void kfree(const void *p)
 
 	if (!p)
 		return;
+	pg = virt_to_page(p);
+	if (!pg || pg->owner == PAGE_OWNER_LARGE) {
+		km_free_slow(p);
+		return;
+	}
 	cpu = mm_cpu();
 	g = &mm_cpu_gates[cpu];
 	s = mm_gate_enter(g);
-	done = km_free_fast(p, cpu);
+	done = km_free_fast(p, pg, cpu);
 	mm_gate_leave(g, s);
 	if (!done)
 		km_free_slow(p);

@@ -70,7 +70,7 @@ struct slab_mag {
 struct slab_cpu {
 	struct slab_mag *loaded, *prev;   /* NULL: the cache has no magazines */
 	unsigned long allocs, frees;      /* fast path */
-	uint64_t bytes;                   /* kmalloc's fast path: bytes asked for */
+	unsigned long bytes;              /* kmalloc's fast path: bytes asked for */
 } __attribute__((aligned(64)));
 
 struct kmem_cache {
@@ -275,12 +275,12 @@ static inline bool slab_cached(const struct page *pg, const struct slab_layout *
  * refills or makes room under the mm lock, or the full path, which does
  * the same work with every check, report and repair. The caller has
  * checked mm_slow_paths (no debug checks, fault injection, tracking or
- * undo). Counters are stored relaxed: a reader with the gates stopped
- * sums them. */
+ * undo). Counters are stored with mm_cpu_count: a reader with the gates
+ * stopped sums them. */
 
 static inline void slab_cpu_count(unsigned long *n)
 {
-	__atomic_store_n(n, *n + 1, __ATOMIC_RELAXED);
+	mm_cpu_count(n, *n + 1);
 }
 
 static inline __attribute__((always_inline)) void *slab_alloc_fast(struct slab_cpu *pc)

@@ -144,6 +144,13 @@ static inline void mm_gates_start(void)
 		__atomic_store_n(&mm_cpu_gates[i].stop, 0, __ATOMIC_RELEASE);
 }
 
+/* A counter only its own thread writes and others read with the gates
+ * stopped: a relaxed store (a plain one to the compiler, seen by TSan). */
+static inline void mm_cpu_count(unsigned long *n, unsigned long v)
+{
+	__atomic_store_n(n, v, __ATOMIC_RELAXED);
+}
+
 /* Set bits of a word other threads may set or clear bits of at once;
  * returns the word before. Atomic once a second thread uses the mm;
  * before, a plain read-modify-write (no lock prefix to pay). */

@@ -91,7 +91,7 @@ static inline unsigned mm_cpu(void)
  * per-cpu pages take pcp->lock, mm/page_alloc.c). Uncontended -- the
  * common case -- it is one amoswap to take and a release store to give. */
 struct mm_cpu_gate {
-	uint32_t lock;   /* 1: held */
+	unsigned long lock;   /* 1: held (a full word: amoswap.d needs no sign extension) */
 } __attribute__((aligned(64)));
 
 extern struct mm_cpu_gate mm_cpu_gates[MM_MAX_CPUS];
@@ -131,6 +131,13 @@ static inline void mm_gates_start(void)
 {
 	for (unsigned i = 0; i < MM_MAX_CPUS; i++)
 		__atomic_store_n(&mm_cpu_gates[i].lock, 0, __ATOMIC_RELEASE);
+}
+
+/* A counter only its own hart writes and others read with the gates
+ * stopped: a plain store (GCC 12 makes a relaxed atomic store an amoswap). */
+static inline void mm_cpu_count(unsigned long *n, unsigned long v)
+{
+	*(volatile unsigned long *)n = v;
 }
 
 /* Set bits of a word other harts may set or clear bits of at once;
