@@ -35,6 +35,12 @@
  * A CPU holding the mm lock may touch its own per-CPU data without its
  * gate: no other CPU touches it without the lock, and its own fast paths
  * are not running. Lock order: mm lock, then gates.
+ *   mm_spinlock_t, mm_spin_init(l, name), unsigned long mm_spin_lock(l),
+ *     mm_spin_unlock(l, state): a lock of an mm structure's own, apart from
+ *     the mm lock (kernel: the kernel's fair spinlock with lock debugging;
+ *     host: compare-and-swap, then yield); not recursive;
+ *   void mm_cpu_count(unsigned long *n, v): store a per-CPU counter that
+ *     readers sum with the gates stopped;
  *   uint64_t mm_bits_set(w, bits) / void mm_bits_clear(w, bits): change
  *     bits of a word other CPUs change bits of without the mm lock (the
  *     slabs' cached maps); mm_bits_set returns the word before. */

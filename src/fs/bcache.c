@@ -16,11 +16,14 @@
  * LRU buffer rather than ask the shrinkers, itself among them), and before
  * any list is touched, so even a shrinker run would see consistent lists.
  *
- * Locking: the lists, the counts and a buffer's refs are guarded by the mm
- * lock (mm_env), since the shrinker runs on whatever hart runs out of
- * memory. It is never held across a device read or an allocation (both
- * can wait: for the device, for another hart's reclaim walk), which is why
- * a buffer being filled is on no list: nobody else can reach it. */
+ * Locking: the lists, the counts and a buffer's refs are guarded by the
+ * cache's own lock (bc->lock, an mm_spinlock_t), since the shrinker runs
+ * on whatever hart runs out of memory. It is never held across a device
+ * read or an allocation (both can wait: for the device, for another
+ * hart's reclaim walk), which is why a buffer being filled is on no list:
+ * nobody else can reach it. Lock order: bc->lock, then the mm lock (a
+ * buffer is freed with it held); the reclaim walk calls the shrinker with
+ * no lock held. */
 #include "fs/bcache.h"
 #include "lib/list.h"
 #include "mm/kmalloc.h"
@@ -52,6 +55,7 @@ struct bcache {
 	struct list_head all, lru;
 	struct list_head hash[BCACHE_HASH];
 	struct shrinker shrinker;
+	mm_spinlock_t lock;           /* the lists, counts and refs */
 	struct bcache_stats st;
 };
 
@@ -108,13 +112,13 @@ static void buf_unhash(struct bcache_buf *b)
 static unsigned long lru_count(struct shrinker *s)
 {
 	struct bcache *bc = container_of(s, struct bcache, shrinker);
-	unsigned long n = 0, f = mm_lock();
+	unsigned long n = 0, f = mm_spin_lock(&bc->lock);
 	struct list_head *p;
 
 	list_for_each(p, &bc->lru)
 		if (!list_entry(p, struct bcache_buf, lru)->reserve)
 			n++;
-	mm_unlock(f);
+	mm_spin_unlock(&bc->lock, f);
 	return n * buf_bytes(bc);
 }
 
@@ -123,7 +127,7 @@ static unsigned long lru_count(struct shrinker *s)
 static unsigned long lru_scan(struct shrinker *s, unsigned long nr_bytes)
 {
 	struct bcache *bc = container_of(s, struct bcache, shrinker);
-	unsigned long freed = 0, f = mm_lock();   /* kfree under it: it nests */
+	unsigned long freed = 0, f = mm_spin_lock(&bc->lock);   /* kfree under it */
 	struct list_head *p = bc->lru.prev, *prev;
 
 	bc->st.shrinker_calls++;
@@ -138,7 +142,7 @@ static unsigned long lru_scan(struct shrinker *s, unsigned long nr_bytes)
 		}
 		p = prev;
 	}
-	mm_unlock(f);
+	mm_spin_unlock(&bc->lock, f);
 	return freed;
 }
 
@@ -181,6 +185,7 @@ int bcache_create(struct blkdev *dev, uint32_t block_size, unsigned reserve,
 	bc->block_size = block_size;
 	bc->spb = block_size / dev->sector_size;
 	bc->nr_blocks = dev->capacity / bc->spb;
+	mm_spin_init(&bc->lock, "bcache");
 	list_init(&bc->all);
 	list_init(&bc->lru);
 	for (unsigned i = 0; i < BCACHE_HASH; i++)
@@ -224,7 +229,7 @@ int bcache_set_limit(struct bcache *bc, unsigned long limit)
 
 	if (!bc || limit < bc->st.reserve)
 		return -EINVAL;
-	f = mm_lock();
+	f = mm_spin_lock(&bc->lock);
 	bc->st.limit = limit;
 	for (p = bc->lru.prev; p != &bc->lru && bc->st.buffers > limit; p = prev) {
 		struct bcache_buf *b = list_entry(p, struct bcache_buf, lru);
@@ -233,7 +238,7 @@ int bcache_set_limit(struct bcache *bc, unsigned long limit)
 		if (!b->reserve)
 			buf_free(bc, b);
 	}
-	mm_unlock(f);
+	mm_spin_unlock(&bc->lock, f);
 	return 0;
 }
 
@@ -251,7 +256,7 @@ static struct bcache_buf *lookup(struct bcache *bc, uint64_t blockno)
 }
 
 /* The LRU's last buffer taken off it if it is empty (invalid), or, when
- * evict, whatever it holds (forgotten); NULL otherwise. Mm lock held. */
+ * evict, whatever it holds (forgotten); NULL otherwise. bc->lock held. */
 static struct bcache_buf *lru_take(struct bcache *bc, bool evict)
 {
 	struct bcache_buf *b;
@@ -270,31 +275,31 @@ static struct bcache_buf *lru_take(struct bcache *bc, bool evict)
 }
 
 /* A buffer for a new block, on no list (refs still 0): an empty one, else
- * a newly allocated one, else the least recently used. Called without the
- * mm lock (an allocation may wait). */
+ * a newly allocated one, else the least recently used. Called without
+ * bc->lock (an allocation may wait). */
 static struct bcache_buf *buf_obtain(struct bcache *bc)
 {
-	unsigned long f = mm_lock();
+	unsigned long f = mm_spin_lock(&bc->lock);
 	struct bcache_buf *b = lru_take(bc, false);
 	bool grow = !b && bc->st.buffers < bc->st.limit;
 
-	mm_unlock(f);
+	mm_spin_unlock(&bc->lock, f);
 	if (b || !grow)
 		goto evict;
 	b = buf_alloc(bc);
-	f = mm_lock();
+	f = mm_spin_lock(&bc->lock);
 	if (b) {
 		list_add_tail(&b->all, &bc->all);
 		bc->st.buffers++;
 	} else {
 		bc->st.alloc_failures++;
 	}
-	mm_unlock(f);
+	mm_spin_unlock(&bc->lock, f);
 evict:
 	if (!b) {
-		f = mm_lock();
+		f = mm_spin_lock(&bc->lock);
 		b = lru_take(bc, true);
-		mm_unlock(f);
+		mm_spin_unlock(&bc->lock, f);
 	}
 	return b;
 }
@@ -307,7 +312,7 @@ int bcache_get(struct bcache *bc, uint64_t blockno, struct bcache_buf **out)
 
 	if (!bc || !out || blockno >= bc->nr_blocks)
 		return -EINVAL;
-	f = mm_lock();
+	f = mm_spin_lock(&bc->lock);
 	b = lookup(bc, blockno);
 	if (b) {
 		bc->st.hits++;
@@ -315,22 +320,22 @@ int bcache_get(struct bcache *bc, uint64_t blockno, struct bcache_buf **out)
 			list_del(&b->lru);
 			bc->st.held++;
 		}
-		mm_unlock(f);
+		mm_spin_unlock(&bc->lock, f);
 		*out = b;
 		return 0;
 	}
 	bc->st.misses++;
-	mm_unlock(f);
+	mm_spin_unlock(&bc->lock, f);
 	b = buf_obtain(bc);
 	if (!b)
 		return -ENOMEM;
 	ret = blk_read(bc->dev, blockno * bc->spb, bc->spb, b->data);
-	f = mm_lock();
+	f = mm_spin_lock(&bc->lock);
 	bc->st.reads++;
 	if (ret) {
 		bc->st.read_errors++;
 		list_add_tail(&b->lru, &bc->lru);  /* invalid: reused first */
-		mm_unlock(f);
+		mm_spin_unlock(&bc->lock, f);
 		return ret == -EINVAL ? -EINVAL : -EIO;
 	}
 	b->blockno = blockno;
@@ -338,7 +343,7 @@ int bcache_get(struct bcache *bc, uint64_t blockno, struct bcache_buf **out)
 	b->refs = 1;
 	bc->st.held++;
 	list_add(&b->hash, bucket(bc, blockno));
-	mm_unlock(f);
+	mm_spin_unlock(&bc->lock, f);
 	*out = b;
 	return 0;
 }
@@ -349,9 +354,9 @@ void bcache_put(struct bcache *bc, struct bcache_buf *b)
 
 	if (!bc || !b)
 		return;
-	f = mm_lock();
+	f = mm_spin_lock(&bc->lock);
 	if (b->refs == 0) {
-		mm_unlock(f);
+		mm_spin_unlock(&bc->lock, f);
 		mm_report("bcache_put: buffer of block %lu not held",
 			  (unsigned long)b->blockno);
 		return;
@@ -360,7 +365,7 @@ void bcache_put(struct bcache *bc, struct bcache_buf *b)
 		list_add(&b->lru, &bc->lru);
 		bc->st.held--;
 	}
-	mm_unlock(f);
+	mm_spin_unlock(&bc->lock, f);
 }
 
 const uint8_t *bcache_data(const struct bcache_buf *b)
@@ -399,14 +404,19 @@ int bcache_read_direct(struct bcache *bc, uint64_t blockno, uint32_t count,
 		uint32_t n = count < per ? count : per;
 		int ret;
 
+		unsigned long f;
+
+		ret = blk_read(bc->dev, blockno * bc->spb, n * bc->spb, p);
+		f = mm_spin_lock(&bc->lock);
 		bc->st.reads++;
 		bc->st.direct_reads++;
-		ret = blk_read(bc->dev, blockno * bc->spb, n * bc->spb, p);
-		if (ret) {
+		if (ret)
 			bc->st.read_errors++;
+		else
+			bc->st.direct_blocks += n;
+		mm_spin_unlock(&bc->lock, f);
+		if (ret)
 			return ret == -EINVAL ? -EINVAL : -EIO;
-		}
-		bc->st.direct_blocks += n;
 		blockno += n;
 		count -= n;
 		p += (size_t)n * bc->block_size;
@@ -416,7 +426,7 @@ int bcache_read_direct(struct bcache *bc, uint64_t blockno, uint32_t count,
 
 void bcache_invalidate(struct bcache *bc)
 {
-	unsigned long f = mm_lock();
+	unsigned long f = mm_spin_lock(&bc->lock);
 	struct list_head *p, *n;
 
 	list_for_each_safe(p, n, &bc->lru) {
@@ -428,7 +438,7 @@ void bcache_invalidate(struct bcache *bc)
 			list_add_tail(&b->lru, &bc->lru);
 		}
 	}
-	mm_unlock(f);
+	mm_spin_unlock(&bc->lock, f);
 }
 
 uint64_t bcache_nr_blocks(const struct bcache *bc)
@@ -438,8 +448,9 @@ uint64_t bcache_nr_blocks(const struct bcache *bc)
 
 void bcache_get_stats(const struct bcache *bc, struct bcache_stats *out)
 {
-	unsigned long f = mm_lock();
+	struct bcache *w = (struct bcache *)bc;   /* the lock changes, the cache does not */
+	unsigned long f = mm_spin_lock(&w->lock);
 
 	*out = bc->st;
-	mm_unlock(f);
+	mm_spin_unlock(&w->lock, f);
 }

@@ -144,6 +144,26 @@ void mm_host_gates_stop(void)
 	gates_wait_idle();
 }
 
+/* l is held: by this thread (a deadlock: report, abort), else wait. */
+void mm_host_spin_wait(mm_spinlock_t *l, unsigned me)
+{
+	for (unsigned tries = 0;; tries++) {
+		unsigned free = 0;
+
+		if (__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == me) {
+			fprintf(stderr, "mm: lock %s taken again by the thread holding it\n",
+				l->name ? l->name : "?");
+			abort();
+		}
+		if (!__atomic_load_n(&l->owner, __ATOMIC_RELAXED) &&
+		    __atomic_compare_exchange_n(&l->owner, &free, me, 0, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return;
+		if (tries >= 64)
+			sched_yield();
+	}
+}
+
 unsigned long long (*mm_host_clock)(void);
 
 unsigned long long mm_clock_ms(void)

@@ -144,6 +144,39 @@ static inline void mm_gates_start(void)
 		__atomic_store_n(&mm_cpu_gates[i].stop, 0, __ATOMIC_RELEASE);
 }
 
+/* A lock of the mm's own structures (a block cache's lists): owner word
+ * (index + 1, 0: free) taken by compare-and-swap, a waiter spinning a
+ * little, then yielding (mm_host_spin_wait). Not recursive: a thread
+ * taking one it holds is reported and aborts. */
+typedef struct {
+	unsigned owner;
+	const char *name;
+} mm_spinlock_t;
+
+void mm_host_spin_wait(mm_spinlock_t *l, unsigned me);
+
+static inline void mm_spin_init(mm_spinlock_t *l, const char *name)
+{
+	l->owner = 0;
+	l->name = name;
+}
+
+static inline unsigned long mm_spin_lock(mm_spinlock_t *l)
+{
+	unsigned me = mm_host_cpu(), free = 0;
+
+	if (!__atomic_compare_exchange_n(&l->owner, &free, me, 0, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED))
+		mm_host_spin_wait(l, me);
+	return 0;
+}
+
+static inline void mm_spin_unlock(mm_spinlock_t *l, unsigned long state)
+{
+	(void)state;
+	__atomic_store_n(&l->owner, 0, __ATOMIC_RELEASE);
+}
+
 /* A counter only its own thread writes and others read with the gates
  * stopped: a relaxed store (a plain one to the compiler, seen by TSan). */
 static inline void mm_cpu_count(unsigned long *n, unsigned long v)

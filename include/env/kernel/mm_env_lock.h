@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include "arch/riscv.h"
 #include "kernel/smp.h"
+#include "kernel/spinlock.h"
 
 #define MM_MAX_CPUS HART_MAX
 
@@ -131,6 +132,25 @@ static inline void mm_gates_start(void)
 {
 	for (unsigned i = 0; i < MM_MAX_CPUS; i++)
 		__atomic_store_n(&mm_cpu_gates[i].lock, 0, __ATOMIC_RELEASE);
+}
+
+/* A lock of the mm's own structures (a block cache's lists): the kernel's
+ * spinlock -- fair, interrupts saved, lock debugging's order checks. */
+typedef struct spinlock mm_spinlock_t;
+
+static inline void mm_spin_init(mm_spinlock_t *l, const char *name)
+{
+	*l = (struct spinlock)SPINLOCK_INIT(name);
+}
+
+static inline unsigned long mm_spin_lock(mm_spinlock_t *l)
+{
+	return spin_lock_irqsave(l);
+}
+
+static inline void mm_spin_unlock(mm_spinlock_t *l, unsigned long state)
+{
+	spin_unlock_irqrestore(l, state);
 }
 
 /* A counter only its own hart writes and others read with the gates
