@@ -2,7 +2,11 @@
 #
 #   make bench-host              Tally (twotier, simple, hybrid) against glibc,
 #                                jemalloc and mimalloc on the four workloads of
-#                                lib/workload.h; writes build/bench/host.txt
+#                                lib/workload.h, then TwoTier against the
+#                                three on the live workloads of
+#                                tools/bench/bench_live.c (user-style loops;
+#                                producer/consumer and churn at 1, 2 and 4
+#                                threads); writes build/bench/host.txt
 #   make bench-host BENCH_TINY=1 the same on a tiny size, a few seconds, into
 #                                build/bench/host-tiny.txt (make test runs it)
 #   make bench-plot              PNG charts in docs/bench/ from
@@ -10,7 +14,7 @@
 #                                build/bench/kernel.txt (make bench)
 #
 # BENCH_ARGS passes more options to bench_host (--ops N --reps N --seed N
-# --workloads a,b --allocs a,b). See tools/bench/bench_host.c for what is
+# --workloads a,b --allocs a,b --threads 1,2,4). See tools/bench/bench_host.c for what is
 # measured and how; docs/BENCHMARKS.md for the results.
 
 BENCH_TINY ?=
@@ -20,9 +24,16 @@ BENCH_HOST_OUT := $(B)/bench/$(if $(BENCH_TINY),host-tiny,host).txt
 
 .PHONY: bench-host bench-plot
 
-$(BENCH_HOST): tools/bench/bench_host.c $(B)/host/libmm.a
+# bench_host.c: the driver and the trace replays; bench_live.c: the live
+# workloads (user-style and threaded).
+BENCH_HOST_OBJS := $(B)/bench/bench_host.o $(B)/bench/bench_live.o
+
+$(B)/bench/%.o: tools/bench/%.c
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_WARN) -O2 -g -MMD -MP $< $(B)/host/libmm.a -ldl -o $@
+	$(HOST_CC) $(HOST_WARN) -O2 -g -MMD -MP -c $< -o $@
+
+$(BENCH_HOST): $(BENCH_HOST_OBJS) $(B)/host/libmm.a
+	$(HOST_CC) $(BENCH_HOST_OBJS) $(B)/host/libmm.a -lpthread -ldl -o $@
 
 bench-host: deps $(BENCH_HOST)
 	$(BENCH_HOST) $(if $(BENCH_TINY),--tiny) $(BENCH_ARGS) --out $(BENCH_HOST_OUT)
@@ -31,4 +42,4 @@ bench-plot:
 	@tools/deps.sh
 	python3 tools/bench/plot.py $(B)/bench/host.txt $(B)/bench/kernel.txt docs/bench
 
--include $(B)/bench/bench_host.d
+-include $(B)/bench/bench_host.d $(B)/bench/bench_live.d

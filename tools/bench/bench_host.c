@@ -36,10 +36,26 @@
  *     phases of the machine hit all allocators alike. The report gives
  *     the median over reps (and min..max), and the largest peak.
  *
- * Output: a table per workload, then one machine line per workload and
- * allocator:
- *   bench-host WORKLOAD ALLOC ns_per_op=X ratio_glibc=X peak_kib=N reps=N ops=N
- * (ops = operations in one replay of the trace), also written to --out. */
+ * The live workloads (bench_live.c: user64, usermix, user8k single-
+ * threaded; pc and churn at --threads 1,2,4) are measured the same way --
+ * a fresh child per run (--child-live), LD_PRELOAD and the dladdr() check
+ * for jemalloc and mimalloc, interleaved repetitions, medians -- but are
+ * programs rather than traces: they allocate, write and free as they go,
+ * and time themselves (see bench_live.c). Their peak is VmHWM - VmRSS from
+ * just before the fill to the end of the run. They run for twotier and the
+ * three C libraries unless --allocs names others.
+ *
+ * Output: a table per workload, a table of TwoTier against the fastest of
+ * glibc, jemalloc and mimalloc, then one machine line per workload (and
+ * thread count) and allocator:
+ *   bench-host WORKLOAD ALLOC ns_per_op=X ratio_glibc=X ratio_best=X best=NAME
+ *              peak_kib=N reps=N ops=N
+ *   bench-host WORKLOAD ALLOC threads=N ns_per_op=X cpu_ns_per_op=X
+ *              ratio_glibc=X ratio_best=X best=NAME peak_kib=N reps=N ops=N
+ * (ops = operations in one replay of the trace, or timed in one live run;
+ * ratio_best = this allocator's median / the fastest C library's median
+ * in the same run, best = that library; the second form for pc and churn),
+ * also written to --out. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* dladdr, RTLD_DEFAULT */
 #endif
@@ -55,6 +71,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_live.h"
 #include "lib/workload.h"
 #include "mm/kmalloc.h"
 #include "mm/mm_host.h"
@@ -67,22 +84,26 @@
 #define TINY_OPS     30000UL
 #define TINY_REPS    2
 #define MAX_REPS     101
+#define MAX_THREAD_COUNTS 8
+#define MAX_CASES    (WL_NR + LIVE_NR * MAX_THREAD_COUNTS)
 
-enum alloc_kind { AK_TALLY, AK_LIBC };
-
+/* live: run in the live workloads by default. hybrid is TwoTier's path
+ * while TwoTier can serve (these workloads never exhaust it), and simple,
+ * a first-fit heap, is no contender there: both only when --allocs asks. */
 static const struct allocator {
 	const char *name;
 	enum alloc_kind kind;
 	int mode;              /* AK_TALLY: MM_MODE_* */
 	const char *preload;   /* AK_LIBC: library for LD_PRELOAD, or NULL */
 	const char *lib;       /* AK_LIBC: substring of the library malloc must be in */
+	int live;
 } allocs[] = {
-	{ "twotier",  AK_TALLY, MM_MODE_TWOTIER, NULL, NULL },
-	{ "simple",   AK_TALLY, MM_MODE_SIMPLE,  NULL, NULL },
-	{ "hybrid",   AK_TALLY, MM_MODE_HYBRID,  NULL, NULL },
-	{ "glibc",    AK_LIBC,  0, NULL,               "libc.so" },
-	{ "jemalloc", AK_LIBC,  0, "libjemalloc.so.2", "libjemalloc" },
-	{ "mimalloc", AK_LIBC,  0, "libmimalloc.so.2", "libmimalloc" },
+	{ "twotier",  AK_TALLY, MM_MODE_TWOTIER, NULL, NULL,                   1 },
+	{ "simple",   AK_TALLY, MM_MODE_SIMPLE,  NULL, NULL,                   0 },
+	{ "hybrid",   AK_TALLY, MM_MODE_HYBRID,  NULL, NULL,                   0 },
+	{ "glibc",    AK_LIBC,  0, NULL,               "libc.so",              1 },
+	{ "jemalloc", AK_LIBC,  0, "libjemalloc.so.2", "libjemalloc",          1 },
+	{ "mimalloc", AK_LIBC,  0, "libmimalloc.so.2", "libmimalloc",          1 },
 };
 #define NR_ALLOCS (sizeof(allocs) / sizeof(allocs[0]))
 
@@ -315,10 +336,64 @@ static int run_child(const char *alloc, const char *workload, size_t ops,
 	return failed ? 1 : 0;
 }
 
+/* Tally after a live run, which frees everything it allocated: no block
+ * still counted in use, no free refused. 0, or -1 (reported). */
+static int tally_clean(void)
+{
+	struct kmalloc_stats st;
+	uint64_t in_use = 0;
+
+	kmalloc_get_stats(&st);
+	for (int b = 0; b < KM_BACKEND_NR; b++)
+		in_use += st.backend[b].bytes_in_use;
+	if (!in_use && !st.wrong_frees)
+		return 0;
+	fprintf(stderr, "bench_host: after the run Tally counts %llu bytes in use "
+		"and %lu wrong frees\n", (unsigned long long)in_use, st.wrong_frees);
+	return -1;
+}
+
+/* One run of a live workload (bench_live.c); peak from before its fill. */
+static int run_child_live(const char *alloc, const char *workload,
+			  unsigned threads, size_t ops, uint64_t seed)
+{
+	int ai = find_alloc(alloc), k = live_parse(workload);
+	struct live_result r;
+	const char *lib;
+	long base, peak_kib;
+
+	if (ai < 0 || k < 0)
+		return 2;
+	if (setup_allocator(&allocs[ai], &lib))
+		return 2;
+	if (reset_hwm())
+		fprintf(stderr, "bench_host: cannot reset VmHWM; peak includes set-up\n");
+	base = status_kib("VmRSS");
+	if (live_run(allocs[ai].kind, k, threads, ops, seed, &r)) {
+		fprintf(stderr, "bench_host: %s %s on %u threads could not run\n",
+			alloc, workload, threads);
+		return 2;
+	}
+	peak_kib = status_kib("VmHWM") - base;
+	if (allocs[ai].kind == AK_TALLY && tally_clean())
+		r.failed++;
+	printf("result ns_per_op=%.3f ops=%zu loops=1 peak_kib=%ld frag_pm=-1 "
+	       "failed=%lu cpu_ns_per_op=%.3f threads=%u lib=%s\n", r.ns_per_op,
+	       r.ops, peak_kib, r.failed, r.cpu_ns_per_op, threads, lib);
+	return r.failed ? 1 : 0;
+}
+
 /* ---- parent: spawn, collect, report -------------------------------------- */
 
+/* What one set of runs measures: trace workload k (live 0), or live
+ * workload k (bench_live.h) on `threads` threads. */
+struct bcase {
+	int live, k;
+	unsigned threads;
+};
+
 struct result {
-	double ns;
+	double ns, cpu_ns;       /* cpu_ns: live runs only, else -1 */
 	long peak_kib;
 	int frag_pm;
 	size_t ops;
@@ -329,9 +404,29 @@ struct config {
 	unsigned reps;
 	uint64_t seed;
 	const char *out;
-	int want_alloc[NR_ALLOCS];
-	int want_wl[WL_NR];
+	int want_alloc[NR_ALLOCS];       /* trace workloads */
+	int want_alloc_live[NR_ALLOCS];  /* live workloads */
+	unsigned threads[MAX_THREAD_COUNTS], nthreads;
+	struct bcase cases[MAX_CASES];
+	int ncases;
 };
+
+static const char *case_name(const struct bcase *c)
+{
+	return c->live ? live_name(c->k) : wl_name(c->k);
+}
+
+/* Trace workloads: seed + index, as the kernel's bench; live ones follow
+ * (seed + 4 + index), each thread its own stream of that seed. */
+static uint64_t case_seed(const struct config *cfg, const struct bcase *c)
+{
+	return cfg->seed + (uint64_t)(c->live ? WL_NR + c->k : c->k);
+}
+
+static int case_wants(const struct config *cfg, const struct bcase *c, size_t a)
+{
+	return c->live ? cfg->want_alloc_live[a] : cfg->want_alloc[a];
+}
 
 /* Environment for a child of allocator a: ours without LD_PRELOAD, plus
  * a's library when it has one. */
@@ -357,31 +452,52 @@ static char **child_env(const struct allocator *a)
 	return env;
 }
 
-static void exec_child(const char *self, int ai, int k,
+/* --child ALLOC WORKLOAD OPS SEED MIN_OPS, or
+ * --child-live ALLOC WORKLOAD THREADS OPS SEED */
+static void exec_child(const char *self, int ai, const struct bcase *c,
 		       const struct config *cfg, int out_fd)
 {
-	char ops[32], seed[32], min_ops[32];
-	char *argv[] = { (char *)self, "--child", (char *)allocs[ai].name,
-			 (char *)wl_name(k), ops, seed, min_ops, NULL };
+	char ops[32], seed[32], extra[32];
+	char *name = (char *)allocs[ai].name, *wl = (char *)case_name(c);
+	char *trace_argv[] = { (char *)self, "--child", name, wl, ops, seed,
+			       extra, NULL };
+	char *live_argv[] = { (char *)self, "--child-live", name, wl, extra,
+			      ops, seed, NULL };
 
 	snprintf(ops, sizeof(ops), "%zu", cfg->ops);
-	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)(cfg->seed + k));
-	snprintf(min_ops, sizeof(min_ops), "%zu", cfg->min_ops);
+	snprintf(seed, sizeof(seed), "%llu",
+		 (unsigned long long)case_seed(cfg, c));
+	if (c->live)
+		snprintf(extra, sizeof(extra), "%u", c->threads);
+	else
+		snprintf(extra, sizeof(extra), "%zu", cfg->min_ops);
 	if (dup2(out_fd, STDOUT_FILENO) < 0)
 		_exit(127);
-	execve(self, argv, child_env(&allocs[ai]));
+	execve(self, c->live ? live_argv : trace_argv, child_env(&allocs[ai]));
 	_exit(127);
 }
 
+/* The child's "result ..." line into *r: 0, or -1. */
+static int parse_result(const char *buf, struct result *r)
+{
+	const char *p = strstr(buf, "result "), *cpu;
+
+	if (!p || sscanf(p, "result ns_per_op=%lf ops=%zu %*s peak_kib=%ld frag_pm=%d",
+			 &r->ns, &r->ops, &r->peak_kib, &r->frag_pm) != 4)
+		return -1;
+	cpu = strstr(p, " cpu_ns_per_op=");
+	r->cpu_ns = cpu ? strtod(cpu + 15, NULL) : -1;
+	return 0;
+}
+
 /* One run in a child process; 0 and *r filled, or -1. */
-static int spawn_run(const char *self, int ai, int k, const struct config *cfg,
-		     struct result *r)
+static int spawn_run(const char *self, int ai, const struct bcase *c,
+		     const struct config *cfg, struct result *r)
 {
 	char buf[512] = "";
 	int fds[2], status;
 	ssize_t got, len = 0;
 	pid_t pid;
-	const char *p;
 
 	if (pipe(fds))
 		die("pipe");
@@ -391,7 +507,7 @@ static int spawn_run(const char *self, int ai, int k, const struct config *cfg,
 		die("fork");
 	if (pid == 0) {
 		close(fds[0]);
-		exec_child(self, ai, k, cfg, fds[1]);
+		exec_child(self, ai, c, cfg, fds[1]);
 	}
 	close(fds[1]);
 	while (len < (ssize_t)sizeof(buf) - 1 &&
@@ -401,12 +517,9 @@ static int spawn_run(const char *self, int ai, int k, const struct config *cfg,
 	close(fds[0]);
 	if (waitpid(pid, &status, 0) < 0)
 		die("waitpid");
-	p = strstr(buf, "result ");
-	if (!WIFEXITED(status) || WEXITSTATUS(status) || !p ||
-	    sscanf(p, "result ns_per_op=%lf ops=%zu %*s peak_kib=%ld frag_pm=%d",
-		   &r->ns, &r->ops, &r->peak_kib, &r->frag_pm) != 4) {
-		fprintf(stderr, "bench_host: %s %s failed (status %#x): %s\n",
-			allocs[ai].name, wl_name(k), status, buf);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) || parse_result(buf, r)) {
+		fprintf(stderr, "bench_host: %s %s (threads %u) failed (status %#x): %s\n",
+			allocs[ai].name, case_name(c), c->threads, status, buf);
 		return -1;
 	}
 	return 0;
@@ -419,8 +532,14 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static double median(double *v, unsigned n)
+{
+	qsort(v, n, sizeof(v[0]), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 struct summary {
-	double median, min, max;
+	double median, min, max, cpu;
 	long peak_kib;
 	int frag_pm;
 	size_t ops;
@@ -428,21 +547,61 @@ struct summary {
 
 static void summarize(const struct result *r, unsigned reps, struct summary *s)
 {
-	double v[MAX_REPS];
+	double v[MAX_REPS], cpu[MAX_REPS];
 	unsigned i;
 
 	s->peak_kib = 0;
 	for (i = 0; i < reps; i++) {
 		v[i] = r[i].ns;
+		cpu[i] = r[i].cpu_ns;
 		if (r[i].peak_kib > s->peak_kib)
 			s->peak_kib = r[i].peak_kib;
 	}
-	qsort(v, reps, sizeof(v[0]), cmp_double);
-	s->median = reps % 2 ? v[reps / 2] : (v[reps / 2 - 1] + v[reps / 2]) / 2;
+	s->median = median(v, reps);
 	s->min = v[0];
 	s->max = v[reps - 1];
+	s->cpu = median(cpu, reps);
 	s->frag_pm = r[0].frag_pm;
 	s->ops = r[0].ops;
+}
+
+/* A case's medians and what they are compared with: glibc, mimalloc, and
+ * the fastest of glibc, jemalloc and mimalloc (0 / -1 when not run). */
+struct case_sum {
+	struct summary s[NR_ALLOCS];
+	double glibc, mimal, best;
+	int best_a;
+};
+
+static void case_summarize(const struct config *cfg, const struct bcase *c,
+			   struct result (*res)[MAX_REPS], struct case_sum *cs)
+{
+	memset(cs, 0, sizeof(*cs));
+	cs->best_a = -1;
+	for (size_t a = 0; a < NR_ALLOCS; a++) {
+		if (!case_wants(cfg, c, a))
+			continue;
+		summarize(res[a], cfg->reps, &cs->s[a]);
+		if (allocs[a].kind == AK_LIBC &&
+		    (cs->best_a < 0 || cs->s[a].median < cs->best)) {
+			cs->best = cs->s[a].median;
+			cs->best_a = (int)a;
+		}
+	}
+	if (case_wants(cfg, c, (size_t)find_alloc("glibc")))
+		cs->glibc = cs->s[find_alloc("glibc")].median;
+	if (case_wants(cfg, c, (size_t)find_alloc("mimalloc")))
+		cs->mimal = cs->s[find_alloc("mimalloc")].median;
+}
+
+static double ratio(double x, double base)
+{
+	return base > 0 ? x / base : 0;
+}
+
+static const char *best_name(const struct case_sum *cs)
+{
+	return cs->best_a >= 0 ? allocs[cs->best_a].name : "-";
 }
 
 /* Print to stdout and to f (when open). */
@@ -461,65 +620,139 @@ static void out(FILE *f, const char *fmt, ...)
 	}
 }
 
-static void print_table(FILE *f, int k, struct summary *s, const struct config *cfg)
+static void print_head(FILE *f, const struct bcase *c, const struct case_sum *cs,
+		       const struct config *cfg)
 {
-	int g = find_alloc("glibc"), m = find_alloc("mimalloc");
-	double glibc = cfg->want_alloc[g] ? s[g].median : 0;
-	double mi = cfg->want_alloc[m] ? s[m].median : 0;
+	size_t ops = 0;
 
-	out(f, "\n%s (%zu ops per replay, seed %#llx)\n", wl_name(k), s[0].ops ?
-	    s[0].ops : s[g].ops, (unsigned long long)(cfg->seed + k));
-	out(f, "  %-9s %9s %19s %7s %7s %10s %6s\n", "allocator", "ns/op",
-	    "(min..max)", "/glibc", "/mimal", "peak KiB", "frag");
+	for (size_t a = 0; a < NR_ALLOCS && !ops; a++)
+		ops = cs->s[a].ops;
+	if (!c->live) {
+		out(f, "\n%s (%zu ops per replay, seed %#llx)\n", case_name(c), ops,
+		    (unsigned long long)case_seed(cfg, c));
+		return;
+	}
+	out(f, "\n%s (%zu ops per run, seed %#llx): %s\n", case_name(c), ops,
+	    (unsigned long long)case_seed(cfg, c), live_what(c->k));
+}
+
+/* Trace and single-threaded live workloads: one table each. */
+static void print_table(FILE *f, const struct bcase *c, const struct case_sum *cs,
+			const struct config *cfg)
+{
+	print_head(f, c, cs, cfg);
+	out(f, "  %-9s %9s %19s %7s %7s %7s %10s %6s\n", "allocator", "ns/op",
+	    "(min..max)", "/glibc", "/mimal", "/best", "peak KiB", "frag");
 	for (size_t a = 0; a < NR_ALLOCS; a++) {
+		const struct summary *s = &cs->s[a];
 		char range[32], frag[16] = "-";
 
-		if (!cfg->want_alloc[a])
+		if (!case_wants(cfg, c, a))
 			continue;
-		snprintf(range, sizeof(range), "(%.1f..%.1f)", s[a].min, s[a].max);
-		if (s[a].frag_pm >= 0)
-			snprintf(frag, sizeof(frag), "%d.%d%%", s[a].frag_pm / 10,
-				 s[a].frag_pm % 10);
-		out(f, "  %-9s %9.2f %19s %7.2f %7.2f %10ld %6s\n", allocs[a].name,
-		    s[a].median, range, glibc ? s[a].median / glibc : 0,
-		    mi ? s[a].median / mi : 0, s[a].peak_kib, frag);
+		snprintf(range, sizeof(range), "(%.1f..%.1f)", s->min, s->max);
+		if (s->frag_pm >= 0)
+			snprintf(frag, sizeof(frag), "%d.%d%%", s->frag_pm / 10,
+				 s->frag_pm % 10);
+		out(f, "  %-9s %9.2f %19s %7.2f %7.2f %7.2f %10ld %6s\n",
+		    allocs[a].name, s->median, range, ratio(s->median, cs->glibc),
+		    ratio(s->median, cs->mimal), ratio(s->median, cs->best),
+		    s->peak_kib, frag);
 	}
 }
 
-static void print_machine(FILE *f, int k, const struct summary *s,
-			  const struct config *cfg)
+/* A threaded workload: the rows of case c (one thread count), under the
+ * heading printed with its first thread count. */
+static void print_threaded(FILE *f, const struct bcase *c, const struct case_sum *cs,
+			   const struct config *cfg, int first)
 {
-	int g = find_alloc("glibc");
-	double glibc = cfg->want_alloc[g] ? s[g].median : 0;
+	if (first) {
+		print_head(f, c, cs, cfg);
+		out(f, "  %-9s %7s %9s %19s %9s %7s %7s %10s\n", "allocator",
+		    "threads", "ns/op", "(min..max)", "cpu ns/op", "/glibc",
+		    "/best", "peak KiB");
+	} else {
+		out(f, "\n");
+	}
+	for (size_t a = 0; a < NR_ALLOCS; a++) {
+		const struct summary *s = &cs->s[a];
+		char range[32];
 
-	for (size_t a = 0; a < NR_ALLOCS; a++)
-		if (cfg->want_alloc[a])
-			out(f, "bench-host %s %s ns_per_op=%.2f ratio_glibc=%.3f "
-			    "peak_kib=%ld reps=%u ops=%zu\n", wl_name(k),
-			    allocs[a].name, s[a].median,
-			    glibc ? s[a].median / glibc : 0, s[a].peak_kib,
-			    cfg->reps, s[a].ops);
+		if (!case_wants(cfg, c, a))
+			continue;
+		snprintf(range, sizeof(range), "(%.1f..%.1f)", s->min, s->max);
+		out(f, "  %-9s %7u %9.2f %19s %9.2f %7.2f %7.2f %10ld\n",
+		    allocs[a].name, c->threads, s->median, range, s->cpu,
+		    ratio(s->median, cs->glibc), ratio(s->median, cs->best),
+		    s->peak_kib);
+	}
 }
 
-/* results[k][a][rep] */
-static struct result results[WL_NR][NR_ALLOCS][MAX_REPS];
+/* TwoTier's median against the fastest C library's, every case. */
+static void print_vs_best(FILE *f, const struct config *cfg, const struct case_sum *cs)
+{
+	int t = find_alloc("twotier");
 
-/* Every (rep, workload, allocator) run, reps outermost, the allocator
- * order rotated by one each rep. Returns the runs that failed. */
+	if (!cfg->want_alloc[t] && !cfg->want_alloc_live[t])
+		return;
+	out(f, "\ntwotier against the fastest of glibc, jemalloc and mimalloc "
+	    "(medians of this run)\n");
+	out(f, "  %-9s %7s %9s %9s %-9s %12s\n", "workload", "threads", "twotier",
+	    "best", "(which)", "twotier/best");
+	for (int i = 0; i < cfg->ncases; i++) {
+		const struct bcase *c = &cfg->cases[i];
+
+		if (!case_wants(cfg, c, (size_t)t) || cs[i].best_a < 0)
+			continue;
+		out(f, "  %-9s %7u %9.2f %9.2f %-9s %12.2f\n", case_name(c),
+		    c->threads, cs[i].s[t].median, cs[i].best, best_name(&cs[i]),
+		    ratio(cs[i].s[t].median, cs[i].best));
+	}
+}
+
+static void print_machine(FILE *f, const struct bcase *c, const struct case_sum *cs,
+			  const struct config *cfg)
+{
+	char thr[64];
+
+	for (size_t a = 0; a < NR_ALLOCS; a++) {
+		const struct summary *s = &cs->s[a];
+
+		if (!case_wants(cfg, c, a))
+			continue;
+		thr[0] = '\0';
+		if (c->live && live_threaded(c->k))
+			snprintf(thr, sizeof(thr), " threads=%u", c->threads);
+		out(f, "bench-host %s %s%s ns_per_op=%.2f", case_name(c),
+		    allocs[a].name, thr, s->median);
+		if (thr[0])
+			out(f, " cpu_ns_per_op=%.2f", s->cpu);
+		out(f, " ratio_glibc=%.3f ratio_best=%.3f best=%s peak_kib=%ld "
+		    "reps=%u ops=%zu\n", ratio(s->median, cs->glibc),
+		    ratio(s->median, cs->best), best_name(cs), s->peak_kib,
+		    cfg->reps, s->ops);
+	}
+}
+
+/* results[case][allocator][rep] */
+static struct result results[MAX_CASES][NR_ALLOCS][MAX_REPS];
+
+/* Every (rep, case, allocator) run, reps outermost, the allocator order
+ * rotated by one each rep. Returns the runs that failed. */
 static int run_all(const char *self, const struct config *cfg)
 {
 	int failed = 0;
 
 	for (unsigned rep = 0; rep < cfg->reps; rep++) {
 		fprintf(stderr, "bench_host: rep %u/%u\n", rep + 1, cfg->reps);
-		for (int k = 0; k < WL_NR; k++) {
-			for (size_t i = 0; i < NR_ALLOCS; i++) {
-				size_t a = (i + rep) % NR_ALLOCS;
+		for (int i = 0; i < cfg->ncases; i++) {
+			const struct bcase *c = &cfg->cases[i];
 
-				if (!cfg->want_wl[k] || !cfg->want_alloc[a])
+			for (size_t j = 0; j < NR_ALLOCS; j++) {
+				size_t a = (j + rep) % NR_ALLOCS;
+
+				if (!case_wants(cfg, c, a))
 					continue;
-				if (spawn_run(self, (int)a, k, cfg,
-					      &results[k][a][rep]))
+				if (spawn_run(self, (int)a, c, cfg, &results[i][a][rep]))
 					failed++;
 			}
 		}
@@ -527,32 +760,46 @@ static int run_all(const char *self, const struct config *cfg)
 	return failed;
 }
 
+static void print_threads(FILE *f, const struct config *cfg)
+{
+	for (unsigned i = 0; i < cfg->nthreads; i++)
+		out(f, "%s%u", i ? "," : "", cfg->threads[i]);
+}
+
 static void report(const struct config *cfg)
 {
+	static struct case_sum cs[MAX_CASES];
 	FILE *f = NULL;
-	struct summary s[WL_NR][NR_ALLOCS];
 
 	if (cfg->out && !(f = fopen(cfg->out, "w")))
 		die(cfg->out);
 	out(f, "bench-host: seed=%#llx+workload ops=%zu min_ops_timed=%zu reps=%u "
-	    "arena=%lu MiB\n", (unsigned long long)cfg->seed, cfg->ops,
+	    "arena=%lu MiB threads=", (unsigned long long)cfg->seed, cfg->ops,
 	    cfg->min_ops, cfg->reps, ARENA_BYTES >> 20);
-	out(f, "ns/op: median over reps of (timed replay time / ops); peak: "
+	print_threads(f, cfg);
+	out(f, "\nns/op: median over reps of (timed replay time / ops); peak: "
 	    "most resident KiB above the start of the warm-up replay; frag: "
 	    "Tally's mm_stats frag at the measured live set\n");
-	memset(s, 0, sizeof(s));
-	for (int k = 0; k < WL_NR; k++) {
-		if (!cfg->want_wl[k])
-			continue;
-		for (size_t a = 0; a < NR_ALLOCS; a++)
-			if (cfg->want_alloc[a])
-				summarize(results[k][a], cfg->reps, &s[k][a]);
-		print_table(f, k, s[k], cfg);
+	out(f, "live workloads (user64 usermix user8k pc churn): programs that "
+	    "write what they allocate, timed as they run; ns/op: wall time / "
+	    "operations of all threads; cpu ns/op: the threads' CPU time / the "
+	    "same; peak from before the fill; /best: to the fastest of glibc, "
+	    "jemalloc and mimalloc in this run\n");
+	for (int i = 0; i < cfg->ncases; i++) {
+		const struct bcase *c = &cfg->cases[i];
+
+		case_summarize(cfg, c, results[i], &cs[i]);
+		if (c->live && live_threaded(c->k))
+			print_threaded(f, c, &cs[i], cfg,
+				       !i || cfg->cases[i - 1].k != c->k ||
+				       !cfg->cases[i - 1].live);
+		else
+			print_table(f, c, &cs[i], cfg);
 	}
+	print_vs_best(f, cfg, cs);
 	out(f, "\n");
-	for (int k = 0; k < WL_NR; k++)
-		if (cfg->want_wl[k])
-			print_machine(f, k, s[k], cfg);
+	for (int i = 0; i < cfg->ncases; i++)
+		print_machine(f, &cfg->cases[i], &cs[i], cfg);
 	if (f && fclose(f))
 		die(cfg->out);
 }
@@ -581,33 +828,80 @@ static int parse_list(const char *list, int *want, int n,
 	return 0;
 }
 
+/* "1,2,4" into cfg->threads: 0, or -1 for a count outside
+ * 1..LIVE_MAX_THREADS or too many counts. */
+static int parse_threads(const char *list, struct config *cfg)
+{
+	char buf[128], *tok, *save, *end;
+	unsigned long n;
+
+	cfg->nthreads = 0;
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		n = strtoul(tok, &end, 10);
+		if (*end || !n || n > LIVE_MAX_THREADS ||
+		    cfg->nthreads == MAX_THREAD_COUNTS) {
+			fprintf(stderr, "bench_host: --threads: counts of 1..%d, "
+				"at most %d of them\n", LIVE_MAX_THREADS, MAX_THREAD_COUNTS);
+			return -1;
+		}
+		cfg->threads[cfg->nthreads++] = (unsigned)n;
+	}
+	return cfg->nthreads ? 0 : -1;
+}
+
 static const char *alloc_name(int i)
 {
 	return allocs[i].name;
 }
 
-static const char *workload_name(int i)
+/* Trace workloads 0..WL_NR-1, then the live ones. */
+static const char *any_workload_name(int i)
 {
-	return wl_name(i);
+	return i < WL_NR ? wl_name(i) : live_name(i - WL_NR);
+}
+
+/* The cases in report order: traces, user-style, then each threaded
+ * workload at every thread count. */
+static void make_cases(struct config *cfg, const int *want)
+{
+	cfg->ncases = 0;
+	for (int k = 0; k < WL_NR; k++)
+		if (want[k])
+			cfg->cases[cfg->ncases++] = (struct bcase){ 0, k, 1 };
+	for (int k = 0; k < LIVE_NR; k++) {
+		if (!want[WL_NR + k])
+			continue;
+		if (!live_threaded(k)) {
+			cfg->cases[cfg->ncases++] = (struct bcase){ 1, k, 1 };
+			continue;
+		}
+		for (unsigned i = 0; i < cfg->nthreads; i++)
+			cfg->cases[cfg->ncases++] = (struct bcase){ 1, k, cfg->threads[i] };
+	}
 }
 
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: bench_host [--tiny] [--ops N] [--reps N] [--seed N] [--out FILE]\n"
-		"                  [--workloads small,mixed,large,frag]\n"
-		"                  [--allocs twotier,simple,hybrid,glibc,jemalloc,mimalloc]\n");
+		"                  [--workloads small,mixed,large,frag,user64,usermix,user8k,pc,churn]\n"
+		"                  [--allocs twotier,simple,hybrid,glibc,jemalloc,mimalloc]\n"
+		"                  [--threads 1,2,4]\n"
+		"       (the live workloads, user64..churn, run twotier, glibc, jemalloc\n"
+		"        and mimalloc unless --allocs is given)\n");
 	exit(2);
 }
 
 static void parse_args(int argc, char **argv, struct config *cfg)
 {
-	const char *wl = NULL, *al = NULL;
+	const char *wl = NULL, *al = NULL, *th = "1,2,4";
+	int want[WL_NR + LIVE_NR];
 
+	memset(cfg, 0, sizeof(*cfg));
 	cfg->ops = DEFAULT_OPS;
 	cfg->reps = DEFAULT_REPS;
 	cfg->seed = DEFAULT_SEED;
-	cfg->out = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -631,19 +925,25 @@ static void parse_args(int argc, char **argv, struct config *cfg)
 			wl = v;
 		else if (!strcmp(o, "--allocs"))
 			al = v;
+		else if (!strcmp(o, "--threads"))
+			th = v;
 		else
 			usage();
 	}
 	if (!cfg->ops || !cfg->reps || cfg->reps > MAX_REPS ||
-	    parse_list(wl, cfg->want_wl, WL_NR, workload_name) ||
-	    parse_list(al, cfg->want_alloc, NR_ALLOCS, alloc_name))
+	    parse_list(wl, want, WL_NR + LIVE_NR, any_workload_name) ||
+	    parse_list(al, cfg->want_alloc, NR_ALLOCS, alloc_name) ||
+	    parse_threads(th, cfg))
 		usage();
+	for (size_t a = 0; a < NR_ALLOCS; a++)
+		cfg->want_alloc_live[a] = al ? cfg->want_alloc[a] : allocs[a].live;
+	make_cases(cfg, want);
 	cfg->min_ops = cfg->ops;
 }
 
 int main(int argc, char **argv)
 {
-	struct config cfg;
+	static struct config cfg;
 	char self[4096];
 	ssize_t n;
 	int failed;
@@ -652,6 +952,11 @@ int main(int argc, char **argv)
 		return run_child(argv[2], argv[3], strtoul(argv[4], NULL, 0),
 				 strtoull(argv[5], NULL, 0),
 				 strtoul(argv[6], NULL, 0));
+	if (argc == 7 && !strcmp(argv[1], "--child-live"))
+		return run_child_live(argv[2], argv[3],
+				      (unsigned)strtoul(argv[4], NULL, 0),
+				      strtoul(argv[5], NULL, 0),
+				      strtoull(argv[6], NULL, 0));
 	parse_args(argc, argv, &cfg);
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n < 0)

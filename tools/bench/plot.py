@@ -4,13 +4,23 @@
 usage: plot.py HOST_TXT KERNEL_TXT OUTDIR
 
 Reads the machine lines of build/bench/host.txt (make bench-host)
-    bench-host WORKLOAD ALLOC ns_per_op=X ratio_glibc=X peak_kib=N reps=N ops=N
-and, when the file exists, of build/bench/kernel.txt (make bench)
+    bench-host WORKLOAD ALLOC [threads=N] ns_per_op=X ... ratio_best=X
+               peak_kib=N reps=N ops=N
+(a line with threads=N is charted as workload "WORKLOAD-NT") and, when the
+file exists, of build/bench/kernel.txt (make bench)
     bench WORKLOAD MODE ops=N instr_per_op=X ticks_per_op=X peak_kib=N
           frag_pct=X failures=N overhead_per_obj=X
-(not its `bench WORKLOAD MODE hart=N ...` and `harts=N ...` lines) and draws, with gnuplot (pngcairo), into OUTDIR:
-    host_ns_per_op.png       ns per operation, workload x allocator (log scale)
-    host_peak_kib.png        peak resident KiB, workload x allocator (log scale)
+(not its `bench WORKLOAD MODE hart=N ...` and `harts=N ...` lines) and
+draws, with gnuplot (pngcairo), into OUTDIR:
+    host_ns_per_op.png       ns per operation on the traces, workload x
+                             allocator (log scale)
+    host_peak_kib.png        peak resident KiB, traces and user-style loops,
+                             workload x allocator (log scale)
+    host_user_ns_per_op.png  ns per operation, user-style loops x allocator
+    host_threads_ns_per_op.png  ns per operation (wall clock, all threads),
+                             pc and churn at each thread count x allocator
+    host_twotier_vs_best.png TwoTier's time / the fastest C library's, every
+                             workload and thread count (1 = as fast)
     kernel_instr_per_op.png  instructions per operation, workload x mode
     kernel_memory.png        fragmentation % and overhead per object by mode
 Each bar is labelled with its value. A missing file or field is skipped,
@@ -22,6 +32,8 @@ import sys
 import tempfile
 
 WORKLOADS = ["small", "mixed", "large", "frag"]
+USER = ["user64", "usermix", "user8k"]
+THREADED = ["pc", "churn"]
 # Series order, so a name has the same colour in every chart.
 NAMES = ["twotier", "simple", "hybrid", "glibc", "jemalloc", "mimalloc"]
 GAP = 1  # bar slots between clusters
@@ -44,8 +56,19 @@ def read_lines(path, tag):
                     fields[k] = float(v)
                 except ValueError:
                     pass
-            rows[(parts[1], parts[2])] = fields
+            w = parts[1]
+            if "threads" in fields:
+                w = f"{w}-{int(fields['threads'])}T"
+            rows[(w, parts[2])] = fields
     return rows
+
+
+def threaded_workloads(rows):
+    """The 'pc-1T'-style workloads of rows, in THREADED order, then by
+    thread count."""
+    wls = {k[0] for k in rows if k[0].rpartition("-")[0] in THREADED}
+    return sorted(wls, key=lambda w: (THREADED.index(w.rpartition("-")[0]),
+                                      int(w.rpartition("-")[2][:-1])))
 
 
 def series(rows):
@@ -68,12 +91,16 @@ def fmt(v):
     return f"{v:.2f}"
 
 
-def histogram(tmp, out, rows, field, title, ylabel, log, wls=None):
-    """One clustered bar chart of rows[(w, name)][field]. Returns the
-    gnuplot commands, or "" when there is nothing to draw."""
+def histogram(tmp, out, rows, field, title, ylabel, log, wls=None,
+              only=None, one_line=False):
+    """One clustered bar chart of rows[(w, name)][field], for the workloads
+    wls (default all) and the series only (default all); one_line draws a
+    line at y = 1. Returns the gnuplot commands, or "" when there is
+    nothing to draw."""
     all_wls, names = series(rows)
     wls = [w for w in (wls or all_wls) if w in all_wls]
-    names = [n for n in names if any(field in rows.get((w, n), {}) for w in wls)]
+    names = [n for n in names if any(field in rows.get((w, n), {}) for w in wls)
+             and (only is None or n in only)]
     if not wls or not names:
         return ""
     dat = os.path.join(tmp, os.path.basename(out) + ".dat")
@@ -96,6 +123,10 @@ def histogram(tmp, out, rows, field, title, ylabel, log, wls=None):
         f"set ylabel '{ylabel}'",
         "set logscale y" if log else "unset logscale y",
         "set yrange [*:*]" if log else "set yrange [0:*]",
+        "set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead "
+        "dashtype 2 lw 2" if one_line else "unset arrow 1",
+        "set format y '%.1f'" if one_line else "set format y '%.0f'",
+        "set xtics rotate by -30" if len(wls) > 9 else "set xtics norotate",
         f"plot for [i=2:{n + 1}] '{dat}' using i:xtic(1) title columnheader(i), \\",
         f"     '{lab}' using 1:2:3 with labels rotate by 90 left offset 0,0.4 "
         "font ',8' notitle",
@@ -129,19 +160,32 @@ def main(argv):
     ]) + "\n"
     script = pre
     made = []
+    thr = threaded_workloads(hrows)
+    # rows, field, file, title, y label, log scale, workloads, series, line at 1
     charts = [
         (hrows, "ns_per_op", "host_ns_per_op.png",
-         "Host: median ns per operation (lower is better)", "ns / op (log)", True),
+         "Host: median ns per operation on the traces (lower is better)",
+         "ns / op (log)", True, WORKLOADS, None, False),
         (hrows, "peak_kib", "host_peak_kib.png",
-         "Host: peak resident memory during the trace", "KiB (log)", True),
+         "Host: peak resident memory during the trace or loop", "KiB (log)",
+         True, WORKLOADS + USER, None, False),
+        (hrows, "ns_per_op", "host_user_ns_per_op.png",
+         "Host, user-style loops (fresh process each): median ns per operation",
+         "ns / op", False, USER, None, False),
+        (hrows, "ns_per_op", "host_threads_ns_per_op.png",
+         "Host, threaded: median wall-clock ns per operation of all threads (2 cores)",
+         "ns / op", False, thr, None, False),
+        (hrows, "ratio_best", "host_twotier_vs_best.png",
+         "Host: TwoTier / fastest of glibc, jemalloc, mimalloc (same run; < 1: faster)",
+         "ratio", False, WORKLOADS + USER + thr, ["twotier"], True),
         (krows, "instr_per_op", "kernel_instr_per_op.png",
          "Kernel (QEMU -icount shift=0): instructions per operation",
-         "instructions / op (log)", True),
+         "instructions / op (log)", True, None, None, False),
     ]
     with tempfile.TemporaryDirectory() as tmp:
-        for rows, field, name, title, ylabel, log in charts:
+        for rows, field, name, title, ylabel, log, wls, only, one in charts:
             cmds = histogram(tmp, os.path.join(outdir, name), rows, field,
-                             title, ylabel, log)
+                             title, ylabel, log, wls, only, one)
             if cmds:
                 script += cmds
                 made.append(name)
