@@ -667,9 +667,9 @@ static void print_threaded(FILE *f, const struct bcase *c, const struct case_sum
 {
 	if (first) {
 		print_head(f, c, cs, cfg);
-		out(f, "  %-9s %7s %9s %19s %9s %7s %7s %10s\n", "allocator",
-		    "threads", "ns/op", "(min..max)", "cpu ns/op", "/glibc",
-		    "/best", "peak KiB");
+		out(f, "  %-9s %7s %9s %19s %9s %5s %7s %7s %10s\n", "allocator",
+		    "threads", "ns/op", "(min..max)", "cpu ns/op", "par",
+		    "/glibc", "/best", "peak KiB");
 	} else {
 		out(f, "\n");
 	}
@@ -680,10 +680,10 @@ static void print_threaded(FILE *f, const struct bcase *c, const struct case_sum
 		if (!case_wants(cfg, c, a))
 			continue;
 		snprintf(range, sizeof(range), "(%.1f..%.1f)", s->min, s->max);
-		out(f, "  %-9s %7u %9.2f %19s %9.2f %7.2f %7.2f %10ld\n",
+		out(f, "  %-9s %7u %9.2f %19s %9.2f %5.2f %7.2f %7.2f %10ld\n",
 		    allocs[a].name, c->threads, s->median, range, s->cpu,
-		    ratio(s->median, cs->glibc), ratio(s->median, cs->best),
-		    s->peak_kib);
+		    ratio(s->cpu, s->median), ratio(s->median, cs->glibc),
+		    ratio(s->median, cs->best), s->peak_kib);
 	}
 }
 
@@ -783,7 +783,8 @@ static void report(const struct config *cfg)
 	out(f, "live workloads (user64 usermix user8k pc churn): programs that "
 	    "write what they allocate, timed as they run; ns/op: wall time / "
 	    "operations of all threads; cpu ns/op: the threads' CPU time / the "
-	    "same; peak from before the fill; /best: to the fastest of glibc, "
+	    "same; par: cpu / wall, the threads running at once on average; "
+	    "peak from before the fill; /best: to the fastest of glibc, "
 	    "jemalloc and mimalloc in this run\n");
 	for (int i = 0; i < cfg->ncases; i++) {
 		const struct bcase *c = &cfg->cases[i];
