@@ -52,7 +52,8 @@
  *              peak_kib=N reps=N ops=N
  *   bench-host WORKLOAD ALLOC threads=N ns_per_op=X cpu_ns_per_op=X
  *              ratio_glibc=X ratio_best=X best=NAME peak_kib=N reps=N ops=N
- * (ops = operations in one replay of the trace, or timed in one live run;
+ * (ops = operations in one replay of the trace, or timed in one live run,
+ * all threads together;
  * ratio_best = this allocator's median / the fastest C library's median
  * in the same run, best = that library; the second form for pc and churn),
  * also written to --out. */
@@ -632,8 +633,13 @@ static void print_head(FILE *f, const struct bcase *c, const struct case_sum *cs
 		    (unsigned long long)case_seed(cfg, c));
 		return;
 	}
-	out(f, "\n%s (%zu ops per run, seed %#llx): %s\n", case_name(c), ops,
-	    (unsigned long long)case_seed(cfg, c), live_what(c->k));
+	if (live_threaded(c->k))
+		out(f, "\n%s (about %zu ops per thread and run, seed %#llx): %s\n",
+		    case_name(c), cfg->ops, (unsigned long long)case_seed(cfg, c),
+		    live_what(c->k));
+	else
+		out(f, "\n%s (%zu ops per run, seed %#llx): %s\n", case_name(c),
+		    ops, (unsigned long long)case_seed(cfg, c), live_what(c->k));
 }
 
 /* Trace and single-threaded live workloads: one table each. */

@@ -36,14 +36,20 @@
  *   churn  every thread owns 8,192 slots and at each step picks a random
  *          one: frees the object there, or allocates one of 16..256 B into
  *          it and writes it (about half the slots hold an object).
- * The operations (--ops) are split evenly between the threads. A warm-up
+ * Every thread performs about `ops` operations (pc: whole batches), so a
+ * run at T threads does T times the work of one at 1 thread (split
+ * evenly, a thread at T = 4 ran for only a few ms, about one time slice,
+ * and the start-up skew of the threads weighed on the result). A warm-up
  * (pc: a quarter of the batches; churn: 32,768 steps, which fill the slots
- * to their balance) runs before a barrier, untimed. Time: wall clock from
- * the first thread leaving the barrier to the last one finishing, divided
- * by all threads' operations -- the inverse of throughput, so on 2 cores
- * a perfect allocator at T = 2 shows half its T = 1 figure. cpu_ns_per_op:
- * the threads' CPU time (CLOCK_THREAD_CPUTIME_ID) summed over the same
- * operations, which leaves out time spent descheduled. */
+ * to their balance) runs before a spinning start line, untimed. Time: wall
+ * clock from the first thread leaving the start line to the last one
+ * finishing, divided by all threads' operations -- the inverse of
+ * throughput, so on 2 cores a perfect allocator at T = 2 shows half its
+ * T = 1 figure. cpu_ns_per_op: the threads' CPU time
+ * (CLOCK_THREAD_CPUTIME_ID) summed over the same operations, which leaves
+ * out time spent descheduled; cpu / wall is how many threads ran at once
+ * on average. Threads are not pinned to CPUs: the scheduler places them as
+ * it would any program's. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -322,7 +328,7 @@ struct worker {
 };
 
 struct crew {
-	pthread_barrier_t start;
+	unsigned arrived;         /* threads at the start line */
 	int stop;                 /* a thread failed: the others give up */
 	unsigned threads;
 	struct worker w[LIVE_MAX_THREADS];
@@ -450,6 +456,18 @@ static unsigned long mt_phase(struct worker *w, size_t n)
 	return w->kind == AK_TALLY ? mt_tally(w, n) : mt_libc(w, n);
 }
 
+/* Wait until every thread has arrived, spinning: a thread asleep in a
+ * futex (pthread_barrier_wait) was seen to start its timed phase 2..4 ms
+ * after the others, woken onto the waker's CPU. */
+static void crew_wait_start(struct crew *c)
+{
+	unsigned spins = 0;
+
+	__atomic_add_fetch(&c->arrived, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&c->arrived, __ATOMIC_ACQUIRE) < c->threads)
+		wait_turn(&spins);
+}
+
 /* A thread's life: warm-up, barrier, the timed phase, then (untimed) its
  * churn objects freed. pc's queues are empty at the end of each phase. */
 static void *worker_main(void *arg)
@@ -460,7 +478,7 @@ static void *worker_main(void *arg)
 	w->failed = mt_phase(w, w->warm);
 	if (w->failed)
 		__atomic_store_n(&w->crew->stop, 1, __ATOMIC_RELAXED);
-	pthread_barrier_wait(&w->crew->start);
+	crew_wait_start(w->crew);
 	w->t0 = clock_ns(CLOCK_MONOTONIC);
 	c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	if (!w->failed && !__atomic_load_n(&w->crew->stop, __ATOMIC_RELAXED))
@@ -476,7 +494,7 @@ static void *worker_main(void *arg)
 static void crew_setup(struct crew *c, enum alloc_kind kind, int k,
 		       unsigned threads, size_t ops, uint64_t seed)
 {
-	size_t per = ops / threads, batches = per / (2 * PC_BATCH);
+	size_t batches = ops / (2 * PC_BATCH);
 
 	c->threads = threads;
 	for (unsigned i = 0; i < threads; i++) {
@@ -489,7 +507,7 @@ static void crew_setup(struct crew *c, enum alloc_kind kind, int k,
 		w->rng = rng_seed(seed, i);
 		w->in = &c->q[i];
 		w->out = &c->q[(i + 1) % threads];
-		w->work = k == LIVE_PC ? (batches ? batches : 1) : (per ? per : 1);
+		w->work = k == LIVE_PC ? (batches ? batches : 1) : ops;
 		w->warm = k == LIVE_PC ? w->work / 4 + 1 : CHURN_WARM;
 	}
 }
@@ -529,7 +547,7 @@ static int run_threads(enum alloc_kind kind, int k, unsigned threads,
 {
 	struct crew *c = map_zeroed(sizeof(*c));
 
-	if (!c || pthread_barrier_init(&c->start, NULL, threads))
+	if (!c)
 		return -1;
 	crew_setup(c, kind, k, threads, ops, seed);
 	for (unsigned i = 1; i < threads; i++)
@@ -541,7 +559,6 @@ static int run_threads(enum alloc_kind kind, int k, unsigned threads,
 	for (unsigned i = 1; i < threads; i++)
 		pthread_join(c->w[i].tid, NULL);
 	crew_result(c, r);
-	pthread_barrier_destroy(&c->start);
 	munmap(c, sizeof(*c));
 	return 0;
 }

@@ -35,7 +35,8 @@ const char *live_what(int k);
 
 /* Run workload k once on `threads` threads (1 for the single-threaded
  * ones; the caller's thread is thread 0), timing about `ops` operations
- * after an untimed fill and warm-up; random choices from `seed`. Returns
+ * per thread after an untimed fill and warm-up; random choices from
+ * `seed`. Returns
  * 0 with *r filled (r->failed may be non-zero), or -1 when the run could
  * not be made (bad arguments, no thread or memory for the harness). */
 int live_run(enum alloc_kind kind, int k, unsigned threads, size_t ops,
