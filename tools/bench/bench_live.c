@@ -468,8 +468,9 @@ static void crew_wait_start(struct crew *c)
 		wait_turn(&spins);
 }
 
-/* A thread's life: warm-up, barrier, the timed phase, then (untimed) its
- * churn objects freed. pc's queues are empty at the end of each phase. */
+/* A thread's life: warm-up, the start line, the timed phase, then
+ * (untimed) its churn objects freed. pc's queues are empty at the end of
+ * each phase. */
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -541,7 +542,7 @@ static void crew_result(const struct crew *c, struct live_result *r)
 
 /* Threads 1..T-1 are created, the caller runs thread 0. When the harness
  * cannot be built (no memory, no thread) the child gives up: -1, and the
- * threads already started stay at the barrier until the process exits. */
+ * threads already started wait at the start line until the process exits. */
 static int run_threads(enum alloc_kind kind, int k, unsigned threads,
 		       size_t ops, uint64_t seed, struct live_result *r)
 {
