@@ -57,4 +57,21 @@ const char *sh_errstr(int err);
 int sh_sha256_file(struct fat_fs *fs, const char *path, char hex[65]);
 void sh_print_usage(const struct sh_cmd *c);
 
+/* The background mmstress (`mmstress ... bg`, src/shell/stress_bg.c) as
+ * other commands see it. */
+
+/* While one exists (running, or finished and not collected by `mmstress
+ * wait` yet): print "CMD: refused while the background mmstress runs on
+ * harts 1/2/3: WHY (mmstress wait or stop first)" and return nonzero.
+ * Else 0. */
+int sh_bg_stress_refuse(const char *cmd, const char *why);
+
+/* A quiet moment for a leak check: every background hart lets go of the
+ * blocks it holds (pattern-checked and freed, as at its end) and waits,
+ * and what they handed each other is freed, so that until
+ * sh_bg_stress_unpark kmalloc's bytes in use hold nothing of the stress.
+ * Takes a tick or so. Both do nothing when no background stress exists. */
+void sh_bg_stress_park(void);
+void sh_bg_stress_unpark(void);
+
 #endif

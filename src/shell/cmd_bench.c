@@ -349,6 +349,10 @@ static int cmd_bench(int argc, char **argv)
 				     "4 MiB block holds (1048576)" : "at least 1 op");
 	if (harts_arg && parse_harts(harts_arg, kinds, modes, &harts))
 		return -1;
+	if (sh_bg_stress_refuse("bench", "its instructions (rdinstret counts every hart under "
+				"QEMU), peak and fragmentation would be the stress's too, and it "
+				"switches the mode"))
+		return -1;
 	mm_shrink(~0ul);   /* cached buffers must not be reclaimed mid-measurement */
 	memset(results, 0, sizeof(results));
 	if (harts) {

@@ -54,6 +54,9 @@ static int cmd_benchfile(int argc, char **argv)
 		return SH_USAGE;
 	if (!(fs = sh_fs_or_say()))
 		return -1;
+	if (sh_bg_stress_refuse("benchfile", "its instructions would count the other harts' "
+				"too (rdinstret counts every hart under QEMU)"))
+		return -1;
 	bcache_invalidate(fat_bcache(fs));
 	rc = pass(fs, argv[1], "cold");
 	if (!rc)

@@ -5,7 +5,9 @@
  * or `faultinj` squeezes memory: reads take one buffer when they can and
  * stream when they cannot, and the summary says how often each happened.
  * Paths from the disk are printed through the terminal filter (%pE).
- * Ctrl-C stops it between files (result=INTERRUPTED). */
+ * Ctrl-C stops it between files (result=INTERRUPTED). With a background
+ * mmstress running it sets up and takes its leak check's samples while
+ * that stress is parked (sh_bg_stress_park) and walks while it runs. */
 #include <string.h>
 #include "shell/shell.h"
 #include "shell/args.h"
@@ -255,6 +257,20 @@ static int start_dir(const char *top, char **start)
 	return 0;
 }
 
+/* Where to walk from (*start: kfree it) and /SHA256SUMS loaded; 0, or -1
+ * after saying why not. /SHA256SUMS names files by absolute on-disk paths:
+ * the walk starts from one. */
+static int set_up(const char *top, char **start)
+{
+	if (start_dir(top, start))
+		return -1;
+	if (load_sums()) {
+		kfree(*start);
+		return -1;
+	}
+	return 0;
+}
+
 static int cmd_fsstress(int argc, char **argv)
 {
 	char *start = NULL;
@@ -270,23 +286,26 @@ static int cmd_fsstress(int argc, char **argv)
 	memset(&st, 0, sizeof(st));
 	if (!(st.fs = sh_fs_or_say()))
 		return -1;
-	/* /SHA256SUMS names files by absolute on-disk paths: walk from one */
-	if (start_dir(top, &start))
-		return -1;
-	if (load_sums()) {
-		kfree(start);
+	/* A background mmstress lets go of its blocks while this sets up and
+	 * samples: the leak check compares all of kmalloc (shell.h). */
+	sh_bg_stress_park();
+	if (set_up(top, &start)) {
+		sh_bg_stress_unpark();
 		return -1;
 	}
 	mm_shrink(~0ul);    /* cached blocks are not leaks: start and end empty */
 	before = kmalloc_bytes_in_use();
 	fat_get_stats(st.fs, &f0);
+	sh_bg_stress_unpark();
 	for (uint64_t r = 0; r < rounds && !intr; r++)
 		intr = walk(start) == -EINTR;
 	walk_free();
+	sh_bg_stress_park();
 	fat_get_stats(st.fs, &f1);
 	mm_shrink(~0ul);
 	/* what the fs keeps for a deeper walk than before is not a leak */
 	leaked = kmalloc_bytes_in_use() - before - (f1.held_bytes - f0.held_bytes);
+	sh_bg_stress_unpark();
 	kfree(st.sums);
 	kfree(start);
 	pass = st.mismatches == 0 && st.errors == 0 && leaked == 0 && st.files > 0;

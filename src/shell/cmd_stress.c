@@ -1,6 +1,7 @@
 /* cmd_stress.c - `mmstress` and `txn`: the allocator under load and under
  * pressure, each ending with one summary line scripts can parse (`fsstress`
- * is in cmd_fsstress.c). Ctrl-C stops mmstress between operations. */
+ * is in cmd_fsstress.c; mmstress's background form, on harts other than
+ * the shell's, in stress_bg.c). Ctrl-C stops mmstress between operations. */
 #include "lib/pattern.h"
 #include "lib/xorshift.h"
 #include <stdbool.h>
@@ -15,26 +16,11 @@
 #include "mm/stats.h"
 #include "mm/txn.h"
 #include "kerrno.h"
+#include "stress_internal.h"
 
-#define STRESS_SLOTS 512
 #define HANDOFF_SLOTS 64
 
-struct sblk {
-	unsigned char *p;
-	uint32_t size, id;
-};
-
-/* One hart's run: its live blocks, its random stream, its counts. */
-struct stress {
-	struct sblk blocks[STRESS_SLOTS];
-	int n;
-	uint64_t rng, ops, want;
-	bool shared;          /* other harts run too: hand blocks over */
-	unsigned long failures, corrupt, handed, taken;
-	uint32_t next_id;
-};
-
-static struct stress runs[HART_MAX];
+struct stress stress_runs[HART_MAX];
 
 /* Blocks one hart hands to another: the taker checks the pattern and
  * frees it (a cross-hart free). */
@@ -162,39 +148,63 @@ static void stress_step(struct stress *s, bool shared)
 	}
 }
 
-/* One hart's whole run (smp_run_together runs it on a secondary from its
- * idle loop); everything it still holds is checked and freed at the end. */
-static void stress_run(void *arg)
+/* Before each op: a foreground run stops on Ctrl-C, a background one when
+ * hart 0 tells it to (and parks when asked). */
+static bool stress_go_on(struct stress *s)
 {
-	struct stress *s = arg;
+	return s->bg ? stress_bg_go_on(s) : !console_interrupted();
+}
 
-	for (s->ops = 0; s->ops < s->want && !console_interrupted(); s->ops++)
-		stress_step(s, s->shared);
+void stress_let_go(struct stress *s)
+{
 	while (s->n) {
 		s->corrupt += corrupt(&s->blocks[--s->n]);
 		kfree(s->blocks[s->n].p);
 	}
 }
 
-/* What is still handed over once every hart is done: freed here. */
-static void stress_drain(struct stress *s)
+void stress_run(void *arg)
+{
+	struct stress *s = arg;
+	uint64_t done = 0;
+
+	for (; done < s->want && stress_go_on(s); done++) {
+		stress_step(s, s->shared);
+		__atomic_store_n(&s->ops, done + 1, __ATOMIC_RELAXED);   /* `mmstress status` */
+	}
+	stress_let_go(s);
+}
+
+void stress_drain(struct stress *s)
 {
 	while (handoff.n)
 		stress_handoff(s, -1);
 }
 
-static int stress_args(int argc, char **argv, uint64_t *ops, uint64_t *seed, uint64_t *harts)
+void stress_init(struct stress *s, unsigned i, uint64_t ops, uint64_t seed, bool shared)
+{
+	*s = (struct stress){ .rng = (seed ? seed : 1) + i * 0x9e3779b97f4a7c15ull,
+			      .want = ops, .shared = shared };
+	s->rng = s->rng ? s->rng : 1;
+}
+
+/* mmstress's arguments: [ops] [seed] [harts=N] [bg], in any order but ops
+ * before seed; *harts_arg is the harts=N word (NULL when not given), whose
+ * range the caller checks. */
+static int stress_args(int argc, char **argv, uint64_t *ops, uint64_t *seed, uint64_t *harts,
+		       const char **harts_arg, bool *bg)
 {
 	int pos = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *v = sh_kv(argv[i], "harts");
 
-		if (v) {
+		if (!strcmp(argv[i], "bg") && !*bg) {
+			*bg = true;
+		} else if (v && !*harts_arg) {
 			if (sh_parse_u64(v, harts))
 				return SH_USAGE;
-			if (*harts == 0 || *harts > smp_online(NULL))
-				return sh_bad_number("mmstress", argv[i], "not a count of online harts");
+			*harts_arg = argv[i];
 		} else if (pos > 1 || sh_parse_u64(argv[i], pos ? seed : ops)) {
 			return SH_USAGE;
 		} else if (pos++ == 0 && *ops == 0) {
@@ -212,10 +222,8 @@ static int stress_start(unsigned harts, uint64_t ops, uint64_t seed)
 	int rc;
 
 	for (unsigned i = 0; i < harts; i++) {
-		runs[i] = (struct stress){ .rng = (seed ? seed : 1) + i * 0x9e3779b97f4a7c15ull,
-					   .want = ops, .shared = harts > 1 };
-		runs[i].rng = runs[i].rng ? runs[i].rng : 1;
-		args[i] = &runs[i];
+		stress_init(&stress_runs[i], i, ops, seed, harts > 1);
+		args[i] = &stress_runs[i];
 	}
 	rc = smp_run_together(harts, stress_run, args);
 	if (rc)
@@ -223,52 +231,72 @@ static int stress_start(unsigned harts, uint64_t ops, uint64_t seed)
 	return rc;
 }
 
-static void stress_report(unsigned harts, struct stress *sum)
+int stress_summary(unsigned first, unsigned n, uint64_t ops, bool per_hart, int64_t leaked,
+		   bool checked)
 {
-	kprintf("mmstress: harts=%u ops_per_hart=", harts);
-	for (unsigned i = 0; i < harts; i++) {
-		kprintf("%s%lu", i ? "/" : "", (unsigned long)runs[i].ops);
-		sum->ops += runs[i].ops;
-		sum->failures += runs[i].failures;
-		sum->corrupt += runs[i].corrupt;
-		sum->handed += runs[i].handed;
+	unsigned long failures = 0, corrupt = 0, handed = 0;
+	uint64_t done = 0;
+	bool pass, whole;
+
+	if (per_hart)
+		kprintf("mmstress: harts=%u ops_per_hart=", n);
+	for (unsigned i = first; i < first + n; i++) {
+		const struct stress *s = &stress_runs[i];
+
+		if (per_hart)
+			kprintf("%s%lu", i > first ? "/" : "", (unsigned long)s->ops);
+		done += s->ops;
+		failures += s->failures;
+		corrupt += s->corrupt;
+		handed += s->handed;
 	}
-	kprintf(" cross_hart_frees=%lu\n", sum->handed);
+	if (per_hart)
+		kprintf(" cross_hart_frees=%lu\n", handed);
+	pass = corrupt == 0 && leaked == 0 && checked;
+	whole = done == ops * n;
+	kprintf("mmstress: ops=%lu failures=%lu corrupt=%lu leaked_bytes=%ld result=%s\n",
+		(unsigned long)done, failures, corrupt, (long)leaked,
+		!pass ? "FAIL" : whole ? "PASS" : "INTERRUPTED");
+	return !pass ? -1 : whole ? 0 : SH_INTERRUPTED;
 }
 
 static int cmd_mmstress(int argc, char **argv)
 {
 	uint64_t ops = 20000, seed = 1, harts = 1, before, after;
-	struct stress sum = { 0 };
-	int rc = stress_args(argc, argv, &ops, &seed, &harts), pass;
+	const char *harts_arg = NULL;
+	bool bg = false;
+	int rc;
 
-	if (rc)
+	if (argc == 2 && (!strcmp(argv[1], "wait") || !strcmp(argv[1], "stop") ||
+			  !strcmp(argv[1], "status")))
+		return stress_bg_command(argv[1]);
+	if ((rc = stress_args(argc, argv, &ops, &seed, &harts, &harts_arg, &bg)))
 		return rc;
+	if (bg)
+		return stress_bg_start(ops, seed, harts, harts_arg);
+	if (harts == 0 || harts > smp_online(NULL))
+		return sh_bad_number("mmstress", harts_arg, "not a count of online harts");
+	if (sh_bg_stress_refuse("mmstress", "it would need the same harts, and its leak "
+				"check compares all of kmalloc before and after"))
+		return -1;
 	mm_shrink(~0ul);   /* shrinkers' caches drained first: a shrinker run is not a leak */
 	before = kmalloc_bytes_in_use();
 	kprintf("mmstress: mode %s, %lu ops, seed %lu\n", mm_mode_name(), (unsigned long)ops,
 		(unsigned long)seed);
-	handoff.n = 0;
 	if (stress_start((unsigned)harts, ops, seed)) {
-		stress_drain(&runs[0]);
+		stress_drain(&stress_runs[0]);
 		return -1;
 	}
-	stress_drain(&runs[0]);
-	if (harts > 1)
-		stress_report((unsigned)harts, &sum);
-	else
-		sum = runs[0];
+	stress_drain(&stress_runs[0]);
 	mm_shrink(~0ul);
 	after = kmalloc_bytes_in_use();
-	pass = sum.corrupt == 0 && after == before && mm_check() == 0;
-	kprintf("mmstress: ops=%lu failures=%lu corrupt=%lu leaked_bytes=%ld result=%s\n",
-		(unsigned long)sum.ops, sum.failures, sum.corrupt, (long)(after - before),
-		sum.ops < ops * harts ? "INTERRUPTED" : pass ? "PASS" : "FAIL");
-	return sum.ops < ops * harts ? SH_INTERRUPTED : pass ? 0 : -1;
+	return stress_summary(0, (unsigned)harts, ops, harts > 1, (int64_t)(after - before),
+			      mm_check() == 0);
 }
-SH_COMMAND("mmstress", "[ops] [seed] [harts=N]",
+SH_COMMAND("mmstress", "[ops] [seed] [harts=N] [bg] | wait | stop | status",
 	   "random kmalloc/krealloc/kfree/transactions with pattern checks, on N harts "
-	   "at once handing blocks to each other", cmd_mmstress);
+	   "at once handing blocks to each other (bg: on harts 1..N, the shell going on)",
+	   cmd_mmstress);
 
 /* `txn N K`: a transaction of N allocations whose K-th fails (fault
  * injection on every allocator for that one request, so no fallback can
@@ -301,6 +329,9 @@ static int cmd_txn(int argc, char **argv)
 		return sh_bad_number("txn", argv[1], "N is 1 to 10000 allocations");
 	if (k > n)
 		return sh_bad_number("txn", argv[2], "K is a step of the N (0: none fails)");
+	if (sh_bg_stress_refuse("txn", "its before and after figures are the whole mm's, and "
+				"the failure it injects would hit another hart's allocation"))
+		return -1;
 	faultinj_get(NULL, &fs);
 	if (fs.enabled) {
 		kprintf("txn: fault injection is on; `faultinj off` first\n");

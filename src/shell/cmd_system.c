@@ -10,6 +10,7 @@
 #include "kernel/power.h"
 #include "kernel/timer.h"
 #include "kernel/version.h"
+#include "kerrno.h"
 
 extern const struct sh_cmd _shcmd_start[], _shcmd_end[];
 
@@ -123,7 +124,10 @@ static int cmd_crash(int argc, char **argv)
 		return 1;
 	}
 	rc = smp_call((unsigned)hart, crash_call, &r);
-	if (rc)
+	if (rc == -EBUSY)
+		kprintf("crash: hart %lu is busy with another cross-hart call (a background "
+			"mmstress runs there until mmstress wait or stop)\n", (unsigned long)hart);
+	else if (rc)
 		kprintf("crash: hart %lu: error %d\n", (unsigned long)hart, rc);
 	return r.rc ? SH_USAGE : 1;
 }
@@ -158,6 +162,9 @@ static int cmd_selftest(int argc, char **argv)
 		ktest_list();
 		return 0;
 	}
+	if (sh_bg_stress_refuse("selftest", "the suites compare free pages before and after, "
+				"inject failures on every hart and run work on the other harts"))
+		return -1;
 	failed = ktest_run(argc == 2 ? argv[1] : "all");
 	if (failed == KTEST_INTERRUPTED)
 		return SH_INTERRUPTED;
