@@ -97,7 +97,7 @@ static inline unsigned mm_cpu(void)
 	return mm_host_cpu() - 1;
 }
 
-/* A CPU gate (mm/pcpu.h): what guards one thread's own caches. Its thread
+/* A CPU gate (mm/mm_env.h): what guards one thread's own caches. Its thread
  * enters with two plain stores and a load -- no atomic read-modify-write,
  * which would cost more than the allocation -- by the same asymmetric
  * handshake as the lock's solo mode: the owner raises busy and then looks

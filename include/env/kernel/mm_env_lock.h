@@ -85,7 +85,7 @@ static inline unsigned mm_cpu(void)
 	return this_hart()->index;
 }
 
-/* A CPU gate (mm/pcpu.h): what guards one hart's own caches. Its hart
+/* A CPU gate (mm/mm_env.h): what guards one hart's own caches. Its hart
  * enters it with interrupts off, so nothing on that hart interrupts the
  * section; a spin lock besides, because a hart holding the mm lock may
  * take every gate to drain or count the caches behind it (as Linux's
