@@ -67,10 +67,10 @@ struct kmalloc_stats {
 	uint64_t kept_bytes;            /* their bytes (not in any in-use figure) */
 };
 
-/* Reset the whole object layer and the services under it (the reclaim
- * registry, slab caches, heap, fault injection, debug switches, leak
- * tracking, stats, mode = Hybrid), register the keepers again and create
- * the kmalloc caches. Call after
+/* Reset the whole object layer and the services under it (slab caches,
+ * heap, fault injection, debug switches, leak tracking, stats, mode =
+ * Hybrid), register their keepers again (page_alloc_init emptied the
+ * reclaim registry) and create the kmalloc caches. Call after
  * page_alloc_init(); the host may call both again for a fresh arena.
  * Returns 0; -ENOMEM when the caches cannot be created. */
 int kmalloc_init(void);
@@ -118,8 +118,9 @@ const char *mm_mode_str(int mode);
 int mm_mode_parse(const char *name);
 
 /* Release what the caches hold without anyone using it: every keeper of
- * the reclaim path (mm/shrinker.h) gives back all it keeps -- kept large
- * blocks, magazines, empty slabs, fully free heap runs. Returns the bytes
+ * the reclaim path (mm/shrinker.h) gives back all it keeps -- every CPU's
+ * page lists, kept large blocks, magazines, empty slabs, fully free heap
+ * runs. Returns the bytes
  * given back (frames; magazine objects only where no slab frame came
  * back). After it,
  * with no block allocated, buddy_free_pages() is what it was right after

@@ -24,7 +24,8 @@
 #include "mm_env_lock.h"
 
 /* Per-CPU gates: struct mm_cpu_gate mm_cpu_gates[MM_MAX_CPUS], one per CPU,
- * guarding what belongs to that CPU alone (its slab magazines).
+ * guarding what belongs to that CPU alone (its slab magazines, its page
+ * lists in front of the buddy allocator).
  *   unsigned long mm_gate_enter(g) / void mm_gate_leave(g, state): a fast
  *     path enters its own CPU's gate, never while holding the mm lock and
  *     never another CPU's (kernel: interrupts off and a spin lock nobody
@@ -41,9 +42,14 @@
  *     host: compare-and-swap, then yield); not recursive;
  *   void mm_cpu_count(unsigned long *n, v): store a per-CPU counter that
  *     readers sum with the gates stopped;
+ *   void mm_store32(uint32_t *w, v): store a word others load atomically
+ *     without the mm lock (a frame's flags, changed by a page list's fast
+ *     path while a CPU holding the lock looks at the frame as a buddy);
  *   uint64_t mm_bits_set(w, bits) / void mm_bits_clear(w, bits): change
  *     bits of a word other CPUs change bits of without the mm lock (the
- *     slabs' cached maps); mm_bits_set returns the word before. */
+ *     slabs' cached maps); mm_bits_set returns the word before;
+ *     uint32_t mm_bits_set32(w, bits) the same on a 32-bit word (a frame's
+ *     flags, which a page-list free claims). */
 
 /* Milliseconds since an arbitrary start, never going back: the kernel's
  * time CSR scaled by the timebase, the host's monotonic clock. For the

@@ -10,11 +10,13 @@
  *
  * Frame states (flags) and what the other fields mean in each:
  *   free block head    PG_BUDDY     order = block order, lru on zone free list
+ *   free, on page list PG_PCP       order = block order, lru on one CPU's list
+ *                                   (mm/buddy.h, "Per-CPU page lists")
  *   allocated head     PG_HEAD      order = allocated order, owner says who
  *   compound tail      PG_TAIL      head_off = pfn distance to its head
  *   reserved           PG_RESERVED  owner RESERVED or KERNEL; never allocated
  *   interior frame     0            inside a free or allocated block
- * Only block heads carry PG_BUDDY / PG_HEAD, so a block's extent is always
+ * Only block heads carry PG_BUDDY / PG_PCP / PG_HEAD, so a block's extent is always
  * [head pfn, head pfn + 2^order); likewise only heads and reserved frames
  * have an owner other than PAGE_OWNER_FREE (buddy_check verifies both), so
  * owner == SLAB after compound_head() means "the head of a slab" (its
@@ -40,6 +42,7 @@ typedef uint64_t phys_addr_t;
 #define PG_TAIL     (1u << 2) /* tail of a compound block (head_off valid) */
 #define PG_RESERVED (1u << 3) /* never handed out (hole, firmware, kernel, ...) */
 #define PG_COMPOUND (1u << 4) /* allocated head whose tails carry PG_TAIL */
+#define PG_PCP      (1u << 5) /* head of a free block on a CPU's page list */
 
 /* Who holds a frame; set on block heads (and reserved frames). */
 enum page_owner {
@@ -58,7 +61,9 @@ enum page_owner {
 /* 48 bytes on LP64. */
 struct page {
 	struct list_head lru; /* buddy: free-list link (PG_BUDDY); slab: slab lists */
-	uint32_t flags;       /* PG_* above */
+	uint32_t flags;       /* PG_* above (a fast path without the mm lock
+			       * changes a head's: read it with an atomic
+			       * load where that may race, mm/buddy_pcp.c) */
 	uint8_t order;        /* block order, valid on PG_BUDDY / PG_HEAD frames */
 	uint8_t zone;         /* enum zone_id of this frame (fixed at init) */
 	uint8_t owner;        /* enum page_owner, valid on heads and reserved frames */
@@ -86,13 +91,18 @@ struct free_area {
 /* Watermarks (pages): min = clamp(present/256, 16, 1024), never more than
  * present/8; low = min*5/4; high = min*3/2. Ordinary requests fail rather
  * than take free_pages below min; GFP_RESERVE requests may. low and high
- * are for reclaim (shrinkers) to aim at. */
+ * are for reclaim (shrinkers) to aim at. free_pages counts the zone's free
+ * lists only: free blocks on the CPUs' page lists are free too, counted
+ * apart (buddy_pcp_get(); buddy_free_pages() includes them). pcp_batch:
+ * the pages a CPU's page list takes from or gives back to this zone at a
+ * time (mm/buddy.h, "Per-CPU page lists"). */
 struct zone {
 	const char *name;            /* "DMA", "Normal", "High" */
 	uint64_t start_pfn, end_pfn; /* span [start, end); empty when equal */
 	unsigned long present_pages; /* usable frames this zone manages */
-	unsigned long free_pages;    /* of those, free now */
+	unsigned long free_pages;    /* of those, free on the zone's lists now */
 	unsigned long wmark_min, wmark_low, wmark_high;
+	unsigned long pcp_batch;
 	struct free_area area[MAX_ORDER + 1];
 };
 

@@ -3,8 +3,8 @@
  *
  * Two kinds of cache register here, each with a struct shrinker:
  *  - keepers (keeper = true) hold only free memory kept for reuse: the
- *    allocators' empty slabs and magazines, SimpleHeap's free runs,
- *    kmalloc's kept large blocks. Emptying one loses nothing, so they are
+ *    CPUs' page lists, the allocators' empty slabs and magazines,
+ *    SimpleHeap's free runs, kmalloc's kept large blocks. Emptying one loses nothing, so they are
  *    asked first, and even for GFP_NOSHRINK requests.
  *  - shrinkers hold data that can be dropped (clean block-cache buffers).
  *    They are asked only when the keepers were not enough, and never for a
@@ -44,7 +44,8 @@ void shrinker_register(struct shrinker *s);
 void shrinker_unregister(struct shrinker *s);
 
 /* Empty the registry and zero the counters: the state of a fresh process
- * (kmalloc_init calls it before the allocators register their keepers). */
+ * (page_alloc_init calls it before the allocators register their keepers:
+ * the page lists' first, then kmalloc_init's layers). */
 void shrinker_reset(void);
 
 /* One step of reclaim for a request of bytes that just failed with

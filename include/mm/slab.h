@@ -92,6 +92,21 @@ int kmem_cache_info(unsigned idx, struct kmem_cache_stats *out);
 int kmem_cache_get_stats(const struct kmem_cache *c,
 			 struct kmem_cache_stats *out);
 
+/* One CPU's magazines over every cache that has them (kmalloc's): objects
+ * loaded now (its loaded and previous magazines; the depots are the
+ * caches'), their bytes (object sizes), and what its fast paths served:
+ * allocations from and frees into its magazines since the cache was made. */
+struct kmem_cpu_stats {
+	unsigned long objects;
+	uint64_t bytes;
+	unsigned long allocs, frees;
+};
+
+/* The magazines of CPU cpu (0 .. MM_MAX_CPUS-1, mm_cpu()'s numbers: the
+ * kernel's hart index), exact: read with the gates stopped. Returns 0;
+ * -EINVAL when cpu is out of range or out is NULL. */
+int kmem_cache_cpu_stats(unsigned cpu, struct kmem_cpu_stats *out);
+
 /* Walk every slab of every cache and check the invariants in slab.c (list
  * placement and counts, full slabs through the frame array, owner and
  * cache in struct page, header, alloc map vs. inuse and its padding, red

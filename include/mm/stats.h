@@ -4,6 +4,8 @@
  * mm_stats_get() is called.
  *
  * Definitions (docs/ARCHITECTURE.md, "Accounting and health"):
+ *   free             pages on the zones' free lists and on the CPUs' page
+ *                    lists (mm/buddy.h): buddy_free_pages()
  *   failure rate     failed kmalloc-level requests / requests, since boot
  *                    and over kmalloc's failure window: about the last
  *                    KMALLOC_WINDOW_MS (window_ms says exactly how long;
@@ -63,6 +65,7 @@ struct mm_stats {
 	enum mm_health health;
 	char reason[96];
 	struct buddy_stats buddy;
+	struct buddy_pcp_stats pcp;   /* every hart's page lists */
 	struct kmalloc_stats km;
 	struct heap_stats heap;
 	struct mm_debug_stats debug;

@@ -6,8 +6,9 @@
  * stack stays sound while every hart allocates and frees at once: objects
  * freed by another hart than the one that took them, modes switched under
  * the others' feet, transactions aborted on every hart, a double free
- * of an object in another hart's magazine refused. After each mm
- * case the integrity check is clean and, with the caches given back, free
+ * of an object in another hart's magazine refused, page blocks through
+ * every hart's page lists in little memory. After each mm case the
+ * integrity check is clean and, with the caches given back, free
  * pages are what they were. Meaningful with -smp 2..8; with one hart the
  * cross-hart parts run on it alone. */
 #include <stddef.h>
@@ -332,6 +333,108 @@ static void test_txn_every_hart(struct ktest *t)
 	KT_EXPECT(t, mm_txn_current() == NULL);
 }
 
+/* ---- page lists on every hart ------------------------------------------------ */
+
+/* Page blocks of orders 0..4 (4: past the page lists, the zones') taken on
+ * every hart at once in little memory, handed between harts through swap
+ * slots and freed there: a free lands on the freeing hart's list, a list
+ * that runs dry refills from its zone, and a request that finds the zones
+ * empty reclaims, which gives every hart's lists back. */
+#define PAGE_OPS_TOTAL  4000
+#define PAGE_PRESSURE   300   /* pages left free above the zones' min watermarks */
+
+static struct page *pswap[SWAP_SLOTS];
+static unsigned pswap_order[SWAP_SLOTS];
+
+struct page_churn {
+	uint64_t rng;
+	unsigned long bad, nomem, served;
+};
+
+static struct page_churn page_churns[HART_MAX];
+
+static void page_swap_in(struct page_churn *c, struct page *pg, unsigned order)
+{
+	unsigned i = (unsigned)(xorshift64(&c->rng) % SWAP_SLOTS);
+	unsigned long f = spin_lock_irqsave(&swap_lock);
+	struct page *old = pswap[i];
+	unsigned old_order = pswap_order[i];
+
+	pswap[i] = pg;
+	pswap_order[i] = order;
+	spin_unlock_irqrestore(&swap_lock, f);
+	if (old) {
+		c->bad += !pattern_intact(page_address(old), 64, old_order + 1);
+		c->bad += free_pages(old, old_order) != 0;
+	}
+}
+
+static void page_churn(void *arg)
+{
+	struct page_churn *c = arg;
+
+	for (unsigned i = 0; i < PAGE_OPS_TOTAL / nharts; i++) {
+		unsigned order = (unsigned)(xorshift64(&c->rng) % 5);
+		gfp_t gfp = xorshift64(&c->rng) % 8 ? 0 : GFP_DMA;
+		struct page *pg = alloc_pages(gfp, order), *own;
+
+		if (!pg) {
+			c->nomem++;
+			continue;
+		}
+		c->served++;
+		c->bad += pg->order != order || ((gfp & GFP_DMA) && pg->zone != ZONE_DMA);
+		pattern_fill(page_address(pg), 64, order + 1);
+		page_swap_in(c, pg, order);
+		if (i % 4 == 0 && (own = alloc_pages(0, 0)) != NULL)
+			c->bad += free_pages(own, 0) != 0;   /* its own list's newest, at once */
+	}
+}
+
+static void test_pages_every_hart(struct ktest *t)
+{
+	unsigned idx[HART_MAX], n = smp_online(idx);
+	struct buddy_pcp_stats p0, p1;
+	unsigned long bad = 0, served = 0, before;
+	unsigned long reserve = 0;
+	struct ktest_hold *held;
+	void *args[HART_MAX];
+
+	kmalloc_shrink();
+	before = buddy_free_pages();
+	buddy_pcp_get(BUDDY_PCP_ALL, &p0);
+	for (int z = 0; z < NR_ZONES; z++)   /* what ordinary requests never get */
+		reserve += zone_get(z)->wmark_min;
+	held = ktest_hold(reserve + PAGE_PRESSURE);
+	for (unsigned i = 0; i < n; i++) {
+		page_churns[i] = (struct page_churn){ .rng = 0x9a9eull * (i + 7) };
+		args[i] = &page_churns[i];
+	}
+	KT_EXPECT(t, smp_run_together(n, page_churn, args) == 0);
+	for (unsigned i = 0; i < SWAP_SLOTS; i++) {
+		if (pswap[i]) {
+			bad += !pattern_intact(page_address(pswap[i]), 64, pswap_order[i] + 1);
+			bad += free_pages(pswap[i], pswap_order[i]) != 0;
+		}
+		pswap[i] = NULL;
+	}
+	ktest_unhold(held);
+	for (unsigned i = 0; i < n; i++) {
+		bad += page_churns[i].bad;
+		served += page_churns[i].served;
+	}
+	buddy_pcp_get(BUDDY_PCP_ALL, &p1);
+	KT_EXPECT(t, bad == 0 && served > PAGE_OPS_TOTAL / 2);
+	KT_EXPECT(t, p1.allocs > p0.allocs && p1.frees > p0.frees && p1.refills > p0.refills);
+	KT_EXPECT(t, p1.drained > p0.drained);   /* the pressure's reclaim emptied lists */
+	KT_EXPECT(t, mm_check() == 0);
+	kmalloc_shrink();
+	buddy_pcp_get(BUDDY_PCP_ALL, &p1);
+	KT_EXPECT(t, p1.total_pages == 0 && buddy_free_pages() == before);
+	if (nharts < 2)
+		KT_SKIP(t, "one hart: ran, but nothing crossed harts");
+}
+
 /* ---- the block cache shrunk by other harts' reclaim --------------------- */
 
 #define BC_READS 300
@@ -444,6 +547,7 @@ static const struct ktest_case smp_cases[] = {
 	{ "mm_every_hart_cross_frees", test_mm_every_hart },
 	{ "mode_switch_while_allocating", test_mode_switch },
 	{ "txn_abort_every_hart", test_txn_every_hart },
+	{ "page_lists_every_hart", test_pages_every_hart },
 	{ "bcache_shrunk_by_other_harts", test_bcache_shrunk_by_others },
 	{ "double_free_across_harts", test_double_free_across_harts },
 };

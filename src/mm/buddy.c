@@ -19,10 +19,16 @@
  *  - Free blocks are fully coalesced: no free head has a free buddy of the
  *    same order.
  *  - zone->area[o].nr_free counts the list; zone->free_pages is the sum of
- *    nr_free[o] << o; free_pages + pages in allocated blocks ==
- *    present_pages; the allocated total is stats.pages_in_use.
+ *    nr_free[o] << o; free_pages + pages on the CPUs' page lists + pages
+ *    in allocated blocks == present_pages; the allocated total is
+ *    stats.pages_in_use plus what the page lists' counters hold.
  * buddy_check() (buddy_check.c) verifies all of the above.
- * Every public entry point holds mm_lock() while it changes any of this. */
+ * Every public entry point holds mm_lock() while it changes any of this;
+ * the per-CPU page lists in front of it (buddy_pcp.c) take blocks of
+ * orders 0..BUDDY_PCP_ORDER off the zones in batches and serve
+ * alloc_pages / free_pages from them inside a CPU's gate. A frame's flags
+ * may change under such a fast path while this file looks at it as a
+ * buddy: those looks are atomic loads. */
 #include "mm/buddy.h"
 #include "mm/faultinj.h"
 #include "mm/shrinker.h"
@@ -95,6 +101,7 @@ static void buddy_list_del(struct zone *z, struct page *pg)
 void buddy_reset(void)
 {
 	memset(&buddy_stats, 0, sizeof(buddy_stats));
+	buddy_pcp_reset();
 	for (int z = 0; z < NR_ZONES; z++) {
 		for (int o = 0; o <= MAX_ORDER; o++) {
 			list_init(&mm_zones[z].area[o].free_list);
@@ -123,6 +130,12 @@ void buddy_zone_set_watermarks(struct zone *z)
 	z->wmark_min = min;
 	z->wmark_low = min * 5 / 4;
 	z->wmark_high = min * 3 / 2;
+	/* the page lists' batch: about a thousandth of the zone (as Linux's
+	 * zone_batchsize), a power of two, 1..16 pages: a 128 MiB machine's
+	 * Normal zone takes 16 pages a lock hold, its DMA zone 2 */
+	z->pcp_batch = 1;
+	while (z->pcp_batch < 16 && z->pcp_batch * 2 * 1024 <= z->present_pages)
+		z->pcp_batch *= 2;
 }
 
 /* ---- allocation ---------------------------------------------------------- */
@@ -138,8 +151,10 @@ static void buddy_split(struct zone *z, struct page *pg, unsigned high,
 }
 
 /* Take a 2^order block from z, or NULL (empty, fragmented, or below min
- * unless dip). */
-static struct page *buddy_zone_take(struct zone *z, unsigned order, bool dip)
+ * unless dip). Inline, so the zone path keeps no call here; buddy_pcp.c has
+ * buddy_zone_take. */
+static inline __attribute__((always_inline)) struct page *
+zone_take(struct zone *z, unsigned order, bool dip)
 {
 	if (!dip && z->free_pages < z->wmark_min + (1UL << order))
 		return NULL;
@@ -168,12 +183,21 @@ static struct page *buddy_take(gfp_t gfp, unsigned order, bool dip)
 
 	for (int pass = 0; pass <= (dip ? 1 : 0); pass++)
 		for (int z = first; z >= ZONE_DMA; z--) {
-			struct page *pg = buddy_zone_take(&mm_zones[z], order, pass);
+			struct page *pg = zone_take(&mm_zones[z], order, pass);
 
 			if (pg)
 				return pg;
 		}
 	return NULL;
+}
+
+/* A pages-in-use figure seen: the peak if higher. The zone path's own
+ * count may be below zero for a while (a block it handed out went back
+ * through a page list, whose count is folded in at reads): signed. */
+static void buddy_peak(unsigned long in_use)
+{
+	if ((long)in_use > (long)buddy_stats.peak_pages_in_use)
+		buddy_stats.peak_pages_in_use = in_use;
 }
 
 static void buddy_prep_head(struct page *pg, unsigned order)
@@ -189,8 +213,7 @@ static void buddy_prep_head(struct page *pg, unsigned order)
 	list_init(&pg->lru);
 	buddy_stats.successes++;
 	buddy_stats.pages_in_use += 1UL << order;
-	if (buddy_stats.pages_in_use > buddy_stats.peak_pages_in_use)
-		buddy_stats.peak_pages_in_use = buddy_stats.pages_in_use;
+	buddy_peak(buddy_stats.pages_in_use + buddy_pcp_out_seen);
 }
 
 /* buddy_try_alloc(), allowed below the watermarks only when dip. */
@@ -243,19 +266,28 @@ static void buddy_uncount_try(void)
 	mm_unlock(s);
 }
 
-/* Reclaim comes before a reserve: the zones above their watermarks, then
- * reclaim and again while anything comes back, and only then (GFP_RESERVE)
- * below them -- no longer a target of injection, which had its say. */
+/* The calling CPU's page lists, else the zones above their watermarks. */
+static int buddy_try_lists(gfp_t gfp, unsigned order, struct page **out)
+{
+	int ret = buddy_pcp_alloc(gfp, order, out);
+
+	return ret == -EAGAIN ? buddy_try(gfp, order, out, false) : ret;
+}
+
+/* Reclaim comes before a reserve: the lists and zones above their
+ * watermarks, then reclaim (which gives every CPU's lists back) and again
+ * while anything comes back, and only then (GFP_RESERVE) below them -- no
+ * longer a target of injection, which had its say. */
 int buddy_alloc(gfp_t gfp, unsigned order, struct page **out)
 {
 	unsigned long injected = faultinj_injected();
 	unsigned round = 0;
-	int ret = buddy_try(gfp, order, out, false);
+	int ret = buddy_try_lists(gfp, order, out);
 
 	while (ret == -ENOMEM && faultinj_injected() == injected &&
 	       mm_reclaim(PAGE_SIZE << order, gfp, &round)) {
 		buddy_uncount_try();
-		ret = buddy_try(gfp, order, out, false);
+		ret = buddy_try_lists(gfp, order, out);
 	}
 	if (ret == -ENOMEM && (gfp & GFP_RESERVE) && faultinj_injected() == injected) {
 		buddy_uncount_try();
@@ -280,13 +312,14 @@ static enum buddy_free_err buddy_find_container(uint64_t pfn, uint64_t *head_pfn
 	for (unsigned o = 1; o <= MAX_ORDER; o++) {
 		uint64_t h = pfn & ~((1ULL << o) - 1);
 		const struct page *hp = pfn_to_page(h);
+		uint32_t f;
 
 		if (!hp)
 			break;
-		if ((hp->flags & (PG_BUDDY | PG_HEAD)) &&
-		    pfn - h < (1ULL << hp->order)) {
+		f = __atomic_load_n(&hp->flags, __ATOMIC_RELAXED);
+		if ((f & (PG_BUDDY | PG_PCP | PG_HEAD)) && pfn - h < (1ULL << hp->order)) {
 			*head_pfn = h;
-			return (hp->flags & PG_BUDDY) ? BF_IN_FREE : BF_INTERIOR;
+			return (f & (PG_BUDDY | PG_PCP)) ? BF_IN_FREE : BF_INTERIOR;
 		}
 	}
 	*head_pfn = UINT64_MAX;
@@ -299,6 +332,7 @@ static enum buddy_free_err buddy_free_check(const struct page *pg, unsigned orde
 {
 	uintptr_t off = (uintptr_t)pg - (uintptr_t)page_map;
 	uint64_t pfn;
+	uint32_t f;
 
 	if (!pg)
 		return BF_NULL;
@@ -308,15 +342,16 @@ static enum buddy_free_err buddy_free_check(const struct page *pg, unsigned orde
 	if (order > MAX_ORDER)
 		return BF_BAD_ORDER;
 	pfn = page_to_pfn(pg);
-	if (pg->flags & PG_RESERVED)
+	f = __atomic_load_n(&pg->flags, __ATOMIC_RELAXED);   /* a page list's may change */
+	if (f & PG_RESERVED)
 		return BF_RESERVED;
-	if (pg->flags & PG_BUDDY)
+	if (f & (PG_BUDDY | PG_PCP))
 		return BF_FREE;
-	if (pg->flags & PG_TAIL) {
+	if (f & PG_TAIL) {
 		*info = pfn - pg->head_off;
 		return BF_TAIL;
 	}
-	if (!(pg->flags & PG_HEAD))
+	if (!(f & PG_HEAD))
 		return buddy_find_container(pfn, info);
 	if (pfn & ((1ULL << order) - 1))
 		return BF_UNALIGNED;
@@ -352,8 +387,12 @@ static int buddy_refuse(enum buddy_free_err err, const void *what,
 	return buddy_report_refusal(err, what, order, 0, caller);
 }
 
-/* Return the block to its zone, merging with free buddies upward. */
-static void buddy_merge(struct page *pg, unsigned order)
+/* Return the block to its zone, merging with free buddies upward. A buddy
+ * is looked at with an atomic load of its flags: a page list's fast path
+ * may be changing them (a block on a list is not PG_BUDDY, and a PG_BUDDY
+ * one is the mm lock's). Inline, so the zone path keeps no call here;
+ * buddy_pcp.c has buddy_merge. */
+static inline __attribute__((always_inline)) void merge(struct page *pg, unsigned order)
 {
 	struct zone *z = &mm_zones[pg->zone];
 	uint64_t pfn = page_to_pfn(pg);
@@ -365,7 +404,7 @@ static void buddy_merge(struct page *pg, unsigned order)
 		if (bpfn < z->start_pfn || bpfn + (1ULL << order) > z->end_pfn)
 			break;
 		b = buddy_pfn_page(bpfn);
-		if (!(b->flags & PG_BUDDY) || b->order != order)
+		if (!(__atomic_load_n(&b->flags, __ATOMIC_RELAXED) & PG_BUDDY) || b->order != order)
 			break;
 		buddy_list_del(z, b);
 		pfn &= ~(1ULL << order);
@@ -386,9 +425,20 @@ static void buddy_release(struct page *pg, unsigned order)
 	pg->inuse = 0;
 	pg->kind = 0;
 	pg->head_off = 0;
-	buddy_merge(pg, order);
+	merge(pg, order);
 	buddy_stats.frees++;
 	buddy_stats.pages_in_use -= 1UL << order;
+}
+
+/* mm_internal.h: the zone path's own, for the page lists. */
+struct page *buddy_zone_take(struct zone *z, unsigned order, bool dip)
+{
+	return zone_take(z, order, dip);
+}
+
+void buddy_merge(struct page *pg, unsigned order)
+{
+	merge(pg, order);
 }
 
 /* Check and release under one lock hold, so two racing frees of one block
@@ -404,6 +454,11 @@ static int buddy_free(struct page *pg, unsigned order, unsigned owner, void *cal
 		err = BF_WRONG_OWNER;
 		info = pg->owner;
 	}
+	/* a block the page lists take: claimed as their fast path claims it,
+	 * so a free racing on another CPU cannot take it too (buddy_pcp.c) */
+	if (err == BF_OK && owner == PAGE_OWNER_PAGES && order <= BUDDY_PCP_ORDER &&
+	    (mm_bits_set32(&pg->flags, PG_PCP) & PG_PCP))
+		err = BF_FREE;
 
 	if (err == BF_OK)
 		buddy_release(pg, order);
@@ -417,6 +472,8 @@ static int buddy_free(struct page *pg, unsigned order, unsigned owner, void *cal
 
 int free_pages(struct page *pg, unsigned order)
 {
+	if (buddy_pcp_free(pg, order) == 0)
+		return 0;
 	return buddy_free(pg, order, PAGE_OWNER_PAGES, __builtin_return_address(0));
 }
 
@@ -435,6 +492,8 @@ int free_pages_addr(const void *addr, unsigned order)
 	pg = virt_to_page(addr);
 	if (!pg)
 		return buddy_refuse(BF_ADDR_NOT_RAM, addr, order, caller);
+	if (buddy_pcp_free(pg, order) == 0)
+		return 0;
 	return buddy_free(pg, order, PAGE_OWNER_PAGES, caller);
 }
 
@@ -442,8 +501,11 @@ int free_pages_addr(const void *addr, unsigned order)
 
 unsigned long buddy_free_pages(void)
 {
-	unsigned long irq = mm_lock(), n = 0;
+	unsigned long irq = mm_lock(), n;
 
+	mm_gates_stop();   /* the page lists hold still */
+	n = buddy_pcp_fold(NULL, NULL);
+	mm_gates_start();
 	for (int z = 0; z < NR_ZONES; z++)
 		n += mm_zones[z].free_pages;
 	mm_unlock(irq);
@@ -468,6 +530,11 @@ void buddy_get_stats(struct buddy_stats *out)
 	unsigned long irq = mm_lock();
 
 	*out = buddy_stats;
+	mm_gates_stop();   /* every CPU's page-list counters hold still */
+	buddy_pcp_fold(out, NULL);
+	mm_gates_start();
+	buddy_peak(out->pages_in_use);
+	out->peak_pages_in_use = buddy_stats.peak_pages_in_use;
 	mm_unlock(irq);
 }
 

@@ -1,13 +1,18 @@
-/* buddy_check.c - buddy_check(): prove the buddy invariants (see buddy.c)
- * hold, or report each one that does not.
+/* buddy_check.c - buddy_check(): prove the buddy invariants (see buddy.c
+ * and buddy_pcp.c) hold, or report each one that does not.
  *
- * Two passes under mm_lock: every zone's free lists (links, flags, order,
- * zone, alignment, counts), then the whole frame array block by block
- * (every frame reserved or inside exactly one block, interiors clean,
- * buddies merged, per-zone totals). Never trusts a link before checking it
- * points at an element of the frame array, and bounds every list walk, so
- * a corrupted structure is reported, not followed. O(frames); a debugging
- * and test aid, not a hot path. Changes nothing. */
+ * Passes under mm_lock with every gate stopped (the CPUs' page lists hold
+ * still): every zone's free lists (links, flags, order, zone, alignment,
+ * counts), every CPU's page lists (the same, for PG_PCP blocks, and each
+ * list's count), then the whole frame array block by block (every frame
+ * reserved or inside exactly one block, interiors clean, buddies merged,
+ * per-zone totals: free on the zone's lists + free on page lists +
+ * allocated == present, and the PG_PCP heads are the blocks the page lists
+ * hold). A block on two lists breaks one list's back links. Never trusts
+ * a link before checking it points at an element of the frame array, and
+ * bounds every list walk, so a corrupted structure is reported, not
+ * followed. O(frames); a debugging and test aid, not a hot path. Changes
+ * nothing. */
 #include "mm/buddy.h"
 #include "mm/mm_env.h"
 #include "mm_internal.h"
@@ -21,6 +26,10 @@ struct buddy_check_ctx {
 	unsigned long heads[NR_ZONES];       /* PG_BUDDY heads in the array */
 	unsigned long free[NR_ZONES];        /* frames in free blocks */
 	unsigned long used[NR_ZONES];        /* frames in allocated blocks */
+	unsigned long pcp_listed[NR_ZONES];  /* blocks on the CPUs' page lists */
+	unsigned long pcp_listed_frames[NR_ZONES];
+	unsigned long pcp_heads[NR_ZONES];   /* PG_PCP heads in the array */
+	unsigned long pcp_frames[NR_ZONES];  /* frames in them */
 };
 
 #define VIOLATION(c, ...)                                                  \
@@ -104,6 +113,72 @@ static void check_zone_lists(struct buddy_check_ctx *c, unsigned zi)
 			  z->name, z->free_pages, pages);
 }
 
+/* ---- the CPUs' page lists --------------------------------------------------- */
+
+static void check_pcp_entry(struct buddy_check_ctx *c, unsigned cpu, unsigned zi,
+			    unsigned o, const struct page *pg)
+{
+	const struct zone *z = &mm_zones[zi];
+	unsigned long pfn = (unsigned long)page_to_pfn(pg);
+
+	if (pg->flags != PG_PCP || pg->order != o || pg->zone != zi ||
+	    pg->owner != PAGE_OWNER_FREE)
+		VIOLATION(c, "cpu %u %s order-%u page list: pfn 0x%lx has flags 0x%x order %u "
+			  "zone %u owner %s", cpu, z->name, o, pfn, (unsigned)pg->flags,
+			  (unsigned)pg->order, (unsigned)pg->zone, page_owner_name(pg->owner));
+	if ((pfn & ((1UL << o) - 1)) || pfn < z->start_pfn || pfn + (1UL << o) > z->end_pfn)
+		VIOLATION(c, "cpu %u %s order-%u page list: pfn 0x%lx misaligned or outside "
+			  "the zone", cpu, z->name, o, pfn);
+}
+
+/* Walk one CPU's list of zone zi and order o; returns the blocks on it. */
+static unsigned long check_pcp_list(struct buddy_check_ctx *c, unsigned cpu, unsigned zi,
+				    unsigned o)
+{
+	const struct buddy_pcp_list *l = &buddy_pcp[cpu].list[zi][o];
+	const struct list_head *prev = &l->blocks, *pos = l->blocks.next;
+	unsigned long count = 0;
+
+	while (pos != &l->blocks) {
+		const struct page *pg = check_link_page(pos);
+
+		if (!pg) {
+			VIOLATION(c, "cpu %u %s order-%u page list: link %p is not a frame",
+				  cpu, mm_zones[zi].name, o, (const void *)pos);
+			break;
+		}
+		if (pos->prev != prev)
+			VIOLATION(c, "cpu %u %s order-%u page list: broken back link at pfn 0x%lx",
+				  cpu, mm_zones[zi].name, o, (unsigned long)page_to_pfn(pg));
+		if (++count > page_nr_frames) {
+			VIOLATION(c, "cpu %u %s order-%u page list: loops", cpu,
+				  mm_zones[zi].name, o);
+			break;
+		}
+		check_pcp_entry(c, cpu, zi, o, pg);
+		prev = pos;
+		pos = pos->next;
+	}
+	if (count != l->count)
+		VIOLATION(c, "cpu %u %s order-%u page list: count %lu but %lu blocks listed",
+			  cpu, mm_zones[zi].name, o, l->count, count);
+	return count;
+}
+
+static void check_pcp_lists(struct buddy_check_ctx *c)
+{
+	for (unsigned cpu = 0; cpu < MM_MAX_CPUS; cpu++)
+		for (unsigned zi = 0; zi < NR_ZONES; zi++)
+			for (unsigned o = 0; o <= BUDDY_PCP_ORDER; o++) {
+				unsigned long n = check_pcp_list(c, cpu, zi, o);
+
+				c->pcp_listed[zi] += n;
+				c->pcp_listed_frames[zi] += n << o;
+			}
+}
+
+/* ---- the frame array --------------------------------------------------------- */
+
 /* Interior frames of the block at index i: clean, or tails of it. */
 static void check_interior(struct buddy_check_ctx *c, uint64_t i, uint64_t n)
 {
@@ -151,9 +226,10 @@ static uint64_t check_block(struct buddy_check_ctx *c, uint64_t i)
 	if (pg->flags == PG_RESERVED && (pg->owner == PAGE_OWNER_RESERVED ||
 					 pg->owner == PAGE_OWNER_KERNEL))
 		return 1;
-	if (!z || !(pg->flags & (PG_BUDDY | PG_HEAD)) ||
+	if (!z || !(pg->flags & (PG_BUDDY | PG_PCP | PG_HEAD)) ||
 	    (pg->flags & (PG_RESERVED | PG_TAIL)) ||
-	    ((pg->flags & PG_BUDDY) && (pg->flags & (PG_HEAD | PG_COMPOUND))) ||
+	    ((pg->flags & PG_BUDDY) && (pg->flags & (PG_HEAD | PG_COMPOUND | PG_PCP))) ||
+	    ((pg->flags & PG_PCP) && (pg->flags != PG_PCP || pg->order > BUDDY_PCP_ORDER)) ||
 	    pg->order > MAX_ORDER || (pfn & (n - 1)) || pfn < z->start_pfn ||
 	    pfn + n > z->end_pfn) {
 		VIOLATION(c, "pfn 0x%lx is in no block: flags 0x%x order %u zone %u owner %s",
@@ -166,6 +242,9 @@ static uint64_t check_block(struct buddy_check_ctx *c, uint64_t i)
 		c->free[pg->zone] += n;
 		c->heads[pg->zone]++;
 		check_coalesced(c, pfn, pg->order);
+	} else if (pg->flags & PG_PCP) {
+		c->pcp_frames[pg->zone] += n;
+		c->pcp_heads[pg->zone]++;
 	} else {
 		c->used[pg->zone] += n;
 	}
@@ -174,6 +253,7 @@ static uint64_t check_block(struct buddy_check_ctx *c, uint64_t i)
 
 static void check_totals(struct buddy_check_ctx *c)
 {
+	struct buddy_stats st = buddy_stats;
 	unsigned long used = 0;
 
 	for (unsigned zi = 0; zi < NR_ZONES; zi++) {
@@ -184,13 +264,20 @@ static void check_totals(struct buddy_check_ctx *c)
 			VIOLATION(c, "%s: %lu free frames in %lu blocks in the array, "
 				  "%lu in %lu blocks on the lists", z->name, c->free[zi],
 				  c->heads[zi], z->free_pages, c->list_blocks[zi]);
-		if (c->free[zi] + c->used[zi] != z->present_pages)
-			VIOLATION(c, "%s: free %lu + allocated %lu != present %lu",
-				  z->name, c->free[zi], c->used[zi], z->present_pages);
+		if (c->pcp_frames[zi] != c->pcp_listed_frames[zi] ||
+		    c->pcp_heads[zi] != c->pcp_listed[zi])
+			VIOLATION(c, "%s: %lu page-list frames in %lu blocks in the array, "
+				  "%lu in %lu blocks on the CPUs' page lists", z->name,
+				  c->pcp_frames[zi], c->pcp_heads[zi], c->pcp_listed_frames[zi],
+				  c->pcp_listed[zi]);
+		if (c->free[zi] + c->pcp_frames[zi] + c->used[zi] != z->present_pages)
+			VIOLATION(c, "%s: free %lu + on page lists %lu + allocated %lu != present %lu",
+				  z->name, c->free[zi], c->pcp_frames[zi], c->used[zi],
+				  z->present_pages);
 	}
-	if (used != buddy_stats.pages_in_use)
-		VIOLATION(c, "allocated frames %lu but pages_in_use %lu",
-			  used, buddy_stats.pages_in_use);
+	buddy_pcp_fold(&st, NULL);   /* the page lists' share of pages_in_use */
+	if (used != st.pages_in_use)
+		VIOLATION(c, "allocated frames %lu but pages_in_use %lu", used, st.pages_in_use);
 }
 
 int buddy_check(void)
@@ -198,11 +285,14 @@ int buddy_check(void)
 	struct buddy_check_ctx c = { 0 };
 	unsigned long irq = mm_lock();
 
+	mm_gates_stop();   /* every CPU's page lists hold still */
 	for (unsigned zi = 0; zi < NR_ZONES; zi++)
 		check_zone_lists(&c, zi);
+	check_pcp_lists(&c);
 	for (uint64_t i = 0; i < page_nr_frames; i += check_block(&c, i))
 		;
 	check_totals(&c);
+	mm_gates_start();
 	mm_unlock(irq);
 	if (c.violations > BUDDY_CHECK_REPORT_MAX)
 		mm_report("buddy_check: %d violations (%d not shown)", c.violations,

@@ -159,8 +159,7 @@ int kmalloc_init(void)
 	unsigned i;
 	int ret = 0;
 
-	shrinker_reset();    /* the layers below register their keepers again */
-	slab_init();
+	slab_init();         /* each layer registers its keeper (page_alloc_init reset the registry) */
 	heap_init();
 	faultinj_reset();
 	mm_debug_reset();

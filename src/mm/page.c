@@ -15,6 +15,7 @@
 #include "mm/page.h"
 #include "mm/buddy.h"
 #include "mm/mm_env.h"
+#include "mm/shrinker.h"
 #include "kerrno.h"
 #include "mm_internal.h"
 
@@ -269,9 +270,12 @@ static void page_release_free(void)
 		buddy_zone_set_watermarks(&mm_zones[z]);
 }
 
-/* Forget everything: no frames, empty zones, zeroed counters. */
+/* Forget everything: no frames, empty zones, zeroed counters, and a
+ * reclaim registry holding only the page lists' keeper (buddy_reset
+ * registers it; the layers above register theirs as they initialise). */
 static void page_state_reset(void)
 {
+	shrinker_reset();
 	page_map = NULL;
 	page_base_pfn = 0;
 	page_nr_frames = 0;

@@ -1217,6 +1217,33 @@ int kmem_cache_get_stats(const struct kmem_cache *c,
 	return ret;
 }
 
+int kmem_cache_cpu_stats(unsigned cpu, struct kmem_cpu_stats *out)
+{
+	unsigned long s;
+
+	if (!out || cpu >= MM_MAX_CPUS)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	s = mm_lock();
+	mm_gates_stop();   /* the CPU's magazines and counters hold still */
+	for (int i = 0; i < SLAB_MAX_CACHES; i++) {
+		const struct kmem_cache *c = &slab_caches[i];
+		const struct slab_cpu *pc = &c->cpu[cpu];
+		unsigned long n;
+
+		if (!c->live || !c->mags)
+			continue;
+		n = pc->loaded->n + pc->prev->n;
+		out->objects += n;
+		out->bytes += (uint64_t)n * c->size;
+		out->allocs += pc->allocs;
+		out->frees += pc->frees;
+	}
+	mm_gates_start();
+	mm_unlock(s);
+	return 0;
+}
+
 int kmem_cache_info(unsigned idx, struct kmem_cache_stats *out)
 {
 	unsigned long s;

@@ -133,14 +133,17 @@ void mm_stats_excuse(const struct mm_stats *before)
 	kmalloc_forget_failures(now.failures - before->failures);
 }
 
-/* The first zone below the watermark `which` (0 min, 1 low), or NULL. */
-static const struct zone *zone_below(int which)
+/* The first zone below the watermark `which` (0 min, 1 low), or NULL.
+ * Its free pages are those on its free lists and on the harts' page lists:
+ * all of them are free (the allocator itself never takes a zone's lists
+ * below min for an ordinary request, page lists or not). */
+static const struct zone *zone_below(const struct mm_stats *s, int which)
 {
 	for (int z = 0; z < NR_ZONES; z++) {
 		const struct zone *zn = zone_get(z);
 		unsigned long mark = which ? zn->wmark_low : zn->wmark_min;
 
-		if (zn->present_pages && zn->free_pages < mark)
+		if (zn->present_pages && zn->free_pages + s->pcp.pages[z] < mark)
 			return zn;
 	}
 	return NULL;
@@ -151,7 +154,7 @@ static void judge(struct mm_stats *s)
 	const struct zone *z;
 
 	s->health = MM_CRITICAL;
-	if ((z = zone_below(0)))
+	if ((z = zone_below(s, 0)))
 		ksnprintf(s->reason, sizeof(s->reason), "zone %s below its min watermark", z->name);
 	else if (s->last_check_violations)
 		ksnprintf(s->reason, sizeof(s->reason), "integrity check found %d violations",
@@ -159,7 +162,7 @@ static void judge(struct mm_stats *s)
 	else if (s->window_failure_rate_pm >= 500)
 		ksnprintf(s->reason, sizeof(s->reason), "%u.%u%% of recent requests failed",
 			  s->window_failure_rate_pm / 10, s->window_failure_rate_pm % 10);
-	else if ((s->health = MM_DEGRADED), (z = zone_below(1)))
+	else if ((s->health = MM_DEGRADED), (z = zone_below(s, 1)))
 		ksnprintf(s->reason, sizeof(s->reason), "zone %s below its low watermark", z->name);
 	else if (s->free_bytes * 100 < s->total_bytes * MM_LOW_FREE_PCT)
 		ksnprintf(s->reason, sizeof(s->reason), "only %lu KiB of %lu KiB free",
@@ -186,6 +189,7 @@ void mm_stats_get(struct mm_stats *s)
 	memset(s, 0, sizeof(*s));
 	s->mode = mm_get_mode();
 	buddy_get_stats(&s->buddy);
+	buddy_pcp_get(BUDDY_PCP_ALL, &s->pcp);
 	kmalloc_get_stats(&s->km);
 	heap_get_stats(&s->heap);
 	mm_debug_get_stats(&s->debug);

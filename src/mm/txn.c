@@ -65,7 +65,11 @@
  * after that abort free memory is at least what it was at begin. A
  * txn_keep entry released meanwhile is a stale pointer: trim only compares
  * heads with it, so at worst it keeps one empty slab or run that now
- * starts at the same frame. */
+ * starts at the same frame. The CPUs' page lists (mm/buddy.h) would hold
+ * blocks a page allocation took from a zone in a batch: while a
+ * transaction is open its CPU bypasses its lists (buddy_pcp_bypass), so
+ * its pages, log pages and page tables come from the zones and go back to
+ * them, and the zones' free lists come back exactly. */
 #include <string.h>
 #include "mm/txn.h"
 #include "mm/buddy.h"
@@ -316,6 +320,7 @@ int mm_txn_begin(struct mm_txn *t)
 			list_init(&t->chunks);
 			t->cap = MM_TXN_INLINE;
 			txn_keep_record(caller);
+			buddy_pcp_bypass(true);   /* see "Exactness" */
 		}
 		t->start = t->root->len;
 		txn_current = t;
@@ -538,8 +543,10 @@ static void txn_close(struct mm_txn *t)
 	txn_current = t->parent;
 	t->magic = 0;
 	t->reserved = 0;
-	if (!t->parent)
+	if (!t->parent) {
 		txn_nkeep = 0;
+		buddy_pcp_bypass(false);
+	}
 }
 
 /* A savepoint's unused reservation goes back now; the rest is the

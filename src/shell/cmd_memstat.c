@@ -1,10 +1,12 @@
 /* cmd_memstat.c - `memstat`: how memory is doing, from mm_stats_get().
  * The summary is key: value lines (exactly the keys scripts rely on); the
- * details follow Linux's /proc/buddyinfo and /proc/slabinfo layouts. */
+ * details follow Linux's /proc/buddyinfo and /proc/slabinfo layouts, and
+ * the per-hart caches (page lists and magazines) get a table of their own. */
 #include <string.h>
 #include "shell/shell.h"
 #include "shell/args.h"
 #include "kernel/console.h"
+#include "kernel/smp.h"
 #include "mm/slab.h"
 #include "mm/stats.h"
 
@@ -47,22 +49,26 @@ static void summary(const struct mm_stats *s)
 
 /* The detail views take the snapshot; the zone and cache tables read
  * the live structures instead. */
+/* free: on the zone's free lists; pcp: free on the harts' page lists
+ * (the two add up to the zone's free pages). */
 static void zones(const struct mm_stats *unused)
 {
 	int w = sh_addr_width();
+	struct buddy_pcp_stats pcp;
 
 	(void)unused;
-	kprintf("%-7s %-*s %-*s %9s %9s %6s %6s %6s\n", "zone", w, "start", w, "end",
-		"pages", "free", "min", "low", "high");
+	buddy_pcp_get(BUDDY_PCP_ALL, &pcp);
+	kprintf("%-7s %-*s %-*s %9s %9s %6s %6s %6s %6s\n", "zone", w, "start", w, "end",
+		"pages", "free", "pcp", "min", "low", "high");
 	for (int z = 0; z < NR_ZONES; z++) {
 		const struct zone *zn = zone_get(z);
 
 		if (!zn->present_pages)
 			continue;
-		kprintf("%-7s %0*lx %0*lx %9lu %9lu %6lu %6lu %6lu\n", zn->name,
+		kprintf("%-7s %0*lx %0*lx %9lu %9lu %6lu %6lu %6lu %6lu\n", zn->name,
 			w, (unsigned long)(zn->start_pfn << PAGE_SHIFT),
 			w, (unsigned long)(zn->end_pfn << PAGE_SHIFT), zn->present_pages,
-			zn->free_pages, zn->wmark_min, zn->wmark_low, zn->wmark_high);
+			zn->free_pages, pcp.pages[z], zn->wmark_min, zn->wmark_low, zn->wmark_high);
 	}
 }
 
@@ -86,6 +92,57 @@ static void buddyinfo(const struct mm_stats *unused)
 			kprintf(" %5lu", zn->area[o].nr_free);
 		kprintf("\n");
 	}
+}
+
+/* The per-hart caches. pcp_batch: the pages a hart's page list takes
+ * from or gives back to each zone at a time. Then one row per hart: pages
+ * on its page lists per zone and blocks per order (all zones), blocks the
+ * lists handed out; objects in its magazines (loaded and previous), their
+ * KiB, objects the magazines handed out. Each row is exact (read with
+ * every hart's caches held still); the totals are the rows'. */
+static void pcpinfo(const struct mm_stats *unused)
+{
+	unsigned long pages = 0, objs = 0;
+	uint64_t bytes = 0;
+
+	(void)unused;
+	kprintf("pcp_batch:");
+	for (int z = 0, n = 0; z < NR_ZONES; z++)
+		if (zone_get(z)->present_pages)
+			kprintf("%s %s %lu", n++ ? "," : "", zone_get(z)->name,
+				zone_get(z)->pcp_batch);
+	kprintf(" pages (high: %d batches a list)\n", BUDDY_PCP_HIGH);
+	kprintf("%-4s", "hart");
+	for (int z = 0; z < NR_ZONES; z++)
+		if (zone_get(z)->present_pages)
+			kprintf(" %6s", zone_get(z)->name);
+	kprintf("  o0  o1  o2  o3 %10s %8s %7s %10s\n", "pcp_allocs", "mag_objs", "mag_KiB",
+		"mag_allocs");
+	for (unsigned h = 0; h < nharts; h++) {
+		struct buddy_pcp_stats p;
+		struct kmem_cpu_stats m;
+
+		buddy_pcp_get(h, &p);
+		kmem_cache_cpu_stats(h, &m);
+		kprintf("%-4u", h);
+		for (int z = 0; z < NR_ZONES; z++)
+			if (zone_get(z)->present_pages)
+				kprintf(" %6lu", p.pages[z]);
+		for (int o = 0; o <= BUDDY_PCP_ORDER; o++) {
+			unsigned long blocks = 0;
+
+			for (int z = 0; z < NR_ZONES; z++)
+				blocks += p.blocks[z][o];
+			kprintf(" %3lu", blocks);
+		}
+		kprintf(" %10lu %8lu %7lu %10lu\n", p.allocs, m.objects,
+			(unsigned long)((m.bytes + 1023) >> 10), m.allocs);
+		pages += p.total_pages;
+		objs += m.objects;
+		bytes += m.bytes;
+	}
+	kprintf("pcp_pages: %lu (%lu KiB)\n", pages, pages * 4);
+	kprintf("magazine_objects: %lu (%lu KiB)\n", objs, (unsigned long)((bytes + 1023) >> 10));
 }
 
 /* /proc/slabinfo's leading columns, named shorter to fit 80 columns:
@@ -172,7 +229,7 @@ static const struct {
 	const char *name;
 	void (*show)(const struct mm_stats *s);
 } views[] = {
-	{ "zones", zones }, { "buddy", buddyinfo }, { "slab", slabinfo },
+	{ "zones", zones }, { "buddy", buddyinfo }, { "pcp", pcpinfo }, { "slab", slabinfo },
 	{ "heap", heapinfo }, { "counters", counters },
 };
 
@@ -206,7 +263,7 @@ static int cmd_memstat(int argc, char **argv)
 	}
 	return 0;
 }
-SH_COMMAND("memstat", "[zones|buddy|slab|heap|counters|all]",
+SH_COMMAND("memstat", "[zones|buddy|pcp|slab|heap|counters|all]",
 	   "memory summary and health, or one detail", cmd_memstat);
 
 static int cmd_setmode(int argc, char **argv)

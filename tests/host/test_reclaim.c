@@ -2,8 +2,8 @@
  * reuse comes back before any request fails.
  *
  * Table-driven: for each keeper (SimpleHeap's free runs, empty slabs,
- * magazines, kmalloc's kept large blocks, the block cache through its
- * shrinker) and each allocation entry point (alloc_pages, kmalloc in each
+ * magazines, kmalloc's kept large blocks, the CPUs' page lists, the block
+ * cache through its shrinker) and each allocation entry point (alloc_pages, kmalloc in each
  * mode, kmem_cache_alloc, heap_alloc, mm_txn_alloc, mm_txn_alloc_pages,
  * mm_txn_reserve, mm_txn_vm_map),
  * the entry point exhausts memory on a fresh system, then on one whose
@@ -11,6 +11,7 @@
  * Then: GFP_NOSHRINK still gets the keepers back but not the block
  * cache's buffers; an injected failure reclaims nothing; re-entry is
  * refused. */
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -98,6 +99,44 @@ static void fill_kept_blocks(void)
 	fill_with(32768, KEPT_PER_ORDER);
 }
 
+/* Order-3 blocks (the largest list order), exactly as many as this CPU's
+ * list holds before it gives a batch back (its high mark, mm/buddy.h),
+ * here and on another thread, which exits with them there. Blocks past
+ * the high mark, or of the smaller orders, would take the small free
+ * blocks a fresh system has and leave others between listed ones, where a
+ * transaction's log page then lands -- a placement effect that changes
+ * what a fresh system serves, not memory (as the magazines' fill).
+ * test_pcp.c exhausts memory with every list order filled. */
+static void *fill_lists_of_mine(void *arg)
+{
+	const struct zone *z = zone_get(ZONE_NORMAL);
+	unsigned long b = z->pcp_batch >> BUDDY_PCP_ORDER, n = BUDDY_PCP_HIGH * (b ? b : 1);
+	struct page *p[64];
+
+	(void)arg;
+	for (unsigned i = 0; i < n; i++)
+		p[i] = alloc_pages(0, BUDDY_PCP_ORDER);
+	for (unsigned i = 0; i < n; i++)
+		free_pages(p[i], BUDDY_PCP_ORDER);
+	return NULL;
+}
+
+static void fill_page_lists(void)
+{
+	struct buddy_pcp_stats s;
+	pthread_t th;
+
+	fill_lists_of_mine(NULL);
+	pthread_create(&th, NULL, fill_lists_of_mine, NULL);
+	pthread_join(th, NULL);
+	buddy_pcp_get(BUDDY_PCP_ALL, &s);
+	if (s.trims || s.blocks[ZONE_NORMAL][BUDDY_PCP_ORDER] < 2 * BUDDY_PCP_HIGH) {
+		printf("Bail out! the page lists hold %lu order-3 blocks (%lu batches given back)\n",
+		       s.blocks[ZONE_NORMAL][BUDDY_PCP_ORDER], s.trims);
+		exit(1);
+	}
+}
+
 static void setup_bcache(void)
 {
 	for (size_t i = 0; i < sizeof(disk_bytes); i++)
@@ -125,6 +164,7 @@ static const struct keeper {
 	{ "empty slabs", none, fill_empty_slabs },
 	{ "magazines", none, fill_magazines },
 	{ "kept large blocks", none, fill_kept_blocks },
+	{ "page lists", none, fill_page_lists },
 	{ "block cache", setup_bcache, fill_bcache },
 };
 
@@ -310,7 +350,7 @@ static void test_noshrink(void)
 	unsigned long n = 0;
 	void *p;
 
-	fresh(&keepers[4]);
+	fresh(&keepers[5]);
 	fill_bcache();
 	fill_kept_blocks();
 	bcache_get_stats(bc, &st0);
@@ -399,7 +439,8 @@ static const struct tap_case cases[] = {
 	TAP_CASE_AS("test_keeper(empty slabs)", test_keeper, 1),
 	TAP_CASE_AS("test_keeper(magazines)", test_keeper, 2),
 	TAP_CASE_AS("test_keeper(kept large blocks)", test_keeper, 3),
-	TAP_CASE_AS("test_keeper(block cache)", test_keeper, 4),
+	TAP_CASE_AS("test_keeper(page lists)", test_keeper, 4),
+	TAP_CASE_AS("test_keeper(block cache)", test_keeper, 5),
 	TAP_CASE(test_noshrink),
 	TAP_CASE(test_counts_requests),
 	TAP_CASE(test_injected),

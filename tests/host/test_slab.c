@@ -17,6 +17,7 @@
 #include "../../src/host/mm_host.h"
 #include "../../src/mm/slab_internal.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -565,6 +566,59 @@ static void test_basic_row(intptr_t i)
 	test_basic(basic[i].size, basic[i].align);
 }
 
+/* kmem_cache_cpu_stats: one CPU's magazines (host threads play CPUs). */
+struct cpu_run {
+	unsigned cpu;
+	struct kmem_cpu_stats st;
+};
+
+static void *magazines_of_another(void *arg)
+{
+	struct cpu_run *r = arg;
+	void *p[10];
+
+	r->cpu = mm_cpu();
+	for (int i = 0; i < 10; i++)
+		p[i] = kmalloc(128, 0);
+	for (int i = 0; i < 10; i++)
+		kfree(p[i]);
+	kmem_cache_cpu_stats(r->cpu, &r->st);
+	return NULL;
+}
+
+static void test_cpu_stats(void)
+{
+	struct kmem_cpu_stats a, b;
+	struct cpu_run other = { 0 };
+	unsigned me = mm_cpu();
+	pthread_t th;
+	void *p[5];
+
+	kmem_cache_cpu_stats(me, &a);
+	for (int i = 0; i < 5; i++)
+		p[i] = kmalloc(64, 0);
+	kmem_cache_cpu_stats(me, &b);
+	tap_ok(b.allocs == a.allocs + 5 && b.objects == a.objects + SLAB_MAG_REFILL - 5 &&
+	       b.bytes == b.objects * 64,
+	       "5 objects of kmalloc-64: served by this CPU's magazines, the rest of a refill "
+	       "loaded (%lu objects, %lu bytes)", b.objects, (unsigned long)b.bytes);
+	for (int i = 0; i < 5; i++)
+		kfree(p[i]);
+	kmem_cache_cpu_stats(me, &a);
+	tap_ok(a.frees == b.frees + 5 && a.objects == b.objects + 5, "and 5 frees into them");
+	pthread_create(&th, NULL, magazines_of_another, &other);
+	pthread_join(th, NULL);
+	kmem_cache_cpu_stats(me, &b);
+	tap_ok(other.cpu != me && other.st.allocs == 10 && other.st.frees == 10 &&
+	       other.st.objects > 0 && b.allocs == a.allocs && b.objects == a.objects,
+	       "another thread's (cpu %u) are its own: 10 served, 10 taken back", other.cpu);
+	kmem_cache_shrink(NULL);
+	kmem_cache_cpu_stats(other.cpu, &b);
+	tap_ok(b.objects == 0 && b.allocs == 10, "kmem_cache_shrink empties them; counts stay");
+	tap_ok(kmem_cache_cpu_stats(MM_MAX_CPUS, &b) == -EINVAL &&
+	       kmem_cache_cpu_stats(0, NULL) == -EINVAL, "-EINVAL: no such CPU, NULL");
+}
+
 static const struct tap_case cases[] = {
 	TAP_CASE(test_create),
 	TAP_CASE_AS("test_basic(8, 0)", test_basic_row, 0),
@@ -582,6 +636,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_write_after_free),
 	TAP_CASE(test_broken_map),
 	TAP_CASE(test_magazine),
+	TAP_CASE(test_cpu_stats),
 	TAP_CASE(test_index),
 	TAP_CASE(test_random),
 	TAP_CASE(test_slabinfo),

@@ -1,13 +1,15 @@
 /* test_threads.c - build/host/libmm.a under threads: every host thread plays
  * a hart (mm_cpu() is its index, include/env/host/mm_env_lock.h). Eight
  * threads allocate, reallocate and free random sizes with patterns, in every
- * mode (one thread switches modes under the others' feet), hand blocks to
- * each other to free (cross-thread frees), and run transactions that abort
- * or commit at the same time. Afterwards the integrity check is clean,
- * kmalloc's bytes in use are back to the start and, after kmalloc_shrink(),
- * so are the free pages. An object waiting in one thread's magazine is a
- * double free for any other. Thread indexes are reused as threads come and go,
- * and a 65th thread at once is refused loudly (in a child process).
+ * mode (one thread switches modes under the others' feet), take and free
+ * page blocks of orders 0..4 (through their page lists, mm/buddy.h, and
+ * the zones), hand blocks to each other to free (cross-thread frees, pages
+ * too), and run transactions that abort or commit at the same time.
+ * Afterwards the integrity check is clean, kmalloc's bytes in use are back
+ * to the start and, after kmalloc_shrink(), so are the free pages. An
+ * object waiting in one thread's magazine is a double free for any other.
+ * Thread indexes are reused as threads come and go, and a 65th thread at
+ * once is refused loudly (in a child process).
  *
  * Built twice by the Makefile: under ASan+UBSan like every host test, and
  * under ThreadSanitizer against build/host/libmm_tsan.a (test_threads_tsan),
@@ -56,9 +58,23 @@ static void before(void)
 
 struct blk {
 	unsigned char *p;
-	size_t n;
+	size_t n;            /* bytes under the pattern */
 	unsigned char tag;
+	signed char order;   /* a page block of alloc_pages(), or -1: kmalloc's */
 };
+
+/* Page blocks carry a pattern over their first PAGE_BYTES bytes. */
+#define PAGE_BYTES 256
+
+/* Give b back to whoever made it; 1 when that was refused. */
+static unsigned blk_free(const struct blk *b)
+{
+	if (b->order < 0) {
+		kfree(b->p);
+		return 0;
+	}
+	return free_pages_addr(b->p, (unsigned)b->order) != 0;
+}
 
 static void fill(struct blk *b)
 {
@@ -122,7 +138,7 @@ static unsigned collect(unsigned me, unsigned long *freed)
 	pthread_mutex_unlock(&m->lock);
 	for (unsigned i = 0; i < n; i++) {
 		bad += !intact(&got[i], got[i].n);
-		kfree(got[i].p);
+		bad += blk_free(&got[i]);
 		(*freed)++;
 	}
 	return bad;
@@ -136,15 +152,42 @@ struct worker {
 	uint64_t seed;
 	bool switch_modes;    /* thread 0: the mode switch under the others */
 	unsigned cpu;         /* mm_cpu() as this thread saw it */
-	unsigned long ops, cross_frees, txns, aborts, commits, switches;
+	unsigned long ops, cross_frees, txns, aborts, commits, switches, pages;
 	unsigned corrupt, failed;
 };
+
+/* A page block: orders 0..3 go through this thread's page lists, 4 to the
+ * zones; some for DMA, some zeroed. */
+static int do_alloc_pages(struct worker *w, uint64_t *rng, struct blk *b)
+{
+	static const gfp_t flags[] = { 0, 0, 0, GFP_ZERO, GFP_DMA, GFP_DMA32 };
+	unsigned order = (unsigned)(xorshift64(rng) % 5);
+	gfp_t gfp = flags[xorshift64(rng) % 6];
+	struct page *pg = alloc_pages(gfp, order);
+	unsigned char *p;
+
+	if (!pg) {
+		w->failed++;
+		return -ENOMEM;
+	}
+	p = page_address(pg);
+	if ((gfp & GFP_ZERO) && (p[0] || p[(PAGE_SIZE << order) - 1]))
+		w->corrupt++;
+	if (((gfp & GFP_DMA) && pg->zone != ZONE_DMA) || pg->order != order)
+		w->corrupt++;
+	*b = (struct blk){ p, PAGE_BYTES, (unsigned char)xorshift64(rng), (signed char)order };
+	fill(b);
+	w->pages++;
+	return 0;
+}
 
 static int do_alloc(struct worker *w, uint64_t *rng, struct blk *b)
 {
 	size_t n = rand_size(rng);
 	void *p = NULL;
 
+	if (xorshift64(rng) % 100 < 20)
+		return do_alloc_pages(w, rng, b);
 	switch (xorshift64(rng) % 3) {
 	case 0: p = kmalloc(n, GFP_KERNEL); break;
 	case 1: p = kzalloc(n, GFP_KERNEL); break;
@@ -154,7 +197,7 @@ static int do_alloc(struct worker *w, uint64_t *rng, struct blk *b)
 		w->failed++;
 		return -ENOMEM;
 	}
-	*b = (struct blk){ p, n, (unsigned char)xorshift64(rng) };
+	*b = (struct blk){ p, n, (unsigned char)xorshift64(rng), -1 };
 	fill(b);
 	return 0;
 }
@@ -179,9 +222,20 @@ static void do_txn(struct worker *w, uint64_t *rng, struct blk *slot)
 			mm_txn_begin(&sp);
 		if (nest && i >= k / 2)
 			in = &sp;
+		if (i % 4 == 3) {   /* a page block: from the zones, the lists bypassed */
+			struct page *pg;
+			unsigned order = (unsigned)(xorshift64(rng) % 3);
+
+			if (mm_txn_alloc_pages(in, order, GFP_KERNEL, &pg) != 0)
+				continue;
+			b[got] = (struct blk){ page_address(pg), PAGE_BYTES,
+					       (unsigned char)(w->me * 16 + i), (signed char)order };
+			fill(&b[got++]);
+			continue;
+		}
 		if (mm_txn_alloc(in, n, 0, GFP_KERNEL, &p) != 0)
 			continue;
-		b[got] = (struct blk){ p, n, (unsigned char)(w->me * 16 + i) };
+		b[got] = (struct blk){ p, n, (unsigned char)(w->me * 16 + i), -1 };
 		fill(&b[got++]);
 	}
 	if (nest)
@@ -199,7 +253,7 @@ static void do_txn(struct worker *w, uint64_t *rng, struct blk *slot)
 		if (!slot->p)
 			*slot = b[i];
 		else
-			kfree(b[i].p);
+			w->corrupt += blk_free(&b[i]);
 	}
 }
 
@@ -223,7 +277,7 @@ static void *work(void *arg)
 			do_txn(w, &rng, b);
 		} else if (!b->p) {
 			do_alloc(w, &rng, b);
-		} else if (r < 30) {   /* krealloc: the old prefix survives */
+		} else if (r < 30 && b->order < 0) {   /* krealloc: the old prefix survives */
 			size_t n = rand_size(&rng);
 			void *q = krealloc(b->p, n, GFP_KERNEL);
 
@@ -238,7 +292,7 @@ static void *work(void *arg)
 				b->p = NULL;
 		} else {
 			w->corrupt += !intact(b, b->n);
-			kfree(b->p);
+			w->corrupt += blk_free(b);
 			b->p = NULL;
 		}
 		if (op % 16 == 0)
@@ -247,7 +301,7 @@ static void *work(void *arg)
 	for (unsigned i = 0; i < SLOTS; i++)
 		if (slot[i].p) {
 			w->corrupt += !intact(&slot[i], slot[i].n);
-			kfree(slot[i].p);
+			w->corrupt += blk_free(&slot[i]);
 		}
 	return NULL;
 }
@@ -256,12 +310,15 @@ static void test_stress(void)
 {
 	uint64_t in_use0, free0;
 	struct worker w[NTHREADS] = { { 0 } };
-	unsigned long cross = 0, aborts = 0, commits = 0, ops = 0, drained = 0;
+	unsigned long cross = 0, aborts = 0, commits = 0, ops = 0, drained = 0, pages = 0;
 	unsigned corrupt = 0, cpus_ok = 1, bad;
+	struct buddy_pcp_stats pcp0, pcp1;
+	struct buddy_stats bs;
 
 	kmalloc_shrink();
 	in_use0 = kmalloc_bytes_in_use();
 	free0 = buddy_free_pages();
+	buddy_pcp_get(BUDDY_PCP_ALL, &pcp0);
 	tap_seed("threads", SEED);
 	for (unsigned i = 0; i < NTHREADS; i++) {
 		pthread_mutex_init(&boxes[i].lock, NULL);
@@ -282,13 +339,16 @@ static void test_stress(void)
 		aborts += w[i].aborts;
 		commits += w[i].commits;
 		corrupt += w[i].corrupt;
+		pages += w[i].pages;
 		cpus_ok &= w[i].cpu < 64;
 		for (unsigned j = 0; j < i; j++)
 			cpus_ok &= w[i].cpu != w[j].cpu;
-		tap_diag("thread %u: cpu %u ops %lu cross_frees %lu txns %lu (aborted %lu) "
-			 "mode switches %lu failures %u", i, w[i].cpu, w[i].ops, w[i].cross_frees,
-			 w[i].txns, w[i].aborts, w[i].switches, w[i].failed);
+		tap_diag("thread %u: cpu %u ops %lu page blocks %lu cross_frees %lu txns %lu "
+			 "(aborted %lu) mode switches %lu failures %u", i, w[i].cpu, w[i].ops,
+			 w[i].pages, w[i].cross_frees, w[i].txns, w[i].aborts, w[i].switches,
+			 w[i].failed);
 	}
+	buddy_pcp_get(BUDDY_PCP_ALL, &pcp1);
 	mm_set_mode(MM_MODE_HYBRID);
 	tap_ok(cpus_ok, "each live thread has its own index below 64");
 	tap_ok(ops == (unsigned long)NTHREADS * OPS && corrupt + bad == 0,
@@ -296,11 +356,20 @@ static void test_stress(void)
 	tap_ok(cross + drained > 1000 && aborts > 50 && commits > 20 && w[0].switches > 5,
 	       "cross-thread frees %lu, transactions aborted %lu and committed %lu at once, "
 	       "%lu mode switches", cross + drained, aborts, commits, w[0].switches);
+	tap_ok(pages > 1000 && pcp1.allocs - pcp0.allocs > pages / 2 &&
+	       pcp1.frees - pcp0.frees > pages / 2 && pcp1.refills > pcp0.refills &&
+	       pcp1.trims > pcp0.trims,
+	       "%lu page blocks: %lu from the threads' page lists, %lu freed onto them, "
+	       "%lu refills, %lu batches given back", pages, pcp1.allocs - pcp0.allocs,
+	       pcp1.frees - pcp0.frees, pcp1.refills - pcp0.refills, pcp1.trims - pcp0.trims);
 	tap_ok(mm_check() == 0, "mm_check clean");
 	tap_ok(kmalloc_bytes_in_use() == in_use0, "kmalloc bytes in use back to the start (%lu)",
 	       (unsigned long)in_use0);
 	kmalloc_shrink();
-	tap_ok(buddy_free_pages() == free0, "free pages back after kmalloc_shrink (%lu)",
+	buddy_get_stats(&bs);
+	buddy_pcp_get(BUDDY_PCP_ALL, &pcp1);
+	tap_ok(buddy_free_pages() == free0 && pcp1.total_pages == 0 && bs.pages_in_use == 0,
+	       "free pages back after kmalloc_shrink (%lu), no page on any list, none in use",
 	       (unsigned long)free0);
 }
 

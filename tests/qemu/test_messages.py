@@ -94,7 +94,8 @@ def memory_views(t):
     out = t.cmd("memstat all")
     wide = [line for line in out.splitlines() if len(line) > 80]
     ok(not wide, "memstat all fits 80 columns, summary and tables", wide)
-    ok(re.findall(r"^\[(\w+)\]$", out, re.M) == ["zones", "buddy", "slab", "heap", "counters"],
+    ok(re.findall(r"^\[(\w+)\]$", out, re.M) == ["zones", "buddy", "pcp", "slab", "heap",
+                                                  "counters"],
        "memstat all: a header per section", out)
     head = re.search(r"^order +(.*)$", t.cmd("memstat buddy"), re.M)
     ok(head is not None and head.group(1).split() == [str(o) for o in range(11)],
@@ -121,6 +122,10 @@ def big_machine():
         ok(mm[1].split()[1][0] == "K", "at 16 GiB the first memmap cell still shows the kernel", mm[1])
         rows = [line for line in t.cmd("memstat zones").splitlines()]
         ok(len({len(r) for r in rows}) == 1 and len(rows) == 4, "zone columns aligned at 16 GiB", rows)
+        rows = t.cmd("memstat pcp").splitlines()
+        ok(max(len(r) for r in rows) <= 80 and rows[1].split()[1:4] == ["DMA", "Normal", "High"] and
+           [r.split()[0] for r in rows[2:10]] == [str(h) for h in range(8)],
+           "memstat pcp at 16 GiB on 8 harts: three zones, a row per hart, 80 columns", rows)
         u0, w0 = uptime_s(t), time.monotonic()
         time.sleep(4)
         u1, w1 = uptime_s(t), time.monotonic()

@@ -67,7 +67,7 @@ def memstat_views(t):
     ok(list(s)[:len(SUMMARY_KEYS)] == SUMMARY_KEYS, "memstat summary has exactly the keys", s)
     zones = [l.split() for l in t.cmd("memstat zones").splitlines()[1:]]
     pages = sum(int(z[3]) for z in zones)
-    free = sum(int(z[4]) for z in zones)
+    free = sum(int(z[4]) + int(z[5]) for z in zones)   # free lists + page lists
     ok(kib(s["total"]) == pages * 4 and kib(s["free"]) == free * 4 and
        kib(s["used"]) == (pages - free) * 4, "total, free and used agree with the zones' pages", zones)
     ok(re.fullmatch(r"\d+\.\d% of (slab objects are free in partial slabs \(\d+ [KM]iB held\)"

@@ -184,6 +184,13 @@ static inline void mm_cpu_count(unsigned long *n, unsigned long v)
 	__atomic_store_n(n, v, __ATOMIC_RELAXED);
 }
 
+/* A 32-bit word other threads load (atomically) without the mm lock while
+ * this one changes it (a frame's flags under a page list's fast path). */
+static inline void mm_store32(uint32_t *w, uint32_t v)
+{
+	__atomic_store_n(w, v, __ATOMIC_RELAXED);
+}
+
 /* Set bits of a word other threads may set or clear bits of at once;
  * returns the word before. Atomic once a second thread uses the mm;
  * before, a plain read-modify-write (no lock prefix to pay). */
@@ -204,6 +211,19 @@ static inline void mm_bits_clear(uint64_t *w, uint64_t bits)
 		__atomic_fetch_and(w, ~bits, __ATOMIC_RELAXED);
 	else
 		__atomic_store_n(w, __atomic_load_n(w, __ATOMIC_RELAXED) & ~bits, __ATOMIC_RELAXED);
+}
+
+/* The same on a 32-bit word (a frame's flags: the page lists' claim of a
+ * block being freed, mm/buddy_pcp.c). */
+static inline uint32_t mm_bits_set32(uint32_t *w, uint32_t bits)
+{
+	uint32_t old;
+
+	if (__builtin_expect(__atomic_load_n(&mm_host_lock.shared, __ATOMIC_RELAXED), 0))
+		return __atomic_fetch_or(w, bits, __ATOMIC_RELAXED);
+	old = __atomic_load_n(w, __ATOMIC_RELAXED);
+	__atomic_store_n(w, old | bits, __ATOMIC_RELAXED);
+	return old;
 }
 
 #endif

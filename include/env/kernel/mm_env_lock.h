@@ -160,6 +160,14 @@ static inline void mm_cpu_count(unsigned long *n, unsigned long v)
 	*(volatile unsigned long *)n = v;
 }
 
+/* A 32-bit word other harts load (atomically) without the mm lock while
+ * this one changes it (a frame's flags under a page list's fast path): a
+ * plain store, for the same reason. */
+static inline void mm_store32(uint32_t *w, uint32_t v)
+{
+	*(volatile uint32_t *)w = v;
+}
+
 /* Set bits of a word other harts may set or clear bits of at once;
  * returns the word before (amoor.d). Clear: amoand.d. */
 static inline uint64_t mm_bits_set(uint64_t *w, uint64_t bits)
@@ -170,6 +178,13 @@ static inline uint64_t mm_bits_set(uint64_t *w, uint64_t bits)
 static inline void mm_bits_clear(uint64_t *w, uint64_t bits)
 {
 	__atomic_fetch_and(w, ~bits, __ATOMIC_RELAXED);
+}
+
+/* The same on a 32-bit word (a frame's flags: the page lists' claim of a
+ * block being freed, mm/buddy_pcp.c); amoor.w. */
+static inline uint32_t mm_bits_set32(uint32_t *w, uint32_t bits)
+{
+	return __atomic_fetch_or(w, bits, __ATOMIC_RELAXED);
 }
 
 #endif
