@@ -46,10 +46,12 @@ HSRC := $(sort $(wildcard src/mm/*.c src/fs/*.c src/host/*.c) src/lib/printf.c s
 HOST_WARN   := -std=c11 $(WARN) -Iinclude -Iinclude/env/host -D_GNU_SOURCE
 # Sibling calls: kmalloc and kfree pass their caller on by a tail call
 # (src/mm/kmalloc.c, KM_TAIL).
+# MM_GATE_AUDIT: the test builds abort when a thread enters its gate
+# holding the mm lock (include/env/host/mm_env_lock.h).
 HOST_SAN    := -g -O1 -foptimize-sibling-calls -fno-omit-frame-pointer \
-               -fsanitize=address,undefined -fno-sanitize-recover=all
+               -fsanitize=address,undefined -fno-sanitize-recover=all -DMM_GATE_AUDIT
 # ThreadSanitizer: a third build of the library for the threaded test.
-HOST_TSAN   := -g -O1 -fno-omit-frame-pointer -fsanitize=thread
+HOST_TSAN   := -g -O1 -fno-omit-frame-pointer -fsanitize=thread -DMM_GATE_AUDIT
 HOST_TESTS  := $(patsubst tests/host/%.c,$(B)/host/tests/%,$(wildcard tests/host/test_*.c)) \
                $(B)/host/tests/test_threads_tsan
 

@@ -164,6 +164,14 @@ void mm_host_spin_wait(mm_spinlock_t *l, unsigned me)
 	}
 }
 
+void mm_host_gate_audit(void)
+{
+	fprintf(stderr, "mm: thread %u entered its gate holding the mm lock "
+		"(mm/mm_env.h: never; a CPU that stopped the gates would wait for itself)\n",
+		mm_host_cpu_id - 1);
+	abort();
+}
+
 unsigned long long (*mm_host_clock)(void);
 
 unsigned long long mm_clock_ms(void)

@@ -116,8 +116,19 @@ extern struct mm_cpu_gate mm_cpu_gates[MM_MAX_CPUS];
 void mm_host_gate_wait(struct mm_cpu_gate *g);
 void mm_host_gates_stop(void);
 
+/* The test builds (-DMM_GATE_AUDIT) check mm/mm_env.h's rule on every
+ * entry: a thread that holds the mm lock -- counted solo, or the owner --
+ * enters no gate (it would wait for itself once it had stopped them).
+ * mm_host_gate_audit reports and aborts. */
+void mm_host_gate_audit(void);
+
 static inline unsigned long mm_gate_enter(struct mm_cpu_gate *g)
 {
+#ifdef MM_GATE_AUDIT
+	if (__atomic_load_n(&mm_host_lock.solo_depth, __ATOMIC_RELAXED) ||
+	    (mm_host_cpu_id && __atomic_load_n(&mm_host_lock.owner, __ATOMIC_RELAXED) == mm_host_cpu_id))
+		mm_host_gate_audit();
+#endif
 	__atomic_store_n(&g->busy, 1, __ATOMIC_RELAXED);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);   /* membarrier orders the rest */
 	/* acquire: what a stopper did before lifting its stop happens before
