@@ -62,7 +62,7 @@ void smp_init_boot(unsigned long hartid);
 /* A secondary hart's C entry (entry.S); never returns. */
 void smp_secondary_main(unsigned long hartid, struct hart *h);
 
-/* Start every other hart of the device tree; each gets up to 100 ms to come
+/* Start every other hart of the device tree; each gets up to 1 s to come
  * online. One boot-log line: "harts: N online (ids ...), booted on ID",
  * plus one line per hart that failed to start. Returns the harts online. */
 unsigned smp_boot(void);
