@@ -58,8 +58,10 @@ void shrinker_reset(void);
  *              landed in them) -- a batch a round, as long as the
  *              request still fails, since what a batch frees need not be
  *              contiguous.
- * Returns true when something came back (retry the request), false when
- * nothing did or can (fail it). Usage:
+ * Returns true after round 0 always (retry the request: objects a keeper
+ * put back serve their own size class though no frame came back, so the
+ * request tries them before any data is dropped), then when something
+ * came back; false when nothing did or can (fail it). Usage:
  *     unsigned round = 0;
  *     while (ret == -ENOMEM && !injected && mm_reclaim(size, gfp, &round))
  *             ret = try_again();

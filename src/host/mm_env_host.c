@@ -32,6 +32,7 @@ static void cpu_release(void *v)
 {
 	unsigned id = (unsigned)(uintptr_t)v;
 
+	mm_host_cpu_id = 0;   /* a later destructor that allocates claims a fresh index */
 	__atomic_fetch_and(&cpu_slots, ~(1ull << (id - 1)), __ATOMIC_RELEASE);
 }
 
@@ -47,7 +48,13 @@ static void cpu_key_make(void)
  * (membarrier(2)); refused loudly when the kernel offers none. */
 static void barrier_all_threads(void)
 {
-	if (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0 &&
+	static int registered;   /* 1: private expedited registered, -1: refused */
+
+	if (!__atomic_load_n(&registered, __ATOMIC_ACQUIRE))
+		__atomic_store_n(&registered, syscall(SYS_membarrier,
+				 MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0 ? 1 : -1,
+				 __ATOMIC_RELEASE);
+	if (__atomic_load_n(&registered, __ATOMIC_ACQUIRE) == 1 &&
 	    syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
 		return;
 	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0)

@@ -343,7 +343,9 @@ static void count_fail(struct mm_alloc_counters *c, int err, unsigned long injec
 static inline void count_in_use(struct mm_alloc_counters *b, size_t granted)
 {
 	b->bytes_in_use += granted;
-	if (b->bytes_in_use > b->peak_bytes_in_use)
+	/* the slab backend's figure lags the fast paths' frees until a fold,
+	 * which sets its peak */
+	if (b != &km_stats.backend[KM_BACKEND_SLAB] && b->bytes_in_use > b->peak_bytes_in_use)
 		b->peak_bytes_in_use = b->bytes_in_use;
 }
 
@@ -692,8 +694,14 @@ static bool km_free_cached(const void *p, unsigned cpu)
 		return ((uintptr_t)p & (PAGE_SIZE - 1)) == 0 && km_kept_put(pg);
 	if (pg->owner != PAGE_OWNER_SLAB && (pg = compound_head(pg))->owner != PAGE_OWNER_SLAB)
 		return false;
-	return slab_cache_valid(pg->priv) && slab_mag_make_room(pg->priv, cpu) &&
-	       slab_free_fast(pg, p, cpu) != NULL;
+	if (!slab_cache_valid(pg->priv) || !slab_mag_make_room(pg->priv, cpu))
+		return false;
+	/* making room may have put a depot magazine back on the slabs and
+	 * released p's slab (p being a double free): look again */
+	pg = virt_to_page(p);
+	if (pg->owner != PAGE_OWNER_SLAB && (pg = compound_head(pg))->owner != PAGE_OWNER_SLAB)
+		return false;
+	return slab_cache_valid(pg->priv) && slab_free_fast(pg, p, cpu) != NULL;
 }
 
 static KM_TAIL void km_free_slow(const void *p)

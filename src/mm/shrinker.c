@@ -158,7 +158,10 @@ bool mm_reclaim(size_t bytes, gfp_t gfp, unsigned *round)
 			freed = walk(false, bytes > MM_RECLAIM_BATCH ? bytes : MM_RECLAIM_BATCH);
 		freed += walk(true, ~0ul);
 		walk_leave(freed);
-		if (r > 0 && !freed)
+		if (r == 0)
+			return true;   /* try again before any data is dropped: objects the
+					* keepers put back serve their own class, frames or not */
+		if (!freed)
 			break;   /* the shrinkers have nothing left */
 	}
 	return freed != 0;

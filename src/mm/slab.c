@@ -696,9 +696,13 @@ static int wrong_free(struct kmem_cache *c, const void *obj, void *caller,
 }
 
 
-/* Put a checked, allocated object back on its slab. */
+/* Put a checked, allocated object back on its slab. claimed: its cached
+ * bit, set by the caller to claim the object against a free racing on
+ * another CPU (or set because it waited in a magazine), cleared once the
+ * alloc bit is: a racing free never sees it free and unclaimed while it
+ * is still allocated. */
 static void slab_put(struct kmem_cache *c, struct page *pg, int li, char *obj,
-		     unsigned i, void *caller)
+		     unsigned i, bool claimed, void *caller)
 {
 	struct slab_layout *l = &c->lay[li];
 
@@ -709,6 +713,8 @@ static void slab_put(struct kmem_cache *c, struct page *pg, int li, char *obj,
 		bit_put(slab_poison_map(pg, l), i, true);
 	}
 	slab_map_put(pg, i);
+	if (claimed)
+		mm_bits_clear(slab_cached_map(pg, l) + i / 64, 1ull << (i % 64));
 	slab_count_change(l, pg, -1);
 	if (pg->inuse == 0 && !keep_empty)   /* kept: whoever set the knob trims */
 		layout_shrink(c, li, SLAB_RESERVE);
@@ -743,11 +749,19 @@ int __kmem_cache_free(struct kmem_cache *want, void *obj, void *caller,
 	const char *why = slab_locate(obj, &pg, &i);
 	struct kmem_cache *c = pg ? pg->priv : NULL;
 
+	bool claimed = false;
+
 	if (pg && want && want != c)
 		why = "object of another cache";
+	if (!why && c->mags && pg->kind == LAY_PLAIN) {   /* kfree's fast path may race: claim it */
+		claimed = !(mm_bits_set(slab_cached_map(pg, &c->lay[LAY_PLAIN]) + i / 64,
+					1ull << (i % 64)) & (1ull << (i % 64)));
+		if (!claimed)
+			why = "object is free (double free?)";
+	}
 	if (why)   /* name the cache the caller meant, else the one obj is in */
 		return wrong_free(want ? (slab_cache_valid(want) ? want : NULL) : c, obj, caller, why);
-	slab_put(c, pg, pg->kind, obj, (unsigned)i, caller);
+	slab_put(c, pg, pg->kind, obj, (unsigned)i, claimed, caller);
 	c->frees++;
 	if (from)
 		*from = c;
@@ -872,8 +886,7 @@ static unsigned long mag_put_back_one(struct kmem_cache *c, struct slab_mag *m)
 			  c->name, m->obj[j]);
 		return 0;
 	}
-	mm_bits_clear(m->word[j], m->bit[j]);
-	slab_put(c, pg, LAY_PLAIN, m->obj[j], (unsigned)i, NULL);
+	slab_put(c, pg, LAY_PLAIN, m->obj[j], (unsigned)i, true, NULL);   /* alloc bit, then cached */
 	return 1;
 }
 
@@ -903,7 +916,9 @@ static unsigned long slab_take_word(struct kmem_cache *c, struct page *pg,
 	while (map[w] == ~0ull)
 		if (++w >= l->words)
 			return 0;
-	free = ~map[w];   /* the bits past the last object are set for good */
+	free = ~map[w];
+	if (w == l->words - 1 && l->nobjs % 64 && (free >> (l->nobjs % 64)))
+		return 0;   /* a clear bit past the last object: slab_take withdraws the slab */
 	if (slab_poison_map(pg, l)[w] & free)
 		return 0;
 	cword = slab_cached_map(pg, l) + w;
@@ -917,10 +932,30 @@ static unsigned long slab_take_word(struct kmem_cache *c, struct page *pg,
 		m->bit[*j] = b;
 	}
 	pg->hint = (uint32_t)w;
-	__atomic_store_n(&map[w], map[w] | taken, __ATOMIC_RELAXED);   /* kfree reads it unlocked */
-	mm_bits_set(cword, taken);
+	mm_bits_set(cword, taken);   /* cached first: a stray free racing us finds them claimed */
+	__atomic_store_n(&map[w], map[w] | taken, __ATOMIC_RELEASE);   /* kfree reads it unlocked */
 	slab_count_change(l, pg, (int)popcount64(taken));
 	return popcount64(taken);
+}
+
+/* Drop from m's entries [j, want) -- being filled, m->n not set yet, so
+ * slab_withdraw's mag_forget did not see them -- those of slab pg, just
+ * withdrawn; returns the new j. */
+static unsigned long mag_drop_slab(const struct kmem_cache *c, struct slab_mag *m,
+				   unsigned long j, unsigned long want, const struct page *pg)
+{
+	const char *lo = pg->mem, *hi = lo + (PAGE_SIZE << c->lay[LAY_PLAIN].order);
+	unsigned long k = want;
+
+	for (unsigned long e = want; e-- > j;) {
+		if ((const char *)m->obj[e] >= lo && (const char *)m->obj[e] < hi)
+			continue;
+		k--;
+		m->obj[k] = m->obj[e];
+		m->word[k] = m->word[e];
+		m->bit[k] = m->bit[e];
+	}
+	return k;
 }
 
 /* Load the empty magazine m with up to want objects of c's plain slabs
@@ -943,8 +978,10 @@ static unsigned long mag_fill(struct kmem_cache *c, struct slab_mag *m,
 			break;
 		if (slab_take_word(c, pg, m, &j))
 			continue;
-		if (!(obj = slab_take(c, pg, LAY_PLAIN, NULL)))
-			continue;   /* withdrawn: the next slab */
+		if (!(obj = slab_take(c, pg, LAY_PLAIN, NULL))) {
+			j = mag_drop_slab(c, m, j, want, pg);   /* withdrawn: its objects too */
+			continue;
+		}
 		i = slab_index(pg, l, obj);
 		j--;
 		m->obj[j] = obj;

@@ -305,20 +305,25 @@ static inline __attribute__((always_inline)) void *slab_alloc_fast(struct slab_c
 
 /* pg: the compound head of obj's frame, owned by a slab. An object of one
  * of kmalloc's caches goes into the calling CPU's magazine. Returns the
- * cache it went to. */
+ * cache it went to. The object is claimed by setting its cached bit
+ * first (an atomic OR that returns the old word), then its alloc bit is
+ * checked: of two frees of one object racing on two CPUs, by this path or
+ * the full one (which claims the same bit), one wins and the other is
+ * refused. */
 static inline __attribute__((always_inline)) struct kmem_cache *
 slab_free_fast(struct page *pg, const void *obj, unsigned cpu)
 {
 	struct kmem_cache *c = pg->priv;
-	struct slab_layout *l = &c->lay[LAY_PLAIN];
+	struct slab_layout *l;
 	struct slab_cpu *pc;
 	struct slab_mag *m;
 	unsigned long w, n;
 	uint64_t *cword, bit;
 	long i;
 
-	if (pg->kind != LAY_PLAIN)
-		return NULL;   /* red zones to check, or withdrawn */
+	if (pg->kind != LAY_PLAIN || !c)
+		return NULL;   /* red zones to check, withdrawn, or a slab being made or released */
+	l = &c->lay[LAY_PLAIN];
 	i = slab_index(pg, l, obj);
 	if (i < 0)
 		return NULL;   /* the full path names the mistake */
@@ -335,9 +340,12 @@ slab_free_fast(struct page *pg, const void *obj, unsigned cpu)
 	w = (unsigned long)i / 64;
 	bit = 1ull << (i % 64);
 	cword = slab_cached_map(pg, l) + w;
-	if (!(__atomic_load_n(&slab_alloc_map(pg)[w], __ATOMIC_RELAXED) & bit) ||
-	    (mm_bits_set(cword, bit) & bit))
-		return NULL;   /* free or cached (a double free): the full path reports it */
+	if (mm_bits_set(cword, bit) & bit)
+		return NULL;   /* cached or being freed: the full path reports it */
+	if (!(__atomic_load_n(&slab_alloc_map(pg)[w], __ATOMIC_ACQUIRE) & bit)) {
+		mm_bits_clear(cword, bit);   /* free: a double free the full path reports */
+		return NULL;
+	}
 	n = m->n;
 	m->obj[n] = (void *)obj;
 	m->word[n] = cword;

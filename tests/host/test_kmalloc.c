@@ -898,6 +898,30 @@ static void test_active_slabs(void)
 	kfree(q);
 }
 
+/* The slab backend's peak in use is set at folds (the fast paths keep no
+ * shared count): never above what was really in use at once. */
+static void test_slab_peak(void)
+{
+	void *p[100], *q;
+	struct kmalloc_stats st;
+
+	mm_set_mode(MM_MODE_TWOTIER);
+	for (int i = 0; i < 100; i++)
+		p[i] = kmalloc(64, 0);
+	st = ks();
+	tap_ok(st.backend[KM_BACKEND_SLAB].bytes_in_use == 6400 &&
+	       st.backend[KM_BACKEND_SLAB].peak_bytes_in_use == 6400, "100 x 64 B: 6400 in use, peak 6400");
+	for (int i = 0; i < 100; i++)
+		kfree(p[i]);
+	q = kzalloc(64, 0);   /* the full path counts it before any fold */
+	st = ks();
+	tap_ok(st.backend[KM_BACKEND_SLAB].bytes_in_use == 64 &&
+	       st.backend[KM_BACKEND_SLAB].peak_bytes_in_use == 6400,
+	       "all freed, one more taken by the full path: 64 in use, peak still 6400 (%lu)",
+	       (unsigned long)st.backend[KM_BACKEND_SLAB].peak_bytes_in_use);
+	kfree(q);
+}
+
 static void test_random_mode(intptr_t mode)
 {
 	random_run((int)mode, false, 1000 + (uint64_t)mode);
@@ -947,6 +971,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_pages_reclaim),
 	TAP_CASE(test_reclaim_edges),
 	TAP_CASE(test_active_slabs),
+	TAP_CASE(test_slab_peak),
 };
 
 int main(void)

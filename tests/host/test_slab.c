@@ -465,6 +465,60 @@ static void test_magazine(void)
 	       "withdrawing a slab forgets its cached objects");
 }
 
+/* A double free of an object waiting in the depot's oldest full magazine,
+ * the last object in use of its slab: making room for it puts that
+ * magazine back on the slabs and releases the slab -- the free is refused
+ * as what it is then (no kmalloc block), not run on the released frame. */
+static void test_magazine_double_free_depot(void)
+{
+	struct kmem_cache *c = kmalloc_cache(11);   /* kmalloc-4096: 2 a magazine */
+	unsigned long per = stats_of(c).objs_per_slab, rep;
+	int n = (int)(5 * per);
+
+	for (int i = 0; i < n; i++)
+		objs[i] = kmem_cache_alloc(c, 0);   /* slabs S0..S4, in order */
+	for (int i = 2; i < (int)(2 * per); i++)
+		kmem_cache_free(c, objs[i]);        /* S0 keeps two, S1 empties */
+	kfree(objs[0]);
+	kfree(objs[1]);                              /* S0's last two, the oldest */
+	for (int i = (int)(2 * per); i < (int)(2 * per) + 2 * (SLAB_DEPOT_FULL + 1); i++)
+		kfree(objs[i]);                      /* the depot fills up */
+	rep = mm_host_reports;
+	mm_host_quiet = 1;
+	kfree(objs[0]);                              /* a double free */
+	mm_host_quiet = 0;
+	tap_ok(mm_host_reports == rep + 1 && strstr(mm_host_last_report, "wrong free") &&
+	       slab_check() == 0,
+	       "double free of an object in the depot's oldest magazine: refused, reported (%s)",
+	       mm_host_last_report);
+	for (int i = (int)(2 * per) + 2 * (SLAB_DEPOT_FULL + 1); i < n; i++)
+		kfree(objs[i]);
+	kmem_cache_shrink(NULL);
+	tap_ok(stats_of(c).active_objs == 0 && slab_check() == 0, "... and the cache empties");
+}
+
+/* A slab whose map turns out broken while a refill takes from it: the
+ * objects already taken from it leave the magazine with it, so kmalloc
+ * never hands out an object of a withdrawn slab. */
+static void test_magazine_withdraw_in_refill(void)
+{
+	struct kmem_cache *c = kmalloc_cache(3);   /* kmalloc-64 */
+	void *p = kmem_cache_alloc(c, 0), *q;
+	struct page *pg = compound_head(virt_to_page(p));
+	uint64_t *map = slab_alloc_map(pg);
+	unsigned long n = c->lay[LAY_PLAIN].nobjs;
+
+	for (unsigned long i = 11; i < n; i++)   /* broken: 11.. allocated, inuse 1 */
+		map[i / 64] |= 1ull << (i % 64);
+	mm_host_quiet = 1;
+	q = kmalloc(64, 0);   /* the refill takes 1..10, then finds the slab broken */
+	mm_host_quiet = 0;
+	tap_ok(q && compound_head(virt_to_page(q)) != pg && stats_of(c).withdrawn == 1 &&
+	       slab_check() == 0 && ksize(q) == 64,
+	       "a slab withdrawn during a refill takes its objects out of the magazine");
+	kfree(q);
+}
+
 /* Object index by reciprocal multiply: every object start of a slab is
  * accepted and the bytes on either side refused, over many strides. */
 static void test_index(void)
@@ -636,6 +690,8 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_write_after_free),
 	TAP_CASE(test_broken_map),
 	TAP_CASE(test_magazine),
+	TAP_CASE(test_magazine_double_free_depot),
+	TAP_CASE(test_magazine_withdraw_in_refill),
 	TAP_CASE(test_cpu_stats),
 	TAP_CASE(test_index),
 	TAP_CASE(test_random),

@@ -15,6 +15,7 @@
  * under ThreadSanitizer against build/host/libmm_tsan.a (test_threads_tsan),
  * where any data race fails the run. Seeds are fixed and printed. */
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,6 +29,7 @@
 #include "mm/buddy.h"
 #include "mm/kmalloc.h"
 #include "mm/mm_host.h"
+#include "mm/shrinker.h"
 #include "mm/slab.h"
 #include "mm/stats.h"
 #include "mm/txn.h"
@@ -443,6 +445,118 @@ static void test_double_free_across_threads(void)
 	       "kmalloc_shrink empties every thread's magazines: free pages back (%lu)", free0);
 }
 
+/* ---- a thread's index after it gave it back -------------------------------------- */
+
+static pthread_key_t late_key;
+static sem_t released, second_in;
+static unsigned cpu_in_dtor, cpu_of_b;
+
+/* A destructor that runs after the mm's own (glibc runs them in key order:
+ * the mm's key is older) and allocates: it must claim a fresh index, not
+ * go on with the one a new thread may hold by now. */
+static void late_dtor(void *v)
+{
+	(void)v;
+	sem_post(&released);
+	sem_wait(&second_in);
+	cpu_in_dtor = mm_cpu();
+	for (int i = 0; i < 2000; i++)
+		kfree(kmalloc(64, GFP_KERNEL));
+}
+
+static void *late_a(void *arg)
+{
+	(void)arg;
+	kfree(kmalloc(64, GFP_KERNEL));
+	pthread_setspecific(late_key, (void *)1);
+	return NULL;
+}
+
+static void *late_b(void *arg)
+{
+	(void)arg;
+	sem_wait(&released);
+	cpu_of_b = mm_cpu();
+	sem_post(&second_in);
+	for (int i = 0; i < 2000; i++)
+		kfree(kmalloc(64, GFP_KERNEL));
+	return NULL;
+}
+
+static __attribute__((unused)) void test_index_after_exit(void)
+{
+	pthread_t a, b;
+
+	kfree(kmalloc(64, GFP_KERNEL));   /* this thread's index, the mm's key */
+	pthread_key_create(&late_key, late_dtor);
+	sem_init(&released, 0, 0);
+	sem_init(&second_in, 0, 0);
+	pthread_create(&b, NULL, late_b, NULL);
+	pthread_create(&a, NULL, late_a, NULL);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	pthread_key_delete(late_key);
+	tap_ok(cpu_in_dtor != cpu_of_b && mm_check() == 0,
+	       "a destructor allocating after its thread gave its index back claims another "
+	       "(%u, the new thread %u)", cpu_in_dtor, cpu_of_b);
+}
+
+/* ---- reclaim: another thread's magazines before any data --------------------------- */
+
+static unsigned long data_scans;
+
+static unsigned long data_count(struct shrinker *sh)
+{
+	(void)sh;
+	return 1 << 20;
+}
+
+static unsigned long data_scan(struct shrinker *sh, unsigned long want)
+{
+	(void)sh;
+	(void)want;
+	data_scans++;
+	return 0;
+}
+
+static struct shrinker data_cache = { .count = data_count, .scan = data_scan };
+static void *b_objs[128];
+
+static void *free_half(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 128; i += 2)   /* every other one: no slab empties */
+		kfree(b_objs[i]);
+	return NULL;
+}
+
+/* Memory used up while 64-byte objects wait in another thread's magazines:
+ * kmalloc(64) gets one of them back without the data shrinker being asked
+ * (the keepers put objects back though no frame comes back, and the
+ * request tries again before round 1). */
+static void test_reclaim_objects_before_data(void)
+{
+	pthread_t b;
+	void *p;
+
+	mm_set_mode(MM_MODE_TWOTIER);
+	for (int i = 0; i < 128; i++)
+		b_objs[i] = kmalloc(64, GFP_KERNEL);
+	shrinker_register(&data_cache);
+	while (kmalloc(64, GFP_KERNEL))
+		;
+	while (kmalloc(4096, GFP_KERNEL))
+		;
+	pthread_create(&b, NULL, free_half, NULL);
+	pthread_join(b, NULL);
+	data_scans = 0;
+	p = kmalloc(64, GFP_KERNEL);
+	tap_ok(p && data_scans == 0,
+	       "out of memory, 64-byte objects in another thread's magazines: kmalloc(64) served "
+	       "from them, the data shrinker not asked (%lu scans)", data_scans);
+	shrinker_unregister(&data_cache);
+}
+
 static pthread_barrier_t hold;
 
 static void *hold_index(void *arg)
@@ -493,7 +607,9 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_stress),
 	TAP_CASE(test_index_reuse),
 	TAP_CASE(test_double_free_across_threads),
+	TAP_CASE(test_reclaim_objects_before_data),
 #if !defined(__SANITIZE_THREAD__)
+	TAP_CASE(test_index_after_exit),   /* needs glibc's destructor order, not TSan's */
 	TAP_CASE(test_too_many),   /* fork with threads about: not under TSan */
 #endif
 };
