@@ -448,18 +448,24 @@ static void test_double_free_across_threads(void)
 /* ---- a thread's index after it gave it back -------------------------------------- */
 
 static pthread_key_t late_key;
-static sem_t released, second_in;
+static sem_t released, second_in, dtor_in;
 static unsigned cpu_in_dtor, cpu_of_b;
 
-/* A destructor that runs after the mm's own (glibc runs them in key order:
- * the mm's key is older) and allocates: it must claim a fresh index, not
- * go on with the one a new thread may hold by now. */
+/* A destructor that runs after the mm's own gave the thread's index back
+ * (it sets its value again in the first round of destructors, so the
+ * second calls it, after the mm's whatever their order) and allocates: it
+ * must claim a fresh index, not go on with the one a new thread holds by
+ * now. */
 static void late_dtor(void *v)
 {
-	(void)v;
+	if (v == (void *)1) {   /* the first round: come back in the next, after the mm's */
+		pthread_setspecific(late_key, (void *)2);
+		return;
+	}
 	sem_post(&released);
 	sem_wait(&second_in);
 	cpu_in_dtor = mm_cpu();
+	sem_post(&dtor_in);   /* the new thread holds its index until here */
 	for (int i = 0; i < 2000; i++)
 		kfree(kmalloc(64, GFP_KERNEL));
 }
@@ -480,10 +486,11 @@ static void *late_b(void *arg)
 	sem_post(&second_in);
 	for (int i = 0; i < 2000; i++)
 		kfree(kmalloc(64, GFP_KERNEL));
+	sem_wait(&dtor_in);
 	return NULL;
 }
 
-static __attribute__((unused)) void test_index_after_exit(void)
+static void test_index_after_exit(void)
 {
 	pthread_t a, b;
 
@@ -491,6 +498,7 @@ static __attribute__((unused)) void test_index_after_exit(void)
 	pthread_key_create(&late_key, late_dtor);
 	sem_init(&released, 0, 0);
 	sem_init(&second_in, 0, 0);
+	sem_init(&dtor_in, 0, 0);
 	pthread_create(&b, NULL, late_b, NULL);
 	pthread_create(&a, NULL, late_a, NULL);
 	pthread_join(a, NULL);
@@ -608,8 +616,8 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_index_reuse),
 	TAP_CASE(test_double_free_across_threads),
 	TAP_CASE(test_reclaim_objects_before_data),
+	TAP_CASE(test_index_after_exit),
 #if !defined(__SANITIZE_THREAD__)
-	TAP_CASE(test_index_after_exit),   /* needs glibc's destructor order, not TSan's */
 	TAP_CASE(test_too_many),   /* fork with threads about: not under TSan */
 #endif
 };
