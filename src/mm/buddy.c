@@ -202,14 +202,8 @@ static void buddy_peak(unsigned long in_use)
 
 static void buddy_prep_head(struct page *pg, unsigned order)
 {
-	pg->flags = PG_HEAD;
 	pg->order = (uint8_t)order;
-	pg->owner = PAGE_OWNER_PAGES;
-	pg->kind = 0;
-	pg->head_off = 0;
-	pg->inuse = 0;
-	pg->priv = NULL;
-	pg->mem = NULL;
+	buddy_head_reset(pg);
 	list_init(&pg->lru);
 	buddy_stats.successes++;
 	buddy_stats.pages_in_use += 1UL << order;

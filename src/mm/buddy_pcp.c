@@ -76,7 +76,7 @@ static inline int pcp_first_zone(gfp_t gfp)
 }
 
 /* The newest block of l, made an allocated head owned by alloc_pages()
- * (buddy.c's buddy_prep_head, counted in the CPU's counters). */
+ * (as buddy.c's buddy_prep_head, counted in the CPU's counters). */
 static struct page *pcp_pop(struct buddy_pcp_cpu *pc, struct buddy_pcp_list *l,
 			    unsigned order)
 {
@@ -85,13 +85,7 @@ static struct page *pcp_pop(struct buddy_pcp_cpu *pc, struct buddy_pcp_list *l,
 	list_del(&pg->lru);
 	list_init(&pg->lru);
 	mm_cpu_count(&l->count, l->count - 1);
-	pg->owner = PAGE_OWNER_PAGES;
-	pg->kind = 0;
-	pg->head_off = 0;
-	pg->inuse = 0;
-	pg->priv = NULL;
-	pg->mem = NULL;
-	mm_store32(&pg->flags, PG_HEAD);
+	buddy_head_reset(pg);   /* its order is the list's */
 	pcp_add(&pc->allocs, 1);
 	pcp_add(&pc->pages_out, 1ul << order);
 	return pg;

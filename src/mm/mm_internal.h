@@ -26,6 +26,20 @@ void buddy_zone_set_watermarks(struct zone *z);
 
 /* ---- buddy.c for buddy_pcp.c (mm lock held) ------------------------------- */
 
+/* A free block made an allocated head owned by alloc_pages(): owner and
+ * the fields other owners use cleared, flags PG_HEAD stored last as one
+ * word (a free on another CPU reads them). Its order is the caller's. */
+static inline void buddy_head_reset(struct page *pg)
+{
+	pg->owner = PAGE_OWNER_PAGES;
+	pg->kind = 0;
+	pg->head_off = 0;
+	pg->inuse = 0;
+	pg->priv = NULL;
+	pg->mem = NULL;
+	mm_store32(&pg->flags, PG_HEAD);
+}
+
 /* A 2^order block from z's free lists, or NULL (empty, fragmented, or
  * below min unless dip). The head is off every list, flags 0; its order
  * field is not set yet. */
