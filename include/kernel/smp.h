@@ -36,7 +36,6 @@ struct hart {
 	volatile uint64_t ticks;   /* its own timer ticks */
 	volatile unsigned long calls;   /* smp_call functions it ran */
 	long start_error;          /* hart_start's SBI error when FAILED */
-	int idle;                  /* runs the idle loop: calls run there */
 	/* the smp_call mailbox: one call at a time per target (smp.c) */
 	int call_busy;             /* claimed by a caller */
 	int call_pending;          /* posted, not taken yet */

@@ -14,6 +14,7 @@
  * reached the UART before the firmware set it up is gone before the kernel
  * runs (OpenSBI's FIFO enable resets the receiver). */
 #include "kernel/console.h"
+#include "kernel/smp.h"
 #include "kernel/platform.h"
 #include "drivers/irq.h"
 #include "kernel/sbi.h"
@@ -197,7 +198,10 @@ int console_getc_wait(void)
 
 int console_interrupted(void)
 {
-	if (have_uart && !rx_irq) {   /* no receive interrupt: look now */
+	/* no receive interrupt: look now -- on hart 0 only, the shell's: the
+	 * receive buffer is guarded by interrupts off on one hart, and other
+	 * harts' long work (bench/mmstress harts=N) asks too */
+	if (have_uart && !rx_irq && this_hart()->index == 0) {
 		uint64_t s = irq_save();
 
 		rx_pull();

@@ -196,8 +196,8 @@ static void test_lock_hammer(struct ktest *t)
 /* ---- the mm stack on every hart ---------------------------------------- */
 
 /* Operations shared among the harts (as HAMMER_TOTAL, and for the same
- * reason: with one mm lock and more harts than host cores, a hand-over
- * may wait for the host to schedule the next hart). */
+ * reason: with the slow paths' one mm lock and more harts than host
+ * cores, a hand-over may wait for the host to schedule the next hart). */
 #define CHURN_TOTAL 4000
 #define SWAP_SLOTS  32
 
@@ -265,11 +265,28 @@ static void churn(void *arg)
 	}
 }
 
+/* Check and free the blocks left in the swap slots; returns what was
+ * found broken there and by every hart's churn. */
+static unsigned long swap_drain(void)
+{
+	unsigned long bad = 0;
+
+	for (unsigned i = 0; i < SWAP_SLOTS; i++) {
+		if (swap_p[i])
+			bad += !pattern_intact(swap_p[i], swap_size[i], (unsigned)swap_size[i]);
+		kfree(swap_p[i]);
+		swap_p[i] = NULL;
+	}
+	for (unsigned i = 0; i < nharts; i++)
+		bad += churns[i].bad;
+	return bad;
+}
+
 /* Run churn on every hart at once; hart 0 calls between() meanwhile once
  * it has done its own share. Returns whether every run was sound. */
 static int churn_all(struct ktest *t, int txn, void (*between)(void))
 {
-	unsigned long bad = 0, before;
+	unsigned long bad, before;
 	unsigned posted = 0;
 
 	kmalloc_shrink();
@@ -286,14 +303,7 @@ static int churn_all(struct ktest *t, int txn, void (*between)(void))
 		between();
 	for (unsigned i = 1; i < nharts; i++)
 		KT_EXPECT(t, smp_wait(i, 60000) == 0);
-	for (unsigned i = 0; i < SWAP_SLOTS; i++) {
-		if (swap_p[i])
-			bad += !pattern_intact(swap_p[i], swap_size[i], (unsigned)swap_size[i]);
-		kfree(swap_p[i]);
-		swap_p[i] = NULL;
-	}
-	for (unsigned i = 0; i < nharts; i++)
-		bad += churns[i].bad;
+	bad = swap_drain();
 	KT_EXPECT(t, bad == 0);
 	KT_EXPECT(t, mm_check() == 0);
 	kmalloc_shrink();
@@ -441,7 +451,7 @@ static void test_pages_every_hart(struct ktest *t)
 
 /* Hart 0 reads blocks through a cache of its own, each compared with the
  * device, while every other hart allocates in little memory: their reclaim
- * shrinks the cache under hart 0's feet (its lists are the mm lock's). */
+ * shrinks the cache under hart 0's feet (its lists under its own lock). */
 static void test_bcache_shrunk_by_others(struct ktest *t)
 {
 	struct blkdev *d = disk_dev();
@@ -482,10 +492,7 @@ static void test_bcache_shrunk_by_others(struct ktest *t)
 	for (unsigned i = 1; i < nharts; i++)
 		KT_EXPECT(t, smp_wait(i, 60000) == 0);
 	KT_EXPECT(t, posted == nharts - 1 && bad == 0);
-	for (unsigned i = 0; i < SWAP_SLOTS; i++) {
-		kfree(swap_p[i]);
-		swap_p[i] = NULL;
-	}
+	KT_EXPECT(t, swap_drain() == 0);   /* the others' blocks intact */
 	bcache_get_stats(bc, &st);
 	KT_EXPECT(t, st.hits + st.misses == BC_READS + 128 && st.held == 0);
 	KT_EXPECT(t, st.shrinker_calls > 0);   /* the others' reclaim reached it */

@@ -95,7 +95,6 @@ void smp_secondary_main(unsigned long hartid, struct hart *h)
 	csr_set(sie, SIE_SSIE);
 	int starting = HART_STARTING;
 
-	h->idle = 1;
 	if (!__atomic_compare_exchange_n(&h->state, &starting, HART_ONLINE, false,
 					 __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
 		sbi_hart_stop();   /* too late: the boot hart left it out */
@@ -363,8 +362,8 @@ void smp_ipi(void)
 	csr_clear(sip, SIP_SSIP);
 	if (__atomic_load_n(&stopping, __ATOMIC_ACQUIRE))
 		halt_here();
-	if (!h->idle)
-		run_call(h);   /* an idle hart runs it from its loop */
+	if (h->index == 0)
+		run_call(h);   /* the shell's hart; the others run it from their idle loop */
 }
 
 void smp_stop_others(void)

@@ -14,12 +14,11 @@
  * so every wrong free is reported exactly once.
  *
  * Fast paths: kmalloc() and kfree() handle the common size-class case
- * inline (slab_internal.h) and large blocks of 8..32 KiB through a small
- * cache of freed blocks (below), and hand everything else to the full
- * path here.
- * Everything here is under the one mm lock (mm/mm_env.h), the fast paths
- * included. Not here: per-CPU caches (one lock for now), fault injection
- * (faultinj.c), transactions (txn.c). */
+ * inline through the calling CPU's magazines, inside its gate and without
+ * the mm lock (slab_internal.h, mm/mm_env.h), large blocks of 8..32 KiB
+ * through a small cache of freed blocks under the mm lock (below), and
+ * hand everything else to the full path here, under the mm lock. Not
+ * here: fault injection (faultinj.c), transactions (txn.c). */
 #include <string.h>
 #include "mm/kmalloc.h"
 #include "mm/slab.h"

@@ -1,8 +1,9 @@
 /* slab.c - slab caches (mm/slab.h): fixed-size objects on page runs.
  *
- * Not a general-purpose allocator and not per-CPU: one mm lock guards all
- * caches. Caches themselves live in a static table (SLAB_MAX_CACHES), so
- * creating one never allocates.
+ * Not a general-purpose allocator. The mm lock guards the slabs and the
+ * depots; each CPU's magazines are its own (see "Magazines" below). Caches
+ * themselves live in a static table (SLAB_MAX_CACHES), so creating one
+ * never allocates.
  *
  * Slab layout (a slab is one buddy block of 2^order frames):
  *

@@ -27,6 +27,7 @@ struct stress stress_runs[HART_MAX];
 static struct {
 	struct spinlock lock;
 	struct sblk b[HANDOFF_SLOTS];
+	const struct stress *from[HANDOFF_SLOTS];   /* the run that handed it */
 	int n;
 } handoff = { .lock = SPINLOCK_INIT("mmstress handoff") };
 
@@ -77,24 +78,27 @@ static void stress_txn(struct stress *s)
 	}
 }
 
-/* Hand block i to another hart, or take one handed over and free it. */
+/* Hand block i to another hart, or take one handed over and free it
+ * (counted in s->cross when another run handed it). */
 static void stress_handoff(struct stress *s, int i)
 {
 	unsigned long f = spin_lock_irqsave(&handoff.lock);
 	struct sblk b = { NULL, 0, 0 };
+	const struct stress *from = NULL;
 
 	if (i >= 0 && handoff.n < HANDOFF_SLOTS) {
+		handoff.from[handoff.n] = s;
 		handoff.b[handoff.n++] = s->blocks[i];
 		s->blocks[i] = s->blocks[--s->n];
-		s->handed++;
 	} else if (i < 0 && handoff.n) {
-		b = handoff.b[--handoff.n];
+		from = handoff.from[--handoff.n];
+		b = handoff.b[handoff.n];
 	}
 	spin_unlock_irqrestore(&handoff.lock, f);
 	if (b.p) {
 		s->corrupt += corrupt(&b);
 		kfree(b.p);
-		s->taken++;
+		s->cross += from != s;
 	}
 }
 
@@ -234,7 +238,7 @@ static int stress_start(unsigned harts, uint64_t ops, uint64_t seed)
 int stress_summary(unsigned first, unsigned n, uint64_t ops, bool per_hart, int64_t leaked,
 		   bool checked)
 {
-	unsigned long failures = 0, corrupt = 0, handed = 0;
+	unsigned long failures = 0, corrupt = 0, cross = 0;
 	uint64_t done = 0;
 	bool pass, whole;
 
@@ -248,10 +252,10 @@ int stress_summary(unsigned first, unsigned n, uint64_t ops, bool per_hart, int6
 		done += s->ops;
 		failures += s->failures;
 		corrupt += s->corrupt;
-		handed += s->handed;
+		cross += s->cross;
 	}
 	if (per_hart)
-		kprintf(" cross_hart_frees=%lu\n", handed);
+		kprintf(" cross_hart_frees=%lu\n", cross);
 	pass = corrupt == 0 && leaked == 0 && checked;
 	whole = done == ops * n;
 	kprintf("mmstress: ops=%lu failures=%lu corrupt=%lu leaked_bytes=%ld result=%s\n",

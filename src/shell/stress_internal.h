@@ -29,7 +29,8 @@ struct stress {
 	bool bg;
 	int parked;           /* bg: the park request it answered (stress_bg.c) */
 	int finished;         /* bg: done, holding nothing */
-	unsigned long failures, corrupt, handed, taken;
+	unsigned long failures, corrupt;
+	unsigned long cross;  /* blocks another run handed over, freed by this one */
 	uint32_t next_id;
 };
 
@@ -47,7 +48,7 @@ void stress_run(void *arg);
 /* Check and free every block s holds (not those handed over). */
 void stress_let_go(struct stress *s);
 
-/* Check and free what is still handed over, counted as taken by s. Only
+/* Check and free what is still handed over, freed by s. Only
  * while no run is at work. */
 void stress_drain(struct stress *s);
 

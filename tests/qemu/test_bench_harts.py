@@ -4,7 +4,7 @@ once. Boots -smp 4 -icount shift=0 (exact counts; the harts take turns on
 one host thread). A run prints a line per hart and a total whose ops are the
 sum of the harts', with instructions per op and a concurrency of at most N;
 on 1 hart the hart's span is the total. A run on 3 harts runs to the end
-or, when the one mm lock makes every op wait for the other harts' turns
+or, when the slow paths' one mm lock makes harts wait through each other's turns
 (QEMU's, which last up to millions of instructions), is stopped after 20 s.
 A long run on 4 harts is stopped with Ctrl-C at once: it prints what was
 done and frees every block. Refusals (harts=0, more harts than are online,

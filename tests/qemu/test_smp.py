@@ -6,7 +6,8 @@ hart at once) passes; mmstress runs on several harts handing blocks to each
 other; a fault or a panic on a secondary hart stops every hart, names that
 hart and exits with the documented status. The suite's mm cases run up to
 -smp 4: with more harts than this machine has cores (QEMU's harts are host
-threads) one mm lock makes them crawl, which says nothing about Tally."""
+threads) the slow paths' one mm lock makes them crawl, which says nothing
+about Tally."""
 import os
 import re
 import sys
@@ -57,7 +58,7 @@ def secondary(kind, hart, cause, code_want):
 def mmstress():
     with Tally(smp=4) as t:
         t.boot()
-        # few ops: every hart waits on one mm lock, and this machine has 2 cores
+        # few ops: the slow paths share one mm lock, and this machine has 2 cores
         for mode, ops in (("hybrid", 1000), ("simple", 300)):
             t.cmd(f"setmode {mode}")
             out = t.cmd(f"mmstress {ops} 11 harts=4", timeout=300)

@@ -9,8 +9,8 @@ instructions from reset to the prompt, then with build/disk.img at -m 128M
 to run `bench all all OPS` (every workload in every mode, in one boot) and
 `benchfile` on the 4 MiB file, then with -smp 4 to run `bench small twotier
 OPS harts=N` for N = 1..4 (in one boot, in that order), each stopped with
-Ctrl-C if it has not finished within S seconds (the one mm lock can make
-every op wait for the other harts' turns). Writes every result line, one
+Ctrl-C if it has not finished within S seconds (the slow paths' one mm
+lock can make harts wait through each other's QEMU turns). Writes every result line, one
 `boot MEM instructions=N` line per boot and an `interrupted harts=N
 after_s=S` line per stopped run to build/bench/kernel.txt (or FILE); prints
 the bench table and the harts' figures against one hart's.

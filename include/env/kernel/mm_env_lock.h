@@ -3,11 +3,12 @@
  *
  * The lock: interrupts off on the calling hart, and -- once a second hart
  * is online (mm_lock_smp, set by smp_boot before it starts any) -- one
- * ticket lock for the whole mm stack, which a hart may take again while it
- * holds it (the mm code nests: leak records taken under kmalloc's lock,
- * fault injection asked under the caller's). A first step: a lock per zone
- * and per cache, and per-hart caches that take none, come next (issue 17).
- * With one hart, one load and a branch more than interrupts off. */
+ * test-and-set lock for the mm's slow paths, which a hart may take again
+ * while it holds it (the mm code nests: leak records taken under kmalloc's
+ * lock, fault injection asked under the caller's). The fast paths take
+ * none: each hart's caches are behind its gate (below). A lock per zone
+ * and per cache comes next (issue 17). With one hart, one load and a
+ * branch more than interrupts off. */
 #ifndef TALLY_MM_ENV_LOCK_H
 #define TALLY_MM_ENV_LOCK_H
 
@@ -57,7 +58,7 @@ static inline void mm_lock_drop(void)
 }
 
 /* The state mm_lock returns: the previous SIE bit (SSTATUS_SIE) and
- * MM_LOCK_TAKEN when it took the ticket lock, so mm_unlock undoes exactly
+ * MM_LOCK_TAKEN when it took the spin lock, so mm_unlock undoes exactly
  * what mm_lock did without loading mm_lock_smp again. */
 #define MM_LOCK_TAKEN 1ul
 
