@@ -48,8 +48,8 @@
  *   uint64_t mm_bits_set(w, bits) / void mm_bits_clear(w, bits): change
  *     bits of a word other CPUs change bits of without the mm lock (the
  *     slabs' cached maps); mm_bits_set returns the word before;
- *     uint32_t mm_bits_set32(w, bits) the same on a 32-bit word (a frame's
- *     flags, which a page-list free claims). */
+ *     bool mm_cas32(w, old, want): compare-and-swap a 32-bit word (a
+ *     frame's flags, which a page-list free claims). */
 
 /* Milliseconds since an arbitrary start, never going back: the kernel's
  * time CSR scaled by the timebase, the host's monotonic clock. For the

@@ -450,9 +450,12 @@ static int buddy_free(struct page *pg, unsigned order, unsigned owner, void *cal
 	}
 	/* a block the page lists take: claimed as their fast path claims it,
 	 * so a free racing on another CPU cannot take it too (buddy_pcp.c) */
-	if (err == BF_OK && owner == PAGE_OWNER_PAGES && order <= BUDDY_PCP_ORDER &&
-	    (mm_bits_set32(&pg->flags, PG_PCP) & PG_PCP))
-		err = BF_FREE;
+	if (err == BF_OK && owner == PAGE_OWNER_PAGES && order <= BUDDY_PCP_ORDER) {
+		uint32_t f = __atomic_load_n(&pg->flags, __ATOMIC_RELAXED);
+
+		if ((f & PG_PCP) || !mm_cas32(&pg->flags, f, f | PG_PCP))
+			err = BF_FREE;
+	}
 
 	if (err == BF_OK)
 		buddy_release(pg, order);

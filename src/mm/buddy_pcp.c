@@ -29,7 +29,9 @@
  * A fast path changes a head's flags without the mm lock while a CPU under
  * it may look at the same frame as the buddy of a block it merges: those
  * flags are stored with mm_store32 and loaded with relaxed atomic loads. A free
- * claims its block by setting PG_PCP atomically (mm_bits_set32, as the
+ * claims its block by adding PG_PCP to flags that are exactly PG_HEAD in
+ * one compare-and-swap (mm_cas32: an OR could land after the zone path
+ * cleared the flags of a block it freed meanwhile; as the
  * magazines claim an object by its cached bit), so two frees of one block
  * racing on two CPUs cannot both put it on a list (unless it was handed
  * out again between the two: a use after free no allocator can tell from
@@ -212,11 +214,10 @@ static int pcp_free_fast(struct buddy_pcp_cpu *pc, struct page *pg, unsigned ord
 {
 	struct buddy_pcp_list *l;
 
-	if (__atomic_load_n(&pg->flags, __ATOMIC_RELAXED) != PG_HEAD || pg->order != order ||
-	    pg->owner != PAGE_OWNER_PAGES || pg->zone >= NR_ZONES)
+	if (pg->order != order || pg->owner != PAGE_OWNER_PAGES || pg->zone >= NR_ZONES)
 		return PCP_NO;
-	if (mm_bits_set32(&pg->flags, PG_PCP) & PG_PCP)
-		return PCP_NO;   /* another CPU's free claimed it first: refused there */
+	if (!mm_cas32(&pg->flags, PG_HEAD, PG_HEAD | PG_PCP))
+		return PCP_NO;   /* not a plain head now, or another CPU's free claimed it first */
 	pg->owner = PAGE_OWNER_FREE;   /* as buddy_release: owners stay on heads only */
 	pg->priv = NULL;
 	pg->mem = NULL;

@@ -388,9 +388,9 @@ static int km_owner(const void *p, size_t *usable)
 /* Route a request; when memory really ran out (not by fault injection,
  * which must be seen), reclaim (mm/shrinker.h) with the caller's mm lock,
  * *lock, dropped -- so a shrinker's kfree never nests inside an
- * allocation, as a real spinlock would need -- and route again after
- * each round (objects of the request's own size class put back from the
- * magazines serve it though no frame came back), while frames come back. */
+ * allocation, as a real spinlock would need -- and route again while
+ * mm_reclaim says to (after round 0 always: objects of the request's own
+ * size class put back from the magazines serve it, frames or not). */
 static int km_route_reclaim(size_t size, size_t align, gfp_t gfp, void **out,
 			    int *backend, size_t *granted, void *caller, unsigned long *lock)
 {
@@ -404,9 +404,9 @@ static int km_route_reclaim(size_t size, size_t align, gfp_t gfp, void **out,
 		mm_unlock(*lock);
 		more = mm_reclaim(size, gfp, &round);
 		*lock = mm_lock();
-		ret = km_route(size, align, gfp, out, backend, granted, caller);
 		if (!more)
 			break;
+		ret = km_route(size, align, gfp, out, backend, granted, caller);
 	}
 	return ret;
 }

@@ -607,9 +607,9 @@ void *__kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp, void *caller)
 }
 
 /* Out of memory (not by injection): reclaim (mm/shrinker.h) and try again
- * after each round (the cache's own objects put back from magazines serve
- * it though no frame came back), while frames come back. The cache counts
- * one request, and a failure only when the last try failed. */
+ * while mm_reclaim says to (after round 0 always: the cache's own objects
+ * put back from magazines serve it, frames or not). The cache counts one
+ * request, and a failure only when the last try failed. */
 void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp)
 {
 	void *caller = __builtin_return_address(0);
@@ -622,7 +622,7 @@ void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp)
 		mm_unlock(s);
 		more = mm_reclaim(c->size, gfp, &round);
 		s = mm_lock();
-		if (slab_cache_valid(c)) {
+		if (more && slab_cache_valid(c)) {
 			c->requests--;   /* the same request, tried again */
 			c->failures--;
 			obj = __kmem_cache_alloc(c, gfp, caller);
@@ -923,17 +923,21 @@ static unsigned long slab_take_word(struct kmem_cache *c, struct page *pg,
 	if (slab_poison_map(pg, l)[w] & free)
 		return 0;
 	cword = slab_cached_map(pg, l) + w;
-	for (; *j && free; free &= free - 1) {
-		uint64_t b = free & -free;
+	for (unsigned long k = *j; k && free; k--, free &= free - 1)
+		taken |= free & -free;   /* the lowest *j free objects */
+	/* claimed first, as a free claims: a bit a stray free of a free
+	 * object claimed meanwhile stays out (that free finds the object
+	 * free, undoes its claim and is refused) */
+	taken &= ~mm_bits_set(cword, taken);
+	for (uint64_t t = taken; t; t &= t - 1) {
+		uint64_t b = t & -t;
 
-		taken |= b;
 		--*j;
 		m->obj[*j] = slab_obj(pg, l, (unsigned)(w * 64 + ctz64(b)));
 		m->word[*j] = cword;
 		m->bit[*j] = b;
 	}
 	pg->hint = (uint32_t)w;
-	mm_bits_set(cword, taken);   /* cached first: a stray free racing us finds them claimed */
 	__atomic_store_n(&map[w], map[w] | taken, __ATOMIC_RELEASE);   /* kfree reads it unlocked */
 	slab_count_change(l, pg, (int)popcount64(taken));
 	return popcount64(taken);
@@ -984,11 +988,12 @@ static unsigned long mag_fill(struct kmem_cache *c, struct slab_mag *m,
 			continue;
 		}
 		i = slab_index(pg, l, obj);
+		if (mm_bits_set(slab_cached_map(pg, l) + i / 64, 1ull << (i % 64)) & (1ull << (i % 64)))
+			continue;   /* a stray free claimed it once allocated: it is that free's now */
 		j--;
 		m->obj[j] = obj;
 		m->word[j] = slab_cached_map(pg, l) + i / 64;
 		m->bit[j] = 1ull << (i % 64);
-		mm_bits_set(m->word[j], m->bit[j]);
 	}
 	m->n = want - j;
 	if (j) {

@@ -29,6 +29,7 @@
 #ifndef TALLY_MM_ENV_LOCK_H
 #define TALLY_MM_ENV_LOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define MM_MAX_CPUS 64
@@ -224,17 +225,18 @@ static inline void mm_bits_clear(uint64_t *w, uint64_t bits)
 		__atomic_store_n(w, __atomic_load_n(w, __ATOMIC_RELAXED) & ~bits, __ATOMIC_RELAXED);
 }
 
-/* The same on a 32-bit word (a frame's flags: the page lists' claim of a
- * block being freed, mm/buddy_pcp.c). */
-static inline uint32_t mm_bits_set32(uint32_t *w, uint32_t bits)
+/* Replace a 32-bit word other threads change without the mm lock (a
+ * frame's flags: the claim of a block being freed, mm/buddy_pcp.c) with
+ * want if it still holds old; whether it did. Alone, a plain compare. */
+static inline bool mm_cas32(uint32_t *w, uint32_t old, uint32_t want)
 {
-	uint32_t old;
-
 	if (__builtin_expect(__atomic_load_n(&mm_host_lock.shared, __ATOMIC_RELAXED), 0))
-		return __atomic_fetch_or(w, bits, __ATOMIC_RELAXED);
-	old = __atomic_load_n(w, __ATOMIC_RELAXED);
-	__atomic_store_n(w, old | bits, __ATOMIC_RELAXED);
-	return old;
+		return __atomic_compare_exchange_n(w, &old, want, false, __ATOMIC_RELAXED,
+						   __ATOMIC_RELAXED);
+	if (__atomic_load_n(w, __ATOMIC_RELAXED) != old)
+		return false;
+	__atomic_store_n(w, want, __ATOMIC_RELAXED);
+	return true;
 }
 
 #endif

@@ -12,6 +12,7 @@
 #ifndef TALLY_MM_ENV_LOCK_H
 #define TALLY_MM_ENV_LOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "arch/riscv.h"
 #include "kernel/smp.h"
@@ -181,11 +182,13 @@ static inline void mm_bits_clear(uint64_t *w, uint64_t bits)
 	__atomic_fetch_and(w, ~bits, __ATOMIC_RELAXED);
 }
 
-/* The same on a 32-bit word (a frame's flags: the page lists' claim of a
- * block being freed, mm/buddy_pcp.c); amoor.w. */
-static inline uint32_t mm_bits_set32(uint32_t *w, uint32_t bits)
+/* Replace a 32-bit word other harts change without the mm lock (a
+ * frame's flags: the claim of a block being freed, mm/buddy_pcp.c) with
+ * want if it still holds old; whether it did (lr.w/sc.w). */
+static inline bool mm_cas32(uint32_t *w, uint32_t old, uint32_t want)
 {
-	return __atomic_fetch_or(w, bits, __ATOMIC_RELAXED);
+	return __atomic_compare_exchange_n(w, &old, want, false, __ATOMIC_RELAXED,
+					   __ATOMIC_RELAXED);
 }
 
 #endif
