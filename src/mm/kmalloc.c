@@ -119,16 +119,19 @@ static void km_fold(void)
 
 	mm_gates_stop();
 	for (unsigned ci = 0; ci < KMALLOC_NR_CLASSES; ci++) {
-		const struct kmem_cache *c = km_caches[ci];
+		struct kmem_cache *c = km_caches[ci];
 		struct km_counts now = { 0, 0, 0 };
+		unsigned long cs;
 
 		if (!c)
 			continue;
+		cs = slab_lock(c);   /* the CPUs' magazine slow paths count under it */
 		for (unsigned cpu = 0; cpu < MM_MAX_CPUS; cpu++) {
 			now.allocs += c->cpu[cpu].allocs;
 			now.frees += c->cpu[cpu].frees;
 			now.bytes += c->cpu[cpu].bytes;
 		}
+		slab_unlock(c, cs);
 		km_fold_one(m, slab, &now, &km_folded[ci], c->size, true);
 	}
 	mm_gates_start();
@@ -485,7 +488,7 @@ static KM_TAIL void *km_kept_alloc(size_t size)
 }
 
 /* An object from the CPU's magazines, its bytes counted (inside the
- * CPU's gate, or under the mm lock on the CPU itself). */
+ * CPU's gate, or on the CPU itself holding the cache's lock). */
 static inline void *km_cpu_take(struct slab_cpu *pc, size_t size)
 {
 	void *p = slab_alloc_fast(pc);
@@ -495,17 +498,20 @@ static inline void *km_cpu_take(struct slab_cpu *pc, size_t size)
 	return p;
 }
 
-/* kmalloc of a size class whose magazines were empty: refill them (mm
- * lock held: the CPU's own, which no fast path of its is touching) and
- * take one, else the full path. A tail call from kmalloc. */
+/* kmalloc of a size class whose magazines were empty: refill them
+ * holding the cache's lock only (the CPU's own magazines, which no fast
+ * path of its is touching) and take one, else the full path. A tail call
+ * from kmalloc. */
 static KM_TAIL void *km_alloc_refill(struct kmem_cache *c, size_t size)
 {
 	void *caller = __builtin_return_address(0);
-	unsigned long s = mm_lock();
+	bool plenty = buddy_plenty();
 	unsigned cpu = mm_cpu();
-	void *p = slab_mag_refill(c, cpu, GFP_KERNEL) ? km_cpu_take(&c->cpu[cpu], size) : NULL;
+	unsigned long s = slab_lock(c);
+	void *p = slab_mag_refill(c, cpu, plenty, GFP_KERNEL, &s) ?
+		  km_cpu_take(&c->cpu[cpu], size) : NULL;
 
-	mm_unlock(s);
+	slab_unlock(c, s);
 	return p ? p : km_alloc_ptr(size, GFP_KERNEL, caller);
 }
 
@@ -679,36 +685,54 @@ static inline bool km_free_fast(const void *p, struct page *pg, unsigned cpu)
 	return slab_free_fast(pg, p, cpu) != NULL;
 }
 
-/* kfree's cases that need the mm lock but not the full path (held,
- * mm_slow_paths clear): a whole large block the kept blocks take, or a
- * slab object once the CPU's magazines have room (an empty one swapped
- * in from the depot). Returns false when the full path must run. */
+/* kfree of a slab object whose CPU's magazines were full: make room
+ * (an empty magazine swapped in from the depot) holding the cache's lock
+ * only, and put it in. Returns false when the full path must run (a
+ * pointer or slab that does not pass, mm_slow_paths set). */
 static bool km_free_cached(const void *p, unsigned cpu)
 {
 	struct page *pg = virt_to_page(p);
+	struct kmem_cache *c;
+	unsigned long s;
+	bool done = false;
 
-	if (!pg || mm_slow_paths)
+	if (!pg || __atomic_load_n(&mm_slow_paths, __ATOMIC_RELAXED))
 		return false;
-	if (pg->owner == PAGE_OWNER_LARGE)
-		return ((uintptr_t)p & (PAGE_SIZE - 1)) == 0 && km_kept_put(pg);
 	if (pg->owner != PAGE_OWNER_SLAB && (pg = compound_head(pg))->owner != PAGE_OWNER_SLAB)
 		return false;
-	if (!slab_cache_valid(pg->priv) || !slab_mag_make_room(pg->priv, cpu))
+	c = __atomic_load_n(&pg->priv, __ATOMIC_ACQUIRE);
+	if (!slab_cache_valid(c))
 		return false;
-	/* making room may have put a depot magazine back on the slabs and
-	 * released p's slab (p being a double free): look again */
-	pg = virt_to_page(p);
-	if (pg->owner != PAGE_OWNER_SLAB && (pg = compound_head(pg))->owner != PAGE_OWNER_SLAB)
-		return false;
-	return slab_cache_valid(pg->priv) && slab_free_fast(pg, p, cpu) != NULL;
+	s = slab_lock(c);
+	/* with the lock, p's slab is c's for as long as it is held -- or is
+	 * no longer: released meanwhile (p being a double free), or by a
+	 * depot magazine put back on the slabs to make room */
+	if (slab_mag_make_room(c, cpu) && pg->priv == c && pg->owner == PAGE_OWNER_SLAB)
+		done = slab_free_fast(pg, p, cpu) != NULL;
+	slab_unlock(c, s);
+	return done;
+}
+
+/* A whole large block for the kept blocks (mm lock held, mm_slow_paths
+ * clear); false when the full path must take it. */
+static bool km_free_kept(const void *p)
+{
+	struct page *pg = virt_to_page(p);
+
+	return pg && !mm_slow_paths && pg->owner == PAGE_OWNER_LARGE &&
+	       ((uintptr_t)p & (PAGE_SIZE - 1)) == 0 && km_kept_put(pg);
 }
 
 static KM_TAIL void km_free_slow(const void *p)
 {
-	unsigned long s = mm_lock();
+	void *caller = __builtin_return_address(0);
+	unsigned long s;
 
-	if (!km_free_cached(p, mm_cpu()))
-		km_free(p, __builtin_return_address(0));
+	if (km_free_cached(p, mm_cpu()))
+		return;
+	s = mm_lock();
+	if (!km_free_kept(p))
+		km_free(p, caller);
 	mm_unlock(s);
 }
 

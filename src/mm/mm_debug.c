@@ -1,7 +1,9 @@
 /* mm_debug.c - the switches and counters behind mm/mm_debug.h.
  *
  * Only state and byte scanning live here; each allocator decides where its
- * poison and red zones go. Callers hold the mm lock when they count. */
+ * poison and red zones go. The counters are atomic: a slab cache counts
+ * under its own lock only (slab.c); the switches change under the mm lock
+ * and are read without it. */
 #include "mm/mm_debug.h"
 #include "mm/slowpath.h"
 #include "mm/mm_env.h"
@@ -23,10 +25,8 @@ int mm_debug_set(unsigned mask, bool on)
 	if (mask & ~MM_DEBUG_ALL)
 		return -EINVAL;
 	s = mm_lock();
-	if (on)
-		mm_debug_flags |= mask;
-	else
-		mm_debug_flags &= ~mask;
+	__atomic_store_n(&mm_debug_flags, on ? mm_debug_flags | mask : mm_debug_flags & ~mask,
+			 __ATOMIC_RELAXED);
 	mm_force_slow_path(MM_SLOW_DEBUG, mm_debug_flags != 0);
 	if (on && (mask & MM_DEBUG_POISON) && on_poison)
 		on_poison();
@@ -41,33 +41,32 @@ unsigned mm_debug_get(void)
 
 void mm_debug_get_stats(struct mm_debug_stats *out)
 {
-	unsigned long s = mm_lock();
-
-	*out = debug_stats;
-	mm_unlock(s);
+	out->poison_violations = __atomic_load_n(&debug_stats.poison_violations, __ATOMIC_RELAXED);
+	out->redzone_violations = __atomic_load_n(&debug_stats.redzone_violations, __ATOMIC_RELAXED);
+	out->corruptions = __atomic_load_n(&debug_stats.corruptions, __ATOMIC_RELAXED);
 }
 
 void mm_debug_reset(void)
 {
-	mm_debug_flags = 0;
+	__atomic_store_n(&mm_debug_flags, 0, __ATOMIC_RELAXED);
 	mm_force_slow_path(MM_SLOW_DEBUG, false);
-	debug_stats = (struct mm_debug_stats){ 0 };
+	debug_stats = (struct mm_debug_stats){ 0 };   /* set-up: no other CPU in the mm */
 	on_poison = NULL;
 }
 
 void mm_debug_count_poison(void)
 {
-	debug_stats.poison_violations++;
+	__atomic_fetch_add(&debug_stats.poison_violations, 1, __ATOMIC_RELAXED);
 }
 
 void mm_debug_count_redzone(void)
 {
-	debug_stats.redzone_violations++;
+	__atomic_fetch_add(&debug_stats.redzone_violations, 1, __ATOMIC_RELAXED);
 }
 
 void mm_debug_count_corruption(void)
 {
-	debug_stats.corruptions++;
+	__atomic_fetch_add(&debug_stats.corruptions, 1, __ATOMIC_RELAXED);
 }
 
 size_t mm_debug_find_not(const void *p, size_t n, unsigned char c)

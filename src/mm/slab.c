@@ -1,9 +1,27 @@
 /* slab.c - slab caches (mm/slab.h): fixed-size objects on page runs.
  *
- * Not a general-purpose allocator. The mm lock guards the slabs and the
- * depots; each CPU's magazines are its own (see "Magazines" below). Caches
- * themselves live in a static table (SLAB_MAX_CACHES), so creating one
- * never allocates.
+ * Not a general-purpose allocator. Caches live in a static table
+ * (SLAB_MAX_CACHES), so creating one never allocates.
+ *
+ * Locks, in the order they are taken:
+ *   mm lock -> (every CPU's gate: stoppers only) -> a cache's lock c->lock
+ *   -> (the page allocator's own locks)
+ * c->lock guards c's slabs (lists, counts, alloc/poison maps, hints), its
+ * depot, and -- with each CPU's gate -- the CPUs' magazines and counters
+ * of c (slab_internal.h, struct slab_cpu). The full paths (kmalloc's, and
+ * kmem_cache_alloc/free) hold the mm lock and take c->lock inside; the
+ * magazine slow paths (slab_mag_refill, slab_mag_make_room) take c->lock
+ * alone, so CPUs refilling different caches, or one refilling while
+ * another takes the full path of another cache, do not wait on each
+ * other. Whoever holds c->lock without the mm lock calls nothing that
+ * takes the mm lock or enters a gate: it gets a new slab's frames with
+ * c->lock dropped (slab_frames), and a slab it releases goes on
+ * c->released, which slab_unlock() gives the buddy allocator after
+ * dropping c->lock (Linux's SLUB frees a slab after its list_lock too).
+ * Stoppers hold the mm lock, so they never wait on one another; a gate's
+ * holder (a fast path) takes no lock at all here. Withdrawing a broken
+ * slab stops the gates with c->lock held: only on the full path, under
+ * the mm lock (the magazine slow paths leave such a slab to it).
  *
  * Slab layout (a slab is one buddy block of 2^order frames):
  *
@@ -82,6 +100,7 @@
 struct kmem_cache slab_caches[SLAB_MAX_CACHES];
 
 static unsigned long mag_drain(struct kmem_cache *c);
+static unsigned long caches_drain(struct kmem_cache *c);
 static void mag_attach(struct kmem_cache *c);
 static void mag_pool_reset(void);
 static struct shrinker slab_keeper;
@@ -205,7 +224,12 @@ static void slab_count_change(struct slab_layout *l, struct page *pg, int delta)
 	l->nr_empty += (to == &l->empty) - (from == &l->empty);
 }
 
-static struct page *slab_new(struct kmem_cache *c, int li, gfp_t gfp)
+/* A slab's frames for layout li of c, made up (header, maps, page fields)
+ * but on no list and in no count: slab_install() puts it in service. Takes
+ * no lock of the slab layer; the page allocator takes its own. NULL when
+ * the buddy allocator has no block (never reclaiming: kmalloc reclaims
+ * and retries, km_route_reclaim). */
+static struct page *slab_frames(struct kmem_cache *c, int li, gfp_t gfp)
 {
 	struct slab_layout *l = &c->lay[li];
 	struct page *pg;
@@ -213,13 +237,14 @@ static struct page *slab_new(struct kmem_cache *c, int li, gfp_t gfp)
 	uint64_t *map;
 
 	if (buddy_try_alloc(gfp & ~GFP_ZERO, l->order, &pg))
-		return NULL;   /* kmalloc reclaims and retries (km_route_reclaim) */
+		return NULL;
 	if (l->order)
 		page_set_compound(pg, l->order);
-	page_set_owner(pg, PAGE_OWNER_SLAB);
-	pg->priv = c;
+	/* in transit until slab_install: no free takes an object of it, and
+	 * slab_check (which reads other caches' frames) skips it */
+	__atomic_store_n(&pg->kind, (uint8_t)LAY_TRANSIT, __ATOMIC_RELAXED);
+	__atomic_store_n(&pg->priv, (void *)c, __ATOMIC_RELEASE);
 	pg->mem = page_address(pg);
-	pg->kind = (uint8_t)li;
 	pg->inuse = 0;
 	pg->hint = 0;
 	h = slab_hdr(pg);
@@ -230,13 +255,35 @@ static struct page *slab_new(struct kmem_cache *c, int li, gfp_t gfp)
 	memset(map, 0, 24 * (size_t)l->words);
 	if (l->nobjs % 64)
 		map[l->words - 1] = ~0ull << (l->nobjs % 64);
-	list_add(&pg->lru, &l->empty);
-	l->nr_empty++;
-	l->nr_slabs++;
+	__atomic_store_n(&pg->owner, (uint8_t)PAGE_OWNER_SLAB, __ATOMIC_RELEASE);   /* the rest first */
 	return pg;
 }
 
-/* Give an empty slab back to the buddy allocator. */
+/* Put slab pg (from slab_frames) on c's empty list (c->lock held). Its
+ * layout is stored last: a stray free on another CPU takes it for a slab
+ * of c only once the rest is in place (slab_of, slab_free_fast). */
+static void slab_install(struct kmem_cache *c, struct page *pg, int li)
+{
+	struct slab_layout *l = &c->lay[li];
+
+	list_add(&pg->lru, &l->empty);
+	l->nr_empty++;
+	l->nr_slabs++;
+	__atomic_store_n(&pg->kind, (uint8_t)li, __ATOMIC_RELEASE);
+}
+
+static struct page *slab_new(struct kmem_cache *c, int li, gfp_t gfp)
+{
+	struct page *pg = slab_frames(c, li, gfp);
+
+	if (pg)
+		slab_install(c, pg, li);
+	return pg;
+}
+
+/* Take an empty slab off the books (c->lock held): slab_unlock() gives
+ * its frames back once the lock is dropped; till then it is in transit
+ * (pg->priv still names c, for slab_check). */
 static void slab_release(struct kmem_cache *c, struct page *pg, int li)
 {
 	struct slab_layout *l = &c->lay[li];
@@ -245,13 +292,45 @@ static void slab_release(struct kmem_cache *c, struct page *pg, int li)
 	l->nr_empty--;
 	l->nr_slabs--;
 	slab_hdr(pg)->magic = 0;
-	pg->priv = NULL;
-	pg->mem = NULL;
-	if (free_pages_owned(pg, l->order, PAGE_OWNER_SLAB) != 0) {
-		mm_debug_count_corruption();
-		mm_report("slab: %s: buddy refused slab %p", c->name,
-			  page_address(pg));
+	__atomic_store_n(&pg->kind, (uint8_t)LAY_TRANSIT, __ATOMIC_RELAXED);
+	list_add(&pg->lru, &c->released);
+}
+
+/* slab_internal.h */
+unsigned long slab_lock(struct kmem_cache *c)
+{
+	return mm_spin_lock(&c->lock);
+}
+
+/* The released slabs' frames go back here, with c->lock dropped (their
+ * page fields name no cache any more: a stray free of one is refused). */
+static void slab_free_released(struct kmem_cache *c, struct list_head *rel)
+{
+	while (!list_empty(rel)) {
+		struct page *pg = list_first_entry(rel, struct page, lru);
+
+		list_del(&pg->lru);
+		if (free_pages_owned(pg, pg->order, PAGE_OWNER_SLAB) != 0) {
+			mm_debug_count_corruption();
+			mm_report("slab: %s: buddy refused slab %p", c->name,
+				  page_address(pg));
+		}
 	}
+}
+
+void slab_unlock(struct kmem_cache *c, unsigned long state)
+{
+	struct list_head rel;
+
+	if (list_empty(&c->released)) {
+		mm_spin_unlock(&c->lock, state);
+		return;
+	}
+	list_init(&rel);
+	while (!list_empty(&c->released))
+		list_move(c->released.next, &rel);
+	mm_spin_unlock(&c->lock, state);
+	slab_free_released(c, &rel);
 }
 
 static unsigned long layout_shrink(struct kmem_cache *c, int li, unsigned keep)
@@ -403,6 +482,8 @@ static struct kmem_cache *cache_make(const char *name, size_t size, size_t align
 	c->flags = flags;
 	layout_init(c, LAY_PLAIN);
 	layout_init(c, LAY_RZ);
+	mm_spin_init(&c->lock, c->name);
+	list_init(&c->released);
 	c->live = true;
 	return c;
 }
@@ -428,12 +509,15 @@ struct kmem_cache *kmem_cache_create(const char *name, size_t size,
 
 int kmem_cache_destroy(struct kmem_cache *c)
 {
-	unsigned long s = mm_lock(), active;
+	unsigned long s = mm_lock(), cs, active;
 	int ret = 0;
 
 	if (!slab_cache_valid(c) || kmem_cache_is_kmalloc(c)) {
-		ret = -EINVAL;   /* kmalloc's size classes live as long as kmalloc */
-	} else if ((active = cache_active(c, NULL, NULL)) != 0) {   /* no magazine */
+		mm_unlock(s);
+		return -EINVAL;   /* kmalloc's size classes live as long as kmalloc */
+	}
+	cs = slab_lock(c);
+	if ((active = cache_active(c, NULL, NULL)) != 0) {   /* no magazine */
 		mm_report("slab: %s: destroy with %lu objects in use", c->name, active);
 		ret = -EBUSY;
 	} else {
@@ -441,30 +525,51 @@ int kmem_cache_destroy(struct kmem_cache *c)
 		layout_shrink(c, LAY_RZ, 0);
 		c->live = false;
 	}
+	slab_unlock(c, cs);
 	mm_unlock(s);
 	return ret;
 }
 
+/* Put every magazine of each live cache (c only, when not NULL) back on
+ * its slabs, the gates stopped (mm lock held); returns the objects. */
+static unsigned long caches_drain(struct kmem_cache *c)
+{
+	unsigned long n = 0;
+
+	mm_gates_stop();
+	for (int i = 0; i < SLAB_MAX_CACHES; i++) {
+		struct kmem_cache *k = &slab_caches[i];
+		unsigned long cs;
+
+		if (!k->live || (c && c != k))
+			continue;
+		cs = slab_lock(k);
+		n += mag_drain(k);
+		slab_unlock(k, cs);
+	}
+	mm_gates_start();
+	return n;
+}
+
 /* Release the empty slabs of c (NULL = all caches), after putting their
- * magazines back when drain; returns the frames given back. */
+ * magazines back when drain (mm lock held); returns the frames given
+ * back. */
 static unsigned long caches_shrink(struct kmem_cache *c, bool drain)
 {
 	unsigned long freed = 0;
 
-	if (drain) {
-		mm_gates_stop();
-		for (int i = 0; i < SLAB_MAX_CACHES; i++)
-			if (slab_caches[i].live && (!c || c == &slab_caches[i]))
-				mag_drain(&slab_caches[i]);
-		mm_gates_start();
-	}
+	if (drain)
+		caches_drain(c);
 	for (int i = 0; i < SLAB_MAX_CACHES; i++) {
 		struct kmem_cache *k = &slab_caches[i];
+		unsigned long cs;
 
 		if (!k->live || (c && c != k))
 			continue;
+		cs = slab_lock(k);
 		freed += layout_shrink(k, LAY_PLAIN, 0);
 		freed += layout_shrink(k, LAY_RZ, 0);
+		slab_unlock(k, cs);
 	}
 	return freed;
 }
@@ -489,12 +594,7 @@ static unsigned long slab_keeper_scan(struct shrinker *sh, unsigned long want)
 
 	(void)sh;
 	(void)want;
-	mm_gates_stop();
-	for (int i = 0; i < SLAB_MAX_CACHES; i++)
-		if (slab_caches[i].live)
-			mag_drain(&slab_caches[i]);
-	mm_gates_start();
-	frames = caches_shrink(NULL, false);
+	frames = caches_shrink(NULL, true);
 	mm_unlock(s);
 	return frames * PAGE_SIZE;
 }
@@ -585,22 +685,28 @@ void *__kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp, void *caller)
 	int want = (mm_debug_flags & MM_DEBUG_REDZONE) ? LAY_RZ : LAY_PLAIN;
 	struct page *pg;
 	void *obj = NULL;
+	unsigned long cs;
 	int li;
 
 	if (!slab_cache_valid(c))
 		return NULL;
-	c->requests++;
 	if (faultinj_should_fail(FI_SLAB, c->size, gfp)) {
+		cs = slab_lock(c);
+		c->requests++;
 		c->failures++;
 		c->injected++;
+		slab_unlock(c, cs);
 		return NULL;
 	}
+	cs = slab_lock(c);
+	c->requests++;
 	while (!obj && (pg = slab_pick(c, want, gfp, &li)) != NULL)
 		obj = slab_take(c, pg, li, caller);   /* NULL: withdrawn, next */
-	if (!obj) {
+	if (!obj)
 		c->failures++;
+	slab_unlock(c, cs);
+	if (!obj)
 		return NULL;
-	}
 	if (gfp & GFP_ZERO)
 		memset(obj, 0, c->objsize);
 	return obj;
@@ -623,8 +729,11 @@ void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp)
 		more = mm_reclaim(c->size, gfp, &round);
 		s = mm_lock();
 		if (more && slab_cache_valid(c)) {
+			unsigned long cs = slab_lock(c);
+
 			c->requests--;   /* the same request, tried again */
 			c->failures--;
+			slab_unlock(c, cs);
 			obj = __kmem_cache_alloc(c, gfp, caller);
 		}
 	}
@@ -686,11 +795,10 @@ static void obj_check_redzone(struct kmem_cache *c, const struct slab_layout *l,
 			  (void *)obj, l->obj_off - bad, caller);
 }
 
-static int wrong_free(struct kmem_cache *c, const void *obj, void *caller,
+/* Report a refused free (the cache's count is the caller's to keep). */
+static int wrong_free(const struct kmem_cache *c, const void *obj, void *caller,
 		      const char *why)
 {
-	if (c)
-		c->wrong_frees++;
 	mm_report("slab: %s: wrong free of %p by %p: %s",
 		  c ? c->name : "?", obj, caller, why);
 	return -EINVAL;
@@ -709,7 +817,7 @@ static void slab_put(struct kmem_cache *c, struct page *pg, int li, char *obj,
 
 	if (li == LAY_RZ)
 		obj_check_redzone(c, l, obj, caller);
-	if (mm_debug_flags & MM_DEBUG_POISON) {
+	if (__atomic_load_n(&mm_debug_flags, __ATOMIC_RELAXED) & MM_DEBUG_POISON) {
 		memset(obj, MM_POISON_FREE, c->objsize);
 		bit_put(slab_poison_map(pg, l), i, true);
 	}
@@ -717,7 +825,7 @@ static void slab_put(struct kmem_cache *c, struct page *pg, int li, char *obj,
 	if (claimed)
 		mm_bits_clear(slab_cached_map(pg, l) + i / 64, 1ull << (i % 64));
 	slab_count_change(l, pg, -1);
-	if (pg->inuse == 0 && !keep_empty)   /* kept: whoever set the knob trims */
+	if (pg->inuse == 0 && !__atomic_load_n(&keep_empty, __ATOMIC_RELAXED))   /* kept: whoever set the knob trims */
 		layout_shrink(c, li, SLAB_RESERVE);
 }
 
@@ -742,17 +850,42 @@ static const char *slab_locate(const void *obj, struct page **pgp, long *i)
 	return NULL;
 }
 
+/* Locate obj as slab_locate() does, with the lock of the cache it is in
+ * held when it is in one (*csp: the lock's state; *cp: the cache, NULL
+ * when obj is in no live slab). A slab's cache is read once without the
+ * lock and checked again with it: the magazine slow paths release slabs
+ * holding that lock alone. */
+static const char *slab_locate_locked(const void *obj, struct page **pgp, long *i,
+				      struct kmem_cache **cp, unsigned long *csp)
+{
+	const char *why = slab_locate(obj, pgp, i);
+	struct kmem_cache *c = *pgp ? (*pgp)->priv : NULL;
+
+	*cp = NULL;
+	if (!c)
+		return why;
+	*csp = slab_lock(c);
+	why = slab_locate(obj, pgp, i);
+	if (*pgp && (*pgp)->priv == c) {
+		*cp = c;
+		return why;
+	}
+	slab_unlock(c, *csp);   /* released meanwhile: obj is in no live slab */
+	*pgp = NULL;
+	return why ? why : "not in a slab";
+}
+
 int __kmem_cache_free(struct kmem_cache *want, void *obj, void *caller,
 		      struct kmem_cache **from)
 {
 	struct page *pg;
+	struct kmem_cache *c;
+	unsigned long cs = 0;
 	long i = 0;
-	const char *why = slab_locate(obj, &pg, &i);
-	struct kmem_cache *c = pg ? pg->priv : NULL;
-
+	const char *why = slab_locate_locked(obj, &pg, &i, &c, &cs);
 	bool claimed = false;
 
-	if (pg && want && want != c)
+	if (c && want && want != c)
 		why = "object of another cache";
 	if (!why && c->mags && pg->kind == LAY_PLAIN) {   /* kfree's fast path may race: claim it */
 		claimed = !(mm_bits_set(slab_cached_map(pg, &c->lay[LAY_PLAIN]) + i / 64,
@@ -760,12 +893,27 @@ int __kmem_cache_free(struct kmem_cache *want, void *obj, void *caller,
 		if (!claimed)
 			why = "object is free (double free?)";
 	}
-	if (why)   /* name the cache the caller meant, else the one obj is in */
-		return wrong_free(want ? (slab_cache_valid(want) ? want : NULL) : c, obj, caller, why);
-	slab_put(c, pg, pg->kind, obj, (unsigned)i, claimed, caller);
-	c->frees++;
-	if (from)
-		*from = c;
+	if (!why) {
+		slab_put(c, pg, pg->kind, obj, (unsigned)i, claimed, caller);
+		c->frees++;
+		if (from)
+			*from = c;
+	} else if (c && (!want || want == c)) {
+		c->wrong_frees++;
+	}
+	if (c)
+		slab_unlock(c, cs);
+	if (why) {   /* name the cache the caller meant, else the one obj is in */
+		struct kmem_cache *named = want ? (slab_cache_valid(want) ? want : NULL) : c;
+
+		if (named && named != c) {
+			unsigned long ws = slab_lock(named);
+
+			named->wrong_frees++;
+			slab_unlock(named, ws);
+		}
+		return wrong_free(named, obj, caller, why);
+	}
 	return 0;
 }
 
@@ -902,13 +1050,13 @@ static unsigned long mag_put_back(struct kmem_cache *c, struct slab_mag *m)
 }
 
 /* Take the free objects of the first map word of plain slab pg that has
- * any, up to *j of them, into m's entries *j - 1 downward (lowest address
- * newest): their alloc and cached bits set with one store each, the count
- * and lists changed once. Returns how many; 0 when that word holds a
- * poisoned object (slab_take checks it) or the map is broken (slab_take
- * withdraws the slab). */
+ * any, up to *j - lo of them, into m's entries *j - 1 downward (lowest
+ * address newest): their alloc and cached bits set with one store each,
+ * the count and lists changed once. Returns how many; 0 when that word
+ * holds a poisoned object (slab_take checks it) or the map is broken
+ * (slab_take withdraws the slab). */
 static unsigned long slab_take_word(struct kmem_cache *c, struct page *pg,
-				   struct slab_mag *m, unsigned long *j)
+				   struct slab_mag *m, unsigned long *j, unsigned long lo)
 {
 	struct slab_layout *l = &c->lay[LAY_PLAIN];
 	uint64_t *map = slab_alloc_map(pg), *cword, free, taken = 0;
@@ -923,8 +1071,8 @@ static unsigned long slab_take_word(struct kmem_cache *c, struct page *pg,
 	if (slab_poison_map(pg, l)[w] & free)
 		return 0;
 	cword = slab_cached_map(pg, l) + w;
-	for (unsigned long k = *j; k && free; k--, free &= free - 1)
-		taken |= free & -free;   /* the lowest *j free objects */
+	for (unsigned long k = *j - lo; k && free; k--, free &= free - 1)
+		taken |= free & -free;   /* the lowest free objects */
 	/* claimed first, as a free claims: a bit a stray free of a free
 	 * object claimed meanwhile stays out (that free finds the object
 	 * free, undoes its claim and is refused) */
@@ -943,64 +1091,28 @@ static unsigned long slab_take_word(struct kmem_cache *c, struct page *pg,
 	return popcount64(taken);
 }
 
-/* Drop from m's entries [j, want) -- being filled, m->n not set yet, so
- * slab_withdraw's mag_forget did not see them -- those of slab pg, just
- * withdrawn; returns the new j. */
-static unsigned long mag_drop_slab(const struct kmem_cache *c, struct slab_mag *m,
-				   unsigned long j, unsigned long want, const struct page *pg)
-{
-	const char *lo = pg->mem, *hi = lo + (PAGE_SIZE << c->lay[LAY_PLAIN].order);
-	unsigned long k = want;
-
-	for (unsigned long e = want; e-- > j;) {
-		if ((const char *)m->obj[e] >= lo && (const char *)m->obj[e] < hi)
-			continue;
-		k--;
-		m->obj[k] = m->obj[e];
-		m->word[k] = m->word[e];
-		m->bit[k] = m->bit[e];
-	}
-	return k;
-}
-
-/* Load the empty magazine m with up to want objects of c's plain slabs
- * (new ones if need be, never reclaiming), a map word at a time, the
- * lowest address newest (handed out first, as the slabs would): filled
- * from entry want - 1 down, moved to the bottom if the slabs ran out
- * first. Returns how many it holds. */
+/* Top magazine m up to want objects from c's listed plain slabs (c->lock
+ * held), a map word at a time, the lowest address newest (handed out
+ * first, as the slabs would): entries filled from want - 1 down, then
+ * moved down onto the m->n it held. It stops at a word whose free objects
+ * need the full path (a poisoned one to check, a broken map to withdraw:
+ * slab_take does both, under the mm lock). Returns how many it holds. */
 static unsigned long mag_fill(struct kmem_cache *c, struct slab_mag *m,
-			      unsigned long want, gfp_t gfp)
+			      unsigned long want)
 {
-	struct slab_layout *l = &c->lay[LAY_PLAIN];
-	unsigned long j = want;
+	unsigned long lo = m->n, j = want, got;
+	struct page *pg;
 
-	while (j) {
-		struct page *pg = slab_ready(c, LAY_PLAIN);
-		char *obj;
-		long i;
-
-		if (!pg && !(pg = slab_new(c, LAY_PLAIN, gfp)))
+	while (j > lo && (pg = slab_ready(c, LAY_PLAIN)) != NULL)
+		if (!slab_take_word(c, pg, m, &j, lo))
 			break;
-		if (slab_take_word(c, pg, m, &j))
-			continue;
-		if (!(obj = slab_take(c, pg, LAY_PLAIN, NULL))) {
-			j = mag_drop_slab(c, m, j, want, pg);   /* withdrawn: its objects too */
-			continue;
-		}
-		i = slab_index(pg, l, obj);
-		if (mm_bits_set(slab_cached_map(pg, l) + i / 64, 1ull << (i % 64)) & (1ull << (i % 64)))
-			continue;   /* a stray free claimed it once allocated: it is that free's now */
-		j--;
-		m->obj[j] = obj;
-		m->word[j] = slab_cached_map(pg, l) + i / 64;
-		m->bit[j] = 1ull << (i % 64);
+	got = want - j;
+	if (j > lo && got) {
+		memmove(m->obj + lo, m->obj + j, got * sizeof(m->obj[0]));
+		memmove(m->word + lo, m->word + j, got * sizeof(m->word[0]));
+		memmove(m->bit + lo, m->bit + j, got * sizeof(m->bit[0]));
 	}
-	m->n = want - j;
-	if (j) {
-		memmove(m->obj, m->obj + j, m->n * sizeof(m->obj[0]));
-		memmove(m->word, m->word + j, m->n * sizeof(m->word[0]));
-		memmove(m->bit, m->bit + j, m->n * sizeof(m->bit[0]));
-	}
+	m->n = lo + got;
 	return m->n;
 }
 
@@ -1040,17 +1152,23 @@ static struct slab_mag *depot_take_full(struct kmem_cache *c)
 	return m;
 }
 
-/* slab_internal.h. The calling CPU's own magazines, touched under the mm
- * lock: no other CPU touches them without it, and the CPU itself is here,
- * not in a fast path. */
-bool slab_mag_refill(struct kmem_cache *c, unsigned cpu, gfp_t gfp)
+/* slab_internal.h. The calling CPU's own magazines, touched holding
+ * c->lock with interrupts off: its fast paths are not running, and any
+ * other CPU that touches them holds c->lock too. When the listed slabs
+ * run out, what was loaded so far stays loaded (counted in the magazine,
+ * so a drain sees it) while a new slab's frames are got with the lock
+ * dropped; meanwhile an interrupt's kfree may have changed the magazines,
+ * or a stopper mm_slow_paths, so both are looked at again after. */
+bool slab_mag_refill(struct kmem_cache *c, unsigned cpu, bool plenty, gfp_t gfp,
+		     unsigned long *state)
 {
-	struct slab_cpu *pc;
+	struct slab_cpu *pc = &c->cpu[cpu];
 	struct slab_mag *m;
+	struct page *pg;
+	unsigned long want;
 
-	if (mm_slow_paths || !c->mags)
+	if (__atomic_load_n(&mm_slow_paths, __ATOMIC_RELAXED) || !c->mags)
 		return false;
-	pc = &c->cpu[cpu];
 	if (pc->loaded->n || pc->prev->n)
 		return true;
 	if ((m = depot_take_full(c)) != NULL) {
@@ -1060,7 +1178,19 @@ bool slab_mag_refill(struct kmem_cache *c, unsigned cpu, gfp_t gfp)
 	}
 	/* short of memory, one object: a batch would sit in this CPU's
 	 * magazine while other CPUs reclaim and retry for it */
-	return mag_fill(c, pc->loaded, buddy_plenty() ? pc->loaded->cap / 2 : 1, gfp) != 0;
+	want = plenty ? pc->loaded->cap / 2 : 1;
+	if (mag_fill(c, pc->loaded, want) >= want || slab_ready(c, LAY_PLAIN))
+		return pc->loaded->n != 0;   /* full, or objects the full path must check */
+	slab_unlock(c, *state);
+	pg = slab_frames(c, LAY_PLAIN, gfp);
+	*state = slab_lock(c);
+	if (pg)
+		slab_install(c, pg, LAY_PLAIN);
+	if (__atomic_load_n(&mm_slow_paths, __ATOMIC_RELAXED))
+		return false;
+	if (pg && pc->loaded->n < want)
+		mag_fill(c, pc->loaded, want);
+	return pc->loaded->n || pc->prev->n;
 }
 
 bool slab_mag_make_room(struct kmem_cache *c, unsigned cpu)
@@ -1068,7 +1198,7 @@ bool slab_mag_make_room(struct kmem_cache *c, unsigned cpu)
 	struct slab_cpu *pc;
 	struct slab_mag *m;
 
-	if (mm_slow_paths || !c->mags)
+	if (__atomic_load_n(&mm_slow_paths, __ATOMIC_RELAXED) || !c->mags)
 		return false;
 	pc = &c->cpu[cpu];
 	if (pc->loaded->n < pc->loaded->cap || !pc->prev->n)
@@ -1141,21 +1271,14 @@ static void mag_forget(struct kmem_cache *c, const struct page *pg)
 
 unsigned long slab_mag_drain_all(void)
 {
-	unsigned long n = 0;
-
-	mm_gates_stop();
-	for (int i = 0; i < SLAB_MAX_CACHES; i++)
-		if (slab_caches[i].live)
-			n += mag_drain(&slab_caches[i]);
-	mm_gates_start();
-	return n;
+	return caches_drain(NULL);
 }
 
 /* ---- choosing which empty slabs stay (slab_internal.h) -------------------- */
 
 void slab_set_keep_empty(bool on)
 {
-	keep_empty += on ? 1 : -1;
+	__atomic_fetch_add(&keep_empty, on ? 1 : -1, __ATOMIC_RELAXED);   /* read under a cache's lock only */
 }
 
 unsigned slab_list_empty(struct page **out, unsigned max)
@@ -1165,15 +1288,20 @@ unsigned slab_list_empty(struct page **out, unsigned max)
 	int i, li;
 
 	for (i = 0; i < SLAB_MAX_CACHES; i++) {
-		if (!slab_caches[i].live)
+		struct kmem_cache *c = &slab_caches[i];
+		unsigned long cs;
+
+		if (!c->live)
 			continue;
+		cs = slab_lock(c);
 		for (li = 0; li < NR_LAYOUTS; li++) {
-			list_for_each(pos, &slab_caches[i].lay[li].empty) {
+			list_for_each(pos, &c->lay[li].empty) {
 				if (n < max)
 					out[n] = list_entry(pos, struct page, lru);
 				n++;
 			}
 		}
+		slab_unlock(c, cs);
 	}
 	return n;
 }
@@ -1195,8 +1323,12 @@ unsigned long slab_release_empty_except(struct page *const *keep, unsigned n)
 
 	for (i = 0; i < SLAB_MAX_CACHES; i++) {
 		struct kmem_cache *c = &slab_caches[i];
+		unsigned long cs;
 
-		for (li = 0; c->live && li < NR_LAYOUTS; li++) {
+		if (!c->live)
+			continue;
+		cs = slab_lock(c);
+		for (li = 0; li < NR_LAYOUTS; li++) {
 			list_for_each_safe(pos, nx, &c->lay[li].empty) {
 				struct page *pg = list_entry(pos, struct page, lru);
 
@@ -1206,6 +1338,7 @@ unsigned long slab_release_empty_except(struct page *const *keep, unsigned n)
 				freed += 1UL << c->lay[li].order;
 			}
 		}
+		slab_unlock(c, cs);
 	}
 	return freed;
 }
@@ -1251,8 +1384,13 @@ int kmem_cache_get_stats(const struct kmem_cache *c,
 	int ret = -EINVAL;
 
 	if (out && slab_cache_valid(c)) {
+		struct kmem_cache *k = (struct kmem_cache *)c;   /* its lock changes */
+		unsigned long cs;
+
 		mm_gates_stop();   /* the magazines and counters of every CPU hold still */
+		cs = slab_lock(k);
 		cache_stats(c, out);
+		slab_unlock(k, cs);
 		mm_gates_start();
 		ret = 0;
 	}
@@ -1270,17 +1408,19 @@ int kmem_cache_cpu_stats(unsigned cpu, struct kmem_cpu_stats *out)
 	s = mm_lock();
 	mm_gates_stop();   /* the CPU's magazines and counters hold still */
 	for (int i = 0; i < SLAB_MAX_CACHES; i++) {
-		const struct kmem_cache *c = &slab_caches[i];
+		struct kmem_cache *c = &slab_caches[i];
 		const struct slab_cpu *pc = &c->cpu[cpu];
-		unsigned long n;
+		unsigned long n, cs;
 
 		if (!c->live || !c->mags)
 			continue;
+		cs = slab_lock(c);
 		n = pc->loaded->n + pc->prev->n;
 		out->objects += n;
 		out->bytes += (uint64_t)n * c->size;
 		out->allocs += pc->allocs;
 		out->frees += pc->frees;
+		slab_unlock(c, cs);
 	}
 	mm_gates_start();
 	mm_unlock(s);
@@ -1296,10 +1436,14 @@ int kmem_cache_info(unsigned idx, struct kmem_cache_stats *out)
 		return -EINVAL;
 	s = mm_lock();
 	for (i = 0; i < SLAB_MAX_CACHES; i++) {
+		unsigned long cs;
+
 		if (!slab_caches[i].live || idx-- != 0)
 			continue;
 		mm_gates_stop();
+		cs = slab_lock(&slab_caches[i]);
 		cache_stats(&slab_caches[i], out);
+		slab_unlock(&slab_caches[i], cs);
 		mm_gates_start();
 		ret = 0;
 		break;

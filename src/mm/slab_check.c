@@ -2,7 +2,8 @@
  * (mm/slab.h): every cache's lists, counts, slab headers, maps, red zones,
  * poison and magazine against the invariants listed in slab.c. Read-only:
  * it reports each violation and counts it; repair is not its business.
- * Mm lock held while it walks, and every CPU gate stopped. */
+ * The mm lock held while it walks, every CPU gate stopped, and each
+ * cache's lock while it looks at that cache. */
 #include "mm/slab.h"
 #include "mm/mm_debug.h"
 #include "mm/mm_env.h"
@@ -150,46 +151,72 @@ static int check_magazines(struct kmem_cache *c, unsigned long cached)
 	return t.bad;
 }
 
-int slab_check(void)
+/* Cache c (its lock held): its full slabs, found through the frame array
+ * (they are on no list), its lists and counts, its magazines. */
+static int check_cache(struct kmem_cache *c)
 {
-	unsigned long s = mm_lock();
-	unsigned long full[SLAB_MAX_CACHES][NR_LAYOUTS] = { { 0 } };
-	unsigned long cached[SLAB_MAX_CACHES] = { 0 };
-	int i, li, bad = 0;
+	unsigned long full[NR_LAYOUTS] = { 0 }, cached = 0;
+	int li, bad = 0;
 
-	mm_gates_stop();   /* every CPU's magazines hold still */
-	/* Full slabs are on no list: find them through the frame array. */
 	for (uint64_t f = 0; f < page_nr_frames; f++) {
 		const struct page *pg = &page_map[f];
-		struct kmem_cache *c = pg->priv;
 
-		if (!(pg->flags & PG_HEAD) || pg->owner != PAGE_OWNER_SLAB ||
-		    pg->kind == LAY_WITHDRAWN)
-			continue;
-		if (!slab_cache_valid(c) || pg->kind >= NR_LAYOUTS) {
-			mm_report("slab_check: slab frame %lu: no live cache or layout",
-				  (unsigned long)f);
-			bad++;
-			continue;
-		}
+		/* other caches' frames change meanwhile: priv first, as a
+		 * slab's maker stores it (slab.c, slab_frames) */
+		if (__atomic_load_n(&pg->priv, __ATOMIC_ACQUIRE) != c ||
+		    !(pg->flags & PG_HEAD) || pg->owner != PAGE_OWNER_SLAB ||
+		    __atomic_load_n(&pg->kind, __ATOMIC_RELAXED) >= NR_LAYOUTS)
+			continue;   /* not c's, or out of service, or in transit */
 		if (pg->inuse == c->lay[pg->kind].nobjs) {
-			full[c - slab_caches][pg->kind]++;
-			bad += check_slab(c, pg, pg->kind, false, &cached[c - slab_caches]);
+			full[pg->kind]++;
+			bad += check_slab(c, pg, pg->kind, false, &cached);
 		}
 	}
+	for (li = 0; li < NR_LAYOUTS; li++) {
+		struct slab_layout *l = &c->lay[li];
+		unsigned long np = check_list(c, li, &l->partial, false, &bad, &cached);
+		unsigned long ne = check_list(c, li, &l->empty, true, &bad, &cached);
+
+		if (ne != l->nr_empty || np + ne + full[li] != l->nr_slabs)
+			bad += check_fail(c, NULL, "slab counts wrong");
+	}
+	return bad + check_magazines(c, cached);
+}
+
+/* The mm lock held and every gate stopped (every CPU's magazines hold
+ * still); each cache checked with its own lock held, one at a time. A
+ * slab in transit (LAY_TRANSIT: being made, or given back, by a CPU that
+ * holds its cache's lock only) is skipped: it names its cache and sits on
+ * no list and in no count. */
+int slab_check(void)
+{
+	unsigned long s = mm_lock(), cs;
+	int i, bad = 0;
+
+	mm_gates_stop();
 	for (i = 0; i < SLAB_MAX_CACHES; i++) {
 		struct kmem_cache *c = &slab_caches[i];
 
-		for (li = 0; c->live && li < NR_LAYOUTS; li++) {
-			struct slab_layout *l = &c->lay[li];
-			unsigned long np = check_list(c, li, &l->partial, false, &bad, &cached[i]);
-			unsigned long ne = check_list(c, li, &l->empty, true, &bad, &cached[i]);
+		if (!c->live)
+			continue;
+		cs = slab_lock(c);
+		bad += check_cache(c);
+		slab_unlock(c, cs);
+	}
+	/* slab frames no live cache owns */
+	for (uint64_t f = 0; f < page_nr_frames; f++) {
+		const struct page *pg = &page_map[f];
 
-			if (ne != l->nr_empty || np + ne + full[i][li] != l->nr_slabs)
-				bad += check_fail(c, NULL, "slab counts wrong");
+		if (!(pg->flags & PG_HEAD) ||
+		    __atomic_load_n(&pg->owner, __ATOMIC_ACQUIRE) != PAGE_OWNER_SLAB ||
+		    pg->kind == LAY_WITHDRAWN)
+			continue;
+		if (!slab_cache_valid(pg->priv) ||
+		    (pg->kind >= NR_LAYOUTS && pg->kind != LAY_TRANSIT)) {
+			mm_report("slab_check: slab frame %lu: no live cache or layout",
+				  (unsigned long)f);
+			bad++;
 		}
-		if (c->live)
-			bad += check_magazines(c, cached[i]);
 	}
 	mm_gates_start();
 	mm_unlock(s);

@@ -1,9 +1,11 @@
 /* slab_internal.h - what kmalloc.c needs from slab.c beyond mm/slab.h: the
- * cache structure and the inline fast paths. Layout and invariants: slab.c.
+ * cache structure and the inline fast paths. Layout, invariants and the
+ * locks: slab.c.
  *
  * The double-underscore functions do not take the mm lock (the caller
- * holds it) and carry the address of the public entry's caller, so a
- * wrong free is reported once, naming the code that made it. */
+ * holds it; they take the cache's own) and carry the address of the
+ * public entry's caller, so a wrong free is reported once, naming the
+ * code that made it. */
 #ifndef TALLY_SLAB_INTERNAL_H
 #define TALLY_SLAB_INTERNAL_H
 
@@ -14,7 +16,10 @@
 #include "mm/slab.h"
 #include "mm/mm_env.h"
 
-enum { LAY_PLAIN, LAY_RZ, NR_LAYOUTS, LAY_WITHDRAWN = 0xff };
+/* A slab's kind (pg->kind): its layout; LAY_TRANSIT while its frames are
+ * being made a slab or given back (its cache's lock not held: slab.c),
+ * LAY_WITHDRAWN once taken out of service. */
+enum { LAY_PLAIN, LAY_RZ, NR_LAYOUTS, LAY_TRANSIT = 0xfe, LAY_WITHDRAWN = 0xff };
 
 /* obj index = offset * recip >> SLAB_RECIP_SHIFT, exact for offsets below
  * 2^22 (a 4 MiB slab) and strides below 2^22: see layout_init(). */
@@ -64,9 +69,10 @@ struct slab_mag {
 };
 
 /* A CPU's share of a cache: touched by that CPU inside its gate (the fast
- * paths) or under the mm lock (the slow paths), by others only under the
- * mm lock with every gate stopped (mm/mm_env.h). The counters are the
- * fast paths' own: a reader adds every CPU's to the cache's. */
+ * paths) or holding the cache's lock (the slow paths, interrupts off), by
+ * others only with every gate stopped (mm lock, mm/mm_env.h) and the
+ * cache's lock held. The counters are the fast paths' own: a reader adds
+ * every CPU's to the cache's. */
 struct slab_cpu {
 	struct slab_mag *loaded, *prev;   /* NULL: the cache has no magazines */
 	unsigned long allocs, frees;      /* fast path */
@@ -81,15 +87,24 @@ struct kmem_cache {
 	unsigned flags;
 	bool live;
 	bool mags;       /* has magazines (kmalloc's caches) */
+	mm_spinlock_t lock;   /* the slabs, their maps, the depot: see slab.c */
+	struct list_head released;   /* slabs off the books, for slab_unlock to free */
 	struct slab_layout lay[NR_LAYOUTS];
 	unsigned long withdrawn;   /* slabs taken out of service */
 	/* full path */
 	unsigned long requests, failures, injected, frees, wrong_frees;
-	/* the depot (mm lock) */
+	/* the depot (the cache's lock) */
 	struct slab_mag *depot_full, *depot_empty;
 	unsigned long nr_full;
 	struct slab_cpu cpu[MM_MAX_CPUS];
 };
+
+/* Take / give the cache's lock (interrupts off while held). slab_unlock
+ * also gives the buddy allocator the slabs released while it was held
+ * (c->released): never while holding a cache's lock, since the page
+ * allocator takes the mm lock and the mm lock comes first (slab.c). */
+unsigned long slab_lock(struct kmem_cache *c);
+void slab_unlock(struct kmem_cache *c, unsigned long state);
 
 void *__kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp, void *caller);
 
@@ -150,22 +165,27 @@ bool slab_mag_entry_sound(const struct kmem_cache *c, const struct slab_mag *m,
 			  unsigned long j, struct page **pgp, long *ip);
 
 /* Every magazine of c (each CPU's loaded and previous, the depot's full
- * ones) through fn, the gates stopped (slab_check.c). */
+ * ones) through fn, the gates stopped and c's lock held (slab_check.c). */
 void slab_for_each_mag(struct kmem_cache *c,
 		       void (*fn)(struct kmem_cache *c, struct slab_mag *m, void *arg),
 		       void *arg);
 
 /* Put every magazine's objects back on their slabs (mm lock held; stops
- * the gates); returns the objects put back. */
+ * the gates, takes each cache's lock); returns the objects put back. */
 unsigned long slab_mag_drain_all(void);
 
-/* kmalloc's slow halves for a fast path that missed (mm lock held, the
- * caller's gate not entered): give the calling CPU an object to take (a
- * full magazine from the depot, or its loaded one filled from the slabs),
- * or room to free one (an empty magazine from the depot, the full ones to
- * it). Return false when nothing could be done (c has no magazines, no
- * memory for a slab, or mm_slow_paths set): the full path then serves. */
-bool slab_mag_refill(struct kmem_cache *c, unsigned cpu, gfp_t gfp);
+/* kmalloc's slow halves for a fast path that missed: the cache's lock
+ * held (*state from slab_lock), the mm lock NOT held, the calling CPU's
+ * gate not entered. Give the calling CPU an object to take (a full
+ * magazine from the depot, or its loaded one filled from the slabs: up to
+ * half its capacity when plenty, else one object), or room to free one
+ * (an empty magazine from the depot, the full ones to it). Return false
+ * when nothing could be done (c has no magazines, no memory for a slab,
+ * a slab whose free objects need checking, or mm_slow_paths set): the full
+ * path then serves. slab_mag_refill may drop and take the lock again
+ * (*state updated) to get a slab's frames. */
+bool slab_mag_refill(struct kmem_cache *c, unsigned cpu, bool plenty, gfp_t gfp,
+		     unsigned long *state);
 bool slab_mag_make_room(struct kmem_cache *c, unsigned cpu);
 
 /* Which empty slabs stay (mm lock held) -- for a caller that must leave

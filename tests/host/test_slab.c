@@ -503,20 +503,34 @@ static void test_magazine_double_free_depot(void)
 static void test_magazine_withdraw_in_refill(void)
 {
 	struct kmem_cache *c = kmalloc_cache(3);   /* kmalloc-64 */
-	void *p = kmem_cache_alloc(c, 0), *q;
+	void *p = kmem_cache_alloc(c, 0), *q, *r;
 	struct page *pg = compound_head(virt_to_page(p));
 	uint64_t *map = slab_alloc_map(pg);
-	unsigned long n = c->lay[LAY_PLAIN].nobjs;
+	unsigned long n = c->lay[LAY_PLAIN].nobjs, wrong;
+	struct kmalloc_stats ks;
+	long qi;
 
 	for (unsigned long i = 11; i < n; i++)   /* broken: 11.. allocated, inuse 1 */
 		map[i / 64] |= 1ull << (i % 64);
 	mm_host_quiet = 1;
-	q = kmalloc(64, 0);   /* the refill takes 1..10, then finds the slab broken */
+	q = kmalloc(64, 0);   /* the refill takes 1..10, the free ones, and stops */
+	qi = q ? slab_index(pg, &c->lay[LAY_PLAIN], q) : -1;
+	tap_ok(qi >= 1 && qi <= 10 && stats_of(c).withdrawn == 0 && stats_of(c).cached == 9,
+	       "a refill takes only the objects a broken map shows free (object %ld), "
+	       "and leaves the slab to the full path", qi);
+	r = kmem_cache_alloc(c, 0);   /* the full path finds it broken */
 	mm_host_quiet = 0;
-	tap_ok(q && compound_head(virt_to_page(q)) != pg && stats_of(c).withdrawn == 1 &&
-	       slab_check() == 0 && ksize(q) == 64,
-	       "a slab withdrawn during a refill takes its objects out of the magazine");
+	tap_ok(r && compound_head(virt_to_page(r)) != pg && stats_of(c).withdrawn == 1 &&
+	       stats_of(c).cached == 0 && slab_check() == 0,
+	       "the full path withdraws it and takes its objects out of the magazine");
+	kmalloc_get_stats(&ks);
+	wrong = ks.wrong_frees;
+	mm_host_quiet = 1;
 	kfree(q);
+	mm_host_quiet = 0;
+	kmalloc_get_stats(&ks);
+	tap_ok(ks.wrong_frees == wrong + 1, "an object of the withdrawn slab is not taken back");
+	kmem_cache_free(c, r);
 }
 
 /* Object index by reciprocal multiply: every object start of a slab is
