@@ -2,6 +2,16 @@
  * under contention (harts are served in the order they asked), recording
  * its holder (hart index and the caller's address) for reports.
  *
+ * Or, made with SPINLOCK_INIT_UNFAIR, a test-and-set lock: the hart that
+ * is running takes it whenever it is free. For the locks of the memory
+ * allocator's slow paths, which every hart takes every few dozen
+ * operations: Tally runs under QEMU, whose harts run in turns (thousands
+ * to millions of instructions each), and a fair lock whose next ticket
+ * belongs to a hart that is not running stays unavailable to the ones
+ * that are, a convoy that never dissolves. Linux makes the same choice on
+ * a hypervisor without paravirtual spinlocks (virt_spin_lock(),
+ * arch/x86/include/asm/qspinlock.h).
+ *
  *	unsigned long flags = spin_lock_irqsave(&lock);
  *	...
  *	spin_unlock_irqrestore(&lock, flags);
@@ -14,11 +24,13 @@
 #ifndef TALLY_KERNEL_SPINLOCK_H
 #define TALLY_KERNEL_SPINLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct spinlock {
-	uint32_t next;          /* the ticket the next taker draws */
-	uint32_t serving;       /* the ticket that holds the lock */
+	uint32_t next;          /* the ticket the next taker draws (unfair: 1 = held) */
+	uint32_t serving;       /* the ticket that holds the lock (unfair: unused) */
+	bool unfair;            /* test-and-set, not tickets */
 	int holder;             /* hart index, -1 when free */
 	uint32_t dep_class;     /* lockdep's cached class of `name` (lockdep.c) */
 	void *caller;           /* where the holder took it */
@@ -27,6 +39,7 @@ struct spinlock {
 };
 
 #define SPINLOCK_INIT(n) { .holder = -1, .name = (n) }
+#define SPINLOCK_INIT_UNFAIR(n) { .unfair = true, .holder = -1, .name = (n) }
 
 unsigned long spin_lock_irqsave(struct spinlock *l);
 void spin_unlock_irqrestore(struct spinlock *l, unsigned long flags);

@@ -157,40 +157,53 @@ static void test_run_together(struct ktest *t)
 #define HAMMER_TOTAL 4000
 
 static struct spinlock hammer_lock = SPINLOCK_INIT("hammer");
+static struct spinlock hammer_tas = SPINLOCK_INIT_UNFAIR("hammer (test-and-set)");
 static volatile unsigned long hammer_count;
 static volatile int hammer_go;
 
 static void hammer(void *arg)
 {
-	(void)arg;
+	struct spinlock *l = arg;
+
 	while (!__atomic_load_n(&hammer_go, __ATOMIC_ACQUIRE))
 		;
 	for (unsigned i = 0; i < HAMMER_TOTAL / nharts; i++) {
-		unsigned long f = spin_lock_irqsave(&hammer_lock);
+		unsigned long f = spin_lock_irqsave(l);
 
 		hammer_count = hammer_count + 1;   /* not atomic: the lock makes it exact */
-		spin_unlock_irqrestore(&hammer_lock, f);
+		spin_unlock_irqrestore(l, f);
 	}
 }
 
-/* Every hart at once: the count is exact and the lock ends free. */
-static void test_lock_hammer(struct ktest *t)
+/* Every hart at once on l: the count is exact and the lock ends free. */
+static void lock_hammer(struct ktest *t, struct spinlock *l)
 {
 	unsigned posted = 0;
 
 	hammer_count = 0;
 	hammer_go = 0;
 	for (unsigned i = 1; i < nharts; i++)
-		posted += smp_post(i, hammer, NULL) == 0;
+		posted += smp_post(i, hammer, l) == 0;
 	KT_EXPECT(t, posted == nharts - 1);
 	__atomic_store_n(&hammer_go, 1, __ATOMIC_RELEASE);
-	hammer(NULL);
+	hammer(l);
 	for (unsigned i = 1; i < nharts; i++)
 		KT_EXPECT(t, smp_wait(i, 30000) == 0);
 	KT_EXPECT(t, hammer_count == (unsigned long)(HAMMER_TOTAL / nharts) * (posted + 1));
-	KT_EXPECT(t, hammer_lock.holder == -1 && hammer_lock.next == hammer_lock.serving);
+	KT_EXPECT(t, l->holder == -1 && (l->unfair ? l->next == 0 : l->next == l->serving));
 	if (nharts < 2)
 		KT_SKIP(t, "one hart: no contention");
+}
+
+static void test_lock_hammer(struct ktest *t)
+{
+	lock_hammer(t, &hammer_lock);
+}
+
+/* The test-and-set form the mm's locks use (mm_env_lock.h). */
+static void test_unfair_lock_hammer(struct ktest *t)
+{
+	lock_hammer(t, &hammer_tas);
 }
 
 /* ---- the mm stack on every hart ---------------------------------------- */
@@ -551,6 +564,7 @@ static const struct ktest_case smp_cases[] = {
 	{ "every_hart_ticks", test_ticks },
 	{ "run_together_on_every_hart", test_run_together },
 	{ "lock_exact_under_contention", test_lock_hammer },
+	{ "unfair_lock_exact_under_contention", test_unfair_lock_hammer },
 	{ "mm_every_hart_cross_frees", test_mm_every_hart },
 	{ "mode_switch_while_allocating", test_mode_switch },
 	{ "txn_abort_every_hart", test_txn_every_hart },

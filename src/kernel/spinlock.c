@@ -1,7 +1,9 @@
 /* spinlock.c - the ticket lock (kernel/spinlock.h).
  *
  * Taking: draw a ticket with an atomic add, wait until `serving` reaches
- * it (acquire). Releasing: advance `serving` (release). RISC-V's RVWMO
+ * it (acquire). Releasing: advance `serving` (release). An unfair lock
+ * swaps 1 into `next` (acquire) until it swapped out a 0, reading while
+ * it is 1 (test-and-test-and-set), and stores 0 to release. RISC-V's RVWMO
  * with the A extension's amoadd and the fence the __atomic builtins emit
  * give the ordering (RISC-V unprivileged spec, ch. 14 and appendix A).
  * Lock debugging (lockdep.c) hooks in behind one load and a branch on
@@ -46,6 +48,18 @@ unsigned long take(struct spinlock *l, void *caller, bool dep)
 		spin_recursion(l, caller);
 	if (dep)
 		lockdep_acquire(l, caller, 0);
+	if (l->unfair) {
+		if (__atomic_exchange_n(&l->next, 1, __ATOMIC_ACQUIRE)) {
+			l->contended++;   /* a statistic, as below */
+			do {
+				while (__atomic_load_n(&l->next, __ATOMIC_RELAXED))
+					__asm__ volatile("nop");
+			} while (__atomic_exchange_n(&l->next, 1, __ATOMIC_ACQUIRE));
+		}
+		l->holder = (int)this_hart()->index;
+		l->caller = caller;
+		return flags;
+	}
 	ticket = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
 	if (__atomic_load_n(&l->serving, __ATOMIC_ACQUIRE) != ticket) {
 		l->contended++;   /* a statistic: a race here only loses a count */
@@ -61,7 +75,10 @@ static inline __attribute__((always_inline))
 void release(struct spinlock *l, unsigned long flags)
 {
 	l->holder = -1;
-	__atomic_store_n(&l->serving, l->serving + 1, __ATOMIC_RELEASE);
+	if (l->unfair)
+		__atomic_store_n(&l->next, 0, __ATOMIC_RELEASE);
+	else
+		__atomic_store_n(&l->serving, l->serving + 1, __ATOMIC_RELEASE);
 	irq_restore(flags);
 }
 
@@ -72,8 +89,12 @@ int trytake(struct spinlock *l, unsigned long *flags, void *caller, bool dep)
 	uint32_t serving = __atomic_load_n(&l->serving, __ATOMIC_RELAXED);
 	uint32_t want = serving;
 
+	if (l->unfair) {
+		serving = 0;
+		want = 0;
+	}
 	if (spin_held(l) ||
-	    !__atomic_compare_exchange_n(&l->next, &want, serving + 1, false,
+	    !__atomic_compare_exchange_n(&l->next, &want, l->unfair ? 1 : serving + 1, false,
 					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
 		irq_restore(f);
 		return 0;

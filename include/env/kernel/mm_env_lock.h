@@ -136,13 +136,15 @@ static inline void mm_gates_start(void)
 		__atomic_store_n(&mm_cpu_gates[i].lock, 0, __ATOMIC_RELEASE);
 }
 
-/* A lock of the mm's own structures (a block cache's lists): the kernel's
- * spinlock -- fair, interrupts saved, lock debugging's order checks. */
+/* A lock of the mm's own structures (a slab cache, a block cache's
+ * lists): the kernel's spinlock in its test-and-set form (unfair, for the
+ * reason kernel/spinlock.h gives), interrupts saved, holder recorded,
+ * lock debugging's order checks. */
 typedef struct spinlock mm_spinlock_t;
 
 static inline void mm_spin_init(mm_spinlock_t *l, const char *name)
 {
-	*l = (struct spinlock)SPINLOCK_INIT(name);
+	*l = (struct spinlock)SPINLOCK_INIT_UNFAIR(name);
 }
 
 static inline unsigned long mm_spin_lock(mm_spinlock_t *l)
