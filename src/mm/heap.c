@@ -1,7 +1,17 @@
 /* heap.c - SimpleHeap (mm/heap.h): first fit over address-ordered free
  * lists, boundary tags for O(1) split and coalesce.
  *
- * Not a size-class allocator and not lock-free; the mm lock guards it.
+ * Not a size-class allocator and not lock-free: one lock, heap_lock,
+ * guards every run, chunk and counter of it.
+ *
+ * Locks, in the order they are taken: mm lock -> heap_lock -> (the page
+ * allocator's own). The public entry points (heap.h) hold the mm lock and
+ * take heap_lock inside; kmalloc's SimpleHeap path takes heap_lock alone
+ * (__heap_alloc_cached, __heap_free_sized). Whoever holds heap_lock calls
+ * nothing that takes the mm lock: a new run's frames are got with it
+ * dropped (run_frames), fault injection is asked before it is taken, and
+ * a run given back goes on heap_released, freed by heap_unlock() once the
+ * lock is dropped (as the slab caches do: slab.c).
  *
  * Run layout (a run is one buddy block of 2^order frames, order >=
  * HEAP_MIN_ORDER; head frame owner PAGE_OWNER_HEAP, compound, priv = run):
@@ -55,6 +65,40 @@
 struct heap_state heap_state;
 static struct shrinker heap_keeper;   /* below, beside heap_shrink */
 static int keep_free_runs;           /* heap_set_keep_free_runs(): its holders */
+static mm_spinlock_t heap_lock_word;   /* heap_lock(): see above */
+static struct list_head heap_released;   /* runs off the books, for heap_unlock to free */
+
+/* ---- the lock (heap_internal.h) ------------------------------------------- */
+
+unsigned long heap_lock(void)
+{
+	return mm_spin_lock(&heap_lock_word);
+}
+
+void heap_unlock(unsigned long state)
+{
+	struct list_head rel;
+
+	if (list_empty(&heap_released)) {
+		mm_spin_unlock(&heap_lock_word, state);
+		return;
+	}
+	list_init(&rel);
+	while (!list_empty(&heap_released))
+		list_move(heap_released.next, &rel);
+	mm_spin_unlock(&heap_lock_word, state);
+	while (!list_empty(&rel)) {   /* the runs' memory is still ours: free it now */
+		struct heap_run *r = list_entry(rel.next, struct heap_run, link);
+		struct page *pg = virt_to_page(r);
+
+		list_del(&r->link);
+		r->magic = 0;
+		if (free_pages_owned(pg, r->order, PAGE_OWNER_HEAP) != 0) {
+			mm_debug_count_corruption();
+			mm_report("heap: buddy refused run %p", (void *)r);
+		}
+	}
+}
 
 /* ---- runs ----------------------------------------------------------------- */
 
@@ -62,6 +106,8 @@ void heap_init(void)
 {
 	memset(&heap_state, 0, sizeof(heap_state));
 	list_init(&heap_state.runs);
+	list_init(&heap_released);
+	mm_spin_init(&heap_lock_word, "SimpleHeap");
 	keep_free_runs = 0;
 	shrinker_register(&heap_keeper);
 }
@@ -76,8 +122,10 @@ static void run_insert(struct heap_run *r)
 	list_insert_between(&r->link, pos->prev, pos);
 }
 
-/* A new run with one free chunk covering its area, or NULL. */
-static struct heap_run *run_new(size_t need, size_t align, gfp_t gfp)
+/* A new run with one free chunk covering its area, on no list and in no
+ * count (run_install puts it in service), or NULL. heap_lock not held:
+ * the page allocator may take the mm lock. */
+static struct heap_run *run_frames(size_t need, size_t align, gfp_t gfp)
 {
 	size_t bytes = RUN_OVERHEAD + need + (align > 16 ? align + MIN_CHUNK : 0);
 	unsigned order = 0, want;
@@ -103,29 +151,31 @@ static struct heap_run *run_new(size_t need, size_t align, gfp_t gfp)
 	ch_set(run_first(r), run_area(r), 0, 0);
 	list_add(ch_node(run_first(r)), &r->free);
 	r->free_bytes = run_area(r);
+	return r;
+}
+
+/* Put run r (from run_frames) in service (heap_lock held). */
+static void run_install(struct heap_run *r)
+{
 	run_insert(r);
 	heap_state.nruns++;
 	heap_state.free_runs++;
 	heap_state.arena_bytes += run_bytes(r);
 	heap_state.free_bytes += r->free_bytes;
-	return r;
 }
 
+/* Take an entirely free run off the books (heap_lock held): heap_unlock
+ * gives its frames back once the lock is dropped. A free into it meanwhile
+ * finds no run (priv cleared) and is refused. */
 static void run_release(struct heap_run *r)
 {
-	struct page *pg = virt_to_page(r);
-
 	list_del(&r->link);
 	heap_state.nruns--;
 	heap_state.free_runs--;
 	heap_state.arena_bytes -= run_bytes(r);
 	heap_state.free_bytes -= r->free_bytes;
-	r->magic = 0;
-	pg->priv = NULL;
-	if (free_pages_owned(pg, r->order, PAGE_OWNER_HEAP) != 0) {
-		mm_debug_count_corruption();
-		mm_report("heap: buddy refused run %p", (void *)r);
-	}
+	virt_to_page(r)->priv = NULL;
+	list_add(&r->link, &heap_released);
 }
 
 /* SimpleHeap's keeper (mm/shrinker.h): every fully free run released.
@@ -141,7 +191,7 @@ static struct shrinker heap_keeper = { .scan = heap_keeper_scan, .keeper = true 
 
 unsigned long heap_shrink(void)
 {
-	unsigned long s = mm_lock(), frames = 0;
+	unsigned long s = mm_lock(), hs = heap_lock(), frames = 0;
 	struct list_head *pos, *n;
 
 	list_for_each_safe(pos, n, &heap_state.runs) {
@@ -152,6 +202,7 @@ unsigned long heap_shrink(void)
 			run_release(r);
 		}
 	}
+	heap_unlock(hs);
 	mm_unlock(s);
 	return frames;
 }
@@ -274,29 +325,31 @@ static int heap_fail(void **out, int err)
 	return err;
 }
 
-int __heap_alloc(size_t size, size_t align, gfp_t gfp, void **out,
-		 void *caller)
+/* Serve a checked request (heap_lock held, *state its state): first fit,
+ * else -- when grow -- a new run, got with the lock dropped. -EAGAIN,
+ * counting nothing, when no chunk fits and not grow. */
+static int heap_alloc_locked(size_t size, size_t align, gfp_t gfp, void **out,
+			     void *caller, bool grow, unsigned long *state)
 {
-	bool rz = mm_debug_flags & MM_DEBUG_REDZONE;
+	bool rz = __atomic_load_n(&mm_debug_flags, __ATOMIC_RELAXED) & MM_DEBUG_REDZONE;
 	struct heap_run *r = NULL;
 	struct hchunk *c;
 	size_t need, lead;
 
-	heap_state.st.requests++;
-	if (!out || !size || (align & (align - 1)) || align > HEAP_MAX_ALIGN)
-		return heap_fail(out, -EINVAL);
-	if (size > HEAP_MAX_ALLOC)
-		return heap_fail(out, -ENOMEM);
-	if (faultinj_should_fail(FI_HEAP, size, gfp)) {
-		heap_state.st.fail_injected++;
-		return heap_fail(out, -ENOMEM);
-	}
 	align = align < 16 ? 16 : align;
 	need = chunk_need(size, rz);
 	c = heap_find(need, align, &lead, &r);
+	if (!c && !grow)
+		return -EAGAIN;
+	heap_state.st.requests++;
 	if (!c) {
-		r = run_new(need, align, gfp);
-		c = r ? run_find(r, need, align, &lead) : NULL;
+		heap_unlock(*state);
+		r = run_frames(need, align, gfp);
+		*state = heap_lock();
+		if (r) {
+			run_install(r);
+			c = run_find(r, need, align, &lead);
+		}
 		if (!c)
 			return heap_fail(out, -ENOMEM);
 	}
@@ -313,13 +366,51 @@ int __heap_alloc(size_t size, size_t align, gfp_t gfp, void **out,
 	return 0;
 }
 
+int __heap_alloc(size_t size, size_t align, gfp_t gfp, void **out,
+		 void *caller)
+{
+	bool injected = false;
+	unsigned long s;
+	int ret = 0;
+
+	if (!out || !size || (align & (align - 1)) || align > HEAP_MAX_ALIGN)
+		ret = -EINVAL;
+	else if (size > HEAP_MAX_ALLOC)
+		ret = -ENOMEM;
+	else if ((injected = faultinj_should_fail(FI_HEAP, size, gfp)))
+		ret = -ENOMEM;   /* asked before the lock: it may take the mm lock */
+	s = heap_lock();
+	if (ret) {
+		heap_state.st.requests++;
+		heap_state.st.fail_injected += injected;
+		heap_fail(out, ret);
+	} else {
+		ret = heap_alloc_locked(size, align, gfp, out, caller, true, &s);
+	}
+	heap_unlock(s);
+	return ret;
+}
+
+int __heap_alloc_cached(size_t size, gfp_t gfp, void **out, void *caller,
+			size_t *granted)
+{
+	int ret;
+
+	if (!size || size > HEAP_MAX_ALLOC)
+		return -EAGAIN;
+	ret = heap_alloc_locked(size, 16, gfp, out, caller, false, NULL);   /* never drops it */
+	if (ret == 0)
+		*granted = ch_usable((struct hchunk *)*out - 1);
+	return ret;
+}
+
 /* Out of memory (not by injection, and not a size no run can hold):
  * reclaim (mm/shrinker.h) and try again while anything comes back. The
  * heap counts one request, and a failure only when the last try failed. */
 int heap_alloc(size_t size, size_t align, gfp_t gfp, void **out)
 {
 	void *caller = __builtin_return_address(0);
-	unsigned long s = mm_lock(), injected = faultinj_injected();
+	unsigned long s = mm_lock(), hs, injected = faultinj_injected();
 	int ret = __heap_alloc(size, align, gfp, out, caller);
 	unsigned round = 0;
 
@@ -331,8 +422,10 @@ int heap_alloc(size_t size, size_t align, gfp_t gfp, void **out)
 			break;
 		}
 		s = mm_lock();
+		hs = heap_lock();
 		heap_state.st.requests--;   /* the same request, tried again */
 		heap_state.st.fail_nomem--;
+		heap_unlock(hs);
 		ret = __heap_alloc(size, align, gfp, out, caller);
 	}
 	mm_unlock(s);
@@ -455,7 +548,7 @@ static void ch_release(struct heap_run *r, struct hchunk *c)
 	size_t size = ch_size(c);
 	unsigned pf = 0;
 
-	if (mm_debug_flags & MM_DEBUG_POISON) {
+	if (__atomic_load_n(&mm_debug_flags, __ATOMIC_RELAXED) & MM_DEBUG_POISON) {
 		memset(ch_payload(c) + 16, MM_POISON_FREE, size - HDR - 16 - FTR);
 		pf = CH_POISON;
 	}
@@ -483,7 +576,8 @@ static int heap_wrong_free(const void *p, void *caller, const char *why)
 	return -EINVAL;
 }
 
-int __heap_free(void *p, void *caller)
+/* Free p (heap_lock held); *usable its usable bytes on success. */
+static int heap_free_locked(void *p, void *caller, size_t *usable)
 {
 	struct heap_run *r;
 	const char *why;
@@ -493,39 +587,59 @@ int __heap_free(void *p, void *caller)
 		return heap_wrong_free(p, caller, why);
 	if (ch_flags(c) & CH_RZ)
 		rz_verify(c, caller);
+	*usable = ch_usable(c);
 	heap_state.st.frees++;
 	heap_state.st.bytes_in_use -= ch_usable(c);
 	heap_state.used_blocks--;
 	ch_release(r, c);
 	if (run_is_free(r)) {
-		if (heap_state.free_runs >= HEAP_SPARE_RUNS && !keep_free_runs) {
-			heap_state.free_runs++;
+		heap_state.free_runs++;
+		if (heap_state.free_runs > HEAP_SPARE_RUNS &&
+		    !__atomic_load_n(&keep_free_runs, __ATOMIC_RELAXED))
 			run_release(r);
-		} else {
-			heap_state.free_runs++;
-		}
 	}
 	return 0;
 }
 
+int __heap_free_locked(void *p, void *caller, size_t *usable)
+{
+	return heap_free_locked(p, caller, usable);
+}
+
+int __heap_free(void *p, void *caller)
+{
+	unsigned long s = heap_lock();
+	size_t usable;
+	int ret = heap_free_locked(p, caller, &usable);
+
+	heap_unlock(s);
+	return ret;
+}
+
 int heap_free(void *p)
 {
-	unsigned long s = mm_lock();
+	unsigned long s = mm_lock(), hs;
 	int ret = __heap_free(p, __builtin_return_address(0));
 
-	if (ret)
+	if (ret) {
+		hs = heap_lock();
 		heap_state.st.api_wrong_frees++;
+		heap_unlock(hs);
+	}
 	mm_unlock(s);
 	return ret;
 }
 
 size_t __heap_usable_size(const void *p)
 {
+	unsigned long s = heap_lock();
 	struct heap_run *r;
 	const char *why;
 	struct hchunk *c = heap_block_of(p, &r, &why);
+	size_t n = c ? ch_usable(c) : 0;
 
-	return c ? ch_usable(c) : 0;
+	heap_unlock(s);
+	return n;
 }
 
 size_t heap_usable_size(const void *p)
@@ -541,11 +655,12 @@ size_t heap_usable_size(const void *p)
 
 void heap_set_keep_free_runs(bool on)
 {
-	keep_free_runs += on ? 1 : -1;
+	__atomic_fetch_add(&keep_free_runs, on ? 1 : -1, __ATOMIC_RELAXED);   /* read under heap_lock only */
 }
 
 unsigned heap_list_free_runs(struct page **out, unsigned max)
 {
+	unsigned long s = heap_lock();
 	struct list_head *pos;
 	unsigned n = 0;
 
@@ -558,13 +673,14 @@ unsigned heap_list_free_runs(struct page **out, unsigned max)
 			out[n] = virt_to_page(r);
 		n++;
 	}
+	heap_unlock(s);
 	return n;
 }
 
 unsigned long heap_release_free_except(struct page *const *keep, unsigned n)
 {
+	unsigned long s = heap_lock(), frames = 0;
 	struct list_head *pos, *nx;
-	unsigned long frames = 0;
 	unsigned i;
 
 	list_for_each_safe(pos, nx, &heap_state.runs) {
@@ -577,5 +693,6 @@ unsigned long heap_release_free_except(struct page *const *keep, unsigned n)
 		frames += 1UL << r->order;
 		run_release(r);
 	}
+	heap_unlock(s);
 	return frames;
 }

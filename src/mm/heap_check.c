@@ -2,7 +2,8 @@
  * heap_get_stats() and heap_check() (mm/heap.h): they walk every run and
  * chunk of the layout described in heap.c against its invariants
  * (Zephyr keeps the same seam as heap_validate.c). Read-only: a violation
- * is reported and counted, never repaired. Mm lock held while they walk. */
+ * is reported and counted, never repaired. The mm lock and heap_lock held
+ * while they walk. */
 #include "mm/heap.h"
 #include "mm/mm_debug.h"
 #include "mm/mm_env.h"
@@ -10,7 +11,7 @@
 
 void heap_get_stats(struct heap_stats *out)
 {
-	unsigned long s = mm_lock();
+	unsigned long s = mm_lock(), hs = heap_lock();
 	struct list_head *rp, *fp;
 
 	*out = heap_state.st;
@@ -32,6 +33,7 @@ void heap_get_stats(struct heap_stats *out)
 			}
 		}
 	}
+	heap_unlock(hs);
 	mm_unlock(s);
 }
 
@@ -131,7 +133,7 @@ static int check_run(struct heap_run *r)
 
 int heap_check(void)
 {
-	unsigned long s = mm_lock(), runs = 0, free_runs = 0;
+	unsigned long s = mm_lock(), hs = heap_lock(), runs = 0, free_runs = 0;
 	struct list_head *pos;
 	uintptr_t last = 0;
 	size_t arena = 0;
@@ -153,6 +155,7 @@ int heap_check(void)
 	if (runs != heap_state.nruns || free_runs != heap_state.free_runs ||
 	    arena != heap_state.arena_bytes)
 		bad += hcheck_fail(&heap_state, "run counters wrong");
+	heap_unlock(hs);
 	mm_unlock(s);
 	return bad;
 }

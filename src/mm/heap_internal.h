@@ -1,7 +1,8 @@
 /* heap_internal.h - what kmalloc.c and txn.c need from heap.c beyond
  * mm/heap.h, and the chunk and run layout heap.c shares with its integrity
- * check (heap_check.c). The double-underscore functions expect the mm lock
- * held and carry the public entry's caller address for reports. */
+ * check (heap_check.c). The double-underscore functions take heap_lock
+ * themselves (the caller may hold the mm lock, never heap_lock) and carry
+ * the public entry's caller address for reports. */
 #ifndef TALLY_HEAP_INTERNAL_H
 #define TALLY_HEAP_INTERNAL_H
 
@@ -11,12 +12,34 @@
 #include "mm/heap.h"
 #include "mm/page.h"
 
+/* SimpleHeap's lock (heap.c): heap_unlock also gives the buddy allocator
+ * the runs released while it was held. For heap_check.c, and for kmalloc,
+ * which holds it around its SimpleHeap path below (and while it counts
+ * what the heap served it: kmalloc.c). */
+unsigned long heap_lock(void);
+void heap_unlock(unsigned long state);
+
 int __heap_alloc(size_t size, size_t align, gfp_t gfp, void **out,
 		 void *caller);
 int __heap_free(void *p, void *caller);
 size_t __heap_usable_size(const void *p);
 
-/* Which free runs stay (mm lock held) -- for a caller that must leave the
+/* kmalloc's SimpleHeap path, the caller holding heap_lock and not the mm
+ * lock: a block of size bytes (16-aligned; GFP_ZERO honoured) from a run
+ * the heap already has: 0, *out and its usable bytes in *granted; or
+ * -EAGAIN, counting nothing, when no free chunk fits or size is 0 or above
+ * HEAP_MAX_ALLOC (the full path then serves: a new run, fault injection,
+ * reclaim). No fault injection is asked: the path runs only while none is
+ * on (mm_slow_paths). */
+int __heap_alloc_cached(size_t size, gfp_t gfp, void **out, void *caller,
+			size_t *granted);
+
+/* Free p as __heap_free does, the caller holding heap_lock; on success
+ * *usable = its usable bytes (what kmalloc counts out of use). -EINVAL:
+ * refused, reported, counted. A run it releases is freed by heap_unlock. */
+int __heap_free_locked(void *p, void *caller, size_t *usable);
+
+/* Which free runs stay (mm lock held; they take heap_lock) -- for a caller that must leave the
  * heap holding exactly the runs it held before (txn.c's exact undo):
  *   heap_set_keep_free_runs(on): while on (each on matched by an off), a
  *     run that becomes entirely free stays, instead of going back beyond

@@ -17,8 +17,15 @@
  * inline through the calling CPU's magazines, inside its gate and without
  * the mm lock (slab_internal.h, mm/mm_env.h), large blocks of 8..32 KiB
  * through a small cache of freed blocks under the mm lock (below), and
- * hand everything else to the full path here, under the mm lock. Not
- * here: fault injection (faultinj.c), transactions (txn.c). */
+ * hand everything else to the full path here, under the mm lock. In
+ * SimpleHeap mode with nothing else in mm_slow_paths, a request the heap's
+ * runs can serve, and the free of a heap block, take the heap's own lock
+ * and not the mm lock (km_heap_alloc, km_heap_free). Not here: fault
+ * injection (faultinj.c), transactions (txn.c).
+ *
+ * Locks: mm lock -> heap_lock (heap.c); the SimpleHeap backend's counters
+ * (km_stats.backend[KM_BACKEND_HEAP]) change with both held, the heap
+ * path's own (km_heap_pending) with heap_lock alone. */
 #include <string.h>
 #include "mm/kmalloc.h"
 #include "mm/slab.h"
@@ -56,6 +63,15 @@ static int km_mode = MM_MODE_HYBRID;
 static struct kmalloc_stats km_stats;
 
 static struct km_counts km_folded[KMALLOC_NR_CLASSES];
+
+/* What the SimpleHeap path served since the last fold (heap_lock held):
+ * km_heap_fold_locked() adds it to the mode's and the HEAP backend's
+ * counters. peak: the highest bytes the HEAP backend had in use when the
+ * path handed a block out (the folded figure plus what is pending). */
+static struct {
+	unsigned long allocs, frees, wrong_frees;
+	uint64_t requested, granted, freed, peak;
+} km_heap_pending;
 static int km_bypass;   /* kmalloc_bypass_caches(): its holders */
 
 /* Smallest class for a size, by 8-byte steps, and its cache (the fast
@@ -108,12 +124,41 @@ static void km_fold_one(struct mm_alloc_counters *m, struct mm_alloc_counters *b
 		b->bytes_in_use += ((uint64_t)a - f) * each;
 }
 
+/* Add the SimpleHeap path's pending counts to km_stats (mm lock and
+ * heap_lock held): the mode's request counts and the HEAP backend's. */
+static void km_heap_fold_locked(void)
+{
+	struct mm_alloc_counters *m = &km_stats.mode[km_mode];
+	struct mm_alloc_counters *b = &km_stats.backend[KM_BACKEND_HEAP];
+
+	m->requests += km_heap_pending.allocs;
+	m->successes += km_heap_pending.allocs;
+	m->bytes_requested += km_heap_pending.requested;
+	m->bytes_granted += km_heap_pending.granted;
+	b->successes += km_heap_pending.allocs;
+	b->bytes_requested += km_heap_pending.requested;
+	b->bytes_granted += km_heap_pending.granted;
+	b->frees += km_heap_pending.frees;
+	b->wrong_frees += km_heap_pending.wrong_frees;
+	km_stats.wrong_frees += km_heap_pending.wrong_frees;
+	b->bytes_in_use += km_heap_pending.granted - km_heap_pending.freed;
+	if (km_heap_pending.peak > b->peak_bytes_in_use)
+		b->peak_bytes_in_use = km_heap_pending.peak;
+	memset(&km_heap_pending, 0, sizeof(km_heap_pending));
+}
+
 /* Bring km_stats up to date with the fast paths (mm lock held): every
- * CPU's counts, read with the gates stopped. The slab backend's peak in
- * use is the highest seen at a fold (each read of the figures, each
- * failure, each second's tick): the fast paths keep no shared count. */
+ * CPU's counts, read with the gates stopped, and the SimpleHeap path's.
+ * The slab backend's peak in use is the highest seen at a fold (each read
+ * of the figures, each failure, each second's tick): the fast paths keep
+ * no shared count. */
 static void km_fold(void)
 {
+	unsigned long hs = heap_lock();
+
+	km_heap_fold_locked();
+	heap_unlock(hs);
+
 	struct mm_alloc_counters *m = &km_stats.mode[km_mode];
 	struct mm_alloc_counters *slab = &km_stats.backend[KM_BACKEND_SLAB];
 
@@ -170,6 +215,7 @@ int kmalloc_init(void)
 	km_window_reset();
 	memset(&km_stats, 0, sizeof(km_stats));
 	memset(km_folded, 0, sizeof(km_folded));
+	memset(&km_heap_pending, 0, sizeof(km_heap_pending));   /* heap_init above: no other CPU in the mm */
 	kept_reset();   /* and its keeper registered */
 	km_mode = MM_MODE_HYBRID;
 	mm_force_slow_path(MM_SLOW_SIMPLE, false);
@@ -201,7 +247,7 @@ struct kmem_cache *kmalloc_cache(unsigned i)
 
 int mm_set_mode(int mode)
 {
-	unsigned long s;
+	unsigned long s, hs;
 
 	if (mode < 0 || mode >= MM_MODE_NR)
 		return -EINVAL;
@@ -210,8 +256,14 @@ int mm_set_mode(int mode)
 		km_fold();
 		km_stats.mode_switches++;
 	}
+	/* the SimpleHeap path counts under heap_lock: what it served before
+	 * the switch is folded under the old mode, and it sees the new word
+	 * at its next request */
+	hs = heap_lock();
+	km_heap_fold_locked();
 	__atomic_store_n(&km_mode, mode, __ATOMIC_RELAXED);   /* read unlocked below */
 	mm_force_slow_path(MM_SLOW_SIMPLE, mode == MM_MODE_SIMPLE);
+	heap_unlock(hs);
 	mm_unlock(s);
 	return 0;
 }
@@ -436,7 +488,15 @@ static int km_alloc(size_t size, size_t align, gfp_t gfp, void **out,
 		count_fail(m, ret, injected_before);
 		return ret;
 	}
-	count_grant(m, &km_stats.backend[backend], size, granted);
+	if (backend == KM_BACKEND_HEAP) {   /* its counters change under heap_lock too */
+		unsigned long hs = heap_lock();
+
+		km_heap_fold_locked();   /* so its in-use figure, and peak, are exact */
+		count_grant(m, &km_stats.backend[backend], size, granted);
+		heap_unlock(hs);
+	} else {
+		count_grant(m, &km_stats.backend[backend], size, granted);
+	}
 	if (leak_tracking_on)
 		leak_note_alloc(*out, size, caller);
 	return 0;
@@ -451,11 +511,76 @@ int kmem_try_alloc(size_t size, size_t align, gfp_t gfp, void **out)
 	return ret;
 }
 
+/* SimpleHeap mode with nothing else in mm_slow_paths, read under
+ * heap_lock: a request sees a change of the word at its next look (the
+ * mode switch changes it holding heap_lock); one that looked before
+ * finishes under the old rules, as one that entered the full path does. */
+static inline bool km_heap_path_open(void)
+{
+	return __atomic_load_n(&mm_slow_paths, __ATOMIC_RELAXED) == MM_SLOW_SIMPLE;
+}
+
+/* kmalloc's SimpleHeap path: a block from the runs the heap has, holding
+ * heap_lock and not the mm lock, counted in km_heap_pending; NULL when
+ * the full path must serve (the path closed, a zone-bound gfp, no chunk
+ * fits: a new run, reclaim and failures are the full path's). */
+static void *km_heap_alloc(size_t size, gfp_t gfp, void *caller)
+{
+	unsigned long hs;
+	size_t granted = 0;
+	uint64_t in_use;
+	void *p = NULL;
+
+	if ((gfp & (GFP_DMA | GFP_DMA32)) || size > KMALLOC_MAX_REQUEST)
+		return NULL;
+	hs = heap_lock();
+	if (km_heap_path_open() && __heap_alloc_cached(size, gfp, &p, caller, &granted) == 0) {
+		km_heap_pending.allocs++;
+		km_heap_pending.requested += size;
+		km_heap_pending.granted += granted;
+		in_use = km_stats.backend[KM_BACKEND_HEAP].bytes_in_use +
+			 km_heap_pending.granted - km_heap_pending.freed;
+		if (in_use > km_heap_pending.peak)
+			km_heap_pending.peak = in_use;
+	}
+	heap_unlock(hs);
+	return p;
+}
+
+/* kfree of a SimpleHeap block, holding heap_lock and not the mm lock,
+ * while the path is open (any mode's block: owners route); true when it
+ * was done -- freed, or refused (reported by the heap, counted here). */
+static bool km_heap_free(const void *p, void *caller)
+{
+	struct page *pg = virt_to_page(p);
+	unsigned long hs;
+	size_t usable = 0;
+	bool done = false;
+
+	if (!pg || compound_head(pg)->owner != PAGE_OWNER_HEAP)
+		return false;
+	hs = heap_lock();
+	if (km_heap_path_open()) {
+		done = true;
+		if (__heap_free_locked((void *)p, caller, &usable) == 0) {
+			km_heap_pending.frees++;
+			km_heap_pending.freed += usable;
+		} else {
+			km_heap_pending.wrong_frees++;
+		}
+	}
+	heap_unlock(hs);
+	return done;
+}
+
 static __attribute__((noinline)) void *km_alloc_ptr(size_t size, gfp_t gfp, void *caller)
 {
-	unsigned long s = mm_lock();
+	unsigned long s;
 	void *p;
 
+	if (km_heap_path_open() && size && (p = km_heap_alloc(size, gfp, caller)) != NULL)
+		return p;
+	s = mm_lock();
 	km_alloc(size, 0, gfp, &p, caller, &s);
 	mm_unlock(s);
 	return p;
@@ -605,9 +730,10 @@ static int km_backend_of(const void *p)
 	}
 }
 
-/* Free p through its backend, which validates it once. On success *usable
- * is the block's usable size and *counted says whether kmalloc made it
- * (a kmem_cache_create cache's objects are not kmalloc's to count). */
+/* Free p through its backend, LARGE or SLAB, which validates it once. On
+ * success *usable is the block's usable size and *counted says whether
+ * kmalloc made it (a kmem_cache_create cache's objects are not kmalloc's
+ * to count). The HEAP backend's: km_heap_free_full. */
 static int backend_free(int backend, const void *p, void *caller, size_t *usable,
 			bool *counted)
 {
@@ -617,18 +743,34 @@ static int backend_free(int backend, const void *p, void *caller, size_t *usable
 	*counted = true;
 	if (backend == KM_BACKEND_LARGE)
 		return large_free(p, caller, usable);
-	if (backend == KM_BACKEND_SLAB) {
-		ret = __kmem_cache_free(NULL, (void *)p, caller, &c);
-		if (ret == 0) {
-			*usable = kmem_cache_size(c);
-			*counted = kmem_cache_is_kmalloc(c);
-		}
+	ret = __kmem_cache_free(NULL, (void *)p, caller, &c);
+	if (ret == 0) {
+		*usable = kmem_cache_size(c);
+		*counted = kmem_cache_is_kmalloc(c);
 	} else {
-		*usable = __heap_usable_size(p);
-		ret = __heap_free((void *)p, caller);
+		km_stats.wrong_frees++; /* reported by the slab layer */
 	}
-	if (ret)
-		km_stats.wrong_frees++; /* reported by slab / heap */
+	return ret;
+}
+
+/* km_free of a SimpleHeap block (mm lock held): freed and counted under
+ * one hold of heap_lock, the HEAP backend's counters being under it. */
+static int km_heap_free_full(const void *p, void *caller)
+{
+	struct mm_alloc_counters *b = &km_stats.backend[KM_BACKEND_HEAP];
+	unsigned long hs = heap_lock();
+	size_t usable = 0;
+	int ret = __heap_free_locked((void *)p, caller, &usable);
+
+	km_heap_fold_locked();
+	if (ret) {   /* reported by the heap */
+		b->wrong_frees++;
+		km_stats.wrong_frees++;
+	} else {
+		b->frees++;
+		b->bytes_in_use -= usable;
+	}
+	heap_unlock(hs);
 	return ret;
 }
 
@@ -646,6 +788,13 @@ static int km_free(const void *p, void *caller)
 		if (why)   /* a freed large block, kept: counted where a freed one is */
 			km_stats.backend[KM_BACKEND_LARGE].wrong_frees++;
 		return km_wrong(p, caller, why ? why : "not a kmalloc block");
+	}
+	if (backend == KM_BACKEND_HEAP) {
+		if (km_heap_free_full(p, caller) != 0)
+			return -EINVAL;
+		if (leak_tracking_on)
+			leak_note_free(p);
+		return 0;
 	}
 	b = &km_stats.backend[backend];
 	if (backend_free(backend, p, caller, &usable, &counted) != 0) {
@@ -728,7 +877,7 @@ static KM_TAIL void km_free_slow(const void *p)
 	void *caller = __builtin_return_address(0);
 	unsigned long s;
 
-	if (km_free_cached(p, mm_cpu()))
+	if (km_free_cached(p, mm_cpu()) || (km_heap_path_open() && km_heap_free(p, caller)))
 		return;
 	s = mm_lock();
 	if (!km_free_kept(p))

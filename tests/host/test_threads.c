@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "tap.h"
 #include "kerrno.h"
@@ -405,6 +406,175 @@ static void test_index_reuse(void)
 	tap_ok(mm_check() == 0, "mm_check clean");
 }
 
+/* ---- the SimpleHeap path ------------------------------------------------------- */
+
+#define HEAP_THREADS 4
+#define HEAP_SLOTS   64
+
+/* Blocks handed between the SimpleHeap threads: each slot holds one at a
+ * time (the test's own lock, not the mm's). */
+static struct blk heap_swap[HEAP_SLOTS];
+static pthread_mutex_t heap_swap_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct heap_worker {
+	pthread_t th;
+	uint64_t rng;
+	unsigned long allocs, bad;
+	uint64_t requested;
+};
+
+/* Allocate, fill, check and free random sizes up to 6 KiB in SimpleHeap
+ * mode, half the frees of blocks another thread made. */
+static void *heap_work(void *arg)
+{
+	struct heap_worker *w = arg;
+	struct blk mine[16] = { { 0 } };
+
+	for (unsigned op = 0; op < OPS; op++) {
+		unsigned k = (unsigned)(xorshift64(&w->rng) % 16);
+		struct blk *b = &mine[k];
+
+		if (b->p) {
+			if (xorshift64(&w->rng) & 1) {   /* swap it for a block of another thread's */
+				unsigned j = (unsigned)(xorshift64(&w->rng) % HEAP_SLOTS);
+				struct blk t;
+
+				pthread_mutex_lock(&heap_swap_lock);
+				t = heap_swap[j];
+				heap_swap[j] = *b;
+				pthread_mutex_unlock(&heap_swap_lock);
+				*b = t;
+			}
+			if (b->p) {
+				w->bad += !intact(b, b->n);
+				kfree(b->p);
+			}
+			b->p = NULL;
+			continue;
+		}
+		b->n = 1 + xorshift64(&w->rng) % 6000;
+		b->tag = (unsigned char)op;
+		b->order = -1;
+		b->p = kmalloc(b->n, GFP_KERNEL);
+		if (!b->p) {
+			w->bad++;
+			continue;
+		}
+		w->allocs++;
+		w->requested += b->n;
+		fill(b);
+	}
+	for (unsigned k = 0; k < 16; k++)
+		if (mine[k].p) {
+			w->bad += !intact(&mine[k], mine[k].n);
+			kfree(mine[k].p);
+		}
+	return NULL;
+}
+
+/* SimpleHeap mode on four threads at once: kmalloc and kfree take the
+ * heap's own lock, not the mm lock, when the heap's runs serve them
+ * (kmalloc.c, km_heap_alloc). Every block keeps its pattern, the mode's
+ * counters add up to exactly the requests made (folded from the path's
+ * own), nothing is left in use, and a double free through that path is
+ * refused and counted once. */
+static void test_simple_heap_threads(void)
+{
+	const uint64_t seed = SEED ^ 0x4ea9;
+	struct heap_worker w[HEAP_THREADS];
+	struct kmalloc_stats k0, k1;
+	unsigned long allocs = 0, bad = 0, reports;
+	uint64_t requested = 0;
+	void *p;
+
+	tap_seed("simple heap threads", seed);
+	mm_set_mode(MM_MODE_SIMPLE);
+	kmalloc_get_stats(&k0);
+	for (unsigned i = 0; i < HEAP_THREADS; i++) {
+		w[i] = (struct heap_worker){ .rng = seed + i };
+		pthread_create(&w[i].th, NULL, heap_work, &w[i]);
+	}
+	for (unsigned i = 0; i < HEAP_THREADS; i++) {
+		pthread_join(w[i].th, NULL);
+		allocs += w[i].allocs;
+		bad += w[i].bad;
+		requested += w[i].requested;
+	}
+	for (unsigned j = 0; j < HEAP_SLOTS; j++)
+		if (heap_swap[j].p) {
+			bad += !intact(&heap_swap[j], heap_swap[j].n);
+			kfree(heap_swap[j].p);
+			heap_swap[j].p = NULL;
+		}
+	kmalloc_get_stats(&k1);
+	tap_ok(!bad && allocs > OPS, "%lu blocks on %d threads, every pattern intact", allocs, HEAP_THREADS);
+	tap_ok(k1.mode[MM_MODE_SIMPLE].requests - k0.mode[MM_MODE_SIMPLE].requests == allocs &&
+	       k1.mode[MM_MODE_SIMPLE].successes - k0.mode[MM_MODE_SIMPLE].successes == allocs &&
+	       k1.mode[MM_MODE_SIMPLE].bytes_requested - k0.mode[MM_MODE_SIMPLE].bytes_requested == requested,
+	       "SimpleHeap's counters: %lu requests, %llu bytes asked, as made",
+	       k1.mode[MM_MODE_SIMPLE].requests - k0.mode[MM_MODE_SIMPLE].requests,
+	       (unsigned long long)(k1.mode[MM_MODE_SIMPLE].bytes_requested -
+				    k0.mode[MM_MODE_SIMPLE].bytes_requested));
+	tap_ok(k1.backend[KM_BACKEND_HEAP].bytes_in_use == k0.backend[KM_BACKEND_HEAP].bytes_in_use &&
+	       k1.backend[KM_BACKEND_HEAP].frees - k0.backend[KM_BACKEND_HEAP].frees == allocs &&
+	       k1.backend[KM_BACKEND_HEAP].peak_bytes_in_use > k0.backend[KM_BACKEND_HEAP].bytes_in_use,
+	       "heap backend: every block freed, nothing left in use, a peak seen");
+	p = kmalloc(100, GFP_KERNEL);
+	kfree(p);
+	reports = mm_host_reports;
+	mm_host_quiet = 1;
+	kfree(p);
+	mm_host_quiet = 0;
+	kmalloc_get_stats(&k0);
+	tap_ok(mm_host_reports == reports + 1 && k0.wrong_frees == k1.wrong_frees + 1 &&
+	       k0.backend[KM_BACKEND_HEAP].wrong_frees == k1.backend[KM_BACKEND_HEAP].wrong_frees + 1,
+	       "a double free of a heap block: refused, reported and counted once");
+	tap_ok(mm_check() == 0, "mm_check clean");
+	mm_set_mode(MM_MODE_HYBRID);
+}
+
+static sem_t heap_done;
+
+static void *heap_one(void *arg)
+{
+	void *p = kmalloc(100, GFP_KERNEL);
+
+	*(void **)arg = p;
+	kfree(p);
+	sem_post(&heap_done);
+	return NULL;
+}
+
+/* While this thread holds the mm lock, another one's kmalloc and kfree in
+ * SimpleHeap mode, served from a run the heap has, finish: they take the
+ * heap's lock only. (Were they to take the mm lock, they would wait until
+ * it is dropped, after the time limit.) */
+static void test_simple_heap_no_mm_lock(void)
+{
+	struct timespec until;
+	pthread_t th;
+	unsigned long s;
+	void *p = NULL;
+	int done;
+
+	pthread_create(&th, NULL, one_block, &(unsigned){ 0 });   /* a second thread has used the mm */
+	pthread_join(th, NULL);
+	mm_set_mode(MM_MODE_SIMPLE);
+	kfree(kmalloc(100, GFP_KERNEL));   /* the heap has a run with room */
+	sem_init(&heap_done, 0, 0);
+	s = mm_lock();
+	pthread_create(&th, NULL, heap_one, &p);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	done = sem_timedwait(&heap_done, &until) == 0;
+	mm_unlock(s);
+	pthread_join(th, NULL);
+	tap_ok(done && p, "SimpleHeap mode: kmalloc and kfree on another thread finish while "
+	       "the mm lock is held (they take the heap's lock only)");
+	mm_set_mode(MM_MODE_HYBRID);
+	sem_destroy(&heap_done);
+}
+
 /* ---- per-thread magazines ------------------------------------------------------ */
 
 static void *free_it(void *arg)
@@ -614,6 +784,8 @@ static __attribute__((unused)) void test_too_many(void)
 static const struct tap_case cases[] = {
 	TAP_CASE(test_stress),
 	TAP_CASE(test_index_reuse),
+	TAP_CASE(test_simple_heap_threads),
+	TAP_CASE(test_simple_heap_no_mm_lock),
 	TAP_CASE(test_double_free_across_threads),
 	TAP_CASE(test_reclaim_objects_before_data),
 	TAP_CASE(test_index_after_exit),
