@@ -133,6 +133,21 @@ unsigned long kmalloc_shrink(void);
  * (txn.c's undo). Mm lock held. */
 void kmalloc_bypass_caches(bool on);
 
+/* A reservation from the calling CPU's caches (as Linux's
+ * kmem_cache_prefill_sheaf): kmalloc_take_cached stores in out[0..] up to
+ * n blocks of the size class of size bytes at 16-byte alignment, taken
+ * from the objects the CPU's magazines hold now (never from the slabs,
+ * never failing: it returns how many it took, 0 when the class has none
+ * cached, size is above the classes, or the magazines are off --
+ * mm_slow_paths). kmalloc_put_cached puts such a block back into the
+ * magazines of the CPU that took it (txn.c's undo, on the same CPU, with
+ * the caches bypassed): true; false -- nothing done, the caller kfrees it
+ * -- when the magazines have no room, poisoning is on (they were drained
+ * for it), or p is not a live object of one of kmalloc's caches. Counted
+ * as a fast-path allocation and free. Mm lock NOT held. */
+unsigned kmalloc_take_cached(size_t size, void **out, unsigned n);
+bool kmalloc_put_cached(const void *p);
+
 /* The failure window: of the requests of about the last KMALLOC_WINDOW_MS,
  * how many failed (kmalloc_window.c). Without a tick it may span longer,
  * and says so in ms. */

@@ -872,6 +872,49 @@ static bool km_free_kept(const void *p)
 	       ((uintptr_t)p & (PAGE_SIZE - 1)) == 0 && km_kept_put(pg);
 }
 
+/* kmalloc.h */
+unsigned kmalloc_take_cached(size_t size, void **out, unsigned n)
+{
+	int ci = km_class(size, 16);
+	struct kmem_cache *c;
+	unsigned cpu, got = 0;
+	unsigned long s;
+	void *p;
+
+	if (ci < 0 || __atomic_load_n(&mm_slow_paths, __ATOMIC_RELAXED))
+		return 0;
+	c = km_caches[ci];
+	cpu = mm_cpu();
+	s = slab_lock(c);   /* the CPU's own magazines, outside its gate */
+	if (!__atomic_load_n(&mm_slow_paths, __ATOMIC_RELAXED))
+		while (got < n && (p = km_cpu_take(&c->cpu[cpu], size)) != NULL)
+			out[got++] = p;
+	slab_unlock(c, s);
+	return got;
+}
+
+bool kmalloc_put_cached(const void *p)
+{
+	struct page *pg = p ? virt_to_page(p) : NULL;
+	struct kmem_cache *c;
+	unsigned long s;
+	bool done = false;
+
+	if (!pg || (pg->owner != PAGE_OWNER_SLAB && (pg = compound_head(pg))->owner != PAGE_OWNER_SLAB))
+		return false;
+	c = __atomic_load_n(&pg->priv, __ATOMIC_ACQUIRE);
+	if (!slab_cache_valid(c) || !kmem_cache_is_kmalloc(c))
+		return false;
+	s = slab_lock(c);
+	/* whatever else mm_slow_paths says, magazines may hold objects --
+	 * unless poisoning is on: they were drained for it (mm_debug) */
+	if (!(__atomic_load_n(&mm_debug_flags, __ATOMIC_RELAXED) & MM_DEBUG_POISON) &&
+	    pg->priv == c && pg->owner == PAGE_OWNER_SLAB)
+		done = slab_free_fast(pg, p, mm_cpu()) != NULL;
+	slab_unlock(c, s);
+	return done;
+}
+
 static KM_TAIL void km_free_slow(const void *p)
 {
 	void *caller = __builtin_return_address(0);

@@ -28,6 +28,9 @@
  *   OP_ALLOC     ptr = kmalloc block, size = usable  -> kfree
  *   OP_RESERVED  as ALLOC, a reserved block not yet handed out -> kfree;
  *                commit kfrees it too (a savepoint's commit turns it NOP)
+ *                ALLOC and RESERVED with order == TXN_FROM_CPU: the block
+ *                came from the CPU's magazines (mm_txn_reserve) -> back
+ *                into them (kmalloc_put_cached), else kfree
  *   OP_PAGES     ptr = head struct page, order       -> free_pages
  *   OP_VMMAP     ptr = vm_space, va, size            -> vm_unmap
  *   OP_FREE      ptr = block to free                 -> nothing; commit kfrees
@@ -89,6 +92,7 @@
 #define TXN_KEEP_MAX (2 * SLAB_MAX_CACHES * SLAB_RESERVE + HEAP_SPARE_RUNS)
 
 enum { OP_NOP, OP_ALLOC, OP_RESERVED, OP_PAGES, OP_VMMAP, OP_FREE };
+#define TXN_FROM_CPU 1u   /* entry order of a block from the CPU's magazines */
 
 struct txn_page {
 	struct list_head link; /* first: the page's address is the link's */
@@ -213,12 +217,20 @@ static void txn_trim(void)
 
 /* ---- undo ------------------------------------------------------------------------ */
 
+/* A block the transaction took back where it came from: into the CPU's
+ * magazines when it came from them, so the slabs are as they were. */
+static void txn_kfree(const struct mm_txn_entry *e)
+{
+	if (e->order != TXN_FROM_CPU || !kmalloc_put_cached(e->ptr))
+		kfree(e->ptr);
+}
+
 static void undo_entry(const struct mm_txn_entry *e)
 {
 	switch (e->op) {
 	case OP_ALLOC:
 	case OP_RESERVED:
-		kfree(e->ptr);
+		txn_kfree(e);
 		break;
 	case OP_PAGES:
 		if (free_pages(e->ptr, e->order) != 0)
@@ -505,17 +517,30 @@ int mm_txn_free(struct mm_txn *t, const void *p)
 
 /* ---- reservation -------------------------------------------------------------- */
 
+/* The reservation draws first on what the calling CPU's magazines hold
+ * (kmalloc_take_cached: Linux's kmem_cache_prefill_sheaf takes its sheaf
+ * from the CPU's caches the same way), then on the allocators. */
 static int txn_reserve(struct mm_txn *t, size_t bytes, size_t count)
 {
 	struct mm_txn *r = t->root;
-	size_t mark = r->len, i;
-	void *p;
+	size_t mark = r->len, i = 0;
+	void *p, *batch[16];
+	unsigned got;
 
 	if (!bytes || bytes > KMALLOC_MAX_REQUEST)
 		return -EINVAL;
 	if (log_room(r, count) != 0)
 		return -ENOMEM;
-	for (i = 0; i < count; i++) {
+	while (i < count && (got = kmalloc_take_cached(bytes, batch, count - i < 16 ?
+							   (unsigned)(count - i) : 16)) != 0) {
+		for (unsigned k = 0; k < got; k++, i++) {
+			struct mm_txn_entry *e = log_push(r, OP_RESERVED, batch[k]);
+
+			e->size = ksize(batch[k]);
+			e->order = TXN_FROM_CPU;
+		}
+	}
+	for (; i < count; i++) {
 		if (kmem_try_alloc(bytes, MM_TXN_RESERVE_ALIGN, 0, &p) != 0) {
 			txn_undo(r, mark); /* takes back blocks and log pages */
 			return -ENOMEM;
@@ -562,7 +587,7 @@ static void commit_savepoint(struct mm_txn *t)
 	for (i = t->start; i < t->root->len; i++) {
 		e = log_at(t->root, i);
 		if (e->op == OP_RESERVED) {
-			kfree(e->ptr);
+			txn_kfree(e);
 			e->op = OP_NOP;
 		}
 	}

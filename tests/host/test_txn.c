@@ -354,6 +354,65 @@ static void test_nested(void)
 
 /* ---- reservations ------------------------------------------------------------- */
 
+/* Objects of one class the calling CPU's magazines hold (kmalloc-64). */
+static unsigned long cpu_cached64(void)
+{
+	struct kmem_cache_stats cs;
+
+	kmem_cache_get_stats(kmalloc_cache(3), &cs);
+	return cs.cached;
+}
+
+/* mm_txn_reserve draws on what the CPU's magazines hold first (Linux's
+ * kmem_cache_prefill_sheaf): no slab is touched and nothing can fail; an
+ * abort puts the blocks back into the magazines, so the slabs -- and the
+ * CPU's cached objects -- are exactly as before; a commit frees the unused
+ * ones there too. */
+static void test_reserve_from_cpu_caches(void)
+{
+	struct kmem_cache_stats c0, c1;
+	struct snap s0, s;
+	struct mm_txn t;
+	void *p[16];
+	unsigned long cached0;
+	int ok = 1;
+
+	mm_set_mode(MM_MODE_TWOTIER);
+	for (int n = 0; n < 16; n++)   /* the CPU's magazines hold sixteen 64-byte objects */
+		p[n] = kmalloc(64, 0);
+	for (int n = 0; n < 16; n++)
+		kfree(p[n]);
+	cached0 = cpu_cached64();
+	kmem_cache_get_stats(kmalloc_cache(3), &c0);
+	s0 = take(NULL);
+	mm_txn_begin(&t);
+	tap_ok(mm_txn_reserve(&t, 50, 8) == 0 && cpu_cached64() == cached0 - 8,
+	       "reserve 8 x 50 bytes: 8 of the CPU's %lu cached 64-byte objects", cached0);
+	kmem_cache_get_stats(kmalloc_cache(3), &c1);
+	tap_ok(c1.slabs == c0.slabs && c1.active_objs == c0.active_objs + 8,
+	       "no slab touched: %lu slabs, %lu objects in use", c1.slabs, c1.active_objs);
+	inject(FI_ALL, 100, 0, -1);
+	for (int n = 0; n < 8; n++)
+		ok &= mm_txn_alloc(&t, 1 + (size_t)n * 6, 16, 0, &p[n]) == 0 && ksize(p[n]) == 64;
+	faultinj_off();
+	tap_ok(ok, "8 allocations from it under 100%% injection all succeed");
+	mm_txn_abort(&t);
+	s = take(NULL);
+	tap_ok(cpu_cached64() == cached0 && same(&s0, &s),
+	       "abort: back in the CPU's magazines; slabs, zones and figures as before");
+	mm_txn_begin(&t);
+	mm_txn_reserve(&t, 64, 8);
+	for (int n = 0; n < 3; n++)
+		mm_txn_alloc(&t, 64, 0, 0, &p[n]);
+	mm_txn_commit(&t);
+	tap_ok(cpu_cached64() == cached0 - 3 && sound(),
+	       "commit: the 3 used stay allocated, the 5 unused go back to the magazines");
+	for (int n = 0; n < 3; n++)
+		kfree(p[n]);
+	tap_ok(cpu_cached64() == cached0, "and the 3 freed join them");
+	mm_set_mode(MM_MODE_HYBRID);
+}
+
 static void test_reserve(void)
 {
 	struct snap s0 = take(NULL), s;
@@ -927,6 +986,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_deferred_free),
 	TAP_CASE(test_nested),
 	TAP_CASE(test_reserve),
+	TAP_CASE(test_reserve_from_cpu_caches),
 	TAP_CASE(test_log_growth),
 	TAP_CASE(test_modes),
 	TAP_CASE(test_run),
