@@ -13,9 +13,9 @@
  * buddy_alloc() take a block from the calling CPU's list, free_pages() and
  * free_pages_addr() put one on it, inside the CPU's gate (mm/mm_env.h)
  * and with no shared lock. An empty list takes a batch of blocks from its
- * zone under the mm lock (one block when the zone is short: below its low
- * watermark plus a batch); a list holding more than its high mark gives a
- * batch back, merging as usual. Per zone, batch = zone->pcp_batch >> order
+ * zone under that zone's lock (one block when the zone is short: below its
+ * low watermark plus a batch); a list holding more than its high mark
+ * gives a batch back, merging as usual. Per zone, batch = zone->pcp_batch >> order
  * blocks (at least one; pcp_batch is present_pages / 1024 rounded down to
  * a power of two, 1..16 pages), high = BUDDY_PCP_HIGH batches.
  * A block on a list is free (PG_PCP, owner FREE) but not on the zone's
@@ -26,6 +26,9 @@
  * lists' keeper (mm/shrinker.h) gives every CPU's lists back to the zones
  * when a request runs out of memory and on kmalloc_shrink(), so a request
  * of any order sees those pages before it fails.
+ * Locks: one per zone (zone->lock, mm/buddy.c), innermost; the lists'
+ * refill and trim take it inside the CPU's gate; callers may hold the mm
+ * lock when they call in (order: mm lock, gates, zone locks).
  * Callers that hold the mm lock never reach the lists (a CPU that stopped
  * the gates would wait for its own): buddy_try_alloc() and
  * free_pages_owned() always use the zones. A CPU that opened a transaction
@@ -114,11 +117,27 @@ unsigned long buddy_free_pages(void);
 
 /* A snapshot of the counters, every CPU's page-list counts folded in
  * (requests and successes include blocks the lists handed out, frees the
- * blocks they took back). peak_pages_in_use is the highest in-use figure
- * seen at a zone allocation or a read of the figures: what the lists'
- * fast paths hand out is counted in at the reads, so a peak between two
- * reads may be missed (as kmalloc's slab peak). */
+ * blocks they took back), exact: summed with the gates stopped and every
+ * zone locked. requests = successes + fail_nomem + fail_inval +
+ * fail_injected. peak_pages_in_use is the highest pages_in_use any call
+ * of buddy_get_stats has returned (as kmalloc's slab peak is the highest
+ * seen at a fold): never more than was ever in use, but a peak between
+ * two reads is missed -- the lists' fast paths count in per-CPU counters
+ * only, so no one sees every moment's total. */
 void buddy_get_stats(struct buddy_stats *out);
+
+/* One zone's free lists as of one moment (buddy_zone_info). */
+struct buddy_zone_info {
+	unsigned long free_pages;              /* on the zone's free lists */
+	unsigned long nr_free[MAX_ORDER + 1];  /* blocks of each order on them */
+	unsigned long pcp_pages;               /* free on the CPUs' page lists */
+};
+
+/* Every zone's free lists and page-list pages (out[zone id]), taken with
+ * every zone locked and the gates stopped, so the figures agree with each
+ * other. The caller may hold the mm lock (it nests); not a zone lock, and
+ * not inside a gate. */
+void buddy_zone_info(struct buddy_zone_info out[NR_ZONES]);
 
 /* Whether the zones ordinary requests come from first (Normal and above)
  * have more free frames on their free lists than their low watermarks
@@ -158,8 +177,9 @@ unsigned long buddy_pcp_drain_all(void);
 void buddy_pcp_bypass(bool on);
 
 /* Linux's unusable free space index of zone z for order, in per mille:
- * the share of free frames in blocks smaller than 2^order. 0 when the zone
- * has no free frames (or z is invalid); 1000 for order > MAX_ORDER. */
+ * the share of free frames in blocks smaller than 2^order (read under the
+ * zone's lock). 0 when the zone has no free frames (or z is invalid); 1000
+ * for order > MAX_ORDER. */
 unsigned buddy_unusable_index(enum zone_id z, unsigned order);
 
 #endif

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include "lib/list.h"
+#include "mm/mm_env.h"
 
 typedef uint64_t phys_addr_t;
 
@@ -95,14 +96,26 @@ struct free_area {
  * lists only: free blocks on the CPUs' page lists are free too, counted
  * apart (buddy_pcp_get(); buddy_free_pages() includes them). pcp_batch:
  * the pages a CPU's page list takes from or gives back to this zone at a
- * time (mm/buddy.h, "Per-CPU page lists"). */
+ * time (mm/buddy.h, "Per-CPU page lists").
+ * Locking (mm/buddy.c): name, span, present_pages, watermarks and
+ * pcp_batch are fixed once page_alloc_init() has built the zone and are
+ * read without a lock; lock guards everything below it (and the buddy
+ * state of the zone's frames). Other layers read a consistent view of
+ * the free lists with buddy_zone_info() (mm/buddy.h), not these fields. */
 struct zone {
 	const char *name;            /* "DMA", "Normal", "High" */
 	uint64_t start_pfn, end_pfn; /* span [start, end); empty when equal */
 	unsigned long present_pages; /* usable frames this zone manages */
-	unsigned long free_pages;    /* of those, free on the zone's lists now */
 	unsigned long wmark_min, wmark_low, wmark_high;
 	unsigned long pcp_batch;
+	mm_spinlock_t lock;          /* Linux's zone->lock: innermost */
+	unsigned long free_pages;    /* free on the zone's lists now (stored
+				      * atomically: buddy_plenty reads it unlocked) */
+	unsigned long allocs, frees; /* blocks the zone path handed out / took back */
+	unsigned long pages_in_use;  /* pages it handed out less pages it took back
+				      * (mod 2^64: a block a page list handed out may
+				      * come back here; the sum over zones and lists is
+				      * exact) */
 	struct free_area area[MAX_ORDER + 1];
 };
 

@@ -29,9 +29,12 @@ static struct free_area_snap {
 
 static void snapshot(struct free_area_snap *s)
 {
+	struct buddy_zone_info zi[NR_ZONES];
+
+	buddy_zone_info(zi);
 	for (int z = 0; z < NR_ZONES; z++)
 		for (int o = 0; o <= MAX_ORDER; o++)
-			s->nr[z][o] = zone_get(z)->area[o].nr_free;
+			s->nr[z][o] = zi[z].nr_free[o];
 }
 
 /* Each held block starts with its own pfn and ends with its index: any

@@ -39,14 +39,14 @@ static void put(struct snap *s, uint64_t v)
 
 static void snap_pages(struct snap *s)
 {
+	struct buddy_zone_info zi[NR_ZONES];
 	struct buddy_stats bs;
 
+	buddy_zone_info(zi);
 	for (int z = 0; z < NR_ZONES; z++) {
-		const struct zone *zn = zone_get(z);
-
-		put(s, zn->free_pages);
+		put(s, zi[z].free_pages);
 		for (int o = 0; o <= MAX_ORDER; o++)
-			put(s, zn->area[o].nr_free);
+			put(s, zi[z].nr_free[o]);
 	}
 	buddy_get_stats(&bs);
 	put(s, bs.pages_in_use);

@@ -20,15 +20,50 @@
  *    same order.
  *  - zone->area[o].nr_free counts the list; zone->free_pages is the sum of
  *    nr_free[o] << o; free_pages + pages on the CPUs' page lists + pages
- *    in allocated blocks == present_pages; the allocated total is
- *    stats.pages_in_use plus what the page lists' counters hold.
+ *    in allocated blocks == present_pages; the allocated total is the
+ *    zones' pages_in_use plus what the page lists' counters hold.
  * buddy_check() (buddy_check.c) verifies all of the above.
- * Every public entry point holds mm_lock() while it changes any of this;
- * the per-CPU page lists in front of it (buddy_pcp.c) take blocks of
- * orders 0..BUDDY_PCP_ORDER off the zones in batches and serve
- * alloc_pages / free_pages from them inside a CPU's gate. A frame's flags
- * may change under such a fast path while this file looks at it as a
- * buddy: those looks are atomic loads. */
+ *
+ * Locks (Linux's zone->lock). Each zone has its own, zone->lock: it guards
+ * the zone's free lists, nr_free, free_pages and counters (allocs, frees,
+ * pages_in_use), the buddy state of its frames (a free head's flags, order
+ * and link) and a block's passage between free and allocated (the take and
+ * the head's preparation; a free's check, claim and release, under one hold
+ * so two racing frees of one block cannot both pass). The per-CPU page
+ * lists (buddy_pcp.c) take blocks of orders 0..BUDDY_PCP_ORDER off the
+ * zones in batches and serve alloc_pages / free_pages from them inside a
+ * CPU's gate; their refill and trim take the zone's lock inside the gate.
+ * Lock order:
+ *     mm lock  ->  CPU gates  ->  zone locks (DMA, then Normal, then High)
+ *  - callers may hold the mm lock (the object allocators do); no path here
+ *    takes it but the readers of every figure (below) and the page lists'
+ *    drain, which stop the gates;
+ *  - a zone lock is innermost: nothing done while holding one takes another
+ *    lock, enters a gate, asks fault injection, reports or reclaims (those
+ *    come before it is taken or after it is dropped); an allocation walks
+ *    its zones one lock at a time;
+ *  - only a reader of every zone at once holds several (buddy_zones_lock:
+ *    the figures, buddy_check), in ascending zone id.
+ * A frame's flags may change under a page list's fast path (no zone lock)
+ * while a CPU holding the lock looks at the frame as a buddy: they are
+ * stored with mm_store32 and looked at with atomic loads.
+ *
+ * Counters: what the zone path hands out and takes back is counted per
+ * zone under its lock (allocs, frees, pages_in_use); what the page lists
+ * hand out, per CPU in their counters (buddy_pcp.c); failures and refused
+ * frees in buddy_fails, with atomic adds -- they are off every success
+ * path, and a failed request has tried several zones and a refused free
+ * may name no frame, so no one zone's lock would do. requests is computed
+ * at a read as successes plus failures. A reader (buddy_get_stats,
+ * buddy_free_pages, buddy_check) holds the mm lock, stops the gates and
+ * takes every zone lock, so what it sums is one moment's figures: exact.
+ * peak_pages_in_use is the highest in-use figure such a sum (a fold) has
+ * found: at buddy_get_stats, buddy_check and the page lists' drain (which
+ * runs when memory is short) -- as the slab backend's peak is the highest
+ * seen at a fold. It never exceeds what was in use at some moment; a peak
+ * between two folds is missed. An exact peak would need one shared
+ * counter on every page-list operation, which is what the lists are there
+ * to avoid. */
 #include "mm/buddy.h"
 #include "mm/faultinj.h"
 #include "mm/shrinker.h"
@@ -38,7 +73,12 @@
 
 #include <string.h>
 
-struct buddy_stats buddy_stats; /* shared with buddy_check.c */
+struct buddy_fails buddy_fails;   /* mm_internal.h */
+
+/* The highest pages_in_use a fold summed (mm lock; buddy_peak_see). */
+static unsigned long buddy_peak_folded;
+
+static const char *const zone_lock_names[NR_ZONES] = { "zone DMA", "zone Normal", "zone High" };
 
 /* Why a free was refused. */
 enum buddy_free_err {
@@ -80,11 +120,12 @@ static struct page *buddy_pfn_page(uint64_t pfn)
 	return &page_map[pfn - page_base_pfn];
 }
 
+/* Zone lock held, for this and the next. */
 static void buddy_list_add(struct zone *z, struct page *pg, unsigned order)
 {
-	pg->flags = PG_BUDDY;
 	pg->order = (uint8_t)order;
 	pg->owner = PAGE_OWNER_FREE;
+	mm_store32(&pg->flags, PG_BUDDY);
 	list_add(&pg->lru, &z->area[order].free_list);
 	z->area[order].nr_free++;
 	__atomic_store_n(&z->free_pages, z->free_pages + (1UL << order), __ATOMIC_RELAXED);   /* buddy_plenty */
@@ -95,26 +136,46 @@ static void buddy_list_del(struct zone *z, struct page *pg)
 	list_del(&pg->lru);
 	z->area[pg->order].nr_free--;
 	__atomic_store_n(&z->free_pages, z->free_pages - (1UL << pg->order), __ATOMIC_RELAXED);
-	pg->flags = 0;
+	mm_store32(&pg->flags, 0);
 }
 
 void buddy_reset(void)
 {
-	memset(&buddy_stats, 0, sizeof(buddy_stats));
+	memset(&buddy_fails, 0, sizeof(buddy_fails));
+	buddy_peak_folded = 0;
 	buddy_pcp_reset();
 	for (int z = 0; z < NR_ZONES; z++) {
+		struct zone *zn = &mm_zones[z];
+
+		mm_spin_init(&zn->lock, zone_lock_names[z]);
 		for (int o = 0; o <= MAX_ORDER; o++) {
-			list_init(&mm_zones[z].area[o].free_list);
-			mm_zones[z].area[o].nr_free = 0;
+			list_init(&zn->area[o].free_list);
+			zn->area[o].nr_free = 0;
 		}
-		mm_zones[z].free_pages = 0;
+		zn->free_pages = 0;
+		zn->allocs = zn->frees = zn->pages_in_use = 0;
 	}
 }
 
 void buddy_add_initial_block(struct zone *z, uint64_t pfn, unsigned order)
 {
+	unsigned long s = zone_lock(z);
+
 	z->present_pages += 1UL << order;
 	buddy_list_add(z, buddy_pfn_page(pfn), order);
+	zone_unlock(z, s);
+}
+
+void buddy_zones_lock(unsigned long state[NR_ZONES])
+{
+	for (int z = 0; z < NR_ZONES; z++)
+		state[z] = zone_lock(&mm_zones[z]);
+}
+
+void buddy_zones_unlock(const unsigned long state[NR_ZONES])
+{
+	for (int z = NR_ZONES - 1; z >= 0; z--)
+		zone_unlock(&mm_zones[z], state[z]);
 }
 
 void buddy_zone_set_watermarks(struct zone *z)
@@ -151,7 +212,7 @@ static void buddy_split(struct zone *z, struct page *pg, unsigned high,
 }
 
 /* Take a 2^order block from z, or NULL (empty, fragmented, or below min
- * unless dip). Inline, so the zone path keeps no call here; buddy_pcp.c has
+ * unless dip); z's lock held. Inline, so the zone path keeps no call here; buddy_pcp.c has
  * buddy_zone_take. */
 static inline __attribute__((always_inline)) struct page *
 zone_take(struct zone *z, unsigned order, bool dip)
@@ -171,73 +232,68 @@ zone_take(struct zone *z, unsigned order, bool dip)
 	return NULL;
 }
 
+/* A block just taken from z made an allocated head of this order, counted
+ * in z's counters (z's lock held). */
+static void buddy_prep_head(struct zone *z, struct page *pg, unsigned order)
+{
+	pg->order = (uint8_t)order;
+	list_init(&pg->lru);
+	buddy_head_reset(pg);
+	z->allocs++;
+	z->pages_in_use += 1UL << order;
+}
+
 /* Try the zones flags allow, preferred first (ids descend: High, Normal,
- * DMA), each above its min watermark; then, when dip (a GFP_RESERVE
- * request), the same zones below it: a reserve is the last resort, not a
- * zone's first pages (as Linux's slow path lowers watermarks only after
- * the normal walk failed). */
+ * DMA), each above its min watermark and under its own lock in turn;
+ * then, when dip (a GFP_RESERVE request), the same zones below it: a
+ * reserve is the last resort, not a zone's first pages (as Linux's slow
+ * path lowers watermarks only after the normal walk failed). A zone with
+ * no frames (present_pages is fixed at set-up) is not locked. */
 static struct page *buddy_take(gfp_t gfp, unsigned order, bool dip)
 {
 	int first = (gfp & GFP_DMA) ? ZONE_DMA :
 		    (gfp & GFP_DMA32) ? ZONE_NORMAL : ZONE_HIGH;
 
 	for (int pass = 0; pass <= (dip ? 1 : 0); pass++)
-		for (int z = first; z >= ZONE_DMA; z--) {
-			struct page *pg = zone_take(&mm_zones[z], order, pass);
+		for (int zi = first; zi >= ZONE_DMA; zi--) {
+			struct zone *z = &mm_zones[zi];
+			struct page *pg;
+			unsigned long s;
 
+			if (!z->present_pages)
+				continue;
+			s = zone_lock(z);
+			pg = zone_take(z, order, pass);
+			if (pg)
+				buddy_prep_head(z, pg, order);
+			zone_unlock(z, s);
 			if (pg)
 				return pg;
 		}
 	return NULL;
 }
 
-/* A pages-in-use figure seen: the peak if higher. The zone path's own
- * count may be below zero for a while (a block it handed out went back
- * through a page list, whose count is folded in at reads): signed. */
-static void buddy_peak(unsigned long in_use)
-{
-	if ((long)in_use > (long)buddy_stats.peak_pages_in_use)
-		buddy_stats.peak_pages_in_use = in_use;
-}
-
-static void buddy_prep_head(struct page *pg, unsigned order)
-{
-	pg->order = (uint8_t)order;
-	buddy_head_reset(pg);
-	list_init(&pg->lru);
-	buddy_stats.successes++;
-	buddy_stats.pages_in_use += 1UL << order;
-	buddy_peak(buddy_stats.pages_in_use + buddy_pcp_out_seen);
-}
-
-/* buddy_try_alloc(), allowed below the watermarks only when dip. */
+/* buddy_try_alloc(), allowed below the watermarks only when dip. Fault
+ * injection is asked before any zone lock is taken. */
 static int buddy_try(gfp_t gfp, unsigned order, struct page **out, bool dip)
 {
-	struct page *pg = NULL;
-	unsigned long irq;
+	struct page *pg;
 
 	if (out)
 		*out = NULL;
-	irq = mm_lock();
-	buddy_stats.requests++;
 	if (!out || order > MAX_ORDER) {
-		buddy_stats.fail_inval++;
-		mm_unlock(irq);
+		buddy_fail_count(&buddy_fails.inval, 1);
 		return -EINVAL;
 	}
 	if (faultinj_should_fail(FI_PAGE, PAGE_SIZE << order, gfp)) {
-		buddy_stats.fail_injected++;
-		mm_unlock(irq);
+		buddy_fail_count(&buddy_fails.injected, 1);
 		return -ENOMEM;
 	}
 	pg = buddy_take(gfp, order, dip);
 	if (!pg) {
-		buddy_stats.fail_nomem++;
-		mm_unlock(irq);
+		buddy_fail_count(&buddy_fails.nomem, 1);
 		return -ENOMEM;
 	}
-	buddy_prep_head(pg, order);
-	mm_unlock(irq);
 	if (gfp & GFP_ZERO)
 		memset(page_address(pg), 0, PAGE_SIZE << order);
 	*out = pg;
@@ -253,11 +309,7 @@ int buddy_try_alloc(gfp_t gfp, unsigned order, struct page **out)
  * memory, is not a request or a failure of its own. */
 static void buddy_uncount_try(void)
 {
-	unsigned long s = mm_lock();
-
-	buddy_stats.requests--;
-	buddy_stats.fail_nomem--;
-	mm_unlock(s);
+	buddy_fail_count(&buddy_fails.nomem, -1ul);
 }
 
 /* The calling CPU's page lists, else the zones above their watermarks. */
@@ -299,17 +351,21 @@ struct page *alloc_pages(gfp_t gfp, unsigned order)
 
 /* ---- free ------------------------------------------------------------- */
 
-/* For a frame that heads nothing: the free or allocated block holding it.
- * *head_pfn is UINT64_MAX when no block holds it (a broken invariant). */
-static enum buddy_free_err buddy_find_container(uint64_t pfn, uint64_t *head_pfn)
+/* For a frame of zone z that heads nothing: the free or allocated block
+ * holding it (always in the same zone: no block crosses a zone's edge),
+ * z's lock held. *head_pfn is UINT64_MAX when no block holds it (a broken
+ * invariant). */
+static enum buddy_free_err buddy_find_container(const struct zone *z, uint64_t pfn,
+						uint64_t *head_pfn)
 {
 	for (unsigned o = 1; o <= MAX_ORDER; o++) {
 		uint64_t h = pfn & ~((1ULL << o) - 1);
-		const struct page *hp = pfn_to_page(h);
+		const struct page *hp;
 		uint32_t f;
 
-		if (!hp)
+		if (h < z->start_pfn)
 			break;
+		hp = buddy_pfn_page(h);
 		f = __atomic_load_n(&hp->flags, __ATOMIC_RELAXED);
 		if ((f & (PG_BUDDY | PG_PCP | PG_HEAD)) && pfn - h < (1ULL << hp->order)) {
 			*head_pfn = h;
@@ -320,23 +376,28 @@ static enum buddy_free_err buddy_find_container(uint64_t pfn, uint64_t *head_pfn
 	return BF_INTERIOR;
 }
 
-/* Whether pg/order names an allocated block; never trusts pg. */
-static enum buddy_free_err buddy_free_check(const struct page *pg, unsigned order,
-					    uint64_t *info)
+/* Whether pg names a frame of the array and order is one; no lock. */
+static enum buddy_free_err buddy_free_frame(const struct page *pg, unsigned order)
 {
 	uintptr_t off = (uintptr_t)pg - (uintptr_t)page_map;
-	uint64_t pfn;
-	uint32_t f;
 
 	if (!pg)
 		return BF_NULL;
 	if (!page_map || off % sizeof(struct page) ||
 	    off / sizeof(struct page) >= page_nr_frames)
 		return BF_NOT_FRAME;
-	if (order > MAX_ORDER)
-		return BF_BAD_ORDER;
-	pfn = page_to_pfn(pg);
-	f = __atomic_load_n(&pg->flags, __ATOMIC_RELAXED);   /* a page list's may change */
+	return order > MAX_ORDER ? BF_BAD_ORDER : BF_OK;
+}
+
+/* Whether the frame pg of zone z heads an allocated block of this order
+ * (z's lock held: its buddy state holds still, but a page list's fast
+ * path may change its flags). */
+static enum buddy_free_err buddy_free_check(const struct zone *z, const struct page *pg,
+					    unsigned order, uint64_t *info)
+{
+	uint64_t pfn = page_to_pfn(pg);
+	uint32_t f = __atomic_load_n(&pg->flags, __ATOMIC_RELAXED);
+
 	if (f & PG_RESERVED)
 		return BF_RESERVED;
 	if (f & (PG_BUDDY | PG_PCP))
@@ -346,17 +407,18 @@ static enum buddy_free_err buddy_free_check(const struct page *pg, unsigned orde
 		return BF_TAIL;
 	}
 	if (!(f & PG_HEAD))
-		return buddy_find_container(pfn, info);
+		return buddy_find_container(z, pfn, info);
 	if (pfn & ((1ULL << order) - 1))
 		return BF_UNALIGNED;
 	*info = pg->order;
 	return pg->order != order ? BF_WRONG_ORDER : BF_OK;
 }
 
-/* Report a refused free in one line, naming the caller. */
+/* Report a refused free in one line, naming the caller (no lock held). */
 static int buddy_report_refusal(enum buddy_free_err err, const void *what,
 				unsigned order, uint64_t info, void *caller)
 {
+	buddy_fail_count(&buddy_fails.wrong_frees, 1);
 	if (err == BF_WRONG_OWNER)
 		mm_report("buddy: refused free of %p order %u from %p: %s %s", what, order,
 			  caller, buddy_free_msg[err], page_owner_name((unsigned)info));
@@ -370,22 +432,12 @@ static int buddy_report_refusal(enum buddy_free_err err, const void *what,
 	return -EINVAL;
 }
 
-/* Count and report a free refused before it reached the frame array. */
-static int buddy_refuse(enum buddy_free_err err, const void *what,
-			unsigned order, void *caller)
-{
-	unsigned long irq = mm_lock();
-
-	buddy_stats.wrong_frees++;
-	mm_unlock(irq);
-	return buddy_report_refusal(err, what, order, 0, caller);
-}
-
-/* Return the block to its zone, merging with free buddies upward. A buddy
- * is looked at with an atomic load of its flags: a page list's fast path
- * may be changing them (a block on a list is not PG_BUDDY, and a PG_BUDDY
- * one is the mm lock's). Inline, so the zone path keeps no call here;
- * buddy_pcp.c has buddy_merge. */
+/* Return the block to its zone, merging with free buddies upward (the
+ * zone's lock held). A buddy is looked at with an atomic load of its
+ * flags: a page list's fast path may be changing them (a block on a list
+ * is not PG_BUDDY, and a PG_BUDDY one is the zone lock's, as its order).
+ * Inline, so the zone path keeps no call here; buddy_pcp.c has
+ * buddy_merge. */
 static inline __attribute__((always_inline)) void merge(struct page *pg, unsigned order)
 {
 	struct zone *z = &mm_zones[pg->zone];
@@ -407,12 +459,12 @@ static inline __attribute__((always_inline)) void merge(struct page *pg, unsigne
 	buddy_list_add(z, buddy_pfn_page(pfn), order);
 }
 
-/* Give a checked allocated block back. Called with mm_lock held. */
-static void buddy_release(struct page *pg, unsigned order)
+/* Give a checked allocated block of zone z back (z's lock held). */
+static void buddy_release(struct zone *z, struct page *pg, unsigned order)
 {
 	if (pg->flags & PG_COMPOUND)
 		page_clear_compound(pg, order);
-	pg->flags = 0;
+	mm_store32(&pg->flags, 0);
 	pg->owner = PAGE_OWNER_FREE;   /* owners stay on heads only (page.h) */
 	pg->priv = NULL;
 	pg->mem = NULL;
@@ -420,8 +472,8 @@ static void buddy_release(struct page *pg, unsigned order)
 	pg->kind = 0;
 	pg->head_off = 0;
 	merge(pg, order);
-	buddy_stats.frees++;
-	buddy_stats.pages_in_use -= 1UL << order;
+	z->frees++;
+	z->pages_in_use -= 1UL << order;
 }
 
 /* mm_internal.h: the zone path's own, for the page lists. */
@@ -435,33 +487,38 @@ void buddy_merge(struct page *pg, unsigned order)
 	merge(pg, order);
 }
 
-/* Check and release under one lock hold, so two racing frees of one block
- * cannot both pass; report outside it. The block must belong to `owner`:
- * a slab, heap run or page table is never freed through the page API. */
+/* Check and release under one hold of the block's zone lock (a frame's
+ * zone is fixed at set-up, so the frame names the lock), so two racing
+ * frees of one block cannot both pass; report after it is dropped. The
+ * block must belong to `owner`: a slab, heap run or page table is never
+ * freed through the page API. */
 static int buddy_free(struct page *pg, unsigned order, unsigned owner, void *caller)
 {
 	uint64_t info = 0;
-	unsigned long irq = mm_lock();
-	enum buddy_free_err err = buddy_free_check(pg, order, &info);
+	enum buddy_free_err err = buddy_free_frame(pg, order);
 
-	if (err == BF_OK && pg->owner != owner) {
-		err = BF_WRONG_OWNER;
-		info = pg->owner;
+	if (err == BF_OK) {
+		struct zone *z = &mm_zones[pg->zone];
+		unsigned long s = zone_lock(z);
+
+		err = buddy_free_check(z, pg, order, &info);
+		if (err == BF_OK && pg->owner != owner) {
+			err = BF_WRONG_OWNER;
+			info = pg->owner;
+		}
+		/* a block the page lists take: claimed as their fast path
+		 * claims it, so a free racing on another CPU cannot take it
+		 * too (buddy_pcp.c) */
+		if (err == BF_OK && owner == PAGE_OWNER_PAGES && order <= BUDDY_PCP_ORDER) {
+			uint32_t f = __atomic_load_n(&pg->flags, __ATOMIC_RELAXED);
+
+			if ((f & PG_PCP) || !mm_cas32(&pg->flags, f, f | PG_PCP))
+				err = BF_FREE;
+		}
+		if (err == BF_OK)
+			buddy_release(z, pg, order);
+		zone_unlock(z, s);
 	}
-	/* a block the page lists take: claimed as their fast path claims it,
-	 * so a free racing on another CPU cannot take it too (buddy_pcp.c) */
-	if (err == BF_OK && owner == PAGE_OWNER_PAGES && order <= BUDDY_PCP_ORDER) {
-		uint32_t f = __atomic_load_n(&pg->flags, __ATOMIC_RELAXED);
-
-		if ((f & PG_PCP) || !mm_cas32(&pg->flags, f, f | PG_PCP))
-			err = BF_FREE;
-	}
-
-	if (err == BF_OK)
-		buddy_release(pg, order);
-	else
-		buddy_stats.wrong_frees++;
-	mm_unlock(irq);
 	if (err != BF_OK)
 		return buddy_report_refusal(err, pg, order, info, caller);
 	return 0;
@@ -485,10 +542,10 @@ int free_pages_addr(const void *addr, unsigned order)
 	struct page *pg;
 
 	if ((uintptr_t)addr & (PAGE_SIZE - 1))
-		return buddy_refuse(BF_ADDR_UNALIGNED, addr, order, caller);
+		return buddy_report_refusal(BF_ADDR_UNALIGNED, addr, order, 0, caller);
 	pg = virt_to_page(addr);
 	if (!pg)
-		return buddy_refuse(BF_ADDR_NOT_RAM, addr, order, caller);
+		return buddy_report_refusal(BF_ADDR_NOT_RAM, addr, order, 0, caller);
 	if (buddy_pcp_free(pg, order) == 0)
 		return 0;
 	return buddy_free(pg, order, PAGE_OWNER_PAGES, caller);
@@ -496,15 +553,41 @@ int free_pages_addr(const void *addr, unsigned order)
 
 /* ---- statistics ------------------------------------------------------- */
 
+/* mm_internal.h: the mm lock held. */
+void buddy_peak_see(unsigned long in_use)
+{
+	if (in_use > buddy_peak_folded)
+		buddy_peak_folded = in_use;
+}
+
+/* mm_internal.h: every zone locked, the gates stopped. */
+void buddy_sum_locked(struct buddy_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (int z = 0; z < NR_ZONES; z++) {
+		out->successes += mm_zones[z].allocs;
+		out->frees += mm_zones[z].frees;
+		out->pages_in_use += mm_zones[z].pages_in_use;   /* mod 2^64: the sum is exact */
+	}
+	buddy_pcp_fold(out);
+	out->fail_nomem = __atomic_load_n(&buddy_fails.nomem, __ATOMIC_RELAXED);
+	out->fail_inval = __atomic_load_n(&buddy_fails.inval, __ATOMIC_RELAXED);
+	out->fail_injected = __atomic_load_n(&buddy_fails.injected, __ATOMIC_RELAXED);
+	out->wrong_frees = __atomic_load_n(&buddy_fails.wrong_frees, __ATOMIC_RELAXED);
+	out->requests = out->successes + out->fail_nomem + out->fail_inval + out->fail_injected;
+}
+
 unsigned long buddy_free_pages(void)
 {
-	unsigned long irq = mm_lock(), n;
+	unsigned long irq = mm_lock(), st[NR_ZONES], n;
 
 	mm_gates_stop();   /* the page lists hold still */
-	n = buddy_pcp_fold(NULL, NULL);
-	mm_gates_start();
+	buddy_zones_lock(st);
+	n = buddy_pcp_fold(NULL);
 	for (int z = 0; z < NR_ZONES; z++)
 		n += mm_zones[z].free_pages;
+	buddy_zones_unlock(st);
+	mm_gates_start();
 	mm_unlock(irq);
 	return n;
 }
@@ -524,29 +607,49 @@ bool buddy_plenty(void)
 
 void buddy_get_stats(struct buddy_stats *out)
 {
-	unsigned long irq = mm_lock();
+	unsigned long irq = mm_lock(), st[NR_ZONES];
 
-	*out = buddy_stats;
 	mm_gates_stop();   /* every CPU's page-list counters hold still */
-	buddy_pcp_fold(out, NULL);
+	buddy_zones_lock(st);
+	buddy_sum_locked(out);
+	buddy_zones_unlock(st);
 	mm_gates_start();
-	buddy_peak(out->pages_in_use);
-	out->peak_pages_in_use = buddy_stats.peak_pages_in_use;
+	buddy_peak_see(out->pages_in_use);
+	out->peak_pages_in_use = buddy_peak_folded;
+	mm_unlock(irq);
+}
+
+void buddy_zone_info(struct buddy_zone_info out[NR_ZONES])
+{
+	unsigned long irq = mm_lock(), st[NR_ZONES];
+	struct buddy_pcp_stats pcp;
+
+	mm_gates_stop();
+	buddy_zones_lock(st);
+	buddy_pcp_sum_locked(BUDDY_PCP_ALL, &pcp);
+	for (int z = 0; z < NR_ZONES; z++) {
+		out[z].free_pages = mm_zones[z].free_pages;
+		for (int o = 0; o <= MAX_ORDER; o++)
+			out[z].nr_free[o] = mm_zones[z].area[o].nr_free;
+		out[z].pcp_pages = pcp.pages[z];
+	}
+	buddy_zones_unlock(st);
+	mm_gates_start();
 	mm_unlock(irq);
 }
 
 unsigned buddy_unusable_index(enum zone_id zi, unsigned order)
 {
-	unsigned long irq, free, suitable = 0;
-	const struct zone *z = zone_get(zi);
+	unsigned long s, free, suitable = 0;
+	struct zone *z = (unsigned)zi < NR_ZONES ? &mm_zones[zi] : NULL;
 
 	if (!z)
 		return 0;
-	irq = mm_lock();
+	s = zone_lock(z);
 	free = z->free_pages;
 	for (unsigned o = order; o <= MAX_ORDER; o++)
 		suitable += z->area[o].nr_free << o;
-	mm_unlock(irq);
+	zone_unlock(z, s);
 	if (!free)
 		return 0;
 	if (suitable > free)

@@ -2,7 +2,7 @@
  * and buddy_pcp.c) hold, or report each one that does not.
  *
  * Passes under mm_lock with every gate stopped (the CPUs' page lists hold
- * still): every zone's free lists (links, flags, order, zone, alignment,
+ * still) and every zone's lock taken (buddy.c's order): every zone's free lists (links, flags, order, zone, alignment,
  * counts), every CPU's page lists (the same, for PG_PCP blocks, and each
  * list's count), then the whole frame array block by block (every frame
  * reserved or inside exactly one block, interiors clean, buddies merged,
@@ -12,13 +12,18 @@
  * a link before checking it points at an element of the frame array, and
  * bounds every list walk, so a corrupted structure is reported, not
  * followed. O(frames); a debugging and test aid, not a hot path. Changes
- * nothing. */
+ * nothing. Nothing is reported while the zone locks are held (they are
+ * innermost: mm_report takes the console's): the first few violations are
+ * formatted into a buffer of the mm lock's and reported after. */
+#include <string.h>
 #include "mm/buddy.h"
 #include "mm/mm_env.h"
+#include "lib/printf.h"
 #include "mm_internal.h"
 
 /* Violations reported in full; the rest are only counted. */
 #define BUDDY_CHECK_REPORT_MAX 16
+#define BUDDY_CHECK_LINE 200
 
 struct buddy_check_ctx {
 	int violations;
@@ -30,12 +35,18 @@ struct buddy_check_ctx {
 	unsigned long pcp_listed_frames[NR_ZONES];
 	unsigned long pcp_heads[NR_ZONES];   /* PG_PCP heads in the array */
 	unsigned long pcp_frames[NR_ZONES];  /* frames in them */
+	char said[BUDDY_CHECK_REPORT_MAX][BUDDY_CHECK_LINE];   /* reported after */
 };
+
+/* Under the mm lock: too large for a hart's stack frame to spare. */
+static struct buddy_check_ctx check_ctx;
 
 #define VIOLATION(c, ...)                                                  \
 	do {                                                               \
-		if ((c)->violations++ < BUDDY_CHECK_REPORT_MAX)            \
-			mm_report("buddy_check: " __VA_ARGS__);            \
+		if ((c)->violations < BUDDY_CHECK_REPORT_MAX)              \
+			ksnprintf((c)->said[(c)->violations], BUDDY_CHECK_LINE, \
+				  __VA_ARGS__);                            \
+		(c)->violations++;                                         \
 	} while (0)
 
 /* The struct page owning a list link, or NULL if it is not one. */
@@ -253,7 +264,7 @@ static uint64_t check_block(struct buddy_check_ctx *c, uint64_t i)
 
 static void check_totals(struct buddy_check_ctx *c)
 {
-	struct buddy_stats st = buddy_stats;
+	struct buddy_stats st;
 	unsigned long used = 0;
 
 	for (unsigned zi = 0; zi < NR_ZONES; zi++) {
@@ -275,27 +286,35 @@ static void check_totals(struct buddy_check_ctx *c)
 				  z->name, c->free[zi], c->pcp_frames[zi], c->used[zi],
 				  z->present_pages);
 	}
-	buddy_pcp_fold(&st, NULL);   /* the page lists' share of pages_in_use */
+	buddy_sum_locked(&st);   /* the zones' and the page lists' shares of pages_in_use */
+	buddy_peak_see(st.pages_in_use);   /* a fold (buddy.c) */
 	if (used != st.pages_in_use)
 		VIOLATION(c, "allocated frames %lu but pages_in_use %lu", used, st.pages_in_use);
 }
 
 int buddy_check(void)
 {
-	struct buddy_check_ctx c = { 0 };
-	unsigned long irq = mm_lock();
+	struct buddy_check_ctx *c = &check_ctx;
+	unsigned long irq = mm_lock(), st[NR_ZONES];
+	int violations;
 
+	memset(c, 0, sizeof(*c));
 	mm_gates_stop();   /* every CPU's page lists hold still */
+	buddy_zones_lock(st);
 	for (unsigned zi = 0; zi < NR_ZONES; zi++)
-		check_zone_lists(&c, zi);
-	check_pcp_lists(&c);
-	for (uint64_t i = 0; i < page_nr_frames; i += check_block(&c, i))
+		check_zone_lists(c, zi);
+	check_pcp_lists(c);
+	for (uint64_t i = 0; i < page_nr_frames; i += check_block(c, i))
 		;
-	check_totals(&c);
+	check_totals(c);
+	buddy_zones_unlock(st);
 	mm_gates_start();
+	violations = c->violations;
+	for (int i = 0; i < violations && i < BUDDY_CHECK_REPORT_MAX; i++)
+		mm_report("buddy_check: %s", c->said[i]);
 	mm_unlock(irq);
-	if (c.violations > BUDDY_CHECK_REPORT_MAX)
-		mm_report("buddy_check: %d violations (%d not shown)", c.violations,
-			  c.violations - BUDDY_CHECK_REPORT_MAX);
-	return c.violations;
+	if (violations > BUDDY_CHECK_REPORT_MAX)
+		mm_report("buddy_check: %d violations (%d not shown)", violations,
+			  violations - BUDDY_CHECK_REPORT_MAX);
+	return violations;
 }

@@ -15,20 +15,25 @@
  *
  * Who touches a CPU's lists (mm/mm_env.h's rule, the magazines' too):
  *   - the CPU itself inside its gate, without the mm lock: the fast paths,
- *     which pop a block from a list (alloc) or push one (free);
- *   - the CPU itself under the mm lock, without its gate: the slow paths,
- *     which refill an empty list with a batch from its zone, or give a
- *     batch back from a list over its high mark;
+ *     which pop a block from a list (alloc) or push one (free), and the
+ *     slow paths, which refill an empty list with a batch from its zone or
+ *     give a batch back from a list over its high mark, holding that
+ *     zone's lock while they move blocks (Linux: pcp->lock, then
+ *     zone->lock);
  *   - any CPU under the mm lock with every gate stopped: the keeper's
- *     drain, the figures, the integrity check.
- * Nothing enters a gate with the mm lock held, so the zone allocator's
- * callers that hold it (slab, heap, kmalloc's large blocks, the keepers'
- * frees) never come here: buddy_try_alloc and free_pages_owned use the
- * zones only.
+ *     drain (taking each zone's lock in turn), the figures, the integrity
+ *     check;
+ *   - the CPU itself under the mm lock, without its gate: its bypass count.
+ * Lock order: mm lock -> CPU gates -> zone locks (buddy.c). Nothing
+ * enters a gate with the mm lock held, so the zone allocator's callers
+ * that hold it (slab, heap, kmalloc's large blocks, the keepers' frees)
+ * never come here: buddy_try_alloc and free_pages_owned use the zones
+ * only. A refusal is counted (buddy_fails) after the gate is left.
  *
- * A fast path changes a head's flags without the mm lock while a CPU under
- * it may look at the same frame as the buddy of a block it merges: those
- * flags are stored with mm_store32 and loaded with relaxed atomic loads. A free
+ * A fast path changes a head's flags without the zone lock while a CPU
+ * holding it may look at the same frame as the buddy of a block it
+ * merges: those flags are stored with mm_store32 and loaded with relaxed
+ * atomic loads. A free
  * claims its block by adding PG_PCP to flags that are exactly PG_HEAD in
  * one compare-and-swap (mm_cas32: an OR could land after the zone path
  * cleared the flags of a block it freed meanwhile; as the
@@ -52,7 +57,6 @@
 #include "mm_internal.h"
 
 struct buddy_pcp_cpu buddy_pcp[MM_MAX_CPUS];
-unsigned long buddy_pcp_out_seen;
 
 /* ---- tiny helpers ------------------------------------------------------- */
 
@@ -63,8 +67,8 @@ static inline void pcp_add(unsigned long *n, unsigned long v)
 }
 
 /* Whether the CPU's lists are off: bypassed (its transaction), or fault
- * injection on (mm_slow_paths is read inside the gate or under the mm
- * lock: whoever sets it stops every gate after, slowpath.c). */
+ * injection on (mm_slow_paths is read inside the gate: whoever sets it
+ * stops every gate after, slowpath.c). */
 static inline bool pcp_off(const struct buddy_pcp_cpu *pc)
 {
 	return pc->bypass || (__atomic_load_n(&mm_slow_paths, __ATOMIC_RELAXED) & MM_SLOW_FAULTINJ);
@@ -93,7 +97,7 @@ static struct page *pcp_pop(struct buddy_pcp_cpu *pc, struct buddy_pcp_list *l,
 	return pg;
 }
 
-/* A block off a list goes back to its zone (mm lock held). */
+/* A block off a list goes back to its zone (the zone's lock held). */
 static void pcp_to_zone(struct page *pg, unsigned order)
 {
 	list_del(&pg->lru);
@@ -118,14 +122,15 @@ static struct page *pcp_alloc_fast(struct buddy_pcp_cpu *pc, gfp_t gfp, unsigned
 	return NULL;
 }
 
-/* Fill the empty list l with a batch of blocks from zone z (mm lock held,
- * the CPU's own list): one block only when the zone is short, since a
- * batch would sit here while other CPUs reclaim for it. Never below the
- * zone's min watermark. */
+/* Fill the empty list l with a batch of blocks from zone z (inside the
+ * CPU's gate, its own list; z's lock taken here): one block only when the
+ * zone is short, since a batch would sit here while other CPUs reclaim
+ * for it. Never below the zone's min watermark. */
 static void pcp_refill(struct buddy_pcp_cpu *pc, struct buddy_pcp_list *l,
 		       struct zone *z, unsigned order)
 {
 	unsigned long want = buddy_pcp_batch(z, order), n = 0;
+	unsigned long s = zone_lock(z);
 	struct page *pg;
 
 	if (z->free_pages < z->wmark_low + (want << order))
@@ -136,15 +141,18 @@ static void pcp_refill(struct buddy_pcp_cpu *pc, struct buddy_pcp_list *l,
 		list_add_tail(&pg->lru, &l->blocks);   /* the zone's order: first taken, first out */
 		n++;
 	}
+	zone_unlock(z, s);
 	mm_cpu_count(&l->count, l->count + n);
 	if (n)
 		pcp_add(&pc->refills, 1);
 }
 
-/* The slow path (mm lock held, the CPU's own lists): each zone gfp allows
- * in turn, its list or else a batch from it. NULL when every one is empty
- * and at its min watermark for this order. */
-static struct page *pcp_alloc_locked(struct buddy_pcp_cpu *pc, gfp_t gfp, unsigned order)
+/* The slow path (inside the CPU's gate, its own lists): each zone gfp
+ * allows in turn, its list or else a batch from it. NULL when every one
+ * is empty and at its min watermark for this order. Not inline: the fast
+ * path stays short. */
+static __attribute__((noinline)) struct page *
+pcp_alloc_refill(struct buddy_pcp_cpu *pc, gfp_t gfp, unsigned order)
 {
 	for (int z = pcp_first_zone(gfp); z >= ZONE_DMA; z--) {
 		struct buddy_pcp_list *l = &pc->list[z][order];
@@ -159,43 +167,34 @@ static struct page *pcp_alloc_locked(struct buddy_pcp_cpu *pc, gfp_t gfp, unsign
 	return NULL;
 }
 
-static int pcp_alloc_slow(gfp_t gfp, unsigned order, struct page **out)
-{
-	unsigned long s = mm_lock();
-	struct buddy_pcp_cpu *pc = &buddy_pcp[mm_cpu()];
-	int ret = 0;
-
-	if (pcp_off(pc)) {
-		ret = -EAGAIN;   /* switched off since the fast path looked */
-	} else if (!(*out = pcp_alloc_locked(pc, gfp, order))) {
-		buddy_stats.requests++;   /* a refusal is the zone path's kind */
-		buddy_stats.fail_nomem++;
-		ret = -ENOMEM;
-	}
-	mm_unlock(s);
-	return ret;
-}
-
 /* mm_internal.h */
 int buddy_pcp_alloc(gfp_t gfp, unsigned order, struct page **out)
 {
 	struct page *pg = NULL;
+	struct buddy_pcp_cpu *pc;
 	struct mm_cpu_gate *g;
 	unsigned long s;
 	unsigned cpu;
-	int ret;
+	int ret = 0;
 
 	if (!out || order > BUDDY_PCP_ORDER)
 		return -EAGAIN;
 	*out = NULL;
 	cpu = mm_cpu();
 	g = &mm_cpu_gates[cpu];
+	pc = &buddy_pcp[cpu];
 	s = mm_gate_enter(g);
-	if (!pcp_off(&buddy_pcp[cpu]))
-		pg = pcp_alloc_fast(&buddy_pcp[cpu], gfp, order);
+	if (pcp_off(pc))
+		ret = -EAGAIN;
+	else if (!(pg = pcp_alloc_fast(pc, gfp, order)) &&
+		 !(pg = pcp_alloc_refill(pc, gfp, order)))
+		ret = -ENOMEM;
 	mm_gate_leave(g, s);
-	if (!pg && (ret = pcp_alloc_slow(gfp, order, &pg)) != 0)
+	if (ret) {
+		if (ret == -ENOMEM)
+			buddy_fail_count(&buddy_fails.nomem, 1);   /* a refusal is the zone path's kind */
 		return ret;
+	}
 	if (gfp & GFP_ZERO)
 		memset(page_address(pg), 0, PAGE_SIZE << order);
 	*out = pg;
@@ -235,29 +234,28 @@ static int pcp_free_fast(struct buddy_pcp_cpu *pc, struct page *pg, unsigned ord
 }
 
 /* The CPU's list of zone z and this order holds more than its high mark:
- * its oldest batch goes back to the zone (mm lock held, the CPU's own
- * list; a drain may have emptied it meanwhile). */
-static void pcp_trim(unsigned z, unsigned order)
+ * its oldest batch goes back to the zone (inside the CPU's gate, its own
+ * list; the zone's lock taken here). */
+static __attribute__((noinline)) void pcp_trim(struct buddy_pcp_cpu *pc, unsigned z,
+					       unsigned order)
 {
-	unsigned long s = mm_lock();
-	struct buddy_pcp_cpu *pc = &buddy_pcp[mm_cpu()];
+	struct zone *zn = &mm_zones[z];
 	struct buddy_pcp_list *l = &pc->list[z][order];
-	unsigned long n = buddy_pcp_batch(&mm_zones[z], order);
+	unsigned long n = buddy_pcp_batch(zn, order), s = zone_lock(zn);
 
-	if (l->count > buddy_pcp_high(&mm_zones[z], order)) {
-		for (; n && l->count; n--) {
-			pcp_to_zone(list_entry(l->blocks.prev, struct page, lru), order);
-			mm_cpu_count(&l->count, l->count - 1);
-		}
-		pcp_add(&pc->trims, 1);
+	for (; n && l->count; n--) {
+		pcp_to_zone(list_entry(l->blocks.prev, struct page, lru), order);
+		mm_cpu_count(&l->count, l->count - 1);
 	}
-	mm_unlock(s);
+	zone_unlock(zn, s);
+	pcp_add(&pc->trims, 1);
 }
 
 /* mm_internal.h */
 int buddy_pcp_free(struct page *pg, unsigned order)
 {
 	uintptr_t off = (uintptr_t)pg - (uintptr_t)page_map;
+	struct buddy_pcp_cpu *pc;
 	struct mm_cpu_gate *g;
 	unsigned long s;
 	unsigned cpu;
@@ -268,26 +266,26 @@ int buddy_pcp_free(struct page *pg, unsigned order)
 		return -EAGAIN;   /* not a frame: the zone path names the mistake */
 	cpu = mm_cpu();
 	g = &mm_cpu_gates[cpu];
+	pc = &buddy_pcp[cpu];
 	s = mm_gate_enter(g);
-	if (!pcp_off(&buddy_pcp[cpu]))
-		r = pcp_free_fast(&buddy_pcp[cpu], pg, order, &z);
-	mm_gate_leave(g, s);
+	if (!pcp_off(pc))
+		r = pcp_free_fast(pc, pg, order, &z);
 	if (r == PCP_OVER)
-		pcp_trim((unsigned)z, order);
+		pcp_trim(pc, (unsigned)z, order);
+	mm_gate_leave(g, s);
 	return r == PCP_NO ? -EAGAIN : 0;
 }
 
 /* ---- drain, keeper, bypass ----------------------------------------------------- */
 
 /* Every block of every CPU's lists back to its zone (mm lock held, gates
- * stopped). Returns the frames given back. */
+ * stopped, every zone locked). Returns the frames given back. */
 static unsigned long pcp_drain_locked(void)
 {
 	unsigned long total = 0;
 
 	for (unsigned cpu = 0; cpu < MM_MAX_CPUS; cpu++) {
 		struct buddy_pcp_cpu *pc = &buddy_pcp[cpu];
-		unsigned long frames = 0;
 
 		for (unsigned z = 0; z < NR_ZONES; z++)
 			for (unsigned o = 0; o <= BUDDY_PCP_ORDER; o++) {
@@ -296,21 +294,29 @@ static unsigned long pcp_drain_locked(void)
 				while (l->count) {
 					pcp_to_zone(list_entry(l->blocks.prev, struct page, lru), o);
 					l->count--;
-					frames += 1ul << o;
+					pc->drained += 1ul << o;
+					total += 1ul << o;
 				}
 			}
-		pc->drained += frames;
-		total += frames;
 	}
 	return total;
 }
 
+/* A drain runs when memory is short, where the in-use figure peaks: it
+ * folds the figures for the peak first (buddy.c), every zone locked at
+ * once for that (drains are rare; a zone's lock is held for its blocks
+ * only otherwise). */
 unsigned long buddy_pcp_drain_all(void)
 {
-	unsigned long s = mm_lock(), frames;
+	unsigned long s = mm_lock(), st[NR_ZONES], frames;
+	struct buddy_stats now;
 
 	mm_gates_stop();
+	buddy_zones_lock(st);
+	buddy_sum_locked(&now);
+	buddy_peak_see(now.pages_in_use);
 	frames = pcp_drain_locked();
+	buddy_zones_unlock(st);
 	mm_gates_start();
 	mm_unlock(s);
 	return frames;
@@ -335,7 +341,6 @@ void buddy_pcp_reset(void)
 		for (unsigned z = 0; z < NR_ZONES; z++)
 			for (unsigned o = 0; o <= BUDDY_PCP_ORDER; o++)
 				list_init(&buddy_pcp[cpu].list[z][o].blocks);
-	buddy_pcp_out_seen = 0;
 	shrinker_register(&pcp_keeper);
 }
 
@@ -365,42 +370,42 @@ static void pcp_add_cpu(const struct buddy_pcp_cpu *pc, struct buddy_pcp_stats *
 	out->drained += pc->drained;
 }
 
+/* mm_internal.h */
+void buddy_pcp_sum_locked(unsigned cpu, struct buddy_pcp_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned c = 0; c < MM_MAX_CPUS; c++)
+		if (cpu == BUDDY_PCP_ALL || c == cpu)
+			pcp_add_cpu(&buddy_pcp[c], out);
+}
+
 int buddy_pcp_get(unsigned cpu, struct buddy_pcp_stats *out)
 {
 	unsigned long s;
 
 	if (!out || (cpu >= MM_MAX_CPUS && cpu != BUDDY_PCP_ALL))
 		return -EINVAL;
-	memset(out, 0, sizeof(*out));
 	s = mm_lock();
 	mm_gates_stop();
-	for (unsigned c = 0; c < MM_MAX_CPUS; c++)
-		if (cpu == BUDDY_PCP_ALL || c == cpu)
-			pcp_add_cpu(&buddy_pcp[c], out);
+	buddy_pcp_sum_locked(cpu, out);
 	mm_gates_start();
 	mm_unlock(s);
 	return 0;
 }
 
 /* mm_internal.h */
-unsigned long buddy_pcp_fold(struct buddy_stats *st, unsigned long pages[NR_ZONES])
+unsigned long buddy_pcp_fold(struct buddy_stats *st)
 {
-	struct buddy_pcp_stats all = { 0 };
+	struct buddy_pcp_stats all;
 	unsigned long out = 0;
 
-	for (unsigned c = 0; c < MM_MAX_CPUS; c++) {
-		pcp_add_cpu(&buddy_pcp[c], &all);
+	buddy_pcp_sum_locked(BUDDY_PCP_ALL, &all);
+	for (unsigned c = 0; c < MM_MAX_CPUS; c++)
 		out += buddy_pcp[c].pages_out;
-	}
 	if (st) {
-		st->requests += all.allocs;
 		st->successes += all.allocs;
 		st->frees += all.frees;
 		st->pages_in_use += out;
-		buddy_pcp_out_seen = out;
 	}
-	if (pages)
-		for (unsigned z = 0; z < NR_ZONES; z++)
-			pages[z] = all.pages[z];
 	return all.total_pages;
 }

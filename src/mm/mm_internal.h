@@ -7,24 +7,61 @@
 #include "mm/buddy.h"
 #include "mm/mm_env.h"
 
-/* The zones; spans are set by page.c, free lists kept by buddy.c. */
+/* The zones; spans are set by page.c, free lists kept by buddy.c, each
+ * behind its own lock (buddy.c: what it guards, the lock order). */
 extern struct zone mm_zones[NR_ZONES];
 
-/* The buddy counters (buddy.c); read under mm_lock. */
-extern struct buddy_stats buddy_stats;
+static inline unsigned long zone_lock(struct zone *z)
+{
+	return mm_spin_lock(&z->lock);
+}
 
-/* Empty every free list and zero the counters. */
+static inline void zone_unlock(struct zone *z, unsigned long state)
+{
+	mm_spin_unlock(&z->lock, state);
+}
+
+/* Every zone's lock, in ascending id (the one order two zone locks are
+ * ever held in); the states go back to buddy_zones_unlock, which drops
+ * them in reverse. For readers of every zone at once. */
+void buddy_zones_lock(unsigned long state[NR_ZONES]);
+void buddy_zones_unlock(const unsigned long state[NR_ZONES]);
+
+/* The buddy allocator's failures and refused frees (buddy.c): atomic
+ * adds of buddy_fail_count, anywhere, no lock. */
+struct buddy_fails {
+	unsigned long nomem, inval, injected, wrong_frees;
+};
+extern struct buddy_fails buddy_fails;
+
+static inline void buddy_fail_count(unsigned long *n, unsigned long v)
+{
+	__atomic_fetch_add(n, v, __ATOMIC_RELAXED);
+}
+
+/* An exact pages-in-use figure summed at a fold (the mm lock held): the
+ * peak if higher (buddy.c: what the peak is a peak of). */
+void buddy_peak_see(unsigned long in_use);
+
+/* The counters summed into out (every zone locked, the gates stopped):
+ * the zones', the page lists' (buddy_pcp_fold) and the failures;
+ * peak_pages_in_use left 0. */
+void buddy_sum_locked(struct buddy_stats *out);
+
+/* Empty every free list, zero the counters, set up the zone locks. */
 void buddy_reset(void);
 
-/* Put a free block on its zone's list during set-up: no merging, the
- * caller guarantees it is aligned, inside one zone and maximal. */
+/* Put a free block on its zone's list during set-up (under the zone's
+ * lock): no merging, the caller guarantees it is aligned, inside one zone
+ * and maximal. */
 void buddy_add_initial_block(struct zone *z, uint64_t pfn, unsigned order);
 
 /* Compute the zone's watermarks and page-list batch from its
- * present_pages. */
+ * present_pages (set-up: they are fixed from then on, read without the
+ * zone lock). */
 void buddy_zone_set_watermarks(struct zone *z);
 
-/* ---- buddy.c for buddy_pcp.c (mm lock held) ------------------------------- */
+/* ---- buddy.c for buddy_pcp.c (the zone's lock held) ------------------------ */
 
 /* A free block made an allocated head owned by alloc_pages(): owner and
  * the fields other owners use cleared, flags PG_HEAD stored last as one
@@ -57,8 +94,9 @@ struct buddy_pcp_list {
 };
 
 /* One CPU's lists and counters: touched by that CPU inside its gate (the
- * fast paths) or under the mm lock (the slow paths), by others only under
- * the mm lock with every gate stopped (mm/mm_env.h). Counters are stored
+ * fast paths, and the refill and trim, which take a zone lock there), by
+ * others only under the mm lock with every gate stopped (mm/mm_env.h).
+ * bypass is the CPU's own, changed under the mm lock. Counters are stored
  * with mm_cpu_count and summed by a reader with the gates stopped. */
 struct buddy_pcp_cpu {
 	struct buddy_pcp_list list[NR_ZONES][BUDDY_PCP_ORDER + 1];
@@ -102,13 +140,13 @@ int buddy_pcp_alloc(gfp_t gfp, unsigned order, struct page **out);
  * with every check and report. */
 int buddy_pcp_free(struct page *pg, unsigned order);
 
-/* mm lock held, gates stopped: add every CPU's list counters to st; the
- * pages on the lists per zone into pages[] (when not NULL); returns the
- * pages on all lists. */
-unsigned long buddy_pcp_fold(struct buddy_stats *st, unsigned long pages[NR_ZONES]);
+/* mm lock held, gates stopped: add every CPU's list counters to st (when
+ * not NULL: successes, frees, pages_in_use); returns the pages
+ * on all lists. */
+unsigned long buddy_pcp_fold(struct buddy_stats *st);
 
-/* Sum of the CPUs' pages_out at the last fold (mm lock): what the zone
- * path adds to its own count for the peak. */
-extern unsigned long buddy_pcp_out_seen;
+/* buddy_pcp_get() for a caller that holds the mm lock and stopped the
+ * gates: cpu's lists (or every CPU's, BUDDY_PCP_ALL) into out. */
+void buddy_pcp_sum_locked(unsigned cpu, struct buddy_pcp_stats *out);
 
 #endif

@@ -11,7 +11,12 @@
  * and one pass cuts each run of free frames (within one zone) into the
  * largest naturally aligned blocks. A block therefore never straddles a
  * hole, a reserved frame or a zone boundary, and each one is already
- * maximal, so nothing needs merging. */
+ * maximal, so nothing needs merging.
+ *
+ * Set-up runs under the mm lock, before any other CPU uses the mm (the
+ * host calls it again only while no other thread does); each block goes
+ * on its zone's lists under the zone's lock (mm/buddy.c), and a zone's
+ * span, present_pages and watermarks are fixed from then on. */
 #include "mm/page.h"
 #include "mm/buddy.h"
 #include "mm/mm_env.h"
@@ -342,15 +347,19 @@ const char *page_owner_name(unsigned owner)
 	return owner < PAGE_OWNER_NR ? owner_names[owner] : "?";
 }
 
+/* The flags of an allocated block's frames are stored with mm_store32: a
+ * CPU merging a neighbouring free block under its zone's lock looks at
+ * them (atomic loads, mm/buddy.c) while the block's owner, holding no
+ * zone lock, marks or unmarks them here. */
 void page_set_compound(struct page *head, unsigned order)
 {
 	uint64_t n = 1ULL << (order > MAX_ORDER ? MAX_ORDER : order);
 
 	for (uint64_t i = 1; i < n; i++) {
-		head[i].flags = PG_TAIL;
 		head[i].head_off = (uint32_t)i;
+		mm_store32(&head[i].flags, PG_TAIL);
 	}
-	head->flags |= PG_COMPOUND;
+	mm_store32(&head->flags, head->flags | PG_COMPOUND);
 }
 
 void page_clear_compound(struct page *head, unsigned order)
@@ -358,10 +367,10 @@ void page_clear_compound(struct page *head, unsigned order)
 	uint64_t n = 1ULL << (order > MAX_ORDER ? MAX_ORDER : order);
 
 	for (uint64_t i = 1; i < n; i++) {
-		head[i].flags &= ~PG_TAIL;
+		mm_store32(&head[i].flags, head[i].flags & ~PG_TAIL);
 		head[i].head_off = 0;
 	}
-	head->flags &= ~PG_COMPOUND;
+	mm_store32(&head->flags, head->flags & ~PG_COMPOUND);
 }
 
 void page_set_owner(struct page *head, unsigned owner)

@@ -40,16 +40,14 @@ static unsigned per_mille(uint64_t part, uint64_t whole)
 	return whole ? (unsigned)(part * 1000 / whole) : 0;
 }
 
-static unsigned frag_buddy(void)
+static unsigned frag_buddy(const struct buddy_zone_info *zi)
 {
 	uint64_t free = 0, usable = 0;
 
 	for (int z = 0; z < NR_ZONES; z++) {
-		const struct zone *zn = zone_get(z);
-
-		free += zn->free_pages;
+		free += zi[z].free_pages;
 		for (int o = MM_FRAG_ORDER; o <= MAX_ORDER; o++)
-			usable += (uint64_t)zn->area[o].nr_free << o;
+			usable += (uint64_t)zi[z].nr_free[o] << o;
 	}
 	return per_mille(free - usable, free);
 }
@@ -134,27 +132,28 @@ void mm_stats_excuse(const struct mm_stats *before)
 }
 
 /* The first zone below the watermark `which` (0 min, 1 low), or NULL.
- * Its free pages are those on its free lists and on the harts' page lists:
- * all of them are free (the allocator itself never takes a zone's lists
- * below min for an ordinary request, page lists or not). */
-static const struct zone *zone_below(const struct mm_stats *s, int which)
+ * Its free pages are those on its free lists and on the harts' page lists
+ * (one moment's, buddy_zone_info): all of them are free (the allocator
+ * itself never takes a zone's lists below min for an ordinary request,
+ * page lists or not). */
+static const struct zone *zone_below(const struct buddy_zone_info *zi, int which)
 {
 	for (int z = 0; z < NR_ZONES; z++) {
 		const struct zone *zn = zone_get(z);
 		unsigned long mark = which ? zn->wmark_low : zn->wmark_min;
 
-		if (zn->present_pages && zn->free_pages + s->pcp.pages[z] < mark)
+		if (zn->present_pages && zi[z].free_pages + zi[z].pcp_pages < mark)
 			return zn;
 	}
 	return NULL;
 }
 
-static void judge(struct mm_stats *s)
+static void judge(struct mm_stats *s, const struct buddy_zone_info *zi)
 {
 	const struct zone *z;
 
 	s->health = MM_CRITICAL;
-	if ((z = zone_below(s, 0)))
+	if ((z = zone_below(zi, 0)))
 		ksnprintf(s->reason, sizeof(s->reason), "zone %s below its min watermark", z->name);
 	else if (s->last_check_violations)
 		ksnprintf(s->reason, sizeof(s->reason), "integrity check found %d violations",
@@ -162,7 +161,7 @@ static void judge(struct mm_stats *s)
 	else if (s->window_failure_rate_pm >= 500)
 		ksnprintf(s->reason, sizeof(s->reason), "%u.%u%% of recent requests failed",
 			  s->window_failure_rate_pm / 10, s->window_failure_rate_pm % 10);
-	else if ((s->health = MM_DEGRADED), (z = zone_below(s, 1)))
+	else if ((s->health = MM_DEGRADED), (z = zone_below(zi, 1)))
 		ksnprintf(s->reason, sizeof(s->reason), "zone %s below its low watermark", z->name);
 	else if (s->free_bytes * 100 < s->total_bytes * MM_LOW_FREE_PCT)
 		ksnprintf(s->reason, sizeof(s->reason), "only %lu KiB of %lu KiB free",
@@ -183,6 +182,7 @@ static void judge(struct mm_stats *s)
 
 void mm_stats_get(struct mm_stats *s)
 {
+	struct buddy_zone_info zi[NR_ZONES];
 	uint64_t slab_held;
 	unsigned long irq;
 
@@ -197,18 +197,19 @@ void mm_stats_get(struct mm_stats *s)
 	leak_get_stats(&s->leak);
 	totals(s);
 	window(s);
+	buddy_zone_info(zi);
 	irq = mm_lock();
 	s->checks_run = checks_run;
 	s->last_check_violations = last_violations;
-	s->frag_buddy_pm = frag_buddy();
 	mm_unlock(irq);
+	s->frag_buddy_pm = frag_buddy(zi);
 	s->frag_heap_pm = s->heap.free_bytes ?
 		1000 - per_mille(s->heap.largest_free_chunk, s->heap.free_bytes) : 0;
 	s->frag_slab_pm = frag_slab(&slab_held);
 	s->frag_measure = s->mode == MM_MODE_SIMPLE ? "heap" : "slab";
 	s->frag_pm = s->mode == MM_MODE_SIMPLE ? s->frag_heap_pm : s->frag_slab_pm;
 	s->frag_held_bytes = s->mode == MM_MODE_SIMPLE ? s->heap.arena_bytes : slab_held;
-	judge(s);
+	judge(s, zi);
 }
 
 const char *mm_health_name(enum mm_health h)

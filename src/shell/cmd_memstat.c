@@ -47,17 +47,18 @@ static void summary(const struct mm_stats *s)
 		kprintf("health: %s (%s)\n", mm_health_name(s->health), s->reason);
 }
 
-/* The detail views take the snapshot; the zone and cache tables read
- * the live structures instead. */
+/* The detail views take the snapshot; the zone tables take the buddy
+ * allocator's own (buddy_zone_info: one moment's, every zone locked), the
+ * cache table reads the live structures. */
 /* free: on the zone's free lists; pcp: free on the harts' page lists
  * (the two add up to the zone's free pages). */
 static void zones(const struct mm_stats *unused)
 {
 	int w = sh_addr_width();
-	struct buddy_pcp_stats pcp;
+	struct buddy_zone_info zi[NR_ZONES];
 
 	(void)unused;
-	buddy_pcp_get(BUDDY_PCP_ALL, &pcp);
+	buddy_zone_info(zi);
 	kprintf("%-7s %-*s %-*s %9s %9s %6s %6s %6s %6s\n", "zone", w, "start", w, "end",
 		"pages", "free", "pcp", "min", "low", "high");
 	for (int z = 0; z < NR_ZONES; z++) {
@@ -68,7 +69,8 @@ static void zones(const struct mm_stats *unused)
 		kprintf("%-7s %0*lx %0*lx %9lu %9lu %6lu %6lu %6lu %6lu\n", zn->name,
 			w, (unsigned long)(zn->start_pfn << PAGE_SHIFT),
 			w, (unsigned long)(zn->end_pfn << PAGE_SHIFT), zn->present_pages,
-			zn->free_pages, pcp.pages[z], zn->wmark_min, zn->wmark_low, zn->wmark_high);
+			zi[z].free_pages, zi[z].pcp_pages, zn->wmark_min, zn->wmark_low,
+			zn->wmark_high);
 	}
 }
 
@@ -77,7 +79,10 @@ static void zones(const struct mm_stats *unused)
  * fit 80 columns). */
 static void buddyinfo(const struct mm_stats *unused)
 {
+	struct buddy_zone_info zi[NR_ZONES];
+
 	(void)unused;
+	buddy_zone_info(zi);
 	kprintf("%-7s", "order");
 	for (int o = 0; o <= MAX_ORDER; o++)
 		kprintf(" %5d", o);
@@ -89,7 +94,7 @@ static void buddyinfo(const struct mm_stats *unused)
 			continue;
 		kprintf("%-7s", zn->name);
 		for (int o = 0; o <= MAX_ORDER; o++)
-			kprintf(" %5lu", zn->area[o].nr_free);
+			kprintf(" %5lu", zi[z].nr_free[o]);
 		kprintf("\n");
 	}
 }
