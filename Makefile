@@ -50,10 +50,11 @@ HOST_WARN   := -std=c11 $(WARN) -Iinclude -Iinclude/env/host -D_GNU_SOURCE
 # holding the mm lock (include/env/host/mm_env_lock.h).
 HOST_SAN    := -g -O1 -foptimize-sibling-calls -fno-omit-frame-pointer \
                -fsanitize=address,undefined -fno-sanitize-recover=all -DMM_GATE_AUDIT
-# ThreadSanitizer: a third build of the library for the threaded test.
+# ThreadSanitizer: a third build of the library for the threaded tests.
 HOST_TSAN   := -g -O1 -fno-omit-frame-pointer -fsanitize=thread -DMM_GATE_AUDIT
+TSAN_TESTS  := test_threads test_zonelock
 HOST_TESTS  := $(patsubst tests/host/%.c,$(B)/host/tests/%,$(wildcard tests/host/test_*.c)) \
-               $(B)/host/tests/test_threads_tsan
+               $(patsubst %,$(B)/host/tests/%_tsan,$(TSAN_TESTS))
 
 .PHONY: all deps image run debug test test-host test-qemu host-mm clean readme-transcript
 all: $(B)/kernel.elf
@@ -150,8 +151,8 @@ $(B)/host/tests/%: tests/host/%.c $(B)/host/libmm_san.a
 	@echo "  HOSTCC  $<"
 	$(Q)$(HOST_CC) $(HOST_WARN) $(HOST_SAN) -MMD -MP $< $(B)/host/libmm_san.a -lpthread -o $@
 
-# The threaded test again, under ThreadSanitizer (any race fails it).
-$(B)/host/tests/test_threads_tsan: tests/host/test_threads.c $(B)/host/libmm_tsan.a
+# The threaded tests again, under ThreadSanitizer (any race fails them).
+$(B)/host/tests/%_tsan: tests/host/%.c $(B)/host/libmm_tsan.a
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $< (tsan)"
 	$(Q)$(HOST_CC) $(HOST_WARN) $(HOST_TSAN) -MMD -MP $< $(B)/host/libmm_tsan.a -lpthread -o $@
