@@ -7,12 +7,15 @@
  * freed by another hart than the one that took them, modes switched under
  * the others' feet, transactions aborted on every hart, a double free
  * of an object in another hart's magazine refused, page blocks through
- * every hart's page lists in little memory. After each mm case the
+ * every hart's page lists in little memory, every zone's lock taken by
+ * every hart while hart 0 reads the figures and checks. After each mm case the
  * integrity check is clean and, with the caches given back, free
  * pages are what they were. Meaningful with -smp 2..8; with one hart the
  * cross-hart parts run on it alone. */
 #include <stddef.h>
+#include "kernel/console.h"
 #include "kernel/ktest.h"
+#include "kernel/lockdep.h"
 #include "kernel/platform.h"
 #include "kernel/smp.h"
 #include "kernel/spinlock.h"
@@ -371,7 +374,7 @@ static unsigned pswap_order[SWAP_SLOTS];
 
 struct page_churn {
 	uint64_t rng;
-	unsigned long bad, nomem, served;
+	unsigned long bad, nomem, served, dma, big;
 };
 
 static struct page_churn page_churns[HART_MAX];
@@ -456,6 +459,125 @@ static void test_pages_every_hart(struct ktest *t)
 	KT_EXPECT(t, p1.total_pages == 0 && buddy_free_pages() == before);
 	if (nharts < 2)
 		KT_SKIP(t, "one hart: ran, but nothing crossed harts");
+}
+
+/* ---- a lock per zone: every hart's blocks while hart 0 reads ------------- */
+
+/* Every hart but 0 takes blocks of orders 0..MAX_ORDER from both zones
+ * (up to BUDDY_PCP_ORDER through its page lists, whose refills and trims
+ * take the zone's lock inside the hart's gate; above, through the zone
+ * locks alone), frees half at once and hands the rest to the others
+ * through the swap slots, while hart 0 reads the buddy figures and runs
+ * buddy_check again and again: each read is one moment's (requests =
+ * successes + failures, in use within what is present, the peak at least
+ * the figure), each check clean. Lock debugging is on for the case: the
+ * zone locks, taken under other locks (the swap slots', the block
+ * cache's in reclaim) and under each other, meet no inversion. (The mm
+ * lock and the gates are not spinlocks lockdep tracks.) */
+#define ZONE_OPS_PER_HART 1500
+
+static unsigned zone_churns_done;
+
+static void zone_churn(void *arg)
+{
+	struct page_churn *c = arg;
+
+	for (unsigned i = 0; i < ZONE_OPS_PER_HART; i++) {
+		uint64_t r = xorshift64(&c->rng);
+		unsigned order = r % 8 ? (unsigned)(r >> 8) % 4 : (unsigned)(r >> 8) % (MAX_ORDER + 1);
+		gfp_t gfp = (r >> 16) % 3 == 0 ? GFP_DMA : 0;
+		struct page *pg = alloc_pages(gfp, order);
+
+		if (!pg) {
+			c->nomem++;
+			continue;
+		}
+		c->served++;
+		c->dma += pg->zone == ZONE_DMA;
+		c->big += order > BUDDY_PCP_ORDER;
+		c->bad += pg->order != order || ((gfp & GFP_DMA) && pg->zone != ZONE_DMA);
+		pattern_fill(page_address(pg), 64, order + 1);
+		if ((r >> 24) & 1) {
+			page_swap_in(c, pg, order);
+		} else {
+			c->bad += !pattern_intact(page_address(pg), 64, order + 1);
+			c->bad += free_pages(pg, order) != 0;
+		}
+	}
+	__atomic_fetch_add(&zone_churns_done, 1, __ATOMIC_RELEASE);
+}
+
+/* Hart 0's part: read and check until every churn is done. */
+static void zone_reader(unsigned posted, unsigned long *reads, unsigned long *bad_reads,
+			unsigned long *dirty)
+{
+	unsigned long present = 0;
+
+	for (int z = 0; z < NR_ZONES; z++)
+		present += zone_get(z)->present_pages;
+	while (__atomic_load_n(&zone_churns_done, __ATOMIC_ACQUIRE) < posted) {
+		struct buddy_stats st;
+
+		buddy_get_stats(&st);
+		(*reads)++;
+		*bad_reads += st.requests != st.successes + st.fail_nomem + st.fail_inval +
+					     st.fail_injected ||
+			      st.pages_in_use > present || st.peak_pages_in_use < st.pages_in_use;
+		*dirty += buddy_check() != 0;
+	}
+}
+
+static void test_zones_every_hart(struct ktest *t)
+{
+	unsigned long before, reads = 0, bad_reads = 0, dirty = 0, served = 0, bad = 0;
+	unsigned long dma = 0, big = 0;
+	struct lockdep_stats l0, l1;
+	unsigned posted = 0;
+
+	if (nharts < 2) {
+		KT_SKIP(t, "one hart");
+		return;
+	}
+	kmalloc_shrink();
+	before = buddy_free_pages();
+	lockdep_get_stats(&l0);
+	if (!l0.on)
+		lockdep_set(true);
+	zone_churns_done = 0;
+	for (unsigned i = 1; i < nharts; i++) {
+		page_churns[i] = (struct page_churn){ .rng = 0x20e1ull * (i + 3) };
+		posted += smp_post(i, zone_churn, &page_churns[i]) == 0;
+	}
+	zone_reader(posted, &reads, &bad_reads, &dirty);
+	for (unsigned i = 1; i < nharts; i++)
+		KT_EXPECT(t, smp_wait(i, 60000) == 0);
+	for (unsigned i = 0; i < SWAP_SLOTS; i++) {
+		if (pswap[i]) {
+			bad += !pattern_intact(page_address(pswap[i]), 64, pswap_order[i] + 1);
+			bad += free_pages(pswap[i], pswap_order[i]) != 0;
+		}
+		pswap[i] = NULL;
+	}
+	lockdep_get_stats(&l1);
+	if (!l0.on)
+		lockdep_set(false);
+	for (unsigned i = 1; i < nharts; i++) {
+		bad += page_churns[i].bad;
+		served += page_churns[i].served;
+		dma += page_churns[i].dma;
+		big += page_churns[i].big;
+	}
+	kprintf("    # %lu blocks on %u harts (DMA %lu, above the page lists' orders %lu); "
+		"%lu reads and checks on hart 0; lockdep: %u classes, %u orders, %lu inversions\n",
+		served, nharts - 1, dma, big, reads, l1.classes, l1.edges, l1.inversions);
+	KT_EXPECT(t, posted == nharts - 1 && bad == 0);
+	KT_EXPECT(t, served > (nharts - 1) * ZONE_OPS_PER_HART / 2 && dma > 0 && big > 0);
+	KT_EXPECT(t, reads > 0 && bad_reads == 0 && dirty == 0);
+	KT_EXPECT(t, l1.classes >= 3 && l1.inversions == l0.inversions &&
+		     l1.unheld_releases == l0.unheld_releases && l1.out_of_order == l0.out_of_order);
+	KT_EXPECT(t, mm_check() == 0);
+	kmalloc_shrink();
+	KT_EXPECT(t, buddy_free_pages() == before);
 }
 
 /* ---- the block cache shrunk by other harts' reclaim --------------------- */
@@ -569,6 +691,7 @@ static const struct ktest_case smp_cases[] = {
 	{ "mode_switch_while_allocating", test_mode_switch },
 	{ "txn_abort_every_hart", test_txn_every_hart },
 	{ "page_lists_every_hart", test_pages_every_hart },
+	{ "zone_locks_every_hart", test_zones_every_hart },
 	{ "bcache_shrunk_by_other_harts", test_bcache_shrunk_by_others },
 	{ "double_free_across_harts", test_double_free_across_harts },
 };
