@@ -35,10 +35,12 @@
  *     CPU caches; nothing between them enters a gate.
  * A CPU holding the mm lock may touch its own per-CPU data without its
  * gate: no other CPU touches it without the lock, and its own fast paths
- * are not running. Lock order: mm lock, then gates.
+ * are not running. Lock order: mm lock, then gates, then the structures'
+ * own mm_spinlock_t locks (the zones', mm/buddy.c: taken inside a gate by
+ * the page lists' refill and trim).
  *   mm_spinlock_t, mm_spin_init(l, name), unsigned long mm_spin_lock(l),
- *     mm_spin_unlock(l, state): a lock of an mm structure's own, apart from
- *     the mm lock (kernel: the kernel's fair spinlock with lock debugging;
+ *     mm_spin_unlock(l, state): a lock of an mm structure's own (a zone's),
+ *     apart from the mm lock (kernel: the kernel's fair spinlock with lock debugging;
  *     host: compare-and-swap, then yield); not recursive;
  *   void mm_cpu_count(unsigned long *n, v): store a per-CPU counter that
  *     readers sum with the gates stopped;

@@ -10,7 +10,9 @@
  * a slot is refused: a report on stderr and abort(), never a shared slot
  * (two threads on one slot would share a transaction nest).
  *
- * The lock: one for the whole mm stack, which its holder may take again
+ * The lock: one for the mm stack's slow paths (the buddy allocator's zones
+ * have their own mm_spinlock_t, below, taken after it), which its holder
+ * may take again
  * (the mm code nests: leak records under kmalloc's lock, fault injection
  * under the caller's). owner is the holder's index + 1 (0: free), taken by
  * compare-and-swap; depth counts the holder's takes. Contended, the waiter
@@ -156,7 +158,8 @@ static inline void mm_gates_start(void)
 		__atomic_store_n(&mm_cpu_gates[i].stop, 0, __ATOMIC_RELEASE);
 }
 
-/* A lock of the mm's own structures (a block cache's lists): owner word
+/* A lock of the mm's own structures (a zone's free lists, a block cache's
+ * lists): owner word
  * (index + 1, 0: free) taken by compare-and-swap, a waiter spinning a
  * little, then yielding (mm_host_spin_wait). Not recursive: a thread
  * taking one it holds is reported and aborts. */

@@ -6,9 +6,11 @@
  * test-and-set lock for the mm's slow paths, which a hart may take again
  * while it holds it (the mm code nests: leak records taken under kmalloc's
  * lock, fault injection asked under the caller's). The fast paths take
- * none: each hart's caches are behind its gate (below). A lock per zone
- * and per cache comes next (issue 17). With one hart, one load and a
- * branch more than interrupts off. */
+ * none: each hart's caches are behind its gate (below). The buddy
+ * allocator's zones and the slab caches' slow paths are not behind it
+ * either: each has its own mm_spinlock_t (below; mm/buddy.c, mm/slab.c),
+ * taken after the mm lock and the gates when several are held. With one
+ * hart, one load and a branch more than interrupts off. */
 #ifndef TALLY_MM_ENV_LOCK_H
 #define TALLY_MM_ENV_LOCK_H
 
@@ -29,8 +31,9 @@ extern int mm_lock_smp;
  * to millions of instructions each with -icount -- a fair lock whose
  * every hart holds a ticket hands out one slow path per hart per turn (a
  * convoy that never dissolves); here the hart that is running takes the
- * lock whenever it is free. A stopgap until the lock is split per zone
- * and per cache. */
+ * lock whenever it is free. What is left behind it once the zones and
+ * the caches took locks of their own (the SimpleHeap, kmalloc's kept
+ * blocks, ...) is next to split. */
 extern struct mm_big_lock {
 	uint32_t locked;          /* 1: held */
 	int owner;                /* hart index, -1 free */
@@ -136,10 +139,10 @@ static inline void mm_gates_start(void)
 		__atomic_store_n(&mm_cpu_gates[i].lock, 0, __ATOMIC_RELEASE);
 }
 
-/* A lock of the mm's own structures (a slab cache, a block cache's
- * lists): the kernel's spinlock in its test-and-set form (unfair, for the
- * reason kernel/spinlock.h gives), interrupts saved, holder recorded,
- * lock debugging's order checks. */
+/* A lock of the mm's own structures (a zone's free lists, a slab cache,
+ * a block cache's lists): the kernel's spinlock in its test-and-set form
+ * (unfair, for the reason kernel/spinlock.h gives), interrupts saved,
+ * holder recorded, lock debugging's order checks. */
 typedef struct spinlock mm_spinlock_t;
 
 static inline void mm_spin_init(mm_spinlock_t *l, const char *name)
