@@ -139,6 +139,16 @@ struct buddy_zone_info {
  * not inside a gate. */
 void buddy_zone_info(struct buddy_zone_info out[NR_ZONES]);
 
+/* The frame array's picture as of one moment: fn(pfn, frames, owner, arg)
+ * for each run of [start, end) (clipped to the array) in pfn order -- a
+ * block (owner PAGE_OWNER_FREE for a free one, on a zone's or a CPU's
+ * list; a run cut at end), else a single frame (reserved, or an interior
+ * frame no head claims, as PAGE_OWNER_RESERVED). Walked with every zone
+ * locked and the gates stopped: fn must not allocate, free, print or take
+ * a lock. For `memmap`. */
+typedef void (*buddy_walk_fn)(uint64_t pfn, uint64_t frames, unsigned owner, void *arg);
+void buddy_walk(uint64_t start, uint64_t end, buddy_walk_fn fn, void *arg);
+
 /* Whether the zones ordinary requests come from first (Normal and above)
  * have more free frames on their free lists than their low watermarks
  * together: for caches deciding whether to take a batch ahead of need

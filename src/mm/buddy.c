@@ -638,6 +638,50 @@ void buddy_zone_info(struct buddy_zone_info out[NR_ZONES])
 	mm_unlock(irq);
 }
 
+/* The run of frames at pfn (every zone locked, the gates stopped): a
+ * block's extent and holder (free for a block on a zone's or a CPU's
+ * list), else one frame, reserved unless stamped otherwise. */
+static uint64_t buddy_run_at(uint64_t pfn, unsigned *owner)
+{
+	const struct page *pg = pfn_to_page(pfn);
+
+	if (pg->flags & (PG_BUDDY | PG_PCP)) {
+		*owner = PAGE_OWNER_FREE;
+		return 1ull << pg->order;
+	}
+	if (pg->flags & PG_HEAD) {
+		*owner = pg->owner < PAGE_OWNER_NR ? pg->owner : PAGE_OWNER_RESERVED;
+		return 1ull << pg->order;
+	}
+	*owner = (pg->flags & PG_RESERVED) ? pg->owner : PAGE_OWNER_RESERVED;
+	return 1;
+}
+
+void buddy_walk(uint64_t start, uint64_t end, buddy_walk_fn fn, void *arg)
+{
+	unsigned long irq, st[NR_ZONES];
+
+	if (start < page_base_pfn)
+		start = page_base_pfn;
+	if (end > page_base_pfn + page_nr_frames)
+		end = page_base_pfn + page_nr_frames;
+	irq = mm_lock();
+	mm_gates_stop();
+	buddy_zones_lock(st);
+	for (uint64_t pfn = start; pfn < end;) {
+		unsigned owner;
+		uint64_t n = buddy_run_at(pfn, &owner);
+
+		if (pfn + n > end)
+			n = end - pfn;
+		fn(pfn, n, owner, arg);
+		pfn += n;
+	}
+	buddy_zones_unlock(st);
+	mm_gates_start();
+	mm_unlock(irq);
+}
+
 unsigned buddy_unusable_index(enum zone_id zi, unsigned order)
 {
 	unsigned long s, free, suitable = 0;

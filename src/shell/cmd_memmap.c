@@ -3,8 +3,9 @@
  * MAP_LINES lines of MAP_COLS). A cell that holds any of the kernel image
  * or a reserved range shows it (a coarse map must not lose those
  * landmarks); any other cell shows who holds most of its frames.
- * The map is built in one pass over the frame array, from block heads, so
- * it costs time linear in RAM and no memory. */
+ * The map is built in one pass over the frame array, from block heads
+ * (buddy_walk: one moment's, the zones locked), so it costs time linear
+ * in RAM and no memory. */
 #include <string.h>
 #include "shell/shell.h"
 #include "shell/args.h"
@@ -24,42 +25,29 @@ static const char owner_char[PAGE_OWNER_NR] = {
 
 static uint32_t cells[MAP_CELLS][PAGE_OWNER_NR];
 
-/* The run starting at pfn: its owner and length in frames. */
-static uint64_t run_at(uint64_t pfn, unsigned *owner)
+/* One run of the buddy allocator's walk into the cells it covers
+ * (called with the zones locked: counts only). */
+static void count_run(uint64_t pfn, uint64_t n, unsigned owner, void *arg)
 {
-	struct page *pg = pfn_to_page(pfn);
+	const uint64_t *range = arg;   /* start, frames per cell */
 
-	if (pg->flags & PG_BUDDY) {
-		*owner = PAGE_OWNER_FREE;
-		return 1ull << pg->order;
+	while (n) {
+		uint64_t cell = (pfn - range[0]) / range[1];
+		uint64_t take = (cell + 1) * range[1] + range[0] - pfn;
+
+		take = take < n ? take : n;
+		cells[cell][owner < PAGE_OWNER_NR ? owner : 0] += (uint32_t)take;
+		pfn += take;
+		n -= take;
 	}
-	if (pg->flags & PG_HEAD) {
-		*owner = pg->owner < PAGE_OWNER_NR ? pg->owner : PAGE_OWNER_RESERVED;
-		return 1ull << pg->order;
-	}
-	*owner = pg->flags & PG_RESERVED ? pg->owner : PAGE_OWNER_RESERVED;
-	return 1;
 }
 
 static void count(uint64_t start, uint64_t end, uint64_t per)
 {
+	uint64_t range[2] = { start, per };
+
 	memset(cells, 0, sizeof(cells));
-	for (uint64_t pfn = start; pfn < end;) {
-		unsigned owner;
-		uint64_t n = run_at(pfn, &owner);
-
-		if (pfn + n > end)
-			n = end - pfn;
-		while (n) {
-			uint64_t cell = (pfn - start) / per;
-			uint64_t take = (cell + 1) * per + start - pfn;
-
-			take = take < n ? take : n;
-			cells[cell][owner < PAGE_OWNER_NR ? owner : 0] += (uint32_t)take;
-			pfn += take;
-			n -= take;
-		}
-	}
+	buddy_walk(start, end, count_run, range);
 }
 
 static char cell_char(int c)
