@@ -2,7 +2,7 @@
  * (mm/buddy.c): eight threads take and free blocks of every order
  * 0..MAX_ORDER, from the DMA and the Normal zone, through their page lists
  * and (in stretches, as a transaction does) bypassing them, and hand blocks
- * to each other to free (cross-thread frees). The arena is small enough
+ * to each other to free (cross-thread frees, through swap slots). The arena is small enough
  * that large requests run out now and then, so the reclaim path drains
  * every thread's page lists under the others' refills and trims. One
  * thread also reads the figures and runs buddy_check while the others
@@ -29,7 +29,6 @@
 
 #define NTHREADS 8
 #define SLOTS 24
-#define MAILBOX 32
 #define SEED 0x20e10c4ull
 
 #if defined(__SANITIZE_THREAD__)
@@ -72,63 +71,50 @@ static bool intact(const struct blk *b)
 	return p[0] == page_to_pfn(b->pg) && p[(PAGE_SIZE << b->order) / 8 - 1] == p[0];
 }
 
-/* ---- mailboxes: blocks handed to another thread to free --------------------- */
+/* ---- swap slots: blocks handed to another thread to free ---------------------- */
 
-static struct mailbox {
-	pthread_mutex_t lock;
-	struct blk b[MAILBOX];
-	unsigned n;
-} boxes[NTHREADS];
+/* A thread puts its block in a random slot and frees what it found there,
+ * another thread's block as often as not. The exchange orders the two
+ * threads' accesses to the block. */
+#define SWAP_SLOTS 64
 
-static bool post(unsigned to, const struct blk *b)
-{
-	struct mailbox *m = &boxes[to];
-	bool ok;
-
-	pthread_mutex_lock(&m->lock);
-	ok = m->n < MAILBOX;
-	if (ok)
-		m->b[m->n++] = *b;
-	pthread_mutex_unlock(&m->lock);
-	return ok;
-}
+static struct page *swap_slot[SWAP_SLOTS];
 
 /* ---- one thread's run ---------------------------------------------------------- */
+
+enum count {
+	C_OPS, C_ALLOCS, C_FREES, C_NOMEM, C_CROSS, C_DMA, C_BIG, C_BYPASSED,
+	C_TAKEN, C_FREED, C_CORRUPT, C_REFUSED, C_READS, C_BAD_READS, C_DIRTY, C_NR
+};
 
 struct worker {
 	pthread_t th;
 	unsigned me;
 	uint64_t seed;
 	bool reader;   /* thread 0 also reads the figures and checks */
-	unsigned long ops, allocs, frees, nomem, cross, dma, big, bypassed;
-	unsigned long pages_freed, pages_taken;
-	unsigned long reads, bad_reads, checks_dirty;
-	unsigned corrupt, refused;
+	unsigned long n[C_NR];
 };
 
-/* Free b (this thread's or one handed to it); counts what went wrong. */
-static void give_back(struct worker *w, const struct blk *b)
+/* Free pg, of this order, whoever took it; counts what went wrong. */
+static void give_back(struct worker *w, struct page *pg, unsigned order)
 {
-	w->corrupt += !intact(b);
-	if (free_pages(b->pg, b->order) != 0)
-		w->refused++;
-	w->frees++;
-	w->pages_freed += 1ul << b->order;
+	struct blk b = { pg, order };
+
+	w->n[C_CORRUPT] += !intact(&b);
+	w->n[C_REFUSED] += free_pages(pg, order) != 0;
+	w->n[C_FREES]++;
+	w->n[C_FREED] += 1ul << order;
 }
 
-static void collect(struct worker *w)
+/* Hand b to whoever comes to slot i next; free what was there (its order
+ * is its head's: an allocated head's order stays put). */
+static void swap_in(struct worker *w, const struct blk *b, unsigned i)
 {
-	struct mailbox *m = &boxes[w->me];
-	struct blk got[MAILBOX];
-	unsigned n;
+	struct page *old = __atomic_exchange_n(&swap_slot[i], b->pg, __ATOMIC_ACQ_REL);
 
-	pthread_mutex_lock(&m->lock);
-	n = m->n;
-	memcpy(got, m->b, n * sizeof(got[0]));
-	m->n = 0;
-	pthread_mutex_unlock(&m->lock);
-	for (unsigned i = 0; i < n; i++)
-		give_back(w, &got[i]);
+	w->n[C_CROSS]++;
+	if (old)
+		give_back(w, old, old->order);
 }
 
 /* Mostly small orders (the page lists' 0..3), now and then up to
@@ -143,15 +129,15 @@ static void take(struct worker *w, uint64_t *rng, struct blk *b)
 	b->order = order;
 	b->pg = alloc_pages(gfp, order);
 	if (!b->pg) {
-		w->nomem++;
+		w->n[C_NOMEM]++;
 		return;
 	}
-	w->allocs++;
-	w->pages_taken += 1ul << order;
-	w->dma += b->pg->zone == ZONE_DMA;
-	w->big += order > BUDDY_PCP_ORDER;
+	w->n[C_ALLOCS]++;
+	w->n[C_TAKEN] += 1ul << order;
+	w->n[C_DMA] += b->pg->zone == ZONE_DMA;
+	w->n[C_BIG] += order > BUDDY_PCP_ORDER;
 	if (((gfp & GFP_DMA) && b->pg->zone != ZONE_DMA) || b->pg->order != order)
-		w->corrupt++;
+		w->n[C_CORRUPT]++;
 	tag(b);
 }
 
@@ -164,13 +150,13 @@ static void read_figures(struct worker *w)
 	for (int z = 0; z < NR_ZONES; z++)
 		present += zone_get(z)->present_pages;
 	buddy_get_stats(&st);
-	w->reads++;
-	w->bad_reads += st.requests != st.successes + st.fail_nomem + st.fail_inval +
-				       st.fail_injected ||
-			st.pages_in_use > present || st.peak_pages_in_use < st.pages_in_use ||
-			buddy_free_pages() > present;
-	if (w->reads % 8 == 0)
-		w->checks_dirty += buddy_check() != 0;
+	w->n[C_READS]++;
+	w->n[C_BAD_READS] += st.requests != st.successes + st.fail_nomem + st.fail_inval +
+					    st.fail_injected ||
+			     st.pages_in_use > present || st.peak_pages_in_use < st.pages_in_use ||
+			     buddy_free_pages() > present;
+	if (w->n[C_READS] % 8 == 0)
+		w->n[C_DIRTY] += buddy_check() != 0;
 }
 
 static void *work(void *arg)
@@ -184,27 +170,23 @@ static void *work(void *arg)
 		uint64_t r = xorshift64(&rng);
 		struct blk *b = &slot[r % SLOTS];
 
-		w->ops++;
+		w->n[C_OPS]++;
 		if (!bypass_left && r % 512 == 0) {   /* a stretch off the page lists */
 			buddy_pcp_bypass(true);
 			bypass_left = 64;
 		}
 		if (bypass_left && --bypass_left == 0)
 			buddy_pcp_bypass(false);
-		w->bypassed += bypass_left != 0;
-		if (b->pg) {
-			unsigned to = (unsigned)(r >> 32) % NTHREADS;
-
-			if (to != w->me && (r >> 40) % 3 == 0 && post(to, b))
-				w->cross++;
-			else
-				give_back(w, b);
-			b->pg = NULL;
-		} else {
+		w->n[C_BYPASSED] += bypass_left != 0;
+		if (!b->pg) {
 			take(w, &rng, b);
+		} else {
+			if ((r >> 40) % 3 == 0)
+				swap_in(w, b, (unsigned)(r >> 32) % SWAP_SLOTS);
+			else
+				give_back(w, b->pg, b->order);
+			b->pg = NULL;
 		}
-		if (op % 32 == 0)
-			collect(w);
 		if (w->reader && op % 64 == 0)
 			read_figures(w);
 	}
@@ -212,7 +194,7 @@ static void *work(void *arg)
 		buddy_pcp_bypass(false);
 	for (unsigned i = 0; i < SLOTS; i++)
 		if (slot[i].pg)
-			give_back(w, &slot[i]);
+			give_back(w, slot[i].pg, slot[i].order);
 	return NULL;
 }
 
@@ -221,8 +203,7 @@ static void test_hammer(void)
 	struct worker w[NTHREADS] = { { 0 } };
 	struct buddy_stats s0, s1;
 	struct buddy_pcp_stats p0, p1;
-	struct worker sum = { 0 };
-	unsigned long free0;
+	unsigned long free0, n[C_NR] = { 0 };
 	unsigned long reports0 = mm_host_reports;
 
 	buddy_pcp_drain_all();
@@ -230,61 +211,50 @@ static void test_hammer(void)
 	buddy_get_stats(&s0);
 	buddy_pcp_get(BUDDY_PCP_ALL, &p0);
 	tap_seed("zonelock", SEED);
-	for (unsigned i = 0; i < NTHREADS; i++) {
-		pthread_mutex_init(&boxes[i].lock, NULL);
-		boxes[i].n = 0;
-	}
+	memset(swap_slot, 0, sizeof(swap_slot));
 	for (unsigned i = 0; i < NTHREADS; i++) {
 		w[i] = (struct worker){ .me = i, .seed = SEED + i, .reader = i == 0 };
 		pthread_create(&w[i].th, NULL, work, &w[i]);
 	}
 	for (unsigned i = 0; i < NTHREADS; i++)
 		pthread_join(w[i].th, NULL);
-	for (unsigned i = 0; i < NTHREADS; i++)
-		collect(&w[i]);   /* posted after their owner's last look */
+	for (unsigned i = 0; i < SWAP_SLOTS; i++)   /* the last blocks handed over */
+		if (swap_slot[i])
+			give_back(&w[0], swap_slot[i], swap_slot[i]->order);
 	for (unsigned i = 0; i < NTHREADS; i++) {
 		tap_diag("thread %u: ops %lu blocks %lu (DMA %lu, order > %d: %lu, bypassing "
-			 "the lists for %lu ops) no memory %lu handed to others %lu", i, w[i].ops,
-			 w[i].allocs, w[i].dma, BUDDY_PCP_ORDER, w[i].big, w[i].bypassed,
-			 w[i].nomem, w[i].cross);
-		sum.ops += w[i].ops;
-		sum.allocs += w[i].allocs;
-		sum.frees += w[i].frees;
-		sum.nomem += w[i].nomem;
-		sum.cross += w[i].cross;
-		sum.dma += w[i].dma;
-		sum.big += w[i].big;
-		sum.bypassed += w[i].bypassed;
-		sum.pages_taken += w[i].pages_taken;
-		sum.pages_freed += w[i].pages_freed;
-		sum.corrupt += w[i].corrupt;
-		sum.refused += w[i].refused;
+			 "the lists for %lu ops) no memory %lu handed over %lu", i, w[i].n[C_OPS],
+			 w[i].n[C_ALLOCS], w[i].n[C_DMA], BUDDY_PCP_ORDER, w[i].n[C_BIG],
+			 w[i].n[C_BYPASSED], w[i].n[C_NOMEM], w[i].n[C_CROSS]);
+		for (int c = 0; c < C_NR; c++)
+			n[c] += w[i].n[c];
 	}
 	buddy_get_stats(&s1);
 	buddy_pcp_get(BUDDY_PCP_ALL, &p1);
-	tap_ok(sum.ops == (unsigned long)NTHREADS * OPS && sum.corrupt == 0 && sum.refused == 0 &&
-	       mm_host_reports == reports0,
+	tap_ok(n[C_OPS] == (unsigned long)NTHREADS * OPS && n[C_CORRUPT] == 0 &&
+	       n[C_REFUSED] == 0 && mm_host_reports == reports0,
 	       "%lu operations: every block of its zone and order, none overlapping, every free "
-	       "accepted, nothing reported", sum.ops);
-	tap_ok(sum.dma > 100 && sum.allocs - sum.dma > 100 && sum.big > 100 && sum.cross > 500 &&
-	       sum.bypassed > 500 && sum.nomem > 0,
-	       "both zones served (DMA %lu), %lu blocks above the lists' orders, %lu freed by "
-	       "another thread, %lu ops bypassing the lists, %lu refused for want of memory",
-	       sum.dma, sum.big, sum.cross, sum.bypassed, sum.nomem);
+	       "accepted, nothing reported", n[C_OPS]);
+	tap_ok(n[C_DMA] > 100 && n[C_ALLOCS] - n[C_DMA] > 100 && n[C_BIG] > 100 &&
+	       n[C_CROSS] > 500 && n[C_BYPASSED] > 500 && n[C_NOMEM] > 0,
+	       "both zones served (DMA %lu), %lu blocks above the lists' orders, %lu put in the "
+	       "swap slots for any thread to free, %lu ops bypassing the lists, %lu refused for "
+	       "want of memory",
+	       n[C_DMA], n[C_BIG], n[C_CROSS], n[C_BYPASSED], n[C_NOMEM]);
 	tap_ok(p1.allocs > p0.allocs && p1.refills > p0.refills && p1.trims > p0.trims &&
 	       p1.drained > p0.drained,
 	       "the page lists served (%lu), refilled (%lu), gave batches back (%lu) and were "
 	       "drained by reclaim (%lu pages)", p1.allocs - p0.allocs, p1.refills - p0.refills,
 	       p1.trims - p0.trims, p1.drained - p0.drained);
-	tap_ok(w[0].reads > 50 && w[0].bad_reads == 0 && w[0].checks_dirty == 0,
+	tap_ok(n[C_READS] > 50 && n[C_BAD_READS] == 0 && n[C_DIRTY] == 0,
 	       "%lu reads of the figures while the others worked: each consistent, every "
-	       "buddy_check among them clean", w[0].reads);
-	tap_ok(s1.successes - s0.successes == sum.allocs && s1.frees - s0.frees == sum.frees &&
-	       s1.fail_nomem - s0.fail_nomem == sum.nomem && s1.wrong_frees == s0.wrong_frees &&
-	       s1.requests - s0.requests == sum.allocs + sum.nomem &&
-	       sum.pages_taken == sum.pages_freed && s1.pages_in_use == s0.pages_in_use,
+	       "buddy_check among them clean", n[C_READS]);
+	tap_ok(s1.successes - s0.successes == n[C_ALLOCS] && s1.frees - s0.frees == n[C_FREES] &&
+	       s1.fail_nomem - s0.fail_nomem == n[C_NOMEM] && s1.wrong_frees == s0.wrong_frees &&
+	       s1.requests - s0.requests == n[C_ALLOCS] + n[C_NOMEM] &&
+	       n[C_TAKEN] == n[C_FREED] && s1.pages_in_use == s0.pages_in_use,
 	       "counters: %lu successes, %lu frees, %lu refusals, as the threads counted; "
-	       "nothing in use", sum.allocs, sum.frees, sum.nomem);
+	       "nothing in use", n[C_ALLOCS], n[C_FREES], n[C_NOMEM]);
 	tap_ok(buddy_check() == 0, "buddy_check clean");
 	buddy_pcp_drain_all();
 	tap_ok(buddy_free_pages() == free0, "free pages back to the figure before (%lu)", free0);
