@@ -45,8 +45,9 @@
  *   void mm_cpu_count(unsigned long *n, v): store a per-CPU counter that
  *     readers sum with the gates stopped;
  *   void mm_store32(uint32_t *w, v): store a word others load atomically
- *     without the mm lock (a frame's flags, changed by a page list's fast
- *     path while a CPU holding the lock looks at the frame as a buddy);
+ *     without a lock the storer holds (a frame's flags, changed by a page
+ *     list's fast path or a block's owner while a CPU holding a zone's
+ *     lock looks at the frame as a buddy);
  *   uint64_t mm_bits_set(w, bits) / void mm_bits_clear(w, bits): change
  *     bits of a word other CPUs change bits of without the mm lock (the
  *     slabs' cached maps); mm_bits_set returns the word before;

@@ -468,7 +468,8 @@ static void test_pages_every_hart(struct ktest *t)
  * take the zone's lock inside the hart's gate; above, through the zone
  * locks alone), frees half at once and hands the rest to the others
  * through the swap slots, while hart 0 reads the buddy figures and runs
- * buddy_check again and again: each read is one moment's (requests =
+ * buddy_check again and again (taking and freeing a block of either zone
+ * between reads): each read is one moment's (requests =
  * successes + failures, in use within what is present, the peak at least
  * the figure), each check clean. Lock debugging is on for the case: the
  * zone locks, taken under other locks (the swap slots', the block
@@ -507,7 +508,8 @@ static void zone_churn(void *arg)
 	__atomic_fetch_add(&zone_churns_done, 1, __ATOMIC_RELEASE);
 }
 
-/* Hart 0's part: read and check until every churn is done. */
+/* Hart 0's part: read and check until every churn is done, taking and
+ * freeing a block of its own between reads. */
 static void zone_reader(unsigned posted, unsigned long *reads, unsigned long *bad_reads,
 			unsigned long *dirty)
 {
@@ -517,7 +519,14 @@ static void zone_reader(unsigned posted, unsigned long *reads, unsigned long *ba
 		present += zone_get(z)->present_pages;
 	while (__atomic_load_n(&zone_churns_done, __ATOMIC_ACQUIRE) < posted) {
 		struct buddy_stats st;
+		unsigned order = (unsigned)(*reads % (BUDDY_PCP_ORDER + 3));
+		struct page *pg = alloc_pages(*reads % 2 ? GFP_DMA : 0, order);
 
+		if (pg) {
+			pattern_fill(page_address(pg), 64, order + 1);
+			*bad_reads += !pattern_intact(page_address(pg), 64, order + 1) ||
+				      free_pages(pg, order) != 0;
+		}
 		buddy_get_stats(&st);
 		(*reads)++;
 		*bad_reads += st.requests != st.successes + st.fail_nomem + st.fail_inval +

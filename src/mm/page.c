@@ -16,7 +16,8 @@
  * Set-up runs under the mm lock, before any other CPU uses the mm (the
  * host calls it again only while no other thread does); each block goes
  * on its zone's lists under the zone's lock (mm/buddy.c), and a zone's
- * span, present_pages and watermarks are fixed from then on. */
+ * span, present_pages and watermarks are fixed from then on. Lock order:
+ * mm lock -> zone lock, as everywhere (mm/buddy.c). */
 #include "mm/page.h"
 #include "mm/buddy.h"
 #include "mm/mm_env.h"

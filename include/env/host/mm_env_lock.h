@@ -199,8 +199,9 @@ static inline void mm_cpu_count(unsigned long *n, unsigned long v)
 	__atomic_store_n(n, v, __ATOMIC_RELAXED);
 }
 
-/* A 32-bit word other threads load (atomically) without the mm lock while
- * this one changes it (a frame's flags under a page list's fast path). */
+/* A 32-bit word other threads load (atomically) without a lock this one
+ * holds while it changes it (a frame's flags, under a page list's fast
+ * path or the block's owner, while a zone's lock holder merges a buddy). */
 static inline void mm_store32(uint32_t *w, uint32_t v)
 {
 	__atomic_store_n(w, v, __ATOMIC_RELAXED);
@@ -228,7 +229,7 @@ static inline void mm_bits_clear(uint64_t *w, uint64_t bits)
 		__atomic_store_n(w, __atomic_load_n(w, __ATOMIC_RELAXED) & ~bits, __ATOMIC_RELAXED);
 }
 
-/* Replace a 32-bit word other threads change without the mm lock (a
+/* Replace a 32-bit word other threads change without a common lock (a
  * frame's flags: the claim of a block being freed, mm/buddy_pcp.c) with
  * want if it still holds old; whether it did. Alone, a plain compare. */
 static inline bool mm_cas32(uint32_t *w, uint32_t old, uint32_t want)

@@ -167,8 +167,9 @@ static inline void mm_cpu_count(unsigned long *n, unsigned long v)
 	*(volatile unsigned long *)n = v;
 }
 
-/* A 32-bit word other harts load (atomically) without the mm lock while
- * this one changes it (a frame's flags under a page list's fast path): a
+/* A 32-bit word other harts load (atomically) without a lock this one
+ * holds while it changes it (a frame's flags, under a page list's fast
+ * path or the block's owner, while a zone's lock holder merges a buddy): a
  * plain store, for the same reason. */
 static inline void mm_store32(uint32_t *w, uint32_t v)
 {
@@ -187,7 +188,7 @@ static inline void mm_bits_clear(uint64_t *w, uint64_t bits)
 	__atomic_fetch_and(w, ~bits, __ATOMIC_RELAXED);
 }
 
-/* Replace a 32-bit word other harts change without the mm lock (a
+/* Replace a 32-bit word other harts change without a common lock (a
  * frame's flags: the claim of a block being freed, mm/buddy_pcp.c) with
  * want if it still holds old; whether it did (lr.w/sc.w). */
 static inline bool mm_cas32(uint32_t *w, uint32_t old, uint32_t want)
