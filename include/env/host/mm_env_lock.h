@@ -11,8 +11,8 @@
  * (two threads on one slot would share a transaction nest).
  *
  * The lock: one for the mm stack's slow paths (the buddy allocator's zones
- * have their own mm_spinlock_t, below, taken after it), which its holder
- * may take again
+ * and the slab caches have their own mm_spinlock_t, below, taken after
+ * it), which its holder may take again
  * (the mm code nests: leak records under kmalloc's lock, fault injection
  * under the caller's). owner is the holder's index + 1 (0: free), taken by
  * compare-and-swap; depth counts the holder's takes. Contended, the waiter
