@@ -60,7 +60,10 @@ struct buddy_stats {
  * GFP_DMA -> DMA only; GFP_DMA32 -> Normal, DMA; otherwise High, Normal,
  * DMA. A zone refuses a request that would leave its free_pages below
  * wmark_min unless GFP_RESERVE. GFP_ZERO zeroes the block. The head gets
- * PG_HEAD, order, owner PAGE_OWNER_PAGES, priv/mem NULL, kind 0, inuse 0.
+ * PG_HEAD, order, owner PAGE_OWNER_PAGES, priv/mem NULL, kind 0, inuse 0;
+ * with GFP_COMP (order > 0) the block is compound as page_set_compound()
+ * makes it, marked before anyone can see it (for a caller that holds no
+ * lock a reader of the frame array holds, as buddy_check does).
  * Returns 0 and *out = head; -ENOMEM when no zone can serve; -EINVAL when
  * order > MAX_ORDER or out is NULL. */
 int buddy_try_alloc(gfp_t gfp, unsigned order, struct page **out);

@@ -14,5 +14,9 @@ typedef unsigned int gfp_t;
 #define GFP_ZERO       (1u << 3) /* zero the memory before returning it */
 #define GFP_NOINJECT   (1u << 4) /* never a target of fault injection */
 #define GFP_NOSHRINK   (1u << 5) /* fail rather than ask shrinkers for memory */
+#define GFP_COMP       (1u << 6) /* buddy: hand the block out compound (Linux's
+				  * __GFP_COMP: page_set_compound done under
+				  * the zone's lock, so no reader of the frame
+				  * array sees it half marked) */
 
 #endif

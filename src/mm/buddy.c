@@ -232,13 +232,15 @@ zone_take(struct zone *z, unsigned order, bool dip)
 	return NULL;
 }
 
-/* A block just taken from z made an allocated head of this order, counted
- * in z's counters (z's lock held). */
-static void buddy_prep_head(struct zone *z, struct page *pg, unsigned order)
+/* A block just taken from z made an allocated head of this order
+ * (compound when GFP_COMP), counted in z's counters (z's lock held). */
+static void buddy_prep_head(struct zone *z, struct page *pg, unsigned order, gfp_t gfp)
 {
 	pg->order = (uint8_t)order;
 	list_init(&pg->lru);
 	buddy_head_reset(pg);
+	if ((gfp & GFP_COMP) && order)
+		page_set_compound(pg, order);
 	z->allocs++;
 	z->pages_in_use += 1UL << order;
 }
@@ -265,7 +267,7 @@ static struct page *buddy_take(gfp_t gfp, unsigned order, bool dip)
 			s = zone_lock(z);
 			pg = zone_take(z, order, pass);
 			if (pg)
-				buddy_prep_head(z, pg, order);
+				buddy_prep_head(z, pg, order, gfp);
 			zone_unlock(z, s);
 			if (pg)
 				return pg;

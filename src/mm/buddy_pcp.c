@@ -177,8 +177,8 @@ int buddy_pcp_alloc(gfp_t gfp, unsigned order, struct page **out)
 	unsigned cpu;
 	int ret = 0;
 
-	if (!out || order > BUDDY_PCP_ORDER)
-		return -EAGAIN;
+	if (!out || order > BUDDY_PCP_ORDER || (gfp & GFP_COMP))
+		return -EAGAIN;   /* a compound block is made by the zone path */
 	*out = NULL;
 	cpu = mm_cpu();
 	g = &mm_cpu_gates[cpu];

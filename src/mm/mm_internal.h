@@ -129,8 +129,8 @@ void buddy_pcp_reset(void);
 
 /* For free_pages() / buddy_alloc() (mm lock NOT held): serve the request
  * from the calling CPU's lists, refilling them from the zones; -EAGAIN
- * when the lists do not take it (order above BUDDY_PCP_ORDER, fault
- * injection on, the CPU's lists bypassed): the zone path serves it. A
+ * when the lists do not take it (order above BUDDY_PCP_ORDER, GFP_COMP,
+ * fault injection on, the CPU's lists bypassed): the zone path serves it. A
  * refusal (-ENOMEM) is counted, as the zone path counts one. */
 int buddy_pcp_alloc(gfp_t gfp, unsigned order, struct page **out);
 

@@ -236,10 +236,10 @@ static struct page *slab_frames(struct kmem_cache *c, int li, gfp_t gfp)
 	struct slab_hdr *h;
 	uint64_t *map;
 
-	if (buddy_try_alloc(gfp & ~GFP_ZERO, l->order, &pg))
+	/* compound from the start (GFP_COMP): no mm lock is held here to keep
+	 * buddy_check from seeing half-marked tails */
+	if (buddy_try_alloc((gfp & ~GFP_ZERO) | GFP_COMP, l->order, &pg))
 		return NULL;
-	if (l->order)
-		page_set_compound(pg, l->order);
 	/* in transit until slab_install: no free takes an object of it, and
 	 * slab_check (which reads other caches' frames) skips it */
 	__atomic_store_n(&pg->kind, (uint8_t)LAY_TRANSIT, __ATOMIC_RELAXED);

@@ -1,7 +1,9 @@
 /* test_zonelock.c - the page allocator under threads, with a lock per zone
  * (mm/buddy.c): eight threads take and free blocks of every order
  * 0..MAX_ORDER, from the DMA and the Normal zone, through their page lists
- * and (in stretches, as a transaction does) bypassing them, and hand blocks
+ * and (in stretches, as a transaction does) bypassing them, some compound
+ * (GFP_COMP: marked under the zone lock, so a concurrent buddy_check never
+ * sees half-marked tails), and hand blocks
  * to each other to free (cross-thread frees, through swap slots). The arena is small enough
  * that large requests run out now and then, so the reclaim path drains
  * every thread's page lists under the others' refills and trims. One
@@ -84,7 +86,7 @@ static struct page *swap_slot[SWAP_SLOTS];
 
 enum count {
 	C_OPS, C_ALLOCS, C_FREES, C_NOMEM, C_CROSS, C_DMA, C_BIG, C_BYPASSED,
-	C_TAKEN, C_FREED, C_CORRUPT, C_REFUSED, C_READS, C_BAD_READS, C_DIRTY, C_NR
+	C_TAKEN, C_FREED, C_CORRUPT, C_REFUSED, C_READS, C_BAD_READS, C_DIRTY, C_COMP, C_NR
 };
 
 struct worker {
@@ -127,7 +129,14 @@ static void take(struct worker *w, uint64_t *rng, struct blk *b)
 	gfp_t gfp = flags[(r >> 16) % 8];
 
 	b->order = order;
-	b->pg = alloc_pages(gfp, order);
+	if (order && (r >> 20) % 4 == 0) {   /* compound, marked under the zone lock */
+		if (buddy_try_alloc(gfp | GFP_COMP, order, &b->pg) == 0) {
+			w->n[C_COMP]++;
+			w->n[C_CORRUPT] += compound_head(b->pg + (1ul << order) - 1) != b->pg;
+		}
+	} else {
+		b->pg = alloc_pages(gfp, order);
+	}
 	if (!b->pg) {
 		w->n[C_NOMEM]++;
 		return;
@@ -236,11 +245,11 @@ static void test_hammer(void)
 	       "%lu operations: every block of its zone and order, none overlapping, every free "
 	       "accepted, nothing reported", n[C_OPS]);
 	tap_ok(n[C_DMA] > 100 && n[C_ALLOCS] - n[C_DMA] > 100 && n[C_BIG] > 100 &&
-	       n[C_CROSS] > 500 && n[C_BYPASSED] > 500 && n[C_NOMEM] > 0,
-	       "both zones served (DMA %lu), %lu blocks above the lists' orders, %lu put in the "
+	       n[C_COMP] > 100 && n[C_CROSS] > 500 && n[C_BYPASSED] > 500 && n[C_NOMEM] > 0,
+	       "both zones served (DMA %lu, compound %lu), %lu blocks above the lists' orders, %lu put in the "
 	       "swap slots for any thread to free, %lu ops bypassing the lists, %lu refused for "
 	       "want of memory",
-	       n[C_DMA], n[C_BIG], n[C_CROSS], n[C_BYPASSED], n[C_NOMEM]);
+	       n[C_DMA], n[C_COMP], n[C_BIG], n[C_CROSS], n[C_BYPASSED], n[C_NOMEM]);
 	tap_ok(p1.allocs > p0.allocs && p1.refills > p0.refills && p1.trims > p0.trims &&
 	       p1.drained > p0.drained,
 	       "the page lists served (%lu), refilled (%lu), gave batches back (%lu) and were "
