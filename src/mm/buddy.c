@@ -34,16 +34,18 @@
  * zones in batches and serve alloc_pages / free_pages from them inside a
  * CPU's gate; their refill and trim take the zone's lock inside the gate.
  * Lock order:
- *     mm lock  ->  CPU gates  ->  zone locks (DMA, then Normal, then High)
- *  - callers may hold the mm lock (the object allocators do); no path here
- *    takes it but the readers of every figure (below) and the page lists'
- *    drain, which stop the gates;
+ *     mm lock -> CPU gates -> (a slab cache's lock, heap_lock) -> zone locks
+ *     (the zone locks: DMA, then Normal, then High)
+ *  - callers may hold the mm lock (the object allocators' full paths do);
+ *    no path here takes it but the readers of every zone (below) and the
+ *    page lists' drain, which stop the gates;
  *  - a zone lock is innermost: nothing done while holding one takes another
  *    lock, enters a gate, asks fault injection, reports or reclaims (those
  *    come before it is taken or after it is dropped); an allocation walks
  *    its zones one lock at a time;
  *  - only a reader of every zone at once holds several (buddy_zones_lock:
- *    the figures, buddy_check), in ascending zone id.
+ *    the figures, buddy_zone_info, buddy_walk, buddy_check, the drain), in
+ *    ascending zone id.
  * A frame's flags may change under a page list's fast path (no zone lock)
  * while a CPU holding the lock looks at the frame as a buddy: they are
  * stored with mm_store32 and looked at with atomic loads.

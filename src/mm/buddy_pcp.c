@@ -24,7 +24,8 @@
  *     drain (taking each zone's lock in turn), the figures, the integrity
  *     check;
  *   - the CPU itself under the mm lock, without its gate: its bypass count.
- * Lock order: mm lock -> CPU gates -> zone locks (buddy.c). Nothing
+ * Lock order: mm lock -> CPU gates -> zone locks (buddy.c has the whole
+ * order). Nothing
  * enters a gate with the mm lock held, so the zone allocator's callers
  * that hold it (slab, heap, kmalloc's large blocks, the keepers' frees)
  * never come here: buddy_try_alloc and free_pages_owned use the zones
