@@ -582,7 +582,7 @@ static void test_zones_every_hart(struct ktest *t)
 		dma += page_churns[i].dma;
 		big += page_churns[i].big;
 	}
-	kprintf("    # %lu blocks on %u harts (DMA %lu, above the page lists' orders %lu); "
+	kprintf("    # %lu blocks taken by %u other hart(s) (DMA %lu, above the page lists' orders %lu); "
 		"%lu reads and checks on hart 0; lockdep: %u classes, %u orders, %lu inversions\n",
 		served, nharts - 1, dma, big, reads, l1.classes, l1.edges, l1.inversions);
 	KT_EXPECT(t, posted == nharts - 1 && bad == 0);
