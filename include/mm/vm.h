@@ -59,6 +59,17 @@ int vm_unmap(struct vm_space *vs, uintptr_t va, size_t size);
  * not canonical. pa or perm may be NULL. */
 int vm_translate(const struct vm_space *vs, uintptr_t va, phys_addr_t *pa, unsigned *perm);
 
+/* Make vs's top-level entries for [va, va+size) those of from: vs then
+ * maps that range through from's tables, which stay from's (how every
+ * process shares the kernel's mappings). va and size must be multiples
+ * of 1 GiB (a top-level entry) and the range canonical, in one half.
+ * Returns 0; -EINVAL for a bad range or a space without a root; -EEXIST
+ * when vs maps anything there already (nothing is changed then).
+ * vm_unshare(vs, va, size) drops those entries again: vs's tables below
+ * them were never vs's, so call it before vm_destroy(vs). */
+int vm_share(struct vm_space *vs, const struct vm_space *from, uintptr_t va, size_t size);
+void vm_unshare(struct vm_space *vs, uintptr_t va, size_t size);
+
 /* Number of leaf entries in vs and, per level, how many (for reports). */
 struct vm_counts {
 	unsigned long leaves[3];  /* [0] 4 KiB, [1] 2 MiB, [2] 1 GiB */

@@ -105,6 +105,37 @@ void vm_destroy(struct vm_space *vs)
 	vs->root = NULL;
 }
 
+/* mm/vm.h */
+int vm_share(struct vm_space *vs, const struct vm_space *from, uintptr_t va, size_t size)
+{
+	unsigned first, n, i;
+
+	if (!vs->root || !from->root || !size || va % level_size(LEVELS - 1) ||
+	    size % level_size(LEVELS - 1) || va + size < va || !canonical(va) ||
+	    !canonical(va + size - 1) || (va >> (SV39_VA_BITS - 1)) != ((va + size - 1) >> (SV39_VA_BITS - 1)))
+		return -EINVAL;
+	first = vpn(va, LEVELS - 1);
+	n = (unsigned)(size / level_size(LEVELS - 1));
+	for (i = 0; i < n; i++)
+		if (vs->root[first + i] & PTE_V)
+			return -EEXIST;
+	for (i = 0; i < n; i++) {
+		vs->root[first + i] = from->root[first + i];
+		table_page(vs->root)->inuse += (from->root[first + i] & PTE_V) != 0;
+	}
+	return 0;
+}
+
+void vm_unshare(struct vm_space *vs, uintptr_t va, size_t size)
+{
+	unsigned first = vpn(va, LEVELS - 1), n = (unsigned)(size / level_size(LEVELS - 1));
+
+	for (unsigned i = 0; vs->root && i < n && first + i < 512; i++) {
+		table_page(vs->root)->inuse -= (vs->root[first + i] & PTE_V) != 0;
+		vs->root[first + i] = 0;
+	}
+}
+
 /* The slot for va at `level`, creating missing tables above it with
  * `token`. NULL with *err = -ENOMEM, or -EEXIST when a leaf is in the way. */
 static pte_t *walk_create(struct vm_space *vs, uintptr_t va, int level,

@@ -60,6 +60,34 @@ static void test_basic(void)
 	tap_ok(buddy_free_pages() == base_free, "vm_destroy gives every table back");
 }
 
+/* A process's space shares the kernel's top-level entries: the kernel's
+ * mappings show through without a table of its own, its own mappings go
+ * elsewhere, and unsharing then destroying frees its tables only. */
+static void test_share(void)
+{
+	struct vm_space k, u;
+	unsigned long base_free = buddy_free_pages();
+
+	vm_create(&k);
+	vm_create(&u);
+	vm_map(&k, 0x80000000, 0x80000000, 4 * PAGE_SIZE, VM_R | VM_W);
+	tap_ok(vm_share(&u, &k, 0, 128 * GiB) == 0 && u.tables == 1,
+	       "share the kernel's first 128 GiB: no table of its own");
+	tap_ok(mapped_as(&u, 0x80001000, 0x80001000, VM_R | VM_W), "the kernel's mapping shows through");
+	tap_ok(vm_map(&u, 128 * GiB, 0x80100000, PAGE_SIZE, VM_R | VM_U) == 0 && u.tables == 3 &&
+	       vm_translate(&k, 128 * GiB, NULL, NULL) == -ENOENT,
+	       "a mapping of its own above them stays its own");
+	tap_ok(vm_share(&u, &k, 2 * GiB, GiB) == -EEXIST && vm_share(&u, &k, 4096, GiB) == -EINVAL &&
+	       vm_share(&u, &k, 255 * GiB, 2 * GiB) == -EINVAL,
+	       "sharing over a shared entry, unaligned or across the halves: refused");
+	vm_unshare(&u, 0, 128 * GiB);
+	tap_ok(vm_translate(&u, 0x80001000, NULL, NULL) == -ENOENT, "unshared: gone from it");
+	vm_destroy(&u);
+	tap_ok(mapped_as(&k, 0x80001000, 0x80001000, VM_R | VM_W), "and still the kernel's");
+	vm_destroy(&k);
+	tap_ok(buddy_free_pages() == base_free, "every table back");
+}
+
 static void test_large(void)
 {
 	struct vm_space vs;
@@ -167,6 +195,7 @@ static void test_all_or_nothing(void)
 
 static const struct tap_case cases[] = {
 	TAP_CASE(test_basic),
+	TAP_CASE(test_share),
 	TAP_CASE(test_large),
 	TAP_CASE(test_args),
 	TAP_CASE(test_all_or_nothing),

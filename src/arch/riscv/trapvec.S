@@ -6,7 +6,17 @@
  * (include/kernel/trap.h), and calls trap_handle(frame). Using a separate
  * stack means a kernel stack overflow into its guard page is still
  * reported instead of faulting again forever. A nested trap (a fault
- * inside the handler) stays on the trap stack below the first frame. */
+ * inside the handler) stays on the trap stack below the first frame.
+ *
+ * The frame's x[0] slot (x0 is never saved) keeps what sscratch held
+ * before the trap -- the stack top, or 0 in a nested trap -- and the
+ * return puts it back, so a nested trap that returns leaves sscratch 0
+ * for the handler it interrupted. A user process's trap comes the same
+ * way: while it runs in U-mode, sscratch holds the top of its kernel
+ * stack (kernel/proc.c), so its frame is saved there.
+ *
+ * trap_return: restore the frame at sp and sret -- also how a process
+ * first enters U-mode (proc.c builds a frame and jumps here). */
 #define FRAME	(36 * 8)
 #define REG(n)	((n) * 8)
 #define EPC	(32 * 8)
@@ -26,11 +36,14 @@ trap_vector:
 	sd	t0, REG(5)(sp)
 	addi	t0, sp, FRAME
 	sd	t0, REG(2)(sp)
+	sd	zero, REG(0)(sp)	/* sscratch was 0 */
 	j	2f
 1:	addi	sp, sp, -FRAME
 	sd	t0, REG(5)(sp)
 	csrrw	t0, sscratch, zero	/* t0 = interrupted sp; mark "in trap" */
 	sd	t0, REG(2)(sp)
+	addi	t0, sp, FRAME
+	sd	t0, REG(0)(sp)		/* sscratch was the stack top */
 2:
 	sd	x1, REG(1)(sp)
 	sd	x3, REG(3)(sp)
@@ -74,8 +87,10 @@ trap_vector:
 	mv	s0, zero	/* the backtrace of the handler stops here */
 	call	trap_handle
 
-	/* back to the interrupted code: re-arm sscratch with the stack top */
-	addi	t0, sp, FRAME
+	.globl trap_return
+trap_return:
+	/* back to the interrupted code: sscratch as it was before the trap */
+	ld	t0, REG(0)(sp)
 	csrw	sscratch, t0
 	ld	t0, EPC(sp)
 	csrw	sepc, t0
