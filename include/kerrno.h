@@ -14,6 +14,9 @@
 #ifndef EIO
 #define EIO 5
 #endif
+#ifndef EBADF
+#define EBADF 9
+#endif
 #ifndef EAGAIN
 #define EAGAIN 11
 #endif
@@ -49,6 +52,9 @@
 #endif
 #ifndef ENAMETOOLONG
 #define ENAMETOOLONG 36
+#endif
+#ifndef ENOSYS
+#define ENOSYS 38
 #endif
 #ifndef ELOOP
 #define ELOOP 40

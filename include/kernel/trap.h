@@ -4,7 +4,8 @@
 
 #include <stdint.h>
 
-/* Laid out as src/arch/riscv/trapvec.S stores it: x[0] is unused. */
+/* Laid out as src/arch/riscv/trapvec.S stores it: x[0] (x0 is never
+ * saved) holds what sscratch held before the trap, put back on return. */
 struct trap_frame {
 	uint64_t x[32];
 	uint64_t sepc, sstatus, scause, stval;

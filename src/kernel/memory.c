@@ -14,6 +14,7 @@
 #include "kernel/memory.h"
 #include "kernel/console.h"
 #include "kernel/platform.h"
+#include "kernel/proc.h"
 #include "kernel/sections.h"
 #include "kernel/smp.h"
 #include "mm/buddy.h"
@@ -24,10 +25,12 @@
 #include "kerrno.h"
 
 #define SATP_SV39 (8ull << 60)
-/* The identity map puts RAM at virtual == physical: Sv39 addresses below
- * 2^38 are the lower half of its sign-extended space (privileged spec
- * 4.4.1), so RAM must end there. */
-#define IDENTITY_REACH (1ull << (SV39_VA_BITS - 1))
+/* The identity map puts RAM at virtual == physical in the lower half of
+ * Sv39's sign-extended space (below 2^38, privileged spec 4.4.1), and
+ * user processes take the upper part of that half (kernel/proc.h): every
+ * process shares the kernel's top-level entries below USER_VA_BASE, so
+ * RAM and devices must end there. */
+#define IDENTITY_REACH USER_VA_BASE
 
 struct vm_space kernel_vm;
 
@@ -115,6 +118,11 @@ static int map_mmio(const struct plat_device *d)
 
 	if (!d->size)
 		return 0;
+	if (end > IDENTITY_REACH || end < start) {
+		kprintf("memory: device at %lx is beyond what the identity map reaches (%lx): "
+			"not mapped\n", (unsigned long)d->base, (unsigned long)IDENTITY_REACH);
+		return -ERANGE;
+	}
 	rc = map_identity(start, end, VM_R | VM_W | VM_LARGE);
 	if (rc != -EEXIST)
 		return rc;

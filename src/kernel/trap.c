@@ -1,13 +1,15 @@
 /* trap.c - trap dispatch and the fatal-trap report.
  *
- * Interrupts (timer, external) are handled and return. Every exception is
- * unexpected in a kernel with no user mode: it is reported with its cause,
+ * Interrupts (timer, external) are handled and return. A trap taken in
+ * U-mode is a process's (kernel/proc.c: system calls, its faults). Every
+ * other exception is a kernel fault: it is reported with its cause,
  * sepc, stval, all registers and a frame-pointer backtrace, and the machine
  * powers off with EXIT_FATAL_TRAP. Nothing here allocates memory. */
 #include "kernel/trap.h"
 #include "kernel/console.h"
 #include "kernel/ksyms.h"
 #include "kernel/power.h"
+#include "kernel/proc.h"
 #include "kernel/sections.h"
 #include "kernel/smp.h"
 #include "kernel/timer.h"
@@ -38,9 +40,14 @@ static const char *const reg_names[32] = {
 	"s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
 };
 
+/* The trap stack's top word holds the hart (trapvec.S loads tp from it);
+ * frames go below it. */
 void trap_init_hart(unsigned index)
 {
-	csr_write(sscratch, (uint64_t)hart_trap_stack_top(index));
+	uintptr_t top = hart_trap_stack_top(index) - 16;
+
+	*(struct hart **)top = &harts[index];
+	csr_write(sscratch, (uint64_t)top);
 	csr_write(stvec, (uint64_t)(uintptr_t)trap_vector);
 }
 
@@ -152,6 +159,8 @@ uint64_t trap_irq_instret;
 
 void trap_handle(struct trap_frame *tf)
 {
+	int user = !(tf->sstatus & SSTATUS_SPP);   /* taken in U-mode: a process's */
+
 	if (tf->scause & SCAUSE_INTR) {
 		uint64_t irq = tf->scause & ~SCAUSE_INTR, start = rdinstret();
 
@@ -165,7 +174,12 @@ void trap_handle(struct trap_frame *tf)
 			kprintf("trap: unexpected interrupt %lu\n", irq);
 		if (this_hart()->index == 0)   /* instret is per hart: hart 0's only */
 			trap_irq_instret += rdinstret() - start;
+		if (user)
+			proc_user_trap(tf);
 		return;
 	}
-	fatal_trap(tf);
+	if (user)
+		proc_user_trap(tf);   /* a system call, or the process's own fault */
+	else
+		fatal_trap(tf);
 }

@@ -2,9 +2,10 @@
 """Machines Tally cannot run on are refused at boot, quickly, with the
 reason and exit status 2 (EXIT_BOOT_FAILED): a CPU without an MMU
 (-cpu rv64,mmu=off: satp does not take Sv39), RAM beyond what the Sv39
-identity map reaches (its last byte must lie below 2^38 = 256 GiB, so
-with RAM at 2 GiB -m 254G, which ends exactly at 2^38, is the most; -m 255G
-is refused), and a device tree that is damaged (the
+identity map reaches (its last byte must lie below 128 GiB, where user
+space begins: the lower half of Sv39 ends at 2^38 = 256 GiB and processes
+take its upper 128 GiB; with RAM at 2 GiB -m 126G, which ends exactly at
+128 GiB, is the most; -m 127G is refused), and a device tree that is damaged (the
 structure block's FDT_END token overwritten, which QEMU and OpenSBI pass
 on) or has no RAM (device_type "memory" misspelt)."""
 import os
@@ -39,8 +40,8 @@ def huge_ram(size):
     # overcommit check lets 255G and more through on a small machine
     extra = ["-machine", "memory-backend=ram0", "-object",
              f"memory-backend-ram,id=ram0,size={size},reserve=off"]
-    took = refused(f"-m {size}", "beyond what the Sv39 identity map reaches (4000000000, "
-                   "256 GiB): give QEMU at most -m 254G", mem=size, extra=extra)
+    took = refused(f"-m {size}", "beyond what the Sv39 identity map reaches (2000000000, "
+                   "128 GiB): give QEMU at most -m 126G", mem=size, extra=extra)
     ok(took < 10, f"-m {size}: refused before any frame set-up ({took:.1f} s)")
 
 
@@ -75,7 +76,7 @@ def damaged_dtb():
 
 
 guarded(no_mmu, "no MMU")
-for size in ("255G", "256G", "1T"):
+for size in ("127G", "255G", "1T"):
     guarded(lambda size=size: huge_ram(size), f"-m {size}")
 guarded(damaged_dtb, "damaged device tree")
 sys.exit(finish())

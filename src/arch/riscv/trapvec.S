@@ -15,6 +15,10 @@
  * way: while it runs in U-mode, sscratch holds the top of its kernel
  * stack (kernel/proc.c), so its frame is saved there.
  *
+ * The word at the stack top (0(top): just above the stack proper) holds
+ * the hart's struct hart, loaded into tp on every trap that is not
+ * nested: code in U-mode may have changed tp (kernel/smp.h, this_hart).
+ *
  * trap_return: restore the frame at sp and sret -- also how a process
  * first enters U-mode (proc.c builds a frame and jumps here). */
 #define FRAME	(36 * 8)
@@ -37,6 +41,7 @@ trap_vector:
 	addi	t0, sp, FRAME
 	sd	t0, REG(2)(sp)
 	sd	zero, REG(0)(sp)	/* sscratch was 0 */
+	sd	x4, REG(4)(sp)		/* tp is the kernel's already */
 	j	2f
 1:	addi	sp, sp, -FRAME
 	sd	t0, REG(5)(sp)
@@ -44,10 +49,11 @@ trap_vector:
 	sd	t0, REG(2)(sp)
 	addi	t0, sp, FRAME
 	sd	t0, REG(0)(sp)		/* sscratch was the stack top */
+	sd	x4, REG(4)(sp)
+	ld	x4, 0(t0)		/* tp: this hart, from the stack top */
 2:
 	sd	x1, REG(1)(sp)
 	sd	x3, REG(3)(sp)
-	sd	x4, REG(4)(sp)
 	sd	x6, REG(6)(sp)
 	sd	x7, REG(7)(sp)
 	sd	x8, REG(8)(sp)

@@ -1,0 +1,62 @@
+/* syscall.c - system calls from U-mode (kernel/proc.h): Linux's riscv64
+ * numbers (include/uapi/asm-generic/unistd.h, which riscv64 uses) and
+ * calling convention: a7 the number, a0..a5 the arguments, the result or
+ * -errno in a0. Every user pointer is checked against the process's page
+ * table before a byte is touched (copy_from_user): a bad one gets -EFAULT.
+ * The first step: write to the console, getpid, exit. */
+#include "kernel/proc.h"
+#include "kernel/console.h"
+#include "mm/page.h"
+#include "kerrno.h"
+
+#define SYS_write      64
+#define SYS_exit       93
+#define SYS_exit_group 94
+#define SYS_getpid     172
+
+/* write(fd, buf, count): fd 1 and 2 are the console. A buffer bad from
+ * its first byte writes nothing (-EFAULT); one that goes bad later writes
+ * what came before it and returns that count, as Linux does. */
+static long sys_write(struct proc *p, long fd, uint64_t buf, uint64_t count)
+{
+	char chunk[128];
+	uint64_t done = 0;
+
+	if (fd != 1 && fd != 2)
+		return -EBADF;
+	if (count > (1ul << 20))
+		count = 1ul << 20;   /* a short write, as Linux caps one at MAX_RW_COUNT */
+	if (count && copy_from_user(p, chunk, buf, 1) != 0)
+		return -EFAULT;
+	while (done < count) {
+		uint64_t page_left = PAGE_SIZE - ((buf + done) & (PAGE_SIZE - 1));
+		size_t n = count - done < sizeof(chunk) ? count - done : sizeof(chunk);
+
+		if (n > page_left)
+			n = page_left;   /* a page at a time: what came before a bad one is written */
+
+		if (copy_from_user(p, chunk, buf + done, n) != 0)
+			return done ? (long)done : -EFAULT;
+		for (size_t i = 0; i < n; i++)
+			kputc(chunk[i]);
+		done += n;
+	}
+	return (long)done;
+}
+
+long syscall_dispatch(struct proc *p, struct trap_frame *tf)
+{
+	uint64_t *a = &tf->x[10];   /* a0..a5 */
+
+	switch (tf->x[17]) {        /* a7 */
+	case SYS_write:
+		return sys_write(p, (long)a[0], a[1], a[2]);
+	case SYS_getpid:
+		return p->pid;
+	case SYS_exit:
+	case SYS_exit_group:
+		proc_exit(p, (int)a[0]);
+	default:
+		return -ENOSYS;
+	}
+}
