@@ -12,7 +12,7 @@ import sys
 
 from tally import Tally, finish, guarded, ok
 
-CASES = 10
+CASES = 11
 
 
 def suite(smp):

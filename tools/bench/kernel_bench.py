@@ -6,8 +6,9 @@ where rdinstret counts every guest instruction exactly and repeatably.
 
 Boots build/kernel.elf without a disk at -m 128M and -m 3G for the
 instructions from reset to the prompt, then with build/disk.img at -m 128M
-to run `bench all all OPS` (every workload in every mode, in one boot) and
-`benchfile` on the 4 MiB file, then with -smp 4 to run `bench small twotier
+to run `bench all all OPS` (every workload in every mode, in one boot),
+`benchfile` on the 4 MiB file and `selftest proc` (for its getpid round
+trip from U-mode), then with -smp 4 to run `bench small twotier
 OPS harts=N` for N = 1..4 (in one boot, in that order), each stopped with
 Ctrl-C if it has not finished within S seconds (the slow paths' one mm
 lock can make harts wait through each other's QEMU turns). Writes every result line, one
@@ -95,6 +96,8 @@ def main():
         table = out[out.find("work   mode"):]
         fout = t.cmd("benchfile /big/random-4M.bin", timeout=600)
         lines += re.findall(r"^benchfile .*$", fout, re.M)
+        pout = t.cmd("selftest proc", timeout=600)   # its getpid round trip, exact here
+        lines += [l.strip(" #") for l in re.findall(r"^ *# getpid_round_trip: .*$", pout, re.M)]
     hlines, htable = harts_runs(args.ops, args.harts_limit)
     lines += hlines
     os.makedirs(os.path.dirname(args.out), exist_ok=True)

@@ -141,3 +141,16 @@ user_enosys_end:
 user_illegal:
 	.word	0
 user_illegal_end:
+
+/* a0 getpid calls in a loop, then exit(0): the round trip's cost */
+	.globl user_getpid_loop, user_getpid_loop_end
+user_getpid_loop:
+	mv	s0, a0
+1:	li	a7, SYS_getpid
+	ecall
+	addi	s0, s0, -1
+	bnez	s0, 1b
+	li	a0, 0
+	li	a7, SYS_exit
+	ecall
+user_getpid_loop_end:
