@@ -160,6 +160,7 @@ $(B)/host/tests/%_tsan: tests/host/%.c $(B)/host/libmm_tsan.a
 include mk/fuzz.mk
 include mk/kbench.mk
 include mk/bench.mk
+include mk/user.mk
 
 # ---- tests ---------------------------------------------------------------
 test: deps $(B)/kernel.elf $(IMAGE) $(HOST_TESTS)

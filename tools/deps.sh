@@ -7,6 +7,8 @@ set -e
 # "command-or-file package" pairs.
 need="
 riscv64-unknown-elf-gcc gcc-riscv64-unknown-elf
+/usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs picolibc-riscv64-unknown-elf
+qemu-riscv64 qemu-user
 qemu-system-riscv64 qemu-system-misc
 /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin opensbi
 mkfs.fat dosfstools

@@ -1,0 +1,74 @@
+/* uapi/tally/types.h - the structures Tally's system calls read and fill
+ * in, and their remaining values: fstat's stat, getdents64's records,
+ * clock_gettime's timespec and clocks, wait4's status word. Linux's riscv64
+ * layouts
+ * (include/uapi/asm-generic/stat.h, the getdents64(2) man page's struct
+ * linux_dirent64, include/uapi/linux/time_types.h's __kernel_timespec).
+ * Fixed-width fields, so the kernel and user programs agree whatever their
+ * C library calls these things. */
+#ifndef TALLY_UAPI_TYPES_H
+#define TALLY_UAPI_TYPES_H
+
+#include <stdint.h>
+
+/* st_mode's file type bits (same in Linux and picolibc). */
+#define LINUX_S_IFMT   0170000
+#define LINUX_S_IFDIR  0040000
+#define LINUX_S_IFREG  0100000
+
+struct linux_timespec {
+	int64_t tv_sec;
+	int64_t tv_nsec;
+};
+
+/* 128 bytes, Linux's struct stat field for field. */
+struct linux_stat {
+	uint64_t st_dev;
+	uint64_t st_ino;
+	uint32_t st_mode;
+	uint32_t st_nlink;
+	uint32_t st_uid;
+	uint32_t st_gid;
+	uint64_t st_rdev;
+	uint64_t __pad1;
+	int64_t  st_size;          /* bytes */
+	int32_t  st_blksize;       /* the volume's cluster size */
+	int32_t  __pad2;
+	int64_t  st_blocks;        /* 512-byte units */
+	int64_t  st_atime_sec;     /* Linux: st_atime (a macro in C libraries) */
+	uint64_t st_atime_nsec;
+	int64_t  st_mtime_sec;
+	uint64_t st_mtime_nsec;
+	int64_t  st_ctime_sec;
+	uint64_t st_ctime_nsec;
+	uint32_t __unused4;
+	uint32_t __unused5;
+};
+
+/* One getdents64 record; d_reclen covers the NUL-terminated name and pads
+ * the record to 8 bytes. */
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t  d_off;
+	uint16_t d_reclen;
+	uint8_t  d_type;           /* LINUX_DT_* */
+	char     d_name[];
+};
+
+#define LINUX_DT_UNKNOWN 0
+#define LINUX_DT_DIR     4
+#define LINUX_DT_REG     8
+
+/* clock_gettime's clocks (include/uapi/linux/time.h). */
+#define LINUX_CLOCK_REALTIME   0
+#define LINUX_CLOCK_MONOTONIC  1
+
+/* wait4's status word and options (what glibc's bits/waitstatus.h decodes):
+ * exited: (code & 0xff) << 8; killed by a signal: the signal number in the
+ * low 7 bits. A process killed for a bad access is killed by
+ * LINUX_SIGSEGV, which a shell shows as exit status 139 (128 + 11). */
+#define LINUX_WNOHANG   1
+#define LINUX_SIGKILL   9
+#define LINUX_SIGSEGV   11
+
+#endif

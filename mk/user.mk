@@ -1,0 +1,68 @@
+# mk/user.mk - user programs (included by Makefile).
+#
+#   make user      build/user/: the SDK (tally-cc, include/, lib/crt0.o,
+#                  lib/libtallyrt.a, user.ld) and the programs of user/bin
+#                  as build/user/bin/NAME (make image puts them in /bin)
+#
+# The runtime (user/lib) is compiled like the programs: rv64imac/lp64,
+# picolibc's headers. The programs are built through build/user/tally-cc
+# itself, so the documented command is what make uses.
+
+U := $(B)/user
+USER_ARCH   := -march=rv64imac -mabi=lp64 -mcmodel=medany --specs=picolibc.specs
+USER_CFLAGS := -std=c11 -D_DEFAULT_SOURCE $(WARN) -O2 -g
+PICOLIBC_SPECS := /usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs
+
+# Headers of the SDK: Tally's user headers and the uapi headers shared with
+# the kernel, copied so build/user stands alone.
+USER_HDRS := $(patsubst user/include/%,$(U)/include/%,$(shell find user/include -name '*.h')) \
+             $(patsubst include/%,$(U)/include/%,$(wildcard include/uapi/tally/*.h))
+USER_LIB_OBJS := $(patsubst user/lib/%.c,$(U)/obj/%.o,$(wildcard user/lib/*.c))
+USER_PROGS := $(patsubst user/bin/%.c,$(U)/bin/%,$(wildcard user/bin/*.c))
+USER_SDK := $(U)/tally-cc $(U)/user.ld $(U)/lib/crt0.o $(U)/lib/libtallyrt.a $(USER_HDRS)
+
+.PHONY: user
+.SECONDARY: $(USER_HDRS)
+user: $(USER_PROGS)
+
+$(PICOLIBC_SPECS):
+	@tools/deps.sh
+
+$(U)/include/uapi/%.h: include/uapi/%.h
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+
+$(U)/include/%.h: user/include/%.h
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+
+$(U)/tally-cc: user/tally-cc
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@ && chmod +x $@
+
+$(U)/user.ld: user/user.ld
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+
+$(U)/lib/crt0.o: user/lib/crt0.S $(PICOLIBC_SPECS)
+	@mkdir -p $(dir $@)
+	@echo "  AS      $< (user)"
+	$(Q)$(CC) $(USER_ARCH) $(USER_CFLAGS) -MMD -MP -c $< -o $@
+
+$(U)/obj/%.o: user/lib/%.c $(USER_HDRS) $(PICOLIBC_SPECS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (user)"
+	$(Q)$(CC) $(USER_ARCH) $(USER_CFLAGS) -MMD -MP -I$(U)/include -c $< -o $@
+
+$(U)/lib/libtallyrt.a: $(USER_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	@echo "  AR      $@"
+	$(Q)$(CROSS)ar rcs $@ $^
+
+$(U)/bin/%: user/bin/%.c $(USER_SDK)
+	@mkdir -p $(dir $@)
+	@echo "  TALLYCC $<"
+	$(Q)$(U)/tally-cc $(USER_CFLAGS) $< -o $@
+
+-include $(wildcard $(U)/obj/*.d $(U)/lib/*.d)

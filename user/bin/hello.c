@@ -1,0 +1,17 @@
+/* hello - the smallest Tally program: stdio over write(2), argv and the
+ * environment from the initial stack, exit status from main. Prints
+ * "hello: <text>" with its arguments (or "world"), "argc: N", "pid: N"
+ * and exits 0. */
+#include <stdio.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	printf("hello:");
+	if (argc < 2)
+		printf(" world");
+	for (int i = 1; i < argc; i++)
+		printf(" %s", argv[i]);
+	printf("\nargc: %d\npid: %d\n", argc, (int)getpid());
+	return 0;
+}
