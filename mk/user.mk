@@ -60,7 +60,7 @@ $(U)/lib/libtallyrt.a: $(USER_LIB_OBJS)
 	@echo "  AR      $@"
 	$(Q)$(CROSS)ar rcs $@ $^
 
-$(U)/bin/%: user/bin/%.c $(USER_SDK)
+$(U)/bin/%: user/bin/%.c $(wildcard user/bin/*.h) $(USER_SDK)
 	@mkdir -p $(dir $@)
 	@echo "  TALLYCC $<"
 	$(Q)$(U)/tally-cc $(USER_CFLAGS) $< -o $@
