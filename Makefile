@@ -1,10 +1,13 @@
 # Tally - build, run and test.
 #
 #   make            build/kernel.elf
-#   make image      build/disk.img, a FAT32 volume made from rootfs/
+#   make image      build/disk.img, a FAT32 volume made from rootfs/, the
+#                   user programs in /bin and EXTRA=dir/'s tree (mk/user.mk)
+#   make user       build/user/: tally-cc, the C runtime, the programs
 #   make run        boot both in QEMU (installs missing tools first)
 #   make test       host unit tests + QEMU tests; ends with "N passed, N failed"
 #   make debug      boot halted, waiting for gdb-multiarch on :1234 (GDB_PORT=)
+#   make test-user  only the user-program tests (tests/user, no kernel)
 #   make host-mm    build/host/libmm.a, the mm stack compiled for the host
 #   make bench      in-kernel benchmarks (mk/kbench.mk); bench-host, fuzz:
 #                   see mk/bench.mk and mk/fuzz.mk
@@ -56,7 +59,7 @@ TSAN_TESTS  := test_threads test_zonelock
 HOST_TESTS  := $(patsubst tests/host/%.c,$(B)/host/tests/%,$(wildcard tests/host/test_*.c)) \
                $(patsubst %,$(B)/host/tests/%_tsan,$(TSAN_TESTS))
 
-.PHONY: all deps image run debug test test-host test-qemu host-mm clean readme-transcript
+.PHONY: all deps image run debug test test-host test-user test-qemu host-mm clean readme-transcript
 all: $(B)/kernel.elf
 
 deps:
@@ -98,11 +101,20 @@ QEMU_ARGS = -machine virt -nographic -bios $(OPENSBI) -kernel $(B)/kernel.elf \
             -drive file=$(IMAGE),if=none,format=raw,id=hd0,readonly=on \
             -device virtio-blk-device,drive=hd0
 
-# rootfs/ has names with spaces: escape them for make.
+include mk/user.mk
+
+# rootfs/ has names with spaces: escape them for make. The user programs
+# go to /bin; EXTRA=dir/ merges dir's tree into the root (its files and
+# the EXTRA value itself, through a stamp file, are prerequisites).
+EXTRA ?=
 ROOTFS := $(shell find rootfs -type f 2>/dev/null | sed 's/ /\\ /g')
-$(IMAGE): tools/mkimage.py $(ROOTFS)
+EXTRA_FILES := $(if $(EXTRA),$(shell find $(EXTRA) -type f 2>/dev/null | sed 's/ /\\ /g'))
+EXTRA_STAMP := $(B)/image-extra
+$(shell mkdir -p $(B) && { [ -f $(EXTRA_STAMP) ] && [ "$$(cat $(EXTRA_STAMP))" = "$(EXTRA)" ] || \
+	printf '%s' "$(EXTRA)" > $(EXTRA_STAMP); })
+$(IMAGE): tools/mkimage.py $(ROOTFS) $(USER_PROGS) $(EXTRA_FILES) $(EXTRA_STAMP)
 	@echo "  IMAGE   $@"
-	$(Q)python3 tools/mkimage.py $@
+	$(Q)python3 tools/mkimage.py $@ --bin $(USER_PROGS) $(if $(EXTRA),--extra "$(EXTRA)")
 
 image: deps $(IMAGE)
 
@@ -160,16 +172,21 @@ $(B)/host/tests/%_tsan: tests/host/%.c $(B)/host/libmm_tsan.a
 include mk/fuzz.mk
 include mk/kbench.mk
 include mk/bench.mk
-include mk/user.mk
 
 # ---- tests ---------------------------------------------------------------
-test: deps $(B)/kernel.elf $(IMAGE) $(HOST_TESTS)
-	@python3 tests/run.py $(HOST_TESTS) $(sort $(wildcard tests/qemu/test_*.py)) \
+test: deps $(B)/kernel.elf $(IMAGE) $(HOST_TESTS) $(USER_PROGS) $(USER_SDK)
+	@python3 tests/run.py $(HOST_TESTS) $(sort $(wildcard tests/user/test_*.py)) \
+		$(sort $(wildcard tests/qemu/test_*.py)) \
 		tests/fuzz/smoke.py $(sort $(wildcard tests/bench/smoke_*.py)) \
 		$(sort $(wildcard tests/lint/test_*.py))
 
 test-host: $(HOST_TESTS)
 	@python3 tests/run.py $(HOST_TESTS)
+
+# The user programs and their runtime on the host (tests/user: ELF layout,
+# the image's /bin, runs under qemu-riscv64).
+test-user: deps $(IMAGE) $(USER_PROGS) $(USER_SDK)
+	@python3 tests/run.py $(sort $(wildcard tests/user/test_*.py))
 
 test-qemu: deps $(B)/kernel.elf $(IMAGE)
 	@python3 tests/run.py $(sort $(wildcard tests/qemu/test_*.py))

@@ -2,7 +2,8 @@
 #
 #   make user      build/user/: the SDK (tally-cc, include/, lib/crt0.o,
 #                  lib/libtallyrt.a, user.ld) and the programs of user/bin
-#                  as build/user/bin/NAME (make image puts them in /bin)
+#                  as build/user/bin/NAME (make image puts them in /bin;
+#                  build/user/debug/NAME: the same with debug information)
 #
 # The runtime (user/lib) is compiled like the programs: rv64imac/lp64,
 # picolibc's headers. The programs are built through build/user/tally-cc
@@ -22,7 +23,7 @@ USER_PROGS := $(patsubst user/bin/%.c,$(U)/bin/%,$(wildcard user/bin/*.c))
 USER_SDK := $(U)/tally-cc $(U)/user.ld $(U)/lib/crt0.o $(U)/lib/libtallyrt.a $(USER_HDRS)
 
 .PHONY: user
-.SECONDARY: $(USER_HDRS)
+.SECONDARY: $(USER_HDRS) $(patsubst $(U)/bin/%,$(U)/debug/%,$(USER_PROGS))
 user: $(USER_PROGS)
 
 $(PICOLIBC_SPECS):
@@ -60,9 +61,15 @@ $(U)/lib/libtallyrt.a: $(USER_LIB_OBJS)
 	@echo "  AR      $@"
 	$(Q)$(CROSS)ar rcs $@ $^
 
-$(U)/bin/%: user/bin/%.c $(wildcard user/bin/*.h) $(USER_SDK)
+# Linked with debug information into $(U)/debug/ (for gdb), copied
+# without it into $(U)/bin/ (the image's /bin: a sixth of the size).
+$(U)/debug/%: user/bin/%.c $(wildcard user/bin/*.h) $(USER_SDK)
 	@mkdir -p $(dir $@)
 	@echo "  TALLYCC $<"
 	$(Q)$(U)/tally-cc $(USER_CFLAGS) $< -o $@
+
+$(U)/bin/%: $(U)/debug/%
+	@mkdir -p $(dir $@)
+	$(Q)$(OBJCOPY) --strip-debug $< $@
 
 -include $(wildcard $(U)/obj/*.d $(U)/lib/*.d)

@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """Build build/disk.img: a FAT32 volume holding rootfs/ plus generated files.
 
-    python3 tools/mkimage.py [IMAGE]
+    python3 tools/mkimage.py [IMAGE] [--bin FILE...] [--extra DIR]
+
+--bin puts each FILE (the user programs, build/user/bin/*) into /bin;
+--extra merges DIR's tree into the volume's root as rootfs/ is (DIR/x ->
+/x, DIR/bin/y -> /bin/y; `make image EXTRA=dir/`). A path that is already
+on the volume is refused: nothing is replaced silently.
 
 Made the way a user would, with no root and no loop mount: a sparse file,
 mkfs.fat, then mtools (mmd, mcopy, mdel). Besides the files of rootfs/ it
@@ -14,6 +19,7 @@ mtools always allocates after the last cluster it used; to fill holes the
 FSInfo "next free" hint (FSI_Nxt_Free, byte 492 of the FSInfo sector) is
 reset to 2 before the fragmented file is copied.
 """
+import argparse
 import hashlib
 import os
 import random
@@ -33,9 +39,29 @@ def run(*args):
     subprocess.run(args, check=True, env=env, stdout=subprocess.DEVNULL)
 
 
-def stage(staging):
+def add_file(src, dest):
+    if os.path.lexists(dest):
+        sys.exit(f"mkimage: {src}: {dest} is already on the volume")
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    shutil.copy(src, dest)
+
+
+def add_extra(staging, extra):
+    if not os.path.isdir(extra):
+        sys.exit(f"mkimage: EXTRA {extra}: not a directory")
+    for dirpath, _, filenames in os.walk(extra):
+        rel = os.path.relpath(dirpath, extra)
+        for name in filenames:
+            add_file(os.path.join(dirpath, name), os.path.normpath(os.path.join(staging, rel, name)))
+
+
+def stage(staging, bins, extra):
     shutil.rmtree(staging, ignore_errors=True)
     shutil.copytree(os.path.join(ROOT, "rootfs"), staging)
+    for path in bins:
+        add_file(path, os.path.join(staging, "bin", os.path.basename(path)))
+    if extra:
+        add_extra(staging, extra)
     rnd = random.Random(SEED)
     os.makedirs(os.path.join(staging, "big"))
     with open(os.path.join(staging, "big", "random-4M.bin"), "wb") as f:
@@ -92,11 +118,11 @@ def sha256sums(staging):
     return "".join(sorted(lines, key=lambda l: l[66:]))
 
 
-def main(img):
+def main(img, bins, extra):
     tmp = img + ".d"
     staging = os.path.join(tmp, "rootfs")
     os.makedirs(tmp, exist_ok=True)
-    frag = stage(staging)
+    frag = stage(staging, bins, extra)
     if os.path.exists(img):
         os.remove(img)
     with open(img, "wb") as f:
@@ -113,4 +139,9 @@ def main(img):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "disk.img"))
+    ap = argparse.ArgumentParser(description="Build Tally's FAT32 disk image.")
+    ap.add_argument("image", nargs="?", default=os.path.join(ROOT, "build", "disk.img"))
+    ap.add_argument("--bin", nargs="*", default=[], help="files for /bin")
+    ap.add_argument("--extra", help="a directory merged into the root")
+    args = ap.parse_args()
+    main(args.image, args.bin, args.extra)

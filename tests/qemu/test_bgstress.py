@@ -83,7 +83,7 @@ def under_hog():
         ok(state == "running" and len(done) == 3 and all(d < 20000 for d in done),
            "status: running on three harts", (state, done))
         out = t.cmd("fsstress 2", timeout=120)
-        ok(re.search(r"^fsstress: files=30 bytes=\d+ enomem=\d+ fallbacks=\d+ mismatches=0 "
+        ok(re.search(r"^fsstress: files=48 bytes=\d+ enomem=\d+ fallbacks=\d+ mismatches=0 "
                      r"leaked_bytes=0 result=PASS$", out, re.M),
            "fsstress 2 under hog with harts 1-3 stressing memory: PASS", out)
         ok(t.cmd("memcheck").strip() == "memcheck: ok", "memcheck meanwhile: ok")
