@@ -1,7 +1,8 @@
 /* mmaptest - mmap, munmap and mprotect: partial unmaps that split a
  * mapping, protection changes, MAP_FIXED and MAP_FIXED_NOREPLACE, bad
  * arguments; then the accesses that must fault, each in a child of its own
- * (spawned from argv[0]) whose exit status must be 139, a segmentation
+ * (spawned from argv[0], which must be the program's path, as `run`
+ * passes it) whose exit status must be 139, a segmentation
  * fault as a shell shows it.
  *
  *   mmaptest              everything: the checks, then each fault case

@@ -89,9 +89,11 @@ static long open_flags(int flags)
 	return rest ? -1 : out;
 }
 
-static int open_at(int dirfd, const char *path, int flags, mode_t mode)
+/* ap holds the mode, read only with O_CREAT (as open(2) has it). */
+static int open_at(int dirfd, const char *path, int flags, va_list ap)
 {
 	long lflags = open_flags(flags);
+	mode_t mode = flags & O_CREAT ? (mode_t)va_arg(ap, int) : 0;
 
 	if (lflags < 0)
 		return fail(EINVAL);
@@ -102,28 +104,24 @@ static int open_at(int dirfd, const char *path, int flags, mode_t mode)
 
 int openat(int dirfd, const char *path, int flags, ...)
 {
-	mode_t mode = 0;
 	va_list ap;
+	int r;
 
-	if (flags & O_CREAT) {
-		va_start(ap, flags);
-		mode = (mode_t)va_arg(ap, int);
-		va_end(ap);
-	}
-	return open_at(dirfd, path, flags, mode);
+	va_start(ap, flags);
+	r = open_at(dirfd, path, flags, ap);
+	va_end(ap);
+	return r;
 }
 
 int open(const char *path, int flags, ...)
 {
-	mode_t mode = 0;
 	va_list ap;
+	int r;
 
-	if (flags & O_CREAT) {
-		va_start(ap, flags);
-		mode = (mode_t)va_arg(ap, int);
-		va_end(ap);
-	}
-	return open_at(AT_FDCWD, path, flags, mode);
+	va_start(ap, flags);
+	r = open_at(AT_FDCWD, path, flags, ap);
+	va_end(ap);
+	return r;
 }
 
 int close(int fd)
