@@ -1,7 +1,8 @@
 /* posix_glue.c - Tally's runtime translations (user/lib/posix.c) seen
  * from a program: errno numbers above 34 (ENAMETOOLONG is 36 in Linux,
  * 91 in picolibc), open's flags (O_DIRECTORY, O_EXCL), the clock ids
- * (picolibc's CLOCK_REALTIME is 1, Linux's 0), fstat's layout, sbrk.
+ * (picolibc's CLOCK_REALTIME is 1, Linux's 0; time() over gettimeofday),
+ * fstat's layout, sbrk.
  * Built by test_run.py with tally-cc; `posix_glue FILE SIZE` where FILE
  * is a regular file of SIZE bytes. Prints "name: ok|bad" lines. */
 #include <errno.h>
@@ -43,6 +44,7 @@ int main(int argc, char **argv)
 	report("close", close(fd) == 0 && close(fd) < 0 && errno == EBADF);
 	report("stat_dir", stat("/", &st) == 0 && S_ISDIR(st.st_mode));
 	report("clock_realtime", clock_gettime(CLOCK_REALTIME, &ts) == 0 && ts.tv_sec > 1600000000);
+	report("time", time(NULL) >= ts.tv_sec);
 	a = sbrk(0);
 	b = sbrk(8192);
 	report("sbrk", b == a && sbrk(0) == a + 8192 && sbrk(-8192) == a + 8192 && sbrk(0) == a);

@@ -129,7 +129,7 @@ def test_tally_cc():
             return
         code, out = run([glue, readme, str(os.path.getsize(readme))])
         for name in ("enametoolong", "enotdir", "eexist", "fstat", "lseek", "close", "stat_dir",
-                     "clock_realtime", "sbrk", "getppid"):
+                     "clock_realtime", "time", "sbrk", "getppid"):
             ok(f"{name}: ok" in lines(out), f"runtime translation: {name}", out)
         obj = os.path.join(tmp, "part.o")
         proc = subprocess.run([TALLY_CC, "-c", os.path.join(HERE, "iso_c.c"), "-o", obj],
