@@ -6,9 +6,12 @@
  * p_offset equal modulo 4096), and the segments are text (R X), read-only
  * data (R) and data + bss (R W), in that order. The break (brk) starts at
  * the first page boundary after bss. User addresses lie in
- * [TALLY_USER_BASE, TALLY_USER_END): Sv39's lower half above the null
- * guard; where the kernel keeps mappings of its own in that range (devices,
- * RAM) is the kernel's to refuse.
+ * [TALLY_USER_BASE, TALLY_USER_END): the upper half of Sv39's lower half
+ * (128 GiB up to a guard page below 2^38), where the kernel maps nothing
+ * of its own: its identity map (RAM, devices) stays below 128 GiB and is
+ * shared into every process without the U bit. The same values as the
+ * kernel's USER_VA_BASE and USER_VA_TOP (include/kernel/proc.h;
+ * tests/user/test_elf.py checks that they agree).
  *
  * Initial stack at _start, as Linux and the RISC-V psABI lay it out: sp
  * (16-byte aligned) points at argc; then argv[0..argc-1], NULL;
@@ -18,8 +21,8 @@
 #ifndef TALLY_UAPI_LAYOUT_H
 #define TALLY_UAPI_LAYOUT_H
 
-#define TALLY_USER_BASE   0x10000UL          /* lowest mapped user address, start of text */
-#define TALLY_USER_END    0x4000000000UL     /* 2^38: end of Sv39's lower half */
+#define TALLY_USER_BASE   0x2000000000UL     /* 128 GiB: the first user address, start of text */
+#define TALLY_USER_END    0x3ffffff000UL     /* one past the last (a guard page below 2^38) */
 #define TALLY_PAGE_SIZE   4096UL
 #define TALLY_ARG_MAX     (64UL * 1024)      /* bytes of argv + envp strings and pointers */
 

@@ -65,8 +65,10 @@ struct linux_dirent64 {
 
 /* wait4's status word and options (what glibc's bits/waitstatus.h decodes):
  * exited: (code & 0xff) << 8; killed by a signal: the signal number in the
- * low 7 bits. A process killed for a bad access is killed by
- * LINUX_SIGSEGV, which a shell shows as exit status 139 (128 + 11). */
+ * low 7 bits. A process the kernel stops for a bad access ends as if
+ * killed by LINUX_SIGSEGV: 139 as a shell shows it (128 + 11), the
+ * kernel's PROC_EXIT_SIGSEGV; user code reads either encoding of it as
+ * 139 through tally_exit_code (user/include/tally/syscall.h). */
 #define LINUX_WNOHANG   1
 #define LINUX_SIGKILL   9
 #define LINUX_SIGSEGV   11
