@@ -1,12 +1,15 @@
 /* posix.c - the POSIX functions picolibc leaves to the system, over
  * Tally's system calls (uapi/tally/unistd.h), plus Tally's own spawn.
  *
- * Each returns what POSIX says: on failure -1 (MAP_FAILED, (void *)-1)
- * with errno set. Linux's errno numbers and flag values differ from
- * picolibc's above errno 34 and for open's flags, AT_FDCWD and the clock
- * ids, so this file translates both ways; a value it cannot express is
- * refused with EINVAL rather than passed on with another meaning. Not
- * here: stdio's streams (stdio.c), start-up (crt0.S, start.c). */
+ * Each function is the POSIX.1-2017 one of its name (wait4, getdents64
+ * and mmap's MAP_ flags: Linux's man pages, section 2) and returns what it
+ * says: on failure -1 (mmap: MAP_FAILED) with errno set to the kernel's
+ * error. Linux's errno numbers and flag values differ from picolibc's
+ * above errno 34 and for open's flags, AT_FDCWD and the clock ids, so this
+ * file translates: a flag or clock Linux has no value for is refused with
+ * EINVAL before any call, a Linux errno picolibc has no name for becomes
+ * EIO; neither is passed on with another meaning. Not here: stdio's
+ * streams (stdio.c), the break (brk.c), start-up (crt0.S, start.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
