@@ -1,14 +1,15 @@
 /* fat32_internal.h - what fat32.c, fat32_dir.c, fat32_name.c,
- * fat32_file.c and fat32_part.c share: the mounted volume, little-endian
- * field readers (the offsets they read at are in fat32_layout.h), FAT
- * entry access, the bounded chain walk and error messages. Not an
- * interface for anyone else (that is fs/fat32.h). */
+ * fat32_file.c and fat32_part.c share: the mounted volume (fields are
+ * read with lib/le.h at the offsets fat32_layout.h names), FAT entry
+ * access, the bounded chain walk and error messages. Not an interface
+ * for anyone else (that is fs/fat32.h). */
 #ifndef TALLY_FS_FAT32_INTERNAL_H
 #define TALLY_FS_FAT32_INTERNAL_H
 
 #include "fs/fat32.h"
 #include "fs/bcache.h"
 #include "fat32_layout.h"
+#include "lib/le.h"
 
 #define FAT_DIR_MAX   65536u        /* entries a directory may have */
 #define FAT_BC_RESERVE 4u           /* cache buffers set aside at mount */
@@ -65,22 +66,6 @@ struct fat_fs {
 	char err[FAT_ERR_MAX];
 	struct fat_stats st;
 };
-
-static inline uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static inline uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) |
-	       ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
-static inline uint64_t le64(const uint8_t *p)
-{
-	return le32(p) | ((uint64_t)le32(p + 4) << 32);
-}
 
 static inline bool fat_clus_valid(const struct fat_fs *fs, uint32_t c)
 {
