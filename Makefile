@@ -39,12 +39,12 @@ LDFLAGS := -nostdlib -static -T src/arch/riscv/kernel.ld -Wl,--gc-sections \
 
 # Kernel sources: every .c/.S under src/ except the host-only glue.
 KSRC := $(sort $(wildcard src/arch/riscv/*.S src/arch/riscv/*.c src/kernel/*.c \
-          src/drivers/*.c src/lib/*.c src/mm/*.c src/fs/*.c src/shell/*.c))
+          src/drivers/*.c src/lib/*.c src/mm/*.c src/fs/*.c src/proc/*.c src/shell/*.c))
 KOBJ := $(patsubst src/%,$(B)/k/%.o,$(KSRC))
 
-# Host builds of the portable layers (mm, fs, the printf engine, the
+# Host builds of the portable layers (mm, fs, proc, the printf engine, the
 # benchmark workloads) plus the host glue.
-HSRC := $(sort $(wildcard src/mm/*.c src/fs/*.c src/host/*.c) src/lib/printf.c src/lib/escape.c src/lib/utf8.c \
+HSRC := $(sort $(wildcard src/mm/*.c src/fs/*.c src/proc/*.c src/host/*.c) src/lib/printf.c src/lib/escape.c src/lib/utf8.c \
         src/lib/workload.c)
 HOST_WARN   := -std=c11 $(WARN) -Iinclude -Iinclude/env/host -D_GNU_SOURCE
 # Sibling calls: kmalloc and kfree pass their caller on by a tail call

@@ -14,6 +14,12 @@
 #ifndef EIO
 #define EIO 5
 #endif
+#ifndef E2BIG
+#define E2BIG 7
+#endif
+#ifndef ENOEXEC
+#define ENOEXEC 8
+#endif
 #ifndef EBADF
 #define EBADF 9
 #endif

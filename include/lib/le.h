@@ -1,4 +1,5 @@
-/* le.h - little-endian loads from byte buffers (kernel and host builds).
+/* le.h - little-endian loads and stores on byte buffers (kernel and host
+ * builds).
  *
  * On-disk and in-file fields (FAT32's BPB, ELF headers) are read with
  * these at their documented offsets, never through struct overlays: no
@@ -22,6 +23,12 @@ static inline uint32_t le32(const uint8_t *p)
 static inline uint64_t le64(const uint8_t *p)
 {
 	return le32(p) | ((uint64_t)le32(p + 4) << 32);
+}
+
+static inline void put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
 }
 
 #endif
