@@ -163,6 +163,16 @@ $(B)/host/tests/%: tests/host/%.c $(B)/host/libmm_san.a
 	@echo "  HOSTCC  $<"
 	$(Q)$(HOST_CC) $(HOST_WARN) $(HOST_SAN) -MMD -MP $< $(B)/host/libmm_san.a -lpthread -o $@
 
+# A real static rv64 executable for test_elf (tests/host/elf_fixture.c),
+# linked by the cross toolchain as user programs are.
+$(B)/host/elf/rv64_static.elf: tests/host/elf_fixture.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (rv64 fixture)"
+	$(Q)$(CC) -std=c11 $(WARN) -O2 -march=rv64gc -mabi=lp64d -ffreestanding -nostdlib \
+		-static -Wl,--build-id=none $< -o $@
+
+$(B)/host/tests/test_elf: $(B)/host/elf/rv64_static.elf
+
 # The threaded tests again, under ThreadSanitizer (any race fails them).
 $(B)/host/tests/%_tsan: tests/host/%.c $(B)/host/libmm_tsan.a
 	@mkdir -p $(dir $@)
