@@ -39,11 +39,12 @@
 #define AT_RANDOM  25
 #define USTACK_AUXV_PAIRS 7       /* the pairs above, AT_NULL included */
 
-/* Linux's limits on execve's arguments: one string at most
- * MAX_ARG_STRLEN (32 pages), all strings and their pointers at most
- * 128 KiB (ARG_MAX before Linux 2.6.23, a fixed bound here). */
+/* Limits on execve's arguments: one string at most Linux's
+ * MAX_ARG_STRLEN (32 pages); all strings and their pointers at most
+ * 256 KiB (Linux allows a quarter of the stack limit, 2 MiB with 8 MiB;
+ * Tally keeps the initial stack to a small part of USER_STACK_MAX). */
 #define USTACK_STRLEN_MAX (32u * 4096u)
-#define USTACK_ARG_MAX    (128u * 1024u)
+#define USTACK_ARG_MAX    (256u * 1024u)
 
 struct ustack_args {
 	const char *const *argv;   /* argc strings (argv may be NULL when argc is 0) */
