@@ -171,7 +171,14 @@ $(B)/host/elf/rv64_static.elf: tests/host/elf_fixture.c
 	$(Q)$(CC) -std=c11 $(WARN) -O2 -march=rv64gc -mabi=lp64d -ffreestanding -nostdlib \
 		-static -Wl,--build-id=none $< -o $@
 
-$(B)/host/tests/test_elf: $(B)/host/elf/rv64_static.elf
+# ... and a FAT32 volume holding it as /bin/hello (the loader's reads
+# through the FAT32 reader, elf_file_init_fat).
+$(B)/host/elf/fat.img: $(B)/host/elf/rv64_static.elf
+	@echo "  IMAGE   $@"
+	$(Q)rm -f $@ && truncate -s 40M $@ && mkfs.fat -F 32 -n ELF $@ >/dev/null && \
+		MTOOLS_SKIP_CHECK=1 mmd -i $@ ::/bin && MTOOLS_SKIP_CHECK=1 mcopy -i $@ $< ::/bin/hello
+
+$(B)/host/tests/test_elf: $(B)/host/elf/rv64_static.elf $(B)/host/elf/fat.img
 
 # The threaded tests again, under ThreadSanitizer (any race fails them).
 $(B)/host/tests/%_tsan: tests/host/%.c $(B)/host/libmm_tsan.a

@@ -142,6 +142,13 @@ int elf_fill_page(const struct elf_file *f, const struct elf_segment *seg,
 /* An elf_file over bytes in memory: data[0..size). */
 void elf_file_init_buffer(struct elf_file *f, const void *data, size_t size);
 
+/* An elf_file over a file open on the FAT32 volume (src/proc/elf_fat.c):
+ * reads go through fat_pread, its errors (-EIO, -ELOOP) passed on, a
+ * file ending early -EIO; size is the file's. f must stay open while ef
+ * is used (for text and data pages faulted in later too). */
+struct fat_file;
+void elf_file_init_fat(struct elf_file *ef, struct fat_file *f);
+
 /* The areas of a plan's image, for vma_insert_all (proc/vma.h): per
  * segment, its file pages [start, file_end) as VMA_TEXT (when it has
  * PROT_EXEC) or VMA_DATA, then its zero-filled pages [file_end, end) as

@@ -7,7 +7,8 @@
  * build/host/elf/rv64_static.elf) is validated whole and then cut short
  * at every length, each copy in a buffer of exactly that size so ASan
  * catches any read past it. Also: the plan's fields, the areas it
- * makes, elf_fill_page byte by byte, read errors. */
+ * makes, elf_fill_page byte by byte, read errors; and the same
+ * executable read from a FAT32 volume through elf_file_init_fat. */
 #include <stdlib.h>
 #include <string.h>
 #include "tap.h"
@@ -15,10 +16,14 @@
 #include "lib/le.h"
 #include "proc/elf.h"
 #include "proc/vma.h"
+#include "fs/bcache.h"
+#include "fs/fat32.h"
 #include "mm/kmalloc.h"
 #include "mm/mm_host.h"
+#include "blkdev_host.h"
 
 #define FIXTURE "build/host/elf/rv64_static.elf"
+#define FAT_IMAGE "build/host/elf/fat.img"     /* FIXTURE as /bin/hello */
 
 /* The minimal image: text RX at 0x10000 (file 0..0x200, the headers
  * inside it), data RW at 0x11000 (file 0x1000..0x1010) with 0x2ff0 bytes
@@ -31,6 +36,7 @@
 
 static uint8_t img[0x2000];
 static size_t img_size;
+static uint8_t arena[8u << 20] __attribute__((aligned(4096)));   /* for kmalloc */
 
 static void put_phdr(unsigned i, uint32_t type, uint32_t flags, uint64_t off, uint64_t va,
 		     uint64_t filesz, uint64_t memsz, uint64_t align)
@@ -414,8 +420,6 @@ static void test_plan_vmas(void)
 	struct vma_set s;
 	unsigned n;
 
-	static uint8_t arena[4u << 20] __attribute__((aligned(4096)));
-
 	make_image();
 	if (!tap_ok(validate(img, img_size, &p, NULL) == 0, "minimal image") ||
 	    !tap_ok(mm_host_init(arena, sizeof(arena)) == 0, "mm_host_init: the areas from kmalloc"))
@@ -516,6 +520,58 @@ static void test_real_executable(void)
 	free(elf);
 }
 
+/* Every page of every segment through f and through g: the same bytes. */
+static int same_pages(const struct elf_file *f, const struct elf_file *g,
+		      const struct elf_plan *p)
+{
+	static uint8_t a[USER_PAGE_SIZE], b[USER_PAGE_SIZE];
+
+	for (unsigned i = 0; i < p->nseg; i++) {
+		for (uint64_t va = p->seg[i].start; va < p->seg[i].end; va += USER_PAGE_SIZE) {
+			if (elf_fill_page(f, &p->seg[i], va, a) || elf_fill_page(g, &p->seg[i], va, b) ||
+			    memcmp(a, b, sizeof(a)))
+				return 0;
+		}
+	}
+	return 1;
+}
+
+static void test_fat_reader(void)
+{
+	size_t size = 0;
+	uint8_t *elf = read_fixture(&size);
+	struct elf_file ef, eb;
+	struct elf_plan p, pb;
+	struct fat_file file;
+	struct fat_fs *fs = NULL;
+	struct hdev h;
+	const char *why = NULL;
+	uint64_t base;
+
+	if (!tap_ok(elf && mm_host_init(arena, sizeof(arena)) == 0 &&
+		    hdev_open(&h, FAT_IMAGE, 512) == 0, "%s and %s (made by make)", FIXTURE, FAT_IMAGE))
+		return;
+	base = kmalloc_bytes_in_use();
+	tap_ok(fat_mount(&h.dev, &fs, NULL, 0) == 0 && fat_open(fs, "/bin/hello", &file) == 0,
+	       "mount, open /bin/hello");
+	elf_file_init_fat(&ef, &file);
+	elf_file_init_buffer(&eb, elf, size);
+	tap_ok(ef.size == size && elf_validate(&ef, &p, &why) == 0 &&
+	       elf_validate(&eb, &pb, NULL) == 0 && !memcmp(&p, &pb, sizeof(p)),
+	       "validated through the FAT32 reader: the same plan as from memory");
+	tap_ok(same_pages(&ef, &eb, &p), "every page of every segment: the same bytes");
+	bcache_invalidate(fat_bcache(fs));   /* nothing cached: reads reach the disk */
+	h.fail_at = h.requests + 1;
+	h.fail_every = 1;
+	tap_ok(elf_validate(&ef, &p, &why) == -EIO && !strcmp(why, "read error"),
+	       "the disk failing (block cache invalidated): -EIO, read error");
+	fat_close(&file);
+	fat_unmount(fs);
+	hdev_close(&h);
+	tap_ok(kmalloc_bytes_in_use() == base, "unmounted: kmalloc's bytes back where they were");
+	free(elf);
+}
+
 static const struct tap_case cases[] = {
 	TAP_CASE(test_good_image),
 	TAP_CASE(test_all_bad_fields),
@@ -526,6 +582,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_fill_page),
 	TAP_CASE(test_plan_vmas),
 	TAP_CASE(test_real_executable),
+	TAP_CASE(test_fat_reader),
 };
 
 int main(void)
