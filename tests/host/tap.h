@@ -71,6 +71,29 @@ static inline void tap_seed(const char *test, unsigned long long seed)
 	tap_diag("%s: seed=%llu", test, seed);
 }
 
+/* The whole file at path in a malloc'd buffer with a NUL after it (for
+ * text), its length in *len; NULL when it cannot be opened (an unreadable
+ * tail reads as an empty file). */
+static inline char *tap_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	if (fread(buf, 1, (size_t)n, f) != (size_t)n)
+		n = 0;
+	buf[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
 /* Print the plan and return the process exit status. */
 static inline int tap_end(void)
 {

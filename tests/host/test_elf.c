@@ -441,27 +441,6 @@ static void test_plan_vmas(void)
 	tap_ok(kmalloc_bytes_in_use() == 0, "vma_set_destroy frees them all");
 }
 
-static uint8_t *read_fixture(size_t *size)
-{
-	FILE *f = fopen(FIXTURE, "rb");
-	uint8_t *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	*size = (size_t)n;
-	return buf;
-}
-
 /* The reason a file cut to len bytes must get, from the real file's own
  * headers read here independently: the header, then the program header
  * table, then the PT_LOADs' file bytes. NULL: accepted. */
@@ -486,7 +465,7 @@ static const char *expected_cut(const uint8_t *elf, size_t len)
 static void test_real_executable(void)
 {
 	size_t size = 0, bad = 0, accepted = 0;
-	uint8_t *elf = read_fixture(&size);
+	uint8_t *elf = (uint8_t *)tap_read_file(FIXTURE, &size);
 	struct elf_plan p;
 	const char *why;
 	int err;
@@ -539,7 +518,7 @@ static int same_pages(const struct elf_file *f, const struct elf_file *g,
 static void test_fat_reader(void)
 {
 	size_t size = 0;
-	uint8_t *elf = read_fixture(&size);
+	uint8_t *elf = (uint8_t *)tap_read_file(FIXTURE, &size);
 	struct elf_file ef, eb;
 	struct elf_plan p, pb;
 	struct fat_file file;

@@ -46,26 +46,6 @@ static const struct image *main_im;   /* s512c1, most cases' image */
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	if (fread(buf, 1, (size_t)n, f) != (size_t)n)
-		n = 0;
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
 static void load_manifest(void)
 {
 	FILE *f;
@@ -193,7 +173,7 @@ static int read_list_file(const char *name, struct strlist *l)
 	size_t len;
 
 	snprintf(path, sizeof(path), IMGDIR "/%s.list", name);
-	buf = slurp(path, &len);
+	buf = tap_read_file(path, &len);
 	if (!buf)
 		return -1;
 	for (p = buf; *p; p = nl + 1) {
@@ -230,7 +210,7 @@ static int check_contents(struct fat_fs *fs, const struct image *im,
 		if (l->v[i][strlen(l->v[i]) - 1] == '/')
 			continue;
 		snprintf(src, sizeof(src), IMGDIR "/src/%s%s", im->name, l->v[i]);
-		want = slurp(src, &slen);
+		want = tap_read_file(src, &slen);
 		cursor = want;
 		ret = fat_read_whole(fs, l->v[i], &got, &flen, want ? sink_cmp : NULL, &cursor);
 		if (!want || !((ret == 0 && flen == slen && (!slen || !memcmp(got, want, slen))) ||
@@ -256,7 +236,7 @@ static int check_pieces(struct fat_fs *fs, const struct image *im, const char *p
 	int bad = 0;
 
 	snprintf(src, sizeof(src), IMGDIR "/src/%s%s", im->name, path);
-	want = slurp(src, &slen);
+	want = tap_read_file(src, &slen);
 	buf = malloc(slen + 1);
 	if (!want || fat_open(fs, path, &f) != 0) {
 		free(want);
@@ -490,7 +470,7 @@ static void test_read_whole(struct fat_fs *fs)
 {
 	struct fat_stats st0, st1;
 	size_t slen, len;
-	char *want = slurp(IMGDIR "/src/s512c1/sizes/big.bin", &slen);
+	char *want = tap_read_file(IMGDIR "/src/s512c1/sizes/big.bin", &slen);
 	const char *cursor = want;
 	void *buf, *hog;
 	int ret;
@@ -525,7 +505,7 @@ static void test_io_errors(struct fat_fs *fs, struct hdev *h)
 {
 	struct fat_file f;
 	size_t slen;
-	char *want = slurp(IMGDIR "/src/s512c1/sizes/cp1.bin", &slen);
+	char *want = tap_read_file(IMGDIR "/src/s512c1/sizes/cp1.bin", &slen);
 	char buf[1024];
 	struct fat_dirent *st = malloc(sizeof(*st));
 	int ok = 1;
