@@ -164,12 +164,13 @@ $(B)/host/tests/%: tests/host/%.c $(B)/host/libmm_san.a
 	$(Q)$(HOST_CC) $(HOST_WARN) $(HOST_SAN) -MMD -MP $< $(B)/host/libmm_san.a -lpthread -o $@
 
 # A real static rv64 executable for test_elf (tests/host/elf_fixture.c),
-# linked by the cross toolchain as user programs are.
+# linked by the cross toolchain as user programs are: ld's default script,
+# its first segment at USER_VA_BASE (include/proc/uspace.h).
 $(B)/host/elf/rv64_static.elf: tests/host/elf_fixture.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (rv64 fixture)"
-	$(Q)$(CC) -std=c11 $(WARN) -O2 -march=rv64gc -mabi=lp64d -ffreestanding -nostdlib \
-		-static -Wl,--build-id=none $< -o $@
+	$(Q)$(CC) -std=c11 $(WARN) -O2 -march=rv64gc -mabi=lp64d -mcmodel=medany -ffreestanding -nostdlib \
+		-static -Wl,--build-id=none -Wl,-Ttext-segment=0x2000000000 $< -o $@
 
 # ... and a FAT32 volume holding it as /bin/hello (the loader's reads
 # through the FAT32 reader, elf_file_init_fat).

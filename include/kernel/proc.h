@@ -20,11 +20,10 @@
 #include <stdint.h>
 #include "kernel/trap.h"
 #include "mm/vm.h"
+#include "proc/uspace.h"
 
-#define USER_VA_BASE   0x2000000000ull   /* 128 GiB: the first user address */
-#define USER_VA_TOP    0x3ffffff000ull   /* one past the last (a guard page below 2^38) */
+/* USER_VA_BASE, USER_VA_TOP, USER_STACK_TOP: proc/uspace.h. */
 #define USER_TEXT      USER_VA_BASE      /* where proc_run puts the image */
-#define USER_STACK_TOP USER_VA_TOP       /* the initial sp */
 
 #define PROC_NAME_MAX  16
 #define PROC_KSTACK_ORDER 2              /* 16 KiB kernel stack */

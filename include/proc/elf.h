@@ -115,7 +115,7 @@ struct elf_plan {
  * p_offset + p_filesz inside the file, no wrap ("segment outside the
  * file"); p_align a power of two >= 4096 with p_vaddr % p_align ==
  * p_offset % p_align ("bad segment alignment"); p_vaddr + p_memsz no
- * wrap, inside [USER_VA_MIN, USER_MMAP_TOP) ("segment outside user
+ * wrap, inside [USER_VA_BASE, USER_MMAP_TOP) ("segment outside user
  * space"); p_memsz <= ELF_SEGMENT_MAX ("segment too large"); ascending
  * p_vaddr, as the gABI requires ("segments out of order"); no page shared
  * with the segment before ("segments overlap"); at most ELF_MAX_SEGMENTS

@@ -3,36 +3,39 @@
  *
  * Sv39 gives user space the lower half of the 39-bit space, [0, 2^38)
  * (RISC-V privileged spec 4.4.1: bits 63..39 copy bit 38, so 2^38 and up
- * are the kernel's, sign-extended). Within it, as Linux lays out a 64-bit
- * process (top-down mmap, the stack at the top):
+ * are the kernel half, sign-extended). Each process shares the kernel's
+ * identity map through the top-level entries below USER_VA_BASE (without
+ * the U bit: kernel/proc.h, vm_share), so its own memory is the upper
+ * 128 GiB, laid out as Linux lays out a 64-bit process (top-down mmap,
+ * the stack at the top):
  *
  *   0x00_0000_0000  +---------------------+
- *                   |  never mapped       |  null pointers fault; Linux's mmap_min_addr
- *   USER_VA_MIN     +---------------------+  0x1_0000: ELF segments from here up
- *                   |  text data bss      |  (static rv64 executables link at 0x10000)
- *                   |  heap (brk)     ^   |  from the page after the highest segment
- *                   |                     |
+ *                   |  kernel identity map |  shared, no U bit: MMIO, RAM, the kernel
+ *   USER_VA_BASE    +=====================+  0x20_0000_0000 (128 GiB)
+ *                   |  text data bss      |  ELF segments from here up (static
+ *                   |  heap (brk)     ^   |  executables link at USER_VA_BASE);
+ *                   |                     |  the heap from the page after them
  *                   |  mmap           v   |  gaps found top-down below USER_MMAP_TOP
  *   USER_MMAP_TOP   +---------------------+  0x3f_ff6f_f000
  *                   |  stack guard gap    |  USER_STACK_GAP: nothing is mapped here
  *                   |  stack          v   |  grows down, at most USER_STACK_MAX
- *   USER_STACK_TOP  +---------------------+  0x3f_ffff_f000 = USER_VA_END
- *                   |  never mapped       |  the last user page
- *   0x40_0000_0000  +---------------------+  2^38: end of the user half
+ *   USER_STACK_TOP  +---------------------+  0x3f_ffff_f000 = USER_VA_TOP
+ *                   |  never mapped       |  a guard page below 2^38
+ *   0x40_0000_0000  +---------------------+  2^38: end of the lower half
  *
- * Every user address is in [USER_VA_MIN, USER_VA_END); an ELF segment
- * must lie in [USER_VA_MIN, USER_MMAP_TOP) (elf.h), so neither the stack
+ * Every user address is in [USER_VA_BASE, USER_VA_TOP); an ELF segment
+ * must lie in [USER_VA_BASE, USER_MMAP_TOP) (elf.h), so neither the stack
  * nor its guard gap can be covered by the image. Constants only: no code
- * here. */
+ * here; kernel/proc.h takes its user range from here. */
 #ifndef TALLY_PROC_USPACE_H
 #define TALLY_PROC_USPACE_H
 
 #include <stdint.h>
 
 #define USER_PAGE_SIZE  4096ULL                   /* Sv39 base page */
-#define USER_VA_MIN     0x10000ULL                /* 64 KiB, as Linux's mmap_min_addr */
-#define USER_VA_END     0x3ffffff000ULL           /* exclusive; 2^38 less one page */
-#define USER_STACK_TOP  USER_VA_END               /* the initial sp is below it */
+#define USER_VA_BASE    0x2000000000ULL           /* 128 GiB: the first user address */
+#define USER_VA_TOP     0x3ffffff000ULL           /* one past the last: 2^38 less a page */
+#define USER_STACK_TOP  USER_VA_TOP               /* the initial sp is below it */
 #define USER_STACK_MAX  (8ULL << 20)              /* 8 MiB, Linux's default RLIMIT_STACK */
 #define USER_STACK_GAP  (1ULL << 20)              /* 256 pages, Linux's stack_guard_gap */
 #define USER_MMAP_TOP   (USER_STACK_TOP - USER_STACK_MAX - USER_STACK_GAP)

@@ -41,8 +41,8 @@ enum vma_kind {
 
 struct vma {
 	struct list_head link;     /* in the set, ascending vm_start */
-	uint64_t vm_start;         /* page-aligned, >= USER_VA_MIN */
-	uint64_t vm_end;           /* page-aligned, > vm_start, <= USER_VA_END */
+	uint64_t vm_start;         /* page-aligned, >= USER_VA_BASE */
+	uint64_t vm_end;           /* page-aligned, > vm_start, <= USER_VA_TOP */
 	unsigned vm_prot;          /* PROT_* */
 	unsigned vm_flags;         /* VMA_* */
 	enum vma_kind vm_kind;
@@ -103,13 +103,13 @@ int vma_access_ok(const struct vma_set *s, uint64_t addr, uint64_t len, unsigned
  * mmap areas grow down toward the heap). A gap just below a VMA_GROWSDOWN
  * area keeps USER_STACK_GAP free above it, so the stack can still grow.
  * Returns 0 and *out; -ENOMEM when no gap fits; -EINVAL for len 0, lo or
- * hi unaligned, lo >= hi, or a range outside [USER_VA_MIN, USER_VA_END). */
+ * hi unaligned, lo >= hi, or a range outside [USER_VA_BASE, USER_VA_TOP). */
 int vma_find_gap(const struct vma_set *s, uint64_t len, uint64_t lo, uint64_t hi,
 		 uint64_t *out);
 
 /* Add the area want describes (its vm_ fields; link is ignored), merging
  * it with alike neighbours. Returns 0; -EINVAL when the range is empty,
- * unaligned or outside [USER_VA_MIN, USER_VA_END), or prot, kind or
+ * unaligned or outside [USER_VA_BASE, USER_VA_TOP), or prot, kind or
  * flags are unknown; -EEXIST when it meets an area; -ENOMEM when no
  * struct can be had or the set is full. On error the set is unchanged. */
 int vma_insert(struct vma_set *s, const struct vma *want);

@@ -124,7 +124,7 @@ static const char *elf_check_load(const struct elf_phdr *ph, uint64_t size)
 		return NULL;
 	if (ph->memsz > ELF_SEGMENT_MAX)
 		return "segment too large";
-	if (ph->vaddr < USER_VA_MIN || ph->vaddr >= USER_MMAP_TOP ||
+	if (ph->vaddr < USER_VA_BASE || ph->vaddr >= USER_MMAP_TOP ||
 	    ph->memsz > USER_MMAP_TOP - ph->vaddr)
 		return "segment outside user space";
 	return NULL;

@@ -2,7 +2,7 @@
  *
  * Layout: the areas of a set on one list sorted by vm_start. Invariants
  * (vma_check tests every one): each area is page-aligned, non-empty and
- * inside [USER_VA_MIN, USER_VA_END); each ends at or before the next one
+ * inside [USER_VA_BASE, USER_VA_TOP); each ends at or before the next one
  * starts; two adjacent areas are never alike (vma_alike: they would have
  * been merged); count is the list's length and bytes the sum of sizes.
  *
@@ -148,7 +148,7 @@ int vma_access_ok(const struct vma_set *s, uint64_t addr, uint64_t len, unsigned
 
 	if (len == 0)
 		return 0;
-	if (addr < USER_VA_MIN || addr >= USER_VA_END || len > USER_VA_END - addr)
+	if (addr < USER_VA_BASE || addr >= USER_VA_TOP || len > USER_VA_TOP - addr)
 		return -EFAULT;
 	end = addr + len;
 	for (v = vma_find_next(s, addr); at < end; v = vma_next(s, v)) {
@@ -163,7 +163,7 @@ int vma_access_ok(const struct vma_set *s, uint64_t addr, uint64_t len, unsigned
 static bool vma_range_ok(uint64_t start, uint64_t len)
 {
 	return len && !(start % USER_PAGE_SIZE) && !(len % USER_PAGE_SIZE) &&
-	       start >= USER_VA_MIN && start < USER_VA_END && len <= USER_VA_END - start;
+	       start >= USER_VA_BASE && start < USER_VA_TOP && len <= USER_VA_TOP - start;
 }
 
 /* Write implies read: RISC-V has no write-only pages (uspace.h). */
@@ -494,7 +494,7 @@ int vma_grow_down(struct vma_set *s, uint64_t addr, struct vma **out)
 	struct vma *v = vma_find_next(s, addr), *prev;
 	uint64_t start = user_page_down(addr);
 
-	if (!v || v->vm_start <= addr || !(v->vm_flags & VMA_GROWSDOWN) || addr < USER_VA_MIN)
+	if (!v || v->vm_start <= addr || !(v->vm_flags & VMA_GROWSDOWN) || addr < USER_VA_BASE)
 		return -EFAULT;
 	if (v->vm_end - start > USER_STACK_MAX)
 		return -ENOMEM;
@@ -513,7 +513,7 @@ int vma_grow_down(struct vma_set *s, uint64_t addr, struct vma **out)
 static uint64_t vma_gap_top(const struct vma *above)
 {
 	if (!above)
-		return USER_VA_END;
+		return USER_VA_TOP;
 	if (!(above->vm_flags & VMA_GROWSDOWN))
 		return above->vm_start;
 	return above->vm_start > USER_STACK_GAP ? above->vm_start - USER_STACK_GAP : 0;
@@ -525,8 +525,8 @@ int vma_find_gap(const struct vma_set *s, uint64_t len, uint64_t lo, uint64_t hi
 	const struct vma *above = NULL;
 	struct list_head *pos = s->list.prev;
 
-	if (!out || !len || len > USER_VA_END || lo % USER_PAGE_SIZE || hi % USER_PAGE_SIZE ||
-	    lo >= hi || lo < USER_VA_MIN || hi > USER_VA_END)
+	if (!out || !len || len > USER_VA_TOP || lo % USER_PAGE_SIZE || hi % USER_PAGE_SIZE ||
+	    lo >= hi || lo < USER_VA_BASE || hi > USER_VA_TOP)
 		return -EINVAL;
 	len = user_page_up(len);
 	for (;;) {

@@ -4,7 +4,7 @@
  * The input is an executable file, byte for byte. Per input:
  * elf_validate over it; when it is accepted, the plan must keep every
  * promise elf.h makes (segments ascending and page-disjoint, inside
- * [USER_VA_MIN, USER_MMAP_TOP), file bytes inside the input, sizes under
+ * [USER_VA_BASE, USER_MMAP_TOP), file bytes inside the input, sizes under
  * the limits, the entry in an executable segment's file bytes) or the
  * run aborts; then its areas go into a VMA set (which must take them
  * all and pass vma_check), a few pages of every segment are filled with
@@ -40,7 +40,7 @@ static void check_segment(const struct elf_segment *s, const struct elf_segment 
 		broken("segment sizes");
 	if (s->offset > size || s->filesz > size - s->offset)
 		broken("file bytes outside the input");
-	if (s->vaddr < USER_VA_MIN || s->end > USER_MMAP_TOP || s->end <= s->start ||
+	if (s->vaddr < USER_VA_BASE || s->end > USER_MMAP_TOP || s->end <= s->start ||
 	    s->start > s->vaddr || s->file_end < s->start || s->file_end > s->end)
 		broken("segment outside user space or pages out of order");
 	if ((s->vaddr - s->offset) % USER_PAGE_SIZE)

@@ -5,8 +5,8 @@
 
 Seeds: `rv64_static`, the real static executable the cross compiler makes
 from tests/host/elf_fixture.c (built here through make), and `minimal`,
-the smallest executable test_elf.c accepts (text R X at 0x10000, data
-R W with bss at 0x11000, PT_GNU_STACK), written field by field. The seeds
+the smallest executable test_elf.c accepts (text R X at USER_VA_BASE, data
+R W with bss a page above, PT_GNU_STACK), written field by field. The seeds
 are committed; run this again only to change them.
 """
 import os
@@ -19,6 +19,7 @@ OUT = os.path.join(ROOT, "tests", "fuzz", "corpus_elf")
 FIXTURE = "build/host/elf/rv64_static.elf"
 
 PT_LOAD, PT_GNU_STACK = 1, 0x6474E551
+USER_VA_BASE = 0x20_0000_0000          # include/proc/uspace.h
 PF_X, PF_W, PF_R = 1, 2, 4
 
 
@@ -30,10 +31,10 @@ def minimal():
     ident = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9)
     # e_type, e_machine, e_version, e_entry, e_phoff, e_shoff, e_flags,
     # e_ehsize, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx
-    hdr = ident + struct.pack("<HHIQQQIHHHHHH", 2, 243, 1, 0x10100, 64, 0, 0x5,
+    hdr = ident + struct.pack("<HHIQQQIHHHHHH", 2, 243, 1, USER_VA_BASE + 0x100, 64, 0, 0x5,
                               64, 56, 3, 0, 0, 0)
-    hdr += phdr(PT_LOAD, PF_R | PF_X, 0, 0x10000, 0x200, 0x200, 0x1000)
-    hdr += phdr(PT_LOAD, PF_R | PF_W, 0x1000, 0x11000, 0x10, 0x3000, 0x1000)
+    hdr += phdr(PT_LOAD, PF_R | PF_X, 0, USER_VA_BASE, 0x200, 0x200, 0x1000)
+    hdr += phdr(PT_LOAD, PF_R | PF_W, 0x1000, USER_VA_BASE + 0x1000, 0x10, 0x3000, 0x1000)
     hdr += phdr(PT_GNU_STACK, PF_R | PF_W, 0, 0, 0, 0, 0x10)
     img = bytearray(0x1010)
     img[:len(hdr)] = hdr

@@ -25,14 +25,15 @@
 #define FIXTURE "build/host/elf/rv64_static.elf"
 #define FAT_IMAGE "build/host/elf/fat.img"     /* FIXTURE as /bin/hello */
 
-/* The minimal image: text RX at 0x10000 (file 0..0x200, the headers
- * inside it), data RW at 0x11000 (file 0x1000..0x1010) with 0x2ff0 bytes
- * of bss after it, an RW PT_GNU_STACK. Entry 0x10100. */
+/* The minimal image: text RX at USER_VA_BASE (file 0..0x200, the
+ * headers inside it), data RW a page above (file 0x1000..0x1010) with
+ * 0x2ff0 bytes of bss after it, an RW PT_GNU_STACK. Entry 0x100 into the
+ * text. */
 #define IMG_SIZE   0x1010u
 #define PH(i, off) (ELF64_EHDR_SIZE + (i) * ELF64_PHDR_SIZE + (off))
-#define TEXT_VA    0x10000u
-#define DATA_VA    0x11000u
-#define ENTRY      0x10100u
+#define TEXT_VA    USER_VA_BASE
+#define DATA_VA    (USER_VA_BASE + 0x1000)
+#define ENTRY      (USER_VA_BASE + 0x100)
 
 static uint8_t img[0x2000];
 static size_t img_size;
@@ -167,10 +168,15 @@ static const struct bad_case bad_cases[] = {
 	{ "p_align 0x1800", { P(PH(0, 48), 8, 0x1800), END }, -ENOEXEC, "bad segment alignment" },
 	{ "p_vaddr % p_align != p_offset % p_align", { P(PH(1, 16), 8, DATA_VA + 8), END },
 	  -ENOEXEC, "bad segment alignment" },
-	{ "p_align 64 KiB, p_vaddr 0x12000, p_offset 0x1000",
-	  { P(PH(1, 48), 8, 0x10000), P(PH(1, 16), 8, 0x12000), END }, -ENOEXEC,
+	{ "p_align 64 KiB, p_vaddr 0x2000 into it, p_offset 0x1000",
+	  { P(PH(1, 48), 8, 0x10000), P(PH(1, 16), 8, TEXT_VA + 0x2000), END }, -ENOEXEC,
 	  "bad segment alignment" },
-	{ "p_vaddr below USER_VA_MIN", { P(PH(0, 16), 8, 0), END }, -ENOEXEC,
+	{ "p_vaddr 0", { P(PH(0, 16), 8, 0), END }, -ENOEXEC, "segment outside user space" },
+	{ "linked at 0x10000 (ld's default): in the kernel's shared range",
+	  { P(PH(0, 16), 8, 0x10000), P(PH(1, 16), 8, 0x11000), P(24, 8, 0x10100), END }, -ENOEXEC,
+	  "segment outside user space" },
+	{ "the last page below USER_VA_BASE", { P(PH(0, 16), 8, USER_VA_BASE - 0x1000), END },
+	  -ENOEXEC,
 	  "segment outside user space" },
 	{ "p_vaddr + p_memsz wrapping", { P(PH(1, 16), 8, 0xfffffffffffff000ull), END }, -ENOEXEC,
 	  "segment outside user space" },
@@ -184,9 +190,9 @@ static const struct bad_case bad_cases[] = {
 	{ "p_memsz just over ELF_SEGMENT_MAX", { P(PH(1, 40), 8, ELF_SEGMENT_MAX + 1), END },
 	  -ENOEXEC, "segment too large" },
 	{ "image over ELF_IMAGE_MAX", { P(PH(1, 40), 8, ELF_SEGMENT_MAX),
-	  P(PH(2, 0), 4, PT_LOAD), P(PH(2, 16), 8, 0x40000000), P(PH(2, 40), 8, ELF_SEGMENT_MAX),
+	  P(PH(2, 0), 4, PT_LOAD), P(PH(2, 16), 8, TEXT_VA + 0x40000000), P(PH(2, 40), 8, ELF_SEGMENT_MAX),
 	  P(PH(2, 48), 8, 0x1000), END }, -ENOEXEC, "image too large" },
-	{ "segments out of order", { P(PH(0, 16), 8, 0x20000), END }, -ENOEXEC,
+	{ "segments out of order", { P(PH(0, 16), 8, TEXT_VA + 0x20000), END }, -ENOEXEC,
 	  "segments out of order" },
 	{ "segments at one address", { P(PH(1, 16), 8, TEXT_VA), END }, -ENOEXEC,
 	  "segments overlap" },
@@ -260,7 +266,7 @@ static void test_accepted_variants(void)
 	tap_ok(validate(img, img_size, &p, &why) == 0 &&
 	       p.seg[1].prot == (PROT_READ | PROT_WRITE), "PF_W alone maps R W");
 	make_image();
-	put_phdr(2, PT_LOAD, PF_R, 0, 0x20000, 0, 0, 0x1000);
+	put_phdr(2, PT_LOAD, PF_R, 0, TEXT_VA + 0x20000, 0, 0, 0x1000);
 	tap_ok(validate(img, img_size, &p, &why) == 0 && p.nseg == 2,
 	       "an empty PT_LOAD is ignored");
 	make_image();
@@ -476,7 +482,7 @@ static void test_real_executable(void)
 	tap_ok(err == 0, "the cross-compiled executable is accepted (%d, %s)", err,
 	       why ? why : "no reason");
 	tap_ok(p.entry == le64(elf + 24) && p.nseg == 2 && (p.seg[0].prot & PROT_EXEC) &&
-	       (p.seg[1].prot & PROT_WRITE) && p.seg[1].memsz > p.seg[1].filesz && p.phdr == 0x10040,
+	       (p.seg[1].prot & PROT_WRITE) && p.seg[1].memsz > p.seg[1].filesz && p.phdr == USER_VA_BASE + 0x40,
 	       "its plan: entry from e_entry, text and data+bss, AT_PHDR 0x%llx",
 	       (unsigned long long)p.phdr);
 	for (size_t len = 0; len < size; len++) {

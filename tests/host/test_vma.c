@@ -25,7 +25,7 @@
 #include "proc/vma.h"
 
 #define PG        USER_PAGE_SIZE
-#define BASE      0x100000ull              /* the model's window */
+#define BASE      (USER_VA_BASE + 0x100000) /* the model's window */
 #define NPAGES    256u
 #define OPS       3000
 #define VA(p)     (BASE + (uint64_t)(p) * PG)
@@ -141,10 +141,10 @@ static void test_insert_errors(void)
 	tap_ok(vma_insert(&s, &a) == -EINVAL, "unaligned start: -EINVAL");
 	a = area(VA(2), VA(2), RW, VMA_ANON);
 	tap_ok(vma_insert(&s, &a) == -EINVAL, "empty: -EINVAL");
-	a = area(0, PG, RW, VMA_ANON);
-	tap_ok(vma_insert(&s, &a) == -EINVAL, "below USER_VA_MIN: -EINVAL");
-	a = area(USER_VA_END - PG, USER_VA_END + PG, RW, VMA_ANON);
-	tap_ok(vma_insert(&s, &a) == -EINVAL, "past USER_VA_END: -EINVAL");
+	a = area(USER_VA_BASE - PG, USER_VA_BASE + PG, RW, VMA_ANON);
+	tap_ok(vma_insert(&s, &a) == -EINVAL, "below USER_VA_BASE: -EINVAL");
+	a = area(USER_VA_TOP - PG, USER_VA_TOP + PG, RW, VMA_ANON);
+	tap_ok(vma_insert(&s, &a) == -EINVAL, "past USER_VA_TOP: -EINVAL");
 	a = area(VA(0), VA(1), 8, VMA_ANON);
 	tap_ok(vma_insert(&s, &a) == -EINVAL, "unknown prot bit: -EINVAL");
 	a = area(VA(0), VA(1), RW, VMA_KIND_NR);
@@ -152,7 +152,7 @@ static void test_insert_errors(void)
 	a = area(VA(0), VA(1), RW, VMA_ANON);
 	a.vm_flags = 2;
 	tap_ok(vma_insert(&s, &a) == -EINVAL, "unknown flag: -EINVAL");
-	a = area(USER_VA_END - PG, USER_VA_END, RW, VMA_ANON);
+	a = area(USER_VA_TOP - PG, USER_VA_TOP, RW, VMA_ANON);
 	tap_ok(vma_insert(&s, &a) == 0, "the last user page is fine");
 	a = area(VA(0), VA(1), RW, VMA_ANON);
 	fail_in = 0;
@@ -192,7 +192,7 @@ static void test_unmap_splits(void)
 	tap_ok(vma_unmap(&s, VA(0) + 1, PG, NULL, NULL) == -EINVAL &&
 	       vma_unmap(&s, VA(0), 0, NULL, NULL) == -EINVAL &&
 	       vma_unmap(&s, VA(0), 3, NULL, NULL) == -EINVAL &&
-	       vma_unmap(&s, USER_VA_END - PG, 2 * PG, NULL, NULL) == -EINVAL &&
+	       vma_unmap(&s, USER_VA_TOP - PG, 2 * PG, NULL, NULL) == -EINVAL &&
 	       vma_unmap(&s, VA(0), (uint64_t)-PG, NULL, NULL) == -EINVAL,
 	       "unaligned, empty, past the end or wrapping: -EINVAL");
 	vma_set_destroy(&s, NULL, NULL);
@@ -322,7 +322,7 @@ static void test_find_gap(void)
 	       "an empty set: the top page of the range");
 	a.vm_flags = VMA_GROWSDOWN;
 	vma_insert(&s, &a);
-	tap_ok(vma_find_gap(&s, 3 * PG, USER_VA_MIN, USER_VA_END, &at) == 0 &&
+	tap_ok(vma_find_gap(&s, 3 * PG, USER_VA_BASE, USER_VA_TOP, &at) == 0 &&
 	       at == a.vm_start - USER_STACK_GAP - 3 * PG,
 	       "below the stack: USER_STACK_GAP kept free above the gap");
 	a = area(VA(4), VA(8), RW, VMA_ANON);
@@ -342,7 +342,7 @@ static void test_find_gap(void)
 	       vma_find_gap(&s, PG, 0, VA(4), &at) == -EINVAL &&
 	       vma_find_gap(&s, PG, VA(0) + 1, VA(4), &at) == -EINVAL &&
 	       vma_find_gap(&s, UINT64_MAX, VA(0), VA(4), &at) == -EINVAL,
-	       "len 0, empty range, below USER_VA_MIN, unaligned, huge len: -EINVAL");
+	       "len 0, empty range, below USER_VA_BASE, unaligned, huge len: -EINVAL");
 	vma_set_destroy(&s, NULL, NULL);
 }
 
@@ -362,9 +362,10 @@ static void test_access_ok(void)
 	tap_ok(vma_access_ok(&s, VA(0) - 1, 2, PROT_READ) == -EFAULT, "one byte before: -EFAULT");
 	tap_ok(vma_access_ok(&s, VA(0), PG, PROT_EXEC) == -EFAULT, "exec without X: -EFAULT");
 	tap_ok(vma_access_ok(&s, 0xffffffc080000000ull, 8, PROT_READ) == -EFAULT &&
+	       vma_access_ok(&s, 0x80200000, 8, PROT_READ) == -EFAULT &&
 	       vma_access_ok(&s, 0, 8, PROT_READ) == -EFAULT &&
 	       vma_access_ok(&s, VA(0), UINT64_MAX, PROT_READ) == -EFAULT,
-	       "kernel address, null, wrapping length: -EFAULT");
+	       "kernel half, the kernel image below USER_VA_BASE, null, wrapping length: -EFAULT");
 	tap_ok(vma_access_ok(&s, 0, 0, PROT_READ) == 0, "length 0: 0");
 	vma_set_destroy(&s, NULL, NULL);
 }
