@@ -482,7 +482,8 @@ static void test_real_executable(void)
 	tap_ok(err == 0, "the cross-compiled executable is accepted (%d, %s)", err,
 	       why ? why : "no reason");
 	tap_ok(p.entry == le64(elf + 24) && p.nseg == 2 && (p.seg[0].prot & PROT_EXEC) &&
-	       (p.seg[1].prot & PROT_WRITE) && p.seg[1].memsz > p.seg[1].filesz && p.phdr == USER_VA_BASE + 0x40,
+	       (p.seg[1].prot & PROT_WRITE) && p.seg[1].memsz > p.seg[1].filesz &&
+	       p.phdr == USER_VA_BASE + 0x40,
 	       "its plan: entry from e_entry, text and data+bss, AT_PHDR 0x%llx",
 	       (unsigned long long)p.phdr);
 	for (size_t len = 0; len < size; len++) {
