@@ -179,7 +179,8 @@ $(B)/host/elf/fat.img: $(B)/host/elf/rv64_static.elf
 	$(Q)rm -f $@ && truncate -s 40M $@ && mkfs.fat -F 32 -n ELF $@ >/dev/null && \
 		MTOOLS_SKIP_CHECK=1 mmd -i $@ ::/bin && MTOOLS_SKIP_CHECK=1 mcopy -i $@ $< ::/bin/hello
 
-$(B)/host/tests/test_elf: $(B)/host/elf/rv64_static.elf $(B)/host/elf/fat.img
+# test_elf also validates every program of /bin (mk/user.mk).
+$(B)/host/tests/test_elf: $(B)/host/elf/rv64_static.elf $(B)/host/elf/fat.img $(USER_PROGS)
 
 # The threaded tests again, under ThreadSanitizer (any race fails them).
 $(B)/host/tests/%_tsan: tests/host/%.c $(B)/host/libmm_tsan.a

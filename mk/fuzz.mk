@@ -33,7 +33,7 @@ FUZZ_RUN    = $(FUZZ_BIN) -max_len=65536 -timeout=10 -rss_limit_mb=1024 \
 
 FUZZ_ELF_SMOKE_TIME ?= 5
 FUZZ_ELF_BIN := $(B)/fuzz/fuzz_elf
-FUZZ_ELF_RUN  = $(FUZZ_ELF_BIN) -max_len=16384 -timeout=10 -rss_limit_mb=1024 \
+FUZZ_ELF_RUN  = $(FUZZ_ELF_BIN) -max_len=32768 -timeout=10 -rss_limit_mb=1024 \
                 -artifact_prefix=$(B)/fuzz/elf- $(B)/fuzz/corpus_elf tests/fuzz/corpus_elf
 
 $(FUZZ_BIN): tests/fuzz/fuzz_fat32.c $(FUZZ_SRC) $(wildcard include/*.h include/*/*.h src/*/*.h)

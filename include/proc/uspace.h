@@ -26,15 +26,19 @@
  * Every user address is in [USER_VA_BASE, USER_VA_TOP); an ELF segment
  * must lie in [USER_VA_BASE, USER_MMAP_TOP) (elf.h), so neither the stack
  * nor its guard gap can be covered by the image. Constants only: no code
- * here; kernel/proc.h takes its user range from here. */
+ * here; kernel/proc.h takes its user range from here, and this from
+ * uapi/tally/layout.h, what user programs are linked against. */
 #ifndef TALLY_PROC_USPACE_H
 #define TALLY_PROC_USPACE_H
 
 #include <stdint.h>
+#include "uapi/tally/layout.h"
 
+/* The range is the one user programs are linked for (the uapi header is
+ * its one definition). */
 #define USER_PAGE_SIZE  4096ULL                   /* Sv39 base page */
-#define USER_VA_BASE    0x2000000000ULL           /* 128 GiB: the first user address */
-#define USER_VA_TOP     0x3ffffff000ULL           /* one past the last: 2^38 less a page */
+#define USER_VA_BASE    TALLY_USER_BASE           /* 128 GiB: the first user address */
+#define USER_VA_TOP     TALLY_USER_END            /* one past the last: 2^38 less a page */
 #define USER_STACK_TOP  USER_VA_TOP               /* the initial sp is below it */
 #define USER_STACK_MAX  (8ULL << 20)              /* 8 MiB, Linux's default RLIMIT_STACK */
 #define USER_STACK_GAP  (1ULL << 20)              /* 256 pages, Linux's stack_guard_gap */

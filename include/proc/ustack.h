@@ -13,6 +13,7 @@
  *          envp[0] .. envp[envc-1], NULL
  *          auxv: (AT_PHDR, v) (AT_PHENT, v) (AT_PHNUM, v) (AT_PAGESZ, 4096)
  *                (AT_ENTRY, v) (AT_RANDOM, address of the 16 bytes) (AT_NULL, 0)
+ *                (uapi/tally/layout.h's LINUX_AT_* numbers)
  *          zero padding up to the next 16-byte boundary
  *          AT_RANDOM's 16 bytes (16-byte aligned)
  *          argv strings, then envp strings, each NUL-terminated
@@ -28,23 +29,16 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "uapi/tally/layout.h"
 
-/* Auxiliary vector types (Linux include/uapi/linux/auxvec.h). */
-#define AT_NULL    0
-#define AT_PHDR    3
-#define AT_PHENT   4
-#define AT_PHNUM   5
-#define AT_PAGESZ  6
-#define AT_ENTRY   9
-#define AT_RANDOM  25
-#define USTACK_AUXV_PAIRS 7       /* the pairs above, AT_NULL included */
+/* The auxiliary vector's types are uapi/tally/layout.h's LINUX_AT_*; the
+ * pairs written, AT_NULL included: */
+#define USTACK_AUXV_PAIRS 7
 
-/* Limits on execve's arguments: one string at most Linux's
- * MAX_ARG_STRLEN (32 pages); all strings and their pointers at most
- * 256 KiB (Linux allows a quarter of the stack limit, 2 MiB with 8 MiB;
- * Tally keeps the initial stack to a small part of USER_STACK_MAX). */
-#define USTACK_STRLEN_MAX (32u * 4096u)
-#define USTACK_ARG_MAX    (256u * 1024u)
+/* All argument and environment strings with their NULs and pointers at
+ * most TALLY_ARG_MAX (64 KiB, what user programs are promised: Linux
+ * allows a quarter of the stack limit); -E2BIG past it, as Linux. */
+#define USTACK_ARG_MAX    TALLY_ARG_MAX
 
 struct ustack_args {
 	const char *const *argv;   /* argc strings (argv may be NULL when argc is 0) */
@@ -71,9 +65,9 @@ struct ustack_layout {
  * rest is left as it was). top must be 16-byte aligned and top - size
  * must not wrap. Returns 0 with *out filled; -EINVAL when buf, a or out
  * is NULL, top is unaligned or below size, or argv/envp or one of their
- * strings is NULL; -E2BIG when a string is longer than USTACK_STRLEN_MAX,
- * the strings and pointers pass USTACK_ARG_MAX, or it all does not fit
- * in size (nothing is written then). */
+ * strings is NULL; -E2BIG when the strings and pointers pass
+ * USTACK_ARG_MAX or it all does not fit in size (nothing is written
+ * then). Strings are read at most USTACK_ARG_MAX + 1 bytes far. */
 int ustack_build(void *buf, size_t size, uint64_t top, const struct ustack_args *a,
 		 struct ustack_layout *out);
 

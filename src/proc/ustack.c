@@ -12,12 +12,12 @@
 
 #define USTACK_END_MARKER 8u
 
-/* Bytes of s before its NUL, or USTACK_STRLEN_MAX + 1 when longer. */
+/* Bytes of s before its NUL, or USTACK_ARG_MAX + 1 when longer. */
 static size_t ustack_strlen(const char *s)
 {
 	size_t n = 0;
 
-	while (n <= USTACK_STRLEN_MAX && s[n])
+	while (n <= USTACK_ARG_MAX && s[n])
 		n++;
 	return n;
 }
@@ -36,7 +36,7 @@ static int ustack_measure(const char *const *v, unsigned n, uint64_t *total)
 		if (!v[i])
 			return -EINVAL;
 		len = ustack_strlen(v[i]);
-		if (len > USTACK_STRLEN_MAX)
+		if (len > USTACK_ARG_MAX)
 			return -E2BIG;
 		*total += len + 1 + sizeof(uint64_t);   /* its bytes and its pointer */
 		if (*total > USTACK_ARG_MAX)
@@ -66,9 +66,9 @@ static void ustack_put_auxv(uint8_t *buf, uint64_t base, uint64_t slot,
 			    const struct ustack_args *a, uint64_t random)
 {
 	const uint64_t auxv[USTACK_AUXV_PAIRS][2] = {
-		{ AT_PHDR, a->phdr }, { AT_PHENT, a->phent }, { AT_PHNUM, a->phnum },
-		{ AT_PAGESZ, 4096 }, { AT_ENTRY, a->entry }, { AT_RANDOM, random },
-		{ AT_NULL, 0 },
+		{ LINUX_AT_PHDR, a->phdr }, { LINUX_AT_PHENT, a->phent },
+		{ LINUX_AT_PHNUM, a->phnum }, { LINUX_AT_PAGESZ, TALLY_PAGE_SIZE },
+		{ LINUX_AT_ENTRY, a->entry }, { LINUX_AT_RANDOM, random }, { LINUX_AT_NULL, 0 },
 	};
 
 	for (unsigned i = 0; i < USTACK_AUXV_PAIRS; i++, slot += 16) {

@@ -4,7 +4,9 @@
     python3 tests/fuzz/mkcorpus_elf.py
 
 Seeds: `rv64_static`, the real static executable the cross compiler makes
-from tests/host/elf_fixture.c (built here through make), and `minimal`,
+from tests/host/elf_fixture.c, `hello`, /bin/hello as tally-cc links it
+(user/user.ld: text, read-only data, data and bss, TLS; both built here
+through make), and `minimal`,
 the smallest executable test_elf.c accepts (text R X at USER_VA_BASE, data
 R W with bss a page above, PT_GNU_STACK), written field by field. The seeds
 are committed; run this again only to change them.
@@ -17,6 +19,7 @@ import subprocess
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.path.join(ROOT, "tests", "fuzz", "corpus_elf")
 FIXTURE = "build/host/elf/rv64_static.elf"
+HELLO = "build/user/bin/hello"
 
 PT_LOAD, PT_GNU_STACK = 1, 0x6474E551
 USER_VA_BASE = 0x20_0000_0000          # include/proc/uspace.h
@@ -45,8 +48,9 @@ def minimal():
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    subprocess.run(["make", "--no-print-directory", FIXTURE], cwd=ROOT, check=True)
+    subprocess.run(["make", "--no-print-directory", FIXTURE, HELLO], cwd=ROOT, check=True)
     shutil.copyfile(os.path.join(ROOT, FIXTURE), os.path.join(OUT, "rv64_static"))
+    shutil.copyfile(os.path.join(ROOT, HELLO), os.path.join(OUT, "hello"))
     with open(os.path.join(OUT, "minimal"), "wb") as f:
         f.write(minimal())
 

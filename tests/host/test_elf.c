@@ -558,6 +558,41 @@ static void test_fat_reader(void)
 	free(elf);
 }
 
+/* Every program of /bin, as tally-cc links them (user/user.ld): accepted,
+ * text R X at USER_VA_BASE, read-only data R, data R W with its bss, the
+ * entry in the text. user.ld loads no program headers (the text starts at
+ * file offset 4096), so AT_PHDR is 0 for them. */
+static void test_user_programs(void)
+{
+	static const char *const progs[] = { "hello", "mstress", "demandpage", "brkgrow",
+					     "mmaptest", "badptr", "segv", "oomhog", "spawner" };
+	char path[64];
+	unsigned good = 0;
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		size_t size = 0;
+		uint8_t *elf;
+		struct elf_plan p;
+		const char *why = NULL;
+		int err;
+
+		snprintf(path, sizeof(path), "build/user/bin/%s", progs[i]);
+		elf = (uint8_t *)tap_read_file(path, &size);
+		err = elf ? validate(elf, size, &p, &why) : -ENOENT;
+		if (!err && p.nseg == 3 && p.seg[0].vaddr == USER_VA_BASE &&
+		    p.seg[0].prot == (PROT_READ | PROT_EXEC) && p.seg[1].prot == PROT_READ &&
+		    p.seg[2].prot == (PROT_READ | PROT_WRITE) && p.entry < p.seg[0].vaddr +
+		    p.seg[0].filesz && p.phdr == 0)
+			good++;
+		else
+			tap_diag("%s: %d (%s), %u segments", path, err, why ? why : "no reason",
+				 err ? 0 : p.nseg);
+		free(elf);
+	}
+	tap_ok(good == sizeof(progs) / sizeof(progs[0]), "%u of %zu programs of build/user/bin "
+	       "accepted, laid out as user.ld says", good, sizeof(progs) / sizeof(progs[0]));
+}
+
 static const struct tap_case cases[] = {
 	TAP_CASE(test_good_image),
 	TAP_CASE(test_all_bad_fields),
@@ -569,6 +604,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_plan_vmas),
 	TAP_CASE(test_real_executable),
 	TAP_CASE(test_fat_reader),
+	TAP_CASE(test_user_programs),
 };
 
 int main(void)

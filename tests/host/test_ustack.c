@@ -47,8 +47,8 @@ static void expected_image(uint8_t *e)
 	static const char strings[] = "prog\0a b\0\0TALLY_MODE=twotier";
 	const uint64_t s = TOP - 37, words[21] = {
 		3, s, s + 5, s + 9, 0, s + 10, 0,
-		AT_PHDR, 0x10040, AT_PHENT, 56, AT_PHNUM, 3, AT_PAGESZ, 4096,
-		AT_ENTRY, 0x100e8, AT_RANDOM, TOP - 64, AT_NULL, 0,
+		3, 0x10040, 4, 56, 5, 3, 6, 4096,      /* AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ */
+		9, 0x100e8, 25, TOP - 64, 0, 0,        /* AT_ENTRY, AT_RANDOM, AT_NULL */
 	};
 	uint8_t *base = e - (TOP - BUFSZ);
 
@@ -107,8 +107,8 @@ static void test_read_back(void)
 	       "argv: prog, \"a b\", \"\", NULL");
 	tap_ok(!strcmp(str_at(le64(at(sp + 40))), "TALLY_MODE=twotier") && le64(at(sp + 48)) == 0,
 	       "envp: one string, NULL");
-	for (p = sp + 56; le64(at(p)) != AT_NULL; p += 16, n++) {
-		if (le64(at(p)) == AT_RANDOM)
+	for (p = sp + 56; le64(at(p)) != LINUX_AT_NULL; p += 16, n++) {
+		if (le64(at(p)) == LINUX_AT_RANDOM)
 			rnd = le64(at(p + 8));
 	}
 	tap_ok(n == USTACK_AUXV_PAIRS - 1 && rnd % 16 == 0 && !memcmp(at(rnd), a.random, 16),
@@ -151,7 +151,7 @@ static void test_errors(void)
 {
 	struct ustack_args a = args3();
 	struct ustack_layout l;
-	static char big[USTACK_STRLEN_MAX + 2];
+	static char big[USTACK_ARG_MAX + 1];   /* no NUL at first: ASan sees an over-read */
 	static uint8_t large[USTACK_ARG_MAX + 8192];
 	const char *v[2] = { big, NULL };
 	static const char *many[USTACK_ARG_MAX / 16];
@@ -172,16 +172,21 @@ static void test_errors(void)
 	a.argv = v + 1;
 	a.argc = 1;
 	tap_ok(ustack_build(buf, sizeof(buf), TOP, &a, &l) == -EINVAL, "a NULL string: -EINVAL");
-	memset(big, 'x', USTACK_STRLEN_MAX + 1);
+	memset(big, 'x', USTACK_ARG_MAX + 1);
 	a.argv = v;
+	a.envc = 0;
 	tap_ok(ustack_build(large, sizeof(large), TOP, &a, &l) == -E2BIG,
-	       "a string of USTACK_STRLEN_MAX + 1 bytes: -E2BIG");
+	       "a string longer than USTACK_ARG_MAX: -E2BIG (read no further)");
 	for (unsigned i = 0; i < sizeof(buf); i++)
 		untouched &= buf[i] == FILL;
 	tap_ok(untouched, "no failure wrote a byte");
-	big[USTACK_STRLEN_MAX] = 0;
+	big[USTACK_ARG_MAX - 9] = 0;
 	tap_ok(ustack_build(large, sizeof(large), TOP, &a, &l) == 0,
-	       "a string of exactly USTACK_STRLEN_MAX bytes fits a large enough buffer");
+	       "one string of USTACK_ARG_MAX - 9 bytes (with its NUL and pointer: the limit) fits");
+	big[USTACK_ARG_MAX - 9] = 'x';
+	big[USTACK_ARG_MAX - 8] = 0;
+	tap_ok(ustack_build(large, sizeof(large), TOP, &a, &l) == -E2BIG, "a byte more: -E2BIG");
+	big[USTACK_ARG_MAX - 9] = 0;
 	tap_ok(ustack_build(buf, sizeof(buf), TOP, &a, &l) == -E2BIG, "not a 4 KiB one: -E2BIG");
 	for (unsigned i = 0; i < sizeof(many) / sizeof(many[0]); i++)
 		many[i] = "12345678";       /* 9 bytes + an 8-byte pointer each */

@@ -3,8 +3,8 @@
 include/uapi/tally/unistd.h's numbers are Linux's generic table (written
 out again here from include/uapi/asm-generic/unistd.h, so a typo in
 either copy fails); any SYS_NAME the kernel's sources define equals
-__NR_NAME; the kernel's USER_VA_BASE/USER_VA_TOP (include/kernel/proc.h)
-equal TALLY_USER_BASE/TALLY_USER_END; and the structures of
+__NR_NAME; the kernel's USER_VA_BASE/USER_VA_TOP (include/proc/uspace.h)
+are TALLY_USER_BASE/TALLY_USER_END; and the structures of
 uapi/tally/types.h have Linux's riscv64 sizes and offsets, checked by the
 cross compiler itself (_Static_assert), with the flag values of mman.h and
 fcntl.h."""
@@ -47,17 +47,15 @@ def test_numbers():
 
 
 def test_range():
-    user = defines(os.path.join(UAPI, "layout.h"), "TALLY_USER_")
-    proc = os.path.join(ROOT, "include", "kernel", "proc.h")
-    if not os.path.exists(proc):
-        ok(True, "no kernel process header yet: nothing to agree with")
-        return
-    kern = defines(proc, "USER_VA_")
-    val = lambda s: int(re.sub(r"[uUlL]+$", "", s), 16)
-    ok(val(kern["BASE"]) == val(user["BASE"]), "USER_VA_BASE == TALLY_USER_BASE",
-       (kern["BASE"], user["BASE"]))
-    ok(val(kern["TOP"]) == val(user["END"]), "USER_VA_TOP == TALLY_USER_END",
-       (kern["TOP"], user["END"]))
+    """The kernel's user range is the uapi one: include/proc/uspace.h
+    defines USER_VA_BASE and USER_VA_TOP from TALLY_USER_BASE and
+    TALLY_USER_END, and no other kernel header defines them again."""
+    uspace = defines(os.path.join(ROOT, "include", "proc", "uspace.h"), "USER_VA_")
+    ok(uspace.get("BASE") == "TALLY_USER_BASE", "USER_VA_BASE is TALLY_USER_BASE", uspace.get("BASE"))
+    ok(uspace.get("TOP") == "TALLY_USER_END", "USER_VA_TOP is TALLY_USER_END", uspace.get("TOP"))
+    again = [os.path.relpath(h, ROOT) for h in glob.glob(os.path.join(ROOT, "include", "*", "*.h"))
+             if not h.endswith("uspace.h") and defines(h, "USER_VA_")]
+    ok(not again, "no other header defines USER_VA_*", again)
 
 
 LAYOUT_C = r"""

@@ -9,9 +9,9 @@
  * [TALLY_USER_BASE, TALLY_USER_END): the upper half of Sv39's lower half
  * (128 GiB up to a guard page below 2^38), where the kernel maps nothing
  * of its own: its identity map (RAM, devices) stays below 128 GiB and is
- * shared into every process without the U bit. The same values as the
- * kernel's USER_VA_BASE and USER_VA_TOP (include/kernel/proc.h;
- * tests/user/test_elf.py checks that they agree).
+ * shared into every process without the U bit. The kernel's USER_VA_BASE
+ * and USER_VA_TOP are these (include/proc/uspace.h defines them from
+ * here; tests/user/test_abi.py checks that it does).
  *
  * Initial stack at _start, as Linux and the RISC-V psABI lay it out: sp
  * (16-byte aligned) points at argc; then argv[0..argc-1], NULL;
