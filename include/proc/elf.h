@@ -109,22 +109,22 @@ struct elf_plan {
  * program headers"); the table inside the file ("program headers outside
  * the file"). Per program header: PT_INTERP ("needs an interpreter (static
  * only)"); PT_GNU_STACK's PF_X sets stack_prot; PT_PHDR, PT_DYNAMIC,
- * PT_TLS, PT_NOTE and every other type are ignored, as Linux does, and so
- * is an empty PT_LOAD (p_memsz 0) after the checks of its fields.
+ * PT_TLS, PT_NOTE and every other type are ignored, as Linux does.
  * Per PT_LOAD: p_filesz <= p_memsz ("file size above memory size");
  * p_offset + p_filesz inside the file, no wrap ("segment outside the
  * file"); p_align a power of two >= 4096 with p_vaddr % p_align ==
- * p_offset % p_align ("bad segment alignment"); p_vaddr + p_memsz no
- * wrap, inside [USER_VA_BASE, USER_MMAP_TOP) ("segment outside user
- * space"); p_memsz <= ELF_SEGMENT_MAX ("segment too large"); ascending
- * p_vaddr, as the gABI requires ("segments out of order"); no page shared
- * with the segment before ("segments overlap"); at most ELF_MAX_SEGMENTS
- * ("too many segments"). Then: at least one ("no loadable segment"), the
- * total under ELF_IMAGE_MAX ("image too large"), e_entry aligned for an
+ * p_offset % p_align ("bad segment alignment"); an empty one (p_memsz 0)
+ * is then ignored; p_memsz <= ELF_SEGMENT_MAX ("segment too large");
+ * [p_vaddr, p_vaddr + p_memsz) without wrap inside [USER_VA_BASE,
+ * USER_MMAP_TOP) ("segment outside user space"); ascending p_vaddr, as
+ * the gABI requires ("segments out of order"); no page shared with the
+ * segment before ("segments overlap"); at most ELF_MAX_SEGMENTS ("too
+ * many segments"). Then: at least one ("no loadable segment"), the total
+ * under ELF_IMAGE_MAX ("image too large"), e_entry aligned for an
  * instruction, 2 bytes with EF_RISCV_RVC, else 4 ("misaligned entry
- * point") and inside the
- * file bytes of a segment with PF_X ("entry point outside the executable
- * segments"). W+X segments are accepted, as Linux does.
+ * point"), and inside the file bytes of a segment with PF_X ("entry point
+ * outside the executable segments"). W+X segments are accepted, as Linux
+ * does.
  * Returns 0 (*why = NULL); -ENOEXEC with *why set as above; the reader's
  * error (-EIO) with *why = "read error"; -EINVAL when an argument is NULL
  * or f->read is (*why = "bad arguments" when why is not NULL). On error
