@@ -30,6 +30,9 @@
 #include "arch/riscv.h"
 #include "mm/buddy.h"
 #include "mm/kmalloc.h"
+#include "fs/fat32.h"
+#include "proc/elf.h"
+#include "proc/ustack.h"
 #include "kerrno.h"
 
 #define SATP_SV39 (8ull << 60)
@@ -58,27 +61,80 @@ static void use_space(const struct vm_space *vs)
 
 /* ---- user memory ------------------------------------------------------- */
 
-/* Whether [va, va + n) lies in the user range with every page mapped for
- * U-mode with all of want (VM_R, VM_W). */
-static int user_range_ok(struct proc *p, uint64_t va, size_t n, unsigned want)
+/* The PTE permissions of an area's protection: RISC-V has no write-only
+ * page (privileged spec 4.3.1), so write brings read. */
+static unsigned pte_perm(unsigned prot)
+{
+	unsigned perm = VM_U;
+
+	if (prot & (PROT_READ | PROT_WRITE))
+		perm |= VM_R;
+	if (prot & PROT_WRITE)
+		perm |= VM_W;
+	if (prot & PROT_EXEC)
+		perm |= VM_X;
+	return perm;
+}
+
+static struct page *frame_of(phys_addr_t pa)
+{
+	return virt_to_page((void *)(uintptr_t)(pa + mm_virt_offset));
+}
+
+/* Map a zeroed frame at page va of p with prot: 0, -ENOMEM. */
+static int map_zero_page(struct proc *p, uint64_t va, unsigned prot, struct page **out)
+{
+	struct page *pg = alloc_pages(GFP_ZERO, 0);
+
+	if (!pg)
+		return -ENOMEM;
+	if (vm_map(&p->vm, va, page_to_phys(pg), PAGE_SIZE, pte_perm(prot)) != 0) {
+		free_pages(pg, 0);
+		return -ENOMEM;
+	}
+	p->rss++;
+	if (out)
+		*out = pg;
+	return 0;
+}
+
+int proc_fault(struct proc *p, uint64_t addr, unsigned prot)
+{
+	uint64_t page = addr & ~(uint64_t)(PAGE_SIZE - 1);
+	struct vma *v = vma_find(&p->vmas, addr);
+
+	if (!v && vma_grow_down(&p->vmas, addr, &v) != 0)
+		return -EFAULT;
+	if (!(v->vm_prot & prot) || vm_translate(&p->vm, page, NULL, NULL) == 0)
+		return -EFAULT;   /* not allowed, or mapped already (a protection fault) */
+	if (map_zero_page(p, page, v->vm_prot, NULL) != 0)
+		return -ENOMEM;
+	p->faults++;
+	p->heap_rss += v->vm_kind == VMA_HEAP;
+	return 0;
+}
+
+/* Whether [va, va + n) lies in areas allowing want, every page mapped
+ * (faulting in those not touched yet): 0, -EFAULT, -ENOMEM. */
+static int user_range_ready(struct proc *p, uint64_t va, size_t n, unsigned want)
 {
 	uint64_t end = va + n, page;
-	unsigned perm;
+	int rc;
 
-	if (end < va || va < USER_VA_BASE || end > USER_VA_TOP)
-		return 0;
+	if (vma_access_ok(&p->vmas, va, n, want) != 0)
+		return -EFAULT;
 	for (page = va & ~(uint64_t)(PAGE_SIZE - 1); page < end; page += PAGE_SIZE)
-		if (vm_translate(&p->vm, page, NULL, &perm) != 0 ||
-		    (perm & (VM_U | want)) != (VM_U | want))
-			return 0;
-	return 1;
+		if (vm_translate(&p->vm, page, NULL, NULL) != 0 &&
+		    (rc = proc_fault(p, page, want)) != 0)
+			return rc;
+	return 0;
 }
 
 int copy_from_user(struct proc *p, void *dst, uint64_t src, size_t n)
 {
 	char *d = dst;
 
-	if (!user_range_ok(p, src, n, VM_R))
+	if (user_range_ready(p, src, n, PROT_READ) != 0)
 		return -EFAULT;
 	while (n) {
 		size_t chunk = PAGE_SIZE - (src & (PAGE_SIZE - 1));
@@ -86,7 +142,7 @@ int copy_from_user(struct proc *p, void *dst, uint64_t src, size_t n)
 
 		if (chunk > n)
 			chunk = n;
-		vm_translate(&p->vm, src, &pa, NULL);   /* checked above */
+		vm_translate(&p->vm, src, &pa, NULL);   /* mapped above */
 		memcpy(d, (const void *)(uintptr_t)(pa + mm_virt_offset), chunk);
 		d += chunk;
 		src += chunk;
@@ -95,30 +151,125 @@ int copy_from_user(struct proc *p, void *dst, uint64_t src, size_t n)
 	return 0;
 }
 
+/* Copy n bytes from kernel src to user dst of p (its pages mapped and
+ * writable by the caller's arrangement, or faulted in): 0, -EFAULT. */
+static int copy_to_user(struct proc *p, uint64_t dst, const void *src, size_t n)
+{
+	const char *s = src;
+
+	if (user_range_ready(p, dst, n, PROT_WRITE) != 0)
+		return -EFAULT;
+	while (n) {
+		size_t chunk = PAGE_SIZE - (dst & (PAGE_SIZE - 1));
+		phys_addr_t pa;
+
+		if (chunk > n)
+			chunk = n;
+		vm_translate(&p->vm, dst, &pa, NULL);
+		memcpy((void *)(uintptr_t)(pa + mm_virt_offset), s, chunk);
+		s += chunk;
+		dst += chunk;
+		n -= chunk;
+	}
+	return 0;
+}
+
 /* ---- making and ending a process --------------------------------------- */
 
-/* Everything p holds back: its mappings' pages, its tables, its kernel
- * stack, p itself. Any of them may be missing (a half-made process). */
-static void proc_free(struct proc *p, struct page *text, struct page *stack)
+/* Give back the frames mapped in area piece of p and the mappings (a
+ * vma_change_fn: told of each piece an unmap removes). */
+static void unmap_piece(void *ctx, const struct vma *piece, unsigned old_prot)
 {
+	struct proc *p = ctx;
+
+	(void)old_prot;
+	for (uint64_t va = piece->vm_start; va < piece->vm_end; va += PAGE_SIZE) {
+		phys_addr_t pa;
+
+		if (vm_translate(&p->vm, va, &pa, NULL) == 0) {
+			vm_unmap(&p->vm, va, PAGE_SIZE);
+			free_pages(frame_of(pa), 0);
+			p->rss--;
+			p->heap_rss -= piece->vm_kind == VMA_HEAP;
+		}
+	}
+}
+
+/* kernel/proc.h */
+long proc_brk(struct proc *p, uint64_t addr)
+{
+	uint64_t old_end = (p->brk + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+	uint64_t new_end = (addr + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+	uint64_t base = (p->brk_start + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+
+	if (!p->brk_start || addr < p->brk_start || addr > USER_MMAP_TOP)
+		return (long)p->brk;   /* Linux: the break as it is, and no errno */
+	if (new_end > old_end) {
+		struct vma heap = { .vm_start = old_end, .vm_end = new_end,
+				    .vm_prot = PROT_READ | PROT_WRITE, .vm_kind = VMA_HEAP };
+		uint64_t pages = (new_end - base) >> PAGE_SHIFT;
+
+		/* committed: no more than could be backed now (the pages free
+		 * and those the heap holds), as strict overcommit would */
+		if (pages > buddy_free_pages() + p->heap_rss ||
+		    vma_insert(&p->vmas, &heap) != 0)
+			return (long)p->brk;
+	} else if (new_end < old_end) {
+		if (vma_unmap(&p->vmas, new_end, old_end - new_end, unmap_piece, p) != 0)
+			return (long)p->brk;
+	}
+	p->brk = addr;
+	return (long)addr;
+}
+
+/* Everything p holds back: the frames of its areas, its tables, its
+ * kernel stack, p itself. Any of them may be missing (a half-made
+ * process). */
+static void proc_free(struct proc *p)
+{
+	vma_set_destroy(&p->vmas, unmap_piece, p);
 	if (p->vm.root) {
-		vm_unmap(&p->vm, USER_TEXT, PAGE_SIZE);
-		vm_unmap(&p->vm, USER_STACK_TOP - PAGE_SIZE, PAGE_SIZE);
 		vm_unshare(&p->vm, 0, USER_VA_BASE);
 		vm_destroy(&p->vm);
 	}
-	if (text)
-		free_pages(text, 0);
-	if (stack)
-		free_pages(stack, 0);
 	if (p->kstack)
 		free_pages(virt_to_page(p->kstack), PROC_KSTACK_ORDER);
 	kfree(p);
 }
 
+/* A process with an empty space sharing the kernel's mappings and a
+ * kernel stack, or NULL (-ENOMEM: nothing left allocated). */
+static struct proc *proc_new(const char *name)
+{
+	struct proc *p = kzalloc(sizeof(*p), GFP_KERNEL);
+	struct page *ks;
+
+	if (!p)
+		return NULL;
+	strncpy(p->name, name ? name : "?", PROC_NAME_MAX - 1);
+	vma_set_init(&p->vmas, NULL);
+	ks = alloc_pages(0, PROC_KSTACK_ORDER);
+	p->kstack = ks ? page_address(ks) : NULL;
+	if (!ks || vm_create(&p->vm) != 0 || vm_share(&p->vm, &kernel_vm, 0, USER_VA_BASE) != 0) {
+		proc_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* The main stack: a growsdown area of one page under USER_STACK_TOP. */
+static int add_stack(struct proc *p, uint64_t bottom)
+{
+	struct vma v = { .vm_start = bottom, .vm_end = USER_STACK_TOP,
+			 .vm_prot = PROT_READ | PROT_WRITE, .vm_kind = VMA_STACK,
+			 .vm_flags = VMA_GROWSDOWN };
+
+	return vma_insert(&p->vmas, &v);
+}
+
 /* The registers p starts with: its first return to U-mode is trap_return
  * over this frame, at the top of its kernel stack. */
-static void proc_frame(struct proc *p, uint64_t arg)
+static void proc_frame(struct proc *p, uint64_t entry, uint64_t sp, uint64_t arg)
 {
 	/* the top word names the hart it runs on (trapvec.S: tp) */
 	uintptr_t top = (uintptr_t)p->kstack + (PAGE_SIZE << PROC_KSTACK_ORDER) - 16;
@@ -127,9 +278,9 @@ static void proc_frame(struct proc *p, uint64_t arg)
 	p->tf = (struct trap_frame *)((top - sizeof(struct trap_frame)) & ~(uintptr_t)15);
 	memset(p->tf, 0, sizeof(*p->tf));
 	p->tf->x[0] = top;                 /* sscratch while in U-mode */
-	p->tf->x[2] = USER_STACK_TOP;      /* sp */
+	p->tf->x[2] = sp;
 	p->tf->x[10] = arg;                /* a0 */
-	p->tf->sepc = USER_TEXT;
+	p->tf->sepc = entry;
 	/* sret to U-mode (SPP 0) with interrupts on there (SPIE) */
 	p->tf->sstatus = (csr_read(sstatus) & ~(SSTATUS_SPP | SSTATUS_SIE | SSTATUS_SUM)) |
 			 SSTATUS_SPIE;
@@ -138,45 +289,16 @@ static void proc_frame(struct proc *p, uint64_t arg)
 	p->ctx.sp = (uint64_t)(uintptr_t)p->tf;
 }
 
-int proc_run(const char *name, const void *image, size_t len, uint64_t arg, int *status)
+/* Run p from entry until it exits; its status; p is freed. */
+static int proc_go(struct proc *p, uint64_t entry, uint64_t sp, uint64_t arg)
 {
 	struct proc_hart *h = &proc_harts[this_hart()->index];
-	struct page *text = NULL, *stack = NULL, *ks;
 	uint64_t irq, scratch;
-	struct proc *p;
-	int rc;
+	int status;
 
-	if (!image || !len || len > PAGE_SIZE || !status || h->current)
-		return -EINVAL;
-	p = kzalloc(sizeof(*p), GFP_KERNEL);
-	if (!p)
-		return -ENOMEM;
-	strncpy(p->name, name ? name : "?", PROC_NAME_MAX - 1);
-	rc = vm_create(&p->vm);
-	if (rc == 0)
-		rc = vm_share(&p->vm, &kernel_vm, 0, USER_VA_BASE);
-	if (rc == 0) {
-		text = alloc_pages(GFP_ZERO, 0);
-		stack = alloc_pages(GFP_ZERO, 0);
-		ks = alloc_pages(0, PROC_KSTACK_ORDER);
-		p->kstack = ks ? page_address(ks) : NULL;
-		rc = text && stack && ks ? 0 : -ENOMEM;
-	}
-	if (rc == 0) {
-		memcpy(page_address(text), image, len);
-		rc = vm_map(&p->vm, USER_TEXT, page_to_phys(text), PAGE_SIZE, VM_R | VM_X | VM_U);
-	}
-	if (rc == 0)
-		rc = vm_map(&p->vm, USER_STACK_TOP - PAGE_SIZE, page_to_phys(stack), PAGE_SIZE,
-			    VM_R | VM_W | VM_U);
-	if (rc) {
-		proc_free(p, text, stack);
-		return rc == -ENOMEM ? -ENOMEM : -EINVAL;
-	}
 	p->pid = __atomic_fetch_add(&next_pid, 1, __ATOMIC_RELAXED);
-	proc_frame(p, arg);
+	proc_frame(p, entry, sp, arg);
 	p->state = PROC_RUNNING;
-
 	irq = irq_save();
 	scratch = csr_read(sscratch);
 	h->current = p;
@@ -185,9 +307,126 @@ int proc_run(const char *name, const void *image, size_t len, uint64_t arg, int 
 	kvm_enable_hart();
 	csr_write(sscratch, scratch);
 	irq_restore(irq);
+	status = p->status;
+	proc_free(p);
+	return status;
+}
 
-	*status = p->status;
-	proc_free(p, text, stack);
+int proc_run(const char *name, const void *image, size_t len, uint64_t arg, int *status)
+{
+	struct vma text = { .vm_start = USER_TEXT, .vm_end = USER_TEXT + PAGE_SIZE,
+			    .vm_prot = PROT_READ | PROT_EXEC, .vm_kind = VMA_TEXT };
+	struct proc_hart *h = &proc_harts[this_hart()->index];
+	struct page *pg;
+	struct proc *p;
+	int rc;
+
+	if (!image || !len || len > PAGE_SIZE || !status || h->current)
+		return -EINVAL;
+	p = proc_new(name);
+	if (!p)
+		return -ENOMEM;
+	rc = vma_insert(&p->vmas, &text);
+	if (rc == 0)
+		rc = add_stack(p, USER_STACK_TOP - PAGE_SIZE);
+	if (rc == 0)
+		rc = map_zero_page(p, USER_TEXT, PROT_READ | PROT_EXEC, &pg);
+	if (rc) {
+		proc_free(p);
+		return rc == -ENOMEM ? -ENOMEM : -EINVAL;
+	}
+	memcpy(page_address(pg), image, len);
+	*status = proc_go(p, USER_TEXT, USER_STACK_TOP, arg);
+	return 0;
+}
+
+/* ---- from a file ---------------------------------------------------------- */
+
+/* Read every page of every segment of plan from ef into p (at load: the
+ * file need not stay open), bss pages past the file's left to faults. */
+static int load_segments(struct proc *p, const struct elf_file *ef, const struct elf_plan *plan)
+{
+	struct vma want[2 * ELF_MAX_SEGMENTS];
+	unsigned n = elf_plan_vmas(plan, want);
+	int rc = vma_insert_all(&p->vmas, want, n);
+
+	for (unsigned i = 0; rc == 0 && i < plan->nseg; i++) {
+		const struct elf_segment *seg = &plan->seg[i];
+
+		for (uint64_t va = seg->start; rc == 0 && va < seg->file_end; va += PAGE_SIZE) {
+			struct page *pg;
+
+			rc = map_zero_page(p, va, seg->prot, &pg);
+			if (rc == 0)
+				rc = elf_fill_page(ef, seg, va, page_address(pg));
+		}
+	}
+	return rc;
+}
+
+/* The initial stack with argv (ustack.h) at the top of the stack area. */
+static int build_stack(struct proc *p, const struct elf_plan *plan, const char *const *argv,
+		       unsigned argc, uint64_t *sp)
+{
+	static const char *const envp[1] = { NULL };
+	struct ustack_args a = { .argv = argv, .argc = argc, .envp = envp, .envc = 0,
+				 .phdr = plan->phdr, .phent = plan->phent,
+				 .phnum = plan->phnum, .entry = plan->entry };
+	struct ustack_layout l;
+	size_t size = USTACK_ARG_MAX + 2 * PAGE_SIZE;
+	char *buf;
+	int rc;
+
+	for (unsigned i = 0; i < sizeof(a.random); i++)   /* not secret: varied */
+		a.random[i] = (uint8_t)(rdtime() >> (i % 8 * 8)) ^ (uint8_t)(i * 37);
+	buf = kmalloc(size, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	rc = ustack_build(buf, size, USER_STACK_TOP, &a, &l);
+	if (rc == 0)
+		rc = add_stack(p, (USER_STACK_TOP - l.used) & ~(uint64_t)(PAGE_SIZE - 1));
+	if (rc == 0)
+		rc = copy_to_user(p, l.sp, buf + size - l.used, l.used);
+	kfree(buf);
+	*sp = l.sp;
+	return rc;
+}
+
+int proc_exec(struct fat_fs *fs, const char *path, const char *const *argv, unsigned argc,
+	      int *status, const char **why)
+{
+	struct proc_hart *h = &proc_harts[this_hart()->index];
+	static struct elf_plan plan;   /* 1 KiB: off the stack; one exec per hart at a time */
+	struct fat_file f;
+	struct elf_file ef;
+	const char *name;
+	uint64_t sp = 0;
+	struct proc *p;
+	int rc;
+
+	*why = NULL;
+	if (!fs || !path || !status || h->current)
+		return -EINVAL;
+	rc = fat_open(fs, path, &f);
+	if (rc)
+		return rc;
+	elf_file_init_fat(&ef, &f);
+	rc = elf_validate(&ef, &plan, why);
+	if (rc)
+		return rc;
+	name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	p = proc_new(name);
+	if (!p)
+		return -ENOMEM;
+	rc = load_segments(p, &ef, &plan);
+	if (rc == 0)
+		rc = build_stack(p, &plan, argv, argc, &sp);
+	if (rc) {
+		proc_free(p);
+		return rc;
+	}
+	p->brk_start = p->brk = plan.brk;
+	*status = proc_go(p, plan.entry, sp, 0);
 	return 0;
 }
 
@@ -231,7 +470,20 @@ void proc_user_trap(struct trap_frame *tf)
 		p->syscalls++;
 		tf->x[10] = (uint64_t)syscall_dispatch(p, tf);
 		return;
-	case 1: case 5: case 7: case 12: case 13: case 15:
+	case 12: case 13: case 15: {   /* page faults: demand paging, stack growth */
+		int rc = proc_fault(p, tf->stval, code == 12 ? PROT_EXEC :
+				    code == 13 ? PROT_READ : PROT_WRITE);
+
+		if (rc == 0)
+			return;
+		if (rc == -ENOMEM) {
+			kprintf("pid %d (%s): out of memory at 0x%lx, pc 0x%lx: killed\n", p->pid,
+				p->name, (unsigned long)tf->stval, (unsigned long)tf->sepc);
+			proc_exit(p, PROC_EXIT_SIGKILL);
+		}
+	}
+		__attribute__((fallthrough));   /* a bad access */
+	case 1: case 5: case 7:
 		kprintf("pid %d (%s): segmentation fault at 0x%lx (%s), pc 0x%lx\n", p->pid,
 			p->name, (unsigned long)tf->stval, fault_kind(code), (unsigned long)tf->sepc);
 		proc_exit(p, PROC_EXIT_SIGSEGV);

@@ -19,6 +19,7 @@ USER_PROG(null);
 USER_PROG(store_text);
 USER_PROG(kernel_load);
 USER_PROG(below_stack);
+USER_PROG(stack_limit);
 USER_PROG(efault);
 USER_PROG(enosys);
 USER_PROG(illegal);
@@ -69,7 +70,12 @@ static void test_kernel_load(struct ktest *t)
 
 static void test_below_stack(struct ktest *t)
 {
-	run_expect(t, "below-stack", user_below_stack, user_below_stack_end, 0, PROC_EXIT_SIGSEGV);
+	run_expect(t, "below-stack", user_below_stack, user_below_stack_end, 5, 5);
+}
+
+static void test_stack_limit(struct ktest *t)
+{
+	run_expect(t, "stack-limit", user_stack_limit, user_stack_limit_end, 0, PROC_EXIT_SIGSEGV);
 }
 
 static void test_efault(struct ktest *t)
@@ -139,7 +145,8 @@ static const struct ktest_case proc_cases[] = {
 	{ "null_load_is_sigsegv", test_null },
 	{ "store_to_text_is_sigsegv", test_store_text },
 	{ "kernel_memory_is_sigsegv", test_kernel_load },
-	{ "below_the_stack_is_sigsegv", test_below_stack },
+	{ "stack_grows_down_on_demand", test_below_stack },
+	{ "beyond_the_stack_limit_is_sigsegv", test_stack_limit },
 	{ "bad_pointers_get_efault", test_efault },
 	{ "unknown_syscall_enosys", test_enosys },
 	{ "illegal_instruction_is_sigill", test_illegal },

@@ -3,16 +3,13 @@
  * calling convention: a7 the number, a0..a5 the arguments, the result or
  * -errno in a0. Every user pointer is checked against the process's page
  * table before a byte is touched (copy_from_user): a bad one gets -EFAULT.
- * The first step: write to the console, getpid, exit. */
+ * So far: write to the console, getpid, brk, exit. */
 #include "kernel/proc.h"
 #include "kernel/console.h"
 #include "mm/page.h"
 #include "kerrno.h"
+#include "uapi/tally/unistd.h"
 
-#define SYS_write      64
-#define SYS_exit       93
-#define SYS_exit_group 94
-#define SYS_getpid     172
 
 /* write(fd, buf, count): fd 1 and 2 are the console. A buffer bad from
  * its first byte writes nothing (-EFAULT); one that goes bad later writes
@@ -49,12 +46,14 @@ long syscall_dispatch(struct proc *p, struct trap_frame *tf)
 	uint64_t *a = &tf->x[10];   /* a0..a5 */
 
 	switch (tf->x[17]) {        /* a7 */
-	case SYS_write:
+	case __NR_write:
 		return sys_write(p, (long)a[0], a[1], a[2]);
-	case SYS_getpid:
+	case __NR_getpid:
 		return p->pid;
-	case SYS_exit:
-	case SYS_exit_group:
+	case __NR_brk:
+		return proc_brk(p, a[0]);
+	case __NR_exit:
+	case __NR_exit_group:
 		proc_exit(p, (int)a[0]);
 	default:
 		return -ENOSYS;

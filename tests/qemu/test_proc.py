@@ -12,7 +12,7 @@ import sys
 
 from tally import Tally, finish, guarded, ok
 
-CASES = 11
+CASES = 12
 
 
 def suite(smp):
@@ -26,7 +26,7 @@ def suite(smp):
         r"pid \d+ \(null\): segmentation fault at 0x0 \(load\), pc 0x2000000000\n",
         r"pid \d+ \(store-text\): segmentation fault at 0x2000000000 \(store\), pc 0x2000000008\n",
         r"pid \d+ \(kernel-load\): segmentation fault at 0x80200000 \(load\), pc 0x2000000006\n",
-        r"pid \d+ \(below-stack\): segmentation fault at 0x3fffffd000 \(store\), pc 0x2000000008\n",
+        r"pid \d+ \(stack-limit\): segmentation fault at 0x3fff7fd000 \(store\), pc 0x200000000a\n",
         r"pid \d+ \(illegal\): illegal instruction at pc 0x2000000000\n",
     ]
     for w in want:

@@ -78,7 +78,7 @@ user_kernel_load:
 	ecall
 user_kernel_load_end:
 
-/* a store below its one stack page */
+/* a store below its one stack page: the stack grows down to it; exit(a0) */
 	.globl user_below_stack, user_below_stack_end
 user_below_stack:
 	li	t0, USER_STACK_TOP - 8192
@@ -86,6 +86,15 @@ user_below_stack:
 	li	a7, SYS_exit
 	ecall
 user_below_stack_end:
+
+/* a store beyond the stack's limit (8 MiB below its top) */
+	.globl user_stack_limit, user_stack_limit_end
+user_stack_limit:
+	li	t0, USER_STACK_TOP - (8 << 20) - 8192
+	sd	zero, 0(t0)
+	li	a7, SYS_exit
+	ecall
+user_stack_limit_end:
 
 /* write() from the kernel's image, from an unmapped user page, and from a
  * buffer whose second half lies past the stack's top: exit(14) when the
