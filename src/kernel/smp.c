@@ -119,12 +119,15 @@ static bool start_one(unsigned long id)
 	return err == 0;
 }
 
-/* Wait up to 1 s for every started hart; the late ones have failed. (On
- * hardware a hart comes up in microseconds; under QEMU a hart is a host
- * thread, which a loaded host took more than 100 ms to schedule.) */
+/* Wait up to SMP_START_WAIT_S seconds for every started hart; the late
+ * ones have failed. (On hardware a hart comes up in microseconds; under
+ * QEMU a hart is a host thread, which a loaded host -- several QEMUs on
+ * two cores while the tests run -- took more than a second to schedule.) */
+#define SMP_START_WAIT_S 5
+
 static void wait_online(void)
 {
-	uint64_t until = rdtime() + platform.timebase_hz;
+	uint64_t until = rdtime() + platform.timebase_hz * SMP_START_WAIT_S;
 	bool pending = true;
 
 	while (pending && rdtime() < until) {
@@ -159,11 +162,16 @@ static unsigned report(void)
 		last = next;
 	}
 	kprintf("), booted on %lu\n", harts[0].hartid);
-	for (unsigned i = 1; i < nharts; i++)
-		if (harts[i].state == HART_FAILED)
-			kprintf("harts: hart %lu left out: %s (SBI error %ld)\n", harts[i].hartid,
-				harts[i].start_error ? "hart_start refused" : "did not come up in 1 s",
-				harts[i].start_error);
+	for (unsigned i = 1; i < nharts; i++) {
+		if (harts[i].state != HART_FAILED)
+			continue;
+		if (harts[i].start_error)
+			kprintf("harts: hart %lu left out: hart_start refused (SBI error %ld)\n",
+				harts[i].hartid, harts[i].start_error);
+		else
+			kprintf("harts: hart %lu left out: did not come up in %d s\n",
+				harts[i].hartid, SMP_START_WAIT_S);
+	}
 	if (platform.ncpus > HART_MAX)
 		kprintf("harts: %d more left out (Tally runs at most %d)\n",
 			platform.ncpus - HART_MAX, HART_MAX);
