@@ -42,6 +42,14 @@ struct hart {
 	int call_done;             /* finished */
 	void (*call_fn)(void *arg);
 	void *call_arg;
+	/* the mm's gate in front of this hart's own caches: its protocol and
+	 * memory ordering are include/env/kernel/mm_env_lock.h's; kept when
+	 * the hart is (re)started, set by the mm from kmalloc_init on */
+	struct mm_cpu_gate {
+		unsigned long busy;   /* nonzero: the hart is inside */
+		unsigned long open;   /* index + 1: kmalloc's fast paths may run; 0: closed */
+		unsigned long stop;   /* nonzero: a hart holding the mm lock holds it */
+	} mm_gate;
 };
 
 extern struct hart harts[HART_MAX];

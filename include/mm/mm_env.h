@@ -23,16 +23,29 @@
  * or include/env/host). */
 #include "mm_env_lock.h"
 
-/* Per-CPU gates: struct mm_cpu_gate mm_cpu_gates[MM_MAX_CPUS], one per CPU,
+/* Per-CPU gates: struct mm_cpu_gate *mm_cpu_gate(cpu), one per CPU,
  * guarding what belongs to that CPU alone (its slab magazines, its page
- * lists in front of the buddy allocator).
- *   unsigned long mm_gate_enter(g) / void mm_gate_leave(g, state): a fast
- *     path enters its own CPU's gate, never while holding the mm lock and
- *     never another CPU's (kernel: interrupts off and a spin lock nobody
- *     else contends for; host: two plain stores and a load);
+ * lists in front of the buddy allocator). A fast path enters its own
+ * CPU's gate, never while holding the mm lock and never another CPU's;
+ * inside, it takes no lock and waits for nothing (kernel: interrupts off
+ * and a store / fence / load handshake with a stopper; host: the same
+ * handshake with membarrier(2) in place of the owner's fence; each
+ * mm_env_lock.h says its memory ordering).
+ *   unsigned long mm_gate_enter(g) / void mm_gate_leave(g, state): enter
+ *     (waiting while a stopper holds it) and leave the gate g of the
+ *     calling CPU (the page lists);
+ *   struct mm_gate_entry mm_gate_try(void) / void mm_gate_exit(state):
+ *     kmalloc's and kfree's entry: enter the calling CPU's gate if it is
+ *     open to them; .open is the CPU's index + 1, or 0 -- not entered --
+ *     while a stopper holds it or mm_gates_close closed it; .state goes
+ *     to mm_gate_exit. Per-CPU data is indexed with .open (the kernel's
+ *     ordering relies on that address dependency);
  *   void mm_gates_stop(void) / mm_gates_start(void): a CPU holding the mm
  *     lock holds every gate at once, to drain, count or check what every
- *     CPU caches; nothing between them enters a gate.
+ *     CPU caches; nothing between them enters a gate;
+ *   void mm_gates_close(bool closed): between those two, whether the
+ *     gates open to mm_gate_try when given back (mm_slow_paths: so the
+ *     fast paths test one word, their gate's, and not the global one).
  * A CPU holding the mm lock may touch its own per-CPU data without its
  * gate: no other CPU touches it without the lock, and its own fast paths
  * are not running. Lock order: mm lock, then gates, then the structures'

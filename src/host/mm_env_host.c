@@ -20,6 +20,8 @@ _Static_assert(MM_MAX_CPUS == 64, "the slot map is one 64-bit word");
 
 __thread unsigned mm_host_cpu_id;
 struct mm_cpu_gate mm_cpu_gates[MM_MAX_CPUS];
+__thread struct mm_cpu_gate *mm_host_gate;
+int mm_host_gates_closed = 1;   /* mm_slow_paths starts with MM_SLOW_SETUP */
 struct mm_host_lock mm_host_lock;
 
 static uint64_t cpu_slots;        /* bit i: index i held by a live thread */
@@ -33,6 +35,7 @@ static void cpu_release(void *v)
 	unsigned id = (unsigned)(uintptr_t)v;
 
 	mm_host_cpu_id = 0;   /* a later destructor that allocates claims a fresh index */
+	mm_host_gate = NULL;
 	__atomic_fetch_and(&cpu_slots, ~(1ull << (id - 1)), __ATOMIC_RELEASE);
 }
 
@@ -94,8 +97,15 @@ unsigned mm_host_cpu_claim(void)
 	if (__atomic_fetch_add(&cpu_claims, 1, __ATOMIC_ACQ_REL) > 0)
 		go_shared();
 	mm_host_cpu_id = id;
+	mm_host_gate = &mm_cpu_gates[id - 1];
 	pthread_setspecific(cpu_key, (void *)(uintptr_t)id);
 	return id;
+}
+
+/* mm_gate_try's first call on a thread: its index, then its gate. */
+struct mm_cpu_gate *mm_host_gate_claim(void)
+{
+	return &mm_cpu_gates[mm_host_cpu() - 1];
 }
 
 /* The lock is another thread's: spin a little, then give the CPU away
@@ -138,13 +148,16 @@ static void gates_wait_idle(void)
 			sched_yield();
 }
 
-/* Hold every gate (the mm lock held): raise each stop, make every running
- * thread pass a full barrier, wait for each owner inside to leave. Alone
- * (one thread so far), the caller is inside none. */
+/* Hold every gate (the mm lock held): raise each stop and close each
+ * gate to mm_gate_try, make every running thread pass a full barrier,
+ * wait for each owner inside to leave. Alone (one thread so far), the
+ * caller is inside none. */
 void mm_host_gates_stop(void)
 {
-	for (unsigned i = 0; i < MM_MAX_CPUS; i++)
+	for (unsigned i = 0; i < MM_MAX_CPUS; i++) {
 		__atomic_store_n(&mm_cpu_gates[i].stop, 1, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&mm_cpu_gates[i].open, 0, __ATOMIC_SEQ_CST);
+	}
 	if (!__atomic_load_n(&mm_host_lock.shared, __ATOMIC_RELAXED))
 		return;
 	barrier_all_threads();

@@ -32,4 +32,4 @@ void mm_report(const char *fmt, ...)
 /* The mm lock once several harts run (mm_env_lock.h). */
 int mm_lock_smp;
 struct mm_big_lock mm_big = { .owner = -1 };
-struct mm_cpu_gate mm_cpu_gates[MM_MAX_CPUS];
+int mm_gates_closed = 1;   /* mm_slow_paths starts with MM_SLOW_SETUP */

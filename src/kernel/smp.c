@@ -107,9 +107,10 @@ void smp_secondary_main(unsigned long hartid, struct hart *h)
 static bool start_one(unsigned long id)
 {
 	struct hart *h = &harts[nharts];
+	struct mm_cpu_gate gate = h->mm_gate;   /* the mm's, set up before */
 	long err;
 
-	*h = (struct hart){ .index = nharts, .hartid = id, .state = HART_STARTING };
+	*h = (struct hart){ .index = nharts, .hartid = id, .state = HART_STARTING, .mm_gate = gate };
 	nharts++;
 	err = sbi_hart_start(id, (uintptr_t)_secondary_entry, (unsigned long)h);
 	if (err) {

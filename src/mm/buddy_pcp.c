@@ -182,7 +182,7 @@ int buddy_pcp_alloc(gfp_t gfp, unsigned order, struct page **out)
 		return -EAGAIN;   /* a compound block is made by the zone path */
 	*out = NULL;
 	cpu = mm_cpu();
-	g = &mm_cpu_gates[cpu];
+	g = mm_cpu_gate(cpu);
 	pc = &buddy_pcp[cpu];
 	s = mm_gate_enter(g);
 	if (pcp_off(pc))
@@ -266,7 +266,7 @@ int buddy_pcp_free(struct page *pg, unsigned order)
 	    off / sizeof(struct page) >= page_nr_frames)
 		return -EAGAIN;   /* not a frame: the zone path names the mistake */
 	cpu = mm_cpu();
-	g = &mm_cpu_gates[cpu];
+	g = mm_cpu_gate(cpu);
 	pc = &buddy_pcp[cpu];
 	s = mm_gate_enter(g);
 	if (!pcp_off(pc))

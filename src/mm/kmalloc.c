@@ -644,24 +644,31 @@ static KM_TAIL void *km_alloc_refill(struct kmem_cache *c, size_t size)
  * mm_slow_paths; a size class goes to the calling CPU's magazines inside
  * its gate -- no shared lock -- a large size to the kept blocks. A miss
  * refills the magazines under the mm lock; anything else takes the full
- * path. mm_slow_paths is read inside the gate: whoever sets it stops
- * every gate before going on (slowpath.c), so no fast path runs past a
- * change. */
+ * path. The gate is closed to this path while mm_slow_paths has a reason
+ * set (slowpath.c), so its one load decides both; the CPU's share of the
+ * cache is indexed with what it returned (mm/mm_env.h). */
 KM_HOT void *kmalloc(size_t size, gfp_t gfp)
 {
 	if (gfp == GFP_KERNEL) {
 		if (size - 1 < KMALLOC_MAX_CACHE_SIZE) {
 			struct kmem_cache *c = km_cache_of[(size + 7) / 8];
-			unsigned cpu = mm_cpu();
-			struct mm_cpu_gate *g = &mm_cpu_gates[cpu];
-			unsigned long s = mm_gate_enter(g);
-			unsigned slow = __atomic_load_n(&mm_slow_paths, __ATOMIC_RELAXED);
-			void *p = slow ? NULL : km_cpu_take(&c->cpu[cpu], size);
+			struct mm_gate_entry g = mm_gate_try();
+			struct slab_cpu *pc;
+			struct slab_mag *m;
+			void *p;
 
-			mm_gate_leave(g, s);
-			if (p)
-				return p;
-			return slow ? km_alloc_slow(size, gfp) : km_alloc_refill(c, size);
+			if (__builtin_expect(!g.open, 0))
+				return km_alloc_slow(size, gfp);
+			pc = &c->cpu[g.open - 1];
+			m = slab_mag_to_take(pc);
+			if (__builtin_expect(!m, 0)) {
+				mm_gate_exit(g.state);
+				return km_alloc_refill(c, size);
+			}
+			p = slab_mag_pop(pc, m);
+			mm_cpu_count(&pc->bytes, pc->bytes + size);
+			mm_gate_exit(g.state);
+			return p;
 		} else if (size - 1 < KEPT_MAX_SIZE) {
 			return km_kept_alloc(size);
 		}
@@ -819,21 +826,6 @@ static inline bool km_kept_put(struct page *pg)
 	return true;
 }
 
-/* kfree's common case, inside the calling CPU's gate: a live object of a
- * plain slab of one of kmalloc's caches (pg: p's own frame) into the CPU's
- * magazines, nothing in mm_slow_paths. Returns false when the slow path
- * must run. */
-static inline bool km_free_fast(const void *p, struct page *pg, unsigned cpu)
-{
-	if (__atomic_load_n(&mm_slow_paths, __ATOMIC_RELAXED))
-		return false;
-	/* Owners are on heads only (page.h): p's own frame names a slab head
-	 * or a large block's head; an interior frame of a slab is looked up. */
-	if (pg->owner != PAGE_OWNER_SLAB && (pg = compound_head(pg))->owner != PAGE_OWNER_SLAB)
-		return false;
-	return slab_free_fast(pg, p, cpu) != NULL;
-}
-
 /* kfree of a slab object whose CPU's magazines were full: make room
  * (an empty magazine swapped in from the depot) holding the cache's lock
  * only, and put it in. Returns false when the full path must run (a
@@ -930,29 +922,34 @@ static KM_TAIL void km_free_slow(const void *p)
 
 /* A slab object goes to the CPU's magazines inside its gate; anything
  * else (a large block for the kept blocks, which are shared, a pointer in
- * no frame, a miss) to the slow half under the mm lock. */
+ * no frame, a miss, the gate closed) to the slow half under the mm lock.
+ * Owners are on heads only (page.h): p's own frame names a slab head or a
+ * large block's head; an interior frame of a slab is looked up. The owner
+ * is read before the gate is entered: the gate guards the CPU's magazines,
+ * not the slab (slab_free_fast's claim does). */
 KM_HOT void kfree(const void *p)
 {
+	struct mm_gate_entry g;
 	struct page *pg;
-	unsigned cpu;
-	struct mm_cpu_gate *g;
-	unsigned long s;
 	bool done;
 
 	if (!p)
 		return;
 	pg = virt_to_page(p);
-	if (!pg || pg->owner == PAGE_OWNER_LARGE) {
-		km_free_slow(p);
+	if (!pg)
+		goto slow;
+	if (pg->owner != PAGE_OWNER_SLAB &&
+	    (pg->owner == PAGE_OWNER_LARGE || (pg = compound_head(pg))->owner != PAGE_OWNER_SLAB))
+		goto slow;
+	g = mm_gate_try();
+	if (__builtin_expect(!g.open, 0))
+		goto slow;
+	done = slab_free_fast(pg, p, g.open - 1) != NULL;
+	mm_gate_exit(g.state);
+	if (done)
 		return;
-	}
-	cpu = mm_cpu();
-	g = &mm_cpu_gates[cpu];
-	s = mm_gate_enter(g);
-	done = km_free_fast(p, pg, cpu);
-	mm_gate_leave(g, s);
-	if (!done)
-		km_free_slow(p);
+slow:
+	km_free_slow(p);
 }
 
 size_t ksize(const void *p)

@@ -192,6 +192,7 @@ static void layout_init(struct kmem_cache *c, int li)
 	l->stride = round_up(l->obj_off + c->objsize + right, c->align);
 	layout_order(l, c->align);
 	l->words = map_words(l->nobjs);
+	l->cmap_off = SLAB_HDR + 2 * l->words * sizeof(uint64_t);
 	l->obj0 = meta_bytes(l->nobjs, c->align) + l->obj_off;
 	l->recip = ((1ull << SLAB_RECIP_SHIFT) + l->stride - 1) / l->stride;
 	list_init(&l->partial);

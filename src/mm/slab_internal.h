@@ -33,6 +33,7 @@ struct slab_layout {
 	unsigned long order;  /* slab = 2^order frames */
 	unsigned long nobjs;  /* objects per slab */
 	unsigned long words;  /* 64-bit words per map */
+	unsigned long cmap_off;  /* the cached map's offset from the slab base: 8 + 16 * words */
 	struct list_head partial, empty; /* full slabs are on no list */
 	unsigned long nr_slabs, nr_empty;
 };
@@ -231,7 +232,7 @@ static inline uint64_t *slab_poison_map(const struct page *pg, const struct slab
 
 static inline uint64_t *slab_cached_map(const struct page *pg, const struct slab_layout *l)
 {
-	return slab_alloc_map(pg) + 2 * l->words;
+	return (uint64_t *)((char *)pg->mem + l->cmap_off);
 }
 
 /* Set the lowest clear bit of the alloc map at or after the hint and
@@ -303,42 +304,61 @@ static inline void slab_cpu_count(unsigned long *n)
 	mm_cpu_count(n, *n + 1);
 }
 
-static inline __attribute__((always_inline)) void *slab_alloc_fast(struct slab_cpu *pc)
+/* The CPU's magazine an allocation takes from: the loaded one, else a
+ * loaded previous one swapped in (Bonwick); NULL when both are empty (or
+ * the cache has none). */
+static inline __attribute__((always_inline)) struct slab_mag *slab_mag_to_take(struct slab_cpu *pc)
 {
 	struct slab_mag *m = pc->loaded;
-	unsigned long n;
 
 	if (__builtin_expect(!m || !m->n, 0)) {
-		struct slab_mag *p = pc->prev;   /* Bonwick: a loaded previous one */
+		struct slab_mag *p = pc->prev;
 
 		if (!p || !p->n)
 			return NULL;
 		pc->prev = m;
 		pc->loaded = m = p;
 	}
-	n = m->n - 1;
+	return m;
+}
+
+/* Take the newest object of m (not empty: slab_mag_to_take), counted on pc. */
+static inline __attribute__((always_inline)) void *slab_mag_pop(struct slab_cpu *pc,
+								struct slab_mag *m)
+{
+	unsigned long n = m->n - 1;
+
 	m->n = n;
 	mm_bits_clear(m->word[n], m->bit[n]);   /* cached -> allocated */
 	slab_cpu_count(&pc->allocs);
 	return m->obj[n];
 }
 
-/* pg: the compound head of obj's frame, owned by a slab. An object of one
- * of kmalloc's caches goes into the calling CPU's magazine. Returns the
- * cache it went to. The object is claimed by setting its cached bit
- * first (an atomic OR that returns the old word), then its alloc bit is
+static inline __attribute__((always_inline)) void *slab_alloc_fast(struct slab_cpu *pc)
+{
+	struct slab_mag *m = slab_mag_to_take(pc);
+
+	return m ? slab_mag_pop(pc, m) : NULL;
+}
+
+/* pg: the compound head of obj's frame, owned by a slab; cpu: the calling
+ * CPU (inside its gate, indexed with what mm_gate_try returned, or under
+ * the mm lock). An object of one of kmalloc's caches goes into the CPU's
+ * magazine. Returns the cache it went to. The object is claimed by setting
+ * its cached bit first (an atomic OR that returns the old word, an acquire
+ * so the load of the alloc bit comes after it), then its alloc bit is
  * checked: of two frees of one object racing on two CPUs, by this path or
  * the full one (which claims the same bit), one wins and the other is
  * refused. */
 static inline __attribute__((always_inline)) struct kmem_cache *
-slab_free_fast(struct page *pg, const void *obj, unsigned cpu)
+slab_free_fast(struct page *pg, const void *obj, unsigned long cpu)
 {
 	struct kmem_cache *c = pg->priv;
 	struct slab_layout *l;
 	struct slab_cpu *pc;
 	struct slab_mag *m;
-	unsigned long w, n;
-	uint64_t *cword, bit;
+	unsigned long n;
+	uint64_t *aword, *cword, bit;
 	long i;
 
 	if (pg->kind != LAY_PLAIN || !c)
@@ -349,25 +369,25 @@ slab_free_fast(struct page *pg, const void *obj, unsigned cpu)
 		return NULL;   /* the full path names the mistake */
 	pc = &c->cpu[cpu];
 	m = pc->loaded;
-	if (__builtin_expect(!m || m->n == m->cap, 0)) {
+	if (__builtin_expect(!m || (n = m->n) == m->cap, 0)) {
 		struct slab_mag *p = pc->prev;   /* Bonwick: an empty previous one */
 
 		if (!p || p->n)
 			return NULL;   /* the slow path makes room (or a non-kmalloc cache) */
 		pc->prev = m;
 		pc->loaded = m = p;
+		n = 0;
 	}
-	w = (unsigned long)i / 64;
+	aword = slab_alloc_map(pg) + (unsigned long)i / 64;
+	cword = (uint64_t *)((char *)pg->mem + l->cmap_off) + (unsigned long)i / 64;
 	bit = 1ull << (i % 64);
-	cword = slab_cached_map(pg, l) + w;
 	if (mm_bits_set(cword, bit) & bit)
 		return NULL;   /* cached or being freed: the full path reports it */
-	if (!(__atomic_load_n(&slab_alloc_map(pg)[w], __ATOMIC_ACQUIRE) & bit)) {
+	if (!(__atomic_load_n(aword, __ATOMIC_RELAXED) & bit)) {
 		mm_bits_clear(cword, bit);   /* free: a double free the full path reports */
 		return NULL;
 	}
-	n = m->n;
-	m->obj[n] = (void *)obj;
+	m->obj[n] = (void *)obj;   /* n: read before the claim, ours alone */
 	m->word[n] = cword;
 	m->bit[n] = bit;
 	m->n = n + 1;

@@ -4,10 +4,12 @@
 
 unsigned mm_slow_paths = MM_SLOW_SETUP;   /* until kmalloc_init succeeds */
 
-/* Written under the mm lock; a relaxed store, since the fast paths read it
- * inside their CPU's gate without the lock. Every gate is stopped once
- * after the store, so no fast path that read the old word is still
- * running when the caller goes on (mm/mm_env.h). */
+/* Written under the mm lock; a relaxed store, since the page lists' fast
+ * paths read it inside their CPU's gate without the lock. Every gate is
+ * stopped once after the store, so no fast path that read the old word is
+ * still running when the caller goes on, and given back closed to
+ * kmalloc's fast paths while any reason is set: they test the gate's open
+ * word, not this one (mm/mm_env.h). */
 void mm_force_slow_path(unsigned why, bool on)
 {
 	unsigned w = on ? mm_slow_paths | why : mm_slow_paths & ~why;
@@ -16,5 +18,6 @@ void mm_force_slow_path(unsigned why, bool on)
 		return;
 	__atomic_store_n(&mm_slow_paths, w, __ATOMIC_RELAXED);
 	mm_gates_stop();
+	mm_gates_close(w != 0);
 	mm_gates_start();
 }

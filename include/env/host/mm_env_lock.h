@@ -104,20 +104,34 @@ static inline unsigned mm_cpu(void)
  * enters with two plain stores and a load -- no atomic read-modify-write,
  * which would cost more than the allocation -- by the same asymmetric
  * handshake as the lock's solo mode: the owner raises busy and then looks
- * at stop; a thread holding the mm lock that wants every gate raises each
- * stop, issues membarrier(2) (mm_host_gates_stop) -- after which each
- * owner either sees its stop or has made its busy visible -- and waits
- * for the busy ones to leave. An owner that sees stop lowers busy and
- * waits until the stop is lifted (mm_host_gate_wait). */
+ * at open (kmalloc's and kfree's entry, mm_gate_try) or stop (the page
+ * lists', mm_gate_enter); a thread holding the mm lock that wants every
+ * gate raises each stop and zeroes each open, issues membarrier(2)
+ * (mm_host_gates_stop) -- after which each owner either sees its gate
+ * closed or has made its busy visible -- and waits for the busy ones to
+ * leave. An owner that finds open 0 does not go in (its caller takes the
+ * slow path); one that finds stop lowers busy and waits until the stop is
+ * lifted (mm_host_gate_wait). On x86 the compiler fence is all the owner
+ * needs besides the plain stores and loads: the loads are acquires and the
+ * store leaving the gate a release by the hardware's ordering. */
 struct mm_cpu_gate {
-	unsigned busy;   /* the owner is inside (atomic) */
-	unsigned stop;   /* another thread holds it (atomic) */
+	unsigned busy;        /* the owner is inside (atomic) */
+	unsigned stop;        /* another thread holds it (atomic) */
+	unsigned long open;   /* index + 1: open to mm_gate_try; 0: closed (atomic) */
 } __attribute__((aligned(64)));
 
 extern struct mm_cpu_gate mm_cpu_gates[MM_MAX_CPUS];
+extern __thread struct mm_cpu_gate *mm_host_gate;   /* the thread's; NULL: no index yet */
+extern int mm_host_gates_closed;                     /* mm_gates_close (mm lock) */
 
 void mm_host_gate_wait(struct mm_cpu_gate *g);
 void mm_host_gates_stop(void);
+struct mm_cpu_gate *mm_host_gate_claim(void);
+
+static inline struct mm_cpu_gate *mm_cpu_gate(unsigned cpu)
+{
+	return &mm_cpu_gates[cpu];
+}
 
 /* The test builds (-DMM_GATE_AUDIT) check mm/mm_env.h's rule on every
  * entry: a thread that holds the mm lock -- counted solo, or the owner --
@@ -125,13 +139,18 @@ void mm_host_gates_stop(void);
  * mm_host_gate_audit reports and aborts. */
 void mm_host_gate_audit(void);
 
-static inline unsigned long mm_gate_enter(struct mm_cpu_gate *g)
+static inline void mm_gate_audit(void)
 {
 #ifdef MM_GATE_AUDIT
 	if (__atomic_load_n(&mm_host_lock.solo_depth, __ATOMIC_RELAXED) ||
 	    (mm_host_cpu_id && __atomic_load_n(&mm_host_lock.owner, __ATOMIC_RELAXED) == mm_host_cpu_id))
 		mm_host_gate_audit();
 #endif
+}
+
+static inline unsigned long mm_gate_enter(struct mm_cpu_gate *g)
+{
+	mm_gate_audit();
 	__atomic_store_n(&g->busy, 1, __ATOMIC_RELAXED);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);   /* membarrier orders the rest */
 	/* acquire: what a stopper did before lifting its stop happens before
@@ -147,6 +166,36 @@ static inline void mm_gate_leave(struct mm_cpu_gate *g, unsigned long s)
 	__atomic_store_n(&g->busy, 0, __ATOMIC_RELEASE);
 }
 
+/* kmalloc's and kfree's entry (mm/mm_env.h): .open the thread's index +
+ * 1, or 0 when its gate is closed (not entered); .state is the gate, for
+ * mm_gate_exit. */
+struct mm_gate_entry {
+	unsigned long open;
+	unsigned long state;
+};
+
+static inline struct mm_gate_entry mm_gate_try(void)
+{
+	struct mm_cpu_gate *g = mm_host_gate;
+	struct mm_gate_entry e;
+
+	if (__builtin_expect(!g, 0))
+		g = mm_host_gate_claim();
+	mm_gate_audit();
+	__atomic_store_n(&g->busy, 1, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);   /* membarrier orders the rest */
+	e.open = __atomic_load_n(&g->open, __ATOMIC_ACQUIRE);
+	if (__builtin_expect(!e.open, 0))
+		__atomic_store_n(&g->busy, 0, __ATOMIC_RELEASE);
+	e.state = (unsigned long)g;
+	return e;
+}
+
+static inline void mm_gate_exit(unsigned long s)
+{
+	__atomic_store_n(&((struct mm_cpu_gate *)s)->busy, 0, __ATOMIC_RELEASE);
+}
+
 static inline void mm_gates_stop(void)
 {
 	mm_host_gates_stop();
@@ -154,8 +203,16 @@ static inline void mm_gates_stop(void)
 
 static inline void mm_gates_start(void)
 {
-	for (unsigned i = 0; i < MM_MAX_CPUS; i++)
+	for (unsigned i = 0; i < MM_MAX_CPUS; i++) {
+		__atomic_store_n(&mm_cpu_gates[i].open, mm_host_gates_closed ? 0ul : i + 1ul,
+				 __ATOMIC_RELEASE);
 		__atomic_store_n(&mm_cpu_gates[i].stop, 0, __ATOMIC_RELEASE);
+	}
+}
+
+static inline void mm_gates_close(bool closed)
+{
+	mm_host_gates_closed = closed;
 }
 
 /* A lock of the mm's own structures (a zone's free lists, a block cache's
@@ -208,14 +265,15 @@ static inline void mm_store32(uint32_t *w, uint32_t v)
 }
 
 /* Set bits of a word other threads may set or clear bits of at once;
- * returns the word before. Atomic once a second thread uses the mm;
- * before, a plain read-modify-write (no lock prefix to pay). */
+ * returns the word before (an acquire: the caller's later loads come after
+ * it, as a claim needs). Atomic once a second thread uses the mm; before,
+ * a plain read-modify-write (no lock prefix to pay). */
 static inline uint64_t mm_bits_set(uint64_t *w, uint64_t bits)
 {
 	uint64_t old;
 
 	if (__builtin_expect(__atomic_load_n(&mm_host_lock.shared, __ATOMIC_RELAXED), 0))
-		return __atomic_fetch_or(w, bits, __ATOMIC_RELAXED);
+		return __atomic_fetch_or(w, bits, __ATOMIC_ACQUIRE);
 	old = __atomic_load_n(w, __ATOMIC_RELAXED);
 	__atomic_store_n(w, old | bits, __ATOMIC_RELAXED);
 	return old;

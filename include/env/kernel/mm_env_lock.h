@@ -92,51 +92,167 @@ static inline unsigned mm_cpu(void)
 
 /* A CPU gate (mm/mm_env.h): what guards one hart's own caches. Its hart
  * enters it with interrupts off, so nothing on that hart interrupts the
- * section; a spin lock besides, because a hart holding the mm lock may
- * take every gate to drain or count the caches behind it (as Linux's
- * per-cpu pages take pcp->lock, mm/page_alloc.c). Uncontended -- the
- * common case -- it is one amoswap to take and a release store to give. */
-struct mm_cpu_gate {
-	unsigned long lock;   /* 1: held (a full word: amoswap.d needs no sign extension) */
-} __attribute__((aligned(64)));
+ * section; and, since a hart holding the mm lock may hold every gate at
+ * once to drain or count the caches behind them (as Linux's per-cpu pages
+ * take pcp->lock, mm/page_alloc.c), a handshake with that stopper: no
+ * atomic read-modify-write on the owner's side, one fence each way.
+ * struct mm_cpu_gate sits in the hart's struct hart (kernel/smp.h), so the
+ * owner reaches it through tp without knowing its index.
+ *
+ *   owner, entering:  busy = 1; fence w,r; load open (or stop)
+ *   owner, leaving:   fence rw,w; busy = 0
+ *   stopper:          stop = 1, open = 0 (each gate); fence rw,rw;
+ *                     wait until each busy == 0; fence r,rw
+ *   stopper, restart: fence rw,w; open = index + 1 (0 while closed); stop = 0
+ *
+ * Why that is enough, by the RISC-V weak memory model (RVWMO, unprivileged
+ * spec ch. 17), rule numbers as there:
+ * - Mutual exclusion is Dekker's: each side stores its flag, fences the
+ *   store before its load (fence w,r: rule 4, "a precedes b by a fence")
+ *   and loads the other's. In the global memory order one of the two
+ *   stores comes first, so at least one side sees the other's flag: the
+ *   owner finds the gate closed (and goes in no further), or the stopper
+ *   finds busy and waits.
+ * - The owner's section happens before the stopper's work: the section's
+ *   accesses precede the busy = 0 store by fence rw,w (rule 4); the
+ *   stopper's load of that 0 precedes its own accesses by fence r,rw.
+ * - The stopper's work happens before the owner's next section: the work
+ *   precedes open = index + 1 by fence rw,w; the owner's loads of its
+ *   per-CPU data have a syntactic address dependency on the open value it
+ *   read (kmalloc and kfree index their CPU's share with it: rule 9, a
+ *   load ordered after the load its address depends on), and the page
+ *   lists' entry, which reads stop instead, fences r,rw after the load.
+ * - Leaving, a plain store after the fence (GCC 12 makes a release store
+ *   a fence and an amoswap); interrupts come back on with one csrs (the
+ *   state is the previous SIE bit, or 0).
+ * Per fast path that is a csrrc and an andi, a store, two fences, a load
+ * and a branch, and the csrs: no amoswap, and the mm_slow_paths word folded
+ * into open (mm_gates_close). A stopper's wait is bounded: every gate
+ * section is a few dozen instructions that take no lock and never wait. */
 
-extern struct mm_cpu_gate mm_cpu_gates[MM_MAX_CPUS];
+/* The hart's own struct hart, read straight from tp (as Linux's riscv
+ * `current`): this_hart()'s asm would copy it to another register at
+ * each use. */
+register struct hart *mm_tp __asm__("tp");
 
-static inline void mm_gate_take(struct mm_cpu_gate *g)
+struct mm_gate_entry {
+	unsigned long open;    /* index + 1; 0: closed, not entered */
+	unsigned long state;   /* for mm_gate_exit */
+};
+
+static inline struct mm_cpu_gate *mm_cpu_gate(unsigned cpu)
 {
-	while (__atomic_exchange_n(&g->lock, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(&g->lock, __ATOMIC_RELAXED))
-			;
+	return &harts[cpu].mm_gate;
 }
 
-/* Enter the calling hart's own gate; returns the state mm_gate_leave
- * restores (the previous SIE bit). */
+static inline void mm_gate_fence_wr(void)
+{
+	__asm__ volatile("fence w,r" ::: "memory");
+}
+
+static inline void mm_gate_fence_rw_w(void)
+{
+	__asm__ volatile("fence rw,w" ::: "memory");
+}
+
+static inline void mm_gate_fence_r_rw(void)
+{
+	__asm__ volatile("fence r,rw" ::: "memory");
+}
+
+static inline void mm_irq_restore(unsigned long s)
+{
+	__asm__ volatile("csrs sstatus, %0" :: "r"(s) : "memory");   /* s: SIE or 0 */
+}
+
+/* Enter the calling hart's own gate g whether kmalloc's fast paths are
+ * closed or not (the page lists' entry), waiting while a stopper holds
+ * it; returns the state mm_gate_leave restores (the previous SIE bit). */
 static inline unsigned long mm_gate_enter(struct mm_cpu_gate *g)
 {
 	unsigned long s = irq_save();
 
-	mm_gate_take(g);
+	for (;;) {
+		*(volatile unsigned long *)&g->busy = 1;
+		mm_gate_fence_wr();
+		if (!*(volatile unsigned long *)&g->stop)
+			break;
+		*(volatile unsigned long *)&g->busy = 0;
+		mm_irq_restore(s);
+		while (*(volatile unsigned long *)&g->stop)
+			;
+		s = irq_save();
+	}
+	mm_gate_fence_r_rw();
 	return s;
 }
 
 static inline void mm_gate_leave(struct mm_cpu_gate *g, unsigned long s)
 {
-	__atomic_store_n(&g->lock, 0, __ATOMIC_RELEASE);
-	irq_restore(s);
+	mm_gate_fence_rw_w();
+	*(volatile unsigned long *)&g->busy = 0;
+	mm_irq_restore(s);
 }
 
-/* Take / give every hart's gate (the mm lock held, interrupts off: the
- * only code that takes more than one gate, so in index order). */
+/* kmalloc's and kfree's entry: enter the calling hart's gate if it is
+ * open; .open is the hart's index + 1, .state what mm_gate_exit restores.
+ * .open 0 when it is closed (held by a stopper, or mm_gates_close): then
+ * the gate was not entered and the fast path must not run. The caller
+ * indexes its per-CPU data with .open (see above). A pair by value, not
+ * an out-parameter: a caller whose local had its address taken could not
+ * end in a tail call (mm/kmalloc.c, KM_TAIL). */
+static inline struct mm_gate_entry mm_gate_try(void)
+{
+	struct mm_cpu_gate *g = &mm_tp->mm_gate;
+	struct mm_gate_entry e;
+
+	e.state = irq_save();
+	*(volatile unsigned long *)&g->busy = (unsigned long)mm_tp;   /* nonzero */
+	mm_gate_fence_wr();
+	e.open = *(volatile unsigned long *)&g->open;
+	if (__builtin_expect(!e.open, 0)) {
+		*(volatile unsigned long *)&g->busy = 0;   /* nothing read behind it */
+		mm_irq_restore(e.state);
+	}
+	return e;
+}
+
+static inline void mm_gate_exit(unsigned long s)
+{
+	mm_gate_leave(&mm_tp->mm_gate, s);
+}
+
+/* Hold / give back every hart's gate (the mm lock held, interrupts off;
+ * nothing between them enters a gate). mm_gates_close(closed), with the
+ * gates held: whether they open for kmalloc's fast paths when given back
+ * (mm_slow_paths, mm/slowpath.c). */
+extern int mm_gates_closed;
+
 static inline void mm_gates_stop(void)
 {
+	for (unsigned i = 0; i < MM_MAX_CPUS; i++) {
+		*(volatile unsigned long *)&harts[i].mm_gate.stop = 1;
+		*(volatile unsigned long *)&harts[i].mm_gate.open = 0;
+	}
+	__asm__ volatile("fence rw,rw" ::: "memory");
 	for (unsigned i = 0; i < MM_MAX_CPUS; i++)
-		mm_gate_take(&mm_cpu_gates[i]);
+		while (*(volatile unsigned long *)&harts[i].mm_gate.busy)
+			;
+	mm_gate_fence_r_rw();
 }
 
 static inline void mm_gates_start(void)
 {
-	for (unsigned i = 0; i < MM_MAX_CPUS; i++)
-		__atomic_store_n(&mm_cpu_gates[i].lock, 0, __ATOMIC_RELEASE);
+	mm_gate_fence_rw_w();
+	for (unsigned i = 0; i < MM_MAX_CPUS; i++) {
+		*(volatile unsigned long *)&harts[i].mm_gate.open = mm_gates_closed ? 0 : i + 1;
+		*(volatile unsigned long *)&harts[i].mm_gate.stop = 0;
+	}
+}
+
+static inline void mm_gates_close(bool closed)
+{
+	mm_gates_closed = closed;
 }
 
 /* A lock of the mm's own structures (a zone's free lists, a slab cache,
@@ -177,10 +293,11 @@ static inline void mm_store32(uint32_t *w, uint32_t v)
 }
 
 /* Set bits of a word other harts may set or clear bits of at once;
- * returns the word before (amoor.d). Clear: amoand.d. */
+ * returns the word before (amoor.d.aq: the caller's later loads come
+ * after it, as a claim needs). Clear: amoand.d. */
 static inline uint64_t mm_bits_set(uint64_t *w, uint64_t bits)
 {
-	return __atomic_fetch_or(w, bits, __ATOMIC_RELAXED);
+	return __atomic_fetch_or(w, bits, __ATOMIC_ACQUIRE);
 }
 
 static inline void mm_bits_clear(uint64_t *w, uint64_t bits)
