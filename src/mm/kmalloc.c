@@ -74,10 +74,12 @@ static struct {
 } km_heap_pending;
 static int km_bypass;   /* kmalloc_bypass_caches(): its holders */
 
-/* Smallest class for a size, by 8-byte steps, and its cache (the fast
- * path's lookup): filled by kmalloc_init. */
+/* Smallest class for a size, by 8-byte steps (km_class_of[(size + 7) / 8]),
+ * and its cache for the fast path, km_cache_of[(size - 1) / 8]: indexed so
+ * that the size - 1 kmalloc tests its range with serves for the lookup.
+ * Filled by kmalloc_init. */
 static uint8_t km_class_of[KMALLOC_MAX_CACHE_SIZE / 8 + 1];
-static struct kmem_cache *km_cache_of[KMALLOC_MAX_CACHE_SIZE / 8 + 1];
+static struct kmem_cache *km_cache_of[KMALLOC_MAX_CACHE_SIZE / 8];
 
 static void km_class_table(void)
 {
@@ -87,7 +89,8 @@ static void km_class_table(void)
 		while (km_classes[ci].size < i * 8)
 			ci++;
 		km_class_of[i] = (uint8_t)ci;
-		km_cache_of[i] = km_caches[ci];
+		if (i)
+			km_cache_of[i - 1] = km_caches[ci];
 	}
 }
 
@@ -640,6 +643,16 @@ static KM_TAIL void *km_alloc_refill(struct kmem_cache *c, size_t size)
 	return p ? p : km_alloc_ptr(size, GFP_KERNEL, caller);
 }
 
+/* kmalloc of anything but a size class with GFP_KERNEL: a kept block for
+ * 8..32 KiB, else the full path. A tail call from kmalloc, which tail
+ * calls on (so the caller's address stays the return address). */
+static KM_HOT KM_TAIL void *km_alloc_other(size_t size, gfp_t gfp)
+{
+	if (gfp == GFP_KERNEL && size - 1 < KEPT_MAX_SIZE && size > KMALLOC_MAX_CACHE_SIZE)
+		return km_kept_alloc(size);
+	return km_alloc_slow(size, gfp);
+}
+
 /* The common cases: GFP_KERNEL, TwoTier or Hybrid, nothing in
  * mm_slow_paths; a size class goes to the calling CPU's magazines inside
  * its gate -- no shared lock -- a large size to the kept blocks. A miss
@@ -649,31 +662,30 @@ static KM_TAIL void *km_alloc_refill(struct kmem_cache *c, size_t size)
  * cache is indexed with what it returned (mm/mm_env.h). */
 KM_HOT void *kmalloc(size_t size, gfp_t gfp)
 {
-	if (gfp == GFP_KERNEL) {
-		if (size - 1 < KMALLOC_MAX_CACHE_SIZE) {
-			struct kmem_cache *c = km_cache_of[(size + 7) / 8];
-			struct mm_gate_entry g = mm_gate_try();
-			struct slab_cpu *pc;
-			struct slab_mag *m;
-			void *p;
+	struct kmem_cache *c;
+	struct mm_gate_entry g;
+	struct slab_cpu *pc;
+	struct slab_mag *m;
+	unsigned long n;
+	void *p;
 
-			if (__builtin_expect(!g.open, 0))
-				return km_alloc_slow(size, gfp);
-			pc = &c->cpu[g.open - 1];
-			m = slab_mag_to_take(pc);
-			if (__builtin_expect(!m, 0)) {
-				mm_gate_exit(g.state);
-				return km_alloc_refill(c, size);
-			}
-			p = slab_mag_pop(pc, m);
-			mm_cpu_count(&pc->bytes, pc->bytes + size);
-			mm_gate_exit(g.state);
-			return p;
-		} else if (size - 1 < KEPT_MAX_SIZE) {
-			return km_kept_alloc(size);
-		}
+	if (__builtin_expect(gfp != GFP_KERNEL || size - 1 >= KMALLOC_MAX_CACHE_SIZE, 0))
+		return km_alloc_other(size, gfp);
+	c = km_cache_of[(size - 1) / 8];
+	g = mm_gate_try();
+	if (__builtin_expect(!g.open, 0))
+		return km_alloc_slow(size, GFP_KERNEL);
+	pc = &c->cpu[g.open - 1];
+	m = slab_mag_to_take(pc);
+	if (__builtin_expect(!m, 0)) {
+		mm_gate_exit(g.state);
+		return km_alloc_refill(c, size);
 	}
-	return km_alloc_slow(size, gfp);
+	n = m->n;
+	mm_cpu_count(&pc->bytes, pc->bytes + size);
+	p = slab_mag_pop(pc, m, n);
+	mm_gate_exit(g.state);
+	return p;
 }
 
 void *kzalloc(size_t size, gfp_t gfp)

@@ -322,13 +322,13 @@ static inline __attribute__((always_inline)) struct slab_mag *slab_mag_to_take(s
 	return m;
 }
 
-/* Take the newest object of m (not empty: slab_mag_to_take), counted on pc. */
+/* Take the newest object of m, which holds n (> 0: slab_mag_to_take),
+ * counted on pc. */
 static inline __attribute__((always_inline)) void *slab_mag_pop(struct slab_cpu *pc,
-								struct slab_mag *m)
+								struct slab_mag *m,
+								unsigned long n)
 {
-	unsigned long n = m->n - 1;
-
-	m->n = n;
+	m->n = --n;
 	mm_bits_clear(m->word[n], m->bit[n]);   /* cached -> allocated */
 	slab_cpu_count(&pc->allocs);
 	return m->obj[n];
@@ -338,7 +338,7 @@ static inline __attribute__((always_inline)) void *slab_alloc_fast(struct slab_c
 {
 	struct slab_mag *m = slab_mag_to_take(pc);
 
-	return m ? slab_mag_pop(pc, m) : NULL;
+	return m ? slab_mag_pop(pc, m, m->n) : NULL;
 }
 
 /* pg: the compound head of obj's frame, owned by a slab; cpu: the calling
