@@ -304,21 +304,30 @@ static inline void slab_cpu_count(unsigned long *n)
 	mm_cpu_count(n, *n + 1);
 }
 
+/* The loaded magazine of pc can give no object (or take none, when
+ * for_free): swap in the previous one if it can (Bonwick) and return it;
+ * NULL when it cannot either (or the cache has no magazines). Inline: a
+ * call would make the fast paths save registers around it. */
+static inline __attribute__((always_inline)) struct slab_mag *
+slab_mag_swap(struct slab_cpu *pc, bool for_free)
+{
+	struct slab_mag *m = pc->loaded, *p = pc->prev;
+
+	if (!p || (for_free ? p->n != 0 : p->n == 0))
+		return NULL;
+	pc->prev = m;
+	pc->loaded = p;
+	return p;
+}
+
 /* The CPU's magazine an allocation takes from: the loaded one, else a
- * loaded previous one swapped in (Bonwick); NULL when both are empty (or
- * the cache has none). */
+ * loaded previous one swapped in; NULL when both are empty. */
 static inline __attribute__((always_inline)) struct slab_mag *slab_mag_to_take(struct slab_cpu *pc)
 {
 	struct slab_mag *m = pc->loaded;
 
-	if (__builtin_expect(!m || !m->n, 0)) {
-		struct slab_mag *p = pc->prev;
-
-		if (!p || !p->n)
-			return NULL;
-		pc->prev = m;
-		pc->loaded = m = p;
-	}
+	if (__builtin_expect(!m || !m->n, 0))
+		m = slab_mag_swap(pc, false);
 	return m;
 }
 
@@ -359,6 +368,7 @@ slab_free_fast(struct page *pg, const void *obj, unsigned long cpu)
 	struct slab_mag *m;
 	unsigned long n;
 	uint64_t *aword, *cword, bit;
+	char *base;
 	long i;
 
 	if (pg->kind != LAY_PLAIN || !c)
@@ -370,16 +380,14 @@ slab_free_fast(struct page *pg, const void *obj, unsigned long cpu)
 	pc = &c->cpu[cpu];
 	m = pc->loaded;
 	if (__builtin_expect(!m || (n = m->n) == m->cap, 0)) {
-		struct slab_mag *p = pc->prev;   /* Bonwick: an empty previous one */
-
-		if (!p || p->n)
+		m = slab_mag_swap(pc, true);   /* an empty previous one */
+		if (!m)
 			return NULL;   /* the slow path makes room (or a non-kmalloc cache) */
-		pc->prev = m;
-		pc->loaded = m = p;
 		n = 0;
 	}
-	aword = slab_alloc_map(pg) + (unsigned long)i / 64;
-	cword = (uint64_t *)((char *)pg->mem + l->cmap_off) + (unsigned long)i / 64;
+	base = (char *)pg->mem + (unsigned long)i / 64 * sizeof(uint64_t);   /* the word's offset */
+	aword = (uint64_t *)(base + SLAB_HDR);          /* in the alloc map (slab_alloc_map) */
+	cword = (uint64_t *)(base + l->cmap_off);       /* in the cached map (slab_cached_map) */
 	bit = 1ull << (i % 64);
 	if (mm_bits_set(cword, bit) & bit)
 		return NULL;   /* cached or being freed: the full path reports it */
