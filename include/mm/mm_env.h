@@ -63,7 +63,8 @@
  *     lock looks at the frame as a buddy);
  *   uint64_t mm_bits_set(w, bits) / void mm_bits_clear(w, bits): change
  *     bits of a word other CPUs change bits of without the mm lock (the
- *     slabs' cached maps); mm_bits_set returns the word before;
+ *     slabs' cached maps); mm_bits_set returns the word before (an
+ *     acquire); bool mm_bit_claim(w, i): set bit i, whether it was set;
  *     bool mm_cas32(w, old, want): compare-and-swap a 32-bit word (a
  *     frame's flags, which a page-list free claims). */
 

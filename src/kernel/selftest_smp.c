@@ -22,6 +22,7 @@
 #include "lib/pattern.h"
 #include "lib/xorshift.h"
 #include "mm/buddy.h"
+#include "mm/mm_debug.h"
 #include "mm/kmalloc.h"
 #include "mm/slab.h"
 #include "mm/stats.h"
@@ -694,6 +695,123 @@ static void test_double_free_across_harts(struct ktest *t)
 	KT_EXPECT(t, buddy_free_pages() == before);
 }
 
+/* ---- the gates under the fast paths ------------------------------------- */
+
+#define GATE_OPS  3000
+#define GATE_RING 8
+
+struct gate_churn {
+	uint64_t rng;
+	unsigned long allocs, frees, bad;
+	uint64_t bytes;
+};
+
+static struct gate_churn gate_churns[HART_MAX];
+static volatile int gate_go;
+static volatile unsigned gate_done;
+
+/* kmalloc / kfree on the fast paths (sizes 1..256, a ring of 8 live),
+ * counting what was asked and served. */
+static void gate_churn(void *arg)
+{
+	struct gate_churn *c = arg;
+	void *ring[GATE_RING] = { 0 };
+	size_t sizes[GATE_RING] = { 0 };
+
+	while (!__atomic_load_n(&gate_go, __ATOMIC_ACQUIRE))
+		;
+	for (unsigned i = 0; i < GATE_OPS + GATE_RING; i++) {
+		unsigned k = i % GATE_RING;
+
+		if (ring[k]) {
+			c->bad += !pattern_intact(ring[k], sizes[k], (unsigned)sizes[k]);
+			kfree(ring[k]);
+			c->frees++;
+			ring[k] = NULL;
+		}
+		if (i >= GATE_OPS)
+			continue;
+		sizes[k] = 1 + xorshift64(&c->rng) % 256;
+		ring[k] = kmalloc(sizes[k], 0);
+		if (ring[k]) {
+			pattern_fill(ring[k], sizes[k], (unsigned)sizes[k]);
+			c->allocs++;
+			c->bytes += sizes[k];
+		}
+	}
+	__atomic_fetch_add(&gate_done, 1, __ATOMIC_RELEASE);
+}
+
+static void stats_sum(struct mm_alloc_counters *sum)
+{
+	struct kmalloc_stats st;
+
+	kmalloc_get_stats(&st);   /* stops every gate to fold the harts' counts */
+	memset(sum, 0, sizeof(*sum));
+	for (int m = 0; m < MM_MODE_NR; m++) {
+		sum->successes += st.mode[m].successes;
+		sum->bytes_requested += st.mode[m].bytes_requested;
+	}
+	for (int b = 0; b < KM_BACKEND_NR; b++) {
+		sum->frees += st.backend[b].frees;
+		sum->bytes_in_use += st.backend[b].bytes_in_use;
+	}
+}
+
+/* Harts 1.. allocate and free through their magazines while hart 0 stops
+ * every gate again and again (folding the counts) and closes and opens
+ * them (poisoning on and off: the magazines drained, the fast paths shut,
+ * then open again). Every allocation, free and requested byte is counted
+ * exactly once, no object is handed out twice (patterns intact), and the
+ * fast paths served again once the gates opened. */
+static void test_gates_under_fast_paths(struct ktest *t)
+{
+	struct mm_alloc_counters s0, s1, tmp;
+	unsigned long before, allocs = 0, frees = 0, bad = 0, stops = 0;
+	uint64_t bytes = 0;
+	unsigned posted = 0;
+
+	if (nharts < 2) {
+		KT_SKIP(t, "one hart");
+		return;
+	}
+	kmalloc_shrink();
+	before = buddy_free_pages();
+	stats_sum(&s0);
+	gate_go = 0;
+	gate_done = 0;
+	for (unsigned i = 1; i < nharts; i++) {
+		gate_churns[i] = (struct gate_churn){ .rng = 0x9a7eull * (i + 5) };
+		posted += smp_post(i, gate_churn, &gate_churns[i]) == 0;
+	}
+	KT_EXPECT(t, posted == nharts - 1);
+	__atomic_store_n(&gate_go, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&gate_done, __ATOMIC_ACQUIRE) < posted) {
+		stats_sum(&tmp);
+		mm_debug_set(MM_DEBUG_POISON, stops % 2 == 0);
+		stops++;
+	}
+	mm_debug_set(MM_DEBUG_POISON, false);
+	for (unsigned i = 1; i < nharts; i++) {
+		KT_EXPECT(t, smp_wait(i, 60000) == 0);
+		allocs += gate_churns[i].allocs;
+		frees += gate_churns[i].frees;
+		bytes += gate_churns[i].bytes;
+		bad += gate_churns[i].bad;
+	}
+	stats_sum(&s1);
+	KT_EXPECT(t, bad == 0);
+	KT_EXPECT(t, allocs == (unsigned long)GATE_OPS * (nharts - 1) && frees == allocs);
+	KT_EXPECT(t, s1.successes - s0.successes == allocs);
+	KT_EXPECT(t, s1.frees - s0.frees == frees);
+	KT_EXPECT(t, s1.bytes_requested - s0.bytes_requested == bytes);
+	KT_EXPECT(t, s1.bytes_in_use == s0.bytes_in_use);
+	KT_EXPECT(t, stops > 0);
+	KT_EXPECT(t, mm_check() == 0);
+	kmalloc_shrink();
+	KT_EXPECT(t, buddy_free_pages() == before);
+}
+
 static const struct ktest_case smp_cases[] = {
 	{ "all_harts_online", test_online },
 	{ "call_runs_on_each_hart", test_call_each },
@@ -709,5 +827,6 @@ static const struct ktest_case smp_cases[] = {
 	{ "zone_locks_every_hart", test_zones_every_hart },
 	{ "bcache_shrunk_by_other_harts", test_bcache_shrunk_by_others },
 	{ "double_free_across_harts", test_double_free_across_harts },
+	{ "gates_stop_and_close_under_fast_paths", test_gates_under_fast_paths },
 };
 KTEST_SUITE(smp_suite, "smp", smp_cases);

@@ -389,7 +389,7 @@ slab_free_fast(struct page *pg, const void *obj, unsigned long cpu)
 	aword = (uint64_t *)(base + SLAB_HDR);          /* in the alloc map (slab_alloc_map) */
 	cword = (uint64_t *)(base + l->cmap_off);       /* in the cached map (slab_cached_map) */
 	bit = 1ull << (i % 64);
-	if (mm_bits_set(cword, bit) & bit)
+	if (mm_bit_claim(cword, (unsigned)i % 64))
 		return NULL;   /* cached or being freed: the full path reports it */
 	if (!(__atomic_load_n(aword, __ATOMIC_RELAXED) & bit)) {
 		mm_bits_clear(cword, bit);   /* free: a double free the full path reports */

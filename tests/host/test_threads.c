@@ -8,13 +8,17 @@
  * Afterwards the integrity check is clean, kmalloc's bytes in use are back
  * to the start and, after kmalloc_shrink(), so are the free pages. An
  * object waiting in one thread's magazine is a double free for any other.
- * Thread indexes are reused as threads come and go, and a 65th thread at
- * once is refused loudly (in a child process).
+ * A thread's gate is closed to kmalloc's fast paths while a reason of
+ * mm_slow_paths is set or a stopper holds it, and a stopper waits for an
+ * owner inside; the counts stay exact while gates close and open under
+ * threads allocating. Thread indexes are reused as threads come and go,
+ * and a 65th thread at once is refused loudly (in a child process).
  *
  * Built twice by the Makefile: under ASan+UBSan like every host test, and
  * under ThreadSanitizer against build/host/libmm_tsan.a (test_threads_tsan),
  * where any data race fails the run. Seeds are fixed and printed. */
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -29,6 +33,8 @@
 #include "lib/xorshift.h"
 #include "mm/buddy.h"
 #include "mm/kmalloc.h"
+#include "mm/mm_debug.h"
+#include "mm/mm_env.h"
 #include "mm/mm_host.h"
 #include "mm/shrinker.h"
 #include "mm/slab.h"
@@ -615,6 +621,206 @@ static void test_double_free_across_threads(void)
 	       "kmalloc_shrink empties every thread's magazines: free pages back (%lu)", free0);
 }
 
+/* ---- the gates ----------------------------------------------------------------------- */
+
+static int gate_inside, gate_release, gate_stopped, gate_restart;
+
+/* Enter this thread's gate as kmalloc does, say so, stay until told. */
+static void *gate_owner(void *arg)
+{
+	struct mm_gate_entry e = mm_gate_try();
+
+	*(unsigned long *)arg = e.open;
+	__atomic_store_n(&gate_inside, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&gate_release, __ATOMIC_ACQUIRE))
+		sched_yield();
+	if (e.open)
+		mm_gate_exit(e.state);
+	return NULL;
+}
+
+/* Hold every gate (the mm lock first, as the rule says) until told. */
+static void *gate_stopper(void *arg)
+{
+	unsigned long s = mm_lock();
+
+	(void)arg;
+	mm_gates_stop();
+	__atomic_store_n(&gate_stopped, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&gate_restart, __ATOMIC_ACQUIRE))
+		sched_yield();
+	mm_gates_start();
+	mm_unlock(s);
+	return NULL;
+}
+
+/* kmalloc's and kfree's gate (mm/mm_env.h): open to the thread (its
+ * index + 1) while nothing is set, closed (not entered) while a reason
+ * of mm_slow_paths is, when kmalloc and kfree still serve through the
+ * slow paths; a stopper holding every gate waits for an owner inside to
+ * leave, and while it holds them the gate is closed to the fast paths. */
+static void test_gates(void)
+{
+	struct kmalloc_stats k0, k1;
+	struct mm_gate_entry e;
+	unsigned long open_a = 0;
+	pthread_t a, b;
+	unsigned cpu = mm_cpu();
+	void *p;
+
+	e = mm_gate_try();
+	tap_ok(e.open == cpu + 1 && __atomic_load_n(&mm_cpu_gate(cpu)->busy, __ATOMIC_RELAXED),
+	       "open: the gate gives the thread's index + 1 (%lu) and is entered", e.open);
+	mm_gate_exit(e.state);
+	tap_ok(!__atomic_load_n(&mm_cpu_gate(cpu)->busy, __ATOMIC_RELAXED), "left");
+
+	mm_debug_set(MM_DEBUG_POISON, true);
+	e = mm_gate_try();
+	tap_ok(e.open == 0 && !__atomic_load_n(&mm_cpu_gate(cpu)->busy, __ATOMIC_RELAXED),
+	       "a reason set (poisoning on): closed, not entered");
+	kmalloc_get_stats(&k0);
+	p = kmalloc(64, GFP_KERNEL);
+	kfree(p);
+	kmalloc_get_stats(&k1);
+	tap_ok(p && k1.backend[KM_BACKEND_SLAB].frees == k0.backend[KM_BACKEND_SLAB].frees + 1 &&
+	       k1.backend[KM_BACKEND_SLAB].bytes_in_use == k0.backend[KM_BACKEND_SLAB].bytes_in_use,
+	       "closed: kmalloc and kfree served by the slow paths, counted");
+	mm_debug_set(MM_DEBUG_POISON, false);
+	e = mm_gate_try();
+	tap_ok(e.open == cpu + 1, "the reason cleared: open again");
+	if (e.open)
+		mm_gate_exit(e.state);
+
+	gate_inside = gate_release = gate_stopped = gate_restart = 0;
+	pthread_create(&a, NULL, gate_owner, &open_a);
+	while (!__atomic_load_n(&gate_inside, __ATOMIC_ACQUIRE))
+		sched_yield();
+	pthread_create(&b, NULL, gate_stopper, NULL);
+	usleep(50000);
+	tap_ok(open_a != 0 && !__atomic_load_n(&gate_stopped, __ATOMIC_ACQUIRE),
+	       "a stopper waits while another thread is inside its gate (50 ms)");
+	__atomic_store_n(&gate_release, 1, __ATOMIC_RELEASE);
+	pthread_join(a, NULL);
+	while (!__atomic_load_n(&gate_stopped, __ATOMIC_ACQUIRE))
+		sched_yield();
+	e = mm_gate_try();
+	tap_ok(e.open == 0, "the owner left: the stopper holds every gate, closed to the fast paths");
+	__atomic_store_n(&gate_restart, 1, __ATOMIC_RELEASE);
+	pthread_join(b, NULL);
+	e = mm_gate_try();
+	tap_ok(e.open == cpu + 1, "given back: open again");
+	if (e.open)
+		mm_gate_exit(e.state);
+	tap_ok(mm_check() == 0, "mm_check clean");
+}
+
+#define GATE_THREADS 4
+#define GATE_OPS (OPS / 2)
+
+struct gate_count {
+	uint64_t rng;
+	unsigned long allocs, frees, bad;
+	uint64_t bytes;
+};
+
+static int gate_churn_done;
+
+/* kmalloc / kfree of 1..256 bytes through the magazines, a ring of 8
+ * live, counting what was asked and served. */
+static void *gate_churn(void *arg)
+{
+	struct gate_count *c = arg;
+	struct blk ring[8] = { 0 };
+
+	for (unsigned i = 0; i < GATE_OPS + 8; i++) {
+		struct blk *b = &ring[i % 8];
+
+		if (b->p) {
+			c->bad += !intact(b, b->n);
+			kfree(b->p);
+			c->frees++;
+			b->p = NULL;
+		}
+		if (i >= GATE_OPS)
+			continue;
+		b->n = 1 + xorshift64(&c->rng) % 256;
+		b->tag = (unsigned char)i;
+		b->order = -1;
+		b->p = kmalloc(b->n, GFP_KERNEL);
+		if (b->p) {
+			fill(b);
+			c->allocs++;
+			c->bytes += b->n;
+		}
+	}
+	__atomic_fetch_add(&gate_churn_done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void stats_sum(struct mm_alloc_counters *sum)
+{
+	struct kmalloc_stats st;
+
+	kmalloc_get_stats(&st);   /* stops every gate to fold the threads' counts */
+	memset(sum, 0, sizeof(*sum));
+	for (int m = 0; m < MM_MODE_NR; m++) {
+		sum->successes += st.mode[m].successes;
+		sum->bytes_requested += st.mode[m].bytes_requested;
+	}
+	for (int b = 0; b < KM_BACKEND_NR; b++) {
+		sum->frees += st.backend[b].frees;
+		sum->bytes_in_use += st.backend[b].bytes_in_use;
+	}
+}
+
+/* Threads allocate and free through their magazines while this one stops
+ * every gate again and again (folding the counts) and closes and opens
+ * them (poisoning on and off): every allocation, free and requested byte
+ * is counted once, no block is handed out twice (patterns intact). */
+static void test_counts_while_gates_close(void)
+{
+	struct gate_count counts[GATE_THREADS];
+	struct mm_alloc_counters s0, s1, tmp;
+	unsigned long allocs = 0, frees = 0, bad = 0, stops = 0, free0;
+	uint64_t bytes = 0;
+	pthread_t th[GATE_THREADS];
+
+	kmalloc_shrink();
+	free0 = buddy_free_pages();
+	stats_sum(&s0);
+	gate_churn_done = 0;
+	tap_seed("gate churn", SEED + 17);
+	for (unsigned i = 0; i < GATE_THREADS; i++) {
+		counts[i] = (struct gate_count){ .rng = SEED + 17 + i };
+		pthread_create(&th[i], NULL, gate_churn, &counts[i]);
+	}
+	while (__atomic_load_n(&gate_churn_done, __ATOMIC_ACQUIRE) < GATE_THREADS) {
+		stats_sum(&tmp);
+		mm_debug_set(MM_DEBUG_POISON, stops % 2 == 0);
+		stops++;
+	}
+	mm_debug_set(MM_DEBUG_POISON, false);
+	for (unsigned i = 0; i < GATE_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		allocs += counts[i].allocs;
+		frees += counts[i].frees;
+		bytes += counts[i].bytes;
+		bad += counts[i].bad;
+	}
+	stats_sum(&s1);
+	tap_ok(bad == 0 && allocs == (unsigned long)GATE_OPS * GATE_THREADS && frees == allocs,
+	       "%u threads: %lu allocations and frees, patterns intact, %lu closes and opens meanwhile",
+	       GATE_THREADS, allocs, stops);
+	tap_ok(s1.successes - s0.successes == allocs && s1.frees - s0.frees == frees &&
+	       s1.bytes_requested - s0.bytes_requested == bytes && s1.bytes_in_use == s0.bytes_in_use,
+	       "counted exactly: %lu successes, %lu frees, %llu bytes requested, in use as before",
+	       s1.successes - s0.successes, s1.frees - s0.frees,
+	       (unsigned long long)(s1.bytes_requested - s0.bytes_requested));
+	tap_ok(mm_check() == 0, "mm_check clean");
+	kmalloc_shrink();
+	tap_ok(buddy_free_pages() == free0, "free pages back (%lu)", free0);
+}
+
 /* ---- a thread's index after it gave it back -------------------------------------- */
 
 static pthread_key_t late_key;
@@ -787,6 +993,8 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_simple_heap_threads),
 	TAP_CASE(test_simple_heap_no_mm_lock),
 	TAP_CASE(test_double_free_across_threads),
+	TAP_CASE(test_gates),
+	TAP_CASE(test_counts_while_gates_close),
 	TAP_CASE(test_reclaim_objects_before_data),
 	TAP_CASE(test_index_after_exit),
 #if !defined(__SANITIZE_THREAD__)

@@ -279,6 +279,20 @@ static inline uint64_t mm_bits_set(uint64_t *w, uint64_t bits)
 	return old;
 }
 
+/* Set bit i (0..63) of w as mm_bits_set does; whether it was set (one
+ * lock bts once shared: a fetch-or whose whole old word is wanted is a
+ * compare-and-swap loop on x86). */
+static inline bool mm_bit_claim(uint64_t *w, unsigned i)
+{
+	uint64_t bit = 1ull << (i % 64), old;
+
+	if (__builtin_expect(__atomic_load_n(&mm_host_lock.shared, __ATOMIC_RELAXED), 0))
+		return (__atomic_fetch_or(w, bit, __ATOMIC_ACQUIRE) & bit) != 0;
+	old = __atomic_load_n(w, __ATOMIC_RELAXED);
+	__atomic_store_n(w, old | bit, __ATOMIC_RELAXED);
+	return (old & bit) != 0;
+}
+
 static inline void mm_bits_clear(uint64_t *w, uint64_t bits)
 {
 	if (__builtin_expect(__atomic_load_n(&mm_host_lock.shared, __ATOMIC_RELAXED), 0))

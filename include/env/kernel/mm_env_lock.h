@@ -300,6 +300,14 @@ static inline uint64_t mm_bits_set(uint64_t *w, uint64_t bits)
 	return __atomic_fetch_or(w, bits, __ATOMIC_ACQUIRE);
 }
 
+/* Set bit i (0..63) of w as mm_bits_set does; whether it was set. */
+static inline bool mm_bit_claim(uint64_t *w, unsigned i)
+{
+	uint64_t bit = 1ull << (i % 64);
+
+	return (mm_bits_set(w, bit) & bit) != 0;
+}
+
 static inline void mm_bits_clear(uint64_t *w, uint64_t bits)
 {
 	__atomic_fetch_and(w, ~bits, __ATOMIC_RELAXED);
