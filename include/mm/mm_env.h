@@ -27,7 +27,8 @@
  * guarding what belongs to that CPU alone (its slab magazines, its page
  * lists in front of the buddy allocator). A fast path enters its own
  * CPU's gate, never while holding the mm lock and never another CPU's;
- * inside, it takes no lock and waits for nothing (kernel: interrupts off
+ * inside, it waits for nothing but, for the page lists' refill and trim,
+ * a zone lock, which no stopper holds while stopping (kernel: interrupts off
  * and a store / fence / load handshake with a stopper; host: the same
  * handshake with membarrier(2) in place of the owner's fence; each
  * mm_env_lock.h says its memory ordering).

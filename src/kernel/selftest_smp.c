@@ -8,7 +8,9 @@
  * the others' feet, transactions aborted on every hart, a double free
  * of an object in another hart's magazine refused, page blocks through
  * every hart's page lists in little memory, every zone's lock taken by
- * every hart while hart 0 reads the figures and checks. After each mm case the
+ * every hart while hart 0 reads the figures and checks, the counts exact
+ * while hart 0 stops, closes and opens every gate under the others. After
+ * each mm case the
  * integrity check is clean and, with the caches given back, free
  * pages are what they were. Meaningful with -smp 2..8; with one hart the
  * cross-hart parts run on it alone. */

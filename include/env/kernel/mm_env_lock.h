@@ -127,8 +127,10 @@ static inline unsigned mm_cpu(void)
  *   state is the previous SIE bit, or 0).
  * Per fast path that is a csrrc and an andi, a store, two fences, a load
  * and a branch, and the csrs: no amoswap, and the mm_slow_paths word folded
- * into open (mm_gates_close). A stopper's wait is bounded: every gate
- * section is a few dozen instructions that take no lock and never wait. */
+ * into open (mm_gates_close). A stopper's wait is bounded: a gate section
+ * waits for nothing but a zone lock (the page lists' refill and trim),
+ * and the lock order (mm lock, then gates, then zone locks) has no
+ * stopper holding one while it stops the gates. */
 
 /* The hart's own struct hart, read straight from tp (as Linux's riscv
  * `current`): this_hart()'s asm would copy it to another register at
