@@ -102,12 +102,6 @@ unsigned mm_host_cpu_claim(void)
 	return id;
 }
 
-/* mm_gate_try's first call on a thread: its index, then its gate. */
-struct mm_cpu_gate *mm_host_gate_claim(void)
-{
-	return &mm_cpu_gates[mm_host_cpu() - 1];
-}
-
 /* The lock is another thread's: spin a little, then give the CPU away
  * between tries (the holder may be waiting for one). */
 void mm_host_lock_wait(unsigned me)

@@ -630,6 +630,10 @@ static void *gate_owner(void *arg)
 {
 	struct mm_gate_entry e = mm_gate_try();
 
+	tap_ok(e.open == 0, "a thread's first entry, before it has an index: closed");
+	mm_cpu();   /* what its slow path does first */
+	e = mm_gate_try();
+
 	*(unsigned long *)arg = e.open;
 	__atomic_store_n(&gate_inside, 1, __ATOMIC_RELEASE);
 	while (!__atomic_load_n(&gate_release, __ATOMIC_ACQUIRE))

@@ -126,7 +126,6 @@ extern int mm_host_gates_closed;                     /* mm_gates_close (mm lock)
 
 void mm_host_gate_wait(struct mm_cpu_gate *g);
 void mm_host_gates_stop(void);
-struct mm_cpu_gate *mm_host_gate_claim(void);
 
 static inline struct mm_cpu_gate *mm_cpu_gate(unsigned cpu)
 {
@@ -167,8 +166,10 @@ static inline void mm_gate_leave(struct mm_cpu_gate *g, unsigned long s)
 }
 
 /* kmalloc's and kfree's entry (mm/mm_env.h): .open the thread's index +
- * 1, or 0 when its gate is closed (not entered); .state is the gate, for
- * mm_gate_exit. */
+ * 1, or 0 when its gate is closed (not entered) -- and on the thread's
+ * first call, before it has an index: its slow path claims one (through
+ * the mm lock), so no call here makes the fast paths save registers.
+ * .state is the gate, for mm_gate_exit. */
 struct mm_gate_entry {
 	unsigned long open;
 	unsigned long state;
@@ -180,7 +181,7 @@ static inline struct mm_gate_entry mm_gate_try(void)
 	struct mm_gate_entry e;
 
 	if (__builtin_expect(!g, 0))
-		g = mm_host_gate_claim();
+		return (struct mm_gate_entry){ 0, 0 };
 	mm_gate_audit();
 	__atomic_store_n(&g->busy, 1, __ATOMIC_RELAXED);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);   /* membarrier orders the rest */
