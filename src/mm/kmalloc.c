@@ -860,7 +860,8 @@ static bool km_free_cached(const void *p, unsigned cpu)
 	/* with the lock, p's slab is c's for as long as it is held -- or is
 	 * no longer: released meanwhile (p being a double free), or by a
 	 * depot magazine put back on the slabs to make room */
-	if (slab_mag_make_room(c, cpu) && pg->priv == c && pg->owner == PAGE_OWNER_SLAB)
+	if (slab_mag_make_room(c, cpu) && pg->priv == c &&
+	    slab_owner_kind(pg) == SLAB_HEAD_PLAIN)   /* not red zones, withdrawn or in transit */
 		done = slab_free_fast(pg, p, cpu) != NULL;
 	slab_unlock(c, s);
 	return done;
@@ -932,13 +933,14 @@ static KM_TAIL void km_free_slow(const void *p)
 	mm_unlock(s);
 }
 
-/* A slab object goes to the CPU's magazines inside its gate; anything
- * else (a large block for the kept blocks, which are shared, a pointer in
- * no frame, a miss, the gate closed) to the slow half under the mm lock.
- * Owners are on heads only (page.h): p's own frame names a slab head or a
- * large block's head; an interior frame of a slab is looked up. The owner
- * is read before the gate is entered: the gate guards the CPU's magazines,
- * not the slab (slab_free_fast's claim does). */
+/* An object of a plain slab goes to the CPU's magazines inside its gate;
+ * anything else (a large block for the kept blocks, which are shared, a
+ * pointer in no frame, a red-zone slab, a miss, the gate closed) to the
+ * slow half under the mm lock. Owners are on heads only (page.h): p's own
+ * frame names a slab head or a large block's head; an interior frame of a
+ * slab is looked up. The owner and layout are read before the gate is
+ * entered: the gate guards the CPU's magazines, not the slab
+ * (slab_free_fast's claim does). */
 KM_HOT void kfree(const void *p)
 {
 	struct mm_gate_entry g;
@@ -950,8 +952,9 @@ KM_HOT void kfree(const void *p)
 	pg = virt_to_page(p);
 	if (!pg)
 		goto slow;
-	if (pg->owner != PAGE_OWNER_SLAB &&
-	    (pg->owner == PAGE_OWNER_LARGE || (pg = compound_head(pg))->owner != PAGE_OWNER_SLAB))
+	if (slab_owner_kind(pg) != SLAB_HEAD_PLAIN &&
+	    (pg->owner == PAGE_OWNER_LARGE ||
+	     slab_owner_kind(pg = compound_head(pg)) != SLAB_HEAD_PLAIN))
 		goto slow;
 	g = mm_gate_try();
 	if (__builtin_expect(!g.open, 0))

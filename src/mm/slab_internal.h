@@ -10,6 +10,7 @@
 #define TALLY_SLAB_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "lib/bitops.h"
 #include "lib/list.h"
 #include "mm/page.h"
@@ -350,9 +351,24 @@ static inline __attribute__((always_inline)) void *slab_alloc_fast(struct slab_c
 	return m ? slab_mag_pop(pc, m, m->n) : NULL;
 }
 
-/* pg: the compound head of obj's frame, owned by a slab; cpu: the calling
- * CPU (inside its gate, indexed with what mm_gate_try returned, or under
- * the mm lock). An object of one of kmalloc's caches goes into the CPU's
+/* A frame's owner and kind in one load (owner in the low byte): kfree
+ * tests a plain slab's head with one compare, SLAB_HEAD_PLAIN. */
+_Static_assert(offsetof(struct page, kind) == offsetof(struct page, owner) + 1 &&
+	       offsetof(struct page, owner) % 2 == 0 &&
+	       __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "owner and kind: one 16-bit load");
+#define SLAB_HEAD_PLAIN (PAGE_OWNER_SLAB | LAY_PLAIN << 8)
+
+typedef uint16_t __attribute__((may_alias)) slab_u16_alias;
+
+static inline unsigned slab_owner_kind(const struct page *pg)
+{
+	return *(const slab_u16_alias *)(const void *)&pg->owner;
+}
+
+/* pg: the compound head of obj's frame, owned by a slab of the plain
+ * layout (slab_owner_kind(pg) == SLAB_HEAD_PLAIN: not red zones to check,
+ * withdrawn or in transit); cpu: the calling CPU (inside its gate, indexed
+ * with what mm_gate_try returned, or under the mm lock). An object of one of kmalloc's caches goes into the CPU's
  * magazine. Returns the cache it went to. The object is claimed by setting
  * its cached bit first (an atomic OR that returns the old word, an acquire
  * so the load of the alloc bit comes after it), then its alloc bit is
@@ -371,8 +387,8 @@ slab_free_fast(struct page *pg, const void *obj, unsigned long cpu)
 	char *base;
 	long i;
 
-	if (pg->kind != LAY_PLAIN || !c)
-		return NULL;   /* red zones to check, withdrawn, or a slab being made or released */
+	if (!c)
+		return NULL;   /* a slab being made or released */
 	l = &c->lay[LAY_PLAIN];
 	i = slab_index(pg, l, obj);
 	if (i < 0)
