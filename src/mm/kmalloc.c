@@ -643,16 +643,6 @@ static KM_TAIL void *km_alloc_refill(struct kmem_cache *c, size_t size)
 	return p ? p : km_alloc_ptr(size, GFP_KERNEL, caller);
 }
 
-/* kmalloc of anything but a size class with GFP_KERNEL: a kept block for
- * 8..32 KiB, else the full path. A tail call from kmalloc, which tail
- * calls on (so the caller's address stays the return address). */
-static KM_HOT KM_TAIL void *km_alloc_other(size_t size, gfp_t gfp)
-{
-	if (gfp == GFP_KERNEL && size - 1 < KEPT_MAX_SIZE && size > KMALLOC_MAX_CACHE_SIZE)
-		return km_kept_alloc(size);
-	return km_alloc_slow(size, gfp);
-}
-
 /* The common cases: GFP_KERNEL, TwoTier or Hybrid, nothing in
  * mm_slow_paths; a size class goes to the calling CPU's magazines inside
  * its gate -- no shared lock -- a large size to the kept blocks. A miss
@@ -669,8 +659,10 @@ KM_HOT void *kmalloc(size_t size, gfp_t gfp)
 	unsigned long n;
 	void *p;
 
-	if (__builtin_expect(gfp != GFP_KERNEL || size - 1 >= KMALLOC_MAX_CACHE_SIZE, 0))
-		return km_alloc_other(size, gfp);
+	if (__builtin_expect(gfp != GFP_KERNEL, 0))
+		return km_alloc_slow(size, gfp);
+	if (__builtin_expect(size - 1 >= KMALLOC_MAX_CACHE_SIZE, 0))
+		return size - 1 < KEPT_MAX_SIZE ? km_kept_alloc(size) : km_alloc_slow(size, gfp);
 	c = km_cache_of[(size - 1) / 8];
 	g = mm_gate_try();
 	if (__builtin_expect(!g.open, 0))
@@ -945,6 +937,7 @@ KM_HOT void kfree(const void *p)
 {
 	struct mm_gate_entry g;
 	struct page *pg;
+	unsigned ok;
 	bool done;
 
 	if (!p)
@@ -952,8 +945,9 @@ KM_HOT void kfree(const void *p)
 	pg = virt_to_page(p);
 	if (!pg)
 		goto slow;
-	if (slab_owner_kind(pg) != SLAB_HEAD_PLAIN &&
-	    (pg->owner == PAGE_OWNER_LARGE ||
+	ok = slab_owner_kind(pg);
+	if (ok != SLAB_HEAD_PLAIN &&
+	    (ok == PAGE_OWNER_LARGE ||   /* a large block's head (kind 0); else looked up below */
 	     slab_owner_kind(pg = compound_head(pg)) != SLAB_HEAD_PLAIN))
 		goto slow;
 	g = mm_gate_try();
