@@ -744,20 +744,17 @@ static void gate_churn(void *arg)
 	__atomic_fetch_add(&gate_done, 1, __ATOMIC_RELEASE);
 }
 
-static void stats_sum(struct mm_alloc_counters *sum)
+/* kmalloc's figures (every gate stopped to fold the harts' counts):
+ * allocations, frees and bytes asked in the current mode, bytes in use. */
+static void gate_figures(uint64_t f[4])
 {
-	struct kmalloc_stats st;
+	static struct mm_stats st;
 
-	kmalloc_get_stats(&st);   /* stops every gate to fold the harts' counts */
-	memset(sum, 0, sizeof(*sum));
-	for (int m = 0; m < MM_MODE_NR; m++) {
-		sum->successes += st.mode[m].successes;
-		sum->bytes_requested += st.mode[m].bytes_requested;
-	}
-	for (int b = 0; b < KM_BACKEND_NR; b++) {
-		sum->frees += st.backend[b].frees;
-		sum->bytes_in_use += st.backend[b].bytes_in_use;
-	}
+	mm_stats_get(&st);
+	f[0] = st.allocs;
+	f[1] = st.frees;
+	f[2] = st.km.mode[st.mode].bytes_requested;
+	f[3] = kmalloc_bytes_in_use();
 }
 
 /* Harts 1.. allocate and free through their magazines while hart 0 stops
@@ -768,7 +765,7 @@ static void stats_sum(struct mm_alloc_counters *sum)
  * fast paths served again once the gates opened. */
 static void test_gates_under_fast_paths(struct ktest *t)
 {
-	struct mm_alloc_counters s0, s1, tmp;
+	uint64_t f0[4], f1[4];
 	unsigned long before, allocs = 0, frees = 0, bad = 0, stops = 0;
 	uint64_t bytes = 0;
 	unsigned posted = 0;
@@ -779,7 +776,7 @@ static void test_gates_under_fast_paths(struct ktest *t)
 	}
 	kmalloc_shrink();
 	before = buddy_free_pages();
-	stats_sum(&s0);
+	gate_figures(f0);
 	gate_go = 0;
 	gate_done = 0;
 	for (unsigned i = 1; i < nharts; i++) {
@@ -789,7 +786,7 @@ static void test_gates_under_fast_paths(struct ktest *t)
 	KT_EXPECT(t, posted == nharts - 1);
 	__atomic_store_n(&gate_go, 1, __ATOMIC_RELEASE);
 	while (__atomic_load_n(&gate_done, __ATOMIC_ACQUIRE) < posted) {
-		stats_sum(&tmp);
+		gate_figures(f1);
 		mm_debug_set(MM_DEBUG_POISON, stops % 2 == 0);
 		stops++;
 	}
@@ -801,13 +798,13 @@ static void test_gates_under_fast_paths(struct ktest *t)
 		bytes += gate_churns[i].bytes;
 		bad += gate_churns[i].bad;
 	}
-	stats_sum(&s1);
+	gate_figures(f1);
 	KT_EXPECT(t, bad == 0);
 	KT_EXPECT(t, allocs == (unsigned long)GATE_OPS * (nharts - 1) && frees == allocs);
-	KT_EXPECT(t, s1.successes - s0.successes == allocs);
-	KT_EXPECT(t, s1.frees - s0.frees == frees);
-	KT_EXPECT(t, s1.bytes_requested - s0.bytes_requested == bytes);
-	KT_EXPECT(t, s1.bytes_in_use == s0.bytes_in_use);
+	KT_EXPECT(t, f1[0] - f0[0] == allocs);
+	KT_EXPECT(t, f1[1] - f0[1] == frees);
+	KT_EXPECT(t, f1[2] - f0[2] == bytes);
+	KT_EXPECT(t, f1[3] == f0[3]);
 	KT_EXPECT(t, stops > 0);
 	KT_EXPECT(t, mm_check() == 0);
 	kmalloc_shrink();

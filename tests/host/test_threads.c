@@ -761,22 +761,6 @@ static void *gate_churn(void *arg)
 	return NULL;
 }
 
-static void stats_sum(struct mm_alloc_counters *sum)
-{
-	struct kmalloc_stats st;
-
-	kmalloc_get_stats(&st);   /* stops every gate to fold the threads' counts */
-	memset(sum, 0, sizeof(*sum));
-	for (int m = 0; m < MM_MODE_NR; m++) {
-		sum->successes += st.mode[m].successes;
-		sum->bytes_requested += st.mode[m].bytes_requested;
-	}
-	for (int b = 0; b < KM_BACKEND_NR; b++) {
-		sum->frees += st.backend[b].frees;
-		sum->bytes_in_use += st.backend[b].bytes_in_use;
-	}
-}
-
 /* Threads allocate and free through their magazines while this one stops
  * every gate again and again (folding the counts) and closes and opens
  * them (poisoning on and off): every allocation, free and requested byte
@@ -784,14 +768,16 @@ static void stats_sum(struct mm_alloc_counters *sum)
 static void test_counts_while_gates_close(void)
 {
 	struct gate_count counts[GATE_THREADS];
-	struct mm_alloc_counters s0, s1, tmp;
+	struct mm_stats *st0 = calloc(2, sizeof(*st0)), *st1 = st0 + 1;
 	unsigned long allocs = 0, frees = 0, bad = 0, stops = 0, free0;
+	uint64_t in_use0;
 	uint64_t bytes = 0;
 	pthread_t th[GATE_THREADS];
 
 	kmalloc_shrink();
 	free0 = buddy_free_pages();
-	stats_sum(&s0);
+	mm_stats_get(st0);   /* every gate stopped: the threads' counts folded */
+	in_use0 = kmalloc_bytes_in_use();
 	gate_churn_done = 0;
 	tap_seed("gate churn", SEED + 17);
 	for (unsigned i = 0; i < GATE_THREADS; i++) {
@@ -799,7 +785,7 @@ static void test_counts_while_gates_close(void)
 		pthread_create(&th[i], NULL, gate_churn, &counts[i]);
 	}
 	while (__atomic_load_n(&gate_churn_done, __ATOMIC_ACQUIRE) < GATE_THREADS) {
-		stats_sum(&tmp);
+		mm_stats_get(st1);
 		mm_debug_set(MM_DEBUG_POISON, stops % 2 == 0);
 		stops++;
 	}
@@ -811,15 +797,18 @@ static void test_counts_while_gates_close(void)
 		bytes += counts[i].bytes;
 		bad += counts[i].bad;
 	}
-	stats_sum(&s1);
+	mm_stats_get(st1);
 	tap_ok(bad == 0 && allocs == (unsigned long)GATE_OPS * GATE_THREADS && frees == allocs,
 	       "%u threads: %lu allocations and frees, patterns intact, %lu closes and opens meanwhile",
 	       GATE_THREADS, allocs, stops);
-	tap_ok(s1.successes - s0.successes == allocs && s1.frees - s0.frees == frees &&
-	       s1.bytes_requested - s0.bytes_requested == bytes && s1.bytes_in_use == s0.bytes_in_use,
-	       "counted exactly: %lu successes, %lu frees, %llu bytes requested, in use as before",
-	       s1.successes - s0.successes, s1.frees - s0.frees,
-	       (unsigned long long)(s1.bytes_requested - s0.bytes_requested));
+	tap_ok(st1->allocs - st0->allocs == allocs && st1->frees - st0->frees == frees &&
+	       st1->km.mode[st1->mode].bytes_requested - st0->km.mode[st0->mode].bytes_requested ==
+	       bytes && kmalloc_bytes_in_use() == in_use0,
+	       "counted exactly: %lu allocations, %lu frees, %llu bytes requested, in use as before",
+	       st1->allocs - st0->allocs, st1->frees - st0->frees,
+	       (unsigned long long)(st1->km.mode[st1->mode].bytes_requested -
+				    st0->km.mode[st0->mode].bytes_requested));
+	free(st0);
 	tap_ok(mm_check() == 0, "mm_check clean");
 	kmalloc_shrink();
 	tap_ok(buddy_free_pages() == free0, "free pages back (%lu)", free0);
