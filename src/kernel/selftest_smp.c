@@ -709,8 +709,9 @@ struct gate_churn {
 };
 
 static struct gate_churn gate_churns[HART_MAX];
-static volatile int gate_go;
 static volatile unsigned gate_done;
+static unsigned gate_others;   /* harts churning */
+static unsigned long gate_stops;
 
 /* kmalloc / kfree on the fast paths (sizes 1..256, a ring of 8 live),
  * counting what was asked and served. */
@@ -720,8 +721,6 @@ static void gate_churn(void *arg)
 	void *ring[GATE_RING] = { 0 };
 	size_t sizes[GATE_RING] = { 0 };
 
-	while (!__atomic_load_n(&gate_go, __ATOMIC_ACQUIRE))
-		;
 	for (unsigned i = 0; i < GATE_OPS + GATE_RING; i++) {
 		unsigned k = i % GATE_RING;
 
@@ -742,6 +741,32 @@ static void gate_churn(void *arg)
 		}
 	}
 	__atomic_fetch_add(&gate_done, 1, __ATOMIC_RELEASE);
+}
+
+/* Hart 0's part: until the others are done, fold the counts (every gate
+ * stopped) and turn poisoning on and off (the gates closed, the
+ * magazines drained, the gates opened again). */
+static void gate_figures(uint64_t f[4]);
+
+static void gate_stopper(void)
+{
+	uint64_t f[4];
+
+	while (__atomic_load_n(&gate_done, __ATOMIC_ACQUIRE) < gate_others) {
+		gate_figures(f);
+		mm_debug_set(MM_DEBUG_POISON, gate_stops % 2 == 0);
+		gate_stops++;
+	}
+	mm_debug_set(MM_DEBUG_POISON, false);
+}
+
+/* smp_run_together's part: hart 0 stops, the others churn. */
+static void gate_part(void *arg)
+{
+	if (arg == &gate_others)
+		gate_stopper();
+	else
+		gate_churn(arg);
 }
 
 /* kmalloc's figures (every gate stopped to fold the harts' counts):
@@ -766,33 +791,28 @@ static void gate_figures(uint64_t f[4])
 static void test_gates_under_fast_paths(struct ktest *t)
 {
 	uint64_t f0[4], f1[4];
-	unsigned long before, allocs = 0, frees = 0, bad = 0, stops = 0;
+	unsigned long freed0, allocs = 0, frees = 0, bad = 0;
 	uint64_t bytes = 0;
-	unsigned posted = 0;
+	void *parts[HART_MAX] = { &gate_others };
 
-	if (nharts < 2) {
+	unsigned n = smp_online(NULL);
+
+	if (n < 2) {
 		KT_SKIP(t, "one hart");
 		return;
 	}
 	kmalloc_shrink();
-	before = buddy_free_pages();
+	freed0 = buddy_free_pages();
 	gate_figures(f0);
-	gate_go = 0;
 	gate_done = 0;
-	for (unsigned i = 1; i < nharts; i++) {
+	gate_stops = 0;
+	gate_others = n - 1;
+	for (unsigned i = 1; i < n; i++) {
 		gate_churns[i] = (struct gate_churn){ .rng = 0x9a7eull * (i + 5) };
-		posted += smp_post(i, gate_churn, &gate_churns[i]) == 0;
+		parts[i] = &gate_churns[i];
 	}
-	KT_EXPECT(t, posted == nharts - 1);
-	__atomic_store_n(&gate_go, 1, __ATOMIC_RELEASE);
-	while (__atomic_load_n(&gate_done, __ATOMIC_ACQUIRE) < posted) {
-		gate_figures(f1);
-		mm_debug_set(MM_DEBUG_POISON, stops % 2 == 0);
-		stops++;
-	}
-	mm_debug_set(MM_DEBUG_POISON, false);
-	for (unsigned i = 1; i < nharts; i++) {
-		KT_EXPECT(t, smp_wait(i, 60000) == 0);
+	KT_EXPECT(t, smp_run_together(n, gate_part, parts) == 0);
+	for (unsigned i = 1; i < n; i++) {
 		allocs += gate_churns[i].allocs;
 		frees += gate_churns[i].frees;
 		bytes += gate_churns[i].bytes;
@@ -800,15 +820,15 @@ static void test_gates_under_fast_paths(struct ktest *t)
 	}
 	gate_figures(f1);
 	KT_EXPECT(t, bad == 0);
-	KT_EXPECT(t, allocs == (unsigned long)GATE_OPS * (nharts - 1) && frees == allocs);
+	KT_EXPECT(t, allocs == (unsigned long)GATE_OPS * gate_others && frees == allocs);
 	KT_EXPECT(t, f1[0] - f0[0] == allocs);
 	KT_EXPECT(t, f1[1] - f0[1] == frees);
 	KT_EXPECT(t, f1[2] - f0[2] == bytes);
 	KT_EXPECT(t, f1[3] == f0[3]);
-	KT_EXPECT(t, stops > 0);
+	KT_EXPECT(t, gate_stops > 0);
 	KT_EXPECT(t, mm_check() == 0);
 	kmalloc_shrink();
-	KT_EXPECT(t, buddy_free_pages() == before);
+	KT_EXPECT(t, buddy_free_pages() == freed0);
 }
 
 static const struct ktest_case smp_cases[] = {
