@@ -54,6 +54,15 @@ int vm_map(struct vm_space *vs, uintptr_t va, phys_addr_t pa, size_t size, unsig
  * is changed then). */
 int vm_unmap(struct vm_space *vs, uintptr_t va, size_t size);
 
+/* Rewrite the 4 KiB leaf already at va: it maps pa with perm from now on
+ * (a frame swapped in place, or only the permissions changed when pa is
+ * the frame it had). Never allocates and never frees a table, so it cannot
+ * run out of memory; the caller flushes the TLB. Returns 0; -EINVAL for an
+ * unaligned or non-canonical va, unaligned pa, bad perm (as vm_map's,
+ * VM_LARGE not allowed), or a 2 MiB / 1 GiB leaf at va; -ENOENT when va is
+ * not mapped. */
+int vm_update(struct vm_space *vs, uintptr_t va, phys_addr_t pa, unsigned perm);
+
 /* Look va up. Returns 0 with *pa (the byte's physical address) and *perm
  * (VM_* bits) filled, or -ENOENT when va is not mapped, -EINVAL when it is
  * not canonical. pa or perm may be NULL. */

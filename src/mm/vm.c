@@ -253,6 +253,14 @@ static int check_args(uintptr_t va, uint64_t pa, uint64_t size)
 	return 0;
 }
 
+/* A leaf's permissions: R or X, W only with R, nothing unknown. */
+static int perm_ok(unsigned perm, unsigned allowed)
+{
+	unsigned prot = perm & PTE_PERMS;
+
+	return (prot & (VM_R | VM_X)) && (!(prot & VM_W) || (prot & VM_R)) && !(perm & ~allowed);
+}
+
 int vm_map(struct vm_space *vs, uintptr_t va, phys_addr_t pa, size_t size, unsigned perm)
 {
 	void *token = (void *)next_token++;
@@ -260,8 +268,7 @@ int vm_map(struct vm_space *vs, uintptr_t va, phys_addr_t pa, size_t size, unsig
 	uint64_t off;
 	int err = 0;
 
-	if (check_args(va, pa, size) || pa + size < pa || !(prot & (VM_R | VM_X)) ||
-	    ((prot & VM_W) && !(prot & VM_R)) || (perm & ~(PTE_PERMS | VM_LARGE)))
+	if (check_args(va, pa, size) || pa + size < pa || !perm_ok(perm, PTE_PERMS | VM_LARGE))
 		return -EINVAL;
 	for (off = 0; off < size;) {
 		int level = choose_level(va + off, pa + off, size - off, perm);
@@ -298,6 +305,22 @@ int vm_unmap(struct vm_space *vs, uintptr_t va, size_t size)
 		off = start + sz - va;
 	}
 	clear_range(vs, va, size, TOKEN_ANY);
+	return 0;
+}
+
+int vm_update(struct vm_space *vs, uintptr_t va, phys_addr_t pa, unsigned perm)
+{
+	int level;
+	pte_t *slot;
+
+	if (check_args(va, pa, PAGE_SIZE) || !perm_ok(perm, PTE_PERMS))
+		return -EINVAL;
+	slot = walk_find(vs, va, &level);
+	if (!pte_is_leaf(*slot))
+		return -ENOENT;
+	if (level != 0)
+		return -EINVAL;
+	*slot = (pa >> PAGE_SHIFT << PTE_PPN_SHIFT) | perm | PTE_A | PTE_D | PTE_V;
 	return 0;
 }
 

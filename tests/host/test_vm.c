@@ -153,6 +153,38 @@ static void release(struct page **held, unsigned long n)
 
 /* A range crossing a 1 GiB boundary needs 2 level-1 and 2 level-0 tables;
  * with a pre-existing mapping in the space, some tables already exist. */
+/* vm_update rewrites an existing 4 KiB leaf in place: a new frame, new
+ * permissions, no table taken or freed; holes, large leaves and bad
+ * permissions are refused with the entry unchanged. */
+static void test_update(void)
+{
+	struct vm_space vs;
+	unsigned long free0;
+
+	tap_ok(vm_create(&vs) == 0 && vm_map(&vs, 0x40000000, 0x80100000, PAGE_SIZE, VM_R | VM_U) == 0,
+	       "one page mapped R U");
+	free0 = buddy_free_pages();
+	tap_ok(vm_update(&vs, 0x40000000, 0x80200000, VM_R | VM_W | VM_U) == 0 &&
+	       mapped_as(&vs, 0x40000000, 0x80200000, VM_R | VM_W | VM_U), "frame and permissions replaced");
+	tap_ok(vm_update(&vs, 0x40000000, 0x80200000, VM_R) == 0 &&
+	       mapped_as(&vs, 0x40000000, 0x80200000, VM_R), "permissions only (U dropped)");
+	tap_ok(buddy_free_pages() == free0 && vs.tables == 3, "no table taken or freed");
+	tap_ok(vm_update(&vs, 0x40001000, 0x80200000, VM_R) == -ENOENT, "a hole is -ENOENT");
+	tap_ok(vm_translate(&vs, 0x40001000, NULL, NULL) == -ENOENT, "and stays a hole");
+	tap_ok(vm_update(&vs, 0x40000000, 0x80200000, VM_W) == -EINVAL &&
+	       vm_update(&vs, 0x40000000, 0x80200000, VM_U) == -EINVAL &&
+	       vm_update(&vs, 0x40000000, 0x80200000, VM_R | VM_LARGE) == -EINVAL &&
+	       vm_update(&vs, 0x40000100, 0x80200000, VM_R) == -EINVAL &&
+	       vm_update(&vs, 0x40000000, 0x80200100, VM_R) == -EINVAL,
+	       "W without R, no R/X, VM_LARGE, unaligned va or pa: -EINVAL");
+	tap_ok(mapped_as(&vs, 0x40000000, 0x80200000, VM_R), "the entry unchanged by refusals");
+	tap_ok(vm_map(&vs, 0x80000000, 0x80400000, 2 * MiB, VM_R | VM_LARGE) == 0 &&
+	       vm_update(&vs, 0x80001000, 0x80200000, VM_R) == -EINVAL, "inside a 2 MiB leaf: -EINVAL");
+	vm_unmap(&vs, 0x80000000, 2 * MiB);
+	vm_unmap(&vs, 0x40000000, PAGE_SIZE);
+	vm_destroy(&vs);
+}
+
 static void test_all_or_nothing(void)
 {
 	uintptr_t va = GiB - 2 * MiB;
@@ -199,6 +231,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_large),
 	TAP_CASE(test_args),
 	TAP_CASE(test_all_or_nothing),
+	TAP_CASE(test_update),
 };
 
 int main(void)
