@@ -5,6 +5,9 @@
 #ifndef TALLY_KERRNO_H
 #define TALLY_KERRNO_H
 
+#ifndef EPERM
+#define EPERM 1
+#endif
 #ifndef ENOENT
 #define ENOENT 2
 #endif

@@ -111,6 +111,15 @@ int proc_fault(struct proc *p, uint64_t addr, unsigned prot);
  * overcommit), or no area struct. Shrinking gives the pages back. */
 long proc_brk(struct proc *p, uint64_t addr);
 
+/* For the memory calls (kernel/sys_mman.c): a vma_change_fn that gives
+ * back the frames mapped in piece (a struct proc * as ctx) and their
+ * mappings, and the PTE permissions (VM_*) of a page of an area with
+ * protection prot (PROT_*): PROT_WRITE brings read; PROT_NONE is VM_R
+ * without VM_U, so the frame stays mapped for the kernel and every user
+ * access faults. The caller flushes the TLB. */
+void proc_unmap_piece(void *ctx, const struct vma *piece, unsigned old_prot);
+unsigned proc_pte_perm(unsigned prot);
+
 /* System call dispatch (kernel/syscall.c): Linux's riscv64 numbers and
  * convention (a7 = number, a0..a5 arguments, a0 = result or -errno). */
 long syscall_dispatch(struct proc *p, struct trap_frame *tf);

@@ -196,6 +196,19 @@ static void unmap_piece(void *ctx, const struct vma *piece, unsigned old_prot)
 }
 
 /* kernel/proc.h */
+void proc_unmap_piece(void *ctx, const struct vma *piece, unsigned old_prot)
+{
+	unmap_piece(ctx, piece, old_prot);
+}
+
+/* kernel/proc.h: a PROT_NONE page keeps its frame, readable by the
+ * kernel only (no U bit: every user access faults) */
+unsigned proc_pte_perm(unsigned prot)
+{
+	return (prot & PROT_MASK) ? pte_perm(prot) : VM_R;
+}
+
+/* kernel/proc.h */
 long proc_brk(struct proc *p, uint64_t addr)
 {
 	uint64_t old_end = (p->brk + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);

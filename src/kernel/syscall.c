@@ -3,8 +3,10 @@
  * calling convention: a7 the number, a0..a5 the arguments, the result or
  * -errno in a0. Every user pointer is checked against the process's page
  * table before a byte is touched (copy_from_user): a bad one gets -EFAULT.
- * So far: write to the console, getpid, brk, exit. */
+ * So far: write to the console, getpid, brk, mmap/munmap/mprotect
+ * (kernel/sys_mman.c), exit. */
 #include "kernel/proc.h"
+#include "kernel/mman.h"
 #include "kernel/console.h"
 #include "mm/page.h"
 #include "kerrno.h"
@@ -52,6 +54,12 @@ long syscall_dispatch(struct proc *p, struct trap_frame *tf)
 		return p->pid;
 	case __NR_brk:
 		return proc_brk(p, a[0]);
+	case __NR_mmap:
+		return sys_mmap(p, a[0], a[1], a[2], a[3], (int)a[4], a[5]);
+	case __NR_munmap:
+		return sys_munmap(p, a[0], a[1]);
+	case __NR_mprotect:
+		return sys_mprotect(p, a[0], a[1], a[2]);
 	case __NR_exit:
 	case __NR_exit_group:
 		proc_exit(p, (int)a[0]);
