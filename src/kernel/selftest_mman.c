@@ -1,0 +1,85 @@
+/* selftest_mman.c - the `mman` KTAP suite: mmap, munmap and mprotect
+ * (kernel/mman.h) driven from U-mode by the scripted programs of
+ * src/arch/riscv/selftest_mman_user.S, each run in a process of its own
+ * (proc_run). A script exits 0 when every row got what Linux would give,
+ * the number of the first row that did not otherwise, or 139 when its
+ * last access is one that must fault. After each, every page the process
+ * took is back (free pages as before) and the mm's integrity check is
+ * clean. */
+#include "kernel/ktest.h"
+#include "kernel/console.h"
+#include "kernel/proc.h"
+#include "mm/buddy.h"
+#include "mm/kmalloc.h"
+#include "mm/stats.h"
+#include "kerrno.h"
+
+#define USER_PROG(n) extern const char user_##n[], user_##n##_end[]
+USER_PROG(mman_errors);
+USER_PROG(mman_split);
+USER_PROG(mman_populate_oom);
+USER_PROG(mman_none);
+USER_PROG(mman_none_populated);
+USER_PROG(mman_readonly);
+USER_PROG(mman_unmapped);
+USER_PROG(mman_noexec);
+
+#define RUN(t, n, arg, want) run_script(t, #n, user_##n, user_##n##_end, arg, want)
+
+static void run_script(struct ktest *t, const char *name, const char *start, const char *end,
+		       uint64_t arg, int want)
+{
+	unsigned long before;
+	int status = -1, rc;
+
+	kmalloc_shrink();
+	before = buddy_free_pages();
+	rc = proc_run(name, start, (size_t)(end - start), arg, &status);
+	KT_EXPECT(t, rc == 0);
+	if (status != want)
+		kprintf("    # %s: exit status %d, want %d (a small number is the failing row)\n",
+			name, status, want);
+	KT_EXPECT(t, status == want);
+	kmalloc_shrink();
+	KT_EXPECT(t, buddy_free_pages() == before);
+	KT_EXPECT(t, mm_check() == 0);
+}
+
+static void test_errors(struct ktest *t)
+{
+	RUN(t, mman_errors, 0, 0);
+}
+
+static void test_split(struct ktest *t)
+{
+	RUN(t, mman_split, 0, 0);
+}
+
+/* More bytes than the allocator can hand out (the zones keep their min
+ * watermark back), yet no more pages than are free: the strict-commit
+ * check lets it through and populating runs out halfway. */
+static void test_populate_oom(struct ktest *t)
+{
+	unsigned long pages;
+
+	kmalloc_shrink();
+	pages = buddy_free_pages() - 64;
+	RUN(t, mman_populate_oom, (uint64_t)pages * PAGE_SIZE, 0);
+}
+
+static void test_faults(struct ktest *t)
+{
+	RUN(t, mman_none, 0, PROC_EXIT_SIGSEGV);
+	RUN(t, mman_none_populated, 0, PROC_EXIT_SIGSEGV);
+	RUN(t, mman_readonly, 0, PROC_EXIT_SIGSEGV);
+	RUN(t, mman_unmapped, 0, PROC_EXIT_SIGSEGV);
+	RUN(t, mman_noexec, 0, PROC_EXIT_SIGSEGV);
+}
+
+static const struct ktest_case mman_cases[] = {
+	{ "refusals_and_placement", test_errors },
+	{ "split_replace_protect_populate", test_split },
+	{ "populate_out_of_memory_changes_nothing", test_populate_oom },
+	{ "protection_faults_are_sigsegv", test_faults },
+};
+KTEST_SUITE(mman_suite, "mman", mman_cases);
