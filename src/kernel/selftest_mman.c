@@ -10,6 +10,7 @@
 #include "kernel/console.h"
 #include "kernel/proc.h"
 #include "mm/buddy.h"
+#include "mm/faultinj.h"
 #include "mm/kmalloc.h"
 #include "mm/stats.h"
 #include "kerrno.h"
@@ -90,10 +91,47 @@ static void test_faults(struct ktest *t)
 	RUN(t, mman_noexec, 0, PROC_EXIT_SIGSEGV);
 }
 
+/* The split script under fault injection (every allocator, 4% of
+ * requests, seeds 1..32): a call may fail with -ENOMEM (the script then
+ * exits with that row), a fault may find no frame (137), the process may
+ * not even be made (-ENOMEM); whatever happens, every page is back and
+ * the integrity check is clean. */
+static void test_fault_injection(struct ktest *t)
+{
+	struct faultinj_config fi = { .probability = 4, .times = -1, .scope = FI_ALL };
+	unsigned outcomes[4] = { 0 };   /* not made, exit 0, a row refused, killed */
+	bool clean = true;
+
+	for (uint64_t seed = 1; seed <= 32; seed++) {
+		unsigned long before;
+		int status = -1, rc;
+
+		kmalloc_shrink();
+		before = buddy_free_pages();
+		fi.seed = seed;
+		faultinj_set(&fi);
+		rc = proc_run("mman_split", user_mman_split,
+			      (size_t)(user_mman_split_end - user_mman_split), 0, &status);
+		faultinj_off();
+		kmalloc_shrink();
+		if (buddy_free_pages() != before || mm_check() != 0 || (rc != 0 && rc != -ENOMEM)) {
+			kprintf("    # seed %lu: rc %d status %d, free pages %lu -> %lu\n",
+				(unsigned long)seed, rc, status, before, buddy_free_pages());
+			clean = false;
+		}
+		outcomes[rc ? 0 : status == 0 ? 1 : status < 100 ? 2 : 3]++;
+	}
+	kprintf("    # fault_injection: not made %u, passed %u, refused a row %u, killed %u\n",
+		outcomes[0], outcomes[1], outcomes[2], outcomes[3]);
+	KT_EXPECT(t, clean);
+	KT_EXPECT(t, outcomes[2] > 0);   /* some call did meet an injected failure */
+}
+
 static const struct ktest_case mman_cases[] = {
 	{ "refusals_and_placement", test_errors },
 	{ "split_replace_protect_populate", test_split },
 	{ "populate_out_of_memory_changes_nothing", test_populate_oom },
 	{ "protection_faults_are_sigsegv", test_faults },
+	{ "fault_injection_leaves_nothing", test_fault_injection },
 };
 KTEST_SUITE(mman_suite, "mman", mman_cases);
