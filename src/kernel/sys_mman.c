@@ -44,7 +44,7 @@ static struct page *frame_at(phys_addr_t pa)
 /* A file mapping: the fd must be open (Linux's fget: -EBADF), and no
  * open file can be mapped (-ENODEV, Linux's answer for a file whose
  * operations have no mmap, as a terminal's). Open so far: the console's
- * 0, 1 and 2. */
+ * 0, 1 and 2; once processes have an fd table, it answers instead. */
 static long file_mapping(int fd)
 {
 	return fd >= 0 && fd <= 2 ? -ENODEV : -EBADF;
