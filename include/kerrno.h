@@ -53,8 +53,17 @@
 #ifndef EINVAL
 #define EINVAL 22
 #endif
+#ifndef EMFILE
+#define EMFILE 24
+#endif
 #ifndef ENOSPC
 #define ENOSPC 28
+#endif
+#ifndef ESPIPE
+#define ESPIPE 29
+#endif
+#ifndef EROFS
+#define EROFS 30
 #endif
 #ifndef ERANGE
 #define ERANGE 34

@@ -181,6 +181,12 @@ int fat_readdir(struct fat_dir *d, struct fat_dirent *ent);
 /* Nothing to free; for symmetry. */
 void fat_closedir(struct fat_dir *d);
 
+/* The bytes of the directory whose first cluster is clus (0: the root):
+ * its cluster chain's length times the cluster size (what Linux's vfat
+ * reports as a directory's size). Returns 0 and *bytes; -EIO for a
+ * first cluster out of range or a broken chain; -ELOOP for a loop. */
+int fat_dir_bytes(struct fat_fs *fs, uint32_t clus, uint64_t *bytes);
+
 /* Change the current directory. Returns 0; fat_stat()'s errors; -ENOTDIR
  * for a file; -ENOMEM when the new path (any length) cannot be stored.
  * On failure the current directory is unchanged. */

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "kernel/fdtable.h"
 #include "kernel/trap.h"
 #include "mm/vm.h"
 #include "proc/uspace.h"
@@ -64,6 +65,7 @@ struct proc {
 	struct proc_context ctx;
 	int status;                /* exit status, 0..255 */
 	unsigned long syscalls;    /* system calls made */
+	struct fdtable files;      /* open files (kernel/fdtable.h, sys_file.c) */
 };
 
 /* Run a program: the image's bytes (at most one page) at USER_TEXT, R X,
@@ -96,6 +98,11 @@ struct proc *proc_current(void);
  * any byte is not in an area p may read (nothing is read then). Pages
  * not touched yet are faulted in first. */
 int copy_from_user(struct proc *p, void *dst, uint64_t src, size_t n);
+
+/* Copy n bytes from kernel src to user address dst of p: 0, or -EFAULT
+ * when any byte is not in an area p may write (nothing is written then).
+ * Pages not touched yet are faulted in first. */
+int copy_to_user(struct proc *p, uint64_t dst, const void *src, size_t n);
 
 /* A page fault of p at addr needing prot (PROT_READ, PROT_WRITE or
  * PROT_EXEC): a zeroed frame mapped when addr lies in an area allowing

@@ -564,3 +564,24 @@ int fat_realpath(struct fat_fs *fs, const char *path, char **out)
 	memcpy(*out, fs->path.buf, fs->path.len + 1);
 	return 0;
 }
+
+int fat_dir_bytes(struct fat_fs *fs, uint32_t clus, uint64_t *bytes)
+{
+	struct fat_chain ch;
+	uint64_t n = 1;
+	int ret;
+
+	if (!fs || !bytes)
+		return -EINVAL;
+	if (clus == 0)
+		clus = fs->root;
+	if (!fat_clus_valid(fs, clus))
+		return fat_fail(fs, -EIO, "directory first cluster", clus, "out of range");
+	fat_chain_start(&ch, clus);
+	while ((ret = fat_chain_next(fs, &ch)) == 0)
+		n++;
+	if (ret < 0)
+		return ret;
+	*bytes = n * fs->clus_bytes;
+	return 0;
+}

@@ -151,9 +151,8 @@ int copy_from_user(struct proc *p, void *dst, uint64_t src, size_t n)
 	return 0;
 }
 
-/* Copy n bytes from kernel src to user dst of p (its pages mapped and
- * writable by the caller's arrangement, or faulted in): 0, -EFAULT. */
-static int copy_to_user(struct proc *p, uint64_t dst, const void *src, size_t n)
+/* kernel/proc.h */
+int copy_to_user(struct proc *p, uint64_t dst, const void *src, size_t n)
 {
 	const char *s = src;
 
@@ -240,6 +239,7 @@ long proc_brk(struct proc *p, uint64_t addr)
  * process). */
 static void proc_free(struct proc *p)
 {
+	fdtable_destroy(&p->files);   /* sys_file: every fd closed, however it ended */
 	vma_set_destroy(&p->vmas, unmap_piece, p);
 	if (p->vm.root) {
 		vm_unshare(&p->vm, 0, USER_VA_BASE);
@@ -260,6 +260,7 @@ static struct proc *proc_new(const char *name)
 	if (!p)
 		return NULL;
 	strncpy(p->name, name ? name : "?", PROC_NAME_MAX - 1);
+	fdtable_init(&p->files, true);   /* sys_file: fds 0..2 the console, in the foreground */
 	vma_set_init(&p->vmas, NULL);
 	ks = alloc_pages(0, PROC_KSTACK_ORDER);
 	p->kstack = ks ? page_address(ks) : NULL;
@@ -431,7 +432,9 @@ int proc_exec(struct fat_fs *fs, const char *path, const char *const *argv, unsi
 	p = proc_new(name);
 	if (!p)
 		return -ENOMEM;
-	rc = load_segments(p, &ef, &plan);
+	rc = fdtable_set_root(&p->files, fs, fat_getcwd(fs));   /* sys_file: the shell's cwd */
+	if (rc == 0)
+		rc = load_segments(p, &ef, &plan);
 	if (rc == 0)
 		rc = build_stack(p, &plan, argv, argc, &sp);
 	if (rc) {

@@ -3,17 +3,19 @@
  * calling convention: a7 the number, a0..a5 the arguments, the result or
  * -errno in a0. Every user pointer is checked against the process's page
  * table before a byte is touched (copy_from_user): a bad one gets -EFAULT.
- * So far: write to the console, getpid, brk, mmap/munmap/mprotect
- * (kernel/sys_mman.c), exit. */
+ * So far: write to the console, the file calls (kernel/sys_file.c),
+ * getpid, brk, mmap/munmap/mprotect (kernel/sys_mman.c), exit. */
 #include "kernel/proc.h"
 #include "kernel/mman.h"
 #include "kernel/console.h"
+#include "kernel/sys_file.h"
 #include "mm/page.h"
 #include "kerrno.h"
 #include "uapi/tally/unistd.h"
 
 
-/* write(fd, buf, count): fd 1 and 2 are the console. A buffer bad from
+/* write(fd, buf, count): the console, through fds open for writing (1
+ * and 2 at the start; a file or fd 0 is -EBADF: opened read-only). A buffer bad from
  * its first byte writes nothing (-EFAULT); one that goes bad later writes
  * what came before it and returns that count, as Linux does. */
 static long sys_write(struct proc *p, long fd, uint64_t buf, uint64_t count)
@@ -21,7 +23,7 @@ static long sys_write(struct proc *p, long fd, uint64_t buf, uint64_t count)
 	char chunk[128];
 	uint64_t done = 0;
 
-	if (fd != 1 && fd != 2)
+	if (sys_file_writable(p, fd) != 0)
 		return -EBADF;
 	if (count > (1ul << 20))
 		count = 1ul << 20;   /* a short write, as Linux caps one at MAX_RW_COUNT */
@@ -50,6 +52,18 @@ long syscall_dispatch(struct proc *p, struct trap_frame *tf)
 	switch (tf->x[17]) {        /* a7 */
 	case __NR_write:
 		return sys_write(p, (long)a[0], a[1], a[2]);
+	case __NR_openat:       /* sys_file.c */
+		return sys_openat(p, (long)a[0], a[1], (long)a[2], (long)a[3]);
+	case __NR_close:
+		return sys_close(p, (long)a[0]);
+	case __NR_read:
+		return sys_read(p, (long)a[0], a[1], a[2]);
+	case __NR_lseek:
+		return sys_lseek(p, (long)a[0], (int64_t)a[1], (long)a[2]);
+	case __NR_fstat:
+		return sys_fstat(p, (long)a[0], a[1]);
+	case __NR_getdents64:
+		return sys_getdents64(p, (long)a[0], a[1], a[2]);
 	case __NR_getpid:
 		return p->pid;
 	case __NR_brk:

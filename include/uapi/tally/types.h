@@ -14,6 +14,7 @@
 /* st_mode's file type bits (same in Linux and picolibc). */
 #define LINUX_S_IFMT   0170000
 #define LINUX_S_IFDIR  0040000
+#define LINUX_S_IFCHR  0020000     /* the console (fds 0, 1, 2) */
 #define LINUX_S_IFREG  0100000
 
 struct linux_timespec {

@@ -1,0 +1,570 @@
+/* sys_file.c - openat, close, read, lseek, fstat, getdents64 (and write's
+ * descriptor check) over a process's fd table and the read-only FAT32
+ * volume (kernel/sys_file.h). Not a VFS: one volume, two kinds of file
+ * plus the console. Paths are resolved by the FAT reader from an absolute
+ * path built here (the process's cwd or a directory fd's path, then the
+ * user's path), so the shell's own cwd on the volume is never moved.
+ *
+ * The FAT reader is not re-entrant: every call into it from here holds
+ * fs_lock; user memory is touched only outside it (copy_to_user may
+ * fault pages in). The shell's commands do not take it: they run on the
+ * hart that waits for the foreground process. */
+#include <string.h>
+#include "kernel/sys_file.h"
+#include "kernel/fdtable.h"
+#include "kernel/proc.h"
+#include "kernel/spinlock.h"
+#include "kernel/ttyline.h"
+#include "mm/kmalloc.h"
+#include "mm/page.h"
+#include "kerrno.h"
+#include "uapi/tally/fcntl.h"
+#include "uapi/tally/types.h"
+
+#define FAT_MAX_BYTES 0xFFFFFFFFull   /* a FAT file's largest size: Linux's s_maxbytes */
+#define EMPTY_INO_BASE (1ull << 48)   /* above every cluster number (28 bits) */
+#define RECLEN_HEAD 19                /* offsetof(struct linux_dirent64, d_name) */
+
+static struct spinlock fs_lock = SPINLOCK_INIT("sys_file");
+
+/* ---- user strings and paths ------------------------------------------- */
+
+/* Copy the NUL-terminated string at user address src into dst (cap
+ * bytes), a page at a time so a string ending before a bad page is fine.
+ * 0; -EFAULT; -ENAMETOOLONG when no NUL is found in cap bytes. */
+static int path_from_user(struct proc *p, char *dst, uint64_t src, size_t cap)
+{
+	size_t done = 0;
+
+	while (done < cap) {
+		size_t n = PAGE_SIZE - ((src + done) & (PAGE_SIZE - 1));
+
+		if (n > cap - done)
+			n = cap - done;
+		if (copy_from_user(p, dst + done, src + done, n) != 0)
+			return -EFAULT;
+		for (size_t i = 0; i < n; i++)
+			if (dst[done + i] == '\0')
+				return 0;
+		done += n;
+	}
+	return -ENAMETOOLONG;
+}
+
+/* base "/" path -> a new absolute path (kmalloc), or NULL. */
+static char *path_join(const char *base, const char *path)
+{
+	size_t b = strlen(base), n = strlen(path);
+	char *out = kmalloc(b + n + 2, GFP_KERNEL);
+
+	if (!out)
+		return NULL;
+	memcpy(out, base, b);
+	out[b] = '/';
+	memcpy(out + b + 1, path, n + 1);
+	return out;
+}
+
+/* ---- what fstat and getdents64 report --------------------------------- */
+
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar
+ * (the days-from-civil computation: years from March, 400-year eras). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = y / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* A FAT time as seconds since the epoch: FAT stores local time with no
+ * zone; it is taken as UTC (Linux's vfat with no tz= and a UTC clock).
+ * Not set (year 0) or out of range: 0. */
+static struct linux_timespec fat_to_unix(const struct fat_time *t)
+{
+	struct linux_timespec ts = { 0, 0 };
+
+	if (!t->year || t->month < 1 || t->month > 12 || t->day < 1)
+		return ts;
+	ts.tv_sec = days_from_civil(t->year, t->month, t->day) * 86400 +
+		    t->hour * 3600 + t->min * 60 + t->sec;
+	ts.tv_nsec = (int64_t)t->centi * 10000000;
+	return ts;
+}
+
+/* d_ino / st_ino: the first cluster; an empty file has none, so it gets
+ * one from its entry's place: EMPTY_INO_BASE | directory cluster << 16 |
+ * the entry's slot (both fixed on a read-only volume). */
+static uint64_t ino_of(uint32_t first_cluster, uint32_t dir_clus, uint32_t slot)
+{
+	if (first_cluster)
+		return first_cluster;
+	return EMPTY_INO_BASE | (uint64_t)dir_clus << 16 | slot;
+}
+
+static void meta_from(struct file_meta *m, const struct fat_dirent *e, uint64_t ino)
+{
+	m->ino = ino;
+	m->size = e->size;
+	m->attr = e->attr;
+	m->mtime = e->mtime;
+	m->ctime = e->ctime;
+	m->adate = e->adate;
+}
+
+/* An empty file's entry place: its parent listed until the entry with
+ * its on-disk name (real is fat_realpath's). Under fs_lock. */
+static int empty_file_ino(struct fat_fs *fs, char *real, struct fat_dirent *e, uint64_t *ino)
+{
+	char *slash = strrchr(real, '/');
+	const char *name = slash + 1;
+	struct fat_dir d;
+	int rc;
+
+	*slash = '\0';
+	rc = fat_opendir(fs, slash == real ? "/" : real, &d);
+	*slash = '/';
+	while (rc == 0 && (rc = fat_readdir(&d, e)) == 1)
+		if (e->first_cluster == 0 && strcmp(e->name, name) == 0) {
+			*ino = ino_of(0, d.first, d.index - 1);
+			return 0;
+		}
+	return rc ? rc : -EIO;   /* it was there a moment ago */
+}
+
+/* ---- openat -------------------------------------------------------------- */
+
+/* The absolute path path names for p: itself, or after the cwd or
+ * dirfd's directory. -EBADF, -ENOTDIR (dirfd a file or the console),
+ * -ENOMEM. */
+static int resolve_base(struct proc *p, long dirfd, const char *path, char **out)
+{
+	const char *base;
+	struct file *d;
+
+	if (path[0] == '/')
+		base = "";   /* dirfd is not looked at, as in Linux */
+	else if (dirfd == LINUX_AT_FDCWD)
+		base = p->files.cwd ? p->files.cwd : "";
+	else if (!(d = fdtable_get(&p->files, dirfd)))
+		return -EBADF;
+	else if (d->kind != FILE_DIR)
+		return -ENOTDIR;
+	else
+		base = d->path;
+	if (!strcmp(base, "/"))
+		base = "";
+	*out = path[0] == '/' ? path_join("", path + 1) : path_join(base, path);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* O_CREAT of abs, which lookup found missing (-ENOENT): the last
+ * component is what is missing when abs's directory part exists, and
+ * creating it is -EROFS (-EISDIR with a trailing '/': Linux's check
+ * for that comes first); otherwise the lookup's error stands. */
+static int create_decide(struct fat_fs *fs, char *abs, bool slash)
+{
+	size_t n = strlen(abs);
+	struct fat_dirent *parent;
+	char *last, keep;
+	int rc;
+
+	while (n > 1 && abs[n - 1] == '/')
+		n--;
+	last = abs + n;
+	while (last > abs && last[-1] != '/')
+		last--;
+	if (last[0] == '.' && (abs + n - last == 1 || (abs + n - last == 2 && last[1] == '.')))
+		return -ENOENT;   /* "." or "..": a directory before it is missing */
+	parent = kmalloc(sizeof(*parent), GFP_KERNEL);
+	if (!parent)
+		return -ENOMEM;
+	keep = *last;
+	*last = '\0';   /* abs is "/" or ends in '/' here */
+	rc = fat_stat(fs, abs, parent);
+	*last = keep;
+	if (rc == 0 && !(parent->attr & FAT_ATTR_DIRECTORY))
+		rc = -ENOTDIR;
+	kfree(parent);
+	if (rc)
+		return rc;
+	return slash ? -EISDIR : -EROFS;
+}
+
+/* What Linux's namei decides for a name that exists (e) or not (rc from
+ * the lookup), read-only mount: see sys_openat's contract. */
+static int open_decide(struct fat_fs *fs, char *abs, int rc, const struct fat_dirent *e,
+		       long flags, bool slash)
+{
+	bool want_write = (flags & LINUX_O_ACCMODE) != LINUX_O_RDONLY || (flags & LINUX_O_TRUNC);
+
+	if (rc == -ENOENT && (flags & LINUX_O_CREAT))
+		return create_decide(fs, abs, slash);
+	if (rc)
+		return rc;
+	if (flags & LINUX_O_CREAT) {
+		if (slash)
+			return -EISDIR;
+		if (flags & LINUX_O_EXCL)
+			return -EEXIST;
+	}
+	if (e->attr & FAT_ATTR_DIRECTORY)
+		return (flags & LINUX_O_CREAT) || want_write ? -EISDIR : 0;
+	if (slash || (flags & LINUX_O_DIRECTORY))
+		return -ENOTDIR;
+	return want_write ? -EROFS : 0;
+}
+
+/* Open abs (decided openable) into a new struct file. Under fs_lock. */
+static int open_file(struct fat_fs *fs, char *abs, const struct fat_dirent *e, struct file **out)
+{
+	struct file *f = kzalloc(sizeof(*f), GFP_KERNEL);
+	struct fat_dirent *tmp = kmalloc(sizeof(*tmp), GFP_KERNEL);
+	uint64_t ino = e->first_cluster, bytes;
+	int rc = f && tmp ? 0 : -ENOMEM;
+
+	if (rc == 0 && (e->attr & FAT_ATTR_DIRECTORY)) {
+		f->kind = FILE_DIR;
+		rc = fat_realpath(fs, abs, &f->path);
+		if (rc == 0)
+			rc = fat_opendir(fs, f->path, &f->d);
+		if (rc == 0)
+			rc = fat_dir_bytes(fs, e->first_cluster, &bytes);
+		if (rc == 0) {
+			char *up = path_join(f->path, "..");
+
+			rc = up ? fat_stat(fs, up, tmp) : -ENOMEM;
+			f->parent_ino = tmp->first_cluster;
+			kfree(up);
+		}
+	} else if (rc == 0) {
+		char *real = NULL;
+
+		f->kind = FILE_REG;
+		bytes = e->size;
+		rc = fat_open(fs, abs, &f->f);
+		if (rc == 0 && !e->first_cluster)
+			rc = fat_realpath(fs, abs, &real);
+		if (rc == 0 && !e->first_cluster)
+			rc = empty_file_ino(fs, real, tmp, &ino);
+		kfree(real);
+	}
+	kfree(tmp);
+	if (rc) {
+		if (f)
+			kfree(f->path);
+		kfree(f);
+		return rc;
+	}
+	f->acc = LINUX_O_RDONLY;
+	meta_from(&f->meta, e, ino);
+	f->meta.size = (uint32_t)bytes;
+	*out = f;
+	return 0;
+}
+
+/* Resolve abs and open it per flags. Under fs_lock. */
+static int open_path(struct fat_fs *fs, char *abs, long flags, bool slash, struct file **out)
+{
+	struct fat_dirent *e = kmalloc(sizeof(*e), GFP_KERNEL);
+	int rc;
+
+	if (!e)
+		return -ENOMEM;
+	rc = fat_stat(fs, abs, e);
+	rc = open_decide(fs, abs, rc, e, flags, slash);
+	if (rc == 0)
+		rc = open_file(fs, abs, e, out);
+	kfree(e);
+	return rc;
+}
+
+long sys_openat(struct proc *p, long dirfd, uint64_t upath, long flags, long mode)
+{
+	char *path, *abs = NULL;
+	struct file *f = NULL;
+	unsigned long irq;
+	size_t n;
+	int fd = -1, rc;
+
+	(void)mode;
+	if ((flags & LINUX_O_CREAT) && (flags & LINUX_O_DIRECTORY))
+		return -EINVAL;   /* Linux 6.4 on: no such combination */
+	path = kmalloc(SYS_PATH_MAX, GFP_KERNEL);
+	if (!path)
+		return -ENOMEM;
+	rc = path_from_user(p, path, upath, SYS_PATH_MAX);
+	if (rc == 0 && !path[0])
+		rc = -ENOENT;
+	if (rc == 0 && (fd = fdtable_free_slot(&p->files)) < 0)
+		rc = fd;
+	if (rc == 0 && !p->files.fs)
+		rc = -ENOENT;
+	if (rc == 0)
+		rc = resolve_base(p, dirfd, path, &abs);
+	if (rc == 0) {
+		n = strlen(path);
+		irq = spin_lock_irqsave(&fs_lock);
+		rc = open_path(p->files.fs, abs, flags, path[n - 1] == '/', &f);
+		spin_unlock_irqrestore(&fs_lock, irq);
+	}
+	kfree(abs);
+	kfree(path);
+	if (rc)
+		return rc;
+	fdtable_install(&p->files, fd, f);
+	return fd;
+}
+
+long sys_close(struct proc *p, long fd)
+{
+	return fdtable_close(&p->files, fd);
+}
+
+long sys_file_writable(struct proc *p, long fd)
+{
+	struct file *f = fdtable_get(&p->files, fd);
+
+	return f && f->acc != LINUX_O_RDONLY ? 0 : -EBADF;
+}
+
+/* ---- read, lseek --------------------------------------------------------- */
+
+#define READ_CHUNK 4096
+#define MAX_RW_COUNT 0x7ffff000ul   /* Linux: INT_MAX rounded down to a page */
+
+/* A file's bytes from f->pos into user buf, a user page at a time (what
+ * came before a bad page is read). */
+static long read_file(struct proc *p, struct file *f, uint64_t buf, uint64_t count)
+{
+	char small[256], *bounce = kmalloc(READ_CHUNK, GFP_KERNEL);
+	size_t cap = bounce ? READ_CHUNK : sizeof(small);
+	uint64_t done = 0;
+	long rc = 0;
+
+	if (!bounce)
+		bounce = small;   /* slower, not refused */
+	if (count > MAX_RW_COUNT)
+		count = MAX_RW_COUNT;
+	while (done < count && f->pos < f->meta.size) {
+		size_t n = PAGE_SIZE - ((buf + done) & (PAGE_SIZE - 1));
+		unsigned long irq;
+
+		if (n > cap)
+			n = cap;
+		if (n > count - done)
+			n = count - done;
+		irq = spin_lock_irqsave(&fs_lock);
+		rc = fat_pread(&f->f, f->pos, bounce, n);
+		spin_unlock_irqrestore(&fs_lock, irq);
+		if (rc <= 0)
+			break;
+		if (copy_to_user(p, buf + done, bounce, (size_t)rc) != 0) {
+			rc = -EFAULT;
+			break;
+		}
+		f->pos += (uint64_t)rc;
+		done += (uint64_t)rc;
+		rc = 0;
+	}
+	if (bounce != small)
+		kfree(bounce);
+	return done ? (long)done : rc;
+}
+
+long sys_read(struct proc *p, long fd, uint64_t buf, uint64_t count)
+{
+	struct file *f = fdtable_get(&p->files, fd);
+
+	if (!f || f->acc == LINUX_O_WRONLY)
+		return -EBADF;
+	if (f->kind == FILE_DIR)
+		return -EISDIR;
+	if (count && vma_access_ok(&p->vmas, buf, 1, PROT_WRITE) != 0)
+		return -EFAULT;
+	if (f->kind == FILE_CONSOLE)
+		return f->input ? ttyline_read(p, buf, count > TTYLINE_MAX ? TTYLINE_MAX : count) : 0;
+	return read_file(p, f, buf, count);
+}
+
+/* Move directory f to record pos: "." and ".." are records 0 and 1, the
+ * volume's entries follow. Under fs_lock. */
+static int dir_seek(struct file *f, uint64_t pos)
+{
+	struct fat_dirent *e;
+	int rc;
+
+	if (pos == f->pos)
+		return 0;
+	e = kmalloc(sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return -ENOMEM;
+	rc = fat_opendir(f->d.fs, f->path, &f->d);
+	for (uint64_t i = 2; rc == 0 && i < pos; i++)
+		if ((rc = fat_readdir(&f->d, e)) == 0)
+			break;   /* past the end: reads return 0 */
+	kfree(e);
+	if (rc < 0)
+		return rc;
+	f->pos = pos;
+	return 0;
+}
+
+long sys_lseek(struct proc *p, long fd, int64_t off, long whence)
+{
+	struct file *f = fdtable_get(&p->files, fd);
+	int64_t base;
+	uint64_t to;
+
+	if (!f)
+		return -EBADF;
+	if (f->kind == FILE_CONSOLE)
+		return -ESPIPE;
+	if (whence == LINUX_SEEK_SET)
+		base = 0;
+	else if (whence == LINUX_SEEK_CUR)
+		base = (int64_t)f->pos;
+	else if (whence == LINUX_SEEK_END && f->kind == FILE_REG)
+		base = f->meta.size;
+	else
+		return -EINVAL;
+	if ((off < 0 && -(off + 1) >= base) || (off > 0 && (uint64_t)off > FAT_MAX_BYTES - (uint64_t)base))
+		return -EINVAL;   /* below 0, or past the largest offset */
+	to = (uint64_t)(base + off);
+	if (f->kind == FILE_DIR) {
+		unsigned long irq = spin_lock_irqsave(&fs_lock);
+		int rc = dir_seek(f, to);
+
+		spin_unlock_irqrestore(&fs_lock, irq);
+		if (rc)
+			return rc;
+	}
+	f->pos = to;
+	return (long)to;
+}
+
+/* ---- fstat ----------------------------------------------------------------- */
+
+long sys_fstat(struct proc *p, long fd, uint64_t ubuf)
+{
+	struct file *f = fdtable_get(&p->files, fd);
+	struct linux_stat st;
+	struct fat_info info;
+
+	if (!f)
+		return -EBADF;
+	memset(&st, 0, sizeof(st));
+	st.st_nlink = 1;   /* a directory's too: 1 says "not counted" (find -noleaf) */
+	if (f->kind == FILE_CONSOLE) {
+		st.st_mode = LINUX_S_IFCHR | 0620;
+		st.st_blksize = 1024;
+	} else {
+		unsigned long irq = spin_lock_irqsave(&fs_lock);
+
+		fat_get_info(p->files.fs, &info);
+		spin_unlock_irqrestore(&fs_lock, irq);
+		st.st_dev = info.serial;
+		st.st_ino = f->meta.ino;
+		st.st_mode = f->kind == FILE_DIR ? LINUX_S_IFDIR | 0555 : LINUX_S_IFREG | 0444;
+		st.st_size = f->meta.size;
+		st.st_blksize = (int32_t)info.cluster_bytes;
+		st.st_blocks = (int64_t)((f->meta.size + info.cluster_bytes - 1) / info.cluster_bytes *
+					 (info.cluster_bytes / 512));
+		struct linux_timespec a = fat_to_unix(&f->meta.adate), m = fat_to_unix(&f->meta.mtime),
+				      c = fat_to_unix(&f->meta.ctime);
+		st.st_atime_sec = a.tv_sec;
+		st.st_atime_nsec = (uint64_t)a.tv_nsec;
+		st.st_mtime_sec = m.tv_sec;
+		st.st_mtime_nsec = (uint64_t)m.tv_nsec;
+		st.st_ctime_sec = c.tv_sec;
+		st.st_ctime_nsec = (uint64_t)c.tv_nsec;
+	}
+	return copy_to_user(p, ubuf, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+/* ---- getdents64 -------------------------------------------------------- */
+
+/* Scratch for one getdents64 call (off the kernel stack). */
+struct dents_scratch {
+	struct fat_dirent e;
+	struct fat_dir saved;
+	char rec[RECLEN_HEAD + FAT_NAME_MAX + 1 + 8];
+};
+
+/* Build the record for name into s->rec; its length. */
+static size_t dent_build(struct dents_scratch *s, uint64_t ino, int64_t off, uint8_t type,
+			 const char *name)
+{
+	size_t n = strlen(name), reclen = (RECLEN_HEAD + n + 1 + 7) & ~(size_t)7;
+	struct linux_dirent64 h = { .d_ino = ino, .d_off = off, .d_reclen = (uint16_t)reclen,
+				    .d_type = type };
+
+	memset(s->rec, 0, reclen);
+	memcpy(s->rec, &h, RECLEN_HEAD);
+	memcpy(s->rec + RECLEN_HEAD, name, n);
+	return reclen;
+}
+
+/* The record at f->pos into s->rec: 1 and its length, 0 at the end, or
+ * an error. f->d moves past it (s->saved holds where it was). Under
+ * fs_lock. */
+static int dent_next(struct file *f, struct dents_scratch *s, size_t *len)
+{
+	int rc;
+
+	s->saved = f->d;
+	if (f->pos < 2) {
+		*len = dent_build(s, f->pos ? f->parent_ino : f->meta.ino, (int64_t)f->pos + 1,
+				  LINUX_DT_DIR, f->pos ? ".." : ".");
+		return 1;
+	}
+	rc = fat_readdir(&f->d, &s->e);
+	if (rc != 1)
+		return rc;
+	*len = dent_build(s, ino_of(s->e.first_cluster, f->d.first, f->d.index - 1),
+			  (int64_t)f->pos + 1,
+			  s->e.attr & FAT_ATTR_DIRECTORY ? LINUX_DT_DIR : LINUX_DT_REG, s->e.name);
+	return 1;
+}
+
+long sys_getdents64(struct proc *p, long fd, uint64_t dirp, uint64_t count)
+{
+	struct file *f = fdtable_get(&p->files, fd);
+	struct dents_scratch *s;
+	uint64_t done = 0;
+	long rc = 0;
+
+	if (!f)
+		return -EBADF;
+	if (f->kind != FILE_DIR)
+		return -ENOTDIR;
+	if (count > MAX_RW_COUNT)
+		count = MAX_RW_COUNT;
+	if (vma_access_ok(&p->vmas, dirp, count, PROT_WRITE) != 0)
+		return -EFAULT;
+	s = kmalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	for (;;) {
+		unsigned long irq = spin_lock_irqsave(&fs_lock);
+		size_t len = 0;
+
+		rc = dent_next(f, s, &len);
+		spin_unlock_irqrestore(&fs_lock, irq);
+		if (rc != 1)
+			break;
+		if (len > count - done || copy_to_user(p, dirp + done, s->rec, len) != 0) {
+			f->d = s->saved;   /* not returned: the next call starts with it */
+			rc = len > count - done ? -EINVAL : -EFAULT;
+			break;
+		}
+		f->pos++;
+		done += len;
+	}
+	kfree(s);
+	return done ? (long)done : rc;
+}
