@@ -128,7 +128,9 @@ static int empty_file_ino(struct fat_fs *fs, char *real, struct fat_dirent *e, u
 	*slash = '\0';
 	rc = fat_opendir(fs, slash == real ? "/" : real, &d);
 	*slash = '/';
-	while (rc == 0 && (rc = fat_readdir(&d, e)) == 1)
+	if (rc)
+		return rc;
+	while ((rc = fat_readdir(&d, e)) == 1)
 		if (e->first_cluster == 0 && strcmp(e->name, name) == 0) {
 			*ino = ino_of(0, d.first, d.index - 1);
 			return 0;
@@ -404,9 +406,9 @@ static int dir_seek(struct file *f, uint64_t pos)
 	if (!e)
 		return -ENOMEM;
 	rc = fat_opendir(f->d.fs, f->path, &f->d);
-	for (uint64_t i = 2; rc == 0 && i < pos; i++)
-		if ((rc = fat_readdir(&f->d, e)) == 0)
-			break;   /* past the end: reads return 0 */
+	for (uint64_t i = 2; rc >= 0 && i < pos; i++)
+		if ((rc = fat_readdir(&f->d, e)) != 1)
+			break;   /* past the end (0): reads return 0 */
 	kfree(e);
 	if (rc < 0)
 		return rc;
