@@ -138,6 +138,27 @@ def test_tally_cc():
            "tally-cc -c compiles only, quietly", proc.stdout)
 
 
+def test_cat_ls():
+    """cat and ls against a directory of the host (Linux's own file calls)."""
+    with tempfile.TemporaryDirectory() as d:
+        os.mkdir(os.path.join(d, "sub"))
+        with open(os.path.join(d, "a.txt"), "w") as f:
+            f.write("first\n")
+        with open(os.path.join(d, "b.txt"), "w") as f:
+            f.write("second, no newline")
+        code, out = run([prog("cat"), "a.txt", "b.txt"], cwd=d)
+        ok(code == 0 and out == "first\nsecond, no newline", "cat: files in order, relative paths", out)
+        code, out = run([prog("cat"), "a.txt", "nothere", "sub"], cwd=d)
+        ok(code == 1 and out == "first\ncat: nothere: No such file or directory\n"
+           "cat: sub: Is a directory\n", "cat: errors named, status 1", out)
+        code, out = run([prog("ls"), "-a"], cwd=d)
+        ok(code == 0 and sorted(lines(out)) == sorted(["./", "../", "a.txt", "b.txt", "sub/"]),
+           "ls -a: every name, directories with '/'", out)
+        code, out = run([prog("ls"), "a.txt", "nothere"], cwd=d)
+        ok(code == 1 and "a.txt:\na.txt\n" in out and "ls: nothere: No such file or directory" in out,
+           "ls: a file as given, a missing path named", out)
+
+
 def main():
     print("TAP version 13")
     test_hello()
@@ -151,6 +172,7 @@ def main():
     test_segv()
     test_badptr()
     test_spawner()
+    test_cat_ls()
     test_tally_cc()
     return finish()
 
