@@ -844,6 +844,40 @@ static void test_broken_chains(void)
 	}
 }
 
+/* fat_dir_bytes: a directory's chain length (walked here from the FAT
+ * itself) times the cluster size; a first cluster out of range; a loop. */
+static void test_dir_bytes(void)
+{
+	struct hdev h;
+	struct fat_fs *fs;
+	struct fat_info in;
+	struct fat_dirent st;
+	uint64_t bytes = 0;
+	uint32_t n = 1, c;
+	int rc;
+
+	mount_fresh(&h, main_im->name, &fs, &in);
+	fat_stat(fs, "/many", &st);
+	for (c = st.first_cluster; (c = host_fat(&h, &in, c)) < 0x0FFFFFF8;)
+		n++;
+	rc = fat_dir_bytes(fs, st.first_cluster, &bytes);
+	tap_ok(n > 1 && rc == 0 && bytes == (uint64_t)n * in.cluster_bytes,
+	       "/many: %u clusters, %llu bytes", n, (unsigned long long)bytes);
+	rc = fat_dir_bytes(fs, 0, &bytes);
+	tap_ok(rc == 0 && bytes >= in.cluster_bytes && bytes % in.cluster_bytes == 0,
+	       "the root (cluster 0): %llu bytes", (unsigned long long)bytes);
+	tap_ok(fat_dir_bytes(fs, 1, &bytes) == -EIO, "first cluster 1: -EIO");
+	tap_ok(fat_dir_bytes(fs, in.clusters + 2, &bytes) == -EIO, "first cluster past the volume: -EIO");
+	c = host_fat(&h, &in, st.first_cluster);   /* the second cluster back to the first */
+	for (uint32_t k = 0; k < in.num_fats; k++)
+		hdev_patch_le(&h, ((uint64_t)in.reserved_sectors + k * in.fat_sectors) * 512 + c * 4,
+			      st.first_cluster, 4);
+	bcache_invalidate(fat_bcache(fs));
+	tap_ok(fat_dir_bytes(fs, st.first_cluster, &bytes) == -ELOOP, "a looping chain: -ELOOP");
+	fat_unmount(fs);
+	hdev_close(&h);
+}
+
 /* The root directory's chain loops; a directory entry points at 0. */
 static void test_broken_dirs(void)
 {
@@ -1457,6 +1491,7 @@ static const struct tap_case s512c1_cases[] = {
 	TAP_CASE(test_not_fat32),
 	TAP_CASE(test_broken_chains),
 	TAP_CASE(test_broken_dirs),
+	TAP_CASE(test_dir_bytes),
 	TAP_CASE(test_dirfull),
 	TAP_CASE(dots_in_place),
 	TAP_CASE(dots_elsewhere),
