@@ -31,8 +31,8 @@ struct file_meta {
 	uint64_t ino;            /* sys_file.c: the first cluster, or for an
 	                            empty file a number from its entry's place */
 	uint32_t size;           /* DIR_FileSize; a directory: its chain's bytes */
-	uint8_t attr;            /* FAT_ATTR_* */
-	struct fat_time mtime, ctime, adate;
+	struct fat_time mtime;   /* DIR_WrtDate/Time: st_mtime and st_ctime */
+	struct fat_time adate;   /* DIR_LstAccDate: st_atime */
 };
 
 struct file {

@@ -19,7 +19,7 @@ struct proc;
  * an open directory). mode is ignored (nothing is created). Errors, in
  * the order Linux checks them: -EINVAL O_CREAT with O_DIRECTORY;
  * -EFAULT path unreadable; -ENAMETOOLONG no NUL in SYS_PATH_MAX bytes, or
- * a component over 255 characters; -ENOENT empty path, a component
+ * a component over FAT_NAME_MAX bytes (fs/fat32.h); -ENOENT empty path, a component
  * missing (or no volume); -EMFILE FD_MAX open already; -EBADF dirfd not
  * open (relative path); -ENOTDIR dirfd or a non-final component not a
  * directory, O_DIRECTORY or a trailing '/' on a file; -EROFS O_CREAT of
@@ -50,7 +50,9 @@ long sys_lseek(struct proc *p, long fd, int64_t offset, long whence);
 /* fstat(fd, statbuf): 0 and struct linux_stat (uapi/tally/types.h):
  * st_mode S_IFREG|0444, S_IFDIR|0555, the console S_IFCHR|0620; st_size,
  * st_blksize the cluster size, st_blocks (512-byte units of the
- * clusters held); times from the directory entry. -EBADF, -EFAULT. */
+ * clusters held); st_mtime and st_ctime DIR_WrtDate/Time, st_atime
+ * DIR_LstAccDate, taken as UTC (Linux's vfat; 0 where FAT has none, as
+ * for the root). -EBADF, -EFAULT. */
 long sys_fstat(struct proc *p, long fd, uint64_t statbuf);
 
 /* getdents64(fd, dirp, count): bytes of struct linux_dirent64 records

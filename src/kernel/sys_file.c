@@ -110,9 +110,7 @@ static void meta_from(struct file_meta *m, const struct fat_dirent *e, uint64_t 
 {
 	m->ino = ino;
 	m->size = e->size;
-	m->attr = e->attr;
 	m->mtime = e->mtime;
-	m->ctime = e->ctime;
 	m->adate = e->adate;
 }
 
@@ -240,7 +238,8 @@ static int open_file(struct fat_fs *fs, char *abs, const struct fat_dirent *e, s
 			char *up = path_join(f->path, "..");
 
 			rc = up ? fat_stat(fs, up, tmp) : -ENOMEM;
-			f->parent_ino = tmp->first_cluster;
+			if (rc == 0)
+				f->parent_ino = tmp->first_cluster;
 			kfree(up);
 		}
 	} else if (rc == 0) {
@@ -451,6 +450,29 @@ long sys_lseek(struct proc *p, long fd, int64_t off, long whence)
 
 /* ---- fstat ----------------------------------------------------------------- */
 
+/* The times, size and blocks of a file or directory (the volume's
+ * geometry from info). */
+static void stat_fill(const struct file *f, const struct fat_info *info, struct linux_stat *st)
+{
+	struct linux_timespec a = fat_to_unix(&f->meta.adate), m = fat_to_unix(&f->meta.mtime);
+	uint64_t clus = info->cluster_bytes;
+
+	st->st_dev = info->serial;
+	st->st_ino = f->meta.ino;
+	st->st_mode = f->kind == FILE_DIR ? LINUX_S_IFDIR | 0555 : LINUX_S_IFREG | 0444;
+	st->st_size = f->meta.size;
+	st->st_blksize = (int32_t)clus;
+	st->st_blocks = (int64_t)((f->meta.size + clus - 1) / clus * (clus / 512));
+	st->st_atime_sec = a.tv_sec;
+	st->st_atime_nsec = (uint64_t)a.tv_nsec;
+	st->st_mtime_sec = m.tv_sec;
+	st->st_mtime_nsec = (uint64_t)m.tv_nsec;
+	/* Linux's vfat: ctime is mtime (FAT has no change time; the creation
+	 * time is statx's btime, which struct stat has no field for) */
+	st->st_ctime_sec = m.tv_sec;
+	st->st_ctime_nsec = (uint64_t)m.tv_nsec;
+}
+
 long sys_fstat(struct proc *p, long fd, uint64_t ubuf)
 {
 	struct file *f = fdtable_get(&p->files, fd);
@@ -469,21 +491,7 @@ long sys_fstat(struct proc *p, long fd, uint64_t ubuf)
 
 		fat_get_info(p->files.fs, &info);
 		spin_unlock_irqrestore(&fs_lock, irq);
-		st.st_dev = info.serial;
-		st.st_ino = f->meta.ino;
-		st.st_mode = f->kind == FILE_DIR ? LINUX_S_IFDIR | 0555 : LINUX_S_IFREG | 0444;
-		st.st_size = f->meta.size;
-		st.st_blksize = (int32_t)info.cluster_bytes;
-		st.st_blocks = (int64_t)((f->meta.size + info.cluster_bytes - 1) / info.cluster_bytes *
-					 (info.cluster_bytes / 512));
-		struct linux_timespec a = fat_to_unix(&f->meta.adate), m = fat_to_unix(&f->meta.mtime),
-				      c = fat_to_unix(&f->meta.ctime);
-		st.st_atime_sec = a.tv_sec;
-		st.st_atime_nsec = (uint64_t)a.tv_nsec;
-		st.st_mtime_sec = m.tv_sec;
-		st.st_mtime_nsec = (uint64_t)m.tv_nsec;
-		st.st_ctime_sec = c.tv_sec;
-		st.st_ctime_nsec = (uint64_t)c.tv_nsec;
+		stat_fill(f, &info, &st);
 	}
 	return copy_to_user(p, ubuf, &st, sizeof(st)) ? -EFAULT : 0;
 }

@@ -4,9 +4,10 @@ through programs run with `run`, against what is on the disk image:
 
 - /bin/filetest: every call and its errors as Linux returns them on a
   read-only mount (its own checks, "result: PASS"), and what it read
-  compared here with the volume: README.txt's size, bytes (CRC-32) and
-  modification time (decoded from its directory entry in build/disk.img,
-  FAT spec DIR_WrtDate/DIR_WrtTime, taken as UTC), the 4 MiB file's bytes
+  compared here with the volume: README.txt's size, bytes (CRC-32),
+  modification and access times (decoded from its directory entry in
+  build/disk.img, FAT spec DIR_WrtDate/DIR_WrtTime and DIR_LstAccDate,
+  taken as UTC), the 4 MiB file's bytes
   read in odd-sized pieces, the root's names in getdents64;
 - relative paths start at the shell's cwd (`cd /docs` first);
 - a process killed with files open, and every other run, leaves free
@@ -41,16 +42,19 @@ def image_file(path):
                           check=True, capture_output=True).stdout
 
 
-def readme_mtime():
-    """README.TXT's DIR_WrtDate/DIR_WrtTime as seconds since the epoch."""
+def readme_times():
+    """README.TXT's DIR_WrtDate/DIR_WrtTime (offsets 22, 24) and
+    DIR_LstAccDate (18) as seconds since the epoch."""
     with open(IMG, "rb") as f:
         clus, root, size = geometry(f)
         f.seek(clus(root))
         blob = f.read(size)
     e = find(blob, b"README  TXT")
     wtime, wdate = struct.unpack_from("<HH", blob, e + 22)
-    return calendar.timegm((1980 + (wdate >> 9), (wdate >> 5) & 15, wdate & 31,
-                            wtime >> 11, (wtime >> 5) & 63, (wtime & 31) * 2))
+    adate = struct.unpack_from("<H", blob, e + 18)[0]
+    day = lambda d: (1980 + (d >> 9), (d >> 5) & 15, d & 31)
+    return (calendar.timegm(day(wdate) + (wtime >> 11, (wtime >> 5) & 63, (wtime & 31) * 2)),
+            calendar.timegm(day(adate) + (0, 0, 0)))
 
 
 def filetest():
@@ -67,8 +71,10 @@ def filetest():
         ok(kv.get("readme_size") == str(len(readme)) and
            kv.get("readme_crc32") == f"{zlib.crc32(readme):08x}",
            "README.txt read whole: its size and bytes", out)
-        ok(kv.get("readme_mtime") == str(readme_mtime()),
-           f"fstat's st_mtime is the entry's DIR_WrtDate/Time ({readme_mtime()})", out)
+        mtime, atime = readme_times()
+        ok(kv.get("readme_mtime") == str(mtime) and kv.get("readme_atime") == str(atime),
+           f"fstat's st_mtime, st_atime: the entry's DIR_WrtDate/Time ({mtime}), "
+           f"DIR_LstAccDate ({atime})", out)
         big = image_file("/big/random-4M.bin")
         ok(kv.get("big_crc32") == f"{zlib.crc32(big):08x}",
            "4 MiB read in pieces of 1, 4095, 4097, 65536, 513, 200000 bytes: its bytes", out)

@@ -10,8 +10,8 @@
  * Expected values are Linux's (openat(2), read(2), lseek(2), fstat(2),
  * getdents64(2) on a read-only mount) or the volume's own, printed as
  * key: value lines for the QEMU test to compare with the image:
- * readme_size, readme_crc32, readme_mtime, big_crc32, root (the root's
- * names in getdents64 order, '/' after directories). */
+ * readme_size, readme_crc32, readme_mtime, readme_atime, big_crc32,
+ * empty_ino, root_names (getdents64's order, '/' after directories). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,7 +196,9 @@ static void reads(void)
 	EXPECT(s.st_nlink, 1);
 	check(s.st_ino >= 2 && s.st_ino < (1u << 28), "README.txt st_ino %llu: a cluster",
 	      (unsigned long long)s.st_ino);
-	printf("readme_size: %ld\nreadme_mtime: %lld\n", size, (long long)s.st_mtime_sec);
+	printf("readme_size: %ld\nreadme_mtime: %lld\nreadme_atime: %lld\n", size,
+	       (long long)s.st_mtime_sec, (long long)s.st_atime_sec);
+	EXPECT(s.st_ctime_sec, s.st_mtime_sec);   /* Linux's vfat: no change time */
 	/* short reads at the end; 0 after it */
 	n = rd(fd, readme, sizeof(readme));
 	EXPECT(n, size);
