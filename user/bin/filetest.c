@@ -57,6 +57,16 @@ static long cl(long fd)
 	return tally_syscall1(__NR_close, fd);
 }
 
+/* path opens (relative to dirfd) and closes again. */
+static void opens_ok(long dirfd, const char *path, long flags)
+{
+	long fd = opat(dirfd, path, flags);
+
+	check(fd >= 0, "openat(%ld, %s): %ld", dirfd, path, fd);
+	if (fd >= 0)
+		check(cl(fd) == 0, "close of %s", path);
+}
+
 static long sk(long fd, long off, long whence)
 {
 	return tally_syscall3(__NR_lseek, fd, off, whence);
@@ -118,18 +128,10 @@ static void opens(void)
 	EXPECT(fd, 3);
 	EXPECT(cl(fd), 0);
 	/* names: long, UTF-8, ASCII case folded, dots */
-	fd = op("/docs/A file with a rather long name for FAT.txt", 0);
-	check(fd >= 0, "long name: %ld", fd);
-	cl(fd);
-	fd = op("/docs/Grüße.txt", 0);
-	check(fd >= 0, "UTF-8 name: %ld", fd);
-	cl(fd);
-	fd = op("/readme.TXT", 0);
-	check(fd >= 0, "case folded: %ld", fd);
-	cl(fd);
-	fd = op("/docs/../docs/./guides/memory.txt", 0);
-	check(fd >= 0, "dots: %ld", fd);
-	cl(fd);
+	opens_ok(LINUX_AT_FDCWD, "/docs/A file with a rather long name for FAT.txt", 0);
+	opens_ok(LINUX_AT_FDCWD, "/docs/Grüße.txt", 0);
+	opens_ok(LINUX_AT_FDCWD, "/readme.TXT", 0);
+	opens_ok(LINUX_AT_FDCWD, "/docs/../docs/./guides/memory.txt", 0);
 }
 
 static void path_limits(void)
@@ -374,17 +376,13 @@ static void dirs(void)
 	EXPECT(tally_syscall3(__NR_write, fd, "x", 1), E(EBADF_));
 	/* openat relative to a directory fd */
 	long dfd = op("/docs", LINUX_O_DIRECTORY);
-	long g = opat(dfd, "guides/memory.txt", 0);
-	check(g >= 0, "openat(docs, guides/memory.txt): %ld", g);
-	cl(g);
-	g = opat(dfd, "../README.txt", 0);
+	opens_ok(dfd, "guides/memory.txt", 0);
+	long g = opat(dfd, "../README.txt", 0);
 	check(g >= 0, "openat(docs, ../README.txt): %ld", g);
 	EXPECT(opat(g, "x", 0), E(ENOTDIR_));
 	EXPECT(opat(0, "x", 0), E(ENOTDIR_));
 	EXPECT(opat(99, "x", 0), E(EBADF_));
-	long a = opat(99, "/README.txt", 0);   /* absolute: dirfd not looked at */
-	check(a >= 0, "openat(99, /README.txt): %ld", a);
-	cl(a);
+	opens_ok(99, "/README.txt", 0);   /* absolute: dirfd not looked at */
 	cl(g);
 	/* getdents64 on what is not a directory */
 	EXPECT(gd(0, buf, sizeof(buf)), E(ENOTDIR_));
@@ -412,16 +410,9 @@ static void dirs(void)
 /* Run from /docs (the shell's cwd is the process's). */
 static void cwd(void)
 {
-	long fd = op("guides/memory.txt", 0);
-
-	check(fd >= 0, "guides/memory.txt from /docs: %ld", fd);
-	cl(fd);
-	fd = op("../README.txt", 0);
-	check(fd >= 0, "../README.txt from /docs: %ld", fd);
-	cl(fd);
-	fd = op(".", LINUX_O_DIRECTORY);
-	check(fd >= 0, ". from /docs: %ld", fd);
-	cl(fd);
+	opens_ok(LINUX_AT_FDCWD, "guides/memory.txt", 0);
+	opens_ok(LINUX_AT_FDCWD, "../README.txt", 0);
+	opens_ok(LINUX_AT_FDCWD, ".", LINUX_O_DIRECTORY);
 	EXPECT(op("README.txt", 0), E(ENOENT_));
 }
 
