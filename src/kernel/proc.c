@@ -25,6 +25,7 @@
 #include <string.h>
 #include "kernel/proc.h"
 #include "kernel/console.h"
+#include "kernel/disk.h"
 #include "kernel/memory.h"
 #include "kernel/smp.h"
 #include "arch/riscv.h"
@@ -340,7 +341,9 @@ int proc_run(const char *name, const void *image, size_t len, uint64_t arg, int 
 	p = proc_new(name);
 	if (!p)
 		return -ENOMEM;
-	rc = vma_insert(&p->vmas, &text);
+	rc = disk_fs(NULL) ? fdtable_set_root(&p->files, disk_fs(NULL), "/") : 0;   /* sys_file */
+	if (rc == 0)
+		rc = vma_insert(&p->vmas, &text);
 	if (rc == 0)
 		rc = add_stack(p, USER_STACK_TOP - PAGE_SIZE);
 	if (rc == 0)

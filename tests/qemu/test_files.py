@@ -17,7 +17,13 @@ through programs run with `run`, against what is on the disk image:
   path named with exit status 1;
 - standard input is the console a line at a time: echo, Backspace,
   Ctrl-U, Ctrl-D (mid-line: the line without a newline; on an empty
-  line: end of file), and Ctrl-C kills the reading process (130)."""
+  line: end of file), and Ctrl-C kills the reading process (130);
+- the `files` KTAP suite (src/kernel/selftest_files.c): the fd table's
+  slots, and a program that opens, reads and fstats a file with every
+  allocation failing in turn (SimpleHeap mode, so fault injection sees
+  each kmalloc): 0, -ENOMEM from openat, -EFAULT where a user page could
+  not be faulted in (as Linux's fixup gives), or not started; every page
+  and kmalloc byte back after each."""
 import calendar
 import os
 import re
@@ -162,6 +168,19 @@ def stdin():
         ok(out.startswith("hello: world\n"), "the shell and the next program run on", out)
 
 
+def ktap():
+    with Tally(drive=IMG, append="selftest=files") as t:
+        code, out = t.wait_exit(timeout=180)
+    cases = re.findall(r"^    (not )?ok \d+ (\S+)", out, re.M)
+    ok(len(cases) == 3 and not any(bad for bad, _ in cases) and code == 0,
+       f"files KTAP suite: the fd table; open, read, fstat giving everything back, with each "
+       f"allocation failing in turn ({len(cases)} cases, exit {code})", out[-1500:])
+    m = re.search(r"open_read_oom: \d+ runs: \d+ whole, (\d+) -ENOMEM", out)
+    ok(m and int(m.group(1)) > 0, "openat's own allocations failing: -ENOMEM reaches the program",
+       out[-1500:])
+
+
+guarded(ktap, "ktap")
 guarded(filetest, "filetest")
 guarded(cat_ls, "cat and ls")
 guarded(stdin, "stdin")
