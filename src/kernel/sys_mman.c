@@ -41,13 +41,13 @@ static struct page *frame_at(phys_addr_t pa)
 	return virt_to_page((void *)(uintptr_t)(pa + mm_virt_offset));
 }
 
-/* A file mapping: the fd must be open (Linux's fget: -EBADF), and no
- * open file can be mapped (-ENODEV, Linux's answer for a file whose
- * operations have no mmap, as a terminal's). Open so far: the console's
- * 0, 1 and 2; once processes have an fd table, it answers instead. */
-static long file_mapping(int fd)
+/* A file mapping: the fd must be open in p's table (Linux's fget:
+ * -EBADF; kernel/fdtable.h), and no open file can be mapped (-ENODEV,
+ * Linux's answer for a file whose operations have no mmap, as a
+ * terminal's). */
+static long file_mapping(struct proc *p, int fd)
 {
-	return fd >= 0 && fd <= 2 ? -ENODEV : -EBADF;
+	return fdtable_get(&p->files, fd) ? -ENODEV : -EBADF;
 }
 
 /* Where len bytes (page-rounded, at most the user space) go: 0 and *at,
@@ -202,7 +202,7 @@ long sys_mmap(struct proc *p, uint64_t addr, uint64_t len, uint64_t prot, uint64
 	if (off & (PAGE_SIZE - 1))   /* arch/riscv's sys_mmap checks it first */
 		return -EINVAL;
 	if (!(flags & LINUX_MAP_ANONYMOUS))
-		return file_mapping(fd);
+		return file_mapping(p, fd);
 	if (!len)
 		return -EINVAL;
 	if (len > USER_VA_TOP - USER_VA_BASE)
