@@ -70,7 +70,8 @@ struct proc {
 
 /* Run a program: the image's bytes (at most one page) at USER_TEXT, R X,
  * entered with a0 = arg and sp = USER_STACK_TOP (its stack a growsdown
- * area, its pages got at the first touch); wait for it to exit. Returns 0
+ * area, its pages got at the first touch), fds 0..2 the console and the
+ * root volume's "/" its cwd; wait for it to exit. Returns 0
  * and *status, -EINVAL for an empty or too large image, -ENOMEM when its
  * memory cannot be had (nothing is left allocated). Every page and table
  * the process held is given back before it returns. Not from interrupt
@@ -79,7 +80,8 @@ int proc_run(const char *name, const void *image, size_t len, uint64_t arg, int 
 
 /* Run the static ELF executable at path on fs with argv[0..argc) (argv[0]
  * is the path, as a shell passes it) and no environment; wait for it to
- * exit. Returns 0 and *status; -ENOENT/-EISDIR/-EIO... from the file
+ * exit. Its fds 0..2 are the console, and its relative paths start at
+ * fs's cwd now (kernel/fdtable.h). Returns 0 and *status; -ENOENT/-EISDIR/-EIO... from the file
  * system; -ENOEXEC with *why naming what the file fails (proc/elf.h);
  * -E2BIG for arguments too large; -ENOMEM when its memory cannot be had.
  * On any error nothing is left allocated. */
