@@ -11,6 +11,9 @@
 #ifndef ENOENT
 #define ENOENT 2
 #endif
+#ifndef ESRCH
+#define ESRCH 3
+#endif
 #ifndef EINTR
 #define EINTR 4
 #endif
@@ -25,6 +28,9 @@
 #endif
 #ifndef EBADF
 #define EBADF 9
+#endif
+#ifndef ECHILD
+#define ECHILD 10
 #endif
 #ifndef EAGAIN
 #define EAGAIN 11

@@ -2,10 +2,11 @@
  * by VMAs (proc/vma.h), a kernel stack, U-mode entry and exit through the
  * trap vector, page faults, system calls.
  *
- * A process runs a static ELF executable from the disk (proc_exec) or a
- * program image given as bytes (proc_run, for the kernel's own tests),
- * synchronously on the calling hart, which waits until it exits (the
- * scheduler comes next). ELF segments are read in at load; the stack,
+ * A process runs a static ELF executable from the disk (proc_spawn,
+ * proc_exec, the spawn system call) or a program image given as bytes
+ * (proc_run, for the kernel's own tests). Processes are scheduled on
+ * every online hart (kernel/sched.c, the second part of this header):
+ * round-robin from one run queue, a time slice of one timer tick. ELF segments are read in at load; the stack,
  * bss pages past the file's, and the heap (brk) get a zeroed frame at
  * the first touch (demand paging); the stack grows down on a fault below
  * it, up to USER_STACK_MAX.
@@ -34,26 +35,60 @@ struct fat_fs;
 #define USER_TEXT      USER_VA_BASE      /* where proc_run puts the image */
 
 #define PROC_NAME_MAX  16
-#define PROC_KSTACK_ORDER 2              /* 16 KiB kernel stack */
+#define PROC_CMD_MAX   48                /* ps's command column */
+#define PROC_KSTACK_ORDER 3              /* 32 KiB kernel stack (spawn loads from the volume on it) */
+#define PROC_MAX       64                /* processes at once, zombies included */
 
-/* Exit statuses of a process stopped by the kernel, as a shell shows a
- * signal's: 128 + the Linux signal number. */
+/* Linux's signal numbers (asm-generic/signal.h) that Tally acts on. */
+#define PROC_SIGINT   2
+#define PROC_SIGILL   4
+#define PROC_SIGKILL  9
+#define PROC_SIGSEGV 11
+#define PROC_SIGTERM 15
+
+/* Exit statuses of a process stopped by a signal, as a shell shows them:
+ * 128 + the Linux signal number (proc_status_code). */
 #define PROC_EXIT_SIGSEGV 139
 #define PROC_EXIT_SIGILL  132
 #define PROC_EXIT_SIGINT  130
-#define PROC_EXIT_SIGKILL 137   /* out of memory at a page fault */
+#define PROC_EXIT_SIGKILL 137   /* out of memory at a page fault, kill -9 */
+#define PROC_EXIT_SIGTERM 143
+
+/* The shell's figure for a Linux wait status: the exit code of a process
+ * that exited, 128 + the signal of one that was killed. */
+static inline int proc_status_code(int wstatus)
+{
+	return (wstatus & 0x7f) ? 128 + (wstatus & 0x7f) : (wstatus >> 8) & 0xff;
+}
 
 /* Callee-saved registers of a kernel context (src/arch/riscv/swtch.S). */
 struct proc_context {
 	uint64_t ra, sp, s[12];
 };
 
-enum proc_state { PROC_RUNNING = 1, PROC_EXITED };
+/* The states (docs/ARCHITECTURE.md draws them): on the run queue; on a
+ * hart; asleep in wait4 (woken by a child's exit or a kill); exited, its
+ * memory given back, its wait status kept until its parent reaps it. */
+enum proc_state { PROC_RUNNABLE = 1, PROC_RUNNING, PROC_SLEEPING, PROC_ZOMBIE };
 
 struct proc {
 	int pid;
-	enum proc_state state;
+	enum proc_state state;     /* the scheduler's, under its lock */
 	char name[PROC_NAME_MAX];
+	char cmd[PROC_CMD_MAX];    /* path and arguments, cut to fit (ps) */
+	/* ---- the scheduler's (kernel/sched.c), under its lock ---- */
+	struct proc *parent;       /* NULL: the kernel's (the shell's, or an orphan) */
+	int ppid;                  /* parent's pid, 0 for the kernel */
+	int autoreap;              /* an orphan: freed when it exits, nobody waits */
+	int exiting;               /* left for good; a zombie once off its hart */
+	int killed;                /* a signal pending: it dies at its next return to U-mode */
+	int on_cpu;                /* its kernel context is live on hart `hart` */
+	int wakeup;                /* woken while still on its hart (sched.c) */
+	unsigned hart;             /* the hart it runs or last ran on */
+	int wstatus;               /* Linux's wait status, once exiting */
+	unsigned long slices;      /* time slices it was given */
+	struct proc *rq_next;      /* run queue link */
+	uint64_t kstack_top;       /* the word trapvec.S loads tp from */
 	struct vm_space vm;
 	struct vma_set vmas;       /* what it may touch */
 	uint64_t brk_start, brk;   /* the heap: [brk_start, brk) */
@@ -63,7 +98,6 @@ struct proc {
 	void *kstack;              /* 2^PROC_KSTACK_ORDER pages */
 	struct trap_frame *tf;     /* at the top of kstack: its user registers */
 	struct proc_context ctx;
-	int status;                /* exit status, 0..255 */
 	unsigned long syscalls;    /* system calls made */
 	struct fdtable files;      /* open files (kernel/fdtable.h, sys_file.c) */
 };
@@ -71,20 +105,33 @@ struct proc {
 /* Run a program: the image's bytes (at most one page) at USER_TEXT, R X,
  * entered with a0 = arg and sp = USER_STACK_TOP (its stack a growsdown
  * area, its pages got at the first touch), fds 0..2 the console and the
- * root volume's "/" its cwd; wait for it to exit. Returns 0
- * and *status, -EINVAL for an empty or too large image, -ENOMEM when its
- * memory cannot be had (nothing is left allocated). Every page and table
- * the process held is given back before it returns. Not from interrupt
- * context, not re-entrant on one hart (a process runs until it exits). */
+ * root volume's "/" its cwd, as a child of the kernel; wait
+ * for it to exit (running processes on this hart meanwhile) and reap it.
+ * Returns 0 and *status (proc_status_code's figure), -EINVAL for an empty
+ * or too large image, -ENOMEM when its memory cannot be had, -EAGAIN when
+ * the process table is full (nothing is left allocated). Every page and
+ * table the process held is given back before it returns. Kernel context
+ * only (the shell, selftests), not from a process's system call. */
 int proc_run(const char *name, const void *image, size_t len, uint64_t arg, int *status);
 
-/* Run the static ELF executable at path on fs with argv[0..argc) (argv[0]
- * is the path, as a shell passes it) and no environment; wait for it to
- * exit. Its fds 0..2 are the console, and its relative paths start at
- * fs's cwd now (kernel/fdtable.h). Returns 0 and *status; -ENOENT/-EISDIR/-EIO... from the file
- * system; -ENOEXEC with *why naming what the file fails (proc/elf.h);
- * -E2BIG for arguments too large; -ENOMEM when its memory cannot be had.
- * On any error nothing is left allocated. */
+/* Start the static ELF executable at path on fs with argv[0..argc) (argv[0]
+ * is the path, as a shell passes it) and envp[0..envc) as a child of
+ * parent (NULL: of the kernel, which reaps it with proc_wait(NULL, ...)):
+ * loaded now, runnable on any hart. Its fds 0..2 are the console, fd 0
+ * reading it only when foreground (kernel/fdtable.h); its relative paths
+ * start at parent's cwd, or fs's cwd now for the kernel's child. Returns its pid (> 0);
+ * -ENOENT/-EISDIR/-EIO... from the file system; -ENOEXEC with *why naming
+ * what the file fails (proc/elf.h); -E2BIG for arguments and environment
+ * over TALLY_ARG_MAX; -ENOMEM when its memory cannot be had; -EAGAIN when
+ * PROC_MAX processes exist. On any error nothing is left allocated. */
+int proc_spawn(struct fat_fs *fs, const char *path, const char *const *argv, unsigned argc,
+	       const char *const *envp, unsigned envc, struct proc *parent, bool foreground,
+	       const char **why);
+
+/* proc_spawn with no environment as the kernel's child in the
+ * foreground, then wait for it
+ * (proc_wait_kernel, Ctrl-C not looked at). Returns 0 and *status
+ * (proc_status_code's figure), or proc_spawn's error. */
 int proc_exec(struct fat_fs *fs, const char *path, const char *const *argv, unsigned argc,
 	      int *status, const char **why);
 
@@ -133,11 +180,111 @@ unsigned proc_pte_perm(unsigned prot);
  * convention (a7 = number, a0..a5 arguments, a0 = result or -errno). */
 long syscall_dispatch(struct proc *p, struct trap_frame *tf);
 
-/* Leave the process for good with status (its low 8 bits): back to the
- * hart's proc_run. */
+/* Leave the process for good with exit code status (its low 8 bits; wait
+ * status status << 8): every frame and table of its space is given back
+ * now, its kernel stack and wait status when it is reaped. p must be the
+ * caller's own process (proc_current()). */
 __attribute__((noreturn)) void proc_exit(struct proc *p, int status);
+
+/* The same, killed by signal sig (wait status sig; a shell shows 128 +
+ * sig). SIGINT says "pid N (name): interrupted" first. */
+__attribute__((noreturn)) void proc_die(struct proc *p, int sig);
 
 /* Low level (swtch.S): save the callee-saved registers in *from, load *to. */
 void proc_switch(struct proc_context *from, const struct proc_context *to);
+
+/* ---- for the other system calls (mmap, files): p's own memory --------- */
+
+/* Copy n bytes from kernel src to user dst of p: 0, or -EFAULT when any
+ * byte is not in an area p may write (nothing is written then); pages
+ * not touched yet are faulted in first (-EFAULT too when that fails). */
+int copy_to_user(struct proc *p, uint64_t dst, const void *src, size_t n);
+
+/* Copy the NUL-terminated string at user address src of p into dst (at
+ * most max bytes with the NUL). Returns its length; -EFAULT when a byte
+ * before the NUL is unreadable; -ENAMETOOLONG when no NUL comes within
+ * max bytes. Reads no page past the NUL's. */
+long copy_str_from_user(struct proc *p, char *dst, uint64_t src, size_t max);
+
+/* After p's mappings in [va, va + len) were removed or downgraded (munmap,
+ * mprotect): flush them from the TLB of this hart and, if p runs on
+ * another hart now, of that one (an IPI through smp_call; it runs there
+ * at its next trap or in its scheduler loop). Every satp switch
+ * (sched.c) flushes the whole TLB, so no other hart keeps stale entries
+ * of a space it does not run. Call with no spinlock held. */
+void proc_tlb_shootdown(struct proc *p, uint64_t va, uint64_t len);
+
+/* ==== the scheduler (kernel/sched.c) ==================================== */
+
+/* Hook the scheduler into the harts' idle loops (smp_set_idle) and the
+ * shell's wait for input (console_set_idle); after smp_boot. */
+void sched_init(void);
+
+/* Make p (whose frame proc.c built) runnable as a child of parent (NULL:
+ * the kernel's): a pid and a slot, the run queue, an idle hart woken.
+ * Returns the pid; -EAGAIN when PROC_MAX processes exist (p untouched). */
+int sched_add(struct proc *p, struct proc *parent);
+
+/* Run one time slice of the process at the head of the run queue on this
+ * hart (kernel context: an idle loop, the shell waiting). Returns 1 when
+ * it ran one, 0 when the queue was empty. */
+int sched_run_one(void);
+
+/* From p's own kernel context (a trap, interrupts off): give the hart
+ * back; p stays runnable and goes to the tail of the queue (sched_yield,
+ * the tick's preemption). Returns when p is given a hart again, maybe
+ * another. */
+void sched_yield_proc(struct proc *p);
+
+/* Leave the hart for good (p->exiting set, its space freed): the
+ * scheduler makes it a zombie, reparents its children and wakes its
+ * parent. Never returns. */
+__attribute__((noreturn)) void sched_exit_proc(struct proc *p);
+
+/* Reap a child of self (NULL: a child of the kernel, autoreaped orphans
+ * excepted) that has exited: pid > 0 that child, -1 any. Returns its pid
+ * and *wstatus (Linux's wait status), its kernel stack and struct freed;
+ * 0 when options has LINUX_WNOHANG and no such child has exited yet;
+ * -ECHILD when there is no such child; -EINTR when self was killed while
+ * waiting. Without WNOHANG self sleeps until a child exits (the kernel
+ * must pass WNOHANG). */
+int proc_wait(struct proc *self, int pid, int *wstatus, int options);
+
+/* The kernel waits for its child pid: runs processes on this hart (or
+ * sleeps in wfi) until it exits, reaps it, returns 0 and *status
+ * (proc_status_code's figure), or -ECHILD. ctrl_c: a Ctrl-C on the
+ * console (hart 0's) kills it with SIGINT (status 130). */
+int proc_wait_kernel(int pid, int *status, int ctrl_c);
+
+/* Send signal sig to process pid: SIGKILL, SIGTERM, SIGINT and the
+ * other signals whose default action ends a process end it (at its next
+ * return to U-mode; one asleep in wait4 is woken for it; one running on
+ * another hart is sent an IPI), with wait status sig; 0 only checks that
+ * it exists. Returns 0; -ESRCH when no process (a zombie counts) has that
+ * pid; -EINVAL for sig outside 0..64 or a signal that would stop it
+ * (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: no job control). Signals ignored by
+ * default (SIGCHLD, SIGCONT, SIGURG, SIGWINCH) change nothing. */
+int proc_kill(int pid, int sig);
+
+/* A process as ps shows it. */
+struct proc_info {
+	int pid, ppid;
+	enum proc_state state;
+	unsigned hart;             /* where it runs or last ran */
+	uint64_t vsz;              /* bytes */
+	unsigned long rss;         /* pages */
+	unsigned long faults;
+	char cmd[PROC_CMD_MAX];
+};
+
+/* Fill out[0..max) with the processes in pid order; returns how many
+ * exist (may exceed max). */
+unsigned proc_list(struct proc_info *out, unsigned max);
+
+/* Time slices hart index `hart` has run since boot. */
+unsigned long sched_hart_slices(unsigned hart);
+
+/* Processes that exist now (zombies included). */
+unsigned proc_count(void);
 
 #endif

@@ -107,6 +107,16 @@ unsigned smp_online(unsigned *idx);
  * hart stopped before the start -- in all these cases fn ran on no hart. */
 int smp_run_together(unsigned n, void (*fn)(void *arg), void *const args[]);
 
+/* Work for the secondaries' idle loops: fn runs there with interrupts
+ * off whenever no call is pending, and returns 1 when it did something
+ * (the loop looks again) or 0 (the hart sleeps in wfi until an interrupt).
+ * The scheduler's (kernel/sched.c): a process's time slice. */
+void smp_set_idle(int (*fn)(void));
+
+/* Wake hart index `hart` with an IPI (its wfi ends; a process it runs in
+ * U-mode traps); nothing for this hart or one not online. */
+void smp_kick(unsigned hart);
+
 /* The software interrupt on this hart (trap handler): run its mailbox, or
  * stop when smp_stop_others asked. */
 void smp_ipi(void);

@@ -12,7 +12,15 @@
 
 struct proc;
 
-#define SYS_PATH_MAX 4096    /* Linux's PATH_MAX: bytes of a path, NUL included */
+#define SYS_PATH_MAX 4096
+
+/* The FAT reader is not re-entrant: every call into the volume from a
+ * process's context -- these calls, and spawn's loading (kernel/proc.c)
+ * -- holds this one lock, whichever hart it runs on. Returns the
+ * interrupt state for sys_file_unlock. */
+unsigned long sys_file_lock(void);
+void sys_file_unlock(unsigned long flags);
+    /* Linux's PATH_MAX: bytes of a path, NUL included */
 
 /* openat(dirfd, path, flags, mode): the lowest free descriptor. path is
  * absolute, or relative to dirfd (LINUX_AT_FDCWD: the process's cwd; else

@@ -41,6 +41,9 @@ void sh_set_arg_completer(rl_complete_fn fn);
 
 /* Paths complete with Tab once the root filesystem is mounted. */
 void sh_fs_init(void);
+/* Reap the background processes `run ... &` started that have ended,
+ * one line each (`[PID] done: exit status N`); before every prompt. */
+void sh_reap_background(void);
 
 struct fat_fs;
 /* The mounted volume, or NULL after printing why there is none. */

@@ -140,10 +140,19 @@ static void rx_pull(void)
 	}
 }
 
+/* The receive ring and the UART's receiver: the interrupt comes to one
+ * hart, and a process reading the console (kernel/ttyline.c) may run on
+ * another (kernel/sched.c). Test-and-set, innermost: nothing is taken
+ * under it. */
+static struct spinlock rx_lock = SPINLOCK_INIT_UNFAIR("console rx");
+
 static void rx_interrupt(void *ctx)
 {
+	unsigned long f = spin_lock_irqsave(&rx_lock);
+
 	(void)ctx;
 	rx_pull();
+	spin_unlock_irqrestore(&rx_lock, f);
 }
 
 int console_irq_init(void)
@@ -165,19 +174,26 @@ int console_irq_init(void)
 
 int console_getc(void)
 {
-	uint64_t s;
+	unsigned long s;
 	int c = -1;
 
 	if (!have_uart)
 		return -1;
-	s = irq_save();
+	s = spin_lock_irqsave(&rx_lock);
 	rx_pull();
 	if (rx_head != rx_tail)
 		c = (unsigned char)rx[rx_head++ % RX_SIZE];
 	if (rx_irq && rx_masked)
 		rx_pull();   /* room again: unmask */
-	irq_restore(s);
+	spin_unlock_irqrestore(&rx_lock, s);
 	return c;
+}
+
+static int (*idle_work)(void);
+
+void console_set_idle(int (*fn)(void))
+{
+	idle_work = fn;
 }
 
 /* A Ctrl-C read at the prompt is consumed here. */
@@ -192,20 +208,35 @@ int console_getc_wait(void)
 		}
 		if ((c = console_getc()) >= 0)
 			return c;
+		if (idle_work && idle_work())
+			continue;
 		wfi();
 	}
 }
 
+void kwrite(const char *s, size_t n)
+{
+	unsigned long flags;
+	int held = console_take(&flags);
+
+	while (n--)
+		kputc(*s++);
+	if (held)
+		spin_unlock_irqrestore(&console_lock, flags);
+	else
+		irq_restore(flags);
+}
+
 int console_interrupted(void)
 {
-	/* no receive interrupt: look now -- on hart 0 only, the shell's: the
-	 * receive buffer is guarded by interrupts off on one hart, and other
-	 * harts' long work (bench/mmstress harts=N) asks too */
+	/* no receive interrupt: look now -- on hart 0 only, the shell's:
+	 * other harts' long work (bench/mmstress harts=N) asks too, and a
+	 * poll there would only cost them */
 	if (have_uart && !rx_irq && this_hart()->index == 0) {
-		uint64_t s = irq_save();
+		unsigned long s = spin_lock_irqsave(&rx_lock);
 
 		rx_pull();
-		irq_restore(s);
+		spin_unlock_irqrestore(&rx_lock, s);
 	}
 	return interrupt;
 }

@@ -11,6 +11,7 @@
 #include "drivers/irq.h"
 #include "kernel/power.h"
 #include "kernel/smp.h"
+#include "kernel/proc.h"
 #include "kernel/sections.h"
 #include "kernel/timer.h"
 #include "kernel/trap.h"
@@ -96,6 +97,7 @@ void kmain(unsigned long hartid, const void *dtb)
 		(unsigned long)platform.timebase_hz, TIMER_HZ);
 	csr_set(sie, SIE_SSIE);   /* IPIs: smp_call, smp_stop_others */
 	smp_boot();
+	sched_init();   /* processes on every hart's idle loop */
 	if (platform.bootargs[0])
 		kprintf("bootargs: %s\n", platform.bootargs);
 	csr_set(sstatus, SSTATUS_SIE);

@@ -1,64 +1,49 @@
 /* proc.c - user processes (kernel/proc.h): make one, enter U-mode, take its
- * traps, end it and give back everything it held.
+ * traps, end it and give back everything it held. Scheduling, waiting and
+ * killing are sched.c's.
  *
- * A process runs on the hart that called proc_run(), which waits in it:
- *
- *   proc_run (on the caller's stack)              the process
- *     build its space, kernel stack, trap frame
+ *   proc_spawn / proc_run (any kernel context, or the spawn call)
+ *     build its space, kernel stack, trap frame; sched_add: runnable
+ *   sched_run_one (a hart's scheduler)            the process
  *     satp <- its table; proc_switch ----------->  proc_first_entry
  *                                                  trap_return: sret to U
  *                                                  ... ecall / fault / irq:
  *                                                  trapvec saves its frame on
  *                                                  its kernel stack (sscratch)
  *                                                  trap_handle -> proc_user_trap
- *                                                  exit / kill: proc_exit
- *     <----------------------------------------- proc_switch
- *     satp <- the kernel's; sscratch as before
- *     free its pages, tables, kernel stack
+ *     <----------------------------------------- tick: sched_yield_proc
+ *     <----------------------------------------- wait4: asleep
+ *     <----------------------------------------- exit / kill: its space
+ *                                                  freed, sched_exit_proc
+ *     satp <- the kernel's; finish_switch
+ *   proc_wait (parent or kernel): reaps the zombie (kernel stack, struct)
  *
  * While the process is in U-mode, sscratch holds the top of its kernel
  * stack (the frame's x[0], which trap_return puts back), so every trap it
  * takes saves its registers there. The hart takes interrupts in U-mode
  * (privileged spec 4.1.1: a lower privilege cannot mask S interrupts); in
- * the handler they are off, as in every trap. The first hart's Ctrl-C
- * (console_interrupted) kills the process at its next interrupt. */
+ * the handler they are off, as in every trap, so a process's kernel part
+ * is never preempted. A pending kill (p->killed) ends it on its way back
+ * to U-mode. */
 #include <string.h>
 #include "kernel/proc.h"
 #include "kernel/console.h"
 #include "kernel/disk.h"
 #include "kernel/memory.h"
 #include "kernel/smp.h"
+#include "kernel/spinlock.h"
+#include "kernel/sys_file.h"
 #include "arch/riscv.h"
 #include "mm/buddy.h"
 #include "mm/kmalloc.h"
 #include "fs/fat32.h"
 #include "proc/elf.h"
 #include "proc/ustack.h"
+#include "uapi/tally/layout.h"
 #include "kerrno.h"
-
-#define SATP_SV39 (8ull << 60)
 
 extern void proc_first_entry(void);
 
-/* Per hart: the process it runs, and where proc_run waits for it. */
-static struct proc_hart {
-	struct proc *current;
-	struct proc_context sched;
-} proc_harts[HART_MAX];
-
-static int next_pid = 1;
-
-struct proc *proc_current(void)
-{
-	return proc_harts[this_hart()->index].current;
-}
-
-static void use_space(const struct vm_space *vs)
-{
-	sfence_vma();
-	csr_write(satp, SATP_SV39 | (virt_to_phys(vs->root) >> PAGE_SHIFT));
-	sfence_vma();
-}
 
 /* ---- user memory ------------------------------------------------------- */
 
@@ -174,6 +159,47 @@ int copy_to_user(struct proc *p, uint64_t dst, const void *src, size_t n)
 	return 0;
 }
 
+long copy_str_from_user(struct proc *p, char *dst, uint64_t src, size_t max)
+{
+	size_t len = 0;
+
+	while (len < max) {   /* a page at a time: no page past the NUL's is read */
+		size_t chunk = PAGE_SIZE - ((src + len) & (PAGE_SIZE - 1));
+
+		if (chunk > max - len)
+			chunk = max - len;
+		if (copy_from_user(p, dst + len, src + len, chunk) != 0)
+			return -EFAULT;
+		for (size_t i = 0; i < chunk; i++)
+			if (dst[len + i] == '\0')
+				return (long)(len + i);
+		len += chunk;
+	}
+	return -ENAMETOOLONG;
+}
+
+struct flush_range {
+	uint64_t va, len;
+};
+
+static void flush_here(void *arg)
+{
+	const struct flush_range *r = arg;
+
+	for (uint64_t va = r->va & ~(uint64_t)(PAGE_SIZE - 1); va < r->va + r->len; va += PAGE_SIZE)
+		__asm__ volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
+}
+
+void proc_tlb_shootdown(struct proc *p, uint64_t va, uint64_t len)
+{
+	struct flush_range r = { va, len };
+	unsigned hart = __atomic_load_n(&p->hart, __ATOMIC_RELAXED);
+
+	flush_here(&r);
+	if (__atomic_load_n(&p->on_cpu, __ATOMIC_ACQUIRE) && hart != this_hart()->index)
+		smp_call(hart, flush_here, &r);
+}
+
 /* ---- making and ending a process --------------------------------------- */
 
 /* Give back the frames mapped in area piece of p and the mappings (a
@@ -235,17 +261,24 @@ long proc_brk(struct proc *p, uint64_t addr)
 	return (long)addr;
 }
 
-/* Everything p holds back: the frames of its areas, its tables, its
- * kernel stack, p itself. Any of them may be missing (a half-made
- * process). */
-static void proc_free(struct proc *p)
+/* The frames of p's areas and its tables (at exit: the hart is off
+ * them). */
+static void proc_free_space(struct proc *p)
 {
 	fdtable_destroy(&p->files);   /* sys_file: every fd closed, however it ended */
 	vma_set_destroy(&p->vmas, unmap_piece, p);
 	if (p->vm.root) {
 		vm_unshare(&p->vm, 0, USER_VA_BASE);
 		vm_destroy(&p->vm);
+		p->vm.root = NULL;
 	}
+}
+
+/* Everything a process that never ran holds: its space, its kernel
+ * stack, p itself. Any of them may be missing (a half-made process). */
+static void proc_free(struct proc *p)
+{
+	proc_free_space(p);
 	if (p->kstack)
 		free_pages(virt_to_page(p->kstack), PROC_KSTACK_ORDER);
 	kfree(p);
@@ -286,9 +319,11 @@ static int add_stack(struct proc *p, uint64_t bottom)
  * over this frame, at the top of its kernel stack. */
 static void proc_frame(struct proc *p, uint64_t entry, uint64_t sp, uint64_t arg)
 {
-	/* the top word names the hart it runs on (trapvec.S: tp) */
+	/* the top word names the hart it runs on (trapvec.S: tp): the
+	 * scheduler writes it whenever it runs p */
 	uintptr_t top = (uintptr_t)p->kstack + (PAGE_SIZE << PROC_KSTACK_ORDER) - 16;
 
+	p->kstack_top = top;
 	*(struct hart **)top = this_hart();
 	p->tf = (struct trap_frame *)((top - sizeof(struct trap_frame)) & ~(uintptr_t)15);
 	memset(p->tf, 0, sizeof(*p->tf));
@@ -304,39 +339,29 @@ static void proc_frame(struct proc *p, uint64_t entry, uint64_t sp, uint64_t arg
 	p->ctx.sp = (uint64_t)(uintptr_t)p->tf;
 }
 
-/* Run p from entry until it exits; its status; p is freed. */
-static int proc_go(struct proc *p, uint64_t entry, uint64_t sp, uint64_t arg)
+/* Make p runnable from entry as parent's child: its pid, or -EAGAIN
+ * with p freed. */
+static int proc_start(struct proc *p, uint64_t entry, uint64_t sp, uint64_t arg,
+		      struct proc *parent)
 {
-	struct proc_hart *h = &proc_harts[this_hart()->index];
-	uint64_t irq, scratch;
-	int status;
+	int pid;
 
-	p->pid = __atomic_fetch_add(&next_pid, 1, __ATOMIC_RELAXED);
 	proc_frame(p, entry, sp, arg);
-	p->state = PROC_RUNNING;
-	irq = irq_save();
-	scratch = csr_read(sscratch);
-	h->current = p;
-	use_space(&p->vm);
-	proc_switch(&h->sched, &p->ctx);   /* back when it exits */
-	kvm_enable_hart();
-	csr_write(sscratch, scratch);
-	irq_restore(irq);
-	status = p->status;
-	proc_free(p);
-	return status;
+	pid = sched_add(p, parent);
+	if (pid < 0)
+		proc_free(p);
+	return pid;
 }
 
 int proc_run(const char *name, const void *image, size_t len, uint64_t arg, int *status)
 {
 	struct vma text = { .vm_start = USER_TEXT, .vm_end = USER_TEXT + PAGE_SIZE,
 			    .vm_prot = PROT_READ | PROT_EXEC, .vm_kind = VMA_TEXT };
-	struct proc_hart *h = &proc_harts[this_hart()->index];
 	struct page *pg;
 	struct proc *p;
 	int rc;
 
-	if (!image || !len || len > PAGE_SIZE || !status || h->current)
+	if (!image || !len || len > PAGE_SIZE || !status)
 		return -EINVAL;
 	p = proc_new(name);
 	if (!p)
@@ -353,8 +378,9 @@ int proc_run(const char *name, const void *image, size_t len, uint64_t arg, int 
 		return rc == -ENOMEM ? -ENOMEM : -EINVAL;
 	}
 	memcpy(page_address(pg), image, len);
-	*status = proc_go(p, USER_TEXT, USER_STACK_TOP, arg);
-	return 0;
+	strncpy(p->cmd, p->name, PROC_CMD_MAX - 1);
+	rc = proc_start(p, USER_TEXT, USER_STACK_TOP, arg, NULL);
+	return rc < 0 ? rc : proc_wait_kernel(rc, status, 0);
 }
 
 /* ---- from a file ---------------------------------------------------------- */
@@ -383,10 +409,11 @@ static int load_segments(struct proc *p, const struct elf_file *ef, const struct
 
 /* The initial stack with argv (ustack.h) at the top of the stack area. */
 static int build_stack(struct proc *p, const struct elf_plan *plan, const char *const *argv,
-		       unsigned argc, uint64_t *sp)
+		       unsigned argc, const char *const *envp, unsigned envc, uint64_t *sp)
 {
-	static const char *const envp[1] = { NULL };
-	struct ustack_args a = { .argv = argv, .argc = argc, .envp = envp, .envc = 0,
+	static const char *const none[1] = { NULL };
+	struct ustack_args a = { .argv = argv, .argc = argc, .envp = envp ? envp : none,
+				 .envc = envp ? envc : 0,
 				 .phdr = plan->phdr, .phent = plan->phent,
 				 .phnum = plan->phnum, .entry = plan->entry };
 	struct ustack_layout l;
@@ -409,55 +436,115 @@ static int build_stack(struct proc *p, const struct elf_plan *plan, const char *
 	return rc;
 }
 
-int proc_exec(struct fat_fs *fs, const char *path, const char *const *argv, unsigned argc,
-	      int *status, const char **why)
+/* ps's command: the path and arguments, cut to PROC_CMD_MAX - 1. */
+static void set_cmd(struct proc *p, const char *path, const char *const *argv, unsigned argc)
 {
-	struct proc_hart *h = &proc_harts[this_hart()->index];
-	static struct elf_plan plan;   /* 1 KiB: off the stack; one exec per hart at a time */
+	size_t n = 0;
+
+	for (unsigned i = 0; i < argc || i == 0; i++) {
+		const char *w = i == 0 ? path : argv[i];
+
+		if (i > 0 && n < PROC_CMD_MAX - 1)
+			p->cmd[n++] = ' ';
+		while (*w && n < PROC_CMD_MAX - 1)
+			p->cmd[n++] = *w++;
+	}
+	p->cmd[n] = '\0';
+}
+
+/* The process of path's executable with its arguments and environment,
+ * its fds 0..2 the console (fd 0 reading it when foreground) and cwd its
+ * cwd, loaded (under sys_file_lock), not started: 0 and *out, *entry, *sp,
+ * or an error with nothing left allocated. */
+static int load(struct fat_fs *fs, const char *path, const char *const *argv, unsigned argc,
+		const char *const *envp, unsigned envc, const char *cwd, bool foreground,
+		const char **why, struct proc **out, uint64_t *entry, uint64_t *sp)
+{
+	struct elf_plan *plan = kmalloc(sizeof(*plan), GFP_KERNEL);   /* 1 KiB: off the stack */
 	struct fat_file f;
 	struct elf_file ef;
-	const char *name;
-	uint64_t sp = 0;
+	struct proc *p = NULL;
+	unsigned long flags;
+	int rc;
+
+	if (!plan)
+		return -ENOMEM;
+	flags = sys_file_lock();   /* the FAT reader: one caller at a time */
+	rc = fat_open(fs, path, &f);
+	if (rc == 0) {
+		elf_file_init_fat(&ef, &f);
+		rc = elf_validate(&ef, plan, why);
+	}
+	if (rc == 0) {
+		const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+		p = proc_new(name);
+		rc = p ? 0 : -ENOMEM;
+		if (p) {
+			fdtable_init(&p->files, foreground);   /* allocates nothing */
+			rc = fdtable_set_root(&p->files, fs, cwd);
+		}
+		if (rc == 0)
+			rc = load_segments(p, &ef, plan);
+	}
+	sys_file_unlock(flags);
+	if (rc == 0)
+		rc = build_stack(p, plan, argv, argc, envp, envc, sp);
+	if (rc == 0) {
+		p->brk_start = p->brk = plan->brk;
+		*entry = plan->entry;
+		set_cmd(p, path, argv, argc);
+		*out = p;
+	} else if (p) {
+		proc_free(p);
+	}
+	kfree(plan);
+	return rc;
+}
+
+int proc_spawn(struct fat_fs *fs, const char *path, const char *const *argv, unsigned argc,
+	       const char *const *envp, unsigned envc, struct proc *parent, bool foreground,
+	       const char **why)
+{
+	uint64_t entry = 0, sp = 0;
 	struct proc *p;
 	int rc;
 
 	*why = NULL;
-	if (!fs || !path || !status || h->current)
+	if (!fs || !path)
 		return -EINVAL;
-	rc = fat_open(fs, path, &f);
-	if (rc)
-		return rc;
-	elf_file_init_fat(&ef, &f);
-	rc = elf_validate(&ef, &plan, why);
-	if (rc)
-		return rc;
-	name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	p = proc_new(name);
-	if (!p)
-		return -ENOMEM;
-	rc = fdtable_set_root(&p->files, fs, fat_getcwd(fs));   /* sys_file: the shell's cwd */
-	if (rc == 0)
-		rc = load_segments(p, &ef, &plan);
-	if (rc == 0)
-		rc = build_stack(p, &plan, argv, argc, &sp);
-	if (rc) {
-		proc_free(p);
-		return rc;
-	}
-	p->brk_start = p->brk = plan.brk;
-	*status = proc_go(p, plan.entry, sp, 0);
-	return 0;
+	/* a child starts where its parent is (NULL: "/"); the kernel's where
+	 * the shell is now */
+	rc = load(fs, path, argv, argc, envp, envc,
+		  parent ? (parent->files.cwd ? parent->files.cwd : "/") : fat_getcwd(fs),
+		  foreground, why, &p, &entry, &sp);
+	return rc ? rc : proc_start(p, entry, sp, 0, parent);
+}
+
+int proc_exec(struct fat_fs *fs, const char *path, const char *const *argv, unsigned argc,
+	      int *status, const char **why)
+{
+	int pid = proc_spawn(fs, path, argv, argc, NULL, 0, NULL, true, why);
+
+	return pid < 0 ? pid : proc_wait_kernel(pid, status, 0);
 }
 
 void proc_exit(struct proc *p, int status)
 {
-	struct proc_hart *h = &proc_harts[this_hart()->index];
+	p->wstatus = (status & 0xff) << 8;
+	kvm_enable_hart();   /* off its tables before they go */
+	proc_free_space(p);
+	sched_exit_proc(p);
+}
 
-	p->status = status & 0xff;
-	p->state = PROC_EXITED;
-	h->current = NULL;
-	proc_switch(&p->ctx, &h->sched);
-	__builtin_unreachable();   /* nothing switches back to an exited process */
+void proc_die(struct proc *p, int sig)
+{
+	if (sig == PROC_SIGINT)
+		kprintf("pid %d (%s): interrupted\n", p->pid, p->name);
+	p->wstatus = sig & 0x7f;
+	kvm_enable_hart();
+	proc_free_space(p);
+	sched_exit_proc(p);
 }
 
 /* ---- its traps ---------------------------------------------------------- */
@@ -471,16 +558,29 @@ static const char *fault_kind(uint64_t code)
 	}
 }
 
+/* On the way back to U-mode: a pending kill ends p here. */
+static void proc_check_killed(struct proc *p)
+{
+	if (p->killed)
+		proc_die(p, p->killed);
+}
+
+/* swtch.S's proc_first_entry, before the first return to U-mode: a
+ * process killed before it ever ran ends here. */
+void proc_first_run(void)
+{
+	proc_check_killed(proc_current());
+}
+
 void proc_user_trap(struct trap_frame *tf)
 {
 	struct proc *p = proc_current();
 	uint64_t code = tf->scause & ~SCAUSE_INTR;
 
 	if (tf->scause & SCAUSE_INTR) {   /* handled already */
-		if (this_hart()->index == 0 && console_interrupted()) {
-			kprintf("pid %d (%s): interrupted\n", p->pid, p->name);
-			proc_exit(p, PROC_EXIT_SIGINT);
-		}
+		if (!p->killed && (code == IRQ_S_TIMER || code == IRQ_S_SOFT))
+			sched_yield_proc(p);   /* its slice is over, or a kill or a call came */
+		proc_check_killed(p);
 		return;
 	}
 	switch (code) {
@@ -488,31 +588,34 @@ void proc_user_trap(struct trap_frame *tf)
 		tf->sepc += 4;
 		p->syscalls++;
 		tf->x[10] = (uint64_t)syscall_dispatch(p, tf);
+		proc_check_killed(p);
 		return;
 	case 12: case 13: case 15: {   /* page faults: demand paging, stack growth */
 		int rc = proc_fault(p, tf->stval, code == 12 ? PROT_EXEC :
 				    code == 13 ? PROT_READ : PROT_WRITE);
 
-		if (rc == 0)
+		if (rc == 0) {
+			proc_check_killed(p);
 			return;
+		}
 		if (rc == -ENOMEM) {
 			kprintf("pid %d (%s): out of memory at 0x%lx, pc 0x%lx: killed\n", p->pid,
 				p->name, (unsigned long)tf->stval, (unsigned long)tf->sepc);
-			proc_exit(p, PROC_EXIT_SIGKILL);
+			proc_die(p, PROC_SIGKILL);
 		}
 	}
 		__attribute__((fallthrough));   /* a bad access */
 	case 1: case 5: case 7:
 		kprintf("pid %d (%s): segmentation fault at 0x%lx (%s), pc 0x%lx\n", p->pid,
 			p->name, (unsigned long)tf->stval, fault_kind(code), (unsigned long)tf->sepc);
-		proc_exit(p, PROC_EXIT_SIGSEGV);
+		proc_die(p, PROC_SIGSEGV);
 	case 2:
 		kprintf("pid %d (%s): illegal instruction at pc 0x%lx\n", p->pid, p->name,
 			(unsigned long)tf->sepc);
-		proc_exit(p, PROC_EXIT_SIGILL);
+		proc_die(p, PROC_SIGILL);
 	default:
 		kprintf("pid %d (%s): exception %lu at pc 0x%lx\n", p->pid, p->name,
 			(unsigned long)code, (unsigned long)tf->sepc);
-		proc_exit(p, PROC_EXIT_SIGSEGV);
+		proc_die(p, PROC_SIGSEGV);
 	}
 }

@@ -29,6 +29,7 @@ unsigned nharts;
 static volatile int stopping;
 
 static __attribute__((noreturn)) void halt_here(void);
+static int (*idle_work)(void);   /* smp_set_idle: the scheduler */
 
 extern char _secondary_entry[];   /* entry.S */
 
@@ -66,17 +67,25 @@ static void run_call(struct hart *h)
 	__atomic_store_n(&h->call_done, 1, __ATOMIC_RELEASE);
 }
 
-/* A secondary's life: look for a call with interrupts off, sleep in wfi
- * (which wakes on a pending interrupt even so: privileged spec 3.3.3),
- * then let the interrupt in. Calls run here, on the boot stack, with
- * interrupts on. */
+/* A secondary's life: look for a call with interrupts off, then for
+ * work (idle_work: a process's time slice), else sleep in wfi (which
+ * wakes on a pending interrupt even so: privileged spec 3.3.3), then let
+ * the interrupt in. Calls run here, on the boot stack, with interrupts
+ * on. */
 static __attribute__((noreturn)) void idle_loop(struct hart *h)
 {
 	for (;;) {
+		int (*work)(void);
+
 		csr_clear(sstatus, SSTATUS_SIE);
 		if (__atomic_load_n(&h->call_pending, __ATOMIC_ACQUIRE)) {
 			csr_set(sstatus, SSTATUS_SIE);
 			run_call(h);
+			continue;
+		}
+		work = __atomic_load_n(&idle_work, __ATOMIC_ACQUIRE);
+		if (work && work()) {
+			csr_set(sstatus, SSTATUS_SIE);
 			continue;
 		}
 		wfi();
@@ -200,6 +209,17 @@ unsigned smp_boot(void)
 static int send_ipi(const struct hart *h)
 {
 	return sbi_send_ipi(1, h->hartid) ? -EIO : 0;
+}
+
+void smp_set_idle(int (*fn)(void))
+{
+	__atomic_store_n(&idle_work, fn, __ATOMIC_RELEASE);
+}
+
+void smp_kick(unsigned hart)
+{
+	if (hart < nharts && hart != this_hart()->index && harts[hart].state == HART_ONLINE)
+		send_ipi(&harts[hart]);
 }
 
 int smp_post(unsigned hart, void (*fn)(void *arg), void *arg)

@@ -7,8 +7,10 @@
  *
  * The FAT reader is not re-entrant: every call into it from here holds
  * fs_lock; user memory is touched only outside it (copy_to_user may
- * fault pages in). The shell's commands do not take it: they run on the
- * hart that waits for the foreground process. */
+ * fault pages in); spawn's loading takes it too (sys_file_lock). The
+ * shell's commands do not take it: a background process on another hart
+ * (kernel/sched.c) reading the volume while the shell does is not
+ * serialised with it yet. */
 #include <string.h>
 #include "kernel/sys_file.h"
 #include "kernel/fdtable.h"
@@ -26,6 +28,16 @@
 #define RECLEN_HEAD 19                /* offsetof(struct linux_dirent64, d_name) */
 
 static struct spinlock fs_lock = SPINLOCK_INIT("sys_file");
+
+unsigned long sys_file_lock(void)
+{
+	return spin_lock_irqsave(&fs_lock);
+}
+
+void sys_file_unlock(unsigned long flags)
+{
+	spin_unlock_irqrestore(&fs_lock, flags);
+}
 
 /* ---- user strings and paths ------------------------------------------- */
 

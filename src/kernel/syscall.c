@@ -3,12 +3,15 @@
  * calling convention: a7 the number, a0..a5 the arguments, the result or
  * -errno in a0. Every user pointer is checked against the process's page
  * table before a byte is touched (copy_from_user): a bad one gets -EFAULT.
- * So far: write to the console, the file calls (kernel/sys_file.c),
- * getpid, brk, mmap/munmap/mprotect (kernel/sys_mman.c), exit. */
+ * Here: write to the console, getpid, brk, exit; the file calls in
+ * kernel/sys_file.c; mmap/munmap/mprotect in kernel/sys_mman.c; the
+ * process calls (spawn, wait4, kill, getppid, sched_yield,
+ * clock_gettime) in sys_proc.c. */
 #include "kernel/proc.h"
 #include "kernel/mman.h"
 #include "kernel/console.h"
 #include "kernel/sys_file.h"
+#include "sys_proc.h"
 #include "mm/page.h"
 #include "kerrno.h"
 #include "uapi/tally/unistd.h"
@@ -38,8 +41,7 @@ static long sys_write(struct proc *p, long fd, uint64_t buf, uint64_t count)
 
 		if (copy_from_user(p, chunk, buf + done, n) != 0)
 			return done ? (long)done : -EFAULT;
-		for (size_t i = 0; i < n; i++)
-			kputc(chunk[i]);
+		kwrite(chunk, n);
 		done += n;
 	}
 	return (long)done;
@@ -77,7 +79,11 @@ long syscall_dispatch(struct proc *p, struct trap_frame *tf)
 	case __NR_exit:
 	case __NR_exit_group:
 		proc_exit(p, (int)a[0]);
-	default:
-		return -ENOSYS;
+	default: {
+		int handled;
+		long rc = sys_proc_dispatch(p, tf, &handled);
+
+		return handled ? rc : -ENOSYS;
+	}
 	}
 }

@@ -78,7 +78,7 @@ static void take(int c)
 	}
 }
 
-/* Wait for the next byte; a Ctrl-C kills p. Interrupts are on only
+/* Wait for the next byte; a Ctrl-C or a pending kill ends p. Interrupts are on only
  * around the wait: the check and the wfi run with them off, so a byte
  * arriving in between still ends the wfi (it is pending). */
 static int next_byte(struct proc *p)
@@ -88,9 +88,12 @@ static int next_byte(struct proc *p)
 
 	for (;;) {
 		if (console_interrupted()) {
-			kprintf("pid %d (%s): interrupted\n", p->pid, p->name);
 			ttyline_flush();
-			proc_exit(p, PROC_EXIT_SIGINT);
+			proc_die(p, PROC_SIGINT);   /* says "pid N (name): interrupted" */
+		}
+		if (p->killed) {                    /* kill from another process */
+			ttyline_flush();
+			proc_die(p, p->killed);
 		}
 		c = console_getc();
 		if (c >= 0)

@@ -93,7 +93,9 @@ void sh_run(void)
 	static char line[RL_LINE_MAX];
 
 	rl_set_completer(sh_complete);
-	for (;;)
+	for (;;) {
+		sh_reap_background();
 		if (rl_readline(PROMPT, line, sizeof(line)) >= 0)
 			sh_exec(line);
+	}
 }

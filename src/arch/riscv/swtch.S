@@ -36,8 +36,10 @@ proc_switch:
 	ld	s11, 104(a1)
 	ret
 
-/* The first return into a process: proc_run's context starts here with sp
- * at its trap frame (whose x[0] is the kernel stack top, for sscratch). */
+/* The first return into a process: its context starts here with sp at its
+ * trap frame (whose x[0] is the kernel stack top, for sscratch);
+ * proc_first_run ends it if it was killed before it ever ran. */
 	.globl proc_first_entry
 proc_first_entry:
+	call	proc_first_run
 	j	trap_return

@@ -1,0 +1,177 @@
+/* sys_proc.c - the process system calls (sys_proc.h): spawn, wait4,
+ * kill, getppid, sched_yield, clock_gettime. Linux's semantics and errno
+ * values (kernel/exit.c's wait4, kernel/signal.c's kill, execve's
+ * argument rules in fs/exec.c), over the process table of sched.c. Every
+ * user pointer is checked against the caller's VMAs before it is
+ * touched: a bad one is -EFAULT. Not here: the memory calls (brk is
+ * proc.c's), the file calls. */
+#include <string.h>
+#include "sys_proc.h"
+#include "kernel/platform.h"
+#include "arch/riscv.h"
+#include "mm/kmalloc.h"
+#include "uapi/tally/layout.h"
+#include "uapi/tally/types.h"
+#include "kerrno.h"
+
+#define PATH_MAX_BYTES 4096   /* Linux's PATH_MAX, the NUL included */
+
+/* The strings of a spawn, copied in: argv then envp, packed. */
+struct spawn_args {
+	char *strs;              /* TALLY_ARG_MAX bytes */
+	size_t used;             /* strings and pointers counted, as ustack.c does */
+	const char **vec;        /* argv[0..argc), then envp[0..envc) */
+	unsigned argc, envc;
+};
+
+/* Append the strings of the NULL-terminated user array at uvec to a:
+ * their count in *n. -EFAULT for a bad pointer, -E2BIG past TALLY_ARG_MAX
+ * (each string's bytes, its NUL and its pointer count). */
+static int copy_vec(struct proc *p, uint64_t uvec, struct spawn_args *a, unsigned *n)
+{
+	unsigned base = a->argc + a->envc;   /* *n is one of them: counted from 0 */
+
+	for (*n = 0;; (*n)++) {
+		uint64_t ustr;
+		long len;
+
+		if (copy_from_user(p, &ustr, uvec + *n * sizeof(uint64_t), sizeof(ustr)) != 0)
+			return -EFAULT;
+		if (!ustr)
+			return 0;
+		if (a->used + sizeof(uint64_t) + 1 > TALLY_ARG_MAX)
+			return -E2BIG;
+		len = copy_str_from_user(p, a->strs + a->used, ustr, TALLY_ARG_MAX - a->used - sizeof(uint64_t));
+		if (len == -ENAMETOOLONG)
+			return -E2BIG;
+		if (len < 0)
+			return (int)len;
+		a->vec[base + *n] = a->strs + a->used;
+		a->used += (size_t)len + 1 + sizeof(uint64_t);
+	}
+}
+
+/* spawn(path, argv, envp): uapi/tally/unistd.h. */
+static long sys_spawn(struct proc *p, uint64_t upath, uint64_t uargv, uint64_t uenvp)
+{
+	struct spawn_args a = { 0 };
+	const char *why;
+	char *path = kmalloc(PATH_MAX_BYTES, GFP_KERNEL);
+	long rc;
+
+	a.strs = kmalloc(TALLY_ARG_MAX, GFP_KERNEL);
+	a.vec = kmalloc(TALLY_ARG_MAX / sizeof(uint64_t) * sizeof(char *), GFP_KERNEL);
+	rc = path && a.strs && a.vec ? 0 : -ENOMEM;
+	if (rc == 0)
+		rc = copy_str_from_user(p, path, upath, PATH_MAX_BYTES);
+	if (rc >= 0)
+		rc = copy_vec(p, uargv, &a, &a.argc);
+	if (rc == 0 && uenvp)
+		rc = copy_vec(p, uenvp, &a, &a.envc);
+	if (rc == 0 && !p->files.fs)
+		rc = -ENOENT;   /* no volume */
+	if (rc == 0)
+		rc = proc_spawn(p->files.fs, path, a.vec, a.argc, a.vec + a.argc, a.envc, p,
+				p->files.foreground, &why);   /* its console as the parent's */
+	kfree(a.vec);
+	kfree(a.strs);
+	kfree(path);
+	return rc;
+}
+
+#define WAIT_KNOWN (LINUX_WNOHANG | 2 | 8 | 0x20000000 | 0x40000000 | 0x80000000u)
+#define RUSAGE_BYTES 144   /* struct rusage on 64-bit Linux */
+
+/* wait4(pid, wstatus, options, rusage): kernel/exit.c's kernel_wait4.
+ * Every process is its own process group (no setpgid): pid 0 is any
+ * child, pid < -1 the child -pid. wstatus and rusage are checked before
+ * anything is reaped (Linux reaps, then fails the copy). rusage is
+ * filled with zeros: Tally counts none of it. */
+static long sys_wait4(struct proc *p, long pid, uint64_t ustatus, long options, uint64_t urusage)
+{
+	static const char zeros[RUSAGE_BYTES];
+	int ws = 0;
+	long rc;
+
+	if ((unsigned long)options & ~(unsigned long)WAIT_KNOWN)
+		return -EINVAL;
+	if ((int)pid == -2147483647 - 1)
+		return -ESRCH;   /* Linux: -INT_MIN has no group */
+	if ((ustatus && vma_access_ok(&p->vmas, ustatus, sizeof(int), PROT_WRITE) != 0) ||
+	    (urusage && copy_to_user(p, urusage, zeros, RUSAGE_BYTES) != 0))
+		return -EFAULT;
+	if (pid == 0)
+		pid = -1;
+	else if (pid < -1)
+		pid = -pid;
+	rc = proc_wait(p, (int)pid, &ws, (int)options);
+	if (rc > 0 && ustatus && copy_to_user(p, ustatus, &ws, sizeof(ws)) != 0)
+		return -EFAULT;   /* only if its page could not be had now */
+	return rc;
+}
+
+/* kill(pid, sig): kernel/signal.c's kill_something_info, every process its
+ * own group: pid > 0 and pid < -1 name one process, 0 the caller, -1
+ * every process but the caller (-ESRCH when there is none). */
+static long sys_kill(struct proc *p, long pid, long sig)
+{
+	struct proc_info *list;
+	unsigned n;
+	int hit = 0, rc = 0;
+
+	if (sig < 0 || sig > 64)
+		return -EINVAL;
+	if (pid != -1)
+		return proc_kill(pid == 0 ? p->pid : pid < 0 ? (int)-pid : (int)pid, (int)sig);
+	list = kmalloc(PROC_MAX * sizeof(*list), GFP_KERNEL);
+	if (!list)
+		return -ENOMEM;
+	n = proc_list(list, PROC_MAX);
+	for (unsigned i = 0; i < n && i < PROC_MAX && rc != -EINVAL; i++)
+		if (list[i].pid != p->pid && list[i].state != PROC_ZOMBIE) {
+			rc = proc_kill(list[i].pid, (int)sig);
+			hit |= rc == 0;
+		}
+	kfree(list);
+	return rc == -EINVAL ? -EINVAL : hit ? 0 : -ESRCH;
+}
+
+/* clock_gettime(clk, tp): the time CSR at the device tree's
+ * timebase-frequency. No RTC is read: CLOCK_REALTIME counts from boot
+ * like CLOCK_MONOTONIC (its epoch is the boot). Linux's clocks 0
+ * REALTIME, 1 MONOTONIC, 4 MONOTONIC_RAW, 5 REALTIME_COARSE, 6
+ * MONOTONIC_COARSE, 7 BOOTTIME; the CPU-time clocks and others -EINVAL. */
+static long sys_clock_gettime(struct proc *p, long clk, uint64_t utp)
+{
+	uint64_t hz = platform.timebase_hz ? platform.timebase_hz : 1, t = rdtime();
+	struct linux_timespec ts = { .tv_sec = (int64_t)(t / hz),
+				     .tv_nsec = (int64_t)(t % hz * 1000000000ull / hz) };
+
+	if (clk != 0 && clk != 1 && (clk < 4 || clk > 7))
+		return -EINVAL;
+	return copy_to_user(p, utp, &ts, sizeof(ts)) ? -EFAULT : 0;
+}
+
+long sys_proc_dispatch(struct proc *p, struct trap_frame *tf, int *handled)
+{
+	uint64_t *a = &tf->x[10];
+
+	*handled = 1;
+	switch (tf->x[17]) {
+	case __NR_tally_spawn:
+		return sys_spawn(p, a[0], a[1], a[2]);
+	case __NR_wait4:
+		return sys_wait4(p, (long)(int)a[0], a[1], (long)(int)a[2], a[3]);
+	case __NR_kill:
+		return sys_kill(p, (long)(int)a[0], (long)(int)a[1]);
+	case __NR_getppid:
+		return p->ppid;
+	case __NR_sched_yield:
+		sched_yield_proc(p);
+		return 0;
+	case __NR_clock_gettime:
+		return sys_clock_gettime(p, (long)(int)a[0], a[1]);
+	}
+	*handled = 0;
+	return -ENOSYS;
+}
