@@ -114,6 +114,10 @@ struct proc {
  * only (the shell, selftests), not from a process's system call. */
 int proc_run(const char *name, const void *image, size_t len, uint64_t arg, int *status);
 
+/* proc_run's first half: the process made runnable, not waited for.
+ * Returns its pid, or proc_run's errors (nothing left allocated). */
+int proc_start_image(const char *name, const void *image, size_t len, uint64_t arg);
+
 /* Start the static ELF executable at path on fs with argv[0..argc) (argv[0]
  * is the path, as a shell passes it) and envp[0..envc) as a child of
  * parent (NULL: of the kernel, which reaps it with proc_wait(NULL, ...)):

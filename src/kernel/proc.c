@@ -353,7 +353,7 @@ static int proc_start(struct proc *p, uint64_t entry, uint64_t sp, uint64_t arg,
 	return pid;
 }
 
-int proc_run(const char *name, const void *image, size_t len, uint64_t arg, int *status)
+int proc_start_image(const char *name, const void *image, size_t len, uint64_t arg)
 {
 	struct vma text = { .vm_start = USER_TEXT, .vm_end = USER_TEXT + PAGE_SIZE,
 			    .vm_prot = PROT_READ | PROT_EXEC, .vm_kind = VMA_TEXT };
@@ -361,7 +361,7 @@ int proc_run(const char *name, const void *image, size_t len, uint64_t arg, int 
 	struct proc *p;
 	int rc;
 
-	if (!image || !len || len > PAGE_SIZE || !status)
+	if (!image || !len || len > PAGE_SIZE)
 		return -EINVAL;
 	p = proc_new(name);
 	if (!p)
@@ -379,8 +379,17 @@ int proc_run(const char *name, const void *image, size_t len, uint64_t arg, int 
 	}
 	memcpy(page_address(pg), image, len);
 	strncpy(p->cmd, p->name, PROC_CMD_MAX - 1);
-	rc = proc_start(p, USER_TEXT, USER_STACK_TOP, arg, NULL);
-	return rc < 0 ? rc : proc_wait_kernel(rc, status, 0);
+	return proc_start(p, USER_TEXT, USER_STACK_TOP, arg, NULL);
+}
+
+int proc_run(const char *name, const void *image, size_t len, uint64_t arg, int *status)
+{
+	int pid;
+
+	if (!status)
+		return -EINVAL;
+	pid = proc_start_image(name, image, len, arg);
+	return pid < 0 ? pid : proc_wait_kernel(pid, status, 0);
 }
 
 /* ---- from a file ---------------------------------------------------------- */

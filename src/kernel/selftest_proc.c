@@ -6,6 +6,9 @@
 #include "kernel/console.h"
 #include "kernel/proc.h"
 #include "kernel/trap.h"
+#include "kernel/platform.h"
+#include "kernel/smp.h"
+#include "uapi/tally/types.h"
 #include "arch/riscv.h"
 #include "mm/buddy.h"
 #include "mm/kmalloc.h"
@@ -24,9 +27,15 @@ USER_PROG(efault);
 USER_PROG(enosys);
 USER_PROG(illegal);
 USER_PROG(getpid_loop);
+USER_PROG(spin);
+USER_PROG(yield_ppid);
+USER_PROG(wait_echild);
+USER_PROG(kill_self);
+
+#define IMAGE(n) user_##n, (size_t)(user_##n##_end - user_##n)
 
 /* Run image [start, end) with arg; expect exit status want and every
- * page back. */
+ * page back (kmalloc_shrink drains every hart's caches). */
 static void run_expect(struct ktest *t, const char *name, const char *start,
 		       const char *end, uint64_t arg, int want)
 {
@@ -139,6 +148,163 @@ static void test_getpid_round_trip(struct ktest *t)
 		   (unsigned long)(((i2 - i1) - (i1 - i0)) % 1000 / 100));
 }
 
+/* Run processes on this hart (the others run them from their idle loops)
+ * for ms milliseconds. */
+static void run_for(unsigned ms)
+{
+	uint64_t until = rdtime() + platform.timebase_hz / 1000 * ms;
+
+	while (rdtime() < until)
+		if (!sched_run_one()) {
+			uint64_t s = irq_save();
+
+			wfi();
+			irq_restore(s);
+		}
+}
+
+static const struct proc_info *find(const struct proc_info *l, unsigned n, int pid)
+{
+	for (unsigned i = 0; i < n && i < PROC_MAX; i++)
+		if (l[i].pid == pid)
+			return &l[i];
+	return NULL;
+}
+
+/* Spinning processes, one per hart (they spread over every hart), each
+ * killed where it is -- running on another hart, on the queue -- end
+ * with SIGKILL's status and give every page back. */
+static void test_kill_spinning(struct ktest *t)
+{
+	static struct proc_info list[PROC_MAX];
+	int pid[HART_MAX], status, n = (int)smp_online(NULL) + 1;
+	unsigned long before;
+	unsigned got, harts = 0, nharts_used = 0;
+
+	kmalloc_shrink();
+	before = buddy_free_pages();
+	for (int i = 0; i < n; i++)
+		KT_EXPECT(t, (pid[i] = proc_start_image("spin", IMAGE(spin), 0)) > 0);
+	run_for(100);
+	got = proc_list(list, PROC_MAX);
+	for (int i = 0; i < n; i++) {
+		const struct proc_info *q = find(list, got, pid[i]);
+
+		KT_EXPECT(t, q && q->ppid == 0 && q->state != PROC_ZOMBIE && q->rss >= 1);
+		if (q)
+			harts |= 1u << q->hart;
+	}
+	for (unsigned h = 0; h < HART_MAX; h++)
+		nharts_used += (harts >> h) & 1;
+	if (n > 2)   /* several harts: not all on one */
+		KT_EXPECT(t, nharts_used >= 2);
+	for (int i = 0; i < n; i++)
+		KT_EXPECT(t, proc_kill(pid[i], PROC_SIGKILL) == 0);
+	for (int i = 0; i < n; i++) {
+		KT_EXPECT(t, proc_wait_kernel(pid[i], &status, 0) == 0);
+		KT_EXPECT(t, status == PROC_EXIT_SIGKILL);
+	}
+	kmalloc_shrink();
+	KT_EXPECT(t, buddy_free_pages() == before);
+	KT_EXPECT(t, mm_check() == 0);
+}
+
+/* An exited process stays a zombie -- in the table, its memory but the
+ * kernel stack gone -- with its status until it is reaped; a second
+ * wait finds no child. */
+static void test_zombie_until_reaped(struct ktest *t)
+{
+	static struct proc_info list[PROC_MAX];
+	const struct proc_info *q = NULL;
+	unsigned long before;
+	int pid, ws = -1;
+
+	kmalloc_shrink();
+	before = buddy_free_pages();
+	KT_EXPECT(t, (pid = proc_start_image("arg", IMAGE(arg), 41)) > 0);
+	for (int i = 0; i < 100 && !(q && q->state == PROC_ZOMBIE); i++) {
+		run_for(10);
+		q = find(list, proc_list(list, PROC_MAX), pid);
+	}
+	KT_EXPECT(t, q && q->state == PROC_ZOMBIE && q->rss == 0 && q->vsz == 0);
+	KT_EXPECT(t, proc_wait(NULL, pid, &ws, LINUX_WNOHANG) == pid);
+	KT_EXPECT(t, ws == 42 << 8);
+	KT_EXPECT(t, proc_wait(NULL, pid, &ws, LINUX_WNOHANG) == -ECHILD);
+	KT_EXPECT(t, !find(list, proc_list(list, PROC_MAX), pid));
+	kmalloc_shrink();
+	KT_EXPECT(t, buddy_free_pages() == before);
+}
+
+/* wait and kill refusals: no such child, nothing to reap yet (WNOHANG),
+ * no such process, signals out of range or that would stop it; signal 0
+ * and an ignored signal change nothing. */
+static void test_wait_kill_errors(struct ktest *t)
+{
+	int pid, ws = -1, status;
+
+	KT_EXPECT(t, proc_wait(NULL, 99999, &ws, LINUX_WNOHANG) == -ECHILD);
+	KT_EXPECT(t, proc_kill(99999, PROC_SIGTERM) == -ESRCH);
+	KT_EXPECT(t, (pid = proc_start_image("spin", IMAGE(spin), 0)) > 0);
+	KT_EXPECT(t, proc_wait(NULL, pid, &ws, LINUX_WNOHANG) == 0);
+	KT_EXPECT(t, proc_kill(pid, 65) == -EINVAL);
+	KT_EXPECT(t, proc_kill(pid, -1) == -EINVAL);
+	KT_EXPECT(t, proc_kill(pid, 19) == -EINVAL);   /* SIGSTOP */
+	KT_EXPECT(t, proc_kill(pid, 0) == 0);
+	KT_EXPECT(t, proc_kill(pid, 17) == 0);          /* SIGCHLD: ignored */
+	run_for(30);
+	KT_EXPECT(t, proc_wait(NULL, pid, &ws, LINUX_WNOHANG) == 0);
+	KT_EXPECT(t, proc_kill(pid, PROC_SIGTERM) == 0);
+	KT_EXPECT(t, proc_wait_kernel(pid, &status, 0) == 0);
+	KT_EXPECT(t, status == PROC_EXIT_SIGTERM);
+	KT_EXPECT(t, proc_kill(pid, PROC_SIGTERM) == -ESRCH);
+}
+
+/* The calls from U-mode: sched_yield returns 0 and getppid 0 for the
+ * kernel's child; wait4 with no child is -ECHILD (and clock_gettime
+ * answers); kill of itself does not come back. */
+static void test_user_calls(struct ktest *t)
+{
+	run_expect(t, "yield", user_yield_ppid, user_yield_ppid_end, 100, 3);
+}
+
+static void test_user_wait_echild(struct ktest *t)
+{
+	run_expect(t, "wait", user_wait_echild, user_wait_echild_end, 0, ECHILD);
+}
+
+static void test_user_kill_self(struct ktest *t)
+{
+	run_expect(t, "kill-self", user_kill_self, user_kill_self_end, 0, PROC_EXIT_SIGTERM);
+}
+
+/* PROC_MAX processes fill the table: one more is -EAGAIN and leaves
+ * nothing allocated; killed, all come back. */
+static void test_table_full(struct ktest *t)
+{
+	static int pid[PROC_MAX];
+	unsigned long before, full;
+	int n = 0, rc, status;
+
+	kmalloc_shrink();
+	before = buddy_free_pages();
+	while (n < PROC_MAX && (rc = proc_start_image("spin", IMAGE(spin), 0)) > 0)
+		pid[n++] = rc;
+	KT_EXPECT(t, proc_count() == PROC_MAX);   /* filled, whatever ran before */
+	kmalloc_shrink();
+	full = buddy_free_pages();
+	KT_EXPECT(t, proc_start_image("spin", IMAGE(spin), 0) == -EAGAIN);
+	kmalloc_shrink();
+	KT_EXPECT(t, buddy_free_pages() == full);
+	for (int i = 0; i < n; i++)
+		proc_kill(pid[i], PROC_SIGKILL);
+	for (int i = 0; i < n; i++) {
+		KT_EXPECT(t, proc_wait_kernel(pid[i], &status, 0) == 0);
+		KT_EXPECT(t, status == PROC_EXIT_SIGKILL);
+	}
+	kmalloc_shrink();
+	KT_EXPECT(t, buddy_free_pages() == before);
+}
+
 static const struct ktest_case proc_cases[] = {
 	{ "hello_writes_and_exits", test_hello },
 	{ "argument_and_stack", test_arg },
@@ -152,5 +318,12 @@ static const struct ktest_case proc_cases[] = {
 	{ "illegal_instruction_is_sigill", test_illegal },
 	{ "bad_images_refused", test_bad_image },
 	{ "getpid_round_trip", test_getpid_round_trip },
+	{ "kill_spinning_on_every_hart", test_kill_spinning },
+	{ "zombie_kept_until_reaped", test_zombie_until_reaped },
+	{ "wait_and_kill_errors", test_wait_kill_errors },
+	{ "yield_and_getppid", test_user_calls },
+	{ "wait4_without_children_echild", test_user_wait_echild },
+	{ "kill_self_sigterm", test_user_kill_self },
+	{ "table_full_eagain", test_table_full },
 };
 KTEST_SUITE(proc_suite, "proc", proc_cases);

@@ -16,7 +16,10 @@
  * Prints "FAIL: ..." per broken expectation and "result: PASS|FAIL".
  *
  *   proctest               the checks
- *   proctest ppid N        (the child) exit 0 when getppid() == N, else 1 */
+ *   proctest ppid N        (the child) exit 0 when getppid() == N, else 1
+ *   proctest waitspin      spawn /bin/spin and wait for it (asleep in
+ *                          wait4: the scheduler's tests kill one or both);
+ *                          exit with its status as a shell shows it */
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,6 +107,15 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "ppid"))
 		return tally_syscall0(__NR_getppid) == atol(argv[2]) ? 0 : 1;
+	if (argc == 2 && !strcmp(argv[1], "waitspin")) {
+		char *args[] = { "/bin/spin", NULL };
+		long pid = spawn("/bin/spin", args);
+		int st = 0;
+
+		if (pid < 0 || tally_syscall4(__NR_wait4, pid, &st, 0, 0) != pid)
+			return 1;
+		return tally_exit_code(st);
+	}
 	spawn_errors(argv[0]);
 	wait_and_ppid(argv[0]);
 	kill_child();

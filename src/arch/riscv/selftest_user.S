@@ -7,6 +7,11 @@
 #define SYS_write  64
 #define SYS_exit   93
 #define SYS_getpid 172
+#define SYS_getppid 173
+#define SYS_sched_yield 124
+#define SYS_kill   129
+#define SYS_wait4  260
+#define SYS_clock_gettime 113
 #define USER_VA_BASE   0x2000000000
 #define USER_STACK_TOP 0x3ffffff000
 
@@ -163,3 +168,69 @@ user_getpid_loop:
 	li	a7, SYS_exit
 	ecall
 user_getpid_loop_end:
+
+/* spin forever, no system call: only the tick or a kill ends its slice */
+	.globl user_spin, user_spin_end
+user_spin:
+1:	j	1b
+user_spin_end:
+
+/* a0 sched_yield calls, then exit(getppid() + 3 if every yield returned 0,
+ * else 1) */
+	.globl user_yield_ppid, user_yield_ppid_end
+user_yield_ppid:
+	mv	s0, a0
+	li	s1, 0
+1:	li	a7, SYS_sched_yield
+	ecall
+	or	s1, s1, a0
+	addi	s0, s0, -1
+	bnez	s0, 1b
+	li	a7, SYS_getppid
+	ecall
+	addi	a0, a0, 3
+	beqz	s1, 2f
+	li	a0, 1
+2:	li	a7, SYS_exit
+	ecall
+user_yield_ppid_end:
+
+/* wait4(-1, NULL, 0, NULL) with no child, and clock_gettime(MONOTONIC)
+ * into its stack: exit(-wait4's result) (10, ECHILD) when the clock
+ * answered 0 with tv_nsec below 10^9, else exit(1) */
+	.globl user_wait_echild, user_wait_echild_end
+user_wait_echild:
+	li	a7, SYS_clock_gettime
+	li	a0, 1
+	addi	sp, sp, -16
+	mv	a1, sp
+	ecall
+	bnez	a0, 1f
+	ld	t0, 8(sp)
+	li	t1, 1000000000
+	bgeu	t0, t1, 1f
+	li	a7, SYS_wait4
+	li	a0, -1
+	li	a1, 0
+	li	a2, 0
+	li	a3, 0
+	ecall
+	neg	a0, a0
+	j	2f
+1:	li	a0, 1
+2:	li	a7, SYS_exit
+	ecall
+user_wait_echild_end:
+
+/* kill(getpid(), SIGTERM): it must not come back; exit(0) if it does */
+	.globl user_kill_self, user_kill_self_end
+user_kill_self:
+	li	a7, SYS_getpid
+	ecall
+	li	a1, 15
+	li	a7, SYS_kill
+	ecall
+	li	a0, 0
+	li	a7, SYS_exit
+	ecall
+user_kill_self_end:

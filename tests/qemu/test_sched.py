@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""The scheduler (kernel/sched.c): several processes at once on every
+hart, preempted at the tick, spawn/wait4/kill/getppid from user space,
+`run ... &`, `ps`, `kill`, Ctrl-C of the foreground process. Checked:
+
+- /bin/spawner's children run, see their parent with getppid, and are
+  reaped each once with its own status, then wait4 says ECHILD;
+  /bin/proctest's answers are Linux's (spawn's, wait4's, kill's and
+  clock_gettime's errors; a SIGTERM'd child's wait status is 15);
+- three CPU-bound /bin/spin in the background (they make no system call
+  in their loop, so only the tick takes the hart away) all get time, on
+  one hart: the shell still answers, `ps` lists them (pid, ppid 0,
+  state, VSZ, RSS, faults, command, aligned), `kill` ends one with
+  status 143 (SIGTERM), `kill PID 9` one with 137, a third stays;
+- a foreground process is killed by Ctrl-C (status 130, "interrupted")
+  while a background one goes on;
+- a parent asleep in wait4 is killed (143) and its running child becomes
+  an orphan (ppid 0), killed in turn and freed with nobody reaping it;
+- on -smp 4, four spinning processes are spread over the harts (ps's HART
+  column, and the slices each hart ran), and one running on another hart
+  is killed there;
+- after every process is gone, free memory is what it was before they
+  started (every frame, table and kernel stack back) on one hart; on
+  four, where each hart's page lists and magazines cache what it freed,
+  kmalloc's blocks in use are (test_proc.py's proc suite counts the pages
+  exactly there)."""
+import os
+import re
+import sys
+import time
+
+from tally import ROOT, Tally, finish, guarded, ok, parse_kv
+
+IMG = os.path.join(ROOT, "build", "disk.img")
+PS_LINE = re.compile(r"^ +(\d+) +(\d+) (\w+) +(\d+) +(\d+) +(\d+) +(\d+) (.+)$")
+
+
+def free_kib(t):
+    return int(parse_kv(t.cmd("memstat"))["free"].split()[0])
+
+
+def live_blocks(t):
+    """kmalloc's blocks in use (allocs - frees): one figure for every hart,
+    whichever hart's magazines or page lists cache the memory."""
+    kv = parse_kv(t.cmd("memstat"))
+    return int(kv["allocs"]) - int(kv["frees"])
+
+
+def ps(t):
+    """ps's processes as {pid: (ppid, state, hart, vsz, rss, faults, cmd)}
+    and its slices per hart."""
+    out = t.cmd("ps")
+    procs = {}
+    for line in out.splitlines()[1:]:
+        m = PS_LINE.match(line)
+        if m:
+            g = m.groups()
+            procs[int(g[0])] = (int(g[1]), g[2], int(g[3]), int(g[4]), int(g[5]), int(g[6]), g[7])
+    slices = {int(h): int(n) for h, n in re.findall(r"hart(\d+)=(\d+)", out)}
+    return procs, slices, out
+
+
+def start_bg(t, line):
+    out = t.cmd(line)
+    m = re.match(r"^\[(\d+)\]\n$", out)
+    ok(m is not None, f"'{line}' prints [pid]", out)
+    return int(m.group(1)) if m else -1
+
+
+def wait_done(t, pid, seen, timeout=20):
+    """Type `ps` until pid is gone; return the `[pid] done` line's status
+    (None if it ended with no such line) -- the shell reaps before a
+    prompt. seen collects every output."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        procs, _, out = ps(t)
+        seen.append(out)
+        if pid not in procs:
+            break
+        time.sleep(0.2)
+    m = re.search(rf"^\[{pid}\] done: exit status (\d+)$", "".join(seen), re.M)
+    return int(m.group(1)) if m else None
+
+
+def user_calls(t):
+    out = t.cmd("run /bin/spawner 8", timeout=120)
+    kv = parse_kv(out)
+    ok(kv.get("reaped") == "8" and kv.get("statuses") == "ok" and kv.get("echild") == "ok" and
+       kv.get("result") == "PASS", "spawner: 8 children, each reaped once with its status, then ECHILD", out)
+    ok(len(re.findall(r"^child \d: pid \d+ sum \d+$", out, re.M)) == 8, "spawner: every child ran", out)
+    out = t.cmd("run /bin/proctest", timeout=120)
+    ok(out.strip() == "result: PASS", "proctest: spawn, wait4, kill, clock_gettime answer as Linux", out)
+
+
+def background_one_hart(t):
+    before = free_kib(t)
+    pids = [start_bg(t, "run /bin/spin &") for _ in range(3)]
+    time.sleep(1.0)
+    procs, slices, out = ps(t)
+    ok(all(p in procs for p in pids), "ps lists the three background processes", out)
+    ok(all(procs[p][0] == 0 and procs[p][1] in ("runnable", "running") and
+           procs[p][6] == "/bin/spin" and procs[p][3] > 0 and procs[p][4] > 0 and procs[p][5] >= 1
+           for p in pids if p in procs), "ps: ppid 0, runnable, VSZ, RSS, faults, command", out)
+    head = out.splitlines()[0]
+    ok(head.split() == ["PID", "PPID", "STATE", "HART", "VSZ", "RSS", "FAULTS", "COMMAND"],
+       "ps's header", out)
+    widths = {len(line) - len(line.split()[-1]) for line in out.splitlines()[1:4]}
+    ok(len(widths) == 1, "ps's lines are aligned", out)
+    time.sleep(1.0)
+    procs2, slices2, out2 = ps(t)
+    ok(slices2.get(0, 0) - slices.get(0, 0) >= 20,
+       "the shell's hart runs them between commands (slices of one tick)", out + out2)
+    seen = []
+    ok(t.cmd(f"kill {pids[0]}") == "", "kill PID: nothing said")
+    ok(wait_done(t, pids[0], seen) == 143, "kill PID ends it with status 143 (SIGTERM)", seen)
+    ok(t.cmd(f"kill {pids[1]} 9") == "", "kill PID 9: nothing said")
+    ok(wait_done(t, pids[1], seen) == 137, "kill PID 9 ends it with status 137 (SIGKILL)", seen)
+    procs, _, out = ps(t)
+    ok(pids[2] in procs and pids[0] not in procs and pids[1] not in procs, "the third one still runs", out)
+    out = t.cmd("kill 9999")
+    ok(out == "kill: 9999: no such process\n", "kill of no process: said so", out)
+    out = t.cmd("kill x")
+    ok(out.startswith("usage: kill"), "kill with no number: usage", out)
+    # Ctrl-C: the foreground process only
+    t.send("run /bin/spin\n")
+    t.expect("run /bin/spin", timeout=10)
+    time.sleep(0.5)
+    t.send("\x03")
+    out = t.wait_prompt(20)
+    ok(re.search(r"^pid \d+ \(spin\): interrupted$", out, re.M) is not None and
+       out.rstrip().endswith("run: /bin/spin: exit status 130"), "Ctrl-C kills the foreground process: 130", out)
+    procs, _, out = ps(t)
+    ok(pids[2] in procs, "the background one is untouched by Ctrl-C", out)
+    t.cmd(f"kill {pids[2]}")
+    ok(wait_done(t, pids[2], seen) == 143, "the last one killed", seen)
+    ok(free_kib(t) == before, "free memory back after the background processes", before)
+
+
+def sleeping_parent(t):
+    before = free_kib(t)
+    parent = start_bg(t, "run /bin/proctest waitspin &")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        procs, _, out = ps(t)
+        kids = [p for p, v in procs.items() if v[0] == parent]
+        if parent in procs and procs[parent][1] == "sleeping" and kids:
+            break
+        time.sleep(0.2)
+    ok(parent in procs and procs[parent][1] == "sleeping", "a parent in wait4 is sleeping", out)
+    ok(len(kids) == 1 and procs[kids[0]][6] == "/bin/spin", "its child's ppid is the parent's pid", out)
+    seen = []
+    t.cmd(f"kill {parent}")
+    ok(wait_done(t, parent, seen) == 143, "a parent killed while asleep in wait4: 143", seen)
+    procs, _, out = ps(t)
+    child = kids[0] if kids else -1
+    ok(child in procs and procs[child][0] == 0, "its child lives on, an orphan (ppid 0)", out)
+    t.cmd(f"kill {child} 9")
+    wait_done(t, child, seen)
+    ok(not re.search(rf"^\[{child}\] done", "".join(seen), re.M), "an orphan is freed with nobody reaping it", seen)
+    ok(free_kib(t) == before, "free memory back after parent and orphan", before)
+
+
+def one_hart():
+    with Tally(drive=IMG) as t:
+        t.boot()
+        t.cmd("run /bin/hello")   # the caches as a run leaves them
+        user_calls(t)
+        background_one_hart(t)
+        sleeping_parent(t)
+
+
+def four_harts():
+    with Tally(drive=IMG, smp=4) as t:
+        t.boot()
+        t.cmd("run /bin/hello")
+        user_calls(t)
+        before = live_blocks(t)
+        pids = [start_bg(t, "run /bin/spin &") for _ in range(4)]
+        time.sleep(1.5)
+        procs, s0, out0 = ps(t)
+        time.sleep(1.5)
+        procs, s1, out = ps(t)
+        busy = [h for h in s1 if s1[h] - s0.get(h, 0) >= 10]
+        ok(len(busy) >= 3, f"-smp 4: four spinners run on {len(busy)} harts (slices each)", out0 + out)
+        harts = {procs[p][2] for p in pids if p in procs}
+        ok(len(harts) >= 2, f"-smp 4: ps shows them on harts {sorted(harts)}", out)
+        running = [p for p in pids if p in procs and procs[p][1] == "running" and procs[p][2] != 0]
+        seen = []
+        victim = running[0] if running else pids[0]
+        t.cmd(f"kill {victim}")
+        ok(wait_done(t, victim, seen) == 143, "-smp 4: one running on another hart killed there: 143", seen)
+        for p in pids:
+            if p != victim:
+                t.cmd(f"kill {p} 9")
+        for p in pids:
+            if p != victim:
+                wait_done(t, p, seen)
+        procs, _, out = ps(t)
+        ok(not procs, "-smp 4: all gone", out)
+        # free KiB moves with what each hart's page lists and magazines
+        # cache; the proc suite checks the pages exactly at -smp 4
+        # (kmalloc_shrink drains every hart): here kmalloc's blocks
+        after = live_blocks(t)
+        ok(after == before, f"-smp 4: kmalloc blocks in use back ({before}, then {after})", t.cmd("memstat"))
+        out = t.cmd("run /bin/spawner 16", timeout=120)
+        ok(parse_kv(out).get("result") == "PASS", "-smp 4: spawner with 16 children", out)
+
+
+guarded(one_hart, "one hart")
+guarded(four_harts, "four harts")
+sys.exit(finish())
