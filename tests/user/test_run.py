@@ -101,6 +101,12 @@ def test_spawner():
     ok(code == 1 and "FAIL: children: 1..16" in lines(out), "spawner: 17 children refused", out)
 
 
+def test_spin():
+    code, out = run([prog("spin"), "1"], timeout=30)
+    ok(code == 0 and len(lines(out)) == 1 and lines(out)[0].startswith("spin: pid ") and
+       lines(out)[0].endswith(" done"), "spin 1: loops for a second by CLOCK_MONOTONIC, then exits 0", out)
+
+
 def tally_cc(src, out, *extra):
     proc = subprocess.run([TALLY_CC, src, "-o", out] + list(extra), stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True)
@@ -173,6 +179,7 @@ def main():
     test_badptr()
     test_spawner()
     test_cat_ls()
+    test_spin()
     test_tally_cc()
     return finish()
 
