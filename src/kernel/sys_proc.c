@@ -93,7 +93,7 @@ static long sys_wait4(struct proc *p, long pid, uint64_t ustatus, long options, 
 	int ws = 0;
 	long rc;
 
-	if ((unsigned long)options & ~(unsigned long)WAIT_KNOWN)
+	if ((uint32_t)options & ~(uint32_t)WAIT_KNOWN)   /* an int, as in Linux */
 		return -EINVAL;
 	if ((int)pid == -2147483647 - 1)
 		return -ESRCH;   /* Linux: -INT_MIN has no group */
