@@ -5,6 +5,7 @@ hart, preempted at the tick, spawn/wait4/kill/getppid from user space,
 
 - /bin/spawner's children run, see their parent with getppid, and are
   reaped each once with its own status, then wait4 says ECHILD;
+  /bin/mmaptest's faulting children (spawned) each end with 139;
   /bin/proctest's answers are Linux's (spawn's, wait4's, kill's and
   clock_gettime's errors; a SIGTERM'd child's wait status is 15);
 - three CPU-bound /bin/spin in the background (they make no system call
@@ -90,6 +91,10 @@ def user_calls(t):
     ok(len(re.findall(r"^child \d: pid \d+ sum \d+$", out, re.M)) == 8, "spawner: every child ran", out)
     out = t.cmd("run /bin/proctest", timeout=120)
     ok(out.strip() == "result: PASS", "proctest: spawn, wait4, kill, clock_gettime answer as Linux", out)
+    out = t.cmd("run /bin/mmaptest", timeout=120)
+    ok(out.rstrip().endswith("result: PASS") and
+       all(f"fault {c}: status 139" in out for c in ("unmapped", "readonly", "none", "exec")),
+       "mmaptest: each faulting access in a spawned child, reaped with status 139", out)
 
 
 def background_one_hart(t):
