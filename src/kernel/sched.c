@@ -303,9 +303,10 @@ int proc_wait(struct proc *self, int pid, int *wstatus, int options)
 			}
 		}
 		if (!found || (options & LINUX_WNOHANG) || !self || self->killed) {
+			int rc = !found ? -ECHILD : (options & LINUX_WNOHANG) || !self ? 0 : -EINTR;
+
 			spin_unlock_irqrestore(&proc_lock, flags);
-			return !found ? -ECHILD : self && self->killed && !(options & LINUX_WNOHANG)
-				? -EINTR : 0;
+			return rc;
 		}
 		self->state = PROC_SLEEPING;
 		self->wakeup = 0;

@@ -85,8 +85,9 @@ static long sys_spawn(struct proc *p, uint64_t upath, uint64_t uargv, uint64_t u
 /* wait4(pid, wstatus, options, rusage): kernel/exit.c's kernel_wait4.
  * Every process is its own process group (no setpgid): pid 0 is any
  * child, pid < -1 the child -pid. wstatus and rusage are checked before
- * anything is reaped (Linux reaps, then fails the copy). rusage is
- * filled with zeros: Tally counts none of it. */
+ * anything is reaped, so a bad one is -EFAULT with the child still there
+ * (Linux reaps, then fails the copy); both are written only when a child
+ * was reaped. rusage is filled with zeros: Tally counts none of it. */
 static long sys_wait4(struct proc *p, long pid, uint64_t ustatus, long options, uint64_t urusage)
 {
 	static const char zeros[RUSAGE_BYTES];
@@ -98,15 +99,16 @@ static long sys_wait4(struct proc *p, long pid, uint64_t ustatus, long options, 
 	if ((int)pid == -2147483647 - 1)
 		return -ESRCH;   /* Linux: -INT_MIN has no group */
 	if ((ustatus && vma_access_ok(&p->vmas, ustatus, sizeof(int), PROT_WRITE) != 0) ||
-	    (urusage && copy_to_user(p, urusage, zeros, RUSAGE_BYTES) != 0))
+	    (urusage && vma_access_ok(&p->vmas, urusage, RUSAGE_BYTES, PROT_WRITE) != 0))
 		return -EFAULT;
 	if (pid == 0)
 		pid = -1;
 	else if (pid < -1)
 		pid = -pid;
 	rc = proc_wait(p, (int)pid, &ws, (int)options);
-	if (rc > 0 && ustatus && copy_to_user(p, ustatus, &ws, sizeof(ws)) != 0)
-		return -EFAULT;   /* only if its page could not be had now */
+	if (rc > 0 && ((ustatus && copy_to_user(p, ustatus, &ws, sizeof(ws)) != 0) ||
+		       (urusage && copy_to_user(p, urusage, zeros, RUSAGE_BYTES) != 0)))
+		return -EFAULT;   /* only when a page of theirs could not be had now */
 	return rc;
 }
 

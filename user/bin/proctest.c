@@ -4,7 +4,8 @@
  *   (-EFAULT), a missing file (-ENOENT), a file that is no executable
  *   (-ENOEXEC), arguments over 64 KiB (-E2BIG); a good one -> pid > 0;
  *   wait4: WNOHANG before the child ends -> 0; an unknown option bit ->
- *   -EINVAL; a bad status pointer -> -EFAULT (the child not reaped);
+ *   -EINVAL; a bad status or rusage pointer -> -EFAULT (the child not
+ *   reaped); rusage filled (with zeros: Tally counts none of it);
  *   a pid that is no child -> -ECHILD; the child reaped with its status
  *   (exit code << 8); again -> -ECHILD;
  *   kill: SIGTERM to a spinning child -> its status is signal 15; a pid
@@ -58,6 +59,7 @@ static void wait_and_ppid(char *self)
 {
 	char ppid[16];
 	char *args[] = { self, "ppid", ppid, NULL };
+	unsigned char rusage[144];   /* struct rusage on 64-bit Linux */
 	long pid;
 	int st = -1;
 
@@ -66,9 +68,16 @@ static void wait_and_ppid(char *self)
 	check(pid > 0, "spawn self: %ld", pid);
 	expect(tally_syscall4(__NR_wait4, pid, &st, 0x100, 0), -22, "wait4 bad option");
 	expect(tally_syscall4(__NR_wait4, pid, KERNEL_ADDR, 0, 0), -14, "wait4 bad status pointer");
+	expect(tally_syscall4(__NR_wait4, pid, &st, 0, KERNEL_ADDR), -14, "wait4 bad rusage pointer");
 	expect(tally_syscall4(__NR_wait4, 99999, &st, 0, 0), -10, "wait4 not a child");
-	expect(tally_syscall4(__NR_wait4, pid, &st, 0, 0), pid, "wait4 child");
+	memset(rusage, 0xff, sizeof(rusage));
+	expect(tally_syscall4(__NR_wait4, pid, &st, 0, rusage), pid, "wait4 child");
 	check(st == 0, "child's status %#x: getppid saw the parent (exit 0)", st);
+	for (unsigned i = 0; i < sizeof(rusage); i++)
+		if (rusage[i]) {
+			check(0, "rusage byte %u: %#x, not 0", i, rusage[i]);
+			break;
+		}
 	expect(tally_syscall4(__NR_wait4, -1, &st, 0, 0), -10, "wait4 again");
 }
 
