@@ -19,7 +19,8 @@ hart, preempted at the tick, spawn/wait4/kill/getppid from user space,
   an orphan (ppid 0), killed in turn and freed with nobody reaping it;
 - on -smp 4, four spinning processes are spread over the harts (ps's HART
   column, and the slices each hart ran), and one running on another hart
-  is killed there;
+  is killed there; lock debugging, on throughout, finds no order
+  inversion and no bad release;
 - after every process is gone, free memory plus what the slab caches
   hold, and kmalloc's blocks in use, are what they were before they
   started (every frame, table, kernel stack and struct back; memory()
@@ -180,6 +181,7 @@ def one_hart():
 def four_harts():
     with Tally(drive=IMG, smp=4) as t:
         t.boot()
+        t.cmd("memdebug locks on")
         t.cmd("run /bin/hello")
         user_calls(t)
         before = memory(t)
@@ -209,6 +211,10 @@ def four_harts():
         ok(after == before, f"-smp 4: memory back: {before}, {after}", t.cmd("memstat"))
         out = t.cmd("run /bin/spawner 16", timeout=120)
         ok(parse_kv(out).get("result") == "PASS", "-smp 4: spawner with 16 children", out)
+        locks = parse_kv(t.cmd("memdebug locks"))
+        ok(locks.get("lock_inversions") == "0" and locks.get("lock_unheld_releases") == "0" and
+           locks.get("lock_out_of_order_releases") == "0",
+           "-smp 4: lock debugging on throughout: no inversion, no bad release", locks)
 
 
 if __name__ == "__main__":
