@@ -52,55 +52,24 @@ static void run_expect(struct ktest *t, const char *name, const char *start,
 	KT_EXPECT(t, mm_check() == 0);
 }
 
-static void test_hello(struct ktest *t)
-{
-	run_expect(t, "hello", user_hello, user_hello_end, 0, 7);
-}
+/* A case that runs program NAME (selftest_user.S) with arg and expects
+ * status want, every page back. */
+#define RUN_CASE(fn, name, prog, arg, want)                                   \
+	static void fn(struct ktest *t)                                       \
+	{                                                                     \
+		run_expect(t, name, user_##prog, user_##prog##_end, arg, want); \
+	}
 
-static void test_arg(struct ktest *t)
-{
-	run_expect(t, "arg", user_arg, user_arg_end, 41, 42);
-}
-
-static void test_null(struct ktest *t)
-{
-	run_expect(t, "null", user_null, user_null_end, 0, PROC_EXIT_SIGSEGV);
-}
-
-static void test_store_text(struct ktest *t)
-{
-	run_expect(t, "store-text", user_store_text, user_store_text_end, 0, PROC_EXIT_SIGSEGV);
-}
-
-static void test_kernel_load(struct ktest *t)
-{
-	run_expect(t, "kernel-load", user_kernel_load, user_kernel_load_end, 0, PROC_EXIT_SIGSEGV);
-}
-
-static void test_below_stack(struct ktest *t)
-{
-	run_expect(t, "below-stack", user_below_stack, user_below_stack_end, 5, 5);
-}
-
-static void test_stack_limit(struct ktest *t)
-{
-	run_expect(t, "stack-limit", user_stack_limit, user_stack_limit_end, 0, PROC_EXIT_SIGSEGV);
-}
-
-static void test_efault(struct ktest *t)
-{
-	run_expect(t, "efault", user_efault, user_efault_end, 0, EFAULT);
-}
-
-static void test_enosys(struct ktest *t)
-{
-	run_expect(t, "enosys", user_enosys, user_enosys_end, 0, ENOSYS);
-}
-
-static void test_illegal(struct ktest *t)
-{
-	run_expect(t, "illegal", user_illegal, user_illegal_end, 0, PROC_EXIT_SIGILL);
-}
+RUN_CASE(test_hello, "hello", hello, 0, 7)
+RUN_CASE(test_arg, "arg", arg, 41, 42)
+RUN_CASE(test_null, "null", null, 0, PROC_EXIT_SIGSEGV)
+RUN_CASE(test_store_text, "store-text", store_text, 0, PROC_EXIT_SIGSEGV)
+RUN_CASE(test_kernel_load, "kernel-load", kernel_load, 0, PROC_EXIT_SIGSEGV)
+RUN_CASE(test_below_stack, "below-stack", below_stack, 5, 5)
+RUN_CASE(test_stack_limit, "stack-limit", stack_limit, 0, PROC_EXIT_SIGSEGV)
+RUN_CASE(test_efault, "efault", efault, 0, EFAULT)
+RUN_CASE(test_enosys, "enosys", enosys, 0, ENOSYS)
+RUN_CASE(test_illegal, "illegal", illegal, 0, PROC_EXIT_SIGILL)
 
 /* Bad images are refused before anything is made. */
 static void test_bad_image(struct ktest *t)
@@ -262,20 +231,9 @@ static void test_wait_kill_errors(struct ktest *t)
 /* The calls from U-mode: sched_yield returns 0 and getppid 0 for the
  * kernel's child; wait4 with no child is -ECHILD (and clock_gettime
  * answers); kill of itself does not come back. */
-static void test_user_calls(struct ktest *t)
-{
-	run_expect(t, "yield", user_yield_ppid, user_yield_ppid_end, 100, 3);
-}
-
-static void test_user_wait_echild(struct ktest *t)
-{
-	run_expect(t, "wait", user_wait_echild, user_wait_echild_end, 0, ECHILD);
-}
-
-static void test_user_kill_self(struct ktest *t)
-{
-	run_expect(t, "kill-self", user_kill_self, user_kill_self_end, 0, PROC_EXIT_SIGTERM);
-}
+RUN_CASE(test_user_calls, "yield", yield_ppid, 100, 3)
+RUN_CASE(test_user_wait_echild, "wait", wait_echild, 0, ECHILD)
+RUN_CASE(test_user_kill_self, "kill-self", kill_self, 0, PROC_EXIT_SIGTERM)
 
 /* PROC_MAX processes fill the table: one more is -EAGAIN and leaves
  * nothing allocated; killed, all come back. */
