@@ -13,6 +13,7 @@
  * dropped. Input typed during boot waits in the UART's FIFO; a byte that
  * reached the UART before the firmware set it up is gone before the kernel
  * runs (OpenSBI's FIFO enable resets the receiver). */
+#include <string.h>
 #include "kernel/console.h"
 #include "kernel/smp.h"
 #include "kernel/platform.h"
@@ -65,10 +66,11 @@ void console_fresh_line(void)
 		kputc('\n');
 }
 
+/* Under the console lock, as kprintf: a string (the shell's prompt) is
+ * not split by another hart's line. */
 void kputs(const char *s)
 {
-	while (*s)
-		kputc(*s++);
+	kwrite(s, strlen(s));
 }
 
 static void out_console(char c, void *ctx)
