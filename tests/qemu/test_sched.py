@@ -19,14 +19,16 @@ hart, preempted at the tick, spawn/wait4/kill/getppid from user space,
   an orphan (ppid 0), killed in turn and freed with nobody reaping it;
 - on -smp 4, four spinning processes are spread over the harts (ps's HART
   column, and the slices each hart ran), and one running on another hart
-  is killed there; lock debugging, on throughout, finds no order
-  inversion and no bad release;
+  is killed there; background processes started and killed at random
+  (fixed seed) leave nothing behind; lock debugging, on throughout, finds
+  no order inversion and no bad release;
 - after every process is gone, free memory plus what the slab caches
   hold, and kmalloc's blocks in use, are what they were before they
   started (every frame, table, kernel stack and struct back; memory()
   says why the sum: the proc suite counts free pages exactly after
   draining every hart's caches)."""
 import os
+import random
 import re
 import sys
 import time
@@ -169,6 +171,38 @@ def sleeping_parent(t):
     ok(after == before, f"memory back after parent and orphan: {before}, {after}", after)
 
 
+def churn(t, rounds=3, seed=1):
+    """Background spawners, waiters, spinners and mmaptests started five at
+    a time, then signals 9, 15 or 2 sent at random (seed printed) to what
+    runs -- parents asleep, children running on other harts, processes
+    still loading -- and the rest killed: each round ends with no process
+    and the memory figures where they were after the first round (its
+    files are then in the block cache); memcheck clean."""
+    rng = random.Random(seed)
+    progs = ["/bin/spawner 16", "/bin/proctest", "/bin/spin", "/bin/proctest waitspin", "/bin/mmaptest"]
+    figures = []
+    for r in range(rounds):
+        for _ in range(5):
+            t.cmd(f"run {rng.choice(progs)} &")
+        time.sleep(rng.random())
+        procs, _, _ = ps(t)
+        for p in procs:
+            if rng.random() < 0.6:
+                t.cmd(f"kill {p} {rng.choice([9, 15, 2])}")
+        deadline = time.monotonic() + 30
+        while procs and time.monotonic() < deadline:
+            for p in procs:
+                t.cmd(f"kill {p} 9")
+            time.sleep(0.2)
+            procs, _, _ = ps(t)
+        t.cmd("ps")   # the last zombies reaped before its prompt
+        figures.append(memory(t))
+    ok(not procs and len(set(figures)) == 1, f"churn (seed {seed}): every round ends empty, "
+       f"memory {figures}", figures)
+    out = t.cmd("memcheck")
+    ok(out == "memcheck: ok\n", "churn: memcheck clean", out)
+
+
 def one_hart():
     with Tally(drive=IMG) as t:
         t.boot()
@@ -211,6 +245,7 @@ def four_harts():
         ok(after == before, f"-smp 4: memory back: {before}, {after}", t.cmd("memstat"))
         out = t.cmd("run /bin/spawner 16", timeout=120)
         ok(parse_kv(out).get("result") == "PASS", "-smp 4: spawner with 16 children", out)
+        churn(t)
         locks = parse_kv(t.cmd("memdebug locks"))
         ok(locks.get("lock_inversions") == "0" and locks.get("lock_unheld_releases") == "0" and
            locks.get("lock_out_of_order_releases") == "0",
