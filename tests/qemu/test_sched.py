@@ -6,6 +6,7 @@ hart, preempted at the tick, spawn/wait4/kill/getppid from user space,
 - /bin/spawner's children run, see their parent with getppid, and are
   reaped each once with its own status, then wait4 says ECHILD;
   /bin/mmaptest's faulting children (spawned) each end with 139;
+  /bin/badptr's bad pointers to every call, spawn's included, -EFAULT;
   /bin/proctest's answers are Linux's (spawn's, wait4's, kill's and
   clock_gettime's errors; a SIGTERM'd child's wait status is 15);
 - three CPU-bound /bin/spin in the background (they make no system call
@@ -95,6 +96,9 @@ def user_calls(t):
     ok(len(re.findall(r"^child \d: pid \d+ sum \d+$", out, re.M)) == 8, "spawner: every child ran", out)
     out = t.cmd("run /bin/proctest", timeout=120)
     ok(out.strip() == "result: PASS", "proctest: spawn, wait4, kill, clock_gettime answer as Linux", out)
+    out = t.cmd("run /bin/badptr", timeout=120)
+    ok("efault: 35 of 35" in out and out.rstrip().endswith("result: PASS"),
+       "badptr: every call's bad pointers -EFAULT, spawn's path, argv and strings too", out)
     out = t.cmd("run /bin/mmaptest", timeout=120)
     ok(out.rstrip().endswith("result: PASS") and
        all(f"fault {c}: status 139" in out for c in ("unmapped", "readonly", "none", "exec")),
