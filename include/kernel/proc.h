@@ -105,8 +105,8 @@ struct proc {
 /* Run a program: the image's bytes (at most one page) at USER_TEXT, R X,
  * entered with a0 = arg and sp = USER_STACK_TOP (its stack a growsdown
  * area, its pages got at the first touch), fds 0..2 the console and the
- * root volume's "/" its cwd, as a child of the kernel; wait
- * for it to exit (running processes on this hart meanwhile) and reap it.
+ * root volume's "/" its cwd, as a child of the kernel; wait for it to
+ * exit (running processes on this hart meanwhile) and reap it.
  * Returns 0 and *status (proc_status_code's figure), -EINVAL for an empty
  * or too large image, -ENOMEM when its memory cannot be had, -EAGAIN when
  * the process table is full (nothing is left allocated). Every page and
@@ -122,9 +122,10 @@ int proc_start_image(const char *name, const void *image, size_t len, uint64_t a
  * is the path, as a shell passes it) and envp[0..envc) as a child of
  * parent (NULL: of the kernel, which reaps it with proc_wait(NULL, ...)):
  * loaded now, runnable on any hart. Its fds 0..2 are the console, fd 0
- * reading it only when foreground (kernel/fdtable.h); its relative paths
- * start at parent's cwd, or fs's cwd now for the kernel's child. Returns its pid (> 0);
- * -ENOENT/-EISDIR/-EIO... from the file system; -ENOEXEC with *why naming
+ * reading it only when foreground (kernel/fdtable.h); its relative
+ * paths start at parent's cwd, or fs's cwd now for the kernel's child.
+ * Returns its pid (> 0); -ENOENT/-EISDIR/-EIO... from the file system;
+ * -EINVAL for no fs or path; -ENOEXEC with *why naming
  * what the file fails (proc/elf.h); -E2BIG for arguments and environment
  * over TALLY_ARG_MAX; -ENOMEM when its memory cannot be had; -EAGAIN when
  * PROC_MAX processes exist. On any error nothing is left allocated. */
@@ -133,9 +134,9 @@ int proc_spawn(struct fat_fs *fs, const char *path, const char *const *argv, uns
 	       const char **why);
 
 /* proc_spawn with no environment as the kernel's child in the
- * foreground, then wait for it
- * (proc_wait_kernel, Ctrl-C not looked at). Returns 0 and *status
- * (proc_status_code's figure), or proc_spawn's error. */
+ * foreground, then wait for it (proc_wait_kernel, Ctrl-C not looked at).
+ * Returns 0 and *status (proc_status_code's figure), or proc_spawn's
+ * error. */
 int proc_exec(struct fat_fs *fs, const char *path, const char *const *argv, unsigned argc,
 	      int *status, const char **why);
 

@@ -2,8 +2,11 @@
 """User processes, first step (kernel/proc.h): the `proc` KTAP suite runs
 small U-mode programs (src/arch/riscv/selftest_user.S) in address spaces
 of their own and checks each exit status and that every page comes back.
-Here: the suite passes on one hart and on four (a process runs on the hart
-that started it; the others keep their own tp through its traps), the
+Here: the suite passes on one hart and on four (processes run on every
+hart, moving between them; each trap finds its hart's tp from the kernel
+stack's top word, which the scheduler sets; its cases kill spinning
+processes on every hart, keep a zombie until reaped, fill the process
+table), the
 program's own output reaches the console, and each fault is reported in
 the form the issue gives, Linux's shape: `pid N (name): segmentation
 fault at ADDR (load|store|exec), pc PC`."""
