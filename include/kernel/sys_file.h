@@ -20,6 +20,15 @@ struct proc;
  * interrupt state for sys_file_unlock. */
 unsigned long sys_file_lock(void);
 void sys_file_unlock(unsigned long flags);
+
+/* The shell's commands use the FAT reader directly, without the lock:
+ * between sys_file_kernel_enter and _leave, sys_file_lock from a process
+ * gives the process's hart up (sched_yield_proc) until the kernel leaves,
+ * and enter waits for a process's call under way. Kernel context (hart 0's
+ * shell). _leave returns whether the kernel was inside (so a wait for a
+ * process -- proc_wait_kernel -- can leave and enter again). */
+void sys_file_kernel_enter(void);
+int sys_file_kernel_leave(void);
     /* Linux's PATH_MAX: bytes of a path, NUL included */
 
 /* openat(dirfd, path, flags, mode): the lowest free descriptor. path is

@@ -26,6 +26,7 @@
 #include "kernel/memory.h"
 #include "kernel/smp.h"
 #include "kernel/spinlock.h"
+#include "kernel/sys_file.h"
 #include "arch/riscv.h"
 #include "mm/kmalloc.h"
 #include "mm/buddy.h"
@@ -330,6 +331,7 @@ static void idle_wait(void)
 int proc_wait_kernel(int pid, int *status, int ctrl_c)
 {
 	int ws = 0, rc, sent = 0;
+	int inside = sys_file_kernel_leave();   /* the volume is the processes' meanwhile */
 
 	while ((rc = proc_wait(NULL, pid, &ws, LINUX_WNOHANG)) == 0) {
 		if (ctrl_c && !sent && console_interrupted()) {
@@ -339,6 +341,8 @@ int proc_wait_kernel(int pid, int *status, int ctrl_c)
 		if (!sched_run_one())
 			idle_wait();
 	}
+	if (inside)
+		sys_file_kernel_enter();
 	if (rc < 0)
 		return rc;
 	*status = proc_status_code(ws);

@@ -8,9 +8,10 @@
  * The FAT reader is not re-entrant: every call into it from here holds
  * fs_lock; user memory is touched only outside it (copy_to_user may
  * fault pages in); spawn's loading takes it too (sys_file_lock). The
- * shell's commands do not take it: a background process on another hart
- * (kernel/sched.c) reading the volume while the shell does is not
- * serialised with it yet. */
+ * shell's commands call the FAT reader without it: while one runs
+ * (sys_file_kernel_enter .. _leave) a process on another hart that wants
+ * the volume gives its hart up until the command is done or waits for a
+ * process. */
 #include <string.h>
 #include "kernel/sys_file.h"
 #include "kernel/fdtable.h"
@@ -29,14 +30,40 @@
 
 static struct spinlock fs_lock = SPINLOCK_INIT("sys_file");
 
+/* The kernel's own use of the volume (the shell's commands): processes
+ * keep off it meanwhile (sys_file_kernel_enter). */
+static int kernel_busy;
+
 unsigned long sys_file_lock(void)
 {
-	return spin_lock_irqsave(&fs_lock);
+	for (;;) {
+		unsigned long flags = spin_lock_irqsave(&fs_lock);
+		struct proc *p = proc_current();
+
+		if (!p || !__atomic_load_n(&kernel_busy, __ATOMIC_RELAXED))
+			return flags;
+		spin_unlock_irqrestore(&fs_lock, flags);
+		sched_yield_proc(p);   /* the shell's command first; back at a later slice */
+	}
 }
 
 void sys_file_unlock(unsigned long flags)
 {
 	spin_unlock_irqrestore(&fs_lock, flags);
+}
+
+void sys_file_kernel_enter(void)
+{
+	unsigned long flags;
+
+	__atomic_store_n(&kernel_busy, 1, __ATOMIC_RELAXED);
+	flags = spin_lock_irqsave(&fs_lock);   /* a process's call under way ends first */
+	spin_unlock_irqrestore(&fs_lock, flags);
+}
+
+int sys_file_kernel_leave(void)
+{
+	return __atomic_exchange_n(&kernel_busy, 0, __ATOMIC_RELEASE);
 }
 
 /* ---- user strings and paths ------------------------------------------- */
@@ -321,9 +348,9 @@ long sys_openat(struct proc *p, long dirfd, uint64_t upath, long flags, long mod
 		rc = resolve_base(p, dirfd, path, &abs);
 	if (rc == 0) {
 		n = strlen(path);
-		irq = spin_lock_irqsave(&fs_lock);
+		irq = sys_file_lock();
 		rc = open_path(p->files.fs, abs, flags, path[n - 1] == '/', &f);
-		spin_unlock_irqrestore(&fs_lock, irq);
+		sys_file_unlock(irq);
 	}
 	kfree(abs);
 	kfree(path);
@@ -371,9 +398,9 @@ static long read_file(struct proc *p, struct file *f, uint64_t buf, uint64_t cou
 			n = cap;
 		if (n > count - done)
 			n = count - done;
-		irq = spin_lock_irqsave(&fs_lock);
+		irq = sys_file_lock();
 		rc = fat_pread(&f->f, f->pos, bounce, n);
-		spin_unlock_irqrestore(&fs_lock, irq);
+		sys_file_unlock(irq);
 		if (rc <= 0)
 			break;
 		if (copy_to_user(p, buf + done, bounce, (size_t)rc) != 0) {
@@ -449,10 +476,10 @@ long sys_lseek(struct proc *p, long fd, int64_t off, long whence)
 		return -EINVAL;   /* below 0, or past the largest offset */
 	to = (uint64_t)(base + off);
 	if (f->kind == FILE_DIR) {
-		unsigned long irq = spin_lock_irqsave(&fs_lock);
+		unsigned long irq = sys_file_lock();
 		int rc = dir_seek(f, to);
 
-		spin_unlock_irqrestore(&fs_lock, irq);
+		sys_file_unlock(irq);
 		if (rc)
 			return rc;
 	}
@@ -499,10 +526,10 @@ long sys_fstat(struct proc *p, long fd, uint64_t ubuf)
 		st.st_mode = LINUX_S_IFCHR | 0620;
 		st.st_blksize = 1024;
 	} else {
-		unsigned long irq = spin_lock_irqsave(&fs_lock);
+		unsigned long irq = sys_file_lock();
 
 		fat_get_info(p->files.fs, &info);
-		spin_unlock_irqrestore(&fs_lock, irq);
+		sys_file_unlock(irq);
 		stat_fill(f, &info, &st);
 	}
 	return copy_to_user(p, ubuf, &st, sizeof(st)) ? -EFAULT : 0;
@@ -572,11 +599,11 @@ long sys_getdents64(struct proc *p, long fd, uint64_t dirp, uint64_t count)
 	if (!s)
 		return -ENOMEM;
 	for (;;) {
-		unsigned long irq = spin_lock_irqsave(&fs_lock);
+		unsigned long irq = sys_file_lock();
 		size_t len = 0;
 
 		rc = dent_next(f, s, &len);
-		spin_unlock_irqrestore(&fs_lock, irq);
+		sys_file_unlock(irq);
 		if (rc != 1)
 			break;
 		if (len > count - done || copy_to_user(p, dirp + done, s->rec, len) != 0) {

@@ -2,6 +2,7 @@
  * editing is readline.c's; words, quotes and comments are quote.c's. */
 #include <string.h>
 #include "shell/shell.h"
+#include "kernel/sys_file.h"
 #include "shell/readline.h"
 #include "shell/quote.h"
 #include "kernel/console.h"
@@ -29,7 +30,9 @@ static int run(const struct sh_cmd *c, int argc, char **argv)
 	int rc;
 
 	console_interrupt_clear();   /* a Ctrl-C typed before is not for it */
+	sys_file_kernel_enter();     /* processes on other harts keep off the volume */
 	rc = c->fn(argc, argv);
+	sys_file_kernel_leave();
 	if (rc == SH_USAGE)
 		sh_print_usage(c);
 	if (rc == SH_INTERRUPTED)
