@@ -69,25 +69,13 @@ int sys_file_kernel_leave(void)
 /* ---- user strings and paths ------------------------------------------- */
 
 /* Copy the NUL-terminated string at user address src into dst (cap
- * bytes), a page at a time so a string ending before a bad page is fine.
- * 0; -EFAULT; -ENAMETOOLONG when no NUL is found in cap bytes. */
+ * bytes; copy_str_from_user, kernel/proc.h). 0; -EFAULT; -ENAMETOOLONG
+ * when no NUL is found in cap bytes. */
 static int path_from_user(struct proc *p, char *dst, uint64_t src, size_t cap)
 {
-	size_t done = 0;
+	long n = copy_str_from_user(p, dst, src, cap);
 
-	while (done < cap) {
-		size_t n = PAGE_SIZE - ((src + done) & (PAGE_SIZE - 1));
-
-		if (n > cap - done)
-			n = cap - done;
-		if (copy_from_user(p, dst + done, src + done, n) != 0)
-			return -EFAULT;
-		for (size_t i = 0; i < n; i++)
-			if (dst[done + i] == '\0')
-				return 0;
-		done += n;
-	}
-	return -ENAMETOOLONG;
+	return n < 0 ? (int)n : 0;
 }
 
 /* base "/" path -> a new absolute path (kmalloc), or NULL. */
