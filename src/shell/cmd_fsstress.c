@@ -10,6 +10,7 @@
  * that stress is parked (sh_bg_stress_park) and walks while it runs. */
 #include <string.h>
 #include "shell/shell.h"
+#include "kernel/proc.h"
 #include "shell/args.h"
 #include "kernel/console.h"
 #include "kernel/disk.h"
@@ -275,6 +276,8 @@ static int cmd_fsstress(int argc, char **argv)
 {
 	char *start = NULL;
 	uint64_t rounds = 1, before, leaked;
+	unsigned procs;
+	char leak[24];
 	struct fat_stats f0, f1;
 	const char *top = argc > 2 ? argv[2] : "/";
 	int pass, intr = 0;
@@ -295,6 +298,7 @@ static int cmd_fsstress(int argc, char **argv)
 	}
 	mm_shrink(~0ul);    /* cached blocks are not leaks: start and end empty */
 	before = kmalloc_bytes_in_use();
+	procs = proc_count();
 	fat_get_stats(st.fs, &f0);
 	sh_bg_stress_unpark();
 	for (uint64_t r = 0; r < rounds && !intr; r++)
@@ -305,14 +309,22 @@ static int cmd_fsstress(int argc, char **argv)
 	mm_shrink(~0ul);
 	/* what the fs keeps for a deeper walk than before is not a leak */
 	leaked = kmalloc_bytes_in_use() - before - (f1.held_bytes - f0.held_bytes);
+	procs += proc_count();
 	sh_bg_stress_unpark();
 	kfree(st.sums);
 	kfree(start);
-	pass = st.mismatches == 0 && st.errors == 0 && leaked == 0 && st.files > 0;
+	/* user processes on other harts allocate and free kernel memory of
+	 * their own (their structs, areas, files) between the two samples:
+	 * with any alive at either, the difference says nothing of ours */
+	pass = st.mismatches == 0 && st.errors == 0 && (procs || leaked == 0) && st.files > 0;
+	if (procs)
+		ksnprintf(leak, sizeof(leak), "unknown");
+	else
+		ksnprintf(leak, sizeof(leak), "%lu", (unsigned long)leaked);
 	kprintf("fsstress: files=%lu bytes=%lu enomem=%lu fallbacks=%lu mismatches=%lu "
-		"leaked_bytes=%lu result=%s\n", st.files, (unsigned long)st.bytes,
+		"leaked_bytes=%s result=%s\n", st.files, (unsigned long)st.bytes,
 		(f1.streamed_reads - f0.streamed_reads) + (f1.stream_stack - f0.stream_stack),
-		f1.streamed_reads - f0.streamed_reads, st.mismatches, (unsigned long)leaked,
+		f1.streamed_reads - f0.streamed_reads, st.mismatches, leak,
 		intr ? "INTERRUPTED" : pass ? "PASS" : "FAIL");
 	return intr ? SH_INTERRUPTED : pass ? 0 : -1;
 }
