@@ -11,8 +11,11 @@
  * the cache: bcache_read_direct() issues one device request for a run of
  * blocks straight into the caller's buffer.
  *
- * Not a write-back cache (there are no writes) and not thread-safe: the
- * caller serializes (Tally's shell is single-threaded). */
+ * Not a write-back cache (there are no writes). Thread-safe: the lists
+ * are under the cache's own lock, never held across a device read or an
+ * allocation; two harts missing on one block may both read it, and the
+ * later read's copy is dropped (read_races), so a block is cached once.
+ * A buffer's data is read-only and stays valid while it is held. */
 #ifndef TALLY_FS_BCACHE_H
 #define TALLY_FS_BCACHE_H
 
@@ -33,6 +36,8 @@ struct bcache_stats {
 	unsigned long shrinker_freed; /* buffers freed by the shrinker */
 	unsigned long shrinker_calls;
 	unsigned long alloc_failures; /* a new buffer could not be allocated */
+	unsigned long read_races;     /* a block read while another reader
+					 cached it: the later copy dropped */
 	unsigned long buffers;        /* buffers that exist now (incl. reserve) */
 	unsigned long held;           /* buffers with a reference now */
 	unsigned long reserve;        /* buffers the shrinker never takes */
@@ -96,5 +101,12 @@ void bcache_invalidate(struct bcache *bc);
 
 uint64_t bcache_nr_blocks(const struct bcache *bc);
 void bcache_get_stats(const struct bcache *bc, struct bcache_stats *out);
+
+/* Check the cache's invariants under its lock: every cached block hashed
+ * once, in its bucket; a buffer hashed iff valid; a held buffer on no
+ * LRU list and every LRU buffer unheld; the buffers and held counts
+ * match the lists. Each violation is reported (mm_report); returns their
+ * number, 0 when consistent. */
+unsigned long bcache_check(struct bcache *bc);
 
 #endif

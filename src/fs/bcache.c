@@ -92,13 +92,19 @@ static struct bcache_buf *buf_alloc(struct bcache *bc)
 	return b;
 }
 
+/* Free a buffer that is on no list and not counted. */
+static void buf_destroy(struct bcache_buf *b)
+{
+	kfree(b->data);
+	kfree(b);
+}
+
 static void buf_free(struct bcache *bc, struct bcache_buf *b)
 {
 	list_del(&b->hash);
 	list_del(&b->lru);
 	list_del(&b->all);
-	kfree(b->data);
-	kfree(b);
+	buf_destroy(b);
 	bc->st.buffers--;
 }
 
@@ -276,7 +282,8 @@ static struct bcache_buf *lru_take(struct bcache *bc, bool evict)
 
 /* A buffer for a new block, on no list (refs still 0): an empty one, else
  * a newly allocated one, else the least recently used. Called without
- * bc->lock (an allocation may wait). */
+ * bc->lock (an allocation may wait); what was decided before the
+ * allocation is looked at again after it, since other harts ran. */
 static struct bcache_buf *buf_obtain(struct bcache *bc)
 {
 	unsigned long f = mm_spin_lock(&bc->lock);
@@ -288,7 +295,12 @@ static struct bcache_buf *buf_obtain(struct bcache *bc)
 		goto evict;
 	b = buf_alloc(bc);
 	f = mm_spin_lock(&bc->lock);
-	if (b) {
+	if (b && bc->st.buffers >= bc->st.limit) {
+		/* Others grew the cache to its limit while the lock was
+		 * dropped (or the limit came down): no growth past it. */
+		buf_destroy(b);
+		b = NULL;
+	} else if (b) {
 		list_add_tail(&b->all, &bc->all);
 		bc->st.buffers++;
 	} else {
@@ -304,6 +316,40 @@ evict:
 	return b;
 }
 
+/* Take a reference on a cached buffer (off the LRU on its first).
+ * bc->lock held. */
+static void buf_hold(struct bcache *bc, struct bcache_buf *b)
+{
+	if (b->refs++ == 0) {
+		list_del(&b->lru);
+		bc->st.held++;
+	}
+}
+
+/* A read of blockno into b, off every list, has succeeded: cache it and
+ * hold it, unless another reader (another hart, with the lock dropped
+ * for its own read) cached the block meanwhile; then hold that one and
+ * give b back to the LRU as an empty buffer, so a block is never cached
+ * twice. Returns the buffer to hand out. bc->lock held. */
+static struct bcache_buf *buf_publish(struct bcache *bc, struct bcache_buf *b,
+				      uint64_t blockno)
+{
+	struct bcache_buf *have = lookup(bc, blockno);
+
+	if (have) {
+		bc->st.read_races++;
+		list_add_tail(&b->lru, &bc->lru);   /* invalid: reused first */
+		buf_hold(bc, have);
+		return have;
+	}
+	b->blockno = blockno;
+	b->valid = true;
+	b->refs = 1;
+	bc->st.held++;
+	list_add(&b->hash, bucket(bc, blockno));
+	return b;
+}
+
 int bcache_get(struct bcache *bc, uint64_t blockno, struct bcache_buf **out)
 {
 	struct bcache_buf *b;
@@ -316,10 +362,7 @@ int bcache_get(struct bcache *bc, uint64_t blockno, struct bcache_buf **out)
 	b = lookup(bc, blockno);
 	if (b) {
 		bc->st.hits++;
-		if (b->refs++ == 0) {
-			list_del(&b->lru);
-			bc->st.held++;
-		}
+		buf_hold(bc, b);
 		mm_spin_unlock(&bc->lock, f);
 		*out = b;
 		return 0;
@@ -338,13 +381,8 @@ int bcache_get(struct bcache *bc, uint64_t blockno, struct bcache_buf **out)
 		mm_spin_unlock(&bc->lock, f);
 		return ret == -EINVAL ? -EINVAL : -EIO;
 	}
-	b->blockno = blockno;
-	b->valid = true;
-	b->refs = 1;
-	bc->st.held++;
-	list_add(&b->hash, bucket(bc, blockno));
+	*out = buf_publish(bc, b, blockno);
 	mm_spin_unlock(&bc->lock, f);
-	*out = b;
 	return 0;
 }
 
@@ -453,4 +491,60 @@ void bcache_get_stats(const struct bcache *bc, struct bcache_stats *out)
 
 	*out = bc->st;
 	mm_spin_unlock(&w->lock, f);
+}
+
+/* Violations in one hash chain: an entry not valid, in the wrong bucket,
+ * or for a block an earlier entry of the chain already holds. */
+static unsigned long check_chain(struct bcache *bc, struct list_head *head)
+{
+	unsigned long bad = 0;
+	struct list_head *p, *q;
+
+	list_for_each(p, head) {
+		struct bcache_buf *b = list_entry(p, struct bcache_buf, hash);
+
+		if (!b->valid || bucket(bc, b->blockno) != head) {
+			mm_report("bcache_check: block %lu hashed %s",
+				  (unsigned long)b->blockno,
+				  b->valid ? "in the wrong bucket" : "but not valid");
+			bad++;
+		}
+		for (q = head->next; q != p; q = q->next)
+			if (list_entry(q, struct bcache_buf, hash)->blockno == b->blockno) {
+				mm_report("bcache_check: block %lu cached twice",
+					  (unsigned long)b->blockno);
+				bad++;
+				break;
+			}
+	}
+	return bad;
+}
+
+unsigned long bcache_check(struct bcache *bc)
+{
+	unsigned long bad = 0, buffers = 0, held = 0, f;
+	struct list_head *p;
+
+	f = mm_spin_lock(&bc->lock);
+	for (unsigned i = 0; i < BCACHE_HASH; i++)
+		bad += check_chain(bc, &bc->hash[i]);
+	list_for_each(p, &bc->all) {
+		struct bcache_buf *b = list_entry(p, struct bcache_buf, all);
+		bool hashed = !list_empty(&b->hash), on_lru = !list_empty(&b->lru);
+
+		buffers++;
+		held += b->refs > 0;
+		if (hashed != b->valid || (b->refs && on_lru)) {
+			mm_report("bcache_check: buffer of block %lu: valid %d hashed %d refs %u on the LRU %d",
+				  (unsigned long)b->blockno, b->valid, hashed, b->refs, on_lru);
+			bad++;
+		}
+	}
+	if (buffers != bc->st.buffers || held != bc->st.held) {
+		mm_report("bcache_check: %lu buffers, %lu held; counts say %lu, %lu",
+			  buffers, held, bc->st.buffers, bc->st.held);
+		bad++;
+	}
+	mm_spin_unlock(&bc->lock, f);
+	return bad;
 }

@@ -8,8 +8,9 @@
  * the others' feet, transactions aborted on every hart, a double free
  * of an object in another hart's magazine refused, page blocks through
  * every hart's page lists in little memory, every zone's lock taken by
- * every hart while hart 0 reads the figures and checks, the counts exact
- * while hart 0 stops, closes and opens every gate under the others. After
+ * every hart while hart 0 reads the figures and checks, the block cache
+ * missing on one block on every hart at once, the counts exact while
+ * hart 0 stops, closes and opens every gate under the others. After
  * each mm case the
  * integrity check is clean and, with the caches given back, free
  * pages are what they were. Meaningful with -smp 2..8; with one hart the
@@ -657,6 +658,114 @@ static void test_bcache_shrunk_by_others(struct ktest *t)
 	KT_EXPECT(t, buddy_free_pages() == before);
 }
 
+/* ---- harts missing on one block at once ---------------------------------- */
+
+#define RACE_BLOCKS 16   /* 512-byte blocks of an order-1 block of memory */
+
+static struct {
+	unsigned n;                  /* harts taking part */
+	uint8_t *mem;
+	struct bcache *bc;
+	unsigned long device_in;     /* reads begun */
+	unsigned long rounds_in;     /* parts at a round's start or end */
+	unsigned long timeouts;
+	struct bcache_buf *got[HART_MAX][RACE_BLOCKS];
+	unsigned long bad[HART_MAX];
+} race;
+
+/* Count this hart in and wait (up to 1 s) until the count reaches the
+ * next multiple of race.n: every part gathered. */
+static void race_gather(unsigned long *count)
+{
+	unsigned long me = __atomic_add_fetch(count, 1, __ATOMIC_ACQ_REL);
+	unsigned long goal = (me + race.n - 1) / race.n * race.n;
+	uint64_t until = rdtime() + platform.timebase_hz;
+
+	while (__atomic_load_n(count, __ATOMIC_ACQUIRE) < goal)
+		if (rdtime() >= until) {
+			__atomic_fetch_add(&race.timeouts, 1, __ATOMIC_RELAXED);
+			return;
+		}
+}
+
+/* A memory device whose reads wait for each other: every hart that
+ * missed on a block is inside it at once, the cache's lock dropped. */
+static int race_dev_read(struct blkdev *dev, uint64_t lba, uint32_t count, void *buf)
+{
+	race_gather(&race.device_in);
+	memcpy(buf, race.mem + lba * dev->sector_size, (size_t)count * dev->sector_size);
+	return 0;
+}
+
+static void race_part(void *arg)
+{
+	unsigned h = (unsigned)(uintptr_t)arg;
+
+	for (unsigned k = 0; k < RACE_BLOCKS; k++) {
+		struct bcache_buf *b;
+
+		race_gather(&race.rounds_in);
+		if (bcache_get(race.bc, k, &b) != 0) {
+			race.bad[h]++;
+			continue;
+		}
+		race.got[h][k] = b;
+		race.bad[h] += !pattern_intact(bcache_data(b), 512, k);
+		race_gather(&race.rounds_in);   /* all hold it: the same buffer */
+		bcache_put(race.bc, b);
+	}
+}
+
+/* Every hart gets each block at the same moment, so every one misses and
+ * reads it with the cache's lock dropped: the block ends up cached once,
+ * every hart holding that one buffer, the later copies dropped. */
+static void test_bcache_miss_together(struct ktest *t)
+{
+	struct blkdev dev = { "race", 512, RACE_BLOCKS, race_dev_read, NULL };
+	unsigned idx[HART_MAX], n = smp_online(idx), shared = 0;
+	struct bcache_stats st;
+	struct page *mem;
+	unsigned long before, bad = 0;
+	void *args[HART_MAX];
+
+	kmalloc_shrink();
+	before = buddy_free_pages();
+	mem = alloc_pages(0, 1);
+	KT_EXPECT(t, mem != NULL);
+	if (!mem)
+		return;
+	memset(&race, 0, sizeof(race));
+	race.n = n;
+	race.mem = page_address(mem);
+	for (unsigned k = 0; k < RACE_BLOCKS; k++)
+		pattern_fill(race.mem + k * 512, 512, k);
+	KT_EXPECT(t, bcache_create(&dev, 512, 2, &race.bc) == 0);
+	for (unsigned i = 0; i < n; i++)
+		args[i] = (void *)(uintptr_t)i;
+	KT_EXPECT(t, smp_run_together(n, race_part, args) == 0);
+	for (unsigned k = 0; k < RACE_BLOCKS; k++) {
+		unsigned same = race.got[0][k] != NULL;
+
+		for (unsigned i = 1; i < n; i++)
+			same &= race.got[i][k] == race.got[0][k];
+		shared += same;
+	}
+	for (unsigned i = 0; i < n; i++)
+		bad += race.bad[i];
+	bcache_get_stats(race.bc, &st);
+	KT_EXPECT(t, bad == 0 && race.timeouts == 0 && shared == RACE_BLOCKS);
+	KT_EXPECT(t, st.misses == n * RACE_BLOCKS && st.reads == st.misses);
+	KT_EXPECT(t, st.read_races == (n - 1) * RACE_BLOCKS && st.held == 0);
+	KT_EXPECT(t, bcache_check(race.bc) == 0);
+	bcache_destroy(race.bc);
+	free_pages(mem, 1);
+	KT_EXPECT(t, mm_check() == 0);
+	kmalloc_shrink();
+	KT_EXPECT(t, buddy_free_pages() == before);
+	if (n < 2)
+		KT_SKIP(t, "one hart: no other reader");
+}
+
 /* ---- per-hart magazines -------------------------------------------------- */
 
 static void free_here(void *p)
@@ -845,6 +954,7 @@ static const struct ktest_case smp_cases[] = {
 	{ "page_lists_every_hart", test_pages_every_hart },
 	{ "zone_locks_every_hart", test_zones_every_hart },
 	{ "bcache_shrunk_by_other_harts", test_bcache_shrunk_by_others },
+	{ "bcache_miss_together", test_bcache_miss_together },
 	{ "double_free_across_harts", test_double_free_across_harts },
 	{ "gates_stop_and_close_under_fast_paths", test_gates_under_fast_paths },
 };

@@ -6,11 +6,16 @@
  * reads progressing with zero free memory thanks to the reserve, the
  * shrinker freeing only unused non-reserve buffers, mm_shrink's re-entry
  * guard, multi-block direct reads issuing one request per 256 KiB,
- * lowering the limit, and caller misuse (a put of a buffer not held,
- * destroy with buffers held) reported and survived. */
+ * lowering the limit, caller misuse (a put of a buffer not held,
+ * destroy with buffers held) reported and survived, and threads missing
+ * on one block at once (one cached copy, the others dropped). */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tap.h"
 #include "blkdev_host.h"
@@ -372,6 +377,116 @@ static void test_misuse(void)
 	mm_host_quiet = 0;
 }
 
+
+/* ---- threads missing on one block at once ------------------------------ */
+
+#define RACERS 4
+#define RACE_ROUNDS 40
+
+static atomic_ulong race_arrivals;    /* device reads begun */
+static atomic_ulong race_timeouts;
+
+/* A memory device whose read waits (up to 2 s) until RACERS reads have
+ * begun since the last full group: all of one round's readers are inside
+ * the device at once, each with the cache's lock dropped. */
+static int race_read(struct blkdev *dev, uint64_t lba, uint32_t count, void *buf)
+{
+	unsigned long me = atomic_fetch_add(&race_arrivals, 1) + 1;
+	unsigned long goal = (me + RACERS - 1) / RACERS * RACERS;
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (atomic_load(&race_arrivals) < goal) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec >= 2) {
+			atomic_fetch_add(&race_timeouts, 1);
+			break;
+		}
+		sched_yield();
+	}
+	memcpy(buf, disk + lba * dev->sector_size, (size_t)count * dev->sector_size);
+	return 0;
+}
+
+struct racer {
+	pthread_t th;
+	struct bcache *bc;
+	pthread_barrier_t *round;
+	unsigned long bad;       /* wrong data, errors, or a buffer not shared */
+	struct bcache_buf *got[RACE_ROUNDS];
+};
+
+static void *racer(void *arg)
+{
+	struct racer *r = arg;
+
+	for (unsigned k = 0; k < RACE_ROUNDS; k++) {
+		pthread_barrier_wait(r->round);
+		if (bcache_get(r->bc, k, &r->got[k]) != 0) {
+			r->bad++;
+			r->got[k] = NULL;
+			continue;
+		}
+		r->bad += !block_ok(bcache_data(r->got[k]), k, 512);
+		pthread_barrier_wait(r->round);   /* all hold it: the same buffer */
+		bcache_put(r->bc, r->got[k]);
+	}
+	return NULL;
+}
+
+/* RACERS threads get each block at the same moment: every one of them
+ * misses and reads it from the device with the lock dropped. The block
+ * must end up cached once (the later reads' copies dropped and counted
+ * as read_races), every thread holding the same buffer with the right
+ * bytes; lists and counts consistent (bcache_check). */
+static void test_threads_miss_together(void)
+{
+	struct blkdev dev = { "race", 512, NBLK, race_read, NULL };
+	struct racer r[RACERS];
+	pthread_barrier_t round;
+	struct bcache_stats st;
+	struct bcache *bc;
+	unsigned long bad = 0, shared = 0;
+
+	atomic_store(&race_arrivals, 0);
+	atomic_store(&race_timeouts, 0);
+	pthread_barrier_init(&round, NULL, RACERS);
+	tap_ok(bcache_create(&dev, 512, 2, &bc) == 0, "create a cache over a device that gathers its readers");
+	for (unsigned i = 0; i < RACERS; i++) {
+		r[i] = (struct racer){ .bc = bc, .round = &round };
+		pthread_create(&r[i].th, NULL, racer, &r[i]);
+	}
+	for (unsigned i = 0; i < RACERS; i++) {
+		pthread_join(r[i].th, NULL);
+		bad += r[i].bad;
+	}
+	for (unsigned k = 0; k < RACE_ROUNDS; k++) {
+		unsigned same = 1;
+
+		for (unsigned i = 1; i < RACERS; i++)
+			same &= r[i].got[k] == r[0].got[k];
+		shared += same;
+	}
+	bcache_get_stats(bc, &st);
+	tap_ok(bad == 0 && atomic_load(&race_timeouts) == 0,
+	       "%u threads x %u blocks: right bytes, no errors (%lu bad, %lu device waits timed out)",
+	       RACERS, RACE_ROUNDS, bad, (unsigned long)atomic_load(&race_timeouts));
+	tap_ok(st.misses == RACERS * RACE_ROUNDS && st.reads == st.misses,
+	       "every get missed and read the device (%lu misses, %lu reads)", st.misses, st.reads);
+	tap_ok(shared == RACE_ROUNDS, "all threads held one buffer per block (%lu of %u blocks)",
+	       shared, RACE_ROUNDS);
+	tap_ok(st.read_races == (RACERS - 1) * RACE_ROUNDS,
+	       "the later copies dropped: read_races %lu", st.read_races);
+	tap_ok(bcache_check(bc) == 0, "bcache_check: each block cached once, lists and counts agree");
+	/* Each round's dropped copies are the next round's empty buffers:
+	 * one more buffer a round, the one a block stays cached in. */
+	tap_ok(st.buffers == RACE_ROUNDS + RACERS - 1 && st.held == 0,
+	       "dropped copies reused: %lu buffers (%u expected), none held", st.buffers,
+	       RACE_ROUNDS + RACERS - 1);
+	bcache_destroy(bc);
+	pthread_barrier_destroy(&round);
+}
+
 static const struct tap_case cases[] = {
 	TAP_CASE(test_create_errors),
 	TAP_CASE(test_hits_lru),
@@ -383,6 +498,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_alloc_hook),
 	TAP_CASE(test_limit_lowering),
 	TAP_CASE(test_misuse),
+	TAP_CASE(test_threads_miss_together),
 };
 
 int main(void)
