@@ -146,8 +146,11 @@ static void gates_wait_idle(void)
  * gate to mm_gate_try, make every running thread pass a full barrier,
  * wait for each owner inside to leave. Alone (one thread so far), the
  * caller is inside none. */
+unsigned long mm_host_gate_stops;
+
 void mm_host_gates_stop(void)
 {
+	__atomic_fetch_add(&mm_host_gate_stops, 1, __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < MM_MAX_CPUS; i++) {
 		__atomic_store_n(&mm_cpu_gates[i].stop, 1, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&mm_cpu_gates[i].open, 0, __ATOMIC_SEQ_CST);

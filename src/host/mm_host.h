@@ -13,6 +13,10 @@ extern char mm_host_last_report[256];
 /* Non-zero: count reports but do not print them (noisy tests). */
 extern int mm_host_quiet;
 
+/* Times every gate was stopped (mm_gates_stop), since start: tests
+ * measure how often the fast paths of every thread were held up. */
+extern unsigned long mm_host_gate_stops;
+
 /* Set: mm_clock_ms() returns what it returns (tests move time by hand);
  * NULL: the monotonic clock. */
 extern unsigned long long (*mm_host_clock)(void);

@@ -153,8 +153,8 @@ static void km_heap_fold_locked(void)
 /* Bring km_stats up to date with the fast paths (mm lock held): every
  * CPU's counts, read with the gates stopped, and the SimpleHeap path's.
  * The slab backend's peak in use is the highest seen at a fold (each read
- * of the figures, each failure, each second's tick): the fast paths keep
- * no shared count. */
+ * of the figures, each second's tick or first failure): the fast paths
+ * keep no shared count. */
 static void km_fold(void)
 {
 	unsigned long hs = heap_lock();
@@ -382,9 +382,14 @@ static int km_route(size_t size, size_t align, gfp_t gfp, void **out,
 
 /* A failure is "injected" when fault injection fired during the request
  * (at any layer below); it is counted in fail_nomem too, since that is
- * what the caller saw. */
+ * what the caller saw. The window needs the request count (every CPU's
+ * fast requests folded in, every gate stopped) only when the failure
+ * starts a new second's checkpoint: a storm of failures on every CPU
+ * stops the fast paths once a second, not once per failure. */
 static void count_fail(struct mm_alloc_counters *c, int err, unsigned long injected_before)
 {
+	unsigned long long now;
+
 	if (err == -EINVAL) {
 		c->fail_inval++;
 	} else {
@@ -392,8 +397,12 @@ static void count_fail(struct mm_alloc_counters *c, int err, unsigned long injec
 		if (faultinj_injected() != injected_before)
 			c->fail_injected++;
 	}
-	km_fold();
-	km_window_fail(km_requests());
+	km_window_fail();
+	now = mm_clock_ms();
+	if (km_window_due(now)) {
+		km_fold();
+		km_window_note(now, km_requests());
+	}
 }
 
 /* A block of granted bytes handed out by backend b: in use until freed. */

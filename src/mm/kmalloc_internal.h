@@ -78,11 +78,11 @@ void kept_count(unsigned long *blocks, uint64_t *bytes);
 /* ---- the failure window (kmalloc_window.c) -------------------------------- */
 
 /* The failure window (kmalloc_window.c): reset at kmalloc_init; a failed
- * request noted by its number; a checkpoint of the request count when a
+ * request counted (the caller takes a checkpoint when one is due); a checkpoint of the request count when a
  * second began since the last (km_window_due says whether one has); read
  * as of now for `requests` so far; n failures forgotten (excused). */
 void km_window_reset(void);
-void km_window_fail(uint64_t request);
+void km_window_fail(void);
 bool km_window_due(unsigned long long now);
 void km_window_note(unsigned long long now, uint64_t requests);
 void km_window_get(uint64_t requests, struct kmalloc_window *out);

@@ -4,8 +4,8 @@
  * A checkpoint records, at some moment, kmalloc's request count and the
  * window's failure count; the window is everything since the newest
  * checkpoint at least KMALLOC_WINDOW_MS old (or the oldest there is). One
- * is taken when a second has begun since the last -- on each failure, each
- * read and each kmalloc_tick() -- so with the kernel's tick the window is
+ * is taken when a second has begun since the last -- on a failure, a read
+ * or a kmalloc_tick() -- so with the kernel's tick the window is
  * the last 10 s to within a second, and without ticks (the host) it says
  * how long it really spans. Nothing is recorded on the fast paths. All
  * with the mm lock held; kmalloc.c supplies the request count. */
@@ -52,10 +52,9 @@ void km_window_reset(void)
 	km_window_note(mm_clock_ms(), 0);
 }
 
-void km_window_fail(uint64_t request)
+void km_window_fail(void)
 {
 	failures++;
-	km_window_note(mm_clock_ms(), request);
 }
 
 /* The window's start for now: the newest checkpoint at least

@@ -7,6 +7,8 @@
 #include "kerrno.h"
 #include "mm/mm_host.h"
 #include "mm/heap.h"
+#include "mm/kmalloc.h"
+#include "mm/faultinj.h"
 #include "mm/slab.h"
 #include "mm/stats.h"
 #include "../../src/host/mm_host.h"
@@ -104,6 +106,47 @@ static void test_window_untick_and_excuse(void)
 	mm_stats_get(&s);
 	tap_ok(s.failures == before.failures + 1 && s.window_failures == before.window_failures + 1,
 	       "a failure after the excuse counts");
+	mm_host_clock = NULL;
+}
+
+/* A storm of failures (fault injection at probability 100: every request
+ * fails on the full path) stops every CPU's gates at most once a second,
+ * at the failure that takes the second's checkpoint, not once per
+ * failure; the window still counts every request, the fast paths' too. */
+static void test_failure_storm_folds(void)
+{
+	struct faultinj_config fi = { .probability = 100, .interval = 1, .times = -1,
+				      .scope = FI_ALL, .seed = 3 };
+	struct kmalloc_window w;
+	unsigned long stops, fails = 0;
+	void *p[50];
+
+	mm_host_clock = fake_clock;   /* before init: the first checkpoint on it */
+	fresh();
+	for (int i = 0; i < 50; i++)
+		p[i] = kmalloc(64, 0);   /* fast path: counted per CPU, unfolded */
+	faultinj_set(&fi);
+	stops = mm_host_gate_stops;
+	for (int i = 0; i < 1000; i++)
+		fails += kmalloc(64, 0) == NULL;
+	stops = mm_host_gate_stops - stops;
+	tap_ok(fails == 1000 && stops == 0,
+	       "1000 failures within the checkpoint's second: %lu gate stops (%lu failed)",
+	       stops, fails);
+	fake_ms += 1000;
+	stops = mm_host_gate_stops;
+	for (int i = 0; i < 10; i++)
+		fails += kmalloc(64, 0) == NULL;
+	stops = mm_host_gate_stops - stops;
+	tap_ok(fails == 1010 && stops == 1,
+	       "10 more in a new second: one fold for its checkpoint (%lu gate stops)", stops);
+	faultinj_off();
+	for (int i = 0; i < 50; i++)
+		kfree(p[i]);
+	kmalloc_get_window(&w);
+	tap_ok(w.requests == 1060 && w.failures == 1010,
+	       "the window counts them all: %llu requests, %llu failures",
+	       (unsigned long long)w.requests, (unsigned long long)w.failures);
 	mm_host_clock = NULL;
 }
 
@@ -340,6 +383,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_totals),
 	TAP_CASE(test_window_and_health),
 	TAP_CASE(test_window_untick_and_excuse),
+	TAP_CASE(test_failure_storm_folds),
 	TAP_CASE(test_watermark_health),
 	TAP_CASE(test_fragmentation),
 	TAP_CASE(test_leaks),
