@@ -623,6 +623,19 @@ void buddy_get_stats(struct buddy_stats *out)
 	mm_unlock(irq);
 }
 
+/* Every zone's free lists and the page lists into out and *pcp (every
+ * zone locked, the gates stopped). */
+static void zone_info_locked(struct buddy_zone_info out[NR_ZONES], struct buddy_pcp_stats *pcp)
+{
+	buddy_pcp_sum_locked(BUDDY_PCP_ALL, pcp);
+	for (int z = 0; z < NR_ZONES; z++) {
+		out[z].free_pages = mm_zones[z].free_pages;
+		for (int o = 0; o <= MAX_ORDER; o++)
+			out[z].nr_free[o] = mm_zones[z].area[o].nr_free;
+		out[z].pcp_pages = pcp->pages[z];
+	}
+}
+
 void buddy_zone_info(struct buddy_zone_info out[NR_ZONES])
 {
 	unsigned long irq = mm_lock(), st[NR_ZONES];
@@ -630,16 +643,28 @@ void buddy_zone_info(struct buddy_zone_info out[NR_ZONES])
 
 	mm_gates_stop();
 	buddy_zones_lock(st);
-	buddy_pcp_sum_locked(BUDDY_PCP_ALL, &pcp);
-	for (int z = 0; z < NR_ZONES; z++) {
-		out[z].free_pages = mm_zones[z].free_pages;
-		for (int o = 0; o <= MAX_ORDER; o++)
-			out[z].nr_free[o] = mm_zones[z].area[o].nr_free;
-		out[z].pcp_pages = pcp.pages[z];
-	}
+	zone_info_locked(out, &pcp);
 	buddy_zones_unlock(st);
 	mm_gates_start();
 	mm_unlock(irq);
+}
+
+/* mm_internal.h */
+unsigned long buddy_snapshot_locked(struct buddy_stats *st, struct buddy_pcp_stats *pcp,
+				    struct buddy_zone_info zi[NR_ZONES])
+{
+	unsigned long zs[NR_ZONES], free;
+
+	buddy_zones_lock(zs);
+	buddy_sum_locked(st);
+	zone_info_locked(zi, pcp);
+	free = pcp->total_pages;
+	for (int z = 0; z < NR_ZONES; z++)
+		free += zi[z].free_pages;
+	buddy_zones_unlock(zs);
+	buddy_peak_see(st->pages_in_use);
+	st->peak_pages_in_use = buddy_peak_folded;
+	return free;
 }
 
 /* The run of frames at pfn (every zone locked, the gates stopped): a

@@ -9,9 +9,9 @@
 #include "mm/mm_env.h"
 #include "heap_internal.h"
 
-void heap_get_stats(struct heap_stats *out)
+/* heap_internal.h */
+void heap_get_stats_locked(struct heap_stats *out)
 {
-	unsigned long s = mm_lock(), hs = heap_lock();
 	struct list_head *rp, *fp;
 
 	*out = heap_state.st;
@@ -33,6 +33,13 @@ void heap_get_stats(struct heap_stats *out)
 			}
 		}
 	}
+}
+
+void heap_get_stats(struct heap_stats *out)
+{
+	unsigned long s = mm_lock(), hs = heap_lock();
+
+	heap_get_stats_locked(out);
 	heap_unlock(hs);
 	mm_unlock(s);
 }

@@ -199,4 +199,8 @@ static inline bool run_is_free(const struct heap_run *r)
 	return r->free_bytes == run_area(r);
 }
 
+/* heap_get_stats() with the mm lock and heap_lock held by the caller
+ * (mm_stats_get's one snapshot). */
+void heap_get_stats_locked(struct heap_stats *out);
+
 #endif

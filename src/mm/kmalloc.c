@@ -23,7 +23,8 @@
  * and not the mm lock (km_heap_alloc, km_heap_free). Not here: fault
  * injection (faultinj.c), transactions (txn.c).
  *
- * Locks: mm lock -> heap_lock (heap.c); the SimpleHeap backend's counters
+ * Locks: mm lock -> every CPU's gate (stoppers) -> heap_lock (heap.c) ->
+ * a kmalloc cache's lock -> the page allocator's; the SimpleHeap backend's counters
  * (km_stats.backend[KM_BACKEND_HEAP]) change with both held, the heap
  * path's own (km_heap_pending) with heap_lock alone. */
 #include <string.h>
@@ -150,44 +151,54 @@ static void km_heap_fold_locked(void)
 	memset(&km_heap_pending, 0, sizeof(km_heap_pending));
 }
 
-/* Bring km_stats up to date with the fast paths (mm lock held): every
- * CPU's counts, read with the gates stopped, and the SimpleHeap path's.
- * The slab backend's peak in use is the highest seen at a fold (each read
- * of the figures, each second's tick or first failure): the fast paths
- * keep no shared count. */
-static void km_fold(void)
+/* Every CPU's counts of each kmalloc cache into km_stats (mm lock held,
+ * every gate stopped); each cache's lock taken for its read unless held
+ * (the caller holds every one: km_caches_lock), since the CPUs' magazine
+ * slow paths count under it. The slab backend's peak in use is the
+ * highest seen at a fold (each read of the figures, each second's tick or
+ * first failure, each mode switch): the fast paths keep no shared count. */
+static void km_fold_cpus(bool held)
 {
-	unsigned long hs = heap_lock();
-
-	km_heap_fold_locked();
-	heap_unlock(hs);
-
 	struct mm_alloc_counters *m = &km_stats.mode[km_mode];
 	struct mm_alloc_counters *slab = &km_stats.backend[KM_BACKEND_SLAB];
 
-	mm_gates_stop();
 	for (unsigned ci = 0; ci < KMALLOC_NR_CLASSES; ci++) {
 		struct kmem_cache *c = km_caches[ci];
 		struct km_counts now = { 0, 0, 0 };
-		unsigned long cs;
+		unsigned long cs = 0;
 
 		if (!c)
 			continue;
-		cs = slab_lock(c);   /* the CPUs' magazine slow paths count under it */
+		if (!held)
+			cs = slab_lock(c);
 		for (unsigned cpu = 0; cpu < MM_MAX_CPUS; cpu++) {
 			now.allocs += c->cpu[cpu].allocs;
 			now.frees += c->cpu[cpu].frees;
 			now.bytes += c->cpu[cpu].bytes;
 		}
-		slab_unlock(c, cs);
+		if (!held)
+			slab_unlock(c, cs);
 		km_fold_one(m, slab, &now, &km_folded[ci], c->size, true);
 	}
-	mm_gates_start();
 	if (slab->bytes_in_use > slab->peak_bytes_in_use)
 		slab->peak_bytes_in_use = slab->bytes_in_use;
 	for (unsigned o = 1; o <= KEPT_ORDERS; o++)
 		km_fold_one(m, &km_stats.backend[KM_BACKEND_LARGE], &kept[o].fast,
 			    &kept[o].folded, PAGE_SIZE << o, false);
+}
+
+/* Bring km_stats up to date with the fast paths and the SimpleHeap path
+ * (mm lock held). */
+static void km_fold(void)
+{
+	unsigned long hs;
+
+	mm_gates_stop();
+	hs = heap_lock();
+	km_heap_fold_locked();
+	heap_unlock(hs);
+	km_fold_cpus(false);
+	mm_gates_start();
 }
 
 /* Requests since kmalloc_init, all modes (after km_fold). */
@@ -1064,12 +1075,25 @@ int kmalloc_check(void)
 	return bad + slab_check() + heap_check();
 }
 
-void kmalloc_get_stats(struct kmalloc_stats *out)
+/* kmalloc_internal.h */
+void kmalloc_get_stats_locked(struct kmalloc_stats *out, struct kmalloc_window *w)
 {
-	unsigned long s = mm_lock();
-
-	km_fold();
+	km_heap_fold_locked();
+	km_fold_cpus(false);
 	*out = km_stats;
 	kept_count(&out->kept_blocks, &out->kept_bytes);
+	km_window_get(km_requests(), w);
+}
+
+void kmalloc_get_stats(struct kmalloc_stats *out)
+{
+	unsigned long s = mm_lock(), hs;
+	struct kmalloc_window w;
+
+	mm_gates_stop();
+	hs = heap_lock();
+	kmalloc_get_stats_locked(out, &w);
+	heap_unlock(hs);
+	mm_gates_start();
 	mm_unlock(s);
 }

@@ -88,4 +88,11 @@ void km_window_note(unsigned long long now, uint64_t requests);
 void km_window_get(uint64_t requests, struct kmalloc_window *out);
 void km_window_forget(uint64_t n);
 
+/* ---- for mm_stats_get's one snapshot (stats.c) --------------------------- */
+
+/* kmalloc_get_stats() and kmalloc_get_window() as of one fold, with the
+ * mm lock held, every CPU's gate stopped and heap_lock held by the
+ * caller (each cache's lock is taken here). */
+void kmalloc_get_stats_locked(struct kmalloc_stats *out, struct kmalloc_window *w);
+
 #endif

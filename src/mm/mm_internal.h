@@ -149,4 +149,14 @@ unsigned long buddy_pcp_fold(struct buddy_stats *st);
  * gates: cpu's lists (or every CPU's, BUDDY_PCP_ALL) into out. */
 void buddy_pcp_sum_locked(unsigned cpu, struct buddy_pcp_stats *out);
 
+/* ---- for mm_stats_get's one snapshot (stats.c) --------------------------- */
+
+/* buddy_get_stats(), buddy_pcp_get(BUDDY_PCP_ALL) and buddy_zone_info()
+ * under one hold of every zone lock, with the mm lock held and every
+ * CPU's gate stopped by the caller (once for all of a snapshot's figures;
+ * the public ones do both themselves). Returns the free pages, on the
+ * zones' lists and the page lists (buddy_free_pages()). */
+unsigned long buddy_snapshot_locked(struct buddy_stats *st, struct buddy_pcp_stats *pcp,
+				    struct buddy_zone_info zi[NR_ZONES]);
+
 #endif

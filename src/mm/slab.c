@@ -1428,27 +1428,34 @@ int kmem_cache_cpu_stats(unsigned cpu, struct kmem_cpu_stats *out)
 	return 0;
 }
 
-int kmem_cache_info(unsigned idx, struct kmem_cache_stats *out)
+/* slab_internal.h: the mm lock held, the gates stopped; c->lock taken
+ * here (its place in the order). */
+int kmem_cache_info_locked(unsigned idx, struct kmem_cache_stats *out)
 {
-	unsigned long s;
-	int i, ret = -ENOENT;
-
-	if (!out)
-		return -EINVAL;
-	s = mm_lock();
-	for (i = 0; i < SLAB_MAX_CACHES; i++) {
+	for (int i = 0; i < SLAB_MAX_CACHES; i++) {
 		unsigned long cs;
 
 		if (!slab_caches[i].live || idx-- != 0)
 			continue;
-		mm_gates_stop();
 		cs = slab_lock(&slab_caches[i]);
 		cache_stats(&slab_caches[i], out);
 		slab_unlock(&slab_caches[i], cs);
-		mm_gates_start();
-		ret = 0;
-		break;
+		return 0;
 	}
+	return -ENOENT;
+}
+
+int kmem_cache_info(unsigned idx, struct kmem_cache_stats *out)
+{
+	unsigned long s;
+	int ret;
+
+	if (!out)
+		return -EINVAL;
+	s = mm_lock();
+	mm_gates_stop();   /* the magazines and counters of every CPU hold still */
+	ret = kmem_cache_info_locked(idx, out);
+	mm_gates_start();
 	mm_unlock(s);
 	return ret;
 }

@@ -419,4 +419,8 @@ slab_free_fast(struct page *pg, const void *obj, unsigned long cpu)
 	return c;
 }
 
+/* kmem_cache_info() with the mm lock held and every CPU's gate stopped
+ * by the caller (mm_stats_get's one snapshot); takes the cache's lock. */
+int kmem_cache_info_locked(unsigned idx, struct kmem_cache_stats *out);
+
 #endif

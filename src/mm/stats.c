@@ -1,12 +1,19 @@
 /* stats.c - accounting and health (include/mm/stats.h): gathers the
  * allocators' own counters (and kmalloc's failure window), computes rates
  * and fragmentation, and judges health. Its own state: the last integrity
- * check's result and what passing self-tests provoked (excused). */
+ * check's result and what passing self-tests provoked (excused).
+ *
+ * Lock order (mm_stats_get): the mm lock -> every CPU's gate -> heap_lock
+ * -> each slab cache's lock in turn -> every zone's lock. */
 #include <string.h>
 #include "mm/stats.h"
 #include "mm/slab.h"
 #include "mm/mm_env.h"
 #include "lib/printf.h"
+#include "mm_internal.h"
+#include "slab_internal.h"
+#include "heap_internal.h"
+#include "kmalloc_internal.h"
 
 static unsigned long checks_run;
 static int last_violations;
@@ -58,7 +65,7 @@ static unsigned frag_slab(uint64_t *held)
 	uint64_t partial_free = 0, total = 0;
 
 	*held = 0;
-	for (unsigned i = 0; kmem_cache_info(i, &cs) == 0; i++) {
+	for (unsigned i = 0; kmem_cache_info_locked(i, &cs) == 0; i++) {
 		partial_free += cs.partial_free + cs.cached;
 		total += cs.total_objs;
 		*held += (uint64_t)cs.pages * PAGE_SIZE;
@@ -66,6 +73,7 @@ static unsigned frag_slab(uint64_t *held)
 	return per_mille(partial_free, total);
 }
 
+/* The figures computed from the snapshot; free_bytes already set. */
 static void totals(struct mm_stats *s)
 {
 	uint64_t present = 0;
@@ -73,7 +81,6 @@ static void totals(struct mm_stats *s)
 	for (int z = 0; z < NR_ZONES; z++)
 		present += zone_get(z)->present_pages;
 	s->total_bytes = present * PAGE_SIZE;
-	s->free_bytes = (uint64_t)buddy_free_pages() * PAGE_SIZE;
 	s->used_bytes = s->total_bytes - s->free_bytes;
 	for (int m = 0; m < MM_MODE_NR; m++) {
 		const struct mm_alloc_counters *c = &s->km.mode[m];
@@ -98,12 +105,11 @@ static void totals(struct mm_stats *s)
 	s->debug.corruptions -= excused.debug.corruptions;
 }
 
-/* kmalloc's failure window as of now. */
-static void window(struct mm_stats *s)
+/* kmalloc's failure window as of the snapshot. */
+static void window(struct mm_stats *s, const struct kmalloc_window *w0)
 {
-	struct kmalloc_window w;
+	struct kmalloc_window w = *w0;
 
-	kmalloc_get_window(&w);
 	s->window_ms = w.ms;
 	s->window_requests = w.requests;
 	s->window_failures = w.failures;
@@ -180,32 +186,47 @@ static void judge(struct mm_stats *s, const struct buddy_zone_info *zi)
 	}
 }
 
+/* One snapshot: the mm lock held throughout, so nothing a full path
+ * changes moves; every CPU's gate stopped once while the figures the fast
+ * paths change are read; heap_lock held from kmalloc's fold to the heap's
+ * figures (the SimpleHeap path counts under it alone); the slab caches
+ * read after kmalloc's fold, each under its lock, and the zones after the
+ * caches, all under their locks at once. So the figures agree: free and
+ * in-use pages make up memory, kmalloc's requests are its successes and
+ * failures, its slab bytes in use fit in the slabs, the slabs' pages are
+ * among those in use (a slab a CPU holding only its cache's lock is
+ * getting from or giving to the page allocator is in use and in no
+ * cache: the read order keeps it on that side). The layers' other
+ * getters take the mm lock again (it nests). */
 void mm_stats_get(struct mm_stats *s)
 {
 	struct buddy_zone_info zi[NR_ZONES];
+	struct kmalloc_window w;
 	uint64_t slab_held;
-	unsigned long irq;
+	unsigned long irq, hs;
 
 	memset(s, 0, sizeof(*s));
+	irq = mm_lock();
+	mm_gates_stop();
 	s->mode = mm_get_mode();
-	buddy_get_stats(&s->buddy);
-	buddy_pcp_get(BUDDY_PCP_ALL, &s->pcp);
-	kmalloc_get_stats(&s->km);
-	heap_get_stats(&s->heap);
+	hs = heap_lock();
+	kmalloc_get_stats_locked(&s->km, &w);
+	heap_get_stats_locked(&s->heap);
+	heap_unlock(hs);
+	s->frag_slab_pm = frag_slab(&slab_held);
+	s->free_bytes = (uint64_t)buddy_snapshot_locked(&s->buddy, &s->pcp, zi) * PAGE_SIZE;
+	mm_gates_start();
 	mm_debug_get_stats(&s->debug);
 	faultinj_get(NULL, &s->faultinj);
 	leak_get_stats(&s->leak);
-	totals(s);
-	window(s);
-	buddy_zone_info(zi);
-	irq = mm_lock();
 	s->checks_run = checks_run;
 	s->last_check_violations = last_violations;
+	totals(s);
+	window(s, &w);
 	mm_unlock(irq);
 	s->frag_buddy_pm = frag_buddy(zi);
 	s->frag_heap_pm = s->heap.free_bytes ?
 		1000 - per_mille(s->heap.largest_free_chunk, s->heap.free_bytes) : 0;
-	s->frag_slab_pm = frag_slab(&slab_held);
 	s->frag_measure = s->mode == MM_MODE_SIMPLE ? "heap" : "slab";
 	s->frag_pm = s->mode == MM_MODE_SIMPLE ? s->frag_heap_pm : s->frag_slab_pm;
 	s->frag_held_bytes = s->mode == MM_MODE_SIMPLE ? s->heap.arena_bytes : slab_held;

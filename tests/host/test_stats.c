@@ -1,6 +1,9 @@
 /* test_stats.c - accounting, health, leak tracking and the integrity
  * check on the host: every figure mm_stats_get() reports is compared with
  * the state it claims to describe. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tap.h"
@@ -11,6 +14,7 @@
 #include "mm/faultinj.h"
 #include "mm/slab.h"
 #include "mm/stats.h"
+#include "lib/xorshift.h"
 #include "../../src/host/mm_host.h"
 
 #define ARENA (16ul << 20)
@@ -379,6 +383,114 @@ static void test_integrity(void)
 	mm_set_mode(MM_MODE_HYBRID);
 }
 
+/* ---- one snapshot while other threads allocate -------------------------- */
+
+#define SNAP_THREADS 3
+#define SNAP_OPS     60000
+#define SNAP_LIVE    256
+
+static atomic_int snap_done;
+
+/* Random kmalloc/kfree of slab sizes, a burst of frees now and then (so
+ * slabs empty and go back as well as grow). */
+static void *snap_worker(void *arg)
+{
+	uint64_t rng = (uint64_t)(uintptr_t)arg;
+	void *live[SNAP_LIVE] = { 0 };
+
+	for (int i = 0; i < SNAP_OPS; i++) {
+		unsigned slot = xorshift64(&rng) % SNAP_LIVE;
+
+		if (i % 1000 == 999)
+			for (unsigned j = 0; j < SNAP_LIVE; j++) {
+				kfree(live[j]);
+				live[j] = NULL;
+			}
+		if (live[slot]) {
+			kfree(live[slot]);
+			live[slot] = NULL;
+		} else {
+			live[slot] = kmalloc(1 + xorshift64(&rng) % 4096, 0);
+		}
+	}
+	for (unsigned j = 0; j < SNAP_LIVE; j++)
+		kfree(live[j]);
+	atomic_fetch_add(&snap_done, 1);
+	return NULL;
+}
+
+/* Figures of one snapshot that must agree: free and in-use pages make up
+ * the rest of memory as at rest (c0); every page in use other than the
+ * slabs' is the same as at rest (d0: the workers take pages only through
+ * the slabs); kmalloc's requests are its successes and failures, and
+ * its modes and backends count the same successes; the slab backend's
+ * bytes in use fit in its slabs. Returns a description of the first
+ * broken one, or NULL. */
+static const char *snap_broken(const struct mm_stats *s, int64_t c0, int64_t d0)
+{
+	unsigned long req = 0, ok = 0, fail = 0, ok_b = 0;
+	int64_t in_use = (int64_t)s->buddy.pages_in_use * PAGE_SIZE;
+
+	for (int m = 0; m < MM_MODE_NR; m++) {
+		req += s->km.mode[m].requests;
+		ok += s->km.mode[m].successes;
+		fail += s->km.mode[m].fail_nomem + s->km.mode[m].fail_inval;
+	}
+	for (int b = 0; b < KM_BACKEND_NR; b++)
+		ok_b += s->km.backend[b].successes;
+	if ((int64_t)(s->total_bytes - s->free_bytes) - in_use != c0)
+		return "used bytes != buddy pages in use";
+	if (in_use - (int64_t)s->frag_held_bytes != d0)
+		return "buddy pages in use != slab pages + the rest";
+	if (req != ok + fail || ok != ok_b)
+		return "kmalloc requests != successes + failures, or modes != backends";
+	if (s->km.backend[KM_BACKEND_SLAB].bytes_in_use > s->frag_held_bytes)
+		return "slab bytes in use beyond the slabs";
+	return NULL;
+}
+
+/* mm_stats_get stops the gates once and reads every layer under one hold
+ * of the mm lock: its figures agree with each other while three threads
+ * allocate and free on the fast and slow paths. */
+static void test_snapshot_while_allocating(void)
+{
+	pthread_t th[SNAP_THREADS];
+	const char *why = NULL;
+	unsigned long snaps = 0, broken = 0, stops;
+	struct mm_stats s;
+	int64_t c0, d0;
+
+	mm_set_mode(MM_MODE_TWOTIER);
+	stops = mm_host_gate_stops;
+	mm_stats_get(&s);
+	stops = mm_host_gate_stops - stops;
+	tap_ok(stops == 1, "mm_stats_get stops every gate once (%lu)", stops);
+	c0 = (int64_t)(s.total_bytes - s.free_bytes) - (int64_t)s.buddy.pages_in_use * PAGE_SIZE;
+	d0 = (int64_t)s.buddy.pages_in_use * PAGE_SIZE - (int64_t)s.frag_held_bytes;
+	atomic_store(&snap_done, 0);
+	for (int i = 0; i < SNAP_THREADS; i++) {
+		tap_seed("snapshot worker", 0x5eedull + i);
+		pthread_create(&th[i], NULL, snap_worker, (void *)(uintptr_t)(0x5eedull + i));
+	}
+	while (atomic_load(&snap_done) < SNAP_THREADS) {
+		const char *w;
+
+		mm_stats_get(&s);
+		snaps++;
+		if ((w = snap_broken(&s, c0, d0))) {
+			broken++;
+			why = why ? why : w;
+		}
+	}
+	for (int i = 0; i < SNAP_THREADS; i++)
+		pthread_join(th[i], NULL);
+	tap_ok(broken == 0 && snaps > 10, "%lu snapshots while %d threads allocate: %lu disagree%s%s",
+	       snaps, SNAP_THREADS, broken, why ? ": " : "", why ? why : "");
+	mm_stats_get(&s);
+	tap_ok(!snap_broken(&s, c0, d0) && s.km.backend[KM_BACKEND_SLAB].bytes_in_use == 0 &&
+	       s.allocs == s.frees, "at rest: consistent, every block freed (%lu allocs)", s.allocs);
+}
+
 static const struct tap_case cases[] = {
 	TAP_CASE(test_totals),
 	TAP_CASE(test_window_and_health),
@@ -388,6 +500,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_fragmentation),
 	TAP_CASE(test_leaks),
 	TAP_CASE(test_integrity),
+	TAP_CASE(test_snapshot_while_allocating),
 };
 
 int main(void)
