@@ -23,7 +23,14 @@ enum {
 /* Read on hot paths; change it only through mm_force_slow_path(). */
 extern unsigned mm_slow_paths;
 
-/* Set (on) or clear the reason bit why; mm lock held. */
+/* Set (on) or clear the reason bit why; mm lock held. Stops every gate
+ * once after the store (when the word changed), so no fast path still
+ * runs on the old word when the caller goes on. */
 void mm_force_slow_path(unsigned why, bool on);
+
+/* The same with every gate already stopped by the caller (mm lock held),
+ * who changes more state the fast paths must see at the same moment
+ * (kmalloc's mode with its counts' fold) and starts the gates after. */
+void mm_force_slow_path_stopped(unsigned why, bool on);
 
 #endif

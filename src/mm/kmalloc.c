@@ -24,7 +24,8 @@
  * injection (faultinj.c), transactions (txn.c).
  *
  * Locks: mm lock -> every CPU's gate (stoppers) -> heap_lock (heap.c) ->
- * a kmalloc cache's lock -> the page allocator's; the SimpleHeap backend's counters
+ * a kmalloc cache's lock (all of them, in index order, only in the mode
+ * switch) -> the page allocator's; the SimpleHeap backend's counters
  * (km_stats.backend[KM_BACKEND_HEAP]) change with both held, the heap
  * path's own (km_heap_pending) with heap_lock alone. */
 #include <string.h>
@@ -201,6 +202,22 @@ static void km_fold(void)
 	mm_gates_start();
 }
 
+/* Every kmalloc cache's lock, in index order (the one order more than
+ * one is held in: by the mode switch, with the mm lock held and the
+ * gates stopped), so no CPU's magazine slow path counts meanwhile. */
+static void km_caches_lock(unsigned long st[KMALLOC_NR_CLASSES])
+{
+	for (unsigned ci = 0; ci < KMALLOC_NR_CLASSES; ci++)
+		st[ci] = km_caches[ci] ? slab_lock(km_caches[ci]) : 0;
+}
+
+static void km_caches_unlock(const unsigned long st[KMALLOC_NR_CLASSES])
+{
+	for (unsigned ci = KMALLOC_NR_CLASSES; ci-- > 0;)
+		if (km_caches[ci])
+			slab_unlock(km_caches[ci], st[ci]);
+}
+
 /* Requests since kmalloc_init, all modes (after km_fold). */
 static uint64_t km_requests(void)
 {
@@ -261,23 +278,30 @@ struct kmem_cache *kmalloc_cache(unsigned i)
 
 int mm_set_mode(int mode)
 {
-	unsigned long s, hs;
+	unsigned long s, hs, cs[KMALLOC_NR_CLASSES];
 
 	if (mode < 0 || mode >= MM_MODE_NR)
 		return -EINVAL;
 	s = mm_lock();
 	if (mode != km_mode) {
-		km_fold();
+		/* Every counter of requests held still from the fold to the
+		 * stores: the gates (the fast paths), heap_lock (the
+		 * SimpleHeap path, which reads the word under it) and every
+		 * kmalloc cache's lock (the magazine slow paths). Every
+		 * request counted before is the old mode's, every one after
+		 * the new one's. */
+		mm_gates_stop();
+		hs = heap_lock();
+		km_caches_lock(cs);
+		km_heap_fold_locked();
+		km_fold_cpus(true);
 		km_stats.mode_switches++;
+		__atomic_store_n(&km_mode, mode, __ATOMIC_RELAXED);   /* read unlocked below */
+		mm_force_slow_path_stopped(MM_SLOW_SIMPLE, mode == MM_MODE_SIMPLE);
+		km_caches_unlock(cs);
+		heap_unlock(hs);
+		mm_gates_start();
 	}
-	/* the SimpleHeap path counts under heap_lock: what it served before
-	 * the switch is folded under the old mode, and it sees the new word
-	 * at its next request */
-	hs = heap_lock();
-	km_heap_fold_locked();
-	__atomic_store_n(&km_mode, mode, __ATOMIC_RELAXED);   /* read unlocked below */
-	mm_force_slow_path(MM_SLOW_SIMPLE, mode == MM_MODE_SIMPLE);
-	heap_unlock(hs);
 	mm_unlock(s);
 	return 0;
 }

@@ -35,6 +35,7 @@
 #include "mm/kmalloc.h"
 #include "mm/mm_debug.h"
 #include "mm/mm_env.h"
+#include "mm/page.h"
 #include "mm/mm_host.h"
 #include "mm/shrinker.h"
 #include "mm/slab.h"
@@ -980,6 +981,110 @@ static __attribute__((unused)) void test_too_many(void)
 	       "a 65th thread at once is refused: abort() with a report");
 }
 
+/* ---- requests counted under the mode they were made in ------------------ */
+
+#define SWITCH_WORKERS 3
+#if defined(__SANITIZE_THREAD__)
+#define SWITCH_OPS 3000
+#else
+#define SWITCH_OPS 30000
+#endif
+
+#define SWITCHES_MIN 1000
+static int switch_done;            /* workers finished (atomic) */
+static unsigned long switch_count; /* switches made so far (atomic) */
+
+struct switch_worker {
+	pthread_t th;
+	uint64_t rng;
+	unsigned long by_slab, by_heap, other;   /* blocks served, by owner */
+};
+
+/* kmalloc and free small blocks (SWITCH_OPS, and on until the switcher
+ * made SWITCHES_MIN switches), each sorted by who served it: a slab
+ * (TwoTier: the magazines' fast path or the slow path) or the SimpleHeap
+ * (simple mode). */
+static void *switch_work(void *arg)
+{
+	struct switch_worker *w = arg;
+	void *live[16] = { 0 };
+
+	for (unsigned i = 0; i < SWITCH_OPS ||
+	     __atomic_load_n(&switch_count, __ATOMIC_RELAXED) < SWITCHES_MIN; i++) {
+		unsigned s = xorshift64(&w->rng) % 16;
+		struct page *head;
+
+		if (live[s]) {
+			kfree(live[s]);
+			live[s] = NULL;
+			continue;
+		}
+		live[s] = kmalloc(8 + xorshift64(&w->rng) % 500, 0);
+		if (!live[s]) {
+			w->other++;
+			continue;
+		}
+		head = compound_head(virt_to_page(live[s]));
+		if (head->owner == PAGE_OWNER_SLAB)
+			w->by_slab++;
+		else if (head->owner == PAGE_OWNER_HEAP)
+			w->by_heap++;
+		else
+			w->other++;
+	}
+	for (unsigned s = 0; s < 16; s++)
+		kfree(live[s]);
+	__atomic_fetch_add(&switch_done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* One thread switches TwoTier <-> simple until three threads allocating
+ * meanwhile are done: TwoTier
+ * serves from slabs (mostly its fast path, counted per CPU and folded
+ * into the mode's figures), simple from the SimpleHeap. A mode switch
+ * folds and stores the mode with every gate stopped across both, so
+ * each mode's requests are exactly the blocks its backend served. */
+static void test_mode_counts_across_switches(void)
+{
+	struct switch_worker w[SWITCH_WORKERS];
+	struct kmalloc_stats a, b;
+	unsigned long slab = 0, heap = 0, other = 0, tw, sm, switches = 0;
+
+	mm_set_mode(MM_MODE_TWOTIER);
+	kmalloc_get_stats(&a);
+	switch_done = 0;
+	switch_count = 0;
+	for (unsigned i = 0; i < SWITCH_WORKERS; i++) {
+		w[i] = (struct switch_worker){ .rng = SEED * 31 + i };
+		tap_seed("mode switch worker", w[i].rng);
+		pthread_create(&w[i].th, NULL, switch_work, &w[i]);
+	}
+	while (__atomic_load_n(&switch_done, __ATOMIC_ACQUIRE) < SWITCH_WORKERS || switches % 2) {
+		mm_set_mode(switches % 2 ? MM_MODE_TWOTIER : MM_MODE_SIMPLE);
+		__atomic_store_n(&switch_count, ++switches, __ATOMIC_RELAXED);
+		sched_yield();
+	}
+	for (unsigned i = 0; i < SWITCH_WORKERS; i++) {
+		pthread_join(w[i].th, NULL);
+		slab += w[i].by_slab;
+		heap += w[i].by_heap;
+		other += w[i].other;
+	}
+	kmalloc_get_stats(&b);
+	tw = b.mode[MM_MODE_TWOTIER].requests - a.mode[MM_MODE_TWOTIER].requests;
+	sm = b.mode[MM_MODE_SIMPLE].requests - a.mode[MM_MODE_SIMPLE].requests;
+	tap_ok(other == 0 && slab > 0 && heap > 0 && switches >= SWITCHES_MIN &&
+	       b.mode_switches - a.mode_switches == switches,
+	       "%lu switches while %u threads allocate: %lu blocks from slabs, %lu from the heap",
+	       switches, SWITCH_WORKERS, slab, heap);
+	tap_ok(tw == slab && sm == heap,
+	       "each mode counts the requests made in it: twotier %lu (slabs served %lu), "
+	       "simple %lu (heap served %lu)", tw, slab, sm, heap);
+	tap_ok(tw + sm == slab + heap && b.mode[MM_MODE_HYBRID].requests == a.mode[MM_MODE_HYBRID].requests,
+	       "and they add up to the requests made (%lu)", slab + heap);
+	mm_set_mode(MM_MODE_HYBRID);
+}
+
 static const struct tap_case cases[] = {
 	TAP_CASE(test_stress),
 	TAP_CASE(test_index_reuse),
@@ -990,6 +1095,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_counts_while_gates_close),
 	TAP_CASE(test_reclaim_objects_before_data),
 	TAP_CASE(test_index_after_exit),
+	TAP_CASE(test_mode_counts_across_switches),
 #if !defined(__SANITIZE_THREAD__)
 	TAP_CASE(test_too_many),   /* fork with threads about: not under TSan */
 #endif
