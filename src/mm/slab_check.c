@@ -1,6 +1,7 @@
 /* slab_check.c - the slab layer's integrity check, slab_check()
  * (mm/slab.h): every cache's lists, counts, slab headers, maps, red zones,
- * poison and magazine against the invariants listed in slab.c. Read-only:
+ * poison and magazine against the invariants listed in slab.c (the
+ * magazines' entries are the cached bits: the same set). Read-only:
  * it reports each violation and counts it; repair is not its business.
  * The mm lock held while it walks, every CPU gate stopped, and each
  * cache's lock while it looks at that cache. */
@@ -116,10 +117,34 @@ static unsigned long check_list(struct kmem_cache *c, int li, const struct list_
 }
 
 struct mag_tally {
-	unsigned long entries;
+	unsigned long distinct;   /* sound entries, each object counted once */
 	int bad;
 };
 
+/* Looking for an entry naming word/bit before entry j of magazine m, in
+ * slab_for_each_mag's order. */
+struct mag_seek {
+	const struct slab_mag *m;
+	unsigned long j;
+	const uint64_t *word;
+	uint64_t bit;
+	bool reached, found;
+};
+
+static void seek_earlier(struct kmem_cache *c, struct slab_mag *m, void *arg)
+{
+	struct mag_seek *k = arg;
+
+	(void)c;
+	for (unsigned long e = 0; !k->reached && !k->found && e < m->n && e < SLAB_MAG_SIZE; e++) {
+		if (m == k->m && e == k->j)
+			k->reached = true;
+		else if (m->word[e] == k->word && m->bit[e] == k->bit)
+			k->found = true;
+	}
+}
+
+/* Every entry a cached object of c (its cached bit set), none twice. */
 static void check_one_mag(struct kmem_cache *c, struct slab_mag *m, void *arg)
 {
 	struct mag_tally *t = arg;
@@ -129,26 +154,54 @@ static void check_one_mag(struct kmem_cache *c, struct slab_mag *m, void *arg)
 		return;
 	}
 	for (unsigned long j = 0; j < m->n; j++) {
+		struct mag_seek k = { m, j, m->word[j], m->bit[j], false, false };
 		struct page *pg;
 		long i;
 
-		if (!slab_mag_entry_sound(c, m, j, &pg, &i))
+		if (!slab_mag_entry_sound(c, m, j, &pg, &i)) {
 			t->bad += check_fail(c, NULL, "magazine entry not a cached object");
+			continue;
+		}
+		slab_for_each_mag(c, seek_earlier, &k);
+		if (k.found)
+			t->bad += check_fail(c, pg, "object in two magazine entries");
+		else
+			t->distinct++;
 	}
-	t->entries += m->n;
 }
 
-/* The magazines of c (every CPU's, the depot's): every entry sound, and
- * their entries exactly the cached bits the slabs hold (`cached`: their
- * number; an entry twice would leave one bit short). */
+/* The depot's empty magazines hold nothing (a walk bounded by the pool,
+ * since a broken list may cycle). */
+static int check_depot_empty(struct kmem_cache *c)
+{
+	unsigned long n = 0;
+	int bad = 0;
+
+	for (const struct slab_mag *m = c->depot_empty; m; m = m->next) {
+		if (++n > SLAB_MAGS_PER_CACHE)
+			return bad + check_fail(c, NULL, "depot's empty list longer than the pool");
+		if (m->n)
+			bad += check_fail(c, NULL, "empty magazine in the depot holds entries");
+	}
+	return bad;
+}
+
+/* The magazines of c (every CPU's loaded and previous, the depot's full
+ * and empty): every entry of a loaded, previous or full one is a cached
+ * object, no object is in two entries, and the cached bits the slabs
+ * hold (`cached`: their number) are exactly those entries' -- distinct
+ * entries whose bits are set, as many as the bits, are the same set.
+ * Empty ones hold no entries. */
 static int check_magazines(struct kmem_cache *c, unsigned long cached)
 {
 	struct mag_tally t = { 0, 0 };
 
 	slab_for_each_mag(c, check_one_mag, &t);
-	if (cached != t.entries)
-		t.bad += check_fail(c, NULL, "magazines disagree with the cached maps");
-	return t.bad;
+	if (cached != t.distinct)
+		t.bad += check_fail(c, NULL, cached > t.distinct ?
+				    "cached bits with no magazine entry" :
+				    "magazines disagree with the cached maps");
+	return t.bad + check_depot_empty(c);
 }
 
 /* Cache c (its lock held): its full slabs, found through the frame array
