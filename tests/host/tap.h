@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int tap_count;
 static int tap_failed;
@@ -121,6 +123,41 @@ static inline int tap_check_every(int (*check)(void), const char *what,
 		tap_ok(0, "%s: seed=%llu op %ld: integrity check found %d violation(s)",
 		       what, seed, op, v);
 	return v;
+}
+
+/* A death test: fn(arg) in a child process (fork) with its stderr into
+ * err (len bytes, NUL-terminated, what fits); returns the child's wait
+ * status (WIFSIGNALED / WTERMSIG / WEXITSTATUS), or -1 when the pipe or
+ * the fork failed. A child that returns from fn exits with 0. */
+static inline int tap_death(void (*fn)(void *), void *arg, char *err, size_t len)
+{
+	int fds[2], status;
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+
+	fflush(stdout);
+	if (pipe(fds) != 0)
+		return -1;
+	if ((pid = fork()) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		dup2(fds[1], 2);
+		fn(arg);
+		_exit(0);
+	}
+	close(fds[1]);
+	while (got + 1 < len && (n = read(fds[0], err + got, len - 1 - got)) > 0)
+		got += (size_t)n;
+	err[got] = 0;
+	close(fds[0]);
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return status;
 }
 
 /* A case: fn(), or fn_arg(arg) for one function run with several
