@@ -102,7 +102,10 @@ static void parts_free(unsigned n)
 	memset(parts, 0, sizeof(parts));
 }
 
-/* Slot arrays for n parts, empty. 0 or -ENOMEM (nothing kept). */
+/* Slot arrays for n parts, empty. 0 or -ENOMEM (nothing kept). Page
+ * allocations fault injection may fail (scope=page), unlike the trace:
+ * that is how their failure is tested; faultinj scope=slab or heap leaves
+ * them alone for a run under a storm of failures. */
 static int parts_alloc(unsigned n, uint32_t slots)
 {
 	size_t bytes = (size_t)slots * sizeof(void *);
@@ -113,7 +116,7 @@ static int parts_alloc(unsigned n, uint32_t slots)
 	memset(parts, 0, sizeof(parts));
 	for (unsigned i = 0; i < n; i++) {
 		parts[i].order = order;
-		parts[i].slot_pages = alloc_pages(GFP_NOINJECT, order);
+		parts[i].slot_pages = alloc_pages(0, order);
 		if (!parts[i].slot_pages) {
 			parts_free(i);
 			return -ENOMEM;

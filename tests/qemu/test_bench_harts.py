@@ -9,7 +9,8 @@ or, when the slow paths' one mm lock makes harts wait through each other's turns
 A long run on 4 harts is stopped with Ctrl-C at once: it prints what was
 done and frees every block. Refusals (harts=0, more harts than are online,
 not a number, all workloads or modes, a list) print one line and take
-nothing. The mode and the integrity check are as they were at the end."""
+nothing; so does a run whose second hart's slot array cannot be had
+(fault injection), the first hart's given back. The mode and the integrity check are as they were at the end."""
 import re
 import sys
 import time
@@ -102,6 +103,31 @@ def refusals(t):
     ok(after == before, "refusals: nothing taken", f"{after} vs {before}")
 
 
+def free_kib(t):
+    """Free KiB after every cache was given back (hog's reclaim)."""
+    t.cmd("hog leave 0")
+    t.cmd("hog release")
+    return int(re.search(r"^free: (\d+) KiB$", t.cmd("memstat"), re.M).group(1))
+
+
+def no_memory_for_slots(t):
+    """The second of two slot arrays fails (faultinj: the second page
+    request): one line, ENOMEM, the first given back."""
+    t.cmd("bench small twotier 1 harts=2", timeout=60)   # its trace, as the next run's
+    before = free_kib(t)
+    t.cmd("faultinj scope=page interval=2 times=1")
+    out = t.cmd("bench small twotier 1 harts=2", timeout=60)
+    inj = t.cmd("faultinj")
+    t.cmd("faultinj off")
+    ok(out.rstrip("\n").endswith("bench: no memory for 2 harts' slot arrays") and
+       HART.search(out) is None and TOTAL.search(out) is None,
+       "harts=2 without memory for the second slot array: said, nothing run", out)
+    ok(re.search(r"^injected: page 1,", inj, re.M) is not None,
+       "the failure was fault injection's, on the second page request", inj)
+    after = free_kib(t)
+    ok(after == before, f"nothing kept: {after} KiB free, as before", f"{after} vs {before}")
+
+
 def interrupted_run(t):
     """Four harts, 1,048,576 ops each: too long to finish in 0.5 s."""
     before = in_use(t)
@@ -116,7 +142,7 @@ def session():
     with Tally(smp=4, extra=["-icount", "shift=0"]) as t:
         t.boot()
         t.cmd("setmode simple")
-        for fn in (complete_runs, refusals, interrupted_run):
+        for fn in (complete_runs, refusals, no_memory_for_slots, interrupted_run):
             guarded(lambda: fn(t), fn.__name__)
         ok(t.cmd("setmode").strip() == "mode: simple", "the mode is as it was")
         ok(t.cmd("memcheck").strip() == "memcheck: ok", "memcheck ok after it all")
