@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """The FAT32 volume through the shell: build/disk.img as a legacy and as a
 modern virtio device; ls, cat, stat, hexdump, cd/pwd; sha256sum of every
-file equals the host's SHA256SUMS; no disk and a non-FAT disk are named."""
+file equals the host's SHA256SUMS; no disk and a non-FAT disk are named;
+fsstress walks hostile trees and a path past its 4 KiB buffer, and says
+when it has no memory for the path."""
 import os
 import random
 import re
@@ -145,6 +147,74 @@ def build_deep(path, levels, loop):
             f.write(struct.pack("<H", d1 & 0xFFFF))
 
 
+LONG_NAMES = [f"L{i:02d}" + "l" * 198 for i in range(1, 22)]   # 21 x 201 characters
+LONG_FILE = "/long/" + "/".join(LONG_NAMES) + "/f.txt"           # 4,238 bytes
+
+
+def build_long(path):
+    """A FAT32 volume with one file whose path is longer than fsstress's
+    4 KiB path buffer, listed in /SHA256SUMS."""
+    import hashlib
+    import subprocess
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    with open(path, "wb") as f:
+        f.truncate(40 << 20)
+    subprocess.run(["mkfs.fat", "-F", "32", path], check=True, capture_output=True)
+    p = "/long"
+    subprocess.run(["mmd", "-i", path, "::" + p], check=True, env=env)
+    for name in LONG_NAMES:
+        p += "/" + name
+        subprocess.run(["mmd", "-i", path, "::" + p], check=True, env=env)
+    src = path + ".txt"
+    with open(src, "w") as f:
+        f.write("far down\n")
+    subprocess.run(["mcopy", "-i", path, src, "::" + LONG_FILE], check=True, env=env)
+    sums = path + ".sums"
+    with open(sums, "w") as f:
+        f.write(hashlib.sha256(b"far down\n").hexdigest() + "  " + LONG_FILE + "\n")
+    subprocess.run(["mcopy", "-i", path, sums, "::/SHA256SUMS"], check=True, env=env)
+
+
+def long_path():
+    """A path past fsstress's 4 KiB buffer: walked; and when the buffer
+    cannot grow (fault injection fails that one request, found counting
+    back from the run's last eligible request; each run tried on the way
+    fails another, which must leave nothing behind): said, nothing
+    leaked."""
+    img = os.path.join(ROOT, "build", "test", "long.img")
+    os.makedirs(os.path.dirname(img), exist_ok=True)
+    build_long(img)
+    with Tally(drive=img) as t:
+        t.boot()
+        t.cmd("setmode twotier")      # no SimpleHeap fallback to absorb the failure
+        out = t.cmd("fsstress 1", timeout=60).strip()
+        ok(out.startswith("fsstress: files=1 ") and out.endswith("result=PASS"),
+           f"fsstress through a {len(LONG_FILE)}-byte path", out[-300:])
+        t.cmd("faultinj probability=0")
+        t.cmd("fsstress 1", timeout=60)
+        calls = int(re.search(r"^calls: (\d+)$", t.cmd("faultinj"), re.M).group(1))
+        t.cmd("faultinj off")
+        found, leaks = None, []
+        for k in range(calls, 0, -1):
+            t.cmd(f"faultinj interval={k} times=1")
+            out = t.cmd("fsstress 1", timeout=60).strip()
+            t.cmd("faultinj off")
+            if "leaked_bytes=" in out and "leaked_bytes=0 " not in out:
+                leaks.append((k, out[-200:]))
+            if "no memory for its path (out of memory)" in out:
+                found = out
+                break
+        lines = (found or "").split("\n")
+        ok(found is not None and lines[0].startswith("fsstress: /long/L01") and
+           lines[0].endswith(f"/{LONG_NAMES[-1]}: no memory for its path (out of memory)") and
+           re.search(r"files=0 .*leaked_bytes=0 result=FAIL$", lines[-1]) is not None,
+           f"no memory for the path (request {k} of {calls} failed): said, nothing leaked",
+           (found or "not found")[-300:])
+        ok(not leaks, "every failure tried on the way left nothing behind", leaks)
+        out = t.cmd("fsstress 1", timeout=60).strip()
+        ok(out.endswith("result=PASS"), "and with memory again it passes", out[-200:])
+
+
 def hostile_trees():
     # 70 levels: walked (no depth limit but memory); a loop: refused
     for name, levels, loop, want, result in (("deep", 70, False, "files=1 ", "PASS"),
@@ -188,5 +258,6 @@ guarded(lambda: volume("modern"), "modern volume")
 guarded(no_disk, "no disk")
 guarded(not_fat, "not FAT")
 guarded(hostile_trees, "hostile trees")
+guarded(long_path, "a path past 4 KiB")
 guarded(many_entries, "many entries")
 sys.exit(finish())
