@@ -11,6 +11,7 @@
 #define PLAT_MAX_VIRTIO   16
 #define PLAT_BOOTARGS     256
 #define PLAT_MAX_CPUS     64
+#define PLAT_MAX_NO_REG   4     /* cpu nodes without a hart id named in the log */
 #define PLAT_MAX_INTC     4      /* PLICs and APLIC domains */
 #define PLAT_MAX_CTX      32     /* interrupts-extended entries kept per controller */
 
@@ -71,8 +72,10 @@ struct platform {
 	struct plat_device virtio[PLAT_MAX_VIRTIO];
 	int nvirtio;
 	uint64_t timebase_hz;
-	int ncpus;                      /* cpu nodes (harts) */
+	int ncpus;                      /* cpu nodes with a readable "reg" (harts) */
 	uint64_t hartid[PLAT_MAX_CPUS]; /* their ids ("reg"), the first PLAT_MAX_CPUS */
+	int ncpus_no_reg;               /* cpu nodes skipped: no readable "reg" */
+	char cpu_no_reg[PLAT_MAX_NO_REG][32];   /* the first ones' names */
 	char bootargs[PLAT_BOOTARGS];
 	uint64_t dtb_base, dtb_size;
 };

@@ -206,6 +206,25 @@ static void add_intc(struct dt_state *s, const struct dt_node *parent,
 	s->intc_ext[platform.nintc++] = n->irqs_ext;
 }
 
+/* A cpu node is a hart only with a hart id: its "reg" (RISC-V CPU
+ * binding). One without a readable reg cannot be started or told apart
+ * from the others: left out, its name kept for the boot log (smp.c). */
+static void add_cpu(const struct dt_node *parent, const struct dt_node *n)
+{
+	uint64_t id, size;
+
+	if (!dt_reg(parent, n, 0, &id, &size)) {
+		if (platform.ncpus_no_reg < PLAT_MAX_NO_REG)
+			memcpy(platform.cpu_no_reg[platform.ncpus_no_reg], n->name,
+			       sizeof(platform.cpu_no_reg[0]));
+		platform.ncpus_no_reg++;
+		return;
+	}
+	if (platform.ncpus < PLAT_MAX_CPUS)
+		platform.hartid[platform.ncpus] = id;
+	platform.ncpus++;
+}
+
 static void dt_end(void *ctx, int depth)
 {
 	struct dt_state *s = ctx;
@@ -222,9 +241,7 @@ static void dt_end(void *ctx, int depth)
 			add_range(platform.reserved, &platform.nreserved,
 				  PLAT_MAX_RESERVED, base, size);
 	} else if (n->device_type && !strcmp(n->device_type, "cpu")) {
-		if (dt_reg(parent, n, 0, &base, &size) && platform.ncpus < PLAT_MAX_CPUS)
-			platform.hartid[platform.ncpus] = base;   /* reg: the hart id */
-		platform.ncpus++;
+		add_cpu(parent, n);
 	} else if (compat_has(n, "ns16550a") && !platform.uart.size) {
 		set_device(s, &platform.uart, parent, n);
 	} else if (compat_has(n, "riscv,plic0") || compat_has(n, "sifive,plic-1.0.0")) {

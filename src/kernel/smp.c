@@ -185,6 +185,12 @@ static unsigned report(void)
 	if (platform.ncpus > HART_MAX)
 		kprintf("harts: %d more left out (Tally runs at most %d)\n",
 			platform.ncpus - HART_MAX, HART_MAX);
+	for (int i = 0; i < platform.ncpus_no_reg && i < PLAT_MAX_NO_REG; i++)
+		kprintf("harts: cpu node %s left out: no readable reg (its hart id)\n",
+			platform.cpu_no_reg[i]);
+	if (platform.ncpus_no_reg > PLAT_MAX_NO_REG)
+		kprintf("harts: %d more cpu nodes without a readable reg left out\n",
+			platform.ncpus_no_reg - PLAT_MAX_NO_REG);
 	return online;
 }
 
