@@ -34,7 +34,7 @@ CFLAGS := -std=c11 $(WARN) -ffreestanding -nostdlib -mcmodel=medany \
           -mno-relax -fno-pic -fno-tree-loop-distribute-patterns -MMD -MP \
           -Iinclude -Iinclude/klibc -Iinclude/env/kernel
 ASFLAGS := $(CFLAGS) -D__ASSEMBLY__
-LDFLAGS := -nostdlib -static -T src/arch/riscv/kernel.ld -Wl,--gc-sections \
+LDFLAGS := -nostdlib -static -T $(B)/kernel.ld -Wl,--gc-sections \
            -Wl,-z,max-page-size=4096
 
 # Kernel sources: every .c/.S under src/ except the host-only glue.
@@ -84,14 +84,20 @@ $(B)/ksyms0.c:
 $(B)/%.ksyms.o: $(B)/%.c
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(B)/kernel.pass1.elf: $(KOBJ) $(B)/ksyms0.ksyms.o src/arch/riscv/kernel.ld
+# The link map through the C preprocessor: its stack sizes are
+# include/kernel/smp.h's (-undef: no predefined macro such as riscv).
+$(B)/kernel.ld: src/arch/riscv/kernel.ld include/kernel/smp.h
+	@mkdir -p $(B)
+	$(Q)$(CC) -E -P -undef -x c -D__ASSEMBLY__ -Iinclude $< -o $@
+
+$(B)/kernel.pass1.elf: $(KOBJ) $(B)/ksyms0.ksyms.o $(B)/kernel.ld
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(KOBJ) $(B)/ksyms0.ksyms.o -o $@
 
 $(B)/ksyms.c: $(B)/kernel.pass1.elf tools/gensyms.py
 	$(Q)python3 tools/gensyms.py $(NM) $< $@
 
-$(B)/kernel.elf: $(KOBJ) $(B)/ksyms.ksyms.o src/arch/riscv/kernel.ld
+$(B)/kernel.elf: $(KOBJ) $(B)/ksyms.ksyms.o $(B)/kernel.ld
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(KOBJ) $(B)/ksyms.ksyms.o -o $@
 

@@ -14,6 +14,13 @@ int sh_parse_size(const char *s, uint64_t *out);
 /* "key=value": returns value when arg starts with key and '=', else NULL. */
 const char *sh_kv(const char *arg, const char *key);
 
+/* Take the first "key=..." word of argv[1..*argc-1] out of the list, for
+ * an option that may stand anywhere among positional words: the words
+ * after it move up and *argc drops by one. Returns the word (sh_kv gives
+ * its value), or NULL when there is none; a second one stays in argv, to
+ * fail the caller's positional parsing. */
+char *sh_take_kv(int *argc, char **argv, const char *key);
+
 /* Print a per-mille figure as a percentage with one decimal: "12.3". */
 void sh_print_pm(unsigned pm);
 

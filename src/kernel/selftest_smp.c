@@ -166,14 +166,11 @@ static void test_run_together(struct ktest *t)
 static struct spinlock hammer_lock = SPINLOCK_INIT("hammer");
 static struct spinlock hammer_tas = SPINLOCK_INIT_UNFAIR("hammer (test-and-set)");
 static volatile unsigned long hammer_count;
-static volatile int hammer_go;
 
 static void hammer(void *arg)
 {
 	struct spinlock *l = arg;
 
-	while (!__atomic_load_n(&hammer_go, __ATOMIC_ACQUIRE))
-		;
 	for (unsigned i = 0; i < HAMMER_TOTAL / nharts; i++) {
 		unsigned long f = spin_lock_irqsave(l);
 
@@ -185,18 +182,13 @@ static void hammer(void *arg)
 /* Every hart at once on l: the count is exact and the lock ends free. */
 static void lock_hammer(struct ktest *t, struct spinlock *l)
 {
-	unsigned posted = 0;
+	void *args[HART_MAX];
 
 	hammer_count = 0;
-	hammer_go = 0;
-	for (unsigned i = 1; i < nharts; i++)
-		posted += smp_post(i, hammer, l) == 0;
-	KT_EXPECT(t, posted == nharts - 1);
-	__atomic_store_n(&hammer_go, 1, __ATOMIC_RELEASE);
-	hammer(l);
-	for (unsigned i = 1; i < nharts; i++)
-		KT_EXPECT(t, smp_wait(i, 30000) == 0);
-	KT_EXPECT(t, hammer_count == (unsigned long)(HAMMER_TOTAL / nharts) * (posted + 1));
+	for (unsigned i = 0; i < nharts; i++)
+		args[i] = l;
+	KT_EXPECT(t, smp_run_together(nharts, hammer, args) == 0);
+	KT_EXPECT(t, hammer_count == (unsigned long)(HAMMER_TOTAL / nharts) * nharts);
 	KT_EXPECT(t, l->holder == -1 && (l->unfair ? l->next == 0 : l->next == l->serving));
 	if (nharts < 2)
 		KT_SKIP(t, "one hart: no contention");
@@ -231,7 +223,6 @@ static struct churn churns[HART_MAX];
 static struct spinlock swap_lock = SPINLOCK_INIT("smp swap");
 static void *swap_p[SWAP_SLOTS];
 static size_t swap_size[SWAP_SLOTS];
-static volatile int churn_go;
 
 /* Put p (size bytes, patterned) in a random swap slot; whatever was there
  * is checked and freed here: most frees are of another hart's block. */
@@ -270,8 +261,6 @@ static void churn(void *arg)
 {
 	struct churn *c = arg;
 
-	while (!__atomic_load_n(&churn_go, __ATOMIC_ACQUIRE))
-		;
 	for (unsigned i = 0; i < CHURN_TOTAL / nharts; i++) {
 		size_t size = 1 + xorshift64(&c->rng) % (xorshift64(&c->rng) % 8 ? 512 : 20000);
 		void *p = kmalloc(size, 0);
@@ -302,27 +291,52 @@ static unsigned long swap_drain(void)
 	return bad;
 }
 
+/* What hart 0 does while the others churn (churn_all, the block cache
+ * case): NULL for a churn of its own. */
+static void (*hart0_part)(void);
+static void (*hart0_after)(void);
+
+/* smp_run_together's part: hart 0's (churns[0]) is hart0_part if set,
+ * else a churn followed by hart0_after; every other hart churns. */
+static void churn_part(void *arg)
+{
+	if (arg == &churns[0] && hart0_part) {
+		hart0_part();
+		return;
+	}
+	churn(arg);
+	if (arg == &churns[0] && hart0_after)
+		hart0_after();
+}
+
+/* Run churn on every hart at once (hart 0 runs part instead when not
+ * NULL, or after() once it has done its own share); 0 or
+ * smp_run_together's error. */
+static int churn_together(int txn, void (*part)(void), void (*after)(void))
+{
+	void *args[HART_MAX];
+	int rc;
+
+	for (unsigned i = 0; i < nharts; i++) {
+		churns[i] = (struct churn){ .rng = 0x5eedull * (i + 3), .txn = txn };
+		args[i] = &churns[i];
+	}
+	hart0_part = part;
+	hart0_after = after;
+	rc = smp_run_together(nharts, churn_part, args);
+	hart0_part = hart0_after = NULL;
+	return rc;
+}
+
 /* Run churn on every hart at once; hart 0 calls between() meanwhile once
  * it has done its own share. Returns whether every run was sound. */
 static int churn_all(struct ktest *t, int txn, void (*between)(void))
 {
 	unsigned long bad, before;
-	unsigned posted = 0;
 
 	kmalloc_shrink();
 	before = buddy_free_pages();
-	churn_go = 0;
-	for (unsigned i = 0; i < nharts; i++)
-		churns[i] = (struct churn){ .rng = 0x5eedull * (i + 3), .txn = txn };
-	for (unsigned i = 1; i < nharts; i++)
-		posted += smp_post(i, churn, &churns[i]) == 0;
-	KT_EXPECT(t, posted == nharts - 1);
-	__atomic_store_n(&churn_go, 1, __ATOMIC_RELEASE);
-	churn(&churns[0]);
-	if (between)
-		between();
-	for (unsigned i = 1; i < nharts; i++)
-		KT_EXPECT(t, smp_wait(i, 60000) == 0);
+	KT_EXPECT(t, churn_together(txn, NULL, between) == 0);
 	bad = swap_drain();
 	KT_EXPECT(t, bad == 0);
 	KT_EXPECT(t, mm_check() == 0);
@@ -603,6 +617,29 @@ static void test_zones_every_hart(struct ktest *t)
 
 #define BC_READS 300
 
+static struct bc_reads {
+	struct blkdev *d;
+	struct bcache *bc;
+	char *io;                /* two pages: the cached copy, the device's */
+	unsigned long bad;
+} bc_reads;
+
+/* Hart 0's part: read blocks through the cache and straight from the
+ * device, and compare. */
+static void bcache_read_part(void)
+{
+	struct blkdev *d = bc_reads.d;
+
+	for (unsigned i = 0; i < BC_READS; i++) {
+		uint64_t blk = (i * 7919u) % (d->capacity < 4096 ? d->capacity : 4096);
+		char *a = bc_reads.io, *b = a + PAGE_SIZE;
+
+		if (bcache_read(bc_reads.bc, blk, 0, d->sector_size, a) == 0 &&
+		    bcache_read_direct(bc_reads.bc, blk, 1, b) == 0)
+			bc_reads.bad += memcmp(a, b, d->sector_size) != 0;
+	}
+}
+
 /* Hart 0 reads blocks through a cache of its own, each compared with the
  * device, while every other hart allocates in little memory: their reclaim
  * shrinks the cache under hart 0's feet (its lists under its own lock). */
@@ -613,8 +650,7 @@ static void test_bcache_shrunk_by_others(struct ktest *t)
 	struct ktest_hold *held;
 	struct page *io;
 	struct bcache *bc;
-	unsigned long bad = 0, before;
-	unsigned posted = 0;
+	unsigned long before;
 
 	if (!d || nharts < 2 || d->capacity < 64) {
 		KT_SKIP(t, !d ? "no disk" : nharts < 2 ? "one hart" : "disk too small");
@@ -629,27 +665,14 @@ static void test_bcache_shrunk_by_others(struct ktest *t)
 	for (unsigned i = 0; i < 128; i++)   /* something for the others to shrink */
 		bcache_read(bc, i % d->capacity, 0, 1, page_address(io));
 	held = ktest_hold(64);   /* the others' blocks then need reclaim */
-	churn_go = 0;
-	for (unsigned i = 1; i < nharts; i++) {
-		churns[i] = (struct churn){ .rng = 0xbcull * (i + 5) };
-		posted += smp_post(i, churn, &churns[i]) == 0;
-	}
-	__atomic_store_n(&churn_go, 1, __ATOMIC_RELEASE);
-	for (unsigned i = 0; i < BC_READS; i++) {
-		uint64_t blk = (i * 7919u) % (d->capacity < 4096 ? d->capacity : 4096);
-		char *a = page_address(io), *b = a + PAGE_SIZE;
-
-		if (bcache_read(bc, blk, 0, d->sector_size, a) == 0 &&
-		    bcache_read_direct(bc, blk, 1, b) == 0)
-			bad += memcmp(a, b, d->sector_size) != 0;
-	}
-	for (unsigned i = 1; i < nharts; i++)
-		KT_EXPECT(t, smp_wait(i, 60000) == 0);
-	KT_EXPECT(t, posted == nharts - 1 && bad == 0);
+	bc_reads = (struct bc_reads){ .d = d, .bc = bc, .io = page_address(io) };
+	KT_EXPECT(t, churn_together(0, bcache_read_part, NULL) == 0);
+	KT_EXPECT(t, bc_reads.bad == 0);
 	KT_EXPECT(t, swap_drain() == 0);   /* the others' blocks intact */
 	bcache_get_stats(bc, &st);
 	KT_EXPECT(t, st.hits + st.misses == BC_READS + 128 && st.held == 0);
 	KT_EXPECT(t, st.shrinker_calls > 0);   /* the others' reclaim reached it */
+	KT_EXPECT(t, bcache_check(bc) == 0);
 	bcache_destroy(bc);
 	ktest_unhold(held);
 	free_pages(io, 1);

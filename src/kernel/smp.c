@@ -48,10 +48,6 @@ void smp_init_boot(unsigned long hartid)
 	harts[0] = (struct hart){ .index = 0, .hartid = hartid, .state = HART_ONLINE };
 	nharts = 1;
 	__asm__ volatile("mv tp, %0" :: "r"(&harts[0]));
-	if ((uintptr_t)(_stacks_end - _stacks_start) != (uintptr_t)HART_MAX * HART_AREA)
-		panic("smp: kernel.ld lays out %lu bytes of stacks, smp.h wants %lu",
-		      (unsigned long)(_stacks_end - _stacks_start),
-		      (unsigned long)HART_MAX * HART_AREA);
 }
 
 /* ---- start-up ------------------------------------------------------------ */

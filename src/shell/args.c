@@ -70,6 +70,21 @@ const char *sh_kv(const char *arg, const char *key)
 	return !strncmp(arg, key, k) && arg[k] == '=' ? arg + k + 1 : NULL;
 }
 
+char *sh_take_kv(int *argc, char **argv, const char *key)
+{
+	for (int i = 1; i < *argc; i++) {
+		char *word = argv[i];
+
+		if (!sh_kv(word, key))
+			continue;
+		for (int j = i; j + 1 < *argc; j++)
+			argv[j] = argv[j + 1];
+		(*argc)--;
+		return word;
+	}
+	return NULL;
+}
+
 void sh_print_pm(unsigned pm)
 {
 	kprintf("%u.%u", pm / 10, pm % 10);

@@ -326,26 +326,19 @@ static int parse_harts(const char *arg, unsigned kinds, unsigned modes, unsigned
 
 static int cmd_bench(int argc, char **argv)
 {
-	char *pos[4] = { argv[0] };
-	const char *harts_arg = NULL;
+	const char *harts_arg = sh_take_kv(&argc, argv, "harts");   /* anywhere */
 	unsigned kinds, modes, harts = 0;
 	uint64_t ops = BENCH_OPS;
-	int old = mm_get_mode(), rc = 0, npos = 1;
+	int old = mm_get_mode(), rc = 0;
 
-	for (int i = 1; i < argc; i++) {   /* harts=N may come anywhere */
-		if (sh_kv(argv[i], "harts") && !harts_arg)
-			harts_arg = argv[i];
-		else if (npos < 4)
-			pos[npos++] = argv[i];
-		else
-			return SH_USAGE;
-	}
-	kinds = npos > 1 ? parse_kinds(pos[1]) : (1u << WL_NR) - 1;
-	modes = npos > 2 ? parse_modes(pos[2]) : (1u << MM_MODE_NR) - 1;
-	if (!kinds || !modes || (npos > 3 && sh_parse_u64(pos[3], &ops)))
+	if (argc > 4)
+		return SH_USAGE;
+	kinds = argc > 1 ? parse_kinds(argv[1]) : (1u << WL_NR) - 1;
+	modes = argc > 2 ? parse_modes(argv[2]) : (1u << MM_MODE_NR) - 1;
+	if (!kinds || !modes || (argc > 3 && sh_parse_u64(argv[3], &ops)))
 		return SH_USAGE;
 	if (!ops || ops > BENCH_MAX_OPS)
-		return sh_bad_number("bench", pos[3], ops ? "more ops than a trace of one "
+		return sh_bad_number("bench", argv[3], ops ? "more ops than a trace of one "
 				     "4 MiB block holds (1048576)" : "at least 1 op");
 	if (harts_arg && parse_harts(harts_arg, kinds, modes, &harts))
 		return -1;

@@ -200,15 +200,12 @@ static int stress_args(int argc, char **argv, uint64_t *ops, uint64_t *seed, uin
 {
 	int pos = 0;
 
+	*harts_arg = sh_take_kv(&argc, argv, "harts");
+	if (*harts_arg && sh_parse_u64(sh_kv(*harts_arg, "harts"), harts))
+		return SH_USAGE;
 	for (int i = 1; i < argc; i++) {
-		const char *v = sh_kv(argv[i], "harts");
-
 		if (!strcmp(argv[i], "bg") && !*bg) {
 			*bg = true;
-		} else if (v && !*harts_arg) {
-			if (sh_parse_u64(v, harts))
-				return SH_USAGE;
-			*harts_arg = argv[i];
 		} else if (pos > 1 || sh_parse_u64(argv[i], pos ? seed : ops)) {
 			return SH_USAGE;
 		} else if (pos++ == 0 && *ops == 0) {
