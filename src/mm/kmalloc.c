@@ -23,9 +23,9 @@
  * and not the mm lock (km_heap_alloc, km_heap_free). Not here: fault
  * injection (faultinj.c), transactions (txn.c).
  *
- * Locks: mm lock -> every CPU's gate (stoppers) -> heap_lock (heap.c) ->
- * a kmalloc cache's lock (all of them, in index order, only in the mode
- * switch) -> the page allocator's; the SimpleHeap backend's counters
+ * Locks: mm lock -> every CPU's gate (stoppers) -> heap_lock (heap.c) or
+ * a kmalloc cache's lock, never both -> the page allocator's; the
+ * SimpleHeap backend's counters
  * (km_stats.backend[KM_BACKEND_HEAP]) change with both held, the heap
  * path's own (km_heap_pending) with heap_lock alone. */
 #include <string.h>
@@ -153,12 +153,11 @@ static void km_heap_fold_locked(void)
 }
 
 /* Every CPU's counts of each kmalloc cache into km_stats (mm lock held,
- * every gate stopped); each cache's lock taken for its read unless held
- * (the caller holds every one: km_caches_lock), since the CPUs' magazine
- * slow paths count under it. The slab backend's peak in use is the
+ * every gate stopped); each cache's lock taken for its read, since the
+ * CPUs' magazine slow paths count under it. The slab backend's peak in use is the
  * highest seen at a fold (each read of the figures, each second's tick or
  * first failure, each mode switch): the fast paths keep no shared count. */
-static void km_fold_cpus(bool held)
+static void km_fold_cpus(void)
 {
 	struct mm_alloc_counters *m = &km_stats.mode[km_mode];
 	struct mm_alloc_counters *slab = &km_stats.backend[KM_BACKEND_SLAB];
@@ -166,19 +165,17 @@ static void km_fold_cpus(bool held)
 	for (unsigned ci = 0; ci < KMALLOC_NR_CLASSES; ci++) {
 		struct kmem_cache *c = km_caches[ci];
 		struct km_counts now = { 0, 0, 0 };
-		unsigned long cs = 0;
+		unsigned long cs;
 
 		if (!c)
 			continue;
-		if (!held)
-			cs = slab_lock(c);
+		cs = slab_lock(c);
 		for (unsigned cpu = 0; cpu < MM_MAX_CPUS; cpu++) {
 			now.allocs += c->cpu[cpu].allocs;
 			now.frees += c->cpu[cpu].frees;
 			now.bytes += c->cpu[cpu].bytes;
 		}
-		if (!held)
-			slab_unlock(c, cs);
+		slab_unlock(c, cs);
 		km_fold_one(m, slab, &now, &km_folded[ci], c->size, true);
 	}
 	if (slab->bytes_in_use > slab->peak_bytes_in_use)
@@ -195,27 +192,11 @@ static void km_fold(void)
 	unsigned long hs;
 
 	mm_gates_stop();
+	km_fold_cpus();
 	hs = heap_lock();
 	km_heap_fold_locked();
 	heap_unlock(hs);
-	km_fold_cpus(false);
 	mm_gates_start();
-}
-
-/* Every kmalloc cache's lock, in index order (the one order more than
- * one is held in: by the mode switch, with the mm lock held and the
- * gates stopped), so no CPU's magazine slow path counts meanwhile. */
-static void km_caches_lock(unsigned long st[KMALLOC_NR_CLASSES])
-{
-	for (unsigned ci = 0; ci < KMALLOC_NR_CLASSES; ci++)
-		st[ci] = km_caches[ci] ? slab_lock(km_caches[ci]) : 0;
-}
-
-static void km_caches_unlock(const unsigned long st[KMALLOC_NR_CLASSES])
-{
-	for (unsigned ci = KMALLOC_NR_CLASSES; ci-- > 0;)
-		if (km_caches[ci])
-			slab_unlock(km_caches[ci], st[ci]);
 }
 
 /* Requests since kmalloc_init, all modes (after km_fold). */
@@ -278,27 +259,26 @@ struct kmem_cache *kmalloc_cache(unsigned i)
 
 int mm_set_mode(int mode)
 {
-	unsigned long s, hs, cs[KMALLOC_NR_CLASSES];
+	unsigned long s, hs;
 
 	if (mode < 0 || mode >= MM_MODE_NR)
 		return -EINVAL;
 	s = mm_lock();
 	if (mode != km_mode) {
-		/* Every counter of requests held still from the fold to the
-		 * stores: the gates (the fast paths), heap_lock (the
-		 * SimpleHeap path, which reads the word under it) and every
-		 * kmalloc cache's lock (the magazine slow paths). Every
-		 * request counted before is the old mode's, every one after
-		 * the new one's. */
+		/* The fast paths (the gates) and the SimpleHeap path (which
+		 * reads the word under heap_lock) held still from the fold to
+		 * the stores: every request they count before is the old
+		 * mode's, every one after the new one's. A magazine refill a
+		 * CPU had begun before the gates stopped (under its cache's
+		 * lock, outside its gate) and counts after its cache's fold
+		 * is counted under the new mode. */
 		mm_gates_stop();
+		km_fold_cpus();
 		hs = heap_lock();
-		km_caches_lock(cs);
 		km_heap_fold_locked();
-		km_fold_cpus(true);
 		km_stats.mode_switches++;
 		__atomic_store_n(&km_mode, mode, __ATOMIC_RELAXED);   /* read unlocked below */
 		mm_force_slow_path_stopped(MM_SLOW_SIMPLE, mode == MM_MODE_SIMPLE);
-		km_caches_unlock(cs);
 		heap_unlock(hs);
 		mm_gates_start();
 	}
@@ -1100,10 +1080,17 @@ int kmalloc_check(void)
 }
 
 /* kmalloc_internal.h */
-void kmalloc_get_stats_locked(struct kmalloc_stats *out, struct kmalloc_window *w)
+void kmalloc_get_stats_locked(struct kmalloc_stats *out, struct kmalloc_window *w,
+			      struct heap_stats *heap)
 {
+	unsigned long hs;
+
+	km_fold_cpus();
+	hs = heap_lock();
 	km_heap_fold_locked();
-	km_fold_cpus(false);
+	if (heap)
+		heap_get_stats_locked(heap);
+	heap_unlock(hs);
 	*out = km_stats;
 	kept_count(&out->kept_blocks, &out->kept_bytes);
 	km_window_get(km_requests(), w);
@@ -1111,13 +1098,11 @@ void kmalloc_get_stats_locked(struct kmalloc_stats *out, struct kmalloc_window *
 
 void kmalloc_get_stats(struct kmalloc_stats *out)
 {
-	unsigned long s = mm_lock(), hs;
+	unsigned long s = mm_lock();
 	struct kmalloc_window w;
 
 	mm_gates_stop();
-	hs = heap_lock();
-	kmalloc_get_stats_locked(out, &w);
-	heap_unlock(hs);
+	kmalloc_get_stats_locked(out, &w, NULL);
 	mm_gates_start();
 	mm_unlock(s);
 }

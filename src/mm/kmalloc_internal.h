@@ -91,8 +91,12 @@ void km_window_forget(uint64_t n);
 /* ---- for mm_stats_get's one snapshot (stats.c) --------------------------- */
 
 /* kmalloc_get_stats() and kmalloc_get_window() as of one fold, with the
- * mm lock held, every CPU's gate stopped and heap_lock held by the
- * caller (each cache's lock is taken here). */
-void kmalloc_get_stats_locked(struct kmalloc_stats *out, struct kmalloc_window *w);
+ * mm lock held and every CPU's gate stopped by the caller; when heap is
+ * not NULL, heap_get_stats() too, in the same hold of heap_lock as the
+ * fold of the SimpleHeap path's counts (each cache's lock and heap_lock
+ * are taken here, one at a time). */
+struct heap_stats;
+void kmalloc_get_stats_locked(struct kmalloc_stats *out, struct kmalloc_window *w,
+			      struct heap_stats *heap);
 
 #endif

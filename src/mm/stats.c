@@ -3,8 +3,9 @@
  * and fragmentation, and judges health. Its own state: the last integrity
  * check's result and what passing self-tests provoked (excused).
  *
- * Lock order (mm_stats_get): the mm lock -> every CPU's gate -> heap_lock
- * -> each slab cache's lock in turn -> every zone's lock. */
+ * Lock order (mm_stats_get): the mm lock -> every CPU's gate -> each slab
+ * cache's lock in turn, then heap_lock, then every zone's lock (none of
+ * the three kinds held with another). */
 #include <string.h>
 #include "mm/stats.h"
 #include "mm/slab.h"
@@ -12,7 +13,6 @@
 #include "lib/printf.h"
 #include "mm_internal.h"
 #include "slab_internal.h"
-#include "heap_internal.h"
 #include "kmalloc_internal.h"
 
 static unsigned long checks_run;
@@ -188,8 +188,9 @@ static void judge(struct mm_stats *s, const struct buddy_zone_info *zi)
 
 /* One snapshot: the mm lock held throughout, so nothing a full path
  * changes moves; every CPU's gate stopped once while the figures the fast
- * paths change are read; heap_lock held from kmalloc's fold to the heap's
- * figures (the SimpleHeap path counts under it alone); the slab caches
+ * paths change are read; heap_lock held from the fold of the SimpleHeap
+ * path's counts to the heap's figures (that path counts under it alone);
+ * the slab caches
  * read after kmalloc's fold, each under its lock, and the zones after the
  * caches, all under their locks at once. So the figures agree: free and
  * in-use pages make up memory, kmalloc's requests are its successes and
@@ -203,16 +204,13 @@ void mm_stats_get(struct mm_stats *s)
 	struct buddy_zone_info zi[NR_ZONES];
 	struct kmalloc_window w;
 	uint64_t slab_held;
-	unsigned long irq, hs;
+	unsigned long irq;
 
 	memset(s, 0, sizeof(*s));
 	irq = mm_lock();
 	mm_gates_stop();
 	s->mode = mm_get_mode();
-	hs = heap_lock();
-	kmalloc_get_stats_locked(&s->km, &w);
-	heap_get_stats_locked(&s->heap);
-	heap_unlock(hs);
+	kmalloc_get_stats_locked(&s->km, &w, &s->heap);
 	s->frag_slab_pm = frag_slab(&slab_held);
 	s->free_bytes = (uint64_t)buddy_snapshot_locked(&s->buddy, &s->pcp, zi) * PAGE_SIZE;
 	mm_gates_start();
