@@ -41,7 +41,7 @@ def suite():
         with Tally(smp=n, append="selftest=smp", drive=IMG) as t:   # the bcache case reads it
             code, out = t.wait_exit(timeout=120)
             cases = re.findall(r"^    (not )?ok \d+ (\S+)", out, re.M)
-            ok(len(cases) == 15 and not any(bad for bad, _ in cases) and code == 0,
+            ok(len(cases) == 16 and not any(bad for bad, _ in cases) and code == 0,
                f"-smp {n}: smp suite passes", out[-1500:])
 
 
