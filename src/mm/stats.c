@@ -194,11 +194,11 @@ static void judge(struct mm_stats *s, const struct buddy_zone_info *zi)
  * read after kmalloc's fold, each under its lock, and the zones after the
  * caches, all under their locks at once. So the figures agree: free and
  * in-use pages make up memory, kmalloc's requests are its successes and
- * failures, its slab bytes in use fit in the slabs, the slabs' pages are
- * among those in use (a slab a CPU holding only its cache's lock is
- * getting from or giving to the page allocator is in use and in no
- * cache: the read order keeps it on that side). The layers' other
- * getters take the mm lock again (it nests). */
+ * failures, its slab bytes in use fit in the slabs. Not frozen: a CPU
+ * holding only a cache's lock may get or give back a slab's frames while
+ * the caches and the zones are read, so the slabs' pages and the pages
+ * in use agree only at rest. The layers' other getters take the mm lock
+ * again (it nests). */
 void mm_stats_get(struct mm_stats *s)
 {
 	struct buddy_zone_info zi[NR_ZONES];
