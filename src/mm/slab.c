@@ -531,13 +531,12 @@ int kmem_cache_destroy(struct kmem_cache *c)
 	return ret;
 }
 
-/* Put every magazine of each live cache (c only, when not NULL) back on
- * its slabs, the gates stopped (mm lock held); returns the objects. */
-static unsigned long caches_drain(struct kmem_cache *c)
+/* fn(k) for each live cache k (c only, when not NULL), k's lock held;
+ * returns the sum of what fn returned. */
+static unsigned long caches_each(struct kmem_cache *c, unsigned long (*fn)(struct kmem_cache *k))
 {
 	unsigned long n = 0;
 
-	mm_gates_stop();
 	for (int i = 0; i < SLAB_MAX_CACHES; i++) {
 		struct kmem_cache *k = &slab_caches[i];
 		unsigned long cs;
@@ -545,11 +544,28 @@ static unsigned long caches_drain(struct kmem_cache *c)
 		if (!k->live || (c && c != k))
 			continue;
 		cs = slab_lock(k);
-		n += mag_drain(k);
+		n += fn(k);
 		slab_unlock(k, cs);
 	}
+	return n;
+}
+
+/* Put every magazine of each live cache (c only, when not NULL) back on
+ * its slabs, the gates stopped (mm lock held); returns the objects. */
+static unsigned long caches_drain(struct kmem_cache *c)
+{
+	unsigned long n;
+
+	mm_gates_stop();
+	n = caches_each(c, mag_drain);
 	mm_gates_start();
 	return n;
+}
+
+/* Every empty slab of k back to the buddy allocator (k's lock held). */
+static unsigned long cache_release_empty(struct kmem_cache *k)
+{
+	return layout_shrink(k, LAY_PLAIN, 0) + layout_shrink(k, LAY_RZ, 0);
 }
 
 /* Release the empty slabs of c (NULL = all caches), after putting their
@@ -557,22 +573,9 @@ static unsigned long caches_drain(struct kmem_cache *c)
  * back. */
 static unsigned long caches_shrink(struct kmem_cache *c, bool drain)
 {
-	unsigned long freed = 0;
-
 	if (drain)
 		caches_drain(c);
-	for (int i = 0; i < SLAB_MAX_CACHES; i++) {
-		struct kmem_cache *k = &slab_caches[i];
-		unsigned long cs;
-
-		if (!k->live || (c && c != k))
-			continue;
-		cs = slab_lock(k);
-		freed += layout_shrink(k, LAY_PLAIN, 0);
-		freed += layout_shrink(k, LAY_RZ, 0);
-		slab_unlock(k, cs);
-	}
-	return freed;
+	return caches_each(c, cache_release_empty);
 }
 
 unsigned long kmem_cache_shrink(struct kmem_cache *c)
