@@ -36,6 +36,8 @@ SESSION = [
     ("bench small all 20000", None),
     ("memmap DMA", 3),
     ("ls /", None),
+    ("run /bin/hello from user space", None),
+    ("run /bin/segv", None),
 ]
 
 VARYING = [
