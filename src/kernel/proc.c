@@ -574,6 +574,61 @@ static void proc_check_killed(struct proc *p)
 		proc_die(p, p->killed);
 }
 
+/* ---- running out of memory ----------------------------------------------- */
+
+/* The OOM decision, for a page fault of self that found no frame after
+ * reclaim (the page allocator drains every cache before it says no): the
+ * live process with the largest resident set is killed (SIGKILL, status
+ * 137), with Linux's oom-kill line naming it and its sizes. Returns true
+ * when that is another process: self then waits for it to go and retries
+ * its access; false when it is self. A victim already on its way is not
+ * killed or reported twice (oom_victim). */
+static struct proc_info oom_list[PROC_MAX];
+static struct spinlock oom_lock = SPINLOCK_INIT("oom");
+static int oom_victim;
+
+static bool oom_kill(struct proc *self)
+{
+	const struct proc_info *best = NULL;
+	unsigned long flags = spin_lock_irqsave(&oom_lock), self_rss = self->rss;
+	unsigned n = proc_list(oom_list, PROC_MAX);
+	char name[PROC_NAME_MAX];
+	uint64_t vsz = self->vmas.bytes;
+	int pid = self->pid, again;
+
+	for (unsigned i = 0; i < n && i < PROC_MAX; i++)
+		if (oom_list[i].state != PROC_ZOMBIE && oom_list[i].pid != self->pid &&
+		    oom_list[i].rss > self_rss && (!best || oom_list[i].rss > best->rss))
+			best = &oom_list[i];
+	if (best) {
+		const char *c = best->cmd, *base = c, *end;
+
+		for (end = c; *end && *end != ' '; end++)
+			if (*end == '/')
+				base = end + 1;
+		n = (unsigned)(end - base) < PROC_NAME_MAX - 1 ? (unsigned)(end - base) : PROC_NAME_MAX - 1;
+		memcpy(name, base, n);
+		name[n] = 0;
+		pid = best->pid;
+		vsz = best->vsz;
+		self_rss = best->rss;
+	} else {
+		strncpy(name, self->name, PROC_NAME_MAX - 1);
+		name[PROC_NAME_MAX - 1] = 0;
+	}
+	again = pid == oom_victim;
+	oom_victim = pid;
+	spin_unlock_irqrestore(&oom_lock, flags);
+	if (!again)
+		kprintf("Out of memory: Killed process %d (%s) total-vm:%lukB, anon-rss:%lukB, "
+			"file-rss:0kB\n", pid, name, (unsigned long)(vsz >> 10), self_rss << 2);
+	if (!best)
+		return false;
+	if (!again)
+		proc_kill(pid, PROC_SIGKILL);
+	return true;
+}
+
 /* swtch.S's proc_first_entry, before the first return to U-mode: a
  * process killed before it ever ran ends here. */
 void proc_first_run(void)
@@ -608,8 +663,11 @@ void proc_user_trap(struct trap_frame *tf)
 			return;
 		}
 		if (rc == -ENOMEM) {
-			kprintf("pid %d (%s): out of memory at 0x%lx, pc 0x%lx: killed\n", p->pid,
-				p->name, (unsigned long)tf->stval, (unsigned long)tf->sepc);
+			if (oom_kill(p)) {   /* another one goes: wait, then fault again */
+				sched_yield_proc(p);
+				proc_check_killed(p);
+				return;
+			}
 			proc_die(p, PROC_SIGKILL);
 		}
 	}
