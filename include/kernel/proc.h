@@ -155,7 +155,8 @@ int copy_from_user(struct proc *p, void *dst, uint64_t src, size_t n);
 
 /* Copy n bytes from kernel src to user address dst of p: 0, or -EFAULT
  * when any byte is not in an area p may write (nothing is written then).
- * Pages not touched yet are faulted in first. */
+ * Pages not touched yet are faulted in first (-EFAULT too when that
+ * fails for want of memory). */
 int copy_to_user(struct proc *p, uint64_t dst, const void *src, size_t n);
 
 /* A page fault of p at addr needing prot (PROT_READ, PROT_WRITE or
@@ -199,11 +200,6 @@ __attribute__((noreturn)) void proc_die(struct proc *p, int sig);
 void proc_switch(struct proc_context *from, const struct proc_context *to);
 
 /* ---- for the other system calls (mmap, files): p's own memory --------- */
-
-/* Copy n bytes from kernel src to user dst of p: 0, or -EFAULT when any
- * byte is not in an area p may write (nothing is written then); pages
- * not touched yet are faulted in first (-EFAULT too when that fails). */
-int copy_to_user(struct proc *p, uint64_t dst, const void *src, size_t n);
 
 /* Copy the NUL-terminated string at user address src of p into dst (at
  * most max bytes with the NUL). Returns its length; -EFAULT when a byte

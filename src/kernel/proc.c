@@ -62,11 +62,6 @@ static unsigned pte_perm(unsigned prot)
 	return perm;
 }
 
-static struct page *frame_of(phys_addr_t pa)
-{
-	return virt_to_page((void *)(uintptr_t)(pa + mm_virt_offset));
-}
-
 /* Map a zeroed frame at page va of p with prot: 0, -ENOMEM. */
 static int map_zero_page(struct proc *p, uint64_t va, unsigned prot, struct page **out)
 {
@@ -116,47 +111,44 @@ static int user_range_ready(struct proc *p, uint64_t va, size_t n, unsigned want
 	return 0;
 }
 
-int copy_from_user(struct proc *p, void *dst, uint64_t src, size_t n)
+/* Copy n bytes between kernel buf and user address uva of p, one page
+ * at a time through p's table, after checking the whole range against
+ * its areas (want: PROT_READ from user space, PROT_WRITE to it). */
+static int copy_user(struct proc *p, uint64_t uva, void *buf, size_t n, unsigned want)
 {
-	char *d = dst;
+	char *k = buf;
 
-	if (user_range_ready(p, src, n, PROT_READ) != 0)
+	if (user_range_ready(p, uva, n, want) != 0)
 		return -EFAULT;
 	while (n) {
-		size_t chunk = PAGE_SIZE - (src & (PAGE_SIZE - 1));
+		size_t chunk = PAGE_SIZE - (uva & (PAGE_SIZE - 1));
 		phys_addr_t pa;
+		char *u;
 
 		if (chunk > n)
 			chunk = n;
-		vm_translate(&p->vm, src, &pa, NULL);   /* mapped above */
-		memcpy(d, (const void *)(uintptr_t)(pa + mm_virt_offset), chunk);
-		d += chunk;
-		src += chunk;
+		vm_translate(&p->vm, uva, &pa, NULL);   /* mapped above */
+		u = (char *)(uintptr_t)(pa + mm_virt_offset);
+		if (want == PROT_WRITE)
+			memcpy(u, k, chunk);
+		else
+			memcpy(k, u, chunk);
+		k += chunk;
+		uva += chunk;
 		n -= chunk;
 	}
 	return 0;
 }
 
+int copy_from_user(struct proc *p, void *dst, uint64_t src, size_t n)
+{
+	return copy_user(p, src, dst, n, PROT_READ);
+}
+
 /* kernel/proc.h */
 int copy_to_user(struct proc *p, uint64_t dst, const void *src, size_t n)
 {
-	const char *s = src;
-
-	if (user_range_ready(p, dst, n, PROT_WRITE) != 0)
-		return -EFAULT;
-	while (n) {
-		size_t chunk = PAGE_SIZE - (dst & (PAGE_SIZE - 1));
-		phys_addr_t pa;
-
-		if (chunk > n)
-			chunk = n;
-		vm_translate(&p->vm, dst, &pa, NULL);
-		memcpy((void *)(uintptr_t)(pa + mm_virt_offset), s, chunk);
-		s += chunk;
-		dst += chunk;
-		n -= chunk;
-	}
-	return 0;
+	return copy_user(p, dst, (void *)src, n, PROT_WRITE);
 }
 
 long copy_str_from_user(struct proc *p, char *dst, uint64_t src, size_t max)
@@ -214,7 +206,7 @@ static void unmap_piece(void *ctx, const struct vma *piece, unsigned old_prot)
 
 		if (vm_translate(&p->vm, va, &pa, NULL) == 0) {
 			vm_unmap(&p->vm, va, PAGE_SIZE);
-			free_pages(frame_of(pa), 0);
+			free_pages(pfn_to_page(pa >> PAGE_SHIFT), 0);
 			p->rss--;
 			p->heap_rss -= piece->vm_kind == VMA_HEAP;
 		}
