@@ -116,7 +116,9 @@ def under_hog():
 
 def stopping():
     with Tally(smp=4, drive=IMG) as t:
-        t.boot()
+        log = t.boot()
+        ok("harts: 4 online" in log, "-smp 4: four harts online (else the boot says which is left out)",
+           "\n".join(l for l in log.splitlines() if l.startswith("harts:")))
         before = in_use(t)
         out = t.cmd("mmstress 4000000000 3 harts=3 bg")
         ok("bg=started" in out, "a long stress started", out)
