@@ -80,6 +80,9 @@
 #ifndef ENOSYS
 #define ENOSYS 38
 #endif
+#ifndef ENOTEMPTY
+#define ENOTEMPTY 39
+#endif
 #ifndef ELOOP
 #define ELOOP 40
 #endif

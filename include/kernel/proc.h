@@ -95,6 +95,11 @@ struct proc {
 	unsigned long rss;         /* pages mapped */
 	unsigned long heap_rss;    /* of them, in the heap */
 	unsigned long faults;      /* page faults that mapped a page (minor) */
+	/* CPU time in ticks (1/TIMER_HZ s), charged as Linux's tick-based
+	 * accounting does: a tick that finds it running in U-mode is user
+	 * time, in the kernel on its behalf system time (proc_account_tick).
+	 * cutime/cstime: its reaped children's, theirs included (times(2)). */
+	unsigned long utime, stime, cutime, cstime;
 	void *kstack;              /* 2^PROC_KSTACK_ORDER pages */
 	struct trap_frame *tf;     /* at the top of kstack: its user registers */
 	struct proc_context ctx;
@@ -147,6 +152,11 @@ void proc_user_trap(struct trap_frame *tf);
 
 /* The process running on this hart, or NULL. */
 struct proc *proc_current(void);
+
+/* The timer tick on this hart, from trap_handle: charge it to the process
+ * running here (if any) as user time when the tick interrupted U-mode
+ * (user != 0), system time otherwise. Interrupts off. */
+void proc_account_tick(int user);
 
 /* Copy n bytes from user address src of p into dst: 0, or -EFAULT when
  * any byte is not in an area p may read (nothing is read then). Pages

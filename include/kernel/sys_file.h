@@ -49,6 +49,25 @@ long sys_openat(struct proc *p, long dirfd, uint64_t path, long flags, long mode
 /* close(fd): 0, -EBADF. */
 long sys_close(struct proc *p, long fd);
 
+/* The calls that change names, on the read-only volume: each fails as it
+ * does on a read-only mount in Linux, in Linux's order (fs/namei.c): the
+ * path's directory part is looked up first (-EFAULT, -ENAMETOOLONG,
+ * -ENOENT, -ENOTDIR, -EBADF for dirfd, -EIO, -ELOOP, -ENOMEM), then:
+ *   unlinkat(dirfd, path, flags): -EINVAL flags other than
+ *     LINUX_AT_REMOVEDIR; a last component ".", ".." or the root: -EISDIR
+ *     (unlink), -EINVAL, -ENOTEMPTY, -EBUSY (rmdir); otherwise -EROFS,
+ *     whether or not the name exists (mnt_want_write comes first);
+ *   mkdirat(dirfd, path, mode): -EEXIST the name exists (or is "." ..);
+ *     otherwise -EROFS;
+ *   renameat2(olddirfd, oldpath, newdirfd, newpath, flags): -EINVAL
+ *     unknown flags or EXCHANGE with NOREPLACE or WHITEOUT; -EBUSY either
+ *     last component ".", ".." or the root; otherwise -EROFS.
+ * Never 0: nothing on the volume changes. */
+long sys_unlinkat(struct proc *p, long dirfd, uint64_t path, long flags);
+long sys_mkdirat(struct proc *p, long dirfd, uint64_t path, long mode);
+long sys_renameat2(struct proc *p, long olddirfd, uint64_t oldpath, long newdirfd,
+		   uint64_t newpath, long flags);
+
 /* read(fd, buf, count): bytes read, 0 at end of file (a short count
  * near it). A file: from its offset, which moves by what was read;
  * the console: kernel/ttyline.h. -EBADF fd not open or not opened for

@@ -58,6 +58,16 @@ struct proc *proc_current(void)
 	return here()->current;
 }
 
+void proc_account_tick(int user)
+{
+	struct proc *p = here()->current;
+
+	if (p && user)
+		p->utime++;
+	else if (p)
+		p->stime++;
+}
+
 unsigned long sched_hart_slices(unsigned hart)
 {
 	return hart < HART_MAX ? sched_harts[hart].slices : 0;
@@ -296,6 +306,10 @@ int proc_wait(struct proc *self, int pid, int *wstatus, int options)
 				int cpid = c->pid;
 
 				table[i] = NULL;
+				if (self) {   /* times(2): a reaped child's time and its own children's */
+					self->cutime += c->utime + c->cutime;
+					self->cstime += c->stime + c->cstime;
+				}
 				spin_unlock_irqrestore(&proc_lock, flags);
 				if (wstatus)
 					*wstatus = c->wstatus;

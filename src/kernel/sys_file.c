@@ -1,4 +1,5 @@
-/* sys_file.c - openat, close, read, lseek, fstat, getdents64 (and write's
+/* sys_file.c - openat, close, read, lseek, fstat, getdents64, the refused
+ * unlinkat, mkdirat and renameat2 (and write's
  * descriptor check) over a process's fd table and the read-only FAT32
  * volume (kernel/sys_file.h). Not a VFS: one volume, two kinds of file
  * plus the console. Paths are resolved by the FAT reader from an absolute
@@ -189,13 +190,17 @@ static int resolve_base(struct proc *p, long dirfd, const char *path, char **out
 	return *out ? 0 : -ENOMEM;
 }
 
-/* O_CREAT of abs, which lookup found missing (-ENOENT): the last
- * component is what is missing when abs's directory part exists, and
- * creating it is -EROFS (-EISDIR with a trailing '/': Linux's check
- * for that comes first); otherwise the lookup's error stands. */
-static int create_decide(struct fat_fs *fs, char *abs, bool slash)
+/* What the last component of a path is (Linux's nd->last_type). */
+enum last_kind { LAST_NORM, LAST_DOT, LAST_DOTDOT, LAST_ROOT };
+
+/* Look abs's directory part up, as Linux's filename_parentat does before
+ * a name is made or removed: 0 when it exists and is a directory (or abs
+ * is "/"), with *kind what the last component is; -ENOENT, -ENOTDIR (a
+ * component a file), -EIO, -ELOOP, -ENOMEM. abs is absolute; it is given
+ * back unchanged. Under fs_lock. */
+static int parent_lookup(struct fat_fs *fs, char *abs, enum last_kind *kind)
 {
-	size_t n = strlen(abs);
+	size_t n = strlen(abs), len;
 	struct fat_dirent *parent;
 	char *last, keep;
 	int rc;
@@ -205,8 +210,13 @@ static int create_decide(struct fat_fs *fs, char *abs, bool slash)
 	last = abs + n;
 	while (last > abs && last[-1] != '/')
 		last--;
-	if (last[0] == '.' && (abs + n - last == 1 || (abs + n - last == 2 && last[1] == '.')))
-		return -ENOENT;   /* "." or "..": a directory before it is missing */
+	len = (size_t)(abs + n - last);
+	if (len == 0) {
+		*kind = LAST_ROOT;
+		return 0;
+	}
+	*kind = last[0] != '.' || len > 2 ? LAST_NORM :
+		len == 1 ? LAST_DOT : last[1] == '.' ? LAST_DOTDOT : LAST_NORM;
 	parent = kmalloc(sizeof(*parent), GFP_KERNEL);
 	if (!parent)
 		return -ENOMEM;
@@ -217,8 +227,22 @@ static int create_decide(struct fat_fs *fs, char *abs, bool slash)
 	if (rc == 0 && !(parent->attr & FAT_ATTR_DIRECTORY))
 		rc = -ENOTDIR;
 	kfree(parent);
+	return rc;
+}
+
+/* O_CREAT of abs, which lookup found missing (-ENOENT): the last
+ * component is what is missing when abs's directory part exists, and
+ * creating it is -EROFS (-EISDIR with a trailing '/': Linux's check
+ * for that comes first); otherwise the lookup's error stands. */
+static int create_decide(struct fat_fs *fs, char *abs, bool slash)
+{
+	enum last_kind kind;
+	int rc = parent_lookup(fs, abs, &kind);
+
 	if (rc)
 		return rc;
+	if (kind != LAST_NORM)
+		return -ENOENT;   /* "." or "..": a directory before it is missing */
 	return slash ? -EISDIR : -EROFS;
 }
 
@@ -351,6 +375,86 @@ long sys_openat(struct proc *p, long dirfd, uint64_t upath, long flags, long mod
 long sys_close(struct proc *p, long fd)
 {
 	return fdtable_close(&p->files, fd);
+}
+
+/* ---- unlinkat, mkdirat, renameat2: refused, as on a read-only mount ---- */
+
+/* The user's path upath (after dirfd) looked up as a name to make or
+ * remove: 0 when its directory part exists (parent_lookup), *kind its
+ * last component's kind, *exists (when not NULL) whether it names
+ * something now. -EFAULT, -ENAMETOOLONG, -ENOENT (empty path, no
+ * volume), -EBADF, -ENOTDIR, -EIO, -ELOOP, -ENOMEM. */
+static int name_lookup(struct proc *p, long dirfd, uint64_t upath, enum last_kind *kind, int *exists)
+{
+	char *path = kmalloc(SYS_PATH_MAX, GFP_KERNEL), *abs = NULL;
+	struct fat_dirent *e = NULL;
+	unsigned long irq;
+	int rc = path ? path_from_user(p, path, upath, SYS_PATH_MAX) : -ENOMEM;
+
+	if (rc == 0 && (!path[0] || !p->files.fs))
+		rc = -ENOENT;
+	if (rc == 0)
+		rc = resolve_base(p, dirfd, path, &abs);
+	if (rc == 0 && exists && !(e = kmalloc(sizeof(*e), GFP_KERNEL)))
+		rc = -ENOMEM;
+	if (rc == 0) {
+		irq = sys_file_lock();
+		rc = parent_lookup(p->files.fs, abs, kind);
+		if (rc == 0 && exists)
+			*exists = fat_stat(p->files.fs, abs, e) == 0;
+		sys_file_unlock(irq);
+	}
+	kfree(e);
+	kfree(abs);
+	kfree(path);
+	return rc;
+}
+
+long sys_unlinkat(struct proc *p, long dirfd, uint64_t upath, long flags)
+{
+	enum last_kind kind;
+	int rc;
+
+	if (flags & ~(long)LINUX_AT_REMOVEDIR)
+		return -EINVAL;
+	rc = name_lookup(p, dirfd, upath, &kind, NULL);
+	if (rc)
+		return rc;
+	if (kind != LAST_NORM && !(flags & LINUX_AT_REMOVEDIR))
+		return -EISDIR;
+	if (kind != LAST_NORM)
+		return kind == LAST_DOTDOT ? -ENOTEMPTY : kind == LAST_DOT ? -EINVAL : -EBUSY;
+	return -EROFS;
+}
+
+long sys_mkdirat(struct proc *p, long dirfd, uint64_t upath, long mode)
+{
+	enum last_kind kind;
+	int exists = 0, rc = name_lookup(p, dirfd, upath, &kind, &exists);
+
+	(void)mode;
+	if (rc)
+		return rc;
+	return kind != LAST_NORM || exists ? -EEXIST : -EROFS;
+}
+
+long sys_renameat2(struct proc *p, long olddirfd, uint64_t oldpath, long newdirfd,
+		   uint64_t newpath, long flags)
+{
+	enum last_kind from, to;
+	int rc;
+
+	if (flags & ~(long)(LINUX_RENAME_NOREPLACE | LINUX_RENAME_EXCHANGE | LINUX_RENAME_WHITEOUT))
+		return -EINVAL;
+	if ((flags & LINUX_RENAME_EXCHANGE) &&
+	    (flags & (LINUX_RENAME_NOREPLACE | LINUX_RENAME_WHITEOUT)))
+		return -EINVAL;
+	rc = name_lookup(p, olddirfd, oldpath, &from, NULL);
+	if (rc == 0)
+		rc = name_lookup(p, newdirfd, newpath, &to, NULL);
+	if (rc)
+		return rc;
+	return from != LAST_NORM || to != LAST_NORM ? -EBUSY : -EROFS;
 }
 
 long sys_file_writable(struct proc *p, long fd)

@@ -1,5 +1,5 @@
 /* sys_proc.c - the process system calls (sys_proc.h): spawn, wait4,
- * kill, getppid, sched_yield, clock_gettime. Linux's semantics and errno
+ * kill, getppid, sched_yield, clock_gettime, times. Linux's semantics and errno
  * values (kernel/exit.c's wait4, kernel/signal.c's kill, execve's
  * argument rules in fs/exec.c), over the process table of sched.c. Every
  * user pointer is checked against the caller's VMAs before it is
@@ -8,6 +8,7 @@
 #include <string.h>
 #include "sys_proc.h"
 #include "kernel/platform.h"
+#include "kernel/timer.h"
 #include "arch/riscv.h"
 #include "mm/kmalloc.h"
 #include "uapi/tally/layout.h"
@@ -142,16 +143,44 @@ static long sys_kill(struct proc *p, long pid, long sig)
  * timebase-frequency. No RTC is read: CLOCK_REALTIME counts from boot
  * like CLOCK_MONOTONIC (its epoch is the boot). Linux's clocks 0
  * REALTIME, 1 MONOTONIC, 4 MONOTONIC_RAW, 5 REALTIME_COARSE, 6
- * MONOTONIC_COARSE, 7 BOOTTIME; the CPU-time clocks and others -EINVAL. */
+ * MONOTONIC_COARSE, 7 BOOTTIME; 2 PROCESS_CPUTIME_ID and 3
+ * THREAD_CPUTIME_ID (one thread per process) are the caller's user and
+ * system time, in whole ticks (proc_account_tick: 10 ms steps, where
+ * Linux's are finer); others -EINVAL. */
 static long sys_clock_gettime(struct proc *p, long clk, uint64_t utp)
 {
 	uint64_t hz = platform.timebase_hz ? platform.timebase_hz : 1, t = rdtime();
-	struct linux_timespec ts = { .tv_sec = (int64_t)(t / hz),
-				     .tv_nsec = (int64_t)(t % hz * 1000000000ull / hz) };
+	struct linux_timespec ts;
 
-	if (clk != 0 && clk != 1 && (clk < 4 || clk > 7))
+	if (clk == LINUX_CLOCK_PROCESS_CPUTIME_ID || clk == LINUX_CLOCK_THREAD_CPUTIME_ID) {
+		hz = TIMER_HZ;
+		t = p->utime + p->stime;
+	} else if (clk != 0 && clk != 1 && (clk < 4 || clk > 7)) {
 		return -EINVAL;
+	}
+	ts.tv_sec = (int64_t)(t / hz);
+	ts.tv_nsec = (int64_t)(t % hz * 1000000000ull / hz);
 	return copy_to_user(p, utp, &ts, sizeof(ts)) ? -EFAULT : 0;
+}
+
+/* Ticks of TIMER_HZ as times(2)'s clock ticks of LINUX_USER_HZ. */
+static int64_t user_ticks(uint64_t ticks)
+{
+	return (int64_t)(ticks * LINUX_USER_HZ / TIMER_HZ);
+}
+
+/* times(buf): Linux's times(2): the caller's user and system time and its
+ * reaped children's, in LINUX_USER_HZ ticks (buf may be NULL); returns
+ * the ticks since boot (Linux's count starts at an arbitrary point too).
+ * -EFAULT for a bad buf. */
+static long sys_times(struct proc *p, uint64_t ubuf)
+{
+	struct linux_tms t = { user_ticks(p->utime), user_ticks(p->stime),
+			       user_ticks(p->cutime), user_ticks(p->cstime) };
+
+	if (ubuf && copy_to_user(p, ubuf, &t, sizeof(t)))
+		return -EFAULT;
+	return user_ticks(timer_ticks());
 }
 
 long sys_proc_dispatch(struct proc *p, struct trap_frame *tf, int *handled)
@@ -173,6 +202,8 @@ long sys_proc_dispatch(struct proc *p, struct trap_frame *tf, int *handled)
 		return 0;
 	case __NR_clock_gettime:
 		return sys_clock_gettime(p, (long)(int)a[0], a[1]);
+	case __NR_times:
+		return sys_times(p, a[0]);
 	}
 	*handled = 0;
 	return -ENOSYS;

@@ -58,6 +58,13 @@ long syscall_dispatch(struct proc *p, struct trap_frame *tf)
 		return sys_openat(p, (long)a[0], a[1], (long)a[2], (long)a[3]);
 	case __NR_close:
 		return sys_close(p, (long)a[0]);
+	case __NR_unlinkat:
+		return sys_unlinkat(p, (long)(int)a[0], a[1], (long)(int)a[2]);
+	case __NR_mkdirat:
+		return sys_mkdirat(p, (long)(int)a[0], a[1], (long)a[2]);
+	case __NR_renameat2:
+		return sys_renameat2(p, (long)(int)a[0], a[1], (long)(int)a[2], a[3],
+				     (long)(unsigned)a[4]);
 	case __NR_read:
 		return sys_read(p, (long)a[0], a[1], a[2]);
 	case __NR_lseek:

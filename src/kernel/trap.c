@@ -164,8 +164,10 @@ void trap_handle(struct trap_frame *tf)
 	if (tf->scause & SCAUSE_INTR) {
 		uint64_t irq = tf->scause & ~SCAUSE_INTR, start = rdinstret();
 
-		if (irq == IRQ_S_TIMER)
+		if (irq == IRQ_S_TIMER) {
 			timer_tick();
+			proc_account_tick(user);
+		}
 		else if (irq == IRQ_S_SOFT)
 			smp_ipi();
 		else if (irq == IRQ_S_EXT && external_handler)

@@ -22,7 +22,8 @@ UAPI = os.path.join(ROOT, "include", "uapi", "tally")
 LINUX = {"openat": 56, "close": 57, "getdents64": 61, "lseek": 62, "read": 63, "write": 64,
          "fstat": 80, "exit": 93, "exit_group": 94, "clock_gettime": 113, "sched_yield": 124,
          "kill": 129, "getpid": 172, "getppid": 173, "brk": 214, "munmap": 215, "mmap": 222,
-         "mprotect": 226, "wait4": 260}
+         "mprotect": 226, "wait4": 260, "mkdirat": 34, "unlinkat": 35, "times": 153,
+         "renameat2": 276}
 
 
 def defines(path, prefix):
@@ -75,7 +76,12 @@ AT(linux_dirent64, d_reclen, 16); AT(linux_dirent64, d_type, 18); AT(linux_diren
 _Static_assert(LINUX_MAP_ANONYMOUS == 0x20 && LINUX_MAP_FIXED_NOREPLACE == 0x100000 &&
                LINUX_MAP_POPULATE == 0x8000 && LINUX_PROT_EXEC == 4, "mman");
 _Static_assert(LINUX_O_CREAT == 0x40 && LINUX_O_DIRECTORY == 0x10000 && LINUX_O_EXCL == 0x80 &&
-               LINUX_AT_FDCWD == -100, "fcntl");
+               LINUX_AT_FDCWD == -100 && LINUX_AT_REMOVEDIR == 0x200, "fcntl");
+_Static_assert(LINUX_RENAME_NOREPLACE == 1 && LINUX_RENAME_EXCHANGE == 2 &&
+               LINUX_RENAME_WHITEOUT == 4, "renameat2");
+_Static_assert(sizeof(struct linux_tms) == 32 && LINUX_USER_HZ == 100 &&
+               LINUX_CLOCK_PROCESS_CPUTIME_ID == 2 && LINUX_CLOCK_THREAD_CPUTIME_ID == 3, "times");
+AT(linux_tms, tms_stime, 8); AT(linux_tms, tms_cstime, 24);
 _Static_assert(TALLY_USER_BASE % TALLY_PAGE_SIZE == 0 && TALLY_USER_END % TALLY_PAGE_SIZE == 0, "page");
 """
 

@@ -8,7 +8,8 @@
  *                         (the kernel must close them all the same)
  *
  * Expected values are Linux's (openat(2), read(2), lseek(2), fstat(2),
- * getdents64(2) on a read-only mount) or the volume's own, printed as
+ * getdents64(2), unlinkat(2), mkdirat(2), renameat2(2) on a read-only
+ * mount) or the volume's own, printed as
  * key: value lines for the QEMU test to compare with the image:
  * readme_size, readme_crc32, readme_mtime, readme_atime, big_crc32,
  * empty_ino, root_names (getdents64's order, '/' after directories). */
@@ -33,6 +34,8 @@
 #define ESPIPE_ 29
 #define EROFS_ 30
 #define ENAMETOOLONG_ 36
+#define EBUSY_ 16
+#define ENOTEMPTY_ 39
 
 #define KERNEL_ADDR 0x80200000L
 #define FD_MAX 32
@@ -132,6 +135,40 @@ static void opens(void)
 	opens_ok(LINUX_AT_FDCWD, "/docs/Grüße.txt", 0);
 	opens_ok(LINUX_AT_FDCWD, "/readme.TXT", 0);
 	opens_ok(LINUX_AT_FDCWD, "/docs/../docs/./guides/memory.txt", 0);
+}
+
+/* The calls that change names: refused as on a read-only mount, in
+ * Linux's order (the directory part looked up first; unlinkat's EROFS
+ * before the last name is; mkdirat's EEXIST before its EROFS). */
+static void names(void)
+{
+	long at = LINUX_AT_FDCWD, rmdir = LINUX_AT_REMOVEDIR;
+
+	EXPECT(tally_syscall3(__NR_unlinkat, at, "/README.txt", 0), E(EROFS_));
+	EXPECT(tally_syscall3(__NR_unlinkat, at, "/no-such-file", 0), E(EROFS_));
+	EXPECT(tally_syscall3(__NR_unlinkat, at, "/no-such-dir/x", 0), E(ENOENT_));
+	EXPECT(tally_syscall3(__NR_unlinkat, at, "/README.txt/x", 0), E(ENOTDIR_));
+	EXPECT(tally_syscall3(__NR_unlinkat, at, "", 0), E(ENOENT_));
+	EXPECT(tally_syscall3(__NR_unlinkat, at, KERNEL_ADDR, 0), E(EFAULT_));
+	EXPECT(tally_syscall3(__NR_unlinkat, at, "/docs", 1), E(EINVAL_));
+	EXPECT(tally_syscall3(__NR_unlinkat, at, "/docs/.", 0), E(EISDIR_));
+	EXPECT(tally_syscall3(__NR_unlinkat, at, "/docs/.", rmdir), E(EINVAL_));
+	EXPECT(tally_syscall3(__NR_unlinkat, at, "/docs/..", rmdir), E(ENOTEMPTY_));
+	EXPECT(tally_syscall3(__NR_unlinkat, at, "/", rmdir), E(EBUSY_));
+	EXPECT(tally_syscall3(__NR_unlinkat, at, "/docs", rmdir), E(EROFS_));
+	EXPECT(tally_syscall3(__NR_unlinkat, 99, "x", 0), E(EBADF_));
+	EXPECT(tally_syscall3(__NR_mkdirat, at, "/docs", 0755), E(EEXIST_));
+	EXPECT(tally_syscall3(__NR_mkdirat, at, "/README.txt", 0755), E(EEXIST_));
+	EXPECT(tally_syscall3(__NR_mkdirat, at, "/newdir", 0755), E(EROFS_));
+	EXPECT(tally_syscall3(__NR_mkdirat, at, "/no-such-dir/x", 0755), E(ENOENT_));
+	EXPECT(tally_syscall5(__NR_renameat2, at, "/README.txt", at, "/x", 0), E(EROFS_));
+	EXPECT(tally_syscall5(__NR_renameat2, at, "/README.txt", at, "/x", 8), E(EINVAL_));
+	EXPECT(tally_syscall5(__NR_renameat2, at, "/README.txt", at, "/x",
+			      LINUX_RENAME_EXCHANGE | LINUX_RENAME_NOREPLACE), E(EINVAL_));
+	EXPECT(tally_syscall5(__NR_renameat2, at, "/no-such-dir/a", at, "/b", 0), E(ENOENT_));
+	EXPECT(tally_syscall5(__NR_renameat2, at, "/README.txt", at, "/no-such-dir/b", 0), E(ENOENT_));
+	EXPECT(tally_syscall5(__NR_renameat2, at, "/docs/.", at, "/x", 0), E(EBUSY_));
+	EXPECT(tally_syscall5(__NR_renameat2, at, "/README.txt", at, KERNEL_ADDR, 0), E(EFAULT_));
 }
 
 static void path_limits(void)
@@ -432,6 +469,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	opens();
+	names();
 	path_limits();
 	descriptors();
 	reads();

@@ -13,9 +13,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/times.h>
 #include <sys/wait.h>
 #include <sched.h>
 #include <signal.h>
@@ -132,6 +134,29 @@ int close(int fd)
 	return ret(tally_syscall1(__NR_close, fd));
 }
 
+/* The calls that change names: the volume is read-only, so each fails
+ * (EROFS once the path's directory is found; kernel/sys_file.h says
+ * which error comes first), as on a read-only mount in Linux. */
+int unlink(const char *path)
+{
+	return ret(tally_syscall3(__NR_unlinkat, LINUX_AT_FDCWD, path, 0));
+}
+
+int rmdir(const char *path)
+{
+	return ret(tally_syscall3(__NR_unlinkat, LINUX_AT_FDCWD, path, LINUX_AT_REMOVEDIR));
+}
+
+int mkdir(const char *path, mode_t mode)
+{
+	return ret(tally_syscall3(__NR_mkdirat, LINUX_AT_FDCWD, path, mode));
+}
+
+int rename(const char *from, const char *to)
+{
+	return ret(tally_syscall5(__NR_renameat2, LINUX_AT_FDCWD, from, LINUX_AT_FDCWD, to, 0));
+}
+
 off_t lseek(int fd, off_t offset, int whence)
 {
 	/* SEEK_SET/CUR/END are 0/1/2 in both. */
@@ -244,6 +269,12 @@ static int clock_to_linux(clockid_t clk)
 		return LINUX_CLOCK_REALTIME;
 	if (clk == CLOCK_MONOTONIC)
 		return LINUX_CLOCK_MONOTONIC;
+#ifdef CLOCK_PROCESS_CPUTIME_ID
+	if (clk == CLOCK_PROCESS_CPUTIME_ID)
+		return LINUX_CLOCK_PROCESS_CPUTIME_ID;
+	if (clk == CLOCK_THREAD_CPUTIME_ID)
+		return LINUX_CLOCK_THREAD_CPUTIME_ID;
+#endif
 	return -1;
 }
 
@@ -258,6 +289,26 @@ int clock_gettime(clockid_t clk, struct timespec *tp)
 		return -1;
 	*tp = timespec_from_linux(lt.tv_sec, lt.tv_nsec);
 	return 0;
+}
+
+/* times(2) in picolibc's clock_t unit: CLK_TCK = CLOCKS_PER_SEC ticks a
+ * second (clock() adds tms_utime and tms_stime), from Linux's
+ * LINUX_USER_HZ. */
+clock_t times(struct tms *buf)
+{
+	struct linux_tms lt;
+	long r = ret(tally_syscall1(__NR_times, buf ? &lt : NULL));
+	const clock_t k = CLOCKS_PER_SEC / LINUX_USER_HZ;
+
+	if (r < 0)
+		return (clock_t)-1;
+	if (buf) {
+		buf->tms_utime = (clock_t)lt.tms_utime * k;
+		buf->tms_stime = (clock_t)lt.tms_stime * k;
+		buf->tms_cutime = (clock_t)lt.tms_cutime * k;
+		buf->tms_cstime = (clock_t)lt.tms_cstime * k;
+	}
+	return (clock_t)r * k;
 }
 
 int gettimeofday(struct timeval *tv, void *tz)

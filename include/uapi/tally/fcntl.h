@@ -22,6 +22,12 @@
 #define LINUX_O_CLOEXEC    02000000
 
 #define LINUX_AT_FDCWD     (-100)
+#define LINUX_AT_REMOVEDIR 0x200   /* unlinkat: rmdir rather than unlink */
+
+/* renameat2's flags (include/uapi/linux/fcntl.h). */
+#define LINUX_RENAME_NOREPLACE 1
+#define LINUX_RENAME_EXCHANGE  2
+#define LINUX_RENAME_WHITEOUT  4
 
 #define LINUX_SEEK_SET     0
 #define LINUX_SEEK_CUR     1

@@ -63,6 +63,18 @@ struct linux_dirent64 {
 /* clock_gettime's clocks (include/uapi/linux/time.h). */
 #define LINUX_CLOCK_REALTIME   0
 #define LINUX_CLOCK_MONOTONIC  1
+#define LINUX_CLOCK_PROCESS_CPUTIME_ID 2
+#define LINUX_CLOCK_THREAD_CPUTIME_ID  3
+
+/* times(2)'s buffer (include/uapi/linux/times.h): clock ticks of
+ * LINUX_USER_HZ per second (Linux's USER_HZ). */
+#define LINUX_USER_HZ 100
+struct linux_tms {
+	int64_t tms_utime;    /* the caller's user time */
+	int64_t tms_stime;    /* its system time */
+	int64_t tms_cutime;   /* its waited-for children's user time, theirs included */
+	int64_t tms_cstime;   /* and system time */
+};
 
 /* wait4's status word and options (what glibc's bits/waitstatus.h decodes):
  * exited: (code & 0xff) << 8; killed by a signal: the signal number in the

@@ -18,6 +18,8 @@
 #ifndef TALLY_UAPI_UNISTD_H
 #define TALLY_UAPI_UNISTD_H
 
+#define __NR_mkdirat        34  /* (dirfd, path, mode) -> 0 */
+#define __NR_unlinkat       35  /* (dirfd, path, flags) -> 0 */
 #define __NR_getdents64     61  /* (fd, struct linux_dirent64 *buf, count) -> bytes */
 #define __NR_lseek          62  /* (fd, offset, whence) -> new offset */
 #define __NR_read           63  /* (fd, buf, count) -> bytes */
@@ -30,6 +32,7 @@
 #define __NR_clock_gettime 113  /* (clockid, struct linux_timespec *) -> 0 */
 #define __NR_sched_yield   124  /* () -> 0 */
 #define __NR_kill          129  /* (pid, sig) -> 0 */
+#define __NR_times         153  /* (struct linux_tms *) -> clock ticks since boot */
 #define __NR_getpid        172  /* () -> pid */
 #define __NR_getppid       173  /* () -> parent's pid */
 #define __NR_brk           214  /* (addr) -> the break after the call */
@@ -37,6 +40,7 @@
 #define __NR_mmap          222  /* (addr, length, prot, flags, fd, offset) -> addr */
 #define __NR_mprotect      226  /* (addr, length, prot) -> 0 */
 #define __NR_wait4         260  /* (pid, int *wstatus, options, rusage) -> pid */
+#define __NR_renameat2     276  /* (olddirfd, oldpath, newdirfd, newpath, flags) -> 0 */
 
 /* Tally's private calls. */
 #define TALLY_NR_PRIVATE_BASE 4096

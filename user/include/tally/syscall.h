@@ -41,6 +41,7 @@ static inline long tally_syscall6(long nr, long a0, long a1, long a2, long a3, l
 #define tally_syscall2(nr, a, b)           tally_syscall6((nr), (long)(a), (long)(b), 0, 0, 0, 0)
 #define tally_syscall3(nr, a, b, c)        tally_syscall6((nr), (long)(a), (long)(b), (long)(c), 0, 0, 0)
 #define tally_syscall4(nr, a, b, c, d)     tally_syscall6((nr), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+#define tally_syscall5(nr, a, b, c, d, e)  tally_syscall6((nr), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
 
 /* spawn (uapi/tally/unistd.h): start the executable at `path` as a child
  * with `argv` (NULL-terminated) and `envp` (NULL: the caller's environ).
