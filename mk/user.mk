@@ -19,7 +19,7 @@ PICOLIBC_SPECS := /usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs
 USER_HDRS := $(patsubst user/include/%,$(U)/include/%,$(shell find user/include -name '*.h')) \
              $(patsubst include/%,$(U)/include/%,$(wildcard include/uapi/tally/*.h))
 USER_LIB_OBJS := $(patsubst user/lib/%.c,$(U)/obj/%.o,$(wildcard user/lib/*.c))
-USER_PROGS := $(patsubst user/bin/%.c,$(U)/bin/%,$(wildcard user/bin/*.c))
+USER_PROGS := $(patsubst user/bin/%.c,$(U)/bin/%,$(wildcard user/bin/*.c)) $(U)/bin/lua
 USER_SDK := $(U)/tally-cc $(U)/user.ld $(U)/lib/crt0.o $(U)/lib/libtallyrt.a $(USER_HDRS)
 
 .PHONY: user
@@ -67,6 +67,26 @@ $(U)/debug/%: user/bin/%.c $(wildcard user/bin/*.h) $(USER_SDK)
 	@mkdir -p $(dir $@)
 	@echo "  TALLYCC $<"
 	$(Q)$(U)/tally-cc $(USER_CFLAGS) $< -o $@
+
+# Programs Tally runs but nobody here wrote, built unchanged with tally-cc
+# from Debian's source package (tools/debsrc.py fetches the upstream
+# tarball bookworm's lua5.4 uses from the archive and checks it against
+# the .dsc's sha256): Lua, the interpreter (lua.c and the library; not
+# luac), with upstream's own flags (its src/Makefile), as /bin/lua.
+LUA_VER    := 5.4.4
+LUA_DIR    := $(B)/src/lua-$(LUA_VER)
+LUA_ORIG   := lua5.4_$(LUA_VER).orig.tar.gz
+LUA_SHA256 := 164c7849653b80ae67bec4b7473b884bf5cc8d2dca05653475ec2ed27b9ebf61
+
+$(LUA_DIR)/src/lua.c: tools/debsrc.py
+	$(Q)python3 tools/debsrc.py lua5.4 $(LUA_ORIG) $(LUA_SHA256) $(B)/src
+	$(Q)touch $@
+
+$(U)/debug/lua: $(LUA_DIR)/src/lua.c $(USER_SDK)
+	@mkdir -p $(dir $@)
+	@echo "  TALLYCC lua $(LUA_VER) (Debian's lua5.4 source, unchanged)"
+	$(Q)$(U)/tally-cc -std=gnu99 -O2 -g -Wall -Wextra -DLUA_COMPAT_5_3 \
+		$$(ls $(LUA_DIR)/src/*.c | grep -v '/luac\.c$$') -o $@ -lm
 
 $(U)/bin/%: $(U)/debug/%
 	@mkdir -p $(dir $@)
