@@ -9,10 +9,18 @@
 #                                threads); writes build/bench/host.txt
 #   make bench-host BENCH_TINY=1 the same on a tiny size, a few seconds, into
 #                                build/bench/host-tiny.txt (make test runs it)
+#   make bench-real              real programs (python3, sort, gcc, sqlite3,
+#                                git: tools/bench/realprog.py) under glibc,
+#                                jemalloc, mimalloc (and Tally's modes once
+#                                build/host/libtally.so exists): wall time,
+#                                peak RSS, output checked against glibc's;
+#                                writes build/bench/real.txt
 #   make bench-plot              PNG charts in docs/bench/ from
 #                                build/bench/host.txt and, when present,
 #                                build/bench/kernel.txt (make bench)
 #
+# REAL_ARGS passes options to realprog.py (--size tiny|full --reps N
+# --workloads a,b --allocs a,b).
 # BENCH_ARGS passes more options to bench_host (--ops N --reps N --seed N
 # --workloads a,b --allocs a,b --threads 1,2,4). See tools/bench/bench_host.c for what is
 # measured and how; docs/BENCHMARKS.md for the results.
@@ -22,7 +30,7 @@ BENCH_ARGS ?=
 BENCH_HOST := $(B)/bench/bench_host
 BENCH_HOST_OUT := $(B)/bench/$(if $(BENCH_TINY),host-tiny,host).txt
 
-.PHONY: bench-host bench-plot
+.PHONY: bench-host bench-plot bench-real
 
 # bench_host.c: the driver and the trace replays; bench_live.c: the live
 # workloads (user-style and threaded).
@@ -37,6 +45,9 @@ $(BENCH_HOST): $(BENCH_HOST_OBJS) $(B)/host/libmm.a
 
 bench-host: deps $(BENCH_HOST)
 	$(BENCH_HOST) $(if $(BENCH_TINY),--tiny) $(BENCH_ARGS) --out $(BENCH_HOST_OUT)
+
+bench-real: deps
+	python3 tools/bench/realprog.py --check $(REAL_ARGS) --out $(B)/bench/real.txt
 
 bench-plot:
 	@tools/deps.sh

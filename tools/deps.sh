@@ -22,6 +22,9 @@ fsck.fat dosfstools
 /usr/include/jemalloc/jemalloc.h libjemalloc-dev
 /usr/include/mimalloc.h libmimalloc-dev
 gnuplot gnuplot-nox
+sqlite3 sqlite3
+git git
+/usr/bin/time time
 "
 
 missing=""
