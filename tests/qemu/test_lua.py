@@ -10,6 +10,8 @@ manual or Linux (not from what Tally printed):
   load, 50,000 tables made and collected, a file read line by line, the
   read-only volume's refusals as Linux words them (os.remove -> EROFS),
   os.clock advancing (times), os.time;
+- /lua/bench.lua (the allocation-heavy program make bench runs under each
+  malloc): its checksums, and a bad scale refused;
 - an uncaught error: the message and traceback on stderr, status 1;
 - the interactive interpreter over the console: an expression typed,
   its value printed, os.exit(3) -> exit status 3;
@@ -84,6 +86,21 @@ def expected():
     }
 
 
+def bench_expected(scale):
+    """bench.lua's checksums, computed here the way its comments define them."""
+    max_depth = scale + 6
+    trees = sum((1 << (max_depth - d + 4)) * ((1 << (d + 1)) - 1) for d in range(4, max_depth + 1, 2))
+    s = "".join("%d:%x;" % (i, i * 2654435761 % 4294967296) for i in range(1, 2000 * scale + 1))
+    buf = sum(len(str(i)) for i in range(1, 200 * scale + 1))
+    live, x = set(), 12345
+    for _ in range(4000 * scale):
+        x = (x * 1103515245 + 12345) % 2147483648
+        live ^= {"k%d" % (x % (1000 * scale))}
+    return {"trees": f"{trees} {(1 << (max_depth + 1)) - 1}",
+            "strings": f"{len(s)} {2000 * scale} {len(s)} {buf}",
+            "churn": f"{len(live)} {len(live)}"}
+
+
 def lua():
     with Tally(drive=IMG) as t:
         t.boot()
@@ -95,6 +112,12 @@ def lua():
         for key, want in expected().items():
             ok(got.get(key) == want, f"check.lua {key}: {want!r}", got.get(key))
         ok("run:" not in out, "check.lua exits 0", out[-300:])
+
+        out = t.cmd("run /bin/lua /lua/bench.lua 2", timeout=120)
+        ok(parse_kv(out) == bench_expected(2), "bench.lua 2: trees, strings and churn checksums", out)
+        out = t.cmd("run /bin/lua /lua/bench.lua 13")
+        ok(out.startswith("bench.lua: SCALE must be 1..12\n") and out.rstrip().endswith("exit status 2"),
+           "bench.lua 13: refused, status 2", out)
 
         out = t.cmd("run /bin/lua -e \"error('boom')\"")
         ok(out.startswith("/bin/lua: (command line):1: boom\nstack traceback:\n"),
