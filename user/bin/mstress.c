@@ -7,15 +7,17 @@
  *
  *   mstress [ops] [seed]        defaults: 20000 ops, seed 1
  *
- * Prints "mstress: ops=N seed=S" then "live_peak_kib: N", "failures: N"
+ * Prints "mstress: mode=M ops=N seed=S" (M: the allocator serving malloc,
+ * chosen by TALLY_MODE: simple, twotier, hybrid or picolibc; see
+ * tally/malloc.h) then "arena_kib: N" (Tally's modes: the arena malloc
+ * runs in; 0 under picolibc), "live_peak_kib: N", "failures: N"
  * (allocations refused: counted, not errors), "mismatches: N",
- * "result: PASS|FAIL". Exits 0 on PASS. The allocator is the C library's
- * malloc (picolibc's, over sbrk; Tally's own allocators come with
- * TALLY_MODE later). */
+ * "result: PASS|FAIL". Exits 0 on PASS. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tally/malloc.h"
 #include "check.h"
 
 #define SLOTS 512
@@ -132,7 +134,7 @@ int main(int argc, char **argv)
 	unsigned long seed = argc > 2 ? strtoul(argv[2], NULL, 0) : 1;
 
 	rng_state = seed * 0x9E3779B97F4A7C15ULL + 1;
-	printf("mstress: ops=%lu seed=%lu\n", ops, seed);
+	printf("mstress: mode=%s ops=%lu seed=%lu\n", tally_malloc_mode(), ops, seed);
 	for (unsigned long op = 0; op < ops && !mismatches; op++) {
 		size_t s = rng() % SLOTS;
 		if (!slots[s].p)
@@ -147,6 +149,7 @@ int main(int argc, char **argv)
 	for (size_t s = 0; s < SLOTS; s++)
 		if (slots[s].p)
 			release(s);
+	printf("arena_kib: %zu\n", tally_malloc_arena() / 1024);
 	printf("live_peak_kib: %zu\nfailures: %lu\nmismatches: %lu\n", live_peak / 1024, refused,
 	       mismatches);
 	return finish();

@@ -1,0 +1,60 @@
+/* mm_env_user.c - the mm environment (mm/mm_env.h) of a Tally user
+ * process, where src/mm serves malloc (malloc.c): the one CPU's gate
+ * word, the clock (clock_gettime), and reports to fd 2 with an "mm: "
+ * prefix. The lock and the rest are inline in include/env/user. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mm/mm_env.h"
+
+struct mm_cpu_gate mm_user_gate;
+int mm_user_gates_closed = 1;   /* mm_slow_paths starts with MM_SLOW_SETUP */
+
+/* One write(2) per report, so a line is never split by the program's own
+ * output; cut at 255 bytes. */
+void mm_report(const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	int n;
+
+	memcpy(line, "mm: ", 4);
+	va_start(ap, fmt);
+	n = vsnprintf(line + 4, sizeof(line) - 5, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	n += 4;
+	if (n > (int)sizeof(line) - 1)
+		n = (int)sizeof(line) - 1;
+	line[n++] = '\n';
+	write(2, line, (size_t)n);
+}
+
+/* A structure's lock taken twice: with one thread that can only be the mm
+ * code's own mistake, which would deadlock the kernel or the host. */
+void mm_user_spin_again(mm_spinlock_t *l)
+{
+	mm_report("lock %s taken again by its holder", l->name ? l->name : "?");
+	_exit(134);
+}
+
+/* picolibc declares it only under _POSIX_MONOTONIC_CLOCK (posix.c maps it) */
+#ifndef CLOCK_MONOTONIC
+#define CLOCK_MONOTONIC ((clockid_t)4)
+#endif
+
+/* posix.c's; picolibc declares it only under _POSIX_TIMERS */
+int clock_gettime(clockid_t clk, struct timespec *tp);
+
+unsigned long long mm_clock_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
+}
