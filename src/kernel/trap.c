@@ -41,7 +41,9 @@ static const char *const reg_names[32] = {
 };
 
 /* The trap stack's top word holds the hart (trapvec.S loads tp from it);
- * frames go below it. */
+ * frames go below it. scounteren: U-mode may read cycle, time and instret
+ * (bits CY, TM, IR: rdcycle, rdtime, rdinstret without a trap), so user
+ * programs measure themselves (/bin/ubench under -icount shift=0). */
 void trap_init_hart(unsigned index)
 {
 	uintptr_t top = hart_trap_stack_top(index) - 16;
@@ -49,6 +51,7 @@ void trap_init_hart(unsigned index)
 	*(struct hart **)top = &harts[index];
 	csr_write(sscratch, (uint64_t)top);
 	csr_write(stvec, (uint64_t)(uintptr_t)trap_vector);
+	csr_write(scounteren, 0x7);
 }
 
 void trap_set_external_handler(void (*fn)(void))

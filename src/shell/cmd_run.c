@@ -1,8 +1,13 @@
-/* cmd_run.c - processes from the shell (kernel/proc.h): `run PATH
- * [ARGS...] [&]`, `ps`, `kill PID [SIG]`.
+/* cmd_run.c - processes from the shell (kernel/proc.h): `run
+ * [NAME=VALUE...] PATH [ARGS...] [&]`, `ps`, `kill PID [SIG]`.
  *
  * `run` starts a static ELF executable from the volume as a child of the
- * kernel. In the foreground the shell waits for it, running processes on
+ * kernel. Words of the form NAME=VALUE before the path (NAME a letter or
+ * '_', then letters, digits and '_': POSIX's name, as sh takes
+ * assignments before a command) are its environment, in that order, and
+ * the only one it has (the shell keeps no variables of its own): `run
+ * TALLY_MODE=twotier /bin/mstress` picks its malloc (user/include/tally/
+ * malloc.h). In the foreground the shell waits for it, running processes on
  * hart 0 meanwhile (the other harts run them from their idle loops);
  * Ctrl-C kills it with SIGINT. A non-zero exit status is printed (128 + a
  * signal's number when it was killed: 139 a bad access, 137 out of memory
@@ -22,23 +27,42 @@
 #include "uapi/tally/types.h"
 #include "kerrno.h"
 
+/* Whether w is an environment assignment, NAME=VALUE (VALUE may be
+ * empty). */
+static bool is_assignment(const char *w)
+{
+	const char *c = w;
+
+	if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || *c == '_'))
+		return false;
+	while ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+	       *c == '_')
+		c++;
+	return *c == '=';
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct fat_fs *fs;
 	const char *why;
-	int status = 0, pid, bg = argc > 2 && !strcmp(argv[argc - 1], "&");
+	int status = 0, pid, envc = 0, bg = argc > 2 && !strcmp(argv[argc - 1], "&");
 
 	if (bg)
 		argc--;
-	if (argc < 2) {
-		kprintf("usage: run PATH [ARGS...] [&]\n");
+	while (1 + envc < argc && is_assignment(argv[1 + envc]))
+		envc++;
+	if (argc < 2 + envc) {
+		kprintf("usage: run [NAME=VALUE...] PATH [ARGS...] [&]\n");
 		return -1;
 	}
+	argv += envc;   /* argv[1] is the path now; the assignments just before */
+	argc -= envc;
 	fs = sh_fs_or_say();
 	if (!fs)
 		return -1;
-	pid = proc_spawn(fs, argv[1], (const char *const *)argv + 1, (unsigned)argc - 1, NULL, 0,
-			 NULL, !bg, &why);   /* fd 0 reads the console in the foreground only */
+	pid = proc_spawn(fs, argv[1], (const char *const *)argv + 1, (unsigned)argc - 1,
+			 (const char *const *)argv + 1 - envc, (unsigned)envc, NULL, !bg,
+			 &why);   /* fd 0 reads the console in the foreground only */
 	if (pid == -ENOEXEC) {
 		kprintf("run: %pE: not an executable (%s)\n", argv[1], why);
 		return -1;
@@ -68,7 +92,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	return 0;
 }
-SH_COMMAND("run", "path [args...] [&]", "run a program (a static ELF executable) in a process; & in the background", cmd_run);
+SH_COMMAND("run", "[name=value...] path [args...] [&]", "run a program (a static ELF executable) in a process, with the name=value words as its environment; & in the background", cmd_run);
 
 void sh_reap_background(void)
 {

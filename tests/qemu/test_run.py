@@ -45,7 +45,7 @@ def programs():
         out = t.cmd("run /bin/nothere")
         ok(out == "run: /bin/nothere: no such file or directory\n", "a missing path: said so", out)
         out = t.cmd("run")
-        ok(out == "usage: run PATH [ARGS...] [&]\n", "no path: usage", out)
+        ok(out == "usage: run [NAME=VALUE...] PATH [ARGS...] [&]\n", "no path: usage", out)
         frees = []
         for _ in range(4):
             t.cmd("run /bin/hello")

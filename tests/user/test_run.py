@@ -101,6 +101,36 @@ def test_spawner():
     ok(code == 1 and "FAIL: children: 1..16" in lines(out), "spawner: 17 children refused", out)
 
 
+def test_malloc_modes():
+    """malloc's allocator by TALLY_MODE (user/include/tally/malloc.h), here
+    under Linux's system calls: each mode passes mstress and says which it
+    is; no TALLY_MODE is hybrid; a bad mode or TALLY_HEAP stops the program
+    with a line on stderr and status 2; a small arena runs out as NULL
+    returns, not a crash."""
+    for mode in ("simple", "twotier", "hybrid", "picolibc"):
+        code, out = run([prog("mstress"), "3000", "5"], env={"TALLY_MODE": mode})
+        ok(code == 0 and f"mstress: mode={mode} ops=3000 seed=5" in lines(out) and
+           "mismatches: 0" in lines(out) and
+           (("arena_kib: 0" in lines(out)) == (mode == "picolibc")),
+           f"mstress under TALLY_MODE={mode}: PASS, says its mode, arena only in Tally's modes",
+           out)
+    code, out = run([prog("mstress"), "1000"])
+    ok(code == 0 and "mstress: mode=hybrid ops=1000 seed=1" in lines(out) and
+       "arena_kib: 65536" in lines(out), "no TALLY_MODE: hybrid over a 64 MiB arena", out)
+    for env, why in (({"TALLY_MODE": "bogus"},
+                      "malloc: TALLY_MODE=bogus: unknown mode (simple, twotier, hybrid or picolibc)"),
+                     ({"TALLY_MODE": ""},
+                      "malloc: TALLY_MODE=: unknown mode (simple, twotier, hybrid or picolibc)"),
+                     ({"TALLY_HEAP": "12q"}, "malloc: TALLY_HEAP=12q: not a size (BYTES with an "
+                      "optional k, m or g; at least 64k)")):
+        code, out = run([prog("mstress"), "100"], env=env)
+        ok(code == 2 and lines(out) == [why], f"{env}: refused before main, status 2", out)
+    code, out = run([prog("mstress"), "3000"], env={"TALLY_MODE": "twotier", "TALLY_HEAP": "256k"})
+    kv = dict(l.split(": ", 1) for l in lines(out) if ": " in l)
+    ok(code == 0 and kv.get("arena_kib") == "256" and int(kv.get("failures", "0")) > 0 and
+       kv.get("mismatches") == "0", "TALLY_HEAP=256k: malloc returns NULL when full, no crash", out)
+
+
 def test_spin():
     code, out = run([prog("spin"), "1"], timeout=30)
     ok(code == 0 and len(lines(out)) == 1 and lines(out)[0].startswith("spin: pid ") and
@@ -169,6 +199,7 @@ def main():
     print("TAP version 13")
     test_hello()
     test_passes("mstress", ["5000", "7"], ["mismatches: 0"])
+    test_malloc_modes()
     test_passes("demandpage", [], ["touched: 1024", "zero_before_write: ok", "patterns: ok"])
     test_passes("brkgrow", ["1024", "32"], ["grown_kib: 32768", "stopped: limit", "regrow: ok"])
     code, out = run([prog("oomhog"), "16"])

@@ -150,11 +150,15 @@ static void um_arena(void)
 		um_state = UM_READY;
 		return;
 	}
-	if (a)
-		munmap(a, bytes);
 	um_state = UM_NO_ARENA;
-	say("malloc: no arena for Tally's allocator (mmap or its set-up refused ",
-	    um_heap_asked ? "TALLY_HEAP" : "even 1m", "): every allocation fails\n");
+	if (a) {
+		munmap(a, bytes);
+		say("malloc: the arena is too small for Tally's allocator", "", "");
+	} else {
+		say("malloc: mmap refused the arena (", um_heap_asked ? getenv("TALLY_HEAP") :
+		    "even 1m", ")");
+	}
+	say(": every allocation fails (ENOMEM)\n", "", "");
 }
 
 /* Not READY: read the environment or map the arena if that is due.
