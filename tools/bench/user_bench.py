@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""make bench, user space: the kernel bench's workloads replayed by
+/bin/ubench against a process's malloc in each of its four modes
+(TALLY_MODE=simple, twotier, hybrid, picolibc), under QEMU -smp 1
+-icount shift=0 (rdinstret exact; one counter for the machine, so one
+hart).
+
+    python3 tools/bench/user_bench.py [--ops N] [--out FILE] [--kernel FILE]
+
+One boot with build/disk.img at -m 128M; `run TALLY_MODE=MODE /bin/ubench
+WORKLOAD OPS` for every workload and mode, each in a fresh process.
+Writes the ubench lines to build/bench/user.txt (or FILE) and prints a
+table: instructions per operation (first replay, page faults included;
+warm: the second replay), the ratio to picolibc's malloc on the same
+workload, and the in-kernel figure of the same mode from
+build/bench/kernel.txt (FILE given by --kernel) when that file has it.
+Exit status 1 when a run printed no line or had failures.
+"""
+import argparse
+import os
+import re
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "qemu"))
+from tally import Tally  # noqa: E402
+
+IMG = os.path.join(ROOT, "build", "disk.img")
+WORKLOADS = ("small", "mixed", "large", "frag")
+MODES = ("simple", "twotier", "hybrid", "picolibc")
+LINE = re.compile(r"^ubench (\w+) (\w+) ops=(\d+) instr_per_op=([\d.]+) "
+                  r"warm_instr_per_op=([\d.]+) ticks_per_op=[\d.]+ failures=(\d+)$", re.M)
+
+
+def kernel_figures(path):
+    """{(workload, mode): instr/op} from make bench's kernel.txt, if any."""
+    if not os.path.exists(path):
+        return {}
+    text = open(path).read()
+    return {(w, m): float(v) for w, m, v in
+            re.findall(r"^bench (\w+) (\w+) ops=\d+ instr_per_op=([\d.]+) ", text, re.M)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ops", type=int, default=100000)
+    ap.add_argument("--out", default=os.path.join(ROOT, "build", "bench", "user.txt"))
+    ap.add_argument("--kernel", default=os.path.join(ROOT, "build", "bench", "kernel.txt"))
+    args = ap.parse_args()
+    lines, got, bad = [], {}, []
+    with Tally(mem="128M", drive=IMG, smp=1, extra=["-icount", "shift=0"], boot_timeout=120) as t:
+        t.boot()
+        for w in WORKLOADS:
+            for m in MODES:
+                out = t.cmd(f"run TALLY_MODE={m} /bin/ubench {w} {args.ops}", timeout=1200)
+                found = LINE.search(out)
+                if not found or found.group(1) != w or found.group(2) != m or found.group(6) != "0":
+                    bad.append(f"{w} {m}: {out.strip()}")
+                    continue
+                lines.append(found.group(0))
+                got[(w, m)] = (float(found.group(4)), float(found.group(5)))
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    kern = kernel_figures(args.kernel)
+    print(f"\nubench WORKLOAD {args.ops}, -smp 1 -icount shift=0: instructions per operation")
+    print(f"{'work':<6} {'mode':<9} {'instr/op':>9} {'x pico':>7} {'warm':>9} {'x pico':>7} {'kernel':>8}")
+    for w in WORKLOADS:
+        pico = got.get((w, "picolibc"))
+        for m in MODES:
+            if (w, m) not in got:
+                continue
+            first, warm = got[(w, m)]
+            ratio = f"{first / pico[0]:.2f}" if pico and pico[0] else "-"
+            wratio = f"{warm / pico[1]:.2f}" if pico and pico[1] else "-"
+            k = kern.get((w, m))
+            print(f"{w:<6} {m:<9} {first:>9.1f} {ratio:>7} {warm:>9.1f} {wratio:>7} "
+                  f"{k if k is not None else '-':>8}")
+    for b in bad:
+        print(f"no figure: {b}")
+    print(f"written: {os.path.relpath(args.out, ROOT)}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
