@@ -19,7 +19,7 @@ proc = subprocess.run([sys.executable, os.path.join(root, "tools", "bench", "use
 lines = open(out).read().splitlines() if os.path.exists(out) else []
 pairs = {tuple(l.split()[1:3]) for l in lines
          if re.fullmatch(r"ubench \w+ \w+ ops=\d+ instr_per_op=[\d.]+ warm_instr_per_op=[\d.]+ "
-                         r"ticks_per_op=[\d.]+ failures=0", l)}
+                         r"ticks_per_op=[\d.]+ failures=0 setup_instr=\d+ arena_kib=\d+", l)}
 want = {(w, m) for w in ("small", "mixed", "large", "frag")
         for m in ("simple", "twotier", "hybrid", "picolibc")}
 ok = proc.returncode == 0 and pairs == want

@@ -30,7 +30,7 @@ def programs():
         ok("hello: one two\nargc: 3\n" in out, "hello gets its arguments (argv[0] the path)", out)
         ok("run:" not in out, "hello exits 0: nothing said", out)
         out = t.cmd("run /bin/mstress", timeout=120)
-        ok("result: PASS" in out and "mismatches: 0" in out, "mstress: malloc over brk, patterns intact", out)
+        ok("result: PASS" in out and "mismatches: 0" in out, "mstress: malloc (hybrid, the default), patterns intact", out)
         out = t.cmd("run /bin/brkgrow", timeout=120)
         kv = parse_kv(out)
         ok(kv.get("stopped") == "enomem" and kv.get("break_unchanged") == "yes" and

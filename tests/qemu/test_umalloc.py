@@ -70,7 +70,8 @@ def umalloc():
         for mode in MODES:
             out = t.cmd(f"run TALLY_MODE={mode} /bin/ubench mixed 3000", timeout=120)
             ok(re.fullmatch(rf"ubench mixed {mode} ops=3000 instr_per_op=[\d.]+ "
-                            r"warm_instr_per_op=[\d.]+ ticks_per_op=[\d.]+ failures=0\n", out),
+                            r"warm_instr_per_op=[\d.]+ ticks_per_op=[\d.]+ failures=0 setup_instr=\d+ "
+                            rf"arena_kib={0 if mode == 'picolibc' else 65536}\n", out),
                f"ubench mixed under {mode}: one result line", out)
         out = t.cmd("run /bin/ubench nosuch")
         ok(out == "usage: ubench small|mixed|large|frag [ops]\nrun: /bin/ubench: exit status 2\n",

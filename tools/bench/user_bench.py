@@ -13,7 +13,8 @@ Writes the ubench lines to build/bench/user.txt (or FILE) and prints a
 table: instructions per operation (first replay, page faults included;
 warm: the second replay), the ratio to picolibc's malloc on the same
 workload, and the in-kernel figure of the same mode from
-build/bench/kernel.txt (FILE given by --kernel) when that file has it.
+build/bench/kernel.txt (FILE given by --kernel) when that file has it;
+then each mode's cost of setting itself up (the first malloc).
 Exit status 1 when a run printed no line or had failures.
 """
 import argparse
@@ -29,7 +30,8 @@ IMG = os.path.join(ROOT, "build", "disk.img")
 WORKLOADS = ("small", "mixed", "large", "frag")
 MODES = ("simple", "twotier", "hybrid", "picolibc")
 LINE = re.compile(r"^ubench (\w+) (\w+) ops=(\d+) instr_per_op=([\d.]+) "
-                  r"warm_instr_per_op=([\d.]+) ticks_per_op=[\d.]+ failures=(\d+)$", re.M)
+                  r"warm_instr_per_op=([\d.]+) ticks_per_op=[\d.]+ failures=(\d+) "
+                  r"setup_instr=(\d+) arena_kib=(\d+)$", re.M)
 
 
 def kernel_figures(path):
@@ -47,7 +49,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "bench", "user.txt"))
     ap.add_argument("--kernel", default=os.path.join(ROOT, "build", "bench", "kernel.txt"))
     args = ap.parse_args()
-    lines, got, bad = [], {}, []
+    lines, got, bad, setup = [], {}, [], {}
     with Tally(mem="128M", drive=IMG, smp=1, extra=["-icount", "shift=0"], boot_timeout=120) as t:
         t.boot()
         for w in WORKLOADS:
@@ -59,6 +61,7 @@ def main():
                     continue
                 lines.append(found.group(0))
                 got[(w, m)] = (float(found.group(4)), float(found.group(5)))
+                setup[m] = (int(found.group(7)), int(found.group(8)))
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -76,6 +79,9 @@ def main():
             k = kern.get((w, m))
             print(f"{w:<6} {m:<9} {first:>9.1f} {ratio:>7} {warm:>9.1f} {wratio:>7} "
                   f"{k if k is not None else '-':>8}")
+    print("\nfirst malloc (sets the allocator up), instructions:")
+    for m, (instr, arena) in setup.items():
+        print(f"{m:<9} {instr:>9}" + (f"   ({arena} KiB arena)" if arena else ""))
     for b in bad:
         print(f"no figure: {b}")
     print(f"written: {os.path.relpath(args.out, ROOT)}")

@@ -8,7 +8,7 @@
  *
  * Prints one line,
  *   ubench WORKLOAD MODE ops=N instr_per_op=X warm_instr_per_op=W
- *          ticks_per_op=Y failures=F
+ *          ticks_per_op=Y failures=F setup_instr=S arena_kib=A
  * instr_per_op: instructions retired (rdinstret, readable from U-mode:
  * the kernel sets scounteren) per operation of the trace's first replay,
  * net of the replay loop's own cost (the trace replayed once against no
@@ -22,6 +22,10 @@
  * `bench` measures). The allocator is set up (arena mapped, caches made)
  * before the timing starts. ticks_per_op: the time CSR, for the first
  * replay. failures: allocations that returned NULL, both replays.
+ * setup_instr: the process's first malloc, which sets the allocator up
+ * (Tally's modes: maps the arena and builds the mm stack in it;
+ * picolibc: its first sbrk), counted apart. arena_kib: the arena
+ * (tally/malloc.h; 0 under picolibc).
  * Exit status 0, 1 when an allocation failed, 2 for bad arguments or no
  * memory for the trace. */
 #include <stdint.h>
@@ -40,7 +44,7 @@ static inline uint64_t instret(void)
 {
 	uint64_t n;
 
-	__asm__ volatile("rdinstret %0" : "=r"(n));
+	__asm__ volatile("rdinstret %0" : "=r"(n) : : "memory");
 	return n;
 }
 
@@ -48,7 +52,7 @@ static inline uint64_t ticks(void)
 {
 	uint64_t t;
 
-	__asm__ volatile("rdtime %0" : "=r"(t));
+	__asm__ volatile("rdtime %0" : "=r"(t) : : "memory");
 	return t;
 }
 
@@ -91,7 +95,7 @@ int main(int argc, char **argv)
 	int k = argc > 1 ? wl_parse(argv[1]) : -1;
 	unsigned long ops = argc > 2 ? strtoul(argv[2], NULL, 0) : 100000, fail, loop_fail;
 	unsigned long warm_fail;
-	uint64_t loop_i, loop_t, instr, tk, warm, warm_t;
+	uint64_t loop_i, loop_t, instr, tk, warm, warm_t, setup;
 	struct wl_trace t = { 0 };
 	char ipo[32], wpo[32], tpo[32];
 	size_t need;
@@ -112,7 +116,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ubench: %s: %s\n", argv[1], wl_why((enum wl_kind)k));
 		return 2;
 	}
-	free(malloc(1));   /* the allocator set up outside the timing */
+	setup = instret();
+	slot[0] = malloc(1);   /* the allocator set up outside the replays (through */
+	setup = instret() - setup;
+	free(slot[0]);         /* slot[]: a free(malloc(1)) the compiler would drop) */
+	slot[0] = NULL;
 	no_alloc = 1;
 	measure(&t, &loop_i, &loop_t, &loop_fail);
 	no_alloc = 0;
@@ -126,7 +134,8 @@ int main(int argc, char **argv)
 	fixed1(wpo, sizeof(wpo), warm * 10 / t.n);
 	fixed1(tpo, sizeof(tpo), tk * 10 / t.n);
 	printf("ubench %s %s ops=%zu instr_per_op=%s warm_instr_per_op=%s ticks_per_op=%s "
-	       "failures=%lu\n", wl_name((enum wl_kind)k), tally_malloc_mode(), t.n, ipo, wpo, tpo,
-	       fail);
+	       "failures=%lu setup_instr=%lu arena_kib=%zu\n", wl_name((enum wl_kind)k),
+	       tally_malloc_mode(), t.n, ipo, wpo, tpo, fail, (unsigned long)setup,
+	       tally_malloc_arena() / 1024);
 	return fail ? 1 : 0;
 }
