@@ -5,10 +5,14 @@
 -icount shift=0 (rdinstret exact; one counter for the machine, so one
 hart).
 
-    python3 tools/bench/user_bench.py [--ops N] [--out FILE] [--kernel FILE]
+    python3 tools/bench/user_bench.py [--ops N] [--heap SIZE] [--out FILE] [--kernel FILE]
 
-One boot with build/disk.img at -m 128M; `run TALLY_MODE=MODE /bin/ubench
-WORKLOAD OPS` for every workload and mode, each in a fresh process.
+One boot with build/disk.img at -m 128M; `run TALLY_MODE=MODE
+TALLY_HEAP=SIZE /bin/ubench WORKLOAD OPS` for every workload and mode,
+each in a fresh process. SIZE (default 96m) is the arena of Tally's
+modes: frag at 100,000 ops holds 65 MiB at its peak in TwoTier (the
+kernel's `bench` says peak_kib=66144), more than the default 64 MiB
+arena.
 Writes the ubench lines to build/bench/user.txt (or FILE) and prints a
 table: instructions per operation (first replay, page faults included;
 warm: the second replay), the ratio to picolibc's malloc on the same
@@ -46,6 +50,7 @@ def kernel_figures(path):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ops", type=int, default=100000)
+    ap.add_argument("--heap", default="96m", help="TALLY_HEAP for Tally's modes")
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "bench", "user.txt"))
     ap.add_argument("--kernel", default=os.path.join(ROOT, "build", "bench", "kernel.txt"))
     args = ap.parse_args()
@@ -54,7 +59,8 @@ def main():
         t.boot()
         for w in WORKLOADS:
             for m in MODES:
-                out = t.cmd(f"run TALLY_MODE={m} /bin/ubench {w} {args.ops}", timeout=1200)
+                out = t.cmd(f"run TALLY_MODE={m} TALLY_HEAP={args.heap} /bin/ubench {w} {args.ops}",
+                            timeout=1200)
                 found = LINE.search(out)
                 if not found or found.group(1) != w or found.group(2) != m or found.group(6) != "0":
                     bad.append(f"{w} {m}: {out.strip()}")
@@ -66,7 +72,8 @@ def main():
     with open(args.out, "w") as f:
         f.write("\n".join(lines) + "\n")
     kern = kernel_figures(args.kernel)
-    print(f"\nubench WORKLOAD {args.ops}, -smp 1 -icount shift=0: instructions per operation")
+    print(f"\nubench WORKLOAD {args.ops}, TALLY_HEAP={args.heap}, -smp 1 -icount shift=0: "
+          "instructions per operation")
     print(f"{'work':<6} {'mode':<9} {'instr/op':>9} {'x pico':>7} {'warm':>9} {'x pico':>7} {'kernel':>8}")
     for w in WORKLOADS:
         pico = got.get((w, "picolibc"))
