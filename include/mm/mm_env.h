@@ -1,11 +1,13 @@
 /* mm_env.h - what the mm layer needs from its environment.
  *
- * src/mm is compiled unchanged for the kernel and for the host. Everything
- * that differs between the two is behind these few functions: the kernel
- * implements them in src/kernel/mm_env.c and include/env/kernel (lock =
- * interrupts off, reports through kprintf), the host in
- * src/host/mm_env_host.c and include/env/host (a lock and an index per
- * thread, stderr).
+ * src/mm is compiled unchanged for the kernel, for the host and for
+ * Tally's user programs (their malloc). Everything that differs between
+ * them is behind these few functions: the kernel implements them in
+ * src/kernel/mm_env.c and include/env/kernel (lock = interrupts off,
+ * reports through kprintf), the host in src/host/mm_env_host.c and
+ * include/env/host (a lock and an index per thread, stderr), a user
+ * process in user/lib/mm_env_user.c and include/env/user (one thread:
+ * no lock, CPU 0, fd 2).
  *
  * mm_report() formats with the subset of printf both sides share:
  * %d %i %u %x %lx %lu %ld %zu %p %s %c %% with widths, '0' and '-'. */
@@ -19,8 +21,8 @@
  * the CPU that holds it. unsigned mm_cpu(void) is the calling CPU (hart
  * or host thread), 0 .. MM_MAX_CPUS-1, for what belongs to one CPU (its
  * transactions). They sit on every allocation's path, so each build
- * supplies them inline from its own include directory (include/env/kernel
- * or include/env/host). */
+ * supplies them inline from its own include directory (include/env/kernel,
+ * include/env/host or include/env/user). */
 #include "mm_env_lock.h"
 
 /* Per-CPU gates: struct mm_cpu_gate *mm_cpu_gate(cpu), one per CPU,

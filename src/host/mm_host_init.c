@@ -1,6 +1,7 @@
 /* mm_host_init.c - mm_host_init() (mm/mm_host.h): one arena as all of RAM.
  *
- * Host glue only; nothing here is compiled into the kernel. */
+ * Host glue, also compiled into Tally's user runtime (mk/user.mk: the
+ * arena of a process's malloc); nothing here is compiled into the kernel. */
 #include "mm/mm_host.h"
 #include "mm/page.h"
 #include "mm/kmalloc.h"
