@@ -15,8 +15,12 @@ manual or Linux (not from what Tally printed):
 - an uncaught error: the message and traceback on stderr, status 1;
 - the interactive interpreter over the console: an expression typed,
   its value printed, os.exit(3) -> exit status 3;
-- a table grown until memory runs out: the OOM killer names lua, status
-  137, the kernel goes on, memory comes back and memcheck is clean.
+- a table grown until memory runs out: with the default malloc (Tally's
+  hybrid mode in its 64 MiB arena, user/include/tally/malloc.h) malloc
+  returns NULL and Lua says "not enough memory", status 1; with
+  TALLY_MODE=picolibc (malloc over brk, as far as the machine goes) the
+  OOM killer names lua, status 137; either way the kernel goes on,
+  memory comes back and memcheck is clean.
 """
 import math
 import os
@@ -131,12 +135,17 @@ def lua():
         out = t.cmd("os.exit(3)")
         ok(out.rstrip().endswith("run: /bin/lua: exit status 3"), "os.exit(3): exit status 3", out)
 
+        grow = "/bin/lua -e \"local t = {} while true do t[#t + 1] = ('x'):rep(4000) .. #t end\""
         t.cmd("run /bin/hello")   # the caches as a run leaves them
         before = free_kib(t)
-        out = t.cmd("run /bin/lua -e \"local t = {} while true do t[#t + 1] = ('x'):rep(4000) .. #t end\"",
-                    timeout=240)
+        out = t.cmd("run " + grow, timeout=240)
+        ok(out == "/bin/lua: not enough memory\nrun: /bin/lua: exit status 1\n",
+           "a table grown without end in the 64 MiB arena: malloc NULL, lua's error, status 1", out[-600:])
+        t.cmd("run /bin/hello")
+        ok(free_kib(t) >= before - 8, f"memory back ({before} KiB free before)", free_kib(t))
+        out = t.cmd("run TALLY_MODE=picolibc " + grow, timeout=240)
         kills = re.findall(OOM_LINE, out, re.M)
-        ok(len(kills) == 1 and int(kills[0]) > 64 * 1024, f"a table grown without end: lua killed by the OOM killer {kills}",
+        ok(len(kills) == 1 and int(kills[0]) > 64 * 1024, f"the same over brk (TALLY_MODE=picolibc): lua killed by the OOM killer {kills}",
            out[-600:])
         ok(out.rstrip().endswith("run: /bin/lua: exit status 137"), "status 137", out[-300:])
         ok("KERNEL FAULT" not in out and t.cmd("memcheck") == "memcheck: ok\n", "the kernel goes on, memcheck clean")
