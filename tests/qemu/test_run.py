@@ -3,7 +3,7 @@
 the Makefile into /bin) in processes of their own: static ELF executables
 loaded from the FAT32 volume, their stack, bss and heap paged in on
 demand, brk committed no further than memory could back. Checked here:
-hello's arguments reach it; a malloc stress over brk passes its pattern
+hello's arguments reach it; a malloc stress passes its pattern
 checks; a brk grower is refused cleanly (-ENOMEM, the break unchanged)
 and can grow again; a segmentation fault is reported in Linux's shape
 and ends with status 139; a file that is not an executable and a path

@@ -8,7 +8,9 @@ says which one served it; no TALLY_MODE is hybrid; TALLY_MODE=bogus
 stops the program before main with a line on stderr and exit status 2;
 an arena the kernel's strict commit refuses (TALLY_HEAP=2g on 128M) makes
 every allocation fail cleanly, and a 1m arena runs out as NULL returns,
-never a crash; /bin/ubench replays a kernel bench workload in each mode;
+never a crash; /bin/malloctest holds each mode to the allocation
+functions' contract (and, in Tally's modes, fills the arena to ENOMEM and
+has a bad free refused and reported); /bin/ubench replays a kernel bench workload in each mode;
 and after all of it free memory is what it was, give or take the
 kernel's own caches (every process's frames came back)."""
 import os
@@ -67,6 +69,17 @@ def umalloc():
         ok(kv.get("arena_kib") == "1024" and int(kv.get("failures", "0")) > 0 and
            kv.get("result") == "PASS" and "run:" not in out,
            "a 1 MiB arena runs out: NULL returns counted, patterns intact, exit 0", out)
+        for mode in MODES:
+            out = t.cmd(f"run TALLY_MODE={mode} /bin/malloctest", timeout=120)
+            kv = parse_kv(out)
+            tally = mode != "picolibc"
+            ok(out.startswith(f"malloctest: mode={mode}\n") and kv.get("result") == "PASS" and
+               "FAIL" not in out and "run:" not in out,
+               f"malloctest under {mode}: the allocation functions' contract", out)
+            if tally:
+                ok(0 < int(kv.get("filled_kib", "0")) <= 65536 and
+                   re.search(r"^mm: (slab: kmalloc-64|heap): wrong free of 0x[0-9a-f]+ by 0x[0-9a-f]+: ", out, re.M),
+                   f"{mode}: the arena fills to ENOMEM and empties; a bad free reported and refused", out)
         for mode in MODES:
             out = t.cmd(f"run TALLY_MODE={mode} /bin/ubench mixed 3000", timeout=120)
             ok(re.fullmatch(rf"ubench mixed {mode} ops=3000 instr_per_op=[\d.]+ "

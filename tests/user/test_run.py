@@ -125,6 +125,11 @@ def test_malloc_modes():
                       "optional k, m or g; at least 64k)")):
         code, out = run([prog("mstress"), "100"], env=env)
         ok(code == 2 and lines(out) == [why], f"{env}: refused before main, status 2", out)
+    for mode in ("simple", "twotier", "hybrid", "picolibc"):
+        code, out = run([prog("malloctest")], env={"TALLY_MODE": mode, "TALLY_HEAP": "4m"})
+        ok(code == 0 and lines(out)[0] == f"malloctest: mode={mode}" and
+           lines(out)[-1] == "result: PASS" and not any(l.startswith("FAIL") for l in lines(out)),
+           f"malloctest under TALLY_MODE={mode}: the allocation functions' contract", out)
     code, out = run([prog("mstress"), "3000"], env={"TALLY_MODE": "twotier", "TALLY_HEAP": "256k"})
     kv = dict(l.split(": ", 1) for l in lines(out) if ": " in l)
     ok(code == 0 and kv.get("arena_kib") == "256" and int(kv.get("failures", "0")) > 0 and
