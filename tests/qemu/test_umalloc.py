@@ -10,7 +10,9 @@ an arena the kernel's strict commit refuses (TALLY_HEAP=2g on 128M) makes
 every allocation fail cleanly, and a 1m arena runs out as NULL returns,
 never a crash; /bin/malloctest holds each mode to the allocation
 functions' contract (and, in Tally's modes, fills the arena to ENOMEM and
-has a bad free refused and reported); /bin/ubench replays a kernel bench workload in each mode;
+has a bad free refused and reported); /bin/icount runs a program with
+its environment and reports its instruction count and status;
+/bin/ubench replays a kernel bench workload in each mode;
 and after all of it free memory is what it was, give or take the
 kernel's own caches (every process's frames came back)."""
 import os
@@ -86,6 +88,13 @@ def umalloc():
                             r"warm_instr_per_op=[\d.]+ ticks_per_op=[\d.]+ failures=0 setup_instr=\d+ "
                             rf"arena_kib={0 if mode == 'picolibc' else 65536}\n", out),
                f"ubench mixed under {mode}: one result line", out)
+        out = t.cmd("run GREETING=hi /bin/icount /bin/hello x")
+        ok(re.fullmatch(r"hello: x\nargc: 2\npid: \d+\nenv: GREETING=hi\n"
+                        r"icount: /bin/hello instructions=\d+ status=0\n", out),
+           "icount: the program runs with icount's environment, then its count and status", out)
+        out = t.cmd("run /bin/icount /bin/nothere")
+        ok(out == "icount: /bin/nothere: No such file or directory\nrun: /bin/icount: exit status 127\n",
+           "icount: a program that cannot be spawned: 127", out)
         out = t.cmd("run /bin/ubench nosuch")
         ok(out == "usage: ubench small|mixed|large|frag [ops]\nrun: /bin/ubench: exit status 2\n",
            "ubench: an unknown workload is a usage error", out)

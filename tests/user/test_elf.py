@@ -19,7 +19,7 @@ from tally import ROOT, finish, ok  # noqa: E402
 
 BIN = os.path.join(ROOT, "build", "user", "bin")
 PROGRAMS = ("hello", "mstress", "demandpage", "brkgrow", "mmaptest", "badptr", "segv",
-            "oomhog", "spawner", "cat", "ls", "filetest", "ubench", "malloctest")
+            "oomhog", "spawner", "cat", "ls", "filetest", "ubench", "malloctest", "icount")
 PT_LOAD, PT_DYNAMIC, PT_INTERP = 1, 2, 3
 PF_X, PF_W, PF_R = 1, 2, 4
 EF_RISCV_RVC, EF_RISCV_FLOAT_ABI = 0x1, 0x6

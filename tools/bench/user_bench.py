@@ -13,13 +13,21 @@ each in a fresh process. SIZE (default 96m) is the arena of Tally's
 modes: frag at 100,000 ops holds 65 MiB at its peak in TwoTier (the
 kernel's `bench` says peak_kib=66144), more than the default 64 MiB
 arena.
-Writes the ubench lines to build/bench/user.txt (or FILE) and prints a
+Then a program shaped like real use: `run TALLY_MODE=MODE /bin/icount
+/bin/lua /lua/bench.lua SCALE` (Lua 5.4's tables, strings and closures
+all through malloc; icount counts the machine's instructions from spawn
+to reap, kernel work for the process included), after one run that
+brings lua's blocks into the block cache; its checksums must be the same
+in every mode. Writes the ubench and `luabench MODE scale=N
+instructions=N` lines to build/bench/user.txt (or FILE) and prints a
 table: instructions per operation (first replay, page faults included;
 warm: the second replay), the ratio to picolibc's malloc on the same
 workload, and the in-kernel figure of the same mode from
 build/bench/kernel.txt (FILE given by --kernel) when that file has it;
-then each mode's cost of setting itself up (the first malloc).
-Exit status 1 when a run printed no line or had failures.
+then each mode's cost of setting itself up (the first malloc), then
+bench.lua's instructions per mode against picolibc's.
+Exit status 1 when a run printed no line, had failures, or bench.lua's
+output differed between modes.
 """
 import argparse
 import os
@@ -47,10 +55,30 @@ def kernel_figures(path):
             re.findall(r"^bench (\w+) (\w+) ops=\d+ instr_per_op=([\d.]+) ", text, re.M)}
 
 
+def lua_runs(t, scale, lines, bad):
+    """bench.lua under icount in each mode: {mode: instructions}."""
+    t.cmd("run /bin/lua -v", timeout=120)   # lua's blocks into the block cache
+    got, outputs = {}, {}
+    for m in MODES:
+        out = t.cmd(f"run TALLY_MODE={m} /bin/icount /bin/lua /lua/bench.lua {scale}", timeout=1200)
+        found = re.search(r"^icount: /bin/lua instructions=(\d+) status=(\d+)$", out, re.M)
+        if not found or found.group(2) != "0":
+            bad.append(f"bench.lua {m}: {out.strip()[-300:]}")
+            continue
+        got[m] = int(found.group(1))
+        outputs[m] = out[:found.start()]
+        lines.append(f"luabench {m} scale={scale} instructions={got[m]}")
+    if len(set(outputs.values())) > 1:
+        bad.append("bench.lua printed different checksums in different modes: "
+                   + "; ".join(f"{m}: {o.strip()}" for m, o in outputs.items()))
+    return got
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ops", type=int, default=100000)
     ap.add_argument("--heap", default="96m", help="TALLY_HEAP for Tally's modes")
+    ap.add_argument("--lua-scale", type=int, default=4, help="bench.lua's SCALE (1..12)")
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "bench", "user.txt"))
     ap.add_argument("--kernel", default=os.path.join(ROOT, "build", "bench", "kernel.txt"))
     args = ap.parse_args()
@@ -68,6 +96,7 @@ def main():
                 lines.append(found.group(0))
                 got[(w, m)] = (float(found.group(4)), float(found.group(5)))
                 setup[m] = (int(found.group(7)), int(found.group(8)))
+        lua = lua_runs(t, args.lua_scale, lines, bad)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -89,6 +118,10 @@ def main():
     print("\nfirst malloc (sets the allocator up), instructions:")
     for m, (instr, arena) in setup.items():
         print(f"{m:<9} {instr:>9}" + (f"   ({arena} KiB arena)" if arena else ""))
+    pico = lua.get("picolibc")
+    print(f"\nlua /lua/bench.lua {args.lua_scale} under icount, instructions (spawn to reap):")
+    for m, n in lua.items():
+        print(f"{m:<9} {n:>12}" + (f"   x picolibc {n / pico:.2f}" if pico else ""))
     for b in bad:
         print(f"no figure: {b}")
     print(f"written: {os.path.relpath(args.out, ROOT)}")
