@@ -6,10 +6,10 @@
  *
  * A Tally process has one thread (no clone, no signal handlers that
  * allocate), so there is one CPU, index 0, and nothing runs beside the
- * code holding the lock: the lock is a depth count, kept only to catch
- * misuse in the mm code's own checks; the gates and the structures'
- * spinlocks are plain words; every "atomic" operation is a plain
- * read-modify-write. Not for a program that allocates from two threads or
+ * code holding the lock: mm_lock takes nothing (nothing could contend,
+ * and it nests by doing nothing); the gate is one word; a structure's
+ * spinlock is a flag that catches the mm code taking it twice; every
+ * "atomic" operation is a plain read-modify-write. Not for a program that allocates from two threads or
  * from a signal handler: Tally has neither. */
 #ifndef TALLY_MM_ENV_LOCK_H
 #define TALLY_MM_ENV_LOCK_H
