@@ -20,8 +20,9 @@
  * (posix_memalign: not a multiple of sizeof(void *) either). Tally's
  * allocator aligns to at most KMALLOC_MAX_ALIGN (4096) bytes; a larger
  * alignment is ENOMEM ("no memory with the requested alignment").
- * free and realloc of a pointer that is no block are refused and reported
- * on stderr by the mm code ("mm: ..."), never followed. A zero size asks
+ * In Tally's modes, free and realloc of a pointer that is no block are
+ * refused and reported on stderr by the mm code ("mm: ..."), never
+ * followed (picolibc's malloc trusts the pointer). A zero size asks
  * for one byte (a unique pointer, as glibc and picolibc give), except
  * realloc(p, 0), which frees p and returns NULL (glibc's choice). */
 #include <errno.h>
