@@ -13,6 +13,8 @@
 
 /* Where the arena pretends to sit in physical memory. */
 #define MM_HOST_PHYS_BASE 0x80000000ULL
+/* Where a growing arena does: at 4 GiB, so it is all one zone (High). */
+#define MM_HOST_GROW_PHYS_BASE 0x100000000ULL
 
 /* Hand [arena, arena + bytes) to the mm layer as its only RAM region (one
  * zone), pretending it starts at MM_HOST_PHYS_BASE: page_alloc_init(),
@@ -25,5 +27,26 @@
  * registered). Returns 0; -EINVAL when arena is NULL or holds no whole
  * page; else page_alloc_init()'s or kmalloc_init()'s error. */
 int mm_host_init(void *arena, size_t bytes);
+
+/* An arena that grows (libtally.so's): reserve `reserved` bytes of address
+ * space (PROT_NONE, MAP_NORESERVE: nothing backed, nothing committed),
+ * make the first `initial` usable and set the mm layer up on it as
+ * mm_host_init does, with the frame array in a reservation of its own
+ * with room for all of it (its entries are written, so backed, only as
+ * frames join). From then on, when a request still fails after the
+ * keepers gave back what they keep, the grower (mm_set_grow) makes more
+ * of the reservation usable and hot-adds it (page_hot_add): at least the
+ * request, at least `step` bytes (0: one MAX_ORDER block, 4 MiB), at
+ * least an eighth of the arena; a request fails only once the
+ * reservation is used up or the system refuses (mprotect). Sizes are
+ * rounded up to 4 MiB. May be called again: the last arena is unmapped
+ * and forgotten, as mm_host_init forgets. Returns 0; -EINVAL initial 0,
+ * above reserved, or reserved over 2^32 frames (16 TiB); -ENOMEM the
+ * system refused the reservation; page_alloc_init's or kmalloc_init's
+ * error. */
+int mm_host_init_growing(size_t initial, size_t reserved, size_t step);
+
+/* Bytes of the growing arena usable now (0: none set up). */
+size_t mm_host_arena_bytes(void);
 
 #endif

@@ -128,12 +128,22 @@ struct mm_layout {
 	const struct mm_region *reserved; int nreserved; /* never handed out */
 	uintptr_t virt_offset;                           /* virt = phys + virt_offset */
 	struct mm_region kernel; /* kernel image (owner KERNEL); size 0 = none */
+	/* Memory hot-add (page_hot_add): frame_array, when not NULL, is the
+	 * frame array's memory, given by the caller for span + hotadd_frames
+	 * entries (only those in use are ever written, so it may be reserved
+	 * address space that the system backs at the first touch); NULL: the
+	 * array is placed in RAM and nothing can be added. */
+	struct page *frame_array;
+	uint64_t hotadd_frames;
 };
 
 /* The frame array; valid after page_alloc_init(). Use the helpers. */
 extern struct page *page_map;
 extern uint64_t page_base_pfn;  /* pfn described by page_map[0] */
-extern uint64_t page_nr_frames; /* entries in page_map */
+extern uint64_t page_nr_frames; /* entries in page_map in use: grows at a
+				 * hot-add (stored with release order after
+				 * the new entries; page_frames() reads it) */
+extern uint64_t page_cap_frames; /* entries page_map has room for */
 extern uintptr_t mm_virt_offset;
 extern uintptr_t page_virt_base; /* virtual address of frame page_base_pfn */
 
@@ -148,6 +158,20 @@ extern uintptr_t page_virt_base; /* virtual address of frame page_base_pfn */
  * aligned or the span exceeds 2^32 frames; -ENOMEM when no free spot of RAM
  * holds the frame array. On error no RAM is managed (allocations fail). */
 int page_alloc_init(const struct mm_layout *l);
+
+/* Memory hot-add (Linux's add_memory, in miniature): the frames of
+ * [base, base + size) -- physical, page aligned, starting where the
+ * frame array's span ends now -- join the buddy allocator: their entries
+ * are written (free, in the zone their address falls in), the span, the
+ * zones' spans, present pages and watermarks grow, and the frames are
+ * freed through the coalescing path, so a block at the old end merges
+ * with its free buddy. Only with an array from the caller
+ * (mm_layout.frame_array) with room for them. Takes the mm lock and
+ * every zone lock (mm/buddy.c's order); safe while other CPUs allocate
+ * and free (they see the new frames once page_nr_frames says so).
+ * Returns 0; -EINVAL size 0 or not page aligned, base not the span's
+ * end; -ENOSPC beyond the array's room (hotadd_frames at set-up). */
+int page_hot_add(phys_addr_t base, uint64_t size);
 
 /* The zone with that id, or NULL for an id >= NR_ZONES. An absent zone is
  * returned with present_pages == 0 and an empty span. */
@@ -166,12 +190,19 @@ void page_clear_compound(struct page *head, unsigned order);
 /* Record who holds an allocated block (on its head). */
 void page_set_owner(struct page *head, unsigned owner);
 
+/* Entries of the frame array in use, for a reader without the mm lock
+ * (a hot-add may be growing it). */
+static inline uint64_t page_frames(void)
+{
+	return __atomic_load_n(&page_nr_frames, __ATOMIC_ACQUIRE);
+}
+
 /* The struct page of pfn, or NULL when pfn is outside the frame array. */
 static inline struct page *pfn_to_page(uint64_t pfn)
 {
 	uint64_t idx = pfn - page_base_pfn; /* wraps when pfn < base */
 
-	return idx < page_nr_frames ? &page_map[idx] : NULL;
+	return idx < page_frames() ? &page_map[idx] : NULL;
 }
 
 static inline uint64_t page_to_pfn(const struct page *pg)
@@ -200,7 +231,7 @@ static inline struct page *virt_to_page(const void *p)
 {
 	uint64_t idx = ((uintptr_t)p - page_virt_base) >> PAGE_SHIFT; /* wraps below */
 
-	if (idx >= page_nr_frames)
+	if (idx >= page_frames())
 		return NULL;
 	if (!page_map)
 		__builtin_unreachable();   /* frames exist: so does the array */

@@ -66,8 +66,20 @@ void shrinker_reset(void);
  *     while (ret == -ENOMEM && !injected && mm_reclaim(size, gfp, &round))
  *             ret = try_again();
  * Returns false at once when called from inside this CPU's walk
- * (re-entry); waits for another CPU's walk to end. */
+ * (re-entry); waits for another CPU's walk to end.
+ * With a grower (mm_set_grow), every round after the first asks it first
+ * (GFP_NOSHRINK requests too: growing drops nothing) and returns true
+ * when it added memory: what the system can still give comes before any
+ * data is dropped, and before a request fails. */
 bool mm_reclaim(size_t bytes, gfp_t gfp, unsigned *round);
+
+/* The environment's source of more memory (the host's growing arenas:
+ * mm/mm_host.h): grow(bytes) adds at least bytes of RAM if it can
+ * (page_hot_add) and returns the bytes added, 0 when nothing more can be
+ * had. Called by mm_reclaim without the mm lock, one walker at a time.
+ * NULL, the default and the kernel's, is none; shrinker_reset forgets
+ * it. */
+void mm_set_grow(unsigned long (*grow)(unsigned long bytes));
 #define MM_RECLAIM_BATCH (128ul * 1024)
 
 /* Ask the shrinkers (not the keepers), oldest first, to free memory until
@@ -85,6 +97,7 @@ unsigned long mm_drain_keepers(void);
 struct shrinker_stats {
 	unsigned long calls, reentries, scans;
 	unsigned long long bytes_freed;
+	unsigned long long bytes_grown;   /* added by the grower (mm_set_grow) */
 };
 void shrinker_get_stats(struct shrinker_stats *out);
 

@@ -69,8 +69,8 @@ static int check_reach(void)
 int mem_init(void)
 {
 	struct mm_region ram[PLAT_MAX_RAM], resv[PLAT_MAX_RESERVED + 1];
-	struct mm_layout l = { ram, platform.nram, resv, 0, 0,
-			       { addr(_kernel_start), addr(_kernel_end) - addr(_kernel_start) } };
+	struct mm_layout l = { .ram = ram, .nram = platform.nram, .reserved = resv,
+			       .kernel = { addr(_kernel_start), addr(_kernel_end) - addr(_kernel_start) } };
 	int rc = check_reach();
 
 	if (rc)

@@ -163,10 +163,11 @@ void buddy_add_initial_block(struct zone *z, uint64_t pfn, unsigned order)
 {
 	unsigned long s = zone_lock(z);
 
-	z->present_pages += 1UL << order;
+	__atomic_store_n(&z->present_pages, z->present_pages + (1UL << order), __ATOMIC_RELAXED);
 	buddy_list_add(z, buddy_pfn_page(pfn), order);
 	zone_unlock(z, s);
 }
+
 
 void buddy_zones_lock(unsigned long state[NR_ZONES])
 {
@@ -264,8 +265,8 @@ static struct page *buddy_take(gfp_t gfp, unsigned order, bool dip)
 			struct page *pg;
 			unsigned long s;
 
-			if (!z->present_pages)
-				continue;
+			if (!__atomic_load_n(&z->present_pages, __ATOMIC_RELAXED))
+				continue;   /* none yet: a hot-add may bring some */
 			s = zone_lock(z);
 			pg = zone_take(z, order, pass);
 			if (pg)
@@ -388,7 +389,7 @@ static enum buddy_free_err buddy_free_frame(const struct page *pg, unsigned orde
 	if (!pg)
 		return BF_NULL;
 	if (!page_map || off % sizeof(struct page) ||
-	    off / sizeof(struct page) >= page_nr_frames)
+	    off / sizeof(struct page) >= page_frames())
 		return BF_NOT_FRAME;
 	return order > MAX_ORDER ? BF_BAD_ORDER : BF_OK;
 }
@@ -489,6 +490,12 @@ struct page *buddy_zone_take(struct zone *z, unsigned order, bool dip)
 void buddy_merge(struct page *pg, unsigned order)
 {
 	merge(pg, order);
+}
+
+void buddy_hot_add_block(struct zone *z, uint64_t pfn, unsigned order)
+{
+	__atomic_store_n(&z->present_pages, z->present_pages + (1UL << order), __ATOMIC_RELAXED);
+	merge(buddy_pfn_page(pfn), order);
 }
 
 /* Check and release under one hold of the block's zone lock (a frame's

@@ -116,7 +116,7 @@ static struct page *pcp_alloc_fast(struct buddy_pcp_cpu *pc, gfp_t gfp, unsigned
 	for (int z = pcp_first_zone(gfp); z >= ZONE_DMA; z--) {
 		struct buddy_pcp_list *l = &pc->list[z][order];
 
-		if (!mm_zones[z].present_pages)
+		if (!__atomic_load_n(&mm_zones[z].present_pages, __ATOMIC_RELAXED))
 			continue;
 		return l->count ? pcp_pop(pc, l, order) : NULL;
 	}
@@ -158,7 +158,7 @@ pcp_alloc_refill(struct buddy_pcp_cpu *pc, gfp_t gfp, unsigned order)
 	for (int z = pcp_first_zone(gfp); z >= ZONE_DMA; z--) {
 		struct buddy_pcp_list *l = &pc->list[z][order];
 
-		if (!mm_zones[z].present_pages)
+		if (!__atomic_load_n(&mm_zones[z].present_pages, __ATOMIC_RELAXED))
 			continue;
 		if (!l->count)
 			pcp_refill(pc, l, &mm_zones[z], order);
@@ -263,7 +263,7 @@ int buddy_pcp_free(struct page *pg, unsigned order)
 	int r = PCP_NO, z = 0;
 
 	if (order > BUDDY_PCP_ORDER || !pg || !page_map || off % sizeof(struct page) ||
-	    off / sizeof(struct page) >= page_nr_frames)
+	    off / sizeof(struct page) >= page_frames())
 		return -EAGAIN;   /* not a frame: the zone path names the mistake */
 	cpu = mm_cpu();
 	g = mm_cpu_gate(cpu);

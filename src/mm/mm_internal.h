@@ -56,6 +56,11 @@ void buddy_reset(void);
  * and maximal. */
 void buddy_add_initial_block(struct zone *z, uint64_t pfn, unsigned order);
 
+/* A block of frames a hot-add brought (page_hot_add), freed into z
+ * through the coalescing path and counted in its present pages; z's lock
+ * held. */
+void buddy_hot_add_block(struct zone *z, uint64_t pfn, unsigned order);
+
 /* Compute the zone's watermarks and page-list batch from its
  * present_pages (set-up: they are fixed from then on, read without the
  * zone lock). */

@@ -15,9 +15,12 @@
  *
  * Set-up runs under the mm lock, before any other CPU uses the mm (the
  * host calls it again only while no other thread does); each block goes
- * on its zone's lists under the zone's lock (mm/buddy.c), and a zone's
- * span, present_pages and watermarks are fixed from then on. Lock order:
- * mm lock -> zone lock, as everywhere (mm/buddy.c). */
+ * on its zone's lists under the zone's lock (mm/buddy.c). A zone's span,
+ * present_pages and watermarks change after that only at a hot-add
+ * (page_hot_add: the host's arenas that grow), under the mm lock and
+ * every zone lock; present_pages is stored atomically for the readers
+ * that skip empty zones without a lock. Lock order: mm lock -> zone
+ * lock, as everywhere (mm/buddy.c). */
 #include "mm/page.h"
 #include "mm/buddy.h"
 #include "mm/mm_env.h"
@@ -30,6 +33,7 @@
 struct page *page_map;
 uint64_t page_base_pfn;
 uint64_t page_nr_frames;
+uint64_t page_cap_frames;
 uintptr_t mm_virt_offset;
 uintptr_t page_virt_base;
 struct zone mm_zones[NR_ZONES];
@@ -285,6 +289,7 @@ static void page_state_reset(void)
 	page_map = NULL;
 	page_base_pfn = 0;
 	page_nr_frames = 0;
+	page_cap_frames = 0;
 	mm_virt_offset = 0;
 	page_virt_base = 0;
 	memset(mm_zones, 0, sizeof(mm_zones));
@@ -293,15 +298,18 @@ static void page_state_reset(void)
 	buddy_reset();
 }
 
+/* array: where the frame array lies in RAM, or empty when the caller gave
+ * it (l->frame_array). */
 static void page_build(const struct mm_layout *l, struct pfn_range span,
 		       struct pfn_range array)
 {
 	mm_virt_offset = l->virt_offset;
 	page_base_pfn = span.start;
 	page_nr_frames = span.end - span.start;
+	page_cap_frames = page_nr_frames + (l->frame_array ? l->hotadd_frames : 0);
 	page_virt_base = (span.start << PAGE_SHIFT) + l->virt_offset;
-	page_map = (struct page *)(uintptr_t)((array.start << PAGE_SHIFT) +
-					      l->virt_offset);
+	page_map = l->frame_array ? l->frame_array :
+		   (struct page *)(uintptr_t)((array.start << PAGE_SHIFT) + l->virt_offset);
 	page_zones_init(span.start, span.end);
 	page_map_clear();
 	for (int i = 0; i < l->nram; i++)
@@ -315,7 +323,7 @@ static void page_build(const struct mm_layout *l, struct pfn_range span,
 
 int page_alloc_init(const struct mm_layout *l)
 {
-	struct pfn_range span, array;
+	struct pfn_range span, array = { 0, 0 };
 	unsigned long flags = mm_lock();
 	int err;
 
@@ -323,7 +331,9 @@ int page_alloc_init(const struct mm_layout *l)
 	err = page_layout_check(l);
 	if (!err)
 		err = page_span(l, &span);
-	if (!err) {
+	if (!err && l->frame_array && l->hotadd_frames > UINT32_MAX - (span.end - span.start))
+		err = -EINVAL;   /* head_off must reach across the whole array */
+	if (!err && !l->frame_array) {
 		uint64_t bytes = (span.end - span.start) * sizeof(struct page);
 
 		err = page_place_array(l, pfn_up(bytes),
@@ -334,6 +344,58 @@ int page_alloc_init(const struct mm_layout *l)
 		page_build(l, span, array);
 	mm_unlock(flags);
 	return err;
+}
+
+/* The zone whose span holds pfn (the spans as page_zones_init drew them). */
+static unsigned page_zone_of(uint64_t pfn)
+{
+	unsigned z = ZONE_DMA;
+
+	while (z < ZONE_HIGH && pfn >= mm_zones[z].end_pfn)
+		z++;
+	return z;
+}
+
+int page_hot_add(phys_addr_t base, uint64_t size)
+{
+	unsigned long f = mm_lock(), zs[NR_ZONES];
+	uint64_t start = page_base_pfn + page_nr_frames, n = size >> PAGE_SHIFT, end, pfn;
+
+	if (!size || ((base | size) & (PAGE_SIZE - 1)) || !page_map ||
+	    base >> PAGE_SHIFT != start) {
+		mm_unlock(f);
+		return -EINVAL;
+	}
+	if (n > page_cap_frames - page_nr_frames) {
+		mm_unlock(f);
+		return -ENOSPC;
+	}
+	end = start + n;
+	buddy_zones_lock(zs);
+	page_zones_init(page_base_pfn, end);
+	for (pfn = start; pfn < end; pfn++) {
+		struct page *pg = &page_map[pfn - page_base_pfn];
+
+		memset(pg, 0, sizeof(*pg));
+		list_init(&pg->lru);
+		pg->owner = PAGE_OWNER_FREE;
+		pg->zone = (uint8_t)page_zone_of(pfn);
+	}
+	__atomic_store_n(&page_nr_frames, page_nr_frames + n, __ATOMIC_RELEASE);
+	for (pfn = start; pfn < end;) {
+		unsigned z = page_zone_of(pfn), order = MAX_ORDER;
+		uint64_t zend = mm_zones[z].end_pfn < end ? mm_zones[z].end_pfn : end;
+
+		while (order > 0 && ((pfn & ((1ULL << order) - 1)) || pfn + (1ULL << order) > zend))
+			order--;
+		buddy_hot_add_block(&mm_zones[z], pfn, order);
+		pfn += 1ULL << order;
+	}
+	for (int z = 0; z < NR_ZONES; z++)
+		buddy_zone_set_watermarks(&mm_zones[z]);
+	buddy_zones_unlock(zs);
+	mm_unlock(f);
+	return 0;
 }
 
 const struct zone *zone_get(enum zone_id id)

@@ -16,6 +16,12 @@
 static struct list_head shrinkers = LIST_HEAD_INIT(shrinkers);
 static int walker = -1;   /* the CPU walking the registry, -1: none */
 static struct shrinker_stats stats;
+static unsigned long (*grow_fn)(unsigned long bytes);   /* mm_set_grow */
+
+void mm_set_grow(unsigned long (*grow)(unsigned long bytes))
+{
+	__atomic_store_n(&grow_fn, grow, __ATOMIC_RELEASE);
+}
 
 static bool shrinker_on_list(struct shrinker *s)
 {
@@ -62,6 +68,7 @@ void shrinker_reset(void)
 	list_init(&shrinkers);
 	walker = -1;
 	stats = (struct shrinker_stats){ 0 };
+	__atomic_store_n(&grow_fn, NULL, __ATOMIC_RELEASE);
 	mm_unlock(f);
 }
 
@@ -145,15 +152,25 @@ unsigned long mm_drain_keepers(void)
 
 bool mm_reclaim(size_t bytes, gfp_t gfp, unsigned *round)
 {
+	unsigned long (*grow)(unsigned long) = __atomic_load_n(&grow_fn, __ATOMIC_ACQUIRE);
 	unsigned long freed = 0;
 
 	while (!freed && *round < MM_RECLAIM_MAX_ROUNDS) {
 		unsigned r = (*round)++;
 
-		if (r > 0 && (gfp & GFP_NOSHRINK))
+		if (r > 0 && (gfp & GFP_NOSHRINK) && !grow)
 			break;
 		if (!walk_enter())
 			return false;
+		if (r > 0 && grow && (freed = grow(bytes)) != 0) {
+			stats.bytes_grown += freed;   /* the walk's: one grower at a time */
+			walk_leave(0);
+			return true;   /* memory the system has, before any data is dropped */
+		}
+		if (r > 0 && (gfp & GFP_NOSHRINK)) {
+			walk_leave(0);
+			break;
+		}
 		if (r > 0)
 			freed = walk(false, bytes > MM_RECLAIM_BATCH ? bytes : MM_RECLAIM_BATCH);
 		freed += walk(true, ~0ul);

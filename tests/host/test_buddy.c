@@ -930,7 +930,8 @@ static void test_init_3g(void)
 	void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	struct mm_region ram = { 0x80000000ULL, size }, resv = { 0x80000000ULL, 2 * MiB };
-	struct mm_layout l = { &ram, 1, &resv, 1, 0, { 0x80200000ULL, 0x100000 } };
+	struct mm_layout l = { .ram = &ram, .nram = 1, .reserved = &resv, .nreserved = 1,
+				.kernel = { 0x80200000ULL, 0x100000 } };
 	struct timespec t0, t1;
 	struct page *pg;
 	double ms;
