@@ -46,6 +46,13 @@ int mm_host_init(void *arena, size_t bytes);
  * error. */
 int mm_host_init_growing(size_t initial, size_t reserved, size_t step);
 
+/* fork(2) in a threaded program: mm_atfork_prepare and _parent
+ * (mm/fork.h) around it, and in the child this: mm_atfork_child, then
+ * the indexes of the threads that did not come along are free again
+ * (their magazines and page lists stay with the index for the next
+ * thread that claims it). For pthread_atfork. */
+void mm_host_atfork_child(void);
+
 /* Bytes of the growing arena usable now (0: none set up). */
 size_t mm_host_arena_bytes(void);
 

@@ -5,6 +5,8 @@
  * (under the mm lock, so threads may report at once). */
 #include "mm/mm_env.h"
 #include "mm_host.h"
+#include "mm/fork.h"
+#include "mm/mm_host.h"
 
 #include <linux/membarrier.h>
 #include <pthread.h>
@@ -100,6 +102,14 @@ unsigned mm_host_cpu_claim(void)
 	mm_host_gate = &mm_cpu_gates[id - 1];
 	pthread_setspecific(cpu_key, (void *)(uintptr_t)id);
 	return id;
+}
+
+void mm_host_atfork_child(void)
+{
+	mm_atfork_child();
+	/* only this thread came along: the others' indexes are free again */
+	__atomic_store_n(&cpu_slots, mm_host_cpu_id ? 1ull << (mm_host_cpu_id - 1) : 0,
+			 __ATOMIC_RELEASE);
 }
 
 /* The lock is another thread's: spin a little, then give the CPU away

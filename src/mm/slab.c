@@ -550,6 +550,22 @@ static unsigned long caches_each(struct kmem_cache *c, unsigned long (*fn)(struc
 	return n;
 }
 
+static unsigned long fork_states[SLAB_MAX_CACHES];   /* slab_lock_all's */
+
+void slab_lock_all(void)
+{
+	for (int i = 0; i < SLAB_MAX_CACHES; i++)
+		if (slab_caches[i].live)
+			fork_states[i] = slab_lock(&slab_caches[i]);
+}
+
+void slab_unlock_all(void)
+{
+	for (int i = SLAB_MAX_CACHES - 1; i >= 0; i--)
+		if (slab_caches[i].live)
+			slab_unlock(&slab_caches[i], fork_states[i]);
+}
+
 /* Put every magazine of each live cache (c only, when not NULL) back on
  * its slabs, the gates stopped (mm lock held); returns the objects. */
 static unsigned long caches_drain(struct kmem_cache *c)

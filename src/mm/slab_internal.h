@@ -108,6 +108,11 @@ struct kmem_cache {
 unsigned long slab_lock(struct kmem_cache *c);
 void slab_unlock(struct kmem_cache *c, unsigned long state);
 
+/* Every live cache's lock, by index, and back in reverse (mm/fork.h: the
+ * mm lock held and the gates stopped, so no one else holds two). */
+void slab_lock_all(void);
+void slab_unlock_all(void);
+
 void *__kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp, void *caller);
 
 /* c NULL: free to whichever cache owns obj (kfree). Same errors as
