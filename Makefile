@@ -59,7 +59,7 @@ TSAN_TESTS  := test_threads test_zonelock test_hotadd
 HOST_TESTS  := $(patsubst tests/host/%.c,$(B)/host/tests/%,$(wildcard tests/host/test_*.c)) \
                $(patsubst %,$(B)/host/tests/%_tsan,$(TSAN_TESTS))
 
-.PHONY: all deps image run debug test test-host test-user test-qemu host-mm clean readme-transcript
+.PHONY: all deps image run debug test test-host test-user test-qemu host-mm host-malloc clean readme-transcript
 all: $(B)/kernel.elf
 
 deps:
@@ -132,6 +132,27 @@ debug: deps $(B)/kernel.elf $(IMAGE)
 	$(QEMU) $(QEMU_ARGS) -gdb tcp::$(GDB_PORT) -S
 
 # ---- host builds ---------------------------------------------------------
+# libtally.so (make host-malloc): src/mm and the host glue, position
+# independent, every symbol hidden but the allocation functions of
+# src/preload/libtally.c; initial-exec TLS (it is preloaded, never
+# dlopened), so a thread's index is one load from the thread pointer.
+PIC_SRC   := $(sort $(wildcard src/mm/*.c src/host/*.c)) src/lib/printf.c src/lib/escape.c src/lib/utf8.c \
+             src/preload/libtally.c
+PIC_FLAGS := -O2 -g -fPIC -fvisibility=hidden -ftls-model=initial-exec -fno-plt
+
+$(B)/host/pic/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $< (pic)"
+	$(Q)$(HOST_CC) $(HOST_WARN) $(PIC_FLAGS) -MMD -MP -c $< -o $@
+
+$(B)/host/libtally.so: $(patsubst src/%.c,$(B)/host/pic/%.o,$(PIC_SRC))
+	@echo "  LD      $@"
+	$(Q)$(HOST_CC) -shared -Wl,--no-undefined -Wl,-z,now $^ -lpthread -o $@
+
+host-malloc: $(B)/host/libtally.so
+
+-include $(wildcard $(B)/host/pic/*/*.d)
+
 $(B)/host/san/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $< (sanitizers)"

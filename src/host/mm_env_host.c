@@ -214,6 +214,7 @@ unsigned long long mm_clock_ms(void)
 unsigned long mm_host_reports;
 char mm_host_last_report[256];
 int mm_host_quiet;
+void (*mm_host_report_hook)(const char *text);
 
 void mm_report(const char *fmt, ...)
 {
@@ -226,5 +227,7 @@ void mm_report(const char *fmt, ...)
 	va_end(ap);
 	if (!mm_host_quiet)
 		fprintf(stderr, "mm: %s\n", mm_host_last_report);
+	if (mm_host_report_hook)
+		mm_host_report_hook(mm_host_last_report);
 	mm_unlock(s);
 }

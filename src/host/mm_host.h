@@ -13,6 +13,10 @@ extern char mm_host_last_report[256];
 /* Non-zero: count reports but do not print them (noisy tests). */
 extern int mm_host_quiet;
 
+/* Called with each report's text after it is printed, under the mm lock
+ * (libtally.so's TALLY_BAD_FREE=abort aborts there); NULL: none. */
+extern void (*mm_host_report_hook)(const char *text);
+
 /* Times every gate was stopped (mm_gates_stop), since start: tests
  * measure how often the fast paths of every thread were held up. */
 extern unsigned long mm_host_gate_stops;

@@ -7,7 +7,8 @@ compared, their wall time and peak resident set measured.
 
 Workloads (Debian's programs; inputs generated here from fixed seeds):
   python   /usr/bin/python3 builds and drops large dicts, lists and
-           strings, and prints a digest of what it built;
+           strings, and prints a digest of what it built (PYTHONMALLOC=malloc:
+           every object through malloc, not pymalloc's own arenas);
   sort     coreutils' sort (LC_ALL=C) of a generated file of words and
            numbers (50 MB full, 2 MB tiny);
   gcc      gcc -O2 -c of a generated C file (many functions with loops,
@@ -221,7 +222,9 @@ def run_workload(name, d, size, extra_env):
     """Run workload name in directory d under extra_env: (wall seconds,
     peak RSS KiB, output digest, first failure or None)."""
     steps, outputs = WORKLOADS[name](d, size)
-    env = dict(os.environ, LC_ALL="C", **GIT_ENV)
+    # PYTHONMALLOC=malloc: Python's small objects through malloc too (its
+    # own pymalloc would serve them from arenas it maps itself).
+    env = dict(os.environ, LC_ALL="C", PYTHONMALLOC="malloc", **GIT_ENV)
     env.pop("LD_PRELOAD", None)
     env.pop("TALLY_MODE", None)
     peak, fail = 0, None

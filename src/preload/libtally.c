@@ -1,0 +1,604 @@
+/* libtally.c - Tally's allocators as the C library's malloc:
+ * build/host/libtally.so (make host-malloc), for LD_PRELOAD.
+ *
+ * Every allocation function of C and POSIX, with glibc's semantics
+ * (malloc(3), posix_memalign(3), malloc_usable_size(3)), over the mm stack
+ * of src/mm compiled for the host: kmem_try_alloc / kfree / krealloc in the
+ * mode TALLY_MODE names, in an arena that grows from the system as it
+ * fills (mm_host_init_growing: address space reserved, frames hot-added as
+ * needed). Blocks over HUGE_MIN (2 MiB) are mapped on their own, as glibc
+ * maps blocks over its mmap threshold, and unmapped when freed; a table
+ * of them (huge_*) says which pointers they are, so nothing is trusted
+ * that was not handed out.
+ *
+ * Set-up happens at the first call, in whatever thread makes it (the
+ * dynamic loader's, usually, before main): the environment is read once,
+ * the arena reserved, the fork handlers registered. Calls made while it
+ * runs (by the C library, for the very things set-up uses) are served
+ * from a small static area (boot_*) whose blocks are never reused, and
+ * whose frees are accepted and ignored.
+ *
+ * Configuration, read once (bad values: one line on stderr, the default
+ * kept):
+ *   TALLY_MODE=simple|twotier|hybrid   (default hybrid)
+ *   TALLY_STATS=1                      a memstat-style summary on stderr at exit
+ *   TALLY_FAULTINJ=probability=P,interval=N,times=N,seed=N
+ *                                      the kernel's failslab-style knobs
+ *                                      (mm/faultinj.h): malloc returns NULL
+ *   TALLY_BAD_FREE=abort|report        (default abort) what a wrong free or a
+ *                                      corruption the allocator finds does
+ *                                      after its report: abort, as glibc
+ *                                      does, or count it and go on */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "mm/buddy.h"
+#include "mm/faultinj.h"
+#include "mm/fork.h"
+#include "mm/kmalloc.h"
+#include "mm/mm_host.h"
+#include "mm/stats.h"
+#include "../host/mm_host.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define ALIGN 16                          /* every block's alignment at least */
+#define HUGE_MIN ((size_t)2 << 20)        /* larger: mapped on its own */
+#define INITIAL ((size_t)8 << 20)         /* the arena's first usable part */
+#define RESERVE_MIN ((size_t)64 << 20)
+
+/* ---- state ---------------------------------------------------------------- */
+
+enum { TL_UNSET, TL_SETTING_UP, TL_READY, TL_BROKEN };
+
+static int tl_state;                  /* atomic */
+static pthread_t tl_setter;           /* the thread setting up */
+static int tl_mode = MM_MODE_HYBRID;
+static bool tl_stats, tl_bad_free_report;
+
+/* ---- the boot area: calls made during set-up ------------------------------ */
+
+static _Alignas(ALIGN) unsigned char boot_area[64 << 10];
+static size_t boot_used;              /* under tl_state == TL_SETTING_UP only */
+
+static bool is_boot(const void *p)
+{
+	return (const unsigned char *)p >= boot_area &&
+	       (const unsigned char *)p < boot_area + sizeof(boot_area);
+}
+
+/* A block of the boot area: its size in the 16 bytes before it. */
+static void *boot_alloc(size_t n)
+{
+	size_t need = ALIGN + ((n + ALIGN - 1) & ~(size_t)(ALIGN - 1));
+	unsigned char *p;
+
+	if (n > sizeof(boot_area) || need > sizeof(boot_area) - boot_used) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = boot_area + boot_used;
+	boot_used += need;
+	*(size_t *)p = n;
+	return p + ALIGN;
+}
+
+static size_t boot_size(const void *p)
+{
+	return *(const size_t *)((const unsigned char *)p - ALIGN);
+}
+
+/* ---- huge blocks: mapped one by one, known by a table --------------------- */
+
+struct huge {
+	uintptr_t addr;       /* the block handed out; 0 empty, 1 deleted */
+	size_t len;           /* usable bytes */
+	uintptr_t map;        /* the mapping: [map, map + map_len) */
+	size_t map_len;
+};
+
+static struct huge *huge_tab;         /* open addressing, under huge_lock */
+static size_t huge_cap, huge_used, huge_count;
+static uint64_t huge_bytes, huge_peak;
+static int huge_lock_word;
+
+static void huge_lock(void)
+{
+	while (__atomic_exchange_n(&huge_lock_word, 1, __ATOMIC_ACQUIRE))
+		sched_yield();
+}
+
+static void huge_unlock(void)
+{
+	__atomic_store_n(&huge_lock_word, 0, __ATOMIC_RELEASE);
+}
+
+static size_t huge_slot(uintptr_t a, size_t cap)
+{
+	return (size_t)((a >> 12) * 0x9e3779b97f4a7c15ull) & (cap - 1);
+}
+
+/* The entry of a (a live huge block), or NULL. huge_lock held. */
+static struct huge *huge_find(uintptr_t a)
+{
+	if (!huge_cap)
+		return NULL;
+	for (size_t i = huge_slot(a, huge_cap);; i = (i + 1) & (huge_cap - 1)) {
+		if (huge_tab[i].addr == a)
+			return &huge_tab[i];
+		if (huge_tab[i].addr == 0)
+			return NULL;
+	}
+}
+
+/* Room for one more entry (the table doubled and rehashed when 3/4 used,
+ * deleted slots counted). false: the system refused the memory. */
+static bool huge_room(void)
+{
+	struct huge *old = huge_tab, *tab;
+	size_t cap = huge_cap ? huge_cap * 2 : 256, oldcap = huge_cap;
+
+	if (huge_cap && (huge_used + 1) * 4 < huge_cap * 3)
+		return true;
+	if (huge_cap && huge_count * 2 < huge_cap)
+		cap = huge_cap;   /* mostly deleted slots: rehash in place of growing */
+	tab = mmap(NULL, cap * sizeof(*tab), PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (tab == MAP_FAILED)
+		return false;
+	huge_tab = tab;
+	huge_cap = cap;
+	huge_used = huge_count;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].addr > 1) {
+			size_t j = huge_slot(old[i].addr, cap);
+
+			while (tab[j].addr)
+				j = (j + 1) & (cap - 1);
+			tab[j] = old[i];
+		}
+	if (old)
+		munmap(old, oldcap * sizeof(*old));
+	return true;
+}
+
+static void *huge_alloc(size_t n, size_t align)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), len, map_len;
+	uintptr_t map, addr;
+	void *m;
+
+	if (align < pg)
+		align = pg;
+	len = (n + pg - 1) & ~(pg - 1);
+	if (len < n || len + align < len ||
+	    faultinj_should_fail(FI_PAGE, n, GFP_KERNEL)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	map_len = len + align - pg;
+	m = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	map = (uintptr_t)m;
+	addr = (map + align - 1) & ~(uintptr_t)(align - 1);
+	huge_lock();
+	if (!huge_room()) {
+		huge_unlock();
+		munmap(m, map_len);
+		errno = ENOMEM;
+		return NULL;
+	}
+	{
+		size_t i = huge_slot(addr, huge_cap);
+
+		while (huge_tab[i].addr > 1)
+			i = (i + 1) & (huge_cap - 1);
+		huge_used += huge_tab[i].addr == 0;
+		huge_tab[i] = (struct huge){ addr, len, map, map_len };
+	}
+	huge_count++;
+	huge_bytes += len;
+	if (huge_bytes > huge_peak)
+		huge_peak = huge_bytes;
+	huge_unlock();
+	return (void *)addr;
+}
+
+/* Free p if it is a huge block: true; false when it is not one. */
+static bool huge_free(const void *p)
+{
+	struct huge *h, e;
+
+	huge_lock();
+	h = huge_find((uintptr_t)p);
+	if (!h) {
+		huge_unlock();
+		return false;
+	}
+	e = *h;
+	h->addr = 1;   /* deleted */
+	huge_count--;
+	huge_bytes -= e.len;
+	huge_unlock();
+	munmap((void *)e.map, e.map_len);
+	return true;
+}
+
+/* Usable bytes of huge block p, 0 when p is not one. */
+static size_t huge_size(const void *p)
+{
+	struct huge *h;
+	size_t n;
+
+	huge_lock();
+	h = huge_find((uintptr_t)p);
+	n = h ? h->len : 0;
+	huge_unlock();
+	return n;
+}
+
+/* ---- configuration -------------------------------------------------------- */
+
+static void say(const char *what, const char *value, const char *why)
+{
+	fprintf(stderr, "libtally: %s=%s: %s\n", what, value, why);
+}
+
+/* "key=value,..." into the fault injection knobs; 0, or -1 when malformed. */
+static int parse_faultinj(const char *s, struct faultinj_config *c)
+{
+	char key[16];
+
+	*c = (struct faultinj_config){ .probability = 100, .times = -1, .scope = FI_ALL, .seed = 1 };
+	while (*s) {
+		size_t k = 0;
+		unsigned long long v;
+		char *end;
+
+		while (*s && *s != '=' && k < sizeof(key) - 1)
+			key[k++] = *s++;
+		key[k] = '\0';
+		if (*s++ != '=' || *s < '0' || *s > '9')
+			return -1;
+		errno = 0;
+		v = strtoull(s, &end, 10);
+		if (errno || (*end && *end != ','))
+			return -1;
+		s = *end ? end + 1 : end;
+		if (!strcmp(key, "probability") && v <= 100)
+			c->probability = (unsigned)v;
+		else if (!strcmp(key, "interval"))
+			c->interval = (unsigned long)v;
+		else if (!strcmp(key, "times") && v <= (unsigned long long)LONG_MAX)
+			c->times = (long)v;
+		else if (!strcmp(key, "seed"))
+			c->seed = v;
+		else
+			return -1;
+	}
+	return 0;
+}
+
+static void configure(void)
+{
+	const char *mode = getenv("TALLY_MODE"), *stats = getenv("TALLY_STATS");
+	const char *fi = getenv("TALLY_FAULTINJ"), *bad = getenv("TALLY_BAD_FREE");
+	struct faultinj_config cfg;
+
+	if (mode && mm_mode_parse(mode) >= 0)
+		tl_mode = mm_mode_parse(mode);
+	else if (mode)
+		say("TALLY_MODE", mode, "not simple, twotier or hybrid; hybrid it is");
+	if (stats && !strcmp(stats, "1"))
+		tl_stats = true;
+	else if (stats && strcmp(stats, "0"))
+		say("TALLY_STATS", stats, "not 0 or 1; no summary");
+	if (bad && !strcmp(bad, "report"))
+		tl_bad_free_report = true;
+	else if (bad && strcmp(bad, "abort"))
+		say("TALLY_BAD_FREE", bad, "not abort or report; abort it is");
+	if (fi && (parse_faultinj(fi, &cfg) || faultinj_set(&cfg)))
+		say("TALLY_FAULTINJ", fi, "not probability=P,interval=N,times=N,seed=N; no injection");
+}
+
+/* ---- reports, the exit summary -------------------------------------------- */
+
+static void on_report(const char *text)
+{
+	(void)text;
+	if (tl_bad_free_report)
+		return;
+	fprintf(stderr, "libtally: aborting (TALLY_BAD_FREE=report would count it and go on)\n");
+	abort();
+}
+
+static void summary(void)
+{
+	struct mm_stats s;
+
+	if (!tl_stats || __atomic_load_n(&tl_state, __ATOMIC_ACQUIRE) != TL_READY)
+		return;
+	mm_stats_get(&s);
+	fprintf(stderr,
+		"libtally: mode: %s\n"
+		"libtally: requests: %lu\n"
+		"libtally: failures: %lu (injected %lu)\n"
+		"libtally: arena_bytes: %zu\n"
+		"libtally: peak_bytes: %llu\n"
+		"libtally: huge_blocks: %zu (peak %llu bytes)\n"
+		"libtally: fragmentation: %u.%u%% (%s)\n"
+		"libtally: bad_frees: %lu\n"
+		"libtally: health: %s%s%s%s\n",
+		mm_mode_str(s.mode), s.requests, s.failures, s.fail_injected,
+		mm_host_arena_bytes(),
+		(unsigned long long)s.buddy.peak_pages_in_use * PAGE_SIZE,
+		huge_count, (unsigned long long)huge_peak,
+		s.frag_pm / 10, s.frag_pm % 10, s.frag_measure, s.wrong_frees,
+		mm_health_name(s.health), s.health == MM_HEALTHY ? "" : " (",
+		s.health == MM_HEALTHY ? "" : s.reason, s.health == MM_HEALTHY ? "" : ")");
+}
+
+/* ---- set-up ---------------------------------------------------------------- */
+
+static size_t reserve_size(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+	uint64_t ram = pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : (uint64_t)1 << 32;
+	uint64_t cap = (uint64_t)UINT32_MAX * 4096;
+
+	return (size_t)(ram > cap ? cap : ram);
+}
+
+static void set_up(void)
+{
+	size_t reserve = reserve_size();
+	int rc;
+
+	tl_setter = pthread_self();
+	configure();
+	do {   /* an address-space limit (ulimit -v) may refuse all of RAM */
+		rc = mm_host_init_growing(INITIAL, reserve, 0);
+		reserve /= 2;
+	} while (rc == -ENOMEM && reserve >= RESERVE_MIN);
+	if (rc || mm_set_mode(tl_mode)) {
+		fprintf(stderr, "libtally: cannot set the allocator up (%d): every allocation fails\n", rc);
+		__atomic_store_n(&tl_state, TL_BROKEN, __ATOMIC_RELEASE);
+		return;
+	}
+	mm_host_report_hook = on_report;
+	pthread_atfork(mm_atfork_prepare, mm_atfork_parent, mm_host_atfork_child);
+	atexit(summary);
+	__atomic_store_n(&tl_state, TL_READY, __ATOMIC_RELEASE);
+}
+
+/* Ready: true. Being set up by this thread: false (serve from the boot
+ * area). Others wait for the setter. */
+static bool ready_slow(void)
+{
+	int st = TL_UNSET;
+
+	if (__atomic_compare_exchange_n(&tl_state, &st, TL_SETTING_UP, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		set_up();
+		return __atomic_load_n(&tl_state, __ATOMIC_ACQUIRE) == TL_READY;
+	}
+	if (st == TL_SETTING_UP && pthread_equal(tl_setter, pthread_self()))
+		return false;
+	while ((st = __atomic_load_n(&tl_state, __ATOMIC_ACQUIRE)) == TL_SETTING_UP)
+		sched_yield();
+	return st == TL_READY;
+}
+
+static inline bool ready(void)
+{
+	return __builtin_expect(__atomic_load_n(&tl_state, __ATOMIC_ACQUIRE) == TL_READY, 1) ||
+	       ready_slow();
+}
+
+/* ---- the allocation functions ---------------------------------------------- */
+
+/* n bytes at align (a power of two), errno ENOMEM on failure. */
+static void *tl_alloc(size_t n, size_t align, gfp_t gfp)
+{
+	void *p;
+
+	if (!ready()) {
+		if (__atomic_load_n(&tl_state, __ATOMIC_ACQUIRE) == TL_BROKEN) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		return align <= ALIGN ? boot_alloc(n ? n : 1) : NULL;
+	}
+	if (n == 0)
+		n = 1;   /* a unique pointer, as glibc gives */
+	if (n > HUGE_MIN || align > KMALLOC_MAX_ALIGN)
+		return huge_alloc(n, align);   /* fresh mappings are zero: calloc's too */
+	if (kmem_try_alloc(n, align < ALIGN ? ALIGN : align, gfp, &p) != 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return p;
+}
+
+static void tl_free(void *p)
+{
+	if (!p || is_boot(p))
+		return;
+	if (__atomic_load_n(&tl_state, __ATOMIC_ACQUIRE) != TL_READY) {
+		on_report("free before set-up");
+		return;
+	}
+	if (huge_free(p))
+		return;
+	kfree(p);   /* a pointer that is no block is refused and reported */
+}
+
+static size_t tl_usable(const void *p)
+{
+	size_t n;
+
+	if (!p)
+		return 0;
+	if (is_boot(p))
+		return boot_size(p);
+	if ((n = huge_size(p)) != 0)
+		return n;
+	return ksize(p);
+}
+
+EXPORT void *malloc(size_t n)
+{
+	return tl_alloc(n, ALIGN, GFP_KERNEL);
+}
+
+EXPORT void free(void *p)
+{
+	tl_free(p);
+}
+
+EXPORT void *calloc(size_t n, size_t size)
+{
+	size_t total;
+
+	if (__builtin_mul_overflow(n, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return tl_alloc(total, ALIGN, GFP_KERNEL | GFP_ZERO);
+}
+
+EXPORT void *realloc(void *p, size_t n)
+{
+	size_t old;
+	void *q;
+
+	if (!p)
+		return malloc(n);
+	if (n == 0) {   /* glibc: frees p, returns NULL */
+		free(p);
+		return NULL;
+	}
+	old = tl_usable(p);
+	if (is_boot(p) || huge_size(p)) {
+		if (n <= old && (is_boot(p) || n > HUGE_MIN))
+			return p;
+		q = malloc(n);
+		if (q) {
+			memcpy(q, p, old < n ? old : n);
+			free(p);
+		}
+		return q;
+	}
+	if (n > HUGE_MIN) {
+		if (!old) {
+			kfree(p);   /* no block: reported, refused */
+			errno = EINVAL;
+			return NULL;
+		}
+		q = malloc(n);
+		if (q) {
+			memcpy(q, p, old);
+			kfree(p);
+		}
+		return q;
+	}
+	if (!ready())
+		return NULL;
+	q = krealloc(p, n, GFP_KERNEL);
+	if (!q)
+		errno = ENOMEM;
+	return q;
+}
+
+EXPORT void *reallocarray(void *p, size_t n, size_t size)
+{
+	size_t total;
+
+	if (__builtin_mul_overflow(n, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return realloc(p, total);
+}
+
+EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+	int saved = errno;
+	void *p;
+
+	if (!align || (align & (align - 1)) || align % sizeof(void *))
+		return EINVAL;
+	p = tl_alloc(n, align, GFP_KERNEL);
+	errno = saved;   /* posix_memalign does not set errno */
+	if (!p)
+		return ENOMEM;
+	*out = p;
+	return 0;
+}
+
+EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+	if (!align || (align & (align - 1))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return tl_alloc(n, align, GFP_KERNEL);
+}
+
+EXPORT void *memalign(size_t align, size_t n)
+{
+	if (!align || (align & (align - 1))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return tl_alloc(n, align, GFP_KERNEL);
+}
+
+EXPORT void *valloc(size_t n)
+{
+	return tl_alloc(n, (size_t)sysconf(_SC_PAGESIZE), GFP_KERNEL);
+}
+
+EXPORT void *pvalloc(size_t n)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+
+	if (n + pg < n) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return tl_alloc(((n ? n : 1) + pg - 1) & ~(pg - 1), pg, GFP_KERNEL);
+}
+
+EXPORT size_t malloc_usable_size(void *p)
+{
+	return tl_usable(p);
+}
+
+EXPORT void free_sized(void *p, size_t n)
+{
+	(void)n;
+	tl_free(p);
+}
+
+EXPORT void free_aligned_sized(void *p, size_t align, size_t n)
+{
+	(void)align;
+	(void)n;
+	tl_free(p);
+}
+
+EXPORT void cfree(void *p)
+{
+	tl_free(p);
+}
