@@ -151,6 +151,22 @@ $(B)/host/libtally.so: $(patsubst src/%.c,$(B)/host/pic/%.o,$(PIC_SRC))
 
 host-malloc: $(B)/host/libtally.so
 
+# tests/preload: malloc_prog built plainly (run under LD_PRELOAD) and, with
+# the library's own objects under AddressSanitizer, calling tally_malloc
+# & co. (ASan keeps the system's malloc for itself).
+PRELOAD_TESTS := $(B)/host/preload/malloc_prog $(B)/host/preload/malloc_prog_asan
+
+$(B)/host/preload/malloc_prog: tests/preload/malloc_prog.c
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $<"
+	$(Q)$(HOST_CC) -std=gnu11 $(WARN) -O1 -g -pthread $< -o $@
+
+$(B)/host/preload/malloc_prog_asan: tests/preload/malloc_prog.c src/preload/libtally.c $(B)/host/libmm_san.a
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $< (asan, tally_malloc)"
+	$(Q)$(HOST_CC) $(HOST_WARN) -std=gnu11 $(HOST_SAN) -DUSE_TALLY_API -DLIBTALLY_NO_OVERRIDE \
+		tests/preload/malloc_prog.c src/preload/libtally.c $(B)/host/libmm_san.a -lpthread -o $@
+
 -include $(wildcard $(B)/host/pic/*/*.d)
 
 $(B)/host/san/%.o: src/%.c
@@ -220,8 +236,10 @@ include mk/kbench.mk
 include mk/bench.mk
 
 # ---- tests ---------------------------------------------------------------
-test: deps $(B)/kernel.elf $(IMAGE) $(HOST_TESTS) $(USER_PROGS) $(USER_SDK)
+test: deps $(B)/kernel.elf $(IMAGE) $(HOST_TESTS) $(USER_PROGS) $(USER_SDK) \
+		$(B)/host/libtally.so $(PRELOAD_TESTS)
 	@python3 tests/run.py $(HOST_TESTS) $(sort $(wildcard tests/user/test_*.py)) \
+		$(sort $(wildcard tests/preload/test_*.py)) \
 		$(sort $(wildcard tests/qemu/test_*.py)) \
 		tests/fuzz/smoke.py $(sort $(wildcard tests/bench/smoke_*.py)) \
 		$(sort $(wildcard tests/lint/test_*.py))

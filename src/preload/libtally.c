@@ -47,8 +47,8 @@
 #include "mm/mm_host.h"
 #include "mm/stats.h"
 #include "../host/mm_host.h"
+#include "preload/libtally.h"
 
-#define EXPORT __attribute__((visibility("default")))
 #define ALIGN 16                          /* every block's alignment at least */
 #define HUGE_MIN ((size_t)2 << 20)        /* larger: mapped on its own */
 #define INITIAL ((size_t)8 << 20)         /* the arena's first usable part */
@@ -289,11 +289,16 @@ static int parse_faultinj(const char *s, struct faultinj_config *c)
 	return 0;
 }
 
+static struct faultinj_config tl_faultinj;
+static bool tl_faultinj_on;
+
+/* Read the variables (before the allocator is set up: fault injection is
+ * turned on after, since kmalloc_init resets it). */
 static void configure(void)
 {
 	const char *mode = getenv("TALLY_MODE"), *stats = getenv("TALLY_STATS");
 	const char *fi = getenv("TALLY_FAULTINJ"), *bad = getenv("TALLY_BAD_FREE");
-	struct faultinj_config cfg;
+	struct faultinj_config probe;
 
 	if (mode && mm_mode_parse(mode) >= 0)
 		tl_mode = mm_mode_parse(mode);
@@ -307,7 +312,12 @@ static void configure(void)
 		tl_bad_free_report = true;
 	else if (bad && strcmp(bad, "abort"))
 		say("TALLY_BAD_FREE", bad, "not abort or report; abort it is");
-	if (fi && (parse_faultinj(fi, &cfg) || faultinj_set(&cfg)))
+	if (fi && !parse_faultinj(fi, &tl_faultinj)) {
+		probe = tl_faultinj;   /* faultinj_set's own checks, then off again */
+		tl_faultinj_on = faultinj_set(&probe) == 0;
+		faultinj_off();
+	}
+	if (fi && !tl_faultinj_on)
 		say("TALLY_FAULTINJ", fi, "not probability=P,interval=N,times=N,seed=N; no injection");
 }
 
@@ -375,6 +385,8 @@ static void set_up(void)
 		__atomic_store_n(&tl_state, TL_BROKEN, __ATOMIC_RELEASE);
 		return;
 	}
+	if (tl_faultinj_on)
+		faultinj_set(&tl_faultinj);
 	mm_host_report_hook = on_report;
 	pthread_atfork(mm_atfork_prepare, mm_atfork_parent, mm_host_atfork_child);
 	atexit(summary);
@@ -403,6 +415,13 @@ static inline bool ready(void)
 {
 	return __builtin_expect(__atomic_load_n(&tl_state, __ATOMIC_ACQUIRE) == TL_READY, 1) ||
 	       ready_slow();
+}
+
+/* Set up when the library is loaded, if no call came first: so a program
+ * that never allocates still reads its variables and has its summary. */
+__attribute__((constructor)) static void load(void)
+{
+	ready();
 }
 
 /* ---- the allocation functions ---------------------------------------------- */
@@ -456,17 +475,17 @@ static size_t tl_usable(const void *p)
 	return ksize(p);
 }
 
-EXPORT void *malloc(size_t n)
+void *tally_malloc(size_t n)
 {
 	return tl_alloc(n, ALIGN, GFP_KERNEL);
 }
 
-EXPORT void free(void *p)
+void tally_free(void *p)
 {
 	tl_free(p);
 }
 
-EXPORT void *calloc(size_t n, size_t size)
+void *tally_calloc(size_t n, size_t size)
 {
 	size_t total;
 
@@ -477,25 +496,25 @@ EXPORT void *calloc(size_t n, size_t size)
 	return tl_alloc(total, ALIGN, GFP_KERNEL | GFP_ZERO);
 }
 
-EXPORT void *realloc(void *p, size_t n)
+void *tally_realloc(void *p, size_t n)
 {
 	size_t old;
 	void *q;
 
 	if (!p)
-		return malloc(n);
+		return tally_malloc(n);
 	if (n == 0) {   /* glibc: frees p, returns NULL */
-		free(p);
+		tally_free(p);
 		return NULL;
 	}
 	old = tl_usable(p);
 	if (is_boot(p) || huge_size(p)) {
 		if (n <= old && (is_boot(p) || n > HUGE_MIN))
 			return p;
-		q = malloc(n);
+		q = tally_malloc(n);
 		if (q) {
 			memcpy(q, p, old < n ? old : n);
-			free(p);
+			tally_free(p);
 		}
 		return q;
 	}
@@ -505,7 +524,7 @@ EXPORT void *realloc(void *p, size_t n)
 			errno = EINVAL;
 			return NULL;
 		}
-		q = malloc(n);
+		q = tally_malloc(n);
 		if (q) {
 			memcpy(q, p, old);
 			kfree(p);
@@ -520,7 +539,7 @@ EXPORT void *realloc(void *p, size_t n)
 	return q;
 }
 
-EXPORT void *reallocarray(void *p, size_t n, size_t size)
+void *tally_reallocarray(void *p, size_t n, size_t size)
 {
 	size_t total;
 
@@ -528,10 +547,10 @@ EXPORT void *reallocarray(void *p, size_t n, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	return realloc(p, total);
+	return tally_realloc(p, total);
 }
 
-EXPORT int posix_memalign(void **out, size_t align, size_t n)
+int tally_posix_memalign(void **out, size_t align, size_t n)
 {
 	int saved = errno;
 	void *p;
@@ -546,7 +565,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	return 0;
 }
 
-EXPORT void *aligned_alloc(size_t align, size_t n)
+void *tally_aligned_alloc(size_t align, size_t n)
 {
 	if (!align || (align & (align - 1))) {
 		errno = EINVAL;
@@ -555,7 +574,7 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
 	return tl_alloc(n, align, GFP_KERNEL);
 }
 
-EXPORT void *memalign(size_t align, size_t n)
+void *tally_memalign(size_t align, size_t n)
 {
 	if (!align || (align & (align - 1))) {
 		errno = EINVAL;
@@ -564,12 +583,12 @@ EXPORT void *memalign(size_t align, size_t n)
 	return tl_alloc(n, align, GFP_KERNEL);
 }
 
-EXPORT void *valloc(size_t n)
+void *tally_valloc(size_t n)
 {
 	return tl_alloc(n, (size_t)sysconf(_SC_PAGESIZE), GFP_KERNEL);
 }
 
-EXPORT void *pvalloc(size_t n)
+void *tally_pvalloc(size_t n)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 
@@ -580,25 +599,45 @@ EXPORT void *pvalloc(size_t n)
 	return tl_alloc(((n ? n : 1) + pg - 1) & ~(pg - 1), pg, GFP_KERNEL);
 }
 
-EXPORT size_t malloc_usable_size(void *p)
+size_t tally_malloc_usable_size(void *p)
 {
 	return tl_usable(p);
 }
 
-EXPORT void free_sized(void *p, size_t n)
+void tally_free_sized(void *p, size_t n)
 {
 	(void)n;
 	tl_free(p);
 }
 
-EXPORT void free_aligned_sized(void *p, size_t align, size_t n)
+void tally_free_aligned_sized(void *p, size_t align, size_t n)
 {
 	(void)align;
 	(void)n;
 	tl_free(p);
 }
 
-EXPORT void cfree(void *p)
+void tally_cfree(void *p)
 {
 	tl_free(p);
 }
+
+/* The C library's names (unless built into a test that keeps the system's:
+ * LIBTALLY_NO_OVERRIDE, the AddressSanitizer build of tests/preload). */
+#ifndef LIBTALLY_NO_OVERRIDE
+#define ALIAS(name, impl) extern __typeof__(impl) name __attribute__((alias(#impl), visibility("default")))
+ALIAS(malloc, tally_malloc);
+ALIAS(free, tally_free);
+ALIAS(calloc, tally_calloc);
+ALIAS(realloc, tally_realloc);
+ALIAS(reallocarray, tally_reallocarray);
+ALIAS(posix_memalign, tally_posix_memalign);
+ALIAS(aligned_alloc, tally_aligned_alloc);
+ALIAS(memalign, tally_memalign);
+ALIAS(valloc, tally_valloc);
+ALIAS(pvalloc, tally_pvalloc);
+ALIAS(malloc_usable_size, tally_malloc_usable_size);
+ALIAS(free_sized, tally_free_sized);
+ALIAS(free_aligned_sized, tally_free_aligned_sized);
+ALIAS(cfree, tally_cfree);
+#endif

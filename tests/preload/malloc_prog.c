@@ -1,0 +1,322 @@
+/* malloc_prog.c - a program for tests/preload/test_libtally.py to run
+ * under LD_PRELOAD=build/host/libtally.so (built plainly), and, built with
+ * -DUSE_TALLY_API against the library's objects under AddressSanitizer,
+ * calling tally_malloc & co. directly (ASan keeps the system's malloc).
+ *
+ *   malloc_prog api           glibc's contract of every function (malloc(3),
+ *                             posix_memalign(3)...): "api: ok" or FAIL lines
+ *   malloc_prog threads       8 threads, blocks handed between them and freed
+ *                             by another thread, patterns checked
+ *   malloc_prog fork          4 threads allocating while the main one forks
+ *                             10 times; each child allocates and exits 0
+ *   malloc_prog faultinj N    N mallocs of 64 bytes: "nulls: K", "errno: ENOMEM"
+ *   malloc_prog double|interior|stack
+ *                             a wrong free (a block twice, a pointer inside
+ *                             a block, a stack address; "freeing PTR" on
+ *                             stderr first), then "survived"
+ * Exit status 0 when every check held. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifdef USE_TALLY_API
+#include "preload/libtally.h"
+#define M(n) tally_malloc(n)
+#define F(p) tally_free(p)
+#define C(n, s) tally_calloc(n, s)
+#define R(p, n) tally_realloc(p, n)
+#define RA(p, n, s) tally_reallocarray(p, n, s)
+#define PM(o, a, n) tally_posix_memalign(o, a, n)
+#define AA(a, n) tally_aligned_alloc(a, n)
+#define MA(a, n) tally_memalign(a, n)
+#define VA(n) tally_valloc(n)
+#define PVA(n) tally_pvalloc(n)
+#define US(p) tally_malloc_usable_size(p)
+#else
+#include <malloc.h>
+#define M(n) malloc(n)
+#define F(p) free(p)
+#define C(n, s) calloc(n, s)
+#define R(p, n) realloc(p, n)
+#define RA(p, n, s) reallocarray(p, n, s)
+#define PM(o, a, n) posix_memalign(o, a, n)
+#define AA(a, n) aligned_alloc(a, n)
+#define MA(a, n) memalign(a, n)
+#define VA(n) valloc(n)
+#define PVA(n) pvalloc(n)
+#define US(p) malloc_usable_size(p)
+#endif
+
+static int failed;
+
+#define CHECK(cond, ...) do { if (!(cond)) { failed = 1; printf("FAIL: " __VA_ARGS__); printf("\n"); } } while (0)
+
+/* Values the compiler cannot see through: the wrong calls below are on
+ * purpose. */
+static size_t hide(size_t v)
+{
+	volatile size_t x = v;
+
+	return x;
+}
+
+static void *hidep(void *p)
+{
+	void *volatile x = p;
+
+	return x;
+}
+
+static int aligned(const void *p, size_t a)
+{
+	return ((uintptr_t)p & (a - 1)) == 0;
+}
+
+static void api(void)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	void *p, *q;
+	char *s;
+
+	for (size_t n = 0; n < 5000; n += 37) {
+		p = M(n);
+		CHECK(p && aligned(p, 16), "malloc(%zu) = %p: 16-aligned", n, p);
+		CHECK(US(p) >= n, "malloc_usable_size %zu < %zu", US(p), n);
+		memset(p, 0xab, n);
+		F(p);
+	}
+	p = M(0);
+	q = M(0);
+	CHECK(p && q && p != q, "malloc(0): unique pointers");
+	F(p);
+	F(q);
+	errno = 0;
+	CHECK(C(hide(SIZE_MAX / 2), 3) == NULL && errno == ENOMEM, "calloc overflow: NULL, ENOMEM");
+	s = C(1000, 7);
+	CHECK(s != NULL, "calloc");
+	for (int i = 0; s && i < 7000; i++)
+		if (s[i]) {
+			CHECK(0, "calloc byte %d not zero", i);
+			break;
+		}
+	F(s);
+	p = M(100);
+	memset(p, 0x5a, 100);
+	F(p);
+	s = C(100, 1);   /* may reuse that block: zero all the same */
+	CHECK(s && !s[0] && !s[99], "calloc of a reused block zeroed");
+	F(s);
+	s = R(NULL, 50);
+	CHECK(s != NULL, "realloc(NULL, 50) as malloc");
+	strcpy(s, "keep me");
+	s = R(s, 100000);
+	CHECK(s && !strcmp(s, "keep me"), "realloc grows, contents kept");
+	s = R(s, 10);
+	CHECK(s && !memcmp(s, "keep me", 8), "realloc shrinks, contents kept");
+	s = R(s, 10 << 20);
+	CHECK(s && !memcmp(s, "keep me", 8), "realloc to 10 MiB (a mapped block), contents kept");
+	memset(s + 8, 1, (10 << 20) - 8);
+	s = R(s, 64);
+	CHECK(s && !memcmp(s, "keep me", 8), "realloc back down, contents kept");
+	errno = 0;
+	CHECK(R(s, 0) == NULL, "realloc(p, 0): NULL (p freed, as glibc)");
+	errno = 0;
+	CHECK(RA(NULL, hide(SIZE_MAX / 4), 8) == NULL && errno == ENOMEM, "reallocarray overflow: ENOMEM");
+	p = RA(NULL, 10, 10);
+	CHECK(p && US(p) >= 100, "reallocarray(NULL, 10, 10)");
+	F(p);
+	errno = 1234;
+	CHECK(PM(&p, 3, 10) == EINVAL && errno == 1234, "posix_memalign align 3: EINVAL, errno unchanged");
+	CHECK(PM(&p, 4, 10) == EINVAL, "posix_memalign align 4 (not a multiple of sizeof(void *)): EINVAL");
+	for (size_t a = 8; a <= (1u << 20); a <<= 1) {
+		q = NULL;
+		CHECK(PM(&q, a, 100) == 0 && aligned(q, a), "posix_memalign(%zu)", a);
+		F(q);
+		q = AA(a, 3 * a);
+		CHECK(q && aligned(q, a), "aligned_alloc(%zu)", a);
+		F(q);
+		q = MA(a, 1);
+		CHECK(q && aligned(q, a), "memalign(%zu)", a);
+		F(q);
+	}
+	errno = 0;
+	CHECK(AA(24, 10) == NULL && errno == EINVAL, "aligned_alloc(24): EINVAL");
+	q = VA(10);
+	CHECK(q && aligned(q, pg), "valloc: page aligned");
+	F(q);
+	q = PVA(pg + 1);
+	CHECK(q && aligned(q, pg) && US(q) >= 2 * pg, "pvalloc rounds up to whole pages");
+	F(q);
+	q = M(100 << 20);   /* mapped on its own */
+	CHECK(q != NULL, "malloc(100 MiB)");
+	if (q) {
+		memset(q, 7, 100 << 20);
+		CHECK(((char *)q)[(100 << 20) - 1] == 7, "100 MiB written");
+	}
+	F(q);
+	errno = 0;
+	CHECK(M(hide(SIZE_MAX - 4096)) == NULL && errno == ENOMEM, "malloc(SIZE_MAX - 4096): NULL, ENOMEM");
+	if (!failed)
+		printf("api: ok\n");
+}
+
+/* ---- threads --------------------------------------------------------------- */
+
+#define NT 8
+#define SLOTS 128
+static void *_Atomic box[NT][SLOTS];
+static _Atomic int bad;
+
+static void *thread_main(void *arg)
+{
+	unsigned id = (unsigned)(uintptr_t)arg;
+	uint64_t x = 0x9e3779b97f4a7c15ull * (id + 1);
+
+	for (int op = 0; op < 60000; op++) {
+		unsigned who, slot;
+		size_t n;
+		unsigned char *p;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		who = (unsigned)(x >> 8) % NT;
+		slot = (unsigned)(x >> 16) % SLOTS;
+		n = (x >> 24) % 16 == 0 ? 5000 + (x >> 32) % 60000 : 16 + (x >> 32) % 600;   /* the length and the last byte apart */
+		p = __atomic_exchange_n(&box[who][slot], NULL, __ATOMIC_ACQ_REL);
+		if (p) {
+			size_t len = *(size_t *)p;
+
+			if (p[len - 1] != (unsigned char)len)
+				bad++;
+			F(p);
+		}
+		p = M(n);
+		if (!p) {
+			bad++;
+			continue;
+		}
+		*(size_t *)p = n;
+		p[n - 1] = (unsigned char)n;
+		p = __atomic_exchange_n(&box[id][slot], p, __ATOMIC_ACQ_REL);
+		F(p);
+	}
+	return NULL;
+}
+
+static int threads(void)
+{
+	pthread_t t[NT];
+
+	for (uintptr_t i = 0; i < NT; i++)
+		pthread_create(&t[i], NULL, thread_main, (void *)i);
+	for (int i = 0; i < NT; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < NT; i++)
+		for (int s = 0; s < SLOTS; s++)
+			F(box[i][s]);
+	printf("threads: %d bad\n", (int)bad);
+	return bad != 0;
+}
+
+/* ---- fork ------------------------------------------------------------------- */
+
+static _Atomic int stop;
+
+static void *churn(void *arg)
+{
+	void *slot[16] = { 0 };
+	unsigned i = (unsigned)(uintptr_t)arg;
+
+	while (!stop) {
+		i = i * 1103515245 + 12345;
+		F(slot[i % 16]);
+		slot[i % 16] = M(16 + i % 3000);
+	}
+	for (int s = 0; s < 16; s++)
+		F(slot[s]);
+	return NULL;
+}
+
+static int forks(void)
+{
+	pthread_t t[4];
+	int good = 0;
+
+	for (uintptr_t i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, churn, (void *)i);
+	for (int f = 0; f < 10; f++) {
+		pid_t pid;
+		int st = -1;
+
+		usleep(3000);
+		pid = fork();
+		if (pid == 0) {
+			alarm(20);
+			for (int i = 0; i < 20000; i++)
+				F(M(16 + i % 4000));
+			_exit(0);
+		}
+		if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+			good++;
+	}
+	stop = 1;
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	printf("forks: %d of 10 children exited 0\n", good);
+	return good != 10;
+}
+
+int main(int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "api";
+	long local;
+	char *p;
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (!strcmp(what, "api")) {
+		api();
+		return failed;
+	}
+	if (!strcmp(what, "threads"))
+		return threads();
+	if (!strcmp(what, "fork"))
+		return forks();
+	if (!strcmp(what, "faultinj") && argc > 2) {
+		long n = atol(argv[2]), nulls = 0, enomem = 1;
+
+		for (long i = 0; i < n; i++) {
+			errno = 0;
+			p = M(64);
+			if (!p) {
+				nulls++;
+				enomem &= errno == ENOMEM;
+			}
+			F(p);
+		}
+		printf("nulls: %ld\nerrno: %s\n", nulls, nulls && enomem ? "ENOMEM" : "-");
+		return 0;
+	}
+	p = M(100);
+	if (!strcmp(what, "double")) {
+		void *again = hidep(p);
+
+		F(p);
+		fprintf(stderr, "freeing %p\n", again);
+		F(again);
+	} else if (!strcmp(what, "interior")) {
+		fprintf(stderr, "freeing %p\n", (void *)(p + 8));
+		F(hidep(p + 8));
+	} else if (!strcmp(what, "stack")) {
+		fprintf(stderr, "freeing %p\n", (void *)&local);
+		F(hidep(&local));
+	} else {
+		fprintf(stderr, "usage: malloc_prog api|threads|fork|faultinj N|double|interior|stack\n");
+		return 2;
+	}
+	printf("survived\n");
+	return 0;
+}

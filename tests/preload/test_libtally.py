@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""libtally.so (issue 19): Tally's allocators as the malloc of ordinary
+Linux programs, through LD_PRELOAD.
+
+Checked here, expected values from glibc's documented behaviour (malloc(3),
+posix_memalign(3)) or from the same run under glibc:
+- `python3 -c 'print(sum(range(10**6)))'` prints 499999500000 in each mode;
+- malloc_prog api: the allocation functions' contract, in each mode and in
+  the AddressSanitizer build of the library (tally_malloc & co.);
+- malloc_prog threads: 8 threads freeing each other's blocks, patterns
+  intact, in each mode and under ASan; malloc_prog fork: 10 forks under 4
+  busy threads, every child allocates and exits 0;
+- a double free, an interior pointer and a stack address: a report
+  naming the pointer and the kind of error, then abort (SIGABRT) by
+  default; with TALLY_BAD_FREE=report the program goes on and the exit
+  summary counts one bad free;
+- TALLY_STATS=1: the summary's keys, its mode the one asked for;
+  TALLY_FAULTINJ: exactly as many NULLs (errno ENOMEM) as the summary
+  counts injected failures beyond a run that allocates nothing;
+- bad values of every variable: one line on stderr, the default used;
+- real programs nobody here wrote (tools/bench/realprog.py --size tiny):
+  python3, sort, gcc, sqlite3 and git give glibc's output in each mode.
+"""
+import os
+import re
+import signal
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "qemu"))
+from tally import ROOT, finish, guarded, ok  # noqa: E402
+
+LIB = os.path.join(ROOT, "build", "host", "libtally.so")
+PROG = os.path.join(ROOT, "build", "host", "preload", "malloc_prog")
+PROG_ASAN = PROG + "_asan"
+MODES = ["simple", "twotier", "hybrid"]
+SUMMARY_KEYS = ["mode", "requests", "failures", "arena_bytes", "peak_bytes", "huge_blocks",
+                "fragmentation", "bad_frees", "health"]
+
+
+def run(argv, timeout=120, **env):
+    full = dict(os.environ, LD_PRELOAD=LIB)
+    for k in ("TALLY_MODE", "TALLY_STATS", "TALLY_FAULTINJ", "TALLY_BAD_FREE"):
+        full.pop(k, None)
+    full.update(env)
+    if env.get("LD_PRELOAD") == "":
+        del full["LD_PRELOAD"]
+    return subprocess.run(argv, env=full, capture_output=True, text=True, timeout=timeout)
+
+
+def summary(stderr):
+    return dict(re.findall(r"^libtally: (\w+): (.*)$", stderr, re.M))
+
+
+def basics():
+    for mode in MODES:
+        r = run(["python3", "-c", "print(sum(range(10**6)))"], TALLY_MODE=mode)
+        ok(r.returncode == 0 and r.stdout == "499999500000\n",
+           f"{mode}: python3 -c 'print(sum(range(10**6)))'", r.stderr[-300:])
+        r = run([PROG, "api"], TALLY_MODE=mode)
+        ok(r.returncode == 0 and r.stdout == "api: ok\n", f"{mode}: the allocation functions' contract",
+           r.stdout[-600:])
+        r = run([PROG, "threads"], TALLY_MODE=mode)
+        ok(r.returncode == 0 and r.stdout == "threads: 0 bad\n", f"{mode}: 8 threads, cross-thread frees",
+           r.stdout + r.stderr[-300:])
+        r = run([PROG, "fork"], TALLY_MODE=mode)
+        ok(r.returncode == 0 and "10 of 10" in r.stdout, f"{mode}: fork under busy threads", r.stdout)
+    for what in ("api", "threads"):
+        r = run([PROG_ASAN, what], LD_PRELOAD="")
+        ok(r.returncode == 0 and "ERROR: AddressSanitizer" not in r.stderr and
+           ("api: ok" in r.stdout or "threads: 0 bad" in r.stdout),
+           f"AddressSanitizer build of the library: {what}", (r.stdout + r.stderr)[-800:])
+
+
+KINDS = {"double": "object is free|double free|already free|not an allocated block",
+         "interior": "not at an object start|not the start of a block|inside",
+         "stack": "not a kmalloc block|not an allocated block|no block"}
+
+
+def bad_frees():
+    for mode in MODES:
+        for what, kind in KINDS.items():
+            r = run([PROG, what], TALLY_MODE=mode)
+            ptr = re.search(r"^freeing (0x[0-9a-f]+)$", r.stderr, re.M)
+            named = ptr and re.search(rf"wrong free of {ptr.group(1)} by 0x[0-9a-f]+: ", r.stderr)
+            ok(r.returncode == -signal.SIGABRT and named and re.search(kind, r.stderr) and
+               "survived" not in r.stdout and "libtally: aborting" in r.stderr,
+               f"{mode}: {what} free: reported with the pointer and its kind, then abort", r.stderr[-400:])
+            r = run([PROG, what], TALLY_MODE=mode, TALLY_BAD_FREE="report", TALLY_STATS="1")
+            ok(r.returncode == 0 and r.stdout == "survived\n" and summary(r.stderr).get("bad_frees") == "1",
+               f"{mode}: {what} free with TALLY_BAD_FREE=report: goes on, counted", r.stderr[-400:])
+
+
+def knobs():
+    r = run(["true"], TALLY_STATS="1", TALLY_MODE="twotier")
+    s = summary(r.stderr)
+    ok(all(k in s for k in SUMMARY_KEYS) and s.get("mode") == "twotier" and
+       s.get("health", "").startswith("healthy"), "TALLY_STATS=1: the summary, mode twotier", r.stderr)
+    for var, val, default_check in (("TALLY_MODE", "fast", lambda s: s.get("mode") == "hybrid"),
+                                    ("TALLY_BAD_FREE", "maybe", lambda s: True),
+                                    ("TALLY_FAULTINJ", "probability=200", lambda s: s.get("failures", "").startswith("0 ")),
+                                    ("TALLY_FAULTINJ", "often", lambda s: s.get("failures", "").startswith("0 "))):
+        r = run([PROG, "faultinj", "100"], **{var: val, "TALLY_STATS": "1"})
+        said = [l for l in r.stderr.splitlines() if l.startswith(f"libtally: {var}={val}: ")]
+        ok(r.returncode == 0 and len(said) == 1 and "nulls: 0" in r.stdout and default_check(summary(r.stderr)),
+           f"{var}={val}: one line on stderr, the default kept", r.stderr[-400:])
+    r = run(["true"], TALLY_STATS="2")
+    ok(r.stderr.count("libtally: TALLY_STATS=2: ") == 1 and "libtally: mode" not in r.stderr,
+       "TALLY_STATS=2: one line, no summary", r.stderr)
+    fi = "probability=30,seed=7"
+    base = summary(run([PROG, "faultinj", "0"], TALLY_FAULTINJ=fi, TALLY_STATS="1").stderr)
+    r = run([PROG, "faultinj", "2000"], TALLY_FAULTINJ=fi, TALLY_STATS="1")
+    got = summary(r.stderr)
+    nulls = re.search(r"nulls: (\d+)", r.stdout)
+    b = re.search(r"injected (\d+)", base.get("failures", ""))
+    g = re.search(r"injected (\d+)", got.get("failures", ""))
+    ok(nulls and b and g and int(nulls.group(1)) > 100 and "errno: ENOMEM" in r.stdout and
+       int(g.group(1)) - int(b.group(1)) == int(nulls.group(1)),
+       f"TALLY_FAULTINJ={fi}: malloc returns NULL with ENOMEM, one per injected failure",
+       r.stdout + str(base) + str(got))
+
+
+def real_programs():
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "bench", "realprog.py"),
+                        "--size", "tiny", "--check", "--allocs", ",".join(MODES)],
+                       capture_output=True, text=True, timeout=600)
+    ok(r.returncode == 0 and "DIFFERS" not in r.stdout and r.stdout.count(" same") == 5 * 4,
+       "python3, sort, gcc, sqlite3, git: glibc's output in each mode", r.stdout + r.stderr[-400:])
+
+
+guarded(basics, "basics")
+guarded(bad_frees, "bad frees")
+guarded(knobs, "knobs")
+guarded(real_programs, "real programs")
+sys.exit(finish())
