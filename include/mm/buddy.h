@@ -106,6 +106,17 @@ int free_pages_addr(const void *addr, unsigned order);
  * free can never pull a page out from under a slab or a heap run. */
 int free_pages_owned(struct page *pg, unsigned order, unsigned owner);
 
+/* Where free memory goes back to the system (the host's growing arenas,
+ * mm/mm_host.h): after a free makes a MAX_ORDER block, the zone's oldest
+ * free MAX_ORDER blocks beyond a keep (two, or an eighth of the zone) are
+ * handed to release(addr, bytes) -- madvise(MADV_DONTNEED) -- and marked
+ * released, so resident memory follows use; a released block is taken
+ * last and needs nothing to be used again (the system backs it at the
+ * first touch, zeroed). Called under the zone's lock; release must not
+ * call into the mm. NULL, the default and the kernel's: nothing is given
+ * back. page_alloc_init forgets it. */
+void mm_set_release(void (*release)(void *addr, size_t bytes));
+
 /* Walk every zone's free lists, every CPU's page lists and the frame
  * array and check the buddy invariants (list membership, flags, order,
  * zone, alignment, counts, coalescing, no overlap; a page-list block is a

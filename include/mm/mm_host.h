@@ -38,7 +38,10 @@ int mm_host_init(void *arena, size_t bytes);
  * of the reservation usable and hot-adds it (page_hot_add): at least the
  * request, at least `step` bytes (0: one MAX_ORDER block, 4 MiB), at
  * least an eighth of the arena; a request fails only once the
- * reservation is used up or the system refuses (mprotect). Sizes are
+ * reservation is used up or the system refuses (mprotect). Free memory
+ * goes back: whole free 4 MiB blocks beyond a keep are given to
+ * madvise(MADV_DONTNEED) (mm_set_release, mm/buddy.h), so the resident
+ * set follows use. Sizes are
  * rounded up to 4 MiB. May be called again: the last arena is unmapped
  * and forgotten, as mm_host_init forgets. Returns 0; -EINVAL initial 0,
  * above reserved, or reserved over 2^32 frames (16 TiB); -ENOMEM the

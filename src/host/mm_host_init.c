@@ -92,6 +92,13 @@ static unsigned long grow(unsigned long bytes)
 	return add;
 }
 
+/* mm_set_release's hook: the frames of a free block go back to the
+ * system; the next touch gets zeroed ones. */
+static void release(void *addr, size_t bytes)
+{
+	madvise(addr, bytes, MADV_DONTNEED);
+}
+
 static void *reserve(size_t bytes)
 {
 	void *p = mmap(NULL, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -143,8 +150,10 @@ int mm_host_init_growing(size_t initial, size_t reserved, size_t step)
 		ret = kmalloc_init();
 	mm_txn_reset();
 	mm_stats_reset();
-	if (!ret)
+	if (!ret) {
 		mm_set_grow(grow);
+		mm_set_release(release);
+	}
 	return ret;
 }
 

@@ -77,6 +77,20 @@
 
 struct buddy_fails buddy_fails;   /* mm_internal.h */
 
+/* Giving free memory back (mm_set_release): a free MAX_ORDER head whose
+ * memory went back to the system has kind BUDDY_RELEASED (kind is the
+ * owner's field, unused on free heads); the zone counts them. Each zone
+ * keeps BUDDY_KEEP_BACKED blocks, or an eighth of its pages if more, free
+ * and still backed, for the next requests. */
+#define BUDDY_RELEASED 1
+#define BUDDY_KEEP_BACKED 2
+static void (*release_fn)(void *addr, size_t bytes);
+
+void mm_set_release(void (*release)(void *addr, size_t bytes))
+{
+	__atomic_store_n(&release_fn, release, __ATOMIC_RELEASE);
+}
+
 /* The highest pages_in_use a fold summed (mm lock; buddy_peak_see). */
 static unsigned long buddy_peak_folded;
 
@@ -145,6 +159,7 @@ void buddy_reset(void)
 {
 	memset(&buddy_fails, 0, sizeof(buddy_fails));
 	buddy_peak_folded = 0;
+	__atomic_store_n(&release_fn, NULL, __ATOMIC_RELEASE);
 	buddy_pcp_reset();
 	for (int z = 0; z < NR_ZONES; z++) {
 		struct zone *zn = &mm_zones[z];
@@ -155,6 +170,7 @@ void buddy_reset(void)
 			zn->area[o].nr_free = 0;
 		}
 		zn->free_pages = 0;
+		zn->released = 0;
 		zn->allocs = zn->frees = zn->pages_in_use = 0;
 	}
 }
@@ -228,6 +244,10 @@ zone_take(struct zone *z, unsigned order, bool dip)
 		if (list_empty(&z->area[o].free_list))
 			continue;
 		pg = list_first_entry(&z->area[o].free_list, struct page, lru);
+		if (pg->kind == BUDDY_RELEASED) {   /* its frames come back at the first touch */
+			pg->kind = 0;
+			z->released--;
+		}
 		buddy_list_del(z, pg);
 		buddy_split(z, pg, o, order);
 		return pg;
@@ -437,6 +457,32 @@ static int buddy_report_refusal(enum buddy_free_err err, const void *what,
 	return -EINVAL;
 }
 
+/* Give the memory of z's oldest free MAX_ORDER blocks back to the system
+ * (release_fn) until no more than the keep are free and backed (z's lock
+ * held: no one takes a block while its memory goes; the lists are LIFO,
+ * so the oldest are at the tail and the newest, backed ones are taken
+ * first). */
+static __attribute__((noinline)) void release_excess(struct zone *z)
+{
+	void (*rel)(void *, size_t) = __atomic_load_n(&release_fn, __ATOMIC_ACQUIRE);
+	struct list_head *head = &z->area[MAX_ORDER].free_list, *p;
+	unsigned long keep = z->present_pages >> (MAX_ORDER + 3);
+	unsigned long backed = z->area[MAX_ORDER].nr_free - z->released;
+
+	if (keep < BUDDY_KEEP_BACKED)
+		keep = BUDDY_KEEP_BACKED;
+	for (p = head->prev; rel && backed > keep && p != head; p = p->prev) {
+		struct page *pg = list_entry(p, struct page, lru);
+
+		if (pg->kind == BUDDY_RELEASED)
+			continue;
+		rel(page_address(pg), PAGE_SIZE << MAX_ORDER);
+		pg->kind = BUDDY_RELEASED;
+		z->released++;
+		backed--;
+	}
+}
+
 /* Return the block to its zone, merging with free buddies upward (the
  * zone's lock held). A buddy is looked at with an atomic load of its
  * flags: a page list's fast path may be changing them (a block on a list
@@ -462,6 +508,9 @@ static inline __attribute__((always_inline)) void merge(struct page *pg, unsigne
 		order++;
 	}
 	buddy_list_add(z, buddy_pfn_page(pfn), order);
+	if (order == MAX_ORDER &&
+	    __builtin_expect(__atomic_load_n(&release_fn, __ATOMIC_RELAXED) != NULL, 0))
+		release_excess(z);
 }
 
 /* Give a checked allocated block of zone z back (z's lock held). */

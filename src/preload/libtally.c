@@ -332,6 +332,12 @@ static void on_report(const char *text)
 	abort();
 }
 
+/* The summary TALLY_STATS=1 asks for, memstat's figures: arena_bytes is
+ * what the arena holds from the system (it grows, so this is also its
+ * high-water mark); huge blocks apart, now and at their peak (exact: they
+ * are counted under their lock); peak_in_use_bytes is the page
+ * allocator's highest figure at a fold (mm/buddy.c: a peak between two
+ * folds is missed), so a lower bound. */
 static void summary(void)
 {
 	struct mm_stats s;
@@ -344,15 +350,15 @@ static void summary(void)
 		"libtally: requests: %lu\n"
 		"libtally: failures: %lu (injected %lu)\n"
 		"libtally: arena_bytes: %zu\n"
-		"libtally: peak_bytes: %llu\n"
-		"libtally: huge_blocks: %zu (peak %llu bytes)\n"
+		"libtally: peak_in_use_bytes: %llu (at least)\n"
+		"libtally: huge_bytes: %llu (peak %llu, %zu blocks now)\n"
 		"libtally: fragmentation: %u.%u%% (%s)\n"
 		"libtally: bad_frees: %lu\n"
 		"libtally: health: %s%s%s%s\n",
 		mm_mode_str(s.mode), s.requests, s.failures, s.fail_injected,
 		mm_host_arena_bytes(),
 		(unsigned long long)s.buddy.peak_pages_in_use * PAGE_SIZE,
-		huge_count, (unsigned long long)huge_peak,
+		(unsigned long long)huge_bytes, (unsigned long long)huge_peak, huge_count,
 		s.frag_pm / 10, s.frag_pm % 10, s.frag_measure, s.wrong_frees,
 		mm_health_name(s.health), s.health == MM_HEALTHY ? "" : " (",
 		s.health == MM_HEALTHY ? "" : s.reason, s.health == MM_HEALTHY ? "" : ")");

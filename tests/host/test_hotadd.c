@@ -10,7 +10,9 @@
  * - kmalloc in every mode grows a 4 MiB arena on demand to hold 48 MiB of
  *   live blocks of mixed sizes (patterns intact), each growth at least an
  *   eighth of the arena; freed, everything is free again and mm_check is
- *   clean; past the reservation a request fails with NULL (no crash), and
+ *   clean, and the freed memory went back to the system (the resident set
+ *   falls by 32 MiB at least); past the reservation a request fails with
+ *   NULL (no crash), and
  *   after frees the same request succeeds;
  * - four threads allocate, free each other's blocks and grow the arena at
  *   once (built under ThreadSanitizer too: test_hotadd_tsan; any data race
@@ -19,6 +21,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "tap.h"
 #include "kerrno.h"
 #include "lib/xorshift.h"
@@ -36,6 +39,20 @@
 #else
 #define THREAD_OPS 40000
 #endif
+
+/* The process's resident set, bytes (/proc/self/statm's second field). */
+static size_t rss_bytes(void)
+{
+	unsigned long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+			resident = 0;
+		fclose(f);
+	}
+	return resident * (size_t)sysconf(_SC_PAGESIZE);
+}
 
 static uint64_t span_end(void)
 {
@@ -127,7 +144,7 @@ static void grows_on_demand(enum mm_mode mode, const char *name)
 	static void *blk[N];
 	static size_t len[N];
 	uint64_t rng = SEED + mode;
-	size_t live = 0, n = 0, grown;
+	size_t live = 0, n = 0, grown, full_rss;
 	int bad = 0;
 
 	tap_ok(mm_host_init_growing(4 * MIB, 512 * MIB, 0) == 0, "%s: growing arena 4 MiB of 512", name);
@@ -147,9 +164,13 @@ static void grows_on_demand(enum mm_mode mode, const char *name)
 		bad += !intact(blk[i], len[i], (unsigned)i);
 	tap_ok(bad == 0, "%s: every block's pattern intact after the growths (%d bad)", name, bad);
 	tap_ok(mm_check() == 0, "%s: mm_check clean while full", name);
+	full_rss = rss_bytes();
 	for (size_t i = 0; i < n; i++)
 		kfree(blk[i]);
 	kmalloc_shrink();
+	tap_ok(full_rss - rss_bytes() >= 32 * MIB && zone_get(ZONE_HIGH)->released >= 8,
+	       "%s: freed, the memory went back to the system: resident %zu -> %zu MiB, %lu blocks released",
+	       name, full_rss / MIB, rss_bytes() / MIB, zone_get(ZONE_HIGH)->released);
 	tap_ok(buddy_free_pages() == zone_get(ZONE_HIGH)->present_pages,
 	       "%s: freed, every frame free again", name);
 	tap_ok(mm_check() == 0, "%s: mm_check clean after", name);

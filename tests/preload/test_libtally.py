@@ -34,7 +34,7 @@ LIB = os.path.join(ROOT, "build", "host", "libtally.so")
 PROG = os.path.join(ROOT, "build", "host", "preload", "malloc_prog")
 PROG_ASAN = PROG + "_asan"
 MODES = ["simple", "twotier", "hybrid"]
-SUMMARY_KEYS = ["mode", "requests", "failures", "arena_bytes", "peak_bytes", "huge_blocks",
+SUMMARY_KEYS = ["mode", "requests", "failures", "arena_bytes", "peak_in_use_bytes", "huge_bytes",
                 "fragmentation", "bad_frees", "health"]
 
 
