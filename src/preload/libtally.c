@@ -344,6 +344,7 @@ static void summary(void)
 
 	if (!tl_stats || __atomic_load_n(&tl_state, __ATOMIC_ACQUIRE) != TL_READY)
 		return;
+	fflush(stdout);   /* the program's output first (exit would flush it after us) */
 	mm_stats_get(&s);
 	fprintf(stderr,
 		"libtally: mode: %s\n"
