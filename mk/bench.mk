@@ -10,11 +10,14 @@
 #   make bench-host BENCH_TINY=1 the same on a tiny size, a few seconds, into
 #                                build/bench/host-tiny.txt (make test runs it)
 #   make bench-real              real programs (python3, sort, gcc, sqlite3,
-#                                git: tools/bench/realprog.py) under glibc,
-#                                jemalloc, mimalloc (and Tally's modes once
-#                                build/host/libtally.so exists): wall time,
-#                                peak RSS, output checked against glibc's;
-#                                writes build/bench/real.txt
+#                                git) and the classic benchmarks of
+#                                tools/bench/classic.c (Larson, producer/
+#                                consumer, single-threaded) under glibc,
+#                                jemalloc, mimalloc and Tally's three modes
+#                                (libtally.so): wall time, peak RSS, output
+#                                checked against glibc's
+#                                (tools/bench/realprog.py); writes
+#                                build/bench/real.txt
 #   make bench-plot              PNG charts in docs/bench/ from
 #                                build/bench/host.txt and, when present,
 #                                build/bench/kernel.txt (make bench)
@@ -46,8 +49,12 @@ $(BENCH_HOST): $(BENCH_HOST_OBJS) $(B)/host/libmm.a
 bench-host: deps $(BENCH_HOST)
 	$(BENCH_HOST) $(if $(BENCH_TINY),--tiny) $(BENCH_ARGS) --out $(BENCH_HOST_OUT)
 
-bench-real: deps
+bench-real: deps $(B)/host/libtally.so $(B)/bench/classic
 	python3 tools/bench/realprog.py --check $(REAL_ARGS) --out $(B)/bench/real.txt
+
+$(B)/bench/classic: tools/bench/classic.c
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -std=gnu11 $(WARN) -O2 -g -pthread $< -o $@
 
 bench-plot:
 	@tools/deps.sh

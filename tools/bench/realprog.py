@@ -17,6 +17,12 @@ Workloads (Debian's programs; inputs generated here from fixed seeds):
            runs grouping, ordering and string-aggregating queries;
   git      git init, commits of generated files with fixed dates, then
            gc; the last commit's hash and the object count.
+Classic allocator benchmarks (tools/bench/classic.c, build/bench/classic:
+make bench-real builds it), each a program of its own so it is tried as a
+drop-in too: larson1/larson2/larson4 (Larson & Krishnan's server workload:
+blocks freed by threads that did not allocate them, at 1, 2 and 4
+threads), pc2/pc4 (producer/consumer, 1 and 2 pairs), single (an
+allocation-heavy single thread: trees of nodes and strings).
 Allocators: glibc (nothing preloaded), jemalloc and mimalloc (Debian's,
 LD_PRELOAD), and Tally's modes simple/twotier/hybrid when
 build/host/libtally.so exists (LD_PRELOAD with TALLY_MODE).
@@ -51,6 +57,7 @@ PYTHON = "/usr/bin/python3"
 # start at Python's size: Linux carries the old address space's high
 # water mark across exec (signal->maxrss), and time is small.
 TIME = "/usr/bin/time"
+CLASSIC = os.path.join(ROOT, "build", "bench", "classic")
 
 
 def allocators():
@@ -155,6 +162,9 @@ SIZES = {  # tiny: make test (seconds under every allocator); full: make bench-r
     "gcc": {"tiny": 60, "full": 2500},
     "sqlite3": {"tiny": 20000, "full": 400000},
     "git": {"tiny": 4, "full": 40},
+    "larson": {"tiny": 2, "full": 60},
+    "pc": {"tiny": 20000, "full": 2000000},
+    "single": {"tiny": 1, "full": 40},
 }
 
 
@@ -210,7 +220,18 @@ def git_write(d, c):
             f.write("\n".join(lines) + "\n")
 
 
-WORKLOADS = {"python": w_python, "sort": w_sort, "gcc": w_gcc, "sqlite3": w_sqlite3, "git": w_git}
+def w_classic(kind, threads):
+    def steps(d, size):
+        argv = [CLASSIC, kind] + ([str(threads)] if threads else []) + [str(SIZES[kind][size])]
+        return [(argv, None, "out.txt")], ["out.txt"]
+    return steps
+
+
+WORKLOADS = {"python": w_python, "sort": w_sort, "gcc": w_gcc, "sqlite3": w_sqlite3, "git": w_git,
+             "larson1": w_classic("larson", 1), "larson2": w_classic("larson", 2),
+             "larson4": w_classic("larson", 4), "pc2": w_classic("pc", 2), "pc4": w_classic("pc", 4),
+             "single": w_classic("single", 0)}
+REAL = ["python", "sort", "gcc", "sqlite3", "git"]
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "Tally", "GIT_AUTHOR_EMAIL": "tally@example.org",
            "GIT_COMMITTER_NAME": "Tally", "GIT_COMMITTER_EMAIL": "tally@example.org",
