@@ -56,6 +56,10 @@ int mm_host_init_growing(size_t initial, size_t reserved, size_t step);
  * thread that claims it). For pthread_atfork. */
 void mm_host_atfork_child(void);
 
+/* Called by mm_host_init before it sets up (mm_host_grow.c: the growing
+ * arena unmaps itself); NULL: nothing. */
+extern void (*mm_host_before_init)(void);
+
 /* Bytes of the growing arena usable now (0: none set up). */
 size_t mm_host_arena_bytes(void);
 
