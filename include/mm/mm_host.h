@@ -63,4 +63,9 @@ extern void (*mm_host_before_init)(void);
 /* Bytes of the growing arena usable now (0: none set up). */
 size_t mm_host_arena_bytes(void);
 
+/* The growing arena's whole reservation, [*lo, *hi) (both 0: none): fixed
+ * from mm_host_init_growing on, so a caller may test pointers against it
+ * without a lock. */
+void mm_host_arena_span(uintptr_t *lo, uintptr_t *hi);
+
 #endif

@@ -136,3 +136,9 @@ size_t mm_host_arena_bytes(void)
 {
 	return grow_arena.base ? grow_arena.used : 0;
 }
+
+void mm_host_arena_span(uintptr_t *lo, uintptr_t *hi)
+{
+	*lo = grow_arena.base;
+	*hi = grow_arena.base ? grow_arena.base + grow_arena.reserved : 0;
+}

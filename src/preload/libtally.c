@@ -61,6 +61,7 @@ enum { TL_UNSET, TL_SETTING_UP, TL_READY, TL_BROKEN };
 static int tl_state;                  /* atomic */
 static pthread_t tl_setter;           /* the thread setting up */
 static int tl_mode = MM_MODE_HYBRID;
+static uintptr_t arena_lo, arena_hi;  /* the arena's reservation: not a huge block */
 static bool tl_stats, tl_bad_free_report;
 
 /* ---- the boot area: calls made during set-up ------------------------------ */
@@ -214,11 +215,19 @@ static void *huge_alloc(size_t n, size_t align)
 	return (void *)addr;
 }
 
+/* Whether p lies in the arena's reservation (no huge block does). */
+static inline bool in_arena(const void *p)
+{
+	return (uintptr_t)p - arena_lo < arena_hi - arena_lo;
+}
+
 /* Free p if it is a huge block: true; false when it is not one. */
 static bool huge_free(const void *p)
 {
 	struct huge *h, e;
 
+	if (in_arena(p))
+		return false;
 	huge_lock();
 	h = huge_find((uintptr_t)p);
 	if (!h) {
@@ -240,6 +249,8 @@ static size_t huge_size(const void *p)
 	struct huge *h;
 	size_t n;
 
+	if (in_arena(p))
+		return 0;
 	huge_lock();
 	h = huge_find((uintptr_t)p);
 	n = h ? h->len : 0;
@@ -394,6 +405,7 @@ static void set_up(void)
 	}
 	if (tl_faultinj_on)
 		faultinj_set(&tl_faultinj);
+	mm_host_arena_span(&arena_lo, &arena_hi);
 	mm_host_report_hook = on_report;
 	pthread_atfork(mm_atfork_prepare, mm_atfork_parent, mm_host_atfork_child);
 	atexit(summary);
