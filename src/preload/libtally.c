@@ -457,14 +457,20 @@ static void *tl_alloc(size_t n, size_t align, gfp_t gfp)
 		}
 		return align <= ALIGN ? boot_alloc(n ? n : 1) : NULL;
 	}
-	if (n == 0)
-		n = 1;   /* a unique pointer, as glibc gives */
 	if (n > HUGE_MIN || align > KMALLOC_MAX_ALIGN)
 		return huge_alloc(n, align);   /* fresh mappings are zero: calloc's too */
-	if (kmem_try_alloc(n, align < ALIGN ? ALIGN : align, gfp, &p) != 0) {
-		errno = ENOMEM;
-		return NULL;
+	if (align <= ALIGN) {
+		/* kmalloc's own fast path (the CPU's magazines, no lock): every
+		 * class from 16 bytes up is a multiple of 16 and aligned to it,
+		 * as are SimpleHeap's blocks and whole pages */
+		p = kmalloc(n < ALIGN ? ALIGN : n, GFP_KERNEL);
+		if (p && (gfp & GFP_ZERO))
+			memset(p, 0, n);
+	} else if (kmem_try_alloc(n, align, gfp, &p) != 0) {
+		p = NULL;
 	}
+	if (!p)
+		errno = ENOMEM;
 	return p;
 }
 
