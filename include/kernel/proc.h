@@ -158,6 +158,16 @@ struct proc *proc_current(void);
  * (user != 0), system time otherwise. Interrupts off. */
 void proc_account_tick(int user);
 
+/* The process of tf, the frame of a trap it took in U-mode: tf->x[0] is
+ * its kernel stack's top (sscratch's value while it ran there), whose
+ * first word names the hart (trapvec.S's tp) and second the process
+ * (proc.c: proc_frame) -- a load instead of proc_current's look-up, for
+ * the system call and page fault paths. */
+static inline struct proc *proc_of_frame(const struct trap_frame *tf)
+{
+	return ((struct proc *const *)(uintptr_t)tf->x[0])[1];
+}
+
 /* Copy n bytes from user address src of p into dst: 0, or -EFAULT when
  * any byte is not in an area p may read (nothing is read then). Pages
  * not touched yet are faulted in first. */

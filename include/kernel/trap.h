@@ -15,8 +15,13 @@ struct trap_frame {
  * is its dense index (kernel/smp.h). Interrupts stay off. */
 void trap_init_hart(unsigned index);
 
-/* Called by trapvec.S for every trap. */
+/* Called by trapvec.S for every trap but a system call. */
 void trap_handle(struct trap_frame *tf);
+
+/* Called by trapvec.S for a system call (an ecall from U-mode, scause 8;
+ * kernel/syscall.c): sepc past the ecall, a0 the result; returns to the
+ * process, or never when it exits or was killed. */
+void syscall_entry(struct trap_frame *tf);
 
 /* Print a frame-pointer backtrace starting at frame pointer fp. */
 void backtrace_from(uint64_t fp, uint64_t pc);

@@ -62,16 +62,19 @@ static unsigned pte_perm(unsigned prot)
 	return perm;
 }
 
-/* Map a zeroed frame at page va of p with prot: 0, -ENOMEM. */
+/* Map a zeroed frame at page va of p with prot: 0, -ENOMEM, -EEXIST
+ * when va is mapped already. */
 static int map_zero_page(struct proc *p, uint64_t va, unsigned prot, struct page **out)
 {
 	struct page *pg = alloc_pages(GFP_ZERO, 0);
+	int rc;
 
 	if (!pg)
 		return -ENOMEM;
-	if (vm_map(&p->vm, va, page_to_phys(pg), PAGE_SIZE, pte_perm(prot)) != 0) {
+	rc = vm_map(&p->vm, va, page_to_phys(pg), PAGE_SIZE, pte_perm(prot));
+	if (rc != 0) {
 		free_pages(pg, 0);
-		return -ENOMEM;
+		return rc == -EEXIST ? -EEXIST : -ENOMEM;
 	}
 	p->rss++;
 	if (out)
@@ -84,12 +87,18 @@ int proc_fault(struct proc *p, uint64_t addr, unsigned prot)
 	uint64_t page = addr & ~(uint64_t)(PAGE_SIZE - 1);
 	struct vma *v = vma_find(&p->vmas, addr);
 
+	int rc;
+
 	if (!v && vma_grow_down(&p->vmas, addr, &v) != 0)
 		return -EFAULT;
-	if (!(v->vm_prot & prot) || vm_translate(&p->vm, page, NULL, NULL) == 0)
-		return -EFAULT;   /* not allowed, or mapped already (a protection fault) */
-	if (map_zero_page(p, page, v->vm_prot, NULL) != 0)
-		return -ENOMEM;
+	if (!(v->vm_prot & prot))
+		return -EFAULT;   /* not allowed */
+	/* mapped already: a protection fault, which vm_map finds (-EEXIST)
+	 * with no walk of its own first (a zeroed frame is wasted then, on
+	 * the way to a segmentation fault) */
+	rc = map_zero_page(p, page, v->vm_prot, NULL);
+	if (rc != 0)
+		return rc == -EEXIST ? -EFAULT : -ENOMEM;
 	p->faults++;
 	p->heap_rss += v->vm_kind == VMA_HEAP;
 	return 0;
@@ -317,6 +326,7 @@ static void proc_frame(struct proc *p, uint64_t entry, uint64_t sp, uint64_t arg
 
 	p->kstack_top = top;
 	*(struct hart **)top = this_hart();
+	((struct proc **)top)[1] = p;      /* proc_of_frame */
 	p->tf = (struct trap_frame *)((top - sizeof(struct trap_frame)) & ~(uintptr_t)15);
 	memset(p->tf, 0, sizeof(*p->tf));
 	p->tf->x[0] = top;                 /* sscratch while in U-mode */
@@ -630,7 +640,7 @@ void proc_first_run(void)
 
 void proc_user_trap(struct trap_frame *tf)
 {
-	struct proc *p = proc_current();
+	struct proc *p = proc_of_frame(tf);
 	uint64_t code = tf->scause & ~SCAUSE_INTR;
 
 	if (tf->scause & SCAUSE_INTR) {   /* handled already */
@@ -639,13 +649,7 @@ void proc_user_trap(struct trap_frame *tf)
 		proc_check_killed(p);
 		return;
 	}
-	switch (code) {
-	case 8:   /* environment call from U-mode */
-		tf->sepc += 4;
-		p->syscalls++;
-		tf->x[10] = (uint64_t)syscall_dispatch(p, tf);
-		proc_check_killed(p);
-		return;
+	switch (code) {   /* a system call (8) never comes here: syscall_entry */
 	case 12: case 13: case 15: {   /* page faults: demand paging, stack growth */
 		int rc = proc_fault(p, tf->stval, code == 12 ? PROT_EXEC :
 				    code == 13 ? PROT_READ : PROT_WRITE);

@@ -141,7 +141,7 @@ static void dump_registers(const struct trap_frame *tf)
 	kprintf("\n");
 }
 
-static __attribute__((noreturn)) void fatal_trap(const struct trap_frame *tf)
+static __attribute__((noreturn, noinline, cold)) void fatal_trap(const struct trap_frame *tf)
 {
 	uint64_t code = tf->scause & ~SCAUSE_INTR;
 	const char *name = code < sizeof(exc_names) / sizeof(exc_names[0]) && exc_names[code]
@@ -160,31 +160,36 @@ static __attribute__((noreturn)) void fatal_trap(const struct trap_frame *tf)
 
 uint64_t trap_irq_instret;
 
+/* An interrupt: handled here, then the process's part when it came in
+ * U-mode (its tick may end its slice). Kept out of trap_handle so the
+ * exceptions' path (page faults) does not pay for its registers. */
+__attribute__((noinline)) static void trap_interrupt(struct trap_frame *tf, int user)
+{
+	uint64_t irq = tf->scause & ~SCAUSE_INTR, start = rdinstret();
+
+	if (irq == IRQ_S_TIMER) {
+		timer_tick();
+		proc_account_tick(user);
+	} else if (irq == IRQ_S_SOFT)
+		smp_ipi();
+	else if (irq == IRQ_S_EXT && external_handler)
+		external_handler();
+	else
+		kprintf("trap: unexpected interrupt %lu\n", irq);
+	if (this_hart()->index == 0)   /* instret is per hart: hart 0's only */
+		trap_irq_instret += rdinstret() - start;
+	if (user)
+		proc_user_trap(tf);
+}
+
 void trap_handle(struct trap_frame *tf)
 {
 	int user = !(tf->sstatus & SSTATUS_SPP);   /* taken in U-mode: a process's */
 
-	if (tf->scause & SCAUSE_INTR) {
-		uint64_t irq = tf->scause & ~SCAUSE_INTR, start = rdinstret();
-
-		if (irq == IRQ_S_TIMER) {
-			timer_tick();
-			proc_account_tick(user);
-		}
-		else if (irq == IRQ_S_SOFT)
-			smp_ipi();
-		else if (irq == IRQ_S_EXT && external_handler)
-			external_handler();
-		else
-			kprintf("trap: unexpected interrupt %lu\n", irq);
-		if (this_hart()->index == 0)   /* instret is per hart: hart 0's only */
-			trap_irq_instret += rdinstret() - start;
-		if (user)
-			proc_user_trap(tf);
-		return;
-	}
-	if (user)
-		proc_user_trap(tf);   /* a system call, or the process's own fault */
+	if (tf->scause & SCAUSE_INTR)
+		trap_interrupt(tf, user);
+	else if (user)
+		proc_user_trap(tf);   /* the process's own fault (system calls: syscall_entry) */
 	else
 		fatal_trap(tf);
 }

@@ -19,6 +19,9 @@
  * the hart's struct hart, loaded into tp on every trap that is not
  * nested: code in U-mode may have changed tp (kernel/smp.h, this_hart).
  *
+ * A system call (scause 8, an ecall from U-mode: nothing else has that
+ * cause) goes straight to syscall_entry; every other trap to trap_handle.
+ *
  * trap_return: restore the frame at sp and sret -- also how a process
  * first enters U-mode (proc.c builds a frame and jumps here). */
 #define FRAME	(36 * 8)
@@ -84,14 +87,18 @@ trap_vector:
 	sd	t0, EPC(sp)
 	csrr	t0, sstatus
 	sd	t0, STATUS(sp)
+	csrr	t1, stval
+	sd	t1, TVAL(sp)
 	csrr	t0, scause
 	sd	t0, CAUSE(sp)
-	csrr	t0, stval
-	sd	t0, TVAL(sp)
 
 	mv	a0, sp
 	mv	s0, zero	/* the backtrace of the handler stops here */
+	li	t1, 8		/* environment call from U-mode: a system call */
+	beq	t0, t1, 3f
 	call	trap_handle
+	j	trap_return
+3:	call	syscall_entry	/* kernel/syscall.c: straight to the call */
 
 	.globl trap_return
 trap_return:
