@@ -36,7 +36,6 @@ struct fat_fs;
 
 #define PROC_NAME_MAX  16
 #define PROC_CMD_MAX   48                /* ps's command column */
-#define PROC_KSTACK_ORDER 3              /* 32 KiB kernel stack (spawn loads from the volume on it) */
 #define PROC_MAX       64                /* processes at once, zombies included */
 
 /* Linux's signal numbers (asm-generic/signal.h) that Tally acts on. */
@@ -100,7 +99,8 @@ struct proc {
 	 * time, in the kernel on its behalf system time (proc_account_tick).
 	 * cutime/cstime: its reaped children's, theirs included (times(2)). */
 	unsigned long utime, stime, cutime, cstime;
-	void *kstack;              /* 2^PROC_KSTACK_ORDER pages */
+	void *kstack;              /* KSTACK_SIZE bytes above a guard (kernel/kstack.h;
+				    * 32 KiB: spawn loads from the volume on it) */
 	struct trap_frame *tf;     /* at the top of kstack: its user registers */
 	struct proc_context ctx;
 	unsigned long syscalls;    /* system calls made */
@@ -122,6 +122,14 @@ int proc_run(const char *name, const void *image, size_t len, uint64_t arg, int 
 /* proc_run's first half: the process made runnable, not waited for.
  * Returns its pid, or proc_run's errors (nothing left allocated). */
 int proc_start_image(const char *name, const void *image, size_t len, uint64_t arg);
+
+/* A process that runs only in the kernel (a kernel thread, as Linux has
+ * them): an empty address space, fn called on its kernel stack when the
+ * scheduler first runs it, with interrupts off and sscratch 0 as in a
+ * system call; fn must end it with proc_exit(proc_current(), status).
+ * A child of the kernel. Returns its pid; -ENOMEM, -EAGAIN as
+ * proc_start_image (nothing left allocated). For crash.c's `kstack`. */
+int proc_start_kernel(const char *name, void (*fn)(void));
 
 /* Start the static ELF executable at path on fs with argv[0..argc) (argv[0]
  * is the path, as a shell passes it) and envp[0..envc) as a child of

@@ -9,6 +9,7 @@
 #define SBI_EXT_HSM   0x48534D
 #define SBI_EXT_IPI   0x735049
 #define SBI_EXT_SRST  0x53525354
+#define SBI_EXT_RFENCE 0x52464E43
 
 #define SBI_HSM_STARTED        0
 #define SBI_HSM_STOPPED        1
@@ -38,6 +39,11 @@ void sbi_hart_stop(void);
 /* IPI send_ipi (7.1): a supervisor software interrupt to the harts whose
  * bits are set in mask, bit i meaning hart id base + i. 0 or the error. */
 long sbi_send_ipi(unsigned long mask, unsigned long base);
+/* RFENCE remote_sfence_vma (8.3): the harts of mask (as send_ipi's)
+ * execute sfence.vma for [start, start + size) (all of it when size is
+ * 0 or -1); the firmware returns once they have. 0 or the error. */
+long sbi_remote_sfence_vma(unsigned long mask, unsigned long base, uintptr_t start,
+			   unsigned long size);
 /* The HSM state of a hart, or a negative SBI error. */
 long sbi_hart_status(unsigned long hartid);
 /* Returns only if the reset failed. */

@@ -17,6 +17,8 @@
 #define HART_TRAP_STACK 8192
 /* Per hart, from the bottom: guard, boot stack, guard, trap stack. */
 #define HART_AREA       (2 * HART_GUARD + HART_BOOT_STACK + HART_TRAP_STACK)
+/* struct hart's overflow_sp, for trapvec.S (checked in trap.c) */
+#define HART_OVERFLOW_SP 104
 
 #ifndef __ASSEMBLY__
 #include <stdint.h>
@@ -50,6 +52,10 @@ struct hart {
 		unsigned long open;   /* index + 1: kmalloc's fast paths may run; 0: closed */
 		unsigned long stop;   /* nonzero: a hart holding the mm lock holds it */
 	} mm_gate;
+	/* where trapvec.S puts the frame of a trap that would not fit on a
+	 * process's kernel stack (kernel/kstack.h): the top of this hart's
+	 * trap stack, which is idle while a process's kernel part runs */
+	uintptr_t overflow_sp;
 };
 
 extern struct hart harts[HART_MAX];

@@ -79,6 +79,16 @@ int vm_translate(const struct vm_space *vs, uintptr_t va, phys_addr_t *pa, unsig
 int vm_share(struct vm_space *vs, const struct vm_space *from, uintptr_t va, size_t size);
 void vm_unshare(struct vm_space *vs, uintptr_t va, size_t size);
 
+/* Make the table that vs's top-level entry for va points to (mapping
+ * [va, va + 1 GiB)) exist, and stay: vm_unmap never frees it, even
+ * empty (vm_destroy does). Spaces that share that entry (vm_share) then
+ * see every mapping made in the range later, through it -- how the
+ * kernel stacks' region reaches every process (kernel/kstack.h).
+ * va must be a multiple of 1 GiB. Returns 0 (also when the table existed:
+ * it is pinned from now on); -EINVAL for a bad va, a space without a
+ * root or a 1 GiB leaf at va; -ENOMEM when the table cannot be had. */
+int vm_pin_table(struct vm_space *vs, uintptr_t va);
+
 /* Number of leaf entries in vs and, per level, how many (for reports). */
 struct vm_counts {
 	unsigned long leaves[3];  /* [0] 4 KiB, [1] 2 MiB, [2] 1 GiB */

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "kernel/crash.h"
 #include "kernel/power.h"
+#include "kernel/proc.h"
 #include "kernel/sections.h"
 #include "kernel/spinlock.h"
 #include "kerrno.h"
@@ -20,6 +21,23 @@ static int recurse_deep(int depth)
 	if (depth >= crash_limit)
 		return pad[0];
 	return recurse_deep(depth + 1) + pad[0];
+}
+
+/* The kernel part of crash kstack's process: the same recursion, on its
+ * kernel stack, until the guard below it (kernel/kstack.h). */
+static void kstack_body(void)
+{
+	recurse_deep(0);
+	proc_exit(proc_current(), 0);   /* not reached */
+}
+
+static int kstack_overflow(void)
+{
+	int status, pid = proc_start_kernel("kstack", kstack_body);
+
+	if (pid < 0)
+		return pid;
+	return proc_wait_kernel(pid, &status, 0);   /* returns only if it did not */
 }
 
 static struct spinlock crash_lock = SPINLOCK_INIT("crash");
@@ -49,6 +67,8 @@ int crash(const char *kind)
 	}
 	if (!strcmp(kind, "stack"))
 		return recurse_deep(0);
+	if (!strcmp(kind, "kstack"))
+		return kstack_overflow();
 	if (!strcmp(kind, "panic"))
 		panic("crash panic: on purpose");
 	if (!strcmp(kind, "lock"))

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include "kernel/console.h"
 #include "kernel/crash.h"
+#include "kernel/kstack.h"
 #include "lib/printf.h"
 #include "kernel/disk.h"
 #include "kernel/ktest.h"
@@ -84,7 +85,7 @@ void kmain(unsigned long hartid, const void *dtb)
 	kprintf("\n%s\n", TALLY_VERSION_STRING);
 	report_memory();
 	report_devices();
-	if (mem_init() || kvm_init() || kmem_init()) {
+	if (mem_init() || kvm_init() || kmem_init() || kstack_init()) {
 		kprintf("tally: memory set-up failed\n");
 		power_fail(EXIT_BOOT_FAILED);
 	}

@@ -8,11 +8,14 @@
  *   kernel .rodata                 R
  *   kernel .data/.bss, stacks      R W      (never X)
  *   stack guard pages              unmapped (an overflow faults)
+ * and, in a region of their own above it, the processes' kernel stacks
+ * (kernel/kstack.h, 4 KiB pages below guards).
  *   device MMIO from the DT        R W
  *   page 0 (null)                  unmapped
  */
 #include "kernel/memory.h"
 #include "kernel/console.h"
+#include "kernel/kstack.h"
 #include "kernel/platform.h"
 #include "kernel/proc.h"
 #include "kernel/sections.h"
@@ -28,9 +31,10 @@
 /* The identity map puts RAM at virtual == physical in the lower half of
  * Sv39's sign-extended space (below 2^38, privileged spec 4.4.1), and
  * user processes take the upper part of that half (kernel/proc.h): every
- * process shares the kernel's top-level entries below USER_VA_BASE, so
- * RAM and devices must end there. */
-#define IDENTITY_REACH USER_VA_BASE
+ * process shares the kernel's top-level entries below USER_VA_BASE, the
+ * last of which is the kernel stacks' region (kernel/kstack.h), so RAM
+ * and devices must end below that. */
+#define IDENTITY_REACH KSTACK_VA_BASE
 
 struct vm_space kernel_vm;
 

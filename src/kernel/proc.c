@@ -29,6 +29,7 @@
 #include "kernel/proc.h"
 #include "kernel/console.h"
 #include "kernel/disk.h"
+#include "kernel/kstack.h"
 #include "kernel/memory.h"
 #include "kernel/smp.h"
 #include "kernel/spinlock.h"
@@ -280,8 +281,7 @@ static void proc_free_space(struct proc *p)
 static void proc_free(struct proc *p)
 {
 	proc_free_space(p);
-	if (p->kstack)
-		free_pages(virt_to_page(p->kstack), PROC_KSTACK_ORDER);
+	kstack_free(p->kstack);
 	kfree(p);
 }
 
@@ -290,16 +290,14 @@ static void proc_free(struct proc *p)
 static struct proc *proc_new(const char *name)
 {
 	struct proc *p = kzalloc(sizeof(*p), GFP_KERNEL);
-	struct page *ks;
 
 	if (!p)
 		return NULL;
 	strncpy(p->name, name ? name : "?", PROC_NAME_MAX - 1);
 	fdtable_init(&p->files, true);   /* sys_file: fds 0..2 the console, in the foreground */
 	vma_set_init(&p->vmas, NULL);
-	ks = alloc_pages(0, PROC_KSTACK_ORDER);
-	p->kstack = ks ? page_address(ks) : NULL;
-	if (!ks || vm_create(&p->vm) != 0 || vm_share(&p->vm, &kernel_vm, 0, USER_VA_BASE) != 0) {
+	p->kstack = kstack_alloc();   /* above a guard (kernel/kstack.h) */
+	if (!p->kstack || vm_create(&p->vm) != 0 || vm_share(&p->vm, &kernel_vm, 0, USER_VA_BASE) != 0) {
 		proc_free(p);
 		return NULL;
 	}
@@ -322,7 +320,7 @@ static void proc_frame(struct proc *p, uint64_t entry, uint64_t sp, uint64_t arg
 {
 	/* the top word names the hart it runs on (trapvec.S: tp): the
 	 * scheduler writes it whenever it runs p */
-	uintptr_t top = (uintptr_t)p->kstack + (PAGE_SIZE << PROC_KSTACK_ORDER) - 16;
+	uintptr_t top = (uintptr_t)p->kstack + KSTACK_SIZE - 16;
 
 	p->kstack_top = top;
 	*(struct hart **)top = this_hart();
@@ -382,6 +380,23 @@ int proc_start_image(const char *name, const void *image, size_t len, uint64_t a
 	memcpy(page_address(pg), image, len);
 	strncpy(p->cmd, p->name, PROC_CMD_MAX - 1);
 	return proc_start(p, USER_TEXT, USER_STACK_TOP, arg, NULL);
+}
+
+/* kernel/proc.h */
+int proc_start_kernel(const char *name, void (*fn)(void))
+{
+	struct proc *p = proc_new(name);
+	int pid;
+
+	if (!p)
+		return -ENOMEM;
+	strncpy(p->cmd, p->name, PROC_CMD_MAX - 1);
+	proc_frame(p, 0, 0, 0);
+	p->ctx.ra = (uint64_t)(uintptr_t)fn;   /* not proc_first_entry: it never enters U-mode */
+	pid = sched_add(p, NULL);
+	if (pid < 0)
+		proc_free(p);
+	return pid;
 }
 
 int proc_run(const char *name, const void *image, size_t len, uint64_t arg, int *status)

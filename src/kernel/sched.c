@@ -23,6 +23,7 @@
 #include <string.h>
 #include "kernel/proc.h"
 #include "kernel/console.h"
+#include "kernel/kstack.h"
 #include "kernel/memory.h"
 #include "kernel/smp.h"
 #include "kernel/spinlock.h"
@@ -125,8 +126,7 @@ static void kick_idle(void)
  * exit). It is out of the table already. */
 static void proc_release(struct proc *p)
 {
-	if (p->kstack)
-		free_pages(virt_to_page(p->kstack), PROC_KSTACK_ORDER);
+	kstack_free(p->kstack);   /* off every hart now */
 	kfree(p);
 }
 
@@ -236,10 +236,10 @@ int sched_run_one(void)
 	}
 	h->current = p;
 	h->slices++;
-	*(struct hart **)(uintptr_t)p->kstack_top = this_hart();   /* trapvec.S: tp */
 	scratch = csr_read(sscratch);
 	csr_write(sscratch, 0);      /* its kernel part runs as inside a trap */
-	use_space(&p->vm);
+	use_space(&p->vm);           /* TLB flushed: nothing stale of its kernel stack */
+	*(struct hart **)(uintptr_t)p->kstack_top = this_hart();   /* trapvec.S: tp */
 	proc_switch(&h->ctx, &p->ctx);
 	kvm_enable_hart();           /* the kernel's table, TLB flushed */
 	csr_write(sscratch, scratch);

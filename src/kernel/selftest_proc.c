@@ -2,9 +2,12 @@
  * (src/arch/riscv/selftest_user.S) run in a process of their own (kernel/proc.h), with
  * the exit status each must end with; after each, every page it held is
  * back (free pages as before) and the mm's integrity check is clean. */
+#include <string.h>
 #include "kernel/ktest.h"
 #include "kernel/console.h"
 #include "kernel/proc.h"
+#include "kernel/kstack.h"
+#include "kernel/memory.h"
 #include "kernel/trap.h"
 #include "kernel/platform.h"
 #include "kernel/smp.h"
@@ -263,6 +266,52 @@ static void test_table_full(struct ktest *t)
 	KT_EXPECT(t, buddy_free_pages() == before);
 }
 
+/* Kernel stacks (kernel/kstack.h): mapped page by page above an
+ * unmapped guard, seen through a space that shared the kernel's entries
+ * before the stack was made, every slot usable and then refused, and
+ * every frame and table page back once they are freed. */
+static void test_kernel_stacks(struct ktest *t)
+{
+	static void *all[KSTACK_SLOTS];
+	unsigned long before, in_use;
+	struct vm_space u;
+	unsigned n = 0;
+	uint64_t stack;
+	char *s;
+
+	kmalloc_shrink();
+	before = buddy_free_pages();
+	in_use = kstack_in_use();
+	KT_EXPECT(t, vm_create(&u) == 0 && vm_share(&u, &kernel_vm, 0, USER_VA_BASE) == 0);
+	s = kstack_alloc();
+	KT_EXPECT(t, s && kstack_in_use() == in_use + 1);
+	if (!s)
+		return;
+	for (unsigned off = 0; off < KSTACK_SIZE; off += PAGE_SIZE)
+		KT_EXPECT(t, vm_translate(&kernel_vm, (uintptr_t)s + off, NULL, NULL) == 0 &&
+			     vm_translate(&u, (uintptr_t)s + off, NULL, NULL) == 0);
+	KT_EXPECT(t, vm_translate(&kernel_vm, (uintptr_t)s - PAGE_SIZE, NULL, NULL) == -ENOENT);
+	KT_EXPECT(t, vm_translate(&kernel_vm, (uintptr_t)s - KSTACK_GUARD, NULL, NULL) == -ENOENT);
+	KT_EXPECT(t, kstack_guard_hit((uintptr_t)s - 8, &stack) && stack == (uintptr_t)s);
+	KT_EXPECT(t, !kstack_guard_hit((uintptr_t)s, NULL) &&
+		     !kstack_guard_hit((uintptr_t)s + KSTACK_SIZE - 8, NULL));
+	memset(s, 0x5a, KSTACK_SIZE);   /* all of it writable */
+	KT_EXPECT(t, s[0] == 0x5a && s[KSTACK_SIZE - 1] == 0x5a);
+	kstack_free(s);
+	KT_EXPECT(t, vm_translate(&kernel_vm, (uintptr_t)s, NULL, NULL) == -ENOENT &&
+		     kstack_in_use() == in_use);
+	while (n < KSTACK_SLOTS && (all[n] = kstack_alloc()) != NULL)
+		n++;
+	KT_EXPECT(t, n == KSTACK_SLOTS - in_use && kstack_in_use() == KSTACK_SLOTS);
+	KT_EXPECT(t, kstack_alloc() == NULL);   /* every slot taken */
+	while (n)
+		kstack_free(all[--n]);
+	vm_unshare(&u, 0, USER_VA_BASE);
+	vm_destroy(&u);
+	kmalloc_shrink();
+	KT_EXPECT(t, kstack_in_use() == in_use && buddy_free_pages() == before);
+}
+
 static const struct ktest_case proc_cases[] = {
 	{ "hello_writes_and_exits", test_hello },
 	{ "argument_and_stack", test_arg },
@@ -283,5 +332,6 @@ static const struct ktest_case proc_cases[] = {
 	{ "wait4_without_children_echild", test_user_wait_echild },
 	{ "kill_self_sigterm", test_user_kill_self },
 	{ "table_full_eagain", test_table_full },
+	{ "kernel_stacks_guarded", test_kernel_stacks },
 };
 KTEST_SUITE(proc_suite, "proc", proc_cases);

@@ -6,7 +6,9 @@
  * sepc, stval, all registers and a frame-pointer backtrace, and the machine
  * powers off with EXIT_FATAL_TRAP. Nothing here allocates memory. */
 #include "kernel/trap.h"
+#include <stddef.h>
 #include "kernel/console.h"
+#include "kernel/kstack.h"
 #include "kernel/ksyms.h"
 #include "kernel/power.h"
 #include "kernel/proc.h"
@@ -14,6 +16,8 @@
 #include "kernel/smp.h"
 #include "kernel/timer.h"
 #include "arch/riscv.h"
+
+_Static_assert(offsetof(struct hart, overflow_sp) == HART_OVERFLOW_SP, "trapvec.S's offset");
 
 extern void trap_vector(void);
 static void (*external_handler)(void);
@@ -49,6 +53,7 @@ void trap_init_hart(unsigned index)
 	uintptr_t top = hart_trap_stack_top(index) - 16;
 
 	*(struct hart **)top = &harts[index];
+	harts[index].overflow_sp = top;
 	csr_write(sscratch, (uint64_t)top);
 	csr_write(stvec, (uint64_t)(uintptr_t)trap_vector);
 	csr_write(scounteren, 0x7);
@@ -59,14 +64,18 @@ void trap_set_external_handler(void (*fn)(void))
 	external_handler = fn;
 }
 
-/* Within this hart's boot or trap stack (a backtrace walks only those). */
+/* Within this hart's boot or trap stack, or the kernel stack of the
+ * process it runs (a backtrace walks only those). */
 static int in_stack(uint64_t a)
 {
 	uintptr_t boot = hart_boot_stack_top(this_hart()->index);
 	uintptr_t trap = hart_trap_stack_top(this_hart()->index);
+	struct proc *p = proc_current();
+	uintptr_t ks = p ? (uintptr_t)p->kstack : 0;
 
 	return (a >= boot - HART_BOOT_STACK && a <= boot) ||
-	       (a >= trap - HART_TRAP_STACK && a <= trap);
+	       (a >= trap - HART_TRAP_STACK && a <= trap) ||
+	       (ks && a >= ks && a <= ks + KSTACK_SIZE);
 }
 
 /* Frame 0 is where execution was; deeper frames are return addresses,
@@ -129,9 +138,33 @@ static const char *guard_note(uint64_t a)
 		if (off >= HART_GUARD + HART_BOOT_STACK && off < 2 * HART_GUARD + HART_BOOT_STACK)
 			return " (trap stack guard page: stack overflow)";
 	}
+	if (kstack_guard_hit(a, NULL))
+		return " (kernel stack guard: stack overflow)";
 	if (a < 4096)
 		return " (null page)";
 	return "";
+}
+
+/* A fault whose address or sp lies in the guard below a process's kernel
+ * stack (kernel/kstack.h): named, with the process and the stack. */
+static void report_kstack_overflow(const struct trap_frame *tf)
+{
+	uint64_t code = tf->scause & ~SCAUSE_INTR, stack, addr = tf->stval;
+	struct proc *p = proc_current();
+
+	if (!((code == 5 || code == 7 || code == 13 || code == 15) && kstack_guard_hit(addr, &stack))) {
+		if (!kstack_guard_hit(tf->x[2] - sizeof(*tf), &stack))
+			return;
+		addr = tf->x[2];   /* the fault was another; its frame would not fit */
+	}
+	if (p && (uint64_t)(uintptr_t)p->kstack == stack)
+		kprintf("\n*** kernel stack overflow: pid %d (%s) at 0x%lx", p->pid, p->name,
+			(unsigned long)addr);
+	else
+		kprintf("\n*** kernel stack overflow: no process of this hart at 0x%lx",
+			(unsigned long)addr);
+	kprintf(", below its stack [0x%lx, 0x%lx), sp 0x%lx\n", (unsigned long)stack,
+		(unsigned long)(stack + KSTACK_SIZE), (unsigned long)tf->x[2]);
 }
 
 static void dump_registers(const struct trap_frame *tf)
@@ -148,6 +181,7 @@ static __attribute__((noreturn, noinline, cold)) void fatal_trap(const struct tr
 				   ? exc_names[code] : "unknown exception";
 
 	smp_stop_others();
+	report_kstack_overflow(tf);
 	kprintf("\n*** KERNEL FAULT: %s (scause %lu) on hart %u (id %lu)\n", name, tf->scause,
 		this_hart()->index, this_hart()->hartid);
 	kprintf("sepc=%016lx stval=%016lx sstatus=%016lx\n", tf->sepc, tf->stval, tf->sstatus);

@@ -6,7 +6,8 @@
  * Invariants:
  *   - every table page is a buddy order-0 block with owner PGTABLE; its
  *     struct page `inuse` equals the number of valid PTEs in it;
- *   - a non-root table with inuse == 0 does not stay linked: unmap frees it;
+ *   - a non-root table with inuse == 0 does not stay linked: unmap frees it
+ *     (except a table vm_pin_table pinned, token TOKEN_PINNED);
  *   - vm_map never overwrites a valid entry (-EEXIST instead);
  *   - a table created by a vm_map call carries that call's token in its
  *     struct page `priv`, so a failed call frees exactly what it created
@@ -24,6 +25,7 @@
 #define PTE_PPN_SHIFT 10
 #define LEVELS       3
 #define TOKEN_ANY    ((void *)0)
+#define TOKEN_PINNED ((void *)~(uintptr_t)0)   /* vm_pin_table's: never pruned */
 
 static uintptr_t next_token = 1;
 
@@ -137,9 +139,11 @@ void vm_unshare(struct vm_space *vs, uintptr_t va, size_t size)
 }
 
 /* The slot for va at `level`, creating missing tables above it with
- * `token`. NULL with *err = -ENOMEM, or -EEXIST when a leaf is in the way. */
-static pte_t *walk_create(struct vm_space *vs, uintptr_t va, int level,
-			  void *token, int *err)
+ * `token`. NULL with *err = -ENOMEM, or -EEXIST when a leaf is in the way.
+ * Inlined into vm_map, its hot caller (a page fault's), even though
+ * vm_pin_table calls it too. */
+static inline __attribute__((always_inline)) pte_t *
+walk_create(struct vm_space *vs, uintptr_t va, int level, void *token, int *err)
 {
 	pte_t *table = vs->root;
 
@@ -163,6 +167,21 @@ static pte_t *walk_create(struct vm_space *vs, uintptr_t va, int level,
 		table = pte_table(*slot);
 	}
 	return &table[vpn(va, level)];
+}
+
+/* mm/vm.h */
+int vm_pin_table(struct vm_space *vs, uintptr_t va)
+{
+	int err = 0;
+	pte_t *slot;
+
+	if (!vs->root || va % level_size(LEVELS - 1) || !canonical(va))
+		return -EINVAL;
+	slot = walk_create(vs, va, LEVELS - 2, TOKEN_PINNED, &err);
+	if (!slot)
+		return err == -EEXIST ? -EINVAL : err;
+	table_page(slot)->priv = TOKEN_PINNED;   /* made now or before: it stays */
+	return 0;
 }
 
 /* The deepest slot on va's path (a leaf, or the invalid entry where the
@@ -205,7 +224,8 @@ static void prune_path(struct vm_space *vs, uintptr_t va, void *token)
 	for (int k = l; k < LEVELS - 1; k++) {
 		struct page *pg = table_page(path[k]);
 
-		if (pg->inuse || (token != TOKEN_ANY && pg->priv != token))
+		if (pg->inuse || pg->priv == TOKEN_PINNED ||
+		    (token != TOKEN_ANY && pg->priv != token))
 			return;
 		table_free(vs, path[k]);
 		path[k + 1][vpn(va, k + 1)] = 0;

@@ -88,6 +88,38 @@ static void test_share(void)
 	tap_ok(buddy_free_pages() == base_free, "every table back");
 }
 
+/* A pinned table stays through every unmap, so a space that shared the
+ * entry above it before anything was mapped there sees what is mapped
+ * later; vm_destroy still frees it. */
+static void test_pin(void)
+{
+	struct vm_space k, u;
+	unsigned long base_free = buddy_free_pages();
+	unsigned long tables;
+
+	vm_create(&k);
+	vm_create(&u);
+	tap_ok(vm_pin_table(&k, 127 * GiB) == 0 && k.tables == 2, "pin: the table below the entry made");
+	tables = k.tables;
+	tap_ok(vm_pin_table(&k, 127 * GiB) == 0 && k.tables == tables, "pinning again: nothing new");
+	tap_ok(vm_share(&u, &k, 0, 128 * GiB) == 0, "shared before anything is mapped there");
+	tap_ok(vm_map(&k, 127 * GiB + 0x10000, 0x80100000, PAGE_SIZE, VM_R | VM_W) == 0 &&
+	       mapped_as(&u, 127 * GiB + 0x10000, 0x80100000, VM_R | VM_W),
+	       "a later mapping shows through the shared entry");
+	tap_ok(vm_unmap(&k, 127 * GiB + 0x10000, PAGE_SIZE) == 0 && k.tables == tables,
+	       "unmapping the last page frees the table below, not the pinned one");
+	tap_ok(vm_map(&k, 127 * GiB + 0x20000, 0x80200000, PAGE_SIZE, VM_R) == 0 &&
+	       mapped_as(&u, 127 * GiB + 0x20000, 0x80200000, VM_R), "and mappings after that show too");
+	vm_unmap(&k, 127 * GiB + 0x20000, PAGE_SIZE);
+	tap_ok(vm_pin_table(&k, 127 * GiB + 4096) == -EINVAL, "an unaligned va: -EINVAL");
+	vm_map(&k, 2 * GiB, 2 * GiB, GiB, VM_R | VM_LARGE);
+	tap_ok(vm_pin_table(&k, 2 * GiB) == -EINVAL, "a 1 GiB leaf there: -EINVAL");
+	vm_unshare(&u, 0, 128 * GiB);
+	vm_destroy(&u);
+	vm_destroy(&k);
+	tap_ok(buddy_free_pages() == base_free, "vm_destroy frees the pinned table too");
+}
+
 static void test_large(void)
 {
 	struct vm_space vs;
@@ -228,6 +260,7 @@ static void test_all_or_nothing(void)
 static const struct tap_case cases[] = {
 	TAP_CASE(test_basic),
 	TAP_CASE(test_share),
+	TAP_CASE(test_pin),
 	TAP_CASE(test_large),
 	TAP_CASE(test_args),
 	TAP_CASE(test_all_or_nothing),

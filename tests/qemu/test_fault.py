@@ -53,7 +53,7 @@ def panic():
 def crash_unknown_bootarg():
     with Tally(append="crash=bogus") as t:
         log = t.boot()
-        ok("crash: no kind bogus (null|text|illegal|stack|panic|lock)" in log,
+        ok("crash: no kind bogus (null|text|illegal|stack|kstack|panic|lock)" in log,
            "crash=bogus: the boot says there is no such kind, and goes on", log[-300:])
 
 

@@ -2,10 +2,11 @@
 """Machines Tally cannot run on are refused at boot, quickly, with the
 reason and exit status 2 (EXIT_BOOT_FAILED): a CPU without an MMU
 (-cpu rv64,mmu=off: satp does not take Sv39), RAM beyond what the Sv39
-identity map reaches (its last byte must lie below 128 GiB, where user
-space begins: the lower half of Sv39 ends at 2^38 = 256 GiB and processes
-take its upper 128 GiB; with RAM at 2 GiB -m 126G, which ends exactly at
-128 GiB, is the most; -m 127G is refused), and a device tree that is damaged (the
+identity map reaches (its last byte must lie below 127 GiB: the lower
+half of Sv39 ends at 2^38 = 256 GiB, processes take its upper 128 GiB
+and the processes' kernel stacks the 1 GiB below them; with RAM at 2 GiB
+-m 125G, which ends exactly at 127 GiB, is the most; -m 126G is
+refused), and a device tree that is damaged (the
 structure block's FDT_END token overwritten, which QEMU and OpenSBI pass
 on) or has no RAM (device_type "memory" misspelt). A cpu node without a
 readable "reg" (its hart id) is not a hart: left out with a boot-log line
@@ -43,8 +44,8 @@ def huge_ram(size):
     # overcommit check lets 255G and more through on a small machine
     extra = ["-machine", "memory-backend=ram0", "-object",
              f"memory-backend-ram,id=ram0,size={size},reserve=off"]
-    took = refused(f"-m {size}", "beyond what the Sv39 identity map reaches (2000000000, "
-                   "128 GiB): give QEMU at most -m 126G", mem=size, extra=extra)
+    took = refused(f"-m {size}", "beyond what the Sv39 identity map reaches (1fc0000000, "
+                   "127 GiB): give QEMU at most -m 125G", mem=size, extra=extra)
     ok(took < 10, f"-m {size}: refused before any frame set-up ({took:.1f} s)")
 
 
@@ -132,7 +133,7 @@ def cpu_without_reg():
 
 
 guarded(no_mmu, "no MMU")
-for size in ("127G", "255G", "1T"):
+for size in ("126G", "255G", "1T"):
     guarded(lambda size=size: huge_ram(size), f"-m {size}")
 guarded(damaged_dtb, "damaged device tree")
 guarded(cpu_without_reg, "a cpu node without reg")

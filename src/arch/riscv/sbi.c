@@ -1,5 +1,5 @@
 /* sbi.c - the SBI calls Tally makes: probe, timer, HSM start and status,
- * IPI, system reset.
+ * IPI, remote fence, system reset.
  * Calling convention: extension id in a7, function id in a6, arguments in
  * a0..a5; the error comes back in a0 and the value in a1 (SBI spec ch. 3). */
 #include "kernel/sbi.h"
@@ -44,6 +44,21 @@ void sbi_hart_stop(void)
 long sbi_send_ipi(unsigned long mask, unsigned long base)
 {
 	return sbi_call(SBI_EXT_IPI, 0, (long)mask, (long)base, 0).error;
+}
+
+long sbi_remote_sfence_vma(unsigned long mask, unsigned long base, uintptr_t start,
+			   unsigned long size)
+{
+	register long a0 __asm__("a0") = (long)mask;
+	register long a1 __asm__("a1") = (long)base;
+	register long a2 __asm__("a2") = (long)start;
+	register long a3 __asm__("a3") = (long)size;
+	register long a6 __asm__("a6") = 1;   /* remote_sfence_vma */
+	register long a7 __asm__("a7") = SBI_EXT_RFENCE;
+
+	__asm__ volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a2), "r"(a3), "r"(a6), "r"(a7)
+			 : "memory");
+	return a0;
 }
 
 long sbi_hart_status(unsigned long hartid)

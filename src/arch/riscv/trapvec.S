@@ -8,6 +8,14 @@
  * reported instead of faulting again forever. A nested trap (a fault
  * inside the handler) stays on the trap stack below the first frame.
  *
+ * A process's kernel part runs on its own kernel stack with sscratch 0
+ * (kernel/sched.c), so a fault there is taken as a nested trap, on that
+ * stack -- unless the frame would reach into the stack's guard
+ * (kernel/kstack.h: the lower half of each 64 KiB slot): the overflow
+ * Linux catches with its overflow stack. The frame then goes on the
+ * hart's overflow stack (struct hart's overflow_sp), and trap.c reports
+ * a kernel stack overflow.
+ *
  * The frame's x[0] slot (x0 is never saved) keeps what sscratch held
  * before the trap -- the stack top, or 0 in a nested trap -- and the
  * return puts it back, so a nested trap that returns leaves sscratch 0
@@ -31,6 +39,9 @@
 #define CAUSE	(34 * 8)
 #define TVAL	(35 * 8)
 
+#include "kernel/kstack.h"
+#include "kernel/smp.h"
+
 	.section .text
 	.globl trap_vector
 	.align 4
@@ -39,12 +50,35 @@ trap_vector:
 	bnez	sp, 1f
 	/* nested: sscratch was 0, sp held our own trap-stack pointer */
 	csrrw	sp, sscratch, zero
+	/* would the frame reach into a kernel stack's guard? t0 is kept in
+	 * sscratch meanwhile (0 here, so that is free) */
+	csrw	sscratch, t0
+	addi	t0, sp, -FRAME
+	srli	t0, t0, KSTACK_VA_SHIFT
+	addi	t0, t0, -(KSTACK_VA_BASE >> KSTACK_VA_SHIFT)
+	bnez	t0, 4f			/* not in the kernel stacks' region */
+	addi	t0, sp, -FRAME
+	srli	t0, t0, KSTACK_GUARD_SHIFT
+	andi	t0, t0, 1
+	beqz	t0, 5f			/* the lower half of a slot: its guard */
+4:	csrrw	t0, sscratch, zero
 	addi	sp, sp, -FRAME
 	sd	t0, REG(5)(sp)
 	addi	t0, sp, FRAME
 	sd	t0, REG(2)(sp)
 	sd	zero, REG(0)(sp)	/* sscratch was 0 */
 	sd	x4, REG(4)(sp)		/* tp is the kernel's already */
+	j	2f
+5:	/* a kernel stack overflow: the frame goes on this hart's overflow
+	 * stack instead (tp is the kernel's here); trap.c reports it */
+	ld	t0, HART_OVERFLOW_SP(tp)
+	addi	t0, t0, -FRAME
+	sd	sp, REG(2)(t0)
+	mv	sp, t0
+	csrrw	t0, sscratch, zero
+	sd	t0, REG(5)(sp)
+	sd	zero, REG(0)(sp)	/* sscratch was 0 */
+	sd	x4, REG(4)(sp)
 	j	2f
 1:	addi	sp, sp, -FRAME
 	sd	t0, REG(5)(sp)
