@@ -7,8 +7,10 @@ where rdinstret counts every guest instruction exactly and repeatably.
 Boots build/kernel.elf without a disk at -m 128M and -m 3G for the
 instructions from reset to the prompt, then with build/disk.img at -m 128M
 to run `bench all all OPS` (every workload in every mode, in one boot),
-`benchfile` on the 4 MiB file and `selftest proc` (for its getpid round
-trip from U-mode), then with -smp 4 to run `bench small twotier
+`benchfile` on the 4 MiB file, `selftest proc` (for its getpid round
+trip from U-mode) and /bin/kbench (user/bin/kbench.c: a getpid round
+trip, an anonymous page fault and spawn + exit + wait of /bin/hello,
+counted from U-mode: OPS calls, OPS/25 pages, OPS/2000 spawns), then with -smp 4 to run `bench small twotier
 OPS harts=N` for N = 1..4 (in one boot, in that order), each stopped with
 Ctrl-C if it has not finished within S seconds (the slow paths' one mm
 lock can make harts wait through each other's QEMU turns). Writes every result line, one
@@ -48,6 +50,19 @@ def run_limited(t, line, limit):
         out = t.expect("\n" + PROMPT, 120)
         stopped = True
     return out, stopped
+
+
+def process_costs(t, ops):
+    """/bin/kbench's three lines, one boot (-smp 1: QEMU's instret is one
+    count for the whole machine)."""
+    lines = []
+    for what, n in (("getpid", ops), ("fault", max(ops // 25, 100)), ("spawn", max(ops // 2000, 5))):
+        out = t.cmd(f"run /bin/kbench {what} {n}", timeout=600)
+        got = re.findall(r"^kbench \w+ n=\d+ instructions=\d+ per_op=[\d.]+$", out, re.M)
+        if not got:
+            print(f"kernel_bench: kbench {what} printed no result:\n{out[-1500:]}")
+        lines += got
+    return lines
 
 
 def harts_runs(ops, limit):
@@ -98,6 +113,7 @@ def main():
         lines += re.findall(r"^benchfile .*$", fout, re.M)
         pout = t.cmd("selftest proc", timeout=600)   # its getpid round trip, exact here
         lines += [l.strip(" #") for l in re.findall(r"^ *# getpid_round_trip: .*$", pout, re.M)]
+        lines += process_costs(t, args.ops)
     hlines, htable = harts_runs(args.ops, args.harts_limit)
     lines += hlines
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
@@ -109,7 +125,8 @@ def main():
     print(f"written: {os.path.relpath(args.out, ROOT)}")
     modes = sum(re.match(r"bench \w+ \w+ ops=", l) is not None for l in lines)
     harts = sum(re.match(r"bench small twotier harts?=", l) is not None for l in lines)
-    return 0 if modes == 4 * 3 and harts == sum(n + 1 for n in range(1, HARTS + 1)) else 1
+    kb = sum(l.startswith("kbench ") for l in lines)
+    return 0 if modes == 4 * 3 and harts == sum(n + 1 for n in range(1, HARTS + 1)) and kb == 3 else 1
 
 
 if __name__ == "__main__":
