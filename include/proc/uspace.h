@@ -11,6 +11,8 @@
  *
  *   0x00_0000_0000  +---------------------+
  *                   |  kernel identity map |  shared, no U bit: MMIO, RAM, the kernel
+ *   KSTACK_VA_BASE  +---------------------+  0x1f_c000_0000 (127 GiB)
+ *                   |  kernel stacks       |  shared, no U bit (kernel/kstack.h)
  *   USER_VA_BASE    +=====================+  0x20_0000_0000 (128 GiB)
  *                   |  text data bss      |  ELF segments from here up (static
  *                   |  heap (brk)     ^   |  executables link at USER_VA_BASE);

@@ -15,6 +15,7 @@ Under QEMU 7.2's user mode MAP_FIXED_NOREPLACE is only a hint (as on Linux
 before 4.17), so mmaptest's one check of it is expected to fail here and
 only here."""
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -142,6 +143,16 @@ def test_spin():
        lines(out)[0].endswith(" done"), "spin 1: loops for a second by CLOCK_MONOTONIC, then exits 0", out)
 
 
+def test_kbench():
+    # qemu-user counts host time for rdinstret: only the lines' form here
+    for what, n in (("getpid", 100), ("fault", 10)):
+        code, out = run([prog("kbench"), what, str(n)])
+        ok(code == 0 and re.fullmatch(rf"kbench {what} n={n} instructions=\d+ per_op=\d+\.\d\n", out),
+           f"kbench {what} {n}: one result line, exit 0", out)
+    code, out = run([prog("kbench"), "getpid"])
+    ok(code == 1 and out.startswith("kbench: usage:"), "kbench without N: usage, exit 1", out)
+
+
 def tally_cc(src, out, *extra):
     proc = subprocess.run([TALLY_CC, src, "-o", out] + list(extra), stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True)
@@ -216,6 +227,7 @@ def main():
     test_spawner()
     test_cat_ls()
     test_spin()
+    test_kbench()
     test_tally_cc()
     return finish()
 
