@@ -49,9 +49,10 @@ int kstack_init(void);
 void *kstack_alloc(void);
 
 /* Give back what kstack_alloc gave: unmapped, the TLB of every online
- * hart flushed for it, its frames and any table page left empty freed,
- * its slot free again. The stack must be off every hart (its process
- * exited and switched away, or never ran). NULL is ignored. */
+ * hart flushed for it (SBI remote_sfence_vma; a firmware refusing it is
+ * a panic), then its frames and any table page left empty freed, its
+ * slot free again. The stack must be off every hart (its process exited
+ * and switched away, or never ran). NULL is ignored. */
 void kstack_free(void *stack);
 
 /* Whether addr lies in a slot's guard, and then the stack above it

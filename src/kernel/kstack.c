@@ -8,6 +8,7 @@
  * kstack, then the mm's). */
 #include "kernel/kstack.h"
 #include "kernel/memory.h"
+#include "kernel/power.h"
 #include "kernel/sbi.h"
 #include "kernel/smp.h"
 #include "kernel/spinlock.h"
@@ -100,15 +101,31 @@ out_frames:
 }
 
 /* Every other online hart forgets the stack's translations: SBI
- * remote_sfence_vma (the firmware waits for each hart to do it, so
- * nothing here depends on this hart's interrupts). */
+ * remote_sfence_vma, one call per 64 hart ids (a mask and its base), which
+ * returns once each hart has done it, so nothing here depends on this
+ * hart's interrupts. Firmware without the RFENCE extension (SBI before
+ * 0.2) is a broken platform here: a panic says so. */
 static void flush_others(uintptr_t va)
 {
 	unsigned me = this_hart()->index;
+	uint64_t done = 0;   /* harts[] indexes whose group was flushed */
+	long err;
 
-	for (unsigned i = 0; i < nharts; i++)
-		if (i != me && __atomic_load_n(&harts[i].state, __ATOMIC_ACQUIRE) == HART_ONLINE)
-			sbi_remote_sfence_vma(1, harts[i].hartid, va, KSTACK_SIZE);
+	for (unsigned i = 0; i < nharts; i++) {
+		unsigned long base = harts[i].hartid & ~63ul, mask = 0;
+
+		if (done & (1ull << i))
+			continue;
+		for (unsigned j = i; j < nharts; j++)
+			if ((harts[j].hartid & ~63ul) == base) {
+				done |= 1ull << j;
+				if (j != me && __atomic_load_n(&harts[j].state, __ATOMIC_ACQUIRE) == HART_ONLINE)
+					mask |= 1ul << (harts[j].hartid & 63);
+			}
+		if (mask && (err = sbi_remote_sfence_vma(mask, base, va, KSTACK_SIZE)) != 0)
+			panic("kstack: SBI remote_sfence_vma refused (error %ld): harts of mask %lx "
+			      "base %lu could keep a way to a freed kernel stack's frames", err, mask, base);
+	}
 }
 
 void kstack_free(void *stack)
