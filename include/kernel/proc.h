@@ -211,7 +211,10 @@ void proc_unmap_piece(void *ctx, const struct vma *piece, unsigned old_prot);
 unsigned proc_pte_perm(unsigned prot);
 
 /* System call dispatch (kernel/syscall.c): Linux's riscv64 numbers and
- * convention (a7 = number, a0..a5 arguments, a0 = result or -errno). */
+ * convention (a7 = number, a0..a5 arguments, a0 = result or -errno).
+ * Returns the call's result (each call names its errors), -ENOSYS for a
+ * number no call has; exit and exit_group do not return. syscall_entry
+ * (kernel/trap.h) is the path from trapvec.S. */
 long syscall_dispatch(struct proc *p, struct trap_frame *tf);
 
 /* Leave the process for good with exit code status (its low 8 bits; wait

@@ -87,7 +87,6 @@ int proc_fault(struct proc *p, uint64_t addr, unsigned prot)
 {
 	uint64_t page = addr & ~(uint64_t)(PAGE_SIZE - 1);
 	struct vma *v = vma_find(&p->vmas, addr);
-
 	int rc;
 
 	if (!v && vma_grow_down(&p->vmas, addr, &v) != 0)

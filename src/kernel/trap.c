@@ -4,7 +4,10 @@
  * U-mode is a process's (kernel/proc.c: system calls, its faults). Every
  * other exception is a kernel fault: it is reported with its cause,
  * sepc, stval, all registers and a frame-pointer backtrace, and the machine
- * powers off with EXIT_FATAL_TRAP. Nothing here allocates memory. */
+ * powers off with EXIT_FATAL_TRAP; one in the guard below a process's
+ * kernel stack (kernel/kstack.h) is named first, "kernel stack overflow"
+ * with the process and the address. System calls do not come here
+ * (trapvec.S: syscall_entry). Nothing here allocates memory. */
 #include "kernel/trap.h"
 #include <stddef.h>
 #include "kernel/console.h"
