@@ -160,6 +160,27 @@ int sched_add(struct proc *p, struct proc *parent)
 	return p->pid;
 }
 
+/* Free orphaned zombies nobody reaps (finish_switch): their kernel
+ * stacks first, while they are still in the table (ps shows them as
+ * zombies until their memory is back: freeing a stack flushes every
+ * hart's TLB, which takes a while), then their slots and structs. Nobody
+ * else frees them meanwhile: no parent, and the kernel's wait skips them. */
+static void release_orphans(struct proc **freed, unsigned n)
+{
+	unsigned long flags;
+
+	for (unsigned i = 0; i < n; i++) {
+		kstack_free(freed[i]->kstack);
+		freed[i]->kstack = NULL;
+	}
+	flags = spin_lock_irqsave(&proc_lock);
+	for (unsigned i = 0; i < n; i++)
+		table_remove(freed[i]);
+	spin_unlock_irqrestore(&proc_lock, flags);
+	for (unsigned i = 0; i < n; i++)
+		proc_release(freed[i]);   /* the struct: its stack is gone already */
+}
+
 /* After prev gave this hart back (the scheduler's context, proc_lock
  * free): queue it again, leave it asleep, or make it a zombie. */
 static void finish_switch(struct proc *prev)
@@ -179,17 +200,14 @@ static void finish_switch(struct proc *prev)
 			c->parent = NULL;   /* an orphan: the kernel's, reaped by nobody */
 			c->ppid = 0;
 			c->autoreap = 1;
-			if (c->state == PROC_ZOMBIE) {
-				table[i] = NULL;
+			if (c->state == PROC_ZOMBIE)
 				freed[nfreed++] = c;
-			}
 		}
 		prev->state = PROC_ZOMBIE;
 		if (prev->parent) {
 			kick = prev->parent->state == PROC_SLEEPING;
 			wake(prev->parent);
 		} else if (prev->autoreap) {
-			table_remove(prev);
 			freed[nfreed++] = prev;
 		}
 	} else if (prev->state == PROC_RUNNING ||
@@ -197,8 +215,8 @@ static void finish_switch(struct proc *prev)
 		rq_push(prev);   /* this hart looks at the queue next; idle ones at their tick */
 	}
 	spin_unlock_irqrestore(&proc_lock, flags);
-	for (unsigned i = 0; i < nfreed; i++)
-		proc_release(freed[i]);
+	if (nfreed)
+		release_orphans(freed, nfreed);
 	if (kick)
 		kick_idle();
 }
