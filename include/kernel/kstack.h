@@ -59,7 +59,8 @@ void kstack_free(void *stack);
  * (*stack, its lowest address). */
 bool kstack_guard_hit(uint64_t addr, uint64_t *stack);
 
-/* Frames and slots in use (for tests: all back after every process). */
+/* Stacks in use now (for tests: back to the figure before, once every
+ * process made meanwhile is reaped). */
 unsigned kstack_in_use(void);
 #endif
 

@@ -9,6 +9,7 @@
 #include "kernel/kstack.h"
 #include "kernel/memory.h"
 #include "kernel/power.h"
+#include "kernel/proc.h"
 #include "kernel/sbi.h"
 #include "kernel/smp.h"
 #include "kernel/spinlock.h"
@@ -23,6 +24,8 @@ _Static_assert(KSTACK_VA_BASE + (1ull << KSTACK_VA_SHIFT) == USER_VA_BASE,
 	       "the region is the last top-level entry below user space");
 _Static_assert((uint64_t)KSTACK_SLOTS * KSTACK_SLOT <= (1ull << KSTACK_VA_SHIFT),
 	       "the slots fit in the region");
+_Static_assert(KSTACK_SLOTS >= 2 * PROC_MAX && KSTACK_SLOTS % 64 == 0,
+	       "a slot for every process, zombies and those being made included");
 
 static struct spinlock kstack_lock = SPINLOCK_INIT("kstack");
 static uint64_t slot_used[KSTACK_SLOTS / 64];
