@@ -1,5 +1,6 @@
 /* proc.h - user processes: an Sv39 address space of their own described
- * by VMAs (proc/vma.h), a kernel stack, U-mode entry and exit through the
+ * by VMAs (proc/vma.h), a kernel stack above a guard (kernel/kstack.h),
+ * U-mode entry and exit through the
  * trap vector, page faults, system calls.
  *
  * A process runs a static ELF executable from the disk (proc_spawn,
