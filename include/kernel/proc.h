@@ -1,7 +1,7 @@
 /* proc.h - user processes: an Sv39 address space of their own described
  * by VMAs (proc/vma.h), a kernel stack above a guard (kernel/kstack.h),
- * U-mode entry and exit through the
- * trap vector, page faults, system calls.
+ * U-mode entry and exit through the trap vector, page faults, system
+ * calls.
  *
  * A process runs a static ELF executable from the disk (proc_spawn,
  * proc_exec, the spawn system call) or a program image given as bytes
