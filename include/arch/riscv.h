@@ -24,11 +24,6 @@
 #define SIE_STIE      (1ul << 5)
 #define SIE_SEIE      (1ul << 9)
 
-/* scounteren (privileged spec 4.1.5): which counters U-mode may read */
-#define SCOUNTEREN_CY (1ul << 0)
-#define SCOUNTEREN_TM (1ul << 1)
-#define SCOUNTEREN_IR (1ul << 2)
-
 #define SCAUSE_INTR   (1ul << 63)
 #define IRQ_S_SOFT    1
 #define IRQ_S_TIMER   5

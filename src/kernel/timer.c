@@ -23,9 +23,6 @@ void timer_init(void)
 
 void timer_init_hart(void)
 {
-	/* U-mode may read time and instret (scounteren TM, IR; privileged
-	 * spec 4.1.5): user programs count their own instructions (kbench) */
-	csr_write(scounteren, SCOUNTEREN_TM | SCOUNTEREN_IR);
 	sbi_set_timer(rdtime() + interval);
 	csr_set(sie, SIE_STIE);
 }
