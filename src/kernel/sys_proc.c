@@ -171,16 +171,18 @@ static int64_t user_ticks(uint64_t ticks)
 
 /* times(buf): Linux's times(2): the caller's user and system time and its
  * reaped children's, in LINUX_USER_HZ ticks (buf may be NULL); returns
- * the ticks since boot (Linux's count starts at an arbitrary point too).
- * -EFAULT for a bad buf. */
+ * the ticks since boot by the time CSR, which every hart shares (Linux's
+ * count starts at an arbitrary point too; one hart's tick count would lag
+ * while that hart runs with interrupts off). -EFAULT for a bad buf. */
 static long sys_times(struct proc *p, uint64_t ubuf)
 {
 	struct linux_tms t = { user_ticks(p->utime), user_ticks(p->stime),
 			       user_ticks(p->cutime), user_ticks(p->cstime) };
+	uint64_t per_tick = platform.timebase_hz / LINUX_USER_HZ;
 
 	if (ubuf && copy_to_user(p, ubuf, &t, sizeof(t)))
 		return -EFAULT;
-	return user_ticks(timer_ticks());
+	return (int64_t)(rdtime() / (per_tick ? per_tick : 1));
 }
 
 long sys_proc_dispatch(struct proc *p, struct trap_frame *tf, int *handled)

@@ -199,7 +199,7 @@ void buddy_zones_unlock(const unsigned long state[NR_ZONES])
 
 void buddy_zone_set_watermarks(struct zone *z)
 {
-	unsigned long min = z->present_pages / 256;
+	unsigned long min = z->present_pages / 256, batch = 1;
 
 	if (min < 16)
 		min = 16;
@@ -207,15 +207,18 @@ void buddy_zone_set_watermarks(struct zone *z)
 		min = 1024;
 	if (min > z->present_pages / 8)
 		min = z->present_pages / 8;
-	z->wmark_min = min;
-	z->wmark_low = min * 5 / 4;
-	z->wmark_high = min * 3 / 2;
+	/* stored atomically: a hot-add (page_hot_add) recomputes them while
+	 * readers without the zone lock (buddy_plenty, the page lists' batch)
+	 * look */
+	__atomic_store_n(&z->wmark_min, min, __ATOMIC_RELAXED);
+	__atomic_store_n(&z->wmark_low, min * 5 / 4, __ATOMIC_RELAXED);
+	__atomic_store_n(&z->wmark_high, min * 3 / 2, __ATOMIC_RELAXED);
 	/* the page lists' batch: about a thousandth of the zone (as Linux's
 	 * zone_batchsize), a power of two, 1..16 pages: a 128 MiB machine's
 	 * Normal zone takes 16 pages a lock hold, its DMA zone 2 */
-	z->pcp_batch = 1;
-	while (z->pcp_batch < 16 && z->pcp_batch * 2 * 1024 <= z->present_pages)
-		z->pcp_batch *= 2;
+	while (batch < 16 && batch * 2 * 1024 <= z->present_pages)
+		batch *= 2;
+	__atomic_store_n(&z->pcp_batch, batch, __ATOMIC_RELAXED);
 }
 
 /* ---- allocation ---------------------------------------------------------- */
@@ -660,7 +663,7 @@ bool buddy_plenty(void)
 
 	for (int z = ZONE_NORMAL; z < NR_ZONES; z++) {
 		free += __atomic_load_n(&mm_zones[z].free_pages, __ATOMIC_RELAXED);
-		low += mm_zones[z].wmark_low;
+		low += __atomic_load_n(&mm_zones[z].wmark_low, __ATOMIC_RELAXED);
 	}
 	return free > low;
 }

@@ -118,7 +118,7 @@ extern struct buddy_pcp_cpu buddy_pcp[MM_MAX_CPUS];
  * holds more than high = BUDDY_PCP_HIGH batches. */
 static inline unsigned long buddy_pcp_batch(const struct zone *z, unsigned order)
 {
-	unsigned long b = z->pcp_batch >> order;
+	unsigned long b = __atomic_load_n(&z->pcp_batch, __ATOMIC_RELAXED) >> order;
 
 	return b ? b : 1;
 }
