@@ -59,7 +59,7 @@
 enum { TL_UNSET, TL_SETTING_UP, TL_READY, TL_BROKEN };
 
 static int tl_state;                  /* atomic */
-static pthread_t tl_setter;           /* the thread setting up */
+static pthread_t tl_setter;           /* the thread setting up (atomic) */
 static int tl_mode = MM_MODE_HYBRID;
 static uintptr_t arena_lo, arena_hi;  /* the arena's reservation: not a huge block */
 static bool tl_stats, tl_bad_free_report;
@@ -392,7 +392,7 @@ static void set_up(void)
 	size_t reserve = reserve_size();
 	int rc;
 
-	tl_setter = pthread_self();
+	__atomic_store_n(&tl_setter, pthread_self(), __ATOMIC_RELAXED);
 	configure();
 	do {   /* an address-space limit (ulimit -v) may refuse all of RAM */
 		rc = mm_host_init_growing(INITIAL, reserve, 0);
@@ -423,8 +423,10 @@ static bool ready_slow(void)
 		set_up();
 		return __atomic_load_n(&tl_state, __ATOMIC_ACQUIRE) == TL_READY;
 	}
-	if (st == TL_SETTING_UP && pthread_equal(tl_setter, pthread_self()))
-		return false;
+	if (st == TL_SETTING_UP &&
+	    pthread_equal(__atomic_load_n(&tl_setter, __ATOMIC_RELAXED), pthread_self()))
+		return false;   /* set-up's own calls: the boot area (another thread
+				 * may read the setter unset: it waits, as it should) */
 	while ((st = __atomic_load_n(&tl_state, __ATOMIC_ACQUIRE)) == TL_SETTING_UP)
 		sched_yield();
 	return st == TL_READY;
