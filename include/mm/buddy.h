@@ -59,7 +59,7 @@ struct buddy_stats {
 /* Allocate 2^order contiguous frames, naturally aligned. Zones tried:
  * GFP_DMA -> DMA only; GFP_DMA32 -> Normal, DMA; otherwise High, Normal,
  * DMA. A zone refuses a request that would leave its free_pages below
- * wmark_min unless GFP_RESERVE. GFP_ZERO zeroes the block. The head gets
+ * wmark_min unless GFP_RESERVE, below wmark_high when GFP_USER (mm/gfp.h). GFP_ZERO zeroes the block. The head gets
  * PG_HEAD, order, owner PAGE_OWNER_PAGES, priv/mem NULL, kind 0, inuse 0;
  * with GFP_COMP (order > 0) the block is compound as page_set_compound()
  * makes it, marked before anyone can see it (for a caller that holds no

@@ -1,7 +1,17 @@
 /* gfp.h - allocation flags shared by every allocator in the mm layer.
  *
  * A flags value of 0 (GFP_KERNEL) is an ordinary request: any zone, never
- * below a zone's min watermark, subject to fault injection. */
+ * below a zone's min watermark, subject to fault injection.
+ *
+ * What each kind of request may take of a zone (mm/page.h's watermarks):
+ *
+ *   free pages   present ... high        min         0
+ *   GFP_USER     |<--------->|                          user processes' frames
+ *   GFP_KERNEL   |<--------------------->|              the kernel's own
+ *   GFP_RESERVE  |<------------------------------------>| after reclaim failed
+ *
+ * so memory user processes hold can never take from the kernel what lies
+ * below a zone's high watermark. */
 #ifndef TALLY_MM_GFP_H
 #define TALLY_MM_GFP_H
 
@@ -18,5 +28,11 @@ typedef unsigned int gfp_t;
 				  * __GFP_COMP: page_set_compound done under
 				  * the zone's lock, so no reader of the frame
 				  * array sees it half marked) */
+#define GFP_USER       (1u << 7) /* a user process's frame or page table:
+				   * never takes a zone below its high
+				   * watermark (Linux's ALLOC_WMARK_HIGH), so
+				   * the kernel keeps [min, high) for its own
+				   * requests and [0, min) for its reserve;
+				   * GFP_RESERVE is ignored with it */
 
 #endif

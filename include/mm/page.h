@@ -91,8 +91,10 @@ struct free_area {
 
 /* Watermarks (pages): min = clamp(present/256, 16, 1024), never more than
  * present/8; low = min*5/4; high = min*3/2. Ordinary requests fail rather
- * than take free_pages below min; GFP_RESERVE requests may. low and high
- * are for reclaim (shrinkers) to aim at. free_pages counts the zone's free
+ * than take free_pages below min; GFP_RESERVE requests may; GFP_USER
+ * requests (user processes' frames) fail rather than take it below high
+ * (mm/gfp.h). low is where the page lists stop taking batches and health
+ * turns degraded. free_pages counts the zone's free
  * lists only: free blocks on the CPUs' page lists are free too, counted
  * apart (buddy_pcp_get(); buddy_free_pages() includes them). pcp_batch:
  * the pages a CPU's page list takes from or gives back to this zone at a

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "mm/gfp.h"
 #include "mm/page.h"
 
 typedef uint64_t pte_t;
@@ -32,9 +33,13 @@ typedef uint64_t pte_t;
 struct vm_space {
 	pte_t *root;            /* level-2 table */
 	unsigned long tables;   /* table pages in use, root included */
+	gfp_t gfp;              /* extra flags for the tables made after the
+				 * root (GFP_USER for a process's space) */
 };
 
-/* A fresh, empty address space. Returns 0, or -ENOMEM. */
+/* A fresh, empty address space, its root allocated as the kernel's
+ * (GFP_KERNEL) and vs->gfp 0: a caller that wants its other tables
+ * allocated otherwise sets vs->gfp afterwards. Returns 0, or -ENOMEM. */
 int vm_create(struct vm_space *vs);
 
 /* Free every table page of vs (not the memory it maps). */

@@ -64,10 +64,12 @@ static unsigned pte_perm(unsigned prot)
 }
 
 /* Map a zeroed frame at page va of p with prot: 0, -ENOMEM, -EEXIST
- * when va is mapped already. */
+ * when va is mapped already. The frame and any table it needs are
+ * GFP_USER (mm/gfp.h): they never take a zone below its high watermark,
+ * so what processes hold never leaves the kernel short. */
 static int map_zero_page(struct proc *p, uint64_t va, unsigned prot, struct page **out)
 {
-	struct page *pg = alloc_pages(GFP_ZERO, 0);
+	struct page *pg = alloc_pages(GFP_ZERO | GFP_USER, 0);
 	int rc;
 
 	if (!pg)
@@ -300,6 +302,7 @@ static struct proc *proc_new(const char *name)
 		proc_free(p);
 		return NULL;
 	}
+	p->vm.gfp = GFP_USER;   /* its tables below the root: the user's share (mm/gfp.h) */
 	return p;
 }
 

@@ -120,7 +120,7 @@ static int populate_prepare(struct populate *r, struct mm_txn *t)
 	for (unsigned long i = 0; rc == 0 && i < r->pages; i++) {
 		struct page *pg;
 
-		rc = mm_txn_alloc_pages(t, 0, GFP_ZERO, &pg);
+		rc = mm_txn_alloc_pages(t, 0, GFP_ZERO | GFP_USER, &pg);
 		if (rc == 0 && was_mapped(r, i))
 			list_add(&pg->lru, &r->spare);
 		else if (rc == 0)

@@ -233,13 +233,14 @@ static void buddy_split(struct zone *z, struct page *pg, unsigned high,
 	}
 }
 
-/* Take a 2^order block from z, or NULL (empty, fragmented, or below min
- * unless dip); z's lock held. Inline, so the zone path keeps no call here; buddy_pcp.c has
+/* Take a 2^order block from z, or NULL (empty, fragmented, or it would
+ * leave fewer than mark free pages: buddy_zone_mark); z's lock held.
+ * Inline, so the zone path keeps no call here; buddy_pcp.c has
  * buddy_zone_take. */
 static inline __attribute__((always_inline)) struct page *
-zone_take(struct zone *z, unsigned order, bool dip)
+zone_take(struct zone *z, unsigned order, unsigned long mark)
 {
-	if (!dip && z->free_pages < z->wmark_min + (1UL << order))
+	if (z->free_pages < mark + (1UL << order))
 		return NULL;
 	for (unsigned o = order; o <= MAX_ORDER; o++) {
 		struct page *pg;
@@ -272,16 +273,19 @@ static void buddy_prep_head(struct zone *z, struct page *pg, unsigned order, gfp
 }
 
 /* Try the zones flags allow, preferred first (ids descend: High, Normal,
- * DMA), each above its min watermark and under its own lock in turn;
- * then, when dip (a GFP_RESERVE request), the same zones below it: a
- * reserve is the last resort, not a zone's first pages (as Linux's slow
- * path lowers watermarks only after the normal walk failed). A zone with
- * no frames (present_pages is fixed at set-up) is not locked. */
+ * DMA), each above its watermark for gfp (min; high for GFP_USER) and
+ * under its own lock in turn; then, when dip (a GFP_RESERVE request, not
+ * a GFP_USER one), the same zones below it: a reserve is the last resort,
+ * not a zone's first pages (as Linux's slow path lowers watermarks only
+ * after the normal walk failed). A zone with no frames (present_pages is
+ * fixed at set-up) is not locked. */
 static struct page *buddy_take(gfp_t gfp, unsigned order, bool dip)
 {
 	int first = (gfp & GFP_DMA) ? ZONE_DMA :
 		    (gfp & GFP_DMA32) ? ZONE_NORMAL : ZONE_HIGH;
 
+	if (gfp & GFP_USER)
+		dip = false;
 	for (int pass = 0; pass <= (dip ? 1 : 0); pass++)
 		for (int zi = first; zi >= ZONE_DMA; zi--) {
 			struct zone *z = &mm_zones[zi];
@@ -291,7 +295,7 @@ static struct page *buddy_take(gfp_t gfp, unsigned order, bool dip)
 			if (!__atomic_load_n(&z->present_pages, __ATOMIC_RELAXED))
 				continue;   /* none yet: a hot-add may bring some */
 			s = zone_lock(z);
-			pg = zone_take(z, order, pass);
+			pg = zone_take(z, order, buddy_zone_mark(z, gfp, pass));
 			if (pg)
 				buddy_prep_head(z, pg, order, gfp);
 			zone_unlock(z, s);
@@ -363,7 +367,8 @@ int buddy_alloc(gfp_t gfp, unsigned order, struct page **out)
 		buddy_uncount_try();
 		ret = buddy_try_lists(gfp, order, out);
 	}
-	if (ret == -ENOMEM && (gfp & GFP_RESERVE) && faultinj_injected() == injected) {
+	if (ret == -ENOMEM && (gfp & GFP_RESERVE) && !(gfp & GFP_USER) &&
+	    faultinj_injected() == injected) {
 		buddy_uncount_try();
 		ret = buddy_try(gfp | GFP_NOINJECT, order, out, true);
 	}
@@ -534,9 +539,9 @@ static void buddy_release(struct zone *z, struct page *pg, unsigned order)
 }
 
 /* mm_internal.h: the zone path's own, for the page lists. */
-struct page *buddy_zone_take(struct zone *z, unsigned order, bool dip)
+struct page *buddy_zone_take(struct zone *z, unsigned order, unsigned long mark)
 {
-	return zone_take(z, order, dip);
+	return zone_take(z, order, mark);
 }
 
 void buddy_merge(struct page *pg, unsigned order)

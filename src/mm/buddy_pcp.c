@@ -123,20 +123,24 @@ static struct page *pcp_alloc_fast(struct buddy_pcp_cpu *pc, gfp_t gfp, unsigned
 	return NULL;
 }
 
-/* Fill the empty list l with a batch of blocks from zone z (inside the
- * CPU's gate, its own list; z's lock taken here): one block only when the
- * zone is short, since a batch would sit here while other CPUs reclaim
- * for it. Never below the zone's min watermark. */
+/* Fill the empty list l with a batch of blocks from zone z for a request
+ * with gfp (inside the CPU's gate, its own list; z's lock taken here):
+ * one block only when the zone is short (below its low watermark, or the
+ * request's own if higher, plus a batch), since a batch would sit here
+ * while other CPUs reclaim for it. Never below the request's watermark
+ * (min; high for GFP_USER: a user request does not lend itself the
+ * kernel's share). */
 static void pcp_refill(struct buddy_pcp_cpu *pc, struct buddy_pcp_list *l,
-		       struct zone *z, unsigned order)
+		       struct zone *z, unsigned order, gfp_t gfp)
 {
 	unsigned long want = buddy_pcp_batch(z, order), n = 0;
+	unsigned long mark = buddy_zone_mark(z, gfp, false);
 	unsigned long s = zone_lock(z);
 	struct page *pg;
 
-	if (z->free_pages < z->wmark_low + (want << order))
+	if (z->free_pages < (mark > z->wmark_low ? mark : z->wmark_low) + (want << order))
 		want = 1;
-	while (n < want && (pg = buddy_zone_take(z, order, false)) != NULL) {
+	while (n < want && (pg = buddy_zone_take(z, order, mark)) != NULL) {
 		pg->order = (uint8_t)order;
 		mm_store32(&pg->flags, PG_PCP);
 		list_add_tail(&pg->lru, &l->blocks);   /* the zone's order: first taken, first out */
@@ -150,7 +154,7 @@ static void pcp_refill(struct buddy_pcp_cpu *pc, struct buddy_pcp_list *l,
 
 /* The slow path (inside the CPU's gate, its own lists): each zone gfp
  * allows in turn, its list or else a batch from it. NULL when every one
- * is empty and at its min watermark for this order. Not inline: the fast
+ * is empty and at gfp's watermark (buddy_zone_mark) for this order. Not inline: the fast
  * path stays short. */
 static __attribute__((noinline)) struct page *
 pcp_alloc_refill(struct buddy_pcp_cpu *pc, gfp_t gfp, unsigned order)
@@ -161,7 +165,7 @@ pcp_alloc_refill(struct buddy_pcp_cpu *pc, gfp_t gfp, unsigned order)
 		if (!__atomic_load_n(&mm_zones[z].present_pages, __ATOMIC_RELAXED))
 			continue;
 		if (!l->count)
-			pcp_refill(pc, l, &mm_zones[z], order);
+			pcp_refill(pc, l, &mm_zones[z], order, gfp);
 		if (l->count)
 			return pcp_pop(pc, l, order);
 	}

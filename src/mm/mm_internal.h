@@ -82,10 +82,20 @@ static inline void buddy_head_reset(struct page *pg)
 	mm_store32(&pg->flags, PG_HEAD);
 }
 
+/* The free pages a request with gfp must leave in z (mm/gfp.h): high for
+ * GFP_USER, else min; 0 when dip (a GFP_RESERVE request's last try,
+ * never a GFP_USER one's). */
+static inline unsigned long buddy_zone_mark(const struct zone *z, gfp_t gfp, bool dip)
+{
+	if (gfp & GFP_USER)
+		return z->wmark_high;
+	return dip ? 0 : z->wmark_min;
+}
+
 /* A 2^order block from z's free lists, or NULL (empty, fragmented, or
- * below min unless dip). The head is off every list, flags 0; its order
- * field is not set yet. */
-struct page *buddy_zone_take(struct zone *z, unsigned order, bool dip);
+ * it would leave fewer than mark free pages). The head is off every
+ * list, flags 0; its order field is not set yet. */
+struct page *buddy_zone_take(struct zone *z, unsigned order, unsigned long mark);
 
 /* Put the free block pg (flags 0, owner FREE, on no list) back on its
  * zone's lists, merging with free buddies upward. */

@@ -68,7 +68,7 @@ static inline int canonical(uintptr_t va)
 
 static pte_t *table_alloc(struct vm_space *vs, void *token)
 {
-	struct page *pg = alloc_pages(GFP_ZERO, 0);
+	struct page *pg = alloc_pages(GFP_ZERO | vs->gfp, 0);
 
 	if (!pg)
 		return NULL;
@@ -88,6 +88,7 @@ static void table_free(struct vm_space *vs, pte_t *table)
 int vm_create(struct vm_space *vs)
 {
 	vs->tables = 0;
+	vs->gfp = 0;
 	vs->root = table_alloc(vs, TOKEN_ANY);
 	return vs->root ? 0 : -ENOMEM;
 }

@@ -696,6 +696,47 @@ static void test_fallback_and_watermarks(void)
 	free_all(v, n, 0);
 }
 
+/* GFP_USER (mm/gfp.h): a user process's frames stop at each zone's high
+ * watermark, so the kernel's ordinary requests still find min..high and
+ * its reserve requests 0..min, however much user processes took. */
+static void test_user_watermark(void)
+{
+	static struct page *v[20000], *k[2000];
+	long n, nk, counts[NR_ZONES] = { 0 }, kcounts[NR_ZONES] = { 0 };
+	bool stops = true, kstops = true;
+	struct page *r;
+
+	init(layout_b());
+	n = grab_all(GFP_USER, v, 20000);
+	for (long i = 0; i < n; i++)
+		counts[v[i]->zone]++;
+	for (int z = 0; z < NR_ZONES; z++) {
+		const struct zone *zn = zone_get(z);
+
+		stops &= counts[z] == (long)(zn->present_pages - zn->wmark_high) &&
+			 zn->free_pages == zn->wmark_high;
+	}
+	tap_ok(stops, "GFP_USER: every zone taken down to its high watermark, no further");
+	tap_ok(alloc_pages(GFP_USER, 0) == NULL && alloc_pages(GFP_USER | GFP_RESERVE, 0) == NULL &&
+	       alloc_pages(GFP_USER | GFP_DMA, 0) == NULL,
+	       "GFP_USER refused at high, GFP_RESERVE or not, DMA or not");
+	nk = grab_all(0, k, 2000);
+	for (long i = 0; i < nk; i++)
+		kcounts[k[i]->zone]++;
+	for (int z = 0; z < NR_ZONES; z++) {
+		const struct zone *zn = zone_get(z);
+
+		kstops &= kcounts[z] == (long)(zn->wmark_high - zn->wmark_min) &&
+			  zn->free_pages == zn->wmark_min;
+	}
+	tap_ok(nk > 0 && kstops, "the kernel's ordinary requests still get high - min pages a zone");
+	r = alloc_pages(GFP_RESERVE, 0);
+	tap_ok(r && r->zone == ZONE_HIGH, "and its reserve below min");
+	free_pages(r, 0);
+	tap_ok(free_all(k, nk, 0) == 0 && free_all(v, n, 0) == 0 &&
+	       buddy_free_pages() == present_total() && buddy_check() == 0, "freed, allocator consistent");
+}
+
 static void test_dma_only(void)
 {
 	static struct page *v[20000];
@@ -984,6 +1025,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_bad_frees),
 	TAP_CASE(test_corruption_detected),
 	TAP_CASE(test_fallback_and_watermarks),
+	TAP_CASE(test_user_watermark),
 	TAP_CASE(test_dma_only),
 	TAP_CASE(test_exhaust_zone_then_free),
 	TAP_CASE_AS("check_never_reserved(A)", never_reserved_row, 0),
