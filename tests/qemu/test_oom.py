@@ -6,7 +6,20 @@ Linux's oom-kill line names it and its sizes, it ends with 137, the
 kernel goes on, every frame comes back and the integrity check is clean.
 Two at once (one in the background): each ends -- killed, or refused by
 mmap's commit check -- one kill line per kill, and again nothing is left
-behind."""
+behind.
+
+Under each kmalloc mode (setmode simple, twotier, hybrid) the hog ends the
+same way, fsstress passes afterwards and free memory is exactly the boot
+figure: both measured after `hog leave 0` made the kernel reclaim every
+cache it keeps (the harts' page lists, empty slabs, the block cache) and
+`hog release` gave the pages back.
+
+A hog that holds all a process can get (`oomhog hold`: MAP_POPULATE until
+ENOMEM, in the background) takes no zone below its high watermark: user
+frames are GFP_USER (mm/gfp.h), so each zone's free pages are exactly its
+high watermark then, and the kernel's own allocations still succeed below
+it (fsstress passes, memcheck is clean) while a new process is refused
+for want of user frames. Killed, it gives every page back."""
 import os
 import re
 import sys
@@ -51,5 +64,79 @@ def hogs():
         ok(abs(free_kib(t) - before) <= 8, f"two: memory back ({before} KiB before)", free_kib(t))
 
 
+def reclaimed_free(t):
+    """Free KiB once the kernel gave back every cache it keeps: `hog leave
+    0` takes every page (reclaiming until nothing more comes back), then
+    `hog release` returns them."""
+    t.cmd("hog leave 0", timeout=60)
+    m = re.search(r"^hog: holding 0 KiB, free (\d+) KiB$", t.cmd("hog release"), re.M)
+    return int(m.group(1)) if m else -1
+
+
+def zones(t):
+    """memstat zones -> {zone: (free, pcp, min, low, high)}"""
+    rows = {}
+    for line in t.cmd("memstat zones").splitlines():
+        f = line.split()
+        if len(f) == 9 and f[0] in ("DMA", "Normal", "High"):
+            rows[f[0]] = tuple(int(x) for x in f[4:9])
+    return rows
+
+
+def modes():
+    with Tally(drive=IMG) as t:
+        t.boot()
+        boot = reclaimed_free(t)
+        for mode in ("simple", "twotier", "hybrid"):
+            t.cmd(f"setmode {mode}")
+            out = t.cmd("run /bin/oomhog", timeout=120)
+            kills = re.findall(LINE, out, re.M)
+            killed = (len(kills) == 1 and kills[0][1] == "oomhog" and
+                      out.rstrip().endswith("run: /bin/oomhog: exit status 137"))
+            stopped = not kills and re.search(r"^oomhog: mmap: ENOMEM at \d+ MiB$", out, re.M) \
+                and "run:" not in out
+            ok(killed or stopped, f"{mode}: the hog is killed with the oom-kill line, or stops "
+               f"at ENOMEM", out[-400:])
+            out = t.cmd("fsstress 1", timeout=120)
+            ok("result=PASS" in out, f"{mode}: fsstress passes afterwards", out)
+            free = reclaimed_free(t)
+            ok(free == boot, f"{mode}: free memory back to the boot figure ({free} KiB, "
+               f"{boot} KiB at boot)")
+        ok(t.cmd("memcheck") == "memcheck: ok\n", "memcheck clean after every mode")
+
+
+def held():
+    with Tally(drive=IMG) as t:
+        t.boot()
+        boot = reclaimed_free(t)
+        out = t.cmd("run /bin/oomhog hold &")
+        pid = re.search(r"^\[(\d+)\]$", out, re.M)
+        ok(pid, "oomhog hold in the background", out)
+        t.expect("oomhog: holding ", timeout=60)
+        kib = int(t.expect(" KiB", timeout=10))
+        ok(kib > 100 * 1024, f"it holds all a process can get: {kib} KiB")
+        z = zones(t)
+        ok(z and all(free == high for free, _, _, _, high in z.values()),
+           "no zone below its high watermark for user frames, every one down to it", z)
+        out = t.cmd("fsstress 1", timeout=120)
+        ok("result=PASS" in out, "the kernel's allocations still succeed: fsstress passes", out)
+        ok(t.cmd("memcheck") == "memcheck: ok\n", "memcheck clean")
+        z = zones(t)
+        ok(z and all(free >= mn for free, _, mn, _, _ in z.values()),
+           "the kernel took from [min, high) only", z)
+        out = t.cmd("run /bin/hello")
+        ok(out == "run: /bin/hello: out of memory\n", "a new process: no user frames left", out)
+        out = t.cmd(f"kill {pid.group(1)}") if pid else ""
+        for _ in range(50):
+            if pid and f"[{pid.group(1)}] done: exit status 143" in out:
+                break
+            out += t.cmd("ps")
+        ok(pid and f"[{pid.group(1)}] done: exit status 143" in out, "killed: SIGTERM, 143", out)
+        free = reclaimed_free(t)
+        ok(free == boot, f"every page back: {free} KiB, {boot} KiB at boot")
+
+
 guarded(hogs, "oom")
+guarded(modes, "modes")
+guarded(held, "held")
 sys.exit(finish())
