@@ -12,7 +12,11 @@
  * are free now is refused with -ENOMEM, so a program learns of the
  * shortage from the call rather than from an out-of-memory kill at a
  * later page fault. Each request is judged on its own (pages already
- * promised to other areas are not counted against it). */
+ * promised to other areas are not counted against it). A mapping made
+ * with LINUX_MAP_NORESERVE is not committed, as Linux's VM_NORESERVE
+ * under its heuristic overcommit: neither mmap nor a later mprotect
+ * checks it against free memory, and a first touch that then finds no
+ * frame is an OOM decision (kernel/proc.h: the largest process killed). */
 #ifndef TALLY_KERNEL_MMAN_H
 #define TALLY_KERNEL_MMAN_H
 
@@ -32,7 +36,8 @@ struct proc;
  * and below USER_MMAP_TOP, else the highest free gap below USER_MMAP_TOP.
  * Pages are zero-filled at the first touch, or all at once with
  * LINUX_MAP_POPULATE (not for PROT_NONE, as Linux's populate skips
- * inaccessible areas). Returns the address; or
+ * inaccessible areas). LINUX_MAP_NORESERVE: not committed (above); a
+ * populate still gets every frame or fails. Returns the address; or
  *   -EINVAL  off unaligned; len 0; MAP_FIXED(_NOREPLACE) addr unaligned;
  *            neither MAP_PRIVATE nor MAP_SHARED (MAP_SHARED_VALIDATE too)
  *   -EBADF   not anonymous and fd is not open; -ENODEV: not anonymous and
@@ -41,7 +46,8 @@ struct proc;
  *   -ENOMEM  len beyond the user space; a fixed range ending above
  *            USER_VA_TOP; no gap; the set of areas full or no struct;
  *            a writable (or populated) mapping of more pages than are
- *            free; MAP_POPULATE could not get every frame and table
+ *            free, without MAP_NORESERVE; MAP_POPULATE could not get
+ *            every frame and table
  *   -EPERM   a fixed range starting below USER_VA_BASE (the kernel's
  *            shared range: Linux's mmap_min_addr refusal)
  *   -EEXIST  MAP_FIXED_NOREPLACE and the range meets an area */

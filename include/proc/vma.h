@@ -35,7 +35,9 @@ enum vma_kind {
 };
 
 #define VMA_GROWSDOWN  (1u << 0)   /* the stack: vma_grow_down extends it */
-#define VMA_FLAGS_MASK VMA_GROWSDOWN
+#define VMA_NORESERVE  (1u << 1)   /* not committed (mmap's MAP_NORESERVE;
+				    * Linux's VM_NORESERVE) */
+#define VMA_FLAGS_MASK (VMA_GROWSDOWN | VMA_NORESERVE)
 
 #define VMA_MAX_COUNT  1024        /* areas per set (Linux: max_map_count) */
 

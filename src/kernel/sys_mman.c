@@ -196,6 +196,7 @@ long sys_mmap(struct proc *p, uint64_t addr, uint64_t len, uint64_t prot, uint64
 	struct populate r = { .p = p };
 	bool populate = flags & LINUX_MAP_POPULATE;
 	bool fixed = flags & (LINUX_MAP_FIXED | LINUX_MAP_FIXED_NOREPLACE);
+	bool noreserve = flags & LINUX_MAP_NORESERVE;
 	uint64_t at, type = flags & MAP_TYPE_MASK;
 	long rc;
 
@@ -216,9 +217,10 @@ long sys_mmap(struct proc *p, uint64_t addr, uint64_t len, uint64_t prot, uint64
 	prot &= PROT_MASK;
 	r.pages = len >> PAGE_SHIFT;
 	r.want = (struct vma){ .vm_start = at, .vm_end = at + len, .vm_prot = (unsigned)prot,
-			       .vm_kind = VMA_ANON };
+			       .vm_kind = VMA_ANON,
+			       .vm_flags = noreserve ? VMA_NORESERVE : 0 };
 	populate = populate && prot != PROT_NONE;
-	if (((prot & PROT_WRITE) || populate) && r.pages > buddy_free_pages())
+	if (((prot & PROT_WRITE) || populate) && !noreserve && r.pages > buddy_free_pages())
 		return -ENOMEM;   /* strict commit (kernel/mman.h) */
 	if (populate)
 		return mmap_populate(&r, fixed);
@@ -250,15 +252,15 @@ long sys_munmap(struct proc *p, uint64_t addr, uint64_t len)
 	return rc;
 }
 
-/* The pages of [start, end) in areas that are not writable now: what
- * making the range writable commits. */
+/* The pages of [start, end) in areas that are not writable now and not
+ * VMA_NORESERVE: what making the range writable commits. */
 static uint64_t pages_gaining_write(struct proc *p, uint64_t start, uint64_t end)
 {
 	uint64_t pages = 0;
 
 	for (struct vma *v = vma_find_next(&p->vmas, start); v && v->vm_start < end;
 	     v = vma_next(&p->vmas, v))
-		if (!(v->vm_prot & PROT_WRITE))
+		if (!(v->vm_prot & PROT_WRITE) && !(v->vm_flags & VMA_NORESERVE))
 			pages += ((v->vm_end < end ? v->vm_end : end) -
 				  (v->vm_start > start ? v->vm_start : start)) >> PAGE_SHIFT;
 	return pages;

@@ -19,7 +19,13 @@ ENOMEM, in the background) takes no zone below its high watermark: user
 frames are GFP_USER (mm/gfp.h), so each zone's free pages are exactly its
 high watermark then, and the kernel's own allocations still succeed below
 it (fsstress passes, memcheck is clean) while a new process is refused
-for want of user frames. Killed, it gives every page back."""
+for want of user frames. Killed, it gives every page back.
+
+The OOM killer picks another process than the faulter, deterministically
+(-smp 1 and 2): a holder keeps all but 4 MiB of what processes can get;
+a second process touches a 16 MiB MAP_NORESERVE mapping (not committed,
+so mmap does not refuse it first); its fault with no frame kills the
+holder, named with the RSS ps showed, and it completes."""
 import os
 import re
 import sys
@@ -136,7 +142,41 @@ def held():
         ok(free == boot, f"every page back: {free} KiB, {boot} KiB at boot")
 
 
+def another(smp):
+    """The OOM killer picks the largest process, not the faulter: A holds
+    all but 4 MiB of what processes can get; B maps 16 MiB with
+    MAP_NORESERVE (not committed, so mmap lets it through) and touches it
+    all. Its fault with no frame left kills A -- the oom-kill line names A
+    with the RSS ps showed for it -- and B faults again and completes."""
+    with Tally(drive=IMG, smp=smp) as t:
+        t.boot()
+        boot = reclaimed_free(t)
+        out = t.cmd("run /bin/oomhog hold 4096 &")
+        a = re.search(r"^\[(\d+)\]$", out, re.M)
+        t.expect("oomhog: holding ", timeout=60)
+        ps = t.cmd("ps")
+        row = re.search(rf"^ +{a.group(1) if a else 0} +0 +\w+ +\d+ +\d+ +(\d+) .*oomhog hold", ps, re.M)
+        ok(a and row, f"-smp {smp}: A holds its memory", ps)
+        out = t.cmd("run /bin/oomhog noreserve 16", timeout=120)
+        kills = re.findall(LINE, out, re.M)
+        ok(a and row and kills == [(a.group(1), "oomhog", kills[0][2], row.group(1))],
+           f"-smp {smp}: one oom-kill line, naming A (pid {a and a.group(1)}) and its RSS "
+           f"({row and row.group(1)} kB)", out)
+        ok("oomhog: limit 16 MiB" in out and "run: /bin/oomhog" not in out,
+           f"-smp {smp}: B faulted again and completed (exit 0)", out)
+        for _ in range(50):
+            if a and f"[{a.group(1)}] done: exit status 137" in out:
+                break
+            out += t.cmd("ps")
+        ok(a and f"[{a.group(1)}] done: exit status 137" in out, f"-smp {smp}: A ended with 137", out)
+        ok(t.cmd("memcheck") == "memcheck: ok\n", f"-smp {smp}: memcheck clean")
+        free = reclaimed_free(t)
+        ok(free == boot, f"-smp {smp}: every page back: {free} KiB, {boot} KiB at boot")
+
+
 guarded(hogs, "oom")
+guarded(lambda: another(1), "another -smp 1")
+guarded(lambda: another(2), "another -smp 2")
 guarded(modes, "modes")
 guarded(held, "held")
 sys.exit(finish())

@@ -221,6 +221,9 @@ def main():
     code, out = run([prog("oomhog"), "16"])
     ok(code == 0 and lines(out)[-1] == "oomhog: limit 16 MiB" and "oomhog: touched_mib=16" in out,
        "oomhog 16: touches 16 MiB and stops at its limit", out)
+    code, out = run([prog("oomhog"), "noreserve", "16"])
+    ok(code == 0 and lines(out)[-1] == "oomhog: limit 16 MiB" and "oomhog: touched_mib=16" in out,
+       "oomhog noreserve 16: one MAP_NORESERVE mapping of 16 MiB, every page touched", out)
     test_mmaptest()
     test_segv()
     test_badptr()

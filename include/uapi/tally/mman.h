@@ -15,6 +15,7 @@
 #define LINUX_MAP_PRIVATE          0x02
 #define LINUX_MAP_FIXED            0x10
 #define LINUX_MAP_ANONYMOUS        0x20
+#define LINUX_MAP_NORESERVE        0x004000
 #define LINUX_MAP_POPULATE         0x008000
 #define LINUX_MAP_FIXED_NOREPLACE  0x100000
 
