@@ -457,6 +457,8 @@ static int build_stack(struct proc *p, const struct elf_plan *plan, const char *
 	rc = ustack_build(buf, size, USER_STACK_TOP, &a, &l);
 	if (rc == 0)
 		rc = add_stack(p, (USER_STACK_TOP - l.used) & ~(uint64_t)(PAGE_SIZE - 1));
+	if (rc == 0)   /* its pages first: no frame is -ENOMEM here, not copy's -EFAULT */
+		rc = user_range_ready(p, l.sp, l.used, PROT_WRITE);
 	if (rc == 0)
 		rc = copy_to_user(p, l.sp, buf + size - l.used, l.used);
 	kfree(buf);

@@ -25,7 +25,11 @@ The OOM killer picks another process than the faulter, deterministically
 (-smp 1 and 2): a holder keeps all but 4 MiB of what processes can get;
 a second process touches a 16 MiB MAP_NORESERVE mapping (not committed,
 so mmap does not refuse it first); its fault with no frame kills the
-holder, named with the RSS ps showed, and it completes."""
+holder, named with the RSS ps showed, and it completes.
+
+The `oom` KTAP suite fails each allocation of making a process in turn
+(from an image, and spawning /bin/hello from the volume): each is a
+clean -ENOMEM with nothing left allocated."""
 import os
 import re
 import sys
@@ -174,7 +178,20 @@ def another(smp):
         ok(free == boot, f"-smp {smp}: every page back: {free} KiB, {boot} KiB at boot")
 
 
+def suite():
+    """The `oom` KTAP suite (src/kernel/selftest_oom.c): making a process
+    with each of its allocations failing in turn, under each mode."""
+    with Tally(drive=IMG, append="selftest=oom") as t:
+        code, out = t.wait_exit(timeout=120)
+    cases = re.findall(r"^    (not )?ok \d+ (\S+)", out, re.M)
+    ok(len(cases) == 2 and not any(bad for bad, _ in cases) and code == 0,
+       f"oom suite passes ({len(cases)} cases, exit {code})", out[-2000:])
+    ok(len(re.findall(r"^    # spawn, \w+: \d+ allocations, each failed in turn$", out, re.M)) == 3,
+       "spawn from the volume: each allocation failed in turn under every mode", out[-2000:])
+
+
 guarded(hogs, "oom")
+guarded(suite, "suite")
 guarded(lambda: another(1), "another -smp 1")
 guarded(lambda: another(2), "another -smp 2")
 guarded(modes, "modes")
