@@ -29,12 +29,15 @@ holder, named with the RSS ps showed, and it completes.
 
 The `oom` KTAP suite fails each allocation of making a process in turn
 (from an image, and spawning /bin/hello from the volume): each is a
-clean -ENOMEM with nothing left allocated."""
+clean -ENOMEM with nothing left allocated. Through the shell's faultinj,
+processes whose mmap or page faults meet failed allocations leave
+nothing behind either."""
 import os
 import re
 import sys
+import time
 
-from tally import ROOT, Tally, finish, guarded, ok, parse_kv
+from tally import ROOT, Tally, diag, finish, guarded, ok, parse_kv
 
 IMG = os.path.join(ROOT, "build", "disk.img")
 LINE = r"^Out of memory: Killed process (\d+) \((\w+)\) total-vm:(\d+)kB, anon-rss:(\d+)kB, file-rss:0kB$"
@@ -72,6 +75,19 @@ def hogs():
            "the kernel goes on, memcheck clean")
         t.cmd("run /bin/hello")
         ok(abs(free_kib(t) - before) <= 8, f"two: memory back ({before} KiB before)", free_kib(t))
+
+
+def wait_done(t, pid, status, out="", secs=60):
+    """Output until `[pid] done: exit status <status>` shows (a background
+    process's end is said before a later prompt), asking ps every 0.2 s
+    for at most secs seconds: a process of 120 MiB gives its pages back
+    one by one, which takes a while under TCG on a busy host."""
+    done = f"[{pid}] done: exit status {status}"
+    deadline = time.monotonic() + secs
+    while done not in out and time.monotonic() < deadline:
+        time.sleep(0.2)
+        out += t.cmd("ps")
+    return out
 
 
 def reclaimed_free(t):
@@ -136,11 +152,7 @@ def held():
            "the kernel took from [min, high) only", z)
         out = t.cmd("run /bin/hello")
         ok(out == "run: /bin/hello: out of memory\n", "a new process: no user frames left", out)
-        out = t.cmd(f"kill {pid.group(1)}") if pid else ""
-        for _ in range(50):
-            if pid and f"[{pid.group(1)}] done: exit status 143" in out:
-                break
-            out += t.cmd("ps")
+        out = wait_done(t, pid.group(1), 143, t.cmd(f"kill {pid.group(1)}")) if pid else ""
         ok(pid and f"[{pid.group(1)}] done: exit status 143" in out, "killed: SIGTERM, 143", out)
         free = reclaimed_free(t)
         ok(free == boot, f"every page back: {free} KiB, {boot} KiB at boot")
@@ -168,10 +180,7 @@ def another(smp):
            f"({row and row.group(1)} kB)", out)
         ok("oomhog: limit 16 MiB" in out and "run: /bin/oomhog" not in out,
            f"-smp {smp}: B faulted again and completed (exit 0)", out)
-        for _ in range(50):
-            if a and f"[{a.group(1)}] done: exit status 137" in out:
-                break
-            out += t.cmd("ps")
+        out = wait_done(t, a.group(1), 137, out) if a else out
         ok(a and f"[{a.group(1)}] done: exit status 137" in out, f"-smp {smp}: A ended with 137", out)
         ok(t.cmd("memcheck") == "memcheck: ok\n", f"-smp {smp}: memcheck clean")
         free = reclaimed_free(t)
@@ -190,7 +199,59 @@ def suite():
        "spawn from the volume: each allocation failed in turn under every mode", out[-2000:])
 
 
+def injected(t):
+    m = re.search(r"^injected: page (\d+), slab (\d+), heap (\d+)$", t.cmd("faultinj"), re.M)
+    return sum(int(x) for x in m.groups()) if m else -1
+
+
+def faultinj():
+    """Processes meeting failed allocations (the shell's faultinj) leave
+    nothing behind: a MAP_POPULATE that fails 4 MiB in changes nothing
+    (ENOMEM); a process whose page fault fails 4 MiB into its mapping is
+    killed with the oom-kill line (nothing larger to kill); mmaptest under
+    3% of all requests failing, seeds 1..8, ends in one of the ways a
+    failure may end it. After each: memcheck clean, free memory exactly
+    the boot figure."""
+    with Tally(drive=IMG) as t:
+        t.boot()
+        boot = reclaimed_free(t)
+        t.cmd("faultinj scope=page space=4M times=1")
+        out = t.cmd("run /bin/oomhog populate 8")
+        ok(out == "oomhog: populate: ENOMEM\n" and injected(t) == 1,
+           "MAP_POPULATE failing 4 MiB in: ENOMEM", out)
+        t.cmd("faultinj off")
+        ok(t.cmd("memcheck") == "memcheck: ok\n" and reclaimed_free(t) == boot,
+           "nothing of it left: memcheck clean, free memory the boot figure")
+        t.cmd("faultinj scope=page space=4M times=1")
+        out = t.cmd("run /bin/oomhog 8")
+        kills = re.findall(LINE, out, re.M)
+        ok(len(kills) == 1 and kills[0][1] == "oomhog" and 3 * 1024 < int(kills[0][3]) < 8 * 1024 and
+           out.rstrip().endswith("exit status 137"),
+           "a fault failing 4 MiB into its mapping: killed, named with its RSS", out)
+        t.cmd("faultinj off")
+        ok(t.cmd("memcheck") == "memcheck: ok\n" and reclaimed_free(t) == boot,
+           "nothing of it left: memcheck clean, free memory the boot figure")
+        ends, clean = [], True
+        for seed in range(1, 9):
+            t.cmd(f"faultinj probability=3 seed={seed}")
+            out = t.cmd("run /bin/mmaptest nofault", timeout=60)
+            t.cmd("faultinj off")
+            end = ("passed" if out.rstrip().endswith("result: PASS") else
+                   "refused" if out == "run: /bin/mmaptest: out of memory\n" else
+                   "killed" if re.search(LINE, out, re.M) and out.rstrip().endswith("exit status 137")
+                   else "failed a call" if out.rstrip().endswith("exit status 1") else out)
+            ends.append(end)
+            free = reclaimed_free(t)
+            if t.cmd("memcheck") != "memcheck: ok\n" or free != boot:
+                clean = False
+                diag(f"seed {seed}: {end}, free {free} KiB, {boot} KiB at boot")
+        ok(all(e in ("passed", "refused", "killed", "failed a call") for e in ends) and
+           "killed" in ends, f"mmaptest under fault injection, seeds 1..8: {ends}", ends)
+        ok(clean, "after every seed: memcheck clean, free memory the boot figure")
+
+
 guarded(hogs, "oom")
+guarded(faultinj, "faultinj")
 guarded(suite, "suite")
 guarded(lambda: another(1), "another -smp 1")
 guarded(lambda: another(2), "another -smp 2")

@@ -17,13 +17,16 @@
  *                         0: a mapping of that size taken first, unmapped
  *                         last); then keeps the rest, giving its hart away
  *                         (sched_yield) until it is killed.
+ *   oomhog populate mib   one mapping of mib MiB with MAP_POPULATE: all
+ *                         its frames, or ENOMEM and nothing mapped.
  *   oomhog noreserve mib  maps mib MiB at once with MAP_NORESERVE (not
  *                         committed: mmap does not compare it with free
  *                         memory) and writes every page of it, so a page
  *                         fault may find no frame: the OOM decision then.
  *
  * Prints "oomhog: touched_mib=N" every 8 MiB, then at the end
- * "oomhog: mmap: ENOMEM at N MiB" or "oomhog: limit N MiB", and exits 0.
+ * "oomhog: mmap: ENOMEM at N MiB" or "oomhog: limit N MiB", and exits 0
+ * (populate: "oomhog: populate: ENOMEM" or "oomhog: populated N MiB").
  * A kill leaves no last line: the kernel's report says why. hold prints
  * "oomhog: holding N KiB" once it has all it keeps. */
 #include <errno.h>
@@ -87,6 +90,16 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "hold"))
 		return hold(argc > 2 ? strtoul(argv[2], NULL, 0) * 1024 : 0);
+	if (argc > 2 && !strcmp(argv[1], "populate")) {
+		max = strtoul(argv[2], NULL, 0);
+		p = mmap(NULL, max * CHUNK, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		if (p == MAP_FAILED) {
+			printf("oomhog: populate: %s\n", errno == ENOMEM ? "ENOMEM" : "error");
+			return check(errno == ENOMEM, "mmap failed with errno %d", errno) ? 0 : 1;
+		}
+		printf("oomhog: populated %zu MiB\n", max);
+		return 0;
+	}
 	if (argc > 2 && !strcmp(argv[1], "noreserve")) {
 		max = strtoul(argv[2], NULL, 0);
 		p = mmap(NULL, max * CHUNK, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
