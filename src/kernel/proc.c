@@ -206,21 +206,23 @@ void proc_tlb_shootdown(struct proc *p, uint64_t va, uint64_t len)
 /* ---- making and ending a process --------------------------------------- */
 
 /* Give back the frames mapped in area piece of p and the mappings (a
- * vma_change_fn: told of each piece an unmap removes). */
+ * vma_change_fn: told of each piece an unmap removes). Only the mapped
+ * pages are visited (vm_next_mapped): a large area never touched costs
+ * its tables, not its pages. */
 static void unmap_piece(void *ctx, const struct vma *piece, unsigned old_prot)
 {
 	struct proc *p = ctx;
+	uintptr_t va = piece->vm_start;
 
 	(void)old_prot;
-	for (uint64_t va = piece->vm_start; va < piece->vm_end; va += PAGE_SIZE) {
+	for (; vm_next_mapped(&p->vm, va, piece->vm_end, &va) == 0; va += PAGE_SIZE) {
 		phys_addr_t pa;
 
-		if (vm_translate(&p->vm, va, &pa, NULL) == 0) {
-			vm_unmap(&p->vm, va, PAGE_SIZE);
-			free_pages(pfn_to_page(pa >> PAGE_SHIFT), 0);
-			p->rss--;
-			p->heap_rss -= piece->vm_kind == VMA_HEAP;
-		}
+		vm_translate(&p->vm, va, &pa, NULL);
+		vm_unmap(&p->vm, va, PAGE_SIZE);
+		free_pages(pfn_to_page(pa >> PAGE_SHIFT), 0);
+		p->rss--;
+		p->heap_rss -= piece->vm_kind == VMA_HEAP;
 	}
 }
 

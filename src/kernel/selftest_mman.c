@@ -19,6 +19,7 @@
 USER_PROG(mman_errors);
 USER_PROG(mman_split);
 USER_PROG(mman_populate_oom);
+USER_PROG(mman_noreserve);
 USER_PROG(mman_none);
 USER_PROG(mman_none_populated);
 USER_PROG(mman_readonly);
@@ -82,6 +83,15 @@ static void test_populate_oom(struct ktest *t)
 	}
 }
 
+/* MAP_NORESERVE: 16 GiB writable refused unless not committed; made
+ * writable by mprotect without a commit; read-only 16 GiB made writable
+ * refused. Untouched, those areas cost their tables only when they go
+ * (vm_next_mapped), not 4 Mi pages looked at one by one. */
+static void test_noreserve(struct ktest *t)
+{
+	RUN(t, mman_noreserve, 0, 0);
+}
+
 static void test_faults(struct ktest *t)
 {
 	RUN(t, mman_none, 0, PROC_EXIT_SIGSEGV);
@@ -131,6 +141,7 @@ static const struct ktest_case mman_cases[] = {
 	{ "refusals_and_placement", test_errors },
 	{ "split_replace_protect_populate", test_split },
 	{ "populate_out_of_memory_changes_nothing", test_populate_oom },
+	{ "noreserve_is_not_committed", test_noreserve },
 	{ "protection_faults_are_sigsegv", test_faults },
 	{ "fault_injection_leaves_nothing", test_fault_injection },
 };

@@ -267,18 +267,19 @@ static uint64_t pages_gaining_write(struct proc *p, uint64_t start, uint64_t end
 }
 
 /* vma_change_fn of mprotect: the mapped pages of piece take its new
- * protection. */
+ * protection (only they are visited: vm_next_mapped). */
 static void reprotect_piece(void *ctx, const struct vma *piece, unsigned old_prot)
 {
 	struct proc *p = ctx;
 	unsigned perm = proc_pte_perm(piece->vm_prot);
+	uintptr_t va = piece->vm_start;
 
 	(void)old_prot;
-	for (uint64_t va = piece->vm_start; va < piece->vm_end; va += PAGE_SIZE) {
+	for (; vm_next_mapped(&p->vm, va, piece->vm_end, &va) == 0; va += PAGE_SIZE) {
 		phys_addr_t pa;
 
-		if (vm_translate(&p->vm, va, &pa, NULL) == 0)
-			vm_update(&p->vm, va, pa, perm);
+		vm_translate(&p->vm, va, &pa, NULL);
+		vm_update(&p->vm, va, pa, perm);
 	}
 }
 

@@ -362,6 +362,38 @@ int vm_translate(const struct vm_space *vs, uintptr_t va, phys_addr_t *pa, unsig
 	return 0;
 }
 
+/* mm/vm.h: one walk from the root per call; an invalid entry skips its
+ * whole span (512 GiB / 1 GiB / 2 MiB / 4 KiB by level). */
+int vm_next_mapped(const struct vm_space *vs, uintptr_t va, uintptr_t end, uintptr_t *out)
+{
+	if (!vs->root || (va & (PAGE_SIZE - 1)) || end <= va || !canonical(va) ||
+	    !canonical(end - 1) || (va >> (SV39_VA_BITS - 1)) != ((end - 1) >> (SV39_VA_BITS - 1)))
+		return -EINVAL;
+	while (va < end) {
+		const pte_t *table = vs->root;
+
+		for (int level = LEVELS - 1; level >= 0; level--) {
+			pte_t e = table[vpn(va, level)];
+			uintptr_t next;
+
+			if (pte_is_leaf(e)) {
+				*out = va;
+				return 0;
+			}
+			if ((e & PTE_V) && level > 0) {
+				table = pte_table(e);
+				continue;
+			}
+			next = (va & ~(uintptr_t)(level_size(level) - 1)) + level_size(level);
+			if (next <= va)
+				return -ENOENT;   /* the top of the address space */
+			va = next;
+			break;
+		}
+	}
+	return -ENOENT;
+}
+
 static void count_level(const pte_t *table, int level, struct vm_counts *out)
 {
 	out->tables++;

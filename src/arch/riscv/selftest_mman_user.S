@@ -39,6 +39,7 @@
 #define PRIV      0x02
 #define FIXED     0x10
 #define ANON      0x20
+#define NORESERVE 0x4000
 #define POPULATE  0x8000
 #define NOREPLACE 0x100000
 #define PA        (PRIV | ANON)
@@ -209,6 +210,27 @@ user_mman_split_end:
 	row SYS_mmap, 0, ARG, R, PA | POPULATE, -1, 0, ENOMEM     /* 9 placed top-down */
 	row SYS_mmap, 0, P, RW, PA, -1, 0, MMAP_TOP - P           /* 10 nothing left behind */
 user_mman_populate_oom_end:
+
+/* MAP_NORESERVE (Linux's VM_NORESERVE, heuristic overcommit): a writable
+ * mapping of far more than memory is refused, and allowed when not
+ * committed; a later mprotect to writable is not committed either; a
+ * read-only mapping made writable is. BIG: more than any machine the
+ * tests boot has, and nothing is touched but two pages. */
+#define BIG (16 * GiB)
+	program mman_noreserve
+	row SYS_mmap, A, BIG, RW, PA | FIXED, -1, 0, ENOMEM       /* 1 committed */
+	row SYS_mmap, A, BIG, RW, PA | FIXED | NORESERVE, -1, 0, A /* 2 not */
+	row OP_STORE, A, 0x5a
+	row OP_STORE, A + BIG - P, 0x5b
+	row OP_LOAD, A, 0, 0, 0, 0, 0, 0x5a                       /* 5 */
+	row OP_LOAD, A + BIG - P, 0, 0, 0, 0, 0, 0x5b             /* 6 */
+	row SYS_mprotect, A, BIG, R, 0, 0, 0, 0                   /* 7 */
+	row SYS_mprotect, A, BIG, RW, 0, 0, 0, 0                  /* 8 not committed */
+	row SYS_munmap, A, BIG, 0, 0, 0, 0, 0                     /* 9 */
+	row SYS_mmap, A, BIG, R, PA | FIXED, -1, 0, A             /* 10 read-only */
+	row SYS_mprotect, A, BIG, RW, 0, 0, 0, ENOMEM             /* 11 committed */
+	row SYS_munmap, A, BIG, 0, 0, 0, 0, 0                     /* 12 */
+user_mman_noreserve_end:
 
 /* Accesses that must kill the process (139): the last row each. */
 	program mman_none
