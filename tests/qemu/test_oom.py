@@ -64,9 +64,9 @@ def hogs():
         ok(pid, "a second hog in the background", out)
         out = t.cmd("run /bin/oomhog", timeout=240)
         seen = out
-        for _ in range(60):   # the background one ends too
-            if pid and f"[{pid.group(1)}] done" in seen:
-                break
+        deadline = time.monotonic() + 60   # the background one ends too
+        while pid and f"[{pid.group(1)}] done" not in seen and time.monotonic() < deadline:
+            time.sleep(0.2)
             seen += t.cmd("ps", timeout=30)
         ok(pid and f"[{pid.group(1)}] done" in seen, "both hogs end", seen[-800:])
         lines = re.findall(LINE, seen, re.M)
