@@ -142,7 +142,13 @@ int proc_start_kernel(const char *name, void (*fn)(void));
  * -EINVAL for no fs or path; -ENOEXEC with *why naming
  * what the file fails (proc/elf.h); -E2BIG for arguments and environment
  * over TALLY_ARG_MAX; -ENOMEM when its memory cannot be had; -EAGAIN when
- * PROC_MAX processes exist. On any error nothing is left allocated. */
+ * PROC_MAX processes exist. On any error nothing is left allocated.
+ * Its frames and tables are GFP_USER (mm/gfp.h): when loading finds none
+ * (not by fault injection), the OOM decision kills the process with the
+ * largest resident set (the oom-kill line), waits up to 10 s for its
+ * frames (sched_wait_exit: the caller's hart runs or yields meanwhile)
+ * and loads again -- -ENOMEM once no process holds a page, or parent
+ * itself was chosen (it dies on its way back to U-mode). */
 int proc_spawn(struct fat_fs *fs, const char *path, const char *const *argv, unsigned argc,
 	       const char *const *envp, unsigned envc, struct proc *parent, bool foreground,
 	       const char **why);
@@ -288,6 +294,14 @@ int proc_wait(struct proc *self, int pid, int *wstatus, int options);
  * (proc_status_code's figure), or -ECHILD. ctrl_c: a Ctrl-C on the
  * console (hart 0's) kills it with SIGINT (status 130). */
 int proc_wait_kernel(int pid, int *status, int ctrl_c);
+
+/* Wait until process pid has exited (a zombie: every frame it held is
+ * back; or gone from the table): from kernel context running processes
+ * on this hart meanwhile (as proc_wait_kernel, the shell's hold on the
+ * volume let go), from a process's kernel context giving its hart up
+ * (sched_yield_proc). At most ms milliseconds. Returns 0; -ETIMEDOUT;
+ * -EINTR when the calling process was killed meanwhile. */
+int sched_wait_exit(int pid, unsigned ms);
 
 /* Send signal sig to process pid: SIGKILL, SIGTERM, SIGINT and the
  * other signals whose default action ends a process end it (at its next

@@ -36,6 +36,7 @@
 #include "kernel/sys_file.h"
 #include "arch/riscv.h"
 #include "mm/buddy.h"
+#include "mm/faultinj.h"
 #include "mm/kmalloc.h"
 #include "fs/fat32.h"
 #include "proc/elf.h"
@@ -534,6 +535,9 @@ static int load(struct fat_fs *fs, const char *path, const char *const *argv, un
 	return rc;
 }
 
+static bool oom_make_room(struct proc *caller);   /* running out of memory, below */
+static unsigned long injected_total(void);
+
 int proc_spawn(struct fat_fs *fs, const char *path, const char *const *argv, unsigned argc,
 	       const char *const *envp, unsigned envc, struct proc *parent, bool foreground,
 	       const char **why)
@@ -547,9 +551,15 @@ int proc_spawn(struct fat_fs *fs, const char *path, const char *const *argv, uns
 		return -EINVAL;
 	/* a child starts where its parent is (NULL: "/"); the kernel's where
 	 * the shell is now */
-	rc = load(fs, path, argv, argc, envp, envc,
-		  parent ? (parent->files.cwd ? parent->files.cwd : "/") : fat_getcwd(fs),
-		  foreground, why, &p, &entry, &sp);
+	do {   /* out of frames for real: the OOM decision, then load again */
+		unsigned long injected = injected_total();
+
+		rc = load(fs, path, argv, argc, envp, envc,
+			  parent ? (parent->files.cwd ? parent->files.cwd : "/") : fat_getcwd(fs),
+			  foreground, why, &p, &entry, &sp);
+		if (rc != -ENOMEM || injected_total() != injected)
+			break;
+	} while (oom_make_room(parent));
 	return rc ? rc : proc_start(p, entry, sp, 0, parent);
 }
 
@@ -599,30 +609,37 @@ static void proc_check_killed(struct proc *p)
 
 /* ---- running out of memory ----------------------------------------------- */
 
-/* The OOM decision, for a page fault of self that found no frame after
- * reclaim (the page allocator drains every cache before it says no): the
- * live process with the largest resident set is killed (SIGKILL, status
- * 137), with Linux's oom-kill line naming it and its sizes. Returns true
- * when that is another process: self then waits for it to go and retries
- * its access; false when it is self. A victim already on its way is not
- * killed or reported twice (oom_victim). */
+/* The OOM decision, for self's want of a frame that reclaim could not
+ * meet (the page allocator drains every cache before it says no): a page
+ * fault of self, or (self NULL) the loading of a process being made,
+ * which holds nothing yet. The live process with the largest resident
+ * set is killed (SIGKILL, status 137), with Linux's oom-kill line naming
+ * it and its sizes. Returns its pid when that is another process (the
+ * caller waits for it to go and tries again); 0 when it is self; -ESRCH
+ * when self is NULL and no process holds a page (nothing killed or
+ * said). A victim already on its way is not killed or reported twice
+ * (oom_victim). */
 static struct proc_info oom_list[PROC_MAX];
 static struct spinlock oom_lock = SPINLOCK_INIT("oom");
 static int oom_victim;
 
-static bool oom_kill(struct proc *self)
+static int oom_kill(struct proc *self)
 {
 	const struct proc_info *best = NULL;
-	unsigned long flags = spin_lock_irqsave(&oom_lock), self_rss = self->rss;
+	unsigned long flags = spin_lock_irqsave(&oom_lock), self_rss = self ? self->rss : 0;
 	unsigned n = proc_list(oom_list, PROC_MAX);
 	char name[PROC_NAME_MAX];
-	uint64_t vsz = self->vmas.bytes;
-	int pid = self->pid, again;
+	uint64_t vsz = self ? self->vmas.bytes : 0;
+	int pid = self ? self->pid : 0, again;
 
 	for (unsigned i = 0; i < n && i < PROC_MAX; i++)
-		if (oom_list[i].state != PROC_ZOMBIE && oom_list[i].pid != self->pid &&
+		if (oom_list[i].state != PROC_ZOMBIE && oom_list[i].pid != pid &&
 		    oom_list[i].rss > self_rss && (!best || oom_list[i].rss > best->rss))
 			best = &oom_list[i];
+	if (!best && !self) {
+		spin_unlock_irqrestore(&oom_lock, flags);
+		return -ESRCH;
+	}
 	if (best) {
 		const char *c = best->cmd, *base = c, *end;
 
@@ -646,10 +663,37 @@ static bool oom_kill(struct proc *self)
 		kprintf("Out of memory: Killed process %d (%s) total-vm:%lukB, anon-rss:%lukB, "
 			"file-rss:0kB\n", pid, name, (unsigned long)(vsz >> 10), self_rss << 2);
 	if (!best)
-		return false;
+		return 0;
 	if (!again)
 		proc_kill(pid, PROC_SIGKILL);
-	return true;
+	return pid;
+}
+
+#define OOM_WAIT_MS 10000   /* a victim of 120 MiB takes about 1 s under TCG */
+
+/* For a load that found no frame (caller: the spawning process, NULL for
+ * the kernel): the OOM decision as a fault's, and a wait until the
+ * victim's frames are back. Returns true when one went (load again);
+ * false when no process holds a page, the caller itself was chosen (it
+ * dies on its way back to U-mode), or the victim did not go in time. */
+static bool oom_make_room(struct proc *caller)
+{
+	int pid = oom_kill(NULL);
+
+	if (pid <= 0 || (caller && pid == caller->pid))
+		return false;
+	return sched_wait_exit(pid, OOM_WAIT_MS) == 0;
+}
+
+/* Failures fault injection made so far, every scope: an injected one is
+ * not a reason to kill anyone (as Linux's should_fail_alloc_page, which
+ * fails before the OOM killer is reached). */
+static unsigned long injected_total(void)
+{
+	struct faultinj_stats st;
+
+	faultinj_get(NULL, &st);
+	return st.injected[0] + st.injected[1] + st.injected[2];
 }
 
 /* swtch.S's proc_first_entry, before the first return to U-mode: a
@@ -680,7 +724,7 @@ void proc_user_trap(struct trap_frame *tf)
 			return;
 		}
 		if (rc == -ENOMEM) {
-			if (oom_kill(p)) {   /* another one goes: wait, then fault again */
+			if (oom_kill(p) > 0) {   /* another one goes: wait, then fault again */
 				sched_yield_proc(p);
 				proc_check_killed(p);
 				return;

@@ -25,6 +25,7 @@
 #include "kernel/console.h"
 #include "kernel/kstack.h"
 #include "kernel/memory.h"
+#include "kernel/platform.h"
 #include "kernel/smp.h"
 #include "kernel/spinlock.h"
 #include "kernel/sys_file.h"
@@ -379,6 +380,46 @@ int proc_wait_kernel(int pid, int *status, int ctrl_c)
 		return rc;
 	*status = proc_status_code(ws);
 	return 0;
+}
+
+/* Whether process pid has exited: a zombie (every frame it held back),
+ * or no longer in the table. */
+static int has_exited(int pid)
+{
+	unsigned long flags = spin_lock_irqsave(&proc_lock);
+	int gone = 1;
+
+	for (unsigned i = 0; i < PROC_MAX; i++)
+		if (table[i] && table[i]->pid == pid)
+			gone = table[i]->state == PROC_ZOMBIE;
+	spin_unlock_irqrestore(&proc_lock, flags);
+	return gone;
+}
+
+int sched_wait_exit(int pid, unsigned ms)
+{
+	struct proc *self = proc_current();
+	uint64_t until = rdtime() + platform.timebase_hz / 1000 * ms;
+	int inside = self ? 0 : sys_file_kernel_leave();   /* as proc_wait_kernel */
+	int rc = 0;
+
+	while (!has_exited(pid)) {
+		if (self && self->killed) {
+			rc = -EINTR;
+			break;
+		}
+		if (rdtime() >= until) {
+			rc = -ETIMEDOUT;
+			break;
+		}
+		if (self)
+			sched_yield_proc(self);
+		else if (!sched_run_one())
+			idle_wait();
+	}
+	if (inside)
+		sys_file_kernel_enter();
+	return rc;
 }
 
 /* Linux's default actions (signal(7)): Ign for these, Stop for the job

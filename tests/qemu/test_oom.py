@@ -18,8 +18,10 @@ A hog that holds all a process can get (`oomhog hold`: MAP_POPULATE until
 ENOMEM, in the background) takes no zone below its high watermark: user
 frames are GFP_USER (mm/gfp.h), so each zone's free pages are exactly its
 high watermark then, and the kernel's own allocations still succeed below
-it (fsstress passes, memcheck is clean) while a new process is refused
-for want of user frames. Killed, it gives every page back.
+it (fsstress passes, memcheck is clean). A new process then finds no
+frame for its segments: the OOM decision kills the hog, named with its
+RSS, and the new one runs; every page comes back. So does a process
+spawning 16 children while a holder keeps all but 512 KiB.
 
 The OOM killer picks another process than the faulter, deterministically
 (-smp 1 and 2): a holder keeps all but 4 MiB of what processes can get;
@@ -150,10 +152,15 @@ def held():
         z = zones(t)
         ok(z and all(free >= mn for free, _, mn, _, _ in z.values()),
            "the kernel took from [min, high) only", z)
-        out = t.cmd("run /bin/hello")
-        ok(out == "run: /bin/hello: out of memory\n", "a new process: no user frames left", out)
-        out = wait_done(t, pid.group(1), 143, t.cmd(f"kill {pid.group(1)}")) if pid else ""
-        ok(pid and f"[{pid.group(1)}] done: exit status 143" in out, "killed: SIGTERM, 143", out)
+        ps = t.cmd("ps")
+        row = re.search(rf"^ +{pid.group(1) if pid else 0} +0 +\w+ +\d+ +\d+ +(\d+) .*oomhog hold", ps, re.M)
+        out = t.cmd("run /bin/hello", timeout=60)
+        kills = re.findall(LINE, out, re.M)
+        ok(pid and row and kills == [(pid.group(1), "oomhog", kills[0][2], row.group(1))] and
+           "hello: world\n" in out and "run:" not in out,
+           "a new process finds no frame: the hog is killed (named, with its RSS), then it runs", out)
+        out = wait_done(t, pid.group(1), 137, out) if pid else ""
+        ok(pid and f"[{pid.group(1)}] done: exit status 137" in out, "the hog ended with 137", out)
         free = reclaimed_free(t)
         ok(free == boot, f"every page back: {free} KiB, {boot} KiB at boot")
 
@@ -250,11 +257,34 @@ def faultinj():
         ok(clean, "after every seed: memcheck clean, free memory the boot figure")
 
 
+def spawning(smp):
+    """A process spawning children (the spawn system call) while a holder
+    keeps all but 512 KiB of what processes can get: loading a child
+    finds no frame, the OOM decision kills the holder (not the spawner,
+    which holds less), the loads go on and every child runs."""
+    with Tally(drive=IMG, smp=smp) as t:
+        t.boot()
+        boot = reclaimed_free(t)
+        out = t.cmd("run /bin/oomhog hold 512 &")
+        a = re.search(r"^\[(\d+)\]$", out, re.M)
+        t.expect("oomhog: holding ", timeout=60)
+        out = t.cmd("run /bin/spawner 16", timeout=120)
+        kills = re.findall(LINE, out, re.M)
+        ok(a and len(kills) == 1 and kills[0][0] == a.group(1) and "reaped: 16" in out and
+           "result: PASS" in out, f"-smp {smp}: the holder killed, 16 children spawned and reaped", out)
+        out = wait_done(t, a.group(1), 137, out) if a else out
+        ok(a and f"[{a.group(1)}] done: exit status 137" in out, f"-smp {smp}: the holder ended with 137", out)
+        ok(t.cmd("memcheck") == "memcheck: ok\n" and reclaimed_free(t) == boot,
+           f"-smp {smp}: memcheck clean, free memory the boot figure")
+
+
 guarded(hogs, "oom")
 guarded(faultinj, "faultinj")
 guarded(suite, "suite")
 guarded(lambda: another(1), "another -smp 1")
 guarded(lambda: another(2), "another -smp 2")
+guarded(lambda: spawning(1), "spawning -smp 1")
+guarded(lambda: spawning(2), "spawning -smp 2")
 guarded(modes, "modes")
 guarded(held, "held")
 sys.exit(finish())
