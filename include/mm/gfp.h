@@ -5,10 +5,10 @@
  *
  * What each kind of request may take of a zone (mm/page.h's watermarks):
  *
- *   free pages   present ... high        min         0
- *   GFP_USER     |<--------->|                          user processes' frames
- *   GFP_KERNEL   |<--------------------->|              the kernel's own
- *   GFP_RESERVE  |<------------------------------------>| after reclaim failed
+ *   free pages   present ....... high ....... min ....... 0
+ *   GFP_USER     |<------------->|                          processes' frames
+ *   GFP_KERNEL   |<-------------------------->|             the kernel's own
+ *   GFP_RESERVE  |<--------------------------------------->| reclaim failed
  *
  * so memory user processes hold can never take from the kernel what lies
  * below a zone's high watermark. */
@@ -29,10 +29,10 @@ typedef unsigned int gfp_t;
 				  * the zone's lock, so no reader of the frame
 				  * array sees it half marked) */
 #define GFP_USER       (1u << 7) /* a user process's frame or page table:
-				   * never takes a zone below its high
-				   * watermark (Linux's ALLOC_WMARK_HIGH), so
-				   * the kernel keeps [min, high) for its own
-				   * requests and [0, min) for its reserve;
-				   * GFP_RESERVE is ignored with it */
+				  * never takes a zone below its high
+				  * watermark (Linux's ALLOC_WMARK_HIGH), so
+				  * the kernel keeps [min, high) for its own
+				  * requests and [0, min) for its reserve;
+				  * GFP_RESERVE is ignored with it */
 
 #endif
