@@ -73,15 +73,17 @@ int vm_update(struct vm_space *vs, uintptr_t va, phys_addr_t pa, unsigned perm);
  * not canonical. pa or perm may be NULL. */
 int vm_translate(const struct vm_space *vs, uintptr_t va, phys_addr_t *pa, unsigned *perm);
 
-/* The first mapped page at or above va and below end: 0 and *out (a
- * 4 KiB-aligned address inside a leaf of any size), without visiting a
+/* The first mapped page at or above va and below end: 0, *out (a
+ * 4 KiB-aligned address inside a leaf of any size) and *pa (its frame's
+ * physical address; pa may be NULL), without visiting a
  * page of an unmapped stretch one by one -- a missing table skips all it
  * would map, so a walk over a sparse range costs the tables present, not
  * the range's pages. Returns -ENOENT when nothing in [va, end) is mapped;
  * -EINVAL for a space without a root, an unaligned va, an empty range,
  * or one not canonical or not in one half. vs may change between calls
  * (callers unmap each page found, then ask again from the next). */
-int vm_next_mapped(const struct vm_space *vs, uintptr_t va, uintptr_t end, uintptr_t *out);
+int vm_next_mapped(const struct vm_space *vs, uintptr_t va, uintptr_t end, uintptr_t *out,
+		   phys_addr_t *pa);
 
 /* Make vs's top-level entries for [va, va+size) those of from: vs then
  * maps that range through from's tables, which stay from's (how every

@@ -214,12 +214,10 @@ static void unmap_piece(void *ctx, const struct vma *piece, unsigned old_prot)
 {
 	struct proc *p = ctx;
 	uintptr_t va = piece->vm_start;
+	phys_addr_t pa;
 
 	(void)old_prot;
-	for (; vm_next_mapped(&p->vm, va, piece->vm_end, &va) == 0; va += PAGE_SIZE) {
-		phys_addr_t pa;
-
-		vm_translate(&p->vm, va, &pa, NULL);
+	for (; vm_next_mapped(&p->vm, va, piece->vm_end, &va, &pa) == 0; va += PAGE_SIZE) {
 		vm_unmap(&p->vm, va, PAGE_SIZE);
 		free_pages(pfn_to_page(pa >> PAGE_SHIFT), 0);
 		p->rss--;

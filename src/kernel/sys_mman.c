@@ -273,14 +273,11 @@ static void reprotect_piece(void *ctx, const struct vma *piece, unsigned old_pro
 	struct proc *p = ctx;
 	unsigned perm = proc_pte_perm(piece->vm_prot);
 	uintptr_t va = piece->vm_start;
+	phys_addr_t pa;
 
 	(void)old_prot;
-	for (; vm_next_mapped(&p->vm, va, piece->vm_end, &va) == 0; va += PAGE_SIZE) {
-		phys_addr_t pa;
-
-		vm_translate(&p->vm, va, &pa, NULL);
+	for (; vm_next_mapped(&p->vm, va, piece->vm_end, &va, &pa) == 0; va += PAGE_SIZE)
 		vm_update(&p->vm, va, pa, perm);
-	}
 }
 
 long sys_mprotect(struct proc *p, uint64_t addr, uint64_t len, uint64_t prot)

@@ -364,7 +364,8 @@ int vm_translate(const struct vm_space *vs, uintptr_t va, phys_addr_t *pa, unsig
 
 /* mm/vm.h: one walk from the root per call; an invalid entry skips its
  * whole span (512 GiB / 1 GiB / 2 MiB / 4 KiB by level). */
-int vm_next_mapped(const struct vm_space *vs, uintptr_t va, uintptr_t end, uintptr_t *out)
+int vm_next_mapped(const struct vm_space *vs, uintptr_t va, uintptr_t end, uintptr_t *out,
+		   phys_addr_t *pa)
 {
 	if (!vs->root || (va & (PAGE_SIZE - 1)) || end <= va || !canonical(va) ||
 	    !canonical(end - 1) || (va >> (SV39_VA_BITS - 1)) != ((end - 1) >> (SV39_VA_BITS - 1)))
@@ -378,6 +379,8 @@ int vm_next_mapped(const struct vm_space *vs, uintptr_t va, uintptr_t end, uintp
 
 			if (pte_is_leaf(e)) {
 				*out = va;
+				if (pa)
+					*pa = pte_pa(e) + (va & (level_size(level) - 1));
 				return 0;
 			}
 			if ((e & PTE_V) && level > 0) {

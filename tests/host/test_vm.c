@@ -219,7 +219,7 @@ static void test_update(void)
 
 /* vm_next_mapped: on sparse 4 KiB pages in three 1 GiB regions, a 2 MiB
  * leaf, and the last page of the lower half, every mapped page is found
- * once, in order, each one vm_translate maps; nothing past the last;
+ * once, in order, with the frame vm_translate gives; nothing past the last;
  * a walk over 127 GiB with nothing mapped is -ENOENT; bad arguments
  * -EINVAL. */
 static void test_next_mapped(void)
@@ -228,6 +228,7 @@ static void test_next_mapped(void)
 					   0x2040000000ul, 0x3ffffff000ul };
 	const uintptr_t large = 0x2080000000ul, top = 0x4000000000ul;
 	uintptr_t va = 0x1000, want[5 + 512], got;
+	phys_addr_t pa, tpa;
 	unsigned n = 0, i;
 	struct vm_space vs;
 	bool same = true;
@@ -241,22 +242,23 @@ static void test_next_mapped(void)
 	for (i = 0; i < 512; i++)
 		want[4 + i] = large + i * PAGE_SIZE;
 	want[516] = small[4];
-	while (vm_next_mapped(&vs, va, top, &got) == 0) {
-		same &= n < 517 && got == want[n] && vm_translate(&vs, got, NULL, NULL) == 0;
+	while (vm_next_mapped(&vs, va, top, &got, &pa) == 0) {
+		same &= n < 517 && got == want[n] && vm_translate(&vs, got, &tpa, NULL) == 0 &&
+			tpa == pa;
 		n++;
 		va = got + PAGE_SIZE;
 		if (va >= top)
 			break;
 	}
 	tap_ok(same && n == 517, "every mapped page once, in order (%u of 517)", n);
-	tap_ok(vm_next_mapped(&vs, small[3] + PAGE_SIZE, large, &got) == -ENOENT,
+	tap_ok(vm_next_mapped(&vs, small[3] + PAGE_SIZE, large, &got, NULL) == -ENOENT,
 	       "nothing mapped in between: -ENOENT");
-	tap_ok(vm_next_mapped(&vs, 0x0000001000ul, 0x2000000000ul, &got) == -ENOENT &&
-	       vm_next_mapped(&vs, 0x2080200000ul, 0x3ffffff000ul, &got) == -ENOENT,
+	tap_ok(vm_next_mapped(&vs, 0x0000001000ul, 0x2000000000ul, &got, NULL) == -ENOENT &&
+	       vm_next_mapped(&vs, 0x2080200000ul, 0x3ffffff000ul, &got, NULL) == -ENOENT,
 	       "127 GiB unmapped: -ENOENT");
-	tap_ok(vm_next_mapped(&vs, 0x123, top, &got) == -EINVAL &&
-	       vm_next_mapped(&vs, 0x2000, 0x2000, &got) == -EINVAL &&
-	       vm_next_mapped(&vs, 0x1000, top + 0x1000, &got) == -EINVAL,
+	tap_ok(vm_next_mapped(&vs, 0x123, top, &got, NULL) == -EINVAL &&
+	       vm_next_mapped(&vs, 0x2000, 0x2000, &got, NULL) == -EINVAL &&
+	       vm_next_mapped(&vs, 0x1000, top + 0x1000, &got, NULL) == -EINVAL,
 	       "unaligned, empty or non-canonical ranges: -EINVAL");
 	vm_unmap(&vs, large, 2 * MiB);
 	for (i = 0; i < 5; i++)
