@@ -135,10 +135,11 @@ static void pcp_refill(struct buddy_pcp_cpu *pc, struct buddy_pcp_list *l,
 {
 	unsigned long want = buddy_pcp_batch(z, order), n = 0;
 	unsigned long mark = buddy_zone_mark(z, gfp, false);
+	unsigned long low = __atomic_load_n(&z->wmark_low, __ATOMIC_RELAXED);
 	unsigned long s = zone_lock(z);
 	struct page *pg;
 
-	if (z->free_pages < (mark > z->wmark_low ? mark : z->wmark_low) + (want << order))
+	if (z->free_pages < (mark > low ? mark : low) + (want << order))
 		want = 1;
 	while (n < want && (pg = buddy_zone_take(z, order, mark)) != NULL) {
 		pg->order = (uint8_t)order;

@@ -87,9 +87,10 @@ static inline void buddy_head_reset(struct page *pg)
  * never a GFP_USER one's). */
 static inline unsigned long buddy_zone_mark(const struct zone *z, gfp_t gfp, bool dip)
 {
+	/* atomic: a hot-add recomputes them (buddy_zone_set_watermarks) */
 	if (gfp & GFP_USER)
-		return z->wmark_high;
-	return dip ? 0 : z->wmark_min;
+		return __atomic_load_n(&z->wmark_high, __ATOMIC_RELAXED);
+	return dip ? 0 : __atomic_load_n(&z->wmark_min, __ATOMIC_RELAXED);
 }
 
 /* A 2^order block from z's free lists, or NULL (empty, fragmented, or
