@@ -25,12 +25,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "kernel/fdtable.h"
+#include "kernel/spinlock.h"
 #include "kernel/trap.h"
 #include "mm/vm.h"
 #include "proc/uspace.h"
 #include "proc/vma.h"
 
 struct fat_fs;
+struct elf_plan;
 
 /* USER_VA_BASE, USER_VA_TOP, USER_STACK_TOP: proc/uspace.h. */
 #define USER_TEXT      USER_VA_BASE      /* where proc_run puts the image */
@@ -89,12 +91,21 @@ struct proc {
 	unsigned long slices;      /* time slices it was given */
 	struct proc *rq_next;      /* run queue link */
 	uint64_t kstack_top;       /* the word trapvec.S loads tp from */
-	struct vm_space vm;
-	struct vma_set vmas;       /* what it may touch */
+	/* ---- its memory: changed by its own kernel part (system calls,
+	 * faults, exit) with mm_lock held; read by itself without it, by
+	 * others (memstat PID) only with it (proc_inspect) ---- */
+	struct spinlock mm_lock;   /* Linux's mmap_lock, here a spinlock */
+	struct vm_space vm;        /* vm.tables: its page-table pages */
+	struct vma_set vmas;       /* what it may touch; vmas.bytes is its VSZ */
 	uint64_t brk_start, brk;   /* the heap: [brk_start, brk) */
-	unsigned long rss;         /* pages mapped */
-	unsigned long heap_rss;    /* of them, in the heap */
+	unsigned long rss;         /* pages mapped (frames owned PAGE_OWNER_USER) */
+	unsigned long hiwater_rss; /* the most rss has been (Linux's VmHWM) */
+	unsigned long heap_rss;    /* of rss, in the heap */
 	unsigned long faults;      /* page faults that mapped a page (minor) */
+	char *exe;                 /* its executable's absolute path (kmalloc), or NULL */
+	uint32_t exe_ino;          /* the file's first cluster: its identity on the volume */
+	struct elf_plan *exe_plan; /* the segments its text and data areas point at */
+	/* ---- the rest: its own, and the tick's (sched.c) ---- */
 	/* CPU time in ticks (1/TIMER_HZ s), charged as Linux's tick-based
 	 * accounting does: a tick that finds it running in U-mode is user
 	 * time, in the kernel on its behalf system time (proc_account_tick).
@@ -217,6 +228,21 @@ long proc_brk(struct proc *p, uint64_t addr);
 void proc_unmap_piece(void *ctx, const struct vma *piece, unsigned old_prot);
 unsigned proc_pte_perm(unsigned prot);
 
+/* A user process's frames (mm/page.h): user_frame_claim marks a frame
+ * (an order-0 PAGE_OWNER_PAGES block) as mapped into a process --
+ * owner PAGE_OWNER_USER, counted in page_owner_pages(); user_frame_free
+ * gives such a frame back to the page allocator. */
+void user_frame_claim(struct page *pg);
+void user_frame_free(struct page *pg);
+
+/* p's rss up by n pages (mm_lock held), its high-water mark with it. */
+static inline void proc_rss_add(struct proc *p, unsigned long n)
+{
+	p->rss += n;
+	if (p->rss > p->hiwater_rss)
+		p->hiwater_rss = p->rss;
+}
+
 /* System call dispatch (kernel/syscall.c): Linux's riscv64 numbers and
  * convention (a7 = number, a0..a5 arguments, a0 = result or -errno).
  * Returns the call's result (each call names its errors), -ENOSYS for a
@@ -320,6 +346,8 @@ struct proc_info {
 	unsigned hart;             /* where it runs or last ran */
 	uint64_t vsz;              /* bytes */
 	unsigned long rss;         /* pages */
+	unsigned long hiwater_rss; /* pages */
+	unsigned long tables;      /* page-table pages of its space */
 	unsigned long faults;
 	char cmd[PROC_CMD_MAX];
 };
@@ -327,6 +355,17 @@ struct proc_info {
 /* Fill out[0..max) with the processes in pid order; returns how many
  * exist (may exceed max). */
 unsigned proc_list(struct proc_info *out, unsigned max);
+
+/* Run fn(p, arg) on process pid with proc_lock and its mm_lock held
+ * (interrupts off): p's areas, page table and memory counters hold
+ * still, and p cannot be freed meanwhile, wherever it runs. fn must not
+ * sleep, allocate, print or take another lock; it copies what it needs
+ * out, quickly (every hart's scheduler waits for proc_lock). A zombie's areas
+ * are gone already (empty set, rss 0). Lock order: proc_lock, then the
+ * process's mm_lock (never the other way round: nothing holding an
+ * mm_lock takes proc_lock). Returns 0, or -ESRCH when no process (a
+ * zombie counts) has that pid. */
+int proc_inspect(int pid, void (*fn)(const struct proc *p, void *arg), void *arg);
 
 /* Time slices hart index `hart` has run since boot. */
 unsigned long sched_hart_slices(unsigned hart);

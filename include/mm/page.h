@@ -56,6 +56,8 @@ enum page_owner {
 	PAGE_OWNER_PGTABLE,
 	PAGE_OWNER_LARGE,    /* kmalloc large allocation */
 	PAGE_OWNER_KEPT,   /* freed kmalloc large block kept for reuse */
+	PAGE_OWNER_USER,     /* mapped into a user process (Linux's anon pages) */
+	PAGE_OWNER_USER_PGTABLE, /* a page-table page of a user process's space */
 	PAGE_OWNER_NR
 };
 
@@ -191,8 +193,17 @@ const char *page_owner_name(unsigned owner);
 void page_set_compound(struct page *head, unsigned order);
 void page_clear_compound(struct page *head, unsigned order);
 
-/* Record who holds an allocated block (on its head). */
+/* Record who holds an allocated block (on its head). A block passing
+ * into or out of a counted owner (PAGE_OWNER_USER, PAGE_OWNER_USER_PGTABLE)
+ * moves its 2^order frames in page_owner_pages(); free_pages_owned() of a
+ * counted owner's block takes them out too. */
 void page_set_owner(struct page *head, unsigned owner);
+
+/* Frames held now by blocks of a counted owner (PAGE_OWNER_USER or
+ * PAGE_OWNER_USER_PGTABLE; 0 for any other owner): kept with atomic adds
+ * as blocks change owner, so it is exact at any moment, without a lock.
+ * The user-process frames `memstat` shows come from here. */
+unsigned long page_owner_pages(unsigned owner);
 
 /* Entries of the frame array in use, for a reader without the mm lock
  * (a hot-add may be growing it). */

@@ -35,12 +35,18 @@ struct vm_space {
 	unsigned long tables;   /* table pages in use, root included */
 	gfp_t gfp;              /* extra flags for the tables made after the
 				 * root (GFP_USER for a process's space) */
+	unsigned table_owner;   /* the owner its table pages get (mm/page.h) */
 };
 
 /* A fresh, empty address space, its root allocated as the kernel's
  * (GFP_KERNEL) and vs->gfp 0: a caller that wants its other tables
  * allocated otherwise sets vs->gfp afterwards. Returns 0, or -ENOMEM. */
 int vm_create(struct vm_space *vs);
+
+/* vm_create whose table pages (root and every later one) get owner
+ * PAGE_OWNER_USER_PGTABLE instead of PAGE_OWNER_PGTABLE: a user process's
+ * space, its tables counted in page_owner_pages(). Returns 0, -ENOMEM. */
+int vm_create_user(struct vm_space *vs);
 
 /* Free every table page of vs (not the memory it maps). */
 void vm_destroy(struct vm_space *vs);

@@ -45,6 +45,11 @@ void sh_fs_init(void);
  * one line each (`[PID] done: exit status N`); before every prompt. */
 void sh_reap_background(void);
 
+/* `memstat PID` (memstat_proc.c): process arg's areas as Linux's
+ * /proc/PID/maps lays them out, then its counters. Returns 0; -1 when no
+ * process has that pid (said); SH_USAGE when arg is not a pid. */
+int sh_memstat_pid(const char *arg);
+
 struct fat_fs;
 /* The mounted volume, or NULL after printing why there is none. */
 struct fat_fs *sh_fs_or_say(void);

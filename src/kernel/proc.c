@@ -24,7 +24,15 @@
  * (privileged spec 4.1.1: a lower privilege cannot mask S interrupts); in
  * the handler they are off, as in every trap, so a process's kernel part
  * is never preempted. A pending kill (p->killed) ends it on its way back
- * to U-mode. */
+ * to U-mode.
+ *
+ * Locks: a process's mm_lock (kernel/proc.h) is held around every change
+ * of its areas, page table and memory counters -- a fault, brk, exit --
+ * so that memstat PID can read them from another hart (proc_inspect);
+ * the page allocator's locks nest inside it. Order: oom_lock, then
+ * proc_lock (oom_kill's proc_list); proc_lock, then a process's mm_lock
+ * (sched.c's proc_inspect). Nothing holding an mm_lock takes oom_lock or
+ * proc_lock: oom_kill runs after the fault has dropped it. */
 #include <string.h>
 #include "kernel/proc.h"
 #include "kernel/console.h"
@@ -64,10 +72,24 @@ static unsigned pte_perm(unsigned prot)
 	return perm;
 }
 
-/* Map a zeroed frame at page va of p with prot: 0, -ENOMEM, -EEXIST
- * when va is mapped already. The frame and any table it needs are
- * GFP_USER (mm/gfp.h): they never take a zone below its high watermark,
- * so what processes hold never leaves the kernel short. */
+/* kernel/proc.h */
+void user_frame_claim(struct page *pg)
+{
+	page_set_owner(pg, PAGE_OWNER_USER);
+}
+
+/* kernel/proc.h */
+void user_frame_free(struct page *pg)
+{
+	page_set_owner(pg, PAGE_OWNER_PAGES);   /* free_pages takes plain blocks only */
+	free_pages(pg, 0);
+}
+
+/* Map a zeroed frame at page va of p with prot (p's mm_lock held, or p
+ * not running yet): 0, -ENOMEM, -EEXIST when va is mapped already. The
+ * frame and any table it needs are GFP_USER (mm/gfp.h): they never take
+ * a zone below its high watermark, so what processes hold never leaves
+ * the kernel short. */
 static int map_zero_page(struct proc *p, uint64_t va, unsigned prot, struct page **out)
 {
 	struct page *pg = alloc_pages(GFP_ZERO | GFP_USER, 0);
@@ -80,13 +102,14 @@ static int map_zero_page(struct proc *p, uint64_t va, unsigned prot, struct page
 		free_pages(pg, 0);
 		return rc == -EEXIST ? -EEXIST : -ENOMEM;
 	}
-	p->rss++;
+	user_frame_claim(pg);
+	proc_rss_add(p, 1);
 	if (out)
 		*out = pg;
 	return 0;
 }
 
-int proc_fault(struct proc *p, uint64_t addr, unsigned prot)
+static int fault_locked(struct proc *p, uint64_t addr, unsigned prot)
 {
 	uint64_t page = addr & ~(uint64_t)(PAGE_SIZE - 1);
 	struct vma *v = vma_find(&p->vmas, addr);
@@ -105,6 +128,15 @@ int proc_fault(struct proc *p, uint64_t addr, unsigned prot)
 	p->faults++;
 	p->heap_rss += v->vm_kind == VMA_HEAP;
 	return 0;
+}
+
+int proc_fault(struct proc *p, uint64_t addr, unsigned prot)
+{
+	unsigned long flags = spin_lock_irqsave(&p->mm_lock);
+	int rc = fault_locked(p, addr, prot);
+
+	spin_unlock_irqrestore(&p->mm_lock, flags);
+	return rc;
 }
 
 /* Whether [va, va + n) lies in areas allowing want, every page mapped
@@ -207,9 +239,9 @@ void proc_tlb_shootdown(struct proc *p, uint64_t va, uint64_t len)
 /* ---- making and ending a process --------------------------------------- */
 
 /* Give back the frames mapped in area piece of p and the mappings (a
- * vma_change_fn: told of each piece an unmap removes). Only the mapped
- * pages are visited (vm_next_mapped): a large area never touched costs
- * its tables, not its pages. */
+ * vma_change_fn: told of each piece an unmap removes; p's mm_lock
+ * held). Only the mapped pages are visited (vm_next_mapped): a large
+ * area never touched costs its tables, not its pages. */
 static void unmap_piece(void *ctx, const struct vma *piece, unsigned old_prot)
 {
 	struct proc *p = ctx;
@@ -219,7 +251,7 @@ static void unmap_piece(void *ctx, const struct vma *piece, unsigned old_prot)
 	(void)old_prot;
 	for (; vm_next_mapped(&p->vm, va, piece->vm_end, &va, &pa) == 0; va += PAGE_SIZE) {
 		vm_unmap(&p->vm, va, PAGE_SIZE);
-		free_pages(pfn_to_page(pa >> PAGE_SHIFT), 0);
+		user_frame_free(pfn_to_page(pa >> PAGE_SHIFT));
 		p->rss--;
 		p->heap_rss -= piece->vm_kind == VMA_HEAP;
 	}
@@ -238,8 +270,7 @@ unsigned proc_pte_perm(unsigned prot)
 	return (prot & PROT_MASK) ? pte_perm(prot) : VM_R;
 }
 
-/* kernel/proc.h */
-long proc_brk(struct proc *p, uint64_t addr)
+static long brk_locked(struct proc *p, uint64_t addr)
 {
 	uint64_t old_end = (p->brk + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
 	uint64_t new_end = (addr + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
@@ -265,17 +296,39 @@ long proc_brk(struct proc *p, uint64_t addr)
 	return (long)addr;
 }
 
+/* kernel/proc.h */
+long proc_brk(struct proc *p, uint64_t addr)
+{
+	unsigned long flags = spin_lock_irqsave(&p->mm_lock);
+	long rc = brk_locked(p, addr);
+
+	spin_unlock_irqrestore(&p->mm_lock, flags);
+	return rc;
+}
+
 /* The frames of p's areas and its tables (at exit: the hart is off
  * them). */
 static void proc_free_space(struct proc *p)
 {
+	unsigned long flags;
+	struct elf_plan *plan;
+	char *exe;
+
 	fdtable_destroy(&p->files);   /* sys_file: every fd closed, however it ended */
+	flags = spin_lock_irqsave(&p->mm_lock);
 	vma_set_destroy(&p->vmas, unmap_piece, p);
 	if (p->vm.root) {
 		vm_unshare(&p->vm, 0, USER_VA_BASE);
 		vm_destroy(&p->vm);
 		p->vm.root = NULL;
 	}
+	plan = p->exe_plan;   /* the areas that pointed into it are gone */
+	exe = p->exe;
+	p->exe_plan = NULL;
+	p->exe = NULL;
+	spin_unlock_irqrestore(&p->mm_lock, flags);
+	kfree(plan);
+	kfree(exe);
 }
 
 /* Everything a process that never ran holds: its space, its kernel
@@ -296,10 +349,11 @@ static struct proc *proc_new(const char *name)
 	if (!p)
 		return NULL;
 	strncpy(p->name, name ? name : "?", PROC_NAME_MAX - 1);
+	p->mm_lock = (struct spinlock)SPINLOCK_INIT("proc mm");
 	fdtable_init(&p->files, true);   /* sys_file: fds 0..2 the console, in the foreground */
 	vma_set_init(&p->vmas, NULL);
 	p->kstack = kstack_alloc();   /* above a guard (kernel/kstack.h) */
-	if (!p->kstack || vm_create(&p->vm) != 0 || vm_share(&p->vm, &kernel_vm, 0, USER_VA_BASE) != 0) {
+	if (!p->kstack || vm_create_user(&p->vm) != 0 || vm_share(&p->vm, &kernel_vm, 0, USER_VA_BASE) != 0) {
 		proc_free(p);
 		return NULL;
 	}
@@ -517,13 +571,20 @@ static int load(struct fat_fs *fs, const char *path, const char *const *argv, un
 		}
 		if (rc == 0)
 			rc = load_segments(p, &ef, plan);
+		if (rc == 0)
+			rc = fat_realpath(fs, path, &p->exe);   /* memstat PID names it */
+		if (rc == 0) {
+			p->exe_ino = f.first;
+			p->exe_plan = plan;   /* its text and data areas point at plan->seg */
+			plan = NULL;
+		}
 	}
 	sys_file_unlock(flags);
 	if (rc == 0)
-		rc = build_stack(p, plan, argv, argc, envp, envc, sp);
+		rc = build_stack(p, p->exe_plan, argv, argc, envp, envc, sp);
 	if (rc == 0) {
-		p->brk_start = p->brk = plan->brk;
-		*entry = plan->entry;
+		p->brk_start = p->brk = p->exe_plan->brk;
+		*entry = p->exe_plan->entry;
 		set_cmd(p, path, argv, argc);
 		*out = p;
 	} else if (p) {

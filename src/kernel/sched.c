@@ -19,7 +19,10 @@
  * One lock, proc_lock, guards the table, the queue, every process's
  * scheduler fields (kernel/proc.h) and the parent links. It is never
  * held across a switch, an allocation or a print. A process's kernel
- * part runs with interrupts off (traps), so it is never preempted there. */
+ * part runs with interrupts off (traps), so it is never preempted there.
+ * Lock order: proc_lock, then a process's mm_lock (proc_inspect, which
+ * holds both while it copies; a struct proc leaves the table under
+ * proc_lock before it is freed, so it cannot go meanwhile). */
 #include <string.h>
 #include "kernel/proc.h"
 #include "kernel/console.h"
@@ -484,6 +487,7 @@ unsigned proc_list(struct proc_info *out, unsigned max)
 			out[n] = (struct proc_info){
 				.pid = next->pid, .ppid = next->ppid, .state = next->state,
 				.hart = next->hart, .vsz = next->vmas.bytes, .rss = next->rss,
+				.hiwater_rss = next->hiwater_rss, .tables = next->vm.tables,
 				.faults = next->faults };
 		if (n < max)
 			memcpy(out[n].cmd, next->cmd, PROC_CMD_MAX);
@@ -492,6 +496,25 @@ unsigned proc_list(struct proc_info *out, unsigned max)
 	}
 	spin_unlock_irqrestore(&proc_lock, flags);
 	return n;
+}
+
+int proc_inspect(int pid, void (*fn)(const struct proc *p, void *arg), void *arg)
+{
+	unsigned long flags = spin_lock_irqsave(&proc_lock), mm_flags;
+	struct proc *p = NULL;
+
+	for (unsigned i = 0; i < PROC_MAX && !p; i++)
+		if (table[i] && table[i]->pid == pid && pid > 0)
+			p = table[i];
+	if (!p) {
+		spin_unlock_irqrestore(&proc_lock, flags);
+		return -ESRCH;
+	}
+	mm_flags = spin_lock_irqsave(&p->mm_lock);
+	fn(p, arg);   /* short: a copy; p stays in the table meanwhile */
+	spin_unlock_irqrestore(&p->mm_lock, mm_flags);
+	spin_unlock_irqrestore(&proc_lock, flags);
+	return 0;
 }
 
 unsigned proc_count(void)

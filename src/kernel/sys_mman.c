@@ -15,7 +15,12 @@
  *
  * TLB: the process whose table changes is the one running on this hart
  * (a system call of its own), so sfence.vma after each change is enough
- * while a process runs on one hart only. */
+ * while a process runs on one hart only.
+ *
+ * Locks: each change of the areas and the table holds the process's
+ * mm_lock (kernel/proc.h), so memstat PID on another hart reads them
+ * whole; inside it the page allocator's and the transactions' own locks.
+ * Reading its own areas needs no lock: only the process changes them. */
 #include <string.h>
 #include "kernel/mman.h"
 #include "kernel/proc.h"
@@ -160,10 +165,16 @@ static void populate_finish(struct populate *r)
 		list_del(&pg->lru);
 		vm_translate(&r->p->vm, va, &pa, NULL);
 		vm_update(&r->p->vm, va, page_to_phys(pg), r->perm);
-		free_pages(frame_at(pa), 0);
+		user_frame_free(frame_at(pa));
 		old++;
 	}
-	r->p->rss += r->pages - old;
+	for (unsigned long i = 0; i < r->pages; i++) {   /* every frame now the process's */
+		phys_addr_t pa;
+
+		vm_translate(&r->p->vm, r->want.vm_start + i * PAGE_SIZE, &pa, NULL);
+		user_frame_claim(frame_at(pa));
+	}
+	proc_rss_add(r->p, r->pages - old);
 }
 
 static long mmap_populate(struct populate *r, bool fixed)
@@ -198,6 +209,7 @@ long sys_mmap(struct proc *p, uint64_t addr, uint64_t len, uint64_t prot, uint64
 	bool fixed = flags & (LINUX_MAP_FIXED | LINUX_MAP_FIXED_NOREPLACE);
 	bool noreserve = flags & LINUX_MAP_NORESERVE;
 	uint64_t at, type = flags & MAP_TYPE_MASK;
+	unsigned long irq;
 	long rc;
 
 	if (off & (PAGE_SIZE - 1))   /* arch/riscv's sys_mmap checks it first */
@@ -222,10 +234,15 @@ long sys_mmap(struct proc *p, uint64_t addr, uint64_t len, uint64_t prot, uint64
 	populate = populate && prot != PROT_NONE;
 	if (((prot & PROT_WRITE) || populate) && !noreserve && r.pages > buddy_free_pages())
 		return -ENOMEM;   /* strict commit (kernel/mman.h) */
-	if (populate)
-		return mmap_populate(&r, fixed);
+	irq = spin_lock_irqsave(&p->mm_lock);
+	if (populate) {
+		rc = mmap_populate(&r, fixed);
+		spin_unlock_irqrestore(&p->mm_lock, irq);
+		return rc;
+	}
 	rc = fixed ? vma_map_fixed(&p->vmas, &r.want, proc_unmap_piece, p)
 		   : vma_insert(&p->vmas, &r.want);
+	spin_unlock_irqrestore(&p->mm_lock, irq);
 	if (rc)
 		return rc == -EINVAL ? -EINVAL : -ENOMEM;
 	mman_flush(p);
@@ -235,6 +252,7 @@ long sys_mmap(struct proc *p, uint64_t addr, uint64_t len, uint64_t prot, uint64
 long sys_munmap(struct proc *p, uint64_t addr, uint64_t len)
 {
 	uint64_t start = addr, end;
+	unsigned long flags;
 	int rc;
 
 	if ((addr & (PAGE_SIZE - 1)) || !len || len > USER_VA_TOP)
@@ -247,7 +265,9 @@ long sys_munmap(struct proc *p, uint64_t addr, uint64_t len)
 		start = USER_VA_BASE;   /* below it nothing is the process's */
 	if (end <= start)
 		return 0;
+	flags = spin_lock_irqsave(&p->mm_lock);
 	rc = vma_unmap(&p->vmas, start, end - start, proc_unmap_piece, p);
+	spin_unlock_irqrestore(&p->mm_lock, flags);
 	mman_flush(p);
 	return rc;
 }
@@ -283,6 +303,7 @@ static void reprotect_piece(void *ctx, const struct vma *piece, unsigned old_pro
 long sys_mprotect(struct proc *p, uint64_t addr, uint64_t len, uint64_t prot)
 {
 	uint64_t end;
+	unsigned long flags;
 	int rc;
 
 	if (addr & (PAGE_SIZE - 1))
@@ -302,7 +323,9 @@ long sys_mprotect(struct proc *p, uint64_t addr, uint64_t len, uint64_t prot)
 		return -ENOMEM;   /* no area of the process there */
 	if ((prot & PROT_WRITE) && pages_gaining_write(p, addr, end) > buddy_free_pages())
 		return -ENOMEM;   /* strict commit */
+	flags = spin_lock_irqsave(&p->mm_lock);
 	rc = vma_protect(&p->vmas, addr, len, (unsigned)prot, reprotect_piece, p);
+	spin_unlock_irqrestore(&p->mm_lock, flags);
 	mman_flush(p);
 	return rc;
 }

@@ -583,8 +583,10 @@ static int buddy_free(struct page *pg, unsigned order, unsigned owner, void *cal
 			if ((f & PG_PCP) || !mm_cas32(&pg->flags, f, f | PG_PCP))
 				err = BF_FREE;
 		}
-		if (err == BF_OK)
+		if (err == BF_OK) {
+			page_owner_count(owner, order, -1);   /* a user frame or table going */
 			buddy_release(z, pg, order);
+		}
 		zone_unlock(z, s);
 	}
 	if (err != BF_OK)

@@ -51,6 +51,11 @@ void buddy_sum_locked(struct buddy_stats *out);
 /* Empty every free list, zero the counters, set up the zone locks. */
 void buddy_reset(void);
 
+/* page.c: page_owner_pages()'s bookkeeping -- order's frames of a block
+ * leaving (sign -1) or joining (+1) owner (a no-op for owners not
+ * counted). */
+void page_owner_count(unsigned owner, unsigned order, int sign);
+
 /* Put a free block on its zone's list during set-up (under the zone's
  * lock): no merging, the caller guarantees it is aligned, inside one zone
  * and maximal. */

@@ -41,8 +41,16 @@ struct zone mm_zones[NR_ZONES];
 static const char *const zone_names[NR_ZONES] = { "DMA", "Normal", "High" };
 static const char *const owner_names[PAGE_OWNER_NR] = {
 	"free", "reserved", "kernel", "pages", "slab", "heap", "pgtable", "large",
-	"kcache",
+	"kcache", "user", "upgtable",
 };
+
+/* Frames per counted owner (page_owner_pages); the others stay 0. */
+static unsigned long owner_pages[PAGE_OWNER_NR];
+
+static bool owner_counted(unsigned owner)
+{
+	return owner == PAGE_OWNER_USER || owner == PAGE_OWNER_USER_PGTABLE;
+}
 
 _Static_assert(sizeof(struct page) <= 64, "struct page must stay small");
 
@@ -293,6 +301,7 @@ static void page_state_reset(void)
 	mm_virt_offset = 0;
 	page_virt_base = 0;
 	memset(mm_zones, 0, sizeof(mm_zones));
+	memset(owner_pages, 0, sizeof(owner_pages));
 	for (int z = 0; z < NR_ZONES; z++)
 		mm_zones[z].name = zone_names[z];
 	buddy_reset();
@@ -436,7 +445,22 @@ void page_clear_compound(struct page *head, unsigned order)
 	mm_store32(&head->flags, head->flags & ~PG_COMPOUND);
 }
 
+void page_owner_count(unsigned owner, unsigned order, int sign)
+{
+	unsigned long n = 1UL << (order > MAX_ORDER ? MAX_ORDER : order);
+
+	if (owner_counted(owner))
+		__atomic_fetch_add(&owner_pages[owner], sign < 0 ? -n : n, __ATOMIC_RELAXED);
+}
+
+unsigned long page_owner_pages(unsigned owner)
+{
+	return owner_counted(owner) ? __atomic_load_n(&owner_pages[owner], __ATOMIC_RELAXED) : 0;
+}
+
 void page_set_owner(struct page *head, unsigned owner)
 {
+	page_owner_count(head->owner, head->order, -1);
+	page_owner_count(owner, head->order, +1);
 	head->owner = (uint8_t)owner;
 }

@@ -4,7 +4,8 @@
  * in memory and leaves satp and TLB flushes to the kernel (kvm_init, src/kernel/memory.c).
  *
  * Invariants:
- *   - every table page is a buddy order-0 block with owner PGTABLE; its
+ *   - every table page is a buddy order-0 block with the space's
+ *     table_owner (PGTABLE; USER_PGTABLE for a user process's); its
  *     struct page `inuse` equals the number of valid PTEs in it;
  *   - a non-root table with inuse == 0 does not stay linked: unmap frees it
  *     (except a table vm_pin_table pinned, token TOKEN_PINNED);
@@ -72,7 +73,7 @@ static pte_t *table_alloc(struct vm_space *vs, void *token)
 
 	if (!pg)
 		return NULL;
-	page_set_owner(pg, PAGE_OWNER_PGTABLE);
+	page_set_owner(pg, vs->table_owner);
 	pg->inuse = 0;
 	pg->priv = token;
 	vs->tables++;
@@ -81,16 +82,27 @@ static pte_t *table_alloc(struct vm_space *vs, void *token)
 
 static void table_free(struct vm_space *vs, pte_t *table)
 {
-	free_pages_owned(virt_to_page(table), 0, PAGE_OWNER_PGTABLE);
+	free_pages_owned(virt_to_page(table), 0, vs->table_owner);
 	vs->tables--;
+}
+
+static int vm_create_owned(struct vm_space *vs, unsigned owner)
+{
+	vs->tables = 0;
+	vs->gfp = 0;
+	vs->table_owner = owner;
+	vs->root = table_alloc(vs, TOKEN_ANY);
+	return vs->root ? 0 : -ENOMEM;
 }
 
 int vm_create(struct vm_space *vs)
 {
-	vs->tables = 0;
-	vs->gfp = 0;
-	vs->root = table_alloc(vs, TOKEN_ANY);
-	return vs->root ? 0 : -ENOMEM;
+	return vm_create_owned(vs, PAGE_OWNER_PGTABLE);
+}
+
+int vm_create_user(struct vm_space *vs)
+{
+	return vm_create_owned(vs, PAGE_OWNER_USER_PGTABLE);
 }
 
 static void destroy_level(struct vm_space *vs, pte_t *table, int level)

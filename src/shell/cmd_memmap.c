@@ -20,7 +20,7 @@ static const char owner_char[PAGE_OWNER_NR] = {
 	[PAGE_OWNER_FREE] = '.', [PAGE_OWNER_RESERVED] = 'R', [PAGE_OWNER_KERNEL] = 'K',
 	[PAGE_OWNER_PAGES] = 'P', [PAGE_OWNER_SLAB] = 'S', [PAGE_OWNER_HEAP] = 'H',
 	[PAGE_OWNER_PGTABLE] = 'T', [PAGE_OWNER_LARGE] = 'P',
-	[PAGE_OWNER_KEPT] = 'C',
+	[PAGE_OWNER_KEPT] = 'C', [PAGE_OWNER_USER] = 'U', [PAGE_OWNER_USER_PGTABLE] = 't',
 };
 
 static uint32_t cells[MAP_CELLS][PAGE_OWNER_NR];
@@ -83,7 +83,8 @@ static void draw(uint64_t start, uint64_t end)
 		if (c % MAP_COLS == MAP_COLS - 1 || c == ncells - 1)
 			kputc('\n');
 	}
-	kprintf("legend: .=free K=kernel R=reserved S=slab H=heap P=pages C=kept block T=pgtable\n");
+	kprintf("legend: .=free K=kernel R=reserved S=slab H=heap P=pages C=kept block T=pgtable\n"
+		"        U=user process page t=user process page table\n");
 }
 
 /* Where each zone lies (mm/page.h), to say why one is absent. */

@@ -1,4 +1,5 @@
 /* cmd_memstat.c - `memstat`: how memory is doing, from mm_stats_get().
+ * `memstat PID` is one process's (memstat_proc.c).
  * The summary is key: value lines (exactly the keys scripts rely on); the
  * details follow Linux's /proc/buddyinfo and /proc/slabinfo layouts, and
  * the per-hart caches (page lists and magazines) get a table of their own. */
@@ -17,12 +18,24 @@ static void kv_pm(const char *key, unsigned pm, const char *suffix)
 	kprintf("%%%s\n", suffix);
 }
 
+/* Of used: the frames user processes hold, as the page allocator counts
+ * them by owner (mm/page.h): mapped into a process, and its page tables. */
+static void user_line(void)
+{
+	unsigned long mapped = page_owner_pages(PAGE_OWNER_USER);
+	unsigned long tables = page_owner_pages(PAGE_OWNER_USER_PGTABLE);
+
+	kprintf("user: %lu KiB (%lu pages mapped, %lu page-table pages)\n",
+		(mapped + tables) * (PAGE_SIZE >> 10), mapped, tables);
+}
+
 static void summary(const struct mm_stats *s)
 {
 	kprintf("mode: %s\n", mm_mode_str(s->mode));
 	kprintf("total: %lu KiB\n", (unsigned long)(s->total_bytes >> 10));
 	kprintf("free: %lu KiB\n", (unsigned long)(s->free_bytes >> 10));
 	kprintf("used: %lu KiB\n", (unsigned long)(s->used_bytes >> 10));
+	user_line();
 	kprintf("allocs: %lu\n", s->allocs);
 	kprintf("frees: %lu\n", s->frees);
 	kprintf("failures: %lu\n", s->failures);
@@ -254,6 +267,8 @@ static int cmd_memstat(int argc, char **argv)
 
 	if (argc > 2)
 		return SH_USAGE;
+	if (argc == 2 && what[0] >= '0' && what[0] <= '9')
+		return sh_memstat_pid(what);
 	if (argc == 2 && !all && !known_view(what))
 		return SH_USAGE;
 	mm_stats_get(&s);
@@ -268,8 +283,9 @@ static int cmd_memstat(int argc, char **argv)
 	}
 	return 0;
 }
-SH_COMMAND("memstat", "[zones|buddy|pcp|slab|heap|counters|all]",
-	   "memory summary and health, or one detail", cmd_memstat);
+SH_COMMAND("memstat", "[zones|buddy|pcp|slab|heap|counters|all|PID]",
+	   "memory summary and health, or one detail, or process PID's areas and counters",
+	   cmd_memstat);
 
 static int cmd_setmode(int argc, char **argv)
 {
