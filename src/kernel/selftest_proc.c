@@ -199,6 +199,7 @@ static void test_zombie_until_reaped(struct ktest *t)
 		q = find(list, proc_list(list, PROC_MAX), pid);
 	}
 	KT_EXPECT(t, q && q->state == PROC_ZOMBIE && q->rss == 0 && q->vsz == 0);
+	KT_EXPECT(t, q && q->tables == 0 && q->hiwater_rss >= 1);   /* the peak outlives the space */
 	KT_EXPECT(t, proc_wait(NULL, pid, &ws, LINUX_WNOHANG) == pid);
 	KT_EXPECT(t, ws == 42 << 8);
 	KT_EXPECT(t, proc_wait(NULL, pid, &ws, LINUX_WNOHANG) == -ECHILD);
@@ -310,6 +311,62 @@ static void test_kernel_stacks(struct ktest *t)
 	vm_destroy(&u);
 	kmalloc_shrink();
 	KT_EXPECT(t, kstack_in_use() == in_use && buddy_free_pages() == before);
+/* proc_inspect's fn for the accounting case: the areas' count and bytes. */
+static void count_areas(const struct proc *p, void *arg)
+{
+	uint64_t *out = arg;
+
+	out[0] = p->vmas.count;
+	out[1] = p->vmas.bytes;
+	out[2] = p->rss;
+}
+
+/* The page allocator counts user frames and process page tables by
+ * owner (page_owner_pages), and that count is the processes' RSS and
+ * table pages summed. A spinning image holds its text page only (its
+ * stack area is never touched): RSS 1, and Sv39 tables root + one level-1
+ * + one level-0 table for that page = 3; its areas are text and stack,
+ * a page each. Ended, both counts are back where they were. */
+static void test_user_pages_counted(struct ktest *t)
+{
+	static struct proc_info list[PROC_MAX];
+	unsigned long before, u0, t0, rss = 0, tables = 0;
+	uint64_t areas[3] = { 0, 0, 0 };
+	int pid[2], status;
+	unsigned n;
+
+	kmalloc_shrink();
+	before = buddy_free_pages();
+	u0 = page_owner_pages(PAGE_OWNER_USER);
+	t0 = page_owner_pages(PAGE_OWNER_USER_PGTABLE);
+	for (int i = 0; i < 2; i++)
+		KT_EXPECT(t, (pid[i] = proc_start_image("spin", IMAGE(spin), 0)) > 0);
+	run_for(30);
+	n = proc_list(list, PROC_MAX);
+	for (unsigned i = 0; i < n && i < PROC_MAX; i++) {
+		rss += list[i].rss;
+		tables += list[i].tables;
+	}
+	KT_EXPECT(t, page_owner_pages(PAGE_OWNER_USER) == rss);
+	KT_EXPECT(t, page_owner_pages(PAGE_OWNER_USER_PGTABLE) == tables);
+	for (int i = 0; i < 2; i++) {
+		const struct proc_info *q = find(list, n, pid[i]);
+
+		KT_EXPECT(t, q && q->rss == 1 && q->hiwater_rss == 1 && q->tables == 3);
+		KT_EXPECT(t, q && q->vsz == 2 * PAGE_SIZE);
+	}
+	KT_EXPECT(t, proc_inspect(pid[0], count_areas, areas) == 0);
+	KT_EXPECT(t, areas[0] == 2 && areas[1] == 2 * PAGE_SIZE && areas[2] == 1);
+	KT_EXPECT(t, proc_inspect(999999, count_areas, areas) == -ESRCH);
+	for (int i = 0; i < 2; i++) {
+		KT_EXPECT(t, proc_kill(pid[i], PROC_SIGKILL) == 0);
+		KT_EXPECT(t, proc_wait_kernel(pid[i], &status, 0) == 0);
+	}
+	KT_EXPECT(t, page_owner_pages(PAGE_OWNER_USER) == u0);
+	KT_EXPECT(t, page_owner_pages(PAGE_OWNER_USER_PGTABLE) == t0);
+	kmalloc_shrink();
+	KT_EXPECT(t, buddy_free_pages() == before);
+	KT_EXPECT(t, mm_check() == 0);
 }
 
 static const struct ktest_case proc_cases[] = {
@@ -333,5 +390,6 @@ static const struct ktest_case proc_cases[] = {
 	{ "kill_self_sigterm", test_user_kill_self },
 	{ "table_full_eagain", test_table_full },
 	{ "kernel_stacks_guarded", test_kernel_stacks },
+	{ "user_pages_counted_by_owner", test_user_pages_counted },
 };
 KTEST_SUITE(proc_suite, "proc", proc_cases);

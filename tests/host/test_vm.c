@@ -118,6 +118,36 @@ static void test_pin(void)
 	vm_destroy(&u);
 	vm_destroy(&k);
 	tap_ok(buddy_free_pages() == base_free, "vm_destroy frees the pinned table too");
+/* A user process's space (vm_create_user): its table pages carry owner
+ * USER_PGTABLE and the page allocator counts them, as many as vs.tables
+ * (root, one level-1 and one level-0 table for one page), none counted
+ * as user frames; the kernel's space is not counted; destroyed: 0. A
+ * frame claimed as a user page counts 1 until it goes back. */
+static void test_user_tables_counted(void)
+{
+	struct vm_space k, u;
+	struct page *pg;
+
+	tap_ok(vm_create(&k) == 0 && vm_create_user(&u) == 0, "a kernel and a user space");
+	tap_ok(page_owner_pages(PAGE_OWNER_USER_PGTABLE) == 1, "only the user root is counted");
+	tap_ok(vm_map(&u, 128 * GiB, 0x80100000, PAGE_SIZE, VM_R | VM_U) == 0 &&
+	       vm_map(&k, 0x80000000, 0x80000000, PAGE_SIZE, VM_R) == 0, "one page each");
+	tap_ok(page_owner_pages(PAGE_OWNER_USER_PGTABLE) == 3 && u.tables == 3,
+	       "the user space's three tables counted");
+	tap_ok(vm_unmap(&u, 128 * GiB, PAGE_SIZE) == 0 &&
+	       page_owner_pages(PAGE_OWNER_USER_PGTABLE) == 1, "emptied tables freed and uncounted");
+	vm_destroy(&u);
+	vm_destroy(&k);
+	tap_ok(page_owner_pages(PAGE_OWNER_USER_PGTABLE) == 0 &&
+	       page_owner_pages(PAGE_OWNER_USER) == 0, "destroyed: nothing counted");
+	pg = alloc_pages(0, 0);
+	page_set_owner(pg, PAGE_OWNER_USER);
+	tap_ok(page_owner_pages(PAGE_OWNER_USER) == 1 && page_owner_pages(PAGE_OWNER_PAGES) == 0,
+	       "a claimed user frame counts 1 (plain pages are not counted)");
+	tap_ok(free_pages(pg, 0) == -EINVAL && page_owner_pages(PAGE_OWNER_USER) == 1,
+	       "free_pages refuses a user frame and it stays counted");
+	tap_ok(free_pages_owned(pg, 0, PAGE_OWNER_USER) == 0 &&
+	       page_owner_pages(PAGE_OWNER_USER) == 0, "freed as a user frame: uncounted");
 }
 
 static void test_large(void)
@@ -310,6 +340,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_basic),
 	TAP_CASE(test_share),
 	TAP_CASE(test_pin),
+	TAP_CASE(test_user_tables_counted),
 	TAP_CASE(test_large),
 	TAP_CASE(test_args),
 	TAP_CASE(test_all_or_nothing),
