@@ -28,6 +28,8 @@ shell reads it). Checked:
   release;
 - bad input: no such pid ("memstat: no process 999"), garbage, 0 and a
   number with a tail are refused with the usage line;
+- a zombie (memhold's child, never waited for): ps shows VSZ and RSS 0,
+  memstat PID no area and state zombie, its peak kept;
 - after it is killed: the user line is 0, no U or t in memmap, memstat
   PID says there is no such process, free memory is back."""
 import os
@@ -209,21 +211,23 @@ def tables_needed(areas, stack, segs):
     return count(sure), count(maybe)
 
 
-def start_memhold(t):
-    """Start memhold in the background; return its pid once it has said
-    it is ready. Its line may come before the prompt or after it, or
-    inside a later command's output: ps is typed until the line is in
-    the log, then once more, so no later output holds any of it."""
-    out = t.cmd(f"run /bin/memhold {HEAP_KIB} {MMAP_KIB} {PEAK_KIB} &")
+def start_memhold(t, args=f"{HEAP_KIB} {MMAP_KIB} {PEAK_KIB}"):
+    """Start memhold in the background; return its pid (and its child's,
+    0 for none) once it has said it is ready. Its line may come before
+    the prompt or after it, or inside a later command's output: ps is
+    typed until the line is in the log, then once more, so no later
+    output holds any of it."""
+    out = t.cmd(f"run /bin/memhold {args} &")
     m = re.search(r"^\[(\d+)\]$", out, re.M)
     pid = int(m.group(1)) if m else -1
-    ready = re.compile(rb"memhold: ready pid %d\r?\n" % pid)
+    ready = re.compile(rb"memhold: ready pid %d( child (\d+))?\r?\n" % pid)
     deadline = time.monotonic() + 30
     while not ready.search(t.log) and time.monotonic() < deadline:
         t.cmd("ps")
-    ok(ready.search(t.log) is not None, f"memhold started as pid {pid}, ready", out)
+    m = ready.search(t.log)
+    ok(m is not None, f"memhold started as pid {pid}, ready", out)
     t.cmd("ps")
-    return pid
+    return pid, int(m.group(2)) if m and m.group(2) else 0
 
 
 def accounting():
@@ -238,7 +242,7 @@ def accounting():
         ok(re.search(r"^memhold: ready pid \d+$", out, re.M) and "exit status" not in out,
            "memhold in the foreground: ready, then exit 0 after a second", out)
         before = memory(t)
-        pid = start_memhold(t)
+        pid, _ = start_memhold(t)
         procs, ps_out = ps(t)
         ok(pid in procs and procs[pid][4] == f"/bin/memhold {HEAP_KIB} {MMAP_KIB} {PEAK_KIB}",
            "ps lists it with its command", ps_out)
@@ -300,6 +304,43 @@ def accounting():
            "lock debugging on throughout: no inversion, no bad release", locks)
 
 
+def zombie():
+    """A child memhold never waits for stays a zombie: ps shows it with
+    VSZ and RSS 0; memstat PID prints no area, state zombie, vsz, rss and
+    page tables 0, its peak RSS kept (it ran: at least its text page).
+    Its parent killed, both go and every user frame is back."""
+    with Tally(drive=IMG, smp=2) as t:
+        t.boot()
+        pid, child = start_memhold(t, "64 64 0 0 zombie")
+        deadline = time.monotonic() + 20
+        procs = {}
+        while time.monotonic() < deadline:
+            procs, out = ps(t)
+            if procs.get(child, ("",))[0] == "zombie":
+                break
+            time.sleep(0.2)
+        c = procs.get(child, ("?", -1, -1, -1, ""))
+        ok(c[0] == "zombie" and c[1] == 0 and c[2] == 0, f"ps: child {child} a zombie, VSZ and RSS 0",
+           out)
+        out = t.cmd(f"memstat {child}")
+        areas, kv = maps_and_counters(out)
+        ok(not areas and kv.get("state") == "zombie" and kv.get("areas") == "0" and
+           kib(kv.get("vsz", "-1")) == 0 and kib(kv.get("rss", "-1")) == 0 and
+           kib(kv.get("page_tables", "-1")) == 0 and kib(kv.get("rss_peak", "0")) >= 4,
+           "memstat of a zombie: no areas, nothing resident, its peak kept", out)
+        _, mapped, tables = user_line(t)
+        parent = maps_and_counters(t.cmd(f"memstat {pid}"))[1]
+        ok(mapped * 4 == kib(parent["rss"]) and tables * 4 == kib(parent["page_tables"]),
+           "user line: the parent's alone (the zombie holds nothing)", (mapped, tables, parent))
+        t.cmd(f"kill {pid} 9")
+        deadline = time.monotonic() + 20
+        while (pid in ps(t)[0] or child in ps(t)[0]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        procs, out = ps(t)
+        ok(not procs and user_line(t) == (0, 0, 0), "parent killed: both gone, user 0 KiB", out)
+
+
 if __name__ == "__main__":
     guarded(accounting, "accounting")
+    guarded(zombie, "zombie")
     sys.exit(finish())

@@ -5,9 +5,13 @@
  * never touched); maps peak_kib more, writes every page and unmaps it
  * (so its peak RSS stays peak_kib above its RSS); then writes
  * "memhold: ready pid P" and waits, yielding its hart, until `seconds`
- * have passed (0: until it is killed), and exits 0.
+ * have passed (0: until it is killed), and exits 0. With `zombie` after
+ * the seconds it first spawns `memhold exit` (a child that exits at once)
+ * and never waits for it, so the child stays a zombie while memhold
+ * lives; the ready line then ends " child C".
  *
- *   memhold heap_kib mmap_kib peak_kib [seconds]
+ *   memhold heap_kib mmap_kib peak_kib [seconds [zombie]]
+ *   memhold exit
  *
  * Nothing it does after the unmap touches a new page (the ready line is
  * formatted by hand into a buffer on main's stack, not by stdio), so
@@ -35,19 +39,32 @@ static void touch(volatile char *p, size_t bytes)
 		p[off] = 1;
 }
 
-/* "memhold: ready pid P\n" into buf; its length. */
-static size_t ready_line(char *buf, long pid)
+/* The decimal digits of v at buf + n; the new length. */
+static size_t put_num(char *buf, size_t n, long v)
 {
-	static const char head[] = "memhold: ready pid ";
 	char digits[24];
-	size_t n = sizeof(head) - 1, d = 0;
+	size_t d = 0;
 
-	__builtin_memcpy(buf, head, n);
 	do
-		digits[d++] = (char)('0' + pid % 10);
-	while ((pid /= 10) > 0);
+		digits[d++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
 	while (d)
 		buf[n++] = digits[--d];
+	return n;
+}
+
+/* "memhold: ready pid P[ child C]\n" into buf; its length. */
+static size_t ready_line(char *buf, long pid, long child)
+{
+	static const char head[] = "memhold: ready pid ", tail[] = " child ";
+	size_t n = sizeof(head) - 1;
+
+	__builtin_memcpy(buf, head, n);
+	n = put_num(buf, n, pid);
+	if (child > 0) {
+		__builtin_memcpy(buf + n, tail, sizeof(tail) - 1);
+		n = put_num(buf, n + sizeof(tail) - 1, child);
+	}
 	buf[n++] = '\n';
 	return n;
 }
@@ -59,9 +76,12 @@ int main(int argc, char **argv)
 	size_t peak = argc > 3 ? strtoul(argv[3], NULL, 0) * 1024 : 0;
 	long seconds = argc > 4 ? atol(argv[4]) : 0;
 	struct linux_timespec start, now;
-	char line[48];
+	char line[64];
 	char *brk0, *p;
+	long child = 0;
 
+	if (argc == 2 && !__builtin_strcmp(argv[1], "exit"))
+		return 0;
 	if (argc < 4 || heap % PAGE || map % PAGE || peak % PAGE) {
 		static const char usage[] = "usage: memhold heap_kib mmap_kib peak_kib [seconds]"
 					    " (KiB: multiples of 4)\n";
@@ -89,8 +109,15 @@ int main(int argc, char **argv)
 		if (munmap(p, peak) != 0)
 			return fail("munmap");
 	}
+	if (argc > 5 && !__builtin_strcmp(argv[5], "zombie")) {
+		char *args[] = { argv[0], "exit", NULL };
+
+		child = tally_spawn(argv[0], args, NULL);
+		if (child <= 0)
+			return fail("spawn");
+	}
 	tally_syscall2(__NR_clock_gettime, LINUX_CLOCK_MONOTONIC, &start);
-	write(1, line, ready_line(line, getpid()));
+	write(1, line, ready_line(line, getpid(), child));
 	do {
 		tally_syscall0(__NR_sched_yield);
 		tally_syscall2(__NR_clock_gettime, LINUX_CLOCK_MONOTONIC, &now);
