@@ -17,14 +17,16 @@
  * name, and their line ends with the prefix's space, as Linux's do.
  *
  * The process may be running on another hart: the areas and counters
- * are copied in one go under its mm_lock (proc_inspect, kernel/proc.h),
- * then printed. */
+ * are copied in one go under its mm_lock (proc_inspect, kernel/proc.h)
+ * into a buffer sized by a first look at the area count (kmalloc'd for
+ * the command: the copy itself cannot allocate), then printed. */
 #include <string.h>
 #include "shell/shell.h"
 #include "shell/args.h"
 #include "kernel/console.h"
 #include "kernel/proc.h"
 #include "lib/printf.h"
+#include "mm/kmalloc.h"
 #include "proc/elf.h"
 #include "uapi/tally/mman.h"
 #include "kerrno.h"
@@ -38,7 +40,8 @@ struct maps_area {
 	enum vma_kind kind;
 };
 
-/* What proc_inspect copies out of the process. */
+/* What proc_inspect copies out of the process: its areas into area[0..
+ * cap), n of them in all (more than cap: the buffer was too small). */
 static struct maps_snapshot {
 	enum proc_state state;
 	uint64_t vsz;
@@ -46,8 +49,8 @@ static struct maps_snapshot {
 	uint32_t ino;
 	char exe[MAPS_PATH_MAX];
 	char cmd[PROC_CMD_MAX];
-	unsigned n;
-	struct maps_area area[VMA_MAX_COUNT];
+	unsigned n, cap;
+	struct maps_area *area;
 } snap;
 
 /* The file offset of an executable's area: its segment's p_offset less
@@ -83,12 +86,36 @@ static void copy_out(const struct proc *p, void *arg)
 		s->exe[MAPS_PATH_MAX - 1] = '\0';
 	}
 	memcpy(s->cmd, p->cmd, PROC_CMD_MAX);
-	for (const struct vma *v = vma_first(&p->vmas); v && n < VMA_MAX_COUNT;
-	     v = vma_next(&p->vmas, v))
-		s->area[n++] = (struct maps_area){ .start = v->vm_start, .end = v->vm_end,
-						   .offset = area_offset(v), .prot = v->vm_prot,
-						   .kind = v->vm_kind };
+	for (const struct vma *v = vma_first(&p->vmas); v; v = vma_next(&p->vmas, v), n++)
+		if (n < s->cap)
+			s->area[n] = (struct maps_area){ .start = v->vm_start, .end = v->vm_end,
+							 .offset = area_offset(v), .prot = v->vm_prot,
+							 .kind = v->vm_kind };
 	s->n = n;
+}
+
+/* Copy process pid into snap, its areas into a buffer that holds them
+ * all (the count may grow between the looks: a few tries). Returns 0
+ * (free snap.area after); -ESRCH; -ENOMEM. */
+static int take_snapshot(int pid)
+{
+	int rc;
+
+	snap.area = NULL;
+	snap.cap = 0;
+	for (int tries = 0; tries < 4; tries++) {
+		rc = proc_inspect(pid, copy_out, &snap);
+		if (rc || snap.n <= snap.cap)
+			return rc;
+		kfree(snap.area);
+		snap.cap = snap.n + 8;   /* room for a few more by the next look */
+		snap.area = kmalloc(snap.cap * sizeof(*snap.area), GFP_KERNEL);
+		if (!snap.area)
+			return -ENOMEM;
+	}
+	kfree(snap.area);
+	snap.area = NULL;
+	return -EAGAIN;
 }
 
 /* The name column of an area, or NULL for none. */
@@ -134,11 +161,18 @@ int sh_memstat_pid(const char *arg)
 {
 	uint64_t pid;
 	unsigned long kib = PAGE_SIZE >> 10;
+	int rc;
 
 	if (sh_parse_u64(arg, &pid) != 0 || !pid || pid > 0x7fffffff)
 		return SH_USAGE;
-	if (proc_inspect((int)pid, copy_out, &snap) != 0) {
+	rc = take_snapshot((int)pid);
+	if (rc == -ESRCH) {
 		kprintf("memstat: no process %lu\n", (unsigned long)pid);
+		return -1;
+	}
+	if (rc) {
+		kprintf("memstat: process %lu: %s\n", (unsigned long)pid,
+			rc == -ENOMEM ? "out of memory for its areas" : "its areas keep changing");
 		return -1;
 	}
 	for (unsigned i = 0; i < snap.n; i++)
@@ -154,5 +188,6 @@ int sh_memstat_pid(const char *arg)
 	kprintf("page_tables: %lu KiB\n", snap.tables * kib);
 	kprintf("minor_faults: %lu\n", snap.faults);
 	kprintf("syscalls: %lu\n", snap.syscalls);
+	kfree(snap.area);
 	return 0;
 }

@@ -27,7 +27,8 @@ shell reads it). Checked:
   itself, and lock debugging (on throughout) sees no inversion or bad
   release;
 - bad input: no such pid ("memstat: no process 999"), garbage, 0 and a
-  number with a tail are refused with the usage line;
+  number with a tail are refused with the usage line; with every
+  allocation failing (faultinj) memstat PID says it had no memory;
 - a zombie (memhold's child, never waited for): ps shows VSZ and RSS 0,
   memstat PID no area and state zombie, its peak kept;
 - after it is killed: the user line is 0, no U or t in memmap, memstat
@@ -286,6 +287,12 @@ def accounting():
         for bad in ("0", "12abc", "bogus", "-3"):
             out = t.cmd(f"memstat {bad}")
             ok(out.startswith("usage: memstat"), f"memstat {bad}: usage", out)
+        t.cmd("faultinj interval=1 times=8")   # every allocation fails for a while
+        out = t.cmd(f"memstat {pid}")
+        t.cmd("faultinj off")
+        ok(out.strip() == f"memstat: process {pid}: out of memory for its areas",
+           "memstat PID with no memory for its copy says so", out)
+        ok(maps_and_counters(t.cmd(f"memstat {pid}"))[0] == areas, "and works again after")
         t.cmd(f"kill {pid} 9")
         deadline = time.monotonic() + 20
         while pid in ps(t)[0] and time.monotonic() < deadline:
