@@ -11,7 +11,7 @@ from tally import ROOT, Tally, finish, guarded, ok, parse_kv
 import os
 
 IMG = os.path.join(ROOT, "build", "disk.img")
-SUMMARY_KEYS = ["mode", "total", "free", "used", "allocs", "frees", "failures",
+SUMMARY_KEYS = ["mode", "total", "free", "used", "user", "allocs", "frees", "failures",
                 "failure_rate", "fragmentation", "health"]
 FREE_SLACK_KIB = 512   # cached slabs and heap runs kept for reuse (README)
 
