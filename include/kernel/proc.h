@@ -367,6 +367,16 @@ unsigned proc_list(struct proc_info *out, unsigned max);
  * zombie counts) has that pid. */
 int proc_inspect(int pid, void (*fn)(const struct proc *p, void *arg), void *arg);
 
+/* With no process in the table (none alive, none a zombie) no frame may
+ * be a user process's or one of its page tables: the page allocator's
+ * counts by owner (page_owner_pages) must both be 0 -- every frame of
+ * every process that ended came back. Returns the violations (0 or 1),
+ * each reported; 0 when processes exist (their counts move as they run:
+ * the proc suite compares them with processes held still). For
+ * memcheck; call from the shell's hart (nothing else spawns while no
+ * process exists). */
+int proc_check_frames(void);
+
 /* Time slices hart index `hart` has run since boot. */
 unsigned long sched_hart_slices(unsigned hart);
 

@@ -517,6 +517,21 @@ int proc_inspect(int pid, void (*fn)(const struct proc *p, void *arg), void *arg
 	return 0;
 }
 
+int proc_check_frames(void)
+{
+	unsigned long user, tables;
+
+	if (proc_count())
+		return 0;
+	user = page_owner_pages(PAGE_OWNER_USER);
+	tables = page_owner_pages(PAGE_OWNER_USER_PGTABLE);
+	if (!user && !tables)
+		return 0;
+	kprintf("memcheck: no process, yet %lu user pages and %lu process page tables held\n",
+		user, tables);
+	return 1;
+}
+
 unsigned proc_count(void)
 {
 	return proc_list(NULL, 0);

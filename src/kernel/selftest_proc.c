@@ -369,6 +369,29 @@ static void test_user_pages_counted(struct ktest *t)
 	KT_EXPECT(t, mm_check() == 0);
 }
 
+/* memcheck's frame check (proc_check_frames): with no process, a frame
+ * still owned as a user page is a violation, reported; given back, none. */
+static void test_frames_back_check(struct ktest *t)
+{
+	unsigned long before;
+	struct page *pg;
+
+	kmalloc_shrink();
+	before = buddy_free_pages();
+	KT_EXPECT(t, proc_count() == 0 && proc_check_frames() == 0);
+	pg = alloc_pages(0, 0);
+	KT_EXPECT(t, pg != NULL);
+	if (!pg)
+		return;
+	user_frame_claim(pg);   /* as if a process had left it behind */
+	KT_EXPECT(t, page_owner_pages(PAGE_OWNER_USER) == 1);
+	KT_EXPECT(t, proc_check_frames() == 1);
+	user_frame_free(pg);
+	KT_EXPECT(t, page_owner_pages(PAGE_OWNER_USER) == 0 && proc_check_frames() == 0);
+	kmalloc_shrink();
+	KT_EXPECT(t, buddy_free_pages() == before);
+}
+
 static const struct ktest_case proc_cases[] = {
 	{ "hello_writes_and_exits", test_hello },
 	{ "argument_and_stack", test_arg },
@@ -391,5 +414,6 @@ static const struct ktest_case proc_cases[] = {
 	{ "table_full_eagain", test_table_full },
 	{ "kernel_stacks_guarded", test_kernel_stacks },
 	{ "user_pages_counted_by_owner", test_user_pages_counted },
+	{ "memcheck_finds_user_frames_left", test_frames_back_check },
 };
 KTEST_SUITE(proc_suite, "proc", proc_cases);

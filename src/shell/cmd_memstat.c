@@ -7,6 +7,7 @@
 #include "shell/shell.h"
 #include "shell/args.h"
 #include "kernel/console.h"
+#include "kernel/proc.h"
 #include "kernel/smp.h"
 #include "mm/slab.h"
 #include "mm/stats.h"
@@ -312,11 +313,12 @@ static int cmd_memcheck(int argc, char **argv)
 	(void)argv;
 	if (argc != 1)
 		return SH_USAGE;
-	v = mm_check();
+	v = mm_check() + proc_check_frames();   /* the allocators, then every user frame back */
 	if (v)
 		kprintf("memcheck: %d violations\n", v);
 	else
 		kprintf("memcheck: ok\n");
 	return v ? -1 : 0;
 }
-SH_COMMAND("memcheck", "", "check every allocator's invariants", cmd_memcheck);
+SH_COMMAND("memcheck", "", "check every allocator's invariants, and with no process that no user frame is held",
+	   cmd_memcheck);
