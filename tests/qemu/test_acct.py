@@ -31,8 +31,9 @@ shell reads it). Checked:
   allocation failing (faultinj) memstat PID says it had no memory;
 - a zombie (memhold's child, never waited for): ps shows VSZ and RSS 0,
   memstat PID no area and state zombie, its peak kept;
-- after it is killed: the user line is 0, no U or t in memmap, memstat
-  PID says there is no such process, free memory is back."""
+- after it is killed: the user line is 0, memcheck (which checks that
+  no user frame is held with no process) is ok, no U or t in memmap,
+  memstat PID says there is no such process, free memory is back."""
 import os
 import re
 import struct
@@ -299,6 +300,8 @@ def accounting():
             time.sleep(0.2)
         ok(pid not in ps(t)[0], "killed and reaped")
         ok(user_line(t) == (0, 0, 0), "after it: user 0 KiB, no page tables", t.cmd("memstat"))
+        out = t.cmd("memcheck")
+        ok(out.strip() == "memcheck: ok", "after it: memcheck ok (no user frame left)", out)
         u, tt, _, mm = memmap_letters(t)
         ok(u == 0 and tt == 0, "after it: no U or t in memmap", mm)
         out = t.cmd(f"memstat {pid}")
