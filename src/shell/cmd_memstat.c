@@ -320,5 +320,5 @@ static int cmd_memcheck(int argc, char **argv)
 		kprintf("memcheck: ok\n");
 	return v ? -1 : 0;
 }
-SH_COMMAND("memcheck", "", "check every allocator's invariants, and with no process that no user frame is held",
+SH_COMMAND("memcheck", "", "check the allocators' invariants; with no process, no user frame held",
 	   cmd_memcheck);
