@@ -96,7 +96,9 @@ static void copy_out(const struct proc *p, void *arg)
 
 /* Copy process pid into snap, its areas into a buffer that holds them
  * all (the count may grow between the looks: a few tries). Returns 0
- * (free snap.area after); -ESRCH; -ENOMEM. */
+ * (free snap.area after); -ESRCH (gone, maybe between two looks);
+ * -ENOMEM; -EAGAIN when the count outgrew the buffer every time. On an
+ * error snap.area is NULL. */
 static int take_snapshot(int pid)
 {
 	int rc;
@@ -105,9 +107,12 @@ static int take_snapshot(int pid)
 	snap.cap = 0;
 	for (int tries = 0; tries < 4; tries++) {
 		rc = proc_inspect(pid, copy_out, &snap);
-		if (rc || snap.n <= snap.cap)
-			return rc;
+		if (rc == 0 && snap.n <= snap.cap)
+			return 0;
 		kfree(snap.area);
+		snap.area = NULL;
+		if (rc)
+			return rc;
 		snap.cap = snap.n + 8;   /* room for a few more by the next look */
 		snap.area = kmalloc(snap.cap * sizeof(*snap.area), GFP_KERNEL);
 		if (!snap.area)
