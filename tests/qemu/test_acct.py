@@ -31,6 +31,8 @@ shell reads it). Checked:
   allocation failing (faultinj) memstat PID says it had no memory;
 - a zombie (memhold's child, never waited for): ps shows VSZ and RSS 0,
   memstat PID no area and state zombie, its peak kept;
+- memhold churning (mmap, touch, munmap in a loop) on one hart, read 40
+  times from the other: every output self-consistent, changes seen;
 - after it is killed: the user line is 0, memcheck (which checks that
   no user frame is held with no process) is ok, no U or t in memmap,
   memstat PID says there is no such process, free memory is back."""
@@ -350,7 +352,42 @@ def zombie():
         ok(not procs and user_line(t) == (0, 0, 0), "parent killed: both gone, user 0 KiB", out)
 
 
+def churning():
+    """memhold maps, touches and unmaps 64 KiB over and over on one hart
+    while the shell reads it from the other: each memstat PID is one
+    moment's (taken under its mm_lock), so its vsz is its lines' sum and
+    its rss fits in its areas every time, whichever moment it caught;
+    and both moments (with the area and without) are seen."""
+    with Tally(drive=IMG, smp=2) as t:
+        t.boot()
+        t.cmd("memdebug locks on")
+        pid, _ = start_memhold(t, "64 64 64 0 churn")
+        consistent, counts = True, set()
+        for _ in range(40):
+            out = t.cmd(f"memstat {pid}")
+            areas, kv = maps_and_counters(out)
+            if "vsz" not in kv:
+                consistent = False
+                break
+            vsz = sum(a[1] - a[0] for a in areas)
+            consistent = consistent and kib(kv["vsz"]) * 1024 == vsz and \
+                int(kv["areas"]) == len(areas) and kib(kv["rss"]) * 1024 <= vsz
+            counts.add(len(areas))
+        ok(consistent, "churning: every memstat PID self-consistent (vsz, areas, rss)", out)
+        ok(len(counts) >= 2, f"churning: its areas seen changing ({sorted(counts)} areas)", counts)
+        t.cmd(f"kill {pid} 9")
+        deadline = time.monotonic() + 20
+        while pid in ps(t)[0] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        ok(user_line(t) == (0, 0, 0) and t.cmd("memcheck").strip() == "memcheck: ok",
+           "churning: killed mid-churn, every frame back")
+        locks = parse_kv(t.cmd("memdebug locks"))
+        ok(locks.get("lock_inversions") == "0" and locks.get("lock_out_of_order_releases") == "0",
+           "churning: lock debugging sees no inversion", locks)
+
+
 if __name__ == "__main__":
     guarded(accounting, "accounting")
     guarded(zombie, "zombie")
+    guarded(churning, "churning")
     sys.exit(finish())

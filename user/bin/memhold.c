@@ -8,9 +8,12 @@
  * have passed (0: until it is killed), and exits 0. With `zombie` after
  * the seconds it first spawns `memhold exit` (a child that exits at once)
  * and never waits for it, so the child stays a zombie while memhold
- * lives; the ready line then ends " child C".
+ * lives; the ready line then ends " child C". With `churn` it does not
+ * sit still while it waits: it maps peak_kib (or a page), writes every
+ * page and unmaps it again, over and over, so its areas and RSS change
+ * all the time (for readers on another hart).
  *
- *   memhold heap_kib mmap_kib peak_kib [seconds [zombie]]
+ *   memhold heap_kib mmap_kib peak_kib [seconds [zombie|churn]]
  *   memhold exit
  *
  * Nothing it does after the unmap touches a new page (the ready line is
@@ -79,6 +82,7 @@ int main(int argc, char **argv)
 	char line[64];
 	char *brk0, *p;
 	long child = 0;
+	int churn = argc > 5 && !__builtin_strcmp(argv[5], "churn");
 
 	if (argc == 2 && !__builtin_strcmp(argv[1], "exit"))
 		return 0;
@@ -119,6 +123,16 @@ int main(int argc, char **argv)
 	tally_syscall2(__NR_clock_gettime, LINUX_CLOCK_MONOTONIC, &start);
 	write(1, line, ready_line(line, getpid(), child));
 	do {
+		if (churn) {
+			size_t len = peak ? peak : PAGE;
+
+			p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (p == MAP_FAILED)
+				return fail("mmap churn");
+			touch(p, len);
+			if (munmap(p, len) != 0)
+				return fail("munmap churn");
+		}
 		tally_syscall0(__NR_sched_yield);
 		tally_syscall2(__NR_clock_gettime, LINUX_CLOCK_MONOTONIC, &now);
 	} while (seconds <= 0 || now.tv_sec - start.tv_sec < seconds);
