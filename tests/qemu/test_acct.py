@@ -42,7 +42,7 @@ import struct
 import sys
 import time
 
-from tally import ROOT, Tally, finish, guarded, ok, parse_kv
+from tally import ROOT, Tally, Timeout, finish, guarded, ok, parse_kv
 
 IMG = os.path.join(ROOT, "build", "disk.img")
 ELF = os.path.join(ROOT, "build", "user", "bin", "memhold")
@@ -217,20 +217,23 @@ def tables_needed(areas, stack, segs):
 
 def start_memhold(t, args=f"{HEAP_KIB} {MMAP_KIB} {PEAK_KIB}"):
     """Start memhold in the background; return its pid (and its child's,
-    0 for none) once it has said it is ready. Its line may come before
-    the prompt or after it, or inside a later command's output: ps is
-    typed until the line is in the log, then once more, so no later
+    0 for none) once it has said it is ready. Nothing is typed until its
+    whole line has come: the shell echoes typed characters outside the
+    console lock, so they could land inside it. Then one ps, so no later
     output holds any of it."""
     out = t.cmd(f"run /bin/memhold {args} &")
     m = re.search(r"^\[(\d+)\]$", out, re.M)
     pid = int(m.group(1)) if m else -1
     ready = re.compile(rb"memhold: ready pid %d( child (\d+))?\r?\n" % pid)
-    deadline = time.monotonic() + 30
-    while not ready.search(t.log) and time.monotonic() < deadline:
-        t.cmd("ps")
+    if not ready.search(t.log):   # not before the prompt: wait for all of it, typing nothing
+        try:
+            t.expect(f"memhold: ready pid {pid}", timeout=30)
+            t.expect("\n", timeout=10)
+        except Timeout:
+            pass
     m = ready.search(t.log)
-    ok(m is not None, f"memhold started as pid {pid}, ready", out)
     t.cmd("ps")
+    ok(m is not None, f"memhold started as pid {pid}, ready", out)
     return pid, int(m.group(2)) if m and m.group(2) else 0
 
 
