@@ -311,6 +311,8 @@ static void test_kernel_stacks(struct ktest *t)
 	vm_destroy(&u);
 	kmalloc_shrink();
 	KT_EXPECT(t, kstack_in_use() == in_use && buddy_free_pages() == before);
+}
+
 /* proc_inspect's fn for the accounting case: the areas' count and bytes. */
 static void count_areas(const struct proc *p, void *arg)
 {

@@ -118,6 +118,8 @@ static void test_pin(void)
 	vm_destroy(&u);
 	vm_destroy(&k);
 	tap_ok(buddy_free_pages() == base_free, "vm_destroy frees the pinned table too");
+}
+
 /* A user process's space (vm_create_user): its table pages carry owner
  * USER_PGTABLE and the page allocator counts them, as many as vs.tables
  * (root, one level-1 and one level-0 table for one page), none counted
