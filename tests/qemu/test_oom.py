@@ -165,6 +165,18 @@ def held():
         ok(free == boot, f"every page back: {free} KiB, {boot} KiB at boot")
 
 
+def start_holder(t, leave_kib):
+    """Boot, take the reclaimed free figure, start `oomhog hold LEAVE_KIB`
+    in the background and wait until it holds: (boot figure, its [PID]
+    match or None)."""
+    t.boot()
+    boot = reclaimed_free(t)
+    out = t.cmd(f"run /bin/oomhog hold {leave_kib} &")
+    a = re.search(r"^\[(\d+)\]$", out, re.M)
+    t.expect("oomhog: holding ", timeout=60)
+    return boot, a
+
+
 def another(smp):
     """The OOM killer picks the largest process, not the faulter: A holds
     all but 4 MiB of what processes can get; B maps 16 MiB with
@@ -172,11 +184,7 @@ def another(smp):
     all. Its fault with no frame left kills A -- the oom-kill line names A
     with the RSS ps showed for it -- and B faults again and completes."""
     with Tally(drive=IMG, smp=smp) as t:
-        t.boot()
-        boot = reclaimed_free(t)
-        out = t.cmd("run /bin/oomhog hold 4096 &")
-        a = re.search(r"^\[(\d+)\]$", out, re.M)
-        t.expect("oomhog: holding ", timeout=60)
+        boot, a = start_holder(t, 4096)
         ps = t.cmd("ps")
         row = re.search(rf"^ +{a.group(1) if a else 0} +0 +\w+ +\d+ +\d+ +(\d+) .*oomhog hold", ps, re.M)
         ok(a and row, f"-smp {smp}: A holds its memory", ps)
@@ -263,11 +271,7 @@ def spawning(smp):
     finds no frame, the OOM decision kills the holder (not the spawner,
     which holds less), the loads go on and every child runs."""
     with Tally(drive=IMG, smp=smp) as t:
-        t.boot()
-        boot = reclaimed_free(t)
-        out = t.cmd("run /bin/oomhog hold 512 &")
-        a = re.search(r"^\[(\d+)\]$", out, re.M)
-        t.expect("oomhog: holding ", timeout=60)
+        boot, a = start_holder(t, 512)
         out = t.cmd("run /bin/spawner 16", timeout=120)
         kills = re.findall(LINE, out, re.M)
         ok(a and len(kills) == 1 and kills[0][0] == a.group(1) and "reaped: 16" in out and

@@ -146,7 +146,7 @@ def background_one_hart(t):
        out.rstrip().endswith("run: /bin/spin: exit status 130"), "Ctrl-C kills the foreground process: 130", out)
     procs, _, out = ps(t)
     ok(pids[2] in procs, "the background one is untouched by Ctrl-C", out)
-    t.cmd(f"kill {pids[2]}")
+    seen.append(t.cmd(f"kill {pids[2]}"))   # it may be reaped before this very prompt
     ok(wait_done(t, pids[2], seen) == 143, "the last one killed", seen)
     after = memory(t)
     ok(after == before, f"memory back after the background processes: {before}, {after}", after)
@@ -164,8 +164,7 @@ def sleeping_parent(t):
         time.sleep(0.2)
     ok(parent in procs and procs[parent][1] == "sleeping", "a parent in wait4 is sleeping", out)
     ok(len(kids) == 1 and procs[kids[0]][6] == "/bin/spin", "its child's ppid is the parent's pid", out)
-    seen = []
-    t.cmd(f"kill {parent}")
+    seen = [t.cmd(f"kill {parent}")]
     ok(wait_done(t, parent, seen) == 143, "a parent killed while asleep in wait4: 143", seen)
     procs, _, out = ps(t)
     child = kids[0] if kids else -1
@@ -261,13 +260,12 @@ def four_harts():
         harts = {procs[p][2] for p in pids if p in procs}
         ok(len(harts) >= 2, f"-smp 4: ps shows them on harts {sorted(harts)}", out)
         running = [p for p in pids if p in procs and procs[p][1] == "running" and procs[p][2] != 0]
-        seen = []
         victim = running[0] if running else pids[0]
-        t.cmd(f"kill {victim}")
+        seen = [t.cmd(f"kill {victim}")]   # the shell may reap it before this very prompt
         ok(wait_done(t, victim, seen) == 143, "-smp 4: one running on another hart killed there: 143", seen)
         for p in pids:
             if p != victim:
-                t.cmd(f"kill {p} 9")
+                seen.append(t.cmd(f"kill {p} 9"))
         for p in pids:
             if p != victim:
                 wait_done(t, p, seen)
