@@ -9,7 +9,8 @@
  *
  * Committing memory is strict, as brk's (kernel/proc.h): a writable
  * mapping, or an mprotect that makes pages writable, of more pages than
- * are free now is refused with -ENOMEM, so a program learns of the
+ * a process could still get now (buddy_user_free_pages: above the zones'
+ * high watermarks, mm/gfp.h) is refused with -ENOMEM, so a program learns of the
  * shortage from the call rather than from an out-of-memory kill at a
  * later page fault. Each request is judged on its own (pages already
  * promised to other areas are not counted against it). A mapping made

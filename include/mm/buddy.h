@@ -129,6 +129,13 @@ int buddy_check(void);
  * page lists (exact: the lists are read with the gates stopped). */
 unsigned long buddy_free_pages(void);
 
+/* Free frames a GFP_USER request could still have: every CPU's page
+ * lists, and per zone what its free lists hold above its high watermark
+ * (the rest is the kernel's: mm/gfp.h). What a process may commit (brk,
+ * mmap, mprotect: kernel/mman.h). Exact at the moment, as
+ * buddy_free_pages. */
+unsigned long buddy_user_free_pages(void);
+
 /* A snapshot of the counters, every CPU's page-list counts folded in
  * (requests and successes include blocks the lists handed out, frees the
  * blocks they took back), exact: summed with the gates stopped and every

@@ -283,9 +283,10 @@ static long brk_locked(struct proc *p, uint64_t addr)
 				    .vm_prot = PROT_READ | PROT_WRITE, .vm_kind = VMA_HEAP };
 		uint64_t pages = (new_end - base) >> PAGE_SHIFT;
 
-		/* committed: no more than could be backed now (the pages free
-		 * and those the heap holds), as strict overcommit would */
-		if (pages > buddy_free_pages() + p->heap_rss ||
+		/* committed: no more than could be backed now (the pages a
+		 * process could still get and those the heap holds), as strict
+		 * overcommit would */
+		if (pages > buddy_user_free_pages() + p->heap_rss ||
 		    vma_insert(&p->vmas, &heap) != 0)
 			return (long)p->brk;
 	} else if (new_end < old_end) {

@@ -232,7 +232,7 @@ long sys_mmap(struct proc *p, uint64_t addr, uint64_t len, uint64_t prot, uint64
 			       .vm_kind = VMA_ANON,
 			       .vm_flags = noreserve ? VMA_NORESERVE : 0 };
 	populate = populate && prot != PROT_NONE;
-	if (((prot & PROT_WRITE) || populate) && !noreserve && r.pages > buddy_free_pages())
+	if (((prot & PROT_WRITE) || populate) && !noreserve && r.pages > buddy_user_free_pages())
 		return -ENOMEM;   /* strict commit (kernel/mman.h) */
 	irq = spin_lock_irqsave(&p->mm_lock);
 	if (populate) {
@@ -321,7 +321,7 @@ long sys_mprotect(struct proc *p, uint64_t addr, uint64_t len, uint64_t prot)
 	prot &= PROT_MASK;
 	if (addr < USER_VA_BASE || end > USER_VA_TOP)
 		return -ENOMEM;   /* no area of the process there */
-	if ((prot & PROT_WRITE) && pages_gaining_write(p, addr, end) > buddy_free_pages())
+	if ((prot & PROT_WRITE) && pages_gaining_write(p, addr, end) > buddy_user_free_pages())
 		return -ENOMEM;   /* strict commit */
 	flags = spin_lock_irqsave(&p->mm_lock);
 	rc = vma_protect(&p->vmas, addr, len, (unsigned)prot, reprotect_piece, p);

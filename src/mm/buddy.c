@@ -662,6 +662,22 @@ unsigned long buddy_free_pages(void)
 	return n;
 }
 
+unsigned long buddy_user_free_pages(void)
+{
+	unsigned long irq = mm_lock(), st[NR_ZONES], n;
+
+	mm_gates_stop();
+	buddy_zones_lock(st);
+	n = buddy_pcp_fold(NULL);
+	for (int z = 0; z < NR_ZONES; z++)
+		if (mm_zones[z].free_pages > mm_zones[z].wmark_high)
+			n += mm_zones[z].free_pages - mm_zones[z].wmark_high;
+	buddy_zones_unlock(st);
+	mm_gates_start();
+	mm_unlock(irq);
+	return n;
+}
+
 /* A hint, read without the lock (a count another CPU changes meanwhile
  * only makes the answer a moment old). */
 bool buddy_plenty(void)
