@@ -101,9 +101,11 @@ struct free_area {
  * apart (buddy_pcp_get(); buddy_free_pages() includes them). pcp_batch:
  * the pages a CPU's page list takes from or gives back to this zone at a
  * time (mm/buddy.h, "Per-CPU page lists").
- * Locking (mm/buddy.c): name, span, present_pages, watermarks and
- * pcp_batch are fixed once page_alloc_init() has built the zone and are
- * read without a lock; lock guards everything below it (and the buddy
+ * Locking (mm/buddy.c): name is fixed; span, present_pages, watermarks
+ * and pcp_batch change only at page_alloc_init() and at a hot-add
+ * (page_hot_add: the mm lock and every zone lock held), and are stored
+ * atomically for the readers without a lock (present_pages, the
+ * watermarks, pcp_batch); lock guards everything below it (and the buddy
  * state of the zone's frames). Other layers read a consistent view of
  * the free lists with buddy_zone_info() (mm/buddy.h), not these fields. */
 struct zone {

@@ -184,7 +184,6 @@ void buddy_add_initial_block(struct zone *z, uint64_t pfn, unsigned order)
 	zone_unlock(z, s);
 }
 
-
 void buddy_zones_lock(unsigned long state[NR_ZONES])
 {
 	for (int z = 0; z < NR_ZONES; z++)
@@ -277,8 +276,8 @@ static void buddy_prep_head(struct zone *z, struct page *pg, unsigned order, gfp
  * under its own lock in turn; then, when dip (a GFP_RESERVE request, not
  * a GFP_USER one), the same zones below it: a reserve is the last resort,
  * not a zone's first pages (as Linux's slow path lowers watermarks only
- * after the normal walk failed). A zone with no frames (present_pages is
- * fixed at set-up) is not locked. */
+ * after the normal walk failed). A zone with no frames is not locked
+ * (present_pages read atomically: a hot-add may give it some). */
 static struct page *buddy_take(gfp_t gfp, unsigned order, bool dip)
 {
 	int first = (gfp & GFP_DMA) ? ZONE_DMA :

@@ -67,8 +67,8 @@ void buddy_add_initial_block(struct zone *z, uint64_t pfn, unsigned order);
 void buddy_hot_add_block(struct zone *z, uint64_t pfn, unsigned order);
 
 /* Compute the zone's watermarks and page-list batch from its
- * present_pages (set-up: they are fixed from then on, read without the
- * zone lock). */
+ * present_pages (set-up, and a hot-add under every zone lock; stored
+ * atomically for the readers without the zone lock). */
 void buddy_zone_set_watermarks(struct zone *z);
 
 /* ---- buddy.c for buddy_pcp.c (the zone's lock held) ------------------------ */

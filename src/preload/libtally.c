@@ -3,8 +3,8 @@
  *
  * Every allocation function of C and POSIX, with glibc's semantics
  * (malloc(3), posix_memalign(3), malloc_usable_size(3)), over the mm stack
- * of src/mm compiled for the host: kmem_try_alloc / kfree / krealloc in the
- * mode TALLY_MODE names, in an arena that grows from the system as it
+ * of src/mm compiled for the host: kmalloc's fast paths (kmem_try_alloc for
+ * alignments over 16), kfree, krealloc, in the mode TALLY_MODE names, in an arena that grows from the system as it
  * fills (mm_host_init_growing: address space reserved, frames hot-added as
  * needed). Blocks over HUGE_MIN (2 MiB) are mapped on their own, as glibc
  * maps blocks over its mmap threshold, and unmapped when freed; a table

@@ -1,6 +1,8 @@
 /* test_hotadd.c - memory hot-add (page_hot_add, mm/page.h) and the host's
  * growing arena (mm_host_init_growing, mm/mm_host.h).
  *
+ * - mm_host_init_growing's refusals (no size, initial above the
+ *   reservation, a reservation over 2^32 frames);
  * - page_hot_add's refusals: size 0, unaligned, not at the span's end,
  *   beyond the array's room, an arena from mm_host_init (no room): each
  *   leaves free pages and the span as they were;
@@ -65,6 +67,10 @@ static void refusals(void)
 	uint64_t end, frames;
 	unsigned long free0;
 
+	tap_ok(mm_host_init_growing(0, 64 * MIB, 0) == -EINVAL, "growing arena of 0 bytes: -EINVAL");
+	tap_ok(mm_host_init_growing(8 * MIB, 4 * MIB, 0) == -EINVAL, "initial above reserved: -EINVAL");
+	tap_ok(mm_host_init_growing(4 * MIB, (size_t)1 << 46, 0) == -EINVAL,
+	       "a reservation over 2^32 frames: -EINVAL");
 	tap_ok(mm_host_init_growing(4 * MIB, 64 * MIB, 0) == 0, "growing arena: 4 MiB of 64");
 	end = span_end();
 	frames = page_nr_frames;
