@@ -111,6 +111,10 @@ struct proc {
 	 * time, in the kernel on its behalf system time (proc_account_tick).
 	 * cutime/cstime: its reaped children's, theirs included (times(2)). */
 	unsigned long utime, stime, cutime, cstime;
+	/* its reaped children's minor faults and the largest of their
+	 * high-water marks in pages, theirs included (Linux's signal_struct
+	 * cmin_flt and cmaxrss; getrusage(2)'s RUSAGE_CHILDREN) */
+	unsigned long cmin_flt, cmaxrss;
 	void *kstack;              /* KSTACK_SIZE bytes above a guard (kernel/kstack.h;
 				    * 32 KiB: spawn loads from the volume on it) */
 	struct trap_frame *tf;     /* at the top of kstack: its user registers */
@@ -306,14 +310,37 @@ void sched_yield_proc(struct proc *p);
  * parent. Never returns. */
 __attribute__((noreturn)) void sched_exit_proc(struct proc *p);
 
+/* What getrusage(2) reports of a process, in the kernel's units: CPU
+ * time in ticks of 1/TIMER_HZ s, the resident set's high-water mark in
+ * pages, minor faults (faults that mapped a page: every fault Tally takes
+ * is served without I/O, so it has no major ones). */
+struct proc_usage {
+	unsigned long utime, stime;
+	unsigned long maxrss;
+	unsigned long minflt;
+};
+
+/* Which part of it (Linux's RUSAGE_SELF, RUSAGE_CHILDREN and the
+ * RUSAGE_BOTH that wait4 reports of the child it reaps). */
+enum proc_usage_who { PROC_USAGE_SELF = 1, PROC_USAGE_CHILDREN = 2, PROC_USAGE_BOTH = 3 };
+
+/* kernel/sys.c's getrusage for p: SELF its own time, faults and
+ * high-water mark; CHILDREN those of its reaped children (theirs
+ * included); BOTH the sums, the larger mark. p is the caller's own
+ * process, or a zombie being reaped (nothing else changes them then). */
+void proc_get_usage(const struct proc *p, enum proc_usage_who who, struct proc_usage *u);
+
 /* Reap a child of self (NULL: a child of the kernel, autoreaped orphans
  * excepted) that has exited: pid > 0 that child, -1 any. Returns its pid
- * and *wstatus (Linux's wait status), its kernel stack and struct freed;
+ * and *wstatus (Linux's wait status) and, if usage is not NULL, its
+ * resource usage (PROC_USAGE_BOTH: kernel/exit.c's wait_task_zombie),
+ * its kernel stack and struct freed; its usage is added to self's
+ * children's (times, faults, the larger high-water mark);
  * 0 when options has LINUX_WNOHANG and no such child has exited yet;
  * -ECHILD when there is no such child; -EINTR when self was killed while
  * waiting. Without WNOHANG self sleeps until a child exits (the kernel
  * must pass WNOHANG). */
-int proc_wait(struct proc *self, int pid, int *wstatus, int options);
+int proc_wait(struct proc *self, int pid, int *wstatus, int options, struct proc_usage *usage);
 
 /* The kernel waits for its child pid: runs processes on this hart (or
  * sleeps in wfi) until it exits, reaps it, returns 0 and *status

@@ -311,7 +311,36 @@ static int selects(const struct proc *c, const struct proc *self, int pid)
 	return pid == -1 || c->pid == pid;
 }
 
-int proc_wait(struct proc *self, int pid, int *wstatus, int options)
+/* kernel/proc.h */
+void proc_get_usage(const struct proc *p, enum proc_usage_who who, struct proc_usage *u)
+{
+	*u = (struct proc_usage){ 0 };
+	if (who & PROC_USAGE_CHILDREN)
+		*u = (struct proc_usage){ p->cutime, p->cstime, p->cmaxrss, p->cmin_flt };
+	if (who & PROC_USAGE_SELF) {
+		u->utime += p->utime;
+		u->stime += p->stime;
+		u->minflt += p->faults;
+		if (u->maxrss < p->hiwater_rss)
+			u->maxrss = p->hiwater_rss;
+	}
+}
+
+/* A reaped child c's usage (and its own children's) added to self's
+ * children's, as kernel/exit.c's wait_task_zombie does. */
+static void add_child_usage(struct proc *self, const struct proc *c)
+{
+	struct proc_usage u;
+
+	proc_get_usage(c, PROC_USAGE_BOTH, &u);
+	self->cutime += u.utime;
+	self->cstime += u.stime;
+	self->cmin_flt += u.minflt;
+	if (self->cmaxrss < u.maxrss)
+		self->cmaxrss = u.maxrss;
+}
+
+int proc_wait(struct proc *self, int pid, int *wstatus, int options, struct proc_usage *usage)
 {
 	unsigned long flags = spin_lock_irqsave(&proc_lock);
 
@@ -328,13 +357,13 @@ int proc_wait(struct proc *self, int pid, int *wstatus, int options)
 				int cpid = c->pid;
 
 				table[i] = NULL;
-				if (self) {   /* times(2): a reaped child's time and its own children's */
-					self->cutime += c->utime + c->cutime;
-					self->cstime += c->stime + c->cstime;
-				}
+				if (self)   /* times(2), getrusage(2): its usage and its children's */
+					add_child_usage(self, c);
 				spin_unlock_irqrestore(&proc_lock, flags);
 				if (wstatus)
 					*wstatus = c->wstatus;
+				if (usage)
+					proc_get_usage(c, PROC_USAGE_BOTH, usage);
 				proc_release(c);
 				return cpid;
 			}
@@ -369,7 +398,7 @@ int proc_wait_kernel(int pid, int *status, int ctrl_c)
 	int ws = 0, rc, sent = 0;
 	int inside = sys_file_kernel_leave();   /* the volume is the processes' meanwhile */
 
-	while ((rc = proc_wait(NULL, pid, &ws, LINUX_WNOHANG)) == 0) {
+	while ((rc = proc_wait(NULL, pid, &ws, LINUX_WNOHANG, NULL)) == 0) {
 		if (ctrl_c && !sent && console_interrupted()) {
 			proc_kill(pid, PROC_SIGINT);
 			sent = 1;

@@ -200,9 +200,9 @@ static void test_zombie_until_reaped(struct ktest *t)
 	}
 	KT_EXPECT(t, q && q->state == PROC_ZOMBIE && q->rss == 0 && q->vsz == 0);
 	KT_EXPECT(t, q && q->tables == 0 && q->hiwater_rss >= 1);   /* the peak outlives the space */
-	KT_EXPECT(t, proc_wait(NULL, pid, &ws, LINUX_WNOHANG) == pid);
+	KT_EXPECT(t, proc_wait(NULL, pid, &ws, LINUX_WNOHANG, NULL) == pid);
 	KT_EXPECT(t, ws == 42 << 8);
-	KT_EXPECT(t, proc_wait(NULL, pid, &ws, LINUX_WNOHANG) == -ECHILD);
+	KT_EXPECT(t, proc_wait(NULL, pid, &ws, LINUX_WNOHANG, NULL) == -ECHILD);
 	KT_EXPECT(t, !find(list, proc_list(list, PROC_MAX), pid));
 	kmalloc_shrink();
 	KT_EXPECT(t, buddy_free_pages() == before);
@@ -215,17 +215,17 @@ static void test_wait_kill_errors(struct ktest *t)
 {
 	int pid, ws = -1, status;
 
-	KT_EXPECT(t, proc_wait(NULL, 99999, &ws, LINUX_WNOHANG) == -ECHILD);
+	KT_EXPECT(t, proc_wait(NULL, 99999, &ws, LINUX_WNOHANG, NULL) == -ECHILD);
 	KT_EXPECT(t, proc_kill(99999, PROC_SIGTERM) == -ESRCH);
 	KT_EXPECT(t, (pid = proc_start_image("spin", IMAGE(spin), 0)) > 0);
-	KT_EXPECT(t, proc_wait(NULL, pid, &ws, LINUX_WNOHANG) == 0);
+	KT_EXPECT(t, proc_wait(NULL, pid, &ws, LINUX_WNOHANG, NULL) == 0);
 	KT_EXPECT(t, proc_kill(pid, 65) == -EINVAL);
 	KT_EXPECT(t, proc_kill(pid, -1) == -EINVAL);
 	KT_EXPECT(t, proc_kill(pid, 19) == -EINVAL);   /* SIGSTOP */
 	KT_EXPECT(t, proc_kill(pid, 0) == 0);
 	KT_EXPECT(t, proc_kill(pid, 17) == 0);          /* SIGCHLD: ignored */
 	run_for(30);
-	KT_EXPECT(t, proc_wait(NULL, pid, &ws, LINUX_WNOHANG) == 0);
+	KT_EXPECT(t, proc_wait(NULL, pid, &ws, LINUX_WNOHANG, NULL) == 0);
 	KT_EXPECT(t, proc_kill(pid, PROC_SIGTERM) == 0);
 	KT_EXPECT(t, proc_wait_kernel(pid, &status, 0) == 0);
 	KT_EXPECT(t, status == PROC_EXIT_SIGTERM);

@@ -1,6 +1,7 @@
 /* sys_proc.c - the process system calls (sys_proc.h): spawn, wait4,
- * kill, getppid, sched_yield, clock_gettime, times. Linux's semantics and errno
- * values (kernel/exit.c's wait4, kernel/signal.c's kill, execve's
+ * kill, getppid, sched_yield, clock_gettime, times, getrusage. Linux's
+ * semantics and errno values (kernel/exit.c's wait4, kernel/sys.c's
+ * getrusage, kernel/signal.c's kill, execve's
  * argument rules in fs/exec.c), over the process table of sched.c. Every
  * user pointer is checked against the caller's VMAs before it is
  * touched: a bad one is -EFAULT. Not here: the memory calls (brk is
@@ -81,17 +82,38 @@ static long sys_spawn(struct proc *p, uint64_t upath, uint64_t uargv, uint64_t u
 }
 
 #define WAIT_KNOWN (LINUX_WNOHANG | 2 | 8 | 0x20000000 | 0x40000000 | 0x80000000u)
-#define RUSAGE_BYTES 144   /* struct rusage on 64-bit Linux */
+
+/* Ticks of TIMER_HZ as a timeval. */
+static struct linux_timeval tick_timeval(unsigned long ticks)
+{
+	return (struct linux_timeval){ .tv_sec = (int64_t)(ticks / TIMER_HZ),
+				       .tv_usec = (int64_t)(ticks % TIMER_HZ * 1000000 / TIMER_HZ) };
+}
+
+/* Linux's struct rusage from a proc_usage (kernel/sys.c's getrusage):
+ * ru_maxrss in KiB; every fault Tally takes is minor (a zeroed page; the
+ * executable's pages are read at load, not at a fault); the counts Tally
+ * does not keep are 0. */
+static void rusage_fill(struct linux_rusage *r, const struct proc_usage *u)
+{
+	*r = (struct linux_rusage){ .ru_utime = tick_timeval(u->utime),
+				    .ru_stime = tick_timeval(u->stime),
+				    .ru_maxrss = (int64_t)(u->maxrss * (PAGE_SIZE / 1024)),
+				    .ru_minflt = (int64_t)u->minflt };
+}
 
 /* wait4(pid, wstatus, options, rusage): kernel/exit.c's kernel_wait4.
  * Every process is its own process group (no setpgid): pid 0 is any
  * child, pid < -1 the child -pid. wstatus and rusage are checked before
  * anything is reaped, so a bad one is -EFAULT with the child still there
  * (Linux reaps, then fails the copy); both are written only when a child
- * was reaped. rusage is filled with zeros: Tally counts none of it. */
+ * was reaped. rusage is the reaped child's: its own time, faults and
+ * high-water mark with those of the children it reaped (RUSAGE_BOTH, as
+ * wait_task_zombie fills it). */
 static long sys_wait4(struct proc *p, long pid, uint64_t ustatus, long options, uint64_t urusage)
 {
-	static const char zeros[RUSAGE_BYTES];
+	struct proc_usage usage;
+	struct linux_rusage ru;
 	int ws = 0;
 	long rc;
 
@@ -100,17 +122,38 @@ static long sys_wait4(struct proc *p, long pid, uint64_t ustatus, long options, 
 	if ((int)pid == -2147483647 - 1)
 		return -ESRCH;   /* Linux: -INT_MIN has no group */
 	if ((ustatus && vma_access_ok(&p->vmas, ustatus, sizeof(int), PROT_WRITE) != 0) ||
-	    (urusage && vma_access_ok(&p->vmas, urusage, RUSAGE_BYTES, PROT_WRITE) != 0))
+	    (urusage && vma_access_ok(&p->vmas, urusage, sizeof(ru), PROT_WRITE) != 0))
 		return -EFAULT;
 	if (pid == 0)
 		pid = -1;
 	else if (pid < -1)
 		pid = -pid;
-	rc = proc_wait(p, (int)pid, &ws, (int)options);
+	rc = proc_wait(p, (int)pid, &ws, (int)options, &usage);
+	if (rc > 0 && urusage)
+		rusage_fill(&ru, &usage);
 	if (rc > 0 && ((ustatus && copy_to_user(p, ustatus, &ws, sizeof(ws)) != 0) ||
-		       (urusage && copy_to_user(p, urusage, zeros, RUSAGE_BYTES) != 0)))
+		       (urusage && copy_to_user(p, urusage, &ru, sizeof(ru)) != 0)))
 		return -EFAULT;   /* only when a page of theirs could not be had now */
 	return rc;
+}
+
+/* getrusage(who, ru): kernel/sys.c's getrusage. RUSAGE_SELF the
+ * caller's own time, faults and high-water mark; RUSAGE_THREAD the same
+ * (one thread per process); RUSAGE_CHILDREN those of the children it
+ * reaped, theirs included. -EINVAL for any other who (ru untouched);
+ * -EFAULT when ru is not writable -- nothing of it written then, where
+ * Linux's copy_to_user writes the bytes before the first bad one. */
+static long sys_getrusage(struct proc *p, long who, uint64_t uru)
+{
+	struct proc_usage usage;
+	struct linux_rusage ru;
+
+	if (who != LINUX_RUSAGE_SELF && who != LINUX_RUSAGE_THREAD && who != LINUX_RUSAGE_CHILDREN)
+		return -EINVAL;
+	proc_get_usage(p, who == LINUX_RUSAGE_CHILDREN ? PROC_USAGE_CHILDREN : PROC_USAGE_SELF,
+		       &usage);
+	rusage_fill(&ru, &usage);
+	return copy_to_user(p, uru, &ru, sizeof(ru)) ? -EFAULT : 0;
 }
 
 /* kill(pid, sig): kernel/signal.c's kill_something_info, every process its
@@ -206,6 +249,8 @@ long sys_proc_dispatch(struct proc *p, struct trap_frame *tf, int *handled)
 		return sys_clock_gettime(p, (long)(int)a[0], a[1]);
 	case __NR_times:
 		return sys_times(p, a[0]);
+	case __NR_getrusage:
+		return sys_getrusage(p, (long)(int)a[0], a[1]);
 	}
 	*handled = 0;
 	return -ENOSYS;

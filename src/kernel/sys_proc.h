@@ -1,5 +1,6 @@
 /* sys_proc.h - the process system calls (sys_proc.c), for syscall.c's
- * dispatch: spawn, wait4, kill, getppid, sched_yield, clock_gettime. */
+ * dispatch: spawn, wait4, kill, getppid, sched_yield, clock_gettime,
+ * times, getrusage. */
 #ifndef TALLY_KERNEL_SYS_PROC_H
 #define TALLY_KERNEL_SYS_PROC_H
 

@@ -6,9 +6,10 @@
  * Here: write to the console, getpid, brk, exit; the file calls in
  * kernel/sys_file.c; mmap/munmap/mprotect in kernel/sys_mman.c; the
  * process calls (spawn, wait4, kill, getppid, sched_yield,
- * clock_gettime) in sys_proc.c. trapvec.S calls syscall_entry for every
- * ecall, which dispatches through sys_call_table: the path a getpid
- * round trip takes (its cost: docs/BENCHMARKS.md). */
+ * clock_gettime, times, getrusage) in sys_proc.c. trapvec.S calls
+ * syscall_entry for every ecall, which dispatches through
+ * sys_call_table: the path a getpid round trip takes (its cost:
+ * docs/BENCHMARKS.md). */
 #include "kernel/proc.h"
 #include "kernel/mman.h"
 #include "kernel/console.h"

@@ -98,7 +98,7 @@ void sh_reap_background(void)
 {
 	int ws, pid;
 
-	while ((pid = proc_wait(NULL, -1, &ws, LINUX_WNOHANG)) > 0)
+	while ((pid = proc_wait(NULL, -1, &ws, LINUX_WNOHANG, NULL)) > 0)
 		kprintf("[%d] done: exit status %d\n", pid, proc_status_code(ws));
 }
 

@@ -23,7 +23,7 @@ LINUX = {"openat": 56, "close": 57, "getdents64": 61, "lseek": 62, "read": 63, "
          "fstat": 80, "exit": 93, "exit_group": 94, "clock_gettime": 113, "sched_yield": 124,
          "kill": 129, "getpid": 172, "getppid": 173, "brk": 214, "munmap": 215, "mmap": 222,
          "mprotect": 226, "wait4": 260, "mkdirat": 34, "unlinkat": 35, "times": 153,
-         "renameat2": 276}
+         "renameat2": 276, "getrusage": 165}
 
 
 def defines(path, prefix):
@@ -82,6 +82,10 @@ _Static_assert(LINUX_RENAME_NOREPLACE == 1 && LINUX_RENAME_EXCHANGE == 2 &&
 _Static_assert(sizeof(struct linux_tms) == 32 && LINUX_USER_HZ == 100 &&
                LINUX_CLOCK_PROCESS_CPUTIME_ID == 2 && LINUX_CLOCK_THREAD_CPUTIME_ID == 3, "times");
 AT(linux_tms, tms_stime, 8); AT(linux_tms, tms_cstime, 24);
+_Static_assert(sizeof(struct linux_rusage) == 144 && __NR_getrusage == 165 &&
+               LINUX_RUSAGE_CHILDREN == -1 && LINUX_RUSAGE_THREAD == 1, "rusage");
+AT(linux_rusage, ru_stime, 16); AT(linux_rusage, ru_maxrss, 32); AT(linux_rusage, ru_minflt, 64);
+AT(linux_rusage, ru_majflt, 72); AT(linux_rusage, ru_nivcsw, 136);
 _Static_assert(TALLY_USER_BASE % TALLY_PAGE_SIZE == 0 && TALLY_USER_END % TALLY_PAGE_SIZE == 0, "page");
 """
 

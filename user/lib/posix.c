@@ -14,7 +14,9 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/times.h>
@@ -234,13 +236,26 @@ int sched_yield(void)
 	return ret(tally_syscall0(__NR_sched_yield));
 }
 
-pid_t wait4(pid_t pid, int *wstatus, int options, void *rusage)
+/* struct rusage (sys/resource.h) is Linux's: the kernel fills it in place. */
+_Static_assert(sizeof(struct rusage) == sizeof(struct linux_rusage), "struct rusage");
+_Static_assert(offsetof(struct rusage, ru_stime) == offsetof(struct linux_rusage, ru_stime) &&
+	       offsetof(struct rusage, ru_maxrss) == offsetof(struct linux_rusage, ru_maxrss) &&
+	       offsetof(struct rusage, ru_minflt) == offsetof(struct linux_rusage, ru_minflt) &&
+	       offsetof(struct rusage, ru_nivcsw) == offsetof(struct linux_rusage, ru_nivcsw),
+	       "struct rusage's fields");
+
+pid_t wait4(pid_t pid, int *wstatus, int options, struct rusage *rusage)
 {
 	/* WNOHANG is 1 in both; the status word is Linux's encoding, which
 	 * picolibc's W* macros decode. */
 	if (options & ~WNOHANG)
 		return fail(EINVAL);
 	return ret(tally_syscall4(__NR_wait4, pid, wstatus, options, rusage));
+}
+
+int getrusage(int who, struct rusage *usage)
+{
+	return (int)ret(tally_syscall2(__NR_getrusage, who, usage));
 }
 
 pid_t waitpid(pid_t pid, int *wstatus, int options)

@@ -1,9 +1,10 @@
 /* uapi/tally/types.h - the structures Tally's system calls read and fill
  * in, and their remaining values: fstat's stat, getdents64's records,
- * clock_gettime's timespec and clocks, wait4's status word. Linux's riscv64
- * layouts
+ * clock_gettime's timespec and clocks, getrusage's and wait4's rusage,
+ * wait4's status word. Linux's riscv64 layouts
  * (include/uapi/asm-generic/stat.h, the getdents64(2) man page's struct
- * linux_dirent64, include/uapi/linux/time_types.h's __kernel_timespec).
+ * linux_dirent64, include/uapi/linux/time_types.h's __kernel_timespec,
+ * include/uapi/linux/resource.h's rusage).
  * Fixed-width fields, so the kernel and user programs agree whatever their
  * C library calls these things. */
 #ifndef TALLY_UAPI_TYPES_H
@@ -74,6 +75,29 @@ struct linux_tms {
 	int64_t tms_stime;    /* its system time */
 	int64_t tms_cutime;   /* its waited-for children's user time, theirs included */
 	int64_t tms_cstime;   /* and system time */
+};
+
+/* getrusage's and wait4's resource usage (include/uapi/linux/resource.h),
+ * 144 bytes: Linux's struct rusage of a 64-bit process, times as
+ * __kernel_old_timeval. ru_maxrss in KiB; fields Tally keeps no count
+ * of (ru_ixrss..ru_nivcsw but ru_minflt and ru_majflt) are 0, as most
+ * of them are on Linux too. */
+#define LINUX_RUSAGE_SELF      0
+#define LINUX_RUSAGE_CHILDREN (-1)
+#define LINUX_RUSAGE_THREAD    1   /* the calling thread: with one thread, the process */
+struct linux_timeval {
+	int64_t tv_sec;
+	int64_t tv_usec;
+};
+struct linux_rusage {
+	struct linux_timeval ru_utime;   /* user time */
+	struct linux_timeval ru_stime;   /* system time */
+	int64_t ru_maxrss;               /* the largest resident set, KiB */
+	int64_t ru_ixrss, ru_idrss, ru_isrss;
+	int64_t ru_minflt;               /* page faults served without I/O */
+	int64_t ru_majflt;               /* page faults that needed I/O */
+	int64_t ru_nswap, ru_inblock, ru_oublock, ru_msgsnd, ru_msgrcv;
+	int64_t ru_nsignals, ru_nvcsw, ru_nivcsw;
 };
 
 /* wait4's status word and options (what glibc's bits/waitstatus.h decodes):

@@ -33,6 +33,7 @@
 #define __NR_sched_yield   124  /* () -> 0 */
 #define __NR_kill          129  /* (pid, sig) -> 0 */
 #define __NR_times         153  /* (struct linux_tms *) -> clock ticks since boot */
+#define __NR_getrusage     165  /* (who, struct linux_rusage *) -> 0 */
 #define __NR_getpid        172  /* () -> pid */
 #define __NR_getppid       173  /* () -> parent's pid */
 #define __NR_brk           214  /* (addr) -> the break after the call */

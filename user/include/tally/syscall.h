@@ -55,10 +55,12 @@ pid_t tally_spawn(const char *path, char *const argv[], char *const envp[]);
  * for the next record). */
 ssize_t getdents64(int fd, void *buf, size_t count);
 
-/* wait4(2) without rusage (Tally fills none: pass NULL). Returns the pid
- * reaped, 0 with WNOHANG and nothing to reap, or -1 with errno set
- * (ECHILD, EFAULT, EINVAL). */
-pid_t wait4(pid_t pid, int *wstatus, int options, void *rusage);
+/* wait4(2): rusage (sys/resource.h; may be NULL) gets the reaped child's
+ * usage, its own children's included. Returns the pid reaped, 0 with
+ * WNOHANG and nothing to reap, or -1 with errno set (ECHILD, EFAULT,
+ * EINVAL). */
+struct rusage;
+pid_t wait4(pid_t pid, int *wstatus, int options, struct rusage *rusage);
 
 /* brk(2): set the program break to `addr`. 0, or -1 with errno ENOMEM
  * when the kernel left it where it was (sbrk, in picolibc's unistd.h,
