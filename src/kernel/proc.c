@@ -776,10 +776,15 @@ void proc_user_trap(struct trap_frame *tf)
 	}
 	switch (code) {   /* a system call (8) never comes here: syscall_entry */
 	case 12: case 13: case 15: {   /* page faults: demand paging, stack growth */
+		unsigned long injected = faultinj_injected();   /* this hart's: no switch in between */
 		int rc = proc_fault(p, tf->stval, code == 12 ? PROT_EXEC :
 				    code == 13 ? PROT_READ : PROT_WRITE);
 
-		if (rc == 0) {
+		if (rc == 0 || (rc == -ENOMEM && faultinj_injected() != injected)) {
+			/* an injected failure is not out of memory: nobody is
+			 * killed, the access faults again (mm/oom_kill.c's
+			 * pagefault_out_of_memory returns and the fault is
+			 * retried); injection's times and interval bound it */
 			proc_check_killed(p);
 			return;
 		}
