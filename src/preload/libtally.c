@@ -476,12 +476,22 @@ static void *tl_alloc(size_t n, size_t align, gfp_t gfp)
 	return p;
 }
 
+/* p, handed to free or realloc (fn), cannot be a block: set-up has not
+ * finished or has failed, and p is not the boot area's. Said with the
+ * pointer, then abort or go on as TALLY_BAD_FREE says (glibc's
+ * "free(): invalid pointer" and "realloc(): invalid pointer" abort). */
+static void wrong_before_set_up(const char *fn, const void *p)
+{
+	fprintf(stderr, "libtally: wrong free of %p: %s before set-up, when no block exists\n", p, fn);
+	on_report(fn);
+}
+
 static void tl_free(void *p)
 {
 	if (!p || is_boot(p))
 		return;
 	if (__atomic_load_n(&tl_state, __ATOMIC_ACQUIRE) != TL_READY) {
-		on_report("free before set-up");
+		wrong_before_set_up("free", p);
 		return;
 	}
 	if (huge_free(p))
@@ -530,6 +540,11 @@ void *tally_realloc(void *p, size_t n)
 
 	if (!p)
 		return tally_malloc(n);
+	if (!is_boot(p) && !ready()) {
+		wrong_before_set_up("realloc", p);
+		errno = ENOMEM;   /* as after set-up (krealloc's refusal) */
+		return NULL;
+	}
 	if (n == 0) {   /* glibc: frees p, returns NULL */
 		tally_free(p);
 		return NULL;
@@ -558,8 +573,6 @@ void *tally_realloc(void *p, size_t n)
 		}
 		return q;
 	}
-	if (!ready())
-		return NULL;
 	q = krealloc(p, n, GFP_KERNEL);
 	if (!q)
 		errno = ENOMEM;

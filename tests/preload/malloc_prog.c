@@ -10,10 +10,20 @@
  *   malloc_prog fork          4 threads allocating while the main one forks
  *                             10 times; each child allocates and exits 0
  *   malloc_prog faultinj N    N mallocs of 64 bytes: "nulls: K", "errno: ENOMEM"
- *   malloc_prog double|interior|stack
+ *   malloc_prog broken        (run where the library cannot set up, e.g.
+ *                             under a small RLIMIT_AS) every allocation
+ *                             function fails with ENOMEM: "broken: ok"
+ *   malloc_prog grow          (a growing arena) RLIMIT_DATA lowered to what
+ *                             the process has, 64 KiB blocks until malloc
+ *                             says NULL (the arena's growth refused),
+ *                             ENOMEM; the limit back: as many blocks again
+ *                             and more; every block's pattern intact:
+ *                             "grow: N refused, M after, patterns ok"
+ *   malloc_prog double|interior|stack|realloc
  *                             a wrong free (a block twice, a pointer inside
- *                             a block, a stack address; "freeing PTR" on
- *                             stderr first), then "survived"
+ *                             a block, a stack address, a realloc of a
+ *                             stack address; "freeing PTR" on stderr
+ *                             first), then "survived"
  * Exit status 0 when every check held. */
 #include <errno.h>
 #include <pthread.h>
@@ -21,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -165,6 +176,102 @@ static void api(void)
 		printf("api: ok\n");
 }
 
+/* Every function fails with ENOMEM (posix_memalign returns it, errno
+ * kept); the null pointer's answers hold. */
+static void broken(void)
+{
+	void *p = hidep(NULL);
+	int kept;
+
+	errno = 0;
+	CHECK(M(1) == NULL && errno == ENOMEM, "malloc(1): NULL, ENOMEM");
+	errno = 0;
+	CHECK(M(0) == NULL && errno == ENOMEM, "malloc(0): NULL, ENOMEM");
+	errno = 0;
+	CHECK(C(4, 4) == NULL && errno == ENOMEM, "calloc: NULL, ENOMEM");
+	errno = 0;
+	CHECK(R(NULL, 64) == NULL && errno == ENOMEM, "realloc(NULL, 64): NULL, ENOMEM");
+	errno = 0;
+	CHECK(RA(NULL, 4, 4) == NULL && errno == ENOMEM, "reallocarray: NULL, ENOMEM");
+	errno = kept = 4321;
+	CHECK(PM(&p, 64, 10) == ENOMEM && errno == kept && p == NULL, "posix_memalign: ENOMEM, errno kept");
+	errno = 0;
+	CHECK(AA(64, 64) == NULL && errno == ENOMEM, "aligned_alloc: NULL, ENOMEM");
+	errno = 0;
+	CHECK(MA(64, 10) == NULL && errno == ENOMEM, "memalign: NULL, ENOMEM");
+	errno = 0;
+	CHECK(VA(10) == NULL && errno == ENOMEM, "valloc: NULL, ENOMEM");
+	errno = 0;
+	CHECK(PVA(10) == NULL && errno == ENOMEM, "pvalloc: NULL, ENOMEM");
+	errno = 0;
+	CHECK(M(4 << 20) == NULL && errno == ENOMEM, "malloc(4 MiB): NULL, ENOMEM (no mapping either)");
+	F(NULL);
+	CHECK(US(NULL) == 0, "malloc_usable_size(NULL): 0");
+	if (!failed)
+		printf("broken: ok\n");
+}
+
+/* VmData of /proc/self/status, in bytes (0 when unreadable). */
+static size_t vm_data(void)
+{
+	char line[128];
+	size_t kib = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmData: %zu kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib << 10;
+}
+
+#define GROW_BLOCK ((size_t)64 << 10)
+#define GROW_MAX 4096   /* 256 MiB of blocks at most */
+
+/* Linux counts writable private memory against RLIMIT_DATA, and
+ * mprotect to writable too (mm/mprotect.c): with the limit at what the
+ * process has, the arena cannot grow (mm_host_grow.c's grow). */
+static int grow(void)
+{
+	static unsigned char *blk[GROW_MAX];
+	struct rlimit old, low;
+	size_t n = 0, refused, bad = 0;
+	int err;
+
+	F(M(64));   /* set up first, whatever it takes */
+	if (getrlimit(RLIMIT_DATA, &old) != 0)
+		return 2;
+	low = old;
+	low.rlim_cur = vm_data();
+	if (!low.rlim_cur || setrlimit(RLIMIT_DATA, &low) != 0)
+		return 2;
+	errno = 0;
+	while (n < GROW_MAX && (blk[n] = M(GROW_BLOCK)) != NULL) {
+		memset(blk[n], (int)(n & 0xff), GROW_BLOCK);
+		n++;
+	}
+	err = errno;
+	refused = n;
+	if (setrlimit(RLIMIT_DATA, &old) != 0)
+		return 2;
+	while (n < GROW_MAX && n < 3 * refused && (blk[n] = M(GROW_BLOCK)) != NULL) {
+		memset(blk[n], (int)(n & 0xff), GROW_BLOCK);
+		n++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < GROW_BLOCK; j += 512)
+			bad += blk[i][j] != (unsigned char)(i & 0xff);
+		F(blk[i]);
+	}
+	CHECK(refused > 0 && refused < GROW_MAX, "the limit refused nothing: %zu blocks", refused);
+	CHECK(err == ENOMEM, "malloc's NULL with errno %d, not ENOMEM", err);
+	CHECK(n == 3 * refused, "after the limit went back: %zu blocks, not %zu", n - refused, 2 * refused);
+	CHECK(bad == 0, "%zu bytes lost their pattern", bad);
+	printf("grow: %zu refused, %zu after, patterns %s\n", refused, n - refused, bad ? "bad" : "ok");
+	return failed;
+}
+
 /* ---- threads --------------------------------------------------------------- */
 
 #define NT 8
@@ -285,6 +392,12 @@ int main(int argc, char **argv)
 		return threads();
 	if (!strcmp(what, "fork"))
 		return forks();
+	if (!strcmp(what, "broken")) {
+		broken();
+		return failed;
+	}
+	if (!strcmp(what, "grow"))
+		return grow();
 	if (!strcmp(what, "faultinj") && argc > 2) {
 		long n = atol(argv[2]), nulls = 0, enomem = 1;
 
@@ -313,8 +426,14 @@ int main(int argc, char **argv)
 	} else if (!strcmp(what, "stack")) {
 		fprintf(stderr, "freeing %p\n", (void *)&local);
 		F(hidep(&local));
+	} else if (!strcmp(what, "realloc")) {
+		fprintf(stderr, "freeing %p\n", (void *)&local);
+		errno = 0;
+		p = R(hidep(&local), 64);
+		CHECK(!p && errno == ENOMEM, "realloc of a stack address: %p, errno %d", (void *)p, errno);
 	} else {
-		fprintf(stderr, "usage: malloc_prog api|threads|fork|faultinj N|double|interior|stack\n");
+		fprintf(stderr, "usage: malloc_prog api|threads|fork|faultinj N|broken|grow|"
+			"double|interior|stack|realloc\n");
 		return 2;
 	}
 	printf("survived\n");

@@ -10,10 +10,18 @@ posix_memalign(3)) or from the same run under glibc:
 - malloc_prog threads: 8 threads freeing each other's blocks, patterns
   intact, in each mode and under ASan; malloc_prog fork: 10 forks under 4
   busy threads, every child allocates and exits 0;
-- a double free, an interior pointer and a stack address: a report
-  naming the pointer and the kind of error, then abort (SIGABRT) by
-  default; with TALLY_BAD_FREE=report the program goes on and the exit
-  summary counts one bad free;
+- a double free, an interior pointer, a stack address and a realloc of
+  one: a report naming the pointer and the kind of error, then abort
+  (SIGABRT) by default; with TALLY_BAD_FREE=report the program goes on
+  and the exit summary counts one bad free;
+- the error paths: set-up refused (RLIMIT_AS below the smallest
+  reservation): one line on stderr, every allocation function fails
+  with ENOMEM, and a free or realloc of a stack address is reported and
+  aborts (or goes on) as after set-up; the arena's growth refused
+  (RLIMIT_DATA lowered at run time makes grow()'s mprotect fail -- Linux
+  counts a private mapping made writable against it, not against
+  RLIMIT_AS): malloc returns NULL with ENOMEM, every block kept, and
+  allocates again once the limit is back;
 - TALLY_STATS=1: the summary's keys, its mode the one asked for;
   TALLY_FAULTINJ: exactly as many NULLs (errno ENOMEM) as the summary
   counts injected failures beyond a run that allocates nothing;
@@ -23,6 +31,7 @@ posix_memalign(3)) or from the same run under glibc:
 """
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -38,14 +47,17 @@ SUMMARY_KEYS = ["mode", "requests", "failures", "arena_bytes", "peak_in_use_byte
                 "fragmentation", "bad_frees", "health"]
 
 
-def run(argv, timeout=120, **env):
+def run(argv, timeout=120, as_limit=None, **env):
+    """argv under the library, with env; as_limit: RLIMIT_AS in bytes."""
     full = dict(os.environ, LD_PRELOAD=LIB)
     for k in ("TALLY_MODE", "TALLY_STATS", "TALLY_FAULTINJ", "TALLY_BAD_FREE"):
         full.pop(k, None)
     full.update(env)
     if env.get("LD_PRELOAD") == "":
         del full["LD_PRELOAD"]
-    return subprocess.run(argv, env=full, capture_output=True, text=True, timeout=timeout)
+    limit = (lambda: resource.setrlimit(resource.RLIMIT_AS, (as_limit, as_limit))) if as_limit else None
+    return subprocess.run(argv, env=full, capture_output=True, text=True, timeout=timeout,
+                          preexec_fn=limit)
 
 
 def summary(stderr):
@@ -74,7 +86,8 @@ def basics():
 
 KINDS = {"double": "object is free|double free|already free|not an allocated block",
          "interior": "not at an object start|not the start of a block|inside",
-         "stack": "not a kmalloc block|not an allocated block|no block"}
+         "stack": "not a kmalloc block|not an allocated block|no block",
+         "realloc": "krealloc of a pointer that is not a block"}
 
 
 def bad_frees():
@@ -89,6 +102,45 @@ def bad_frees():
             r = run([PROG, what], TALLY_MODE=mode, TALLY_BAD_FREE="report", TALLY_STATS="1")
             ok(r.returncode == 0 and r.stdout == "survived\n" and summary(r.stderr).get("bad_frees") == "1",
                f"{mode}: {what} free with TALLY_BAD_FREE=report: goes on, counted", r.stderr[-400:])
+
+
+# Set-up reserves address space from all of RAM down, halving, to no less
+# than 64 MiB (libtally.c's RESERVE_MIN): under 32 MiB of address space
+# every reservation is refused, whatever the machine.
+NO_ROOM = 32 << 20
+SETUP_LINE = "libtally: cannot set the allocator up (-12): every allocation fails\n"
+
+
+def error_paths():
+    r = run([PROG, "broken"], as_limit=NO_ROOM, TALLY_STATS="1", TALLY_MODE="twotier")
+    ok(r.returncode == 0 and r.stdout == "broken: ok\n" and r.stderr == SETUP_LINE,
+       "set-up refused (RLIMIT_AS 32 MiB): one line, every allocation function fails with "
+       "ENOMEM, no summary", r.stdout + r.stderr)
+    for what in ("stack", "realloc"):
+        fn = "free" if what == "stack" else "realloc"
+        r = run([PROG, what], as_limit=NO_ROOM)
+        ptr = re.search(r"^freeing (0x[0-9a-f]+)$", r.stderr, re.M)
+        ok(r.returncode == -signal.SIGABRT and ptr and
+           f"libtally: wrong free of {ptr.group(1)}: {fn} before set-up, when no block exists\n"
+           in r.stderr and "libtally: aborting" in r.stderr and "survived" not in r.stdout,
+           f"{fn} of a stack address, set-up refused: reported with the pointer, then abort",
+           r.stdout + r.stderr)
+        r = run([PROG, what], as_limit=NO_ROOM, TALLY_BAD_FREE="report")
+        ok(r.returncode == 0 and r.stdout == "survived\n" and
+           f"{fn} before set-up" in r.stderr and "aborting" not in r.stderr,
+           f"{fn} of a stack address, set-up refused, TALLY_BAD_FREE=report: reported, "
+           "goes on (realloc: NULL, ENOMEM)", r.stdout + r.stderr)
+    for mode in MODES:
+        r = run([PROG, "grow"], TALLY_MODE=mode, TALLY_STATS="1")
+        m = re.search(r"^grow: (\d+) refused, (\d+) after, patterns ok$", r.stdout, re.M)
+        s = summary(r.stderr)
+        ok(r.returncode == 0 and m and int(m.group(2)) == 2 * int(m.group(1)) > 0 and
+           s.get("failures") == "1 (injected 0)" and int(s.get("arena_bytes", 0)) > INITIAL_ARENA,
+           f"{mode}: the arena's growth refused (mprotect under RLIMIT_DATA): one NULL with "
+           "ENOMEM, nothing lost, growing again once the limit is back", r.stdout + r.stderr)
+
+
+INITIAL_ARENA = 8 << 20   # libtally.c's INITIAL
 
 
 def knobs():
@@ -132,5 +184,6 @@ def real_programs():
 guarded(basics, "basics")
 guarded(bad_frees, "bad frees")
 guarded(knobs, "knobs")
+guarded(error_paths, "error paths")
 guarded(real_programs, "real programs")
 sys.exit(finish())
