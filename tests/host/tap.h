@@ -7,7 +7,8 @@
  * failure can be replayed.
  *
  * Cases, as the in-kernel KTAP suites have them (src/kernel/ktest.c): a
- * file lists its cases in a table and hands it to tap_run() with a
+ * file lists its cases in a table and hands it to tap_run() (or the
+ * whole of its main to tap_main()) with a
  * `before` hook (kunit's per-case init, ztest's `before`), typically
  * mm_host_init() on the file's arena, so every case starts from a fresh
  * system and none depends on the ones before it. Each case is announced
@@ -211,6 +212,17 @@ static inline int tap_run(const struct tap_case *cases, size_t n, void (*before)
 		}
 	}
 	return bad;
+}
+
+/* A test program's run and finish: "TAP version 13", every case of the
+ * table (tap_run, with before and after), the plan. Returns main's exit
+ * status: 0, or 1 when a check failed. */
+static inline int tap_main(const struct tap_case *cases, size_t n, void (*before)(void),
+			   void (*after)(void))
+{
+	tap_begin();
+	tap_run(cases, n, before, after);
+	return tap_end();
 }
 
 #endif

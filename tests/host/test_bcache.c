@@ -503,14 +503,15 @@ static const struct tap_case cases[] = {
 
 int main(void)
 {
-	tap_begin();
+	int rc;
+
 	arena = aligned_alloc(4096, ARENA);
 	disk = malloc(NBLK * 512);
 	for (unsigned n = 0; n < NBLK; n++)
 		for (unsigned i = 0; i < 512; i++)
 			disk[n * 512 + i] = pattern(n, i);
-	tap_run(TAP_CASES(cases), before, NULL);
+	rc = tap_main(TAP_CASES(cases), before, NULL);
 	free(disk);
 	free(arena);
-	return tap_end();
+	return rc;
 }

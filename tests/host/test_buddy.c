@@ -698,15 +698,24 @@ static void test_fallback_and_watermarks(void)
 
 /* GFP_USER (mm/gfp.h): a user process's frames stop at each zone's high
  * watermark, so the kernel's ordinary requests still find min..high and
- * its reserve requests 0..min, however much user processes took. */
-static void test_user_watermark(void)
+ * its reserve requests 0..min, however much user processes took. Through
+ * either path: the zones (this CPU's page lists bypassed) or the lists,
+ * whose refill for a user request stops at high too, so they cannot lend
+ * a user what the zones keep for the kernel (they are empty at the end). */
+#define USER_VIA_ZONES 0
+#define USER_VIA_LISTS 1
+
+static void test_user_watermark(intptr_t path)
 {
 	static struct page *v[20000], *k[2000];
 	long n, nk, counts[NR_ZONES] = { 0 }, kcounts[NR_ZONES] = { 0 };
 	bool stops = true, kstops = true;
+	struct buddy_pcp_stats lists;
 	struct page *r;
 
 	init(layout_b());
+	if (path == USER_VIA_ZONES)
+		buddy_pcp_bypass(true);
 	n = grab_all(GFP_USER, v, 20000);
 	for (long i = 0; i < n; i++)
 		counts[v[i]->zone]++;
@@ -716,7 +725,10 @@ static void test_user_watermark(void)
 		stops &= counts[z] == (long)(zn->present_pages - zn->wmark_high) &&
 			 zn->free_pages == zn->wmark_high;
 	}
-	tap_ok(stops, "GFP_USER: every zone taken down to its high watermark, no further");
+	buddy_pcp_get(BUDDY_PCP_ALL, &lists);
+	tap_ok(stops && lists.total_pages == 0 && (lists.allocs > 0) == (path == USER_VIA_LISTS),
+	       "GFP_USER: every zone taken down to its high watermark, no further, the lists "
+	       "empty (and used only on their path)");
 	tap_ok(alloc_pages(GFP_USER, 0) == NULL && alloc_pages(GFP_USER | GFP_RESERVE, 0) == NULL &&
 	       alloc_pages(GFP_USER | GFP_DMA, 0) == NULL,
 	       "GFP_USER refused at high, GFP_RESERVE or not, DMA or not");
@@ -735,6 +747,8 @@ static void test_user_watermark(void)
 	free_pages(r, 0);
 	tap_ok(free_all(k, nk, 0) == 0 && free_all(v, n, 0) == 0 &&
 	       buddy_free_pages() == present_total() && buddy_check() == 0, "freed, allocator consistent");
+	if (path == USER_VIA_ZONES)
+		buddy_pcp_bypass(false);
 }
 
 static void test_dma_only(void)
@@ -1025,7 +1039,8 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_bad_frees),
 	TAP_CASE(test_corruption_detected),
 	TAP_CASE(test_fallback_and_watermarks),
-	TAP_CASE(test_user_watermark),
+	TAP_CASE_ARG(test_user_watermark, USER_VIA_ZONES),
+	TAP_CASE_ARG(test_user_watermark, USER_VIA_LISTS),
 	TAP_CASE(test_dma_only),
 	TAP_CASE(test_exhaust_zone_then_free),
 	TAP_CASE_AS("check_never_reserved(A)", never_reserved_row, 0),
@@ -1039,7 +1054,5 @@ static const struct tap_case cases[] = {
 
 int main(void)
 {
-	tap_begin();
-	tap_run(TAP_CASES(cases), before, NULL);
-	return tap_end();
+	return tap_main(TAP_CASES(cases), before, NULL);
 }

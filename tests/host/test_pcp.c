@@ -10,7 +10,8 @@
  * served in the zone path's order, a transaction and fault injection
  * bypass the lists, the figures count what the lists hold exactly, and
  * buddy_check finds a page list that was tampered with. Host threads play
- * the CPUs. */
+ * the CPUs. GFP_USER through the lists (a refill stops at the zone's high
+ * watermark) is test_buddy's test_user_watermark(USER_VIA_LISTS). */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -364,35 +365,6 @@ static void test_zone_order(void)
 	tap_ok(buddy_check() == 0, "all back, check clean");
 }
 
-/* GFP_USER through the lists: a refill for a user request stops at the
- * zone's high watermark too (mm/gfp.h), so the lists cannot lend a user
- * what the zones keep for the kernel. */
-static void test_user_stops_at_high(void)
-{
-	unsigned long n = 0, k = 0;
-	struct page *pg;
-
-	kmalloc_shrink();
-	while (n < MAXV && (v[n] = alloc_pages(GFP_USER, 0)) != NULL)
-		n++;
-	tap_ok(normal()->free_pages == normal()->wmark_high &&
-	       zone_get(ZONE_DMA)->free_pages == zone_get(ZONE_DMA)->wmark_high &&
-	       cpu_lists(BUDDY_PCP_ALL).total_pages == 0,
-	       "GFP_USER pages: Normal and DMA down to their high watermarks, the lists empty");
-	while (n + k < MAXV && (v[n + k] = alloc_pages(0, 0)) != NULL)
-		k++;
-	tap_ok(k == normal()->wmark_high - normal()->wmark_min +
-		    zone_get(ZONE_DMA)->wmark_high - zone_get(ZONE_DMA)->wmark_min,
-	       "then the kernel's pages: high - min of each zone (%lu)", k);
-	pg = alloc_pages(GFP_RESERVE, 0);
-	tap_ok(pg != NULL, "and GFP_RESERVE one below min");
-	free_pages(pg, 0);
-	n += k;
-	while (n)
-		free_pages(v[--n], 0);
-	tap_ok(buddy_check() == 0, "all back, check clean");
-}
-
 static void test_orders_above_3_use_the_zones(void)
 {
 	struct buddy_pcp_stats s0 = my_lists();
@@ -546,7 +518,6 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_keeper_gives_every_cpu_back),
 	TAP_CASE(test_cross_cpu_free),
 	TAP_CASE(test_zone_order),
-	TAP_CASE(test_user_stops_at_high),
 	TAP_CASE(test_orders_above_3_use_the_zones),
 	TAP_CASE(test_txn_bypasses_the_lists),
 	TAP_CASE(test_faultinj_bypasses_the_lists),
@@ -556,11 +527,12 @@ static const struct tap_case cases[] = {
 
 int main(void)
 {
+	int rc;
+
 	arena = aligned_alloc(4096, ARENA);
 	if (!arena)
 		return 1;
-	tap_begin();
-	tap_run(TAP_CASES(cases), before, NULL);
+	rc = tap_main(TAP_CASES(cases), before, NULL);
 	free(arena);
-	return tap_end();
+	return rc;
 }

@@ -449,11 +449,12 @@ static const struct tap_case cases[] = {
 
 int main(void)
 {
+	int rc;
+
 	arena = aligned_alloc(4096, ARENA);
 	if (!arena)
 		return 1;
-	tap_begin();
-	tap_run(TAP_CASES(cases), before, NULL);
+	rc = tap_main(TAP_CASES(cases), before, NULL);
 	free(arena);
-	return tap_end();
+	return rc;
 }

@@ -221,13 +221,14 @@ static const struct tap_case cases[] = {
 
 int main(void)
 {
+	int rc;
+
 	arena = aligned_alloc(4096, ARENA);
 	if (!arena)
 		return 1;
-	tap_begin();
 	mm_host_clock = still_clock;
-	tap_run(TAP_CASES(cases), NULL, NULL);
+	rc = tap_main(TAP_CASES(cases), NULL, NULL);
 	mm_host_clock = NULL;
 	free(arena);
-	return tap_end();
+	return rc;
 }

@@ -762,9 +762,10 @@ static const struct tap_case cases[] = {
 
 int main(void)
 {
-	tap_begin();
+	int rc;
+
 	arena = aligned_alloc(4096, ARENA);
-	tap_run(TAP_CASES(cases), fresh, NULL);
+	rc = tap_main(TAP_CASES(cases), fresh, NULL);
 	free(arena);
-	return tap_end();
+	return rc;
 }

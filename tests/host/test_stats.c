@@ -506,10 +506,11 @@ static const struct tap_case cases[] = {
 
 int main(void)
 {
+	int rc;
+
 	arena = aligned_alloc(1 << 21, ARENA);
-	tap_begin();
-	tap_run(TAP_CASES(cases), before, NULL);
+	rc = tap_main(TAP_CASES(cases), before, NULL);
 	mm_host_clock = NULL;
 	free(arena);
-	return tap_end();
+	return rc;
 }

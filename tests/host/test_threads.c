@@ -1108,7 +1108,5 @@ static const struct tap_case cases[] = {
 
 int main(void)
 {
-	tap_begin();
-	tap_run(TAP_CASES(cases), before, NULL);
-	return tap_end();
+	return tap_main(TAP_CASES(cases), before, NULL);
 }

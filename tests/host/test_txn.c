@@ -999,13 +999,14 @@ static const struct tap_case cases[] = {
 
 int main(void)
 {
+	int rc;
+
 	arena = aligned_alloc(PAGE_SIZE, ARENA);
 	if (!arena) {
 		printf("Bail out! no arena\n");
 		return 1;
 	}
-	tap_begin();
-	tap_run(TAP_CASES(cases), before, NULL);
+	rc = tap_main(TAP_CASES(cases), before, NULL);
 	free(arena);
-	return tap_end();
+	return rc;
 }

@@ -352,9 +352,10 @@ static const struct tap_case cases[] = {
 
 int main(void)
 {
+	int rc;
+
 	arena = aligned_alloc(1 << 21, ARENA_SIZE);
-	tap_begin();
-	tap_run(TAP_CASES(cases), before, NULL);
+	rc = tap_main(TAP_CASES(cases), before, NULL);
 	free(arena);
-	return tap_end();
+	return rc;
 }

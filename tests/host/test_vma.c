@@ -678,7 +678,5 @@ static const struct tap_case cases[] = {
 
 int main(void)
 {
-	tap_begin();
-	tap_run(TAP_CASES(cases), NULL, NULL);
-	return tap_end();
+	return tap_main(TAP_CASES(cases), NULL, NULL);
 }
