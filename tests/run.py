@@ -6,7 +6,8 @@ script. Every program prints TAP ("ok N - name" / "not ok N - name" at the
 start of a line). A program that exits non-zero without a failing line,
 or that runs past its time limit, counts as one more failure. The last line
 printed is the summary "N passed, N failed"; the exit status is 1 when
-anything failed.
+anything failed. A program past its time limit gets SIGTERM (a QEMU test
+kills its QEMU then: tests/qemu/tally.py), SIGKILL 10 s later.
 """
 import os
 import re
@@ -21,13 +22,19 @@ RESULT = re.compile(r"^(not )?ok \d+")
 def run_one(path):
     cmd = [sys.executable, path] if path.endswith(".py") else [path]
     start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            errors="replace")
     try:
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              timeout=TIME_LIMIT, text=True, errors="replace")
-        out, code = proc.stdout, proc.returncode
-    except subprocess.TimeoutExpired as e:
-        out = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
-        out += f"\n# timed out after {TIME_LIMIT} s\n"
+        out, _ = proc.communicate(timeout=TIME_LIMIT)
+        code = proc.returncode
+    except subprocess.TimeoutExpired:
+        proc.terminate()   # its own clean-up runs (a QEMU test kills its QEMU)
+        try:
+            out, _ = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+        out = (out or "") + f"\n# timed out after {TIME_LIMIT} s\n"
         code = -1
     passed = failed = 0
     for line in out.splitlines():

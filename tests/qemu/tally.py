@@ -7,9 +7,21 @@ terminal (QEMU takes no write lock on it). Every wait has a time limit: a hung k
 fails the test instead of hanging it. Output is read through a pipe; input
 is typed one command at a time after the prompt appears.
 
+No QEMU outlives its test, however the test ends: `with Tally(...)` kills
+it when the block is left (a return, an exception, Ctrl-C's
+KeyboardInterrupt); an atexit hook kills any still running when Python
+exits; SIGTERM and SIGHUP (a runner's time limit, a closed terminal) kill
+them before Python dies of the signal; and QEMU is started with the
+kernel's parent-death signal (prctl PR_SET_PDEATHSIG, SIGKILL), so even a
+test killed outright (SIGKILL) takes its QEMU along. (With argv, the
+parent-death signal reaches the program started -- make -- not what it
+starts; the other paths kill the whole group.)
+
 Tests use TAP helpers from this module: ok(cond, name) prints one TAP line;
 finish() prints the plan and returns the exit status.
 """
+import atexit
+import ctypes
 import os
 import select
 import signal
@@ -24,6 +36,37 @@ PROMPT = "tally> "
 
 class Timeout(Exception):
     pass
+
+
+_live = set()   # the Tally instances whose QEMU may still run
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent):
+    """In the child, before exec: SIGKILL when the parent (this test)
+    dies; gone already (it died before this ran) -- exit now."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _kill_all():
+    for t in list(_live):
+        t.kill()
+
+
+def _on_signal(sig, frame):
+    """SIGTERM, SIGHUP: every QEMU killed, then die of the signal as before."""
+    _kill_all()
+    signal.signal(sig, signal.SIG_DFL)
+    os.kill(os.getpid(), sig)
+
+
+atexit.register(_kill_all)
+for _sig in (signal.SIGTERM, signal.SIGHUP):
+    if signal.getsignal(_sig) == signal.SIG_DFL:
+        signal.signal(_sig, _on_signal)
 
 
 def drive_args(path, index=0, device_opts=""):
@@ -48,8 +91,11 @@ class Tally:
         self.argv = argv or cmd
         # A group of its own: kill() ends QEMU even when argv started it
         # through another program (make).
+        parent = os.getpid()
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, env=env, start_new_session=True)
+                                     stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                                     preexec_fn=lambda: _die_with_parent(parent))
+        _live.add(self)
         self.buf = b""
         self.log = b""
         self.boot_timeout = boot_timeout
@@ -122,6 +168,7 @@ class Tally:
         return code, rest
 
     def kill(self):
+        _live.discard(self)
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
