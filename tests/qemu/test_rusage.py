@@ -6,7 +6,9 @@ child's own getrusage; against a `touch 0` child's within one page of
 initial stack, by the parent's wait4), RUSAGE_CHILDREN growing by what
 wait4 reported, a grandchild's usage coming with its parent's, CPU time
 after burning (at least what was burned, no more than the wall time,
-agreeing with times(2)), RUSAGE_THREAD as RUSAGE_SELF, and the refusals
+agreeing with times(2); with N harts a process moved at each slice can
+be charged a tick by each in one tick's time, so the bound is N times
+(the wall time plus a tick)), RUSAGE_THREAD as RUSAGE_SELF, and the refusals
 (-EINVAL for a bad who, -EFAULT with nothing written for a NULL, kernel,
 read-only or half-mapped buffer, wait4 leaving the child unreaped). Run
 on one hart and on two (children then run and are charged ticks on the
@@ -25,7 +27,7 @@ PAGES = 1024
 def rusage(smp):
     with Tally(drive=IMG, smp=smp) as t:
         t.boot()
-        out = t.cmd("run /bin/rusagetest", timeout=120)
+        out = t.cmd(f"run /bin/rusagetest {smp}", timeout=120)
         ok(out.rstrip().endswith("result: PASS") and "FAIL" not in out,
            f"-smp {smp}: rusagetest passes", out)
         m = re.search(rf"^rusagetest: touch 0: minflt=(\d+) maxrss=(\d+); touch {PAGES}: "
