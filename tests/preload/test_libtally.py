@@ -109,6 +109,7 @@ def bad_frees():
 # every reservation is refused, whatever the machine.
 NO_ROOM = 32 << 20
 SETUP_LINE = "libtally: cannot set the allocator up (-12): every allocation fails\n"
+INITIAL_ARENA = 8 << 20   # libtally.c's INITIAL: the arena grew past it
 
 
 def error_paths():
@@ -138,9 +139,6 @@ def error_paths():
            s.get("failures") == "1 (injected 0)" and int(s.get("arena_bytes", 0)) > INITIAL_ARENA,
            f"{mode}: the arena's growth refused (mprotect under RLIMIT_DATA): one NULL with "
            "ENOMEM, nothing lost, growing again once the limit is back", r.stdout + r.stderr)
-
-
-INITIAL_ARENA = 8 << 20   # libtally.c's INITIAL
 
 
 def knobs():
