@@ -3,12 +3,15 @@
  * What every subsystem calls. Three modes, switchable at any time with
  * allocations live:
  *   MM_MODE_SIMPLE   every request from the SimpleHeap (mm/heap.h);
- *   MM_MODE_TWOTIER  <= 4096 bytes from the kmalloc-N slab caches
- *                    (8 16 32 64 96 128 192 256 512 1024 2048 4096),
- *                    larger straight from the buddy allocator (smallest
- *                    order that fits, owner PAGE_OWNER_LARGE; a few freed
- *                    blocks of 8..32 KiB are kept for reuse, owner
- *                    PAGE_OWNER_KEPT, until memory runs short);
+ *   MM_MODE_TWOTIER  sizes up to the largest size class from the
+ *                    kmalloc-N slab caches (the kernel's table: 8 16 32
+ *                    64 96 128 192 256 512 1024 2048 4096; a C library's
+ *                    malloc picks a finer one up to 32 KiB,
+ *                    kmalloc_use_classes), larger straight from the buddy
+ *                    allocator (smallest order that fits, owner
+ *                    PAGE_OWNER_LARGE; a few freed blocks of 8..32 KiB are
+ *                    kept for reuse, owner PAGE_OWNER_KEPT, until memory
+ *                    runs short);
  *   MM_MODE_HYBRID   TwoTier first, the heap when TwoTier fails (default).
  * Zone-constrained requests (GFP_DMA, GFP_DMA32) go to the buddy
  * allocator in every mode, as whole pages: slabs and heap runs are shared
@@ -32,8 +35,19 @@ enum mm_mode { MM_MODE_SIMPLE, MM_MODE_TWOTIER, MM_MODE_HYBRID, MM_MODE_NR };
 enum kmalloc_backend { KM_BACKEND_SLAB, KM_BACKEND_LARGE, KM_BACKEND_HEAP,
 		       KM_BACKEND_NR };
 
-#define KMALLOC_NR_CLASSES     12
-#define KMALLOC_MAX_CACHE_SIZE 4096
+/* Size-class tables (kmalloc.c states them and their sources), chosen
+ * for the next kmalloc_init by kmalloc_use_classes:
+ *   KMALLOC_CLASSES_LINUX  Linux's kmalloc caches, 8 bytes to 4 KiB (12);
+ *                          the default, the kernel's.
+ *   KMALLOC_CLASSES_FINE   four classes per doubling from 128 bytes to
+ *                          32 KiB, 16-byte steps below (40): a request over
+ *                          64 bytes is granted less than 1.25 times its
+ *                          size, as jemalloc and mimalloc grant; every
+ *                          class a multiple of 16 (libtally, user malloc). */
+enum kmalloc_classes { KMALLOC_CLASSES_LINUX, KMALLOC_CLASSES_FINE };
+
+#define KMALLOC_NR_CLASSES     40      /* the most classes of any table */
+#define KMALLOC_MAX_CACHE_SIZE 32768   /* the largest class of any table */
 #define KMALLOC_MAX_ALIGN      4096
 #define KMALLOC_MIN_ALIGN      8    /* what align 0 means */
 /* Kept blocks: freed large blocks of order 1..KEPT_ORDERS (8..32 KiB)
@@ -70,10 +84,23 @@ struct kmalloc_stats {
 /* Reset the whole object layer and the services under it (slab caches,
  * heap, fault injection, debug switches, leak tracking, stats, mode =
  * Hybrid), register their keepers again (page_alloc_init emptied the
- * reclaim registry) and create the kmalloc caches. Call after
- * page_alloc_init(); the host may call both again for a fresh arena.
+ * reclaim registry) and create the kmalloc caches of the table
+ * kmalloc_use_classes chose last. Call after page_alloc_init(); the host
+ * may call both again for a fresh arena.
  * Returns 0; -ENOMEM when the caches cannot be created. */
 int kmalloc_init(void);
+
+/* The size-class table (a KMALLOC_CLASSES_*) the next kmalloc_init builds
+ * on; the one in use does not change before it (blocks are live in it).
+ * Returns 0; -EINVAL for an unknown table. */
+int kmalloc_use_classes(int profile);
+
+/* The table in use (a KMALLOC_CLASSES_*), its number of classes (cache
+ * indexes of kmalloc_cache: 0 .. kmalloc_nr_classes() - 1) and its
+ * largest class's size in bytes (larger requests are large blocks). */
+int kmalloc_classes(void);
+unsigned kmalloc_nr_classes(void);
+size_t kmalloc_max_cache_size(void);
 
 /* The fallible core. Returns 0 and *out = a block of >= size bytes aligned
  * to align (0 = KMALLOC_MIN_ALIGN); GFP_ZERO zeroes it. Errors (*out =
@@ -176,7 +203,8 @@ void kmalloc_get_stats(struct kmalloc_stats *out);
  * check compares before and after. */
 uint64_t kmalloc_bytes_in_use(void);
 
-/* kmalloc-N cache for class index i (0..KMALLOC_NR_CLASSES-1), else NULL. */
+/* kmalloc-N cache for class index i (0 .. kmalloc_nr_classes() - 1, by
+ * size), else NULL. */
 struct kmem_cache *kmalloc_cache(unsigned i);
 
 #endif

@@ -96,8 +96,11 @@
 
 #define SLAB_MAX_SIZE   (1UL << 20)
 #define SLAB_PREF_ORDER 3 /* largest order tried to cut waste below 1/8 */
+#define SLAB_PREF_OBJS  8 /* ... unless a slab of it has room for fewer strides, */
+#define SLAB_BIG_ORDER  6 /* then up to this one (256 KiB: kmalloc-32768's) */
 
 struct kmem_cache slab_caches[SLAB_MAX_CACHES];
+static int slab_caches_used;   /* slots made since slab_init: the rest are zero */
 
 static unsigned long mag_drain(struct kmem_cache *c);
 static unsigned long caches_drain(struct kmem_cache *c);
@@ -145,8 +148,15 @@ static unsigned layout_fit(size_t bytes, size_t stride, size_t align)
 }
 
 /* Smallest order wasting at most 1/8; failing that, the least wasteful
- * order up to SLAB_PREF_ORDER; objects too big for that get the first
- * order that holds one. */
+ * order up to SLAB_PREF_ORDER, or up to the first order with room for
+ * SLAB_PREF_OBJS strides when that is larger (at most SLAB_BIG_ORDER);
+ * objects too big for any get the first order that holds one. The second bound is for objects of a
+ * page or more (kmalloc's fine classes, up to 32 KiB): the header and
+ * maps before slot 0 cost a power of two's slab one object, which in a
+ * slab of 8 strides is at most 1/8 (kmalloc-8192 on order 4, 7 objects;
+ * kmalloc-32768 on order 6) where order 3 would waste up to a half --
+ * SLUB, its metadata in struct slab, fits 4 of kmalloc-8k on order 3. In
+ * a process (libtally) a slab's untouched tail is never resident. */
 static void layout_order(struct slab_layout *l, size_t align)
 {
 	unsigned o, n, best = MAX_ORDER + 1;
@@ -167,7 +177,8 @@ static void layout_order(struct slab_layout *l, size_t align)
 			best = o;
 			best_waste = waste;
 		}
-		if (o >= SLAB_PREF_ORDER)
+		if (o >= SLAB_PREF_ORDER &&
+		    (bytes >= SLAB_PREF_OBJS * l->stride || o >= SLAB_BIG_ORDER))
 			break;
 	}
 	l->order = best;
@@ -456,7 +467,10 @@ static unsigned long cache_active_slabs(const struct kmem_cache *c, unsigned lon
 
 void slab_init(void)
 {
-	memset(slab_caches, 0, sizeof(slab_caches));
+	/* the slots never made are zero still: left untouched (pages a
+	 * process never writes it never has resident) */
+	memset(slab_caches, 0, (size_t)slab_caches_used * sizeof(slab_caches[0]));
+	slab_caches_used = 0;
 	mag_pool_reset();
 	keep_empty = 0;
 	api_wrong_frees = 0;
@@ -471,8 +485,11 @@ static struct kmem_cache *cache_make(const char *name, size_t size, size_t align
 	struct kmem_cache *c = NULL;
 
 	for (int i = 0; i < SLAB_MAX_CACHES && !c; i++)
-		if (!slab_caches[i].live)
+		if (!slab_caches[i].live) {
 			c = &slab_caches[i];
+			if (i >= slab_caches_used)
+				slab_caches_used = i + 1;
+		}
 	if (!c)
 		return NULL;
 	memset(c, 0, sizeof(*c));
@@ -973,8 +990,14 @@ struct kmem_cache *slab_obj_cache(const void *obj)
 
 /* The pool: SLAB_MAGS_PER_CACHE magazines for each of up to SLAB_MAG_CACHES
  * caches; mag_pool_owner[k] is the cache set k belongs to. Every magazine
- * of a set is in exactly one place: a CPU's loaded or previous slot, or
- * the depot's full or empty list. */
+ * of a set is in exactly one place: a CPU's loaded or previous slot, the
+ * depot's full or empty list, or not handed out yet. A set is handed out
+ * as it is needed: CPU cpu's two (entries 2 cpu and 2 cpu + 1) on its
+ * first refill or free that needs them, the depot's (from entry
+ * c->mag_fresh on) when its empty list is empty -- so a cache no CPU
+ * uses, and the magazines of CPUs that never use one, stay untouched
+ * (memory never written: a process's pages it never has resident,
+ * libtally's fixed cost; the host has 64 CPU slots a set). */
 static struct slab_mag mag_pool[SLAB_MAG_CACHES][SLAB_MAGS_PER_CACHE];
 static struct kmem_cache *mag_pool_owner[SLAB_MAG_CACHES];
 
@@ -983,8 +1006,8 @@ static void mag_pool_reset(void)
 	memset(mag_pool_owner, 0, sizeof(mag_pool_owner));
 }
 
-/* Give c a set of magazines, if one is left: each CPU an empty loaded and
- * previous one, the rest to the depot. */
+/* Give c a set of magazines, if one is left (none yet handed out: see
+ * above); c's CPUs' slots stay NULL until each needs its own. */
 static void mag_attach(struct kmem_cache *c)
 {
 	struct slab_mag *set = NULL;
@@ -996,23 +1019,41 @@ static void mag_attach(struct kmem_cache *c)
 	if (!set)
 		return;
 	mag_pool_owner[k - 1] = c;
-	for (unsigned j = 0; j < SLAB_MAGS_PER_CACHE; j++) {
-		set[j].n = 0;
-		set[j].cap = SLAB_MAG_BYTES / c->objsize;
-		if (set[j].cap > SLAB_MAG_SIZE)
-			set[j].cap = SLAB_MAG_SIZE;
-		if (set[j].cap < 2)
-			set[j].cap = 2;
-	}
-	for (unsigned cpu = 0; cpu < MM_MAX_CPUS; cpu++) {
-		c->cpu[cpu].loaded = &set[2 * cpu];
-		c->cpu[cpu].prev = &set[2 * cpu + 1];
-	}
-	for (unsigned j = 2 * MM_MAX_CPUS; j < SLAB_MAGS_PER_CACHE; j++) {
-		set[j].next = c->depot_empty;
-		c->depot_empty = &set[j];
-	}
+	c->mag_set = set;
+	c->mag_fresh = 2 * MM_MAX_CPUS;
+	c->mag_cap = SLAB_MAG_BYTES / c->objsize;
+	if (c->mag_cap > SLAB_MAG_SIZE)
+		c->mag_cap = SLAB_MAG_SIZE;
+	if (c->mag_cap < 2)
+		c->mag_cap = 2;
 	c->mags = true;
+}
+
+/* Entry j of c's set, empty, handed out now (c->lock held). */
+static struct slab_mag *mag_fresh(struct kmem_cache *c, unsigned long j)
+{
+	struct slab_mag *m = &c->mag_set[j];
+
+	m->n = 0;
+	m->cap = c->mag_cap;
+	m->next = NULL;
+	return m;
+}
+
+/* The calling CPU's two magazines of c, handed out on its first need of
+ * them (c->lock held, outside its gate: its fast paths are not running
+ * and others touch its slots only holding c->lock). false: c has none. */
+static bool mag_cpu_ready(struct kmem_cache *c, unsigned cpu)
+{
+	struct slab_cpu *pc = &c->cpu[cpu];
+
+	if (!c->mags)
+		return false;
+	if (!pc->loaded) {
+		pc->loaded = mag_fresh(c, 2ul * cpu);
+		pc->prev = mag_fresh(c, 2ul * cpu + 1);
+	}
+	return true;
 }
 
 /* slab_internal.h. Lighter than slab_of(): c is known live, so the
@@ -1187,7 +1228,7 @@ bool slab_mag_refill(struct kmem_cache *c, unsigned cpu, bool plenty, gfp_t gfp,
 	struct page *pg;
 	unsigned long want;
 
-	if (__atomic_load_n(&mm_slow_paths, __ATOMIC_RELAXED) || !c->mags)
+	if (__atomic_load_n(&mm_slow_paths, __ATOMIC_RELAXED) || !mag_cpu_ready(c, cpu))
 		return false;
 	if (pc->loaded->n || pc->prev->n)
 		return true;
@@ -1218,13 +1259,16 @@ bool slab_mag_make_room(struct kmem_cache *c, unsigned cpu)
 	struct slab_cpu *pc;
 	struct slab_mag *m;
 
-	if (__atomic_load_n(&mm_slow_paths, __ATOMIC_RELAXED) || !c->mags)
+	if (__atomic_load_n(&mm_slow_paths, __ATOMIC_RELAXED) || !mag_cpu_ready(c, cpu))
 		return false;
 	pc = &c->cpu[cpu];
 	if (pc->loaded->n < pc->loaded->cap || !pc->prev->n)
 		return true;
-	m = c->depot_empty;   /* never none: see SLAB_MAGS_PER_CACHE */
-	c->depot_empty = m->next;
+	/* never none, counting those not handed out: see SLAB_MAGS_PER_CACHE */
+	if ((m = c->depot_empty) != NULL)
+		c->depot_empty = m->next;
+	else
+		m = mag_fresh(c, c->mag_fresh++);
 	depot_put_full(c, pc->prev);   /* Bonwick: a full one for an empty one */
 	pc->prev = pc->loaded;
 	pc->loaded = m;
@@ -1239,6 +1283,8 @@ void slab_for_each_mag(struct kmem_cache *c,
 	if (!c->mags)
 		return;
 	for (unsigned cpu = 0; cpu < MM_MAX_CPUS; cpu++) {
+		if (!c->cpu[cpu].loaded)
+			continue;   /* none handed out to it yet */
 		fn(c, c->cpu[cpu].loaded, arg);
 		fn(c, c->cpu[cpu].prev, arg);
 	}
@@ -1256,6 +1302,8 @@ static unsigned long mag_drain(struct kmem_cache *c)
 	if (!c->mags)
 		return 0;
 	for (unsigned cpu = 0; cpu < MM_MAX_CPUS; cpu++) {
+		if (!c->cpu[cpu].loaded)
+			continue;
 		n += mag_put_back(c, c->cpu[cpu].loaded);
 		n += mag_put_back(c, c->cpu[cpu].prev);
 	}
@@ -1435,7 +1483,7 @@ int kmem_cache_cpu_stats(unsigned cpu, struct kmem_cpu_stats *out)
 		if (!c->live || !c->mags)
 			continue;
 		cs = slab_lock(c);
-		n = pc->loaded->n + pc->prev->n;
+		n = pc->loaded ? pc->loaded->n + pc->prev->n : 0;
 		out->objects += n;
 		out->bytes += (uint64_t)n * c->size;
 		out->allocs += pc->allocs;

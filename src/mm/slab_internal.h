@@ -49,6 +49,10 @@ struct slab_layout {
  * magazine per cache (struct slab_cpu); each cache a depot of full and
  * empty ones. See slab.c, "Magazines". */
 #define SLAB_MAG_SIZE    32
+/* Caches that can have magazines (SLAB_KMALLOC: kmalloc's classes), as
+ * many as the environment's largest kmalloc table (mm_env_lock.h); one
+ * made beyond them has none (its fast paths go to the full path). */
+#define SLAB_MAG_CACHES  MM_MAG_CACHES
 /* A cache's magazines hold cap = SLAB_MAG_BYTES / object size objects,
  * 2 .. SLAB_MAG_SIZE (Bonwick sizes them per cache too): a CPU's two hold
  * at most 8 KiB of any cache but the smallest; a refill from the slabs
@@ -76,7 +80,8 @@ struct slab_mag {
  * cache's lock held. The counters are the fast paths' own: a reader adds
  * every CPU's to the cache's. */
 struct slab_cpu {
-	struct slab_mag *loaded, *prev;   /* NULL: the cache has no magazines */
+	struct slab_mag *loaded, *prev;   /* NULL: none (not a kmalloc cache, or
+					   * this CPU has not needed them yet) */
 	unsigned long allocs, frees;      /* fast path */
 	unsigned long bytes;              /* kmalloc's fast path: bytes asked for */
 } __attribute__((aligned(64)));
@@ -98,6 +103,10 @@ struct kmem_cache {
 	/* the depot (the cache's lock) */
 	struct slab_mag *depot_full, *depot_empty;
 	unsigned long nr_full;
+	/* its magazine set (slab.c, "The pool"): the next of the depot's not
+	 * handed out yet, and every magazine's capacity */
+	struct slab_mag *mag_set;
+	unsigned long mag_fresh, mag_cap;
 	struct slab_cpu cpu[MM_MAX_CPUS];
 };
 

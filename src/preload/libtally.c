@@ -6,7 +6,10 @@
  * of src/mm compiled for the host: kmalloc's fast paths (kmem_try_alloc for
  * alignments over 16), kfree, krealloc, in the mode TALLY_MODE names, in an arena that grows from the system as it
  * fills (mm_host_init_growing: address space reserved, frames hot-added as
- * needed). Blocks over HUGE_MIN (2 MiB) are mapped on their own, as glibc
+ * needed), on kmalloc's fine size classes (mm/kmalloc.h,
+ * KMALLOC_CLASSES_FINE: four a doubling up to 32 KiB, as jemalloc's and
+ * mimalloc's, where the kernel's Linux table would grant a 4.4 KiB block
+ * 8 KiB and a 260-byte one 512). Blocks over HUGE_MIN (2 MiB) are mapped on their own, as glibc
  * maps blocks over its mmap threshold, and unmapped when freed; a table
  * of them (huge_*) says which pointers they are, so nothing is trusted
  * that was not handed out.
@@ -394,6 +397,7 @@ static void set_up(void)
 
 	__atomic_store_n(&tl_setter, pthread_self(), __ATOMIC_RELAXED);
 	configure();
+	kmalloc_use_classes(KMALLOC_CLASSES_FINE);   /* a malloc's classes (a known table: 0) */
 	do {   /* an address-space limit (ulimit -v) may refuse all of RAM */
 		rc = mm_host_init_growing(INITIAL, reserve, 0);
 		reserve /= 2;
@@ -463,8 +467,8 @@ static void *tl_alloc(size_t n, size_t align, gfp_t gfp)
 		return huge_alloc(n, align);   /* fresh mappings are zero: calloc's too */
 	if (align <= ALIGN) {
 		/* kmalloc's own fast path (the CPU's magazines, no lock): every
-		 * class from 16 bytes up is a multiple of 16 and aligned to it,
-		 * as are SimpleHeap's blocks and whole pages */
+		 * fine class is a multiple of 16 and aligned to it, as are
+		 * SimpleHeap's blocks and whole pages */
 		p = kmalloc(n < ALIGN ? ALIGN : n, GFP_KERNEL);
 		if (p && (gfp & GFP_ZERO))
 			memset(p, 0, n);

@@ -1,7 +1,9 @@
 /* malloc.c - the C library's allocation functions in a Tally process:
  * Tally's allocator stack (src/mm compiled for user space, with the
  * environment of include/env/user and mm_env_user.c) over one arena from
- * mmap, in the mode TALLY_MODE names; or picolibc's own malloc, linked in
+ * mmap, in the mode TALLY_MODE names, on kmalloc's fine size classes
+ * (mm/kmalloc.h, KMALLOC_CLASSES_FINE: four a doubling up to 32 KiB, every
+ * block aligned to 16); or picolibc's own malloc, linked in
  * beside it under the names __picolibc_* (mk/user.mk renames its objects),
  * when TALLY_MODE=picolibc. tally/malloc.h states the choices, the
  * defaults and what a bad value does.
@@ -146,6 +148,7 @@ static void um_arena(void)
 
 	while (!a && !um_heap_asked && bytes > UM_HEAP_FLOOR)
 		a = map(bytes /= 2);
+	kmalloc_use_classes(KMALLOC_CLASSES_FINE);   /* a known table: 0 */
 	if (a && mm_host_init(a, bytes) == 0 && mm_set_mode(um_mode) == 0) {
 		um_arena_bytes = bytes;
 		um_state = UM_READY;

@@ -35,6 +35,9 @@
 #include <stdint.h>
 
 #define MM_MAX_CPUS 64
+/* kmalloc caches with magazines (mm/slab.c's pool): every class of the
+ * finest table (libtally's, mm/kmalloc.h) */
+#define MM_MAG_CACHES 40
 
 extern __thread unsigned mm_host_cpu_id;   /* index + 1; 0: none yet */
 

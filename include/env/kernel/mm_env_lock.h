@@ -21,6 +21,9 @@
 #include "kernel/spinlock.h"
 
 #define MM_MAX_CPUS HART_MAX
+/* kmalloc caches with magazines (mm/slab.c's pool): Linux's table, the
+ * kernel's (a finer table's other classes would go without). */
+#define MM_MAG_CACHES 12
 
 extern int mm_lock_smp;
 

@@ -18,6 +18,9 @@
 #include <stdint.h>
 
 #define MM_MAX_CPUS 1
+/* kmalloc caches with magazines (mm/slab.c's pool): every class of the
+ * finest table (user malloc's, mm/kmalloc.h) */
+#define MM_MAG_CACHES 40
 
 static inline unsigned long mm_lock(void)
 {
