@@ -101,8 +101,8 @@ int kmem_init(void)
 	mm_txn_reset();
 	mm_stats_reset();
 	if (!rc)
-		kprintf("kmalloc: mode %s, %d slab size classes, SimpleHeap on demand\n",
-			mm_mode_name(), KMALLOC_NR_CLASSES);
+		kprintf("kmalloc: mode %s, %u slab size classes, SimpleHeap on demand\n",
+			mm_mode_name(), kmalloc_nr_classes());
 	return rc;
 }
 
