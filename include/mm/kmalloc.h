@@ -92,7 +92,9 @@ int kmalloc_init(void);
 
 /* The size-class table (a KMALLOC_CLASSES_*) the next kmalloc_init builds
  * on; the one in use does not change before it (blocks are live in it).
- * Returns 0; -EINVAL for an unknown table. */
+ * Returns 0; -EINVAL for an unknown table, or the fine one where the
+ * environment does not build it (the kernel: mm_env_lock.h,
+ * MM_KMALLOC_FINE). */
 int kmalloc_use_classes(int profile);
 
 /* The table in use (a KMALLOC_CLASSES_*), its number of classes (cache

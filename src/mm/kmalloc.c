@@ -306,7 +306,7 @@ static uint64_t km_requests(void)
 
 int kmalloc_use_classes(int profile)
 {
-	if (profile != KMALLOC_CLASSES_LINUX && profile != KMALLOC_CLASSES_FINE)
+	if (profile != KMALLOC_CLASSES_LINUX && (profile != KMALLOC_CLASSES_FINE || !MM_KMALLOC_FINE))
 		return -EINVAL;
 	__atomic_store_n(&km_profile_next, profile, __ATOMIC_RELAXED);
 	return 0;
@@ -819,8 +819,10 @@ KM_HOT void *kmalloc(size_t size, gfp_t gfp)
 	if (__builtin_expect(gfp != GFP_KERNEL, 0))
 		return km_alloc_slow(size, gfp);
 	if (__builtin_expect(size - 1 >= KM_STEP_MAX, 0)) {
-		/* a class over 4 KiB (the fine table's), else a large block */
-		if (size - 1 >= KMALLOC_MAX_CACHE_SIZE || !(c = km_cache_big[(size - 1) >> KM_BIG_SHIFT]))
+		/* a class over 4 KiB (the fine table's, where the environment
+		 * builds it: mm_env_lock.h), else a large block */
+		if (!MM_KMALLOC_FINE || size - 1 >= KMALLOC_MAX_CACHE_SIZE ||
+		    !(c = km_cache_big[(size - 1) >> KM_BIG_SHIFT]))
 			return size - 1 < KEPT_MAX_SIZE ? km_kept_alloc(size) : km_alloc_slow(size, gfp);
 	} else {
 		c = km_cache_of[(size - 1) / 8];

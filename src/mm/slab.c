@@ -991,13 +991,15 @@ struct kmem_cache *slab_obj_cache(const void *obj)
 /* The pool: SLAB_MAGS_PER_CACHE magazines for each of up to SLAB_MAG_CACHES
  * caches; mag_pool_owner[k] is the cache set k belongs to. Every magazine
  * of a set is in exactly one place: a CPU's loaded or previous slot, the
- * depot's full or empty list, or not handed out yet. A set is handed out
- * as it is needed: CPU cpu's two (entries 2 cpu and 2 cpu + 1) on its
- * first refill or free that needs them, the depot's (from entry
- * c->mag_fresh on) when its empty list is empty -- so a cache no CPU
- * uses, and the magazines of CPUs that never use one, stay untouched
- * (memory never written: a process's pages it never has resident,
- * libtally's fixed cost; the host has 64 CPU slots a set). */
+ * depot's full or empty list, or not handed out yet. In a process
+ * (MM_MAG_LAZY, mm_env_lock.h) a set is handed out as it is needed: CPU
+ * cpu's two (entries 2 cpu and 2 cpu + 1) on its first refill or free
+ * that needs them, the depot's (from entry c->mag_fresh on) when its
+ * empty list is empty -- so a cache no CPU uses, and the magazines of
+ * CPUs that never use one, stay untouched (memory never written: pages
+ * the process never has resident, libtally's fixed cost; the host has 64
+ * CPU slots a set). The kernel hands the whole set out when the cache is
+ * made. */
 static struct slab_mag mag_pool[SLAB_MAG_CACHES][SLAB_MAGS_PER_CACHE];
 static struct kmem_cache *mag_pool_owner[SLAB_MAG_CACHES];
 
@@ -1006,8 +1008,23 @@ static void mag_pool_reset(void)
 	memset(mag_pool_owner, 0, sizeof(mag_pool_owner));
 }
 
-/* Give c a set of magazines, if one is left (none yet handed out: see
- * above); c's CPUs' slots stay NULL until each needs its own. */
+/* Entry j of c's set, empty, handed out now (c->lock held). */
+static struct slab_mag *mag_fresh(struct kmem_cache *c, unsigned long j)
+{
+	struct slab_mag *m = &c->mag_set[j];
+
+	m->n = 0;
+	m->cap = c->mag_cap;
+	m->next = NULL;
+	return m;
+}
+
+static void depot_put_empty(struct kmem_cache *c, struct slab_mag *m);
+
+/* Give c a set of magazines, if one is left; with MM_MAG_LAZY (a
+ * process) none handed out yet (see above): c's CPUs' slots stay NULL
+ * until each needs its own. Without it (the kernel), every CPU its two and
+ * the rest to the depot now. */
 static void mag_attach(struct kmem_cache *c)
 {
 	struct slab_mag *set = NULL;
@@ -1027,29 +1044,26 @@ static void mag_attach(struct kmem_cache *c)
 	if (c->mag_cap < 2)
 		c->mag_cap = 2;
 	c->mags = true;
-}
-
-/* Entry j of c's set, empty, handed out now (c->lock held). */
-static struct slab_mag *mag_fresh(struct kmem_cache *c, unsigned long j)
-{
-	struct slab_mag *m = &c->mag_set[j];
-
-	m->n = 0;
-	m->cap = c->mag_cap;
-	m->next = NULL;
-	return m;
+	if (MM_MAG_LAZY)
+		return;
+	for (unsigned cpu = 0; cpu < MM_MAX_CPUS; cpu++) {
+		c->cpu[cpu].loaded = mag_fresh(c, 2ul * cpu);
+		c->cpu[cpu].prev = mag_fresh(c, 2ul * cpu + 1);
+	}
+	while (c->mag_fresh < SLAB_MAGS_PER_CACHE)
+		depot_put_empty(c, mag_fresh(c, c->mag_fresh++));
 }
 
 /* The calling CPU's two magazines of c, handed out on its first need of
  * them (c->lock held, outside its gate: its fast paths are not running
  * and others touch its slots only holding c->lock). false: c has none. */
-static bool mag_cpu_ready(struct kmem_cache *c, unsigned cpu)
+static inline bool mag_cpu_ready(struct kmem_cache *c, unsigned cpu)
 {
 	struct slab_cpu *pc = &c->cpu[cpu];
 
 	if (!c->mags)
 		return false;
-	if (!pc->loaded) {
+	if (MM_MAG_LAZY && !pc->loaded) {
 		pc->loaded = mag_fresh(c, 2ul * cpu);
 		pc->prev = mag_fresh(c, 2ul * cpu + 1);
 	}
@@ -1265,10 +1279,12 @@ bool slab_mag_make_room(struct kmem_cache *c, unsigned cpu)
 	if (pc->loaded->n < pc->loaded->cap || !pc->prev->n)
 		return true;
 	/* never none, counting those not handed out: see SLAB_MAGS_PER_CACHE */
-	if ((m = c->depot_empty) != NULL)
+	if (!MM_MAG_LAZY || (m = c->depot_empty) != NULL) {
+		m = c->depot_empty;
 		c->depot_empty = m->next;
-	else
+	} else {
 		m = mag_fresh(c, c->mag_fresh++);
+	}
 	depot_put_full(c, pc->prev);   /* Bonwick: a full one for an empty one */
 	pc->prev = pc->loaded;
 	pc->loaded = m;

@@ -35,9 +35,13 @@
 #include <stdint.h>
 
 #define MM_MAX_CPUS 64
-/* kmalloc caches with magazines (mm/slab.c's pool): every class of the
- * finest table (libtally's, mm/kmalloc.h) */
+/* kmalloc's fine size classes are built (mm/kmalloc.h: libtally's), the
+ * magazine pool (mm/slab.c) has room for all 40, and a cache's magazines
+ * are handed out as each CPU slot first needs them: a process never has
+ * the pages of 64 slots' magazines resident unless it writes them. */
+#define MM_KMALLOC_FINE 1
 #define MM_MAG_CACHES 40
+#define MM_MAG_LAZY 1
 
 extern __thread unsigned mm_host_cpu_id;   /* index + 1; 0: none yet */
 

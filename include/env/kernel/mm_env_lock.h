@@ -21,9 +21,14 @@
 #include "kernel/spinlock.h"
 
 #define MM_MAX_CPUS HART_MAX
-/* kmalloc caches with magazines (mm/slab.c's pool): Linux's table, the
- * kernel's (a finer table's other classes would go without). */
+/* The kernel builds Linux's kmalloc table alone (mm/kmalloc.h): its fast
+ * path keeps one compare for a large size, and the magazine pool
+ * (mm/slab.c) has room for its 12 caches. Its magazines are handed out
+ * when a cache is made (its memory is its own, written or not), so its
+ * slow paths need not look whether a hart has its own yet. */
+#define MM_KMALLOC_FINE 0
 #define MM_MAG_CACHES 12
+#define MM_MAG_LAZY 0
 
 extern int mm_lock_smp;
 

@@ -18,9 +18,12 @@
 #include <stdint.h>
 
 #define MM_MAX_CPUS 1
-/* kmalloc caches with magazines (mm/slab.c's pool): every class of the
- * finest table (user malloc's, mm/kmalloc.h) */
+/* kmalloc's fine size classes are built (mm/kmalloc.h: user malloc's),
+ * the magazine pool (mm/slab.c) has room for all 40, and magazines are
+ * handed out on first need (pages a process never writes it never has). */
+#define MM_KMALLOC_FINE 1
 #define MM_MAG_CACHES 40
+#define MM_MAG_LAZY 1
 
 static inline unsigned long mm_lock(void)
 {
