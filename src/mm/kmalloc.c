@@ -109,13 +109,25 @@ _Static_assert(sizeof(km_classes_linux) / sizeof(km_classes_linux[0]) <= KMALLOC
 	       sizeof(km_classes_fine) / sizeof(km_classes_fine[0]) <= KMALLOC_NR_CLASSES,
 	       "KMALLOC_NR_CLASSES bounds every table");
 
+#define KM_NR_LINUX (sizeof(km_classes_linux) / sizeof(km_classes_linux[0]))
+#define KM_NR_FINE  (sizeof(km_classes_fine) / sizeof(km_classes_fine[0]))
+
 /* The table kmalloc_init builds on (kmalloc_use_classes), and the one in
- * use since then: km_classes[0 .. km_nr_classes). */
+ * use since then: km_classes[0 .. km_nr_classes), the largest class's
+ * size km_max_class. Where the environment builds Linux's table alone
+ * (MM_KMALLOC_FINE 0: the kernel) they are constants, so its full path
+ * reads no table pointer or count. */
 static int km_profile_next = KMALLOC_CLASSES_LINUX;
 static int km_profile = KMALLOC_CLASSES_LINUX;
+#if MM_KMALLOC_FINE
 static const struct km_class_def *km_classes = km_classes_linux;
-static unsigned km_nr_classes = sizeof(km_classes_linux) / sizeof(km_classes_linux[0]);
-static size_t km_max_class = 4096;   /* the largest class's size */
+static unsigned km_nr_classes = KM_NR_LINUX;
+static size_t km_max_class = 4096;
+#else
+#define km_classes    km_classes_linux
+#define km_nr_classes ((unsigned)KM_NR_LINUX)
+#define km_max_class  ((size_t)4096)
+#endif
 
 static const char *const mode_names[MM_MODE_NR] = {
 	"simple", "twotier", "hybrid"
@@ -157,11 +169,10 @@ static struct kmem_cache *km_cache_big[KMALLOC_MAX_CACHE_SIZE >> KM_BIG_SHIFT];
 
 _Static_assert(KMALLOC_NR_CLASSES < KM_NO_CLASS, "class indexes fit a byte");
 
-/* The smallest class of size bytes or more, or KM_NO_CLASS. */
-static unsigned km_first_fit(size_t size)
+/* The smallest class of size bytes or more, at or after class ci (sizes
+ * asked in increasing order: one sweep over the table), or KM_NO_CLASS. */
+static unsigned km_next_fit(size_t size, unsigned ci)
 {
-	unsigned ci = 0;
-
 	while (ci < km_nr_classes && km_classes[ci].size < size)
 		ci++;
 	return ci < km_nr_classes ? ci : KM_NO_CLASS;
@@ -169,22 +180,22 @@ static unsigned km_first_fit(size_t size)
 
 static void km_class_table(void)
 {
-	unsigned ci;
+	unsigned ci = 0;
 
 	for (unsigned i = 0; i <= KM_STEP_MAX / 8; i++) {
-		km_class_of[i] = (uint8_t)km_first_fit(i * 8);
+		ci = km_next_fit(i * 8, ci);   /* every table reaches 4 KiB */
+		km_class_of[i] = (uint8_t)ci;
 		if (i)
-			km_cache_of[i - 1] = km_caches[km_class_of[i]];
+			km_cache_of[i - 1] = km_caches[ci];
 	}
 	for (unsigned i = 0; i < KMALLOC_MAX_CACHE_SIZE >> KM_BIG_SHIFT; i++) {
-		ci = km_first_fit(((size_t)i << KM_BIG_SHIFT) + 1);
-		if ((((size_t)i + 1) << KM_BIG_SHIFT) <= KM_STEP_MAX || ci == KM_NO_CLASS) {
-			km_class_big[i] = KM_NO_CLASS;
-			km_cache_big[i] = NULL;
-		} else {
-			km_class_big[i] = (uint8_t)ci;
-			km_cache_big[i] = km_caches[ci];
-		}
+		unsigned big = ((size_t)i + 1) << KM_BIG_SHIFT <= KM_STEP_MAX ? KM_NO_CLASS :
+			       km_next_fit(((size_t)i << KM_BIG_SHIFT) + 1, ci);
+
+		km_class_big[i] = (uint8_t)big;
+		km_cache_big[i] = big == KM_NO_CLASS ? NULL : km_caches[big];
+		if (big != KM_NO_CLASS)
+			ci = big;
 	}
 }
 
@@ -332,14 +343,16 @@ size_t kmalloc_max_cache_size(void)
 static void km_pick_classes(void)
 {
 	km_profile = __atomic_load_n(&km_profile_next, __ATOMIC_RELAXED);
+#if MM_KMALLOC_FINE
 	if (km_profile == KMALLOC_CLASSES_FINE) {
 		km_classes = km_classes_fine;
-		km_nr_classes = sizeof(km_classes_fine) / sizeof(km_classes_fine[0]);
+		km_nr_classes = KM_NR_FINE;
 	} else {
 		km_classes = km_classes_linux;
-		km_nr_classes = sizeof(km_classes_linux) / sizeof(km_classes_linux[0]);
+		km_nr_classes = KM_NR_LINUX;
 	}
 	km_max_class = km_classes[km_nr_classes - 1].size;
+#endif
 	memset(km_caches, 0, sizeof(km_caches));
 }
 
