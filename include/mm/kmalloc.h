@@ -9,9 +9,10 @@
  *                    malloc picks a finer one up to 32 KiB,
  *                    kmalloc_use_classes), larger straight from the buddy
  *                    allocator (smallest order that fits, owner
- *                    PAGE_OWNER_LARGE; a few freed blocks of 8..32 KiB are
- *                    kept for reuse, owner PAGE_OWNER_KEPT, until memory
- *                    runs short);
+ *                    PAGE_OWNER_LARGE; under Linux's table a few freed
+ *                    blocks of 8..32 KiB are kept for reuse, owner
+ *                    PAGE_OWNER_KEPT, until memory runs short -- under the
+ *                    fine one those sizes are classes);
  *   MM_MODE_HYBRID   TwoTier first, the heap when TwoTier fails (default).
  * Zone-constrained requests (GFP_DMA, GFP_DMA32) go to the buddy
  * allocator in every mode, as whole pages: slabs and heap runs are shared

@@ -16,7 +16,8 @@
  * Fast paths: kmalloc() and kfree() handle the common size-class case
  * inline through the calling CPU's magazines, inside its gate and without
  * the mm lock (slab_internal.h, mm/mm_env.h), large blocks of 8..32 KiB
- * through a small cache of freed blocks under the mm lock (below), and
+ * through a small cache of freed blocks under the mm lock (below; under
+ * Linux's table: the fine table's classes reach 32 KiB), and
  * hand everything else to the full path here, under the mm lock. In
  * SimpleHeap mode with nothing else in mm_slow_paths, a request the heap's
  * runs can serve, and the free of a heap block, take the heap's own lock
@@ -815,7 +816,8 @@ static KM_TAIL void *km_alloc_refill(struct kmem_cache *c, size_t size)
 
 /* The common cases: GFP_KERNEL, TwoTier or Hybrid, nothing in
  * mm_slow_paths; a size class goes to the calling CPU's magazines inside
- * its gate -- no shared lock -- a large size to the kept blocks. A miss
+ * its gate -- no shared lock -- a large size to the kept blocks (a class
+ * over 4 KiB, the fine table's, is found on the large size's branch). A miss
  * refills the magazines under the mm lock; anything else takes the full
  * path. The gate is closed to this path while mm_slow_paths has a reason
  * set (slowpath.c), so its one load decides both; the CPU's share of the
@@ -1036,12 +1038,15 @@ static bool km_free_cached(const void *p, unsigned cpu)
 }
 
 /* A whole large block for the kept blocks (mm lock held, mm_slow_paths
- * clear); false when the full path must take it. */
+ * clear); false when the full path must take it -- always under a table
+ * whose classes reach the kept sizes (the fine one: kmalloc takes no kept
+ * block there, and a zone-bound request's block would sit kept). */
 static bool km_free_kept(const void *p)
 {
 	struct page *pg = virt_to_page(p);
 
-	return pg && !mm_slow_paths && pg->owner == PAGE_OWNER_LARGE &&
+	return pg && !mm_slow_paths && km_max_class < KEPT_MAX_SIZE &&
+	       pg->owner == PAGE_OWNER_LARGE &&
 	       ((uintptr_t)p & (PAGE_SIZE - 1)) == 0 && km_kept_put(pg);
 }
 

@@ -379,6 +379,29 @@ static void test_lazy_magazines(void)
 	tap_ok(kmalloc_check() == 0 && at_baseline(), "sound, back at the baseline");
 }
 
+/* Kept blocks under the fine table: kmalloc takes none (8..32 KiB are
+ * classes), so kfree keeps none either -- a zone-bound request's 8 KiB
+ * block goes straight back to the buddy allocator -- where under Linux's
+ * table the same block is kept. */
+static void test_kept_moot(void)
+{
+	struct kmalloc_stats st;
+	void *p = kmalloc(8192, GFP_DMA32);
+
+	tap_ok(p && owner_of(p) == PAGE_OWNER_LARGE, "fine: an 8 KiB GFP_DMA32 request is a large block");
+	kfree(p);
+	kmalloc_get_stats(&st);
+	tap_ok(st.kept_blocks == 0 && st.backend[KM_BACKEND_LARGE].frees == 1,
+	       "fine: freed, not kept (%lu kept)", st.kept_blocks);
+	tap_ok(kmalloc_check() == 0 && at_baseline(), "fine: sound, back at the baseline");
+	fresh(KMALLOC_CLASSES_LINUX);
+	p = kmalloc(8192, GFP_DMA32);
+	kfree(p);
+	kmalloc_get_stats(&st);
+	tap_ok(p && st.kept_blocks == 1, "linux: the same block kept (%lu)", st.kept_blocks);
+	tap_ok(kmalloc_check() == 0 && at_baseline(), "linux: sound, back at the baseline");
+}
+
 /* A random run over the fine classes and beyond (1 B .. 40 KiB, weighted
  * to small), blocks filled and checked, the mode switched at random with
  * blocks live, krealloc mixed in; the integrity check clean along the way
@@ -443,6 +466,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_krealloc),
 	TAP_CASE(test_counters),
 	TAP_CASE(test_lazy_magazines),
+	TAP_CASE(test_kept_moot),
 	TAP_CASE(test_random_switching),
 };
 
