@@ -5,8 +5,8 @@
  * kfree's fast path keeps a freed large block of order 1 .. KEPT_ORDERS
  * (8..32 KiB), up to KEPT_PER_ORDER per order, for kmalloc's fast path to
  * hand out again (under Linux's size classes: with the fine table those
- * sizes are classes, and nothing is kept), instead of the buddy allocator splitting and merging it
- * on every request. A kept block stays an allocated compound block whose
+ * sizes are classes, and nothing is kept), instead of the buddy
+ * allocator splitting and merging it on every request. A kept block stays an allocated compound block whose
  * owner is PAGE_OWNER_KEPT, so kfree, ksize and krealloc refuse it as they
  * refuse any block that is not allocated. Not kept: ZONE_DMA blocks
  * (devices need them back). Only kmalloc's fast paths use them (a request

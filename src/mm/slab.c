@@ -150,13 +150,14 @@ static unsigned layout_fit(size_t bytes, size_t stride, size_t align)
 /* Smallest order wasting at most 1/8; failing that, the least wasteful
  * order up to SLAB_PREF_ORDER, or up to the first order with room for
  * SLAB_PREF_OBJS strides when that is larger (at most SLAB_BIG_ORDER);
- * objects too big for any get the first order that holds one. The second bound is for objects of a
- * page or more (kmalloc's fine classes, up to 32 KiB): the header and
- * maps before slot 0 cost a power of two's slab one object, which in a
- * slab of 8 strides is at most 1/8 (kmalloc-8192 on order 4, 7 objects;
- * kmalloc-32768 on order 6) where order 3 would waste up to a half --
- * SLUB, its metadata in struct slab, fits 4 of kmalloc-8k on order 3. In
- * a process (libtally) a slab's untouched tail is never resident. */
+ * objects too big for any get the first order that holds one. The second
+ * bound is for objects of a page or more (kmalloc's fine classes, up to
+ * 32 KiB): the header and maps before slot 0 cost a power of two's slab
+ * one object, which in a slab of 8 strides is at most 1/8 (kmalloc-8192
+ * on order 4, 7 objects; kmalloc-32768 on order 6) where order 3 would
+ * waste up to a half -- SLUB, its metadata in struct slab, fits 4 of
+ * kmalloc-8k on order 3. In a process (libtally) a slab's untouched tail
+ * is never resident. */
 static void layout_order(struct slab_layout *l, size_t align)
 {
 	unsigned o, n, best = MAX_ORDER + 1;

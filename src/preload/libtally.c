@@ -9,8 +9,8 @@
  * needed), on kmalloc's fine size classes (mm/kmalloc.h,
  * KMALLOC_CLASSES_FINE: four a doubling up to 32 KiB, as jemalloc's and
  * mimalloc's, where the kernel's Linux table would grant a 4.4 KiB block
- * 8 KiB and a 260-byte one 512). Blocks over HUGE_MIN (2 MiB) are mapped on their own, as glibc
- * maps blocks over its mmap threshold, and unmapped when freed; a table
+ * 8 KiB and a 260-byte one 512). Blocks over HUGE_MIN (2 MiB) are mapped
+ * on their own, as glibc maps blocks over its mmap threshold, and unmapped when freed; a table
  * of them (huge_*) says which pointers they are, so nothing is trusted
  * that was not handed out.
  *

@@ -3,8 +3,8 @@
  * environment of include/env/user and mm_env_user.c) over one arena from
  * mmap, in the mode TALLY_MODE names, on kmalloc's fine size classes
  * (mm/kmalloc.h, KMALLOC_CLASSES_FINE: four a doubling up to 32 KiB, every
- * block aligned to 16); or picolibc's own malloc, linked in
- * beside it under the names __picolibc_* (mk/user.mk renames its objects),
+ * block aligned to 16); or picolibc's own malloc, linked in beside it
+ * under the names __picolibc_* (mk/user.mk renames its objects),
  * when TALLY_MODE=picolibc. tally/malloc.h states the choices, the
  * defaults and what a bad value does.
  *
