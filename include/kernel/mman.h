@@ -1,5 +1,5 @@
 /* mman.h - the memory system calls of a process (kernel/sys_mman.c):
- * mmap, munmap, mprotect with Linux's riscv64 semantics and errno values,
+ * mmap, munmap, mprotect, madvise with Linux's riscv64 semantics and errno values,
  * over the process's VMAs (proc/vma.h) and Sv39 table (mm/vm.h).
  *
  * Tally maps anonymous memory only. Every call either does all it was
@@ -74,5 +74,24 @@ long sys_munmap(struct proc *p, uint64_t addr, uint64_t len);
  * Linux would have changed the areas before the hole), a split struct
  * cannot be had, or making pages writable could not be committed (above). */
 long sys_mprotect(struct proc *p, uint64_t addr, uint64_t len, uint64_t prot);
+
+/* madvise(addr, len, advice), as Linux's madvise(2) (mm/madvise.c) for
+ * private anonymous memory: advice about [addr, addr + len rounded up to
+ * pages). LINUX_MADV_DONTNEED drops the range's mapped pages (PROT_NONE
+ * ones too): PTEs cleared, the TLB flushed, then the frames given back;
+ * rss (and the heap's part) falls by each, the areas and their protection
+ * stay, and the next touch faults in a zeroed page. Commit stays with the
+ * area, as Linux's: nothing is judged or given back (kernel/mman.h's
+ * strict commit is judged per request anyway). LINUX_MADV_FREE and
+ * LINUX_MADV_DONTNEED_LOCKED do the same here (Linux may drop MADV_FREE
+ * pages lazily; dropping them at once is one of its outcomes, and Tally
+ * locks nothing). LINUX_MADV_NORMAL, _RANDOM, _SEQUENTIAL and _WILLNEED
+ * are hints, taken and ignored. No user memory is read. Returns 0; or
+ *   -EINVAL  an advice not above (as a Linux built without it); addr not
+ *            page-aligned; len so large that rounding it up wraps, or
+ *            addr + len wraps (len 0 is 0 with nothing done, as Linux)
+ *   -ENOMEM  part of the range is in no area: the advice is still
+ *            applied to the parts in areas (Linux's unmapped_error) */
+long sys_madvise(struct proc *p, uint64_t addr, uint64_t len, uint64_t advice);
 
 #endif

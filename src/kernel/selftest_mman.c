@@ -1,5 +1,5 @@
-/* selftest_mman.c - the `mman` KTAP suite: mmap, munmap and mprotect
- * (kernel/mman.h) driven from U-mode by the scripted programs of
+/* selftest_mman.c - the `mman` KTAP suite: mmap, munmap, mprotect and
+ * madvise (kernel/mman.h) driven from U-mode by the scripted programs of
  * src/arch/riscv/selftest_mman_user.S, each run in a process of its own
  * (proc_run). A script exits 0 when every row got what Linux would give,
  * the number of the first row that did not otherwise, or 139 when its
@@ -14,6 +14,10 @@
 #include "mm/kmalloc.h"
 #include "mm/stats.h"
 #include "kerrno.h"
+#include "arch/riscv.h"
+#include "kernel/platform.h"
+#include "kernel/memory.h"
+#include "mm/vm.h"
 
 #define USER_PROG(n) extern const char user_##n[], user_##n##_end[]
 USER_PROG(mman_errors);
@@ -25,6 +29,8 @@ USER_PROG(mman_none_populated);
 USER_PROG(mman_readonly);
 USER_PROG(mman_unmapped);
 USER_PROG(mman_noexec);
+USER_PROG(mman_madvise);
+USER_PROG(mman_madvise_rss);
 
 #define RUN(t, n, arg, want) run_script(t, #n, user_##n, user_##n##_end, arg, want)
 
@@ -139,6 +145,55 @@ static void test_fault_injection(struct ktest *t)
 	KT_EXPECT(t, outcomes[3] == 0);  /* and no fault made an OOM kill of it */
 }
 
+static void test_madvise(struct ktest *t)
+{
+	RUN(t, mman_madvise, 0, 0);
+}
+
+/* proc_inspect's: the process's rss and hiwater_rss. */
+static void read_rss(const struct proc *p, void *arg)
+{
+	unsigned long *out = arg;
+
+	out[0] = p->rss;
+	out[1] = p->hiwater_rss;
+}
+
+/* MADV_DONTNEED's counts: the process touched 8 pages and dropped 4, so
+ * it holds its text page and 4 (rss 5, high-water mark 9), and the page
+ * allocator's count of user frames is 4 fewer than at the peak; the
+ * kernel's shared identity map still translates (madvise below
+ * USER_VA_BASE touched nothing). Killed, every page is back. */
+static void test_madvise_counts(struct ktest *t)
+{
+	uint64_t until = rdtime() + platform.timebase_hz * 5;
+	unsigned long before, u0, rss[2] = { 0, 0 };
+	int pid, status;
+
+	kmalloc_shrink();
+	before = buddy_free_pages();
+	u0 = page_owner_pages(PAGE_OWNER_USER);
+	pid = proc_start_image("mman_madvise_rss", user_mman_madvise_rss,
+			       (size_t)(user_mman_madvise_rss_end - user_mman_madvise_rss), 0);
+	KT_EXPECT(t, pid > 0);
+	while (pid > 0 && (rss[1] < 9 || rss[0] != 5) && rdtime() < until) {
+		sched_run_one();   /* lend this hart too: it may be the only one */
+		proc_inspect(pid, read_rss, rss);
+	}
+	kprintf("    # madvise_counts: rss %lu, hiwater %lu pages\n", rss[0], rss[1]);
+	KT_EXPECT(t, rss[0] == 5 && rss[1] == 9);
+	KT_EXPECT(t, page_owner_pages(PAGE_OWNER_USER) == u0 + 5);
+	KT_EXPECT(t, vm_translate(&kernel_vm, (uintptr_t)&before, NULL, NULL) == 0);
+	if (pid > 0) {
+		KT_EXPECT(t, proc_kill(pid, PROC_SIGKILL) == 0);
+		KT_EXPECT(t, proc_wait_kernel(pid, &status, 0) == 0);
+	}
+	KT_EXPECT(t, page_owner_pages(PAGE_OWNER_USER) == u0);
+	kmalloc_shrink();
+	KT_EXPECT(t, buddy_free_pages() == before);
+	KT_EXPECT(t, mm_check() == 0);
+}
+
 static const struct ktest_case mman_cases[] = {
 	{ "refusals_and_placement", test_errors },
 	{ "split_replace_protect_populate", test_split },
@@ -146,5 +201,7 @@ static const struct ktest_case mman_cases[] = {
 	{ "noreserve_is_not_committed", test_noreserve },
 	{ "protection_faults_are_sigsegv", test_faults },
 	{ "fault_injection_leaves_nothing", test_fault_injection },
+	{ "madvise_dontneed_hints_errors", test_madvise },
+	{ "madvise_rss_and_owner_counts_exact", test_madvise_counts },
 };
 KTEST_SUITE(mman_suite, "mman", mman_cases);

@@ -1,6 +1,9 @@
-/* sys_mman.c - mmap, munmap and mprotect (kernel/mman.h): the areas
+/* sys_mman.c - mmap, munmap, mprotect and madvise (kernel/mman.h): the areas
  * change through proc/vma.h, which tells each piece removed or changed
  * once it can no longer fail; the page table follows in those callbacks.
+ *
+ * madvise drops pages (MADV_DONTNEED) as munmap does, but the areas stay:
+ * the next touch faults in a zeroed frame.
  *
  * Not here: page faults (proc_fault maps a zeroed frame where an area
  * allows the access) and brk (proc.c). Not done: file mappings.
@@ -15,7 +18,8 @@
  *
  * TLB: the process whose table changes is the one running on this hart
  * (a system call of its own), so sfence.vma after each change is enough
- * while a process runs on one hart only.
+ * while a process runs on one hart only. madvise flushes before it frees
+ * the frames it dropped.
  *
  * Locks: each change of the areas and the table holds the process's
  * mm_lock (kernel/proc.h), so memstat PID on another hart reads them
@@ -327,5 +331,83 @@ long sys_mprotect(struct proc *p, uint64_t addr, uint64_t len, uint64_t prot)
 	rc = vma_protect(&p->vmas, addr, len, (unsigned)prot, reprotect_piece, p);
 	spin_unlock_irqrestore(&p->mm_lock, flags);
 	mman_flush(p);
+	return rc;
+}
+
+/* The advice madvise takes (kernel/mman.h); the rest is -EINVAL. */
+static bool advice_known(uint64_t advice)
+{
+	switch (advice) {
+	case LINUX_MADV_NORMAL: case LINUX_MADV_RANDOM: case LINUX_MADV_SEQUENTIAL:
+	case LINUX_MADV_WILLNEED: case LINUX_MADV_DONTNEED: case LINUX_MADV_FREE:
+	case LINUX_MADV_DONTNEED_LOCKED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool advice_drops(uint64_t advice)
+{
+	return advice == LINUX_MADV_DONTNEED || advice == LINUX_MADV_FREE ||
+	       advice == LINUX_MADV_DONTNEED_LOCKED;
+}
+
+/* Unmap the mapped pages of v inside [start, end) (p's mm_lock held):
+ * their frames go on *dropped for the caller to free once the TLB has
+ * forgotten them; rss and heap_rss fall with each. */
+static void drop_pages(struct proc *p, const struct vma *v, uint64_t start, uint64_t end,
+		       struct list_head *dropped)
+{
+	uintptr_t va = v->vm_start > start ? v->vm_start : start;
+	uintptr_t stop = v->vm_end < end ? v->vm_end : end;
+	phys_addr_t pa;
+
+	for (; vm_next_mapped(&p->vm, va, stop, &va, &pa) == 0; va += PAGE_SIZE) {
+		struct page *pg = frame_at(pa);
+
+		vm_unmap(&p->vm, va, PAGE_SIZE);
+		list_add(&pg->lru, dropped);
+		p->rss--;
+		p->heap_rss -= v->vm_kind == VMA_HEAP;
+	}
+}
+
+long sys_madvise(struct proc *p, uint64_t addr, uint64_t len, uint64_t advice)
+{
+	uint64_t end, at;
+	struct list_head dropped;
+	unsigned long flags;
+	long rc = 0;
+
+	if (!advice_known(advice) || (addr & (PAGE_SIZE - 1)))
+		return -EINVAL;
+	end = addr + user_page_up(len);   /* Linux: PAGE_ALIGN, then the overflow */
+	if ((len && !user_page_up(len)) || end < addr)
+		return -EINVAL;
+	if (end == addr)
+		return 0;
+	list_init(&dropped);
+	flags = spin_lock_irqsave(&p->mm_lock);
+	at = addr;
+	for (struct vma *v = vma_find_next(&p->vmas, addr); v && v->vm_start < end;
+	     v = vma_next(&p->vmas, v)) {
+		if (v->vm_start > at)
+			rc = -ENOMEM;   /* a hole: the rest is still done, as Linux */
+		if (advice_drops(advice))
+			drop_pages(p, v, addr, end, &dropped);
+		at = v->vm_end;
+	}
+	if (at < end)
+		rc = -ENOMEM;
+	if (!list_empty(&dropped))
+		mman_flush(p);   /* the TLB forgets them before the frames go */
+	while (!list_empty(&dropped)) {
+		struct page *pg = list_first_entry(&dropped, struct page, lru);
+
+		list_del(&pg->lru);
+		user_frame_free(pg);
+	}
+	spin_unlock_irqrestore(&p->mm_lock, flags);
 	return rc;
 }

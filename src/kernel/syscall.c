@@ -4,7 +4,7 @@
  * -errno in a0. Every user pointer is checked against the process's page
  * table before a byte is touched (copy_from_user): a bad one gets -EFAULT.
  * Here: write to the console, getpid, brk, exit; the file calls in
- * kernel/sys_file.c; mmap/munmap/mprotect in kernel/sys_mman.c; the
+ * kernel/sys_file.c; mmap/munmap/mprotect/madvise in kernel/sys_mman.c; the
  * process calls (spawn, wait4, kill, getppid, sched_yield,
  * clock_gettime, times, getrusage) in sys_proc.c. trapvec.S calls
  * syscall_entry for every ecall, which dispatches through
@@ -135,6 +135,11 @@ static long sc_mprotect(struct proc *p, struct trap_frame *tf)
 	return sys_mprotect(p, A(0), A(1), A(2));
 }
 
+static long sc_madvise(struct proc *p, struct trap_frame *tf)
+{
+	return sys_madvise(p, A(0), A(1), A(2));
+}
+
 static long sc_exit(struct proc *p, struct trap_frame *tf)
 {
 	proc_exit(p, (int)A(0));
@@ -158,6 +163,7 @@ static const syscall_fn sys_call_table[] = {
 	[__NR_munmap] = sc_munmap,
 	[__NR_mmap] = sc_mmap,
 	[__NR_mprotect] = sc_mprotect,
+	[__NR_madvise] = sc_madvise,
 };
 
 #define NR_TABLE (sizeof(sys_call_table) / sizeof(sys_call_table[0]))

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""mmap, munmap and mprotect (kernel/mman.h) from real programs of /bin
+"""mmap, munmap, mprotect and madvise (kernel/mman.h) from real programs of /bin
 run by the shell's `run`, and the `mman` KTAP suite (scripted U-mode
 programs checking each call's refusals, splits and faults) at -smp 1 and
 -smp 2.
@@ -79,7 +79,7 @@ def suite(smp):
     with Tally(append="selftest=mman", smp=smp) as t:
         code, out = t.wait_exit(timeout=120)
     cases = re.findall(r"^    (not )?ok \d+ (\S+)", out, re.M)
-    ok(len(cases) == 6 and not any(bad for bad, _ in cases) and code == 0,
+    ok(len(cases) == 8 and not any(bad for bad, _ in cases) and code == 0,
        f"-smp {smp}: mman suite passes ({len(cases)} cases, exit {code})", out[-2000:])
     for name, kind in (("mman_none", "load"), ("mman_readonly", "store"),
                        ("mman_unmapped", "load"), ("mman_noexec", "exec")):

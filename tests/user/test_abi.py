@@ -23,7 +23,7 @@ LINUX = {"openat": 56, "close": 57, "getdents64": 61, "lseek": 62, "read": 63, "
          "fstat": 80, "exit": 93, "exit_group": 94, "clock_gettime": 113, "sched_yield": 124,
          "kill": 129, "getpid": 172, "getppid": 173, "brk": 214, "munmap": 215, "mmap": 222,
          "mprotect": 226, "wait4": 260, "mkdirat": 34, "unlinkat": 35, "times": 153,
-         "renameat2": 276, "getrusage": 165}
+         "renameat2": 276, "getrusage": 165, "madvise": 233}
 
 
 def defines(path, prefix):
@@ -75,6 +75,9 @@ _Static_assert(sizeof(struct linux_timespec) == 16, "timespec");
 AT(linux_dirent64, d_reclen, 16); AT(linux_dirent64, d_type, 18); AT(linux_dirent64, d_name, 19);
 _Static_assert(LINUX_MAP_ANONYMOUS == 0x20 && LINUX_MAP_FIXED_NOREPLACE == 0x100000 &&
                LINUX_MAP_POPULATE == 0x8000 && LINUX_PROT_EXEC == 4, "mman");
+_Static_assert(LINUX_MADV_NORMAL == 0 && LINUX_MADV_RANDOM == 1 && LINUX_MADV_SEQUENTIAL == 2 &&
+               LINUX_MADV_WILLNEED == 3 && LINUX_MADV_DONTNEED == 4 && LINUX_MADV_FREE == 8 &&
+               LINUX_MADV_DONTNEED_LOCKED == 24, "madvise");
 _Static_assert(LINUX_O_CREAT == 0x40 && LINUX_O_DIRECTORY == 0x10000 && LINUX_O_EXCL == 0x80 &&
                LINUX_AT_FDCWD == -100 && LINUX_AT_REMOVEDIR == 0x200, "fcntl");
 _Static_assert(LINUX_RENAME_NOREPLACE == 1 && LINUX_RENAME_EXCHANGE == 2 &&

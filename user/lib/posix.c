@@ -352,3 +352,8 @@ int mprotect(void *addr, size_t length, int prot)
 {
 	return ret(tally_syscall3(__NR_mprotect, addr, length, prot));
 }
+
+int madvise(void *addr, size_t length, int advice)
+{
+	return ret(tally_syscall3(__NR_madvise, addr, length, advice));
+}

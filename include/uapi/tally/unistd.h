@@ -40,6 +40,7 @@
 #define __NR_munmap        215  /* (addr, length) -> 0 */
 #define __NR_mmap          222  /* (addr, length, prot, flags, fd, offset) -> addr */
 #define __NR_mprotect      226  /* (addr, length, prot) -> 0 */
+#define __NR_madvise       233  /* (addr, length, advice) -> 0 */
 #define __NR_wait4         260  /* (pid, int *wstatus, options, rusage) -> pid */
 #define __NR_renameat2     276  /* (olddirfd, oldpath, newdirfd, newpath, flags) -> 0 */
 

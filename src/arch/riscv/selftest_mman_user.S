@@ -1,5 +1,5 @@
 /* selftest_mman_user.S - U-mode programs for the `mman` KTAP suite
- * (selftest_mman.c): mmap, munmap and mprotect (kernel/mman.h).
+ * (selftest_mman.c): mmap, munmap, mprotect and madvise (kernel/mman.h).
  *
  * Each program is a small interpreter followed by a script of rows, all
  * within the one page proc_run copies to USER_TEXT. A row is eight
@@ -8,6 +8,8 @@
  *   OP_STORE   store byte a1 at a0 (no check)
  *   OP_LOAD    load the byte at a0; it must equal want
  *   OP_JUMP    jump to a0 (a fault case: it never comes back)
+ *   OP_SPIN    spin here for good (the test looks at the process, then
+ *              kills it)
  * An argument or want equal to ARG stands for the program's argument (a0
  * at entry). The first row that differs ends the program with its row
  * number (1-based); after the last row it exits 0. A row meant to kill
@@ -17,11 +19,13 @@
 #define SYS_munmap   215
 #define SYS_mmap     222
 #define SYS_mprotect 226
+#define SYS_madvise  233
 #define SYS_exit     93
 
 #define OP_STORE -1
 #define OP_LOAD  -2
 #define OP_JUMP  -3
+#define OP_SPIN  -4
 #define ARG      0x4152474152474152
 
 #define P        4096
@@ -43,6 +47,13 @@
 #define POPULATE  0x8000
 #define NOREPLACE 0x100000
 #define PA        (PRIV | ANON)
+
+#define MADV_NORMAL     0
+#define MADV_RANDOM     1
+#define MADV_SEQUENTIAL 2
+#define MADV_WILLNEED   3
+#define MADV_DONTNEED   4
+#define MADV_FREE       8
 
 #define EPERM  -1
 #define EBADF  -9
@@ -96,10 +107,12 @@ user_\name:
 	sb	a1, 0(a0)
 	j	5f
 3:	li	t0, OP_LOAD
-	bne	a7, t0, 7f
+	bne	a7, t0, 10f
 	lbu	a0, 0(a0)
 	j	4f
-7:	jalr	a0
+10:	li	t0, OP_SPIN
+	beq	a7, t0, 10b
+	jalr	a0
 4:	bne	a0, s4, 6f
 5:	addi	s0, s0, 64
 	addi	s2, s2, 1
@@ -231,6 +244,77 @@ user_mman_populate_oom_end:
 	row SYS_mprotect, A, BIG, RW, 0, 0, 0, ENOMEM             /* 11 committed */
 	row SYS_munmap, A, BIG, 0, 0, 0, 0, 0                     /* 12 */
 user_mman_noreserve_end:
+
+/* madvise: DONTNEED drops pages, which read zero at the next touch and
+ * stay writable, and leaves the pages around them; the hints change
+ * nothing; errors as Linux's (advice, alignment, wrapping length; a hole
+ * is ENOMEM after the rest was done); a PROT_NONE area's pages are
+ * dropped too; the kernel's shared range below USER_VA_BASE is no area
+ * of the process (ENOMEM, nothing done). */
+	program mman_madvise
+	row SYS_mmap, A, 4 * P, RW, PA | FIXED, -1, 0, A          /* 1 */
+	row OP_STORE, A, 0x31
+	row OP_STORE, A + P, 0x32
+	row OP_STORE, A + 2 * P, 0x33
+	row OP_STORE, A + 3 * P, 0x34
+	row SYS_madvise, A + P, 2 * P, MADV_DONTNEED, 0, 0, 0, 0  /* 6 the middle two */
+	row OP_LOAD, A, 0, 0, 0, 0, 0, 0x31                       /* 7 kept */
+	row OP_LOAD, A + P, 0, 0, 0, 0, 0, 0                      /* 8 a zeroed page */
+	row OP_LOAD, A + 2 * P, 0, 0, 0, 0, 0, 0                  /* 9 */
+	row OP_LOAD, A + 3 * P, 0, 0, 0, 0, 0, 0x34               /* 10 kept */
+	row OP_STORE, A + P, 0x42
+	row OP_LOAD, A + P, 0, 0, 0, 0, 0, 0x42                   /* 12 still writable */
+	row SYS_madvise, A, 4 * P, MADV_WILLNEED, 0, 0, 0, 0      /* 13 hints */
+	row SYS_madvise, A, 4 * P, MADV_NORMAL, 0, 0, 0, 0        /* 14 */
+	row SYS_madvise, A, 4 * P, MADV_RANDOM, 0, 0, 0, 0        /* 15 */
+	row SYS_madvise, A, 4 * P, MADV_SEQUENTIAL, 0, 0, 0, 0    /* 16 */
+	row OP_LOAD, A, 0, 0, 0, 0, 0, 0x31                       /* 17 nothing dropped */
+	row SYS_madvise, A, P, 5, 0, 0, 0, EINVAL                 /* 18 no such advice */
+	row SYS_madvise, A, P, 1000, 0, 0, 0, EINVAL              /* 19 */
+	row SYS_madvise, A + 1, P, MADV_DONTNEED, 0, 0, 0, EINVAL /* 20 unaligned */
+	row SYS_madvise, A, -1, MADV_DONTNEED, 0, 0, 0, EINVAL    /* 21 rounding wraps */
+	row SYS_madvise, TOP, -2 * P, MADV_DONTNEED, 0, 0, 0, EINVAL /* 22 the end wraps */
+	row SYS_madvise, A, 0, MADV_DONTNEED, 0, 0, 0, 0          /* 23 length 0: nothing */
+	row SYS_madvise, A, 0, 5, 0, 0, 0, EINVAL                 /* 24 advice first */
+	row OP_LOAD, A, 0, 0, 0, 0, 0, 0x31                       /* 25 */
+	row SYS_madvise, A, P, MADV_FREE, 0, 0, 0, 0              /* 26 dropped at once */
+	row OP_LOAD, A, 0, 0, 0, 0, 0, 0                          /* 27 */
+	row SYS_mmap, B, 3 * P, RW, PA | FIXED, -1, 0, B          /* 28 */
+	row OP_STORE, B, 0x51
+	row OP_STORE, B + 2 * P, 0x53
+	row SYS_munmap, B + P, P, 0, 0, 0, 0, 0                   /* 31 a hole */
+	row SYS_madvise, B, 3 * P, MADV_DONTNEED, 0, 0, 0, ENOMEM /* 32 */
+	row OP_LOAD, B, 0, 0, 0, 0, 0, 0                          /* 33 yet dropped */
+	row OP_LOAD, B + 2 * P, 0, 0, 0, 0, 0, 0                  /* 34 on both sides */
+	row SYS_madvise, B + P, P, MADV_WILLNEED, 0, 0, 0, ENOMEM /* 35 a hint over a hole */
+	row SYS_madvise, B + 3 * P, P, MADV_DONTNEED, 0, 0, 0, ENOMEM /* 36 past the last area */
+	row SYS_madvise, 0x80000000, P, MADV_DONTNEED, 0, 0, 0, ENOMEM /* 37 the kernel's RAM */
+	row SYS_madvise, 0x1000, BASE - 0x1000, MADV_DONTNEED, 0, 0, 0, ENOMEM /* 38 all of the shared range */
+	row SYS_mmap, B + P, P, RW, PA | FIXED, -1, 0, B + P      /* 39 */
+	row OP_STORE, B + P, 0x55
+	row SYS_mprotect, B + P, P, 0, 0, 0, 0, 0                 /* 41 PROT_NONE, frame kept */
+	row SYS_madvise, B + P, P, MADV_DONTNEED, 0, 0, 0, 0      /* 42 dropped all the same */
+	row SYS_mprotect, B + P, P, RW, 0, 0, 0, 0                /* 43 */
+	row OP_LOAD, B + P, 0, 0, 0, 0, 0, 0                      /* 44 */
+	row SYS_munmap, A, 4 * P, 0, 0, 0, 0, 0                   /* 45 */
+	row SYS_munmap, B, 3 * P, 0, 0, 0, 0, 0                   /* 46 */
+user_mman_madvise_end:
+
+/* For the RSS count: 8 pages touched, the middle 4 dropped, then it
+ * spins with its text page and 4 of those mapped (selftest_mman.c). */
+	program mman_madvise_rss
+	row SYS_mmap, A, 8 * P, RW, PA | FIXED, -1, 0, A          /* 1 */
+	row OP_STORE, A, 1
+	row OP_STORE, A + P, 1
+	row OP_STORE, A + 2 * P, 1
+	row OP_STORE, A + 3 * P, 1
+	row OP_STORE, A + 4 * P, 1
+	row OP_STORE, A + 5 * P, 1
+	row OP_STORE, A + 6 * P, 1
+	row OP_STORE, A + 7 * P, 1
+	row SYS_madvise, A + 2 * P, 4 * P, MADV_DONTNEED, 0, 0, 0, 0 /* 10 */
+	row OP_SPIN
+user_mman_madvise_rss_end:
 
 /* Accesses that must kill the process (139): the last row each. */
 	program mman_none

@@ -22,11 +22,20 @@
 #define MAP_POPULATE          LINUX_MAP_POPULATE
 #define MAP_FIXED_NOREPLACE   LINUX_MAP_FIXED_NOREPLACE
 #define MAP_FAILED            ((void *)-1)
+#define MADV_NORMAL           LINUX_MADV_NORMAL
+#define MADV_RANDOM           LINUX_MADV_RANDOM
+#define MADV_SEQUENTIAL       LINUX_MADV_SEQUENTIAL
+#define MADV_WILLNEED         LINUX_MADV_WILLNEED
+#define MADV_DONTNEED         LINUX_MADV_DONTNEED
+#define MADV_FREE             LINUX_MADV_FREE
+#define MADV_DONTNEED_LOCKED  LINUX_MADV_DONTNEED_LOCKED
 
-/* mmap(2), munmap(2), mprotect(2): -1 (MAP_FAILED for mmap) with errno
- * set on failure (ENOMEM, EINVAL, EEXIST for MAP_FIXED_NOREPLACE). */
+/* mmap(2), munmap(2), mprotect(2), madvise(2): -1 (MAP_FAILED for mmap)
+ * with errno set on failure (ENOMEM, EINVAL, EEXIST for
+ * MAP_FIXED_NOREPLACE). */
 void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset);
 int munmap(void *addr, size_t length);
 int mprotect(void *addr, size_t length, int prot);
+int madvise(void *addr, size_t length, int advice);
 
 #endif
