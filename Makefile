@@ -44,7 +44,7 @@ KOBJ := $(patsubst src/%,$(B)/k/%.o,$(KSRC))
 
 # Host builds of the portable layers (mm, fs, proc, the printf engine, the
 # benchmark workloads) plus the host glue.
-HSRC := $(sort $(wildcard src/mm/*.c src/fs/*.c src/proc/*.c src/host/*.c) src/lib/printf.c src/lib/escape.c src/lib/utf8.c \
+HSRC := $(sort $(wildcard src/mm/*.c src/fs/*.c src/proc/*.c src/host/*.c src/common/*.c) src/lib/printf.c src/lib/escape.c src/lib/utf8.c \
         src/lib/workload.c)
 HOST_WARN   := -std=c11 $(WARN) -Iinclude -Iinclude/env/host -D_GNU_SOURCE
 # Sibling calls: kmalloc and kfree pass their caller on by a tail call
@@ -136,7 +136,7 @@ debug: deps $(B)/kernel.elf $(IMAGE)
 # independent, every symbol hidden but the allocation functions of
 # src/preload/libtally.c; initial-exec TLS (it is preloaded, never
 # dlopened), so a thread's index is one load from the thread pointer.
-PIC_SRC   := $(sort $(wildcard src/mm/*.c src/host/*.c)) src/lib/printf.c src/lib/escape.c src/lib/utf8.c \
+PIC_SRC   := $(sort $(wildcard src/mm/*.c src/host/*.c src/common/*.c)) src/lib/printf.c src/lib/escape.c src/lib/utf8.c \
              src/preload/libtally.c
 PIC_FLAGS := -O2 -g -fPIC -fvisibility=hidden -ftls-model=initial-exec -fno-plt
 

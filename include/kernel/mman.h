@@ -10,10 +10,18 @@
  * Committing memory is strict, as brk's (kernel/proc.h): a writable
  * mapping, or an mprotect that makes pages writable, of more pages than
  * a process could still get now (buddy_user_free_pages: above the zones'
- * high watermarks, mm/gfp.h) is refused with -ENOMEM, so a program learns of the
- * shortage from the call rather than from an out-of-memory kill at a
- * later page fault. Each request is judged on its own (pages already
- * promised to other areas are not counted against it). A mapping made
+ * high watermarks, mm/gfp.h) is refused with -ENOMEM, so a program learns
+ * of the shortage from the call rather than from an out-of-memory kill at a
+ * later page fault. The request is judged with what the process was
+ * promised already: the pages of its committed areas (writable, not
+ * NORESERVE) beyond its resident pages, plus the new ones, must fit in
+ * what it could get now -- so a process cannot commit, piece by piece,
+ * more than could ever back it (a PROT_NONE reservation made writable a
+ * part at a time, as a growing malloc arena does, is refused with -ENOMEM
+ * once the parts outrun memory). Other processes' promises are not
+ * counted (Linux's strict mode sums them all: Tally judges each process
+ * alone). MADV_DONTNEED keeps the promise (the area stays committed, as
+ * Linux's). A mapping made
  * with LINUX_MAP_NORESERVE is not committed, as Linux's VM_NORESERVE
  * under its heuristic overcommit: neither mmap nor a later mprotect
  * checks it against free memory, and a first touch that then finds no
@@ -46,8 +54,8 @@ struct proc;
  *            without mmap)
  *   -ENOMEM  len beyond the user space; a fixed range ending above
  *            USER_VA_TOP; no gap; the set of areas full or no struct;
- *            a writable (or populated) mapping of more pages than are
- *            free, without MAP_NORESERVE; MAP_POPULATE could not get
+ *            a writable (or populated) mapping, without MAP_NORESERVE,
+ *            that cannot be committed (above); MAP_POPULATE could not get
  *            every frame and table
  *   -EPERM   a fixed range starting below USER_VA_BASE (the kernel's
  *            shared range: Linux's mmap_min_addr refusal)

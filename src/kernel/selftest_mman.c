@@ -31,6 +31,7 @@ USER_PROG(mman_unmapped);
 USER_PROG(mman_noexec);
 USER_PROG(mman_madvise);
 USER_PROG(mman_madvise_rss);
+USER_PROG(mman_commit_pieces);
 
 #define RUN(t, n, arg, want) run_script(t, #n, user_##n, user_##n##_end, arg, want)
 
@@ -194,6 +195,16 @@ static void test_madvise_counts(struct ktest *t)
 	KT_EXPECT(t, mm_check() == 0);
 }
 
+/* Commit piece by piece (kernel/mman.h): two reservations of two thirds
+ * of what a process could get can be made writable one at a time only. */
+static void test_commit_pieces(struct ktest *t)
+{
+	uint64_t bytes = buddy_user_free_pages() * 2 / 3 * PAGE_SIZE;
+
+	kprintf("    # commit_pieces: two reservations of %lu KiB\n", (unsigned long)(bytes >> 10));
+	RUN(t, mman_commit_pieces, bytes, 0);
+}
+
 static const struct ktest_case mman_cases[] = {
 	{ "refusals_and_placement", test_errors },
 	{ "split_replace_protect_populate", test_split },
@@ -203,5 +214,6 @@ static const struct ktest_case mman_cases[] = {
 	{ "fault_injection_leaves_nothing", test_fault_injection },
 	{ "madvise_dontneed_hints_errors", test_madvise },
 	{ "madvise_rss_and_owner_counts_exact", test_madvise_counts },
+	{ "commit_counts_earlier_promises", test_commit_pieces },
 };
 KTEST_SUITE(mman_suite, "mman", mman_cases);

@@ -87,6 +87,20 @@ static long mmap_place(struct proc *p, uint64_t addr, uint64_t len, uint64_t fla
 	return vma_find_gap(&p->vmas, len, USER_VA_BASE, USER_MMAP_TOP, at) ? -ENOMEM : 0;
 }
 
+/* Strict commit (kernel/mman.h): can `pages` more be promised to p? They
+ * and what p's committed areas -- writable, not VMA_NORESERVE -- span
+ * beyond its resident pages must fit in what a process could get now. */
+static bool commit_fits(struct proc *p, uint64_t pages)
+{
+	uint64_t committed = 0;
+
+	for (struct vma *v = vma_first(&p->vmas); v; v = vma_next(&p->vmas, v))
+		if ((v->vm_prot & PROT_WRITE) && !(v->vm_flags & VMA_NORESERVE))
+			committed += (v->vm_end - v->vm_start) >> PAGE_SHIFT;
+	committed = committed > p->rss ? committed - p->rss : 0;
+	return pages <= buddy_user_free_pages() && committed <= buddy_user_free_pages() - pages;
+}
+
 /* One mmap being made with MAP_POPULATE. */
 struct populate {
 	struct proc *p;
@@ -236,7 +250,7 @@ long sys_mmap(struct proc *p, uint64_t addr, uint64_t len, uint64_t prot, uint64
 			       .vm_kind = VMA_ANON,
 			       .vm_flags = noreserve ? VMA_NORESERVE : 0 };
 	populate = populate && prot != PROT_NONE;
-	if (((prot & PROT_WRITE) || populate) && !noreserve && r.pages > buddy_user_free_pages())
+	if (((prot & PROT_WRITE) || populate) && !noreserve && !commit_fits(p, r.pages))
 		return -ENOMEM;   /* strict commit (kernel/mman.h) */
 	irq = spin_lock_irqsave(&p->mm_lock);
 	if (populate) {
@@ -325,7 +339,7 @@ long sys_mprotect(struct proc *p, uint64_t addr, uint64_t len, uint64_t prot)
 	prot &= PROT_MASK;
 	if (addr < USER_VA_BASE || end > USER_VA_TOP)
 		return -ENOMEM;   /* no area of the process there */
-	if ((prot & PROT_WRITE) && pages_gaining_write(p, addr, end) > buddy_user_free_pages())
+	if ((prot & PROT_WRITE) && !commit_fits(p, pages_gaining_write(p, addr, end)))
 		return -ENOMEM;   /* strict commit */
 	flags = spin_lock_irqsave(&p->mm_lock);
 	rc = vma_protect(&p->vmas, addr, len, (unsigned)prot, reprotect_piece, p);

@@ -79,7 +79,7 @@ def suite(smp):
     with Tally(append="selftest=mman", smp=smp) as t:
         code, out = t.wait_exit(timeout=120)
     cases = re.findall(r"^    (not )?ok \d+ (\S+)", out, re.M)
-    ok(len(cases) == 8 and not any(bad for bad, _ in cases) and code == 0,
+    ok(len(cases) == 9 and not any(bad for bad, _ in cases) and code == 0,
        f"-smp {smp}: mman suite passes ({len(cases)} cases, exit {code})", out[-2000:])
     for name, kind in (("mman_none", "load"), ("mman_readonly", "store"),
                        ("mman_unmapped", "load"), ("mman_noexec", "exec")):

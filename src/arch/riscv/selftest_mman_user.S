@@ -316,6 +316,25 @@ user_mman_madvise_end:
 	row OP_SPIN
 user_mman_madvise_rss_end:
 
+/* Strict commit counts what the process was promised already: two
+ * PROT_NONE reservations of ARG bytes (two thirds of what a process could
+ * get), the first made writable, the second then refused, as is a new
+ * writable mapping; MADV_DONTNEED keeps the promise; unmapping the first
+ * lets the second through. */
+	program mman_commit_pieces
+	row SYS_mmap, A, ARG, 0, PA | FIXED, -1, 0, A             /* 1 not committed */
+	row SYS_mmap, B, ARG, 0, PA | FIXED, -1, 0, B             /* 2 */
+	row SYS_mprotect, A, ARG, RW, 0, 0, 0, 0                  /* 3 committed */
+	row SYS_mprotect, B, ARG, RW, 0, 0, 0, ENOMEM             /* 4 both: too much */
+	row SYS_mmap, 0, ARG, RW, PA, -1, 0, ENOMEM               /* 5 */
+	row OP_STORE, A, 1
+	row SYS_madvise, A, ARG, MADV_DONTNEED, 0, 0, 0, 0        /* 7 */
+	row SYS_mprotect, B, ARG, RW, 0, 0, 0, ENOMEM             /* 8 still promised */
+	row SYS_munmap, A, ARG, 0, 0, 0, 0, 0                     /* 9 */
+	row SYS_mprotect, B, ARG, RW, 0, 0, 0, 0                  /* 10 */
+	row SYS_munmap, B, ARG, 0, 0, 0, 0, 0                     /* 11 */
+user_mman_commit_pieces_end:
+
 /* Accesses that must kill the process (139): the last row each. */
 	program mman_none
 	row SYS_mmap, A, P, 0, PA | FIXED, -1, 0, A
