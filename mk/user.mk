@@ -9,10 +9,10 @@
 # picolibc's headers. The programs are built through build/user/tally-cc
 # itself, so the documented command is what make uses.
 #
-# malloc (user/lib/malloc.c) is Tally's allocator stack: src/mm, the
-# growing arena shared with the host (src/common/mm_grow.c) and the
-# host's arena set-up (src/host/mm_host_init.c) compiled unchanged with
-# the user environment (include/env/user), into libtallyrt.a; and, for
+# malloc (user/lib/malloc.c) is Tally's allocator stack: src/mm and the
+# growing arena shared with the host (src/common/mm_grow.c) compiled
+# unchanged with the user environment (include/env/user), into
+# libtallyrt.a; and, for
 # TALLY_MODE=picolibc, picolibc's own malloc objects taken from its libc.a
 # with their public names prefixed __picolibc_ (one relocatable object),
 # so both are in every program that allocates.
@@ -27,7 +27,7 @@ PICOLIBC_SPECS := /usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs
 USER_HDRS := $(patsubst user/include/%,$(U)/include/%,$(shell find user/include -name '*.h')) \
              $(patsubst include/%,$(U)/include/%,$(wildcard include/uapi/tally/*.h))
 USER_LIB_OBJS := $(patsubst user/lib/%.c,$(U)/obj/%.o,$(wildcard user/lib/*.c))
-USER_MM_OBJS := $(patsubst src/%.c,$(U)/obj/%.o,$(wildcard src/mm/*.c src/common/*.c) src/host/mm_host_init.c \
+USER_MM_OBJS := $(patsubst src/%.c,$(U)/obj/%.o,$(wildcard src/mm/*.c src/common/*.c) \
                 src/lib/printf.c src/lib/bitops.c src/lib/escape.c src/lib/utf8.c)
 USER_MM_FLAGS := -Iinclude -Iinclude/env/user
 PICOLIBC_LIBC = /usr/lib/picolibc/riscv64-unknown-elf/lib/$(shell $(CC) $(USER_ARCH) -print-multi-directory)/libc.a

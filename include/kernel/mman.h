@@ -14,8 +14,8 @@
  * of the shortage from the call rather than from an out-of-memory kill at a
  * later page fault. The request is judged with what the process was
  * promised already: the pages of its committed areas (writable, not
- * NORESERVE) beyond its resident pages, plus the new ones, must fit in
- * what it could get now -- so a process cannot commit, piece by piece,
+ * NORESERVE) beyond its resident pages, plus the new ones, and a page
+ * table for every 512 of them, must fit in what it could get now -- so a process cannot commit, piece by piece,
  * more than could ever back it (a PROT_NONE reservation made writable a
  * part at a time, as a growing malloc arena does, is refused with -ENOMEM
  * once the parts outrun memory). Other processes' promises are not

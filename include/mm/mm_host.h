@@ -2,9 +2,9 @@
  *
  * Link build/host/libmm.a (make host-mm), call mm_host_init() with a block
  * of memory, then use mm/kmalloc.h, mm/slab.h, mm/heap.h and mm/buddy.h as
- * the kernel does. Not in the kernel, which sets up from the device tree;
- * Tally's user programs use it too (user/lib/malloc.c, over an mmap'd
- * arena). */
+ * the kernel does. Not in the kernel, which sets up from the device tree.
+ * MM_HOST_GROW_PHYS_BASE is also the growing arena's (common/mm_grow.h),
+ * which Tally's user programs' malloc runs on too (user/lib/malloc.c). */
 #ifndef TALLY_MM_MM_HOST_H
 #define TALLY_MM_MM_HOST_H
 

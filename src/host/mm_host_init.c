@@ -1,9 +1,8 @@
 /* mm_host_init.c - mm_host_init() (mm/mm_host.h): one arena as all of
- * RAM; mm_host_init_growing(): an arena that grows by hot-adding more of
- * a reservation (page_hot_add) when the mm layer runs short.
+ * RAM. (The growing arena: mm_host_grow.c over common/mm_grow.h.)
  *
- * Host glue, also compiled into Tally's user runtime (mk/user.mk: the
- * arena of a process's malloc); nothing here is compiled into the kernel. */
+ * Host glue; nothing here is compiled into the kernel or into Tally's
+ * user runtime (whose malloc grows its arena: common/mm_grow.h). */
 #include "mm/mm_host.h"
 #include "mm/page.h"
 #include "mm/kmalloc.h"

@@ -89,16 +89,20 @@ static long mmap_place(struct proc *p, uint64_t addr, uint64_t len, uint64_t fla
 
 /* Strict commit (kernel/mman.h): can `pages` more be promised to p? They
  * and what p's committed areas -- writable, not VMA_NORESERVE -- span
- * beyond its resident pages must fit in what a process could get now. */
+ * beyond its resident pages, with a level-0 table for every 512 of them
+ * (what mapping them takes), must fit in what a process could get now. */
 static bool commit_fits(struct proc *p, uint64_t pages)
 {
-	uint64_t committed = 0;
+	uint64_t committed = 0, free = buddy_user_free_pages();
 
 	for (struct vma *v = vma_first(&p->vmas); v; v = vma_next(&p->vmas, v))
 		if ((v->vm_prot & PROT_WRITE) && !(v->vm_flags & VMA_NORESERVE))
 			committed += (v->vm_end - v->vm_start) >> PAGE_SHIFT;
 	committed = committed > p->rss ? committed - p->rss : 0;
-	return pages <= buddy_user_free_pages() && committed <= buddy_user_free_pages() - pages;
+	if (pages > free || committed > free - pages)
+		return false;
+	committed += pages;
+	return committed + (committed + 511) / 512 <= free;
 }
 
 /* One mmap being made with MAP_POPULATE. */

@@ -1,18 +1,19 @@
 /* malloc.c - the C library's allocation functions in a Tally process:
  * Tally's allocator stack (src/mm compiled for user space, with the
- * environment of include/env/user and mm_env_user.c) over one arena from
- * mmap, in the mode TALLY_MODE names, on kmalloc's fine size classes
- * (mm/kmalloc.h, KMALLOC_CLASSES_FINE: four a doubling up to 32 KiB, every
- * block aligned to 16); or picolibc's own malloc, linked in beside it
- * under the names __picolibc_* (mk/user.mk renames its objects),
- * when TALLY_MODE=picolibc. tally/malloc.h states the choices, the
+ * environment of include/env/user and mm_env_user.c) over an arena that
+ * grows and shrinks with use (common/mm_grow.h over Tally's mmap,
+ * mprotect and madvise: mm_user_grow_ops), in the mode TALLY_MODE names,
+ * on kmalloc's fine size classes (mm/kmalloc.h, KMALLOC_CLASSES_FINE: four
+ * a doubling up to 32 KiB, every block aligned to 16); or picolibc's own
+ * malloc, linked in beside it under the names __picolibc_* (mk/user.mk
+ * renames its objects), when TALLY_MODE=picolibc. tally/malloc.h states the choices, the
  * defaults and what a bad value does.
  *
  * The mode is read once, by a constructor that runs before main (and
  * before any other constructor: priority 101), so a bad value stops the
  * program before it does anything; a call that comes even earlier reads
- * it then. The arena is mapped at the first allocation, so a program that
- * links malloc and never calls it maps nothing. The allocator of a block
+ * it then. The arena is reserved at the first allocation, so a program
+ * that links malloc and never calls it maps nothing. The allocator of a block
  * is the one the process started with: the choice never changes while
  * blocks are live.
  *
@@ -37,7 +38,7 @@
 
 #include "mm/kmalloc.h"
 #include "mm/mm_env.h"
-#include "mm/mm_host.h"
+#include "mm_user_grow.h"
 #include "tally/malloc.h"
 
 /* Picolibc's malloc (nano-malloc), renamed at build time (mk/user.mk). */
@@ -52,23 +53,23 @@ size_t __picolibc_malloc_usable_size(void *p);
 
 #define UM_MODE_PICOLIBC MM_MODE_NR        /* the fourth choice */
 #define UM_DEFAULT_MODE  MM_MODE_HYBRID    /* kmalloc_init's, the kernel's */
-#define UM_HEAP_DEFAULT  (64ul << 20)
-#define UM_HEAP_FLOOR    (1ul << 20)       /* the default halves down to it */
+#define UM_HEAP_DEFAULT  (16ul << 30)      /* the reservation: address space */
+#define UM_HEAP_DEFAULT_STR "16g"
+#define UM_ARENA_FIRST   (4ul << 20)       /* committed at the first allocation */
 #define UM_HEAP_MIN      (64ul << 10)
 
 /* Where the process stands. READY is the fast paths' one test. */
 enum um_state {
 	UM_UNSET,       /* the environment not read yet */
-	UM_ARENA_DUE,   /* a Tally mode, arena not mapped yet */
+	UM_ARENA_DUE,   /* a Tally mode, arena not reserved yet */
 	UM_READY,       /* a Tally mode over its arena */
 	UM_PICOLIBC,    /* picolibc's malloc */
-	UM_NO_ARENA,    /* a Tally mode whose arena mmap refused: ENOMEM */
+	UM_NO_ARENA,    /* a Tally mode whose arena was refused: ENOMEM */
 };
 
 static enum um_state um_state;
 static int um_mode;
 static size_t um_heap_asked;   /* TALLY_HEAP, 0: the default */
-static size_t um_arena_bytes;
 
 static void say(const char *a, const char *b, const char *c)
 {
@@ -131,37 +132,29 @@ __attribute__((constructor(101))) static void um_start(void)
 		um_configure();
 }
 
-static void *map(size_t bytes)
-{
-	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
-/* Map the arena and build the allocator stack in it (mm_host_init: the
- * buddy allocator over the arena's pages, kmalloc's caches), in um_mode.
- * A refusal is said once on stderr; from then on every allocation fails. */
+/* Reserve the arena (TALLY_HEAP, or UM_HEAP_DEFAULT, of address space),
+ * commit its first UM_ARENA_FIRST bytes and build the allocator stack in
+ * it, in um_mode; the arena then grows as the mm asks and gives free
+ * 4 MiB blocks back (common/mm_grow.h). A refusal is said once on
+ * stderr; from then on every allocation fails. */
 static void um_arena(void)
 {
-	size_t bytes = um_heap_asked ? um_heap_asked : UM_HEAP_DEFAULT;
-	void *a = map(bytes);
+	size_t max = um_heap_asked ? um_heap_asked : UM_HEAP_DEFAULT;
+	int rc;
 
-	while (!a && !um_heap_asked && bytes > UM_HEAP_FLOOR)
-		a = map(bytes /= 2);
 	kmalloc_use_classes(KMALLOC_CLASSES_FINE);   /* a known table: 0 */
-	if (a && mm_host_init(a, bytes) == 0 && mm_set_mode(um_mode) == 0) {
-		um_arena_bytes = bytes;
+	rc = mm_grow_init(&mm_user_grow_ops, max < UM_ARENA_FIRST ? max : UM_ARENA_FIRST, max, 0);
+	if (rc == 0 && mm_set_mode(um_mode) == 0) {
 		um_state = UM_READY;
 		return;
 	}
 	um_state = UM_NO_ARENA;
-	if (a) {
-		munmap(a, bytes);
-		say("malloc: the arena is too small for Tally's allocator", "", "");
-	} else {
+	mm_grow_forget();
+	if (rc == -ENOMEM)
 		say("malloc: mmap refused the arena (", um_heap_asked ? getenv("TALLY_HEAP") :
-		    "even 1m", ")");
-	}
+		    UM_HEAP_DEFAULT_STR, ")");
+	else
+		say("malloc: the arena is too small for Tally's allocator", "", "");
 	say(": every allocation fails (ENOMEM)\n", "", "");
 }
 
@@ -303,5 +296,15 @@ const char *tally_malloc_mode(void)
 
 size_t tally_malloc_arena(void)
 {
-	return um_arena_bytes;
+	return um_state == UM_READY ? mm_grow_bytes() : 0;
+}
+
+size_t tally_malloc_arena_max(void)
+{
+	uintptr_t lo, hi;
+
+	if (um_state != UM_READY)
+		return 0;
+	mm_grow_span(&lo, &hi);
+	return hi - lo;
 }

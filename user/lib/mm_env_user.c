@@ -1,14 +1,18 @@
 /* mm_env_user.c - the mm environment (mm/mm_env.h) of a Tally user
  * process, where src/mm serves malloc (malloc.c): the one CPU's gate
- * word, the clock (clock_gettime), and reports to fd 2 with an "mm: "
- * prefix. The lock and the rest are inline in include/env/user. */
+ * word, the clock (clock_gettime), reports to fd 2 with an "mm: "
+ * prefix, and Tally's memory calls for the growing arena
+ * (common/mm_grow.h). The lock and the rest are inline in
+ * include/env/user. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "mm/mm_env.h"
+#include "mm_user_grow.h"
 
 struct mm_cpu_gate mm_user_gate;
 int mm_user_gates_closed = 1;   /* mm_slow_paths starts with MM_SLOW_SETUP */
@@ -58,3 +62,46 @@ unsigned long long mm_clock_ms(void)
 		return 0;
 	return (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
 }
+
+/* The arena's reservation is PROT_NONE without MAP_NORESERVE: nothing is
+ * committed until a part is made writable, and then Tally's strict commit
+ * judges it (kernel/mman.h) -- growth that memory cannot back is an
+ * mprotect refusal, so malloc's NULL with ENOMEM, never an out-of-memory
+ * kill at a later touch, which a MAP_NORESERVE area (not committed even
+ * when writable) would risk. */
+static void *user_reserve(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static int user_commit(void *addr, size_t bytes)
+{
+	return mprotect(addr, bytes, PROT_READ | PROT_WRITE);
+}
+
+static void user_decommit(void *addr, size_t bytes)
+{
+	mprotect(addr, bytes, PROT_NONE);
+}
+
+/* The frames go back (RSS falls); the promise stays, as Linux's
+ * MADV_DONTNEED keeps it, so the block can be used again. */
+static void user_release(void *addr, size_t bytes)
+{
+	madvise(addr, bytes, MADV_DONTNEED);
+}
+
+static void user_unreserve(void *addr, size_t bytes)
+{
+	munmap(addr, bytes);
+}
+
+const struct mm_grow_ops mm_user_grow_ops = {
+	.reserve = user_reserve,
+	.commit = user_commit,
+	.decommit = user_decommit,
+	.release = user_release,
+	.unreserve = user_unreserve,
+};
