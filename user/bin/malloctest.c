@@ -107,16 +107,20 @@ static void alignments(int tally)
 	check(e == ENOMEM && p == NULL, "posix_memalign(8192): ENOMEM (Tally aligns to 4096 at most)");
 }
 
-/* 64 KiB blocks until NULL: ENOMEM, within the arena; all back after. */
+/* 64 KiB blocks until NULL: ENOMEM, within the arena (as it has grown
+ * by then, within its bound); all back after. */
 static void fill_arena(void)
 {
 	static void *held[FILL_MAX];
-	size_t n = 0, arena = tally_malloc_arena();
+	size_t n = 0, arena;
 	void *again;
 
 	errno = 0;
 	while (n < FILL_MAX && (held[n] = malloc(FILL_BLOCK)) != NULL)
 		n++;
+	arena = tally_malloc_arena();
+	check(arena <= tally_malloc_arena_max(), "the arena (%zu KiB) within its bound (%zu KiB)",
+	      arena / 1024, tally_malloc_arena_max() / 1024);
 	check(n < FILL_MAX && errno == ENOMEM, "filling the arena: NULL with ENOMEM after %zu blocks", n);
 	check(n > 0 && n * FILL_BLOCK <= arena, "filled %zu KiB of a %zu KiB arena",
 	      n * FILL_BLOCK / 1024, arena / 1024);
