@@ -102,7 +102,7 @@ static bool commit_fits(struct proc *p, uint64_t pages)
 	if (pages > free || committed > free - pages)
 		return false;
 	committed += pages;
-	return committed + (committed + 511) / 512 <= free;
+	return committed + committed / 512 <= free;
 }
 
 /* One mmap being made with MAP_POPULATE. */

@@ -6,16 +6,16 @@
  * on kmalloc's fine size classes (mm/kmalloc.h, KMALLOC_CLASSES_FINE: four
  * a doubling up to 32 KiB, every block aligned to 16); or picolibc's own
  * malloc, linked in beside it under the names __picolibc_* (mk/user.mk
- * renames its objects), when TALLY_MODE=picolibc. tally/malloc.h states the choices, the
- * defaults and what a bad value does.
+ * renames its objects), when TALLY_MODE=picolibc. tally/malloc.h states
+ * the choices, the defaults and what a bad value does.
  *
  * The mode is read once, by a constructor that runs before main (and
  * before any other constructor: priority 101), so a bad value stops the
  * program before it does anything; a call that comes even earlier reads
  * it then. The arena is reserved at the first allocation, so a program
- * that links malloc and never calls it maps nothing. The allocator of a block
- * is the one the process started with: the choice never changes while
- * blocks are live.
+ * that links malloc and never calls it maps nothing. The allocator of a
+ * block is the one the process started with: the choice never changes
+ * while blocks are live.
  *
  * Errors, as ISO C and POSIX have them: NULL (posix_memalign: the error
  * number) with errno ENOMEM when memory runs out or the size cannot be
@@ -140,6 +140,7 @@ __attribute__((constructor(101))) static void um_start(void)
 static void um_arena(void)
 {
 	size_t max = um_heap_asked ? um_heap_asked : UM_HEAP_DEFAULT;
+	uintptr_t lo, hi;
 	int rc;
 
 	kmalloc_use_classes(KMALLOC_CLASSES_FINE);   /* a known table: 0 */
@@ -149,8 +150,9 @@ static void um_arena(void)
 		return;
 	}
 	um_state = UM_NO_ARENA;
+	mm_grow_span(&lo, &hi);   /* reserved: the mm could not be set up in it */
 	mm_grow_forget();
-	if (rc == -ENOMEM)
+	if (!lo)
 		say("malloc: mmap refused the arena (", um_heap_asked ? getenv("TALLY_HEAP") :
 		    UM_HEAP_DEFAULT_STR, ")");
 	else

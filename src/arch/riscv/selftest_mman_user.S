@@ -34,6 +34,7 @@
 #define MMAP_TOP 0x3fff6ff000            /* USER_MMAP_TOP: TOP - 8 MiB - 1 MiB */
 #define A        (BASE + 0x40000000)     /* free space: 1 GiB above the text */
 #define B        (BASE + 0x80000000)
+#define C        (BASE + 0x1000000000)   /* 64 GiB up: room for ARG-sized areas below */
 #define GiB      0x40000000
 
 #define R   1
@@ -323,16 +324,16 @@ user_mman_madvise_rss_end:
  * lets the second through. */
 	program mman_commit_pieces
 	row SYS_mmap, A, ARG, 0, PA | FIXED, -1, 0, A             /* 1 not committed */
-	row SYS_mmap, B, ARG, 0, PA | FIXED, -1, 0, B             /* 2 */
+	row SYS_mmap, C, ARG, 0, PA | FIXED, -1, 0, C             /* 2 */
 	row SYS_mprotect, A, ARG, RW, 0, 0, 0, 0                  /* 3 committed */
-	row SYS_mprotect, B, ARG, RW, 0, 0, 0, ENOMEM             /* 4 both: too much */
+	row SYS_mprotect, C, ARG, RW, 0, 0, 0, ENOMEM             /* 4 both: too much */
 	row SYS_mmap, 0, ARG, RW, PA, -1, 0, ENOMEM               /* 5 */
 	row OP_STORE, A, 1
 	row SYS_madvise, A, ARG, MADV_DONTNEED, 0, 0, 0, 0        /* 7 */
-	row SYS_mprotect, B, ARG, RW, 0, 0, 0, ENOMEM             /* 8 still promised */
+	row SYS_mprotect, C, ARG, RW, 0, 0, 0, ENOMEM             /* 8 still promised */
 	row SYS_munmap, A, ARG, 0, 0, 0, 0, 0                     /* 9 */
-	row SYS_mprotect, B, ARG, RW, 0, 0, 0, 0                  /* 10 */
-	row SYS_munmap, B, ARG, 0, 0, 0, 0, 0                     /* 11 */
+	row SYS_mprotect, C, ARG, RW, 0, 0, 0, 0                  /* 10 */
+	row SYS_munmap, C, ARG, 0, 0, 0, 0, 0                     /* 11 */
 user_mman_commit_pieces_end:
 
 /* Accesses that must kill the process (139): the last row each. */
