@@ -150,6 +150,13 @@ static unsigned long check_pcp_list(struct buddy_check_ctx *c, unsigned cpu, uns
 	const struct list_head *prev = &l->blocks, *pos = l->blocks.next;
 	unsigned long count = 0;
 
+	if (!pos) {   /* never used (buddy_pcp.c, pcp_list_ready): empty */
+		if (l->count)
+			VIOLATION(c, "cpu %u %s order-%u page list: count %lu but never set up",
+				  cpu, mm_zones[zi].name, o, l->count);
+		return 0;
+	}
+
 	while (pos != &l->blocks) {
 		const struct page *pg = check_link_page(pos);
 

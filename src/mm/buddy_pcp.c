@@ -56,6 +56,7 @@
 #include "mm/slowpath.h"
 #include "kerrno.h"
 #include "mm_internal.h"
+#include "reset_internal.h"
 
 struct buddy_pcp_cpu buddy_pcp[MM_MAX_CPUS];
 
@@ -96,6 +97,16 @@ static struct page *pcp_pop(struct buddy_pcp_cpu *pc, struct buddy_pcp_list *l,
 	pcp_add(&pc->allocs, 1);
 	pcp_add(&pc->pages_out, 1ul << order);
 	return pg;
+}
+
+/* l before a block is put on it: a list whose count is 0 is empty, whatever
+ * its head says -- a list no block was ever put on has a zero head (the
+ * reset leaves 64 CPUs' lists untouched on the host, so not resident) --
+ * and its head is set up here. */
+static inline void pcp_list_ready(struct buddy_pcp_list *l)
+{
+	if (!l->count)
+		list_init(&l->blocks);
 }
 
 /* A block off a list goes back to its zone (the zone's lock held). */
@@ -141,6 +152,7 @@ static void pcp_refill(struct buddy_pcp_cpu *pc, struct buddy_pcp_list *l,
 
 	if (z->free_pages < (mark > low ? mark : low) + (want << order))
 		want = 1;
+	pcp_list_ready(l);
 	while (n < want && (pg = buddy_zone_take(z, order, mark)) != NULL) {
 		pg->order = (uint8_t)order;
 		mm_store32(&pg->flags, PG_PCP);
@@ -232,6 +244,7 @@ static int pcp_free_fast(struct buddy_pcp_cpu *pc, struct page *pg, unsigned ord
 	mm_store32(&pg->flags, PG_PCP);
 	*z = pg->zone;
 	l = &pc->list[*z][order];
+	pcp_list_ready(l);
 	list_add(&pg->lru, &l->blocks);
 	mm_cpu_count(&l->count, l->count + 1);
 	pcp_add(&pc->frees, 1);
@@ -340,13 +353,13 @@ static unsigned long pcp_keeper_scan(struct shrinker *sh, unsigned long want)
 
 static struct shrinker pcp_keeper = { .scan = pcp_keeper_scan, .keeper = true };
 
+/* Every list empty (count 0: its head is set up by the first block put on
+ * it, pcp_list_ready), every counter 0. */
 void buddy_pcp_reset(void)
 {
-	memset(buddy_pcp, 0, sizeof(buddy_pcp));
-	for (unsigned cpu = 0; cpu < MM_MAX_CPUS; cpu++)
-		for (unsigned z = 0; z < NR_ZONES; z++)
-			for (unsigned o = 0; o <= BUDDY_PCP_ORDER; o++)
-				list_init(&buddy_pcp[cpu].list[z][o].blocks);
+	static bool once;
+
+	mm_reset_static(buddy_pcp, sizeof(buddy_pcp), &once);
 	shrinker_register(&pcp_keeper);
 }
 

@@ -10,6 +10,7 @@
 #include "mm/buddy.h"
 #include "mm/mm_env.h"
 #include "mm/slowpath.h"
+#include "reset_internal.h"
 
 #define LEAK_BUCKETS 1024
 
@@ -87,7 +88,9 @@ void leak_note_free(const void *p)
 
 void leak_reset(void)
 {
-	memset(buckets, 0, sizeof(buckets));
+	static bool once;
+
+	mm_reset_static(buckets, sizeof(buckets), &once);
 	spare = NULL;
 	pages = NULL;
 	leak_tracking_on = false;

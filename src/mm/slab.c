@@ -466,11 +466,26 @@ static unsigned long cache_active_slabs(const struct kmem_cache *c, unsigned lon
 
 /* ---- create / destroy -------------------------------------------------- */
 
+/* Slot c back to zero, writing only what was written: the fields before
+ * the CPUs' entries, and the entries of the CPUs that had magazines
+ * (mag_cpus: nothing else writes them). A slot made for the first time is
+ * zero already, and making it writes its first page only, not its 64 CPU
+ * entries (4 KiB on the host; 40 caches: 160 KiB a process would have
+ * resident). */
+static void cache_clear(struct kmem_cache *c)
+{
+	for (unsigned cpu = 0; cpu < MM_MAX_CPUS; cpu++)
+		if ((c->mag_cpus[cpu / 64] >> (cpu % 64)) & 1)
+			memset(&c->cpu[cpu], 0, sizeof(c->cpu[cpu]));
+	memset(c, 0, offsetof(struct kmem_cache, cpu));
+}
+
 void slab_init(void)
 {
 	/* the slots never made are zero still: left untouched (pages a
 	 * process never writes it never has resident) */
-	memset(slab_caches, 0, (size_t)slab_caches_used * sizeof(slab_caches[0]));
+	for (int i = 0; i < slab_caches_used; i++)
+		cache_clear(&slab_caches[i]);
 	slab_caches_used = 0;
 	mag_pool_reset();
 	keep_empty = 0;
@@ -493,7 +508,7 @@ static struct kmem_cache *cache_make(const char *name, size_t size, size_t align
 		}
 	if (!c)
 		return NULL;
-	memset(c, 0, sizeof(*c));
+	cache_clear(c);
 	strncpy(c->name, name, SLAB_NAME_MAX - 1);
 	c->size = size;
 	c->objsize = size < 8 ? 8 : size;
@@ -1050,6 +1065,7 @@ static void mag_attach(struct kmem_cache *c)
 	for (unsigned cpu = 0; cpu < MM_MAX_CPUS; cpu++) {
 		c->cpu[cpu].loaded = mag_fresh(c, 2ul * cpu);
 		c->cpu[cpu].prev = mag_fresh(c, 2ul * cpu + 1);
+		c->mag_cpus[cpu / 64] |= 1ull << (cpu % 64);
 	}
 	while (c->mag_fresh < SLAB_MAGS_PER_CACHE)
 		depot_put_empty(c, mag_fresh(c, c->mag_fresh++));
@@ -1067,6 +1083,7 @@ static inline bool mag_cpu_ready(struct kmem_cache *c, unsigned cpu)
 	if (MM_MAG_LAZY && !pc->loaded) {
 		pc->loaded = mag_fresh(c, 2ul * cpu);
 		pc->prev = mag_fresh(c, 2ul * cpu + 1);
+		c->mag_cpus[cpu / 64] |= 1ull << (cpu % 64);
 	}
 	return true;
 }

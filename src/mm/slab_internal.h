@@ -104,10 +104,12 @@ struct kmem_cache {
 	struct slab_mag *depot_full, *depot_empty;
 	unsigned long nr_full;
 	/* its magazine set (slab.c, "The pool"): the next of the depot's not
-	 * handed out yet, and every magazine's capacity */
+	 * handed out yet, and every magazine's capacity; the CPUs given their
+	 * two (the only entries of cpu[] ever written: cache_clear) */
 	struct slab_mag *mag_set;
 	unsigned long mag_fresh, mag_cap;
-	struct slab_cpu cpu[MM_MAX_CPUS];
+	uint64_t mag_cpus[(MM_MAX_CPUS + 63) / 64];
+	struct slab_cpu cpu[MM_MAX_CPUS];   /* last: cache_clear */
 };
 
 /* Take / give the cache's lock (interrupts off while held). slab_unlock

@@ -84,6 +84,7 @@
 #include "kerrno.h"
 #include "slab_internal.h"
 #include "heap_internal.h"
+#include "reset_internal.h"
 
 #define TXN_OPEN 0x74786e6f70656eUL /* "txnopen" */
 #define TXN_PAGE_ENTRIES \
@@ -347,9 +348,10 @@ struct mm_txn *mm_txn_current(void)
 
 void mm_txn_reset(void)
 {
+	static bool once;
 	unsigned long s = mm_lock();
 
-	memset(txn_cpus, 0, sizeof(txn_cpus));
+	mm_reset_static(txn_cpus, sizeof(txn_cpus), &once);
 	mm_unlock(s);   /* the caches' holds were reset by their own inits */
 }
 
