@@ -108,7 +108,8 @@ int free_pages_owned(struct page *pg, unsigned order, unsigned owner);
 
 /* Where free memory goes back to the system (the host's growing arenas,
  * mm/mm_host.h): after a free makes a MAX_ORDER block, the zone's oldest
- * free MAX_ORDER blocks beyond a keep (two, or an eighth of the zone) are
+ * free MAX_ORDER blocks beyond a keep (as many as an eighth of the zone
+ * makes: none in a zone under 32 MiB) are
  * handed to release(addr, bytes) -- madvise(MADV_DONTNEED) -- and marked
  * released, so resident memory follows use; a released block is taken
  * last and needs nothing to be used again (the system backs it at the

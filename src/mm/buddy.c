@@ -80,10 +80,14 @@ struct buddy_fails buddy_fails;   /* mm_internal.h */
 /* Giving free memory back (mm_set_release): a free MAX_ORDER head whose
  * memory went back to the system has kind BUDDY_RELEASED (kind is the
  * owner's field, unused on free heads); the zone counts them. Each zone
- * keeps BUDDY_KEEP_BACKED blocks, or an eighth of its pages if more, free
- * and still backed, for the next requests. */
+ * keeps as many blocks free and still backed, for the next requests, as
+ * an eighth of its pages makes (BUDDY_KEEP_SHIFT): none below 32 MiB. No
+ * fixed number more: two blocks kept whatever the zone's size were 8 MiB
+ * of resident memory a small program never gave back (under
+ * libtally.so, sqlite3's peak was 2 MiB higher for one half-touched
+ * block kept). */
 #define BUDDY_RELEASED 1
-#define BUDDY_KEEP_BACKED 2
+#define BUDDY_KEEP_SHIFT (MAX_ORDER + 3)
 static void (*release_fn)(void *addr, size_t bytes);
 
 void mm_set_release(void (*release)(void *addr, size_t bytes))
@@ -473,11 +477,9 @@ static __attribute__((noinline)) void release_excess(struct zone *z)
 {
 	void (*rel)(void *, size_t) = __atomic_load_n(&release_fn, __ATOMIC_ACQUIRE);
 	struct list_head *head = &z->area[MAX_ORDER].free_list, *p;
-	unsigned long keep = z->present_pages >> (MAX_ORDER + 3);
+	unsigned long keep = z->present_pages >> BUDDY_KEEP_SHIFT;
 	unsigned long backed = z->area[MAX_ORDER].nr_free - z->released;
 
-	if (keep < BUDDY_KEEP_BACKED)
-		keep = BUDDY_KEEP_BACKED;
 	for (p = head->prev; rel && backed > keep && p != head; p = p->prev) {
 		struct page *pg = list_entry(p, struct page, lru);
 

@@ -16,6 +16,9 @@
  *   falls by 32 MiB at least); past the reservation a request fails with
  *   NULL (no crash), and
  *   after frees the same request succeeds;
+ * - the keep of free 4 MiB blocks still backed: none in a zone under
+ *   32 MiB (a 12 MiB arena freed gives every free block back), an eighth
+ *   of the zone in blocks above (after 48 MiB, exactly that many stay);
  * - four threads allocate, free each other's blocks and grow the arena at
  *   once (built under ThreadSanitizer too: test_hotadd_tsan; any data race
  *   fails the run). Seeds fixed and printed. */
@@ -148,6 +151,46 @@ static int intact(const unsigned char *p, size_t n, unsigned tag)
 	return p[n - 1] == (unsigned char)tag;
 }
 
+/* Free MAX_ORDER blocks of the High zone whose memory is still backed,
+ * and how many the keep allows: an eighth of the zone, in whole blocks. */
+static unsigned long backed_blocks(void)
+{
+	struct buddy_zone_info zi[NR_ZONES];
+
+	buddy_zone_info(zi);
+	return zi[ZONE_HIGH].nr_free[MAX_ORDER] - zone_get(ZONE_HIGH)->released;
+}
+
+static unsigned long keep_blocks(void)
+{
+	return zone_get(ZONE_HIGH)->present_pages / 8 / (1ul << MAX_ORDER);
+}
+
+/* A small arena keeps no free block backed: grown to 12 MiB by 1 MiB
+ * blocks and emptied, every free 4 MiB block went back (a fixed keep of
+ * two blocks would hold 8 MiB, most of a small program's footprint). */
+static void small_arena_keeps_nothing(void)
+{
+	void *blk[12];
+	size_t n;
+
+	tap_ok(mm_host_init_growing(4 * MIB, 64 * MIB, 0) == 0, "small: growing arena 4 MiB of 64");
+	for (n = 0; n < 10; n++) {
+		blk[n] = kmalloc(MIB, GFP_KERNEL);
+		if (blk[n])
+			memset(blk[n], 0x5a, MIB);
+	}
+	tap_ok(mm_host_arena_bytes() >= 12 * MIB && mm_host_arena_bytes() < 32 * MIB,
+	       "small: 10 MiB live, the arena %zu MiB", mm_host_arena_bytes() / MIB);
+	for (n = 0; n < 10; n++)
+		kfree(blk[n]);
+	kmalloc_shrink();
+	tap_ok(keep_blocks() == 0 && backed_blocks() == 0 && zone_get(ZONE_HIGH)->released >= 2,
+	       "small: freed, no free 4 MiB block stays backed (%lu released, %lu backed)",
+	       zone_get(ZONE_HIGH)->released, backed_blocks());
+	tap_ok(mm_check() == 0, "small: mm_check clean");
+}
+
 /* kmalloc grows the arena on demand, in each mode. */
 static void grows_on_demand(enum mm_mode mode, const char *name)
 {
@@ -182,6 +225,9 @@ static void grows_on_demand(enum mm_mode mode, const char *name)
 	tap_ok(full_rss - rss_bytes() >= 32 * MIB && zone_get(ZONE_HIGH)->released >= 8,
 	       "%s: freed, the memory went back to the system: resident %zu -> %zu MiB, %lu blocks released",
 	       name, full_rss / MIB, rss_bytes() / MIB, zone_get(ZONE_HIGH)->released);
+	tap_ok(backed_blocks() == keep_blocks() && keep_blocks() >= 1,
+	       "%s: of the free 4 MiB blocks, an eighth of the zone stays backed: %lu (zone %lu MiB)",
+	       name, backed_blocks(), zone_get(ZONE_HIGH)->present_pages * PAGE_SIZE / MIB);
 	tap_ok(buddy_free_pages() == zone_get(ZONE_HIGH)->present_pages,
 	       "%s: freed, every frame free again", name);
 	tap_ok(mm_check() == 0, "%s: mm_check clean after", name);
@@ -277,6 +323,7 @@ int main(void)
 	grows_on_demand(MM_MODE_SIMPLE, "simple");
 	grows_on_demand(MM_MODE_HYBRID, "hybrid");
 	reservation_ends();
+	small_arena_keeps_nothing();
 	threads_grow();
 	return tap_end();
 }
