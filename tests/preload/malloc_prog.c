@@ -9,6 +9,8 @@
  *                             by another thread, patterns checked
  *   malloc_prog fork          4 threads allocating while the main one forks
  *                             10 times; each child allocates and exits 0
+ *   malloc_prog resident      400 blocks of 16..4096 bytes, half freed; then its VmHWM and
+ *                             RssAnon lines (/proc/self/status)
  *   malloc_prog faultinj N    N mallocs of 64 bytes: "nulls: K", "errno: ENOMEM"
  *   malloc_prog broken        (run where the library cannot set up, e.g.
  *                             under a small RLIMIT_AS) every allocation
@@ -377,6 +379,37 @@ static int forks(void)
 	return good != 10;
 }
 
+/* What a small program costs resident: 400 blocks of 16 .. 4096 bytes,
+ * sizes any allocator has a class for (so no rounding of the library's
+ * counts), half freed again, then the process's own peak (VmHWM) and
+ * anonymous resident memory from /proc/self/status: under glibc and
+ * under the library, the difference is the library's fixed cost. */
+static int resident(void)
+{
+	static const size_t sizes[] = { 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096 };
+	static void *blk[400];
+	char line[256];
+	FILE *f;
+
+	for (int i = 0; i < 400; i++) {
+		size_t n = sizes[i % (sizeof(sizes) / sizeof(sizes[0]))];
+
+		blk[i] = M(n);
+		if (blk[i])
+			memset(blk[i], i, n);
+	}
+	for (int i = 0; i < 400; i += 2)
+		F(blk[i]);
+	f = fopen("/proc/self/status", "r");
+	if (!f)
+		return 1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmHWM:", 6) || !strncmp(line, "RssAnon:", 8))
+			fputs(line, stdout);
+	fclose(f);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "api";
@@ -398,6 +431,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(what, "grow"))
 		return grow();
+	if (!strcmp(what, "resident"))
+		return resident();
 	if (!strcmp(what, "faultinj") && argc > 2) {
 		long n = atol(argv[2]), nulls = 0, enomem = 1;
 
@@ -432,7 +467,7 @@ int main(int argc, char **argv)
 		p = R(hidep(&local), 64);
 		CHECK(!p && errno == ENOMEM, "realloc of a stack address: %p, errno %d", (void *)p, errno);
 	} else {
-		fprintf(stderr, "usage: malloc_prog api|threads|fork|faultinj N|broken|grow|"
+		fprintf(stderr, "usage: malloc_prog api|threads|fork|resident|faultinj N|broken|grow|"
 			"double|interior|stack|realloc\n");
 		return 2;
 	}
