@@ -9,9 +9,10 @@
  * thread that exited included) and on kmalloc_shrink(), the zones are
  * served in the zone path's order, a transaction and fault injection
  * bypass the lists, the figures count what the lists hold exactly, and
- * buddy_check finds a page list that was tampered with. Host threads play
- * the CPUs. GFP_USER through the lists (a refill stops at the zone's high
- * watermark) is test_buddy's test_user_watermark(USER_VIA_LISTS). */
+ * buddy_check finds a page list that was tampered with, and a count on a
+ * list never set up (its head still zero, as the reset leaves it). Host
+ * threads play the CPUs. GFP_USER through the lists (a refill stops at the
+ * zone's high watermark) is test_buddy's test_user_watermark(USER_VIA_LISTS). */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -509,6 +510,26 @@ static void test_check_finds_tampering(void)
 	       "all restored: clean");
 }
 
+/* A list no block was ever put on has a zero head (the reset writes none:
+ * buddy_pcp.c, pcp_list_ready): empty to every reader, and a count on it
+ * is a violation. */
+static void test_unused_list(void)
+{
+	struct buddy_pcp_list *l = &buddy_pcp[MM_MAX_CPUS - 1].list[ZONE_DMA][BUDDY_PCP_ORDER];
+	struct buddy_pcp_stats st;
+
+	tap_ok(l->blocks.next == NULL && l->count == 0, "the last CPU's list: never set up");
+	tap_ok(buddy_check() == 0 && buddy_pcp_get(MM_MAX_CPUS - 1, &st) == 0 &&
+	       st.total_pages == 0, "clean, and empty in the figures");
+	mm_host_quiet = 1;
+	l->count = 1;
+	tap_ok(buddy_check() > 0 && strstr(mm_host_last_report, "never set up"),
+	       "a count on it: reported (%s)", mm_host_last_report);
+	l->count = 0;
+	mm_host_quiet = 0;
+	tap_ok(buddy_check() == 0, "put right: clean");
+}
+
 static const struct tap_case cases[] = {
 	TAP_CASE(test_batch_values),
 	TAP_CASE(test_refill_takes_a_batch),
@@ -523,6 +544,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_faultinj_bypasses_the_lists),
 	TAP_CASE(test_counts),
 	TAP_CASE(test_check_finds_tampering),
+	TAP_CASE(test_unused_list),
 };
 
 int main(void)
