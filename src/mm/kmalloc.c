@@ -1143,28 +1143,61 @@ slow:
 	km_free_slow(p);
 }
 
+/* The usable size of p read from its frame without a lock, as kfree's
+ * fast path reads it: an object of a plain slab whose alloc bit is set
+ * and cached bit clear (the cache's size), or a large block's head
+ * (PAGE_SIZE << order); 0 for anything else -- a heap block, a red-zone
+ * slab, a pointer that is no block -- which the locked path then
+ * settles (and reports, in krealloc). Only the caller's own misuse (p
+ * freed by another thread meanwhile) races with it, and then reads
+ * frame metadata and slab maps, which stay mapped: an answer for a block
+ * that was p's, never a fault. */
+static inline size_t km_usable_fast(const void *p)
+{
+	struct page *pg = virt_to_page(p);
+	unsigned ok;
+	struct kmem_cache *c;
+	long i;
+
+	if (!pg)
+		return 0;
+	ok = slab_owner_kind(pg);
+	if (ok == PAGE_OWNER_LARGE)   /* a large block's head (kind 0) */
+		return ((uintptr_t)p & (PAGE_SIZE - 1)) ? 0 : PAGE_SIZE << pg->order;
+	if (ok != SLAB_HEAD_PLAIN && slab_owner_kind(pg = compound_head(pg)) != SLAB_HEAD_PLAIN)
+		return 0;
+	c = __atomic_load_n(&pg->priv, __ATOMIC_ACQUIRE);
+	if (!c)
+		return 0;   /* a slab being made or released */
+	i = slab_index(pg, &c->lay[LAY_PLAIN], p);
+	if (i < 0 || !slab_allocated(pg, (unsigned long)i) ||
+	    slab_cached(pg, &c->lay[LAY_PLAIN], (unsigned long)i))
+		return 0;
+	return c->size;
+}
+
 size_t ksize(const void *p)
 {
 	unsigned long s;
-	size_t usable = 0;
+	size_t usable;
 
 	if (!p)
 		return 0;
+	if ((usable = km_usable_fast(p)) != 0)
+		return usable;
 	s = mm_lock();
 	km_owner(p, &usable);
 	mm_unlock(s);
 	return usable;
 }
 
-void *krealloc(const void *p, size_t size, gfp_t gfp)
+/* krealloc with the mm lock: every mode, every flag, every refusal. */
+static void *km_realloc_locked(const void *p, size_t size, gfp_t gfp, void *caller)
 {
-	void *caller = __builtin_return_address(0), *q = NULL;
-	unsigned long s;
+	unsigned long s = mm_lock();
+	void *q = NULL;
 	size_t old;
 
-	if (!p)
-		return km_alloc_ptr(size, gfp, caller);
-	s = mm_lock();
 	if (km_owner(p, &old) < 0 || !old) {
 		km_wrong(p, caller, "krealloc of a pointer that is not a block");
 	} else if (!size) {
@@ -1176,6 +1209,34 @@ void *krealloc(const void *p, size_t size, gfp_t gfp)
 		km_free(p, caller);
 	}
 	mm_unlock(s);
+	return q;
+}
+
+/* The common case takes no shared lock: GFP_KERNEL, nothing in
+ * mm_slow_paths (no tracking to name the caller for, no checks, no
+ * injection: those take the locked path), p a slab object or large block
+ * km_usable_fast vouches for. It stays when it still fits; else the new
+ * block comes from kmalloc's fast paths, the old contents are copied and
+ * p goes to kfree's -- the same requests and frees, counted the same, as
+ * the locked path makes. A miss anywhere (a full magazine, memory
+ * running out) is those paths' own slow half. */
+void *krealloc(const void *p, size_t size, gfp_t gfp)
+{
+	size_t old;
+	void *q;
+
+	if (!p)
+		return km_alloc_ptr(size, gfp, __builtin_return_address(0));
+	if (gfp != GFP_KERNEL || !size || __atomic_load_n(&mm_slow_paths, __ATOMIC_RELAXED) ||
+	    (old = km_usable_fast(p)) == 0)
+		return km_realloc_locked(p, size, gfp, __builtin_return_address(0));
+	if (size <= old)
+		return (void *)p;
+	q = kmalloc(size, GFP_KERNEL);
+	if (q) {
+		memcpy(q, p, old);
+		kfree(p);
+	}
 	return q;
 }
 

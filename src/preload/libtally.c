@@ -173,6 +173,17 @@ static bool huge_room(void)
 	return true;
 }
 
+/* Enter e in the table (huge_lock held, huge_room() said yes). */
+static void huge_insert(const struct huge *e)
+{
+	size_t i = huge_slot(e->addr, huge_cap);
+
+	while (huge_tab[i].addr > 1)
+		i = (i + 1) & (huge_cap - 1);
+	huge_used += huge_tab[i].addr == 0;
+	huge_tab[i] = *e;
+}
+
 static void *huge_alloc(size_t n, size_t align)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE), len, map_len;
@@ -202,14 +213,7 @@ static void *huge_alloc(size_t n, size_t align)
 		errno = ENOMEM;
 		return NULL;
 	}
-	{
-		size_t i = huge_slot(addr, huge_cap);
-
-		while (huge_tab[i].addr > 1)
-			i = (i + 1) & (huge_cap - 1);
-		huge_used += huge_tab[i].addr == 0;
-		huge_tab[i] = (struct huge){ addr, len, map, map_len };
-	}
+	huge_insert(&(struct huge){ addr, len, map, map_len });
 	huge_count++;
 	huge_bytes += len;
 	if (huge_bytes > huge_peak)
@@ -259,6 +263,43 @@ static size_t huge_size(const void *p)
 	n = h ? h->len : 0;
 	huge_unlock();
 	return n;
+}
+
+/* Resize huge block p (already known to be one: *h its entry, huge_lock
+ * held, which this releases) to n > HUGE_MIN bytes as glibc resizes a
+ * mapped chunk (malloc.c, mremap_chunk): the mapping shrinks in place
+ * (its tail unmapped) or grows with mremap(MREMAP_MAYMOVE), so the pages
+ * move and are never copied. NULL, with p's block and entry untouched,
+ * when the table has no room for a moved entry, when fault injection
+ * refuses (FI_PAGE, as huge_alloc asks it) or when mremap does: the
+ * caller then tries a fresh block. */
+static void *huge_remap(struct huge *h, size_t n)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), len = (n + pg - 1) & ~(pg - 1);
+	size_t off = h->addr - h->map, map_len = off + len;
+	struct huge e = *h;
+	void *m;
+
+	if (map_len > e.map_len &&
+	    (!huge_room() || faultinj_should_fail(FI_PAGE, n, GFP_KERNEL))) {
+		huge_unlock();
+		return NULL;
+	}
+	h = huge_find(e.addr);   /* huge_room may have rehashed the table */
+	m = map_len == e.map_len ? (void *)e.map :
+	    mremap((void *)e.map, e.map_len, map_len, map_len > e.map_len ? MREMAP_MAYMOVE : 0);
+	if (m == MAP_FAILED) {
+		huge_unlock();
+		return NULL;
+	}
+	h->addr = 1;   /* deleted; in again at the block's (new) address */
+	huge_bytes = huge_bytes - e.len + len;
+	if (huge_bytes > huge_peak)
+		huge_peak = huge_bytes;
+	e = (struct huge){ (uintptr_t)m + off, len, (uintptr_t)m, map_len };
+	huge_insert(&e);
+	huge_unlock();
+	return (void *)e.addr;
 }
 
 /* ---- configuration -------------------------------------------------------- */
@@ -537,9 +578,29 @@ void *tally_calloc(size_t n, size_t size)
 	return tl_alloc(total, ALIGN, GFP_KERNEL | GFP_ZERO);
 }
 
+/* Move block p (old usable bytes) to a fresh block of n bytes; NULL with
+ * errno ENOMEM, p untouched, when there is none. */
+static void *tl_move(void *p, size_t old, size_t n)
+{
+	void *q = tally_malloc(n);
+
+	if (q) {
+		memcpy(q, p, old < n ? old : n);
+		tally_free(p);
+	}
+	return q;
+}
+
+/* realloc(3) as glibc's (malloc.c, __libc_realloc): NULL allocates,
+ * n == 0 frees and returns NULL, a failure returns NULL with errno
+ * ENOMEM and leaves p's block as it was. Arena blocks go to krealloc,
+ * whose common path takes no lock (mm/kmalloc.h); a huge block is
+ * resized by mremap (huge_remap) and, should that be refused, moved to a
+ * fresh block; a block crossing HUGE_MIN either way is moved. */
 void *tally_realloc(void *p, size_t n)
 {
 	size_t old;
+	struct huge *h;
 	void *q;
 
 	if (!p)
@@ -553,29 +614,32 @@ void *tally_realloc(void *p, size_t n)
 		tally_free(p);
 		return NULL;
 	}
-	old = tl_usable(p);
-	if (is_boot(p) || huge_size(p)) {
-		if (n <= old && (is_boot(p) || n > HUGE_MIN))
+	if (is_boot(p)) {
+		old = boot_size(p);
+		if (n <= old)
 			return p;
-		q = tally_malloc(n);
-		if (q) {
-			memcpy(q, p, old < n ? old : n);
-			tally_free(p);
-		}
-		return q;
+		return tl_move(p, old, n);
+	}
+	if (!in_arena(p)) {
+		huge_lock();
+		h = huge_find((uintptr_t)p);
+		old = h ? h->len : 0;
+		if (!h || n <= HUGE_MIN)
+			huge_unlock();
+		else if ((q = huge_remap(h, n)) != NULL)   /* it unlocks */
+			return q;
+		if (old)
+			return tl_move(p, old, n);
+		/* not a huge block: kfree's and krealloc's checks report it */
 	}
 	if (n > HUGE_MIN) {
+		old = ksize(p);
 		if (!old) {
 			kfree(p);   /* no block: reported, refused */
 			errno = EINVAL;
 			return NULL;
 		}
-		q = tally_malloc(n);
-		if (q) {
-			memcpy(q, p, old);
-			kfree(p);
-		}
-		return q;
+		return tl_move(p, old, n);
 	}
 	q = krealloc(p, n, GFP_KERNEL);
 	if (!q)
