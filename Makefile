@@ -151,7 +151,8 @@ $(B)/host/libtally.so: $(patsubst src/%.c,$(B)/host/pic/%.o,$(PIC_SRC))
 
 host-malloc: $(B)/host/libtally.so
 
-# tests/preload: malloc_prog built plainly (run under LD_PRELOAD) and, with
+# tests/preload: malloc_prog built plainly (run under LD_PRELOAD; -rdynamic
+# so its own mremap is the one the library's calls reach) and, with
 # the library's own objects under AddressSanitizer, calling tally_malloc
 # & co. (ASan keeps the system's malloc for itself).
 PRELOAD_TESTS := $(B)/host/preload/malloc_prog $(B)/host/preload/malloc_prog_asan
@@ -159,7 +160,7 @@ PRELOAD_TESTS := $(B)/host/preload/malloc_prog $(B)/host/preload/malloc_prog_asa
 $(B)/host/preload/malloc_prog: tests/preload/malloc_prog.c
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $<"
-	$(Q)$(HOST_CC) -std=gnu11 $(WARN) -O1 -g -pthread $< -o $@
+	$(Q)$(HOST_CC) -std=gnu11 $(WARN) -O1 -g -pthread -rdynamic $< -o $@
 
 $(B)/host/preload/malloc_prog_asan: tests/preload/malloc_prog.c src/preload/libtally.c $(B)/host/libmm_san.a
 	@mkdir -p $(dir $@)

@@ -503,6 +503,19 @@ void wrong_case(const void *p, const char *mn, const char *what)
 	       "%s: kfree(%s) refused, reported once (naming its caller), counted", mn, what);
 }
 
+/* ksize(p) is 0 and krealloc(p) refuses p: NULL, reported once, counted,
+ * nothing changed. */
+static void wrong_realloc_case(const void *p, const char *mn, const char *what)
+{
+	unsigned long w = ks().wrong_frees, rep = mm_host_reports;
+	size_t n = ksize(p);
+	void *q = krealloc(p, 100, GFP_KERNEL);
+
+	tap_ok(n == 0 && q == NULL && ks().wrong_frees == w + 1 && mm_host_reports == rep + 1 &&
+	       kmalloc_check() == 0 && buddy_check() == 0,
+	       "%s: ksize(%s) 0, krealloc refuses it, reported once, counted", mn, what);
+}
+
 static void test_wrong_frees(intptr_t mode)
 {
 	const char *mn = mm_mode_str(mode);
@@ -531,6 +544,15 @@ static void test_wrong_frees(intptr_t mode)
 	wrong_case(large + 4096, mn, "large interior");
 	wrong_case(hfree, mn, "freed heap block");
 	wrong_case(hfree + 32, mn, "pointer into a free heap block");
+	wrong_realloc_case(&local, mn, "stack address");
+	wrong_realloc_case(hostp, mn, "host malloc block");
+	wrong_realloc_case(pages, mn, "alloc_pages page");
+	wrong_realloc_case(slab + 8, mn, "slab interior");
+	wrong_realloc_case(slab + 512, mn, "slab object never allocated");
+	wrong_realloc_case(heap + 16, mn, "heap interior");
+	wrong_realloc_case(large + 4096, mn, "large interior");
+	wrong_realloc_case(large + 16, mn, "large block's first page, not its start");
+	wrong_realloc_case(hfree, mn, "freed heap block");
 	kfree(slab);
 	wrong_case(slab, mn, "slab double free");
 	kfree(heap);
@@ -541,6 +563,8 @@ static void test_wrong_frees(intptr_t mode)
 	rep = mm_host_reports;
 	tap_ok(krealloc(slab, 9000, 0) == NULL && ks().wrong_frees == w + 1 &&
 	       mm_host_reports == rep + 1, "%s: krealloc of a freed block refused", mn);
+	wrong_realloc_case(slab, mn, "freed slab object (in a magazine)");
+	wrong_realloc_case(large, mn, "freed large block");
 	mm_host_quiet = 0;
 	kfree(p);
 	free_pages_addr(pages, 0);

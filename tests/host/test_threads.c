@@ -1090,6 +1090,258 @@ static void test_mode_counts_across_switches(void)
 	mm_set_mode(MM_MODE_HYBRID);
 }
 
+/* ---- krealloc and ksize without the mm lock ------------------------------------ */
+
+static sem_t ra_ready, ra_go, ra_done;
+static unsigned ra_ok;
+
+/* Warm this thread's magazines of the classes it will use, wait for the
+ * main thread to hold the mm lock, then ksize and krealloc: in place,
+ * moved to another class, a large block shrunk in place. */
+static void *realloc_one(void *arg)
+{
+	unsigned char *p, *q, *big;
+	unsigned ok = 1;
+
+	(void)arg;
+	kfree(kmalloc(200, GFP_KERNEL));   /* a kmalloc-256 object waits in a magazine */
+	p = kmalloc(100, GFP_KERNEL);
+	big = kmalloc(12000, GFP_KERNEL);
+	memset(p, 0x5a, 100);
+	sem_post(&ra_ready);
+	sem_wait(&ra_go);   /* main holds the mm lock now */
+	ok &= ksize(p) == 128 && ksize(big) == 16384;
+	ok &= krealloc(p, 120, GFP_KERNEL) == p;
+	q = krealloc(p, 200, GFP_KERNEL);
+	ok &= q && q != p && ksize(q) == 256 && q[0] == 0x5a && q[99] == 0x5a;
+	ok &= krealloc(big, 5000, GFP_KERNEL) == big;
+	__atomic_store_n(&ra_ok, ok, __ATOMIC_RELAXED);
+	sem_post(&ra_done);
+	sem_wait(&ra_go);   /* the mm lock dropped: free what is left */
+	kfree(q);
+	kfree(big);
+	return NULL;
+}
+
+/* While this thread holds the mm lock, another one's ksize and krealloc
+ * (in place, moved between size classes, a large block) finish: they
+ * read the owner from the frame and go through kmalloc's and kfree's
+ * fast paths. (Were they to take the mm lock, they would wait past the
+ * time limit.) A pointer they cannot vouch for takes the lock: the
+ * wrong-pointer cases are test_krealloc_threads' and test_kmalloc's. */
+static void test_krealloc_no_mm_lock(void)
+{
+	struct timespec until;
+	pthread_t th;
+	unsigned long s;
+	int done;
+
+	mm_set_mode(MM_MODE_TWOTIER);
+	sem_init(&ra_ready, 0, 0);
+	sem_init(&ra_go, 0, 0);
+	sem_init(&ra_done, 0, 0);
+	pthread_create(&th, NULL, realloc_one, NULL);
+	sem_wait(&ra_ready);
+	s = mm_lock();
+	sem_post(&ra_go);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	done = sem_timedwait(&ra_done, &until) == 0;
+	mm_unlock(s);
+	if (!done)
+		sem_wait(&ra_done);
+	sem_post(&ra_go);
+	pthread_join(th, NULL);
+	tap_ok(done && ra_ok, "TwoTier: ksize and krealloc (in place, to another class, a large "
+	       "block) on another thread finish while the mm lock is held");
+	tap_ok(mm_check() == 0, "mm_check clean");
+	mm_set_mode(MM_MODE_HYBRID);
+	sem_destroy(&ra_ready);
+	sem_destroy(&ra_go);
+	sem_destroy(&ra_done);
+}
+
+#define RA_THREADS 4
+
+struct ra_worker {
+	pthread_t th;
+	unsigned me;
+	uint64_t rng;
+	/* what this thread did, for the counters to match: allocations
+	 * made (kmalloc, a krealloc that moved), failed, frees made (kfree,
+	 * a krealloc that moved), wrong pointers refused */
+	unsigned long allocs, failed, frees, refused, moved, in_place, cross;
+	unsigned corrupt;
+};
+
+static struct mailbox ra_boxes[RA_THREADS];
+static unsigned ra_finished;   /* workers done */
+
+/* krealloc b to n bytes, checking what survives; the counts follow. */
+static void ra_realloc(struct ra_worker *w, struct blk *b, size_t n)
+{
+	unsigned char *q = krealloc(b->p, n, GFP_KERNEL);
+
+	if (!q) {
+		w->failed++;
+		return;
+	}
+	if (q != b->p) {
+		w->moved++;
+		w->allocs++;
+		w->frees++;
+	} else {
+		w->in_place++;
+	}
+	b->p = q;
+	w->corrupt += !intact(b, b->n < n ? b->n : n) || ksize(q) < n;
+	b->n = n;
+	fill(b);
+}
+
+/* Blocks another thread handed over: reallocated here, then freed. */
+static void ra_collect(struct ra_worker *w, uint64_t *rng)
+{
+	struct mailbox *m = &ra_boxes[w->me];
+	struct blk got[MAILBOX];
+	unsigned n;
+
+	pthread_mutex_lock(&m->lock);
+	n = m->n;
+	memcpy(got, m->b, n * sizeof(got[0]));
+	m->n = 0;
+	pthread_mutex_unlock(&m->lock);
+	for (unsigned i = 0; i < n; i++) {
+		w->corrupt += !intact(&got[i], got[i].n);
+		ra_realloc(w, &got[i], rand_size(rng));
+		kfree(got[i].p);
+		w->frees++;
+		w->cross++;
+	}
+}
+
+static void *ra_work(void *arg)
+{
+	struct ra_worker *w = arg;
+	struct blk slot[SLOTS] = { { 0 } };
+
+	for (unsigned long op = 0; op < OPS; op++) {
+		struct blk *b = &slot[xorshift64(&w->rng) % SLOTS];
+		unsigned r = (unsigned)(xorshift64(&w->rng) % 100);
+
+		if (!b->p) {
+			b->n = rand_size(&w->rng);
+			b->tag = (unsigned char)xorshift64(&w->rng);
+			b->order = -1;
+			if (!(b->p = kmalloc(b->n, GFP_KERNEL))) {
+				w->failed++;
+				continue;
+			}
+			w->allocs++;
+			fill(b);
+		} else if (r < 50) {
+			ra_realloc(w, b, rand_size(&w->rng));
+		} else if (r < 52 && b->n >= 64) {   /* inside a block: refused */
+			w->corrupt += ksize(b->p + 8) != 0 || krealloc(b->p + 8, 100, GFP_KERNEL) != NULL;
+			w->refused++;
+		} else if (r < 70) {
+			struct mailbox *m = &ra_boxes[(w->me + 1 + (unsigned)(xorshift64(&w->rng) % (RA_THREADS - 1))) % RA_THREADS];
+
+			pthread_mutex_lock(&m->lock);
+			if (m->n < MAILBOX) {
+				m->b[m->n++] = *b;
+				b->p = NULL;
+			}
+			pthread_mutex_unlock(&m->lock);
+		} else {
+			w->corrupt += !intact(b, b->n) || ksize(b->p) < b->n;
+			kfree(b->p);
+			w->frees++;
+			b->p = NULL;
+		}
+		if (op % 16 == 0)
+			ra_collect(w, &w->rng);
+	}
+	for (unsigned i = 0; i < SLOTS; i++)
+		if (slot[i].p) {
+			w->corrupt += !intact(&slot[i], slot[i].n);
+			kfree(slot[i].p);
+			w->frees++;
+		}
+	__atomic_add_fetch(&ra_finished, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Threads krealloc their own blocks and blocks others handed them (then
+ * free those), check ksize, and try wrong pointers (inside a block) while
+ * the main thread switches TwoTier, Hybrid and SimpleHeap under them:
+ * patterns intact, each wrong pointer refused and reported once, and the
+ * counters exact afterwards -- every request, free and refusal the
+ * threads made, bytes in use back to the start. */
+static void test_krealloc_threads(void)
+{
+	static const int modes[] = { MM_MODE_TWOTIER, MM_MODE_HYBRID, MM_MODE_SIMPLE };
+	struct ra_worker w[RA_THREADS];
+	struct kmalloc_stats a, b;
+	unsigned long allocs = 0, failed = 0, frees = 0, refused = 0, moved = 0, in_place = 0;
+	unsigned long cross = 0, switches = 0, reports, req = 0, nomem = 0, freed = 0;
+	unsigned corrupt = 0;
+	uint64_t in_use0;
+
+	kmalloc_shrink();
+	in_use0 = kmalloc_bytes_in_use();
+	kmalloc_get_stats(&a);
+	reports = mm_host_reports;
+	mm_host_quiet = 1;
+	__atomic_store_n(&ra_finished, 0, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < RA_THREADS; i++) {
+		pthread_mutex_init(&ra_boxes[i].lock, NULL);
+		ra_boxes[i].n = 0;
+		w[i] = (struct ra_worker){ .me = i, .rng = SEED * 7 + i };
+		tap_seed("krealloc worker", w[i].rng);
+	}
+	for (unsigned i = 0; i < RA_THREADS; i++)
+		pthread_create(&w[i].th, NULL, ra_work, &w[i]);
+	while (__atomic_load_n(&ra_finished, __ATOMIC_ACQUIRE) < RA_THREADS) {
+		mm_set_mode(modes[switches++ % 3]);   /* a switch, then a breath */
+		sched_yield();
+	}
+	for (unsigned i = 0; i < RA_THREADS; i++)
+		pthread_join(w[i].th, NULL);
+	mm_set_mode(MM_MODE_TWOTIER);
+	for (unsigned i = 0; i < RA_THREADS; i++) {   /* handed over after their owner's last look */
+		ra_collect(&w[i], &w[i].rng);
+		allocs += w[i].allocs;
+		failed += w[i].failed;
+		frees += w[i].frees;
+		refused += w[i].refused;
+		moved += w[i].moved;
+		in_place += w[i].in_place;
+		cross += w[i].cross;
+		corrupt += w[i].corrupt;
+	}
+	mm_host_quiet = 0;
+	kmalloc_get_stats(&b);
+	for (int m = 0; m < MM_MODE_NR; m++) {
+		req += b.mode[m].requests - a.mode[m].requests;
+		nomem += b.mode[m].fail_nomem - a.mode[m].fail_nomem;
+	}
+	for (int k = 0; k < KM_BACKEND_NR; k++)
+		freed += b.backend[k].frees - a.backend[k].frees;
+	tap_ok(corrupt == 0 && moved > 1000 && in_place > 1000 && cross > 500 && switches > 10,
+	       "%u threads: %lu kreallocs moved, %lu in place, %lu of others' blocks, %lu mode "
+	       "switches: every pattern and ksize right", RA_THREADS, moved, in_place, cross, switches);
+	tap_ok(refused > 50 && b.wrong_frees - a.wrong_frees == refused &&
+	       mm_host_reports - reports == refused,
+	       "%lu pointers inside blocks: each refused, counted and reported once", refused);
+	tap_ok(req == allocs + failed && nomem == failed && freed == frees,
+	       "counters exact: %lu requests (%lu allocations the threads made, %lu failed), "
+	       "%lu frees", req, allocs, failed, freed);
+	tap_ok(kmalloc_bytes_in_use() == in_use0 && mm_check() == 0,
+	       "bytes in use back to the start (%lu), mm_check clean", (unsigned long)in_use0);
+	mm_set_mode(MM_MODE_HYBRID);
+}
+
 static const struct tap_case cases[] = {
 	TAP_CASE(test_stress),
 	TAP_CASE(test_index_reuse),
@@ -1101,6 +1353,8 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_reclaim_objects_before_data),
 	TAP_CASE(test_index_after_exit),
 	TAP_CASE(test_mode_counts_across_switches),
+	TAP_CASE(test_krealloc_no_mm_lock),
+	TAP_CASE(test_krealloc_threads),
 #if !defined(__SANITIZE_THREAD__)
 	TAP_CASE(test_too_many),   /* fork with threads about: not under TSan */
 #endif

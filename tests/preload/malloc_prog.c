@@ -21,19 +21,30 @@
  *                             ENOMEM; the limit back: as many blocks again
  *                             and more; every block's pattern intact:
  *                             "grow: N refused, M after, patterns ok"
+ *   malloc_prog huge          realloc of blocks over 2 MiB: grown, shrunk in place,
+ *                             moved, with mremap refused (this program's own
+ *                             mremap, which the library's calls reach, says
+ *                             ENOMEM on demand) and with the address space
+ *                             full (RLIMIT_AS): "huge: ok" or FAIL lines
  *   malloc_prog double|interior|stack|realloc
  *                             a wrong free (a block twice, a pointer inside
  *                             a block, a stack address, a realloc of a
  *                             stack address; "freeing PTR" on stderr
  *                             first), then "survived"
  * Exit status 0 when every check held. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE   /* mremap's flags */
+#endif
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -88,6 +99,126 @@ static void *hidep(void *p)
 static int aligned(const void *p, size_t a)
 {
 	return ((uintptr_t)p & (a - 1)) == 0;
+}
+
+/* ---- huge blocks: realloc over 2 MiB -------------------------------------------- */
+
+/* volatile: realloc is declared leaf (glibc's __THROW), so the compiler
+ * would take it that realloc cannot reach mremap below */
+static volatile int mremap_refuse;     /* set: mremap says ENOMEM */
+static volatile unsigned long mremap_calls;
+
+/* The C library's mremap, with a switch to refuse: the library calls
+ * reach this definition (the program's own symbols come first). */
+void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+{
+	void *addr = NULL;
+	va_list ap;
+
+	mremap_calls++;
+	if (flags & MREMAP_FIXED) {
+		va_start(ap, flags);
+		addr = va_arg(ap, void *);
+		va_end(ap);
+	}
+	if (mremap_refuse) {
+		errno = ENOMEM;
+		return MAP_FAILED;
+	}
+	return (void *)syscall(SYS_mremap, old, old_len, new_len, flags, addr);
+}
+
+static void pattern(unsigned char *p, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i += 4093)
+		p[i] = (unsigned char)(i * 7 + 1);
+	if (to)
+		p[to - 1] = 0xa5;
+}
+
+/* Whether [0, n) holds pattern(0, full)'s bytes (the last one of full
+ * only if it is below n). */
+static int kept(const unsigned char *p, size_t n, size_t full)
+{
+	for (size_t i = 0; i < n && i < full; i += 4093)
+		if (i != full - 1 && p[i] != (unsigned char)(i * 7 + 1))
+			return 0;
+	return n < full || p[full - 1] == 0xa5;
+}
+
+#define MiB ((size_t)1 << 20)
+
+static void huge(void)
+{
+	unsigned char *p, *q, *r;
+	unsigned long calls;
+	size_t n = 3 * MiB;
+
+	p = M(n);
+	CHECK(p && US(p) >= n, "malloc(3 MiB)");
+	if (!p)
+		return;
+	pattern(p, 0, n);
+	calls = mremap_calls;
+	q = R(p, 5 * MiB);   /* grown: mremap, in place or moved */
+	CHECK(q && kept(q, n, n) && US(q) >= 5 * MiB && mremap_calls > calls,
+	      "realloc to 5 MiB by mremap keeps the contents");
+	if (!q)
+		return;
+	pattern(q, 0, 5 * MiB);
+	r = R(q, 2 * MiB + 4096);   /* shrunk in place */
+	CHECK(r == q && kept(r, 2 * MiB + 4096, 5 * MiB) && US(r) == 2 * MiB + 4096,
+	      "realloc to 2 MiB + 4 KiB shrinks in place: %zu usable", r ? US(r) : 0);
+	if (!r)
+		return;
+	q = R(r, 96 * MiB);   /* most likely moved: the pages go, not copied */
+	CHECK(q && kept(q, 2 * MiB + 4096, 5 * MiB) && US(q) >= 96 * MiB,
+	      "realloc to 96 MiB keeps the contents");
+	if (!q)
+		return;
+	pattern(q, 0, 96 * MiB);
+	mremap_refuse = 1;   /* refused: moved to a fresh block by copying */
+	calls = mremap_calls;
+	r = R(q, 100 * MiB);
+	mremap_refuse = 0;
+	CHECK(r && r != q && mremap_calls > calls && kept(r, 96 * MiB, 96 * MiB) &&
+	      US(r) >= 100 * MiB, "mremap refused: realloc moves the block, contents kept");
+	if (!r)
+		return;
+	pattern(r, 0, 100 * MiB);
+#ifndef USE_TALLY_API   /* AddressSanitizer needs address space of its own */
+	{
+		struct rlimit old, lim;
+		unsigned long vm = 0;
+		FILE *f = fopen("/proc/self/statm", "r");
+
+		CHECK(f && fscanf(f, "%lu", &vm) == 1, "/proc/self/statm");
+		if (f)
+			fclose(f);
+		getrlimit(RLIMIT_AS, &old);
+		lim = old;
+		lim.rlim_cur = vm * (unsigned long)sysconf(_SC_PAGESIZE) + MiB;
+		CHECK(setrlimit(RLIMIT_AS, &lim) == 0, "setrlimit");
+		errno = 0;
+		q = R(hidep(r), 1024 * MiB);   /* no room anywhere: NULL, the block untouched */
+		CHECK(!q && errno == ENOMEM && kept(r, 100 * MiB, 100 * MiB) && US(r) >= 100 * MiB,
+		      "realloc to 1 GiB with the address space full: NULL, ENOMEM, the block intact");
+		mremap_refuse = 1;
+		errno = 0;
+		q = R(hidep(r), 1024 * MiB);
+		mremap_refuse = 0;
+		CHECK(!q && errno == ENOMEM && kept(r, 100 * MiB, 100 * MiB),
+		      "... and with mremap refused too");
+		setrlimit(RLIMIT_AS, &old);
+	}
+#endif
+	q = R(hidep(r), 1000);   /* back under 2 MiB: moved into the arena */
+	CHECK(q && q != r && kept(q, 1000, 100 * MiB) && US(q) >= 1000 && US(q) < 8192,
+	      "realloc to 1000 bytes moves it into the arena");
+	r = R(q, 4 * MiB);   /* and out again */
+	CHECK(r && kept(r, 1000, 100 * MiB) && US(r) >= 4 * MiB, "realloc back to 4 MiB");
+	F(r);
+	printf("huge: %s\n", failed ? "FAIL" : "ok");
 }
 
 static void api(void)
@@ -433,6 +564,10 @@ int main(int argc, char **argv)
 		return grow();
 	if (!strcmp(what, "resident"))
 		return resident();
+	if (!strcmp(what, "huge")) {
+		huge();
+		return failed;
+	}
 	if (!strcmp(what, "faultinj") && argc > 2) {
 		long n = atol(argv[2]), nulls = 0, enomem = 1;
 
@@ -467,7 +602,7 @@ int main(int argc, char **argv)
 		p = R(hidep(&local), 64);
 		CHECK(!p && errno == ENOMEM, "realloc of a stack address: %p, errno %d", (void *)p, errno);
 	} else {
-		fprintf(stderr, "usage: malloc_prog api|threads|fork|resident|faultinj N|broken|grow|"
+		fprintf(stderr, "usage: malloc_prog api|threads|fork|resident|huge|faultinj N|broken|grow|"
 			"double|interior|stack|realloc\n");
 		return 2;
 	}

@@ -10,6 +10,11 @@ posix_memalign(3)) or from the same run under glibc:
 - malloc_prog threads: 8 threads freeing each other's blocks, patterns
   intact, in each mode and under ASan; malloc_prog fork: 10 forks under 4
   busy threads, every child allocates and exits 0;
+- malloc_prog huge: realloc of blocks over 2 MiB grows by mremap, shrinks
+  in place, moves with the contents kept; mremap refused (the program's
+  own mremap, which the library reaches) moves it by copying; with the
+  address space full (RLIMIT_AS) realloc returns NULL with ENOMEM and the
+  block stays intact -- in each mode and (but RLIMIT_AS) under ASan;
 - a double free, an interior pointer, a stack address and a realloc of
   one: a report naming the pointer and the kind of error, then abort
   (SIGABRT) by default; with TALLY_BAD_FREE=report the program goes on
@@ -82,10 +87,14 @@ def basics():
            r.stdout + r.stderr[-300:])
         r = run([PROG, "fork"], TALLY_MODE=mode)
         ok(r.returncode == 0 and "10 of 10" in r.stdout, f"{mode}: fork under busy threads", r.stdout)
-    for what in ("api", "threads"):
+        r = run([PROG, "huge"], TALLY_MODE=mode)
+        ok(r.returncode == 0 and r.stdout == "huge: ok\n",
+           f"{mode}: realloc over 2 MiB: mremap in place or moved, refused, out of address space",
+           r.stdout[-600:] + r.stderr[-300:])
+    for what in ("api", "threads", "huge"):
         r = run([PROG_ASAN, what], LD_PRELOAD="")
         ok(r.returncode == 0 and "ERROR: AddressSanitizer" not in r.stderr and
-           ("api: ok" in r.stdout or "threads: 0 bad" in r.stdout),
+           ("api: ok" in r.stdout or "threads: 0 bad" in r.stdout or "huge: ok" in r.stdout),
            f"AddressSanitizer build of the library: {what}", (r.stdout + r.stderr)[-800:])
 
 
