@@ -64,7 +64,9 @@ enum { TL_UNSET, TL_SETTING_UP, TL_READY, TL_BROKEN };
 static int tl_state;                  /* atomic */
 static pthread_t tl_setter;           /* the thread setting up (atomic) */
 static int tl_mode = MM_MODE_HYBRID;
-static uintptr_t arena_lo, arena_hi;  /* the arena's reservation: not a huge block */
+static uintptr_t arena_lo, arena_hi;  /* the arena's reservation: not a huge block
+				       * (set before tl_state is READY, read
+				       * relaxed: 0 until then, so in no arena) */
 static bool tl_stats, tl_bad_free_report;
 
 /* ---- the boot area: calls made during set-up ------------------------------ */
@@ -225,7 +227,9 @@ static void *huge_alloc(size_t n, size_t align)
 /* Whether p lies in the arena's reservation (no huge block does). */
 static inline bool in_arena(const void *p)
 {
-	return (uintptr_t)p - arena_lo < arena_hi - arena_lo;
+	uintptr_t lo = __atomic_load_n(&arena_lo, __ATOMIC_RELAXED);
+
+	return (uintptr_t)p - lo < __atomic_load_n(&arena_hi, __ATOMIC_RELAXED) - lo;
 }
 
 /* Free p if it is a huge block: true; false when it is not one. */
@@ -450,7 +454,13 @@ static void set_up(void)
 	}
 	if (tl_faultinj_on)
 		faultinj_set(&tl_faultinj);
-	mm_host_arena_span(&arena_lo, &arena_hi);
+	{
+		uintptr_t lo, hi;
+
+		mm_host_arena_span(&lo, &hi);
+		__atomic_store_n(&arena_lo, lo, __ATOMIC_RELAXED);
+		__atomic_store_n(&arena_hi, hi, __ATOMIC_RELAXED);
+	}
 	mm_host_report_hook = on_report;
 	pthread_atfork(mm_atfork_prepare, mm_atfork_parent, mm_host_atfork_child);
 	atexit(summary);
@@ -557,14 +567,30 @@ static size_t tl_usable(const void *p)
 	return ksize(p);
 }
 
+/* The common case inline, so the call to kmalloc needs no frame to keep
+ * anything across: the library ready, an arena size. */
 void *tally_malloc(size_t n)
 {
+	void *p;
+
+	if (__builtin_expect(__atomic_load_n(&tl_state, __ATOMIC_ACQUIRE) == TL_READY &&
+			     n <= HUGE_MIN, 1)) {
+		p = kmalloc(n < ALIGN ? ALIGN : n, GFP_KERNEL);
+		if (__builtin_expect(p == NULL, 0))
+			errno = ENOMEM;
+		return p;
+	}
 	return tl_alloc(n, ALIGN, GFP_KERNEL);
 }
 
+/* An arena pointer (neither a boot nor a huge block lies there) straight
+ * to kfree, which checks it; anything else through tl_free. */
 void tally_free(void *p)
 {
-	tl_free(p);
+	if (__builtin_expect(in_arena(p), 1))
+		kfree(p);
+	else
+		tl_free(p);
 }
 
 void *tally_calloc(size_t n, size_t size)
