@@ -54,6 +54,7 @@
 
 #define ALIGN 16                          /* every block's alignment at least */
 #define HUGE_MIN ((size_t)2 << 20)        /* larger: mapped on its own */
+#define CALLOC_MAP_MIN ((size_t)128 << 10) /* calloc: from here, mapped (below) */
 #define INITIAL ((size_t)4 << 20)         /* the arena's first usable part: one MAX_ORDER block (its 1,024 frames' entries, 48 KiB, are written at set-up) */
 #define RESERVE_MIN ((size_t)64 << 20)
 
@@ -108,7 +109,19 @@ struct huge {
 	size_t len;           /* usable bytes */
 	uintptr_t map;        /* the mapping: [map, map + map_len) */
 	size_t map_len;
+	bool zeroed;          /* mapped for calloc below HUGE_MIN (calloc_map) */
 };
+
+/* calloc of calloc_map bytes up to HUGE_MIN is mapped on its own: fresh
+ * pages are zero, so nothing is cleared and a sparse table is not even
+ * touched -- glibc's calloc of a block over its mmap threshold, 128 KiB
+ * at first. As glibc raises that threshold when a mapped block is freed
+ * (malloc.c, M_MMAP_THRESHOLD, "dynamic"), so a program that callocs and
+ * frees such blocks over and over gets them from the arena (cleared
+ * there) and does not map and unmap each one, the free of such a block
+ * raises calloc_map to its size; it never falls. Atomic, relaxed: a stale
+ * read only maps one block more or less. */
+static size_t calloc_map = CALLOC_MAP_MIN;
 
 static struct huge *huge_tab;         /* open addressing, under huge_lock */
 static size_t huge_cap, huge_used, huge_count;
@@ -186,7 +199,7 @@ static void huge_insert(const struct huge *e)
 	huge_tab[i] = *e;
 }
 
-static void *huge_alloc(size_t n, size_t align)
+static void *huge_alloc(size_t n, size_t align, bool zeroed)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE), len, map_len;
 	uintptr_t map, addr;
@@ -215,7 +228,7 @@ static void *huge_alloc(size_t n, size_t align)
 		errno = ENOMEM;
 		return NULL;
 	}
-	huge_insert(&(struct huge){ addr, len, map, map_len });
+	huge_insert(&(struct huge){ addr, len, map, map_len, zeroed && len <= HUGE_MIN });
 	huge_count++;
 	huge_bytes += len;
 	if (huge_bytes > huge_peak)
@@ -249,6 +262,8 @@ static bool huge_free(const void *p)
 	h->addr = 1;   /* deleted */
 	huge_count--;
 	huge_bytes -= e.len;
+	if (e.zeroed && e.len >= __atomic_load_n(&calloc_map, __ATOMIC_RELAXED))
+		__atomic_store_n(&calloc_map, e.len + 1, __ATOMIC_RELAXED);
 	huge_unlock();
 	munmap((void *)e.map, e.map_len);
 	return true;
@@ -300,7 +315,7 @@ static void *huge_remap(struct huge *h, size_t n)
 	huge_bytes = huge_bytes - e.len + len;
 	if (huge_bytes > huge_peak)
 		huge_peak = huge_bytes;
-	e = (struct huge){ (uintptr_t)m + off, len, (uintptr_t)m, map_len };
+	e = (struct huge){ (uintptr_t)m + off, len, (uintptr_t)m, map_len, false };
 	huge_insert(&e);
 	huge_unlock();
 	return (void *)e.addr;
@@ -515,7 +530,9 @@ static void *tl_alloc(size_t n, size_t align, gfp_t gfp)
 		return align <= ALIGN ? boot_alloc(n ? n : 1) : NULL;
 	}
 	if (n > HUGE_MIN || align > KMALLOC_MAX_ALIGN)
-		return huge_alloc(n, align);   /* fresh mappings are zero: calloc's too */
+		return huge_alloc(n, align, false);   /* fresh mappings are zero: calloc's too */
+	if ((gfp & GFP_ZERO) && n >= __atomic_load_n(&calloc_map, __ATOMIC_RELAXED))
+		return huge_alloc(n, ALIGN, true);
 	if (align <= ALIGN) {
 		/* kmalloc's own fast path (the CPU's magazines, no lock): every
 		 * fine class is a multiple of 16 and aligned to it, as are

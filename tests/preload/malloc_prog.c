@@ -26,6 +26,10 @@
  *                             mremap, which the library's calls reach, says
  *                             ENOMEM on demand) and with the address space
  *                             full (RLIMIT_AS): "huge: ok" or FAIL lines
+ *   malloc_prog calloc        calloc of 300 KiB (mapped), freed, again (from the
+ *                             arena now: the threshold rose), then 400 KiB
+ *                             (mapped), the last two kept: each zeroed even
+ *                             where a dirty block was; "calloc: ok"
  *   malloc_prog double|interior|stack|realloc
  *                             a wrong free (a block twice, a pointer inside
  *                             a block, a stack address, a realloc of a
@@ -219,6 +223,34 @@ static void huge(void)
 	CHECK(r && kept(r, 1000, 100 * MiB) && US(r) >= 4 * MiB, "realloc back to 4 MiB");
 	F(r);
 	printf("huge: %s\n", failed ? "FAIL" : "ok");
+}
+
+/* Whether p[0, n) is all zero. */
+static int zero(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+static void callocs(void)
+{
+	unsigned char *m = M(300 << 10), *c1, *c2, *c3;
+
+	if (m)
+		memset(m, 0xff, 300 << 10);   /* a dirty block, freed */
+	F(m);
+	c1 = C(1, 300 << 10);
+	CHECK(c1 && zero(c1, 300 << 10), "calloc(300 KiB) zeroed");
+	if (c1)
+		memset(c1, 0xee, 300 << 10);
+	F(c1);
+	c2 = C(300, 1 << 10);
+	CHECK(c2 && zero(c2, 300 << 10), "calloc(300 KiB) again zeroed");
+	c3 = C(400, 1 << 10);
+	CHECK(c3 && zero(c3, 400 << 10), "calloc(400 KiB) zeroed");
+	printf("calloc: %s\n", failed ? "FAIL" : "ok");   /* c2 and c3 kept to the end */
 }
 
 static void api(void)
@@ -568,6 +600,10 @@ int main(int argc, char **argv)
 		huge();
 		return failed;
 	}
+	if (!strcmp(what, "calloc")) {
+		callocs();
+		return failed;
+	}
 	if (!strcmp(what, "faultinj") && argc > 2) {
 		long n = atol(argv[2]), nulls = 0, enomem = 1;
 
@@ -602,7 +638,7 @@ int main(int argc, char **argv)
 		p = R(hidep(&local), 64);
 		CHECK(!p && errno == ENOMEM, "realloc of a stack address: %p, errno %d", (void *)p, errno);
 	} else {
-		fprintf(stderr, "usage: malloc_prog api|threads|fork|resident|huge|faultinj N|broken|grow|"
+		fprintf(stderr, "usage: malloc_prog api|threads|fork|resident|huge|calloc|faultinj N|broken|grow|"
 			"double|interior|stack|realloc\n");
 		return 2;
 	}

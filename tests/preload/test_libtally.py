@@ -15,6 +15,11 @@ posix_memalign(3)) or from the same run under glibc:
   own mremap, which the library reaches) moves it by copying; with the
   address space full (RLIMIT_AS) realloc returns NULL with ENOMEM and the
   block stays intact -- in each mode and (but RLIMIT_AS) under ASan;
+- malloc_prog calloc: calloc of 128 KiB or more is mapped on its own until
+  such a block is freed, which raises the threshold to its size, as
+  glibc's dynamic mmap threshold does: 300 KiB mapped, freed, 300 KiB
+  again from the arena, 400 KiB mapped; the exit summary counts one huge
+  block of 400 KiB (peak 400 KiB); every block zeroed;
 - a double free, an interior pointer, a stack address and a realloc of
   one: a report naming the pointer and the kind of error, then abort
   (SIGABRT) by default; with TALLY_BAD_FREE=report the program goes on
@@ -91,6 +96,11 @@ def basics():
         ok(r.returncode == 0 and r.stdout == "huge: ok\n",
            f"{mode}: realloc over 2 MiB: mremap in place or moved, refused, out of address space",
            r.stdout[-600:] + r.stderr[-300:])
+        r = run([PROG, "calloc"], TALLY_MODE=mode, TALLY_STATS="1")
+        ok(r.returncode == 0 and r.stdout == "calloc: ok\n" and
+           summary(r.stderr).get("huge_bytes") == "409600 (peak 409600, 1 blocks now)",
+           f"{mode}: calloc of 300 KiB mapped, then from the arena once one was freed; 400 KiB mapped",
+           r.stdout[-300:] + str(summary(r.stderr)))
     for what in ("api", "threads", "huge"):
         r = run([PROG_ASAN, what], LD_PRELOAD="")
         ok(r.returncode == 0 and "ERROR: AddressSanitizer" not in r.stderr and
