@@ -126,7 +126,9 @@ void *kcalloc(size_t n, size_t size, gfp_t gfp);
  * in the current mode, the contents copied and p freed. Returns NULL,
  * leaving p valid and untouched, when memory runs out, size >
  * KMALLOC_MAX_REQUEST, or p is not an allocated block (then reported and
- * counted as a wrong free). */
+ * counted as a wrong free). With gfp 0, nothing in mm_slow_paths and p a
+ * slab object or large block, no lock is taken but kmalloc's and kfree's
+ * own (their fast paths); else the mm lock. */
 void *krealloc(const void *p, size_t size, gfp_t gfp);
 
 /* Free p; NULL is a no-op. A pointer that is not an allocated block is
@@ -134,7 +136,8 @@ void *krealloc(const void *p, size_t size, gfp_t gfp);
 void kfree(const void *p);
 
 /* Usable bytes of the block p (>= what was asked), 0 for NULL or a
- * pointer that is not an allocated block. */
+ * pointer that is not an allocated block. A slab object or large block is
+ * read from its frame without a lock; anything else under the mm lock. */
 size_t ksize(const void *p);
 
 /* Switch mode. Returns 0; -EINVAL for an unknown mode. */

@@ -21,7 +21,10 @@
  * hand everything else to the full path here, under the mm lock. In
  * SimpleHeap mode with nothing else in mm_slow_paths, a request the heap's
  * runs can serve, and the free of a heap block, take the heap's own lock
- * and not the mm lock (km_heap_alloc, km_heap_free). Not here: fault
+ * and not the mm lock (km_heap_alloc, km_heap_free). ksize and krealloc
+ * of a slab object or large block read its size from the frame without a
+ * lock (km_usable_fast) and resize through kmalloc's and kfree's fast
+ * paths. Not here: fault
  * injection (faultinj.c), transactions (txn.c).
  *
  * Locks: mm lock -> every CPU's gate (stoppers) -> heap_lock (heap.c) or
