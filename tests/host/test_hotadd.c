@@ -305,7 +305,9 @@ static void threads_grow(void)
 	for (unsigned i = 0; i < NTHREADS; i++)
 		pthread_join(t[i], NULL);
 	tap_ok(thread_bad == 0, "threads: no request failed, every block intact (%d)", thread_bad);
-	tap_ok(mm_host_arena_bytes() >= 32 * MIB, "threads: the arena grew (%zu MiB)", mm_host_arena_bytes() / MIB);
+	/* what is live at the peak depends on how the threads interleave: 28
+	 * to 60 MiB seen on 2 loaded cores; from 4 MiB, 16 is growth */
+	tap_ok(mm_host_arena_bytes() >= 16 * MIB, "threads: the arena grew (%zu MiB)", mm_host_arena_bytes() / MIB);
 	for (unsigned i = 0; i < NTHREADS; i++)
 		for (unsigned s = 0; s < SLOTS; s++)
 			kfree(shared[i][s]);
