@@ -311,14 +311,18 @@ static void *huge_remap(struct huge *h, size_t n)
 		huge_unlock();
 		return NULL;
 	}
-	h->addr = 1;   /* deleted; in again at the block's (new) address */
 	huge_bytes = huge_bytes - e.len + len;
 	if (huge_bytes > huge_peak)
 		huge_peak = huge_bytes;
-	e = (struct huge){ (uintptr_t)m + off, len, (uintptr_t)m, map_len, false };
-	huge_insert(&e);
+	if ((uintptr_t)m == e.map) {   /* in place (a shrink always is) */
+		*h = (struct huge){ e.addr, len, e.map, map_len, false };
+	} else {   /* moved: grown, huge_room made room for its new entry */
+		h->addr = 1;   /* deleted */
+		e = (struct huge){ (uintptr_t)m + off, len, (uintptr_t)m, map_len, false };
+		huge_insert(&e);
+	}
 	huge_unlock();
-	return (void *)e.addr;
+	return (void *)((uintptr_t)m + off);
 }
 
 /* ---- configuration -------------------------------------------------------- */
