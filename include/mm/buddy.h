@@ -107,15 +107,21 @@ int free_pages_addr(const void *addr, unsigned order);
 int free_pages_owned(struct page *pg, unsigned order, unsigned owner);
 
 /* Where free memory goes back to the system (the host's growing arenas,
- * mm/mm_host.h): after a free makes a MAX_ORDER block, the zone's oldest
- * free MAX_ORDER blocks beyond a keep (as many as an eighth of the zone
- * makes: none in a zone under 32 MiB) are
- * handed to release(addr, bytes) -- madvise(MADV_DONTNEED) -- and marked
- * released, so resident memory follows use; a released block is taken
- * last and needs nothing to be used again (the system backs it at the
- * first touch, zeroed). Called under the zone's lock; release must not
- * call into the mm. NULL, the default and the kernel's: nothing is given
- * back. page_alloc_init forgets it. */
+ * mm/mm_host.h), as mimalloc purges free spans, jemalloc returns dirty
+ * extents and Linux's free page reporting hands free blocks of 2 MiB and
+ * up to the host: when a free (merging) makes a block of 2 MiB (order 9)
+ * or more and the zone's free, still backed frames exceed a keep (as many
+ * whole 4 MiB blocks as an eighth of the zone makes: none in a zone under
+ * 32 MiB), the block is handed to release(addr, bytes) --
+ * madvise(MADV_DONTNEED) -- and marked released, so resident memory follows
+ * use. A released block (or a piece split off one) is taken after the
+ * backed ones of its order and needs nothing to be used again: the system
+ * backs it at the first touch, zeroed. zone->released counts the frames
+ * in released free blocks (the invariants: top of buddy.c). No delay:
+ * a block is given back as it forms. Called under the zone's lock;
+ * release must not call into the mm and cannot fail (a failed madvise
+ * leaves the memory resident, which is only a cost). NULL, the default
+ * and the kernel's: nothing is given back. page_alloc_init forgets it. */
 void mm_set_release(void (*release)(void *addr, size_t bytes));
 
 /* Walk every zone's free lists, every CPU's page lists and the frame

@@ -117,7 +117,7 @@ struct zone {
 	mm_spinlock_t lock;          /* Linux's zone->lock: innermost */
 	unsigned long free_pages;    /* free on the zone's lists now (stored
 				      * atomically: buddy_plenty reads it unlocked) */
-	unsigned long released;      /* free MAX_ORDER blocks whose memory was given
+	unsigned long released;      /* frames in free blocks whose memory was given
 				      * back to the system (mm_set_release) */
 	unsigned long allocs, frees; /* blocks the zone path handed out / took back */
 	unsigned long pages_in_use;  /* pages it handed out less pages it took back

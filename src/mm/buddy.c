@@ -77,16 +77,46 @@
 
 struct buddy_fails buddy_fails;   /* mm_internal.h */
 
-/* Giving free memory back (mm_set_release): a free MAX_ORDER head whose
- * memory went back to the system has kind BUDDY_RELEASED (kind is the
- * owner's field, unused on free heads); the zone counts them. Each zone
- * keeps as many blocks free and still backed, for the next requests, as
- * an eighth of its pages makes (BUDDY_KEEP_SHIFT): none below 32 MiB. No
- * fixed number more: two blocks kept whatever the zone's size were 8 MiB
- * of resident memory a small program never gave back (under
- * libtally.so, sqlite3's peak was 2 MiB higher for one half-touched
- * block kept). */
-#define BUDDY_RELEASED 1
+/* Giving free memory back (mm_set_release), as the production allocators
+ * do: mimalloc purges free spans of its segments, jemalloc returns dirty
+ * extents to the system, Linux's free page reporting hands free blocks of
+ * pageblock_order (2 MiB on x86) and above to the host. Here, when a free
+ * makes a block of BUDDY_RELEASE_ORDER (2 MiB) or more, the block goes
+ * back to the system (release_fn: madvise(MADV_DONTNEED)) unless the
+ * zone's free and still backed frames are within the keep. Why 2 MiB, not
+ * page by page: smaller pieces are the ones reused soonest (the page lists
+ * and slabs churn there), so purging them would pay an madvise and fresh
+ * faults per round trip; a replay of sqlite3's trace left 2,072 of 7,040
+ * resident KiB at its peak in free blocks below 4 MiB, and giving back
+ * those of 2 MiB and more as they form gave 6,016 (from 512 KiB: 5,920, a
+ * hundred KiB for eight times the calls). No delay (mimalloc's
+ * purge_delay, jemalloc's decay): a delay needs a later pass over blocks
+ * freed earlier, and libtally has no thread of its own to run it; the
+ * keep is what keeps a churning program's blocks backed instead.
+ *
+ * Invariants (buddy_check verifies the counts exactly):
+ *  - a free head (PG_BUDDY) has kind 0 (backed: some of its frames may be
+ *    resident) or BUDDY_RELEASED (none is: every frame went to release_fn
+ *    and nothing has touched it since; kind is the owner's field, unused on
+ *    free heads). Any order may be released: the halves split off a
+ *    released block stay released (and go to their lists' tails, so backed
+ *    blocks are taken first);
+ *  - zone->released is the frames in the zone's released free heads;
+ *  - a merge absorbs released buddies as backed: the merged block is
+ *    backed (its released parts fault in again, zero-filled, if touched
+ *    before it goes back) and, when of the release order or above and
+ *    beyond the keep, is given back whole (madvise over memory already
+ *    given back costs nothing but the call). So a block is never half
+ *    released: the figure errs toward resident, never the other way;
+ *  - a block on a CPU's page list, or allocated, is never marked: a taken
+ *    block loses its mark (its frames come back at the first touch).
+ * The keep: each zone keeps as many whole MAX_ORDER blocks' frames free
+ * and backed, for the next requests, as an eighth of its pages makes
+ * (BUDDY_KEEP_SHIFT): none below 32 MiB. No fixed number more: two blocks
+ * kept whatever the zone's size were 8 MiB of resident memory a small
+ * program never gave back (under libtally.so, sqlite3's peak was 2 MiB
+ * higher for one half-touched block kept). */
+#define BUDDY_RELEASE_ORDER 9
 #define BUDDY_KEEP_SHIFT (MAX_ORDER + 3)
 static void (*release_fn)(void *addr, size_t bytes);
 
@@ -226,13 +256,39 @@ void buddy_zone_set_watermarks(struct zone *z)
 
 /* ---- allocation ---------------------------------------------------------- */
 
-/* Put the upper halves of a 2^high block back until 2^low is left. */
+/* Mark the free head pg (just added to z's list of its order) released:
+ * to the list's tail, so the backed blocks go first (z's lock held). */
+static void buddy_mark_released(struct zone *z, struct page *pg, unsigned order)
+{
+	list_del(&pg->lru);
+	list_add_tail(&pg->lru, &z->area[order].free_list);
+	pg->kind = BUDDY_RELEASED;
+	z->released += 1UL << order;
+}
+
+/* Clear a free head's released mark, if it has one (z's lock held). */
+static inline __attribute__((always_inline)) void
+buddy_unmark(struct zone *z, struct page *pg, unsigned order)
+{
+	if (__builtin_expect(pg->kind == BUDDY_RELEASED, 0)) {
+		pg->kind = 0;
+		z->released -= 1UL << order;
+	}
+}
+
+/* Put the upper halves of a 2^high block back until 2^low is left; they
+ * stay released when the block was (its memory is still the system's). */
 static void buddy_split(struct zone *z, struct page *pg, unsigned high,
-			unsigned low)
+			unsigned low, bool released)
 {
 	while (high > low) {
+		struct page *half;
+
 		high--;
-		buddy_list_add(z, pg + (1UL << high), high);
+		half = pg + (1UL << high);
+		buddy_list_add(z, half, high);
+		if (released)
+			buddy_mark_released(z, half, high);
 	}
 }
 
@@ -247,16 +303,15 @@ zone_take(struct zone *z, unsigned order, unsigned long mark)
 		return NULL;
 	for (unsigned o = order; o <= MAX_ORDER; o++) {
 		struct page *pg;
+		bool rel;
 
 		if (list_empty(&z->area[o].free_list))
 			continue;
 		pg = list_first_entry(&z->area[o].free_list, struct page, lru);
-		if (pg->kind == BUDDY_RELEASED) {   /* its frames come back at the first touch */
-			pg->kind = 0;
-			z->released--;
-		}
+		rel = pg->kind == BUDDY_RELEASED;
+		buddy_unmark(z, pg, o);   /* its frames come back at the first touch */
 		buddy_list_del(z, pg);
-		buddy_split(z, pg, o, order);
+		buddy_split(z, pg, o, order, rel);
 		return pg;
 	}
 	return NULL;
@@ -468,28 +523,19 @@ static int buddy_report_refusal(enum buddy_free_err err, const void *what,
 	return -EINVAL;
 }
 
-/* Give the memory of z's oldest free MAX_ORDER blocks back to the system
- * (release_fn) until no more than the keep are free and backed (z's lock
- * held: no one takes a block while its memory goes; the lists are LIFO,
- * so the oldest are at the tail and the newest, backed ones are taken
- * first). */
-static __attribute__((noinline)) void release_excess(struct zone *z)
+/* The free head pg of this order (release order or above, backed, just
+ * made by a merge) back to the system when z's free backed frames exceed
+ * the keep (z's lock held: no one takes the block while its memory goes). */
+static __attribute__((noinline)) void release_block(struct zone *z, struct page *pg,
+						      unsigned order)
 {
 	void (*rel)(void *, size_t) = __atomic_load_n(&release_fn, __ATOMIC_ACQUIRE);
-	struct list_head *head = &z->area[MAX_ORDER].free_list, *p;
-	unsigned long keep = z->present_pages >> BUDDY_KEEP_SHIFT;
-	unsigned long backed = z->area[MAX_ORDER].nr_free - z->released;
+	unsigned long keep = (z->present_pages >> BUDDY_KEEP_SHIFT) << MAX_ORDER;
 
-	for (p = head->prev; rel && backed > keep && p != head; p = p->prev) {
-		struct page *pg = list_entry(p, struct page, lru);
-
-		if (pg->kind == BUDDY_RELEASED)
-			continue;
-		rel(page_address(pg), PAGE_SIZE << MAX_ORDER);
-		pg->kind = BUDDY_RELEASED;
-		z->released++;
-		backed--;
-	}
+	if (!rel || z->free_pages - z->released <= keep)
+		return;
+	rel(page_address(pg), PAGE_SIZE << order);
+	buddy_mark_released(z, pg, order);
 }
 
 /* Return the block to its zone, merging with free buddies upward (the
@@ -512,14 +558,15 @@ static inline __attribute__((always_inline)) void merge(struct page *pg, unsigne
 		b = buddy_pfn_page(bpfn);
 		if (!(__atomic_load_n(&b->flags, __ATOMIC_RELAXED) & PG_BUDDY) || b->order != order)
 			break;
+		buddy_unmark(z, b, order);   /* absorbed as backed (top of file) */
 		buddy_list_del(z, b);
 		pfn &= ~(1ULL << order);
 		order++;
 	}
 	buddy_list_add(z, buddy_pfn_page(pfn), order);
-	if (order == MAX_ORDER &&
+	if (order >= BUDDY_RELEASE_ORDER &&
 	    __builtin_expect(__atomic_load_n(&release_fn, __ATOMIC_RELAXED) != NULL, 0))
-		release_excess(z);
+		release_block(z, buddy_pfn_page(pfn), order);
 }
 
 /* Give a checked allocated block of zone z back (z's lock held). */

@@ -30,6 +30,7 @@ struct buddy_check_ctx {
 	unsigned long list_blocks[NR_ZONES]; /* blocks found on free lists */
 	unsigned long heads[NR_ZONES];       /* PG_BUDDY heads in the array */
 	unsigned long free[NR_ZONES];        /* frames in free blocks */
+	unsigned long released[NR_ZONES];    /* frames in released free blocks */
 	unsigned long used[NR_ZONES];        /* frames in allocated blocks */
 	unsigned long pcp_listed[NR_ZONES];  /* blocks on the CPUs' page lists */
 	unsigned long pcp_listed_frames[NR_ZONES];
@@ -257,6 +258,10 @@ static uint64_t check_block(struct buddy_check_ctx *c, uint64_t i)
 	}
 	check_interior(c, i, n);
 	if (pg->flags & PG_BUDDY) {
+		if (pg->kind == BUDDY_RELEASED)
+			c->released[pg->zone] += n;
+		else if (pg->kind)
+			VIOLATION(c, "free pfn 0x%lx has kind %u", pfn, (unsigned)pg->kind);
 		c->free[pg->zone] += n;
 		c->heads[pg->zone]++;
 		check_coalesced(c, pfn, pg->order);
@@ -282,6 +287,9 @@ static void check_totals(struct buddy_check_ctx *c)
 			VIOLATION(c, "%s: %lu free frames in %lu blocks in the array, "
 				  "%lu in %lu blocks on the lists", z->name, c->free[zi],
 				  c->heads[zi], z->free_pages, c->list_blocks[zi]);
+		if (c->released[zi] != z->released)
+			VIOLATION(c, "%s: %lu frames in released free blocks but released %lu",
+				  z->name, c->released[zi], z->released);
 		if (c->pcp_frames[zi] != c->pcp_listed_frames[zi] ||
 		    c->pcp_heads[zi] != c->pcp_listed[zi])
 			VIOLATION(c, "%s: %lu page-list frames in %lu blocks in the array, "

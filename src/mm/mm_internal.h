@@ -73,6 +73,11 @@ void buddy_zone_set_watermarks(struct zone *z);
 
 /* ---- buddy.c for buddy_pcp.c (the zone's lock held) ------------------------ */
 
+/* A free head's kind when its memory went back to the system
+ * (mm_set_release; the invariants at the top of buddy.c, checked by
+ * buddy_check). */
+#define BUDDY_RELEASED 1
+
 /* A free block made an allocated head owned by alloc_pages(): owner and
  * the fields other owners use cleared, flags PG_HEAD stored last as one
  * word (a free on another CPU reads them). Its order is the caller's. */

@@ -151,19 +151,19 @@ static int intact(const unsigned char *p, size_t n, unsigned tag)
 	return p[n - 1] == (unsigned char)tag;
 }
 
-/* Free MAX_ORDER blocks of the High zone whose memory is still backed,
- * and how many the keep allows: an eighth of the zone, in whole blocks. */
-static unsigned long backed_blocks(void)
+/* Free frames of the High zone whose memory is still backed, and how
+ * many the keep allows: an eighth of the zone, in whole 4 MiB blocks. */
+static unsigned long backed_frames(void)
 {
 	struct buddy_zone_info zi[NR_ZONES];
 
 	buddy_zone_info(zi);
-	return zi[ZONE_HIGH].nr_free[MAX_ORDER] - zone_get(ZONE_HIGH)->released;
+	return zi[ZONE_HIGH].free_pages - zone_get(ZONE_HIGH)->released;
 }
 
-static unsigned long keep_blocks(void)
+static unsigned long keep_frames(void)
 {
-	return zone_get(ZONE_HIGH)->present_pages / 8 / (1ul << MAX_ORDER);
+	return zone_get(ZONE_HIGH)->present_pages / 8 / (1ul << MAX_ORDER) << MAX_ORDER;
 }
 
 /* A small arena keeps no free block backed: grown to 12 MiB by 1 MiB
@@ -185,9 +185,10 @@ static void small_arena_keeps_nothing(void)
 	for (n = 0; n < 10; n++)
 		kfree(blk[n]);
 	kmalloc_shrink();
-	tap_ok(keep_blocks() == 0 && backed_blocks() == 0 && zone_get(ZONE_HIGH)->released >= 2,
-	       "small: freed, no free 4 MiB block stays backed (%lu released, %lu backed)",
-	       zone_get(ZONE_HIGH)->released, backed_blocks());
+	tap_ok(keep_frames() == 0 && backed_frames() == 0 &&
+	       zone_get(ZONE_HIGH)->released >= 2ul << MAX_ORDER,
+	       "small: freed, no free frame stays backed (%lu frames released, %lu backed)",
+	       zone_get(ZONE_HIGH)->released, backed_frames());
 	tap_ok(mm_check() == 0, "small: mm_check clean");
 }
 
@@ -222,12 +223,13 @@ static void grows_on_demand(enum mm_mode mode, const char *name)
 	for (size_t i = 0; i < n; i++)
 		kfree(blk[i]);
 	kmalloc_shrink();
-	tap_ok(full_rss - rss_bytes() >= 32 * MIB && zone_get(ZONE_HIGH)->released >= 8,
-	       "%s: freed, the memory went back to the system: resident %zu -> %zu MiB, %lu blocks released",
+	tap_ok(full_rss - rss_bytes() >= 32 * MIB && zone_get(ZONE_HIGH)->released >= 8ul << MAX_ORDER,
+	       "%s: freed, the memory went back to the system: resident %zu -> %zu MiB, %lu frames released",
 	       name, full_rss / MIB, rss_bytes() / MIB, zone_get(ZONE_HIGH)->released);
-	tap_ok(backed_blocks() == keep_blocks() && keep_blocks() >= 1,
-	       "%s: of the free 4 MiB blocks, an eighth of the zone stays backed: %lu (zone %lu MiB)",
-	       name, backed_blocks(), zone_get(ZONE_HIGH)->present_pages * PAGE_SIZE / MIB);
+	tap_ok(backed_frames() <= keep_frames() && keep_frames() >= 1ul << MAX_ORDER,
+	       "%s: of the free frames, no more than the keep (an eighth of the zone) stay backed: "
+	       "%lu of %lu (zone %lu MiB)", name, backed_frames(), keep_frames(),
+	       zone_get(ZONE_HIGH)->present_pages * PAGE_SIZE / MIB);
 	tap_ok(buddy_free_pages() == zone_get(ZONE_HIGH)->present_pages,
 	       "%s: freed, every frame free again", name);
 	tap_ok(mm_check() == 0, "%s: mm_check clean after", name);
