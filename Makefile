@@ -55,7 +55,7 @@ HOST_SAN    := -g -O1 -foptimize-sibling-calls -fno-omit-frame-pointer \
                -fsanitize=address,undefined -fno-sanitize-recover=all -DMM_GATE_AUDIT
 # ThreadSanitizer: a third build of the library for the threaded tests.
 HOST_TSAN   := -g -O1 -fno-omit-frame-pointer -fsanitize=thread -DMM_GATE_AUDIT
-TSAN_TESTS  := test_threads test_zonelock test_hotadd
+TSAN_TESTS  := test_threads test_zonelock test_hotadd test_release
 HOST_TESTS  := $(patsubst tests/host/%.c,$(B)/host/tests/%,$(wildcard tests/host/test_*.c)) \
                $(patsubst %,$(B)/host/tests/%_tsan,$(TSAN_TESTS))
 

@@ -45,8 +45,9 @@ struct mm_grow_ops {
  * eighth of the arena, in whole 4 MiB blocks, all that is left when less;
  * array entries are committed with their frames, so the array costs in
  * step with the arena. A request fails (the mm's NULL or -ENOMEM) only
- * once the reservation is used up or ops->commit refuses. Whole free
- * 4 MiB blocks beyond the buddy allocator's keep go to ops->release. ops
+ * once the reservation is used up or ops->commit refuses. Free blocks of
+ * 2 MiB and more beyond the buddy allocator's keep go to ops->release as
+ * they form (mm_set_release, mm/buddy.h). ops
  * must outlive the arena. An arena set up before is given back first.
  * Returns 0; -EINVAL initial 0 or reserved over 2^32 frames (16 TiB);
  * -ENOMEM a reservation or commit refused (nothing left reserved);

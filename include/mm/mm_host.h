@@ -39,9 +39,9 @@ int mm_host_init(void *arena, size_t bytes);
  * request, at least `step` bytes (0: one MAX_ORDER block, 4 MiB), at
  * least an eighth of the arena; a request fails only once the
  * reservation is used up or the system refuses (mprotect). Free memory
- * goes back: whole free 4 MiB blocks beyond a keep are given to
- * madvise(MADV_DONTNEED) (mm_set_release, mm/buddy.h), so the resident
- * set follows use. Sizes are
+ * goes back: free blocks of 2 MiB and more beyond a keep are given to
+ * madvise(MADV_DONTNEED) as they form (mm_set_release, mm/buddy.h), so
+ * the resident set follows use. Sizes are
  * rounded up to 4 MiB. May be called again: the last arena is unmapped
  * and forgotten, as mm_host_init forgets. Returns 0; -EINVAL initial 0,
  * above reserved, or reserved over 2^32 frames (16 TiB); -ENOMEM the

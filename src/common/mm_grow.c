@@ -1,6 +1,7 @@
 /* mm_grow.c - mm_grow_init() (common/mm_grow.h): the mm layer over an
  * arena that grows by hot-adding more of a reservation and gives free
- * 4 MiB blocks back, with the operating system's calls handed in.
+ * blocks of 2 MiB and more back, with the operating system's calls
+ * handed in.
  *
  * Not an allocator and not the kernel's: the environments that run src/mm
  * inside a program (src/host/mm_host_grow.c, user/lib/malloc.c) share it.

@@ -1,7 +1,7 @@
 /* mm_host_grow.c - mm_host_init_growing() (mm/mm_host.h): the growing
  * arena of common/mm_grow.h over Linux's calls -- a reservation mapped
- * PROT_NONE with MAP_NORESERVE, made usable by mprotect, free 4 MiB
- * blocks given back with madvise(MADV_DONTNEED).
+ * PROT_NONE with MAP_NORESERVE, made usable by mprotect, free blocks of
+ * 2 MiB and more given back with madvise(MADV_DONTNEED).
  *
  * Host glue only; Tally's user programs hand Tally's calls to the same
  * arena (user/lib/malloc.c). */

@@ -16,9 +16,9 @@
  *   falls by 32 MiB at least); past the reservation a request fails with
  *   NULL (no crash), and
  *   after frees the same request succeeds;
- * - the keep of free 4 MiB blocks still backed: none in a zone under
- *   32 MiB (a 12 MiB arena freed gives every free block back), an eighth
- *   of the zone in blocks above (after 48 MiB, exactly that many stay);
+ * - the keep of free frames still backed: none in a zone under 32 MiB
+ *   (a 12 MiB arena freed gives every free block back), at most an eighth
+ *   of the zone in whole 4 MiB blocks above (after 48 MiB);
  * - four threads allocate, free each other's blocks and grow the arena at
  *   once (built under ThreadSanitizer too: test_hotadd_tsan; any data race
  *   fails the run). Seeds fixed and printed. */

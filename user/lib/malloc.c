@@ -135,7 +135,7 @@ __attribute__((constructor(101))) static void um_start(void)
 /* Reserve the arena (TALLY_HEAP, or UM_HEAP_DEFAULT, of address space),
  * commit its first UM_ARENA_FIRST bytes and build the allocator stack in
  * it, in um_mode; the arena then grows as the mm asks and gives free
- * 4 MiB blocks back (common/mm_grow.h). A refusal is said once on
+ * blocks of 2 MiB and more back (common/mm_grow.h). A refusal is said once on
  * stderr; from then on every allocation fails. */
 static void um_arena(void)
 {
