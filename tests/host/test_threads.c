@@ -135,6 +135,19 @@ static bool post(unsigned to, const struct blk *b)
 	return ok;
 }
 
+/* Empty mailbox m into got (room for MAILBOX); how many it held. */
+static unsigned mailbox_take(struct mailbox *m, struct blk *got)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&m->lock);
+	n = m->n;
+	memcpy(got, m->b, n * sizeof(got[0]));
+	m->n = 0;
+	pthread_mutex_unlock(&m->lock);
+	return n;
+}
+
 /* Free what others handed us; the number of blocks whose pattern broke. */
 static unsigned collect(unsigned me, unsigned long *freed)
 {
@@ -142,11 +155,7 @@ static unsigned collect(unsigned me, unsigned long *freed)
 	struct blk got[MAILBOX];
 	unsigned n, bad = 0;
 
-	pthread_mutex_lock(&m->lock);
-	n = m->n;
-	memcpy(got, m->b, n * sizeof(got[0]));
-	m->n = 0;
-	pthread_mutex_unlock(&m->lock);
+	n = mailbox_take(m, got);
 	for (unsigned i = 0; i < n; i++) {
 		bad += !intact(&got[i], got[i].n);
 		bad += blk_free(&got[i]);
@@ -1206,11 +1215,7 @@ static void ra_collect(struct ra_worker *w, uint64_t *rng)
 	struct blk got[MAILBOX];
 	unsigned n;
 
-	pthread_mutex_lock(&m->lock);
-	n = m->n;
-	memcpy(got, m->b, n * sizeof(got[0]));
-	m->n = 0;
-	pthread_mutex_unlock(&m->lock);
+	n = mailbox_take(m, got);
 	for (unsigned i = 0; i < n; i++) {
 		w->corrupt += !intact(&got[i], got[i].n);
 		ra_realloc(w, &got[i], rand_size(rng));
