@@ -47,7 +47,7 @@ enum kmalloc_backend { KM_BACKEND_SLAB, KM_BACKEND_LARGE, KM_BACKEND_HEAP,
  *                          class a multiple of 16 (libtally, user malloc). */
 enum kmalloc_classes { KMALLOC_CLASSES_LINUX, KMALLOC_CLASSES_FINE };
 
-#define KMALLOC_NR_CLASSES     40      /* the most classes of any table */
+#define KMALLOC_NR_CLASSES     41      /* the most classes of any table */
 #define KMALLOC_MAX_CACHE_SIZE 32768   /* the largest class of any table */
 #define KMALLOC_MAX_ALIGN      4096
 #define KMALLOC_MIN_ALIGN      8    /* what align 0 means */

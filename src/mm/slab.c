@@ -470,7 +470,7 @@ static unsigned long cache_active_slabs(const struct kmem_cache *c, unsigned lon
  * the CPUs' entries, and the entries of the CPUs that had magazines
  * (mag_cpus: nothing else writes them). A slot made for the first time is
  * zero already, and making it writes its first page only, not its 64 CPU
- * entries (4 KiB on the host; 40 caches: 160 KiB a process would have
+ * entries (4 KiB on the host; 41 caches: 164 KiB a process would have
  * resident). */
 static void cache_clear(struct kmem_cache *c)
 {

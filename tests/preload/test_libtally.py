@@ -211,7 +211,7 @@ def fixed_cost():
     # The bound: what the library needs resident whatever the program does
     # is its code and read-only data (~150 KiB, shared page cache), its
     # static data written at set-up and first use (~300 KiB: a page for
-    # each of the fine table's 40 caches' headers, whose 64 CPU entries
+    # each of the fine table's 41 caches' headers, whose 64 CPU entries
     # share it; one CPU's magazines per class in use), the frame entries
     # of the arena's first 4 MiB (48 KiB) and a slab per size class in use
     # -- about 750 KiB of peak, 450 KiB of it anonymous. 1 MiB and 768 KiB

@@ -40,7 +40,7 @@
  * are handed out as each CPU slot first needs them: a process never has
  * the pages of 64 slots' magazines resident unless it writes them. */
 #define MM_KMALLOC_FINE 1
-#define MM_MAG_CACHES 40
+#define MM_MAG_CACHES 41
 #define MM_MAG_LAZY 1
 
 extern __thread unsigned mm_host_cpu_id;   /* index + 1; 0: none yet */

@@ -22,7 +22,7 @@
  * the magazine pool (mm/slab.c) has room for all 40, and magazines are
  * handed out on first need (pages a process never writes it never has). */
 #define MM_KMALLOC_FINE 1
-#define MM_MAG_CACHES 40
+#define MM_MAG_CACHES 41
 #define MM_MAG_LAZY 1
 
 static inline unsigned long mm_lock(void)
