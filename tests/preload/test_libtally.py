@@ -42,7 +42,8 @@ posix_memalign(3)) or from the same run under glibc:
   anonymous memory, in each mode (medians of three runs; with the
   per-CPU tables written whole at set-up it was 2 MiB and 1.7 MiB more);
 - real programs nobody here wrote (tools/bench/realprog.py --size tiny):
-  python3, sort, gcc, sqlite3 and git give glibc's output in each mode.
+  python3, sort (of a generated 50 MB file), gcc, sqlite3 and git give
+  glibc's output in each mode.
 """
 import os
 import re
