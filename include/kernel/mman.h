@@ -88,7 +88,9 @@ long sys_mprotect(struct proc *p, uint64_t addr, uint64_t len, uint64_t prot);
  * pages). LINUX_MADV_DONTNEED drops the range's mapped pages (PROT_NONE
  * ones too): PTEs cleared, the TLB flushed, then the frames given back;
  * rss (and the heap's part) falls by each, the areas and their protection
- * stay, and the next touch faults in a zeroed page. Commit stays with the
+ * stay, and the next touch faults in a zeroed page. An executable's text
+ * and data pages are left mapped (Linux would read them from the file
+ * again; Tally has loaded them once). Commit stays with the
  * area, as Linux's: nothing is judged or given back (kernel/mman.h's
  * strict commit is judged per request anyway). LINUX_MADV_FREE and
  * LINUX_MADV_DONTNEED_LOCKED do the same here (Linux may drop MADV_FREE

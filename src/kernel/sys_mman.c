@@ -3,7 +3,8 @@
  * once it can no longer fail; the page table follows in those callbacks.
  *
  * madvise drops pages (MADV_DONTNEED) as munmap does, but the areas stay:
- * the next touch faults in a zeroed frame.
+ * the next touch faults in a zeroed frame -- anonymous, heap, stack and
+ * bss pages; an executable's text and data pages stay (vma_file_backed).
  *
  * Not here: page faults (proc_fault maps a zeroed frame where an area
  * allows the access) and brk (proc.c). Not done: file mappings.
@@ -365,6 +366,17 @@ static bool advice_known(uint64_t advice)
 	}
 }
 
+/* An executable's file areas (text, data): Linux reads a dropped page of
+ * a private file mapping from the file again at the next touch; Tally
+ * reads them once, at load, and its fault path maps zeroed frames only,
+ * so their pages stay where they are (their contents are what the file
+ * held, or what the process wrote there since -- which Linux would
+ * have thrown away). */
+static bool vma_file_backed(const struct vma *v)
+{
+	return v->vm_kind == VMA_TEXT || v->vm_kind == VMA_DATA;
+}
+
 static bool advice_drops(uint64_t advice)
 {
 	return advice == LINUX_MADV_DONTNEED || advice == LINUX_MADV_FREE ||
@@ -412,7 +424,7 @@ long sys_madvise(struct proc *p, uint64_t addr, uint64_t len, uint64_t advice)
 	     v = vma_next(&p->vmas, v)) {
 		if (v->vm_start > at)
 			rc = -ENOMEM;   /* a hole: the rest is still done, as Linux */
-		if (advice_drops(advice))
+		if (advice_drops(advice) && !vma_file_backed(v))
 			drop_pages(p, v, addr, end, &dropped);
 		at = v->vm_end;
 	}

@@ -47,7 +47,7 @@ def one_round(t):
        "demandpage: 64 MiB mapped, 1024 sparse pages zero then patterned, exit 0", out)
     out = t.cmd("run /bin/mmaptest nofault", timeout=120)
     ok(out == "mmaptest: split checked\nmmaptest: protect checked\n"
-              "mmaptest: arguments checked\nresult: PASS\n",
+              "mmaptest: arguments checked\nmmaptest: file pages checked\nresult: PASS\n",
        "mmaptest nofault: every check passes, exit 0", out)
     for case, kind in FAULTS.items():
         out = t.cmd(f"run /bin/mmaptest fault {case}", timeout=60)
