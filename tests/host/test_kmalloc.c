@@ -535,24 +535,28 @@ static void test_wrong_frees(intptr_t mode)
 	pages = page_address(alloc_pages(0, 0));
 	mm_set_mode(mode);
 	mm_host_quiet = 1;
-	wrong_case(&local, mn, "stack address");
-	wrong_case(hostp, mn, "host malloc block");
-	wrong_case(pages, mn, "alloc_pages page");
-	wrong_case(slab + 8, mn, "slab interior");
-	wrong_case(slab + 512, mn, "slab object never allocated");
-	wrong_case(heap + 16, mn, "heap interior");
-	wrong_case(large + 4096, mn, "large interior");
-	wrong_case(hfree, mn, "freed heap block");
-	wrong_case(hfree + 32, mn, "pointer into a free heap block");
-	wrong_realloc_case(&local, mn, "stack address");
-	wrong_realloc_case(hostp, mn, "host malloc block");
-	wrong_realloc_case(pages, mn, "alloc_pages page");
-	wrong_realloc_case(slab + 8, mn, "slab interior");
-	wrong_realloc_case(slab + 512, mn, "slab object never allocated");
-	wrong_realloc_case(heap + 16, mn, "heap interior");
-	wrong_realloc_case(large + 4096, mn, "large interior");
-	wrong_realloc_case(large + 16, mn, "large block's first page, not its start");
-	wrong_realloc_case(hfree, mn, "freed heap block");
+	{
+		/* each refused by kfree (free) and by ksize/krealloc (realloc) */
+		const struct { const void *p; const char *what; bool free, realloc; } wrong[] = {
+			{ &local, "stack address", true, true },
+			{ hostp, "host malloc block", true, true },
+			{ pages, "alloc_pages page", true, true },
+			{ slab + 8, "slab interior", true, true },
+			{ slab + 512, "slab object never allocated", true, true },
+			{ heap + 16, "heap interior", true, true },
+			{ large + 4096, "large interior", true, true },
+			{ large + 16, "large block's first page, not its start", false, true },
+			{ hfree, "freed heap block", true, true },
+			{ hfree + 32, "pointer into a free heap block", true, false },
+		};
+
+		for (unsigned i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+			if (wrong[i].free)
+				wrong_case(wrong[i].p, mn, wrong[i].what);
+			if (wrong[i].realloc)
+				wrong_realloc_case(wrong[i].p, mn, wrong[i].what);
+		}
+	}
 	kfree(slab);
 	wrong_case(slab, mn, "slab double free");
 	kfree(heap);
