@@ -695,35 +695,35 @@ void buddy_sum_locked(struct buddy_stats *out)
 	out->requests = out->successes + out->fail_nomem + out->fail_inval + out->fail_injected;
 }
 
-unsigned long buddy_free_pages(void)
+/* Free pages: the page lists' and each zone's, of a zone only what lies
+ * above its high watermark when user (what GFP_USER may take). */
+static unsigned long free_pages_counted(bool user)
 {
 	unsigned long irq = mm_lock(), st[NR_ZONES], n;
 
 	mm_gates_stop();   /* the page lists hold still */
 	buddy_zones_lock(st);
 	n = buddy_pcp_fold(NULL);
-	for (int z = 0; z < NR_ZONES; z++)
-		n += mm_zones[z].free_pages;
+	for (int z = 0; z < NR_ZONES; z++) {
+		unsigned long floor = user ? mm_zones[z].wmark_high : 0;
+
+		if (mm_zones[z].free_pages > floor)
+			n += mm_zones[z].free_pages - floor;
+	}
 	buddy_zones_unlock(st);
 	mm_gates_start();
 	mm_unlock(irq);
 	return n;
 }
 
+unsigned long buddy_free_pages(void)
+{
+	return free_pages_counted(false);
+}
+
 unsigned long buddy_user_free_pages(void)
 {
-	unsigned long irq = mm_lock(), st[NR_ZONES], n;
-
-	mm_gates_stop();
-	buddy_zones_lock(st);
-	n = buddy_pcp_fold(NULL);
-	for (int z = 0; z < NR_ZONES; z++)
-		if (mm_zones[z].free_pages > mm_zones[z].wmark_high)
-			n += mm_zones[z].free_pages - mm_zones[z].wmark_high;
-	buddy_zones_unlock(st);
-	mm_gates_start();
-	mm_unlock(irq);
-	return n;
+	return free_pages_counted(true);
 }
 
 /* A hint, read without the lock (a count another CPU changes meanwhile

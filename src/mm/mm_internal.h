@@ -53,8 +53,20 @@ void buddy_reset(void);
 
 /* page.c: page_owner_pages()'s bookkeeping -- order's frames of a block
  * leaving (sign -1) or joining (+1) owner (a no-op for owners not
- * counted). */
-void page_owner_count(unsigned owner, unsigned order, int sign);
+ * counted: a process's frames and tables only). Inline, so the zone
+ * path's free pays one compare for every other owner, not a call. */
+static inline bool page_owner_counted(unsigned owner)
+{
+	return owner == PAGE_OWNER_USER || owner == PAGE_OWNER_USER_PGTABLE;
+}
+
+void page_owner_count_add(unsigned owner, unsigned order, int sign);
+
+static inline void page_owner_count(unsigned owner, unsigned order, int sign)
+{
+	if (page_owner_counted(owner))
+		page_owner_count_add(owner, order, sign);
+}
 
 /* Put a free block on its zone's list during set-up (under the zone's
  * lock): no merging, the caller guarantees it is aligned, inside one zone

@@ -47,10 +47,7 @@ static const char *const owner_names[PAGE_OWNER_NR] = {
 /* Frames per counted owner (page_owner_pages); the others stay 0. */
 static unsigned long owner_pages[PAGE_OWNER_NR];
 
-static bool owner_counted(unsigned owner)
-{
-	return owner == PAGE_OWNER_USER || owner == PAGE_OWNER_USER_PGTABLE;
-}
+#define owner_counted page_owner_counted
 
 _Static_assert(sizeof(struct page) <= 64, "struct page must stay small");
 
@@ -445,12 +442,11 @@ void page_clear_compound(struct page *head, unsigned order)
 	mm_store32(&head->flags, head->flags & ~PG_COMPOUND);
 }
 
-void page_owner_count(unsigned owner, unsigned order, int sign)
+void page_owner_count_add(unsigned owner, unsigned order, int sign)
 {
 	unsigned long n = 1UL << (order > MAX_ORDER ? MAX_ORDER : order);
 
-	if (owner_counted(owner))
-		__atomic_fetch_add(&owner_pages[owner], sign < 0 ? -n : n, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&owner_pages[owner], sign < 0 ? -n : n, __ATOMIC_RELAXED);
 }
 
 unsigned long page_owner_pages(unsigned owner)

@@ -1297,12 +1297,10 @@ bool slab_mag_make_room(struct kmem_cache *c, unsigned cpu)
 	if (pc->loaded->n < pc->loaded->cap || !pc->prev->n)
 		return true;
 	/* never none, counting those not handed out: see SLAB_MAGS_PER_CACHE */
-	if (!MM_MAG_LAZY || (m = c->depot_empty) != NULL) {
-		m = c->depot_empty;
+	if ((m = c->depot_empty) != NULL)
 		c->depot_empty = m->next;
-	} else {
+	else
 		m = mag_fresh(c, c->mag_fresh++);
-	}
 	depot_put_full(c, pc->prev);   /* Bonwick: a full one for an empty one */
 	pc->prev = pc->loaded;
 	pc->loaded = m;
